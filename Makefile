@@ -1,0 +1,81 @@
+# Keel build. `make` builds build/keel.elf and build/keel.iso; `make run`
+# boots the default demo; `make test` runs every test; `make lint` checks
+# style and static analysis. See docs/testing.md.
+
+BUILD      := build
+CC         := gcc
+LD         := ld
+PYTHON     := /usr/bin/python3
+
+KEEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
+	-fno-omit-frame-pointer -fno-strict-aliasing -fno-asynchronous-unwind-tables \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small -m64 -I.
+KEEL_ASFLAGS := -D__ASSEMBLER__ -I. -m64 -g
+KEEL_LDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments -T linker.ld
+
+ifeq ($(DEBUG),0)
+KEEL_CFLAGS += -DNDEBUG
+endif
+
+KEEL_DIRS := boot arch/x86 mm vmx vm dev lib
+KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
+KEEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KEEL_SRCS))
+
+.PHONY: all iso run test unit emu lint format deps clean bench fuzz
+all: $(BUILD)/keel.elf $(BUILD)/keel.iso
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KEEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(KEEL_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/keel.elf: $(KEEL_OBJS) linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(KEEL_LDFLAGS) -o $@ $(KEEL_OBJS)
+
+-include $(KEEL_OBJS:.o=.d)
+
+# Test guests and demo guests (tests/guests/guests.mk) define GUEST_ELFS.
+include tests/guests/guests.mk
+
+# The default demo ISO: Keel plus the demo guests.
+$(BUILD)/keel.iso: $(BUILD)/keel.elf $(GUEST_ELFS) tests/harness/mkiso.py
+	$(PYTHON) tests/harness/mkiso.py --out $@ --demo
+
+iso: $(BUILD)/keel.iso
+
+run: all
+	@$(PYTHON) tests/harness/keelrun.py run --iso $(BUILD)/keel.iso
+
+deps:
+	@bash tests/harness/deps.sh
+
+include tests/unit/unit.mk
+
+# Emulator scenarios (pytest): each builds its own ISO and boots it.
+emu: all
+	$(PYTHON) -m pytest -q tests/emu $(PYTEST_ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory emu
+
+LINT_C := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+lint:
+	clang-format --dry-run --Werror $(LINT_C)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--std=c11 --inline-suppr -I. -D__x86_64__ \
+		--suppress=missingIncludeSystem $(KEEL_DIRS) tests/unit
+
+format:
+	clang-format -i $(LINT_C)
+
+clean:
+	rm -rf $(BUILD)

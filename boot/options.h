@@ -1,0 +1,41 @@
+/*
+ * Keel's own command line (the multiboot2 cmdline tag), parsed once at boot.
+ * docs/cmdline.md is the reference for every option.
+ */
+#ifndef KEEL_BOOT_OPTIONS_H
+#define KEEL_BOOT_OPTIONS_H
+
+#include "lib/console.h"
+#include "lib/types.h"
+
+enum onexit {
+	ONEXIT_HALT,
+	ONEXIT_SHUTDOWN,
+	ONEXIT_REBOOT,
+};
+
+/* Debug actions selected by test= (exercised by tests/emu). */
+enum test_action {
+	TEST_NONE,
+	TEST_FAULT_UD,
+	TEST_FAULT_PF,
+	TEST_FAULT_GP,
+	TEST_FAULT_DE,
+	TEST_FAULT_STACK,
+	TEST_FAULT_WX,
+};
+
+struct keel_options {
+	unsigned console; /* CONSOLE_* sinks */
+	enum log_level loglevel;
+	enum onexit onexit;
+	enum test_action test;
+	unsigned errors; /* malformed or unknown options seen */
+};
+
+extern struct keel_options keel_opts;
+
+/* Parses cmdline (may be NULL) into keel_opts, reporting each bad option. */
+void options_parse(const char *cmdline);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * Console multiplexer and log formatting. Lines are formatted into one
+ * buffer and written whole, so a line is never interleaved mid-way.
+ * Single CPU for now: when other CPUs enter VMX root this takes a lock.
+ */
+#include "lib/console.h"
+#include "arch/x86/uart.h"
+#include "arch/x86/vga.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define LINE_MAX 512
+
+static unsigned console_sinks;
+static bool com1_ok;
+static enum log_level console_level = LOG_INFO;
+static char line_buf[LINE_MAX];
+
+void console_init(void)
+{
+	com1_ok = uart_init();
+	vga_init();
+	console_sinks = CONSOLE_VGA | (com1_ok ? CONSOLE_COM1 : 0);
+}
+
+bool console_select(unsigned sinks)
+{
+	if (!com1_ok)
+		sinks &= ~CONSOLE_COM1;
+	if (!sinks)
+		return false;
+	console_sinks = sinks;
+	return true;
+}
+
+bool console_has_com1(void)
+{
+	return com1_ok && (console_sinks & CONSOLE_COM1);
+}
+
+void console_set_loglevel(enum log_level level)
+{
+	console_level = level;
+}
+
+void console_write(const char *s, size_t n)
+{
+	if (console_sinks & CONSOLE_COM1)
+		uart_write(s, n);
+	if (console_sinks & CONSOLE_VGA)
+		vga_write(s, n);
+}
+
+static void vprint(const char *prefix, const char *fmt, va_list ap)
+{
+	size_t plen = strlen(prefix);
+	int n;
+
+	memcpy(line_buf, prefix, plen);
+	n = fmt_vsnprintf(line_buf + plen, LINE_MAX - plen - 1, fmt, ap);
+	n = MIN((size_t)n, LINE_MAX - plen - 2) + plen;
+	if (*prefix && (n == 0 || line_buf[n - 1] != '\n'))
+		line_buf[n++] = '\n';
+	console_write(line_buf, (size_t)n);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint("", fmt, ap);
+	va_end(ap);
+}
+
+void klog(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > console_level)
+		return;
+	va_start(ap, fmt);
+	vprint("keel: ", fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,2 @@
+# Guest images: filled in as guests are added.
+GUEST_ELFS :=

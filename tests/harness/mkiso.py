@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Builds a bootable Keel ISO: keel.elf, guest modules and a grub.cfg.
+
+Used by the Makefile (the default demo ISO) and by the emulator test
+harness (one ISO per scenario). Each --module is PATH or PATH=CMDLINE; the
+module string GRUB hands Keel is CMDLINE (the guest's command line).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+
+# The demo `make run` boots: two guests, one after the other.
+DEMO_CMDLINE = "console=both onexit=halt"
+DEMO_MODULES = []
+
+
+def grub_cfg(keel_cmdline, modules):
+    lines = [
+        "set timeout=0",
+        "set default=0",
+        "serial --unit=0 --speed=115200",
+        'menuentry "Keel" {',
+        f"  multiboot2 /boot/keel.elf {keel_cmdline}".rstrip(),
+    ]
+    for i, (_, cmdline) in enumerate(modules):
+        lines.append(f"  module2 /boot/mod{i} {cmdline}".rstrip())
+    lines += ["  boot", "}", ""]
+    return "\n".join(lines)
+
+
+def build_iso(out, keel_elf, keel_cmdline, modules):
+    """modules: list of (path, cmdline). Returns out."""
+    with tempfile.TemporaryDirectory(prefix="keel-iso-") as tmp:
+        boot = os.path.join(tmp, "boot")
+        os.makedirs(os.path.join(boot, "grub"))
+        shutil.copy(keel_elf, os.path.join(boot, "keel.elf"))
+        for i, (path, _) in enumerate(modules):
+            shutil.copy(path, os.path.join(boot, f"mod{i}"))
+        with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
+            f.write(grub_cfg(keel_cmdline, modules))
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        r = subprocess.run(["grub-mkrescue", "-o", out, tmp],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stdout)
+            raise RuntimeError(f"grub-mkrescue failed ({r.returncode})")
+    return out
+
+
+def parse_module(spec):
+    path, _, cmdline = spec.partition("=")
+    return path, cmdline
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--keel", default=os.path.join(BUILD, "keel.elf"))
+    ap.add_argument("--cmdline", default=None, help="Keel's command line")
+    ap.add_argument("--module", action="append", default=[], help="PATH[=CMDLINE]")
+    ap.add_argument("--demo", action="store_true", help="the default demo guests")
+    a = ap.parse_args()
+    modules = [parse_module(m) for m in a.module]
+    cmdline = a.cmdline
+    if a.demo:
+        modules = [(os.path.join(BUILD, p), c) for p, c in DEMO_MODULES] + modules
+        cmdline = DEMO_CMDLINE if cmdline is None else cmdline
+    build_iso(a.out, a.keel, cmdline or "", modules)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+UNIT_SRCS_cmdline := lib/cmdline.c
