@@ -60,19 +60,39 @@ deps:
 include tests/unit/unit.mk
 
 # Emulator scenarios (pytest): each builds its own ISO and boots it.
+# pytest exits non-zero on any failure, on a timeout and when it collected no
+# test (5), so `make emu` can only pass by running scenarios.
 emu: all
-	$(PYTHON) -m pytest -q tests/emu $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q --durations=5 tests/emu $(PYTEST_ARGS)
 
+# Unit tests, then emulator scenarios even if a unit test failed; the last line
+# is pytest's summary.
 test: deps
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory emu
+	@$(MAKE) --no-print-directory unit; unit=$$?; \
+	$(MAKE) --no-print-directory emu; emu=$$?; \
+	if [ $$unit -ne 0 ]; then echo "make test: unit tests FAILED"; fi; \
+	exit $$((unit | emu))
 
-LINT_C := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+# Lint covers every C, shell and Python file git knows or would add (tracked
+# and untracked, minus .gitignore'd build output), so it checks the same set
+# here as in CI's fresh clone once the files are committed.
+LINT_LS  = $(wildcard $(shell git ls-files --cached --others --exclude-standard $(1) 2>/dev/null))
+LINT_C  := $(sort $(call LINT_LS,'*.c' '*.h'))
+LINT_SH := $(sort .ci/run $(call LINT_LS,'*.sh'))
+LINT_PY := $(call LINT_LS,'*.py')
 lint:
-	clang-format --dry-run --Werror $(LINT_C)
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	@test -n "$(LINT_C)" || { echo "lint: no C files listed (needs a git checkout)"; exit 1; }
+	@echo "  FORMAT  clang-format --dry-run: $(words $(LINT_C)) files"
+	@clang-format --dry-run --Werror $(LINT_C)
+	@echo "  CHECK   cppcheck: $(words $(filter %.c,$(LINT_C))) files"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 --inline-suppr -I. -D__x86_64__ \
-		--suppress=missingIncludeSystem $(KEEL_DIRS) tests/unit
+		--suppress=missingIncludeSystem $(filter %.c,$(LINT_C))
+	@echo "  CHECK   shellcheck: $(LINT_SH)"
+	@shellcheck $(LINT_SH)
+	@echo "  CHECK   python syntax: $(words $(LINT_PY)) files"
+	@$(PYTHON) -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' $(LINT_PY)
+	@echo "  lint clean"
 
 format:
 	clang-format -i $(LINT_C)

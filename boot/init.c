@@ -2,17 +2,48 @@
  * keel_main: the table of contents of a Keel boot. Each step is owned by
  * one module; the order matters and is explained where it is not obvious.
  */
+#include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/gdt.h"
+#include "arch/x86/idt.h"
+#include "arch/x86/pic.h"
 #include "boot/end.h"
 #include "boot/multiboot2.h"
+#include "boot/mb2.h"
 #include "boot/options.h"
+#include "vm/vm.h"
+#include "vmx/vmx.h"
+#include "boot/selftest.h"
 #include "lib/console.h"
+#include "mm/addr.h"
+#include "mm/paging.h"
+#include "mm/pmm.h"
 
 extern u64 boot_entry_tsc;
 
 u64 mm_direct_base;
 
 void keel_main(u32 magic, u32 info_pa);
+
+/*
+ * Parses the multiboot2 info into boot_info and applies Keel's options.
+ * A malformed info ends the run with one line naming the problem.
+ */
+static void boot_info_load(u32 info_pa)
+{
+	/* The boot page tables identity-map [0, 4 GiB): that much is readable. */
+	size_t avail = (size_t)(4 * GiB - info_pa);
+	char err[192];
+
+	if (mb2_parse(hpa_ptr(hpa(info_pa)), avail, info_pa, &boot_info, err, sizeof(err))) {
+		pr_err("%s", err);
+		keel_end(1);
+	}
+	options_parse(mb2_keel_options(boot_info.cmdline));
+	if (!console_select(keel_opts.console))
+		pr_err("console: no selected console works, keeping both");
+	console_set_loglevel(keel_opts.loglevel);
+}
 
 void keel_main(u32 magic, u32 info_pa)
 {
@@ -21,14 +52,25 @@ void keel_main(u32 magic, u32 info_pa)
 		pr_err("not started by a multiboot2 loader (EAX=0x%x)", magic);
 		keel_end(1);
 	}
+	gdt_init();
+	idt_init(); /* from here on a fault in Keel is reported, never a triple fault */
+	pic_disable();
 	/* @cpu: GDT/TSS/IDT setup goes here (arch/x86) */
+	boot_info_load(info_pa);
 	/* @mb2: multiboot2 parse + options_parse(cmdline) + console_select go here */
-	(void)info_pa;
 	pr_info("Keel microhypervisor starting");
+	if (!pmm_init(&boot_info))
+		keel_end(1);
 	/* @pmm: frame allocator init goes here (mm/pmm) */
+	if (!paging_init(&boot_info))
+		keel_end(1);
 	/* @paging: Keel's own page tables go here (mm/paging) */
+	acpi_init(boot_info.acpi.rsdp, boot_info.acpi.length);
 	/* @acpi: ACPI discovery goes here (arch/x86/acpi) */
+	selftest_run(keel_opts.test);
 	/* @selftest: test= actions go here (boot/selftest) */
 	/* @vmx: VMX bring-up and guests go here (vmx/, vm/) */
-	keel_end(0);
+	if (!vmx_init())
+		keel_end(1);
+	keel_end(vm_run_all(&boot_info));
 }

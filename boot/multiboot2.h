@@ -123,6 +123,8 @@ struct mb2_tag_acpi { /* old (RSDP v1) and new (RSDP v2+) */
 _Static_assert(sizeof(struct mb2_info_header) == 8, "multiboot2 info header is 8 bytes");
 _Static_assert(sizeof(struct mb2_tag) == 8, "multiboot2 tag header is 8 bytes");
 _Static_assert(sizeof(struct mb2_tag_module) == 16, "module tag fixed part is 16 bytes");
+_Static_assert(sizeof(struct mb2_tag_string) == 8, "string tag fixed part is 8 bytes");
+_Static_assert(sizeof(struct mb2_tag_acpi) == 8, "ACPI tag fixed part is 8 bytes");
 _Static_assert(sizeof(struct mb2_mmap_entry) == 24, "mmap entry is 24 bytes");
 _Static_assert(sizeof(struct mb2_tag_mmap) == 16, "mmap tag fixed part is 16 bytes");
 _Static_assert(sizeof(struct mb2_tag_framebuffer) == 32, "framebuffer tag common part is 32 bytes");

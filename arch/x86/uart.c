@@ -70,3 +70,10 @@ void uart_write(const char *s, size_t n)
 		uart_putc(s[i]);
 	}
 }
+
+void uart_drain(void)
+{
+	for (int spins = UART_TX_SPINS; uart_present && spins > 0; spins--)
+		if (reg_read(UART_LSR) & UART_LSR_TEMT)
+			return;
+}

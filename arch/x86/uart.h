@@ -37,5 +37,7 @@
 bool uart_init(void);
 /* Writes n bytes; drops output (never waits forever) if the UART is stuck. */
 void uart_write(const char *s, size_t n);
+/* Waits (bounded) until every byte written has left the transmitter. */
+void uart_drain(void);
 
 #endif

@@ -1,2 +1,86 @@
-# Guest images: filled in as guests are added.
-GUEST_ELFS :=
+# Test guests and demo guests (see tests/guests/README.md). Each guest is
+# tests/guests/NAME.c linked with the guest runtime (tests/guests/lib) into
+# build/guests/NAME.elf: ELF64 images entered as Keel's ABI says, or ELF32
+# Multiboot v1 images. GUEST_ELFS lists them all; the top Makefile builds
+# them with `all` (the demo ISO depends on them).
+
+GUEST_OUT := $(BUILD)/guests
+
+GUESTS_64 := cpuid io msr vmxud hlt triple vmxon args hypercall hello
+GUESTS_32 := mb1 hello32
+
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
+	-fno-omit-frame-pointer -fno-strict-aliasing -fno-asynchronous-unwind-tables \
+	-mno-red-zone -mgeneral-regs-only -nostdlib -static -I.
+GUEST_CFLAGS_64 := $(GUEST_CFLAGS) -m64 -mcmodel=small
+GUEST_CFLAGS_32 := $(GUEST_CFLAGS) -m32 -march=i686
+GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+	-T tests/guests/lib/guest.ld
+
+# The runtime: shared C, Keel's pure lib code, and per-width entry and stubs.
+GUEST_RT_C := $(addprefix tests/guests/lib/,crt.c uart.c print.c check.c debug_exit.c idt.c \
+	trap.c bootargs.c mmap.c) lib/format.c lib/cmdline.c lib/string.c
+GUEST_RT_64 := $(GUEST_RT_C) tests/guests/lib/crt64.S tests/guests/lib/idt64.S
+GUEST_RT_32 := $(GUEST_RT_C) tests/guests/lib/crt32.S tests/guests/lib/idt32.S \
+	tests/guests/lib/udiv64.c
+GUEST_RT_OBJS_64 := $(patsubst %,$(GUEST_OUT)/obj64/%.o,$(GUEST_RT_64))
+GUEST_RT_OBJS_32 := $(patsubst %,$(GUEST_OUT)/obj32/%.o,$(GUEST_RT_32))
+
+GUEST_ELFS_64 := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_64))
+GUEST_ELFS_32 := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_32))
+GUEST_ELFS := $(GUEST_ELFS_64) $(GUEST_ELFS_32)
+
+# Not a guest: a Multiboot v1 loader that runs an ELF64 guest under GRUB
+# without Keel (tests/guests/bare.py), linked at 8 MiB above the guests.
+GUEST_SHIM := $(GUEST_OUT)/tools/shim.elf
+GUEST_SHIM_BASE := 0x800000
+
+$(GUEST_OUT)/obj64/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC64    $<"
+	@$(CC) $(GUEST_CFLAGS_64) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/obj64/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS64    $<"
+	@$(CC) $(GUEST_CFLAGS_64) -D__ASSEMBLER__ -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/obj32/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC32    $<"
+	@$(CC) $(GUEST_CFLAGS_32) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/obj32/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS32    $<"
+	@$(CC) $(GUEST_CFLAGS_32) -D__ASSEMBLER__ -MMD -MP -c $< -o $@
+
+$(GUEST_ELFS_64): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj64/tests/guests/%.c.o $(GUEST_RT_OBJS_64) \
+		tests/guests/lib/guest.ld
+	@echo "  LD64    $@"
+	@$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS_64)
+
+$(GUEST_ELFS_32): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj32/tests/guests/%.c.o $(GUEST_RT_OBJS_32) \
+		tests/guests/lib/guest.ld
+	@echo "  LD32    $@"
+	@$(LD) -m elf_i386 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS_32)
+
+GUEST_SHIM_OBJS := $(GUEST_OUT)/obj32/tests/guests/shim/shim.c.o \
+	$(GUEST_OUT)/obj32/tests/guests/shim/shim_enter.S.o $(GUEST_RT_OBJS_32)
+
+$(GUEST_SHIM): $(GUEST_SHIM_OBJS) tests/guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD32    $@"
+	@$(LD) -m elf_i386 $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(GUEST_SHIM_BASE) -o $@ \
+		$(GUEST_SHIM_OBJS)
+
+.PHONY: guests
+guests: $(GUEST_ELFS) $(GUEST_SHIM)
+#all: $(GUEST_SHIM)
+
+GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
+	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \
+	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32))
+-include $(sort $(GUEST_DEPS:.o=.d))

@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """Boots a Keel ISO under Bochs or QEMU and captures the serial console.
 
-Library use (the pytest harness): boot_bochs() / boot_qemu() return a Run
-with the serial log; a run that does not end by itself within its timeout
-is killed and marked timed_out. Bochs' exit status is never consulted: a
-run is judged by its serial log.
+Library use (the pytest harness, tests/emu/keeltest.py): boot_bochs(),
+boot_qemu() and boot_qemu_vga() return a Run with the serial log; a run that
+does not end by itself within its timeout is killed and marked timed_out.
+Bochs' exit status is never consulted: a run is judged by its serial log.
+Keel ends Bochs through its shutdown port (0x8900) and QEMU through ACPI S5
+or the isa-debug-exit device at 0x501, which every QEMU command line here
+adds.
 
-Command-line use: `keelrun.py run --iso ISO` (what `make run` does) picks
-the best emulator: QEMU with KVM where the host has VT-x with nested
-virtualisation, else Bochs with a VMX CPU model.
+Command-line use:
+  keelrun.py run --iso ISO     what `make run` does: the best emulator
+                               available (QEMU with KVM where the host has
+                               VT-x with nested virtualisation, else Bochs
+                               with a VMX CPU model), serial on this terminal
+  keelrun.py boot --iso ISO    boot once (Bochs, or --qemu for QEMU TCG) and
+                               print the serial log; --vga (QEMU) also prints
+                               the VGA text screen read through the monitor
 """
 import argparse
 import dataclasses
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,7 +30,16 @@ import time
 
 BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGA_BIOS = "/usr/share/vgabios/vgabios.bin"
+BOCHS_SDL_PLUGIN_DIRS = ("/usr/lib/x86_64-linux-gnu/bochs/plugins", "/usr/lib/bochs/plugins")
 DEFAULT_MODEL = "corei7_skylake_x"
+END_MARKER = "keel: end status="
+QEMU = "qemu-system-x86_64"
+
+# VGA text mode: 80x25 cells of (character, attribute) bytes at 0xB8000.
+VGA_TEXT_BASE = 0xB8000
+VGA_COLS = 80
+VGA_ROWS = 25
+VGA_TEXT_BYTES = VGA_COLS * VGA_ROWS * 2
 
 
 @dataclasses.dataclass
@@ -30,12 +48,37 @@ class Run:
     timed_out: bool
     seconds: float
     emulator_output: str = ""
+    screen: list = None  # VGA text rows, when the run read the screen back
 
     def lines(self):
         return self.log.replace("\r", "").splitlines()
 
     def tail(self, n=30):
         return "\n".join(self.lines()[-n:])
+
+
+def missing_packages(emulator):
+    """Debian packages the given emulator ("bochs" or "qemu") still needs."""
+    if emulator == "qemu":
+        return [] if shutil.which(QEMU) else ["qemu-system-x86"]
+    need = []
+    if not shutil.which("bochs-bin"):
+        need.append("bochs")
+    if not os.path.exists(BOCHS_BIOS):
+        need.append("bochsbios")
+    if not os.path.exists(VGA_BIOS):
+        need.append("vgabios")
+    if not any(os.path.exists(os.path.join(d, "libbx_sdl2_gui.so"))
+               for d in BOCHS_SDL_PLUGIN_DIRS):
+        need.append("bochs-sdl")
+    return need
+
+
+def _require(emulator):
+    need = missing_packages(emulator)
+    if need:
+        sys.exit(f"keelrun: {emulator} is not usable here: run `make deps`, or "
+                 f"`sudo apt-get install {' '.join(need)}`")
 
 
 def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1):
@@ -61,74 +104,214 @@ def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1):
     ])
 
 
-def _wait(proc, serial, timeout, end_marker):
-    """Waits for proc to exit or the end marker to show; kills on timeout."""
+def _read(path):
+    if not os.path.exists(path):
+        return b""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _stop(proc, grace):
+    """Gives proc `grace` seconds to exit by itself, then kills it."""
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _wait(proc, serial, timeout, end_marker, echo=None):
+    """Waits for proc to exit or the end marker to show; kills on timeout.
+
+    Returns True when the timeout was reached. When echo is a binary stream,
+    the serial output is copied to it as it grows.
+    """
     start = time.monotonic()
+    shown = 0
+
+    def show():
+        nonlocal shown
+        data = _read(serial)
+        if echo is not None and len(data) > shown:
+            echo.write(data[shown:])
+            echo.flush()
+            shown = len(data)
+        return data
+
     while True:
-        if proc.poll() is not None:
+        exited = proc.poll() is not None
+        data = show()
+        if exited:
             return False
-        if end_marker and os.path.exists(serial):
-            with open(serial, "rb") as f:
-                if end_marker.encode() in f.read():
-                    # Keel has said its last line; give Bochs a moment to stop.
-                    try:
-                        proc.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
-                    return False
+        if end_marker and end_marker.encode() in data:
+            # Keel has said its last line; give the emulator a moment to stop.
+            _stop(proc, 5)
+            show()
+            return False
         if time.monotonic() - start > timeout:
             proc.kill()
             proc.wait()
+            show()
             return True
         time.sleep(0.1)
 
 
+def _start_bochs(tmp, iso, serial, model, memory, cpus, out):
+    rc = os.path.join(tmp, "bochsrc")
+    cmds = os.path.join(tmp, "cmds")
+    with open(rc, "w") as f:
+        f.write(bochsrc(iso, serial, model, memory, cpus))
+    with open(cmds, "w") as f:
+        f.write("c\n")  # the built-in debugger otherwise stops at the first instruction
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    return subprocess.Popen(["bochs-bin", "-q", "-f", rc, "-rc", cmds],
+                            stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT, env=env, cwd=tmp)
+
+
 def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
-               end_marker="keel: end status="):
+               end_marker=END_MARKER):
     """Boots iso under Bochs; returns a Run (serial log, timed_out)."""
     with tempfile.TemporaryDirectory(prefix="keel-bochs-") as tmp:
         serial = os.path.join(tmp, "serial.log")
-        rc = os.path.join(tmp, "bochsrc")
-        cmds = os.path.join(tmp, "cmds")
-        with open(rc, "w") as f:
-            f.write(bochsrc(iso, serial, model, memory, cpus))
-        with open(cmds, "w") as f:
-            f.write("c\n")
-        env = dict(os.environ, SDL_VIDEODRIVER="dummy")
         start = time.monotonic()
         with open(os.path.join(tmp, "bochs.out"), "w") as out:
-            proc = subprocess.Popen(["bochs-bin", "-q", "-f", rc, "-rc", cmds],
-                                    stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, env=env, cwd=tmp)
+            proc = _start_bochs(tmp, iso, serial, model, memory, cpus, out)
             timed_out = _wait(proc, serial, timeout, end_marker)
         seconds = time.monotonic() - start
-        log = open(serial, "rb").read().decode("latin-1") if os.path.exists(serial) else ""
-        emu = open(os.path.join(tmp, "bochs.out")).read()
+        log = _read(serial).decode("latin-1")
+        with open(os.path.join(tmp, "bochs.out"), errors="replace") as f:
+            emu = f.read()
     return Run(log=log, timed_out=timed_out, seconds=seconds, emulator_output=emu)
 
 
 def qemu_cmd(iso, memory=256, kvm=False, extra=()):
-    cmd = ["qemu-system-x86_64", "-m", str(memory), "-cdrom", iso, "-boot", "d",
+    cmd = [QEMU, "-m", str(memory), "-cdrom", iso, "-boot", "d",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0x501,iosize=1"]
     cmd += ["-enable-kvm", "-cpu", "host"] if kvm else ["-cpu", "max"]
     return cmd + list(extra)
 
 
-def boot_qemu(iso, memory=256, timeout=60, extra=(), end_marker="keel: end status="):
+def boot_qemu(iso, memory=256, timeout=60, extra=(), end_marker=END_MARKER):
     """Boots iso under QEMU (TCG: no VT-x); returns a Run."""
     with tempfile.TemporaryDirectory(prefix="keel-qemu-") as tmp:
         serial = os.path.join(tmp, "serial.log")
+        out_path = os.path.join(tmp, "qemu.out")
         cmd = qemu_cmd(iso, memory) + ["-display", "none", "-serial", f"file:{serial}",
                                         "-monitor", "none"] + list(extra)
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
-        timed_out = _wait(proc, serial, timeout, end_marker)
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT)
+            timed_out = _wait(proc, serial, timeout, end_marker)
         seconds = time.monotonic() - start
-        log = open(serial, "rb").read().decode("latin-1") if os.path.exists(serial) else ""
-        emu = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        log = _read(serial).decode("latin-1")
+        emu = _read(out_path).decode(errors="replace")
     return Run(log=log, timed_out=timed_out, seconds=seconds, emulator_output=emu)
+
+
+def vga_decode(dump):
+    """80x25 VGA text cells (char, attribute pairs) -> list of 25 strings."""
+    rows = []
+    for r in range(VGA_ROWS):
+        cells = dump[r * VGA_COLS * 2:(r + 1) * VGA_COLS * 2:2]
+        rows.append(cells.decode("cp437").rstrip())
+    return rows
+
+
+class _Monitor:
+    """QEMU's human monitor on a Unix socket: one command at a time."""
+
+    def __init__(self, path, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.sock.settimeout(timeout)
+        self._until_prompt()
+
+    def _until_prompt(self):
+        data = b""
+        while not data.endswith(b"(qemu) "):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError("QEMU monitor closed")
+            data += chunk
+        return data
+
+    def command(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+        return self._until_prompt()
+
+    def close(self):
+        self.sock.close()
+
+
+def _read_screen(mon, dump):
+    """Saves the VGA text page through the monitor; returns its rows."""
+    if os.path.exists(dump):
+        os.unlink(dump)
+    # Quoted: unquoted, "4000 /tmp/..." would parse as a division.
+    mon.command(f'pmemsave {VGA_TEXT_BASE:#x} {VGA_TEXT_BYTES} "{dump}"')
+    data = _read(dump)
+    return vga_decode(data) if len(data) == VGA_TEXT_BYTES else None
+
+
+def boot_qemu_vga(iso, memory=256, timeout=60, until=END_MARKER, extra=()):
+    """Boots iso under QEMU TCG and reads the VGA text screen back.
+
+    Polls the screen (QEMU monitor `pmemsave` of 0xB8000) until a row
+    contains `until` or the timeout passes, then stops QEMU. Meant for runs
+    with onexit=halt, so the machine stays up with its last screen. Returns a
+    Run whose .screen holds the last 25 rows read and .log the serial log.
+    """
+    with tempfile.TemporaryDirectory(prefix="keel-qemu-vga-") as tmp:
+        serial = os.path.join(tmp, "serial.log")
+        sock = os.path.join(tmp, "monitor.sock")
+        dump = os.path.join(tmp, "vga.bin")
+        out_path = os.path.join(tmp, "qemu.out")
+        cmd = qemu_cmd(iso, memory) + [
+            "-display", "none", "-serial", f"file:{serial}",
+            "-monitor", f"unix:{sock},server=on,wait=off"] + list(extra)
+        start = time.monotonic()
+        screen, timed_out = None, False
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT)
+            try:
+                mon = _Monitor(sock, timeout)
+                while proc.poll() is None:
+                    screen = _read_screen(mon, dump) or screen
+                    if screen and any(until in row for row in screen):
+                        break
+                    if time.monotonic() - start > timeout:
+                        timed_out = True
+                        break
+                    time.sleep(0.5)
+                mon.close()
+            except OSError as e:
+                # The monitor closes when QEMU exits; the exit is reported below.
+                if proc.poll() is None:
+                    out.write(f"\nkeelrun: QEMU monitor: {e}\n")
+            finally:
+                exited = proc.poll()
+                proc.kill()
+                proc.wait()
+            if exited is not None:
+                out.write(f"\nkeelrun: QEMU exited (status {exited}) before the VGA "
+                          f"screen showed {until!r}\n")
+        seconds = time.monotonic() - start
+        log = _read(serial).decode("latin-1")
+        emu = _read(out_path).decode(errors="replace")
+    return Run(log=log, timed_out=timed_out, seconds=seconds, emulator_output=emu,
+               screen=screen)
 
 
 def host_has_nested_vmx():
@@ -136,42 +319,51 @@ def host_has_nested_vmx():
     if not os.path.exists("/dev/kvm"):
         return False
     try:
-        if " vmx" not in open("/proc/cpuinfo").read():
-            return False
-        nested = open("/sys/module/kvm_intel/parameters/nested").read().strip()
+        with open("/proc/cpuinfo") as f:
+            if " vmx" not in f.read():
+                return False
+        with open("/sys/module/kvm_intel/parameters/nested") as f:
+            nested = f.read().strip()
     except OSError:
         return False
     return nested in ("Y", "1")
 
 
-def run_interactive(iso, emulator, model, memory):
+def _run_bochs_here(iso, model, memory, timeout):
+    """Bochs with the serial log copied to this terminal until Keel ends."""
+    with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
+        serial = os.path.join(tmp, "serial.log")
+        with open(os.path.join(tmp, "bochs.out"), "w") as out:
+            proc = _start_bochs(tmp, iso, serial, model, memory, 1, out)
+            try:
+                timed_out = _wait(proc, serial, timeout, END_MARKER,
+                                  echo=sys.stdout.buffer)
+            except KeyboardInterrupt:
+                proc.kill()
+                proc.wait()
+                return 130
+        if not _read(serial).endswith(b"\n"):
+            print()  # the UART may not have shifted out the last newline
+    if timed_out:
+        print(f"\nkeelrun: no `{END_MARKER}` line after {timeout}s: stopped Bochs",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_interactive(iso, emulator, model, memory, timeout=600):
     """`make run`: the serial console on this terminal until Keel ends."""
     if emulator == "auto":
         emulator = "qemu-kvm" if host_has_nested_vmx() else "bochs"
     if emulator == "qemu-kvm":
+        _require("qemu")
         print("keelrun: QEMU with KVM (host has nested VT-x)", file=sys.stderr)
         cmd = qemu_cmd(iso, memory, kvm=True) + ["-nographic"]
         return subprocess.call(cmd)
-    if not shutil.which("bochs-bin"):
-        sys.exit("keelrun: bochs-bin not found: run `make deps` (Debian: bochs bochs-sdl)")
+    _require("bochs")
     print(f"keelrun: Bochs, cpu model {model}, {memory} MiB (no usable VT-x here)",
           file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
-        rc = os.path.join(tmp, "bochsrc")
-        cmds = os.path.join(tmp, "cmds")
-        with open(rc, "w") as f:
-            f.write(bochsrc(iso, "/dev/stdout", model, memory))
-        with open(cmds, "w") as f:
-            f.write("c\n")
-        env = dict(os.environ, SDL_VIDEODRIVER="dummy")
-        proc = subprocess.Popen(["bochs-bin", "-q", "-f", rc, "-rc", cmds],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=env, cwd=tmp)
-        try:
-            proc.wait()
-        except KeyboardInterrupt:
-            proc.kill()
-    return 0
+    return _run_bochs_here(iso, model, memory, timeout)
 
 
 def main():
@@ -183,18 +375,31 @@ def main():
     r.add_argument("--emulator", choices=["auto", "bochs", "qemu-kvm"], default="auto")
     r.add_argument("--model", default=DEFAULT_MODEL)
     r.add_argument("--memory", type=int, default=256)
-    b = sub.add_parser("boot", help="boot once under Bochs and print the serial log")
+    r.add_argument("--timeout", type=int, default=600)
+    b = sub.add_parser("boot", help="boot once and print the serial log")
     b.add_argument("--iso", required=True)
     b.add_argument("--model", default=DEFAULT_MODEL)
     b.add_argument("--memory", type=int, default=256)
     b.add_argument("--timeout", type=int, default=60)
-    b.add_argument("--qemu", action="store_true")
+    b.add_argument("--qemu", action="store_true", help="QEMU TCG instead of Bochs")
+    b.add_argument("--vga", action="store_true",
+                   help="QEMU: read the VGA text screen back (use onexit=halt)")
     a = ap.parse_args()
     if a.cmd == "run":
-        sys.exit(run_interactive(a.iso, a.emulator, a.model, a.memory))
-    run = (boot_qemu(a.iso, a.memory, a.timeout) if a.qemu
-           else boot_bochs(a.iso, a.model, a.memory, timeout=a.timeout))
+        sys.exit(run_interactive(a.iso, a.emulator, a.model, a.memory, a.timeout))
+    if a.vga:
+        _require("qemu")
+        run = boot_qemu_vga(a.iso, a.memory, a.timeout)
+    elif a.qemu:
+        _require("qemu")
+        run = boot_qemu(a.iso, a.memory, a.timeout)
+    else:
+        _require("bochs")
+        run = boot_bochs(a.iso, a.model, a.memory, timeout=a.timeout)
     sys.stdout.write(run.log)
+    if run.screen is not None:
+        print("--- VGA screen:")
+        print("\n".join(run.screen))
     print(f"--- {'TIMEOUT' if run.timed_out else 'ended'} after {run.seconds:.1f}s")
     if run.timed_out:
         print(run.emulator_output[-3000:])

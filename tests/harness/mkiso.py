@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 
 # The demo `make run` boots: two guests, one after the other.
-DEMO_CMDLINE = "console=both onexit=halt"
+DEMO_CMDLINE = "console=both onexit=shutdown"
 DEMO_MODULES = []
 
 
@@ -45,7 +45,7 @@ def build_iso(out, keel_elf, keel_cmdline, modules):
         with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
             f.write(grub_cfg(keel_cmdline, modules))
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        r = subprocess.run(["grub-mkrescue", "-o", out, tmp],
+        r = subprocess.run(["grub-mkrescue", "-o", out, tmp], timeout=300,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
             sys.stderr.write(r.stdout)

@@ -1,0 +1,52 @@
+/*
+ * Device models: one registration interface for port I/O and MMIO. A guest
+ * holds a table of regions; an I/O or MMIO exit finds the region covering
+ * the access and calls its model with the offset inside the region.
+ * Accesses no region claims read as all ones and drop writes (counted).
+ */
+#ifndef KEEL_DEV_DEV_H
+#define KEEL_DEV_DEV_H
+
+#include "lib/types.h"
+
+struct guest;
+
+enum dev_space {
+	DEV_PIO,
+	DEV_MMIO,
+};
+
+struct dev_ops {
+	const char *name;
+	/* size is 1, 2, 4 (or 8 for MMIO); *val is zero-extended. */
+	u64 (*read)(struct guest *g, void *state, u64 offset, unsigned size);
+	void (*write)(struct guest *g, void *state, u64 offset, unsigned size, u64 val);
+};
+
+struct dev_region {
+	enum dev_space space;
+	u64 base;
+	u64 size;
+	const struct dev_ops *ops;
+	void *state;
+};
+
+#define GUEST_MAX_DEV_REGIONS 16
+
+/* Claims [base, base+size) in a space for a model; false if full or overlapping. */
+bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
+		  const struct dev_ops *ops, void *state);
+/* The region covering [addr, addr+size), or NULL. */
+const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
+				  unsigned size);
+/* Port I/O from the guest: dispatch to a model or the unclaimed default. */
+u32 dev_pio_read(struct guest *g, u16 port, unsigned size);
+void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val);
+
+/* The models every guest gets (one file each under dev/). */
+bool uart16550_attach(struct guest *g, u16 base);
+bool debugexit_attach(struct guest *g, u16 port);
+/* Flushes a partial output line at guest end. */
+void uart16550_flush(struct guest *g);
+
+#endif

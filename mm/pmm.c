@@ -1,0 +1,261 @@
+/*
+ * Keel's frame allocator: builds the pure core (mm/pmm_core.c) from the
+ * multiboot2 memory map, reserves what is in use at boot (Keel's image, the
+ * multiboot2 info, the modules, the metadata itself), prints the memory
+ * report, and turns a core error, which is always a Keel bug, into a panic
+ * naming the address.
+ */
+#include "mm/pmm.h"
+#include "lib/console.h"
+#include "lib/format.h"
+#include "lib/panic.h"
+
+/*
+ * linker.ld links Keel at the physical address GRUB loads it to, so these
+ * link addresses are physical addresses.
+ */
+extern char __image_start[], __image_end[];
+
+/* The boot page tables map [0, 4 GiB): the metadata must lie there. */
+#define PMM_META_BELOW (4 * GiB)
+/* Keel's image, the info, the metadata and the modules. */
+#define PMM_MAX_RESERVATIONS (MB2_MAX_MODULES + 3)
+
+struct reservation {
+	struct pmm_range range;
+	const char *what;
+	int module; /* module index for "module N", else -1 */
+};
+
+static struct pmm_core pmm;
+static struct pmm_range ram[MB2_MAX_REGIONS];
+static struct pmm_range avoid[MB2_MAX_REGIONS + PMM_MAX_RESERVATIONS];
+static struct reservation reservations[PMM_MAX_RESERVATIONS];
+static u32 reservation_count;
+
+static struct pmm_core *core(void)
+{
+	CHECK(pmm.state != NULL); /* pmm_init has run */
+	return &pmm;
+}
+
+static const char *region_type_name(u32 type)
+{
+	switch (type) {
+	case MB2_MEMORY_AVAILABLE:
+		return "available";
+	case MB2_MEMORY_RESERVED:
+		return "reserved";
+	case MB2_MEMORY_ACPI_RECLAIMABLE:
+		return "ACPI reclaimable";
+	case MB2_MEMORY_NVS:
+		return "ACPI NVS";
+	case MB2_MEMORY_BADRAM:
+		return "bad RAM";
+	default:
+		return "unknown type";
+	}
+}
+
+static struct pmm_range region_range(const struct mb2_region *r)
+{
+	return (struct pmm_range){r->base, r->base + r->length};
+}
+
+/* Copies the type-1 regions into ram[]; returns their count and highest end. */
+static u32 collect_ram(const struct boot_info *bi, u64 *max_pa)
+{
+	u32 n = 0;
+
+	*max_pa = 0;
+	for (u32 i = 0; i < bi->region_count; i++) {
+		const struct mb2_region *r = &bi->regions[i];
+
+		pr_debug("mem: region [0x%016lx-0x%016lx) %s", r->base, r->base + r->length,
+			 region_type_name(r->type));
+		if (r->type != MB2_MEMORY_AVAILABLE || !r->length)
+			continue;
+		ram[n++] = region_range(r);
+		*max_pa = MAX(*max_pa, r->base + r->length);
+	}
+	return n;
+}
+
+static void add_reservation(u64 start, u64 end, const char *what, int module)
+{
+	CHECK(reservation_count < PMM_MAX_RESERVATIONS);
+	reservations[reservation_count++] = (struct reservation){{start, end}, what, module};
+}
+
+static void collect_reservations(const struct boot_info *bi)
+{
+	add_reservation(hpa_addr(hpa((uintptr_t)__image_start)),
+			hpa_addr(hpa((uintptr_t)__image_end)), "keel image", -1);
+	add_reservation(bi->info_start, bi->info_end, "multiboot2 info", -1);
+	for (u32 i = 0; i < bi->module_count; i++)
+		add_reservation(bi->modules[i].start, bi->modules[i].end, "module", (int)i);
+}
+
+/* Places the metadata in RAM below 4 GiB that is no reservation and not firmware's. */
+static bool place_meta(const struct boot_info *bi, u32 ram_count, u64 size, u64 *pa)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < reservation_count; i++)
+		avoid[n++] = reservations[i].range;
+	for (u32 i = 0; i < bi->region_count; i++) {
+		if (bi->regions[i].type != MB2_MEMORY_AVAILABLE)
+			avoid[n++] = region_range(&bi->regions[i]);
+	}
+	return pmm_place(ram, ram_count, avoid, n, size, PMM_META_BELOW, pa);
+}
+
+/* Owns type-1 RAM, disowns anything else the map names, applies reservations. */
+static void build(const struct boot_info *bi, u32 ram_count)
+{
+	char name[16];
+
+	for (u32 i = 0; i < ram_count; i++)
+		pmm_core_add_ram(&pmm, ram[i].start, ram[i].end);
+	for (u32 i = 0; i < bi->region_count; i++) {
+		const struct mb2_region *r = &bi->regions[i];
+
+		if (r->type != MB2_MEMORY_AVAILABLE)
+			pmm_core_exclude(&pmm, r->base, r->base + r->length);
+	}
+	for (u32 i = 0; i < reservation_count; i++) {
+		const struct reservation *r = &reservations[i];
+
+		pmm_core_reserve(&pmm, r->range.start, r->range.end);
+		if (r->module >= 0)
+			fmt_snprintf(name, sizeof(name), "module %d", r->module);
+		pr_info("mem: reserved [0x%lx-0x%lx) %s", r->range.start, r->range.end,
+			r->module >= 0 ? name : r->what);
+	}
+}
+
+static void report(const struct boot_info *bi)
+{
+	u64 usable = 0;
+	u32 regions = 0;
+
+	for (u32 i = 0; i < bi->region_count; i++) {
+		if (bi->regions[i].type == MB2_MEMORY_AVAILABLE) {
+			usable += bi->regions[i].length;
+			regions++;
+		}
+	}
+	pr_info("mem: usable %lu MiB in %u regions", (u64)(usable / MiB), regions);
+	pr_info("mem: free frames %lu (%lu MiB), used %lu", pmm_free_count(),
+		(u64)(pmm_free_count() * PMM_FRAME_SIZE / MiB), pmm_used_count());
+}
+
+bool pmm_init(const struct boot_info *bi)
+{
+	u64 max_pa, meta_pa, meta_size;
+	u32 ram_count = collect_ram(bi, &max_pa);
+
+	if (max_pa <= PMM_LOW_LIMIT) {
+		pr_err("mem: the memory map has no usable RAM above 1 MiB");
+		return false;
+	}
+	if (max_pa > PMM_MAX_PHYS)
+		pr_warn("mem: RAM above 0x%lx is not used", (u64)PMM_MAX_PHYS);
+	collect_reservations(bi);
+	meta_size = ALIGN_UP(pmm_core_meta_size(max_pa), PMM_FRAME_SIZE);
+	if (!place_meta(bi, ram_count, meta_size, &meta_pa)) {
+		pr_err("mem: no room below 4 GiB for 0x%lx bytes of allocator metadata", meta_size);
+		return false;
+	}
+	add_reservation(meta_pa, meta_pa + meta_size, "allocator metadata", -1);
+	pmm_core_init(&pmm, hpa_ptr(hpa(meta_pa)), max_pa);
+	build(bi, ram_count);
+	report(bi);
+	return true;
+}
+
+bool pmm_alloc_frame(hpa_t *out)
+{
+	u64 pa;
+
+	if (!pmm_core_alloc_frame(core(), &pa))
+		return false;
+	*out = hpa(pa);
+	return true;
+}
+
+bool pmm_alloc_2m(hpa_t *out)
+{
+	u64 pa;
+
+	if (!pmm_core_alloc_2m(core(), &pa))
+		return false;
+	*out = hpa(pa);
+	return true;
+}
+
+bool pmm_alloc_1g(hpa_t *out)
+{
+	u64 pa;
+
+	if (!pmm_core_alloc_1g(core(), &pa))
+		return false;
+	*out = hpa(pa);
+	return true;
+}
+
+void pmm_free_frame(hpa_t frame)
+{
+	enum pmm_status st = pmm_core_free_frame(core(), hpa_addr(frame));
+
+	if (st != PMM_OK)
+		panic("pmm: free of frame 0x%lx: %s", hpa_addr(frame), pmm_status_name(st));
+}
+
+void pmm_free_2m(hpa_t run)
+{
+	u64 bad = 0;
+	enum pmm_status st = pmm_core_free_2m(core(), hpa_addr(run), &bad);
+
+	if (st != PMM_OK)
+		panic("pmm: free of 2 MiB run 0x%lx: %s at 0x%lx", hpa_addr(run),
+		      pmm_status_name(st), bad);
+}
+
+void pmm_free_1g(hpa_t run)
+{
+	u64 bad = 0;
+	enum pmm_status st = pmm_core_free_1g(core(), hpa_addr(run), &bad);
+
+	if (st != PMM_OK)
+		panic("pmm: free of 1 GiB run 0x%lx: %s at 0x%lx", hpa_addr(run),
+		      pmm_status_name(st), bad);
+}
+
+void pmm_release(hpa_t start, u64 size)
+{
+	u64 bad = 0;
+	u64 pa = hpa_addr(start);
+	enum pmm_status st;
+
+	CHECK(size <= UINT64_MAX - pa);
+	st = pmm_core_release(core(), pa, pa + size, &bad);
+	if (st != PMM_OK)
+		panic("pmm: release of [0x%lx-0x%lx): %s at 0x%lx", pa, pa + size,
+		      pmm_status_name(st), bad);
+}
+
+u64 pmm_free_count(void)
+{
+	return core()->count[PMM_FREE];
+}
+
+u64 pmm_used_count(void)
+{
+	return core()->count[PMM_USED] + core()->count[PMM_RESERVED];
+}
+
+u64 pmm_reserved_count(void)
+{
+	return core()->count[PMM_RESERVED];
+}

@@ -1,0 +1,43 @@
+/*
+ * 32-bit exception stubs: as idt64.S, for protected mode. At the same
+ * privilege level the CPU pushes EFLAGS, CS, EIP (and an error code for
+ * vectors 8, 10-14, 17, 21, 29, 30), no SS:ESP; PUSHAD saves the rest.
+ */
+	.code32
+
+	.macro	IDT_STUB vec
+	.balign	16
+idt_stub_\vec:
+	.if	(\vec == 8) || ((\vec >= 10) && (\vec <= 14)) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
+	.else
+	pushl	$0
+	.endif
+	pushl	$\vec
+	jmp	idt_common
+	.endm
+
+	.text
+	.irp	vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	IDT_STUB \vec
+	.endr
+
+idt_common:
+	pushal
+	mov	%esp, %eax
+	push	%eax			/* trap_dispatch(frame) */
+	cld
+	call	trap_dispatch
+	add	$4, %esp
+	popal
+	add	$8, %esp		/* vector, error code */
+	iret
+
+	.section .rodata
+	.balign	4
+	.globl	idt_stubs
+idt_stubs:
+	.irp	vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.long	idt_stub_\vec
+	.endr
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,1 @@
+UNIT_SRCS_pmm := mm/pmm_core.c

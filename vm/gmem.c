@@ -1,0 +1,241 @@
+/*
+ * Guest memory (see gmem.h). The fault path, KVM's tdp_page_fault done
+ * bare-metal:
+ *
+ *   EPT violation at gpa
+ *     -> gpa outside RAM?           -> caller ends the guest (or MMIO)
+ *     -> already mapped?            -> spurious: nothing to do
+ *     -> region of max_level fits?  -> take an aligned host run, zero, map large
+ *        (no run free: count a fallback and go on with 4 KiB)
+ *     -> take a frame, zero, map 4 KiB
+ *
+ * Installing a translation where there was none needs no INVEPT: the CPU
+ * does not cache not-present EPT entries (SDM Vol. 3C 29.4.2 "Creating and
+ * Using Cached Translation Information"). Removals and downgrades are the
+ * only changes that must be followed by INVEPT (see vm/ept_inv.c).
+ */
+#include "vm/gmem.h"
+#include "lib/panic.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "vmx/ept.h"
+#include "vmx/vmx.h"
+
+static bool table_alloc(void *ctx, hpa_t *out)
+{
+	if (!pmm_alloc_frame(out))
+		return false;
+	gmem_zero_frames(*out, PAGE_SIZE);
+	return true;
+}
+
+static void table_free(void *ctx, hpa_t t)
+{
+	pmm_free_frame(t);
+}
+
+static u64 *table_ptr(void *ctx, hpa_t t)
+{
+	return hpa_ptr(t);
+}
+
+void gmem_zero_frames(hpa_t pa, u64 size)
+{
+	void *d = hpa_ptr(pa);
+	u64 n = size / 8;
+
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ULL) : "memory");
+}
+
+bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level)
+{
+	struct pt_cfg cfg = {
+		.va_bits = MIN(vmx_caps.maxphyaddr, 48u),
+		.pa_bits = vmx_caps.maxphyaddr,
+		.leaf_levels = PT_LEVEL_MASK(1) | (vmx_caps.ept_2m ? PT_LEVEL_MASK(2) : 0) |
+			       (vmx_caps.ept_1g ? PT_LEVEL_MASK(3) : 0),
+	};
+
+	memset(m, 0, sizeof(*m));
+	m->table_mem = (struct pt_mem){table_alloc, table_free, table_ptr, m};
+	m->ram_size = ram_size;
+	m->max_level = max_level;
+	if (pt_init(&m->ept, &ept_fmt, &m->table_mem, &cfg) != PT_OK)
+		return false;
+	/* A/D flags are not used yet: enabling them would only add work for the CPU. */
+	m->eptp = ept_eptp(m->ept.root, false);
+	return true;
+}
+
+static void free_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
+{
+	struct gmem *m = ctx;
+
+	if (level == 3)
+		pmm_free_1g(pa);
+	else if (level == 2)
+		pmm_free_2m(pa);
+	else
+		pmm_free_frame(pa);
+	m->data_frames -= pt_level_size(level) / PAGE_SIZE;
+}
+
+void gmem_destroy(struct gmem *m)
+{
+	if (m->ept.table_count)
+		pt_destroy(&m->ept, free_leaf, m);
+	CHECK(m->data_frames == 0);
+}
+
+u64 gmem_table_pages(const struct gmem *m)
+{
+	return m->ept.table_count;
+}
+
+const char *gmem_status_name(enum gmem_status s)
+{
+	switch (s) {
+	case GMEM_OK:
+		return "ok";
+	case GMEM_NOMEM:
+		return "out of memory";
+	case GMEM_OUTSIDE:
+		return "not guest RAM";
+	default:
+		return "page-table error";
+	}
+}
+
+/* Takes a zeroed host run for a leaf at level; false if none is free. */
+static bool take_run(unsigned level, hpa_t *out)
+{
+	bool ok = level == 3 ? pmm_alloc_1g(out) : level == 2 ? pmm_alloc_2m(out)
+							       : pmm_alloc_frame(out);
+
+	if (ok)
+		gmem_zero_frames(*out, pt_level_size(level));
+	return ok;
+}
+
+static void give_run(unsigned level, hpa_t run)
+{
+	if (level == 3)
+		pmm_free_1g(run);
+	else if (level == 2)
+		pmm_free_2m(run);
+	else
+		pmm_free_frame(run);
+}
+
+/* Maps the leaf at `level` covering gpa; returns a gmem_status (NOMEM also for no run). */
+static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level)
+{
+	u64 size = pt_level_size(level);
+	u64 base = ALIGN_DOWN(g, size);
+	hpa_t run;
+	int r;
+
+	if (!take_run(level, &run))
+		return GMEM_NOMEM;
+	/* Not-present -> present: no INVEPT needed (see the comment at the top). */
+	r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
+	if (r != PT_OK) {
+		give_run(level, run);
+		return r == PT_ERR_NOMEM ? GMEM_NOMEM : r == PT_ERR_EXISTS ? GMEM_EXISTS : GMEM_ERROR;
+	}
+	m->stats.leaves[level]++;
+	m->data_frames += size / PAGE_SIZE;
+	return GMEM_OK;
+}
+
+/* True if the aligned region of `level` around g lies wholly inside RAM. */
+static bool region_in_ram(const struct gmem *m, u64 g, unsigned level)
+{
+	u64 size = pt_level_size(level);
+
+	return ALIGN_DOWN(g, size) + size <= m->ram_size;
+}
+
+enum gmem_status gmem_populate(struct gmem *m, gpa_t gp, hpa_t *out)
+{
+	u64 g = gpa_addr(gp);
+	struct pt_walk w;
+	enum gmem_status s = GMEM_NOMEM;
+
+	if (g >= m->ram_size)
+		return GMEM_OUTSIDE;
+	if (pt_lookup(&m->ept, g, &w)) {
+		*out = w.pa;
+		return GMEM_OK;
+	}
+	for (unsigned level = m->max_level; level > 1 && s != GMEM_OK; level--) {
+		if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) || !region_in_ram(m, g, level))
+			continue;
+		/* EXISTS: smaller leaves are already in the region; use them. */
+		s = map_leaf(m, g, level);
+		if (s == GMEM_NOMEM)
+			m->stats.fallbacks++;
+		else if (s != GMEM_OK && s != GMEM_EXISTS)
+			return s;
+	}
+	if (s != GMEM_OK)
+		s = map_leaf(m, g, 1);
+	if (s != GMEM_OK)
+		return s;
+	CHECK(pt_lookup(&m->ept, g, &w));
+	*out = w.pa;
+	return GMEM_OK;
+}
+
+/* Calls fn on each host chunk of [g, g+len), populating pages as it goes. */
+static enum gmem_status for_each_chunk(struct gmem *m, u64 g, u64 len,
+				       void (*fn)(void *host, u64 n, void *arg), void *arg)
+{
+	while (len) {
+		u64 n = MIN(len, PAGE_SIZE - (g & (PAGE_SIZE - 1)));
+		hpa_t h;
+		enum gmem_status s;
+
+		if (g + n > m->ram_size || g + n < g)
+			return GMEM_OUTSIDE;
+		s = gmem_populate(m, gpa(g), &h);
+		if (s != GMEM_OK)
+			return s;
+		fn(hpa_ptr(h), n, arg);
+		g += n;
+		len -= n;
+		if (arg)
+			arg = (u8 *)arg + n;
+	}
+	return GMEM_OK;
+}
+
+static void chunk_write(void *host, u64 n, void *src)
+{
+	memcpy(host, src, n);
+}
+
+static void chunk_read(void *host, u64 n, void *dst)
+{
+	memcpy(dst, host, n);
+}
+
+static void chunk_zero(void *host, u64 n, void *unused)
+{
+	memset(host, 0, n);
+}
+
+enum gmem_status gmem_write(struct gmem *m, gpa_t g, const void *src, u64 len)
+{
+	return for_each_chunk(m, gpa_addr(g), len, chunk_write, (void *)src);
+}
+
+enum gmem_status gmem_read(struct gmem *m, gpa_t g, void *dst, u64 len)
+{
+	return for_each_chunk(m, gpa_addr(g), len, chunk_read, dst);
+}
+
+enum gmem_status gmem_zero(struct gmem *m, gpa_t g, u64 len)
+{
+	return for_each_chunk(m, gpa_addr(g), len, chunk_zero, NULL);
+}

@@ -1,0 +1,66 @@
+/*
+ * Guest memory: a guest's RAM as seen through its EPT. RAM is contiguous
+ * from guest-physical 0 to ram_size and is populated on demand: a frame
+ * (or a large page) is taken from the frame allocator, zeroed and mapped
+ * the first time the guest or Keel's loader touches it. Every frame and
+ * EPT table page a guest holds is counted against it and returned by
+ * gmem_destroy. Keel reaches guest memory only through this translation.
+ */
+#ifndef KEEL_VM_GMEM_H
+#define KEEL_VM_GMEM_H
+
+#include "lib/types.h"
+#include "mm/addr.h"
+#include "mm/pt.h"
+
+enum gmem_status {
+	GMEM_OK = 0,
+	GMEM_NOMEM = -1,	/* host frames ran out */
+	GMEM_OUTSIDE = -2,	/* the GPA is not RAM */
+	GMEM_ERROR = -3,	/* page-table error (a Keel bug if it happens) */
+	GMEM_EXISTS = -4,	/* internal: part of a large region is mapped already */
+};
+
+struct gmem_stats {
+	u64 violations;	 /* EPT-violation exits handled as RAM faults */
+	u64 leaves[4];	 /* leaves installed, by level (1=4K, 2=2M, 3=1G) */
+	u64 fallbacks;	 /* large page wanted but no aligned host run: 4 KiB used */
+	u64 spurious;	 /* faults whose mapping already allowed the access */
+	u64 invept;	 /* INVEPTs issued for this EPT */
+};
+
+struct gmem {
+	struct pt ept;
+	struct pt_mem table_mem;
+	u64 ram_size;
+	unsigned max_level; /* largest leaf used: 1, 2 or 3 (ept=4k|2m|1g) */
+	u64 eptp;
+	u64 data_frames;    /* 4 KiB frames of guest data held */
+	struct gmem_stats stats;
+};
+
+/* Sets up an empty EPT for ram_size bytes of RAM; false on no memory. */
+bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level);
+/* Frees every data frame and every table; the struct may then be reused. */
+void gmem_destroy(struct gmem *m);
+
+/*
+ * Makes the page containing gpa present (mapping a zeroed frame, or a large
+ * page when the whole aligned region is RAM and unmapped) and returns the
+ * host-physical address of gpa. A mapping that already exists is reused.
+ */
+enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
+
+/* Copies between Keel and guest RAM, populating as needed. */
+enum gmem_status gmem_write(struct gmem *m, gpa_t gpa, const void *src, u64 len);
+enum gmem_status gmem_read(struct gmem *m, gpa_t gpa, void *dst, u64 len);
+/* Zeroes guest RAM (populating only pages that must hold the zeros). */
+enum gmem_status gmem_zero(struct gmem *m, gpa_t gpa, u64 len);
+
+u64 gmem_table_pages(const struct gmem *m);
+const char *gmem_status_name(enum gmem_status s);
+
+/* Zeroes one naturally aligned run of 4 KiB frames with REP STOSQ. */
+void gmem_zero_frames(hpa_t pa, u64 size);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * A guest: one module GRUB handed Keel, its memory, its vCPU, its devices,
+ * and how it ended. Guests are independent: nothing here is shared with
+ * another guest.
+ */
+#ifndef KEEL_VM_GUEST_H
+#define KEEL_VM_GUEST_H
+
+#include "dev/dev.h"
+#include "lib/types.h"
+#include "vm/gmem.h"
+#include "vmx/exit_reason.h"
+#include "vmx/vcpu.h"
+
+#define GUEST_NAME_MAX 32
+#define GUEST_CMDLINE_MAX 512
+#define GUEST_MAX_MODULES 8
+#define GUEST_DEV_STORAGE 1024
+
+enum guest_end {
+	GUEST_RUNNING = 0,
+	GUEST_END_DEBUG_EXIT,
+	GUEST_END_HLT,
+	GUEST_END_TRIPLE_FAULT,
+	GUEST_END_HYPERCALL,
+	GUEST_END_UNHANDLED,
+	GUEST_END_EPT,
+	GUEST_END_OOM,
+	GUEST_END_ENTRY_FAILURE,
+	GUEST_END_ERROR,
+};
+
+struct guest_stats {
+	u64 exits;
+	u64 exit_count[EXIT_REASON_COUNT];
+	u64 io_unclaimed_reads;
+	u64 io_unclaimed_writes;
+	u64 hypercalls;
+};
+
+struct guest_module {
+	u64 start, end; /* host-physical range of the module */
+	const char *cmdline;
+};
+
+struct guest {
+	char name[GUEST_NAME_MAX];
+	unsigned id;
+	char cmdline[GUEST_CMDLINE_MAX]; /* "NAME ARGS..." as the guest sees it */
+	u64 image_start, image_end;	 /* host-physical module holding the image */
+	struct guest_module modules[GUEST_MAX_MODULES];
+	unsigned module_count;
+	unsigned ept_level; /* from ept=, 0 = default */
+
+	struct gmem mem;
+	struct vcpu vcpu;
+
+	struct dev_region devs[GUEST_MAX_DEV_REGIONS];
+	unsigned dev_count;
+	u8 dev_storage[GUEST_DEV_STORAGE] __aligned(16);
+	unsigned dev_storage_used;
+
+	enum guest_end end;
+	int status;
+	char end_detail[160];
+	struct guest_stats stats;
+};
+
+/* Small, zeroed, per-guest storage for device-model state; NULL if full. */
+void *guest_dev_alloc(struct guest *g, unsigned size);
+
+/*
+ * Ends the guest: records how and the status, with a printf-style detail
+ * for the summary. The first call wins; later ones are ignored.
+ */
+void guest_end(struct guest *g, enum guest_end how, int status, const char *fmt, ...)
+	__printf(4, 5);
+static inline bool guest_running(const struct guest *g)
+{
+	return g->end == GUEST_RUNNING;
+}
+const char *guest_end_name(enum guest_end how);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * The guest-visible ABI of Keel: what a guest finds at entry, the hypercall
+ * interface and the CPUID signature. Shared by Keel and by the guests under
+ * tests/guests, so it uses only fixed-width types. docs/guests.md describes
+ * the same contract in prose.
+ *
+ * Guest-physical layout at entry (both image formats):
+ *
+ *   0x00000000 +-------------------------------+
+ *              | ordinary RAM (zero)           |
+ *   0x00001000 | boot info page(s): struct     |  ELF64: struct keel_boot_info,
+ *              | keel_boot_info or multiboot   |  modules, command line;
+ *              | info + mmap + cmdline         |  multiboot: struct multiboot_info
+ *   0x00004000 | ELF64 only: GDT               |
+ *   0x00005000 | ELF64 only: page tables       |  PML4, PDPT, 4 PDs: identity map of
+ *              |                               |  0-4 GiB with 2 MiB pages
+ *   0x0000A000 | free                          |
+ *   0x00080000 | <- initial RSP (ELF64)        |  stack grows down from here
+ *   0x00100000 | image segments (PT_LOAD), at  |
+ *              | their physical addresses      |
+ *              | ... up to mem=                |
+ *              +-------------------------------+
+ *
+ * Modules (`for=NAME` lines) are copied above the highest segment, page
+ * aligned.
+ */
+#ifndef KEEL_VM_GUEST_ABI_H
+#define KEEL_VM_GUEST_ABI_H
+
+#include <stdint.h>
+
+#define KEEL_GUEST_BOOT_INFO_GPA 0x1000ULL
+#define KEEL_GUEST_BOOT_INFO_END 0x4000ULL
+#define KEEL_GUEST_GDT_GPA 0x4000ULL
+#define KEEL_GUEST_PT_GPA 0x5000ULL
+#define KEEL_GUEST_PT_END 0xA000ULL
+#define KEEL_GUEST_STACK_TOP 0x80000ULL
+#define KEEL_GUEST_IMAGE_MIN 0x100000ULL /* segments must start at or above 1 MiB */
+
+/* ELF64 entry state: 64-bit mode, CS=KEEL_GUEST_CS64, DS/ES/SS=KEEL_GUEST_DS,
+ * RFLAGS=0x2 (IF=0), RDI=KEEL_GUEST_BOOT_INFO_GPA, RSI=KEEL_BOOT_MAGIC,
+ * RSP=KEEL_GUEST_STACK_TOP, CR0=PE|MP|ET|NE|WP|PG, CR4=PAE, EFER=LME|LMA. */
+#define KEEL_GUEST_CS64 0x08
+#define KEEL_GUEST_DS 0x10
+#define KEEL_BOOT_MAGIC 0x4C45454BU /* "KEEL" little-endian */
+#define KEEL_BOOT_VERSION 1
+
+struct keel_boot_module {
+	uint64_t start; /* GPA of the first byte */
+	uint64_t end;	/* GPA one past the last byte */
+	uint64_t cmdline; /* GPA of a NUL-terminated string */
+};
+
+struct keel_boot_info {
+	uint32_t magic;	  /* KEEL_BOOT_MAGIC */
+	uint32_t version; /* KEEL_BOOT_VERSION */
+	uint64_t mem_size; /* bytes of RAM from GPA 0 */
+	uint64_t cmdline;  /* GPA of "NAME ARGS...", NUL-terminated */
+	uint32_t cmdline_len; /* without the NUL */
+	uint32_t module_count;
+	uint64_t modules; /* GPA of struct keel_boot_module[module_count] */
+};
+
+/* Multiboot (v1) entry: EAX=0x2BADB002, EBX=KEEL_GUEST_BOOT_INFO_GPA, 32-bit
+ * protected mode, paging off, flat 4 GiB CS (0x08) and data (0x10) segments,
+ * IF=0; as the Multiboot 0.6.96 specification, 3.2 "Machine state". */
+#define MULTIBOOT1_HEADER_MAGIC 0x1BADB002U
+#define MULTIBOOT1_BOOTLOADER_MAGIC 0x2BADB002U
+
+/*
+ * Hypercalls: VMCALL with the function in RAX (EAX), arguments in RDI, RSI,
+ * RDX (EDI, ESI, EDX), result in RAX; negative results are errors. Any
+ * function number Keel does not know returns KEEL_HC_ENOSYS (never #UD).
+ */
+enum keel_hypercall {
+	KEEL_HC_VERSION = 0, /* returns KEEL_HC_ABI_VERSION */
+	KEEL_HC_NOP = 1,     /* returns 0: the cheapest round trip */
+	KEEL_HC_EXIT = 2,    /* ends the guest with status RDI */
+	KEEL_HC_STATS = 3,   /* copies struct keel_guest_stats to GPA RDI, length RSI */
+	KEEL_HC_TEST_BASE = 0x1000, /* test-only functions, enabled by Keel's test options */
+};
+
+#define KEEL_HC_ABI_VERSION 0x00010000
+
+/* KEEL_HC_STATS copies this (or its first RSI bytes); returns bytes copied. */
+struct keel_guest_stats {
+	uint64_t exits;		 /* VM exits so far */
+	uint64_t ept_violations; /* EPT-violation exits handled as RAM faults */
+	uint64_t leaves_4k;	 /* EPT leaves installed, by size */
+	uint64_t leaves_2m;
+	uint64_t leaves_1g;
+	uint64_t fallbacks; /* large page wanted, no aligned host run: 4 KiB used */
+	uint64_t spurious;  /* faults whose mapping already allowed the access */
+	uint64_t ept_tables; /* EPT table pages held */
+	uint64_t invept;     /* INVEPTs issued for this guest */
+	uint64_t data_frames; /* 4 KiB frames of guest RAM held */
+};
+#define KEEL_HC_ENOSYS (-1)
+#define KEEL_HC_EINVAL (-2)
+#define KEEL_HC_EFAULT (-3)
+#define KEEL_HC_EPERM (-4)
+
+/* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = signature. */
+#define KEEL_CPUID_BASE 0x40000000U
+#define KEEL_CPUID_MAX 0x40000001U
+#define KEEL_CPUID_SIGNATURE "KeelKeelKeel"
+/* Leaf 0x40000001: EAX = KEEL_HC_ABI_VERSION. */
+
+/* Debug-exit port (QEMU isa-debug-exit semantics): writing v ends the guest
+ * with status (v << 1) | 1. Status 1 (v = 0) is success by convention. */
+#define KEEL_DEBUG_EXIT_PORT 0xF4
+
+#endif

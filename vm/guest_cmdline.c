@@ -1,0 +1,109 @@
+/*
+ * Guest command-line parsing (pure part) and building guest configurations
+ * from the multiboot2 modules.
+ */
+#include "vm/guest_cmdline.h"
+#include "lib/cmdline.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		fmt_snprintf(err, err_len, __VA_ARGS__);                                           \
+		return false;                                                                      \
+	} while (0)
+
+static bool name_char_ok(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '_' || ch == '.';
+}
+
+static bool copy_name(char *dst, size_t cap, const char *s, size_t len)
+{
+	if (len == 0 || len >= cap)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!name_char_ok(s[i]))
+			return false;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return true;
+}
+
+bool guest_cmdline_for(const char *s, char *name, size_t name_len)
+{
+	struct cmdline_iter it;
+	struct cmdline_token t;
+
+	cmdline_iter_init(&it, s, strlen(s));
+	if (!cmdline_next(&it, &t) || !cmdline_key_is(&t, "for") || !t.value)
+		return false;
+	if (!copy_name(name, name_len, t.value, t.value_len))
+		name[0] = '\0';
+	return true;
+}
+
+static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct guest_config *c,
+			 char *err, size_t err_len)
+{
+	int vlen = (int)t->value_len;
+	const char *v = t->value ? t->value : "";
+
+	if (cmdline_key_is(t, "name")) {
+		if (!copy_name(c->name, sizeof(c->name), v, t->value_len))
+			FAIL("bad name '%.*s' (1-%d of letters, digits, - _ .)", vlen, v,
+			     GUEST_CONFIG_NAME_MAX - 1);
+	} else if (cmdline_key_is(t, "mem")) {
+		u64 m;
+
+		if (!t->value || !cmdline_parse_size(v, t->value_len, &m))
+			FAIL("mem=%.*s is not a size (e.g. 64M)", vlen, v);
+		if (m < GUEST_MIN_MEM || m > max_mem)
+			FAIL("mem=%.*s is outside [2M, %lu MiB]", vlen, v, (u64)(max_mem / MiB));
+		c->mem_size = ALIGN_DOWN(m, (4 * KiB));
+	} else if (cmdline_key_is(t, "ept")) {
+		if (cmdline_value_is(t, "4k"))
+			c->ept_level = 1;
+		else if (cmdline_value_is(t, "2m"))
+			c->ept_level = 2;
+		else if (cmdline_value_is(t, "1g"))
+			c->ept_level = 3;
+		else
+			FAIL("ept=%.*s: expected 4k, 2m or 1g", vlen, v);
+	} else if (cmdline_key_is(t, "expect")) {
+		if (!t->value || t->value_len >= sizeof(c->expect))
+			FAIL("bad expect=%.*s", vlen, v);
+		memcpy(c->expect, v, t->value_len);
+		c->expect[t->value_len] = '\0';
+	} else {
+		FAIL("unknown option '%.*s'", (int)t->key_len, t->key);
+	}
+	return true;
+}
+
+bool guest_cmdline_parse(const char *s, unsigned index, u64 max_mem, struct guest_config *c,
+			 char *err, size_t err_len)
+{
+	struct cmdline_iter it;
+	struct cmdline_token t;
+	const char *rest;
+	size_t rest_len;
+
+	memset(c, 0, sizeof(*c));
+	fmt_snprintf(c->name, sizeof(c->name), "guest%u", index);
+	c->mem_size = GUEST_DEFAULT_MEM;
+	cmdline_iter_init(&it, s, strlen(s));
+	while (cmdline_next(&it, &t))
+		if (!parse_option(&t, max_mem, c, err, err_len))
+			return false;
+	rest = cmdline_rest(&it, &rest_len);
+	if (rest && rest_len >= sizeof(c->args))
+		FAIL("arguments too long (%lu bytes, at most %lu)", (u64)rest_len,
+		     (u64)sizeof(c->args) - 1);
+	if (rest) {
+		memcpy(c->args, rest, rest_len);
+		c->args[rest_len] = '\0';
+	}
+	return true;
+}

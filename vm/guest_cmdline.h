@@ -1,0 +1,56 @@
+/*
+ * The guest command line: the string on a module2 line (docs/cmdline.md).
+ *   name=NAME   the guest's name (default guestN); letters, digits, - _ .
+ *   mem=SIZE    guest RAM, e.g. 64M (default 32M; at least 2M)
+ *   ept=4k|2m|1g  largest EPT leaf (default: the largest the CPU has)
+ *   expect=END  the way this guest is expected to end (tests), e.g. triple-fault
+ *   -- ARGS     everything after is passed to the guest
+ * A module2 line starting with for=NAME is not a guest: it becomes a module
+ * of guest NAME, in order.
+ */
+#ifndef KEEL_VM_GUEST_CMDLINE_H
+#define KEEL_VM_GUEST_CMDLINE_H
+
+#include "boot/mb2.h"
+#include "lib/types.h"
+
+#define GUEST_CONFIG_NAME_MAX 32
+#define GUEST_CONFIG_ARGS_MAX 400
+#define GUEST_CONFIG_MODULES 8
+#define GUEST_DEFAULT_MEM (32 * MiB)
+#define GUEST_MIN_MEM (2 * MiB)
+
+struct guest;
+
+struct guest_config {
+	char name[GUEST_CONFIG_NAME_MAX];
+	u64 mem_size;
+	unsigned ept_level; /* 0: default */
+	char expect[24];
+	char args[GUEST_CONFIG_ARGS_MAX];
+	const struct mb2_module *image;
+	const struct mb2_module *modules[GUEST_CONFIG_MODULES];
+	unsigned module_count;
+};
+
+/*
+ * Parses one guest module string (pure). max_mem bounds mem=. Returns
+ * false with a one-line reason in err.
+ */
+bool guest_cmdline_parse(const char *s, unsigned index, u64 max_mem, struct guest_config *c,
+			 char *err, size_t err_len);
+/* If s is a for=NAME line, copies NAME and returns true. */
+bool guest_cmdline_for(const char *s, char *name, size_t name_len);
+
+/*
+ * Builds configs from all modules; rejected lines are reported (one line
+ * each, naming the guest) and counted in *failed. Returns the count.
+ */
+unsigned guest_cmdline_configs(const struct boot_info *bi, struct guest_config *configs,
+			       unsigned max, unsigned *failed);
+/* Fills a fresh guest from its config. */
+void guest_config_apply(const struct guest_config *c, struct guest *g, unsigned id);
+/* Gives the config's module memory back to the frame allocator. */
+void guest_config_release(const struct guest_config *c);
+
+#endif

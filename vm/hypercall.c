@@ -1,0 +1,80 @@
+/*
+ * The VMCALL hypercall ABI (vm/guest_abi.h, docs/guests.md): function in
+ * RAX, arguments in RDI, RSI, RDX, result in RAX. An unknown function
+ * returns KEEL_HC_ENOSYS (never #UD); a call from CPL > 0 returns
+ * KEEL_HC_EPERM. Guest pointers are checked against guest RAM and copied
+ * through the EPT, never dereferenced.
+ */
+#include "lib/string.h"
+#include "vm/guest.h"
+#include "vm/guest_abi.h"
+#include "vmx/exit.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx_insn.h"
+
+typedef s64 hypercall_fn(struct vcpu *v, u64 a0, u64 a1, u64 a2);
+
+static s64 hc_version(struct vcpu *v, u64 a0, u64 a1, u64 a2)
+{
+	return KEEL_HC_ABI_VERSION;
+}
+
+static s64 hc_nop(struct vcpu *v, u64 a0, u64 a1, u64 a2)
+{
+	return 0;
+}
+
+static s64 hc_exit(struct vcpu *v, u64 status, u64 a1, u64 a2)
+{
+	guest_end(v->guest, GUEST_END_HYPERCALL, (int)(u32)status, "KEEL_HC_EXIT(%lu)", status);
+	return 0;
+}
+
+/* Copies the guest's statistics to guest-physical a0, at most a1 bytes. */
+static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
+{
+	struct keel_guest_stats s;
+	struct guest *g = v->guest;
+	u64 n = MIN(len, sizeof(s));
+
+	if (dst >= g->mem.ram_size || n > g->mem.ram_size - dst)
+		return KEEL_HC_EFAULT;
+	memset(&s, 0, sizeof(s));
+	s.exits = g->stats.exits;
+	s.ept_violations = g->mem.stats.violations;
+	s.leaves_4k = g->mem.stats.leaves[1];
+	s.leaves_2m = g->mem.stats.leaves[2];
+	s.leaves_1g = g->mem.stats.leaves[3];
+	s.fallbacks = g->mem.stats.fallbacks;
+	s.spurious = g->mem.stats.spurious;
+	s.ept_tables = gmem_table_pages(&g->mem);
+	s.invept = g->mem.stats.invept;
+	s.data_frames = g->mem.data_frames;
+	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
+		return KEEL_HC_EFAULT;
+	return (s64)n;
+}
+
+static hypercall_fn *const hypercalls[] = {
+	[KEEL_HC_VERSION] = hc_version,
+	[KEEL_HC_NOP] = hc_nop,
+	[KEEL_HC_EXIT] = hc_exit,
+	[KEEL_HC_STATS] = hc_stats,
+};
+
+void hypercall_handle_exit(struct vcpu *v)
+{
+	u64 *gpr = v->regs.gpr;
+	u64 fn = gpr[GPR_RAX];
+	s64 ret;
+
+	v->guest->stats.hypercalls++;
+	if (vcpu_cpl() != 0)
+		ret = KEEL_HC_EPERM;
+	else if (fn < ARRAY_SIZE(hypercalls) && hypercalls[fn])
+		ret = hypercalls[fn](v, gpr[GPR_RDI], gpr[GPR_RSI], gpr[GPR_RDX]);
+	else
+		ret = KEEL_HC_ENOSYS;
+	gpr[GPR_RAX] = (u64)ret;
+	vcpu_skip_instruction(v);
+}

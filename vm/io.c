@@ -1,0 +1,118 @@
+/*
+ * I/O-instruction exits (SDM Vol. 3C, Table 28-5 exit qualification and
+ * 28.2.5 "Information for VM Exits Due to Instruction Execution"): IN, OUT,
+ * INS and OUTS, with REP. Every port exits (the I/O bitmaps are all ones),
+ * so no guest access reaches a physical device: each goes to the guest's
+ * device models (dev/dev.c).
+ *
+ * String forms are emulated an element at a time through the guest's page
+ * tables. A REP run is cut into slices of at most IO_REP_SLICE elements:
+ * after a slice RIP stays on the instruction, so the guest re-executes it
+ * with the updated RCX/RSI/RDI (as the CPU does after an interrupt).
+ */
+#include "arch/x86/cr.h"
+#include "dev/dev.h"
+#include "vm/gaccess.h"
+#include "vm/guest.h"
+#include "vmx/exit.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx_insn.h"
+
+#define IO_QUAL_SIZE(q) (((q)&7) + 1)
+#define IO_QUAL_IN BIT(3)
+#define IO_QUAL_STRING BIT(4)
+#define IO_QUAL_REP BIT(5)
+#define IO_QUAL_PORT(q) ((u16)((q) >> 16))
+/* VM-exit instruction information for INS/OUTS (SDM Table 28-8) */
+#define IO_INFO_ADDR_SIZE(i) (((i) >> 7) & 7) /* 0: 16-bit, 1: 32-bit, 2: 64-bit */
+#define IO_INFO_SEGMENT(i) (((i) >> 15) & 7)  /* ES, CS, SS, DS, FS, GS */
+
+#define IO_REP_SLICE 4096
+
+static u64 addr_mask(unsigned addr_size)
+{
+	return addr_size == 0 ? 0xFFFF : addr_size == 1 ? 0xFFFFFFFF : ~0ULL;
+}
+
+static void simple_io(struct vcpu *v, u64 q)
+{
+	unsigned size = IO_QUAL_SIZE(q);
+	u16 port = IO_QUAL_PORT(q);
+	u64 *rax = &v->regs.gpr[GPR_RAX];
+
+	if (q & IO_QUAL_IN) {
+		u32 val = dev_pio_read(v->guest, port, size);
+		/* IN to AL/AX keeps the other bits; IN to EAX zero-extends into RAX. */
+		if (size == 4)
+			*rax = val;
+		else
+			*rax = (*rax & ~(u64)((1u << (size * 8)) - 1)) | val;
+	} else {
+		dev_pio_write(v->guest, port, size, (u32)*rax);
+	}
+	vcpu_skip_instruction(v);
+}
+
+/* One INS/OUTS element; false if the access faulted (exception injected or guest ended). */
+static bool string_element(struct vcpu *v, u64 q, u64 linear)
+{
+	unsigned size = IO_QUAL_SIZE(q);
+	u16 port = IO_QUAL_PORT(q);
+	struct gaccess_fault f;
+	u32 val = 0;
+	int s;
+
+	if (q & IO_QUAL_IN) {
+		val = dev_pio_read(v->guest, port, size);
+		s = gaccess_write(v, linear, &val, size, &f);
+	} else {
+		s = gaccess_read(v, linear, &val, size, &f);
+		if (s == GACCESS_OK)
+			dev_pio_write(v->guest, port, size, val);
+	}
+	if (s == GACCESS_PAGE_FAULT)
+		gaccess_inject_pf(v, &f);
+	else if (s != GACCESS_OK)
+		guest_end(v->guest, s == GACCESS_NOMEM ? GUEST_END_OOM : GUEST_END_EPT, 0,
+			  "string I/O at linear 0x%lx reaches gpa 0x%lx outside guest RAM", linear,
+			  f.gpa);
+	return s == GACCESS_OK;
+}
+
+static void string_io(struct vcpu *v, u64 q)
+{
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INSTRUCTION_INFO);
+	unsigned asz = IO_INFO_ADDR_SIZE(info);
+	u64 mask = addr_mask(asz);
+	bool in = q & IO_QUAL_IN;
+	unsigned idx = in ? GPR_RDI : GPR_RSI;
+	/* INS always writes through ES; OUTS reads through DS or an override. */
+	unsigned seg = in ? 0 : IO_INFO_SEGMENT(info);
+	u64 base = vmcs_read(VMCS_GUEST_ES_BASE + 2 * seg);
+	s64 step = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)IO_QUAL_SIZE(q)
+							     : (s64)IO_QUAL_SIZE(q);
+	u64 *rcx = &v->regs.gpr[GPR_RCX], *ri = &v->regs.gpr[idx];
+	bool rep = q & IO_QUAL_REP;
+	u64 count = rep ? *rcx & mask : 1;
+
+	for (u64 done = 0; done < count; done++) {
+		if (rep && done == IO_REP_SLICE)
+			return; /* RIP unchanged: the guest resumes the REP run */
+		if (!string_element(v, q, base + (*ri & mask)))
+			return;
+		*ri = (*ri & ~mask) | ((*ri + (u64)step) & mask);
+		if (rep)
+			*rcx = (*rcx & ~mask) | ((*rcx - 1) & mask);
+	}
+	vcpu_skip_instruction(v);
+}
+
+void io_handle_exit(struct vcpu *v)
+{
+	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+
+	if (q & IO_QUAL_STRING)
+		string_io(v, q);
+	else
+		simple_io(v, q);
+}

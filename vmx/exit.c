@@ -1,0 +1,176 @@
+/*
+ * The VM-exit dispatch table and the handlers too small for a file of
+ * their own. Every handler either completes the guest's instruction
+ * (advancing RIP), injects the architectural exception, or ends the guest
+ * with a report.
+ */
+#include "vmx/exit.h"
+#include "arch/x86/cr.h"
+#include "lib/console.h"
+#include "vm/guest.h"
+#include "vmx/cr.h"
+#include "vmx/exit_reason.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_insn.h"
+
+typedef void exit_handler_fn(struct vcpu *v);
+
+void exit_report_unhandled(struct vcpu *v, const char *why)
+{
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	u32 basic = EXIT_REASON_BASIC(reason);
+
+	pr_err("guest %s: %s: exit %s (%u), qualification 0x%lx, rip 0x%lx, linear 0x%lx, "
+	       "gpa 0x%lx",
+	       v->guest->name, why, exit_reason_name(basic), basic,
+	       vmcs_read(VMCS_EXIT_QUALIFICATION), vmcs_read(VMCS_GUEST_RIP),
+	       vmcs_read(VMCS_GUEST_LINEAR_ADDR), vmcs_read(VMCS_GUEST_PHYSICAL_ADDR));
+	guest_end(v->guest, GUEST_END_UNHANDLED, 0, "unhandled exit %s", exit_reason_name(basic));
+}
+
+static void handle_unhandled(struct vcpu *v)
+{
+	exit_report_unhandled(v, "no handler");
+}
+
+static void handle_triple_fault(struct vcpu *v)
+{
+	guest_end(v->guest, GUEST_END_TRIPLE_FAULT, 0, "triple fault at rip 0x%lx",
+		  vmcs_read(VMCS_GUEST_RIP));
+}
+
+/* Exceptions (none are intercepted: #MC would be) and host NMIs taken in the guest. */
+static void handle_exception_nmi(struct vcpu *v)
+{
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
+
+	if (VMCS_INTR_INFO_TYPE(info) == VMCS_INTR_TYPE_NMI) {
+		pr_warn("NMI while guest %s ran: ignored", v->guest->name);
+		return;
+	}
+	exit_report_unhandled(v, "unexpected exception exit");
+}
+
+/* The interrupt was acknowledged on exit; Keel enables no interrupt sources yet. */
+static void handle_external_interrupt(struct vcpu *v)
+{
+	(void)v;
+}
+
+static void handle_hlt(struct vcpu *v)
+{
+	bool if_set = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+
+	vcpu_skip_instruction(v);
+	guest_end(v->guest, GUEST_END_HLT, 0, "%s at rip 0x%lx",
+		  if_set ? "HLT with interrupts enabled and no interrupt source"
+			 : "HLT with interrupts disabled",
+		  vmcs_read(VMCS_GUEST_RIP));
+}
+
+/* VMX instructions (and GETSEC, MONITOR/MWAIT, hidden by CPUID) are #UD for guests. */
+static void handle_inject_ud(struct vcpu *v)
+{
+	vcpu_inject_ud(v);
+}
+
+/* RDPMC: CPUID advertises no performance counters. */
+static void handle_inject_gp(struct vcpu *v)
+{
+	vcpu_inject_gp(v);
+}
+
+/* INVD and WBINVD: caches are coherent for Keel's guests; complete as a no-op. */
+static void handle_skip(struct vcpu *v)
+{
+	vcpu_skip_instruction(v);
+}
+
+static void handle_resume(struct vcpu *v)
+{
+	(void)v;
+}
+
+static void handle_cr_access(struct vcpu *v)
+{
+	cr_handle_exit(v);
+}
+
+static void handle_entry_failure(struct vcpu *v)
+{
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+
+	pr_err("guest %s: VM-entry failure: exit reason 0x%x (%s, entry-failure bit %s), "
+	       "qualification 0x%lx",
+	       v->guest->name, reason, exit_reason_name(EXIT_REASON_BASIC(reason)),
+	       (reason & EXIT_REASON_ENTRY_FAILURE) ? "set" : "clear",
+	       vmcs_read(VMCS_EXIT_QUALIFICATION));
+	vmcs_dump_guest_state();
+	guest_end(v->guest, GUEST_END_ENTRY_FAILURE, 0, "VM-entry failure: %s",
+		  exit_reason_name(EXIT_REASON_BASIC(reason)));
+}
+
+static void handle_ept_misconfig(struct vcpu *v)
+{
+	exit_report_unhandled(v, "EPT misconfiguration (a Keel EPT bug)");
+}
+
+static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_CPUID] = cpuid_handle_exit,
+	[EXIT_REASON_GETSEC] = handle_inject_ud,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_skip,
+	[EXIT_REASON_RDPMC] = handle_inject_gp,
+	[EXIT_REASON_VMCALL] = hypercall_handle_exit,
+	[EXIT_REASON_VMCLEAR] = handle_inject_ud,
+	[EXIT_REASON_VMLAUNCH] = handle_inject_ud,
+	[EXIT_REASON_VMPTRLD] = handle_inject_ud,
+	[EXIT_REASON_VMPTRST] = handle_inject_ud,
+	[EXIT_REASON_VMREAD] = handle_inject_ud,
+	[EXIT_REASON_VMRESUME] = handle_inject_ud,
+	[EXIT_REASON_VMWRITE] = handle_inject_ud,
+	[EXIT_REASON_VMXOFF] = handle_inject_ud,
+	[EXIT_REASON_VMXON] = handle_inject_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = io_handle_exit,
+	[EXIT_REASON_RDMSR] = msr_handle_rdmsr,
+	[EXIT_REASON_WRMSR] = msr_handle_wrmsr,
+	[EXIT_REASON_INVALID_GUEST_STATE] = handle_entry_failure,
+	[EXIT_REASON_MSR_LOADING] = handle_entry_failure,
+	[EXIT_REASON_MACHINE_CHECK] = handle_entry_failure,
+	[EXIT_REASON_MWAIT] = handle_inject_ud,
+	[EXIT_REASON_MONITOR] = handle_inject_ud,
+	[EXIT_REASON_PAUSE] = handle_skip,
+	[EXIT_REASON_EPT_VIOLATION] = ept_handle_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_INVEPT] = handle_inject_ud,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_resume,
+	[EXIT_REASON_INVVPID] = handle_inject_ud,
+	[EXIT_REASON_WBINVD] = handle_skip,
+	[EXIT_REASON_XSETBV] = xsetbv_handle_exit,
+	[EXIT_REASON_VMFUNC] = handle_inject_ud,
+};
+
+void exit_dispatch(struct vcpu *v)
+{
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	u32 basic = EXIT_REASON_BASIC(reason);
+	exit_handler_fn *fn;
+
+	v->guest->stats.exits++;
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		handle_entry_failure(v);
+		return;
+	}
+	if (basic >= EXIT_REASON_COUNT) {
+		exit_report_unhandled(v, "exit reason outside the SDM's table");
+		return;
+	}
+	v->guest->stats.exit_count[basic]++;
+	fn = exit_handlers[basic];
+	(fn ? fn : handle_unhandled)(v);
+}

@@ -1,0 +1,26 @@
+/*
+ * VM-exit dispatch (STYLE.md rule 16): a bounds-checked table of named
+ * handlers keyed by basic exit reason. A reason without a handler ends the
+ * guest with a report; it never reaches Keel's own fault path.
+ */
+#ifndef KEEL_VMX_EXIT_H
+#define KEEL_VMX_EXIT_H
+
+struct vcpu;
+
+/* Handles the exit that just happened on v (its VMCS is current). */
+void exit_dispatch(struct vcpu *v);
+
+/* Handlers that live with their subsystem. */
+void cpuid_handle_exit(struct vcpu *v);
+void msr_handle_rdmsr(struct vcpu *v);
+void msr_handle_wrmsr(struct vcpu *v);
+void io_handle_exit(struct vcpu *v);
+void hypercall_handle_exit(struct vcpu *v);
+void ept_handle_violation(struct vcpu *v);
+void xsetbv_handle_exit(struct vcpu *v);
+
+/* Ends the guest with the standard report for the current exit. */
+void exit_report_unhandled(struct vcpu *v, const char *why);
+
+#endif

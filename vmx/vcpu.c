@@ -1,0 +1,115 @@
+/*
+ * vCPU lifecycle and the run loop: enter the guest, dispatch each exit,
+ * repeat until the guest ends. Also the small helpers exit handlers share
+ * (advance RIP, inject an exception, read the CPL).
+ */
+#include "vmx/vcpu.h"
+#include "lib/console.h"
+#include "lib/panic.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "vm/guest.h"
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_insn.h"
+
+bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *bs)
+{
+	enum vmx_status s;
+
+	v->guest = g;
+	v->launched = false;
+	if (!pmm_alloc_frame(&v->vmcs)) {
+		guest_end(g, GUEST_END_OOM, 0, "no memory for the VMCS");
+		return false;
+	}
+	memset(hpa_ptr(v->vmcs), 0, PAGE_SIZE);
+	*(u32 *)hpa_ptr(v->vmcs) = VMX_BASIC_REVISION(vmx_caps.basic);
+	s = vmx_clear(v->vmcs);
+	if (s == VMX_SUCCEED)
+		s = vmx_ptrld(v->vmcs);
+	if (s != VMX_SUCCEED) {
+		guest_end(g, GUEST_END_ERROR, 0, "VMCLEAR/VMPTRLD failed: %s", vmx_status_name(s));
+		return false;
+	}
+	if (!vmcs_setup(v, bs)) {
+		guest_end(g, GUEST_END_ERROR, 0, "the CPU lacks a VM control Keel needs");
+		return false;
+	}
+	return true;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!hpa_addr(v->vmcs))
+		return;
+	/* VMCLEAR writes the VMCS back to memory and makes it not current. */
+	CHECK(vmx_clear(v->vmcs) == VMX_SUCCEED);
+	pmm_free_frame(v->vmcs);
+	v->vmcs = hpa(0);
+}
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+
+	/* Outside 64-bit mode RIP wraps at 4 GiB. */
+	if (!(vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L))
+		rip &= 0xFFFFFFFF;
+	vmcs_write(VMCS_GUEST_RIP, rip);
+	/* The instruction retired: STI/MOV SS blocking ends with it (SDM 25.4.2). */
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+							~(u64)(VMCS_INTR_BLOCKING_STI |
+							       VMCS_INTR_BLOCKING_MOV_SS));
+	(void)v;
+}
+
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)
+{
+	u64 info = VMCS_INTR_INFO_VALID | ((u64)VMCS_INTR_TYPE_HW_EXCEPTION << 8) | vector;
+
+	/* Real mode delivers no error code (SDM 27.2.1.3). */
+	if (has_error && (vmcs_read(VMCS_CR0_READ_SHADOW) & 1)) {
+		info |= VMCS_INTR_INFO_ERROR_CODE;
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+	(void)v;
+}
+
+unsigned vcpu_cpl(void)
+{
+	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+/* A VMLAUNCH/VMRESUME that failed as an instruction (not a VM-entry failure exit). */
+static void entry_instruction_failed(struct vcpu *v, int status)
+{
+	u64 err = 0;
+
+	if (status == VMX_FAIL_VALID)
+		err = vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+	pr_err("guest %s: %s failed: %s, error %lu (%s)", v->guest->name,
+	       v->launched ? "VMRESUME" : "VMLAUNCH", vmx_status_name(status), err,
+	       status == VMX_FAIL_VALID ? vmx_error_name(err) : "no current VMCS");
+	if (status == VMX_FAIL_VALID && (err == 7 || err == 8))
+		vmcs_dump_guest_state();
+	guest_end(v->guest, GUEST_END_ENTRY_FAILURE, 0, "VM entry failed: %s",
+		  status == VMX_FAIL_VALID ? vmx_error_name(err) : vmx_status_name(status));
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	while (guest_running(v->guest)) {
+		int r = vmx_enter(&v->regs, v->launched);
+
+		if (r != 0) {
+			entry_instruction_failed(v, r);
+			break;
+		}
+		v->launched = true;
+		exit_dispatch(v);
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * A virtual CPU: its VMCS, the registers the VMCS does not hold, and the
+ * guest-visible state Keel emulates (CR shadows live in the VMCS).
+ */
+#ifndef KEEL_VMX_VCPU_H
+#define KEEL_VMX_VCPU_H
+
+#include "lib/types.h"
+#include "mm/addr.h"
+#include "vmx/vcpu_regs.h"
+
+struct guest;
+
+/* Where a guest starts: filled by the loader (vm/loader.c). */
+enum vcpu_mode {
+	VCPU_MODE_LONG64, /* IA-32e 64-bit mode, paging on */
+	VCPU_MODE_PROT32, /* 32-bit protected mode, paging off (multiboot) */
+};
+
+struct vcpu_boot_state {
+	enum vcpu_mode mode;
+	u64 rip, rsp;
+	u64 rax, rbx, rsi, rdi;
+	u64 cr3;
+	u64 gdt_base;
+	u16 gdt_limit;
+};
+
+/* MSRs that the VMCS does not switch and Keel keeps per vCPU. */
+struct vcpu_msrs {
+	u64 kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+	u64 xcr0;
+};
+
+struct vcpu {
+	struct vcpu_regs regs;
+	struct guest *guest;
+	hpa_t vmcs;
+	bool launched;
+	u16 vpid; /* 0: VPID off */
+	struct vcpu_msrs msrs;
+	u64 cr0_mask, cr4_mask; /* bits the guest/host masks give Keel */
+	u8 tpr;			/* CR8, while no APIC model holds it */
+};
+
+/*
+ * Allocates and initialises the VMCS (controls from the capability MSRs,
+ * host state, the guest's boot state) and leaves it current. False with a
+ * report on failure (no memory, a required control missing).
+ */
+bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *bs);
+/* Clears and frees the VMCS. */
+void vcpu_destroy(struct vcpu *v);
+/* Runs the vCPU until its guest ends. */
+void vcpu_run(struct vcpu *v);
+
+/* Advances guest RIP past the instruction that caused the current exit. */
+void vcpu_skip_instruction(struct vcpu *v);
+/* Queues a hardware exception for the next VM entry. */
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
+#define vcpu_inject_gp(v) vcpu_inject_exception((v), 13, true, 0)
+#define vcpu_inject_ud(v) vcpu_inject_exception((v), 6, false, 0)
+/* The guest's current privilege level (SS.DPL). */
+unsigned vcpu_cpl(void);
+
+#endif

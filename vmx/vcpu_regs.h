@@ -1,0 +1,50 @@
+/*
+ * The guest registers the VM-exit stub saves (everything the VMCS does not
+ * hold). Indexed by the SDM's register numbering (Vol. 3C Table 28-3: 0=RAX,
+ * 1=RCX, 2=RDX, 3=RBX, 4=RSP, 5=RBP, 6=RSI, 7=RDI, 8-15=R8-R15), so exit
+ * qualifications that name a register index gpr[] directly. Shared with
+ * vmx/entry.S: offsets are these constants times 8, checked in vcpu.c.
+ */
+#ifndef KEEL_VMX_VCPU_REGS_H
+#define KEEL_VMX_VCPU_REGS_H
+
+#define GPR_RAX 0
+#define GPR_RCX 1
+#define GPR_RDX 2
+#define GPR_RBX 3
+#define GPR_RSP 4 /* not used: guest RSP lives in the VMCS */
+#define GPR_RBP 5
+#define GPR_RSI 6
+#define GPR_RDI 7
+#define GPR_R8 8
+#define GPR_R9 9
+#define GPR_R10 10
+#define GPR_R11 11
+#define GPR_R12 12
+#define GPR_R13 13
+#define GPR_R14 14
+#define GPR_R15 15
+#define GPR_COUNT 16
+#define VCPU_REGS_CR2 (GPR_COUNT * 8)
+#define VCPU_REGS_SIZE (VCPU_REGS_CR2 + 8)
+
+#ifndef __ASSEMBLER__
+#include "lib/types.h"
+
+struct vcpu_regs {
+	u64 gpr[GPR_COUNT];
+	u64 cr2;
+};
+
+_Static_assert(sizeof(struct vcpu_regs) == VCPU_REGS_SIZE, "entry.S layout");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, cr2) == VCPU_REGS_CR2, "entry.S layout");
+
+/*
+ * Enters the guest whose VMCS is current: VMLAUNCH if !launched, else
+ * VMRESUME. Returns 0 after a VM exit (guest registers saved in *regs), or
+ * the enum vmx_status of a VM-entry instruction that failed.
+ */
+int vmx_enter(struct vcpu_regs *regs, u64 launched);
+#endif
+
+#endif

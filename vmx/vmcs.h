@@ -1,0 +1,25 @@
+/*
+ * VMCS construction and the pages all VMCSs share.
+ */
+#ifndef KEEL_VMX_VMCS_H
+#define KEEL_VMX_VMCS_H
+
+#include "mm/addr.h"
+#include "vmx/vcpu.h"
+
+/* Fills the current VMCS for v: controls, host state, guest boot state. */
+bool vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *bs);
+
+/*
+ * The shared I/O bitmaps (every port exits: device models decide) and MSR
+ * bitmap (every MSR exits except those the VMCS itself switches). Built
+ * once by vmcs_bitmaps_init; read-only afterwards.
+ */
+bool vmcs_bitmaps_init(void);
+hpa_t vmcs_io_bitmap(unsigned which);
+hpa_t vmcs_msr_bitmap(void);
+
+/* Prints the guest-state fields the VM-entry checks look at (SDM 27.3.1). */
+void vmcs_dump_guest_state(void);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * VMX enablement (Intel SDM Vol. 3C, 24.6 "Discovering Support for VMX",
+ * 24.7 "Enabling and Entering VMX Operation", 24.8 "Restrictions on VMX
+ * Operation", Appendix A "VMX Capability Reporting Facility").
+ *
+ * Keel requires EPT with a 4-level walk and write-back paging structures,
+ * unrestricted guest, and INVEPT; VPID is used when present (see vmx/vpid.c).
+ */
+#include "vmx/vmx.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cr.h"
+#include "arch/x86/msr.h"
+#include "lib/console.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_insn.h"
+
+struct vmx_caps vmx_caps;
+static struct vmx_cpu boot_vmx_cpu;
+
+u32 vmx_ctl(u64 cap, u32 wanted, u32 required, u32 *missing)
+{
+	u32 allowed0 = (u32)cap, allowed1 = (u32)(cap >> 32);
+
+	if (missing)
+		*missing = required & ~allowed1;
+	return (allowed0 | wanted | required) & allowed1;
+}
+
+static bool cpu_has_vmx(void)
+{
+	if (!(cpuid(1, 0).ecx & BIT(5))) {
+		pr_err("VT-x unavailable: CPUID.1:ECX.VMX=0");
+		return false;
+	}
+	return true;
+}
+
+/* IA32_FEATURE_CONTROL: lock it with VMXON outside SMX if the firmware left it open. */
+static bool feature_control_ok(void)
+{
+	u64 fc = rdmsr(IA32_FEATURE_CONTROL);
+
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		fc |= FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK;
+		wrmsr(IA32_FEATURE_CONTROL, fc);
+		fc = rdmsr(IA32_FEATURE_CONTROL);
+	}
+	if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		pr_err("VT-x disabled by firmware (IA32_FEATURE_CONTROL=0x%lx: locked without "
+		       "VMX outside SMX)",
+		       fc);
+		return false;
+	}
+	return true;
+}
+
+static void read_caps(struct vmx_caps *c)
+{
+	c->basic = rdmsr(IA32_VMX_BASIC);
+	c->true_ctls = c->basic & VMX_BASIC_TRUE_CTLS;
+	c->pin = rdmsr(c->true_ctls ? IA32_VMX_TRUE_PINBASED_CTLS : IA32_VMX_PINBASED_CTLS);
+	c->proc = rdmsr(c->true_ctls ? IA32_VMX_TRUE_PROCBASED_CTLS : IA32_VMX_PROCBASED_CTLS);
+	c->exit = rdmsr(c->true_ctls ? IA32_VMX_TRUE_EXIT_CTLS : IA32_VMX_EXIT_CTLS);
+	c->entry = rdmsr(c->true_ctls ? IA32_VMX_TRUE_ENTRY_CTLS : IA32_VMX_ENTRY_CTLS);
+	c->misc = rdmsr(IA32_VMX_MISC);
+	c->cr0_fixed0 = rdmsr(IA32_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = rdmsr(IA32_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
+	/* Secondary controls and EPT/VPID caps exist only if the primary control can be 1. */
+	if (c->proc & ((u64)PROC_ACTIVATE_SECONDARY_CONTROLS << 32))
+		c->proc2 = rdmsr(IA32_VMX_PROCBASED_CTLS2);
+	if (c->proc2 & ((u64)(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID) << 32))
+		c->ept_vpid = rdmsr(IA32_VMX_EPT_VPID_CAP);
+
+	u32 p2 = (u32)(c->proc2 >> 32);
+	u64 ev = c->ept_vpid;
+
+	c->ept = (p2 & PROC2_ENABLE_EPT) && (ev & EPT_CAP_WALK_LENGTH_4) && (ev & EPT_CAP_MEMTYPE_WB);
+	c->ept_2m = ev & EPT_CAP_PDE_2MB;
+	c->ept_1g = ev & EPT_CAP_PDPTE_1GB;
+	c->ept_ad = ev & EPT_CAP_AD_FLAGS;
+	c->execute_only = ev & EPT_CAP_EXECUTE_ONLY;
+	c->unrestricted_guest = p2 & PROC2_UNRESTRICTED_GUEST;
+	c->vpid = (p2 & PROC2_ENABLE_VPID) && (ev & VPID_CAP_INVVPID);
+	c->invept_single = (ev & EPT_CAP_INVEPT) && (ev & EPT_CAP_INVEPT_SINGLE_CONTEXT);
+	c->invept_all = (ev & EPT_CAP_INVEPT) && (ev & EPT_CAP_INVEPT_ALL_CONTEXT);
+	c->invvpid_addr = c->vpid && (ev & VPID_CAP_INVVPID_INDIVIDUAL_ADDR);
+	c->invvpid_single = c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT);
+	c->invvpid_all = c->vpid && (ev & VPID_CAP_INVVPID_ALL_CONTEXT);
+	c->invvpid_retain_globals = c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT_RETAIN_GLOBALS);
+	c->preemption_timer = c->pin & ((u64)PIN_PREEMPTION_TIMER << 32);
+	c->preemption_timer_shift = VMX_MISC_PREEMPTION_TIMER_RATE(c->misc);
+	c->activity_hlt = c->misc & VMX_MISC_ACTIVITY_HLT;
+	c->xsave = cpuid(1, 0).ecx & BIT(26);
+	c->maxphyaddr = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF
+								: 36;
+}
+
+/* One line per missing requirement; returns true if all are there. */
+static bool caps_sufficient(const struct vmx_caps *c)
+{
+	u32 p1 = (u32)(c->proc >> 32);
+	bool ok = true;
+
+	if (VMX_BASIC_REGION_SIZE(c->basic) > PAGE_SIZE) {
+		pr_err("VMX: VMCS region size %lu exceeds a page", VMX_BASIC_REGION_SIZE(c->basic));
+		ok = false;
+	}
+	if (VMX_BASIC_MEMTYPE(c->basic) != VMX_BASIC_MEMTYPE_WB) {
+		pr_err("VMX: VMCS memory type is not write-back (IA32_VMX_BASIC[53:50]=%lu)",
+		       VMX_BASIC_MEMTYPE(c->basic));
+		ok = false;
+	}
+	if (!(p1 & PROC_ACTIVATE_SECONDARY_CONTROLS)) {
+		pr_err("VMX: missing secondary processor-based controls "
+		       "(IA32_VMX_PROCBASED_CTLS bit 63)");
+		return false;
+	}
+	if (!c->ept) {
+		pr_err("VMX: missing EPT with a 4-level walk and write-back tables "
+		       "(IA32_VMX_PROCBASED_CTLS2 bit 33, IA32_VMX_EPT_VPID_CAP bits 6, 14)");
+		ok = false;
+	}
+	if (!c->unrestricted_guest) {
+		pr_err("VMX: missing unrestricted guest (IA32_VMX_PROCBASED_CTLS2 bit 39)");
+		ok = false;
+	}
+	if (c->ept && !c->invept_single && !c->invept_all) {
+		pr_err("VMX: missing INVEPT (IA32_VMX_EPT_VPID_CAP bits 20, 25, 26)");
+		ok = false;
+	}
+	if (!(p1 & PROC_USE_MSR_BITMAPS) || !(p1 & PROC_USE_IO_BITMAPS)) {
+		pr_err("VMX: missing MSR or I/O bitmaps (IA32_VMX_PROCBASED_CTLS bits 60, 57)");
+		ok = false;
+	}
+	return ok;
+}
+
+static void print_caps(const struct vmx_caps *c)
+{
+	pr_info("vmx: revision 0x%x, EPT %s%s%s%s, VPID %s, "
+		"INVEPT%s%s, INVVPID%s%s%s%s, preemption timer %s (TSC/%u), unrestricted guest %s",
+		VMX_BASIC_REVISION(c->basic), c->ept ? "4-level WB" : "no", c->ept_2m ? " 2M" : "", c->ept_1g ? " 1G" : "",
+		c->ept_ad ? " A/D" : "", c->vpid ? "yes" : "no",
+		c->invept_single ? " single" : "", c->invept_all ? " all" : "",
+		c->invvpid_addr ? " addr" : "", c->invvpid_single ? " single" : "",
+		c->invvpid_all ? " all" : "", c->invvpid_retain_globals ? " retain-globals" : "",
+		c->preemption_timer ? "yes" : "no", 1u << c->preemption_timer_shift,
+		c->unrestricted_guest ? "yes" : "no");
+}
+
+/* Sets CR0/CR4 to values VMX operation accepts (SDM 24.8). */
+static bool fix_control_registers(const struct vmx_caps *c)
+{
+	u64 cr0 = read_cr0(), cr4 = read_cr4() | CR4_VMXE;
+
+	cr0 = (cr0 | c->cr0_fixed0) & c->cr0_fixed1;
+	cr4 = (cr4 | c->cr4_fixed0) & c->cr4_fixed1;
+	if (!(cr4 & CR4_VMXE)) {
+		pr_err("VMX: CR4.VMXE cannot be set (IA32_VMX_CR4_FIXED1=0x%lx)", c->cr4_fixed1);
+		return false;
+	}
+	if (c->xsave)
+		cr4 |= CR4_OSXSAVE; /* lets Keel load each guest's XCR0 */
+	write_cr0(cr0);
+	write_cr4(cr4);
+	return true;
+}
+
+static bool vmxon_cpu(struct vmx_cpu *cpu)
+{
+	enum vmx_status s;
+
+	if (!pmm_alloc_frame(&cpu->vmxon_region)) {
+		pr_err("VMX: no memory for the VMXON region");
+		return false;
+	}
+	memset(hpa_ptr(cpu->vmxon_region), 0, PAGE_SIZE);
+	*(u32 *)hpa_ptr(cpu->vmxon_region) = VMX_BASIC_REVISION(vmx_caps.basic);
+	s = vmx_on(cpu->vmxon_region);
+	if (s != VMX_SUCCEED) {
+		pr_err("VMX: VMXON failed: %s", vmx_status_name(s));
+		pmm_free_frame(cpu->vmxon_region);
+		return false;
+	}
+	cpu->in_root = true;
+	return true;
+}
+
+bool vmx_init(void)
+{
+	if (!cpu_has_vmx() || !feature_control_ok())
+		return false;
+	read_caps(&vmx_caps);
+	print_caps(&vmx_caps);
+	if (!caps_sufficient(&vmx_caps) || !fix_control_registers(&vmx_caps))
+		return false;
+	if (!vmxon_cpu(&boot_vmx_cpu))
+		return false;
+	pr_info("vmx: VMX root operation entered");
+	return true;
+}

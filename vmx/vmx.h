@@ -1,0 +1,55 @@
+/*
+ * VMX operation on this CPU: capability discovery (checked, not assumed),
+ * VMXON, and the control values every VMCS is built from.
+ */
+#ifndef KEEL_VMX_VMX_H
+#define KEEL_VMX_VMX_H
+
+#include "lib/types.h"
+#include "mm/addr.h"
+
+/* What the CPU offers, read once from the VMX capability MSRs. */
+struct vmx_caps {
+	u64 basic;
+	u64 misc;
+	u64 ept_vpid;
+	u64 cr0_fixed0, cr0_fixed1;
+	u64 cr4_fixed0, cr4_fixed1;
+	/* allowed-0 settings in bits 31:0, allowed-1 in 63:32 (TRUE MSRs where present) */
+	u64 pin, proc, proc2, exit, entry;
+	bool true_ctls;
+	bool ept, ept_2m, ept_1g, ept_ad, execute_only;
+	bool unrestricted_guest;
+	bool vpid;
+	bool invept_single, invept_all;
+	bool invvpid_addr, invvpid_single, invvpid_all, invvpid_retain_globals;
+	bool preemption_timer;
+	unsigned preemption_timer_shift; /* timer counts every 2^shift TSC ticks */
+	bool activity_hlt;
+	bool xsave;
+	unsigned maxphyaddr;
+};
+
+extern struct vmx_caps vmx_caps;
+
+/* Per-CPU VMX state. */
+struct vmx_cpu {
+	hpa_t vmxon_region;
+	bool in_root;
+};
+
+/*
+ * Checks that this CPU can run Keel's guests, enables VMX (feature-control
+ * MSR, CR0/CR4 fixed bits) and executes VMXON. On any missing requirement it
+ * prints one line naming it and returns false; Keel then ends the run.
+ */
+bool vmx_init(void);
+
+/*
+ * A control value built from a capability MSR: every bit the CPU requires
+ * (allowed-0) plus the wanted bits it permits (allowed-1). Bits in `required`
+ * that the CPU does not permit are returned through *missing.
+ */
+u32 vmx_ctl(u64 cap, u32 wanted, u32 required, u32 *missing);
+
+#endif
