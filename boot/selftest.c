@@ -14,13 +14,13 @@
 #include "mm/addr.h"
 
 /* Canonical, never RAM, never mapped: bit 47 clear, far above any RAM. */
-#define SELFTEST_UNMAPPED_VA	0x00007FFF00000000ULL
+#define SELFTEST_UNMAPPED_VA 0x00007FFF00000000ULL
 /* Bits 63:48 differ from bit 47: any access is a #GP (SDM 3.3.7.1). */
 #define SELFTEST_NONCANONICAL_VA 0x8000000000000000ULL
 
 /* 4-level paging entries (SDM Vol. 3A, 4.5 "4-Level Paging"). */
-#define PTE_P	     BIT(0)
-#define PTE_PS	     BIT(7)
+#define PTE_P	      BIT(0)
+#define PTE_PS	      BIT(7)
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ULL
 
 /* boot/entry.S: the page below the boot stack, left unmapped by mm/paging.c. */
@@ -72,7 +72,8 @@ static void selftest_fault_stack(void)
 
 	if (selftest_is_mapped(guard)) {
 		pr_err("selftest fault-stack: stack guard page 0x%lx is mapped", guard);
-		selftest_not_stopped("fault-stack", "no guard page below the stack (no paging yet)");
+		selftest_not_stopped("fault-stack",
+				     "no guard page below the stack (no paging yet)");
 	}
 	pr_info("selftest fault-stack: recursing into the stack guard page at 0x%lx", guard);
 	selftest_recurse(0);
@@ -83,9 +84,10 @@ static void selftest_fault_stack(void)
 static void selftest_fault_wx(void)
 {
 	volatile u8 *text = (volatile u8 *)(uintptr_t)&selftest_run;
+	u8 old = *text;
 
 	pr_info("selftest fault-wx: writing to Keel's .text at 0x%lx", (uintptr_t)text);
-	*text = *text;
+	*text = old;
 	selftest_not_stopped("fault-wx", "the write to .text went through (no W^X yet)");
 }
 

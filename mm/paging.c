@@ -43,7 +43,8 @@ struct paging_cpu {
 	unsigned maxphyaddr;
 };
 
-/* One stretch of the identity map and its rights. */
+/* One stretch of the identity map and its rights; paging_layout lists them. */
+#define PAGING_REGION_COUNT 6
 struct paging_region {
 	u64 start, end;
 	unsigned perms;
@@ -140,10 +141,11 @@ static u64 paging_direct_top(const struct boot_info *bi, const struct paging_cpu
 }
 
 /*
- * Fills regions[] (6 entries) with the identity map in address order:
- * page 0 and boot_stack_guard are the holes between them.
+ * Fills regions[] with the identity map in address order: page 0 and
+ * boot_stack_guard are the holes between them. top: the direct map's end.
  */
-static void paging_layout(struct paging_region *regions, u64 top, const struct paging_cpu *c)
+static void paging_layout(struct paging_region regions[PAGING_REGION_COUNT], u64 top,
+			  const struct paging_cpu *c)
 {
 	u64 guard = (u64)(uintptr_t)boot_stack_guard;
 	u64 image_start = (u64)(uintptr_t)__image_start, image_end = (u64)(uintptr_t)__image_end;
@@ -168,8 +170,6 @@ static void paging_layout(struct paging_region *regions, u64 top, const struct p
 	regions[4] = (struct paging_region){guard + PAGE_SIZE, image_end, PT_PERM_RW | g | x, 1};
 	regions[5] = (struct paging_region){image_end, top, PT_PERM_RW | g | x, direct_level};
 }
-
-#define PAGING_REGION_COUNT 6
 
 /* Maps every region; returns 0, or the first error with *bad its region. */
 static int paging_build(const struct paging_region *regions, const struct paging_region **bad)

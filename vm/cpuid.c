@@ -11,6 +11,7 @@
 #include "lib/string.h"
 #include "vm/cpuid_policy.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vm/guest_abi.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
@@ -127,7 +128,7 @@ void cpuid_handle_exit(struct vcpu *v)
 	u64 *gpr = v->regs.gpr;
 	struct cpuid_regs r =
 		cpuid_policy((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX],
-			     vmcs_read(VMCS_CR4_READ_SHADOW),
+			     cr_guest_cr4(),
 			     vmcs_read(VMCS_PROC_BASED_CTLS2) & BIT(12) /* enable INVPCID */);
 
 	gpr[GPR_RAX] = r.eax;

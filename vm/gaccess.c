@@ -6,13 +6,14 @@
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
 
 enum gpt_mode gaccess_mode(void)
 {
-	u64 cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
-	u64 cr4 = vmcs_read(VMCS_CR4_READ_SHADOW);
+	u64 cr0 = cr_guest_cr0();
+	u64 cr4 = cr_guest_cr4();
 
 	if (!(cr0 & CR0_PG))
 		return GPT_MODE_NONE;
@@ -36,7 +37,7 @@ int gaccess_translate(struct vcpu *v, u64 gva, unsigned access, u64 *out, struct
 		.ctx = &v->guest->mem,
 		.maxphyaddr = vmx_caps.maxphyaddr,
 		.nxe = vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_NXE,
-		.wp = vmcs_read(VMCS_CR0_READ_SHADOW) & CR0_WP,
+		.wp = cr_guest_cr0() & CR0_WP,
 	};
 	struct gpt_result r;
 	int s;

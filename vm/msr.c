@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vm/msr.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
@@ -44,7 +45,7 @@ static bool efer_write(struct vcpu *v, u32 msr, u64 val)
 	if (val & ~allowed)
 		return false;
 	/* LME cannot change while paging is on (SDM 10.8.5); LMA is the CPU's to set. */
-	if ((vmcs_read(VMCS_CR0_READ_SHADOW) & BIT(31)) && ((val ^ old) & EFER_LME))
+	if ((cr_guest_cr0() & BIT(31)) && ((val ^ old) & EFER_LME))
 		return false;
 	val = (val & ~EFER_LMA) | (old & EFER_LMA);
 	vmcs_write(VMCS_GUEST_IA32_EFER, val);

@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vm/msr.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
@@ -43,7 +44,7 @@ void xsetbv_handle_exit(struct vcpu *v)
 {
 	u64 val = (v->regs.gpr[GPR_RDX] << 32) | (u32)v->regs.gpr[GPR_RAX];
 
-	if (!(vmcs_read(VMCS_CR4_READ_SHADOW) & CR4_OSXSAVE)) {
+	if (!(cr_guest_cr4() & CR4_OSXSAVE)) {
 		vcpu_inject_ud(v);
 		return;
 	}

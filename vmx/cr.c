@@ -36,9 +36,13 @@ static u64 cr0_fixed_bits(void)
 	return (vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1) & ~CR0_UNRESTRICTED & ~CR_UPPER_HALF;
 }
 
+/*
+ * CD and NW are owned too: VM entry never loads them (SDM 27.3.2.1), so the
+ * CPU keeps Keel's (caching on) and the guest reads its own from the shadow.
+ */
 u64 cr0_owned_bits(void)
 {
-	return cr0_fixed_bits() | CR0_ET | CR_UPPER_HALF;
+	return cr0_fixed_bits() | CR0_ET | CR0_CD | CR0_NW | CR_UPPER_HALF;
 }
 
 u64 cr4_owned_bits(void)
@@ -49,12 +53,27 @@ u64 cr4_owned_bits(void)
 
 u64 cr0_actual(u64 guest_value)
 {
+	guest_value &= ~(CR0_CD | CR0_NW);
 	return (guest_value | (vmx_caps.cr0_fixed0 & ~CR0_UNRESTRICTED)) & vmx_caps.cr0_fixed1;
 }
 
 u64 cr4_actual(u64 guest_value)
 {
 	return (guest_value | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+u64 cr_guest_cr0(void)
+{
+	u64 mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+}
+
+u64 cr_guest_cr4(void)
+{
+	u64 mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
 }
 
 /* CR4 bits a guest may set: what the CPU supports, less what Keel hides. */
@@ -89,7 +108,7 @@ static bool update_long_mode(u64 old_cr0, u64 new_cr0)
 	bool pg_off = (old_cr0 & CR0_PG) && !(new_cr0 & CR0_PG);
 
 	if (pg_on && (efer & EFER_LME)) {
-		if (!(vmcs_read(VMCS_CR4_READ_SHADOW) & CR4_PAE))
+		if (!(cr_guest_cr4() & CR4_PAE))
 			return false; /* IA-32e paging needs PAE */
 		efer |= EFER_LMA;
 		entry |= ENTRY_IA32E_MODE_GUEST;
@@ -107,7 +126,7 @@ static bool update_long_mode(u64 old_cr0, u64 new_cr0)
 /* MOV to CR0 (and CLTS/LMSW): true if done, false if the guest gets #GP. */
 static bool write_cr0(u64 val)
 {
-	u64 old = vmcs_read(VMCS_CR0_READ_SHADOW);
+	u64 old = cr_guest_cr0();
 
 	if (val & CR_UPPER_HALF)
 		return false;
@@ -158,7 +177,7 @@ void cr_handle_exit(struct vcpu *v)
 {
 	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	unsigned cr = CR_QUAL_NUMBER(q);
-	u64 cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
+	u64 cr0 = cr_guest_cr0();
 	bool ok = true;
 
 	switch (CR_QUAL_ACCESS(q)) {

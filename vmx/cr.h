@@ -18,6 +18,12 @@ u64 cr4_owned_bits(void);
 /* The value the CPU must hold for a guest-visible (shadow) value. */
 u64 cr0_actual(u64 guest_value);
 u64 cr4_actual(u64 guest_value);
+/*
+ * The guest's view of CR0/CR4: owned bits from the read shadow, the rest
+ * from the CPU's value (the guest changes those without an exit).
+ */
+u64 cr_guest_cr0(void);
+u64 cr_guest_cr4(void);
 /* CR-access exit: MOV to/from CR0/CR3/CR4/CR8, CLTS, LMSW. */
 void cr_handle_exit(struct vcpu *v);
 

@@ -155,6 +155,33 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_VMFUNC] = handle_inject_ud,
 };
 
+/*
+ * An exit that interrupted the delivery of an event (IDT-vectoring info
+ * valid: say an EPT violation on the guest's IDT or stack while it took an
+ * interrupt) leaves the event undelivered. Unless the handler queued
+ * something else, inject the same event again (SDM Vol. 3C 28.2.4
+ * "Information for VM Exits During Event Delivery", 30.3 "Reflecting
+ * Exceptions to Guest Software").
+ */
+static void reinject_vectored_event(struct vcpu *v)
+{
+	u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	u32 type = VMCS_INTR_INFO_TYPE(idt);
+
+	if (!(idt & VMCS_INTR_INFO_VALID) || !guest_running(v->guest) ||
+	    (vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID))
+		return;
+	if (idt & VMCS_INTR_INFO_ERROR_CODE)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
+	if (type == VMCS_INTR_TYPE_SW_INTERRUPT || type == VMCS_INTR_TYPE_SW_EXCEPTION ||
+	    type == VMCS_INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmcs_write(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+	/* Bits 30:12 of the entry field are reserved: keep vector, type, error-code, valid. */
+	vmcs_write(VMCS_ENTRY_INTR_INFO, idt & (VMCS_INTR_INFO_VALID | VMCS_INTR_INFO_ERROR_CODE |
+						0x7FF));
+}
+
 void exit_dispatch(struct vcpu *v)
 {
 	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
@@ -173,4 +200,5 @@ void exit_dispatch(struct vcpu *v)
 	v->guest->stats.exit_count[basic]++;
 	fn = exit_handlers[basic];
 	(fn ? fn : handle_unhandled)(v);
+	reinject_vectored_event(v);
 }

@@ -9,6 +9,7 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -71,7 +72,7 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 
 	u64 info = VMCS_INTR_INFO_VALID | ((u64)VMCS_INTR_TYPE_HW_EXCEPTION << 8) | vector;
 
 	/* Real mode delivers no error code (SDM 27.2.1.3). */
-	if (has_error && (vmcs_read(VMCS_CR0_READ_SHADOW) & 1)) {
+	if (has_error && (cr_guest_cr0() & 1)) {
 		info |= VMCS_INTR_INFO_ERROR_CODE;
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}

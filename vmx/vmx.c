@@ -142,10 +142,11 @@ static bool caps_sufficient(const struct vmx_caps *c)
 static void print_caps(const struct vmx_caps *c)
 {
 	pr_info("vmx: revision 0x%x, EPT %s%s%s%s, VPID %s, "
-		"INVEPT%s%s, INVVPID%s%s%s%s, preemption timer %s (TSC/%u), unrestricted guest %s",
+		"INVEPT%s%s%s, INVVPID%s%s%s%s%s, preemption timer %s (TSC/%u), unrestricted guest %s",
 		VMX_BASIC_REVISION(c->basic), c->ept ? "4-level WB" : "no", c->ept_2m ? " 2M" : "", c->ept_1g ? " 1G" : "",
 		c->ept_ad ? " A/D" : "", c->vpid ? "yes" : "no",
-		c->invept_single ? " single" : "", c->invept_all ? " all" : "",
+		c->invept_single || c->invept_all ? "" : " none", c->invept_single ? " single" : "",
+		c->invept_all ? " all" : "", c->vpid ? "" : " none",
 		c->invvpid_addr ? " addr" : "", c->invvpid_single ? " single" : "",
 		c->invvpid_all ? " all" : "", c->invvpid_retain_globals ? " retain-globals" : "",
 		c->preemption_timer ? "yes" : "no", 1u << c->preemption_timer_shift,
@@ -157,6 +158,8 @@ static bool fix_control_registers(const struct vmx_caps *c)
 {
 	u64 cr0 = read_cr0(), cr4 = read_cr4() | CR4_VMXE;
 
+	/* Firmware may leave caching disabled (Bochs' BIOS does): Keel runs with it on. */
+	cr0 &= ~(CR0_CD | CR0_NW);
 	cr0 = (cr0 | c->cr0_fixed0) & c->cr0_fixed1;
 	cr4 = (cr4 | c->cr4_fixed0) & c->cr4_fixed1;
 	if (!(cr4 & CR4_VMXE)) {
@@ -196,6 +199,8 @@ bool vmx_init(void)
 		return false;
 	read_caps(&vmx_caps);
 	print_caps(&vmx_caps);
+	pr_debug("vmx: CR0 fixed0 0x%lx fixed1 0x%lx, CR4 fixed0 0x%lx fixed1 0x%lx",
+		 vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1);
 	if (!caps_sufficient(&vmx_caps) || !fix_control_registers(&vmx_caps))
 		return false;
 	if (!vmxon_cpu(&boot_vmx_cpu))

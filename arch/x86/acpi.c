@@ -142,7 +142,7 @@ static void acpi_enable_mode(void)
 /* Sets SLP_TYP in a PM1 control register, then SLP_EN with it (4.8.3.2.1). */
 static void acpi_pm1_set_sleep(u16 port, u8 slp_typ, bool enable)
 {
-	u16 v = inw(port) & (u16)~(ACPI_PM1_CNT_SLP_TYP_MASK | ACPI_PM1_CNT_SLP_EN);
+	u16 v = inw(port) & (u16) ~(ACPI_PM1_CNT_SLP_TYP_MASK | ACPI_PM1_CNT_SLP_EN);
 
 	v |= (u16)(slp_typ << ACPI_PM1_CNT_SLP_TYP_SHIFT);
 	outw(port, enable ? v | (u16)ACPI_PM1_CNT_SLP_EN : v);

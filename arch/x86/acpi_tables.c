@@ -8,19 +8,19 @@
 #include "lib/string.h"
 
 /* AML opcodes (20.2.3 "Data Objects Encoding", 20.2.5 "Term Objects Encoding"). */
-#define AML_ZERO_OP	    0x00
-#define AML_ONE_OP	    0x01
-#define AML_NAME_OP	    0x08
-#define AML_BYTE_PREFIX	    0x0A
-#define AML_WORD_PREFIX	    0x0B
-#define AML_DWORD_PREFIX    0x0C
-#define AML_QWORD_PREFIX    0x0E
-#define AML_PACKAGE_OP	    0x12
-#define AML_ROOT_CHAR	    '\\'
-#define AML_ONES_OP	    0xFF
-#define AML_SLP_TYP_MAX	    7 /* SLP_TYP is a 3-bit field of PM1_CNT */
-#define FADT_REV1_LEN	    116 /* up to and including Flags */
-#define PORT_MAX	    0xFFFF
+#define AML_ZERO_OP	 0x00
+#define AML_ONE_OP	 0x01
+#define AML_NAME_OP	 0x08
+#define AML_BYTE_PREFIX	 0x0A
+#define AML_WORD_PREFIX	 0x0B
+#define AML_DWORD_PREFIX 0x0C
+#define AML_QWORD_PREFIX 0x0E
+#define AML_PACKAGE_OP	 0x12
+#define AML_ROOT_CHAR	 '\\'
+#define AML_ONES_OP	 0xFF
+#define AML_SLP_TYP_MAX	 7   /* SLP_TYP is a 3-bit field of PM1_CNT */
+#define FADT_REV1_LEN	 116 /* up to and including Flags */
+#define PORT_MAX	 0xFFFF
 
 static bool __printf(3, 4) acpi_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -123,8 +123,8 @@ const struct acpi_sdt_header *acpi_table_get(const struct acpi_mem *m, u64 pa, c
 		return NULL;
 	}
 	if (acpi_checksum(h, len) != 0) {
-		acpi_fail(err, errlen, "%.4s at 0x%lx: checksum is off by 0x%02x", h->signature,
-			  pa, acpi_checksum(h, len));
+		acpi_fail(err, errlen, "%.4s at 0x%lx: checksum is off by 0x%02x", h->signature, pa,
+			  acpi_checksum(h, len));
 		return NULL;
 	}
 	return h;
@@ -204,8 +204,7 @@ static void acpi_fadt_s5(const struct acpi_fadt *f, u32 len, struct acpi_fadt_in
 
 	problem = acpi_pm1_port(&f->x_pm1a_cnt_blk, has_x, f->pm1a_cnt_blk, &out->pm1a_cnt);
 	if (!problem)
-		problem = acpi_pm1_port(&f->x_pm1b_cnt_blk, has_x, f->pm1b_cnt_blk,
-					&out->pm1b_cnt);
+		problem = acpi_pm1_port(&f->x_pm1b_cnt_blk, has_x, f->pm1b_cnt_blk, &out->pm1b_cnt);
 	if (!problem && out->pm1a_cnt == 0)
 		problem = out->hw_reduced ? "hardware-reduced ACPI (no PM1 control block)"
 					  : "the FADT gives no PM1a_CNT_BLK";
@@ -317,8 +316,7 @@ static bool acpi_aml_integer(const u8 *p, size_t *pos, size_t end, u64 *out)
 }
 
 /* Decodes the Package that follows the name \_S5_; p[0..n) is what follows. */
-static bool acpi_aml_decode_s5(const u8 *p, size_t n, struct acpi_s5 *out, char *err,
-			       size_t errlen)
+static bool acpi_aml_decode_s5(const u8 *p, size_t n, struct acpi_s5 *out, char *err, size_t errlen)
 {
 	size_t pos = 1, end;
 	u32 pkglen;

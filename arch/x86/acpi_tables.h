@@ -135,14 +135,14 @@ _Static_assert(offsetof(struct acpi_fadt, x_pm1a_cnt_blk) == 172, "FADT X_PM1a_C
 _Static_assert(sizeof(struct acpi_fadt) == 196, "FADT up to X_PM1b_CNT_BLK");
 
 /* FADT Flags (Table 5.10). */
-#define ACPI_FADT_RESET_REG_SUP	 BIT(10)
+#define ACPI_FADT_RESET_REG_SUP	  BIT(10)
 #define ACPI_FADT_HW_REDUCED_ACPI BIT(20)
 
 /* PM1 control register bits (Table 4.13). */
-#define ACPI_PM1_CNT_SCI_EN	    BIT(0)
+#define ACPI_PM1_CNT_SCI_EN	   BIT(0)
 #define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
 #define ACPI_PM1_CNT_SLP_TYP_MASK  (7ULL << ACPI_PM1_CNT_SLP_TYP_SHIFT)
-#define ACPI_PM1_CNT_SLP_EN	    BIT(13)
+#define ACPI_PM1_CNT_SLP_EN	   BIT(13)
 
 /* Reaches physical memory: returns a pointer to [pa, pa + len), or NULL. */
 struct acpi_mem {

@@ -85,8 +85,7 @@ static void exception_report(const struct exception_frame *f)
 	char what[64];
 
 	exception_decode_name(f->vector, what, sizeof(what));
-	pr_err("FAULT in Keel: %s (vector %lu), error code 0x%lx", what, f->vector,
-	       f->error_code);
+	pr_err("FAULT in Keel: %s (vector %lu), error code 0x%lx", what, f->vector, f->error_code);
 	if (f->vector == EXC_PF) {
 		exception_decode_pf(f->error_code, what, sizeof(what));
 		pr_err("  page fault: %s", what);

@@ -18,28 +18,28 @@
 #define KEEL_ARCH_X86_EXCEPTION_H
 
 /* Vectors (Table 6-1). 22-31 are reserved; 32-255 are interrupts. */
-#define EXC_DE		       0
-#define EXC_DB		       1
-#define EXC_NMI		       2
-#define EXC_BP		       3
-#define EXC_OF		       4
-#define EXC_BR		       5
-#define EXC_UD		       6
-#define EXC_NM		       7
-#define EXC_DF		       8
-#define EXC_TS		       10
-#define EXC_NP		       11
-#define EXC_SS		       12
-#define EXC_GP		       13
-#define EXC_PF		       14
-#define EXC_MF		       16
-#define EXC_AC		       17
-#define EXC_MC		       18
-#define EXC_XM		       19
-#define EXC_VE		       20
-#define EXC_CP		       21
-#define EXC_FIRST_INTERRUPT    32
-#define EXC_VECTOR_COUNT       256
+#define EXC_DE		    0
+#define EXC_DB		    1
+#define EXC_NMI		    2
+#define EXC_BP		    3
+#define EXC_OF		    4
+#define EXC_BR		    5
+#define EXC_UD		    6
+#define EXC_NM		    7
+#define EXC_DF		    8
+#define EXC_TS		    10
+#define EXC_NP		    11
+#define EXC_SS		    12
+#define EXC_GP		    13
+#define EXC_PF		    14
+#define EXC_MF		    16
+#define EXC_AC		    17
+#define EXC_MC		    18
+#define EXC_XM		    19
+#define EXC_VE		    20
+#define EXC_CP		    21
+#define EXC_FIRST_INTERRUPT 32
+#define EXC_VECTOR_COUNT    256
 
 /* The exceptions for which the CPU pushes an error code (Table 6-1). */
 #define EXC_ERROR_CODE_MASK                                                                        \

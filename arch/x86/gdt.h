@@ -26,7 +26,7 @@
 #define SEG_DESC_S		 BIT(44) /* 1 = code or data, 0 = system */
 #define SEG_DESC_DPL_SHIFT	 45
 #define SEG_DESC_P		 BIT(47)
-#define SEG_DESC_LIMIT_HI_SHIFT	 48 /* limit 19:16 */
+#define SEG_DESC_LIMIT_HI_SHIFT	 48	 /* limit 19:16 */
 #define SEG_DESC_L		 BIT(53) /* 64-bit code segment */
 #define SEG_DESC_DB		 BIT(54)
 #define SEG_DESC_G		 BIT(55)
@@ -35,15 +35,15 @@
 
 /* Types (Table 3-1 "Code- and Data-Segment Types", Table 3-2 "System-Segment
  * and Gate-Descriptor Types" in IA-32e mode). */
-#define SEG_TYPE_DATA_RW_ACCESSED      0x3
-#define SEG_TYPE_CODE_XR_ACCESSED      0xB
-#define SEG_TYPE_TSS64_AVAILABLE       0x9
-#define SEG_TYPE_TSS64_BUSY	       0xB
+#define SEG_TYPE_DATA_RW_ACCESSED 0x3
+#define SEG_TYPE_CODE_XR_ACCESSED 0xB
+#define SEG_TYPE_TSS64_AVAILABLE  0x9
+#define SEG_TYPE_TSS64_BUSY	  0xB
 
 /* IST slots (1-based as in the IDT gate's IST field). */
-#define GDT_IST_DF  1
-#define GDT_IST_NMI 2
-#define GDT_IST_MC  3
+#define GDT_IST_DF   1
+#define GDT_IST_NMI  2
+#define GDT_IST_MC   3
 #define GDT_IST_USED 3
 
 /* Loads the GDT and TSS and reloads every segment register. Boot CPU, early. */

@@ -10,13 +10,13 @@
 #define PIC_SLAVE_CMD	0xA0
 #define PIC_SLAVE_DATA	0xA1
 
-#define PIC_ICW1_INIT	    0x10
-#define PIC_ICW1_ICW4	    0x01 /* an ICW4 follows */
-#define PIC_ICW3_MASTER	    0x04 /* slave on IRQ2 */
-#define PIC_ICW3_SLAVE	    0x02 /* slave's cascade identity */
-#define PIC_ICW4_8086	    0x01
-#define PIC_OCW1_MASK_ALL   0xFF
-#define POST_CODE_PORT	    0x80 /* a write here is a short I/O delay */
+#define PIC_ICW1_INIT	  0x10
+#define PIC_ICW1_ICW4	  0x01 /* an ICW4 follows */
+#define PIC_ICW3_MASTER	  0x04 /* slave on IRQ2 */
+#define PIC_ICW3_SLAVE	  0x02 /* slave's cascade identity */
+#define PIC_ICW4_8086	  0x01
+#define PIC_OCW1_MASK_ALL 0xFF
+#define POST_CODE_PORT	  0x80 /* a write here is a short I/O delay */
 
 static void pic_write(u16 port, u8 v)
 {

@@ -11,6 +11,7 @@
 #include "arch/x86/power.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/io.h"
+#include "arch/x86/uart.h"
 #include "lib/console.h"
 
 #define BOCHS_SHUTDOWN_PORT  0x8900
@@ -22,11 +23,24 @@
 #define PCI_RESET_CONTROL    0xCF9
 #define PCI_RESET_SYS_RST    0x02 /* full reset (not just the CPU) when RST_CPU rises */
 #define PCI_RESET_RST_CPU    0x04
+#define UART_DRAIN_POLLS     100000
+
+/*
+ * Waits (bounded) until COM1 has sent every byte (LSR.TEMT), so the run's
+ * last line is not cut off by the machine going away. An absent UART reads
+ * as all ones: TEMT set, no wait.
+ */
+static void power_drain_com1(void)
+{
+	for (int i = 0; i < UART_DRAIN_POLLS && !(inb(COM1_BASE + UART_LSR) & UART_LSR_TEMT); i++)
+		;
+}
 
 void power_off(void)
 {
 	const char *s = "Shutdown";
 
+	power_drain_com1();
 	while (*s)
 		outb(BOCHS_SHUTDOWN_PORT, (u8)*s++);
 	acpi_power_off();
@@ -36,6 +50,7 @@ void power_off(void)
 
 void power_reboot(void)
 {
+	power_drain_com1();
 	acpi_reset();
 	for (int i = 0; i < KBC_READY_POLLS && (inb(KBC_STATUS) & KBC_STATUS_IBF); i++)
 		;

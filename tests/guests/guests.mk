@@ -73,12 +73,12 @@ GUEST_SHIM_OBJS := $(GUEST_OUT)/obj32/tests/guests/shim/shim.c.o \
 $(GUEST_SHIM): $(GUEST_SHIM_OBJS) tests/guests/lib/guest.ld
 	@mkdir -p $(dir $@)
 	@echo "  LD32    $@"
-	@$(LD) -m elf_i386 $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(GUEST_SHIM_BASE) -o $@ \
+	@$(LD) -m elf_i386 $(GUEST_LDFLAGS) -Ttext-segment=$(GUEST_SHIM_BASE) -o $@ \
 		$(GUEST_SHIM_OBJS)
 
 .PHONY: guests
 guests: $(GUEST_ELFS) $(GUEST_SHIM)
-#all: $(GUEST_SHIM)
+all: $(GUEST_SHIM)
 
 GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
 	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \

@@ -7,8 +7,9 @@
  * memory map's available entries are exactly [0, mem), none overlapping.
  *
  * With the argument loader=grub (booted straight by GRUB on a PC, for
- * trying the guest without Keel) the first word is GRUB's image path, so the
- * name is the second word, and the memory checks take the firmware's shape:
+ * trying the guest without Keel) a first word that is a path (GRUB puts
+ * the image path there in some versions) is skipped before the name, and
+ * the memory checks take the firmware's shape:
  * mem_lower in (0, 640], the map's available RAM covering mem_lower and
  * mem_upper, still no overlaps.
  */
@@ -41,12 +42,16 @@ static void mb1_check_machine(uintptr_t magic)
 static void mb1_check_name(const char *cmdline, bool grub)
 {
 	char word[32];
+	u32 index = 0;
 
-	if (!bootargs_word(cmdline, grub ? 1 : 0, word, sizeof(word)))
+	/* Some GRUB versions put the image path first. */
+	if (grub && bootargs_word(cmdline, 0, word, sizeof(word)) && word[0] == '/')
+		index = 1;
+	if (!bootargs_word(cmdline, index, word, sizeof(word)))
 		check_fail("cmdline \"%s\": no name word", cmdline);
 	else if (strcmp(word, MB1_NAME) == 0)
 		check_pass("cmdline \"%s\" starts with the name%s", cmdline,
-			   grub ? " (after GRUB's path)" : "");
+			   index ? " (after GRUB's path)" : "");
 	else
 		check_fail("cmdline \"%s\": name word is \"%s\", want \"" MB1_NAME "\"", cmdline,
 			   word);

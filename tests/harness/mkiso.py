@@ -17,7 +17,10 @@ BUILD = os.path.join(ROOT, "build")
 
 # The demo `make run` boots: two guests, one after the other.
 DEMO_CMDLINE = "console=both onexit=shutdown"
-DEMO_MODULES = []
+DEMO_MODULES = [  # (path under build/, module string): tests/guests/hello*.c
+    ("guests/hello.elf", "name=hello mem=16M"),
+    ("guests/hello32.elf", "name=hello32 mem=16M"),
+]
 
 
 def grub_cfg(keel_cmdline, modules):

@@ -119,8 +119,8 @@ static void put_dsdt(u64 pa, const char *sig, const u8 *aml, size_t n)
 	put_table(pa, sig, (u32)(36 + n), 2, aml);
 }
 
-static const u8 qemu_s5[] = {0x10, 0x05, '_', 'S', 'B', '_', 0x5B, /* some AML */
-			     0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};
+static const u8 qemu_s5[] = {0x10, 0x05, '_', 'S', 'B', '_',  0x5B, /* some AML */
+			     0x08, '_',	 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};
 
 /* The standard machine: XSDT and RSDT list APIC, FACP, SSDT; DSDT has \_S5_. */
 static void put_machine(void)
@@ -241,8 +241,8 @@ static void test_rsdp_scan(void **state)
 	assert_int_equal(acpi_rsdp_scan(area, len), len);
 	make_rsdp(r, 2, RSDT_PA, XSDT_PA);
 	memcpy(area + 0x100, r, 36);
-	area[0x108] ^= 1; /* a decoy with a bad checksum */
-	memcpy(area + 0x208, r, 36); /* valid but not on a 16-byte boundary */
+	area[0x108] ^= 1;		/* a decoy with a bad checksum */
+	memcpy(area + 0x208, r, 36);	/* valid but not on a 16-byte boundary */
 	memcpy(area + len - 16, r, 16); /* signature in the last 16 bytes: too short */
 	assert_int_equal(acpi_rsdp_scan(area, len), len);
 	memcpy(area + 0x300, r, 36);
@@ -516,8 +516,8 @@ static void test_end_to_end(void **state)
 	assert_true(acpi_fadt_parse(fadt, &fi, err, sizeof(err)));
 	dsdt = acpi_table_get(&mem, fi.dsdt_pa, "DSDT", err, sizeof(err));
 	assert_non_null(dsdt);
-	assert_true(acpi_aml_find_s5((const u8 *)dsdt + 36, dsdt->length - 36, &v, err,
-				     sizeof(err)));
+	assert_true(
+	    acpi_aml_find_s5((const u8 *)dsdt + 36, dsdt->length - 36, &v, err, sizeof(err)));
 	assert_int_equal(v.slp_typa, 0);
 	assert_int_equal(fi.pm1a_cnt, 0x604);
 }
@@ -525,20 +525,13 @@ static void test_end_to_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_checksum),
-	    cmocka_unit_test(test_rsdp_v1_v2),
-	    cmocka_unit_test(test_rsdp_bad),
-	    cmocka_unit_test(test_rsdp_scan),
-	    cmocka_unit_test(test_find_tables),
-	    cmocka_unit_test(test_find_nth_and_unmapped),
-	    cmocka_unit_test(test_bad_tables),
-	    cmocka_unit_test(test_fadt_full),
-	    cmocka_unit_test(test_fadt_rev1),
-	    cmocka_unit_test(test_fadt_problems),
-	    cmocka_unit_test(test_s5_encodings),
-	    cmocka_unit_test(test_s5_long_pkglength),
-	    cmocka_unit_test(test_s5_malformed),
-	    cmocka_unit_test(test_end_to_end),
+	    cmocka_unit_test(test_checksum),	 cmocka_unit_test(test_rsdp_v1_v2),
+	    cmocka_unit_test(test_rsdp_bad),	 cmocka_unit_test(test_rsdp_scan),
+	    cmocka_unit_test(test_find_tables),	 cmocka_unit_test(test_find_nth_and_unmapped),
+	    cmocka_unit_test(test_bad_tables),	 cmocka_unit_test(test_fadt_full),
+	    cmocka_unit_test(test_fadt_rev1),	 cmocka_unit_test(test_fadt_problems),
+	    cmocka_unit_test(test_s5_encodings), cmocka_unit_test(test_s5_long_pkglength),
+	    cmocka_unit_test(test_s5_malformed), cmocka_unit_test(test_end_to_end),
 	};
 
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);

@@ -46,9 +46,11 @@ static void test_page_fault_words(void **state)
 	assert_string_equal(pf(0x3), "write to a present page, supervisor, data");
 	assert_string_equal(pf(0x11), "fetch from a present page, supervisor, instruction");
 	assert_string_equal(pf(0x6), "write to a not-present page, user, data");
-	assert_string_equal(pf(0x9), "read from a present page, supervisor, data, reserved bit set");
-	assert_string_equal(pf(0x8063), "write to a present page, supervisor, data, protection key, "
-					"shadow stack, SGX");
+	assert_string_equal(pf(0x9),
+			    "read from a present page, supervisor, data, reserved bit set");
+	assert_string_equal(pf(0x8063),
+			    "write to a present page, supervisor, data, protection key, "
+			    "shadow stack, SGX");
 }
 
 /* The error-code mask isr.S uses: exactly the vectors of Table 6-1 with one. */

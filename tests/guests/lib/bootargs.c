@@ -4,9 +4,19 @@
  */
 #include "tests/guests/lib/bootargs.h"
 #include "lib/cmdline.h"
+#include "vm/guest_abi.h"
 
 /* Longest command line looked at: a guest's line is short. */
 #define BOOTARGS_MAX 4096
+
+const char *bootargs_keel(uintptr_t info, uintptr_t magic)
+{
+	const struct keel_boot_info *bi = (const struct keel_boot_info *)info;
+
+	if (magic != KEEL_BOOT_MAGIC || !bi || bi->magic != KEEL_BOOT_MAGIC || !bi->cmdline)
+		return "";
+	return (const char *)(uintptr_t)bi->cmdline;
+}
 
 bool bootargs_find(const char *s, const char *key, const char **value, size_t *len)
 {

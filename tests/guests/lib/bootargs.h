@@ -8,6 +8,12 @@
 
 #include "lib/types.h"
 
+/*
+ * The command line of an ELF64 guest: keel_boot_info's cmdline when magic is
+ * KEEL_BOOT_MAGIC and info holds the boot info magic too, else "".
+ */
+const char *bootargs_keel(uintptr_t info, uintptr_t magic);
+
 /* Finds the first token KEY=VALUE in s (NUL-terminated, may be NULL):
  * returns true and the value slice. A bare KEY has an empty value. */
 bool bootargs_find(const char *s, const char *key, const char **value, size_t *len);
