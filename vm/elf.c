@@ -132,6 +132,8 @@ static bool parse32(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct el
 	memcpy(&flags, &mh->flags, sizeof(flags));
 	if (flags & MULTIBOOT1_FLAG_VIDEO_MODE)
 		FAIL("multiboot header requires a video mode (flag 2), which Keel does not set");
+	if (flags & MULTIBOOT1_FLAG_AOUT_KLUDGE)
+		FAIL("multiboot header uses the a.out kludge (flag 16); Keel loads ELF segments only");
 	if (flags & 0xFFF8)
 		FAIL("multiboot header requires unknown features (flags 0x%x)", flags & 0xFFFF);
 	if (eh.e_phentsize < sizeof(struct elf32_phdr) || eh.e_phnum == 0 ||

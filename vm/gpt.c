@@ -49,12 +49,34 @@ static bool large_ok(enum gpt_mode mode, unsigned level)
 	return level == 2 || (mode == GPT_MODE_4LEVEL && level == 3);
 }
 
-/* Reserved bits of an 8-byte entry: above MAXPHYADDR (except XD), XD without NXE. */
-static bool reserved_set(const struct gpt_env *env, u64 e)
+/*
+ * The reserved bits set in a present entry at `level` (SDM 4.3 Table 4-4,
+ * 4.4.2 Tables 4-8..4-11, 4.5.4 Tables 4-15..4-20): 32-bit paging checks
+ * only 4 MiB PDEs (bit 21, PSE-36 bits above MAXPHYADDR, at most 40);
+ * PAE reserves 62:MAXPHYADDR (and 2:1, 8:5, 63 in a PDPTE); 4-level
+ * reserves 51:MAXPHYADDR and PS in a PML4E; large pages reserve the
+ * address bits below their alignment except PAT; XD is reserved without NXE.
+ */
+static u64 reserved_bits(const struct gpt_env *env, enum gpt_mode mode, unsigned level, u64 e)
 {
-	u64 high = ~(BIT(env->maxphyaddr ? env->maxphyaddr : 52) - 1) & ~PTE_XD & ~(0x7FFULL << 52);
+	unsigned m = env->maxphyaddr ? env->maxphyaddr : 52;
+	bool large = level > 1 && (e & PTE_PS);
+	u64 r = ~(BIT(m) - 1);
 
-	return (e & high) || ((e & PTE_XD) && !env->nxe);
+	if (mode == GPT_MODE_32BIT)
+		return large ? e & (BIT(22) - BIT(MIN(m, 40U) - 19)) : 0;
+	if (mode == GPT_MODE_PAE && level == 3)
+		return e & (r | 0x1E6);
+	r &= ~PTE_XD;
+	if (mode == GPT_MODE_4LEVEL)
+		r &= ~(0x7FFULL << 52); /* 58:52 ignored, 62:59 protection key */
+	if (!env->nxe)
+		r |= PTE_XD;
+	if (mode == GPT_MODE_4LEVEL && level == 4)
+		r |= PTE_PS;
+	else if (large)
+		r |= BIT(shift_of(&geometries[mode], level)) - BIT(13);
+	return e & r;
 }
 
 static u64 leaf_gpa(const struct geometry *g, enum gpt_mode mode, u64 e, unsigned level, u64 gva,
@@ -83,11 +105,13 @@ static u32 check_access(unsigned access, bool w, bool u, bool x, const struct gp
 	return 0;
 }
 
-static u32 fault_code(unsigned access, u32 base)
+/* SDM 4.7: I/D is set for fetches only with PAE or 4-level paging and EFER.NXE (no SMEP here). */
+static u32 fault_code(const struct gpt_env *env, enum gpt_mode mode, unsigned access, u32 base)
 {
+	bool id = (access & GPT_ACCESS_FETCH) && mode != GPT_MODE_32BIT && env->nxe;
+
 	return base | ((access & GPT_ACCESS_WRITE) ? PF_ERR_W : 0) |
-	       ((access & GPT_ACCESS_USER) ? PF_ERR_U : 0) |
-	       ((access & GPT_ACCESS_FETCH) ? PF_ERR_I : 0);
+	       ((access & GPT_ACCESS_USER) ? PF_ERR_U : 0) | (id ? PF_ERR_I : 0);
 }
 
 int gpt_walk(const struct gpt_env *env, enum gpt_mode mode, u64 cr3, u64 gva, unsigned access,
@@ -118,11 +142,11 @@ int gpt_walk(const struct gpt_env *env, enum gpt_mode mode, u64 cr3, u64 gva, un
 			return GPT_BAD_MEMORY;
 		}
 		if (!(e & PTE_P)) {
-			out->pf_error = fault_code(access, 0);
+			out->pf_error = fault_code(env, mode, access, 0);
 			return GPT_FAULT;
 		}
-		if (g->entry_size == 8 && reserved_set(env, e)) {
-			out->pf_error = fault_code(access, PF_ERR_P | PF_ERR_RSVD);
+		if (reserved_bits(env, mode, level, e)) {
+			out->pf_error = fault_code(env, mode, access, PF_ERR_P | PF_ERR_RSVD);
 			return GPT_FAULT;
 		}
 		/* PAE PDPTEs carry no R/W, U/S or XD. */
@@ -136,7 +160,7 @@ int gpt_walk(const struct gpt_env *env, enum gpt_mode mode, u64 cr3, u64 gva, un
 			u32 denied = check_access(access, w, u, x, env);
 
 			if (denied) {
-				out->pf_error = fault_code(access, denied);
+				out->pf_error = fault_code(env, mode, access, denied);
 				return GPT_FAULT;
 			}
 			out->gpa = leaf_gpa(g, mode, e, level, gva, env);

@@ -14,7 +14,7 @@
  *   0x00004000 | ELF64 only: GDT               |
  *   0x00005000 | ELF64 only: page tables       |  PML4, PDPT, 4 PDs: identity map of
  *              |                               |  0-4 GiB with 2 MiB pages
- *   0x0000A000 | free                          |
+ *   0x0000B000 | free                          |
  *   0x00080000 | <- initial RSP (ELF64)        |  stack grows down from here
  *   0x00100000 | image segments (PT_LOAD), at  |
  *              | their physical addresses      |
@@ -33,7 +33,7 @@
 #define KEEL_GUEST_BOOT_INFO_END 0x4000ULL
 #define KEEL_GUEST_GDT_GPA 0x4000ULL
 #define KEEL_GUEST_PT_GPA 0x5000ULL
-#define KEEL_GUEST_PT_END 0xA000ULL
+#define KEEL_GUEST_PT_END 0xB000ULL /* 6 pages: PML4, PDPT, 4 PDs */
 #define KEEL_GUEST_STACK_TOP 0x80000ULL
 #define KEEL_GUEST_IMAGE_MIN 0x100000ULL /* segments must start at or above 1 MiB */
 

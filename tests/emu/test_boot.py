@@ -76,10 +76,15 @@ PF_P, PF_W, PF_US = 1 << 0, 1 << 1, 1 << 2
 FOUR_GIB = 1 << 32
 
 
-def _check_page_fault(rep):
+# boot/selftest.c names the address it is about to read.
+SELFTEST_PF_RE = re.compile(r"^keel: selftest fault-pf: .*?\b0x([0-9a-f]+)\b")
+
+
+def _check_page_fault(r, rep):
     """The test reads an unmapped address: a supervisor read of a not-present
     page, either page 0 (unmapped once Keel's own paging is in) or above the
-    boot identity map of 0-4 GiB."""
+    boot identity map of 0-4 GiB; cr2 must be the address the self-test
+    announced, when it announces one."""
     problems = []
     if rep.error_code & (PF_P | PF_W | PF_US):
         problems.append(f"#PF error code {rep.error_code:#x}: not a supervisor read "
@@ -87,6 +92,10 @@ def _check_page_fault(rep):
     cr2 = rep.regs.get("cr2", 0)
     if not (cr2 < 0x1000 or FOUR_GIB <= cr2 < 1 << 47):
         problems.append(f"cr2 {cr2:#x} is neither in page 0 nor above the 4 GiB identity map")
+    announced = find(r, SELFTEST_PF_RE)
+    if announced and int(announced.group(1), 16) != cr2:
+        problems.append(f"cr2 {cr2:#x} is not the address the self-test read "
+                        f"(0x{announced.group(1)})")
     if rep.page_fault is None:
         problems.append("no `keel:   page fault: ...` line")
     elif "read" not in rep.page_fault or "supervisor" not in rep.page_fault:
@@ -105,7 +114,7 @@ def test_fault_report(action, mnemonic, name, vector, keel_sections):
     rep = parse_fault(r)
     problems += check_fault(rep, mnemonic, name, vector, keel_sections)
     if mnemonic == "#PF":
-        problems += _check_page_fault(rep)
+        problems += _check_page_fault(r, rep)
     elif mnemonic in ("#UD", "#DE", "#GP") and rep.error_code != 0:
         problems.append(f"error code {rep.error_code:#x}, expected 0x0")
     if problems:

@@ -33,7 +33,8 @@ static void cpuid_check_leaf0(void)
 	if (cpuid_printable(vendor, 12))
 		check_pass("leaf 0: vendor \"%s\" is printable", vendor);
 	else
-		check_fail("leaf 0: vendor has unprintable bytes: %08x %08x %08x", r.ebx, r.edx, r.ecx);
+		check_fail("leaf 0: vendor has unprintable bytes: %08x %08x %08x", r.ebx, r.edx,
+			   r.ecx);
 }
 
 static void cpuid_check_leaf1(void)

@@ -21,7 +21,7 @@ GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-war
 
 # The runtime: shared C, Keel's pure lib code, and per-width entry and stubs.
 GUEST_RT_C := $(addprefix tests/guests/lib/,crt.c uart.c print.c check.c debug_exit.c idt.c \
-	trap.c bootargs.c mmap.c) lib/format.c lib/cmdline.c lib/string.c
+	trap.c trap_table.c bootargs.c mmap.c) lib/format.c lib/cmdline.c lib/string.c
 GUEST_RT_64 := $(GUEST_RT_C) tests/guests/lib/crt64.S tests/guests/lib/idt64.S
 GUEST_RT_32 := $(GUEST_RT_C) tests/guests/lib/crt32.S tests/guests/lib/idt32.S \
 	tests/guests/lib/udiv64.c

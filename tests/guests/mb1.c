@@ -5,6 +5,8 @@
  * the command line's first word is the guest's name; mem_lower = 640 and
  * mem_upper = (mem - 1 MiB) / 1 KiB for mem = the expect_mem= argument; the
  * memory map's available entries are exactly [0, mem), none overlapping.
+ * Exceptions reach the guest's own 32-bit IDT, including the #GP Keel
+ * injects for an unknown MSR.
  *
  * With the argument loader=grub (booted straight by GRUB on a PC, for
  * trying the guest without Keel) a first word that is a path (GRUB puts
@@ -18,12 +20,13 @@
 #include "tests/guests/lib/idt.h"
 #include "tests/guests/lib/mmap.h"
 #include "tests/guests/lib/multiboot1.h"
+#include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
 #include "lib/string.h"
 
-#define MB1_NAME	"mb1"
-#define MB1_LOWER_KIB	640
-#define MB1_MMAP_MAX	32
+#define MB1_NAME       "mb1"
+#define MB1_LOWER_KIB  640
+#define MB1_MMAP_MAX   32
 #define MB1_WANT_FLAGS (MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MEM_MAP)
 
 static struct mmap_range mb1_ranges[MB1_MMAP_MAX];
@@ -37,6 +40,19 @@ static void mb1_check_machine(uintptr_t magic)
 	check_eq("CR0.PG is clear (paging off)", cr0 & X86_CR0_PG, 0);
 	check_eq("EFLAGS.IF is clear at entry", crt_entry.flags & X86_RFLAGS_IF, 0);
 	check_eq("EFLAGS.VM is clear at entry", crt_entry.flags & X86_RFLAGS_VM, 0);
+}
+
+/* Exceptions in protected mode: one the CPU raises, one Keel injects. */
+static void mb1_check_exceptions(void)
+{
+	u32 lo = 0, hi = 0;
+
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("ud2") : : : "memory");
+	trap_expect("ud2 reaches the guest's own IDT as #UD", TRAP_UD, 0);
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("rdmsr") : "+a"(lo), "+d"(hi) : "c"(0x12345678) : "memory");
+	trap_expect("rdmsr 0x12345678 raises #GP(0) in protected mode", TRAP_GP, 0);
 }
 
 static void mb1_check_name(const char *cmdline, bool grub)
@@ -116,7 +132,8 @@ static void mb1_check_info(const struct mb1_info *mbi)
 	grub = bootargs_has(cmdline, "loader", "grub");
 	mb1_check_name(cmdline, grub);
 	if (!grub)
-		check_eq("EBX is KEEL_GUEST_BOOT_INFO_GPA", (uintptr_t)mbi, KEEL_GUEST_BOOT_INFO_GPA);
+		check_eq("EBX is KEEL_GUEST_BOOT_INFO_GPA", (uintptr_t)mbi,
+			 KEEL_GUEST_BOOT_INFO_GPA);
 	print("mem_lower %u KiB, mem_upper %u KiB\n", mbi->mem_lower, mbi->mem_upper);
 	n = mb1_read_mmap(mbi);
 	if (n < 0)
@@ -137,6 +154,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	idt_init();
 	print("mb1: the Multiboot v1 loader\n");
 	mb1_check_machine(magic);
+	mb1_check_exceptions();
 	if (magic != MB1_BOOTLOADER_MAGIC || info == 0) {
 		check_fail("boot info: not reading EBX 0x%llx without the magic",
 			   (unsigned long long)info);

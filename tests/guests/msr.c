@@ -76,8 +76,8 @@ static void msr_check_unknown(void)
 	msr_expect_write_gp("wrmsr 0x12345678 raises #GP(0), not retired", MSR_UNKNOWN, 0x1234);
 	msr_expect_read_gp("rdmsr 0x40000000 raises #GP(0), not retired",
 			   "rdmsr 0x40000000 leaves EDX:EAX untouched", 0x40000000);
-	msr_expect_write_gp("wrmsr IA32_FEATURE_CONTROL raises #GP(0)", X86_MSR_IA32_FEATURE_CONTROL,
-			    0x5);
+	msr_expect_write_gp("wrmsr IA32_FEATURE_CONTROL raises #GP(0)",
+			    X86_MSR_IA32_FEATURE_CONTROL, 0x5);
 }
 
 static void msr_check_efer(void)
@@ -98,7 +98,8 @@ static void msr_check_bases(void)
 {
 	msr_check_readback("IA32_FS_BASE", X86_MSR_IA32_FS_BASE, 0x0000123456789000ULL);
 	msr_check_readback("IA32_GS_BASE", X86_MSR_IA32_GS_BASE, 0xFFFF800012345000ULL);
-	msr_check_readback("IA32_KERNEL_GS_BASE", X86_MSR_IA32_KERNEL_GS_BASE, 0x00007FFF00001000ULL);
+	msr_check_readback("IA32_KERNEL_GS_BASE", X86_MSR_IA32_KERNEL_GS_BASE,
+			   0x00007FFF00001000ULL);
 	msr_expect_write_gp("wrmsr IA32_FS_BASE non-canonical raises #GP(0)", X86_MSR_IA32_FS_BASE,
 			    MSR_NONCANONICAL);
 	msr_expect_write_gp("wrmsr IA32_LSTAR non-canonical raises #GP(0)", X86_MSR_IA32_LSTAR,
@@ -137,8 +138,12 @@ static void msr_check_reads(void)
 				   (unsigned long long)tsc, (unsigned long long)t0,
 				   (unsigned long long)t1);
 	}
+	/* IA32_APIC_BASE exists only with CPUID.1:EDX.APIC[9]; without it RDMSR is #GP. */
+	bool has_apic = x86_cpuid(1, 0).edx & (1u << 9);
 	u64 apic = msr_read(X86_MSR_IA32_APIC_BASE);
-	if (trap_expect_none("rdmsr IA32_APIC_BASE"))
+	if (!has_apic)
+		trap_expect("rdmsr IA32_APIC_BASE without CPUID.1:EDX.APIC", 13, 0);
+	else if (trap_expect_none("rdmsr IA32_APIC_BASE"))
 		print("IA32_APIC_BASE = 0x%llx\n", (unsigned long long)apic);
 	u64 misc = msr_read(X86_MSR_IA32_MISC_ENABLE);
 	if (trap_expect_none("rdmsr IA32_MISC_ENABLE"))

@@ -39,8 +39,10 @@ static void vmxud_check_vmx(void)
 	VMXUD("vmlaunch", TRAP_INSN("vmlaunch") : : : "memory", "cc");
 	VMXUD("vmresume", TRAP_INSN("vmresume") : : : "memory", "cc");
 	VMXUD("invept", TRAP_INSN("invept %0, %1") : : "m"(vmxud_desc), "r"(type) : "memory", "cc");
-	VMXUD("invvpid", TRAP_INSN("invvpid %0, %1") : : "m"(vmxud_desc), "r"(type) : "memory",
-	      "cc");
+	VMXUD("invvpid", TRAP_INSN("invvpid %0, %1")
+	      :
+	      : "m"(vmxud_desc), "r"(type)
+	      : "memory", "cc");
 	VMXUD("vmfunc", TRAP_INSN("vmfunc") : : "a"(0), "c"(0) : "memory", "cc");
 #undef VMXUD
 }

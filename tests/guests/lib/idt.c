@@ -21,7 +21,8 @@ u64 idt_gate_low(uintptr_t handler, u16 cs)
 	u64 off = handler;
 
 	return (off & 0xFFFF) | ((u64)cs << IDT_GATE_SEL_SHIFT) |
-	       (IDT_GATE_TYPE_INTR << IDT_GATE_TYPE_SHIFT) | IDT_GATE_P | (((off >> 16) & 0xFFFF) << 48);
+	       (IDT_GATE_TYPE_INTR << IDT_GATE_TYPE_SHIFT) | IDT_GATE_P |
+	       (((off >> 16) & 0xFFFF) << 48);
 }
 
 static u16 idt_current_cs(void)

@@ -19,8 +19,8 @@
 
 #define IDT_VECTORS 32
 
-#define IDT_GATE_TYPE_INTR 0xEULL /* interrupt gate (32-bit, or 64-bit in IA-32e mode) */
-#define IDT_GATE_P	   BIT(47)
+#define IDT_GATE_TYPE_INTR  0xEULL /* interrupt gate (32-bit, or 64-bit in IA-32e mode) */
+#define IDT_GATE_P	    BIT(47)
 #define IDT_GATE_TYPE_SHIFT 40
 #define IDT_GATE_SEL_SHIFT  16
 

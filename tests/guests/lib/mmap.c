@@ -28,7 +28,8 @@ enum mmap_status mmap_walk(const void *buf, u32 len, struct mmap_range *out, u32
 			return MMAP_WRAPS;
 		if (n == max)
 			return MMAP_TOO_MANY;
-		out[n++] = (struct mmap_range){.base = e.base_addr, .length = e.length, .type = e.type};
+		out[n++] =
+		    (struct mmap_range){.base = e.base_addr, .length = e.length, .type = e.type};
 		off += e.size + 4;
 	}
 	*count = n;
@@ -85,8 +86,7 @@ bool mmap_overlaps(const struct mmap_range *r, u32 n)
  * entries of the given type (zero-length entries are skipped): returns
  * false when there is none, else its bounds [*start, *end).
  */
-static bool mmap_next_run(const struct mmap_range *r, u32 n, u32 type, u32 *i, u64 *start,
-			  u64 *end)
+static bool mmap_next_run(const struct mmap_range *r, u32 n, u32 type, u32 *i, u64 *start, u64 *end)
 {
 	while (*i < n && (r[*i].type != type || r[*i].length == 0))
 		++*i;

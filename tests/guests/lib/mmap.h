@@ -16,10 +16,10 @@ struct mmap_range {
 
 enum mmap_status {
 	MMAP_OK = 0,
-	MMAP_SHORT_ENTRY,   /* an entry's size field is below 20 */
-	MMAP_PAST_END,	    /* an entry runs past mmap_length */
-	MMAP_WRAPS,	    /* base + length overflows 64 bits */
-	MMAP_TOO_MANY,	    /* more entries than the caller's array holds */
+	MMAP_SHORT_ENTRY, /* an entry's size field is below 20 */
+	MMAP_PAST_END,	  /* an entry runs past mmap_length */
+	MMAP_WRAPS,	  /* base + length overflows 64 bits */
+	MMAP_TOO_MANY,	  /* more entries than the caller's array holds */
 };
 
 /*

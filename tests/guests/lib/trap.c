@@ -23,9 +23,9 @@ volatile struct trap_record trap_last;
 static bool trap_failing; /* set while reporting an unexpected exception */
 
 static const char *const trap_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
-	"#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-	"#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",  "#CP",
+    "#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };
 
 const char *trap_name(u32 vector)
@@ -42,32 +42,22 @@ void trap_reset(void)
 	trap_last.ip = 0;
 }
 
-const struct trap_entry *trap_lookup(const struct trap_entry *table, size_t n, uintptr_t ip)
-{
-	/* A fault reports the instruction, a trap the one after it; where one
-	 * entry's next is another's insn, the fault reading wins. */
-	for (size_t i = 0; i < n; i++)
-		if (table[i].insn == ip)
-			return &table[i];
-	for (size_t i = 0; i < n; i++)
-		if (table[i].next == ip)
-			return &table[i];
-	return NULL;
-}
-
 static __noreturn void trap_unexpected(const struct trap_frame *f)
 {
 	if (trap_failing)
 		debug_exit(CHECK_EXIT_MAX); /* faulted while reporting: leave at once */
 	trap_failing = true;
-	check_fail("unexpected exception: %s (vector %u) error 0x%x at ip 0x%llx", trap_name(f->vector),
-		   (unsigned)f->vector, (unsigned)f->error_code, (unsigned long long)f->ip);
+	check_fail("unexpected exception: %s (vector %u) error 0x%x at ip 0x%llx",
+		   trap_name(f->vector), (unsigned)f->vector, (unsigned)f->error_code,
+		   (unsigned long long)f->ip);
 	check_finish();
 }
 
 void trap_dispatch(struct trap_frame *f)
 {
-	size_t n = (size_t)(__trap_table_end - __trap_table_start);
+	/* Two linker symbols, not one array: subtract addresses. */
+	size_t n = ((uintptr_t)__trap_table_end - (uintptr_t)__trap_table_start) /
+		   sizeof(struct trap_entry);
 	const struct trap_entry *e = trap_lookup(__trap_table_start, n, f->ip);
 
 	if (!e || trap_failing)
@@ -90,10 +80,11 @@ bool trap_expect(const char *what, u32 vector, u32 error_code)
 	else if (trap_last.count == 0)
 		check_fail("%s: no exception, want %s", what, trap_name(vector));
 	else
-		check_fail("%s: got %s error 0x%x %s (%u caught), want %s error 0x%x at the instruction",
-			   what, trap_name(trap_last.vector), (unsigned)trap_last.error_code,
-			   trap_last.at_insn ? "at the instruction" : "after the instruction",
-			   (unsigned)trap_last.count, trap_name(vector), (unsigned)error_code);
+		check_fail(
+		    "%s: got %s error 0x%x %s (%u caught), want %s error 0x%x at the instruction",
+		    what, trap_name(trap_last.vector), (unsigned)trap_last.error_code,
+		    trap_last.at_insn ? "at the instruction" : "after the instruction",
+		    (unsigned)trap_last.count, trap_name(vector), (unsigned)error_code);
 	return ok;
 }
 

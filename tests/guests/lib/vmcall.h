@@ -11,8 +11,7 @@
 #include "lib/types.h"
 #include "tests/guests/lib/trap.h"
 
-static inline long vmcall3(unsigned long fn, unsigned long a0, unsigned long a1,
-			   unsigned long a2)
+static inline long vmcall3(unsigned long fn, unsigned long a0, unsigned long a1, unsigned long a2)
 {
 	unsigned long ret = fn;
 

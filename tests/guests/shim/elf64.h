@@ -7,14 +7,14 @@
 
 #include "lib/types.h"
 
-#define ELF64_MAG	  "\177ELF"
-#define ELF64_CLASS64	  2 /* e_ident[EI_CLASS] */
-#define ELF64_DATA2LSB	  1 /* e_ident[EI_DATA] */
-#define ELF64_ET_EXEC	  2
-#define ELF64_EM_X86_64	  62
-#define ELF64_PT_LOAD	  1
-#define ELF64_EI_CLASS	  4
-#define ELF64_EI_DATA	  5
+#define ELF64_MAG	"\177ELF"
+#define ELF64_CLASS64	2 /* e_ident[EI_CLASS] */
+#define ELF64_DATA2LSB	1 /* e_ident[EI_DATA] */
+#define ELF64_ET_EXEC	2
+#define ELF64_EM_X86_64 62
+#define ELF64_PT_LOAD	1
+#define ELF64_EI_CLASS	4
+#define ELF64_EI_DATA	5
 
 struct elf64_ehdr {
 	u8 e_ident[16];

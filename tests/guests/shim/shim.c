@@ -131,11 +131,11 @@ static void shim_build_boot_info(u64 mem)
 	memset(bi, 0, KEEL_GUEST_BOOT_INFO_END - KEEL_GUEST_BOOT_INFO_GPA);
 	memcpy(cmdline, shim_cmdline, len + 1);
 	*bi = (struct keel_boot_info){
-		.magic = KEEL_BOOT_MAGIC,
-		.version = KEEL_BOOT_VERSION,
-		.mem_size = mem,
-		.cmdline = (uintptr_t)cmdline,
-		.cmdline_len = (u32)len,
+	    .magic = KEEL_BOOT_MAGIC,
+	    .version = KEEL_BOOT_VERSION,
+	    .mem_size = mem,
+	    .cmdline = (uintptr_t)cmdline,
+	    .cmdline_len = (u32)len,
 	};
 }
 

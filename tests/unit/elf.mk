@@ -1,0 +1,1 @@
+UNIT_SRCS_elf := vm/elf.c lib/format.c

@@ -1,0 +1,1 @@
+UNIT_SRCS_ept_qual := vmx/ept_qual.c

@@ -1,0 +1,185 @@
+/*
+ * Host tests for vm/guest_cmdline.c: parsing one guest's module string
+ * (name=, mem=, ept=, expect=, -- args) and recognising for=NAME lines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "vm/guest_cmdline.h"
+
+#define MAX_MEM (256 * MiB)
+
+static struct guest_config cfg;
+static char err[160];
+
+static bool parse(const char *s)
+{
+	memset(err, 0, sizeof(err));
+	return guest_cmdline_parse(s, 3, MAX_MEM, &cfg, err, sizeof(err));
+}
+
+/* A rejection leaves one non-empty line that mentions `word`. */
+static void expect_reject(const char *s, const char *word)
+{
+	if (parse(s))
+		fail_msg("accepted '%s'", s);
+	assert_true(strlen(err) > 0);
+	assert_null(strchr(err, '\n'));
+	if (!strstr(err, word))
+		fail_msg("error for '%s' is '%s', expected to mention '%s'", s, err, word);
+}
+
+static void test_defaults(void **state)
+{
+	assert_true(parse(""));
+	assert_string_equal(cfg.name, "guest3");
+	assert_int_equal(cfg.mem_size, GUEST_DEFAULT_MEM);
+	assert_int_equal(cfg.ept_level, 0);
+	assert_string_equal(cfg.expect, "");
+	assert_string_equal(cfg.args, "");
+	assert_null(cfg.image);
+	assert_int_equal(cfg.module_count, 0);
+}
+
+static void test_full_line(void **state)
+{
+	assert_true(parse("name=web-1.a_b  mem=64M\tept=2m expect=triple-fault -- root=/x  q"));
+	assert_string_equal(cfg.name, "web-1.a_b");
+	assert_int_equal(cfg.mem_size, 64 * MiB);
+	assert_int_equal(cfg.ept_level, 2);
+	assert_string_equal(cfg.expect, "triple-fault");
+	assert_string_equal(cfg.args, "root=/x  q");
+}
+
+static void test_ept_values(void **state)
+{
+	assert_true(parse("ept=4k"));
+	assert_int_equal(cfg.ept_level, 1);
+	assert_true(parse("ept=1g"));
+	assert_int_equal(cfg.ept_level, 3);
+	expect_reject("ept=3m", "ept=3m");
+	expect_reject("ept=", "ept=");
+	expect_reject("ept", "ept");
+	expect_reject("ept=4K", "ept=4K");
+}
+
+static void test_mem(void **state)
+{
+	assert_true(parse("mem=2M"));
+	assert_int_equal(cfg.mem_size, 2 * MiB);
+	assert_true(parse("mem=256M"));
+	assert_int_equal(cfg.mem_size, MAX_MEM);
+	assert_true(parse("mem=0x300000"));
+	assert_int_equal(cfg.mem_size, 3 * MiB);
+	assert_true(parse("mem=3000000")); /* not page-aligned: rounded down */
+	assert_int_equal(cfg.mem_size, 3000000 & ~0xFFFULL);
+	expect_reject("mem=0", "mem=0");
+	expect_reject("mem=abc", "mem=abc");
+	expect_reject("mem=", "mem=");
+	expect_reject("mem", "mem");
+	expect_reject("mem=1M", "mem=1M");
+	expect_reject("mem=257M", "mem=257M");
+	expect_reject("mem=1T", "mem=1T");
+	expect_reject("mem=99999999999999999999999", "mem=");
+}
+
+static void test_names(void **state)
+{
+	char longest[GUEST_CONFIG_NAME_MAX + 8];
+
+	memset(longest, 0, sizeof(longest));
+	memcpy(longest, "name=", 5);
+	memset(longest + 5, 'a', GUEST_CONFIG_NAME_MAX - 1);
+	assert_true(parse(longest));
+	assert_int_equal(strlen(cfg.name), GUEST_CONFIG_NAME_MAX - 1);
+	longest[5 + GUEST_CONFIG_NAME_MAX - 1] = 'a';
+	expect_reject(longest, "bad name");
+	expect_reject("name=", "bad name");
+	expect_reject("name", "bad name");
+	expect_reject("name=a/b", "a/b");
+	expect_reject("name=a:b", "a:b");
+	expect_reject("name=a=b", "a=b");
+	expect_reject("name=\x01", "bad name");
+}
+
+static void test_expect(void **state)
+{
+	expect_reject("expect", "expect");
+	expect_reject("expect=aaaaaaaaaaaaaaaaaaaaaaaa", "expect"); /* 24 chars */
+	assert_true(parse("expect=aaaaaaaaaaaaaaaaaaaaaaa"));	    /* 23 chars */
+	assert_int_equal(strlen(cfg.expect), 23);
+}
+
+static void test_unknown_option(void **state)
+{
+	expect_reject("name=x memory=4M", "memory");
+	expect_reject("bogus", "bogus");
+	expect_reject("-", "-");
+}
+
+static void test_dashdash(void **state)
+{
+	assert_true(parse("--"));
+	assert_string_equal(cfg.args, "");
+	assert_true(parse("name=a --   x y -- z"));
+	assert_string_equal(cfg.name, "a");
+	assert_string_equal(cfg.args, "x y -- z");
+	assert_true(parse("-- mem=1M bogus")); /* options after -- belong to the guest */
+	assert_int_equal(cfg.mem_size, GUEST_DEFAULT_MEM);
+	assert_string_equal(cfg.args, "mem=1M bogus");
+	expect_reject("--x", "--x"); /* not the separator: an unknown option */
+}
+
+static void test_args_length(void **state)
+{
+	static char line[3 + GUEST_CONFIG_ARGS_MAX + 2];
+
+	memset(line, 0, sizeof(line));
+	memcpy(line, "-- ", 3);
+	memset(line + 3, 'x', GUEST_CONFIG_ARGS_MAX - 1);
+	assert_true(parse(line));
+	assert_int_equal(strlen(cfg.args), GUEST_CONFIG_ARGS_MAX - 1);
+	line[3 + GUEST_CONFIG_ARGS_MAX - 1] = 'x'; /* 400 bytes */
+	expect_reject(line, "too long");
+}
+
+static void test_for_lines(void **state)
+{
+	char name[GUEST_CONFIG_NAME_MAX];
+
+	assert_true(guest_cmdline_for("for=web initrd", name, sizeof(name)));
+	assert_string_equal(name, "web");
+	assert_true(guest_cmdline_for("  for=a.b-c_d", name, sizeof(name)));
+	assert_string_equal(name, "a.b-c_d");
+	/* A for= line with a bad name is still a for= line, with an empty name. */
+	strcpy(name, "junk");
+	assert_true(guest_cmdline_for("for=a/b", name, sizeof(name)));
+	assert_string_equal(name, "");
+	strcpy(name, "junk");
+	assert_true(guest_cmdline_for("for=", name, sizeof(name)));
+	assert_string_equal(name, "");
+	assert_false(guest_cmdline_for("for", name, sizeof(name)));
+	assert_false(guest_cmdline_for("name=x for=y", name, sizeof(name)));
+	assert_false(guest_cmdline_for("", name, sizeof(name)));
+	assert_false(guest_cmdline_for("-- for=x", name, sizeof(name)));
+	assert_false(guest_cmdline_for("fore=x", name, sizeof(name)));
+	strcpy(name, "junk");
+	assert_true(guest_cmdline_for("for=abcdefgh", name, 4)); /* too long for the buffer */
+	assert_string_equal(name, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),	   cmocka_unit_test(test_full_line),
+	    cmocka_unit_test(test_ept_values),	   cmocka_unit_test(test_mem),
+	    cmocka_unit_test(test_names),	   cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_unknown_option), cmocka_unit_test(test_dashdash),
+	    cmocka_unit_test(test_args_length),	   cmocka_unit_test(test_for_lines),
+	};
+
+	return cmocka_run_group_tests_name("guest_cmdline", tests, NULL, NULL);
+}
