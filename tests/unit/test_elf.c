@@ -178,10 +178,14 @@ static void test_valid_multiboot32(void **state)
 	assert_int_equal(out.seg_count, 2);
 	assert_int_equal(out.seg[1].gpa, 0x101000);
 	assert_int_equal(out.load_end, 0x104000);
-	/* The a.out-kludge flag (16) is not refused, and the header may sit at 8 KiB - 12. */
-	mk32(0x100020, 1, MULTIBOOT1_SEARCH_LIMIT - 12, MULTIBOOT1_FLAG_AOUT_KLUDGE);
+	/* The header may sit at 8 KiB - 12. */
+	mk32(0x100020, 1, MULTIBOOT1_SEARCH_LIMIT - 12, MULTIBOOT1_FLAG_PAGE_ALIGN);
 	ph32(0, 0x1000, 0x100000, 0x1000, 0x1000);
 	assert_true(parse_len(IMG_SIZE));
+	/* The a.out kludge (flag 16) is refused: Keel loads ELF segments only. */
+	mk32(0x100020, 1, 0x1000, MULTIBOOT1_FLAG_AOUT_KLUDGE);
+	ph32(0, 0x1000, 0x100000, 0x1000, 0x1000);
+	expect_reject("a.out kludge");
 }
 
 static void test_not_elf(void **state)
