@@ -103,9 +103,22 @@ def run(sc):
     return boot(sc, build_iso(sc))
 
 
+def screen_lines(rows):
+    """VGA rows -> text lines: a full row (80 columns) continues on the next."""
+    lines, cur = [], ""
+    for row in rows:
+        cur += row
+        if len(row) < keelrun.VGA_COLS:
+            lines.append(cur)
+            cur = ""
+    if cur:
+        lines.append(cur)
+    return lines
+
+
 def _lines(run, where):
     if where == "screen":
-        return list(run.screen or [])
+        return screen_lines(run.screen or [])
     return run.lines()
 
 

@@ -129,3 +129,11 @@ def test_fault_report_defects_caught(old, new, why):
 def test_no_fault_report():
     assert parse_fault(mkrun(GOOD)) is None
     assert check_fault(None, "#UD", "invalid opcode", 6, SECTIONS) == ["no fault report"]
+
+
+def test_screen_lines_join_wrapped_rows():
+    long = "keel: " + "x" * 90
+    rows = [long[:80], long[80:], "keel: end status=1", ""]
+    r = mkrun("", screen=rows)
+    assert check_markers(r, passes=[long], end_status=1, where="screen") == []
+    assert keeltest.screen_lines(["a" * 80, "", "b"]) == ["a" * 80, "b"]

@@ -7,7 +7,7 @@
 GUEST_OUT := $(BUILD)/guests
 
 GUESTS_64 := cpuid io msr vmxud hlt triple vmxon args hypercall hello
-GUESTS_32 := mb1 hello32
+GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
