@@ -18,9 +18,9 @@ static void debugexit_write(struct guest *g, void *state, u64 offset, unsigned s
 }
 
 static const struct dev_ops debugexit_ops = {
-	.name = "debug-exit",
-	.read = debugexit_read,
-	.write = debugexit_write,
+    .name = "debug-exit",
+    .read = debugexit_read,
+    .write = debugexit_write,
 };
 
 bool debugexit_attach(struct guest *g, u16 port)

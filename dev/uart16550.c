@@ -10,18 +10,18 @@
 #include "lib/console.h"
 #include "vm/guest.h"
 
-#define UART_LINE_MAX 200
+#define UART_LINE_MAX	      200
 #define UART_IIR_FIFO_ENABLED 0xC0
-#define UART_IIR_THRE_INT 0x02
-#define UART_IER_THRI 0x02
-#define UART_MSR_CTS 0x10
-#define UART_MSR_DSR 0x20
-#define UART_MSR_RI 0x40
-#define UART_MSR_DCD 0x80
+#define UART_IIR_THRE_INT     0x02
+#define UART_IER_THRI	      0x02
+#define UART_MSR_CTS	      0x10
+#define UART_MSR_DSR	      0x20
+#define UART_MSR_RI	      0x40
+#define UART_MSR_DCD	      0x80
 
 struct uart16550 {
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
-	u8 rbr;		/* loopback receive holding */
+	u8 rbr; /* loopback receive holding */
 	bool rx_full;
 	bool thre_pending; /* THRE interrupt identification until IIR is read */
 	char line[UART_LINE_MAX + 1];
@@ -69,7 +69,8 @@ static void uart16550_transmit(struct guest *g, struct uart16550 *u, u8 c)
 		uart16550_flush_line(g, u);
 }
 
-/* Modem status: in loopback the outputs feed the inputs (DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD). */
+/* Modem status: in loopback the outputs feed the inputs (DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD).
+ */
 static u8 uart16550_msr(const struct uart16550 *u)
 {
 	if (!(u->mcr & UART_MCR_LOOP))
@@ -156,9 +157,9 @@ static void uart16550_write(struct guest *g, void *state, u64 off, unsigned size
 }
 
 static const struct dev_ops uart16550_ops = {
-	.name = "uart16550",
-	.read = uart16550_read,
-	.write = uart16550_write,
+    .name = "uart16550",
+    .read = uart16550_read,
+    .write = uart16550_write,
 };
 
 bool uart16550_attach(struct guest *g, u16 base)

@@ -18,37 +18,37 @@
 #include "vmx/vmx_insn.h"
 
 /* CPUID.1 feature bits (SDM Vol. 2A, CPUID, Table 3-10 and 3-11) */
-#define CPUID1_ECX_MONITOR BIT(3)
-#define CPUID1_ECX_DS_CPL BIT(4)
-#define CPUID1_ECX_VMX BIT(5)
-#define CPUID1_ECX_SMX BIT(6)
-#define CPUID1_ECX_EST BIT(7)
-#define CPUID1_ECX_TM2 BIT(8)
-#define CPUID1_ECX_PDCM BIT(15)
-#define CPUID1_ECX_X2APIC BIT(21)
+#define CPUID1_ECX_MONITOR	BIT(3)
+#define CPUID1_ECX_DS_CPL	BIT(4)
+#define CPUID1_ECX_VMX		BIT(5)
+#define CPUID1_ECX_SMX		BIT(6)
+#define CPUID1_ECX_EST		BIT(7)
+#define CPUID1_ECX_TM2		BIT(8)
+#define CPUID1_ECX_PDCM		BIT(15)
+#define CPUID1_ECX_X2APIC	BIT(21)
 #define CPUID1_ECX_TSC_DEADLINE BIT(24)
-#define CPUID1_ECX_OSXSAVE BIT(27)
-#define CPUID1_ECX_HYPERVISOR BIT(31)
-#define CPUID1_EDX_APIC BIT(9)
-#define CPUID1_EDX_DS BIT(21)
-#define CPUID1_EDX_ACPI BIT(22)
-#define CPUID1_EDX_TM BIT(29)
-#define CPUID1_EDX_PBE BIT(31)
+#define CPUID1_ECX_OSXSAVE	BIT(27)
+#define CPUID1_ECX_HYPERVISOR	BIT(31)
+#define CPUID1_EDX_APIC		BIT(9)
+#define CPUID1_EDX_DS		BIT(21)
+#define CPUID1_EDX_ACPI		BIT(22)
+#define CPUID1_EDX_TM		BIT(29)
+#define CPUID1_EDX_PBE		BIT(31)
 /* CPUID.7.0 */
-#define CPUID7_EBX_SGX BIT(2)
+#define CPUID7_EBX_SGX	   BIT(2)
 #define CPUID7_EBX_INVPCID BIT(10)
-#define CPUID7_EBX_PQM BIT(12)
-#define CPUID7_EBX_MPX BIT(14)
-#define CPUID7_EBX_PQE BIT(15)
-#define CPUID7_EBX_PT BIT(25)
+#define CPUID7_EBX_PQM	   BIT(12)
+#define CPUID7_EBX_MPX	   BIT(14)
+#define CPUID7_EBX_PQE	   BIT(15)
+#define CPUID7_EBX_PT	   BIT(25)
 #define CPUID7_ECX_WAITPKG BIT(5)
-#define CPUID7_ECX_SGX_LC BIT(30)
+#define CPUID7_ECX_SGX_LC  BIT(30)
 
 static void leaf1(struct cpuid_regs *r, u64 guest_cr4)
 {
-	r->ecx &= ~(u32)(CPUID1_ECX_MONITOR | CPUID1_ECX_DS_CPL | CPUID1_ECX_VMX |
-			 CPUID1_ECX_SMX | CPUID1_ECX_EST | CPUID1_ECX_TM2 | CPUID1_ECX_PDCM |
-			 CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
+	r->ecx &= ~(u32)(CPUID1_ECX_MONITOR | CPUID1_ECX_DS_CPL | CPUID1_ECX_VMX | CPUID1_ECX_SMX |
+			 CPUID1_ECX_EST | CPUID1_ECX_TM2 | CPUID1_ECX_PDCM | CPUID1_ECX_X2APIC |
+			 CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
 	r->ecx |= CPUID1_ECX_HYPERVISOR;
 	if (guest_cr4 & CR4_OSXSAVE)
 		r->ecx |= CPUID1_ECX_OSXSAVE;
@@ -102,8 +102,8 @@ struct cpuid_regs cpuid_policy(u32 leaf, u32 sub, u64 guest_cr4, bool invpcid)
 		r.eax &= 0x03FFFFFF;
 		r.eax &= ~(0xFFFu << 14);
 		break;
-	case 5: /* MONITOR/MWAIT */
-	case 6: /* thermal and power management */
+	case 5:	  /* MONITOR/MWAIT */
+	case 6:	  /* thermal and power management */
 	case 0xA: /* architectural performance monitoring */
 		r = (struct cpuid_regs){0};
 		break;
@@ -127,9 +127,8 @@ void cpuid_handle_exit(struct vcpu *v)
 {
 	u64 *gpr = v->regs.gpr;
 	struct cpuid_regs r =
-		cpuid_policy((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX],
-			     cr_guest_cr4(),
-			     vmcs_read(VMCS_PROC_BASED_CTLS2) & BIT(12) /* enable INVPCID */);
+	    cpuid_policy((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX], cr_guest_cr4(),
+			 vmcs_read(VMCS_PROC_BASED_CTLS2) & BIT(12) /* enable INVPCID */);
 
 	gpr[GPR_RAX] = r.eax;
 	gpr[GPR_RBX] = r.ebx;

@@ -35,8 +35,8 @@ static const struct multiboot1_header *find_mb1(const u8 *img, u64 len)
 	return NULL;
 }
 
-static bool add_segment(struct elf_image *out, u64 off, u64 filesz, u64 paddr, u64 memsz,
-			u64 len, u64 mem_size, u64 min_gpa, char *err, size_t err_len)
+static bool add_segment(struct elf_image *out, u64 off, u64 filesz, u64 paddr, u64 memsz, u64 len,
+			u64 mem_size, u64 min_gpa, char *err, size_t err_len)
 {
 	unsigned n = out->seg_count;
 
@@ -54,7 +54,8 @@ static bool add_segment(struct elf_image *out, u64 off, u64 filesz, u64 paddr, u
 		     mem_size);
 	for (unsigned i = 0; i < n; i++)
 		if (paddr < out->seg[i].gpa + out->seg[i].memsz && out->seg[i].gpa < paddr + memsz)
-			FAIL("segments %u and %u overlap at 0x%lx", i, n, MAX(paddr, out->seg[i].gpa));
+			FAIL("segments %u and %u overlap at 0x%lx", i, n,
+			     MAX(paddr, out->seg[i].gpa));
 	if (n == ELF_MAX_SEGMENTS)
 		FAIL("more than %d loadable segments", ELF_MAX_SEGMENTS);
 	out->seg[n] = (struct elf_segment){off, filesz, paddr, memsz};
@@ -133,7 +134,8 @@ static bool parse32(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct el
 	if (flags & MULTIBOOT1_FLAG_VIDEO_MODE)
 		FAIL("multiboot header requires a video mode (flag 2), which Keel does not set");
 	if (flags & MULTIBOOT1_FLAG_AOUT_KLUDGE)
-		FAIL("multiboot header uses the a.out kludge (flag 16); Keel loads ELF segments only");
+		FAIL("multiboot header uses the a.out kludge (flag 16); Keel loads ELF segments "
+		     "only");
 	if (flags & 0xFFF8)
 		FAIL("multiboot header requires unknown features (flags 0x%x)", flags & 0xFFFF);
 	if (eh.e_phentsize < sizeof(struct elf32_phdr) || eh.e_phnum == 0 ||
@@ -157,12 +159,11 @@ static bool parse32(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct el
 	return true;
 }
 
-bool elf_parse(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct elf_image *out,
-	       char *err, size_t err_len)
+bool elf_parse(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct elf_image *out, char *err,
+	       size_t err_len)
 {
 	memset(out, 0, sizeof(*out));
-	if (len < EI_NIDENT || img[0] != ELFMAG0 || img[1] != 'E' || img[2] != 'L' ||
-	    img[3] != 'F')
+	if (len < EI_NIDENT || img[0] != ELFMAG0 || img[1] != 'E' || img[2] != 'L' || img[3] != 'F')
 		FAIL("not an ELF image (no ELF magic)");
 	if (!check_ident(img, len, img[4], err, err_len))
 		return false;

@@ -8,16 +8,16 @@
 
 #include "lib/types.h"
 
-#define EI_NIDENT 16
-#define ELFMAG0 0x7F
-#define ELFCLASS32 1
-#define ELFCLASS64 2
+#define EI_NIDENT   16
+#define ELFMAG0	    0x7F
+#define ELFCLASS32  1
+#define ELFCLASS64  2
 #define ELFDATA2LSB 1
-#define EV_CURRENT 1
-#define ET_EXEC 2
-#define EM_386 3
-#define EM_X86_64 62
-#define PT_LOAD 1
+#define EV_CURRENT  1
+#define ET_EXEC	    2
+#define EM_386	    3
+#define EM_X86_64   62
+#define PT_LOAD	    1
 
 struct elf64_ehdr {
 	u8 e_ident[EI_NIDENT];
@@ -86,24 +86,24 @@ struct multiboot1_header {
 	u32 flags;
 	u32 checksum;
 } __packed;
-#define MULTIBOOT1_SEARCH_LIMIT 8192
-#define MULTIBOOT1_FLAG_PAGE_ALIGN BIT(0)
+#define MULTIBOOT1_SEARCH_LIMIT	    8192
+#define MULTIBOOT1_FLAG_PAGE_ALIGN  BIT(0)
 #define MULTIBOOT1_FLAG_MEMORY_INFO BIT(1)
-#define MULTIBOOT1_FLAG_VIDEO_MODE BIT(2)
+#define MULTIBOOT1_FLAG_VIDEO_MODE  BIT(2)
 #define MULTIBOOT1_FLAG_AOUT_KLUDGE BIT(16)
 
 #define ELF_MAX_SEGMENTS 16
-#define ELF_MAX_PHDRS 64
+#define ELF_MAX_PHDRS	 64
 
 enum elf_kind {
-	ELF_KIND_64,	/* ELF64 x86-64: Keel's 64-bit boot protocol */
-	ELF_KIND_MB32,	/* ELF32 i386 with a multiboot header */
+	ELF_KIND_64,   /* ELF64 x86-64: Keel's 64-bit boot protocol */
+	ELF_KIND_MB32, /* ELF32 i386 with a multiboot header */
 };
 
 struct elf_segment {
-	u64 offset;   /* in the file */
+	u64 offset; /* in the file */
 	u64 filesz;
-	u64 gpa;      /* where it loads (p_paddr) */
+	u64 gpa; /* where it loads (p_paddr) */
 	u64 memsz;
 };
 
@@ -120,7 +120,7 @@ struct elf_image {
  * fills *out. Segments must lie in [min_gpa, mem_size), inside the file,
  * and not overlap. Returns true, or false with a one-line reason in err.
  */
-bool elf_parse(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct elf_image *out,
-	       char *err, size_t err_len);
+bool elf_parse(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct elf_image *out, char *err,
+	       size_t err_len);
 
 #endif

@@ -33,11 +33,11 @@ static bool read_table(void *ctx, u64 gpa_, unsigned size, u64 *val)
 int gaccess_translate(struct vcpu *v, u64 gva, unsigned access, u64 *out, struct gaccess_fault *f)
 {
 	struct gpt_env env = {
-		.read = read_table,
-		.ctx = &v->guest->mem,
-		.maxphyaddr = vmx_caps.maxphyaddr,
-		.nxe = vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_NXE,
-		.wp = cr_guest_cr0() & CR0_WP,
+	    .read = read_table,
+	    .ctx = &v->guest->mem,
+	    .maxphyaddr = vmx_caps.maxphyaddr,
+	    .nxe = vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_NXE,
+	    .wp = cr_guest_cr0() & CR0_WP,
 	};
 	struct gpt_result r;
 	int s;

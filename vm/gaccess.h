@@ -27,8 +27,7 @@ struct gaccess_fault {
 /* The paging mode the guest is in now, from its CR0/CR4/EFER. */
 enum gpt_mode gaccess_mode(void);
 /* Translates one guest-linear address for an access (GPT_ACCESS_* flags). */
-int gaccess_translate(struct vcpu *v, u64 gva, unsigned access, u64 *gpa,
-		      struct gaccess_fault *f);
+int gaccess_translate(struct vcpu *v, u64 gva, unsigned access, u64 *gpa, struct gaccess_fault *f);
 /* Copies len bytes at guest-linear gva (may cross pages) from or to Keel. */
 int gaccess_read(struct vcpu *v, u64 gva, void *dst, u64 len, struct gaccess_fault *f);
 int gaccess_write(struct vcpu *v, u64 gva, const void *src, u64 len, struct gaccess_fault *f);

@@ -50,10 +50,10 @@ void gmem_zero_frames(hpa_t pa, u64 size)
 bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level)
 {
 	struct pt_cfg cfg = {
-		.va_bits = MIN(vmx_caps.maxphyaddr, 48u),
-		.pa_bits = vmx_caps.maxphyaddr,
-		.leaf_levels = PT_LEVEL_MASK(1) | (vmx_caps.ept_2m ? PT_LEVEL_MASK(2) : 0) |
-			       (vmx_caps.ept_1g ? PT_LEVEL_MASK(3) : 0),
+	    .va_bits = MIN(vmx_caps.maxphyaddr, 48u),
+	    .pa_bits = vmx_caps.maxphyaddr,
+	    .leaf_levels = PT_LEVEL_MASK(1) | (vmx_caps.ept_2m ? PT_LEVEL_MASK(2) : 0) |
+			   (vmx_caps.ept_1g ? PT_LEVEL_MASK(3) : 0),
 	};
 
 	memset(m, 0, sizeof(*m));
@@ -109,8 +109,9 @@ const char *gmem_status_name(enum gmem_status s)
 /* Takes a zeroed host run for a leaf at level; false if none is free. */
 static bool take_run(unsigned level, hpa_t *out)
 {
-	bool ok = level == 3 ? pmm_alloc_1g(out) : level == 2 ? pmm_alloc_2m(out)
-							       : pmm_alloc_frame(out);
+	bool ok = level == 3   ? pmm_alloc_1g(out)
+		  : level == 2 ? pmm_alloc_2m(out)
+			       : pmm_alloc_frame(out);
 
 	if (ok)
 		gmem_zero_frames(*out, pt_level_size(level));
@@ -141,7 +142,9 @@ static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level)
 	r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
 	if (r != PT_OK) {
 		give_run(level, run);
-		return r == PT_ERR_NOMEM ? GMEM_NOMEM : r == PT_ERR_EXISTS ? GMEM_EXISTS : GMEM_ERROR;
+		return r == PT_ERR_NOMEM    ? GMEM_NOMEM
+		       : r == PT_ERR_EXISTS ? GMEM_EXISTS
+					    : GMEM_ERROR;
 	}
 	m->stats.leaves[level]++;
 	m->data_frames += size / PAGE_SIZE;

@@ -15,18 +15,18 @@
 
 enum gmem_status {
 	GMEM_OK = 0,
-	GMEM_NOMEM = -1,	/* host frames ran out */
-	GMEM_OUTSIDE = -2,	/* the GPA is not RAM */
-	GMEM_ERROR = -3,	/* page-table error (a Keel bug if it happens) */
-	GMEM_EXISTS = -4,	/* internal: part of a large region is mapped already */
+	GMEM_NOMEM = -1,   /* host frames ran out */
+	GMEM_OUTSIDE = -2, /* the GPA is not RAM */
+	GMEM_ERROR = -3,   /* page-table error (a Keel bug if it happens) */
+	GMEM_EXISTS = -4,  /* internal: part of a large region is mapped already */
 };
 
 struct gmem_stats {
-	u64 violations;	 /* EPT-violation exits handled as RAM faults */
-	u64 leaves[4];	 /* leaves installed, by level (1=4K, 2=2M, 3=1G) */
-	u64 fallbacks;	 /* large page wanted but no aligned host run: 4 KiB used */
-	u64 spurious;	 /* faults whose mapping already allowed the access */
-	u64 invept;	 /* INVEPTs issued for this EPT */
+	u64 violations; /* EPT-violation exits handled as RAM faults */
+	u64 leaves[4];	/* leaves installed, by level (1=4K, 2=2M, 3=1G) */
+	u64 fallbacks;	/* large page wanted but no aligned host run: 4 KiB used */
+	u64 spurious;	/* faults whose mapping already allowed the access */
+	u64 invept;	/* INVEPTs issued for this EPT */
 };
 
 struct gmem {
@@ -35,7 +35,7 @@ struct gmem {
 	u64 ram_size;
 	unsigned max_level; /* largest leaf used: 1, 2 or 3 (ept=4k|2m|1g) */
 	u64 eptp;
-	u64 data_frames;    /* 4 KiB frames of guest data held */
+	u64 data_frames; /* 4 KiB frames of guest data held */
 	struct gmem_stats stats;
 };
 

@@ -13,7 +13,7 @@
  */
 #include "vm/gpt.h"
 
-#define PTE_P BIT(0)
+#define PTE_P  BIT(0)
 #define PTE_RW BIT(1)
 #define PTE_US BIT(2)
 #define PTE_PS BIT(7)
@@ -27,9 +27,9 @@ struct geometry {
 };
 
 static const struct geometry geometries[] = {
-	[GPT_MODE_32BIT] = {2, 4, 10, 10},
-	[GPT_MODE_PAE] = {3, 8, 2, 9},
-	[GPT_MODE_4LEVEL] = {4, 8, 9, 9},
+    [GPT_MODE_32BIT] = {2, 4, 10, 10},
+    [GPT_MODE_PAE] = {3, 8, 2, 9},
+    [GPT_MODE_4LEVEL] = {4, 8, 9, 9},
 };
 
 static unsigned shift_of(const struct geometry *g, unsigned level)
@@ -129,7 +129,7 @@ int gpt_walk(const struct gpt_env *env, enum gpt_mode mode, u64 cr3, u64 gva, un
 	g = &geometries[mode];
 	if (mode != GPT_MODE_4LEVEL)
 		gva &= 0xFFFFFFFFULL;
-	table = mode == GPT_MODE_PAE ? cr3 & 0xFFFFFFE0ULL
+	table = mode == GPT_MODE_PAE	 ? cr3 & 0xFFFFFFE0ULL
 		: mode == GPT_MODE_32BIT ? cr3 & 0xFFFFF000ULL
 					 : cr3 & addr_mask(env);
 	for (unsigned level = g->levels; level >= 1; level--) {

@@ -21,19 +21,19 @@ enum gpt_mode {
 
 /* Access being checked; combine. */
 #define GPT_ACCESS_WRITE BIT(0)
-#define GPT_ACCESS_USER BIT(1)
+#define GPT_ACCESS_USER	 BIT(1)
 #define GPT_ACCESS_FETCH BIT(2)
 
 /* Page-fault error code bits (SDM 4.7) */
-#define PF_ERR_P BIT(0)
-#define PF_ERR_W BIT(1)
-#define PF_ERR_U BIT(2)
+#define PF_ERR_P    BIT(0)
+#define PF_ERR_W    BIT(1)
+#define PF_ERR_U    BIT(2)
 #define PF_ERR_RSVD BIT(3)
-#define PF_ERR_I BIT(4)
+#define PF_ERR_I    BIT(4)
 
 enum gpt_status {
 	GPT_OK = 0,
-	GPT_FAULT = -1,	    /* the guest would take #PF: see pf_error */
+	GPT_FAULT = -1,	     /* the guest would take #PF: see pf_error */
 	GPT_BAD_MEMORY = -2, /* a table entry could not be read (not RAM) */
 };
 
@@ -48,9 +48,9 @@ struct gpt_env {
 
 struct gpt_result {
 	u64 gpa;
-	unsigned level;	 /* where the leaf was: 1 = 4 KiB, 2 = 2/4 MiB, 3 = 1 GiB */
-	u32 pf_error;	 /* for GPT_FAULT */
-	u64 bad_gpa;	 /* for GPT_BAD_MEMORY */
+	unsigned level; /* where the leaf was: 1 = 4 KiB, 2 = 2/4 MiB, 3 = 1 GiB */
+	u32 pf_error;	/* for GPT_FAULT */
+	u64 bad_gpa;	/* for GPT_BAD_MEMORY */
 };
 
 /* Translates gva for `access`; returns a gpt_status. */

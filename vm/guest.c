@@ -34,16 +34,16 @@ void guest_end(struct guest *g, enum guest_end how, int status, const char *fmt,
 const char *guest_end_name(enum guest_end how)
 {
 	static const char *const names[] = {
-		[GUEST_RUNNING] = "running",
-		[GUEST_END_DEBUG_EXIT] = "debug-exit",
-		[GUEST_END_HLT] = "hlt",
-		[GUEST_END_TRIPLE_FAULT] = "triple-fault",
-		[GUEST_END_HYPERCALL] = "hypercall",
-		[GUEST_END_UNHANDLED] = "unhandled-exit",
-		[GUEST_END_EPT] = "ept-violation",
-		[GUEST_END_OOM] = "out-of-memory",
-		[GUEST_END_ENTRY_FAILURE] = "entry-failure",
-		[GUEST_END_ERROR] = "error",
+	    [GUEST_RUNNING] = "running",
+	    [GUEST_END_DEBUG_EXIT] = "debug-exit",
+	    [GUEST_END_HLT] = "hlt",
+	    [GUEST_END_TRIPLE_FAULT] = "triple-fault",
+	    [GUEST_END_HYPERCALL] = "hypercall",
+	    [GUEST_END_UNHANDLED] = "unhandled-exit",
+	    [GUEST_END_EPT] = "ept-violation",
+	    [GUEST_END_OOM] = "out-of-memory",
+	    [GUEST_END_ENTRY_FAILURE] = "entry-failure",
+	    [GUEST_END_ERROR] = "error",
 	};
 
 	return how < ARRAY_SIZE(names) ? names[how] : "?";

@@ -12,7 +12,7 @@
 #include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
 
-#define GUEST_NAME_MAX 32
+#define GUEST_NAME_MAX	  32
 #define GUEST_CMDLINE_MAX 512
 #define GUEST_MAX_MODULES 8
 #define GUEST_DEV_STORAGE 1024
@@ -74,7 +74,7 @@ void *guest_dev_alloc(struct guest *g, unsigned size);
  * for the summary. The first call wins; later ones are ignored.
  */
 void guest_end(struct guest *g, enum guest_end how, int status, const char *fmt, ...)
-	__printf(4, 5);
+    __printf(4, 5);
 static inline bool guest_running(const struct guest *g)
 {
 	return g->end == GUEST_RUNNING;

@@ -31,31 +31,31 @@
 
 #define KEEL_GUEST_BOOT_INFO_GPA 0x1000ULL
 #define KEEL_GUEST_BOOT_INFO_END 0x4000ULL
-#define KEEL_GUEST_GDT_GPA 0x4000ULL
-#define KEEL_GUEST_PT_GPA 0x5000ULL
-#define KEEL_GUEST_PT_END 0xB000ULL /* 6 pages: PML4, PDPT, 4 PDs */
-#define KEEL_GUEST_STACK_TOP 0x80000ULL
-#define KEEL_GUEST_IMAGE_MIN 0x100000ULL /* segments must start at or above 1 MiB */
+#define KEEL_GUEST_GDT_GPA	 0x4000ULL
+#define KEEL_GUEST_PT_GPA	 0x5000ULL
+#define KEEL_GUEST_PT_END	 0xB000ULL /* 6 pages: PML4, PDPT, 4 PDs */
+#define KEEL_GUEST_STACK_TOP	 0x80000ULL
+#define KEEL_GUEST_IMAGE_MIN	 0x100000ULL /* segments must start at or above 1 MiB */
 
 /* ELF64 entry state: 64-bit mode, CS=KEEL_GUEST_CS64, DS/ES/SS=KEEL_GUEST_DS,
  * RFLAGS=0x2 (IF=0), RDI=KEEL_GUEST_BOOT_INFO_GPA, RSI=KEEL_BOOT_MAGIC,
  * RSP=KEEL_GUEST_STACK_TOP, CR0=PE|MP|ET|NE|WP|PG, CR4=PAE, EFER=LME|LMA. */
-#define KEEL_GUEST_CS64 0x08
-#define KEEL_GUEST_DS 0x10
-#define KEEL_BOOT_MAGIC 0x4C45454BU /* "KEEL" little-endian */
+#define KEEL_GUEST_CS64	  0x08
+#define KEEL_GUEST_DS	  0x10
+#define KEEL_BOOT_MAGIC	  0x4C45454BU /* "KEEL" little-endian */
 #define KEEL_BOOT_VERSION 1
 
 struct keel_boot_module {
-	uint64_t start; /* GPA of the first byte */
-	uint64_t end;	/* GPA one past the last byte */
+	uint64_t start;	  /* GPA of the first byte */
+	uint64_t end;	  /* GPA one past the last byte */
 	uint64_t cmdline; /* GPA of a NUL-terminated string */
 };
 
 struct keel_boot_info {
-	uint32_t magic;	  /* KEEL_BOOT_MAGIC */
-	uint32_t version; /* KEEL_BOOT_VERSION */
-	uint64_t mem_size; /* bytes of RAM from GPA 0 */
-	uint64_t cmdline;  /* GPA of "NAME ARGS...", NUL-terminated */
+	uint32_t magic;	      /* KEEL_BOOT_MAGIC */
+	uint32_t version;     /* KEEL_BOOT_VERSION */
+	uint64_t mem_size;    /* bytes of RAM from GPA 0 */
+	uint64_t cmdline;     /* GPA of "NAME ARGS...", NUL-terminated */
 	uint32_t cmdline_len; /* without the NUL */
 	uint32_t module_count;
 	uint64_t modules; /* GPA of struct keel_boot_module[module_count] */
@@ -64,7 +64,7 @@ struct keel_boot_info {
 /* Multiboot (v1) entry: EAX=0x2BADB002, EBX=KEEL_GUEST_BOOT_INFO_GPA, 32-bit
  * protected mode, paging off, flat 4 GiB CS (0x08) and data (0x10) segments,
  * IF=0; as the Multiboot 0.6.96 specification, 3.2 "Machine state". */
-#define MULTIBOOT1_HEADER_MAGIC 0x1BADB002U
+#define MULTIBOOT1_HEADER_MAGIC	    0x1BADB002U
 #define MULTIBOOT1_BOOTLOADER_MAGIC 0x2BADB002U
 
 /*
@@ -73,10 +73,10 @@ struct keel_boot_info {
  * function number Keel does not know returns KEEL_HC_ENOSYS (never #UD).
  */
 enum keel_hypercall {
-	KEEL_HC_VERSION = 0, /* returns KEEL_HC_ABI_VERSION */
-	KEEL_HC_NOP = 1,     /* returns 0: the cheapest round trip */
-	KEEL_HC_EXIT = 2,    /* ends the guest with status RDI */
-	KEEL_HC_STATS = 3,   /* copies struct keel_guest_stats to GPA RDI, length RSI */
+	KEEL_HC_VERSION = 0,	    /* returns KEEL_HC_ABI_VERSION */
+	KEEL_HC_NOP = 1,	    /* returns 0: the cheapest round trip */
+	KEEL_HC_EXIT = 2,	    /* ends the guest with status RDI */
+	KEEL_HC_STATS = 3,	    /* copies struct keel_guest_stats to GPA RDI, length RSI */
 	KEEL_HC_TEST_BASE = 0x1000, /* test-only functions, enabled by Keel's test options */
 };
 
@@ -89,20 +89,20 @@ struct keel_guest_stats {
 	uint64_t leaves_4k;	 /* EPT leaves installed, by size */
 	uint64_t leaves_2m;
 	uint64_t leaves_1g;
-	uint64_t fallbacks; /* large page wanted, no aligned host run: 4 KiB used */
-	uint64_t spurious;  /* faults whose mapping already allowed the access */
-	uint64_t ept_tables; /* EPT table pages held */
-	uint64_t invept;     /* INVEPTs issued for this guest */
+	uint64_t fallbacks;   /* large page wanted, no aligned host run: 4 KiB used */
+	uint64_t spurious;    /* faults whose mapping already allowed the access */
+	uint64_t ept_tables;  /* EPT table pages held */
+	uint64_t invept;      /* INVEPTs issued for this guest */
 	uint64_t data_frames; /* 4 KiB frames of guest RAM held */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)
 #define KEEL_HC_EFAULT (-3)
-#define KEEL_HC_EPERM (-4)
+#define KEEL_HC_EPERM  (-4)
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = signature. */
-#define KEEL_CPUID_BASE 0x40000000U
-#define KEEL_CPUID_MAX 0x40000001U
+#define KEEL_CPUID_BASE	     0x40000000U
+#define KEEL_CPUID_MAX	     0x40000001U
 #define KEEL_CPUID_SIGNATURE "KeelKeelKeel"
 /* Leaf 0x40000001: EAX = KEEL_HC_ABI_VERSION. */
 

@@ -16,9 +16,9 @@
 
 #define GUEST_CONFIG_NAME_MAX 32
 #define GUEST_CONFIG_ARGS_MAX 400
-#define GUEST_CONFIG_MODULES 8
-#define GUEST_DEFAULT_MEM (32 * MiB)
-#define GUEST_MIN_MEM (2 * MiB)
+#define GUEST_CONFIG_MODULES  8
+#define GUEST_DEFAULT_MEM     (32 * MiB)
+#define GUEST_MIN_MEM	      (2 * MiB)
 
 struct guest;
 

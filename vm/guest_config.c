@@ -37,8 +37,8 @@ static struct guest_config *find(struct guest_config *configs, unsigned n, const
 	return NULL;
 }
 
-static void attach_for_modules(const struct boot_info *bi, struct guest_config *configs,
-			       unsigned n, unsigned *failed)
+static void attach_for_modules(const struct boot_info *bi, struct guest_config *configs, unsigned n,
+			       unsigned *failed)
 {
 	char name[GUEST_CONFIG_NAME_MAX];
 
@@ -50,7 +50,8 @@ static void attach_for_modules(const struct boot_info *bi, struct guest_config *
 			continue;
 		c = name[0] ? find(configs, n, name) : NULL;
 		if (!c) {
-			pr_err("module %u: for=%s names no guest", i, name[0] ? name : "(bad name)");
+			pr_err("module %u: for=%s names no guest", i,
+			       name[0] ? name : "(bad name)");
 			(*failed)++;
 		} else if (c->module_count == GUEST_CONFIG_MODULES) {
 			pr_err("guest %s: more than %d modules", c->name, GUEST_CONFIG_MODULES);
@@ -101,8 +102,7 @@ void guest_config_apply(const struct guest_config *c, struct guest *g, unsigned 
 {
 	g->id = id;
 	memcpy(g->name, c->name, sizeof(g->name));
-	fmt_snprintf(g->cmdline, sizeof(g->cmdline), c->args[0] ? "%s %s" : "%s", c->name,
-		     c->args);
+	fmt_snprintf(g->cmdline, sizeof(g->cmdline), c->args[0] ? "%s %s" : "%s", c->name, c->args);
 	g->image_start = c->image->start;
 	g->image_end = c->image->end;
 	g->module_count = c->module_count;

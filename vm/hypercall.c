@@ -56,10 +56,10 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 }
 
 static hypercall_fn *const hypercalls[] = {
-	[KEEL_HC_VERSION] = hc_version,
-	[KEEL_HC_NOP] = hc_nop,
-	[KEEL_HC_EXIT] = hc_exit,
-	[KEEL_HC_STATS] = hc_stats,
+    [KEEL_HC_VERSION] = hc_version,
+    [KEEL_HC_NOP] = hc_nop,
+    [KEEL_HC_EXIT] = hc_exit,
+    [KEEL_HC_STATS] = hc_stats,
 };
 
 void hypercall_handle_exit(struct vcpu *v)

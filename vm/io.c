@@ -19,13 +19,13 @@
 #include "vmx/vmx_insn.h"
 
 #define IO_QUAL_SIZE(q) (((q)&7) + 1)
-#define IO_QUAL_IN BIT(3)
-#define IO_QUAL_STRING BIT(4)
-#define IO_QUAL_REP BIT(5)
+#define IO_QUAL_IN	BIT(3)
+#define IO_QUAL_STRING	BIT(4)
+#define IO_QUAL_REP	BIT(5)
 #define IO_QUAL_PORT(q) ((u16)((q) >> 16))
 /* VM-exit instruction information for INS/OUTS (SDM Table 28-8) */
-#define IO_INFO_ADDR_SIZE(i) (((i) >> 7) & 7) /* 0: 16-bit, 1: 32-bit, 2: 64-bit */
-#define IO_INFO_SEGMENT(i) (((i) >> 15) & 7)  /* ES, CS, SS, DS, FS, GS */
+#define IO_INFO_ADDR_SIZE(i) (((i) >> 7) & 7)  /* 0: 16-bit, 1: 32-bit, 2: 64-bit */
+#define IO_INFO_SEGMENT(i)   (((i) >> 15) & 7) /* ES, CS, SS, DS, FS, GS */
 
 #define IO_REP_SLICE 4096
 
@@ -90,7 +90,7 @@ static void string_io(struct vcpu *v, u64 q)
 	unsigned seg = in ? 0 : IO_INFO_SEGMENT(info);
 	u64 base = vmcs_read(VMCS_GUEST_ES_BASE + 2 * seg);
 	s64 step = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)IO_QUAL_SIZE(q)
-							     : (s64)IO_QUAL_SIZE(q);
+							      : (s64)IO_QUAL_SIZE(q);
 	u64 *rcx = &v->regs.gpr[GPR_RCX], *ri = &v->regs.gpr[idx];
 	bool rep = q & IO_QUAL_REP;
 	u64 count = rep ? *rcx & mask : 1;

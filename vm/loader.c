@@ -75,12 +75,12 @@ static u64 put_string(struct guest *g, u64 *cursor, const char *s)
 static bool boot_info64(struct guest *g, const u64 *mod_gpa, char *err, size_t err_len)
 {
 	struct keel_boot_info bi = {
-		.magic = KEEL_BOOT_MAGIC,
-		.version = KEEL_BOOT_VERSION,
-		.mem_size = g->mem.ram_size,
-		.cmdline_len = (u32)strlen(g->cmdline),
-		.module_count = g->module_count,
-		.modules = KEEL_GUEST_BOOT_INFO_GPA + BI_MODULES,
+	    .magic = KEEL_BOOT_MAGIC,
+	    .version = KEEL_BOOT_VERSION,
+	    .mem_size = g->mem.ram_size,
+	    .cmdline_len = (u32)strlen(g->cmdline),
+	    .module_count = g->module_count,
+	    .modules = KEEL_GUEST_BOOT_INFO_GPA + BI_MODULES,
 	};
 	u64 cursor = KEEL_GUEST_BOOT_INFO_GPA + BI_STRINGS;
 
@@ -127,12 +127,12 @@ static bool boot_info_mb1(struct guest *g, const u64 *mod_gpa, char *err, size_t
 {
 	u64 mem = g->mem.ram_size;
 	struct multiboot1_info mi = {
-		.flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS | MB1_INFO_MMAP |
-			 MB1_INFO_BOOT_LOADER_NAME,
-		.mem_lower = (u32)MIN(640ULL, mem / KiB),
-		.mem_upper = mem > MiB ? (u32)MIN((mem - MiB) / KiB, 0xFFFFFFFFULL) : 0,
-		.mods_count = g->module_count,
-		.mods_addr = KEEL_GUEST_BOOT_INFO_GPA + BI_MODULES,
+	    .flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS | MB1_INFO_MMAP |
+		     MB1_INFO_BOOT_LOADER_NAME,
+	    .mem_lower = (u32)MIN(640ULL, mem / KiB),
+	    .mem_upper = mem > MiB ? (u32)MIN((mem - MiB) / KiB, 0xFFFFFFFFULL) : 0,
+	    .mods_count = g->module_count,
+	    .mods_addr = KEEL_GUEST_BOOT_INFO_GPA + BI_MODULES,
 	};
 	struct multiboot1_mmap_entry mm = {20, 0, mem, 1};
 	u64 cursor = KEEL_GUEST_BOOT_INFO_GPA + BI_STRINGS;
@@ -144,8 +144,8 @@ static bool boot_info_mb1(struct guest *g, const u64 *mod_gpa, char *err, size_t
 	mi.boot_loader_name = (u32)put_string(g, &cursor, "Keel");
 	for (unsigned i = 0; i < g->module_count; i++) {
 		struct multiboot1_module m = {
-			(u32)mod_gpa[i], (u32)(mod_gpa[i] + g->modules[i].end - g->modules[i].start),
-			(u32)put_string(g, &cursor, g->modules[i].cmdline), 0};
+		    (u32)mod_gpa[i], (u32)(mod_gpa[i] + g->modules[i].end - g->modules[i].start),
+		    (u32)put_string(g, &cursor, g->modules[i].cmdline), 0};
 
 		if (!m.string || !put(g, mi.mods_addr + i * sizeof(m), &m, sizeof(m)))
 			FAIL("multiboot information does not fit its page");

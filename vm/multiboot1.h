@@ -7,10 +7,10 @@
 
 #include "lib/types.h"
 
-#define MB1_INFO_MEMORY BIT(0)
-#define MB1_INFO_CMDLINE BIT(2)
-#define MB1_INFO_MODS BIT(3)
-#define MB1_INFO_MMAP BIT(6)
+#define MB1_INFO_MEMORY		  BIT(0)
+#define MB1_INFO_CMDLINE	  BIT(2)
+#define MB1_INFO_MODS		  BIT(3)
+#define MB1_INFO_MMAP		  BIT(6)
 #define MB1_INFO_BOOT_LOADER_NAME BIT(9)
 
 struct multiboot1_info {

@@ -85,8 +85,8 @@ static void guest_summary(const struct guest *g)
 					    exit_reason_name(r), g->stats.exit_count[r]);
 	}
 	buf[MIN(n, sizeof(buf) - 1)] = '\0';
-	pr_info("guest %s: ended by %s status=%d, exits %lu (%s)", g->name,
-		guest_end_name(g->end), g->status, g->stats.exits, buf);
+	pr_info("guest %s: ended by %s status=%d, exits %lu (%s)", g->name, guest_end_name(g->end),
+		g->status, g->stats.exits, buf);
 	pr_info("guest %s: %s", g->name, g->end_detail);
 	pr_info("guest %s: ept: violations %lu, leaves 4k %lu 2m %lu 1g %lu, fallbacks %lu, "
 		"spurious %lu, tables %lu, invept %lu; io unclaimed reads %lu writes %lu",

@@ -13,10 +13,10 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmx_insn.h"
 
-#define XCR0_X87 BIT(0)
-#define XCR0_SSE BIT(1)
-#define XCR0_AVX BIT(2)
-#define XCR0_MPX (BIT(3) | BIT(4))
+#define XCR0_X87    BIT(0)
+#define XCR0_SSE    BIT(1)
+#define XCR0_AVX    BIT(2)
+#define XCR0_MPX    (BIT(3) | BIT(4))
 #define XCR0_AVX512 (BIT(5) | BIT(6) | BIT(7))
 
 static void xsetbv(u32 index, u64 v)

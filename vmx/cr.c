@@ -17,14 +17,14 @@
 #include "vmx/vmx_insn.h"
 
 /* Exit qualification for control-register accesses (SDM Table 28-3) */
-#define CR_QUAL_NUMBER(q) ((q)&0xF)
-#define CR_QUAL_ACCESS(q) (((q) >> 4) & 3)
-#define CR_QUAL_GPR(q) (((q) >> 8) & 0xF)
+#define CR_QUAL_NUMBER(q)    ((q)&0xF)
+#define CR_QUAL_ACCESS(q)    (((q) >> 4) & 3)
+#define CR_QUAL_GPR(q)	     (((q) >> 8) & 0xF)
 #define CR_QUAL_LMSW_DATA(q) (((q) >> 16) & 0xFFFF)
-#define CR_ACCESS_MOV_TO 0
-#define CR_ACCESS_MOV_FROM 1
-#define CR_ACCESS_CLTS 2
-#define CR_ACCESS_LMSW 3
+#define CR_ACCESS_MOV_TO     0
+#define CR_ACCESS_MOV_FROM   1
+#define CR_ACCESS_CLTS	     2
+#define CR_ACCESS_LMSW	     3
 
 #define CR_UPPER_HALF 0xFFFFFFFF00000000ULL
 

@@ -7,14 +7,14 @@
 struct ept_qual ept_qual_decode(u64 q)
 {
 	struct ept_qual d = {
-		.read = q & EPT_QUAL_READ,
-		.write = q & EPT_QUAL_WRITE,
-		.fetch = q & EPT_QUAL_FETCH,
-		.readable = q & EPT_QUAL_READABLE,
-		.writable = q & EPT_QUAL_WRITABLE,
-		.executable = q & EPT_QUAL_EXECUTABLE,
-		.linear_valid = q & EPT_QUAL_LINEAR_VALID,
-		.nmi_unblocking = q & EPT_QUAL_NMI_UNBLOCKING,
+	    .read = q & EPT_QUAL_READ,
+	    .write = q & EPT_QUAL_WRITE,
+	    .fetch = q & EPT_QUAL_FETCH,
+	    .readable = q & EPT_QUAL_READABLE,
+	    .writable = q & EPT_QUAL_WRITABLE,
+	    .executable = q & EPT_QUAL_EXECUTABLE,
+	    .linear_valid = q & EPT_QUAL_LINEAR_VALID,
+	    .nmi_unblocking = q & EPT_QUAL_NMI_UNBLOCKING,
 	};
 
 	d.translated = d.linear_valid && (q & EPT_QUAL_TRANSLATED);
@@ -31,8 +31,8 @@ bool ept_qual_satisfied(const struct ept_qual *d, unsigned perms)
 const char *ept_qual_access_name(const struct ept_qual *d)
 {
 	static const char *const names[8] = {
-		"none",	 "read",       "write",	      "read+write",
-		"fetch", "read+fetch", "write+fetch", "read+write+fetch",
+	    "none",  "read",	   "write",	  "read+write",
+	    "fetch", "read+fetch", "write+fetch", "read+write+fetch",
 	};
 
 	return names[(d->read ? 1 : 0) | (d->write ? 2 : 0) | (d->fetch ? 4 : 0)];

@@ -7,24 +7,24 @@
 
 #include "lib/types.h"
 
-#define EPT_QUAL_READ BIT(0)
-#define EPT_QUAL_WRITE BIT(1)
-#define EPT_QUAL_FETCH BIT(2)
-#define EPT_QUAL_READABLE BIT(3)
-#define EPT_QUAL_WRITABLE BIT(4)
-#define EPT_QUAL_EXECUTABLE BIT(5)
+#define EPT_QUAL_READ		 BIT(0)
+#define EPT_QUAL_WRITE		 BIT(1)
+#define EPT_QUAL_FETCH		 BIT(2)
+#define EPT_QUAL_READABLE	 BIT(3)
+#define EPT_QUAL_WRITABLE	 BIT(4)
+#define EPT_QUAL_EXECUTABLE	 BIT(5)
 #define EPT_QUAL_USER_EXECUTABLE BIT(6)
-#define EPT_QUAL_LINEAR_VALID BIT(7)
-#define EPT_QUAL_TRANSLATED BIT(8) /* valid only with LINEAR_VALID */
-#define EPT_QUAL_NMI_UNBLOCKING BIT(12)
+#define EPT_QUAL_LINEAR_VALID	 BIT(7)
+#define EPT_QUAL_TRANSLATED	 BIT(8) /* valid only with LINEAR_VALID */
+#define EPT_QUAL_NMI_UNBLOCKING	 BIT(12)
 
 struct ept_qual {
-	bool read, write, fetch;	  /* the access that faulted (may be several) */
+	bool read, write, fetch;	     /* the access that faulted (may be several) */
 	bool readable, writable, executable; /* what the entry allowed */
-	bool linear_valid;		  /* guest-linear address field is valid */
-	bool translated;		  /* access to the translated address, not a table walk */
-	bool nmi_unblocking;		  /* IRET unblocked NMIs before the fault */
-	bool present;			  /* the entry allowed anything: a permission fault */
+	bool linear_valid;		     /* guest-linear address field is valid */
+	bool translated;     /* access to the translated address, not a table walk */
+	bool nmi_unblocking; /* IRET unblocked NMIs before the fault */
+	bool present;	     /* the entry allowed anything: a permission fault */
 };
 
 struct ept_qual ept_qual_decode(u64 q);

@@ -77,9 +77,9 @@ enum exit_reason {
 };
 
 /* Exit-reason field (Table 25-18) */
-#define EXIT_REASON_BASIC(r) ((r)&0xFFFF)
-#define EXIT_REASON_ENCLAVE BIT(27)
-#define EXIT_REASON_PENDING_MTF BIT(28)
+#define EXIT_REASON_BASIC(r)	  ((r)&0xFFFF)
+#define EXIT_REASON_ENCLAVE	  BIT(27)
+#define EXIT_REASON_PENDING_MTF	  BIT(28)
 #define EXIT_REASON_FROM_VMX_ROOT BIT(29)
 #define EXIT_REASON_ENTRY_FAILURE BIT(31)
 

@@ -61,9 +61,9 @@ void vcpu_skip_instruction(struct vcpu *v)
 		rip &= 0xFFFFFFFF;
 	vmcs_write(VMCS_GUEST_RIP, rip);
 	/* The instruction retired: STI/MOV SS blocking ends with it (SDM 25.4.2). */
-	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
-							~(u64)(VMCS_INTR_BLOCKING_STI |
-							       VMCS_INTR_BLOCKING_MOV_SS));
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		       ~(u64)(VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS));
 	(void)v;
 }
 

@@ -8,24 +8,24 @@
 #ifndef KEEL_VMX_VCPU_REGS_H
 #define KEEL_VMX_VCPU_REGS_H
 
-#define GPR_RAX 0
-#define GPR_RCX 1
-#define GPR_RDX 2
-#define GPR_RBX 3
-#define GPR_RSP 4 /* not used: guest RSP lives in the VMCS */
-#define GPR_RBP 5
-#define GPR_RSI 6
-#define GPR_RDI 7
-#define GPR_R8 8
-#define GPR_R9 9
-#define GPR_R10 10
-#define GPR_R11 11
-#define GPR_R12 12
-#define GPR_R13 13
-#define GPR_R14 14
-#define GPR_R15 15
-#define GPR_COUNT 16
-#define VCPU_REGS_CR2 (GPR_COUNT * 8)
+#define GPR_RAX	       0
+#define GPR_RCX	       1
+#define GPR_RDX	       2
+#define GPR_RBX	       3
+#define GPR_RSP	       4 /* not used: guest RSP lives in the VMCS */
+#define GPR_RBP	       5
+#define GPR_RSI	       6
+#define GPR_RDI	       7
+#define GPR_R8	       8
+#define GPR_R9	       9
+#define GPR_R10	       10
+#define GPR_R11	       11
+#define GPR_R12	       12
+#define GPR_R13	       13
+#define GPR_R14	       14
+#define GPR_R15	       15
+#define GPR_COUNT      16
+#define VCPU_REGS_CR2  (GPR_COUNT * 8)
 #define VCPU_REGS_SIZE (VCPU_REGS_CR2 + 8)
 
 #ifndef __ASSEMBLER__

@@ -59,16 +59,16 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 	return set_ctl(VMCS_PIN_BASED_CTLS, "pin-based", c->pin,
 		       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, 0) &&
 	       set_ctl(VMCS_PROC_BASED_CTLS, "processor-based", c->proc,
-		       PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_USE_TSC_OFFSETTING |
-			       PROC_RDPMC_EXITING,
+		       PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
+			   PROC_USE_TSC_OFFSETTING | PROC_RDPMC_EXITING,
 		       PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-			       PROC_ACTIVATE_SECONDARY_CONTROLS) &&
+			   PROC_ACTIVATE_SECONDARY_CONTROLS) &&
 	       set_ctl(VMCS_PROC_BASED_CTLS2, "secondary processor-based", c->proc2, proc2,
 		       PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
-			       (v->vpid ? PROC2_ENABLE_VPID : 0)) &&
+			   (v->vpid ? PROC2_ENABLE_VPID : 0)) &&
 	       set_ctl(VMCS_EXIT_CTLS, "VM-exit", c->exit,
 		       EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER |
-			       EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
+			   EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
 		       EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER) &&
 	       set_ctl(VMCS_ENTRY_CTLS, "VM-entry", c->entry,
 		       ENTRY_LOAD_IA32_PAT | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0),
@@ -221,8 +221,8 @@ static void msr_bitmap_pass(u8 *bm, u32 msr)
 	unsigned base = msr >= 0xC0000000 ? 1024 : 0;
 	u32 idx = msr & 0x1FFF;
 
-	bm[base + idx / 8] &= (u8)~(1u << (idx % 8));	     /* read */
-	bm[2048 + base + idx / 8] &= (u8)~(1u << (idx % 8)); /* write */
+	bm[base + idx / 8] &= (u8) ~(1u << (idx % 8));	      /* read */
+	bm[2048 + base + idx / 8] &= (u8) ~(1u << (idx % 8)); /* write */
 }
 
 bool vmcs_bitmaps_init(void)

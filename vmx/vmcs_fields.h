@@ -180,39 +180,39 @@ enum vmcs_field {
 };
 
 /* Guest activity state (SDM 25.4.2 "Guest Non-Register State") */
-#define VMCS_ACTIVITY_ACTIVE 0
-#define VMCS_ACTIVITY_HLT 1
-#define VMCS_ACTIVITY_SHUTDOWN 2
+#define VMCS_ACTIVITY_ACTIVE	0
+#define VMCS_ACTIVITY_HLT	1
+#define VMCS_ACTIVITY_SHUTDOWN	2
 #define VMCS_ACTIVITY_WAIT_SIPI 3
 
 /* Guest interruptibility state (SDM Table 25-3) */
-#define VMCS_INTR_BLOCKING_STI BIT(0)
+#define VMCS_INTR_BLOCKING_STI	  BIT(0)
 #define VMCS_INTR_BLOCKING_MOV_SS BIT(1)
-#define VMCS_INTR_BLOCKING_SMI BIT(2)
-#define VMCS_INTR_BLOCKING_NMI BIT(3)
+#define VMCS_INTR_BLOCKING_SMI	  BIT(2)
+#define VMCS_INTR_BLOCKING_NMI	  BIT(3)
 
 /* Segment access rights format (SDM Table 25-2) */
-#define VMCS_AR_TYPE(t) ((u32)(t))
-#define VMCS_AR_S BIT(4)
-#define VMCS_AR_DPL(d) ((u32)(d) << 5)
-#define VMCS_AR_P BIT(7)
-#define VMCS_AR_AVL BIT(12)
-#define VMCS_AR_L BIT(13)
-#define VMCS_AR_DB BIT(14)
-#define VMCS_AR_G BIT(15)
+#define VMCS_AR_TYPE(t)	 ((u32)(t))
+#define VMCS_AR_S	 BIT(4)
+#define VMCS_AR_DPL(d)	 ((u32)(d) << 5)
+#define VMCS_AR_P	 BIT(7)
+#define VMCS_AR_AVL	 BIT(12)
+#define VMCS_AR_L	 BIT(13)
+#define VMCS_AR_DB	 BIT(14)
+#define VMCS_AR_G	 BIT(15)
 #define VMCS_AR_UNUSABLE BIT(16)
 
 /* VM-entry/exit interruption-information format (SDM Table 25-17, 25-19) */
-#define VMCS_INTR_INFO_VECTOR(x) ((x)&0xFF)
-#define VMCS_INTR_INFO_TYPE(x) (((x) >> 8) & 7)
-#define VMCS_INTR_INFO_ERROR_CODE BIT(11)
-#define VMCS_INTR_INFO_NMI_UNBLOCK BIT(12)
-#define VMCS_INTR_INFO_VALID BIT(31)
-#define VMCS_INTR_TYPE_EXTERNAL 0
-#define VMCS_INTR_TYPE_NMI 2
-#define VMCS_INTR_TYPE_HW_EXCEPTION 3
-#define VMCS_INTR_TYPE_SW_INTERRUPT 4
+#define VMCS_INTR_INFO_VECTOR(x)	 ((x)&0xFF)
+#define VMCS_INTR_INFO_TYPE(x)		 (((x) >> 8) & 7)
+#define VMCS_INTR_INFO_ERROR_CODE	 BIT(11)
+#define VMCS_INTR_INFO_NMI_UNBLOCK	 BIT(12)
+#define VMCS_INTR_INFO_VALID		 BIT(31)
+#define VMCS_INTR_TYPE_EXTERNAL		 0
+#define VMCS_INTR_TYPE_NMI		 2
+#define VMCS_INTR_TYPE_HW_EXCEPTION	 3
+#define VMCS_INTR_TYPE_SW_INTERRUPT	 4
 #define VMCS_INTR_TYPE_PRIV_SW_EXCEPTION 5
-#define VMCS_INTR_TYPE_SW_EXCEPTION 6
+#define VMCS_INTR_TYPE_SW_EXCEPTION	 6
 
 #endif

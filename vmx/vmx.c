@@ -78,7 +78,8 @@ static void read_caps(struct vmx_caps *c)
 	u32 p2 = (u32)(c->proc2 >> 32);
 	u64 ev = c->ept_vpid;
 
-	c->ept = (p2 & PROC2_ENABLE_EPT) && (ev & EPT_CAP_WALK_LENGTH_4) && (ev & EPT_CAP_MEMTYPE_WB);
+	c->ept =
+	    (p2 & PROC2_ENABLE_EPT) && (ev & EPT_CAP_WALK_LENGTH_4) && (ev & EPT_CAP_MEMTYPE_WB);
 	c->ept_2m = ev & EPT_CAP_PDE_2MB;
 	c->ept_1g = ev & EPT_CAP_PDPTE_1GB;
 	c->ept_ad = ev & EPT_CAP_AD_FLAGS;
@@ -90,13 +91,14 @@ static void read_caps(struct vmx_caps *c)
 	c->invvpid_addr = c->vpid && (ev & VPID_CAP_INVVPID_INDIVIDUAL_ADDR);
 	c->invvpid_single = c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT);
 	c->invvpid_all = c->vpid && (ev & VPID_CAP_INVVPID_ALL_CONTEXT);
-	c->invvpid_retain_globals = c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT_RETAIN_GLOBALS);
+	c->invvpid_retain_globals =
+	    c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT_RETAIN_GLOBALS);
 	c->preemption_timer = c->pin & ((u64)PIN_PREEMPTION_TIMER << 32);
 	c->preemption_timer_shift = VMX_MISC_PREEMPTION_TIMER_RATE(c->misc);
 	c->activity_hlt = c->misc & VMX_MISC_ACTIVITY_HLT;
 	c->xsave = cpuid(1, 0).ecx & BIT(26);
-	c->maxphyaddr = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF
-								: 36;
+	c->maxphyaddr =
+	    cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
 }
 
 /* One line per missing requirement; returns true if all are there. */
@@ -141,16 +143,16 @@ static bool caps_sufficient(const struct vmx_caps *c)
 
 static void print_caps(const struct vmx_caps *c)
 {
-	pr_info("vmx: revision 0x%x, EPT %s%s%s%s, VPID %s, "
-		"INVEPT%s%s%s, INVVPID%s%s%s%s%s, preemption timer %s (TSC/%u), unrestricted guest %s",
-		VMX_BASIC_REVISION(c->basic), c->ept ? "4-level WB" : "no", c->ept_2m ? " 2M" : "", c->ept_1g ? " 1G" : "",
-		c->ept_ad ? " A/D" : "", c->vpid ? "yes" : "no",
-		c->invept_single || c->invept_all ? "" : " none", c->invept_single ? " single" : "",
-		c->invept_all ? " all" : "", c->vpid ? "" : " none",
-		c->invvpid_addr ? " addr" : "", c->invvpid_single ? " single" : "",
-		c->invvpid_all ? " all" : "", c->invvpid_retain_globals ? " retain-globals" : "",
-		c->preemption_timer ? "yes" : "no", 1u << c->preemption_timer_shift,
-		c->unrestricted_guest ? "yes" : "no");
+	pr_info(
+	    "vmx: revision 0x%x, EPT %s%s%s%s, VPID %s, "
+	    "INVEPT%s%s%s, INVVPID%s%s%s%s%s, preemption timer %s (TSC/%u), unrestricted guest %s",
+	    VMX_BASIC_REVISION(c->basic), c->ept ? "4-level WB" : "no", c->ept_2m ? " 2M" : "",
+	    c->ept_1g ? " 1G" : "", c->ept_ad ? " A/D" : "", c->vpid ? "yes" : "no",
+	    c->invept_single || c->invept_all ? "" : " none", c->invept_single ? " single" : "",
+	    c->invept_all ? " all" : "", c->vpid ? "" : " none", c->invvpid_addr ? " addr" : "",
+	    c->invvpid_single ? " single" : "", c->invvpid_all ? " all" : "",
+	    c->invvpid_retain_globals ? " retain-globals" : "", c->preemption_timer ? "yes" : "no",
+	    1u << c->preemption_timer_shift, c->unrestricted_guest ? "yes" : "no");
 }
 
 /* Sets CR0/CR4 to values VMX operation accepts (SDM 24.8). */
@@ -200,7 +202,8 @@ bool vmx_init(void)
 	read_caps(&vmx_caps);
 	print_caps(&vmx_caps);
 	pr_debug("vmx: CR0 fixed0 0x%lx fixed1 0x%lx, CR4 fixed0 0x%lx fixed1 0x%lx",
-		 vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1);
+		 vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1, vmx_caps.cr4_fixed0,
+		 vmx_caps.cr4_fixed1);
 	if (!caps_sufficient(&vmx_caps) || !fix_control_registers(&vmx_caps))
 		return false;
 	if (!vmxon_cpu(&boot_vmx_cpu))

@@ -20,15 +20,16 @@ enum vmx_status {
 
 /* INVEPT types (SDM 31.3 "INVEPT") */
 #define INVEPT_SINGLE_CONTEXT 1
-#define INVEPT_ALL_CONTEXT 2
+#define INVEPT_ALL_CONTEXT    2
 /* INVVPID types (SDM 31.3 "INVVPID") */
-#define INVVPID_INDIVIDUAL_ADDR 0
-#define INVVPID_SINGLE_CONTEXT 1
-#define INVVPID_ALL_CONTEXT 2
+#define INVVPID_INDIVIDUAL_ADDR		      0
+#define INVVPID_SINGLE_CONTEXT		      1
+#define INVVPID_ALL_CONTEXT		      2
 #define INVVPID_SINGLE_CONTEXT_RETAIN_GLOBALS 3
 
 /* CF and ZF after a VMX instruction, folded into a status. */
-#define VMX_STATUS_FROM_FLAGS(cf, zf) ((cf) ? VMX_FAIL_INVALID : (zf) ? VMX_FAIL_VALID : VMX_SUCCEED)
+#define VMX_STATUS_FROM_FLAGS(cf, zf)                                                              \
+	((cf) ? VMX_FAIL_INVALID : (zf) ? VMX_FAIL_VALID : VMX_SUCCEED)
 
 static inline __must_check enum vmx_status vmx_on(hpa_t region)
 {
