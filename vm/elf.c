@@ -64,12 +64,21 @@ static bool add_segment(struct elf_image *out, u64 off, u64 filesz, u64 paddr, u
 	return true;
 }
 
-static bool check_ident(const u8 *img, u64 len, unsigned cls, char *err, size_t err_len)
+/* The program header table: sane entry size and count, wholly inside the file. */
+static bool phdr_table_ok(u64 phoff, u16 entsize, u16 count, size_t min_entsize, u64 len, char *err,
+			  size_t err_len)
+{
+	if (entsize < min_entsize || count == 0 || count > ELF_MAX_PHDRS)
+		FAIL("bad program header table (entry size %u, count %u)", entsize, count);
+	if (!in_file(phoff, (u64)entsize * count, len))
+		FAIL("program headers lie outside the file");
+	return true;
+}
+
+static bool check_ident(const u8 *img, char *err, size_t err_len)
 {
 	if (img[5] != ELFDATA2LSB || img[6] != EV_CURRENT)
 		FAIL("not a little-endian ELF version 1 image");
-	(void)len;
-	(void)cls;
 	return true;
 }
 
@@ -91,12 +100,9 @@ static bool parse64(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct el
 	memcpy(&eh, img, sizeof(eh));
 	if (eh.e_machine != EM_X86_64)
 		FAIL("ELF64 image for machine %u, not x86-64", eh.e_machine);
-	if (eh.e_phentsize < sizeof(struct elf64_phdr) || eh.e_phnum == 0 ||
-	    eh.e_phnum > ELF_MAX_PHDRS)
-		FAIL("bad program header table (entry size %u, count %u)", eh.e_phentsize,
-		     eh.e_phnum);
-	if (!in_file(eh.e_phoff, (u64)eh.e_phentsize * eh.e_phnum, len))
-		FAIL("program headers lie outside the file");
+	if (!phdr_table_ok(eh.e_phoff, eh.e_phentsize, eh.e_phnum, sizeof(struct elf64_phdr), len,
+			   err, err_len))
+		return false;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		struct elf64_phdr ph;
 
@@ -138,12 +144,9 @@ static bool parse32(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct el
 		     "only");
 	if (flags & 0xFFF8)
 		FAIL("multiboot header requires unknown features (flags 0x%x)", flags & 0xFFFF);
-	if (eh.e_phentsize < sizeof(struct elf32_phdr) || eh.e_phnum == 0 ||
-	    eh.e_phnum > ELF_MAX_PHDRS)
-		FAIL("bad program header table (entry size %u, count %u)", eh.e_phentsize,
-		     eh.e_phnum);
-	if (!in_file(eh.e_phoff, (u64)eh.e_phentsize * eh.e_phnum, len))
-		FAIL("program headers lie outside the file");
+	if (!phdr_table_ok(eh.e_phoff, eh.e_phentsize, eh.e_phnum, sizeof(struct elf32_phdr), len,
+			   err, err_len))
+		return false;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		struct elf32_phdr ph;
 
@@ -165,7 +168,7 @@ bool elf_parse(const u8 *img, u64 len, u64 mem_size, u64 min_gpa, struct elf_ima
 	memset(out, 0, sizeof(*out));
 	if (len < EI_NIDENT || img[0] != ELFMAG0 || img[1] != 'E' || img[2] != 'L' || img[3] != 'F')
 		FAIL("not an ELF image (no ELF magic)");
-	if (!check_ident(img, len, img[4], err, err_len))
+	if (!check_ident(img, err, err_len))
 		return false;
 	if (img[4] == ELFCLASS64) {
 		if (!parse64(img, len, mem_size, min_gpa, out, err, err_len))
