@@ -4,8 +4,10 @@
  * (the classic EPT bug) does not compile. Conversions are explicit.
  *
  * Host-virtual addresses of RAM come from the direct map: hva = hpa +
- * mm_direct_base. The boot page tables identity-map the first 4 GiB, so the
- * base starts at 0; mm/paging.c moves it when Keel's own tables go live.
+ * mm_direct_base. The direct map is identity (the base is 0) both in the
+ * boot tables and in Keel's own (mm/paging.c), so pointers taken before the
+ * switch stay valid; code still converts through these helpers so the map
+ * can move later.
  */
 #ifndef KEEL_MM_ADDR_H
 #define KEEL_MM_ADDR_H
