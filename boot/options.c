@@ -39,10 +39,21 @@ static const struct choice onexit_choices[] = {
 };
 
 static const struct choice test_choices[] = {
-    {"none", TEST_NONE},	 {"fault-ud", TEST_FAULT_UD},
-    {"fault-pf", TEST_FAULT_PF}, {"fault-gp", TEST_FAULT_GP},
-    {"fault-de", TEST_FAULT_DE}, {"fault-stack", TEST_FAULT_STACK},
-    {"fault-wx", TEST_FAULT_WX}, {NULL, 0},
+    {"none", TEST_NONE},
+    {"fault-ud", TEST_FAULT_UD},
+    {"fault-pf", TEST_FAULT_PF},
+    {"fault-gp", TEST_FAULT_GP},
+    {"fault-de", TEST_FAULT_DE},
+    {"fault-stack", TEST_FAULT_STACK},
+    {"fault-wx", TEST_FAULT_WX},
+    {"skip-invept", TEST_SKIP_INVEPT},
+    {NULL, 0},
+};
+
+static const struct choice onoff_choices[] = {
+    {"on", 1},
+    {"off", 0},
+    {NULL, 0},
 };
 
 struct option_desc {
@@ -56,6 +67,7 @@ static const struct option_desc option_table[] = {
     {"loglevel", loglevel_choices, (unsigned *)&keel_opts.loglevel},
     {"onexit", onexit_choices, (unsigned *)&keel_opts.onexit},
     {"test", test_choices, (unsigned *)&keel_opts.test},
+    {"testhc", onoff_choices, &keel_opts.testhc},
 };
 
 static bool parse_choice(const struct cmdline_token *tok, const struct option_desc *d)

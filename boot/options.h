@@ -23,6 +23,7 @@ enum test_action {
 	TEST_FAULT_DE,
 	TEST_FAULT_STACK,
 	TEST_FAULT_WX,
+	TEST_SKIP_INVEPT, /* deliberately omit INVEPT after an EPT removal (vm/gmem.c) */
 };
 
 struct keel_options {
@@ -30,6 +31,7 @@ struct keel_options {
 	enum log_level loglevel;
 	enum onexit onexit;
 	enum test_action test;
+	unsigned testhc; /* 1: the test-only hypercalls (KEEL_HC_TEST_*) answer */
 	unsigned errors; /* malformed or unknown options seen */
 };
 

@@ -42,8 +42,15 @@ void ept_handle_violation(struct vcpu *v)
 		return;
 	}
 	m->stats.violations++;
-	if (pt_lookup(&m->ept, g, &w) && ept_qual_satisfied(&d, w.perms)) {
-		m->stats.spurious++;
+	if (pt_lookup(&m->ept, g, &w)) {
+		if (ept_qual_satisfied(&d, w.perms)) {
+			m->stats.spurious++;
+			return;
+		}
+		/* Mapped with less than RAM allows (a protect earlier): give it back. */
+		if (gmem_restore(m, gpa(g)) != GMEM_OK)
+			guest_end(v->guest, GUEST_END_ERROR, 0,
+				  "EPT fault at gpa 0x%lx: cannot restore permissions", g);
 		return;
 	}
 	s = gmem_populate(m, gpa(g), &h);

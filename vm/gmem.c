@@ -17,6 +17,7 @@
 #include "vm/gmem.h"
 #include "lib/panic.h"
 #include "lib/string.h"
+#include "boot/options.h"
 #include "mm/pmm.h"
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
@@ -80,11 +81,130 @@ static void free_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
 	m->data_frames -= pt_level_size(level) / PAGE_SIZE;
 }
 
+/*
+ * INVEPT after a removal or downgrade: the CPU may cache the old, wider
+ * translation (SDM Vol. 3C 29.4.2) until it is invalidated. With
+ * test=skip-invept it is deliberately left out, so the debug check before
+ * the next VM entry (vcpu_run) must fire.
+ */
+static void invalidate(struct gmem *m)
+{
+	if (keel_opts.test == TEST_SKIP_INVEPT)
+		return;
+	inv_ept(m->eptp, &m->stats.inv);
+	m->inv_pending = false;
+}
+
+u64 gmem_invept_count(const struct gmem *m)
+{
+	return m->stats.inv.invept_single + m->stats.inv.invept_all;
+}
+
 void gmem_destroy(struct gmem *m)
 {
-	if (m->ept.table_count)
-		pt_destroy(&m->ept, free_leaf, m);
+	if (!m->ept.table_count)
+		return;
+	/*
+	 * The guest will not run again, but a later EPT may be built at the same
+	 * root address: cached translations tagged with this EPTP must go
+	 * before its frames are handed out again.
+	 */
+	inv_ept(m->eptp, &m->stats.inv);
+	m->inv_pending = false;
+	pt_destroy(&m->ept, free_leaf, m);
 	CHECK(m->data_frames == 0);
+}
+
+/* Leaves removed by one pt_unmap call, freed only after the INVEPT. */
+#define GMEM_PIECE (2 * MiB) /* at most 512 leaves, or one large leaf, per piece */
+
+struct removed {
+	struct {
+		hpa_t pa;
+		unsigned level;
+	} leaf[PT_ENTRY_COUNT];
+	unsigned count;
+};
+
+static void note_removed(void *ctx, u64 va, hpa_t pa, unsigned level)
+{
+	struct removed *r = ctx;
+
+	CHECK(r->count < PT_ENTRY_COUNT);
+	r->leaf[r->count].pa = pa;
+	r->leaf[r->count].level = level;
+	r->count++;
+}
+
+static bool range_ok(const struct gmem *m, u64 g, u64 size)
+{
+	return IS_ALIGNED(g, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) && size && g < m->ram_size &&
+	       size <= m->ram_size - g;
+}
+
+enum gmem_status gmem_unmap(struct gmem *m, gpa_t gp, u64 size)
+{
+	static struct removed r; /* one CPU runs guests: not reentered */
+	u64 g = gpa_addr(gp), end = g + size;
+
+	if (!range_ok(m, g, size))
+		return GMEM_OUTSIDE;
+	while (g < end) {
+		u64 piece_end = MIN(ALIGN_DOWN(g, GMEM_PIECE) + GMEM_PIECE, end);
+		struct pt_change chg = {.on_leaf = note_removed, .ctx = &r};
+		int e;
+
+		r.count = 0;
+		e = pt_unmap(&m->ept, g, piece_end - g, &chg);
+		if (e != PT_OK)
+			return e == PT_ERR_NOMEM ? GMEM_NOMEM : GMEM_ERROR;
+		if (chg.flush) {
+			m->inv_pending = true;
+			invalidate(m);
+		}
+		/* Only now, with no translation left to reach them, are the frames free. */
+		for (unsigned i = 0; i < r.count; i++)
+			free_leaf(m, 0, r.leaf[i].pa, r.leaf[i].level);
+		g = piece_end;
+	}
+	return GMEM_OK;
+}
+
+enum gmem_status gmem_protect(struct gmem *m, gpa_t gp, u64 size, unsigned perms)
+{
+	struct pt_change chg = {0};
+	int e;
+
+	if (!range_ok(m, gpa_addr(gp), size))
+		return GMEM_OUTSIDE;
+	e = pt_protect(&m->ept, gpa_addr(gp), size, perms, &chg);
+	if (e != PT_OK)
+		return e == PT_ERR_NOMEM   ? GMEM_NOMEM
+		       : e == PT_ERR_INVAL ? GMEM_OUTSIDE
+					   : GMEM_ERROR;
+	if (chg.flush) {
+		m->inv_pending = true;
+		invalidate(m);
+	}
+	return GMEM_OK;
+}
+
+enum gmem_status gmem_restore(struct gmem *m, gpa_t gp)
+{
+	struct pt_walk w;
+	u64 size;
+
+	if (!pt_lookup(&m->ept, gpa_addr(gp), &w))
+		return GMEM_OUTSIDE;
+	size = pt_level_size(w.level);
+	/*
+	 * Widening needs no INVEPT: a stale narrower translation only causes
+	 * another EPT violation, which finds the access allowed (spurious).
+	 */
+	if (pt_protect(&m->ept, ALIGN_DOWN(gpa_addr(gp), size), size, PT_PERM_RWX, NULL) != PT_OK)
+		return GMEM_ERROR;
+	m->stats.restores++;
+	return GMEM_OK;
 }
 
 u64 gmem_table_pages(const struct gmem *m)
@@ -241,4 +361,23 @@ enum gmem_status gmem_read(struct gmem *m, gpa_t g, void *dst, u64 len)
 enum gmem_status gmem_zero(struct gmem *m, gpa_t g, u64 len)
 {
 	return for_each_chunk(m, gpa_addr(g), len, chunk_zero, NULL);
+}
+
+bool gmem_peek(const struct gmem *m, gpa_t gp, void *dst, u64 len)
+{
+	u64 g = gpa_addr(gp);
+	u8 *d = dst;
+
+	while (len) {
+		u64 n = MIN(len, PAGE_SIZE - (g & (PAGE_SIZE - 1)));
+		struct pt_walk w;
+
+		if (g >= m->ram_size || !pt_lookup(&m->ept, g, &w))
+			return false;
+		memcpy(d, hpa_ptr(w.pa), n);
+		g += n;
+		d += n;
+		len -= n;
+	}
+	return true;
 }

@@ -12,6 +12,7 @@
 #include "lib/types.h"
 #include "mm/addr.h"
 #include "mm/pt.h"
+#include "vmx/invalidate.h"
 
 enum gmem_status {
 	GMEM_OK = 0,
@@ -22,11 +23,12 @@ enum gmem_status {
 };
 
 struct gmem_stats {
-	u64 violations; /* EPT-violation exits handled as RAM faults */
-	u64 leaves[4];	/* leaves installed, by level (1=4K, 2=2M, 3=1G) */
-	u64 fallbacks;	/* large page wanted but no aligned host run: 4 KiB used */
-	u64 spurious;	/* faults whose mapping already allowed the access */
-	u64 invept;	/* INVEPTs issued for this EPT */
+	u64 violations;	      /* EPT-violation exits handled as RAM faults */
+	u64 leaves[4];	      /* leaves installed, by level (1=4K, 2=2M, 3=1G) */
+	u64 fallbacks;	      /* large page wanted but no aligned host run: 4 KiB used */
+	u64 spurious;	      /* faults whose mapping already allowed the access */
+	u64 restores;	      /* permission faults on RAM answered by restoring full access */
+	struct inv_stats inv; /* INVEPTs issued for this EPT, by type */
 };
 
 struct gmem {
@@ -36,12 +38,31 @@ struct gmem {
 	unsigned max_level; /* largest leaf used: 1, 2 or 3 (ept=4k|2m|1g) */
 	u64 eptp;
 	u64 data_frames; /* 4 KiB frames of guest data held */
+	/*
+	 * Set when a translation was removed or downgraded and no INVEPT has
+	 * followed yet: VM entry with this set is a Keel bug (checked in debug
+	 * builds before every entry).
+	 */
+	bool inv_pending;
 	struct gmem_stats stats;
 };
 
 /* Sets up an empty EPT for ram_size bytes of RAM; false on no memory. */
 bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level);
-/* Frees every data frame and every table; the struct may then be reused. */
+/*
+ * Removes [g, g+size) (4 KiB aligned) from the guest, invalidates, and frees
+ * the frames. Returns GMEM_OK, GMEM_OUTSIDE (not RAM, unaligned or
+ * wrapping) or GMEM_NOMEM (a large page needed splitting).
+ */
+enum gmem_status gmem_unmap(struct gmem *m, gpa_t g, u64 size);
+/* Sets the permissions (PT_PERM_*) of mapped pages in a range; as gmem_unmap. */
+enum gmem_status gmem_protect(struct gmem *m, gpa_t g, u64 size, unsigned perms);
+/* Gives every page of the leaf holding g full RAM permissions back (no INVEPT needed). */
+enum gmem_status gmem_restore(struct gmem *m, gpa_t g);
+/* Total INVEPTs issued for this EPT. */
+u64 gmem_invept_count(const struct gmem *m);
+
+/* Invalidates, frees every data frame and every table; the struct may then be reused. */
 void gmem_destroy(struct gmem *m);
 
 /*
@@ -54,6 +75,8 @@ enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
 /* Copies between Keel and guest RAM, populating as needed. */
 enum gmem_status gmem_write(struct gmem *m, gpa_t gpa, const void *src, u64 len);
 enum gmem_status gmem_read(struct gmem *m, gpa_t gpa, void *dst, u64 len);
+/* Reads guest RAM only where it is already mapped; false if any page is not. */
+bool gmem_peek(const struct gmem *m, gpa_t gpa, void *dst, u64 len);
 /* Zeroes guest RAM (populating only pages that must hold the zeros). */
 enum gmem_status gmem_zero(struct gmem *m, gpa_t gpa, u64 len);
 

@@ -73,12 +73,19 @@ struct keel_boot_info {
  * function number Keel does not know returns KEEL_HC_ENOSYS (never #UD).
  */
 enum keel_hypercall {
-	KEEL_HC_VERSION = 0,	    /* returns KEEL_HC_ABI_VERSION */
-	KEEL_HC_NOP = 1,	    /* returns 0: the cheapest round trip */
-	KEEL_HC_EXIT = 2,	    /* ends the guest with status RDI */
-	KEEL_HC_STATS = 3,	    /* copies struct keel_guest_stats to GPA RDI, length RSI */
-	KEEL_HC_TEST_BASE = 0x1000, /* test-only functions, enabled by Keel's test options */
+	KEEL_HC_VERSION = 0,	       /* returns KEEL_HC_ABI_VERSION */
+	KEEL_HC_NOP = 1,	       /* returns 0: the cheapest round trip */
+	KEEL_HC_EXIT = 2,	       /* ends the guest with status RDI */
+	KEEL_HC_STATS = 3,	       /* copies struct keel_guest_stats to GPA RDI, length RSI */
+	KEEL_HC_TEST_BASE = 0x1000,    /* test-only functions: ENOSYS unless Keel has testhc=on */
+	KEEL_HC_TEST_UNMAP = 0x1000,   /* unmap guest-physical [RDI, RDI+RSI) (4 KiB aligned) */
+	KEEL_HC_TEST_PROTECT = 0x1001, /* set [RDI, RDI+RSI) to permissions RDX (KEEL_PERM_*) */
 };
+
+/* Permissions for KEEL_HC_TEST_PROTECT. */
+#define KEEL_PERM_R 1
+#define KEEL_PERM_W 2
+#define KEEL_PERM_X 4
 
 #define KEEL_HC_ABI_VERSION 0x00010000
 
@@ -94,6 +101,7 @@ struct keel_guest_stats {
 	uint64_t ept_tables;  /* EPT table pages held */
 	uint64_t invept;      /* INVEPTs issued for this guest */
 	uint64_t data_frames; /* 4 KiB frames of guest RAM held */
+	uint64_t restores;    /* permission faults answered by restoring full access */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

@@ -5,7 +5,9 @@
  * KEEL_HC_EPERM. Guest pointers are checked against guest RAM and copied
  * through the EPT, never dereferenced.
  */
+#include "boot/options.h"
 #include "lib/string.h"
+#include "mm/pt.h"
 #include "vm/guest.h"
 #include "vm/guest_abi.h"
 #include "vmx/exit.h"
@@ -48,12 +50,45 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	s.fallbacks = g->mem.stats.fallbacks;
 	s.spurious = g->mem.stats.spurious;
 	s.ept_tables = gmem_table_pages(&g->mem);
-	s.invept = g->mem.stats.invept;
+	s.invept = gmem_invept_count(&g->mem);
 	s.data_frames = g->mem.data_frames;
+	s.restores = g->mem.stats.restores;
 	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
 		return KEEL_HC_EFAULT;
 	return (s64)n;
 }
+
+static s64 gmem_result(enum gmem_status s)
+{
+	return s == GMEM_OK ? 0 : s == GMEM_OUTSIDE ? KEEL_HC_EINVAL : KEEL_HC_EFAULT;
+}
+
+/* Test-only: unmap guest RAM [a0, a0+a1); the next access faults and reads zero. */
+static s64 hc_test_unmap(struct vcpu *v, u64 start, u64 len, u64 a2)
+{
+	return gmem_result(gmem_unmap(&v->guest->mem, gpa(start), len));
+}
+
+/* Test-only: reduce [a0, a0+a1) to permissions a2 (KEEL_PERM_*, at least read). */
+static s64 hc_test_protect(struct vcpu *v, u64 start, u64 len, u64 perms)
+{
+	unsigned p = 0;
+
+	if (perms & ~(u64)(KEEL_PERM_R | KEEL_PERM_W | KEEL_PERM_X) || !(perms & KEEL_PERM_R))
+		return KEEL_HC_EINVAL;
+	p |= (perms & KEEL_PERM_R) ? PT_PERM_R : 0;
+	p |= (perms & KEEL_PERM_W) ? PT_PERM_W : 0;
+	p |= (perms & KEEL_PERM_X) ? PT_PERM_X : 0;
+	return gmem_result(gmem_protect(&v->guest->mem, gpa(start), len, p));
+}
+
+static hypercall_fn *const test_hypercalls[] = {
+    [KEEL_HC_TEST_UNMAP - KEEL_HC_TEST_BASE] = hc_test_unmap,
+    [KEEL_HC_TEST_PROTECT - KEEL_HC_TEST_BASE] = hc_test_protect,
+};
+
+/* The handler for fn, or NULL: test functions only with testhc=on. */
+static hypercall_fn *lookup(u64 fn);
 
 static hypercall_fn *const hypercalls[] = {
     [KEEL_HC_VERSION] = hc_version,
@@ -61,6 +96,16 @@ static hypercall_fn *const hypercalls[] = {
     [KEEL_HC_EXIT] = hc_exit,
     [KEEL_HC_STATS] = hc_stats,
 };
+
+static hypercall_fn *lookup(u64 fn)
+{
+	if (fn < ARRAY_SIZE(hypercalls))
+		return hypercalls[fn];
+	fn -= KEEL_HC_TEST_BASE;
+	if (keel_opts.testhc && fn < ARRAY_SIZE(test_hypercalls))
+		return test_hypercalls[fn];
+	return NULL;
+}
 
 void hypercall_handle_exit(struct vcpu *v)
 {
@@ -71,8 +116,8 @@ void hypercall_handle_exit(struct vcpu *v)
 	v->guest->stats.hypercalls++;
 	if (vcpu_cpl() != 0)
 		ret = KEEL_HC_EPERM;
-	else if (fn < ARRAY_SIZE(hypercalls) && hypercalls[fn])
-		ret = hypercalls[fn](v, gpr[GPR_RDI], gpr[GPR_RSI], gpr[GPR_RDX]);
+	else if (lookup(fn))
+		ret = lookup(fn)(v, gpr[GPR_RDI], gpr[GPR_RSI], gpr[GPR_RDX]);
 	else
 		ret = KEEL_HC_ENOSYS;
 	gpr[GPR_RAX] = (u64)ret;

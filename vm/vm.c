@@ -10,6 +10,7 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "vm/guest.h"
+#include "vm/crash.h"
 #include "vm/guest_abi.h"
 #include "vm/guest_cmdline.h"
 #include "vm/loader.h"
@@ -92,8 +93,14 @@ static void guest_summary(const struct guest *g)
 		"spurious %lu, tables %lu, invept %lu; io unclaimed reads %lu writes %lu",
 		g->name, g->mem.stats.violations, g->mem.stats.leaves[1], g->mem.stats.leaves[2],
 		g->mem.stats.leaves[3], g->mem.stats.fallbacks, g->mem.stats.spurious,
-		gmem_table_pages(&g->mem), g->mem.stats.invept, g->stats.io_unclaimed_reads,
+		gmem_table_pages(&g->mem), gmem_invept_count(&g->mem), g->stats.io_unclaimed_reads,
 		g->stats.io_unclaimed_writes);
+}
+
+static bool ended_abnormally(const struct guest *g)
+{
+	return g->end == GUEST_END_TRIPLE_FAULT || g->end == GUEST_END_UNHANDLED ||
+	       g->end == GUEST_END_EPT || g->end == GUEST_END_ENTRY_FAILURE;
 }
 
 /* Runs one guest start to end; true if it ended as expected with no frame leaked. */
@@ -107,8 +114,11 @@ static bool guest_run_one(struct guest *g, const struct guest_config *c)
 		(c->ept_level ? c->ept_level : default_ept_level()) == 3   ? "1G"
 		: (c->ept_level ? c->ept_level : default_ept_level()) == 2 ? "2M"
 									   : "4K");
-	if (guest_create(g, c))
+	if (guest_create(g, c)) {
 		vcpu_run(&g->vcpu);
+		if (ended_abnormally(g))
+			crash_report(&g->vcpu);
+	}
 	guest_summary(g);
 	guest_destroy(g);
 	after = pmm_free_count();

@@ -101,10 +101,29 @@ static void entry_instruction_failed(struct vcpu *v, int status)
 		  status == VMX_FAIL_VALID ? vmx_error_name(err) : vmx_status_name(status));
 }
 
+/*
+ * Debug builds: the invalidation discipline, checked before every VM entry.
+ * An EPT removal or downgrade not yet followed by INVEPT could leave the
+ * guest a stale translation to a frame Keel has reused (vm/gmem.c).
+ */
+static void check_invalidations(const struct vcpu *v)
+{
+#ifndef NDEBUG
+	if (v->guest->mem.inv_pending)
+		panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
+		      v->guest->name);
+#else
+	(void)v;
+#endif
+}
+
 void vcpu_run(struct vcpu *v)
 {
 	while (guest_running(v->guest)) {
-		int r = vmx_enter(&v->regs, v->launched);
+		int r;
+
+		check_invalidations(v);
+		r = vmx_enter(&v->regs, v->launched);
 
 		if (r != 0) {
 			entry_instruction_failed(v, r);
