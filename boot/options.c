@@ -11,6 +11,8 @@ struct keel_options keel_opts = {
     .loglevel = LOG_INFO,
     .onexit = ONEXIT_SHUTDOWN,
     .test = TEST_NONE,
+    .vpid = 1,
+    .slice = KEEL_DEFAULT_SLICE,
 };
 
 struct choice {
@@ -47,6 +49,19 @@ static const struct choice test_choices[] = {
     {"fault-stack", TEST_FAULT_STACK},
     {"fault-wx", TEST_FAULT_WX},
     {"skip-invept", TEST_SKIP_INVEPT},
+    {"skip-invvpid", TEST_SKIP_INVVPID},
+    {NULL, 0},
+};
+
+static const struct choice hidecap_choices[] = {
+    {"invept-single", HIDECAP_INVEPT_SINGLE},
+    {"invvpid-addr", HIDECAP_INVVPID_ADDR},
+    {"invvpid-single", HIDECAP_INVVPID_SINGLE},
+    {"invvpid-retain", HIDECAP_INVVPID_RETAIN},
+    {"vpid", HIDECAP_VPID},
+    {"ept-1g", HIDECAP_EPT_1G},
+    {"ept-2m", HIDECAP_EPT_2M},
+    {"preemption-timer", HIDECAP_PREEMPTION_TIMER},
     {NULL, 0},
 };
 
@@ -56,31 +71,90 @@ static const struct choice onoff_choices[] = {
     {NULL, 0},
 };
 
+enum option_kind {
+	OPT_CHOICE, /* one of choices */
+	OPT_FLAGS,  /* a comma-separated list of choices, OR'ed */
+	OPT_TICKS,  /* a positive count with an optional K/M/G suffix */
+};
+
 struct option_desc {
 	const char *name;
+	enum option_kind kind;
 	const struct choice *choices;
 	unsigned *target;
+	u64 *target64;
 };
 
 static const struct option_desc option_table[] = {
-    {"console", console_choices, &keel_opts.console},
-    {"loglevel", loglevel_choices, (unsigned *)&keel_opts.loglevel},
-    {"onexit", onexit_choices, (unsigned *)&keel_opts.onexit},
-    {"test", test_choices, (unsigned *)&keel_opts.test},
-    {"testhc", onoff_choices, &keel_opts.testhc},
+    {"console", OPT_CHOICE, console_choices, &keel_opts.console, NULL},
+    {"loglevel", OPT_CHOICE, loglevel_choices, (unsigned *)&keel_opts.loglevel, NULL},
+    {"onexit", OPT_CHOICE, onexit_choices, (unsigned *)&keel_opts.onexit, NULL},
+    {"test", OPT_CHOICE, test_choices, (unsigned *)&keel_opts.test, NULL},
+    {"testhc", OPT_CHOICE, onoff_choices, &keel_opts.testhc, NULL},
+    {"vpid", OPT_CHOICE, onoff_choices, &keel_opts.vpid, NULL},
+    {"hidecap", OPT_FLAGS, hidecap_choices, &keel_opts.hidecap, NULL},
+    {"slice", OPT_TICKS, NULL, NULL, &keel_opts.slice},
 };
 
-static bool parse_choice(const struct cmdline_token *tok, const struct option_desc *d)
+static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)
 {
-	for (const struct choice *c = d->choices; c->name; c++) {
-		if (cmdline_value_is(tok, c->name)) {
-			*d->target = c->value;
-			return true;
-		}
-	}
 	pr_err("option %s: bad value '%.*s' (default kept)", d->name, (int)tok->value_len,
 	       tok->value ? tok->value : "");
 	return false;
+}
+
+/* The choice named by s[0..len), or NULL. */
+static const struct choice *find_choice(const struct choice *c, const char *s, size_t len)
+{
+	for (; c->name; c++)
+		if (strlen(c->name) == len && strncmp(c->name, s, len) == 0)
+			return c;
+	return NULL;
+}
+
+static bool parse_flags(const struct cmdline_token *tok, const struct option_desc *d)
+{
+	const char *p = tok->value, *end = tok->value + tok->value_len;
+	unsigned v = 0;
+
+	while (p < end) {
+		const char *comma = p;
+		const struct choice *c;
+
+		while (comma < end && *comma != ',')
+			comma++;
+		c = find_choice(d->choices, p, (size_t)(comma - p));
+		if (!c)
+			return bad_value(tok, d);
+		v |= c->value;
+		p = comma + 1;
+	}
+	*d->target = v;
+	return true;
+}
+
+static bool parse_value(const struct cmdline_token *tok, const struct option_desc *d)
+{
+	const struct choice *c;
+	u64 n;
+
+	if (!tok->value)
+		return bad_value(tok, d);
+	switch (d->kind) {
+	case OPT_FLAGS:
+		return parse_flags(tok, d);
+	case OPT_TICKS:
+		if (!cmdline_parse_size(tok->value, tok->value_len, &n) || n == 0)
+			return bad_value(tok, d);
+		*d->target64 = n;
+		return true;
+	default:
+		c = find_choice(d->choices, tok->value, tok->value_len);
+		if (!c)
+			return bad_value(tok, d);
+		*d->target = c->value;
+		return true;
+	}
 }
 
 static void parse_token(const struct cmdline_token *tok)
@@ -88,7 +162,7 @@ static void parse_token(const struct cmdline_token *tok)
 	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++) {
 		if (!cmdline_key_is(tok, option_table[i].name))
 			continue;
-		if (!parse_choice(tok, &option_table[i]))
+		if (!parse_value(tok, &option_table[i]))
 			keel_opts.errors++;
 		return;
 	}

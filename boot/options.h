@@ -23,7 +23,8 @@ enum test_action {
 	TEST_FAULT_DE,
 	TEST_FAULT_STACK,
 	TEST_FAULT_WX,
-	TEST_SKIP_INVEPT, /* deliberately omit INVEPT after an EPT removal (vm/gmem.c) */
+	TEST_SKIP_INVEPT,  /* deliberately omit INVEPT after an EPT removal (vm/gmem.c) */
+	TEST_SKIP_INVVPID, /* deliberately omit the INVVPID of a new VPID (vmx/vpid.c) */
 };
 
 struct keel_options {
@@ -31,9 +32,24 @@ struct keel_options {
 	enum log_level loglevel;
 	enum onexit onexit;
 	enum test_action test;
-	unsigned testhc; /* 1: the test-only hypercalls (KEEL_HC_TEST_*) answer */
-	unsigned errors; /* malformed or unknown options seen */
+	unsigned testhc;  /* 1: the test-only hypercalls (KEEL_HC_TEST_*) answer */
+	unsigned vpid;	  /* 1: use VPIDs where the CPU has them (vpid=on|off) */
+	u64 slice;	  /* scheduler time slice in TSC ticks */
+	unsigned hidecap; /* HIDECAP_* bits: capabilities to treat as absent (tests) */
+	unsigned errors;  /* malformed or unknown options seen */
 };
+
+/* hidecap=: VMX capabilities Keel pretends the CPU lacks, to test fallbacks. */
+#define HIDECAP_INVEPT_SINGLE	 BIT(0)
+#define HIDECAP_INVVPID_ADDR	 BIT(1)
+#define HIDECAP_INVVPID_SINGLE	 BIT(2)
+#define HIDECAP_INVVPID_RETAIN	 BIT(3)
+#define HIDECAP_VPID		 BIT(4)
+#define HIDECAP_EPT_1G		 BIT(5)
+#define HIDECAP_EPT_2M		 BIT(6)
+#define HIDECAP_PREEMPTION_TIMER BIT(7)
+
+#define KEEL_DEFAULT_SLICE (1ULL << 20)
 
 extern struct keel_options keel_opts;
 

@@ -130,7 +130,8 @@ void selftest_run(enum test_action action)
 {
 	switch (action) {
 	case TEST_NONE:
-	case TEST_SKIP_INVEPT: /* acted on where the INVEPT would be (vm/gmem.c) */
+	case TEST_SKIP_INVEPT:	/* acted on where the INVEPT would be (vm/gmem.c) */
+	case TEST_SKIP_INVVPID: /* acted on where the INVVPID would be (vmx/vpid.c) */
 		return;
 	case TEST_FAULT_UD:
 		selftest_fault_ud();

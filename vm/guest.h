@@ -28,6 +28,7 @@ enum guest_end {
 	GUEST_END_OOM,
 	GUEST_END_ENTRY_FAILURE,
 	GUEST_END_ERROR,
+	GUEST_END_TIMEOUT,
 };
 
 struct guest_stats {
@@ -36,6 +37,7 @@ struct guest_stats {
 	u64 io_unclaimed_reads;
 	u64 io_unclaimed_writes;
 	u64 hypercalls;
+	u64 switches; /* times the scheduler switched away from this guest */
 };
 
 struct guest_module {
@@ -51,6 +53,7 @@ struct guest {
 	struct guest_module modules[GUEST_MAX_MODULES];
 	unsigned module_count;
 	unsigned ept_level; /* from ept=, 0 = default */
+	u64 timeout;	    /* from timeout=: TSC ticks it may use, 0 = no limit */
 
 	struct gmem mem;
 	struct vcpu vcpu;

@@ -102,6 +102,8 @@ struct keel_guest_stats {
 	uint64_t invept;      /* INVEPTs issued for this guest */
 	uint64_t data_frames; /* 4 KiB frames of guest RAM held */
 	uint64_t restores;    /* permission faults answered by restoring full access */
+	uint64_t switches;    /* times the scheduler switched away from this guest */
+	uint64_t vpid;	      /* this vCPU's VPID (0: VPIDs off) */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

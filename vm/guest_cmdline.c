@@ -71,6 +71,9 @@ static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct gues
 			c->ept_level = 3;
 		else
 			FAIL("ept=%.*s: expected 4k, 2m or 1g", vlen, v);
+	} else if (cmdline_key_is(t, "timeout")) {
+		if (!t->value || !cmdline_parse_size(v, t->value_len, &c->timeout) || !c->timeout)
+			FAIL("timeout=%.*s is not a positive tick count (e.g. 50M)", vlen, v);
 	} else if (cmdline_key_is(t, "expect")) {
 		if (!t->value || t->value_len >= sizeof(c->expect))
 			FAIL("bad expect=%.*s", vlen, v);

@@ -4,6 +4,7 @@
  *   mem=SIZE    guest RAM, e.g. 64M (default 32M; at least 2M)
  *   ept=4k|2m|1g  largest EPT leaf (default: the largest the CPU has)
  *   expect=END  the way this guest is expected to end (tests), e.g. triple-fault
+ *   timeout=N   end the guest once it has run N TSC ticks (K/M/G suffixes)
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
  * of guest NAME, in order.
@@ -27,6 +28,7 @@ struct guest_config {
 	u64 mem_size;
 	unsigned ept_level; /* 0: default */
 	char expect[24];
+	u64 timeout; /* TSC ticks, 0 = none */
 	char args[GUEST_CONFIG_ARGS_MAX];
 	const struct mb2_module *image;
 	const struct mb2_module *modules[GUEST_CONFIG_MODULES];

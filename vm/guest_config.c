@@ -110,6 +110,7 @@ void guest_config_apply(const struct guest_config *c, struct guest *g, unsigned 
 		g->modules[i] = (struct guest_module){c->modules[i]->start, c->modules[i]->end,
 						      c->modules[i]->cmdline};
 	g->mem.ram_size = c->mem_size;
+	g->timeout = c->timeout;
 }
 
 static void release(const struct mb2_module *m)

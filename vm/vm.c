@@ -15,6 +15,9 @@
 #include "vm/guest_cmdline.h"
 #include "vm/loader.h"
 #include "vm/msr.h"
+#include "vm/sched.h"
+#include "boot/options.h"
+#include "vmx/vpid.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -50,11 +53,9 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 		guest_end(g, GUEST_END_ERROR, 0, "image rejected: %s", err);
 		return false;
 	}
-	if (!vcpu_create(&g->vcpu, g, &bs))
-		return false;
-	msr_load_guest(&g->vcpu);
-	xcr0_load(&g->vcpu);
-	return true;
+	g->vcpu.owner = g->id + 1;
+	g->vcpu.vpid = vpid_assign(g->vcpu.owner, &g->vcpu.inv);
+	return vcpu_create(&g->vcpu, g, &bs);
 }
 
 static void guest_destroy(struct guest *g)
@@ -103,53 +104,100 @@ static bool ended_abnormally(const struct guest *g)
 	       g->end == GUEST_END_EPT || g->end == GUEST_END_ENTRY_FAILURE;
 }
 
-/* Runs one guest start to end; true if it ended as expected with no frame leaked. */
-static bool guest_run_one(struct guest *g, const struct guest_config *c)
+static const char *level_name(unsigned level)
 {
-	u64 before = pmm_free_count(), after;
-	bool ok;
+	return level == 3 ? "1G" : level == 2 ? "2M" : "4K";
+}
 
+/* Creates a guest; false if it ended already (rejected, no memory). */
+static bool guest_start(struct guest *g, const struct guest_config *c)
+{
 	pr_info("guest %s: starting, mem=%lu MiB, ept leaves up to %s", g->name,
 		(u64)(c->mem_size / MiB),
-		(c->ept_level ? c->ept_level : default_ept_level()) == 3   ? "1G"
-		: (c->ept_level ? c->ept_level : default_ept_level()) == 2 ? "2M"
-									   : "4K");
-	if (guest_create(g, c)) {
-		vcpu_run(&g->vcpu);
-		if (ended_abnormally(g))
-			crash_report(&g->vcpu);
+		level_name(c->ept_level ? c->ept_level : default_ept_level()));
+	return guest_create(g, c);
+}
+
+static void guest_sched_summary(const struct guest *g)
+{
+	const struct inv_stats *e = &g->mem.stats.inv, *p = &g->vcpu.inv;
+
+	pr_info("guest %s: sched: switches %lu, ran %lu ticks; invvpid addr %lu single %lu "
+		"single-globals %lu all %lu; invept single %lu all %lu",
+		g->name, g->stats.switches, g->vcpu.used_ticks, p->invvpid_addr, p->invvpid_single,
+		p->invvpid_single_globals, p->invvpid_all, e->invept_single, e->invept_all);
+}
+
+/*
+ * Reports an ended guest and frees all it held; true if it ended as
+ * expected and every frame it held came back.
+ */
+static bool guest_finish(struct guest *g, const struct guest_config *c)
+{
+	u64 held =
+	    g->mem.data_frames + gmem_table_pages(&g->mem) + (hpa_addr(g->vcpu.vmcs) ? 1 : 0);
+	u64 before, returned;
+
+	if (hpa_addr(g->vcpu.vmcs) && g->vcpu.launched && ended_abnormally(g)) {
+		vcpu_load(&g->vcpu);
+		crash_report(&g->vcpu);
 	}
 	guest_summary(g);
+	guest_sched_summary(g);
+	before = pmm_free_count();
+	vpid_release(g->vcpu.vpid, g->vcpu.owner);
 	guest_destroy(g);
-	after = pmm_free_count();
-	ok = guest_ok(g, c);
-	pr_info("guest %s: free frames before %lu after %lu%s", g->name, before, after,
-		before == after ? "" : " LEAK");
-	return ok && before == after;
+	returned = pmm_free_count() - before;
+	pr_info("guest %s: frames held %lu returned %lu%s", g->name, held, returned,
+		held == returned ? "" : " LEAK");
+	return guest_ok(g, c) && held == returned;
+}
+
+/* Called by the scheduler when a guest has ended. */
+static void on_guest_end(struct guest *g, void *ctx)
+{
+	unsigned *counts = ctx;
+
+	if (guest_finish(g, &configs[g->id]))
+		counts[0]++;
+	else
+		counts[1]++;
 }
 
 int vm_run_all(const struct boot_info *bi)
 {
-	unsigned count = 0, ok = 0, failed = 0;
+	unsigned count, counts[2] = {0, 0}; /* ok, failed */
+	struct guest *live[VM_MAX_GUESTS];
+	unsigned nlive = 0;
+	u64 free_before, free_after;
 
 	if (!vmcs_bitmaps_init()) {
 		pr_err("vm: no memory for the VMX bitmaps");
 		return 1;
 	}
-	count = guest_cmdline_configs(bi, configs, VM_MAX_GUESTS, &failed);
+	vpid_init();
+	count = guest_cmdline_configs(bi, configs, VM_MAX_GUESTS, &counts[1]);
+	free_before = pmm_free_count();
 	for (unsigned i = 0; i < count; i++) {
 		struct guest *g = &guests[i];
 
 		memset(g, 0, sizeof(*g));
 		guest_config_apply(&configs[i], g, i);
-		if (guest_run_one(g, &configs[i]))
-			ok++;
+		if (guest_start(g, &configs[i]))
+			live[nlive++] = g;
 		else
-			failed++;
-		guest_config_release(&configs[i]);
+			on_guest_end(g, counts);
 	}
-	if (count == 0 && failed == 0)
+	sched_run(live, nlive, keel_opts.slice, on_guest_end, counts);
+	free_after = pmm_free_count();
+	pr_info("free frames before guests %lu after %lu%s", free_before, free_after,
+		free_before == free_after ? "" : " LEAK");
+	if (free_before != free_after)
+		counts[1]++;
+	for (unsigned i = 0; i < count; i++)
+		guest_config_release(&configs[i]);
+	if (count == 0 && counts[1] == 0)
 		pr_info("no guests: nothing to run (give Keel module2 lines)");
-	pr_info("guests ok=%u failed=%u", ok, failed);
-	return failed ? 1 : 0;
+	pr_info("guests ok=%u failed=%u", counts[0], counts[1]);
+	return counts[1] ? 1 : 0;
 }

@@ -58,14 +58,20 @@ static void handle_external_interrupt(struct vcpu *v)
 	(void)v;
 }
 
+/*
+ * HLT with interrupts disabled ends the guest. With interrupts enabled the
+ * vCPU blocks until an event for it arrives (the scheduler runs others).
+ */
 static void handle_hlt(struct vcpu *v)
 {
 	bool if_set = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 
 	vcpu_skip_instruction(v);
-	guest_end(v->guest, GUEST_END_HLT, 0, "%s at rip 0x%lx",
-		  if_set ? "HLT with interrupts enabled and no interrupt source"
-			 : "HLT with interrupts disabled",
+	if (if_set) {
+		v->blocked = true;
+		return;
+	}
+	guest_end(v->guest, GUEST_END_HLT, 0, "HLT with interrupts disabled at rip 0x%lx",
 		  vmcs_read(VMCS_GUEST_RIP));
 }
 
@@ -87,9 +93,10 @@ static void handle_skip(struct vcpu *v)
 	vcpu_skip_instruction(v);
 }
 
-static void handle_resume(struct vcpu *v)
+/* The slice is over: back to the scheduler. */
+static void handle_preemption_timer(struct vcpu *v)
 {
-	(void)v;
+	v->slice_over = true;
 }
 
 static void handle_cr_access(struct vcpu *v)
@@ -148,7 +155,7 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_EPT_VIOLATION] = ept_handle_violation,
     [EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
     [EXIT_REASON_INVEPT] = handle_inject_ud,
-    [EXIT_REASON_PREEMPTION_TIMER] = handle_resume,
+    [EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
     [EXIT_REASON_INVVPID] = handle_inject_ud,
     [EXIT_REASON_WBINVD] = handle_skip,
     [EXIT_REASON_XSETBV] = xsetbv_handle_exit,

@@ -15,6 +15,9 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
+#include "vmx/vpid.h"
+#include "arch/x86/cpu.h"
+#include "vm/msr.h"
 
 bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *bs)
 {
@@ -117,14 +120,37 @@ static void check_invalidations(const struct vcpu *v)
 #endif
 }
 
-void vcpu_run(struct vcpu *v)
+static bool preemption_timer_on(void)
 {
-	while (guest_running(v->guest)) {
+	return vmx_caps.preemption_timer;
+}
+
+void vcpu_load(struct vcpu *v)
+{
+	CHECK(vmx_ptrld(v->vmcs) == VMX_SUCCEED);
+	msr_load_guest(v);
+	xcr0_load(v);
+}
+
+void vcpu_run_slice(struct vcpu *v, u64 budget)
+{
+	u64 start = rdtsc();
+
+	v->slice_over = false;
+	while (guest_running(v->guest) && !v->blocked && !v->slice_over) {
+		u64 used = rdtsc() - start;
 		int r;
 
+		if (used >= budget && preemption_timer_on())
+			break;
+		if (preemption_timer_on())
+			vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
+				   MAX(MIN((budget - used) >> vmx_caps.preemption_timer_shift,
+					   0xFFFFFFFFULL),
+				       1ULL));
 		check_invalidations(v);
+		vpid_check(v->vpid, v->owner, v->guest->name);
 		r = vmx_enter(&v->regs, v->launched);
-
 		if (r != 0) {
 			entry_instruction_failed(v, r);
 			break;
@@ -132,4 +158,5 @@ void vcpu_run(struct vcpu *v)
 		v->launched = true;
 		exit_dispatch(v);
 	}
+	v->used_ticks += rdtsc() - start;
 }

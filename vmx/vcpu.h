@@ -7,6 +7,7 @@
 
 #include "lib/types.h"
 #include "mm/addr.h"
+#include "vmx/invalidate.h"
 #include "vmx/vcpu_regs.h"
 
 struct guest;
@@ -40,7 +41,13 @@ struct vcpu {
 	u16 vpid; /* 0: VPID off */
 	struct vcpu_msrs msrs;
 	u64 cr0_mask, cr4_mask; /* bits the guest/host masks give Keel */
-	u8 tpr;			/* CR8, while no APIC model holds it */
+	u8 tpr;
+	u32 owner;	      /* token owning vpid: guest id + 1 */
+	struct inv_stats inv; /* INVVPIDs for this vCPU, by type */
+	bool blocked;	      /* HLT with interrupts enabled: waits for an event */
+	bool slice_over;      /* the VMX-preemption timer fired */
+	u64 used_ticks; /* TSC ticks this vCPU has run (slices summed) */ /* CR8, while no APIC
+									     model holds it */
 };
 
 /*
@@ -51,8 +58,15 @@ struct vcpu {
 bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *bs);
 /* Clears and frees the VMCS. */
 void vcpu_destroy(struct vcpu *v);
-/* Runs the vCPU until its guest ends. */
-void vcpu_run(struct vcpu *v);
+/*
+ * Runs the vCPU (its VMCS current) for up to budget TSC ticks: until the
+ * VMX-preemption timer ends the slice, the vCPU blocks (HLT with interrupts
+ * enabled) or its guest ends. Without a preemption timer the budget cannot
+ * be enforced and the vCPU runs until it blocks or ends.
+ */
+void vcpu_run_slice(struct vcpu *v, u64 budget);
+/* Makes v's VMCS current and loads the state the VMCS does not switch. */
+void vcpu_load(struct vcpu *v);
 
 /* Advances guest RIP past the instruction that caused the current exit. */
 void vcpu_skip_instruction(struct vcpu *v);

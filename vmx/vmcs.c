@@ -57,7 +57,9 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 		proc2 |= PROC2_ENABLE_INVPCID;
 
 	return set_ctl(VMCS_PIN_BASED_CTLS, "pin-based", c->pin,
-		       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, 0) &&
+		       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
+			   (c->preemption_timer ? PIN_PREEMPTION_TIMER : 0),
+		       0) &&
 	       set_ctl(VMCS_PROC_BASED_CTLS, "processor-based", c->proc,
 		       PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
 			   PROC_USE_TSC_OFFSETTING | PROC_RDPMC_EXITING,

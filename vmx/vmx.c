@@ -10,6 +10,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
+#include "boot/options.h"
 #include "lib/console.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -99,6 +100,32 @@ static void read_caps(struct vmx_caps *c)
 	c->xsave = cpuid(1, 0).ecx & BIT(26);
 	c->maxphyaddr =
 	    cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
+}
+
+/* hidecap=: treat capabilities as absent, so tests reach the fallbacks. */
+static void hide_caps(struct vmx_caps *c, unsigned h)
+{
+	if (h & HIDECAP_INVEPT_SINGLE)
+		c->invept_single = false;
+	if (h & HIDECAP_INVVPID_ADDR)
+		c->invvpid_addr = false;
+	if (h & HIDECAP_INVVPID_SINGLE)
+		c->invvpid_single = false;
+	if (h & HIDECAP_INVVPID_RETAIN)
+		c->invvpid_retain_globals = false;
+	if (h & HIDECAP_VPID)
+		c->vpid = false;
+	if (h & HIDECAP_EPT_1G)
+		c->ept_1g = false;
+	if (h & HIDECAP_EPT_2M)
+		c->ept_2m = c->ept_1g = false;
+	if (h & HIDECAP_PREEMPTION_TIMER)
+		c->preemption_timer = false;
+	/* INVVPID with no usable type at all: run without VPIDs. */
+	if (c->vpid && !c->invvpid_single && !c->invvpid_all)
+		c->vpid = false;
+	if (h)
+		pr_info("vmx: hidecap=0x%x: treating those capabilities as absent", h);
 }
 
 /* One line per missing requirement; returns true if all are there. */
@@ -200,6 +227,7 @@ bool vmx_init(void)
 	if (!cpu_has_vmx() || !feature_control_ok())
 		return false;
 	read_caps(&vmx_caps);
+	hide_caps(&vmx_caps, keel_opts.hidecap);
 	print_caps(&vmx_caps);
 	pr_debug("vmx: CR0 fixed0 0x%lx fixed1 0x%lx, CR4 fixed0 0x%lx fixed1 0x%lx",
 		 vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1, vmx_caps.cr4_fixed0,

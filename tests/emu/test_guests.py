@@ -1,7 +1,7 @@
 """Issue 3 scenarios: the test guests (tests/guests) run under Keel.
 
-One boot runs the whole suite, one guest after another, as Keel runs its
-module2 lines in order; each guest judges itself with PASS/FAIL lines and a
+One boot runs the whole suite: Keel creates every guest from its
+module2 lines in order and time-slices them; each guest judges itself with PASS/FAIL lines and a
 `RESULT pass|fail` line (tests/guests/README.md), and Keel prints a summary
 per guest, `keel: guest NAME: ended by HOW status=N, ...`. The guests that
 end on purpose by HLT, triple fault and an unhandled #UD sit between others,
@@ -77,16 +77,19 @@ def test_guest_passes(suite, name):
 
 @pytest.mark.parametrize("name,marker,how", ENDS_ON_PURPOSE)
 def test_guest_ends_and_next_runs(suite, name, marker, how):
-    """hlt / triple / vmxon: marker, Keel's summary names how, next guest starts."""
+    """hlt / triple / vmxon: marker, Keel's summary names how, the others run on.
+
+    All guests are resident and time-sliced (issue 5), so "the next guest
+    runs" means: some other guest still produced output after this one's
+    summary, and every other guest ended normally.
+    """
     problems = check_markers(suite, passes=[marker, _summary_re(name, how)],
                              fails=[f"[{name}] FAIL"] + list(FAIL_MARKERS))
     lines = suite.lines()
-    names = [n for n, _, _ in SUITE]
-    after = names[names.index(name) + 1]
     ended = _index(lines, _summary_re(name, how))
-    started = _index(lines, f"keel: guest {after}: starting")
-    if ended is None or started is None or started < ended:
-        problems.append(f"guest {after} did not start after {name} ended")
+    later = [line for line in lines[ended + 1:] if line.startswith("[")] if ended is not None else []
+    if ended is None or not any(not line.startswith(f"[{name}]") for line in later):
+        problems.append(f"no other guest ran after {name} ended")
     _fail_if(suite, problems)
 
 

@@ -1,0 +1,86 @@
+/*
+ * Round-robin scheduling of guests on the boot CPU. Every guest stays
+ * resident; a switch makes the next guest's VMCS current with VMPTRLD
+ * (each VMCS stays active and launched on this CPU, SDM Vol. 3C 25.1) and
+ * loads the MSRs and XCR0 the VMCS does not switch. No TLB flush is needed
+ * on a switch: each guest's translations are tagged by its VPID and its
+ * EPTP (with VPIDs off the CPU flushes on every entry and exit anyway).
+ */
+#include "vm/sched.h"
+#include "lib/console.h"
+#include "lib/panic.h"
+#include "vm/guest.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx.h"
+
+/* The next guest after `from` that can run, or n if none. */
+static unsigned next_runnable(struct guest **gs, unsigned n, unsigned from)
+{
+	for (unsigned k = 1; k <= n; k++) {
+		unsigned i = (from + k) % n;
+
+		if (guest_running(gs[i]) && !gs[i]->vcpu.blocked)
+			return i;
+	}
+	return n;
+}
+
+/* Ends every guest still blocked: nothing can wake them. */
+static void end_blocked(struct guest **gs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (guest_running(gs[i]))
+			guest_end(gs[i], GUEST_END_HLT, 0,
+				  "halted with interrupts enabled and no event can wake it");
+}
+
+static u64 budget_for(const struct guest *g, u64 slice)
+{
+	if (!g->timeout)
+		return slice;
+	return g->vcpu.used_ticks >= g->timeout ? 0 : MIN(slice, g->timeout - g->vcpu.used_ticks);
+}
+
+static void check_timeout(struct guest *g)
+{
+	if (g->timeout && guest_running(g) && g->vcpu.used_ticks >= g->timeout)
+		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu",
+			  g->vcpu.used_ticks, g->timeout);
+}
+
+void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, void *ctx)
+{
+	unsigned live = n, cur = n ? n - 1 : 0;
+	struct guest *loaded = NULL;
+	u64 reported = 0; /* bit i: on_end called for gs[i] */
+
+	CHECK(n <= 64);
+	if (n > 1 && !vmx_caps.preemption_timer)
+		pr_warn("sched: no VMX-preemption timer: each guest runs until it ends or halts");
+	while (live) {
+		unsigned i = next_runnable(gs, n, cur);
+		struct guest *g;
+
+		if (i == n) {
+			end_blocked(gs, n);
+		} else {
+			g = gs[i];
+			if (loaded && loaded != g && guest_running(loaded))
+				loaded->stats.switches++;
+			if (loaded != g)
+				vcpu_load(&g->vcpu);
+			loaded = g;
+			vcpu_run_slice(&g->vcpu, budget_for(g, slice));
+			check_timeout(g);
+			cur = i;
+		}
+		for (unsigned k = 0; k < n; k++) {
+			if (guest_running(gs[k]) || (reported & BIT(k)))
+				continue;
+			reported |= BIT(k);
+			on_end(gs[k], ctx);
+			loaded = NULL; /* on_end may have made another VMCS current */
+			live--;
+		}
+	}
+}
