@@ -1,0 +1,1 @@
+UNIT_SRCS_vpid := vmx/vpid_core.c
