@@ -6,7 +6,6 @@
 #include "boot/end.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/power.h"
-#include "arch/x86/uart.h"
 #include "boot/options.h"
 #include "lib/console.h"
 
@@ -19,7 +18,6 @@ __noreturn void keel_end(int status)
 		cpu_halt_forever();
 	ending = true;
 	pr_info("end status=%d", status);
-	uart_drain(); /* the last line must leave before the power goes */
 	if (keel_opts.onexit == ONEXIT_SHUTDOWN)
 		power_off();
 	else if (keel_opts.onexit == ONEXIT_REBOOT)

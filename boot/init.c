@@ -45,6 +45,12 @@ static void boot_info_load(u32 info_pa)
 	console_set_loglevel(keel_opts.loglevel);
 }
 
+/* Debug level: how far into the boot each step ended, in TSC ticks from entry.S. */
+static void boot_step(const char *what)
+{
+	pr_debug("boot: %s at %lu ticks", what, rdtsc() - boot_entry_tsc);
+}
+
 void keel_main(u32 magic, u32 info_pa)
 {
 	console_init();
@@ -55,22 +61,20 @@ void keel_main(u32 magic, u32 info_pa)
 	gdt_init();
 	idt_init(); /* from here on a fault in Keel is reported, never a triple fault */
 	pic_disable();
-	/* @cpu: GDT/TSS/IDT setup goes here (arch/x86) */
 	boot_info_load(info_pa);
-	/* @mb2: multiboot2 parse + options_parse(cmdline) + console_select go here */
 	pr_info("Keel microhypervisor starting");
+	boot_step("console, CPU tables, multiboot2 info");
 	if (!pmm_init(&boot_info))
 		keel_end(1);
-	/* @pmm: frame allocator init goes here (mm/pmm) */
+	boot_step("frame allocator");
 	if (!paging_init(&boot_info))
 		keel_end(1);
-	/* @paging: Keel's own page tables go here (mm/paging) */
+	boot_step("page tables");
 	acpi_init(boot_info.acpi.rsdp, boot_info.acpi.length);
-	/* @acpi: ACPI discovery goes here (arch/x86/acpi) */
+	boot_step("ACPI");
 	selftest_run(keel_opts.test);
-	/* @selftest: test= actions go here (boot/selftest) */
-	/* @vmx: VMX bring-up and guests go here (vmx/, vm/) */
 	if (!vmx_init())
 		keel_end(1);
+	boot_step("VMX root operation");
 	keel_end(vm_run_all(&boot_info));
 }

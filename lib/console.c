@@ -82,4 +82,6 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprint("keel: ", fmt, ap);
 	va_end(ap);
+	if (level == LOG_ERR && (console_sinks & CONSOLE_COM1))
+		uart_drain(); /* an error line is out before Keel goes on (or stops) */
 }

@@ -1,10 +1,35 @@
 /*
- * Freestanding memory and string routines. memset/memcpy use REP STOSB/MOVSB:
- * short, and fast on CPUs with ERMS; hot paths that need more (zeroing guest
- * pages) have their own routines in mm/.
+ * Freestanding memory and string routines.
  */
 #include "lib/string.h"
 
+/*
+ * Bulk work in 8-byte REP STOSQ/MOVSQ steps, the tail in bytes: a REP
+ * iteration costs about the same whatever its width (and exactly one tick
+ * under Bochs), so wide steps are up to 8 times cheaper.
+ */
+#ifdef __x86_64__
+void *memset(void *dst, int c, size_t n)
+{
+	void *d = dst;
+	u64 pattern = 0x0101010101010101ULL * (u8)c;
+	size_t q = n / 8, r = n % 8;
+
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(pattern) : "memory");
+	return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	void *d = dst;
+	size_t q = n / 8, r = n % 8;
+
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) : : "memory");
+	return dst;
+}
+#else /* the 32-bit test guests share this file */
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
@@ -20,6 +45,7 @@ void *memcpy(void *dst, const void *src, size_t n)
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
+#endif
 
 void *memmove(void *dst, const void *src, size_t n)
 {

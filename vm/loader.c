@@ -98,7 +98,11 @@ static bool boot_info64(struct guest *g, const u64 *mod_gpa, char *err, size_t e
 	return true;
 }
 
-/* GDT and identity page tables for 0-4 GiB (2 MiB pages) below 1 MiB. */
+/*
+ * GDT and identity page tables for 0-4 GiB (2 MiB pages) below 1 MiB. The
+ * four page directories are written in place, a page at a time, through
+ * the guest's EPT (gmem_populate gives the host frame of each).
+ */
 static bool tables64(struct guest *g)
 {
 	static const u64 gdt[3] = {0, 0x00AF9A000000FFFFULL, 0x00CF92000000FFFFULL};
@@ -111,14 +115,16 @@ static bool tables64(struct guest *g)
 	if (!put(g, pml4, &e, 8))
 		return false;
 	for (u64 i = 0; i < 4; i++) {
+		u64 *table;
+		hpa_t h;
+
 		e = (pd + i * PAGE_SIZE) | 0x3;
-		if (!put(g, pdpt + i * 8, &e, 8))
+		if (!put(g, pdpt + i * 8, &e, 8) ||
+		    gmem_populate(&g->mem, gpa(pd + i * PAGE_SIZE), &h) != GMEM_OK)
 			return false;
-	}
-	for (u64 i = 0; i < 4 * 512; i++) {
-		e = (i << 21) | 0x83; /* present, writable, 2 MiB */
-		if (!put(g, pd + i * 8, &e, 8))
-			return false;
+		table = hpa_ptr(h); /* the page is 4 KiB aligned: one frame */
+		for (u64 j = 0; j < 512; j++)
+			table[j] = ((i * 512 + j) << 21) | 0x83; /* present, writable, 2 MiB */
 	}
 	return true;
 }

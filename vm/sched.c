@@ -7,6 +7,7 @@
  * EPTP (with VPIDs off the CPU flushes on every entry and exit anyway).
  */
 #include "vm/sched.h"
+#include "arch/x86/uart.h"
 #include "lib/console.h"
 #include "lib/panic.h"
 #include "vm/guest.h"
@@ -53,24 +54,39 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, v
 	unsigned live = n, cur = n ? n - 1 : 0;
 	struct guest *loaded = NULL;
 	u64 reported = 0; /* bit i: on_end called for gs[i] */
+	u64 switches = 0, switch_ticks = 0, switch_min = ~0ULL;
 
 	CHECK(n <= 64);
 	if (n > 1 && !vmx_caps.preemption_timer)
 		pr_warn("sched: no VMX-preemption timer: each guest runs until it ends or halts");
 	while (live) {
 		unsigned i = next_runnable(gs, n, cur);
+
+		uart_poll(); /* queued console output moves on between slices */
 		struct guest *g;
 
 		if (i == n) {
 			end_blocked(gs, n);
 		} else {
 			g = gs[i];
-			if (loaded && loaded != g && guest_running(loaded))
-				loaded->stats.switches++;
+			struct guest *prev =
+			    loaded && loaded != g && guest_running(loaded) ? loaded : NULL;
+
+			if (prev)
+				prev->stats.switches++;
 			if (loaded != g)
 				vcpu_load(&g->vcpu);
 			loaded = g;
 			vcpu_run_slice(&g->vcpu, budget_for(g, slice));
+			if (prev && prev->vcpu.slice_over && g->vcpu.slice_entry_tsc) {
+				/* From the timer exit that ended prev's slice to g's first entry.
+				 */
+				u64 t = g->vcpu.slice_entry_tsc - prev->vcpu.last_exit_tsc;
+
+				switches++;
+				switch_ticks += t;
+				switch_min = MIN(switch_min, t);
+			}
 			check_timeout(g);
 			cur = i;
 		}
@@ -83,4 +99,7 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, v
 			live--;
 		}
 	}
+	if (switches)
+		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches", switch_min,
+			switch_ticks / switches, switches);
 }

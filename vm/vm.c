@@ -5,6 +5,7 @@
  * check that every frame it held came back.
  */
 #include "vm/vm.h"
+#include "arch/x86/cpu.h"
 #include "lib/console.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -23,6 +24,8 @@
 #include "vmx/vmx.h"
 
 #define VM_MAX_GUESTS 32
+
+extern u64 boot_entry_tsc;
 
 /* Guests are large (device storage, stats): kept in .bss, not on the stack. */
 static struct guest guests[VM_MAX_GUESTS];
@@ -188,6 +191,7 @@ int vm_run_all(const struct boot_info *bi)
 		else
 			on_guest_end(g, counts);
 	}
+	pr_debug("vm: %u guests created at %lu ticks", nlive, rdtsc() - boot_entry_tsc);
 	sched_run(live, nlive, keel_opts.slice, on_guest_end, counts);
 	free_after = pmm_free_count();
 	pr_info("free frames before guests %lu after %lu%s", free_before, free_after,

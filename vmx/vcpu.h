@@ -41,13 +41,14 @@ struct vcpu {
 	u16 vpid; /* 0: VPID off */
 	struct vcpu_msrs msrs;
 	u64 cr0_mask, cr4_mask; /* bits the guest/host masks give Keel */
-	u8 tpr;
-	u32 owner;	      /* token owning vpid: guest id + 1 */
-	struct inv_stats inv; /* INVVPIDs for this vCPU, by type */
-	bool blocked;	      /* HLT with interrupts enabled: waits for an event */
-	bool slice_over;      /* the VMX-preemption timer fired */
-	u64 used_ticks; /* TSC ticks this vCPU has run (slices summed) */ /* CR8, while no APIC
-									     model holds it */
+	u8 tpr;			/* CR8, while no APIC model holds it */
+	u32 owner;		/* token owning vpid: guest id + 1 */
+	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
+	bool blocked;		/* HLT with interrupts enabled: waits for an event */
+	bool slice_over;	/* the VMX-preemption timer fired */
+	u64 used_ticks;		/* TSC ticks this vCPU has run (slices summed) */
+	u64 slice_entry_tsc;	/* TSC just before the first VM entry of the last slice */
+	u64 last_exit_tsc;	/* TSC just after the last VM exit */
 };
 
 /*

@@ -23,24 +23,12 @@
 #define PCI_RESET_CONTROL    0xCF9
 #define PCI_RESET_SYS_RST    0x02 /* full reset (not just the CPU) when RST_CPU rises */
 #define PCI_RESET_RST_CPU    0x04
-#define UART_DRAIN_POLLS     100000
-
-/*
- * Waits (bounded) until COM1 has sent every byte (LSR.TEMT), so the run's
- * last line is not cut off by the machine going away. An absent UART reads
- * as all ones: TEMT set, no wait.
- */
-static void power_drain_com1(void)
-{
-	for (int i = 0; i < UART_DRAIN_POLLS && !(inb(COM1_BASE + UART_LSR) & UART_LSR_TEMT); i++)
-		;
-}
 
 void power_off(void)
 {
 	const char *s = "Shutdown";
 
-	power_drain_com1();
+	uart_drain(); /* the run's last line must not be cut off */
 	while (*s)
 		outb(BOCHS_SHUTDOWN_PORT, (u8)*s++);
 	acpi_power_off();
@@ -50,7 +38,7 @@ void power_off(void)
 
 void power_reboot(void)
 {
-	power_drain_com1();
+	uart_drain(); /* the run's last line must not be cut off */
 	acpi_reset();
 	for (int i = 0; i < KBC_READY_POLLS && (inb(KBC_STATUS) & KBC_STATUS_IBF); i++)
 		;

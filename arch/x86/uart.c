@@ -7,7 +7,8 @@
 #include "arch/x86/uart.h"
 #include "arch/x86/io.h"
 
-#define UART_TX_SPINS 100000
+#define UART_TX_SPINS  100000
+#define UART_FIFO_SIZE 16 /* 16550A transmit FIFO */
 
 static bool uart_present;
 
@@ -50,29 +51,68 @@ bool uart_init(void)
 	return uart_present;
 }
 
-static void uart_putc(char c)
-{
-	int spins = UART_TX_SPINS;
+/*
+ * Output is queued in a ring and sent as the transmitter takes it, so Keel
+ * never waits on the line's baud rate except when the ring is full or the
+ * output must be out (uart_drain: the end of a run). At 115200 baud a
+ * character takes ~87 us; waiting for each would make logging, not work,
+ * the cost of a boot. uart_poll sends what the FIFO can take right now.
+ */
+#define UART_RING_SIZE (64 * 1024)
 
-	while (!(reg_read(UART_LSR) & UART_LSR_THRE))
-		if (--spins == 0) {
-			uart_present = false; /* stuck: stop using it */
-			return;
+static char ring[UART_RING_SIZE];
+static u32 ring_head, ring_tail; /* head: next to send; tail: next free */
+
+static u32 ring_used(void)
+{
+	return ring_tail - ring_head;
+}
+
+/* Sends up to a FIFO's worth if the transmitter is empty; no waiting. */
+void uart_poll(void)
+{
+	if (!uart_present || ring_used() == 0 || !(reg_read(UART_LSR) & UART_LSR_THRE))
+		return;
+	for (unsigned n = 0; n < UART_FIFO_SIZE && ring_used(); n++)
+		reg_write(UART_THR, (u8)ring[ring_head++ % UART_RING_SIZE]);
+}
+
+/* Waits (bounded) until the transmitter takes more; false if it is stuck. */
+static bool uart_push_wait(void)
+{
+	for (int spins = UART_TX_SPINS; spins > 0; spins--) {
+		if (reg_read(UART_LSR) & UART_LSR_THRE) {
+			uart_poll();
+			return true;
 		}
-	reg_write(UART_THR, (u8)c);
+	}
+	uart_present = false; /* stuck: stop using it */
+	return false;
+}
+
+static void ring_put(char c)
+{
+	while (uart_present && ring_used() == UART_RING_SIZE)
+		uart_push_wait();
+	ring[ring_tail++ % UART_RING_SIZE] = c;
 }
 
 void uart_write(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && uart_present; i++) {
+	if (!uart_present)
+		return;
+	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
-			uart_putc('\r');
-		uart_putc(s[i]);
+			ring_put('\r');
+		ring_put(s[i]);
 	}
+	uart_poll();
 }
 
 void uart_drain(void)
 {
+	while (uart_present && ring_used())
+		uart_push_wait();
 	for (int spins = UART_TX_SPINS; uart_present && spins > 0; spins--)
 		if (reg_read(UART_LSR) & UART_LSR_TEMT)
 			return;

@@ -35,9 +35,11 @@
 
 /* Probes COM1 and programs it for 115200 8N1; returns false if absent. */
 bool uart_init(void);
-/* Writes n bytes; drops output (never waits forever) if the UART is stuck. */
+/* Queues n bytes for sending; drops output (never waits forever) if the UART is stuck. */
 void uart_write(const char *s, size_t n);
 /* Waits (bounded) until every byte written has left the transmitter. */
 void uart_drain(void);
+/* Sends queued output the transmitter can take now, without waiting. */
+void uart_poll(void);
 
 #endif

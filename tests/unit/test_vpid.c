@@ -85,11 +85,11 @@ static void test_released_vpid_reused_late(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_never_zero_and_needs_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_two_live_share, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_and_reuse_needs_a_new_flush, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_released_vpid_reused_late, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_never_zero_and_needs_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_two_live_share, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_release_and_reuse_needs_a_new_flush, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_released_vpid_reused_late, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vpid", tests, NULL, NULL);
