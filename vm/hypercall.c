@@ -53,6 +53,8 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	s.invept = gmem_invept_count(&g->mem);
 	s.data_frames = g->mem.data_frames;
 	s.restores = g->mem.stats.restores;
+	s.switches = g->stats.switches;
+	s.vpid = v->vpid;
 	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
 		return KEEL_HC_EFAULT;
 	return (s64)n;

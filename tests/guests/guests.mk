@@ -6,7 +6,11 @@
 
 GUEST_OUT := $(BUILD)/guests
 
-GUESTS_64 := cpuid io msr vmxud hlt triple vmxon args hypercall hello
+GUESTS_64 := cpuid io msr vmxud hlt triple vmxon args hypercall hello ept
+# Issue 5: TLBs and scheduling (tests/emu/test_sched.py).
+GUESTS_64 += isolate invlpg spin
+# Issue 6: make bench (tests/bench/run.py).
+GUESTS_64 += bench
 GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -22,7 +26,10 @@ GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-war
 # The runtime: shared C, Keel's pure lib code, and per-width entry and stubs.
 GUEST_RT_C := $(addprefix tests/guests/lib/,crt.c uart.c print.c check.c debug_exit.c idt.c \
 	trap.c trap_table.c bootargs.c mmap.c) lib/format.c lib/cmdline.c lib/string.c
-GUEST_RT_64 := $(GUEST_RT_C) tests/guests/lib/crt64.S tests/guests/lib/idt64.S
+GUEST_RT_64 := $(GUEST_RT_C) tests/guests/lib/crt64.S tests/guests/lib/idt64.S \
+	tests/guests/lib/paging.c
+# Sample summaries for the bench guest (64-bit only).
+GUEST_RT_64 += tests/guests/lib/sample.c
 GUEST_RT_32 := $(GUEST_RT_C) tests/guests/lib/crt32.S tests/guests/lib/idt32.S \
 	tests/guests/lib/udiv64.c
 GUEST_RT_OBJS_64 := $(patsubst %,$(GUEST_OUT)/obj64/%.o,$(GUEST_RT_64))
