@@ -15,6 +15,7 @@
 #include "vm/guest_abi.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
 
 /* CPUID.1 feature bits (SDM Vol. 2A, CPUID, Table 3-10 and 3-11) */
@@ -126,9 +127,11 @@ struct cpuid_regs cpuid_policy(u32 leaf, u32 sub, u64 guest_cr4, bool invpcid)
 void cpuid_handle_exit(struct vcpu *v)
 {
 	u64 *gpr = v->regs.gpr;
-	struct cpuid_regs r =
-	    cpuid_policy((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX], cr_guest_cr4(),
-			 vmcs_read(VMCS_PROC_BASED_CTLS2) & BIT(12) /* enable INVPCID */);
+	u32 leaf = (u32)gpr[GPR_RAX];
+	/* Only leaves 1 and 7 depend on guest state: read it just for them. */
+	u64 cr4 = leaf == 1 ? cr_guest_cr4() : 0;
+	bool invpcid = leaf == 7 && (vmcs_read(VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_INVPCID);
+	struct cpuid_regs r = cpuid_policy(leaf, (u32)gpr[GPR_RCX], cr4, invpcid);
 
 	gpr[GPR_RAX] = r.eax;
 	gpr[GPR_RBX] = r.ebx;

@@ -3,6 +3,7 @@
  * translated by the guest's tables and then by its EPT.
  */
 #include "vm/gaccess.h"
+#include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
 #include "vm/guest.h"
@@ -99,6 +100,7 @@ int gaccess_write(struct vcpu *v, u64 gva, const void *src, u64 len, struct gacc
 
 void gaccess_inject_pf(struct vcpu *v, const struct gaccess_fault *f)
 {
-	v->regs.cr2 = f->gva;
+	/* The guest's CR2 lives in the CPU's register while it is loaded (vmx/entry.S). */
+	write_cr2(f->gva);
 	vcpu_inject_exception(v, 14, true, f->pf_error);
 }

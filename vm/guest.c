@@ -44,6 +44,7 @@ const char *guest_end_name(enum guest_end how)
 	    [GUEST_END_OOM] = "out-of-memory",
 	    [GUEST_END_ENTRY_FAILURE] = "entry-failure",
 	    [GUEST_END_ERROR] = "error",
+	    [GUEST_END_TIMEOUT] = "timeout",
 	};
 
 	return how < ARRAY_SIZE(names) ? names[how] : "?";

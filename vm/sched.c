@@ -74,8 +74,11 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, v
 
 			if (prev)
 				prev->stats.switches++;
-			if (loaded != g)
+			if (loaded != g) {
+				if (loaded)
+					vcpu_put(&loaded->vcpu);
 				vcpu_load(&g->vcpu);
+			}
 			loaded = g;
 			vcpu_run_slice(&g->vcpu, budget_for(g, slice));
 			if (prev && prev->vcpu.slice_over && g->vcpu.slice_entry_tsc) {
@@ -94,8 +97,10 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, v
 			if (guest_running(gs[k]) || (reported & BIT(k)))
 				continue;
 			reported |= BIT(k);
+			if (loaded)
+				vcpu_put(&loaded->vcpu); /* on_end may make another VMCS current */
+			loaded = NULL;
 			on_end(gs[k], ctx);
-			loaded = NULL; /* on_end may have made another VMCS current */
 			live--;
 		}
 	}

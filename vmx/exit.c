@@ -189,6 +189,20 @@ static void reinject_vectored_event(struct vcpu *v)
 		   idt & (VMCS_INTR_INFO_VALID | VMCS_INTR_INFO_ERROR_CODE | 0x7FF));
 }
 
+/*
+ * Exits that can happen while the CPU delivers an event (SDM 28.2.4): only
+ * after these can IDT-vectoring information be valid. Instruction exits
+ * (CPUID, I/O, MSRs, VMCALL...) never do, so they skip the VMREAD.
+ */
+static bool may_interrupt_delivery(u32 basic)
+{
+	return basic == EXIT_REASON_EXCEPTION_NMI || basic == EXIT_REASON_EPT_VIOLATION ||
+	       basic == EXIT_REASON_EPT_MISCONFIG || basic == EXIT_REASON_APIC_ACCESS ||
+	       basic == EXIT_REASON_TASK_SWITCH || basic == EXIT_REASON_TRIPLE_FAULT ||
+	       basic == EXIT_REASON_EXTERNAL_INTERRUPT || basic == EXIT_REASON_PML_FULL ||
+	       basic == EXIT_REASON_SPP;
+}
+
 void exit_dispatch(struct vcpu *v)
 {
 	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
@@ -207,5 +221,6 @@ void exit_dispatch(struct vcpu *v)
 	v->guest->stats.exit_count[basic]++;
 	fn = exit_handlers[basic];
 	(fn ? fn : handle_unhandled)(v);
-	reinject_vectored_event(v);
+	if (may_interrupt_delivery(basic))
+		reinject_vectored_event(v);
 }

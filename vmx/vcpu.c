@@ -62,15 +62,17 @@ void vcpu_destroy(struct vcpu *v)
 void vcpu_skip_instruction(struct vcpu *v)
 {
 	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	u64 intr;
 
-	/* Outside 64-bit mode RIP wraps at 4 GiB. */
-	if (!(vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L))
+	/* Outside 64-bit mode RIP wraps at 4 GiB (only a RIP past it needs the mode). */
+	if (rip > 0xFFFFFFFFULL && !(vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L))
 		rip &= 0xFFFFFFFF;
 	vmcs_write(VMCS_GUEST_RIP, rip);
 	/* The instruction retired: STI/MOV SS blocking ends with it (SDM 25.4.2). */
-	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
-		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
-		       ~(u64)(VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS));
+	intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS))
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   intr & ~(u64)(VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS));
 	(void)v;
 }
 
@@ -124,11 +126,6 @@ static void check_invalidations(const struct vcpu *v)
 #endif
 }
 
-static bool preemption_timer_on(void)
-{
-	return vmx_caps.preemption_timer;
-}
-
 extern u64 boot_entry_tsc;
 
 /* Boot cost: TSC at the multiboot2 entry (boot/entry.S) to the first VMLAUNCH. */
@@ -179,43 +176,87 @@ static bool floor_handle(struct vcpu *v)
 void vcpu_load(struct vcpu *v)
 {
 	CHECK(vmx_ptrld(v->vmcs) == VMX_SUCCEED);
+	write_cr2(v->regs.cr2);
 	msr_load_guest(v);
 	xcr0_load(v);
+}
+
+/*
+ * Arms the VMX-preemption timer for what is left of the budget. With the
+ * "save VMX-preemption timer value" exit control the timer keeps its count
+ * across exits, so it is armed once per slice; without it, before every
+ * entry. Returns false when the budget is used up.
+ */
+static bool arm_timer(u64 start, u64 budget, bool first)
+{
+	u64 used;
+
+	if (!vmx_caps.preemption_timer || (!first && vmx_caps.save_preemption_timer))
+		return true;
+	used = rdtsc() - start;
+	if (used >= budget)
+		return false;
+	vmcs_write(
+	    VMCS_PREEMPTION_TIMER_VALUE,
+	    MAX(MIN((budget - used) >> vmx_caps.preemption_timer_shift, 0xFFFFFFFFULL), 1ULL));
+	return true;
+}
+
+void vcpu_put(struct vcpu *v)
+{
+	v->regs.cr2 = read_cr2();
+}
+
+/* True if v may be entered again at once, without going back to the scheduler. */
+static bool resume_now(struct vcpu *v)
+{
+	/* Without a timer that keeps its count across exits, each entry re-arms it. */
+	if (!guest_running(v->guest) || v->blocked || v->slice_over ||
+	    (vmx_caps.preemption_timer && !vmx_caps.save_preemption_timer))
+		return false;
+	check_invalidations(v);
+	vpid_check(v->vpid, v->owner, v->guest->name);
+	return true;
+}
+
+_Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "vmx_exit_handler's container");
+
+int vmx_exit_handler(struct vcpu_regs *regs)
+{
+	struct vcpu *v = (struct vcpu *)regs;
+
+	v->launched = true;
+	if (!(keel_opts.floor && floor_handle(v)))
+		exit_dispatch(v);
+	return resume_now(v);
 }
 
 void vcpu_run_slice(struct vcpu *v, u64 budget)
 {
 	u64 start = rdtsc();
+	bool first = true;
 
 	v->slice_over = false;
 	v->slice_entry_tsc = 0;
 	while (guest_running(v->guest) && !v->blocked && !v->slice_over) {
-		u64 used = rdtsc() - start;
 		int r;
 
-		if (used >= budget && preemption_timer_on())
+		if (!arm_timer(start, budget, first))
 			break;
-		if (preemption_timer_on())
-			vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
-				   MAX(MIN((budget - used) >> vmx_caps.preemption_timer_shift,
-					   0xFFFFFFFFULL),
-				       1ULL));
 		check_invalidations(v);
 		vpid_check(v->vpid, v->owner, v->guest->name);
-		if (!v->launched)
-			note_first_launch();
-		if (!v->slice_entry_tsc)
+		if (first) {
+			if (!v->launched)
+				note_first_launch();
 			v->slice_entry_tsc = rdtsc();
+			first = false;
+		}
 		r = vmx_enter(&v->regs, v->launched);
-		while (r == 0 && keel_opts.floor && floor_handle(v))
-			r = vmx_enter(&v->regs, true);
-		v->last_exit_tsc = rdtsc();
 		if (r != 0) {
 			entry_instruction_failed(v, r);
 			break;
 		}
-		v->launched = true;
-		exit_dispatch(v);
 	}
-	v->used_ticks += rdtsc() - start;
+	v->last_exit_tsc = rdtsc();
+	v->used_ticks += v->last_exit_tsc - start;
 }

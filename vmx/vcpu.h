@@ -68,6 +68,8 @@ void vcpu_destroy(struct vcpu *v);
 void vcpu_run_slice(struct vcpu *v, u64 budget);
 /* Makes v's VMCS current and loads the state the VMCS does not switch. */
 void vcpu_load(struct vcpu *v);
+/* Saves what vcpu_load loads and only the CPU holds (CR2) before another vCPU runs. */
+void vcpu_put(struct vcpu *v);
 
 /* Advances guest RIP past the instruction that caused the current exit. */
 void vcpu_skip_instruction(struct vcpu *v);

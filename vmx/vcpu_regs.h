@@ -41,10 +41,16 @@ _Static_assert(__builtin_offsetof(struct vcpu_regs, cr2) == VCPU_REGS_CR2, "entr
 
 /*
  * Enters the guest whose VMCS is current: VMLAUNCH if !launched, else
- * VMRESUME. Returns 0 after a VM exit (guest registers saved in *regs), or
- * the enum vmx_status of a VM-entry instruction that failed.
+ * VMRESUME, and stays in it while vmx_exit_handler answers non-zero for
+ * each exit. Returns 0 once it answers zero, or the enum vmx_status of a
+ * VM-entry instruction that failed (the registers are then as they were).
  */
 int vmx_enter(struct vcpu_regs *regs, u64 launched);
+/*
+ * Called by vmx/entry.S for every VM exit with the guest's registers saved
+ * in *regs: handles the exit; non-zero resumes the guest at once.
+ */
+int vmx_exit_handler(struct vcpu_regs *regs);
 #endif
 
 #endif

@@ -96,6 +96,7 @@ static void read_caps(struct vmx_caps *c)
 	    c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT_RETAIN_GLOBALS);
 	c->preemption_timer = c->pin & ((u64)PIN_PREEMPTION_TIMER << 32);
 	c->preemption_timer_shift = VMX_MISC_PREEMPTION_TIMER_RATE(c->misc);
+	c->save_preemption_timer = c->exit & ((u64)EXIT_SAVE_PREEMPTION_TIMER << 32);
 	c->activity_hlt = c->misc & VMX_MISC_ACTIVITY_HLT;
 	c->xsave = cpuid(1, 0).ecx & BIT(26);
 	c->maxphyaddr =
@@ -120,7 +121,7 @@ static void hide_caps(struct vmx_caps *c, unsigned h)
 	if (h & HIDECAP_EPT_2M)
 		c->ept_2m = c->ept_1g = false;
 	if (h & HIDECAP_PREEMPTION_TIMER)
-		c->preemption_timer = false;
+		c->preemption_timer = c->save_preemption_timer = false;
 	/* INVVPID with no usable type at all: run without VPIDs. */
 	if (c->vpid && !c->invvpid_single && !c->invvpid_all)
 		c->vpid = false;
@@ -232,6 +233,9 @@ bool vmx_init(void)
 	pr_debug("vmx: CR0 fixed0 0x%lx fixed1 0x%lx, CR4 fixed0 0x%lx fixed1 0x%lx",
 		 vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1, vmx_caps.cr4_fixed0,
 		 vmx_caps.cr4_fixed1);
+	pr_debug("vmx: pin 0x%lx proc 0x%lx proc2 0x%lx exit 0x%lx entry 0x%lx ept/vpid 0x%lx",
+		 vmx_caps.pin, vmx_caps.proc, vmx_caps.proc2, vmx_caps.exit, vmx_caps.entry,
+		 vmx_caps.ept_vpid);
 	if (!caps_sufficient(&vmx_caps) || !fix_control_registers(&vmx_caps))
 		return false;
 	if (!vmxon_cpu(&boot_vmx_cpu))

@@ -24,6 +24,7 @@ struct vmx_caps {
 	bool invept_single, invept_all;
 	bool invvpid_addr, invvpid_single, invvpid_all, invvpid_retain_globals;
 	bool preemption_timer;
+	bool save_preemption_timer;	 /* VM exits can save the timer's value */
 	unsigned preemption_timer_shift; /* timer counts every 2^shift TSC ticks */
 	bool activity_hlt;
 	bool xsave;

@@ -64,20 +64,20 @@ static __noreturn void vmcs_access_failed(const char *op, enum vmcs_field f, enu
 	      err, s == VMX_FAIL_VALID ? vmx_error_name(err) : "no current VMCS");
 }
 
-u64 vmcs_read(enum vmcs_field field)
+__noreturn void vmcs_read_failed(enum vmcs_field field)
 {
 	u64 v;
-	enum vmx_status s = vmx_read(field, &v);
 
-	if (unlikely(s != VMX_SUCCEED))
-		vmcs_access_failed("VMREAD", field, s);
-	return v;
+	vmcs_access_failed("VMREAD", field, vmx_read(field, &v));
 }
 
-void vmcs_write(enum vmcs_field field, u64 value)
+__noreturn void vmcs_write_failed(enum vmcs_field field)
 {
-	enum vmx_status s = vmx_write(field, value);
+	u64 err;
 
-	if (unlikely(s != VMX_SUCCEED))
-		vmcs_access_failed("VMWRITE", field, s);
+	/* With no current VMCS even this read fails: that was VMfailInvalid. */
+	vmcs_access_failed("VMWRITE", field,
+			   vmx_read(VMCS_VM_INSTRUCTION_ERROR, &err) == VMX_SUCCEED
+			       ? VMX_FAIL_VALID
+			       : VMX_FAIL_INVALID);
 }

@@ -144,7 +144,33 @@ const char *vmx_status_name(enum vmx_status s);
  * there is a Keel bug (wrong encoding, no current VMCS), so these panic,
  * naming the field and the VM-instruction error.
  */
-u64 vmcs_read(enum vmcs_field field);
-void vmcs_write(enum vmcs_field field, u64 value);
+__noreturn void vmcs_read_failed(enum vmcs_field field);
+__noreturn void vmcs_write_failed(enum vmcs_field field);
+
+/*
+ * Inline: these are on every exit path. The flags test costs one branch;
+ * the report is out of line (the VM-instruction error is read there).
+ */
+static inline u64 vmcs_read(enum vmcs_field field)
+{
+	u64 v;
+
+	__asm__ goto("vmread %1, %0; jbe %l[failed]" : "=r"(v) : "r"((u64)field) : "cc" : failed);
+	return v;
+failed:
+	vmcs_read_failed(field);
+}
+
+static inline void vmcs_write(enum vmcs_field field, u64 value)
+{
+	__asm__ goto("vmwrite %1, %0; jbe %l[failed]"
+		     :
+		     : "r"((u64)field), "rm"(value)
+		     : "cc", "memory"
+		     : failed);
+	return;
+failed:
+	vmcs_write_failed(field);
+}
 
 #endif

@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""`make bench`: how thin Keel is, in TSC ticks that repeat exactly.
+
+Boots Keel under Bochs (corei7_skylake_x, clock sync=none: one TSC tick per
+emulated instruction, one per REP iteration, one per VM exit and one per VM
+entry) once per step, with the bench guest (tests/guests/bench.c) timing
+operations with RDTSC, and reads what the guest and Keel print:
+
+  [NAME] BENCH op=OP iters=N min=A median=B mean=C max=D sum=S exits=E faults=F
+  keel: bench: boot to first VMLAUNCH N ticks
+  keel: sched: switch cost min A mean B ticks over N switches
+
+Steps: exit round trips with floor=off and floor=on (Keel's shortest CPUID
+and VMCALL path), first and second touch of 4 KiB pages (ept=4k) and of
+2 MiB regions (ept=2m), a guest switch between two spinning guests, and
+boots of a 256 MiB and a 4 GiB machine. Prints one line per step, then the
+table (operation, min/median/mean, floor, ratio, target), and writes
+results.json, table.md and bench.png (gnuplot) to build/bench/.
+
+  run.py                 the full bench (a few minutes)
+  run.py --smoke         one iteration of each bench, to build/bench/smoke/
+                         (CI: proves the bench still runs; timings are never
+                         asserted)
+  run.py --compare FILE  afterwards, compare every tick count with an earlier
+                         results.json; exit 1 if any differs
+
+A step fails (exit 1) when Bochs times out, Keel does not end with status 0
+and every guest ok, a guest prints FAIL, or a figure is missing.
+docs/benchmarks.md describes the method and holds the latest results.
+"""
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+KEEL_ELF = os.path.join(BUILD, "keel.elf")
+BENCH_ELF = os.path.join(BUILD, "guests", "bench.elf")
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+
+import keelrun  # noqa: E402
+import mkiso  # noqa: E402
+
+MODEL = keelrun.DEFAULT_MODEL
+CMDLINE = "console=com1 onexit=shutdown"
+# One guest runs alone in one slice: no preemption-timer exit lands in a sample.
+SOLO_SLICE = "slice=4G"
+SWITCH_SLICE = "100K"
+REGION_PAGES = 512  # 4 KiB pages in a 2 MiB region
+
+BENCH_RE = re.compile(
+    r"^\[(?P<guest>[\w.-]+)\] BENCH op=(?P<op>\S+) iters=(?P<iters>\d+) min=(?P<min>\d+) "
+    r"median=(?P<median>\d+) mean=(?P<mean>\d+\.\d+) max=(?P<max>\d+) sum=(?P<sum>\d+) "
+    r"exits=(?P<exits>\d+) faults=(?P<faults>\d+)$")
+BOOT_RE = re.compile(r"^keel: bench: boot to first VMLAUNCH (\d+) ticks$")
+SWITCH_RE = re.compile(r"^keel: sched: switch cost min (\d+) mean (\d+) ticks over (\d+) switches$")
+END_RE = re.compile(r"^keel: end status=(-?\d+)$")
+GUESTS_RE = re.compile(r"^keel: guests ok=(\d+) failed=(\d+)$")
+GUEST_FAIL_RE = re.compile(r"^\[[\w.-]+\] (FAIL |RESULT fail)")
+KEEL_FAIL = ("PANIC", "FAULT in Keel")
+
+
+@dataclasses.dataclass
+class Params:
+    """What one bench run does: full or smoke."""
+    iters: int
+    touch_size: str  # size= of the 4 KiB touch run
+    touch_mem: str
+    region_size: str  # size= of the 2 MiB touch run
+    region_mem: str
+    spin_loops: str
+    timeout: int
+
+
+FULL = Params(iters=1000, touch_size="64M", touch_mem="80M", region_size="64M",
+              region_mem="80M", spin_loops="10M", timeout=600)
+SMOKE = Params(iters=1, touch_size="4K", touch_mem="16M", region_size="2M",
+               region_mem="16M", spin_loops="300K", timeout=300)
+
+
+@dataclasses.dataclass
+class Step:
+    name: str
+    what: str
+    cmdline: str
+    modules: list  # guest module strings (the bench guest each time)
+    memory: int = 256
+
+
+def steps(p):
+    """The boots of one bench run, in order."""
+    exits = f"name=exits mem=16M -- run=exits iters={p.iters}"
+    return [
+        Step("exits", f"exit round trips, floor=off ({p.iters} iterations each)",
+             f"{CMDLINE} {SOLO_SLICE}", [exits]),
+        Step("floor", f"exit round trips, floor=on ({p.iters} iterations each)",
+             f"{CMDLINE} {SOLO_SLICE} floor=on", [exits + " floor=1"]),
+        Step("touch4k", f"first and second touch of {p.touch_size} in 4 KiB pages, ept=4k",
+             f"{CMDLINE} {SOLO_SLICE}",
+             [f"name=touch4k mem={p.touch_mem} ept=4k -- run=touch4k size={p.touch_size}"]),
+        Step("touch2m", f"first touch of {p.region_size} in 2 MiB regions, ept=2m",
+             f"{CMDLINE} {SOLO_SLICE}",
+             [f"name=touch2m mem={p.region_mem} ept=2m -- run=touch2m size={p.region_size}"]),
+        Step("switch", f"guest switches, 2 guests, slice={SWITCH_SLICE}",
+             f"{CMDLINE} slice={SWITCH_SLICE}",
+             [f"name=spin{i} mem=16M -- run=spin loops={p.spin_loops}" for i in (1, 2)]),
+        Step("boot256", "boot to first VMLAUNCH, 256 MiB machine", CMDLINE,
+             ["name=boot mem=16M -- run=none"], memory=256),
+        Step("boot4g", "boot to first VMLAUNCH, 4 GiB machine", CMDLINE,
+             ["name=boot mem=16M -- run=none"], memory=4096),
+    ]
+
+
+# --- one boot ---
+
+class BenchError(Exception):
+    pass
+
+
+def boot(step, outdir, timeout):
+    """Builds the step's ISO, boots it, saves the serial log; returns its lines."""
+    iso = os.path.join(outdir, "iso", f"{step.name}.iso")
+    mkiso.build_iso(iso, KEEL_ELF, step.cmdline, [(BENCH_ELF, m) for m in step.modules])
+    run = keelrun.boot_bochs(iso, MODEL, step.memory, timeout=timeout)
+    os.makedirs(os.path.join(outdir, "logs"), exist_ok=True)
+    with open(os.path.join(outdir, "logs", f"{step.name}.log"), "w") as f:
+        f.write(run.log)
+    lines = run.lines()
+    problems = judge(run, lines)
+    if problems:
+        tail = "\n".join(lines[-25:]) or "(empty serial log)"
+        raise BenchError(f"step {step.name}: {'; '.join(problems)}\n--- last serial lines:\n{tail}")
+    return lines
+
+
+def judge(run, lines):
+    """What is wrong with a bench boot (an empty list when nothing is)."""
+    problems = []
+    if run.timed_out:
+        problems.append(f"Bochs timed out after {run.seconds:.0f}s")
+    keel = [line for line in lines if line.startswith("keel:")]
+    end = END_RE.match(keel[-1]) if keel else None
+    if not end or end.group(1) != "0":
+        problems.append(f"last Keel line is {keel[-1] if keel else None!r}, "
+                        "not `keel: end status=0`")
+    guests = [GUESTS_RE.match(line) for line in keel if GUESTS_RE.match(line)]
+    if not guests or guests[-1].group(2) != "0":
+        problems.append("not every guest ended ok")
+    problems += [f"guest failed: {line}" for line in lines if GUEST_FAIL_RE.match(line)]
+    problems += [f"Keel failed: {line}" for line in keel if any(m in line for m in KEEL_FAIL)]
+    return problems
+
+
+def parse(lines):
+    """{op: figures} from BENCH lines, plus Keel's boot and switch figures."""
+    out = {}
+    for line in lines:
+        m = BENCH_RE.match(line)
+        if m:
+            d = {k: int(v) for k, v in m.groupdict().items() if k not in ("guest", "op", "mean")}
+            d["mean"] = float(m.group("mean"))
+            out[m.group("op")] = d
+        m = BOOT_RE.match(line)
+        if m:
+            v = int(m.group(1))
+            out["boot"] = {"iters": 1, "min": v, "median": v, "mean": float(v), "max": v}
+        m = SWITCH_RE.match(line)
+        if m:
+            out["switch"] = {"iters": int(m.group(3)), "min": int(m.group(1)), "median": None,
+                             "mean": float(m.group(2)), "max": None}
+    return out
+
+
+def need(figures, step, op):
+    if op not in figures:
+        raise BenchError(f"step {step}: no figure for {op!r} in the serial log")
+    return figures[op]
+
+
+# --- the table ---
+
+# (key, label, step, op in that step's figures, floor op or None)
+ROWS = [
+    ("cpuid-0", "CPUID leaf 0", "exits", "cpuid-0", True),
+    ("cpuid-1", "CPUID leaf 1 (filtered)", "exits", "cpuid-1", True),
+    ("cpuid-40000000", "CPUID leaf 0x40000000 (Keel's)", "exits", "cpuid-40000000", True),
+    ("vmcall-nop", "VMCALL KEEL_HC_NOP", "exits", "vmcall-nop", True),
+    ("in-uart-lsr", "IN UART LSR (0x3FD)", "exits", "in-uart-lsr", False),
+    ("out-unclaimed", "OUT unclaimed port 0x2F0", "exits", "out-unclaimed", False),
+    ("touch4k", "first touch 4 KiB (ept=4k)", "touch4k", "touch4k", False),
+    ("retouch4k", "second touch 4 KiB (ept=4k)", "touch4k", "retouch4k", False),
+    ("touch2m", "first touch 2 MiB region (ept=2m)", "touch2m", "touch2m", False),
+    ("touch2m-per4k", "  the same per 4 KiB (/512)", "touch2m", None, False),
+    ("retouch2m", "touch 4 KiB in a mapped 2 MiB", "touch2m", "retouch2m", False),
+    ("switch", f"guest switch (2 guests, slice={SWITCH_SLICE})", "switch", "switch", False),
+    ("boot-256m", "boot to first VMLAUNCH, 256 MiB", "boot256", "boot", False),
+    ("boot-4g", "boot to first VMLAUNCH, 4 GiB", "boot4g", "boot", False),
+    ("native-stosq-4k", "native REP STOSQ 4 KiB", "exits", "native-stosq-4k", False),
+    ("native-stosb-4k", "native REP STOSB 4 KiB", "exits", "native-stosb-4k", False),
+    ("rdtsc", "empty timed block (subtracted)", "exits", "rdtsc", False),
+]
+
+# The reference figures of the issue: KVM (Linux 6.1) with QEMU inside the same
+# Bochs, corei7_skylake_x, same RDTSC method, median of 1000.
+REFERENCE = {
+    "cpuid-0": (1084, "CPUID exit round trip 1,084 (988 with mitigations off)"),
+    "vmcall-nop": (3332, "VMCALL 3,332 to 4,447 (average over a long loop)"),
+    "out-unclaimed": (2250, "OUT to an in-kernel device ~2,250 (user-space device model ~9,200)"),
+    "touch4k": (6428, "first touch of a 4 KiB page: median 6,428, mean 8,605; "
+                      "preallocated (pure EPT map) median 3,040"),
+    "touch2m": (787000, "2 MiB first touch with huge pages ~787,000"),
+    "native-stosq-4k": (512, "4 KiB REP STOSQ 512"),
+    "native-stosb-4k": (4096, "4 KiB REP STOSB 4,096"),
+}
+REFERENCE_NOTES = ["native CPUID in Bochs ~1 tick"]
+
+
+def build_rows(figs):
+    """The table rows as dicts, from every step's figures."""
+    rows = []
+    for key, label, step, op, floorable in ROWS:
+        if op is None:  # touch2m-per4k: the region's cost spread over its pages
+            f = need(figs[step], step, "touch2m")
+            d = {k: (None if f[k] is None else f[k] / REGION_PAGES)
+                 for k in ("min", "median", "mean")}
+            d.update(iters=f["iters"], exits=f["exits"], faults=f["faults"])
+        else:
+            d = dict(need(figs[step], step, op))
+        row = {"key": key, "label": label, **d}
+        if floorable:
+            fl = need(figs["floor"], "floor", op)
+            row["floor"] = {k: fl[k] for k in ("min", "median", "mean")}
+            row["ratio"] = round(d["median"] / fl["median"], 2) if fl["median"] else None
+        if key in REFERENCE:
+            row["reference"] = REFERENCE[key][0]
+        rows.append(row)
+    return rows
+
+
+def targets(rows):
+    """Each target of the issue: (what, figure shown, met)."""
+    r = {row["key"]: row for row in rows}
+    out = []
+    for key in ("cpuid-0", "cpuid-1", "cpuid-40000000", "vmcall-nop"):
+        med, ratio = r[key]["median"], r[key]["ratio"]
+        out.append((f"{r[key]['label']}: round trip <= 100 ticks", f"{med:,}", med <= 100))
+        out.append((f"{r[key]['label']}: within 1.5x of the floor", f"{ratio:.2f}x",
+                    ratio is not None and ratio <= 1.5))
+    t4 = r["touch4k"]["median"]
+    out.append(("4 KiB first-touch fault <= 2,000 ticks (zeroing included)", f"{t4:,}",
+                t4 <= 2000))
+    for key in ("retouch4k", "retouch2m"):
+        out.append((f"{r[key]['label']}: <= 10 ticks", f"{r[key]['median']:,}",
+                    r[key]["median"] <= 10))
+    reg = r["touch2m"]
+    out.append(("2 MiB first touch: one exit per 2 MiB region",
+                f"{reg['faults']} faults, {reg['exits']} exits for {reg['iters']} regions",
+                reg["faults"] == reg["iters"] == reg["exits"]))
+    per4k = r["touch2m-per4k"]["median"]
+    out.append(("2 MiB first touch: per-4 KiB amortised <= 600 ticks", f"{per4k:,.1f}",
+                per4k <= 600))
+    boot = r["boot-4g"]["median"]
+    out.append(("boot to first VMLAUNCH <= 5 M ticks at 4 GiB", f"{boot:,}", boot <= 5_000_000))
+    return [{"target": t, "figure": f, "met": m} for t, f, m in out]
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.2f}"
+    return f"{int(v):,}"
+
+
+def table_cells(row):
+    fl = row.get("floor")
+    return [row["label"].strip() if row["key"] != "touch2m-per4k" else row["label"],
+            fmt(row["min"]), fmt(row["median"]), fmt(row["mean"]),
+            fmt(fl["median"]) if fl else "-",
+            f"{row['ratio']:.2f}x" if row.get("ratio") is not None else "-",
+            fmt(row.get("reference"))]
+
+
+TABLE_HEAD = ["operation", "min", "median", "mean", "floor", "ratio", "KVM ref."]
+
+
+def text_table(rows):
+    cells = [TABLE_HEAD] + [table_cells(r) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(TABLE_HEAD))]
+    lines = []
+    for n, c in enumerate(cells):
+        lines.append("  ".join(c[0].ljust(widths[0]) if i == 0 else c[i].rjust(widths[i])
+                               for i in range(len(c))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows):
+    out = ["| " + " | ".join(TABLE_HEAD) + " |",
+           "|---|" + "---:|" * (len(TABLE_HEAD) - 1)]
+    for r in rows:
+        c = table_cells(r)
+        c[0] = c[0].replace("  ", "&nbsp;&nbsp;")
+        out.append("| " + " | ".join(c) + " |")
+    return "\n".join(out)
+
+
+def targets_text(ts, md=False):
+    lines = []
+    for t in ts:
+        state = "met" if t["met"] else "MISSED"
+        lines.append(f"- {t['target']}: **{state}** ({t['figure']})" if md
+                     else f"  {state:6}  {t['target']}: {t['figure']}")
+    return "\n".join(lines)
+
+
+# --- the chart ---
+
+CHART_ROWS = ["cpuid-0", "cpuid-1", "cpuid-40000000", "vmcall-nop", "in-uart-lsr",
+              "out-unclaimed", "touch4k", "retouch4k", "touch2m", "touch2m-per4k", "retouch2m",
+              "switch", "boot-256m", "boot-4g", "native-stosq-4k", "native-stosb-4k"]
+
+
+def chart(rows, outdir, title):
+    """bench.png: Keel's median (mean for the switch), the floor and the KVM reference."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        raise BenchError("gnuplot is missing: `sudo apt-get install gnuplot-nox` (make deps)")
+    by_key = {r["key"]: r for r in rows}
+    data = os.path.join(outdir, "bench.dat")
+    with open(data, "w") as f:
+        f.write("# op keel floor kvm\n")
+        for key in CHART_ROWS:
+            r = by_key[key]
+            keel = r["median"] if r["median"] is not None else r["mean"]
+            floor = r["floor"]["median"] if r.get("floor") else "-"
+            f.write(f'"{key}" {max(keel, 0.5)} {floor} {r.get("reference", "-")}\n')
+    png = os.path.join(outdir, "bench.png")
+    script = "\n".join([
+        "set terminal pngcairo size 1400,700 font 'sans,10'",
+        f"set output '{png}'",
+        f"set title '{title}'",
+        "set datafile missing '-'",
+        "set style data histograms",
+        "set style histogram clustered gap 1",
+        "set style fill solid 0.8 border -1",
+        "set logscale y", "set yrange [0.5:*]", "set format y '10^{%L}'",
+        "set ylabel 'TSC ticks (= instructions under Bochs), log scale'",
+        "set xtics rotate by -35 scale 0", "set grid ytics", "set key top left",
+        f"plot '{data}' using 2:xtic(1) title 'Keel (median; switch: mean)' lc rgb '#1f77b4', "
+        "'' using 3 title 'floor=on (median)' lc rgb '#2ca02c', "
+        "'' using 4 title 'KVM+QEMU reference' lc rgb '#d62728'",
+        "",
+    ])
+    r = subprocess.run([gnuplot], input=script, text=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    if r.returncode != 0 or not os.path.exists(png):
+        raise BenchError(f"gnuplot failed ({r.returncode}): {r.stdout.strip()}")
+    return png
+
+
+# --- results ---
+
+def tick_figures(results):
+    """{row key: (min, median, mean, floor median)}: what --compare compares."""
+    return {r["key"]: (r["min"], r["median"], r["mean"], (r.get("floor") or {}).get("median"))
+            for r in results["results"]}
+
+
+def load_earlier(path):
+    """The tick figures of an earlier results.json (read before this run overwrites it)."""
+    try:
+        with open(path) as f:
+            return tick_figures(json.load(f))
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"bench: --compare {path}: {e}")
+
+
+def compare(old, new, path):
+    """Prints whether every tick count equals the earlier run's; returns True if so."""
+    diff = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    if not diff:
+        print(f"bench: every tick count is identical to {path} ({len(new)} rows)")
+        return True
+    for k in diff:
+        print(f"bench: {k}: {old.get(k)} before, {new.get(k)} now")
+    return False
+
+
+def git_revision():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_steps(p, outdir):
+    figs, seconds = {}, {}
+    all_steps = steps(p)
+    for n, st in enumerate(all_steps, 1):
+        print(f"bench: [{n}/{len(all_steps)}] {st.name}: {st.what} ...", end="", flush=True)
+        t = time.monotonic()
+        figs[st.name] = parse(boot(st, outdir, p.timeout))
+        seconds[st.name] = round(time.monotonic() - t, 1)
+        print(f" {seconds[st.name]}s", flush=True)
+    return figs, seconds
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="one iteration of each bench")
+    ap.add_argument("--out", help="output folder (default build/bench, or build/bench/smoke)")
+    ap.add_argument("--compare", metavar="FILE", help="an earlier results.json")
+    a = ap.parse_args()
+    p = SMOKE if a.smoke else FULL
+    outdir = a.out or os.path.join(BUILD, "bench", "smoke" if a.smoke else "")
+    for path in (KEEL_ELF, BENCH_ELF):
+        if not os.path.exists(path):
+            sys.exit(f"bench: {path} is missing: run `make all`")
+    need_pkgs = keelrun.missing_packages("bochs")
+    if need_pkgs:
+        sys.exit(f"bench: Bochs is not usable: `sudo apt-get install {' '.join(need_pkgs)}`")
+    earlier = load_earlier(a.compare) if a.compare else None
+    os.makedirs(outdir, exist_ok=True)
+    mode = "smoke" if a.smoke else "full"
+    start = time.monotonic()
+    try:
+        figs, seconds = run_steps(p, outdir)
+        rows = build_rows(figs)
+        ts = targets(rows)
+        png = chart(rows, outdir, f"Keel make bench ({mode}): Bochs {MODEL}, clock sync=none")
+    except BenchError as e:
+        print(f"\nbench: FAILED: {e}", flush=True)
+        return 1
+    results = {
+        "mode": mode,
+        "method": {"emulator": "Bochs 2.7", "model": MODEL, "clock": "sync=none",
+                   "tick": "one emulated instruction (one per REP iteration, "
+                           "one per VM exit, one per VM entry)",
+                   "iterations": p.iters, "steps": [dataclasses.asdict(s) for s in steps(p)]},
+        "results": rows,
+        "targets": ts,
+        "reference": {k: v[1] for k, v in REFERENCE.items()},
+        "reference_notes": REFERENCE_NOTES,
+        "run": {"git": git_revision(), "date": datetime.datetime.now().isoformat(timespec="seconds"),
+                "seconds": seconds, "total_seconds": round(time.monotonic() - start, 1)},
+    }
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(markdown_table(rows) + "\n\nTargets:\n\n" + targets_text(ts, md=True) + "\n")
+    print()
+    print(text_table(rows))
+    print("\nTargets (medians):")
+    print(targets_text(ts))
+    print(f"\nbench: wrote {os.path.join(outdir, 'results.json')}, table.md and {png} "
+          f"in {results['run']['total_seconds']}s")
+    if earlier is not None and not compare(earlier, tick_figures(results), a.compare):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Issue 4 scenarios: per-guest 4-level EPT populated on demand from EPT-violation exits.
+
+Three boots, each running several instances of the `ept` guest
+(tests/guests/ept.c) one after another; each instance's arguments pick
+what it tests, and it judges itself with PASS/FAIL lines from KEEL_HC_STATS
+deltas (exact fault and leaf counts). On top of the guests' own markers
+these tests read Keel's lines:
+
+- `keel: guest NAME: ended by HOW status=N, ...`: how each guest ended;
+- `keel: guest NAME: ept: violations V, leaves 4k A 2m B 1g C, fallbacks F,
+  spurious S, tables T, invept I; ...`: must agree with the counters the
+  guest read last (`[NAME] ept stats: ...`), and cover the pages it touched;
+- `keel: guest NAME: EPT violation: ACCESS at gpa 0x... outside guest RAM
+  and MMIO, rip 0x..., linear 0x...` for accesses outside RAM;
+- `keel: guest NAME: out of memory at gpa 0x...` when host frames run out;
+- `keel: guest NAME: free frames before X after Y` (guests run one after
+  another) or `keel: guest NAME: frames held X returned Y` (guests scheduled
+  together): X == Y for every guest, and `keel: free frames before guests X
+  after Y` has X == Y when Keel prints it.
+
+A later guest's `ended by` line follows an earlier one's in both models (the
+guests here finish within their first time slice), which is how these tests
+show that the guest after one Keel ended still runs.
+
+Boots: "ept-demand" (Keel's default command line: on-demand faults, zero
+fill, patterns, accesses outside RAM, the test hypercalls absent),
+"ept-testhc" (testhc=on: KEEL_HC_TEST_UNMAP / _PROTECT and bad arguments),
+"ept-oom" (a 128 MiB machine overcommitted by a 256 MiB guest).
+"""
+import re
+
+import pytest
+
+from keeltest import DEFAULT_CMDLINE, FAIL_MARKERS, Scenario, check_markers, guest, report, run
+
+TESTHC_CMDLINE = DEFAULT_CMDLINE + " testhc=on"
+SUCCESS_STATUS = 1  # debug-exit with v = 0
+MiB = 1 << 20
+PAGE = 4096
+REGION_PAGES = 512  # 4 KiB pages in a 2 MiB leaf
+
+OUT_OF_RAM = 0x6000000  # mem=32M + 64 MiB
+NOT_RAM = 0xC0000000
+
+# name -> (module string, how Keel must say it ended); each boot runs its guests in order.
+DEMAND = {
+    "ept-count": ("mem=16M ept=4k -- test=count pages=512", "debug-exit"),
+    # mem=33M: 8 whole 2 MiB regions, and a top region only half RAM (4 KiB leaves).
+    "ept-regions": ("mem=33M ept=2m -- test=regions2m regions=8 leaf=2m", "debug-exit"),
+    "ept-pattern": ("mem=96M ept=2m -- test=pattern size=64M leaf=2m", "debug-exit"),
+    # Run one after another, these get frames the pattern guest left dirty
+    # (ept-after in the OOM boot checks that case whatever the scheduling).
+    "ept-zero4k": ("mem=16M ept=4k -- test=zero pages=256", "debug-exit"),
+    "ept-zero2m": ("mem=32M ept=2m -- test=zero size=8M leaf=2m", "debug-exit"),
+    "ept-out-read": (f"mem=32M expect=ept-violation -- test=outside access=read "
+                     f"addr={OUT_OF_RAM:#x}", "ept-violation"),
+    "ept-out-write": (f"mem=32M expect=ept-violation -- test=outside access=write "
+                      f"addr={NOT_RAM:#x}", "ept-violation"),
+    "ept-out-fetch": (f"mem=32M expect=ept-violation -- test=outside access=fetch "
+                      f"addr={NOT_RAM:#x}", "ept-violation"),
+    "ept-nohc": ("mem=16M ept=4k -- test=nohc", "debug-exit"),
+}
+TESTHC = {
+    "ept-unmap4k": ("mem=16M ept=4k -- test=unmap", "debug-exit"),
+    "ept-unmap2m": ("mem=32M ept=2m -- test=unmap leaf=2m", "debug-exit"),
+    "ept-protect4k": ("mem=16M ept=4k -- test=protect", "debug-exit"),
+    "ept-protect2m": ("mem=32M ept=2m -- test=protect leaf=2m", "debug-exit"),
+    "ept-badargs": ("mem=16M ept=4k -- test=badargs", "debug-exit"),
+}
+# When Keel schedules these guests together, the delays (TSC ticks, about one
+# per instruction under Bochs) make them take memory one after another: ept-oom
+# starts once ept-fill has ended, ept-after once ept-oom has ended, and
+# ept-after then gets back the frames ept-oom left dirty and must read zeros.
+# test_overcommit_runs_out_alone checks that order held.
+OOM = {
+    "ept-fill": ("mem=64M -- test=touchall", "debug-exit"),
+    "ept-oom": ("mem=256M expect=out-of-memory -- test=touchall delay=100M", "out-of-memory"),
+    "ept-after": ("mem=64M -- test=touchall delay=512M", "debug-exit"),
+}
+OOM_MACHINE_MIB = 128
+
+# Guests that judge themselves and end by the debug-exit port.
+SELF_CHECKING = [(boot, name) for boot, table in (("demand", DEMAND), ("testhc", TESTHC),
+                                                  ("oom", OOM))
+                 for name, (_, how) in table.items() if how == "debug-exit"]
+
+# Lower bounds Keel's own summary must show (the leaves the guest's touches need).
+SUMMARY_MIN = {
+    "ept-count": {"leaves_4k": 512, "violations": 512},
+    "ept-regions": {"leaves_2m": 8, "leaves_4k": 256},
+    "ept-pattern": {"leaves_2m": 32},
+    "ept-zero4k": {"leaves_4k": 256},
+    "ept-zero2m": {"leaves_2m": 4},
+    "ept-unmap4k": {"invept": 1},
+    "ept-unmap2m": {"invept": 1},
+    "ept-protect4k": {"invept": 1},
+    "ept-protect2m": {"invept": 1},
+}
+
+EPT_FIELDS = ("violations", "leaves_4k", "leaves_2m", "leaves_1g", "fallbacks", "spurious")
+_COUNTS = (r"violations (\d+), leaves 4k (\d+) 2m (\d+) 1g (\d+), fallbacks (\d+), "
+           r"spurious (\d+)")
+SUMMARY_EPT_RE = re.compile(r"^keel: guest (\S+): ept: " + _COUNTS +
+                            r", tables (\d+), invept (\d+);")
+GUEST_EPT_RE = re.compile(r"^\[(\S+)\] ept stats: " + _COUNTS + r"$")
+FREE_RE = re.compile(r"^keel: guest (\S+): (?:free frames before|frames held) (\d+) "
+                     r"(?:after|returned) (\d+)")
+TOTAL_FREE_RE = re.compile(r"^keel: free frames before guests (\d+) after (\d+)")
+
+
+def _modules(table):
+    return tuple((guest("ept"), f"name={name} {args}") for name, (args, _) in table.items())
+
+
+@pytest.fixture(scope="module")
+def boots():
+    """The three boots, each made once when a test first needs it."""
+    made = {}
+    scenarios = {
+        "demand": lambda: Scenario("ept-demand", modules=_modules(DEMAND)),
+        "testhc": lambda: Scenario("ept-testhc", cmdline=TESTHC_CMDLINE,
+                                   modules=_modules(TESTHC)),
+        "oom": lambda: Scenario("ept-oom", memory=OOM_MACHINE_MIB, modules=_modules(OOM)),
+    }
+
+    def get(name):
+        if name not in made:
+            made[name] = run(scenarios[name]())
+        return made[name]
+    return get
+
+
+def _fail_if(r, problems):
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
+
+
+def _ended_re(name, how, status=None):
+    st = str(status) if status is not None else r"-?\d+"
+    return re.compile(rf"^keel: guest {re.escape(name)}: ended by {re.escape(how)} status={st},")
+
+
+def _index(lines, pattern):
+    for i, line in enumerate(lines):
+        if pattern.search(line) if isinstance(pattern, re.Pattern) else pattern in line:
+            return i
+    return None
+
+
+def _summary(r, name):
+    """Keel's ept counters for the guest as a dict, or None."""
+    for line in r.lines():
+        m = SUMMARY_EPT_RE.match(line)
+        if m and m.group(1) == name:
+            vals = [int(x) for x in m.groups()[1:]]
+            return dict(zip(EPT_FIELDS + ("tables", "invept"), vals))
+    return None
+
+
+def _guest_counts(r, name):
+    """The counters the guest printed last (`[NAME] ept stats: ...`), or None."""
+    found = None
+    for line in r.lines():
+        m = GUEST_EPT_RE.match(line)
+        if m and m.group(1) == name:
+            found = dict(zip(EPT_FIELDS, (int(x) for x in m.groups()[1:])))
+    return found
+
+
+def _summary_problems(r, name):
+    """Keel's summary for the guest: present, equal to the guest's last reading, big enough."""
+    keel = _summary(r, name)
+    if keel is None:
+        return [f"no `keel: guest {name}: ept: ...` summary line"]
+    problems = []
+    mine = _guest_counts(r, name)
+    if mine is None:
+        problems.append(f"guest {name} printed no `ept stats:` line")
+    else:
+        differ = {k: (mine[k], keel[k]) for k in EPT_FIELDS if mine[k] != keel[k]}
+        if differ:
+            problems.append(f"{name}: Keel's summary differs from the guest's last "
+                            f"KEEL_HC_STATS (field: guest, Keel): {differ}")
+    for field, least in SUMMARY_MIN.get(name, {}).items():
+        if keel[field] < least:
+            problems.append(f"{name}: summary {field} {keel[field]}, want at least {least}")
+    return problems
+
+
+@pytest.mark.parametrize("boot,name", SELF_CHECKING)
+def test_guest_passes(boots, boot, name):
+    """The guest's exact KEEL_HC_STATS checks pass; Keel's summary agrees with them."""
+    r = boots(boot)
+    problems = check_markers(
+        r, passes=[f"[{name}] RESULT pass", _ended_re(name, "debug-exit", SUCCESS_STATUS)],
+        fails=[f"[{name}] FAIL", f"[{name}] RESULT fail"] + list(FAIL_MARKERS))
+    _fail_if(r, problems + _summary_problems(r, name))
+
+
+def _free_frames_problems(r, names):
+    """Every guest gave back what it held: its frames line has X == Y, and so has the total."""
+    seen = {}
+    problems = []
+    for line in r.lines():
+        m = FREE_RE.match(line)
+        if m:
+            seen[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        m = TOTAL_FREE_RE.match(line)
+        if m and m.group(1) != m.group(2):
+            problems.append(f"frames leaked over the run: {line!r}")
+    problems += [f"guest {n}: no free-frames line" for n in names if n not in seen]
+    problems += [f"guest {n}: frames {b} before/held, {a} after/returned"
+                 for n, (b, a) in seen.items() if b != a]
+    return problems
+
+
+@pytest.mark.parametrize("boot,table", [("demand", DEMAND), ("testhc", TESTHC), ("oom", OOM)])
+def test_boot_summary(boots, boot, table):
+    """Every guest ran in order, ended as expected, gave back every frame."""
+    r = boots(boot)
+    problems = check_markers(r, passes=[f"keel: guests ok={len(table)} failed=0"], end_status=0)
+    lines = r.lines()
+    starts = [_index(lines, f"keel: guest {n}: starting") for n in table]
+    if None in starts or starts != sorted(starts):
+        problems.append(f"guests did not all start in order: {dict(zip(table, starts))}")
+    for name, (_, how) in table.items():
+        if _index(lines, _ended_re(name, how)) is None:
+            problems.append(f"no `keel: guest {name}: ended by {how}` line")
+    _fail_if(r, problems + _free_frames_problems(r, table))
+
+
+OUTSIDE = [("ept-out-read", "read", OUT_OF_RAM, "ept-out-write"),
+           ("ept-out-write", "write", NOT_RAM, "ept-out-fetch"),
+           ("ept-out-fetch", "fetch", NOT_RAM, "ept-nohc")]
+GUEST_IMAGE = (0x100000, 0x200000)  # where the ept guest's code lies
+
+
+@pytest.mark.parametrize("name,access,gpa,after", OUTSIDE)
+def test_outside_ram_ends_guest(boots, name, access, gpa, after):
+    """A read, write or fetch outside RAM ends that guest with its report; the next one runs."""
+    r = boots("demand")
+    report_re = re.compile(
+        rf"^keel: guest {name}: EPT violation: {access} at gpa {gpa:#x} outside guest RAM and "
+        rf"MMIO, rip (0x[0-9a-f]+), linear {gpa:#x}$")
+    problems = check_markers(
+        r, passes=[f"[{name}] PASS outside: {access} at gpa {gpa:#x}", report_re,
+                   _ended_re(name, "ept-violation", 0)],
+        fails=[f"[{name}] FAIL", f"[{name}] RESULT"] + list(FAIL_MARKERS))
+    lines = r.lines()
+    hit = next((report_re.match(x) for x in lines if report_re.match(x)), None)
+    if hit:
+        rip = int(hit.group(1), 16)
+        if access == "fetch" and rip != gpa:
+            problems.append(f"fetch: rip {rip:#x}, want the target {gpa:#x}")
+        if access != "fetch" and not GUEST_IMAGE[0] <= rip < GUEST_IMAGE[1]:
+            problems.append(f"{access}: rip {rip:#x} outside the guest's code")
+    ended = _index(lines, _ended_re(name, "ept-violation"))
+    next_ended = _index(lines, _ended_re(after, DEMAND[after][1]))
+    if ended is None or next_ended is None or next_ended < ended:
+        problems.append(f"guest {after} did not run to its end after {name} ended")
+    _fail_if(r, problems)
+
+
+OOM_GPA_RE = re.compile(r"^keel: guest ept-oom: out of memory at gpa (0x[0-9a-f]+)$")
+
+
+def _order_problems(lines, first, then):
+    """The guest `then` started touching memory after guest `first` ended."""
+    ended = _index(lines, _ended_re(first, OOM[first][1]))
+    touching = _index(lines, f"[{then}] touchall: touching")
+    if ended is None or touching is None or touching < ended:
+        return [f"{then} did not start touching memory after {first} ended "
+                f"(lines {touching} and {ended}): the delays in OOM no longer order them"]
+    return []
+
+
+def test_overcommit_runs_out_alone(boots):
+    """256 MiB on a 128 MiB machine: that guest ends by out-of-memory, alone; the next gets all
+    its frames back, zeroed."""
+    r = boots("oom")
+    problems = check_markers(
+        r, passes=["[ept-oom] touchall: touching", _ended_re("ept-oom", "out-of-memory"),
+                   OOM_GPA_RE, "[ept-fill] RESULT pass", "[ept-after] RESULT pass"],
+        fails=["[ept-oom] FAIL", "[ept-oom] RESULT"] + list(FAIL_MARKERS))
+    lines = r.lines()
+    problems += _order_problems(lines, "ept-fill", "ept-oom")
+    problems += _order_problems(lines, "ept-oom", "ept-after")
+    hit = next((OOM_GPA_RE.match(x) for x in lines if OOM_GPA_RE.match(x)), None)
+    if hit:
+        gpa = int(hit.group(1), 16)
+        if not 16 * MiB <= gpa < OOM_MACHINE_MIB * MiB:
+            problems.append(f"out of memory at gpa {gpa:#x}: want in [16 MiB, "
+                            f"{OOM_MACHINE_MIB} MiB), about what the machine has free")
+    for name in ("ept-fill", "ept-after"):
+        leaves = _summary(r, name)
+        if leaves is None:
+            problems.append(f"no ept summary for {name}")
+        elif leaves["leaves_4k"] + REGION_PAGES * leaves["leaves_2m"] != 64 * MiB // PAGE \
+                or leaves["leaves_1g"]:
+            problems.append(f"{name} (mem=64M, every page touched): leaves {leaves} do not "
+                            "cover exactly 64 MiB")
+    _fail_if(r, problems)

@@ -1,0 +1,438 @@
+/*
+ * Guest "bench": times Keel's paths with RDTSC for `make bench`
+ * (tests/bench/run.py, docs/benchmarks.md). Under Bochs with clock
+ * sync=none one TSC tick is one instruction (one per REP iteration, one per
+ * VM exit and one per VM entry), so every figure is an exact count of the
+ * instructions on the path and repeats exactly. Its arguments pick the run:
+ *
+ *   run=exits [iters=1000] [floor=1]
+ *        exit round trips: CPUID leaf 0, leaf 1 (filtered by Keel), leaf
+ *        0x40000000 (Keel's own); VMCALL KEEL_HC_NOP; IN from the UART's LSR;
+ *        OUT to an unclaimed port. Native, for the method: REP STOSQ and
+ *        REP STOSB over 4 KiB. floor=1 says Keel runs with floor=on (CPUID
+ *        and VMCALL then bypass Keel's exit counter).
+ *   run=touch4k [size=64M]   module line ept=4k: first touch of each 4 KiB
+ *        page of fresh memory (one EPT violation each, zeroing included),
+ *        then a second touch of each page (no exit)
+ *   run=touch2m [size=64M]   module line ept=2m: first touch of each 2 MiB
+ *        region (one EPT violation per region), then a touch of each 4 KiB
+ *        page of the mapped regions (no exit)
+ *   run=spin [loops=10M]     a loop that never exits, loops iterations of
+ *        two instructions (for Keel's guest-switch figure)
+ *   run=none                 nothing (for Keel's boot figure)
+ *
+ * Each timed operation is one block: LFENCE; RDTSC; the operation; LFENCE;
+ * RDTSC. A sample is the difference less the ticks of an empty block (the
+ * "rdtsc" line, measured first in every run) and less the setup
+ * instructions the operation needs inside the block (loading EAX or EDX,
+ * which RDTSC overwrites). One line per operation:
+ *
+ *   BENCH op=NAME iters=N min=A median=B mean=C.CC max=D sum=S exits=E faults=F
+ *
+ * exits and faults are Keel's counters (KEEL_HC_STATS: VM exits, EPT
+ * violations) over the whole loop, less the cost of reading them. Each
+ * operation is also a check (one exit per iteration, one fault per page or
+ * region, none on a second touch), so a broken bench fails the guest.
+ */
+#include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/bootargs.h"
+#include "tests/guests/lib/sample.h"
+#include "tests/guests/lib/vmcall.h"
+#include "lib/string.h"
+
+#define BENCH_MAX_SAMPLES    32768 /* 128 MiB of 4 KiB pages */
+#define BENCH_PAGE	     (4 * KiB)
+#define BENCH_REGION	     (2 * MiB)
+#define BENCH_REGION_PAGES   (BENCH_REGION / BENCH_PAGE)
+#define BENCH_IDENTITY_END   (4 * GiB) /* Keel's boot page tables map [0, 4 GiB) */
+#define BENCH_UART_LSR	     0x3FD     /* COM1 line status (Keel's UART model) */
+#define BENCH_UNCLAIMED_PORT 0x2F0     /* no device: reads all ones, writes dropped */
+#define BENCH_DEFAULT_ITERS  1000
+#define BENCH_DEFAULT_SIZE   (64 * MiB)
+#define BENCH_DEFAULT_LOOPS  (10 * 1000 * 1000)
+
+extern const u8 __image_end[];
+
+static u64 bench_samples[BENCH_MAX_SAMPLES];
+static u8 bench_buf[BENCH_PAGE] __aligned(BENCH_PAGE);
+static struct keel_guest_stats bench_stats_buf;
+
+static struct {
+	const char *args;
+	u64 mem;	 /* boot info mem_size */
+	u64 overhead;	 /* ticks of an empty timed block */
+	u64 stats_exits; /* exits counted across two back-to-back KEEL_HC_STATS */
+	bool floor;	 /* Keel runs with floor=on */
+} env;
+
+/*
+ * The timing frame. T0 leaves the start TSC in R8; T1 leaves the
+ * difference in RAX. Both clobber RDX and R8; the operation between them
+ * must keep R8.
+ */
+#define BENCH_T0 "lfence\n\trdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax\n\tmov %%rax, %%r8\n\t"
+#define BENCH_T1 "\n\tlfence\n\trdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax\n\tsub %%r8, %%rax"
+
+static u64 bench_t_empty(void)
+{
+	u64 d;
+
+	__asm__ volatile(BENCH_T0 BENCH_T1 : "=&a"(d) : : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* Setup: one MOV to EAX. */
+static u64 bench_t_cpuid(u32 leaf)
+{
+	u64 d;
+	u32 sub = 0;
+
+	__asm__ volatile(BENCH_T0 "mov %[leaf], %%eax\n\tcpuid" BENCH_T1
+			 : "=&a"(d), "+c"(sub)
+			 : [leaf] "r"(leaf)
+			 : "rbx", "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+static u64 bench_t_cpuid0(void)
+{
+	return bench_t_cpuid(0);
+}
+
+static u64 bench_t_cpuid1(void)
+{
+	return bench_t_cpuid(1);
+}
+
+static u64 bench_t_cpuid_hv(void)
+{
+	return bench_t_cpuid(KEEL_CPUID_BASE);
+}
+
+/* Setup: one MOV to EAX (the function). */
+static u64 bench_t_vmcall_nop(void)
+{
+	u64 d;
+
+	__asm__ volatile(BENCH_T0 "mov %[fn], %%eax\n\tvmcall" BENCH_T1
+			 : "=&a"(d)
+			 : [fn] "i"(KEEL_HC_NOP)
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* Setup: one MOV to EDX (the port). */
+static u64 bench_t_in_lsr(void)
+{
+	u64 d;
+
+	__asm__ volatile(BENCH_T0 "mov %[port], %%edx\n\tinb %%dx, %%al" BENCH_T1
+			 : "=&a"(d)
+			 : [port] "i"(BENCH_UART_LSR)
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* Setup: one MOV to EDX (the port). AL holds low TSC bits: any value will do. */
+static u64 bench_t_out_unclaimed(void)
+{
+	u64 d;
+
+	__asm__ volatile(BENCH_T0 "mov %[port], %%edx\n\toutb %%al, %%dx" BENCH_T1
+			 : "=&a"(d)
+			 : [port] "i"(BENCH_UNCLAIMED_PORT)
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* No setup: RDI and RCX are loaded before the block. */
+static u64 bench_t_stosq_4k(void)
+{
+	u64 d, n = BENCH_PAGE / 8;
+	void *p = bench_buf;
+
+	__asm__ volatile(BENCH_T0 "rep stosq" BENCH_T1
+			 : "=&a"(d), "+D"(p), "+c"(n)
+			 :
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+static u64 bench_t_stosb_4k(void)
+{
+	u64 d, n = BENCH_PAGE;
+	void *p = bench_buf;
+
+	__asm__ volatile(BENCH_T0 "rep stosb" BENCH_T1
+			 : "=&a"(d), "+D"(p), "+c"(n)
+			 :
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* One 8-byte store to gpa; no setup. */
+static u64 bench_t_store(u64 gpa)
+{
+	u64 d;
+
+	__asm__ volatile(BENCH_T0 "movq %%rax, (%[p])" BENCH_T1
+			 : "=&a"(d)
+			 : [p] "r"((uintptr_t)gpa)
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* --- Keel's counters --- */
+
+/* KEEL_HC_STATS into *s; a failure is a FAIL line and reads as zeros. */
+static void bench_stats(struct keel_guest_stats *s)
+{
+	long r = vmcall3(KEEL_HC_STATS, (uintptr_t)&bench_stats_buf, sizeof(bench_stats_buf), 0);
+
+	if (r != (long)sizeof(bench_stats_buf)) {
+		check_fail("KEEL_HC_STATS: got %lld, want %llu", (long long)r,
+			   (unsigned long long)sizeof(bench_stats_buf));
+		memset(&bench_stats_buf, 0, sizeof(bench_stats_buf));
+	}
+	*s = bench_stats_buf;
+}
+
+/* What happened between two readings: exits (less the readings' own) and faults. */
+struct bench_delta {
+	u64 exits;
+	u64 faults;
+	u64 leaves_4k;
+	u64 leaves_2m;
+};
+
+static struct bench_delta bench_delta(const struct keel_guest_stats *a,
+				      const struct keel_guest_stats *b)
+{
+	u64 exits = b->exits - a->exits;
+
+	return (struct bench_delta){
+	    .exits = exits > env.stats_exits ? exits - env.stats_exits : 0,
+	    .faults = b->ept_violations - a->ept_violations,
+	    .leaves_4k = b->leaves_4k - a->leaves_4k,
+	    .leaves_2m = b->leaves_2m - a->leaves_2m,
+	};
+}
+
+/* --- reporting --- */
+
+/*
+ * Summarises bench_samples[0..n) less the empty block and `setup` ticks and
+ * prints the BENCH line.
+ */
+static void bench_report(const char *op, size_t n, u64 setup, const struct bench_delta *d)
+{
+	struct sample_summary s = sample_summarize(bench_samples, n, env.overhead + setup);
+	u64 mean = sample_mean_centi(&s);
+
+	print("BENCH op=%s iters=%llu min=%llu median=%llu mean=%llu.%02llu max=%llu sum=%llu "
+	      "exits=%llu faults=%llu\n",
+	      op, (unsigned long long)s.count, (unsigned long long)s.min,
+	      (unsigned long long)s.median, (unsigned long long)(mean / 100),
+	      (unsigned long long)(mean % 100), (unsigned long long)s.max,
+	      (unsigned long long)s.sum, (unsigned long long)d->exits,
+	      (unsigned long long)d->faults);
+}
+
+/* PASS/FAIL: the counter moved by exactly `want` over the loop of op. */
+static void bench_expect(const char *op, const char *what, u64 got, u64 want)
+{
+	if (got == want)
+		check_pass("%s: %s %llu", op, what, (unsigned long long)got);
+	else
+		check_fail("%s: %s %llu, want %llu", op, what, (unsigned long long)got,
+			   (unsigned long long)want);
+}
+
+/* --- set-up --- */
+
+static u64 bench_arg(const char *key, u64 dflt)
+{
+	u64 v;
+
+	return bootargs_size(env.args, key, &v) ? v : dflt;
+}
+
+/* The empty block's ticks (all samples alike under Bochs: the median). */
+static void bench_calibrate(void)
+{
+	struct keel_guest_stats a, b;
+	struct bench_delta d = {0};
+	size_t n = BENCH_DEFAULT_ITERS;
+
+	bench_stats(&a);
+	bench_stats(&b);
+	env.stats_exits = b.exits - a.exits;
+	for (size_t i = 0; i < n; i++)
+		bench_samples[i] = bench_t_empty();
+	env.overhead = 0;
+	bench_report("rdtsc", n, 0, &d);
+	env.overhead = bench_samples[(n - 1) / 2];
+}
+
+/* --- run=exits --- */
+
+struct bench_op {
+	const char *name;
+	u64 (*time)(void);
+	u64 setup;	/* instructions inside the block besides the operation */
+	u64 exits;	/* VM exits per iteration Keel's counter sees */
+	bool floorable; /* floor=on takes it past Keel's counter */
+};
+
+static const struct bench_op bench_exit_ops[] = {
+    {"cpuid-0", bench_t_cpuid0, 1, 1, true},
+    {"cpuid-1", bench_t_cpuid1, 1, 1, true},
+    {"cpuid-40000000", bench_t_cpuid_hv, 1, 1, true},
+    {"vmcall-nop", bench_t_vmcall_nop, 1, 1, true},
+    {"in-uart-lsr", bench_t_in_lsr, 1, 1, false},
+    {"out-unclaimed", bench_t_out_unclaimed, 1, 1, false},
+    {"native-stosq-4k", bench_t_stosq_4k, 0, 0, false},
+    {"native-stosb-4k", bench_t_stosb_4k, 0, 0, false},
+};
+
+static void bench_one_op(const struct bench_op *op, size_t iters)
+{
+	struct keel_guest_stats a, b;
+	struct bench_delta d;
+
+	bench_stats(&a);
+	for (size_t i = 0; i < iters; i++)
+		bench_samples[i] = op->time();
+	bench_stats(&b);
+	d = bench_delta(&a, &b);
+	bench_report(op->name, iters, op->setup, &d);
+	if (env.floor && op->floorable)
+		return; /* the floor path does not count its exits */
+	bench_expect(op->name, "exits", d.exits, op->exits * iters);
+}
+
+static void bench_exits(void)
+{
+	u64 iters = bench_arg("iters", BENCH_DEFAULT_ITERS);
+
+	if (iters == 0 || iters > BENCH_MAX_SAMPLES) {
+		check_fail("exits: iters=%llu: want 1 to %u", (unsigned long long)iters,
+			   BENCH_MAX_SAMPLES);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bench_exit_ops); i++)
+		bench_one_op(&bench_exit_ops[i], iters);
+}
+
+/* --- run=touch4k, run=touch2m --- */
+
+/*
+ * Fresh memory for the touch runs: [base, base + size) above the image,
+ * 2 MiB aligned, inside RAM and the identity map, at most BENCH_MAX_SAMPLES
+ * pages. Returns base, or 0 after a FAIL line.
+ */
+static u64 bench_fresh(const char *op, u64 size, u64 step)
+{
+	u64 base = ALIGN_UP((u64)(uintptr_t)__image_end, BENCH_REGION);
+
+	if (size == 0 || size % step || size / BENCH_PAGE > BENCH_MAX_SAMPLES ||
+	    base + size > env.mem || base + size > BENCH_IDENTITY_END) {
+		check_fail("%s: size=0x%llx: want a multiple of 0x%llx up to %u pages, and "
+			   "[0x%llx, +size) inside mem 0x%llx",
+			   op, (unsigned long long)size, (unsigned long long)step,
+			   BENCH_MAX_SAMPLES, (unsigned long long)base,
+			   (unsigned long long)env.mem);
+		return 0;
+	}
+	return base;
+}
+
+/* Times one store to each of n addresses base + i * step; returns the counters' change. */
+static struct bench_delta bench_stores(u64 base, u64 n, u64 step)
+{
+	struct keel_guest_stats a, b;
+
+	bench_stats(&a);
+	for (u64 i = 0; i < n; i++)
+		bench_samples[i] = bench_t_store(base + i * step);
+	bench_stats(&b);
+	return bench_delta(&a, &b);
+}
+
+static void bench_touch4k(void)
+{
+	u64 size = bench_arg("size", BENCH_DEFAULT_SIZE), n = size / BENCH_PAGE;
+	u64 base = bench_fresh("touch4k", size, BENCH_PAGE);
+	struct bench_delta d;
+
+	if (!base)
+		return;
+	d = bench_stores(base, n, BENCH_PAGE);
+	bench_report("touch4k", n, 0, &d);
+	bench_expect("touch4k", "faults", d.faults, n);
+	bench_expect("touch4k", "4 KiB leaves", d.leaves_4k, n);
+	d = bench_stores(base, n, BENCH_PAGE);
+	bench_report("retouch4k", n, 0, &d);
+	bench_expect("retouch4k", "exits", d.exits, 0);
+}
+
+static void bench_touch2m(void)
+{
+	u64 size = bench_arg("size", BENCH_DEFAULT_SIZE), regions = size / BENCH_REGION;
+	u64 base = bench_fresh("touch2m", size, BENCH_REGION);
+	struct bench_delta d;
+
+	if (!base)
+		return;
+	d = bench_stores(base, regions, BENCH_REGION);
+	bench_report("touch2m", regions, 0, &d);
+	bench_expect("touch2m", "faults", d.faults, regions);
+	bench_expect("touch2m", "2 MiB leaves", d.leaves_2m, regions);
+	d = bench_stores(base, regions * BENCH_REGION_PAGES, BENCH_PAGE);
+	bench_report("retouch2m", regions * BENCH_REGION_PAGES, 0, &d);
+	bench_expect("retouch2m", "exits", d.exits, 0);
+}
+
+/* --- run=spin, run=none --- */
+
+static void bench_spin(void)
+{
+	u64 loops = bench_arg("loops", BENCH_DEFAULT_LOOPS), n = loops;
+
+	if (n)
+		__asm__ volatile("1: dec %0\n\tjnz 1b" : "+r"(n) : : "cc");
+	check_pass("spin: %llu loops", (unsigned long long)loops);
+}
+
+/* Writes every page of the sample array, so no fault lands in a timed loop. */
+static void bench_pretouch(void)
+{
+	for (size_t i = 0; i < BENCH_MAX_SAMPLES; i += BENCH_PAGE / sizeof(u64))
+		bench_samples[i] = 0;
+	memset(bench_buf, 0, sizeof(bench_buf));
+}
+
+void guest_main(uintptr_t info, uintptr_t magic)
+{
+	env.args = bootargs_keel(info, magic);
+	env.mem = magic == KEEL_BOOT_MAGIC ? ((const struct keel_boot_info *)info)->mem_size : 0;
+	env.floor = bootargs_has(env.args, "floor", "1");
+	if (bootargs_has(env.args, "run", "none")) {
+		check_pass("none: entered");
+		return;
+	}
+	if (bootargs_has(env.args, "run", "spin")) {
+		bench_spin();
+		return;
+	}
+	bench_pretouch();
+	bench_calibrate();
+	if (bootargs_has(env.args, "run", "exits"))
+		bench_exits();
+	else if (bootargs_has(env.args, "run", "touch4k"))
+		bench_touch4k();
+	else if (bootargs_has(env.args, "run", "touch2m"))
+		bench_touch2m();
+	else
+		check_fail("no run=exits|touch4k|touch2m|spin|none in '%s'", env.args);
+}

@@ -1,0 +1,1 @@
+UNIT_SRCS_sample := tests/guests/lib/sample.c
