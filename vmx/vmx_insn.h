@@ -155,9 +155,9 @@ static inline u64 vmcs_read(enum vmcs_field field)
 {
 	u64 v;
 
-	__asm__ goto("vmread %1, %0; jbe %l[failed]" : "=r"(v) : "r"((u64)field) : "cc" : failed);
-	/* cppcheck does not know asm goto outputs: v is set by the VMREAD above. */
+	/* cppcheck does not know asm goto outputs: v is set by the VMREAD. */
 	// cppcheck-suppress legacyUninitvar
+	__asm__ goto("vmread %1, %0; jbe %l[failed]" : "=r"(v) : "r"((u64)field) : "cc" : failed);
 	return v;
 failed:
 	vmcs_read_failed(field);

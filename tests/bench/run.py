@@ -31,6 +31,7 @@ docs/benchmarks.md describes the method and holds the latest results.
 import argparse
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -124,10 +125,30 @@ class BenchError(Exception):
     pass
 
 
-def boot(step, outdir, timeout):
+def snapshot(outdir):
+    """Copies keel.elf and bench.elf into outdir/bin, so every step boots the
+    same images even if a build replaces them meanwhile; returns the copies
+    and their SHA-256 digests."""
+    bindir = os.path.join(outdir, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    copies, digests = [], {}
+    for path in (KEEL_ELF, BENCH_ELF):
+        dst = os.path.join(bindir, os.path.basename(path))
+        try:
+            shutil.copy(path, dst)
+            with open(dst, "rb") as f:
+                digests[os.path.basename(path)] = hashlib.sha256(f.read()).hexdigest()
+        except OSError as e:
+            raise BenchError(f"cannot copy {path} ({e}): run `make all`") from e
+        copies.append(dst)
+    return copies, digests
+
+
+def boot(step, outdir, images, timeout):
     """Builds the step's ISO, boots it, saves the serial log; returns its lines."""
+    keel, bench = images
     iso = os.path.join(outdir, "iso", f"{step.name}.iso")
-    mkiso.build_iso(iso, KEEL_ELF, step.cmdline, [(BENCH_ELF, m) for m in step.modules])
+    mkiso.build_iso(iso, keel, step.cmdline, [(bench, m) for m in step.modules])
     run = keelrun.boot_bochs(iso, MODEL, step.memory, timeout=timeout)
     os.makedirs(os.path.join(outdir, "logs"), exist_ok=True)
     with open(os.path.join(outdir, "logs", f"{step.name}.log"), "w") as f:
@@ -404,13 +425,13 @@ def git_revision():
         return None
 
 
-def run_steps(p, outdir):
+def run_steps(p, outdir, images):
     figs, seconds = {}, {}
     all_steps = steps(p)
     for n, st in enumerate(all_steps, 1):
         print(f"bench: [{n}/{len(all_steps)}] {st.name}: {st.what} ...", end="", flush=True)
         t = time.monotonic()
-        figs[st.name] = parse(boot(st, outdir, p.timeout))
+        figs[st.name] = parse(boot(st, outdir, images, p.timeout))
         seconds[st.name] = round(time.monotonic() - t, 1)
         print(f" {seconds[st.name]}s", flush=True)
     return figs, seconds
@@ -436,7 +457,8 @@ def main():
     mode = "smoke" if a.smoke else "full"
     start = time.monotonic()
     try:
-        figs, seconds = run_steps(p, outdir)
+        images, digests = snapshot(outdir)
+        figs, seconds = run_steps(p, outdir, images)
         rows = build_rows(figs)
         ts = targets(rows)
         png = chart(rows, outdir, f"Keel make bench ({mode}): Bochs {MODEL}, clock sync=none")
@@ -453,7 +475,7 @@ def main():
         "targets": ts,
         "reference": {k: v[1] for k, v in REFERENCE.items()},
         "reference_notes": REFERENCE_NOTES,
-        "run": {"git": git_revision(), "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "run": {"git": git_revision(), "sha256": digests, "date": datetime.datetime.now().isoformat(timespec="seconds"),
                 "seconds": seconds, "total_seconds": round(time.monotonic() - start, 1)},
     }
     with open(os.path.join(outdir, "results.json"), "w") as f:
