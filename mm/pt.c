@@ -407,12 +407,50 @@ static int pt_map_mask(struct pt *pt, u64 va, hpa_t pa, u64 size, unsigned mask,
 	return err;
 }
 
+/*
+ * The common case of pt_map, taken without the general machinery: one leaf
+ * whose tables all exist. Walks down to the leaf's table; returns true
+ * after writing the leaf into an empty slot, false (nothing changed) when a
+ * table is missing or the slot is taken, for the general path to decide.
+ */
+static bool pt_map_one_fast(struct pt *pt, u64 va, u64 pa, unsigned level, unsigned perms,
+			    enum pt_memtype mt)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+	u64 *table = pt_table(pt, pt->root);
+	unsigned i;
+
+	for (unsigned l = PT_LEVELS; l > level; l--) {
+		u64 e = pt_entry_read(table, pt_index(va, l));
+
+		if (!fmt->present(e) || fmt->leaf(e, l))
+			return false;
+		table = pt_table(pt, fmt->addr(e, l));
+	}
+	i = pt_index(va, level);
+	if (pt_entry_read(table, i) != 0)
+		return false;
+	pt_entry_write(table, i, fmt->make_leaf(hpa(pa), level, perms, mt));
+	return true;
+}
+
 int pt_map(struct pt *pt, u64 va, hpa_t pa, u64 size, unsigned leaf_level, unsigned perms,
 	   enum pt_memtype mt)
 {
+	int err;
+
 	if (leaf_level < 1 || leaf_level > PT_LEVELS ||
 	    !(pt->cfg.leaf_levels & PT_LEVEL_MASK(leaf_level)))
 		return PT_ERR_INVAL;
+	if (size == pt_level_size(leaf_level)) {
+		err = pt_check_va(pt, va, size, size);
+		if (err == PT_OK)
+			err = pt_check_leaf(pt, hpa_addr(pa), size, size, perms, mt);
+		if (err != PT_OK)
+			return err;
+		if (pt_map_one_fast(pt, va, hpa_addr(pa), leaf_level, perms, mt))
+			return PT_OK;
+	}
 	return pt_map_mask(pt, va, pa, size, PT_LEVEL_MASK(leaf_level), perms, mt);
 }
 

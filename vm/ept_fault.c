@@ -53,7 +53,7 @@ void ept_handle_violation(struct vcpu *v)
 				  "EPT fault at gpa 0x%lx: cannot restore permissions", g);
 		return;
 	}
-	s = gmem_populate(m, gpa(g), &h);
+	s = gmem_populate_unmapped(m, g, &h);
 	if (s == GMEM_NOMEM)
 		guest_end(v->guest, GUEST_END_OOM, 0, "out of memory at gpa 0x%lx", g);
 	else if (s != GMEM_OK)

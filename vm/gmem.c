@@ -249,7 +249,8 @@ static void give_run(unsigned level, hpa_t run)
 }
 
 /* Maps the leaf at `level` covering gpa; returns a gmem_status (NOMEM also for no run). */
-static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level)
+/* Maps the leaf at `level` covering g; on success *out is the host address of g. */
+static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level, hpa_t *out)
 {
 	u64 size = pt_level_size(level);
 	u64 base = ALIGN_DOWN(g, size);
@@ -268,6 +269,7 @@ static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level)
 	}
 	m->stats.leaves[level]++;
 	m->data_frames += size / PAGE_SIZE;
+	*out = hpa(hpa_addr(run) + (g - base));
 	return GMEM_OK;
 }
 
@@ -279,11 +281,31 @@ static bool region_in_ram(const struct gmem *m, u64 g, unsigned level)
 	return ALIGN_DOWN(g, size) + size <= m->ram_size;
 }
 
+/*
+ * Maps the page holding g, known to be unmapped: the largest leaf that fits
+ * (falling back as the file comment says), else 4 KiB.
+ */
+enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 g, hpa_t *out)
+{
+	enum gmem_status s = GMEM_NOMEM;
+
+	for (unsigned level = m->max_level; level > 1 && s != GMEM_OK; level--) {
+		if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) || !region_in_ram(m, g, level))
+			continue;
+		/* EXISTS: smaller leaves are already in the region; use them. */
+		s = map_leaf(m, g, level, out);
+		if (s == GMEM_NOMEM)
+			m->stats.fallbacks++;
+		else if (s != GMEM_OK && s != GMEM_EXISTS)
+			return s;
+	}
+	return s == GMEM_OK ? s : map_leaf(m, g, 1, out);
+}
+
 enum gmem_status gmem_populate(struct gmem *m, gpa_t gp, hpa_t *out)
 {
 	u64 g = gpa_addr(gp);
 	struct pt_walk w;
-	enum gmem_status s = GMEM_NOMEM;
 
 	if (g >= m->ram_size)
 		return GMEM_OUTSIDE;
@@ -291,23 +313,7 @@ enum gmem_status gmem_populate(struct gmem *m, gpa_t gp, hpa_t *out)
 		*out = w.pa;
 		return GMEM_OK;
 	}
-	for (unsigned level = m->max_level; level > 1 && s != GMEM_OK; level--) {
-		if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) || !region_in_ram(m, g, level))
-			continue;
-		/* EXISTS: smaller leaves are already in the region; use them. */
-		s = map_leaf(m, g, level);
-		if (s == GMEM_NOMEM)
-			m->stats.fallbacks++;
-		else if (s != GMEM_OK && s != GMEM_EXISTS)
-			return s;
-	}
-	if (s != GMEM_OK)
-		s = map_leaf(m, g, 1);
-	if (s != GMEM_OK)
-		return s;
-	CHECK(pt_lookup(&m->ept, g, &w));
-	*out = w.pa;
-	return GMEM_OK;
+	return gmem_populate_unmapped(m, g, out);
 }
 
 /* Calls fn on each host chunk of [g, g+len), populating pages as it goes. */

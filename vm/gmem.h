@@ -71,6 +71,8 @@ void gmem_destroy(struct gmem *m);
  * host-physical address of gpa. A mapping that already exists is reused.
  */
 enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
+/* The same for a GPA inside RAM that the caller has just found unmapped. */
+enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 gpa, hpa_t *out);
 
 /* Copies between Keel and guest RAM, populating as needed. */
 enum gmem_status gmem_write(struct gmem *m, gpa_t gpa, const void *src, u64 len);
