@@ -58,12 +58,24 @@ deps:
 	@bash tests/harness/deps.sh
 
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 # Emulator scenarios (pytest): each builds its own ISO and boots it.
 # pytest exits non-zero on any failure, on a timeout and when it collected no
 # test (5), so `make emu` can only pass by running scenarios.
 emu: all
 	$(PYTHON) -m pytest -q --durations=5 tests/emu $(PYTEST_ARGS)
+
+# Benchmarks in TSC ticks under Bochs (tests/bench/run.py, docs/benchmarks.md):
+# `make bench` prints the table and writes build/bench/results.json and
+# bench.png; `make bench-smoke` runs one iteration of each (CI, timings not
+# asserted). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare FILE".
+.PHONY: bench-smoke
+bench: all
+	$(PYTHON) tests/bench/run.py $(BENCH_ARGS)
+
+bench-smoke: all
+	$(PYTHON) tests/bench/run.py --smoke $(BENCH_ARGS)
 
 # Unit tests, then emulator scenarios even if a unit test failed; the last line
 # is pytest's summary.

@@ -434,6 +434,23 @@ static bool pt_map_one_fast(struct pt *pt, u64 va, u64 pa, unsigned level, unsig
 	return true;
 }
 
+bool pt_has_table(const struct pt *pt, u64 va, unsigned level)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+	const u64 *table = pt_table(pt, pt->root);
+
+	for (unsigned l = PT_LEVELS; l >= level; l--) {
+		u64 e = pt_entry_read(table, pt_index(va, l));
+
+		if (!fmt->present(e) || fmt->leaf(e, l))
+			return false;
+		if (l == level)
+			return true;
+		table = pt_table(pt, fmt->addr(e, l));
+	}
+	return false;
+}
+
 int pt_map(struct pt *pt, u64 va, hpa_t pa, u64 size, unsigned leaf_level, unsigned perms,
 	   enum pt_memtype mt)
 {

@@ -290,8 +290,9 @@ enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 g, hpa_t *out)
 	enum gmem_status s = GMEM_NOMEM;
 
 	for (unsigned level = m->max_level; level > 1 && s != GMEM_OK; level--) {
-		if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) || !region_in_ram(m, g, level))
-			continue;
+		if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) ||
+		    !region_in_ram(m, g, level) || pt_has_table(&m->ept, g, level))
+			continue; /* smaller leaves there already: skip taking and zeroing a run */
 		/* EXISTS: smaller leaves are already in the region; use them. */
 		s = map_leaf(m, g, level, out);
 		if (s == GMEM_NOMEM)

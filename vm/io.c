@@ -12,6 +12,7 @@
  */
 #include "arch/x86/cr.h"
 #include "dev/dev.h"
+#include "lib/console.h"
 #include "vm/gaccess.h"
 #include "vm/guest.h"
 #include "vmx/exit.h"
@@ -72,10 +73,14 @@ static bool string_element(struct vcpu *v, u64 q, u64 linear)
 	}
 	if (s == GACCESS_PAGE_FAULT)
 		gaccess_inject_pf(v, &f);
-	else if (s != GACCESS_OK)
+	else if (s != GACCESS_OK) {
+		pr_err("guest %s: EPT violation: string I/O at linear 0x%lx reaches gpa 0x%lx "
+		       "outside guest RAM and MMIO, rip 0x%lx",
+		       v->guest->name, linear, f.gpa, vmcs_read(VMCS_GUEST_RIP));
 		guest_end(v->guest, s == GACCESS_NOMEM ? GUEST_END_OOM : GUEST_END_EPT, 0,
 			  "string I/O at linear 0x%lx reaches gpa 0x%lx outside guest RAM", linear,
 			  f.gpa);
+	}
 	return s == GACCESS_OK;
 }
 

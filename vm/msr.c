@@ -120,8 +120,16 @@ static u64 *cpu_msr_slot(struct vcpu *v, u32 msr)
 	}
 }
 
+/* TSC_AUX exists only with RDTSCP (CPUID.80000001H:EDX[27]); without it, #GP. */
+static bool msr_exists(u32 msr)
+{
+	return msr != IA32_TSC_AUX || (cpuid(0x80000001, 0).edx & BIT(27));
+}
+
 static bool cpu_msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
+	if (!msr_exists(msr))
+		return false;
 	*val = *cpu_msr_slot(v, msr);
 	return true;
 }
@@ -130,7 +138,7 @@ static bool cpu_msr_write(struct vcpu *v, u32 msr, u64 val)
 {
 	bool is_addr = msr == IA32_KERNEL_GS_BASE || msr == IA32_LSTAR || msr == IA32_CSTAR;
 
-	if (is_addr && !canonical(val))
+	if (!msr_exists(msr) || (is_addr && !canonical(val)))
 		return false;
 	if ((msr == IA32_TSC_AUX || msr == IA32_FMASK) && (val >> 32))
 		return false;

@@ -158,7 +158,9 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, u64 val)
 	switch (cr) {
 	case 0:
 		return write_cr0(val);
-	case 3:
+	case 3: /* bits above MAXPHYADDR are reserved (PCID's bit 63 is not offered) */
+		if (val >> vmx_caps.maxphyaddr)
+			return false;
 		vmcs_write(VMCS_GUEST_CR3, val);
 		return true;
 	case 4:

@@ -23,6 +23,9 @@ results.json, table.md and bench.png (gnuplot) to build/bench/.
                          asserted)
   run.py --compare FILE  afterwards, compare every tick count with an earlier
                          results.json; exit 1 if any differs
+  run.py --compare FILE --docs
+                         and if none differs, refresh the generated blocks of
+                         docs/benchmarks.md and docs/bench.png
 
 A step fails (exit 1) when Bochs times out, Keel does not end with status 0
 and every guest ok, a guest prints FAIL, or a figure is missing.
@@ -99,9 +102,9 @@ def steps(p):
     """The boots of one bench run, in order."""
     exits = f"name=exits mem=16M -- run=exits iters={p.iters}"
     return [
-        Step("exits", f"exit round trips, floor=off ({p.iters} iterations each)",
+        Step("exits", f"exit round trips, floor=off, iters={p.iters} per operation",
              f"{CMDLINE} {SOLO_SLICE}", [exits]),
-        Step("floor", f"exit round trips, floor=on ({p.iters} iterations each)",
+        Step("floor", f"exit round trips, floor=on, iters={p.iters} per operation",
              f"{CMDLINE} {SOLO_SLICE} floor=on", [exits + " floor=1"]),
         Step("touch4k", f"first and second touch of {p.touch_size} in 4 KiB pages, ept=4k",
              f"{CMDLINE} {SOLO_SLICE}",
@@ -368,7 +371,7 @@ def chart(rows, outdir, title):
     script = "\n".join([
         "set terminal pngcairo size 1400,700 font 'sans,10'",
         f"set output '{png}'",
-        f"set title '{title}'",
+        f"set title '{title}' noenhanced",
         "set datafile missing '-'",
         "set style data histograms",
         "set style histogram clustered gap 1",
@@ -406,14 +409,59 @@ def load_earlier(path):
 
 
 def compare(old, new, path):
-    """Prints whether every tick count equals the earlier run's; returns True if so."""
+    """Prints whether every tick count equals the earlier run's; returns the
+    line saying so, or None when some differ."""
     diff = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
     if not diff:
-        print(f"bench: every tick count is identical to {path} ({len(new)} rows)")
-        return True
+        line = f"bench: every tick count is identical to {path} ({len(new)} rows)"
+        print(line)
+        return line
     for k in diff:
         print(f"bench: {k}: {old.get(k)} before, {new.get(k)} now")
-    return False
+    return None
+
+
+DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
+DOCS_PNG = os.path.join(ROOT, "docs", "bench.png")
+
+
+def replace_block(text, name, body):
+    """text with the lines between <!-- bench:NAME --> and <!-- /bench:NAME --> replaced."""
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        raise BenchError(f"{DOCS}: no {begin} ... {end} block")
+    return text[:i + len(begin)] + "\n" + body.rstrip("\n") + "\n" + text[j:]
+
+
+def repeat_table(earlier, rows):
+    """Markdown: each row's min / median / mean in the earlier run and in this one."""
+    out = ["| operation | first run: min / median / mean | second run: min / median / mean |",
+           "|---|---:|---:|"]
+    for r in rows:
+        old = earlier.get(r["key"]) or (None, None, None, None)
+        out.append(f"| {table_cells(r)[0].strip()} | "
+                   f"{' / '.join(fmt(v) for v in old[:3])} | "
+                   f"{' / '.join(fmt(r[k]) for k in ('min', 'median', 'mean'))} |")
+    return "\n".join(out)
+
+
+def update_docs(results, rows, ts, png, compare_line, earlier):
+    """Writes the latest table, targets and repeat check into docs/benchmarks.md
+    and copies the chart to docs/bench.png."""
+    with open(DOCS) as f:
+        text = f.read()
+    run = results["run"]
+    head = (f"Measured at `{run['git']}` (keel.elf sha256 `{run['sha256']['keel.elf'][:16]}...`, "
+            f"bench.elf `{run['sha256']['bench.elf'][:16]}...`).\n\n")
+    text = replace_block(text, "table", head + markdown_table(rows))
+    text = replace_block(text, "targets", targets_text(ts, md=True))
+    text = replace_block(text, "repeat", f"```\n{compare_line}\n```\n\n"
+                         + repeat_table(earlier, rows))
+    with open(DOCS, "w") as f:
+        f.write(text)
+    shutil.copy(png, DOCS_PNG)
+    print(f"bench: updated {DOCS} and {DOCS_PNG}")
 
 
 def git_revision():
@@ -443,7 +491,13 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="one iteration of each bench")
     ap.add_argument("--out", help="output folder (default build/bench, or build/bench/smoke)")
     ap.add_argument("--compare", metavar="FILE", help="an earlier results.json")
+    ap.add_argument("--docs", action="store_true",
+                    help="with --compare, full run: when every tick count repeats, write the "
+                         "table, targets and repeat check into docs/benchmarks.md and the "
+                         "chart to docs/bench.png")
     a = ap.parse_args()
+    if a.docs and (a.smoke or not a.compare):
+        ap.error("--docs needs a full run and --compare (the docs show two identical runs)")
     p = SMOKE if a.smoke else FULL
     outdir = a.out or os.path.join(BUILD, "bench", "smoke" if a.smoke else "")
     for path in (KEEL_ELF, BENCH_ELF):
@@ -489,8 +543,17 @@ def main():
     print(targets_text(ts))
     print(f"\nbench: wrote {os.path.join(outdir, 'results.json')}, table.md and {png} "
           f"in {results['run']['total_seconds']}s")
-    if earlier is not None and not compare(earlier, tick_figures(results), a.compare):
+    if earlier is None:
+        return 0
+    same = compare(earlier, tick_figures(results), a.compare)
+    if not same:
         return 1
+    if a.docs:
+        try:
+            update_docs(results, rows, ts, png, same, earlier)
+        except (BenchError, OSError) as e:
+            print(f"bench: FAILED: {e}")
+            return 1
     return 0
 
 

@@ -238,6 +238,8 @@ def test_spin_used_its_timeout(spin):
         _fail_if(spin, ["no `keel: guest spin: used N ticks, timeout=M` line"])
     used = int(m.group(1))
     problems = []
+    if m.group(2) not in (str(SPIN_TIMEOUT_TICKS), SPIN_TIMEOUT):
+        problems.append(f"timeout={m.group(2)}, want {SPIN_TIMEOUT_TICKS} ({SPIN_TIMEOUT})")
     if not SPIN_TIMEOUT_TICKS <= used <= SPIN_TIMEOUT_TICKS + 2 * SLICE_TICKS:
         problems.append(f"spin used {used} ticks, want {SPIN_TIMEOUT_TICKS}.."
                         f"{SPIN_TIMEOUT_TICKS + 2 * SLICE_TICKS}")

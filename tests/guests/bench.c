@@ -49,7 +49,7 @@
 #define BENCH_UNCLAIMED_PORT 0x2F0     /* no device: reads all ones, writes dropped */
 #define BENCH_DEFAULT_ITERS  1000
 #define BENCH_DEFAULT_SIZE   (64 * MiB)
-#define BENCH_DEFAULT_LOOPS  (10 * 1000 * 1000)
+#define BENCH_DEFAULT_LOOPS  (10 * MiB) /* "10M", as the command line reads it */
 
 extern const u8 __image_end[];
 

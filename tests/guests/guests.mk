@@ -11,6 +11,8 @@ GUESTS_64 := cpuid io msr vmxud hlt triple vmxon args hypercall hello ept
 GUESTS_64 += isolate invlpg spin
 # Issue 6: make bench (tests/bench/run.py).
 GUESTS_64 += bench
+# Issue 8: hostile guests and their witness (tests/emu/test_hostile.py).
+GUESTS_64 += witness attack_scan attack_cpu attack_io attack_hc attack_fault attack_pt
 GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -32,6 +32,8 @@ CHECKS=(
 	"qemu-system-x86|cmd|qemu-system-x86_64"
 	"python3-pytest|py|pytest"
 	"libcmocka-dev|file|/usr/include/cmocka.h"
+	"clang|cmd|clang"
+	"libclang-rt-14-dev|file|/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 	"clang-format|cmd|clang-format"
 	"cppcheck|cmd|cppcheck"
 	"shellcheck|cmd|shellcheck"

@@ -1,0 +1,342 @@
+"""Issue 8 scenarios: hostile guests and hostile inputs. Keel stays up,
+isolates, and loses nothing (docs/threat-model.md).
+
+Boot "hostile": the adversarial guests (tests/guests/attack_*.c, with the
+older vmxud, msr, triple and spin guests) all scheduled together next to
+the witness (tests/guests/witness.c), which keeps verifying its own memory
+and code until it is the last guest left and must end by KEEL_HC_EXIT with
+status 0. Each attacker must end the way HOSTILE says, with its report;
+every guest must return every frame it held, the free-frame count must be
+back where it was, and the run's last line must be `keel: end status=0`.
+
+A failure names which side broke: "Keel died" (no final `keel: end
+status=N` line, a timeout, or a fault/panic in Keel) is told apart from "an
+attacker escaped" (an attacker not ended as expected, or the witness or
+Keel's accounting disturbed).
+
+Boot "hostile-input": modules that are not valid guests and command lines
+that are malformed, next to the witness and hello: each refused guest gets
+its named line, Keel's own bad options get theirs, and the two good guests
+pass (`keel: guests ok=2 failed=N`, end status 1 because guests were
+refused). Cases already in test_vmx.py (not ELF, truncated ELF, mem=0,
+unknown guest option) are not repeated. A broken multiboot2 info cannot
+come from GRUB; tests/unit/test_mb2.c covers that parser.
+"""
+import os
+import re
+import struct
+
+import pytest
+
+from keeltest import (EMU_BUILD, FAIL_MARKERS, Scenario, check_markers, elf_symbols, end_status,
+                      guest, report, run)
+
+MiB = 1 << 20
+SUCCESS = 1  # debug-exit with v = 0
+
+# The witness ends by KEEL_HC_EXIT(0) once it has been alone for `alone` ticks.
+WITNESS = ("witness", "mem=16M -- pages=256")
+
+def _scan(args, mem="16M", expect="ept-violation"):
+    return ("attack_scan", f"mem={mem} expect={expect} -- {args}")
+
+
+# name -> (guest image, module string after name=, how Keel must say it ended, markers)
+# Markers are regexes ({n} is the guest's name) that must each match a line.
+EPT_REPORT = r"^keel: guest {n}: EPT violation: {acc} at gpa {gpa} outside guest RAM and MMIO, "
+HOSTILE = {
+    "scan-ram": ("attack_scan", "mem=256M ept=4k -- stride=2M keel={keel}", "debug-exit",
+                 [r"^\[{n}\] PASS in-RAM scan: \d+ addresses read fresh zeros"]),
+    # Touches every page of its RAM (it exhausts its memory), then the first byte past it.
+    "scan-above": (*_scan("stride=4K probe=0x1000000")[:2], "ept-violation",
+                   [EPT_REPORT.format(n="{n}", acc="read", gpa="0x1000000")]),
+    "scan-keel": (*_scan("probe=0x200000", mem="2M")[:2], "ept-violation",
+                  [EPT_REPORT.format(n="{n}", acc="read", gpa="0x200000")]),
+    "scan-pci": (*_scan("probe=0xC0000000 access=write")[:2], "ept-violation",
+                 [EPT_REPORT.format(n="{n}", acc="write", gpa="0xc0000000")]),
+    "scan-ioapic": (*_scan("probe=0xFEC00000 access=fetch")[:2], "ept-violation",
+                    [EPT_REPORT.format(n="{n}", acc="fetch", gpa="0xfec00000")]),
+    "scan-lapic": (*_scan("probe=0xFEE00000")[:2], "ept-violation",
+                   [EPT_REPORT.format(n="{n}", acc="read", gpa="0xfee00000")]),
+    "scan-4g": (*_scan("probe=0x100000000")[:2], "ept-violation",
+                [EPT_REPORT.format(n="{n}", acc="read", gpa="0x100000000") + "rip 0x[0-9a-f]+, "
+                 "linear 0x40000000$"]),
+    "scan-half": (*_scan("probe=half")[:2], "ept-violation",
+                  [EPT_REPORT.format(n="{n}", acc="read", gpa="(0x[0-9a-f]+)")]),
+    "scan-top": (*_scan("probe=top access=write")[:2], "ept-violation",
+                 [EPT_REPORT.format(n="{n}", acc="write", gpa="(0x[0-9a-f]+)")]),
+    "scan-width": ("attack_scan", "mem=16M -- probe=width", "debug-exit",
+                   [r"^\[{n}\] PASS a leaf beyond MAXPHYADDR raises #PF\(P\|RSVD\)"]),
+    "cpu": ("attack_cpu", "mem=16M", "debug-exit", [r"^\[{n}\] PASS msr sweep"]),
+    "vmxud": ("vmxud", "mem=16M", "debug-exit", []),
+    "msr": ("msr", "mem=16M", "debug-exit", []),
+    "io": ("attack_io", "mem=16M", "debug-exit",
+           [r"^\[{n}\] PASS io scan: every unclaimed read gave all ones",
+            r"^\[{n}\] PASS PCI config 00:00.0 register 0 reads all ones"]),
+    "io-outside": ("attack_io", "mem=16M expect=ept-violation -- mode=string-outside",
+                   "ept-violation",
+                   [r"^keel: guest {n}: string I/O at linear 0x1000000 reaches gpa 0x1000000 "
+                    r"outside guest RAM$"]),
+    "hc": ("attack_hc", "mem=16M", "debug-exit",
+           [r"^\[{n}\] PASS vmcall 0..0xffff \(but EXIT\) with garbage arguments"]),
+    "fault": ("attack_fault", "mem=16M expect=triple-fault", "triple-fault",
+              # The last frame that fitted lies at the bottom of the stack's lowest page.
+              [r"^\[{n}\] fault: stack \[0x40001000, 0x40005000\), guard page below",
+               r"^keel: guest {n}: stack at 0x400010[0-4][0-9a-f]: 0 10[0-9a-f]{4} 8 "]),
+    "pt-selfref": ("attack_pt", "mem=16M expect=triple-fault -- shape=selfref", "triple-fault",
+                   [r"^\[{n}\] PASS rep outsb through a self-referencing PML4 entry",
+                    r"^keel: guest {n}: stack at 0xfffffffffffff800: 0 0 0 0 0 0 0 0$"]),
+    "pt-reserved": ("attack_pt", "mem=16M expect=triple-fault -- shape=reserved",
+                    "triple-fault",
+                    [r"^\[{n}\] PASS rep outsb through a PML4E with PS raises #PF\(P\|RSVD\)",
+                     r"^keel: guest {n}: stack at 0xffff808000000000: unreadable \(not mapped"]),
+    "pt-outside": ("attack_pt", "mem=16M expect=triple-fault -- shape=outside", "triple-fault",
+                   [r"^keel: guest {n}: stack at 0xffff800000000000: unreadable \(the guest's "
+                    r"page tables leave its RAM\)$"]),
+    "pt-outside-io": ("attack_pt", "mem=16M expect=ept-violation -- shape=outside-io",
+                      "ept-violation",
+                      [r"^keel: guest {n}: string I/O at linear 0xffff800000000000 reaches gpa "
+                       r"0x40000000 outside guest RAM$"]),
+    "pt-cr3out": ("attack_pt", "mem=16M expect=ept-violation -- shape=cr3out", "ept-violation",
+                  [EPT_REPORT.format(n="{n}", acc="read", gpa="0x40000000"),
+                   r"^keel: guest {n}: code at 0x[0-9a-f]+: unreadable \(the guest's page "
+                   r"tables leave its RAM\)$"]),
+    "triple": ("triple", "mem=16M expect=triple-fault", "triple-fault", []),
+    "spin": ("spin", "mem=16M timeout=20M expect=timeout", "timeout", []),
+}
+
+# Lines that mean an attacker got further than it may.
+ESCAPE_MARKERS = ("probe: the access at gpa", "still running", "past the end of RAM returned")
+
+ENDED_RE = re.compile(r"^keel: guest (\S+): ended by (\S+) status=(-?\d+),")
+FRAMES_RE = re.compile(r"^keel: guest (\S+): frames held (\d+) returned (\d+)")
+TOTAL_FREE_RE = re.compile(r"^keel: free frames before guests (\d+) after (\d+)")
+IO_GUEST_RE = re.compile(r"^\[io\] io: unclaimed reads (\d+) writes (\d+)$")
+IO_KEEL_RE = re.compile(r"^keel: guest io: ept: .*; io unclaimed reads (\d+) writes (\d+)$")
+
+
+def _keel_range():
+    s = elf_symbols(["__image_start", "__image_end"])
+    return f"{s['__image_start']:#x}-{s['__image_end']:#x}"
+
+
+def _hostile_modules():
+    keel = _keel_range()
+    mods = [(guest(WITNESS[0]), f"name=witness {WITNESS[1]}")]
+    for name, (image, args, _, _) in HOSTILE.items():
+        mods.append((guest(image), f"name={name} " + args.replace("{keel}", keel)))
+    return tuple(mods)
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    return run(Scenario("hostile", modules=_hostile_modules(), timeout=180))
+
+
+def _fail_if(r, problems):
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
+
+
+def keel_died(r):
+    """Why Keel itself did not finish the run, or None: no final end line, a timeout, a fault."""
+    if r.timed_out:
+        return "Keel died: the run timed out"
+    if end_status(r) is None:
+        return "Keel died: the last Keel line is not `keel: end status=N`"
+    hits = [line for line in r.lines() for m in FAIL_MARKERS if m in line]
+    return f"Keel died: {hits[0]!r}" if hits else None
+
+
+def _ends(r):
+    return {m.group(1): (m.group(2), int(m.group(3)))
+            for m in (ENDED_RE.match(x) for x in r.lines()) if m}
+
+
+def escapes(r):
+    """How attackers got out of line, as strings: a wrong end, an escape marker, a FAIL."""
+    ends, problems = _ends(r), []
+    for name, (_, _, how, _) in HOSTILE.items():
+        got = ends.get(name)
+        if got is None:
+            problems.append(f"attacker escaped? {name} has no `ended by` line")
+        elif got[0] != how or (how == "debug-exit" and got[1] != SUCCESS):
+            problems.append(f"attacker escaped: {name} ended by {got[0]} status={got[1]}, "
+                            f"want {how}")
+    for line in r.lines():
+        if any(m in line for m in ESCAPE_MARKERS) or re.match(r"^\[\S+\] (FAIL|RESULT fail)",
+                                                               line):
+            problems.append(f"attacker escaped: {line!r}")
+    return problems
+
+
+def test_keel_survives(hostile):
+    """Keel ran every guest to its end and printed `keel: end status=0` last."""
+    died = keel_died(hostile)
+    _fail_if(hostile, [died] if died else [])
+    _fail_if(hostile, check_markers(hostile, passes=[f"keel: guests ok={len(HOSTILE) + 1} "
+                                                     "failed=0"], end_status=0))
+
+
+def test_no_attacker_escaped(hostile):
+    """Every attacker ended as HOSTILE says, none printed an escape marker or a FAIL."""
+    _fail_if(hostile, escapes(hostile))
+
+
+def test_witness_untouched(hostile):
+    """The witness saw the others run, found its memory and code unchanged, ended with 0."""
+    problems = check_markers(hostile, passes=[
+        "[witness] PASS the other guests ran while the witness watched",
+        "[witness] PASS words changed under the witness",
+        "[witness] PASS code and read-only data checksum unchanged",
+        "[witness] PASS no EPT violation after the set-up",
+        "[witness] RESULT pass",
+        "keel: guest witness: ended by hypercall status=0,"],
+        fails=["[witness] FAIL"] + list(FAIL_MARKERS))
+    lines = hostile.lines()
+    last_end = max((i for i, x in enumerate(lines) if ENDED_RE.match(x)), default=None)
+    if last_end is None or not lines[last_end].startswith("keel: guest witness: ended by"):
+        problems.append("the witness did not end last: it must outlive every attacker")
+    _fail_if(hostile, problems)
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_attacker_ends_with_its_report(hostile, name):
+    _, _, how, markers = HOSTILE[name]
+    died = keel_died(hostile)
+    problems = [died] if died else []
+    problems += [p for p in escapes(hostile) if f" {name} " in p or f"[{name}]" in p]
+    passes = [re.compile(m.replace("{n}", re.escape(name))) for m in markers]
+    if how == "debug-exit":
+        passes.append(f"[{name}] RESULT pass")
+    problems += check_markers(hostile, passes=passes)
+    _fail_if(hostile, sorted(set(problems)))
+
+
+def test_no_frame_lost(hostile):
+    """Every guest returned what it held; the free-frame count is back where it started."""
+    problems, seen = [], set()
+    for line in hostile.lines():
+        m = FRAMES_RE.match(line)
+        if m:
+            seen.add(m.group(1))
+            if m.group(2) != m.group(3) or "LEAK" in line:
+                problems.append(f"leak: {line!r}")
+        m = TOTAL_FREE_RE.match(line)
+        if m and (m.group(1) != m.group(2) or "LEAK" in line):
+            problems.append(f"leak over the run: {line!r}")
+    if not any(TOTAL_FREE_RE.match(x) for x in hostile.lines()):
+        problems.append("no `keel: free frames before guests X after Y` line")
+    missing = (set(HOSTILE) | {"witness"}) - seen
+    problems += [f"guest {n}: no `frames held` line" for n in sorted(missing)]
+    _fail_if(hostile, problems)
+
+
+def test_io_scan_reaches_no_device(hostile):
+    """Keel counted exactly the unclaimed accesses the port scan made: none went elsewhere."""
+    guest_count = next((IO_GUEST_RE.match(x) for x in hostile.lines() if IO_GUEST_RE.match(x)),
+                       None)
+    keel_count = next((IO_KEEL_RE.match(x) for x in hostile.lines() if IO_KEEL_RE.match(x)),
+                      None)
+    problems = []
+    if not guest_count or not keel_count:
+        problems.append("missing the io guest's or Keel's unclaimed-access count")
+    elif guest_count.groups() != keel_count.groups():
+        problems.append(f"io: the guest made {guest_count.groups()} unclaimed (reads, writes), "
+                        f"Keel counted {keel_count.groups()}")
+    # 65536 ports x 3 sizes, less the accesses wholly inside the UART and debug-exit models.
+    elif int(guest_count.group(1)) < 3 * 65536 - 64:
+        problems.append(f"io: only {guest_count.group(1)} unclaimed reads: the scan was cut short")
+    _fail_if(hostile, problems)
+
+
+# --- bad boot input ---
+
+def _blob(name, data):
+    os.makedirs(EMU_BUILD, exist_ok=True)
+    path = os.path.join(EMU_BUILD, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+PHDR = struct.Struct("<IIQQQQQQ")  # Elf64_Phdr: type, flags, offset, vaddr, paddr, filesz, memsz, align
+
+
+def _patched_elf(name, index, **fields):
+    """hello.elf with program header `index` changed (offset, vaddr, paddr, filesz, memsz)."""
+    with open(guest("hello"), "rb") as f:
+        img = bytearray(f.read())
+    phoff, = struct.unpack_from("<Q", img, 0x20)
+    phentsize, = struct.unpack_from("<H", img, 0x36)
+    at = phoff + index * phentsize
+    ph = dict(zip(("type", "flags", "offset", "vaddr", "paddr", "filesz", "memsz", "align"),
+                  PHDR.unpack_from(img, at)))
+    ph.update(fields)
+    PHDR.pack_into(img, at, *ph.values())
+    return _blob(name, bytes(img)), ph
+
+
+def _bad_input_scenario():
+    seg1_at = 0x101000  # inside segment 0, [0x100000, 0x100000 + its size)
+    overlap, _ = _patched_elf("overlap.elf", 1, vaddr=seg1_at, paddr=seg1_at)
+    big, ph = _patched_elf("bigseg.elf", 2, memsz=64 * MiB)
+    outside, ph0 = _patched_elf("outfile.elf", 0, offset=0x100000)
+    mods = (
+        (guest("witness"), "name=witness mem=16M -- pages=64 min_switches=1"),
+        (overlap, "name=overlap"),
+        (big, "name=bigseg mem=16M"),
+        (outside, "name=outfile"),
+        (guest("hello"), "name=memtext mem=lots"),
+        (guest("hello"), "name=memhuge mem=1024G"),
+        (guest("hello"), "name=memempty mem="),
+        (guest("hello"), "name=badept ept=3m"),
+        (guest("hello"), "name=badtimeout timeout=0"),
+        (guest("hello"), "name=bad/name"),
+        (guest("hello"), "name=dup"),
+        (guest("hello"), "name=dup"),
+        (guest("hello"), "for=nobody"),
+        (guest("hello"), "name=hello"),
+    )
+    lines = [
+        "keel: unknown option 'bogus' ignored",
+        "keel: option loglevel: bad value 'verbose' (default kept)",
+        "keel: option slice: bad value 'fast' (default kept)",
+        "keel: option vpid: bad value '' (default kept)",
+        f"keel: guest overlap: image rejected: segments 0 and 1 overlap at {seg1_at:#x}",
+        f"keel: guest bigseg: image rejected: segment 2: [{ph['paddr']:#x}, +{64 * MiB:#x}) "
+        f"does not fit mem={16 * MiB:#x}",
+        f"keel: guest outfile: image rejected: segment 0: bytes [0x100000, +{ph0['filesz']:#x}) "
+        "lie outside the file",
+        "keel: guest 4 ('name=memtext mem=lots'): mem=lots is not a size (e.g. 64M)",
+        "keel: guest 5 ('name=memhuge mem=1024G'): mem=1024G is outside [2M, ",
+        "keel: guest 6 ('name=memempty mem='): mem= is not a size (e.g. 64M)",
+        "keel: guest 7 ('name=badept ept=3m'): ept=3m: expected 4k, 2m or 1g",
+        "keel: guest 8 ('name=badtimeout timeout=0'): timeout=0 is not a positive tick count",
+        "keel: guest 9 ('name=bad/name'): bad name 'bad/name'",
+        "keel: guest dup: a guest of that name exists already",
+        "keel: module 12: for=nobody names no guest",
+    ]
+    refused = 11  # every module but witness, hello and the first dup
+    cmdline = "console=com1 onexit=shutdown bogus=1 loglevel=verbose slice=fast vpid="
+    return Scenario("hostile-input", cmdline=cmdline, modules=mods, timeout=120), lines, refused
+
+
+def test_bad_input_named_and_others_run():
+    """Each bad module or option gets its one named line; the witness and hello still pass."""
+    sc, lines, refused = _bad_input_scenario()
+    r = run(sc)
+    died = keel_died(r)
+    problems = [died] if died else []
+    problems += check_markers(r, passes=lines + [
+        "[witness] RESULT pass", "keel: guest witness: ended by hypercall status=0,",
+        "[hello] Goodbye: leaving by the debug-exit port with v=0",
+        "keel: guest hello: ended by debug-exit status=1,",
+        "keel: guest dup: ended by debug-exit status=1,",
+        f"keel: guests ok=3 failed={refused}"], end_status=1)
+    for name in ("overlap", "bigseg", "outfile"):
+        n = sum(1 for x in r.lines() if x.startswith(f"keel: guest {name}: image rejected:"))
+        # One from the loader, one as the guest's end detail in its summary.
+        if n not in (1, 2):
+            problems.append(f"guest {name}: {n} `image rejected` lines")
+    _fail_if(r, problems)

@@ -1,0 +1,79 @@
+# libFuzzer targets for Keel's pure parsers and decoders (docs/fuzzing.md),
+# built for the host with Debian's clang, ASan and UBSan. Each target
+# tests/fuzz/fuzz_NAME.c links the Keel sources in FUZZ_SRCS_NAME and
+# starts from the seeds in tests/fuzz/corpus/NAME/; what it finds goes to
+# build/fuzz/corpus/NAME/ (kept between runs), crashes to build/fuzz/NAME-*.
+#
+#   make fuzz          each target for FUZZ_SECONDS (default 300) seconds
+#   make fuzz-smoke    each target for 20 seconds (CI)
+#   make fuzz-build    build only
+#
+# Each target runs as one libFuzzer process; its output is in
+# build/fuzz/NAME.log, and one summary line per target is printed:
+#   fuzz: NAME: S s, N executions, C crashes
+# The run fails if any target crashed or ended early.
+
+FUZZ_CC     := clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wmissing-prototypes -Wshadow -I. -DKEEL_HOST_TEST \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_ARGS          ?=
+
+FUZZ_SRCS_mb2      := boot/mb2.c lib/format.c
+FUZZ_SRCS_elf      := vm/elf.c lib/format.c
+FUZZ_SRCS_cmdline  := lib/cmdline.c vm/guest_cmdline.c lib/format.c
+FUZZ_SRCS_ept_qual := vmx/ept_qual.c
+FUZZ_SRCS_gpt      := vm/gpt.c
+
+FUZZ_NAMES := mb2 elf cmdline ept_qual gpt
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+# Longest input each target is given: the mb2 and ELF parsers read headers
+# spread over a few KiB; the others need little.
+FUZZ_MAXLEN_mb2      := 8192
+FUZZ_MAXLEN_elf      := 12288
+FUZZ_MAXLEN_cmdline  := 1024
+FUZZ_MAXLEN_ept_qual := 16
+FUZZ_MAXLEN_gpt      := 16384
+
+.PHONY: fuzz-build fuzz-smoke
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h $$(FUZZ_SRCS_$$*) \
+		$$(wildcard lib/*.h mm/*.h boot/*.h vmx/*.h vm/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*)
+
+fuzz-build: $(FUZZ_BINS)
+
+# $(call fuzz_run,SECONDS): runs every target for SECONDS, one at a time,
+# then fails if any crashed. libFuzzer's exit status says whether it found
+# a crash; its final stats give the execution count.
+define fuzz_run
+	@failed=0; \
+	run() { \
+		log=$(BUILD)/fuzz/$$1.log; corpus=$(BUILD)/fuzz/corpus/$$1; \
+		mkdir -p $$corpus; start=$$(date +%s); status=0; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/fuzz/fuzz_$$1 -max_total_time=$(1) -max_len=$$2 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$1- $(FUZZ_ARGS) \
+			$$corpus tests/fuzz/corpus/$$1 >$$log 2>&1 || status=$$?; \
+		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
+		crashes=$$(grep -c 'Test unit written to' $$log); \
+		echo "fuzz: $$1: $$(( $$(date +%s) - start )) s, $${execs:-0} executions," \
+			"$$crashes crashes (status $$status, log $$log)"; \
+		if [ $$status -ne 0 ] || [ -z "$$execs" ]; then \
+			failed=1; grep -m1 -A12 'ERROR\|contract violated\|runtime error' $$log; \
+		fi; \
+	}; \
+	$(foreach t,$(FUZZ_NAMES),run $(t) $(FUZZ_MAXLEN_$(t));) \
+	exit $$failed
+endef
+
+fuzz: $(FUZZ_BINS)
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+fuzz-smoke: $(FUZZ_BINS)
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))

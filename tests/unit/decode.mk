@@ -1,0 +1,1 @@
+UNIT_SRCS_decode := vm/decode.c

@@ -1,0 +1,1 @@
+UNIT_SRCS_emulate := vm/emulate.c vm/decode.c

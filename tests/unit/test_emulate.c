@@ -1,0 +1,521 @@
+/*
+ * Host tests for vm/emulate.c: decoded instructions (vm/decode.c) run
+ * against a fake device (64 bytes of registers at MMIO_BASE, every access
+ * logged) and fake guest RAM at linear RAM_BASE. Flags are checked
+ * against values worked out by hand from the SDM's definitions (Vol. 1
+ * 3.4.3.1; Vol. 2 "CMP", "AND", "TEST"), register effects against the
+ * partial-register rules (Vol. 1 3.4.1.1).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "arch/x86/cr.h"
+#include "vm/emulate.h"
+#include "vmx/vcpu_regs.h"
+
+#define MMIO_BASE 0xfee00000ULL
+#define RAM_BASE  0x10000ULL
+#define RAM_SIZE  0x1000
+#define FS_BASE	  0x800ULL
+#define RIP0	  0x400000ULL
+
+#define CF	     RFLAGS_CF
+#define PF	     RFLAGS_PF
+#define AF	     RFLAGS_AF
+#define ZF	     RFLAGS_ZF
+#define SF	     RFLAGS_SF
+#define OF	     RFLAGS_OF
+#define DF	     RFLAGS_DF
+#define STATUS_FLAGS (CF | PF | AF | ZF | SF | OF)
+
+static u8 dev[64];
+static unsigned dev_reads, dev_writes;
+static u64 last_gpa;
+static unsigned last_size;
+static bool dev_fail, ram_fail;
+static u8 ram[RAM_SIZE];
+static struct emulate_regs regs;
+static struct emulate_env env;
+
+static bool fake_mmio_read(void *ctx, u64 gpa, unsigned size, u64 *val)
+{
+	assert_ptr_equal(ctx, dev);
+	assert_true(gpa >= MMIO_BASE && gpa + size <= MMIO_BASE + sizeof(dev));
+	dev_reads++;
+	last_gpa = gpa;
+	last_size = size;
+	if (dev_fail)
+		return false;
+	*val = 0;
+	memcpy(val, dev + (gpa - MMIO_BASE), size);
+	return true;
+}
+
+static bool fake_mmio_write(void *ctx, u64 gpa, unsigned size, u64 val)
+{
+	assert_true(gpa >= MMIO_BASE && gpa + size <= MMIO_BASE + sizeof(dev));
+	assert_true(size == 8 || val < BIT(8 * size)); /* truncated to the access */
+	dev_writes++;
+	last_gpa = gpa;
+	last_size = size;
+	if (dev_fail)
+		return false;
+	memcpy(dev + (gpa - MMIO_BASE), &val, size);
+	return true;
+}
+
+static bool fake_mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
+{
+	if (ram_fail || linear < RAM_BASE || linear + size > RAM_BASE + RAM_SIZE)
+		return false;
+	*val = 0;
+	memcpy(val, ram + (linear - RAM_BASE), size);
+	return true;
+}
+
+static bool fake_mem_write(void *ctx, u64 linear, unsigned size, u64 val)
+{
+	if (ram_fail || linear < RAM_BASE || linear + size > RAM_BASE + RAM_SIZE)
+		return false;
+	memcpy(ram + (linear - RAM_BASE), &val, size);
+	return true;
+}
+
+static int setup(void **state)
+{
+	memset(dev, 0, sizeof(dev));
+	memset(ram, 0, sizeof(ram));
+	dev_reads = dev_writes = 0;
+	dev_fail = ram_fail = false;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = RIP0;
+	regs.rflags = RFLAGS_FIXED1;
+	env = (struct emulate_env){.ctx = dev,
+				   .mmio_read = fake_mmio_read,
+				   .mmio_write = fake_mmio_write,
+				   .mem_read = fake_mem_read,
+				   .mem_write = fake_mem_write};
+	env.seg_base[DECODE_SEG_FS] = FS_BASE;
+	return 0;
+}
+
+static void dev_set(unsigned off, u64 v, unsigned size)
+{
+	memcpy(dev + off, &v, size);
+}
+
+static u64 dev_get(unsigned off, unsigned size)
+{
+	u64 v = 0;
+
+	memcpy(&v, dev + off, size);
+	return v;
+}
+
+/* Decodes `str` in `mode` and emulates it against gpa; returns the status. */
+static int run_n(const char *str, unsigned n, enum decode_mode mode, u64 gpa, bool write)
+{
+	struct decode_insn d;
+
+	assert_int_equal(decode_insn((const u8 *)str, n, mode, &d), DECODE_OK);
+	assert_int_equal(d.len, n);
+	return emulate_insn(&d, gpa, write, &regs, &env);
+}
+
+#define RUN(str, mode, gpa, write) run_n(str, sizeof(str) - 1, mode, gpa, write)
+#define OK(str, gpa, write)	   assert_int_equal(RUN(str, DECODE_MODE_64, gpa, write), EMULATE_OK)
+#define READ(str)		   OK(str, MMIO_BASE, false)
+#define WRITE(str)		   OK(str, MMIO_BASE, true)
+#define FLAGS()			   (regs.rflags & STATUS_FLAGS)
+
+static void test_mov_store(void **state)
+{
+	regs.gpr[GPR_RCX] = 0xaabbccdd11223344ULL;
+	WRITE("\x89\x08"); /* mov [rax],ecx */
+	assert_int_equal(dev_get(0, 8), 0x11223344);
+	assert_int_equal(last_size, 4);
+	assert_int_equal(regs.rip, RIP0 + 2);
+	WRITE("\x48\x89\x08"); /* mov [rax],rcx */
+	assert_int_equal(dev_get(0, 8), 0xaabbccdd11223344ULL);
+	assert_int_equal(regs.rip, RIP0 + 5);
+	memset(dev, 0, sizeof(dev));
+	WRITE("\x66\x89\x08"); /* mov [rax],cx */
+	assert_int_equal(dev_get(0, 8), 0x3344);
+	regs.gpr[GPR_RAX] = 0x1234;
+	OK("\x88\x20", MMIO_BASE + 8, true); /* mov [rax],ah */
+	assert_int_equal(dev_get(8, 1), 0x12);
+	assert_int_equal(last_gpa, MMIO_BASE + 8);
+	regs.gpr[GPR_RSP] = 0x77;
+	OK("\x40\x88\x20", MMIO_BASE + 9, true); /* mov [rax],spl */
+	assert_int_equal(dev_get(9, 1), 0x77);
+	assert_int_equal(dev_reads, 0);
+	assert_int_equal(FLAGS(), 0);
+}
+
+static void test_mov_store_imm(void **state)
+{
+	WRITE("\xc7\x00\xef\xbe\xad\xde"); /* mov dword [rax],0xdeadbeef */
+	assert_int_equal(dev_get(0, 8), 0xdeadbeef);
+	WRITE("\x48\xc7\x00\xff\xff\xff\xff"); /* mov qword [rax],-1 */
+	assert_int_equal(dev_get(0, 8), ~0ULL);
+	memset(dev, 0, sizeof(dev));
+	WRITE("\xc6\x00\xff"); /* mov byte [rax],0xff */
+	assert_int_equal(dev_get(0, 8), 0xff);
+	WRITE("\x66\xc7\x00\x00\x80"); /* mov word [rax],0x8000 */
+	assert_int_equal(dev_get(0, 8), 0x8000);
+	OK("\xc7\x05\x08\x00\x00\x00\x01\x00\x00\x00", MMIO_BASE + 16, true);
+	assert_int_equal(dev_get(16, 4), 1);
+	assert_int_equal(regs.rip, RIP0 + 6 + 7 + 3 + 5 + 10);
+}
+
+/* Loads: 32-bit destinations zero-extend, 8/16-bit ones keep the rest. */
+static void test_mov_load_partial(void **state)
+{
+	dev_set(0, 0x0123456789abcdefULL, 8);
+	regs.gpr[GPR_RAX] = ~0ULL;
+	READ("\x8b\x03"); /* mov eax,[rbx] */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x89abcdef);
+	regs.gpr[GPR_RAX] = 0x1111222233334444ULL;
+	READ("\x66\x8b\x03"); /* mov ax,[rbx] */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x111122223333cdefULL);
+	READ("\x8a\x03"); /* mov al,[rbx] */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x111122223333cdefULL);
+	regs.gpr[GPR_RAX] = 0x1111222233334444ULL;
+	READ("\x8a\x23"); /* mov ah,[rbx] */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x111122223333ef44ULL);
+	regs.gpr[GPR_RSP] = 0x5555;
+	READ("\x40\x8a\x23"); /* mov spl,[rbx] */
+	assert_int_equal(regs.gpr[GPR_RSP], 0x55ef);
+	READ("\x4c\x8b\x2b"); /* mov r13,[rbx] */
+	assert_int_equal(regs.gpr[13], 0x0123456789abcdefULL);
+	assert_int_equal(last_size, 8);
+	regs.gpr[GPR_RAX] = ~0ULL;
+	READ("\xa1\x00\x00\xe0\xfe\x00\x00\x00\x00"); /* mov eax,[moffs] */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x89abcdef);
+	assert_int_equal(dev_writes, 0);
+}
+
+static void test_movzx_movsx(void **state)
+{
+	dev_set(0, 0x8080, 2);
+	regs.gpr[GPR_RAX] = ~0ULL;
+	READ("\x0f\xb6\x03"); /* movzx eax,byte */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x80);
+	READ("\x0f\xbe\x03"); /* movsx eax,byte: 32-bit result zero-extends */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffff80);
+	READ("\x48\x0f\xbe\x03"); /* movsx rax,byte */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffffffffff80ULL);
+	regs.gpr[GPR_RAX] = 0xaaaaaaaaaaaaaaaaULL;
+	READ("\x66\x0f\xbe\x03"); /* movsx ax,byte */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xaaaaaaaaaaaaff80ULL);
+	READ("\x48\x0f\xbf\x03"); /* movsx rax,word */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffffffff8080ULL);
+	READ("\x0f\xb7\x03"); /* movzx eax,word */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x8080);
+	assert_int_equal(last_size, 2);
+	dev_set(0, 0x80000000, 4);
+	READ("\x48\x63\x03"); /* movsxd rax,dword */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffff80000000ULL);
+	dev_set(0, 0x7fffffff, 4);
+	READ("\x48\x63\x03");
+	assert_int_equal(regs.gpr[GPR_RAX], 0x7fffffff);
+}
+
+static void test_logic(void **state)
+{
+	regs.rflags |= CF | OF | AF | DF;
+	dev_set(0, 0xf0f0, 4);
+	regs.gpr[GPR_RCX] = 0xff00;
+	WRITE("\x21\x08"); /* and [rax],ecx: 0xf000 */
+	assert_int_equal(dev_get(0, 4), 0xf000);
+	assert_int_equal(FLAGS(), PF); /* low byte 0x00: even parity */
+	assert_true(regs.rflags & DF);
+	dev_set(0, 0x0f, 4);
+	READ("\x23\x08"); /* and ecx,[rax]: 0xff00 & 0x0f = 0 */
+	assert_int_equal(regs.gpr[GPR_RCX], 0);
+	assert_int_equal(FLAGS(), ZF | PF);
+	assert_int_equal(dev_get(0, 4), 0x0f);
+	dev_set(0, 1, 4);
+	WRITE("\x83\x08\x80"); /* or dword [rax],-128: 0xffffff81 */
+	assert_int_equal(dev_get(0, 8), 0xffffff81);
+	assert_int_equal(FLAGS(), SF | PF); /* 0x81: two bits */
+	regs.gpr[GPR_RCX] = 0xffffffff00000001ULL;
+	READ("\x33\x08"); /* xor ecx,[rax]: 1 ^ 0xffffff81 = 0xffffff80 */
+	assert_int_equal(regs.gpr[GPR_RCX], 0xffffff80);
+	assert_int_equal(FLAGS(), SF);
+	dev_set(0, 0x5a, 1);
+	WRITE("\x80\x30\x5a"); /* xor byte [rax],0x5a */
+	assert_int_equal(dev_get(0, 1), 0);
+	assert_int_equal(FLAGS(), ZF | PF);
+	regs.gpr[GPR_RAX] = 0x0700;
+	dev_set(0, 0x10, 1);
+	WRITE("\x08\x20"); /* or [rax],ah: 0x17 */
+	assert_int_equal(dev_get(0, 1), 0x17);
+	assert_int_equal(FLAGS(), PF); /* 0x17: four bits */
+	dev_set(0, 0x8000000000000000ULL, 8);
+	WRITE("\x48\x81\x08\x01\x00\x00\x00"); /* or qword [rax],1 */
+	assert_int_equal(dev_get(0, 8), 0x8000000000000001ULL);
+	assert_int_equal(FLAGS(), SF);
+	assert_int_equal(last_size, 8);
+}
+
+/* CMP a, b: flags of a - b, nothing written. */
+static void test_cmp(void **state)
+{
+	regs.gpr[GPR_RCX] = 5;
+	dev_set(0, 0, 8);
+	WRITE("\x83\x38\x01"); /* cmp dword [rax],1: 0 - 1 = 0xffffffff */
+	assert_int_equal(FLAGS(), CF | SF | AF | PF);
+	dev_set(0, 0x80, 1);
+	READ("\x80\x38\x7f"); /* cmp byte [rax],0x7f: 0x80 - 0x7f = 0x01, signed overflow */
+	assert_int_equal(FLAGS(), OF | AF);
+	dev_set(0, 5, 4);
+	READ("\x39\x08"); /* cmp [rax],ecx: equal */
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_set(0, 7, 4);
+	READ("\x3b\x08"); /* cmp ecx,[rax]: 5 - 7 = 0xfffffffe */
+	assert_int_equal(FLAGS(), CF | SF | AF);
+	READ("\x39\x08"); /* cmp [rax],ecx: 7 - 5 = 2 */
+	assert_int_equal(FLAGS(), 0);
+	dev_set(0, 0x8000000000000000ULL, 8);
+	regs.gpr[GPR_RCX] = 1;
+	READ("\x48\x39\x08"); /* cmp [rax],rcx: 0x7fff...ffff */
+	assert_int_equal(FLAGS(), OF | AF | PF);
+	dev_set(0, 0, 8);
+	READ("\x66\x81\x38\x00\x80"); /* cmp word [rax],0x8000: 0 - 0x8000 = 0x8000 */
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+	dev_set(0, 0x10, 1);
+	regs.gpr[GPR_RCX] = 0x0100;
+	READ("\x3a\x28"); /* cmp ch,[rax]: 1 - 0x10 = 0xf1 */
+	assert_int_equal(FLAGS(), CF | SF);
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(regs.gpr[GPR_RCX], 0x0100);
+}
+
+static void test_test(void **state)
+{
+	regs.rflags |= CF | OF;
+	dev_set(0, 0x80000000, 4);
+	READ("\xf7\x00\x00\x00\x00\x80"); /* test dword [rax],0x80000000 */
+	assert_int_equal(FLAGS(), SF | PF);
+	READ("\xf6\x00\x01"); /* test byte [rax],1 */
+	assert_int_equal(FLAGS(), ZF | PF);
+	regs.gpr[GPR_RAX] = 0x0300;
+	dev_set(0, 0x01, 1);
+	READ("\x84\x20"); /* test [rax],ah */
+	assert_int_equal(FLAGS(), 0);
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x0300);
+}
+
+static void test_xchg(void **state)
+{
+	dev_set(0, 0x22222222, 4);
+	regs.gpr[GPR_RCX] = 0xffffffff11111111ULL;
+	WRITE("\x87\x08"); /* xchg [rax],ecx */
+	assert_int_equal(dev_get(0, 8), 0x11111111);
+	assert_int_equal(regs.gpr[GPR_RCX], 0x22222222);
+	regs.gpr[GPR_RAX] = 0xabcd;
+	dev_set(0, 0x5a, 1);
+	WRITE("\x86\x20"); /* xchg [rax],ah */
+	assert_int_equal(dev_get(0, 1), 0xab);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x5acd);
+	assert_int_equal(dev_reads, 2);
+	assert_int_equal(dev_writes, 2);
+	assert_int_equal(regs.rip, RIP0 + 4);
+}
+
+static void test_stos(void **state)
+{
+	regs.gpr[GPR_RAX] = 0x1122334455667788ULL;
+	regs.gpr[GPR_RDI] = 0x1000;
+	WRITE("\xaa"); /* stosb */
+	assert_int_equal(dev_get(0, 8), 0x88);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x1001);
+	OK("\x48\xab", MMIO_BASE + 8, true); /* stosq */
+	assert_int_equal(dev_get(8, 8), 0x1122334455667788ULL);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x1009);
+	regs.rflags |= DF;
+	OK("\x66\xab", MMIO_BASE + 16, true); /* stosw, DF=1 */
+	assert_int_equal(dev_get(16, 8), 0x7788);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x1007);
+	assert_int_equal(regs.rip, RIP0 + 5);
+	assert_int_equal(dev_reads, 0);
+}
+
+/* REP STOS: one element per call, RIP held until rCX reaches zero. */
+static void test_rep_stos(void **state)
+{
+	regs.gpr[GPR_RAX] = 0xcafef00d;
+	regs.gpr[GPR_RCX] = 3;
+	regs.gpr[GPR_RDI] = 0x2000;
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(regs.rip, RIP0);
+		OK("\xf3\xab", MMIO_BASE + 4 * i, true);
+		assert_int_equal(regs.gpr[GPR_RCX], 2 - i);
+		assert_int_equal(regs.gpr[GPR_RDI], 0x2000 + 4 * (i + 1));
+		assert_int_equal(dev_get(4 * i, 4), 0xcafef00d);
+	}
+	assert_int_equal(regs.rip, RIP0 + 2);
+	/* rCX already zero: nothing is written, RIP moves on */
+	WRITE("\xf3\xab");
+	assert_int_equal(dev_writes, 3);
+	assert_int_equal(regs.rip, RIP0 + 4);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x200c);
+}
+
+/* With a 32-bit address size, ECX/EDI count and wrap, zero-extended. */
+static void test_rep_stos_addr32(void **state)
+{
+	regs.gpr[GPR_RCX] = 0xffffffff00000001ULL;
+	regs.gpr[GPR_RDI] = 0x1fffffffcULL;
+	WRITE("\x67\xf3\xab");
+	assert_int_equal(regs.gpr[GPR_RCX], 0);
+	assert_int_equal(regs.gpr[GPR_RDI], 0);
+	assert_int_equal(regs.rip, RIP0 + 3);
+	assert_int_equal(dev_writes, 1);
+}
+
+/* 16-bit code: DI wraps at 16 bits and the rest of RDI stays; IP wraps too. */
+static void test_16bit(void **state)
+{
+	regs.gpr[GPR_RDI] = 0xabcd0000ffffULL;
+	regs.gpr[GPR_RAX] = 0x42;
+	regs.rip = 0xffff;
+	assert_int_equal(RUN("\xaa", DECODE_MODE_16, MMIO_BASE, true), EMULATE_OK);
+	assert_int_equal(regs.gpr[GPR_RDI], 0xabcd00000000ULL);
+	assert_int_equal(regs.rip, 0);
+	regs.rip = 0xfffe;
+	dev_set(0, 0xbeef, 2);
+	regs.gpr[GPR_RAX] = 0x12345678;
+	assert_int_equal(RUN("\x8b\x07", DECODE_MODE_16, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x1234beef);
+	assert_int_equal(regs.rip, 0);
+	regs.rip = 0xfffffffe;
+	assert_int_equal(RUN("\x8b\x03", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(regs.rip, 0);
+}
+
+/* MOVS with the MMIO side as the source (a read fault): RAM at ES:rDI is written. */
+static void test_movs_from_mmio(void **state)
+{
+	dev_set(0, 0xdeadbeef, 4);
+	regs.gpr[GPR_RSI] = 0x7000; /* MMIO's linear address: not used for the MMIO side */
+	regs.gpr[GPR_RDI] = RAM_BASE + 0x10;
+	READ("\xa5"); /* movsd */
+	assert_int_equal(*(u32 *)(ram + 0x10), 0xdeadbeef);
+	assert_int_equal(regs.gpr[GPR_RSI], 0x7004);
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE + 0x14);
+	regs.rflags |= DF;
+	READ("\xa4"); /* movsb, DF=1 */
+	assert_int_equal(ram[0x14], 0xef);
+	assert_int_equal(regs.gpr[GPR_RSI], 0x7003);
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE + 0x13);
+	assert_int_equal(dev_writes, 0);
+}
+
+/* MOVS with the MMIO side as the destination (a write fault): RAM at seg:rSI is read. */
+static void test_movs_to_mmio(void **state)
+{
+	u64 v = 0x0102030405060708ULL;
+
+	memcpy(ram + 0x20, &v, 8);
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x20;
+	regs.gpr[GPR_RDI] = 0x9000;
+	WRITE("\x48\xa5"); /* movsq */
+	assert_int_equal(dev_get(0, 8), v);
+	assert_int_equal(regs.gpr[GPR_RSI], RAM_BASE + 0x28);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x9008);
+	/* fs:[rsi]: the segment base is added */
+	ram[0x30] = 0x99;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x30 - FS_BASE;
+	OK("\x64\xa4", MMIO_BASE + 8, true);
+	assert_int_equal(dev_get(8, 1), 0x99);
+	assert_int_equal(dev_reads, 0);
+}
+
+static void test_rep_movs(void **state)
+{
+	ram[0x40] = 0x11;
+	ram[0x41] = 0x22;
+	regs.rflags |= DF;
+	regs.gpr[GPR_RCX] = 2;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x41;
+	regs.gpr[GPR_RDI] = 0x501;
+	OK("\xf3\xa4", MMIO_BASE + 1, true);
+	assert_int_equal(regs.rip, RIP0);
+	OK("\xf3\xa4", MMIO_BASE + 0, true);
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(dev_get(0, 2), 0x2211);
+	assert_int_equal(regs.gpr[GPR_RCX], 0);
+	assert_int_equal(regs.gpr[GPR_RSI], RAM_BASE + 0x3f);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x4ff);
+}
+
+/* A failed access leaves every register as it was. */
+static void test_failures(void **state)
+{
+	struct emulate_regs before;
+
+	regs.gpr[GPR_RCX] = 4;
+	regs.gpr[GPR_RSI] = RAM_BASE;
+	regs.gpr[GPR_RDI] = RAM_BASE + 0x100;
+	before = regs;
+	dev_fail = true;
+	assert_int_equal(RUN("\x8b\x08", DECODE_MODE_64, MMIO_BASE, false), EMULATE_MMIO_FAILED);
+	assert_int_equal(RUN("\x21\x08", DECODE_MODE_64, MMIO_BASE, true), EMULATE_MMIO_FAILED);
+	assert_int_equal(RUN("\xf3\xab", DECODE_MODE_64, MMIO_BASE, true), EMULATE_MMIO_FAILED);
+	assert_memory_equal(&regs, &before, sizeof(regs));
+	dev_fail = false;
+	ram_fail = true;
+	assert_int_equal(RUN("\xf3\xa5", DECODE_MODE_64, MMIO_BASE, false), EMULATE_MEM_FAILED);
+	assert_int_equal(RUN("\xf3\xa5", DECODE_MODE_64, MMIO_BASE, true), EMULATE_MEM_FAILED);
+	assert_memory_equal(&regs, &before, sizeof(regs));
+	assert_string_equal(emulate_status_name(EMULATE_MEM_FAILED), "guest memory access failed");
+}
+
+/* The flag helpers on their own, at each size. */
+static void test_flag_helpers(void **state)
+{
+	u64 keep = RFLAGS_FIXED1 | DF | RFLAGS_IF;
+
+	assert_int_equal(emulate_flags_sub(keep | STATUS_FLAGS, 3, 3, 4), keep | ZF | PF);
+	assert_int_equal(emulate_flags_sub(keep, 0x7f, 0xff, 1), keep | CF | SF | OF);
+	assert_int_equal(emulate_flags_sub(keep, 0x100, 0x1, 2), keep | AF | PF);
+	assert_int_equal(emulate_flags_sub(keep, 0x08, 0x01, 1), keep); /* no borrow from bit 4 */
+	assert_int_equal(emulate_flags_sub(keep, 0x20, 0x01, 1), keep | AF);
+	assert_int_equal(emulate_flags_sub(keep, 0x100000000ULL, 1, 4), keep | CF | SF | AF | PF);
+	assert_int_equal(emulate_flags_sub(keep, 0, 1, 8), keep | CF | SF | AF | PF);
+	assert_int_equal(emulate_flags_logic(keep | STATUS_FLAGS, 0x100, 1), keep | ZF | PF);
+	assert_int_equal(emulate_flags_logic(keep, 0x8000, 2), keep | SF | PF);
+	assert_int_equal(emulate_flags_logic(keep, 0x03, 4), keep | PF);
+	assert_int_equal(emulate_flags_logic(keep, 0x07, 4), keep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_mov_store, setup),
+	    cmocka_unit_test_setup(test_mov_store_imm, setup),
+	    cmocka_unit_test_setup(test_mov_load_partial, setup),
+	    cmocka_unit_test_setup(test_movzx_movsx, setup),
+	    cmocka_unit_test_setup(test_logic, setup),
+	    cmocka_unit_test_setup(test_cmp, setup),
+	    cmocka_unit_test_setup(test_test, setup),
+	    cmocka_unit_test_setup(test_xchg, setup),
+	    cmocka_unit_test_setup(test_stos, setup),
+	    cmocka_unit_test_setup(test_rep_stos, setup),
+	    cmocka_unit_test_setup(test_rep_stos_addr32, setup),
+	    cmocka_unit_test_setup(test_16bit, setup),
+	    cmocka_unit_test_setup(test_movs_from_mmio, setup),
+	    cmocka_unit_test_setup(test_movs_to_mmio, setup),
+	    cmocka_unit_test_setup(test_rep_movs, setup),
+	    cmocka_unit_test_setup(test_failures, setup),
+	    cmocka_unit_test_setup(test_flag_helpers, setup),
+	};
+
+	return cmocka_run_group_tests_name("emulate", tests, NULL, NULL);
+}

@@ -1,0 +1,567 @@
+/*
+ * The x86 decoder for MMIO emulation (vm/decode.h). An instruction is
+ * (SDM Vol. 2A, Figure 2-1):
+ *
+ *   [legacy prefixes] [REX] opcode [ModRM] [SIB] [disp 1/2/4] [imm 1/2/4]
+ *
+ * Prefixes are read until the first non-prefix byte; a REX counts only
+ * when it is the last prefix (2.2.1). The opcode selects a row of `forms`
+ * below, which says whether a ModRM follows, whether ModRM.reg names a
+ * register or a /digit, which immediate follows and whether LOCK is
+ * allowed. Every byte comes through next(), which enforces both the
+ * caller's `avail` and the 15-byte limit.
+ */
+#include "vm/decode.h"
+#include "vmx/vcpu_regs.h"
+
+/* Legacy prefixes (SDM Vol. 2A 2.1.1) */
+#define PFX_LOCK   0xF0
+#define PFX_REPNE  0xF2
+#define PFX_REP	   0xF3
+#define PFX_OPSIZE 0x66
+#define PFX_ADSIZE 0x67
+#define PFX_ES	   0x26
+#define PFX_CS	   0x2E
+#define PFX_SS	   0x36
+#define PFX_DS	   0x3E
+#define PFX_FS	   0x64
+#define PFX_GS	   0x65
+#define OPC_ESCAPE 0x0F
+
+/* REX (SDM Vol. 2A 2.2.1, Table 2-4): 0100WRXB */
+#define REX_W BIT(3)
+#define REX_R BIT(2)
+#define REX_X BIT(1)
+#define REX_B BIT(0)
+
+/* ModRM and SIB fields (SDM Vol. 2A 2.1.5) */
+#define MODRM_MOD(b) ((b) >> 6)
+#define MODRM_REG(b) (((b) >> 3) & 7)
+#define MODRM_RM(b)  ((b)&7)
+#define SIB_SS(b)    ((b) >> 6)
+#define SIB_INDEX(b) (((b) >> 3) & 7)
+#define SIB_BASE(b)  ((b)&7)
+
+/* What an opcode's row says about its operands. */
+#define F_MODRM	 BIT(0)	 /* a ModRM (and maybe SIB, displacement) follows */
+#define F_REG	 BIT(1)	 /* ModRM.reg names a register operand */
+#define F_BYTE	 BIT(2)	 /* 8-bit operands */
+#define F_TO_MEM BIT(3)	 /* memory is the destination / first operand */
+#define F_LOCK	 BIT(4)	 /* LOCK allowed */
+#define F_IMM8	 BIT(5)	 /* ib */
+#define F_IMMZ	 BIT(6)	 /* iw or id (id sign-extended with REX.W) */
+#define F_DIGIT0 BIT(7)	 /* ModRM.reg must be 0 (/0) */
+#define F_GRP1	 BIT(8)	 /* ModRM.reg selects the operation (immediate group 1) */
+#define F_MOFFS	 BIT(9)	 /* a moffs follows instead of a ModRM; rAX is the register */
+#define F_STRING BIT(10) /* STOS/MOVS: operands are rAX, seg:rSI, ES:rDI */
+
+struct form {
+	u16 flags; /* 0: not an instruction this decoder handles */
+	u8 op;	   /* enum decode_op (for F_GRP1, decided by ModRM.reg) */
+};
+
+/* Eb,Gb / Ev,Gv rows (memory is the destination) and Gb,Eb / Gv,Ev rows. */
+#define RM_TO	(F_MODRM | F_REG | F_TO_MEM)
+#define RM_FROM (F_MODRM | F_REG)
+
+/* The one-byte opcode map rows (SDM Vol. 2A Table A-2) this decoder knows. */
+static const struct form forms[256] = {
+    [0x08] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_OR},
+    [0x09] = {RM_TO | F_LOCK, DECODE_OP_OR},
+    [0x0A] = {RM_FROM | F_BYTE, DECODE_OP_OR},
+    [0x0B] = {RM_FROM, DECODE_OP_OR},
+    [0x20] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_AND},
+    [0x21] = {RM_TO | F_LOCK, DECODE_OP_AND},
+    [0x22] = {RM_FROM | F_BYTE, DECODE_OP_AND},
+    [0x23] = {RM_FROM, DECODE_OP_AND},
+    [0x30] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_XOR},
+    [0x31] = {RM_TO | F_LOCK, DECODE_OP_XOR},
+    [0x32] = {RM_FROM | F_BYTE, DECODE_OP_XOR},
+    [0x33] = {RM_FROM, DECODE_OP_XOR},
+    [0x38] = {RM_TO | F_BYTE, DECODE_OP_CMP},
+    [0x39] = {RM_TO, DECODE_OP_CMP},
+    [0x3A] = {RM_FROM | F_BYTE, DECODE_OP_CMP},
+    [0x3B] = {RM_FROM, DECODE_OP_CMP},
+    [0x80] = {F_MODRM | F_GRP1 | F_BYTE | F_TO_MEM | F_IMM8, 0},
+    [0x81] = {F_MODRM | F_GRP1 | F_TO_MEM | F_IMMZ, 0},
+    [0x83] = {F_MODRM | F_GRP1 | F_TO_MEM | F_IMM8, 0},
+    [0x84] = {RM_TO | F_BYTE, DECODE_OP_TEST},
+    [0x85] = {RM_TO, DECODE_OP_TEST},
+    [0x86] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_XCHG},
+    [0x87] = {RM_TO | F_LOCK, DECODE_OP_XCHG},
+    [0x88] = {RM_TO | F_BYTE, DECODE_OP_MOV},
+    [0x89] = {RM_TO, DECODE_OP_MOV},
+    [0x8A] = {RM_FROM | F_BYTE, DECODE_OP_MOV},
+    [0x8B] = {RM_FROM, DECODE_OP_MOV},
+    [0xA0] = {F_MOFFS | F_BYTE, DECODE_OP_MOV},
+    [0xA1] = {F_MOFFS, DECODE_OP_MOV},
+    [0xA2] = {F_MOFFS | F_BYTE | F_TO_MEM, DECODE_OP_MOV},
+    [0xA3] = {F_MOFFS | F_TO_MEM, DECODE_OP_MOV},
+    [0xA4] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_MOVS},
+    [0xA5] = {F_STRING | F_TO_MEM, DECODE_OP_MOVS},
+    [0xAA] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_STOS},
+    [0xAB] = {F_STRING | F_TO_MEM, DECODE_OP_STOS},
+    [0xC6] = {F_MODRM | F_DIGIT0 | F_BYTE | F_TO_MEM | F_IMM8, DECODE_OP_MOV},
+    [0xC7] = {F_MODRM | F_DIGIT0 | F_TO_MEM | F_IMMZ, DECODE_OP_MOV},
+    [0xF6] = {F_MODRM | F_DIGIT0 | F_BYTE | F_TO_MEM | F_IMM8, DECODE_OP_TEST},
+    [0xF7] = {F_MODRM | F_DIGIT0 | F_TO_MEM | F_IMMZ, DECODE_OP_TEST},
+};
+
+#define GRP1_NONE 0xFF
+/* Immediate group 1 (SDM Vol. 2A Table A-6): /0 ADD /1 OR /2 ADC /3 SBB /4 AND /5 SUB /6 XOR /7 CMP
+ */
+static const u8 grp1_ops[8] = {
+    GRP1_NONE,	   DECODE_OP_OR, GRP1_NONE,	GRP1_NONE,
+    DECODE_OP_AND, GRP1_NONE,	 DECODE_OP_XOR, DECODE_OP_CMP,
+};
+
+struct prefixes {
+	bool opsize, adsize, lock, rep;
+	int seg; /* -1: none */
+	u8 rex;
+};
+
+struct cursor {
+	const u8 *bytes;
+	unsigned avail;
+	unsigned pos;
+};
+
+/* The next byte, or TOO_LONG past 15 bytes, or TRUNCATED past `avail`. */
+static int next(struct cursor *c, u8 *b)
+{
+	if (c->pos >= DECODE_MAX_LEN)
+		return DECODE_TOO_LONG;
+	if (c->pos >= c->avail)
+		return DECODE_TRUNCATED;
+	*b = c->bytes[c->pos++];
+	return DECODE_OK;
+}
+
+/* n (1, 2, 4 or 8) little-endian bytes, sign-extended to 64 bits. */
+static int next_signed(struct cursor *c, unsigned n, s64 *v)
+{
+	u64 x = 0;
+	u8 b;
+
+	for (unsigned i = 0; i < n; i++) {
+		int s = next(c, &b);
+
+		if (s)
+			return s;
+		x |= (u64)b << (8 * i);
+	}
+	if (n < 8 && (x & BIT(8 * n - 1)))
+		x |= ~0ULL << (8 * n);
+	*v = (s64)x;
+	return DECODE_OK;
+}
+
+static int prefix_seg(u8 b)
+{
+	switch (b) {
+	case PFX_ES:
+		return DECODE_SEG_ES;
+	case PFX_CS:
+		return DECODE_SEG_CS;
+	case PFX_SS:
+		return DECODE_SEG_SS;
+	case PFX_DS:
+		return DECODE_SEG_DS;
+	case PFX_FS:
+		return DECODE_SEG_FS;
+	case PFX_GS:
+		return DECODE_SEG_GS;
+	default:
+		return -1;
+	}
+}
+
+/* Records b if it is a legacy prefix; false if it is not one. */
+static bool legacy_prefix(struct prefixes *p, u8 b)
+{
+	int seg = prefix_seg(b);
+
+	if (seg >= 0)
+		p->seg = seg;
+	else if (b == PFX_OPSIZE)
+		p->opsize = true;
+	else if (b == PFX_ADSIZE)
+		p->adsize = true;
+	else if (b == PFX_LOCK)
+		p->lock = true;
+	else if (b == PFX_REP || b == PFX_REPNE)
+		p->rep = true;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Reads prefixes and returns the opcode byte in *opc. A REX followed by a
+ * legacy prefix is ignored (SDM Vol. 2A 2.2.1); 40-4F are REX only in
+ * 64-bit mode (elsewhere they are INC/DEC and end up unsupported).
+ */
+static int read_prefixes(struct cursor *c, enum decode_mode mode, struct prefixes *p, u8 *opc)
+{
+	for (;;) {
+		int s = next(c, opc);
+
+		if (s)
+			return s;
+		if (legacy_prefix(p, *opc)) {
+			p->rex = 0;
+			continue;
+		}
+		if (mode == DECODE_MODE_64 && (*opc & 0xF0) == 0x40) {
+			p->rex = *opc;
+			continue;
+		}
+		return DECODE_OK;
+	}
+}
+
+/* SDM Vol. 2A 2.2.1.2 / 3.6: operand and address size from mode and prefixes. */
+static void set_sizes(struct decode_insn *d, const struct prefixes *p, enum decode_mode mode)
+{
+	if (mode == DECODE_MODE_64) {
+		d->addr_size = p->adsize ? 4 : 8;
+		d->op_size = (p->rex & REX_W) ? 8 : p->opsize ? 2 : 4;
+	} else {
+		d->addr_size = p->adsize ? (6 - mode) : mode; /* 67 swaps 2 and 4 */
+		d->op_size = p->opsize ? (6 - mode) : mode;
+	}
+}
+
+/*
+ * The segment of a memory operand: an override if one applies, else
+ * def. In 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol. 1 3.3.7.1).
+ */
+static enum decode_seg operand_seg(struct decode_insn *d, const struct prefixes *p,
+				   enum decode_seg def)
+{
+	if (p->seg < 0)
+		return def;
+	if (d->mode == DECODE_MODE_64 && p->seg != DECODE_SEG_FS && p->seg != DECODE_SEG_GS)
+		return def;
+	d->seg_override = true;
+	return (enum decode_seg)p->seg;
+}
+
+/* 16-bit ModRM memory forms (SDM Vol. 2A Table 2-1). */
+static int modrm_mem16(struct cursor *c, u8 modrm, struct decode_mem *m)
+{
+	static const int base16[8] = {GPR_RBX, GPR_RBX, GPR_RBP, GPR_RBP,
+				      GPR_RSI, GPR_RDI, GPR_RBP, GPR_RBX};
+	static const int index16[8] = {GPR_RSI,	      GPR_RDI,	     GPR_RSI,	    GPR_RDI,
+				       DECODE_NO_REG, DECODE_NO_REG, DECODE_NO_REG, DECODE_NO_REG};
+	unsigned mod = MODRM_MOD(modrm), rm = MODRM_RM(modrm);
+
+	m->base = base16[rm];
+	m->index = index16[rm];
+	if (mod == 0 && rm == 6) {
+		m->base = DECODE_NO_REG;
+		return next_signed(c, 2, &m->disp);
+	}
+	if (mod == 0)
+		return DECODE_OK;
+	return next_signed(c, mod == 1 ? 1 : 2, &m->disp);
+}
+
+/* The SIB byte (SDM Vol. 2A Table 2-3, 2.2.1.2 for REX.X/REX.B). */
+static int sib(struct cursor *c, unsigned mod, u8 rex, struct decode_mem *m, bool *disp32)
+{
+	u8 b;
+	int s = next(c, &b);
+	unsigned index = SIB_INDEX(b) | ((rex & REX_X) ? 8 : 0);
+
+	if (s)
+		return s;
+	if (index != GPR_RSP) {
+		m->index = (int)index;
+		m->scale = (u8)(1u << SIB_SS(b));
+	}
+	if (SIB_BASE(b) == 5 && mod == 0)
+		*disp32 = true;
+	else
+		m->base = (int)(SIB_BASE(b) | ((rex & REX_B) ? 8 : 0));
+	return DECODE_OK;
+}
+
+/* 32/64-bit ModRM memory forms (SDM Vol. 2A Table 2-2, 2.2.1.6 RIP-relative). */
+static int modrm_mem32(struct cursor *c, u8 modrm, u8 rex, enum decode_mode mode,
+		       struct decode_mem *m)
+{
+	unsigned mod = MODRM_MOD(modrm), rm = MODRM_RM(modrm);
+	bool disp32 = mod == 2;
+	int s = DECODE_OK;
+
+	if (rm == 4)
+		s = sib(c, mod, rex, m, &disp32);
+	else if (mod == 0 && rm == 5) {
+		disp32 = true;
+		m->rip_rel = mode == DECODE_MODE_64;
+	} else
+		m->base = (int)(rm | ((rex & REX_B) ? 8 : 0));
+	if (s)
+		return s;
+	if (mod == 1)
+		return next_signed(c, 1, &m->disp);
+	return disp32 ? next_signed(c, 4, &m->disp) : DECODE_OK;
+}
+
+/* Reads ModRM and the memory operand it names into d->mem; *modrm gets the byte. */
+static int modrm(struct cursor *c, struct decode_insn *d, const struct prefixes *p, u8 *b)
+{
+	struct decode_mem *m = &d->mem;
+	enum decode_seg def = DECODE_SEG_DS;
+	int s = next(c, b);
+
+	if (s)
+		return s;
+	if (MODRM_MOD(*b) == 3)
+		return DECODE_NOT_MEMORY;
+	*m = (struct decode_mem){.base = DECODE_NO_REG, .index = DECODE_NO_REG, .scale = 1};
+	if (d->addr_size == 2)
+		s = modrm_mem16(c, *b, m);
+	else
+		s = modrm_mem32(c, *b, p->rex, d->mode, m);
+	if (s)
+		return s;
+	if (m->base == GPR_RBP || m->base == GPR_RSP)
+		def = DECODE_SEG_SS;
+	m->seg = operand_seg(d, p, def);
+	return DECODE_OK;
+}
+
+/* Sets the register operand from a 3- or 4-bit number (AH-BH rule: SDM Vol. 2A 3.7.2.1). */
+static void set_reg(struct decode_insn *d, unsigned reg, unsigned size, u8 rex)
+{
+	d->has_reg = true;
+	d->reg = (int)reg;
+	if (size == 1 && rex == 0 && reg >= 4 && reg < 8) {
+		d->reg = (int)reg - 4;
+		d->reg_high = true;
+	}
+}
+
+/* The immediate of a row: ib, or iw/id by operand size (id sign-extends for REX.W). */
+static int immediate(struct cursor *c, struct decode_insn *d, u16 flags)
+{
+	s64 v;
+	int s;
+
+	if (!(flags & (F_IMM8 | F_IMMZ)))
+		return DECODE_OK;
+	s = next_signed(c, (flags & F_IMM8) ? 1 : MIN(d->op_size, 4), &v);
+	if (s)
+		return s;
+	d->has_imm = true;
+	d->imm = (u64)v;
+	return DECODE_OK;
+}
+
+/* A row with a ModRM: memory operand, then register or /digit, then immediate. */
+static int modrm_form(struct cursor *c, struct decode_insn *d, const struct prefixes *p,
+		      const struct form *f)
+{
+	u8 b;
+	int s = modrm(c, d, p, &b);
+
+	if (s)
+		return s;
+	if (f->flags & F_GRP1) {
+		if (grp1_ops[MODRM_REG(b)] == GRP1_NONE)
+			return DECODE_UNSUPPORTED;
+		d->op = (enum decode_op)grp1_ops[MODRM_REG(b)];
+	}
+	if ((f->flags & F_DIGIT0) && MODRM_REG(b) != 0)
+		return DECODE_UNSUPPORTED;
+	if (f->flags & F_REG)
+		set_reg(d, MODRM_REG(b) | ((p->rex & REX_R) ? 8 : 0), d->op_size, p->rex);
+	return immediate(c, d, f->flags);
+}
+
+/* A0-A3: MOV between rAX and seg:moffs, an address-size offset (SDM Vol. 2A "MOV"). */
+static int moffs_form(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+{
+	struct decode_mem *m = &d->mem;
+	int s;
+
+	*m = (struct decode_mem){.base = DECODE_NO_REG, .index = DECODE_NO_REG, .scale = 1};
+	s = next_signed(c, d->addr_size, &m->disp);
+	if (s)
+		return s;
+	if (d->addr_size < 8)
+		m->disp &= (s64)(BIT(8 * d->addr_size) - 1);
+	m->seg = operand_seg(d, p, DECODE_SEG_DS);
+	set_reg(d, GPR_RAX, d->op_size, p->rex);
+	return DECODE_OK;
+}
+
+/* STOS (rAX -> ES:rDI) and MOVS (seg:rSI -> ES:rDI; ES cannot be overridden). */
+static void string_form(struct decode_insn *d, const struct prefixes *p)
+{
+	struct decode_mem di = {
+	    .base = GPR_RDI, .index = DECODE_NO_REG, .scale = 1, .seg = DECODE_SEG_ES};
+
+	d->rep = p->rep;
+	if (d->op == DECODE_OP_STOS) {
+		d->mem = di;
+		set_reg(d, GPR_RAX, d->op_size, p->rex);
+		return;
+	}
+	d->mem = di;
+	d->mem.base = GPR_RSI;
+	d->mem.seg = operand_seg(d, p, DECODE_SEG_DS);
+	d->mem2 = di;
+}
+
+/* 0F B6/B7 MOVZX, 0F BE/BF MOVSX (SDM Vol. 2B): register = extend(r/m8 or r/m16). */
+static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+{
+	u8 opc, b;
+	int s = next(c, &opc);
+
+	if (s)
+		return s;
+	if (opc != 0xB6 && opc != 0xB7 && opc != 0xBE && opc != 0xBF)
+		return DECODE_UNSUPPORTED;
+	d->op = (opc & 8) ? DECODE_OP_MOVSX : DECODE_OP_MOVZX;
+	d->dir = DECODE_DIR_FROM_MEM;
+	d->mem_size = (opc & 1) ? 2 : 1;
+	s = modrm(c, d, p, &b);
+	if (s)
+		return s;
+	set_reg(d, MODRM_REG(b) | ((p->rex & REX_R) ? 8 : 0), d->op_size, p->rex);
+	return DECODE_OK;
+}
+
+/* 63 /r MOVSXD (64-bit mode only; ARPL elsewhere): register = sign-extend(r/m32). */
+static int movsxd(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+{
+	u8 b;
+	int s;
+
+	if (d->mode != DECODE_MODE_64)
+		return DECODE_UNSUPPORTED;
+	d->op = DECODE_OP_MOVSX;
+	d->dir = DECODE_DIR_FROM_MEM;
+	d->mem_size = d->op_size == 8 ? 4 : d->op_size;
+	s = modrm(c, d, p, &b);
+	if (s)
+		return s;
+	set_reg(d, MODRM_REG(b) | ((p->rex & REX_R) ? 8 : 0), d->op_size, p->rex);
+	return DECODE_OK;
+}
+
+/* A one-byte opcode through its row of `forms`. */
+static int one_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p, u8 opc)
+{
+	const struct form *f = &forms[opc];
+
+	if (f->flags == 0)
+		return DECODE_UNSUPPORTED;
+	d->op = (enum decode_op)f->op;
+	d->dir = (f->flags & F_TO_MEM) ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
+	if (f->flags & F_BYTE)
+		d->op_size = 1;
+	d->mem_size = d->op_size;
+	if (f->flags & F_STRING) {
+		string_form(d, p);
+		return DECODE_OK;
+	}
+	if (f->flags & F_MOFFS)
+		return moffs_form(c, d, p);
+	return modrm_form(c, d, p, f);
+}
+
+/* LOCK is allowed only on AND/OR/XOR with a memory destination and on XCHG. */
+static bool lock_allowed(const struct decode_insn *d, u8 opc, bool two)
+{
+	if (two || !(forms[opc].flags & (F_LOCK | F_GRP1)))
+		return false;
+	return d->op != DECODE_OP_CMP;
+}
+
+int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct decode_insn *out)
+{
+	struct cursor c = {.bytes = bytes, .avail = avail};
+	struct prefixes p = {.seg = -1};
+	bool two;
+	u8 opc;
+	int s = read_prefixes(&c, mode, &p, &opc);
+
+	if (s)
+		return s;
+	*out = (struct decode_insn){.mode = mode, .lock = p.lock};
+	out->mem2 = (struct decode_mem){.base = DECODE_NO_REG, .index = DECODE_NO_REG, .scale = 1};
+	set_sizes(out, &p, mode);
+	two = opc == OPC_ESCAPE;
+	if (two)
+		s = two_byte(&c, out, &p);
+	else if (opc == 0x63)
+		s = movsxd(&c, out, &p);
+	else
+		s = one_byte(&c, out, &p, opc);
+	if (s)
+		return s;
+	if (p.lock && !lock_allowed(out, opc, two || opc == 0x63))
+		return DECODE_BAD_LOCK;
+	out->len = (u8)c.pos;
+	return DECODE_OK;
+}
+
+u64 decode_ea(const struct decode_insn *d, const struct decode_mem *m, const u64 gpr[16], u64 rip)
+{
+	u64 ea = (u64)m->disp;
+
+	if (m->rip_rel)
+		ea += rip + d->len;
+	if (m->base != DECODE_NO_REG)
+		ea += gpr[m->base];
+	if (m->index != DECODE_NO_REG)
+		ea += gpr[m->index] * m->scale;
+	return d->addr_size == 8 ? ea : ea & (BIT(8 * d->addr_size) - 1);
+}
+
+const char *decode_status_name(int status)
+{
+	switch (status) {
+	case DECODE_OK:
+		return "ok";
+	case DECODE_TRUNCATED:
+		return "truncated";
+	case DECODE_TOO_LONG:
+		return "longer than 15 bytes";
+	case DECODE_UNSUPPORTED:
+		return "unsupported instruction";
+	case DECODE_NOT_MEMORY:
+		return "no memory operand";
+	case DECODE_BAD_LOCK:
+		return "LOCK not allowed";
+	default:
+		return "unknown status";
+	}
+}
+
+unsigned decode_hex(const u8 *bytes, unsigned n, char *buf, unsigned size)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned len = 0;
+
+	if (size == 0)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned need = i ? 3 : 2;
+
+		if (len + need + 1 > size)
+			break;
+		if (i)
+			buf[len++] = ' ';
+		buf[len++] = digits[bytes[i] >> 4];
+		buf[len++] = digits[bytes[i] & 15];
+	}
+	buf[len] = '\0';
+	return len;
+}

@@ -1,0 +1,134 @@
+/*
+ * A decoder for the x86 instructions a guest uses to touch MMIO: the
+ * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS and
+ * MOVS (with REP), AND/OR/XOR/CMP (register and immediate forms), TEST
+ * and XCHG, in 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter 2
+ * "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only
+ * the bytes it is given, so host tests run it over a table of encodings.
+ * Anything outside that set is an error the caller reports with the bytes
+ * (docs/mmio.md); the decoder never guesses.
+ */
+#ifndef KEEL_VM_DECODE_H
+#define KEEL_VM_DECODE_H
+
+#include "lib/types.h"
+
+/* SDM Vol. 2A 2.3.12: no instruction is longer than 15 bytes. */
+#define DECODE_MAX_LEN 15
+
+/* Code size: the default operand and address size of CS, in bytes. */
+enum decode_mode {
+	DECODE_MODE_16 = 2, /* real mode, 16-bit protected mode (CS.D=0) */
+	DECODE_MODE_32 = 4, /* CS.D=1 */
+	DECODE_MODE_64 = 8, /* IA-32e mode, CS.L=1 */
+};
+
+enum decode_status {
+	DECODE_OK = 0,
+	DECODE_TRUNCATED = -1,	 /* ran out of the `avail` bytes given */
+	DECODE_TOO_LONG = -2,	 /* more than 15 bytes (#GP on hardware) */
+	DECODE_UNSUPPORTED = -3, /* an opcode (or /digit) outside the set above */
+	DECODE_NOT_MEMORY = -4,	 /* ModRM.mod=11: a register form cannot touch MMIO */
+	DECODE_BAD_LOCK = -5,	 /* LOCK on an instruction that does not allow it (#UD) */
+};
+
+enum decode_op {
+	DECODE_OP_MOV,
+	DECODE_OP_MOVZX,
+	DECODE_OP_MOVSX, /* MOVSX and MOVSXD */
+	DECODE_OP_STOS,
+	DECODE_OP_MOVS,
+	DECODE_OP_AND,
+	DECODE_OP_OR,
+	DECODE_OP_XOR,
+	DECODE_OP_CMP,
+	DECODE_OP_TEST,
+	DECODE_OP_XCHG,
+};
+
+/* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
+enum decode_seg {
+	DECODE_SEG_ES = 0,
+	DECODE_SEG_CS = 1,
+	DECODE_SEG_SS = 2,
+	DECODE_SEG_DS = 3,
+	DECODE_SEG_FS = 4,
+	DECODE_SEG_GS = 5,
+	DECODE_SEG_COUNT = 6,
+};
+
+#define DECODE_NO_REG (-1)
+
+/*
+ * A memory operand: seg:(base + index * scale + disp), or, if rip_rel,
+ * seg:(address of the next instruction + disp). base/index are GPR numbers
+ * (vmx/vcpu_regs.h; 0-15) or DECODE_NO_REG. disp is sign-extended, except
+ * a moffs (A0-A3), which is the zero-extended offset.
+ */
+struct decode_mem {
+	int base;
+	int index;
+	u8 scale; /* 1, 2, 4 or 8 */
+	bool rip_rel;
+	s64 disp;
+	enum decode_seg seg; /* override or default (SS for rBP/rSP bases) */
+};
+
+/*
+ * Which way the operation goes:
+ *   TO_MEM   memory is the destination (or, for CMP/TEST, the first operand):
+ *            MOV stores, AND/OR/XOR m,r / m,imm, CMP m,r / m,imm, TEST, XCHG, STOS;
+ *   FROM_MEM a register is the destination (or first operand): MOV/MOVZX/MOVSX
+ *            loads, AND/OR/XOR r,m, CMP r,m.
+ *   MOVS     reads `mem` and writes `mem2`.
+ */
+enum decode_dir {
+	DECODE_DIR_TO_MEM,
+	DECODE_DIR_FROM_MEM,
+};
+
+struct decode_insn {
+	u8 len;		       /* bytes, prefixes included */
+	enum decode_mode mode; /* the code size it was decoded in */
+	enum decode_op op;
+	enum decode_dir dir;
+	u8 mem_size;  /* bytes of the memory access: 1, 2, 4 or 8 */
+	u8 op_size;   /* operand size: the register's width (MOVZX/MOVSX: the destination) */
+	u8 addr_size; /* 2, 4 or 8 */
+	bool has_reg; /* a GPR operand: reg (with reg_high for AH/CH/DH/BH) */
+	int reg;
+	bool reg_high;
+	bool has_imm; /* imm: sign-extended to 64 bits as the SDM says for the form */
+	u64 imm;
+	bool rep;  /* F3 or F2 on STOS/MOVS (REP); ignored on other forms */
+	bool lock; /* F0 present (allowed: AND/OR/XOR with a memory destination, XCHG) */
+	bool seg_override;
+	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */
+	struct decode_mem mem2; /* MOVS only: the destination, ES:rDI */
+};
+
+/*
+ * Decodes the instruction at bytes[0..avail) in the given mode. Reads at
+ * most min(avail, 15) bytes. Returns DECODE_OK with *out filled, or a
+ * decode_status (then *out is unspecified).
+ */
+int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct decode_insn *out);
+
+/*
+ * The effective address (offset within the segment) of memory operand m
+ * of d, given the guest's GPRs (indexed as vmx/vcpu_regs.h) and the RIP of
+ * the instruction itself; truncated to d->addr_size. The caller adds the
+ * segment base to get the linear address.
+ */
+u64 decode_ea(const struct decode_insn *d, const struct decode_mem *m, const u64 gpr[16], u64 rip);
+
+/* "truncated", "too long", ... for reports. */
+const char *decode_status_name(int status);
+
+/*
+ * Writes n bytes as "8b 04 25 00 10" into buf (at most size bytes, NUL
+ * included; truncated at a whole byte). Returns the string length.
+ */
+unsigned decode_hex(const u8 *bytes, unsigned n, char *buf, unsigned size);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Emulation of one decoded instruction (vm/decode.h) whose memory access
+ * hit MMIO: the access goes to a device through callbacks, and the
+ * instruction's effects on the GPRs, RFLAGS and RIP are applied as the
+ * CPU would (Intel SDM Vol. 1 3.4.1.1 for partial-register writes, Vol. 1
+ * Appendix A and Vol. 2 per instruction for flags). Pure: no Keel state,
+ * so host tests run it against a fake device and fake RAM. The wiring
+ * into the EPT-violation handler is described in docs/mmio.md.
+ */
+#ifndef KEEL_VM_EMULATE_H
+#define KEEL_VM_EMULATE_H
+
+#include "lib/types.h"
+#include "vm/decode.h"
+
+/* The guest state an instruction can change. gpr[] as vmx/vcpu_regs.h, RSP included. */
+struct emulate_regs {
+	u64 gpr[16];
+	u64 rip;
+	u64 rflags;
+};
+
+/*
+ * Where memory accesses go. mmio_* reach the device at a guest-physical
+ * address; mem_* reach guest memory by linear address (segment base
+ * already added), for the side of a MOVS that is not the faulting MMIO
+ * access. Each returns false if the access cannot be made (the callee
+ * keeps what it needs to report or inject, e.g. a #PF).
+ */
+struct emulate_env {
+	void *ctx;
+	bool (*mmio_read)(void *ctx, u64 gpa, unsigned size, u64 *val);
+	bool (*mmio_write)(void *ctx, u64 gpa, unsigned size, u64 val);
+	bool (*mem_read)(void *ctx, u64 linear, unsigned size, u64 *val);
+	bool (*mem_write)(void *ctx, u64 linear, unsigned size, u64 val);
+	u64 seg_base[DECODE_SEG_COUNT];
+};
+
+enum emulate_status {
+	EMULATE_OK = 0,
+	EMULATE_MMIO_FAILED = -1, /* mmio_read/mmio_write said no */
+	EMULATE_MEM_FAILED = -2,  /* mem_read/mem_write said no */
+};
+
+/*
+ * Emulates d, whose memory access at guest-physical `gpa` faulted
+ * (write_fault: the access was a write, from the EPT exit qualification;
+ * it tells which side of a MOVS is the MMIO one). On EMULATE_OK the
+ * registers, RFLAGS and RIP are updated: RIP moves past the instruction,
+ * except that a REP string form does one iteration per call and leaves
+ * RIP on the instruction while rCX is not yet zero (the guest re-executes
+ * it and faults again on the next element). On failure nothing in *r has
+ * changed, though a device may have seen a read.
+ */
+int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
+		 const struct emulate_env *env);
+
+/* A register operand's value: size 1/2/4/8 bytes, high = AH/CH/DH/BH; zero-extended. */
+u64 emulate_reg_read(const struct emulate_regs *r, int reg, bool high, unsigned size);
+/* Writes a register operand: 4-byte writes zero-extend, 1/2-byte ones keep the rest. */
+void emulate_reg_write(struct emulate_regs *r, int reg, bool high, unsigned size, u64 val);
+/* RFLAGS after AND/OR/XOR/TEST giving res: CF=OF=0, SF ZF PF from res, AF cleared. */
+u64 emulate_flags_logic(u64 rflags, u64 res, unsigned size);
+/* RFLAGS after CMP a, b (a - b): CF OF SF ZF PF AF as SUB sets them. */
+u64 emulate_flags_sub(u64 rflags, u64 a, u64 b, unsigned size);
+/* "mmio access failed", ... for reports. */
+const char *emulate_status_name(int status);
+
+#endif
