@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpus, tests/fuzz/corpus/NAME/ (docs/fuzzing.md).
+
+Run from the repository root after `make` (the elf seeds are compacted copies
+of build/guests/*.elf). Each seed starts with its target's parameter bytes
+(see the comment at the top of tests/fuzz/fuzz_NAME.c), then the input.
+"""
+import struct, os
+C = 'tests/fuzz/corpus'
+for d in ('mb2','elf','cmdline','ept_qual','gpt'):
+    os.makedirs(f'{C}/{d}', exist_ok=True)
+def w(t, name, b):
+    open(f'{C}/{t}/{name}', 'wb').write(b)
+
+# ---- mb2: 1 byte err_len, 8 bytes info_pa, info block
+def tag(t, payload):
+    b = struct.pack('<II', t, 8 + len(payload)) + payload
+    return b + b'\0' * (-len(b) % 8)
+def info(*tags):
+    body = b''.join(tags) + tag(0, b'')
+    return struct.pack('<II', 8 + len(body), 0) + body
+def mmap(entries):
+    return tag(6, struct.pack('<II', 24, 0) + b''.join(struct.pack('<QQII', b, l, ty, 0) for b, l, ty in entries))
+def s(x): return x.encode() + b'\0'
+def mod(a, b, cl): return tag(3, struct.pack('<II', a, b) + s(cl))
+pre = struct.pack('<BQ', 160, 0x10000)
+mm = mmap([(0, 0x9fc00, 1), (0x9fc00, 0x400, 2), (0xf0000, 0x10000, 2), (0x100000, 0x7ee0000, 1), (0xfffc0000, 0x40000, 2)])
+rsdp1 = b'RSD PTR ' + bytes([0]) + b'BOCHS ' + bytes([0]) + struct.pack('<I', 0xfe000)
+rsdp2 = b'RSD PTR ' + bytes([0]) + b'BOCHS ' + bytes([2]) + struct.pack('<IIQ', 0xfe000, 36, 0xfe100) + b'\0' * 4
+fb = tag(8, struct.pack('<QIIIBBH', 0xb8000, 160, 80, 25, 16, 2, 0))
+w('mb2', 'minimal', pre + info(mm))
+w('mb2', 'grub_bochs', pre + info(tag(1, s('/boot/keel.elf console=com1 onexit=shutdown')), tag(2, s('GRUB 2.06-13+deb12u1')),
+    mod(0x200000, 0x214000, 'name=hello mem=4M'), mod(0x214000, 0x220000, 'for=hello'),
+    tag(4, struct.pack('<II', 639, 130048)), mm, fb, tag(14, rsdp1)))
+w('mb2', 'acpi_new', pre + info(tag(1, s('console=both')), mm, tag(15, rsdp2), tag(14, rsdp1), tag(21, struct.pack('<I', 0x200000))))
+w('mb2', 'efi_tags', pre + info(tag(12, struct.pack('<Q', 0x7f000000)), tag(17, b'\0' * 56), mm, tag(9, b'\0' * 24)))
+w('mb2', 'bad_size', pre + struct.pack('<IIII', 24, 0, 1, 200) + b'\0' * 8)
+w('mb2', 'no_end', pre + info(mm)[:-8])
+
+# ---- elf: 1 byte mem (127 = 32 MiB), 1 byte min_gpa (16 = 1 MiB), image
+def compact(path, keep_hdr=0x400, keep_seg=512):
+    img = open(path, 'rb').read()
+    out = bytearray(img[:keep_hdr])
+    is64 = img[4] == 2
+    if is64:
+        phoff, = struct.unpack_from('<Q', img, 32); phent, phnum = struct.unpack_from('<HH', img, 54)
+        fmt = '<IIQQQQQQ'
+    else:
+        phoff, = struct.unpack_from('<I', img, 28); phent, phnum = struct.unpack_from('<HH', img, 42)
+        fmt = '<IIIIIIII'
+    for i in range(phnum):
+        at = phoff + i * phent
+        f = list(struct.unpack_from(fmt, img, at))
+        ty = f[0]
+        if ty != 1: continue
+        if is64: off, fs = f[2], f[5]
+        else: off, fs = f[1], f[4]
+        n = min(fs, keep_seg)
+        new_off = len(out)
+        out += img[off:off + n]
+        out += b'\0' * (-len(out) % 16)
+        if is64: f[2], f[5] = new_off, n
+        else: f[1], f[4] = new_off, n
+        struct.pack_into(fmt, out, at, *f)
+    return bytes(out)
+epre = bytes([127, 16])
+for g in ('hello', 'hello32', 'mb1', 'taskswitch'):
+    p = f'build/guests/{g}.elf'
+    w('elf', f'{g}_compact', epre + compact(p))
+for g in ('hello', 'hello32'):
+    w('elf', f'{g}_trunc4k', epre + open(f'build/guests/{g}.elf', 'rb').read()[:4096])
+
+# ---- cmdline: 1 byte params, string
+for i, t in enumerate([
+    (1, 'name=web mem=64M ept=2m expect=triple-fault timeout=50M -- a b c'),
+    (1, 'for=web'), (2, 'mem=0x200000 ept=1g'), (3, 'timeout=1K name=g_1.x'),
+    (1, 'name= mem= ept= timeout= expect='), (0x81, 'console=com1 loglevel=debug onexit=shutdown test=all'),
+    (1, '-- '), (3, 'mem=18446744073709551615'), (3, 'mem=16T timeout=0xFFFFFFFFFFFFFFFF'),
+    (1, '\tname=a\r\nmem=2m --args'), (2, 'mem=4G ept=4k -- init=/bin/sh quiet')]):
+    w('cmdline', f'seed{i:02d}', bytes([t[0]]) + t[1].encode())
+
+# ---- ept_qual: 8 bytes qualification, 1 byte PT_PERM_*
+for name, q, p in [('read_notpresent', 0x181, 0), ('write_ro', 0x18a, 1), ('fetch_nx', 0x18c, 3),
+                   ('walk', 0x81, 7), ('nmi', 0x1002, 2), ('all', 0xffffffffffffffff, 7)]:
+    w('ept_qual', name, struct.pack('<QB', q, p))
+
+# ---- gpt: flags (mode | access<<2 | nxe<<5 | wp<<6), maxphyaddr sel, cr3, gva, RAM
+def gpt(mode, access, nxe, wp, phys, cr3, gva, ents, size):
+    ram = bytearray(size)
+    for at, v, n in ents: ram[at:at + n] = v.to_bytes(n, 'little')
+    return struct.pack('<BBQQ', mode | access << 2 | nxe << 5 | wp << 6, phys, cr3, gva) + bytes(ram)
+NX = 1 << 63
+w('gpt', '4level_4k', gpt(3, 1, 1, 1, 8, 0, 0x1234, [(0, 0x1007, 8), (0x1000, 0x2007, 8), (0x2000, 0x3007, 8), (0x3008, 0x5007 | NX, 8)], 0x3010))
+w('gpt', '4level_2m', gpt(3, 3, 1, 1, 0, 0, 0x3fffff, [(0, 0x1007, 8), (0x1000, 0x2007, 8), (0x2008, 0x400087, 8)], 0x2010))
+w('gpt', '4level_1g_kernel', gpt(3, 4, 1, 0, 20, 0x1000, 0xffffffff80001000, [(0x1ff8, 0x3, 8), (0xff0, 0x83, 8)], 0x2000))
+w('gpt', '4level_recursive', gpt(3, 0, 0, 1, 0, 0, 0, [(0, 0x7, 8)], 8))
+w('gpt', 'pae_2m', gpt(2, 1, 1, 1, 4, 0x20, 0x80201000, [(0x30, 0x1001, 8), (0x1008, 0x200083, 8)], 0x1010))
+w('gpt', 'pae_4k', gpt(2, 2, 0, 1, 4, 0, 0x5000, [(0, 0x1001, 8), (0x1000, 0x2007, 8), (0x2028, 0x9007, 8)], 0x2030))
+w('gpt', '32bit_4m_pse36', gpt(1, 0, 0, 1, 8, 0, 0xc0001000, [(0xc00, 0x00c0a083, 4)], 0x1000))
+w('gpt', '32bit_4k', gpt(1, 3, 0, 1, 0, 0, 0x00403abc, [(4, 0x1007, 4), (0x100c, 0x7007, 4)], 0x1010))
+w('gpt', 'nopaging', gpt(0, 0, 0, 0, 0, 0, 0x123456789, [], 0))
+w('gpt', 'reserved', gpt(3, 0, 0, 1, 4, 0, 0, [(0, 0x1087, 8), (0x1000, 1 << 45 | 7, 8)], 0x1008))
