@@ -95,6 +95,7 @@ static const struct option_desc option_table[] = {
     {"hidecap", OPT_FLAGS, hidecap_choices, &keel_opts.hidecap, NULL},
     {"slice", OPT_TICKS, NULL, NULL, &keel_opts.slice},
     {"floor", OPT_CHOICE, onoff_choices, &keel_opts.floor, NULL},
+    {"testmmio", OPT_CHOICE, onoff_choices, &keel_opts.testmmio, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)

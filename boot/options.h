@@ -36,6 +36,7 @@ struct keel_options {
 	unsigned vpid;	  /* 1: use VPIDs where the CPU has them (vpid=on|off) */
 	u64 slice;	  /* scheduler time slice in TSC ticks */
 	unsigned hidecap; /* HIDECAP_* bits: capabilities to treat as absent (tests) */
+	unsigned testmmio; /* 1: every guest gets the test MMIO device (dev/testreg.c) */
 	unsigned floor;	  /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */
 	unsigned errors;  /* malformed or unknown options seen */
 };

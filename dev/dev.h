@@ -46,6 +46,9 @@ void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val);
 /* The models every guest gets (one file each under dev/). */
 bool uart16550_attach(struct guest *g, u16 base);
 bool debugexit_attach(struct guest *g, u16 port);
+/* The test MMIO device (testmmio=on): 4 KiB of scratch registers. */
+#define TESTREG_GPA 0xFEB00000ULL
+bool testreg_attach(struct guest *g, u64 gpa_base);
 /* Flushes a partial output line at guest end. */
 void uart16550_flush(struct guest *g);
 

@@ -6,6 +6,7 @@
  */
 #include "lib/console.h"
 #include "vm/guest.h"
+#include "vm/mmio.h"
 #include "vmx/ept_qual.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
@@ -38,7 +39,8 @@ void ept_handle_violation(struct vcpu *v)
 	hpa_t h;
 
 	if (g >= m->ram_size) {
-		report_outside(v, g, &d);
+		if (!mmio_handle(v, g, d.write))
+			report_outside(v, g, &d);
 		return;
 	}
 	m->stats.violations++;

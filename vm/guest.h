@@ -15,7 +15,7 @@
 #define GUEST_NAME_MAX	  32
 #define GUEST_CMDLINE_MAX 512
 #define GUEST_MAX_MODULES 8
-#define GUEST_DEV_STORAGE 1024
+#define GUEST_DEV_STORAGE (8 * 1024) /* device-model state: the UART, the test device */
 
 enum guest_end {
 	GUEST_RUNNING = 0,

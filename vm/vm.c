@@ -47,7 +47,8 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 		guest_end(g, GUEST_END_OOM, 0, "no memory for its EPT");
 		return false;
 	}
-	if (!uart16550_attach(g, 0x3F8) || !debugexit_attach(g, KEEL_DEBUG_EXIT_PORT)) {
+	if (!uart16550_attach(g, 0x3F8) || !debugexit_attach(g, KEEL_DEBUG_EXIT_PORT) ||
+	    (keel_opts.testmmio && !testreg_attach(g, TESTREG_GPA))) {
 		guest_end(g, GUEST_END_ERROR, 0, "cannot attach its devices");
 		return false;
 	}

@@ -1,0 +1,155 @@
+/*
+ * The MMIO path (docs/mmio.md): fetch up to 15 instruction bytes at CS:RIP
+ * through the guest's page tables, decode them (vm/decode.c), emulate the
+ * one memory access against the device model and the guest's registers
+ * (vm/emulate.c), then write the registers, RIP and RFLAGS back. Anything
+ * the decoder does not handle ends the guest with a report naming the
+ * bytes; a RAM side of MOVS/STOS that faults in the guest's page tables
+ * gets the #PF it would get on hardware.
+ */
+#include "vm/mmio.h"
+#include "arch/x86/cpu.h"
+#include "lib/console.h"
+#include "lib/string.h"
+#include "vm/decode.h"
+#include "vm/emulate.h"
+#include "vm/gaccess.h"
+#include "vm/guest.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx_insn.h"
+
+#define MMIO_INSN_MAX 15
+
+struct mmio_ctx {
+	struct vcpu *v;
+	const struct dev_region *r;
+	struct gaccess_fault fault;
+	int mem_status; /* GACCESS_* of a failed RAM access */
+};
+
+static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
+{
+	struct mmio_ctx *c = ctx;
+	const struct dev_region *r = dev_find(c->v->guest, DEV_MMIO, gpa, size);
+
+	if (!r)
+		return false;
+	*val = r->ops->read(c->v->guest, r->state, gpa - r->base, size);
+	return true;
+}
+
+static bool dev_write(void *ctx, u64 gpa, unsigned size, u64 val)
+{
+	struct mmio_ctx *c = ctx;
+	const struct dev_region *r = dev_find(c->v->guest, DEV_MMIO, gpa, size);
+
+	if (!r)
+		return false;
+	r->ops->write(c->v->guest, r->state, gpa - r->base, size, val);
+	return true;
+}
+
+static bool mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
+{
+	struct mmio_ctx *c = ctx;
+
+	*val = 0;
+	c->mem_status = gaccess_read(c->v, linear, val, size, &c->fault);
+	return c->mem_status == GACCESS_OK;
+}
+
+static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
+{
+	struct mmio_ctx *c = ctx;
+
+	c->mem_status = gaccess_write(c->v, linear, &val, size, &c->fault);
+	return c->mem_status == GACCESS_OK;
+}
+
+static enum decode_mode code_mode(void)
+{
+	u64 ar = vmcs_read(VMCS_GUEST_CS_AR);
+
+	if (ar & VMCS_AR_L)
+		return DECODE_MODE_64;
+	return (ar & VMCS_AR_DB) ? DECODE_MODE_32 : DECODE_MODE_16;
+}
+
+/* Reads the instruction bytes at CS:RIP; returns how many could be read (0: none). */
+static unsigned fetch(struct vcpu *v, u8 *buf)
+{
+	u64 at = vmcs_read(VMCS_GUEST_CS_BASE) + vmcs_read(VMCS_GUEST_RIP);
+	struct gaccess_fault f;
+	unsigned first = (unsigned)MIN((u64)MMIO_INSN_MAX, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
+
+	if (gaccess_read(v, at, buf, first, &f) != GACCESS_OK)
+		return 0;
+	/* The rest may be on the next page, which need not be mapped: take what there is. */
+	if (first < MMIO_INSN_MAX &&
+	    gaccess_read(v, at + first, buf + first, MMIO_INSN_MAX - first, &f) == GACCESS_OK)
+		return MMIO_INSN_MAX;
+	return first;
+}
+
+static void end_undecodable(struct vcpu *v, u64 gpa, const char *why, const u8 *bytes,
+			    unsigned n)
+{
+	char hex[MMIO_INSN_MAX * 3 + 1];
+
+	decode_hex(bytes, n, hex, sizeof(hex));
+	pr_err("guest %s: MMIO at gpa 0x%lx: %s at rip 0x%lx: bytes %s", v->guest->name, gpa, why,
+	       vmcs_read(VMCS_GUEST_RIP), n ? hex : "(unreadable)");
+	guest_end(v->guest, GUEST_END_UNHANDLED, 0, "MMIO instruction not emulated: %s", why);
+}
+
+static void load_regs(const struct vcpu *v, struct emulate_regs *r)
+{
+	memcpy(r->gpr, v->regs.gpr, sizeof(r->gpr));
+	r->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
+	r->rip = vmcs_read(VMCS_GUEST_RIP);
+	r->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+}
+
+static void store_regs(struct vcpu *v, const struct emulate_regs *r)
+{
+	memcpy(v->regs.gpr, r->gpr, sizeof(r->gpr));
+	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
+	vmcs_write(VMCS_GUEST_RIP, r->rip);
+	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+}
+
+bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
+{
+	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
+	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, {0}};
+	struct decode_insn d;
+	struct emulate_regs regs;
+	u8 bytes[MMIO_INSN_MAX];
+	unsigned n;
+	int s;
+
+	if (!c.r)
+		return false;
+	n = fetch(v, bytes);
+	s = n ? decode_insn(bytes, n, code_mode(), &d) : DECODE_TRUNCATED;
+	if (s != DECODE_OK) {
+		end_undecodable(v, gpa, n ? decode_status_name(s) : "instruction unreadable", bytes,
+				n);
+		return true;
+	}
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
+		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+	load_regs(v, &regs);
+	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
+	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {
+		gaccess_inject_pf(v, &c.fault);
+		return true;
+	}
+	if (s != EMULATE_OK) {
+		end_undecodable(v, gpa, emulate_status_name(s), bytes, d.len);
+		return true;
+	}
+	store_regs(v, &regs);
+	return true;
+}
