@@ -53,7 +53,7 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 		return false;
 	}
 	if (!loader_load(g, &bs, err, sizeof(err))) {
-		pr_err("guest %s: image rejected: %s", g->name, err);
+		/* Reported once, as the end detail of the guest's summary. */
 		guest_end(g, GUEST_END_ERROR, 0, "image rejected: %s", err);
 		return false;
 	}
