@@ -31,9 +31,9 @@ static void testreg_write(struct guest *g, void *state, u64 offset, unsigned siz
 }
 
 static const struct dev_ops testreg_ops = {
-	.name = "testreg",
-	.read = testreg_read,
-	.write = testreg_write,
+    .name = "testreg",
+    .read = testreg_read,
+    .write = testreg_write,
 };
 
 bool testreg_attach(struct guest *g, u64 gpa_base)

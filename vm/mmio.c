@@ -92,8 +92,7 @@ static unsigned fetch(struct vcpu *v, u8 *buf)
 	return first;
 }
 
-static void end_undecodable(struct vcpu *v, u64 gpa, const char *why, const u8 *bytes,
-			    unsigned n)
+static void end_undecodable(struct vcpu *v, u64 gpa, const char *why, const u8 *bytes, unsigned n)
 {
 	char hex[MMIO_INSN_MAX * 3 + 1];
 
