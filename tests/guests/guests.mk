@@ -13,6 +13,8 @@ GUESTS_64 += isolate invlpg spin
 GUESTS_64 += bench
 # Issue 8: hostile guests and their witness (tests/emu/test_hostile.py).
 GUESTS_64 += witness attack_scan attack_cpu attack_io attack_hc attack_fault attack_pt
+# Issue 9: MMIO emulation against testmmio=on's device (tests/emu/test_mmio.py).
+GUESTS_64 += mmio
 GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
