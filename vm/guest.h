@@ -9,6 +9,7 @@
 #include "dev/dev.h"
 #include "lib/types.h"
 #include "vm/gmem.h"
+#include "vm/vtimer.h"
 #include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
 
@@ -57,6 +58,12 @@ struct guest {
 
 	struct gmem mem;
 	struct vcpu vcpu;
+
+	/* The virtual platform (docs/platform.md): timers and the models' state. */
+	struct vtimer *vtimers[GUEST_MAX_VTIMERS];
+	unsigned vtimer_count;
+	struct pic8259 *pic; /* dev/pic8259.c */
+	struct pit8254 *pit; /* dev/pit8254.c */
 
 	struct dev_region devs[GUEST_MAX_DEV_REGIONS];
 	unsigned dev_count;

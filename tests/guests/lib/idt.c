@@ -1,7 +1,7 @@
 /*
- * The guest's IDT: exception vectors 0-31, each an interrupt gate (IF
- * cleared on entry) to its stub. Interrupts stay disabled in test guests,
- * so no vector above 31 is needed.
+ * The guest's IDT: all 256 vectors, each an interrupt gate (IF cleared on
+ * entry) to its stub. Exceptions go to the trap table; interrupt vectors to
+ * handlers set with trap_set_handler() (tests/guests/lib/trap.h).
  */
 #include "tests/guests/lib/idt.h"
 

@@ -1,6 +1,6 @@
 /*
- * The guest's interrupt descriptor table: one interrupt gate per exception
- * vector 0-31, each leading to a stub in idt64.S / idt32.S that builds a
+ * The guest's interrupt descriptor table: one interrupt gate per vector
+ * 0-255, each leading to a stub in idt64.S / idt32.S that builds a
  * struct trap_frame and calls trap_dispatch(). Intel SDM Vol. 3A 6.11 "IDT
  * Descriptors" (32-bit) and 6.14.1 "64-Bit Mode IDT" (64-bit).
  *
@@ -17,7 +17,7 @@
 
 #include "lib/types.h"
 
-#define IDT_VECTORS 32
+#define IDT_VECTORS 256
 
 #define IDT_GATE_TYPE_INTR  0xEULL /* interrupt gate (32-bit, or 64-bit in IA-32e mode) */
 #define IDT_GATE_P	    BIT(47)

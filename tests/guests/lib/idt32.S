@@ -16,9 +16,17 @@ idt_stub_\vec:
 	jmp	idt_common
 	.endm
 
+	.macro	IDT_STUB_ADDR vec
+	.long	idt_stub_\vec
+	.endm
+
+	/* Vectors 0-255: exceptions, then interrupts (trap_set_handler()). */
+	.altmacro
 	.text
-	.irp	vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	IDT_STUB \vec
+	.set	vec, 0
+	.rept	256
+	IDT_STUB %vec
+	.set	vec, vec + 1
 	.endr
 
 idt_common:
@@ -36,8 +44,10 @@ idt_common:
 	.balign	4
 	.globl	idt_stubs
 idt_stubs:
-	.irp	vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.long	idt_stub_\vec
+	.set	vec, 0
+	.rept	256
+	IDT_STUB_ADDR %vec
+	.set	vec, vec + 1
 	.endr
 
 	.section .note.GNU-stack, "", @progbits

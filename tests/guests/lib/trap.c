@@ -53,13 +53,26 @@ static __noreturn void trap_unexpected(const struct trap_frame *f)
 	check_finish();
 }
 
+static trap_handler_fn *trap_handlers[256];
+
+void trap_set_handler(u32 vector, trap_handler_fn *fn)
+{
+	if (vector < ARRAY_SIZE(trap_handlers))
+		trap_handlers[vector] = fn;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	/* Two linker symbols, not one array: subtract addresses. */
 	size_t n = ((uintptr_t)__trap_table_end - (uintptr_t)__trap_table_start) /
 		   sizeof(struct trap_entry);
-	const struct trap_entry *e = trap_lookup(__trap_table_start, n, f->ip);
+	const struct trap_entry *e;
 
+	if (f->vector < ARRAY_SIZE(trap_handlers) && trap_handlers[f->vector]) {
+		trap_handlers[f->vector](f);
+		return;
+	}
+	e = trap_lookup(__trap_table_start, n, f->ip);
 	if (!e || trap_failing)
 		trap_unexpected(f);
 	trap_last.count++;

@@ -111,4 +111,13 @@ bool trap_expect_none(const char *what);
 /* The mnemonic of an exception vector ("#GP"), "#?" beyond 31. */
 const char *trap_name(u32 vector);
 
+/*
+ * Interrupt (and NMI) handlers: a vector with a handler goes to it, frame
+ * and all, instead of the trap table; the handler returns to resume the
+ * interrupted code (IRET). A vector with no handler and no trap-table entry
+ * ends the guest with a FAIL line.
+ */
+typedef void trap_handler_fn(struct trap_frame *f);
+void trap_set_handler(u32 vector, trap_handler_fn *fn);
+
 #endif

@@ -1,0 +1,63 @@
+/*
+ * Virtual timers (vm/vtimer.h): a guest's few deadlines on the TSC
+ * timeline, scanned linearly (a guest has at most GUEST_MAX_VTIMERS).
+ */
+#include "vm/vtimer.h"
+#include "lib/muldiv.h"
+#include "vm/guest.h"
+
+bool vtimer_register(struct guest *g, struct vtimer *t, vtimer_fn *fn, void *ctx)
+{
+	if (g->vtimer_count >= GUEST_MAX_VTIMERS)
+		return false;
+	t->deadline = 0;
+	t->fn = fn;
+	t->ctx = ctx;
+	g->vtimers[g->vtimer_count++] = t;
+	return true;
+}
+
+void vtimer_arm(struct vtimer *t, u64 deadline)
+{
+	t->deadline = deadline ? deadline : 1; /* 0 means stopped */
+}
+
+void vtimer_stop(struct vtimer *t)
+{
+	t->deadline = 0;
+}
+
+u64 vtimer_next(const struct guest *g)
+{
+	u64 next = 0;
+
+	for (unsigned i = 0; i < g->vtimer_count; i++) {
+		u64 d = g->vtimers[i]->deadline;
+
+		if (d && (!next || d < next))
+			next = d;
+	}
+	return next;
+}
+
+void vtimer_expire(struct guest *g, u64 now)
+{
+	for (unsigned i = 0; i < g->vtimer_count; i++) {
+		struct vtimer *t = g->vtimers[i];
+
+		if (t->deadline && t->deadline <= now) {
+			t->deadline = 0;
+			t->fn(g, t, now);
+		}
+	}
+}
+
+u64 tsc_to_clock(u64 ticks, u64 hz)
+{
+	return muldiv64(ticks, hz, tsc_hz);
+}
+
+u64 clock_to_tsc(u64 counts, u64 hz)
+{
+	return muldiv64(counts, tsc_hz, hz);
+}
