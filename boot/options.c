@@ -12,6 +12,7 @@ struct keel_options keel_opts = {
     .onexit = ONEXIT_SHUTDOWN,
     .test = TEST_NONE,
     .vpid = 1,
+    .apicv = 1,
     .slice = KEEL_DEFAULT_SLICE,
 };
 
@@ -96,6 +97,7 @@ static const struct option_desc option_table[] = {
     {"slice", OPT_TICKS, NULL, NULL, &keel_opts.slice},
     {"floor", OPT_CHOICE, onoff_choices, &keel_opts.floor, NULL},
     {"testmmio", OPT_CHOICE, onoff_choices, &keel_opts.testmmio, NULL},
+    {"apicv", OPT_CHOICE, onoff_choices, &keel_opts.apicv, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)

@@ -38,6 +38,7 @@ struct keel_options {
 	unsigned hidecap;  /* HIDECAP_* bits: capabilities to treat as absent (tests) */
 	unsigned testmmio; /* 1: every guest gets the test MMIO device (dev/testreg.c) */
 	unsigned floor;	   /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */
+	unsigned apicv;	   /* 1: APIC virtualization where the CPU has it (apicv=on|off) */
 	unsigned errors;   /* malformed or unknown options seen */
 };
 

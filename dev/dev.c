@@ -57,3 +57,25 @@ void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val)
 	}
 	r->ops->write(g, r->state, port - r->base, size, val & size_mask(size));
 }
+
+bool dev_rebase(struct guest *g, const void *state, u64 base)
+{
+	for (unsigned i = 0; i < g->dev_count; i++) {
+		struct dev_region *r = &g->devs[i];
+
+		if (r->state != state)
+			continue;
+		if (base + r->size < base)
+			return false;
+		for (unsigned k = 0; k < g->dev_count; k++) {
+			const struct dev_region *o = &g->devs[k];
+
+			if (k != i && o->space == r->space && base < o->base + o->size &&
+			    o->base < base + r->size)
+				return false;
+		}
+		r->base = base;
+		return true;
+	}
+	return false;
+}

@@ -31,11 +31,16 @@ struct dev_region {
 	void *state;
 };
 
-#define GUEST_MAX_DEV_REGIONS 16
+#define GUEST_MAX_DEV_REGIONS 32
 
 /* Claims [base, base+size) in a space for a model; false if full or overlapping. */
 bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 		  const struct dev_ops *ops, void *state);
+/*
+ * Moves the region whose state is `state` to base (a relocated local APIC);
+ * false, leaving it where it was, if the new range would overlap another.
+ */
+bool dev_rebase(struct guest *g, const void *state, u64 base);
 /* The region covering [addr, addr+size), or NULL. */
 const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
 				  unsigned size);

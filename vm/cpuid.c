@@ -49,11 +49,13 @@ static void leaf1(struct cpuid_regs *r, u64 guest_cr4)
 {
 	r->ecx &= ~(u32)(CPUID1_ECX_MONITOR | CPUID1_ECX_DS_CPL | CPUID1_ECX_VMX | CPUID1_ECX_SMX |
 			 CPUID1_ECX_EST | CPUID1_ECX_TM2 | CPUID1_ECX_PDCM | CPUID1_ECX_X2APIC |
-			 CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
-	r->ecx |= CPUID1_ECX_HYPERVISOR;
+			 CPUID1_ECX_OSXSAVE);
+	/* The local APIC model (vm/vlapic.c): xAPIC with TSC-deadline; x2APIC hidden. */
+	r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_TSC_DEADLINE;
+	r->edx |= CPUID1_EDX_APIC;
 	if (guest_cr4 & CR4_OSXSAVE)
 		r->ecx |= CPUID1_ECX_OSXSAVE;
-	r->edx &= ~(u32)(CPUID1_EDX_APIC | CPUID1_EDX_DS | CPUID1_EDX_ACPI | CPUID1_EDX_TM |
+	r->edx &= ~(u32)(CPUID1_EDX_DS | CPUID1_EDX_ACPI | CPUID1_EDX_TM |
 			 CPUID1_EDX_PBE);
 	/* EBX: initial APIC ID 0 (bits 31:24), one logical processor (23:16). */
 	r->ebx = (r->ebx & 0xFFFF) | (1u << 16);
@@ -133,6 +135,9 @@ void cpuid_handle_exit(struct vcpu *v)
 	bool invpcid = leaf == 7 && (vmcs_read(VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_INVPCID);
 	struct cpuid_regs r = cpuid_policy(leaf, (u32)gpr[GPR_RCX], cr4, invpcid);
 
+	/* SDM 11.4.3: the APIC flag reads 0 while IA32_APIC_BASE.EN is clear. */
+	if (leaf == 1 && !(v->lapic.base_msr & BIT(11)))
+		r.edx &= ~(u32)CPUID1_EDX_APIC;
 	gpr[GPR_RAX] = r.eax;
 	gpr[GPR_RBX] = r.ebx;
 	gpr[GPR_RCX] = r.ecx;

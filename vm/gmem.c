@@ -388,3 +388,37 @@ bool gmem_peek(const struct gmem *m, gpa_t gp, void *dst, u64 len)
 	}
 	return true;
 }
+
+/*
+ * A page Keel owns (not guest RAM: the APIC-access page) mapped at g above
+ * RAM. It is not counted in data_frames and must be unmapped with
+ * gmem_unmap_foreign() before gmem_destroy(), which would free it.
+ */
+enum gmem_status gmem_map_foreign(struct gmem *m, gpa_t gp, hpa_t h)
+{
+	u64 g = gpa_addr(gp);
+	int r;
+
+	if (g < m->ram_size || !IS_ALIGNED(g, PAGE_SIZE))
+		return GMEM_OUTSIDE;
+	r = pt_map(&m->ept, g, h, PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_UC);
+	return r == PT_OK ? GMEM_OK : r == PT_ERR_NOMEM ? GMEM_NOMEM : GMEM_ERROR;
+}
+
+enum gmem_status gmem_unmap_foreign(struct gmem *m, gpa_t gp)
+{
+	static struct removed r; /* one CPU runs guests: not reentered */
+	struct pt_change chg = {.on_leaf = note_removed, .ctx = &r};
+	u64 g = gpa_addr(gp);
+
+	if (g < m->ram_size)
+		return GMEM_OUTSIDE;
+	r.count = 0;
+	if (pt_unmap(&m->ept, g, PAGE_SIZE, &chg) != PT_OK)
+		return GMEM_ERROR;
+	if (chg.flush) {
+		m->inv_pending = true;
+		invalidate(m);
+	}
+	return GMEM_OK;
+}

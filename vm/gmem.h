@@ -66,6 +66,14 @@ u64 gmem_invept_count(const struct gmem *m);
 void gmem_destroy(struct gmem *m);
 
 /*
+ * Maps a page Keel owns (the APIC-access page) at g, above RAM, read/write
+ * and uncached; gmem_unmap_foreign() removes it (with INVEPT) without
+ * freeing it, and must come before gmem_destroy().
+ */
+enum gmem_status gmem_map_foreign(struct gmem *m, gpa_t g, hpa_t h);
+enum gmem_status gmem_unmap_foreign(struct gmem *m, gpa_t g);
+
+/*
  * Makes the page containing gpa present (mapping a zeroed frame, or a large
  * page when the whole aligned region is RAM and unmapped) and returns the
  * host-physical address of gpa. A mapping that already exists is reused.

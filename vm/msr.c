@@ -5,6 +5,7 @@
  * the SDM says the CPU checks them (canonical addresses, reserved bits,
  * valid PAT types), so a guest cannot load Keel's CPU with a bad value.
  */
+#include "arch/x86/apic_regs.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vm/guest.h"
@@ -187,7 +188,20 @@ static bool fixed_write(struct vcpu *v, u32 msr, u64 val)
 	return msr != IA32_FEATURE_CONTROL && val == cur;
 }
 
+/* IA32_APIC_BASE and IA32_TSC_DEADLINE belong to the local APIC model. */
+static bool apic_msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	return vlapic_rdmsr(&v->lapic, msr, val);
+}
+
+static bool apic_msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	return vlapic_wrmsr(&v->lapic, msr, val);
+}
+
 static const struct msr_desc msr_table[] = {
+    {MSR_IA32_APIC_BASE, apic_msr_read, apic_msr_write},
+    {MSR_IA32_TSC_DEADLINE, apic_msr_read, apic_msr_write},
     {IA32_TIME_STAMP_COUNTER, tsc_read, tsc_write},
     {IA32_PLATFORM_ID, fixed_read, NULL},
     {IA32_FEATURE_CONTROL, fixed_read, fixed_write},

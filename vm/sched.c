@@ -10,9 +10,34 @@
 #include "arch/x86/uart.h"
 #include "lib/console.h"
 #include "lib/panic.h"
+#include "arch/x86/cpu.h"
 #include "vm/guest.h"
+#include "vm/intr.h"
+#include "vm/vtimer.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
+
+/*
+ * Runs the timers of every guest that is due and wakes the halted vCPUs
+ * that now have an event to take (vm/intr.c). The vCPUs' VMCSs need not
+ * be current: timers and device models only change model state.
+ */
+static void wake_due(struct guest **gs, unsigned n)
+{
+	u64 now = rdtsc();
+
+	for (unsigned i = 0; i < n; i++) {
+		struct guest *g = gs[i];
+		u64 next = vtimer_next(g);
+
+		if (!guest_running(g))
+			continue;
+		if (next && next <= now)
+			vtimer_expire(g, now);
+		if (g->vcpu.blocked && intr_wakeable(&g->vcpu))
+			g->vcpu.blocked = false;
+	}
+}
 
 /* The next guest after `from` that can run, or n if none. */
 static unsigned next_runnable(struct guest **gs, unsigned n, unsigned from)
@@ -26,27 +51,68 @@ static unsigned next_runnable(struct guest **gs, unsigned n, unsigned from)
 	return n;
 }
 
-/* Ends every guest still blocked: nothing can wake them. */
-static void end_blocked(struct guest **gs, unsigned n)
+/* The TSC at which a blocked guest's time limit runs out, or 0 if it has none. */
+static u64 timeout_at(const struct guest *g, u64 now)
 {
+	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
+
+	if (!g->timeout)
+		return 0;
+	return spent >= g->timeout ? now : now + (g->timeout - spent);
+}
+
+/*
+ * Every live guest is halted. Wait (Keel has no host interrupts: spin on
+ * the TSC) until the earliest timer deadline or time limit among them,
+ * charging the wait to each as idle time. False if nothing can ever wake
+ * any of them: they are ended.
+ */
+static bool idle_until_event(struct guest **gs, unsigned n)
+{
+	u64 now = rdtsc(), until = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		u64 d, t;
+
+		if (!guest_running(gs[i]))
+			continue;
+		d = vtimer_next(gs[i]);
+		t = timeout_at(gs[i], now);
+		if (d && (!until || d < until))
+			until = d;
+		if (t && (!until || t < until))
+			until = t;
+	}
+	if (!until) {
+		for (unsigned i = 0; i < n; i++)
+			if (guest_running(gs[i]))
+				guest_end(gs[i], GUEST_END_HLT, 0,
+					  "halted with interrupts enabled and no event can wake it");
+		return false;
+	}
+	while (rdtsc() < until)
+		cpu_relax();
 	for (unsigned i = 0; i < n; i++)
 		if (guest_running(gs[i]))
-			guest_end(gs[i], GUEST_END_HLT, 0,
-				  "halted with interrupts enabled and no event can wake it");
+			gs[i]->vcpu.idle_ticks += rdtsc() - now;
+	return true;
 }
 
 static u64 budget_for(const struct guest *g, u64 slice)
 {
 	if (!g->timeout)
 		return slice;
-	return g->vcpu.used_ticks >= g->timeout ? 0 : MIN(slice, g->timeout - g->vcpu.used_ticks);
+	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
+
+	return spent >= g->timeout ? 0 : MIN(slice, g->timeout - spent);
 }
 
 static void check_timeout(struct guest *g)
 {
-	if (g->timeout && guest_running(g) && g->vcpu.used_ticks >= g->timeout)
-		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu",
-			  g->vcpu.used_ticks, g->timeout);
+	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
+
+	if (g->timeout && guest_running(g) && spent >= g->timeout)
+		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent, g->timeout);
 }
 
 void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, void *ctx)
@@ -60,13 +126,16 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, v
 	if (n > 1 && !vmx_caps.preemption_timer)
 		pr_warn("sched: no VMX-preemption timer: each guest runs until it ends or halts");
 	while (live) {
-		unsigned i = next_runnable(gs, n, cur);
-
-		uart_poll(); /* queued console output moves on between slices */
+		unsigned i;
 		struct guest *g;
 
+		uart_poll(); /* queued console output moves on between slices */
+		wake_due(gs, n);
+		i = next_runnable(gs, n, cur);
 		if (i == n) {
-			end_blocked(gs, n);
+			if (idle_until_event(gs, n))
+				for (unsigned k = 0; k < n; k++)
+					check_timeout(gs[k]);
 		} else {
 			g = gs[i];
 			struct guest *prev =

@@ -130,6 +130,11 @@ static void guest_sched_summary(const struct guest *g)
 		"single-globals %lu all %lu; invept single %lu all %lu",
 		g->name, g->stats.switches, g->vcpu.used_ticks, p->invvpid_addr, p->invvpid_single,
 		p->invvpid_single_globals, p->invvpid_all, e->invept_single, e->invept_all);
+	pr_info("guest %s: irq: apic %s, injected %lu external %lu NMI, apic timer %lu, ipis %lu, "
+		"halted %lu ticks",
+		g->name, g->vcpu.lapic.apicv ? "virtualized" : "emulated", g->vcpu.irqs_injected,
+		g->vcpu.nmis_injected, g->vcpu.lapic.timer_fired, g->vcpu.lapic.ipis,
+		g->vcpu.idle_ticks);
 }
 
 /*
@@ -138,8 +143,8 @@ static void guest_sched_summary(const struct guest *g)
  */
 static bool guest_finish(struct guest *g, const struct guest_config *c)
 {
-	u64 held =
-	    g->mem.data_frames + gmem_table_pages(&g->mem) + (hpa_addr(g->vcpu.vmcs) ? 1 : 0);
+	u64 held = g->mem.data_frames + gmem_table_pages(&g->mem) +
+		   (hpa_addr(g->vcpu.vmcs) ? 1 : 0) + vlapic_frames(&g->vcpu.lapic);
 	u64 before, returned;
 
 	if (hpa_addr(g->vcpu.vmcs) && g->vcpu.launched && ended_abnormally(g)) {

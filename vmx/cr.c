@@ -168,7 +168,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, u64 val)
 	case 8:
 		if (val > 15)
 			return false;
-		v->tpr = (u8)val;
+		vlapic_write_cr8(&v->lapic, val);
 		return true;
 	default:
 		return false;
@@ -190,7 +190,7 @@ void cr_handle_exit(struct vcpu *v)
 		if (cr == 3)
 			gpr_write(v, CR_QUAL_GPR(q), vmcs_read(VMCS_GUEST_CR3));
 		else if (cr == 8)
-			gpr_write(v, CR_QUAL_GPR(q), v->tpr);
+			gpr_write(v, CR_QUAL_GPR(q), vlapic_read_cr8(&v->lapic));
 		else
 			ok = false;
 		break;

@@ -13,6 +13,9 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_insn.h"
+#include "arch/x86/cpu.h"
+#include "vm/intr.h"
+#include "vm/vlapic.h"
 
 typedef void exit_handler_fn(struct vcpu *v);
 
@@ -93,10 +96,15 @@ static void handle_skip(struct vcpu *v)
 	vcpu_skip_instruction(v);
 }
 
-/* The slice is over: back to the scheduler. */
+/*
+ * The VMX-preemption timer ran out: the slice is over, or one of the
+ * guest's timers is due (vm/intr.c runs it before the next entry).
+ */
 static void handle_preemption_timer(struct vcpu *v)
 {
-	v->slice_over = true;
+	v->armed_target = 0;
+	if (rdtsc() >= v->slice_end)
+		v->slice_over = true;
 }
 
 static void handle_cr_access(struct vcpu *v)
@@ -160,6 +168,11 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_WBINVD] = handle_skip,
     [EXIT_REASON_XSETBV] = xsetbv_handle_exit,
     [EXIT_REASON_VMFUNC] = handle_inject_ud,
+    [EXIT_REASON_INTERRUPT_WINDOW] = intr_window_handle_exit,
+    [EXIT_REASON_NMI_WINDOW] = nmi_window_handle_exit,
+    [EXIT_REASON_TPR_BELOW_THRESHOLD] = tpr_below_threshold_handle_exit,
+    [EXIT_REASON_APIC_ACCESS] = apic_access_handle_exit,
+    [EXIT_REASON_APIC_WRITE] = apic_write_handle_exit,
 };
 
 /*

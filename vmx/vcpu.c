@@ -22,6 +22,8 @@
 #include "vm/cpuid_policy.h"
 #include "vm/guest_abi.h"
 #include "vmx/exit_reason.h"
+#include "vm/intr.h"
+#include "vm/vtimer.h"
 
 bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *bs)
 {
@@ -42,6 +44,10 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 		guest_end(g, GUEST_END_ERROR, 0, "VMCLEAR/VMPTRLD failed: %s", vmx_status_name(s));
 		return false;
 	}
+	if (!vlapic_create(&v->lapic, v, vlapic_use_apicv())) {
+		guest_end(g, GUEST_END_OOM, 0, "no memory or device slot for the local APIC");
+		return false;
+	}
 	if (!vmcs_setup(v, bs)) {
 		guest_end(g, GUEST_END_ERROR, 0, "the CPU lacks a VM control Keel needs");
 		return false;
@@ -51,6 +57,7 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 
 void vcpu_destroy(struct vcpu *v)
 {
+	vlapic_destroy(&v->lapic);
 	if (!hpa_addr(v->vmcs))
 		return;
 	/* VMCLEAR writes the VMCS back to memory and makes it not current. */
@@ -182,23 +189,40 @@ void vcpu_load(struct vcpu *v)
 }
 
 /*
- * Arms the VMX-preemption timer for what is left of the budget. With the
- * "save VMX-preemption timer value" exit control the timer keeps its count
- * across exits, so it is armed once per slice; without it, before every
- * entry. Returns false when the budget is used up.
+ * Arms the VMX-preemption timer for the end of the slice or the guest's
+ * next timer deadline (vm/vtimer.h), whichever comes first. With the "save
+ * VMX-preemption timer value" exit control the timer keeps its count
+ * across exits, so it is written only when the target changes; without
+ * it, before every entry. Returns false when the slice is used up.
  */
-static bool arm_timer(u64 start, u64 budget, bool first)
+static bool arm_timer(struct vcpu *v)
 {
-	u64 used;
+	u64 target = v->slice_end, next = vtimer_next(v->guest), now;
 
-	if (!vmx_caps.preemption_timer || (!first && vmx_caps.save_preemption_timer))
+	if (!vmx_caps.preemption_timer)
 		return true;
-	used = rdtsc() - start;
-	if (used >= budget)
+	if (next && next < target)
+		target = next;
+	if (vmx_caps.save_preemption_timer && target == v->armed_target)
+		return true;
+	now = rdtsc();
+	if (now >= v->slice_end)
 		return false;
-	vmcs_write(
-	    VMCS_PREEMPTION_TIMER_VALUE,
-	    MAX(MIN((budget - used) >> vmx_caps.preemption_timer_shift, 0xFFFFFFFFULL), 1ULL));
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
+		   MIN((target > now ? target - now : 0) >> vmx_caps.preemption_timer_shift,
+		       0xFFFFFFFFULL));
+	v->armed_target = target;
+	return true;
+}
+
+/* Everything that must hold before a VM entry: events, timers, the debug checks. */
+static bool prepare_entry(struct vcpu *v)
+{
+	intr_prepare_entry(v);
+	if (!arm_timer(v))
+		return false;
+	check_invalidations(v);
+	vpid_check(v->vpid, v->owner, v->guest->name);
 	return true;
 }
 
@@ -210,13 +234,9 @@ void vcpu_put(struct vcpu *v)
 /* True if v may be entered again at once, without going back to the scheduler. */
 static bool resume_now(struct vcpu *v)
 {
-	/* Without a timer that keeps its count across exits, each entry re-arms it. */
-	if (!guest_running(v->guest) || v->blocked || v->slice_over ||
-	    (vmx_caps.preemption_timer && !vmx_caps.save_preemption_timer))
+	if (!guest_running(v->guest) || v->blocked || v->slice_over)
 		return false;
-	check_invalidations(v);
-	vpid_check(v->vpid, v->owner, v->guest->name);
-	return true;
+	return prepare_entry(v);
 }
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "vmx_exit_handler's container");
@@ -238,13 +258,13 @@ void vcpu_run_slice(struct vcpu *v, u64 budget)
 
 	v->slice_over = false;
 	v->slice_entry_tsc = 0;
+	v->slice_end = start + budget;
+	v->armed_target = 0;
 	while (guest_running(v->guest) && !v->blocked && !v->slice_over) {
 		int r;
 
-		if (!arm_timer(start, budget, first))
+		if (!prepare_entry(v))
 			break;
-		check_invalidations(v);
-		vpid_check(v->vpid, v->owner, v->guest->name);
 		if (first) {
 			if (!v->launched)
 				note_first_launch();

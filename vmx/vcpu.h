@@ -9,6 +9,7 @@
 #include "mm/addr.h"
 #include "vmx/invalidate.h"
 #include "vmx/vcpu_regs.h"
+#include "vm/vlapic.h"
 
 struct guest;
 
@@ -41,11 +42,23 @@ struct vcpu {
 	u16 vpid; /* 0: VPID off */
 	struct vcpu_msrs msrs;
 	u64 cr0_mask, cr4_mask; /* bits the guest/host masks give Keel */
-	u8 tpr;			/* CR8, while no APIC model holds it */
 	u32 owner;		/* token owning vpid: guest id + 1 */
 	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
 	bool blocked;		/* HLT with interrupts enabled: waits for an event */
-	bool slice_over;	/* the VMX-preemption timer fired */
+	bool slice_over;	/* the slice's end came (VMX-preemption timer) */
+	u64 slice_end;		/* TSC at which the current slice ends */
+	u64 armed_target;	/* TSC the preemption timer was armed for, 0: re-arm */
+	u64 idle_ticks;		/* TSC ticks spent halted waiting for its own timers */
+
+	/* Events (vm/intr.c) and the local APIC (vm/vlapic.c). */
+	struct vlapic lapic;
+	bool intr_dirty;   /* an event source changed: evaluate before the next entry */
+	bool nmi_pending;
+	bool virtual_nmis; /* pin control on: NMI blocking tracked, NMI-window exits */
+	bool tpr_shadow;   /* CR8 reaches the APIC's TPR without exits */
+	u32 proc_ctls;	   /* primary processor-based controls as last written */
+	u32 tpr_threshold; /* as last written */
+	u64 nmis_injected, irqs_injected;
 	u64 used_ticks;		/* TSC ticks this vCPU has run (slices summed) */
 	u64 slice_entry_tsc;	/* TSC just before the first VM entry of the last slice */
 	u64 last_exit_tsc;	/* TSC just after the last VM exit */

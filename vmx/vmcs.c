@@ -43,10 +43,20 @@ static bool cpuid_has(u32 leaf, u32 sub, int reg, unsigned bit)
 	return v & BIT(bit);
 }
 
+/* True if the CPU allows control bit `bit` to be 1 (allowed-1 settings, SDM A.3). */
+static bool ctl_allowed(u64 cap, u32 bit)
+{
+	return (cap >> 32) & bit;
+}
+
 static bool setup_controls(struct vcpu *v, bool long_mode)
 {
 	const struct vmx_caps *c = &vmx_caps;
 	u32 proc2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
+	u32 pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING;
+	u32 proc = PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
+		   PROC_USE_TSC_OFFSETTING | PROC_RDPMC_EXITING;
+	bool ok;
 
 	if (v->vpid)
 		proc2 |= PROC2_ENABLE_VPID;
@@ -55,27 +65,41 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 		proc2 |= PROC2_ENABLE_RDTSCP;
 	if (cpuid_has(7, 0, 'b', 10))
 		proc2 |= PROC2_ENABLE_INVPCID;
+	if (c->preemption_timer)
+		pin |= PIN_PREEMPTION_TIMER;
+	/* Virtual NMIs: NMI blocking follows the guest's IRET, NMI-window exits work. */
+	v->virtual_nmis = ctl_allowed(c->pin, PIN_VIRTUAL_NMIS);
+	if (v->virtual_nmis)
+		pin |= PIN_VIRTUAL_NMIS;
+	/* CR8 is the APIC's TPR: through the TPR shadow, or by exits to vm/vlapic.c. */
+	v->tpr_shadow = ctl_allowed(c->proc, PROC_USE_TPR_SHADOW);
+	proc |= v->tpr_shadow ? PROC_USE_TPR_SHADOW
+			      : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+	if (v->lapic.apicv)
+		proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION |
+			 PROC2_VIRTUAL_INTERRUPT_DELIVERY;
 
-	return set_ctl(VMCS_PIN_BASED_CTLS, "pin-based", c->pin,
-		       PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
-			   (c->preemption_timer ? PIN_PREEMPTION_TIMER : 0),
-		       0) &&
-	       set_ctl(VMCS_PROC_BASED_CTLS, "processor-based", c->proc,
-		       PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
-			   PROC_USE_TSC_OFFSETTING | PROC_RDPMC_EXITING,
-		       PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-			   PROC_ACTIVATE_SECONDARY_CONTROLS) &&
-	       set_ctl(VMCS_PROC_BASED_CTLS2, "secondary processor-based", c->proc2, proc2,
-		       PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
-			   (v->vpid ? PROC2_ENABLE_VPID : 0)) &&
-	       set_ctl(VMCS_EXIT_CTLS, "VM-exit", c->exit,
-		       EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER |
-			   EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT |
-			   (c->save_preemption_timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
-		       EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER) &&
-	       set_ctl(VMCS_ENTRY_CTLS, "VM-entry", c->entry,
-		       ENTRY_LOAD_IA32_PAT | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0),
-		       ENTRY_LOAD_IA32_EFER);
+	ok = set_ctl(VMCS_PIN_BASED_CTLS, "pin-based", c->pin, pin, 0) &&
+	     set_ctl(VMCS_PROC_BASED_CTLS, "processor-based", c->proc, proc,
+		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
+			 PROC_ACTIVATE_SECONDARY_CONTROLS) &&
+	     set_ctl(VMCS_PROC_BASED_CTLS2, "secondary processor-based", c->proc2, proc2,
+		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | (v->vpid ? PROC2_ENABLE_VPID : 0) |
+			 (v->lapic.apicv ? PROC2_VIRTUALIZE_APIC_ACCESSES |
+					       PROC2_APIC_REGISTER_VIRTUALIZATION |
+					       PROC2_VIRTUAL_INTERRUPT_DELIVERY
+					 : 0)) &&
+	     set_ctl(VMCS_EXIT_CTLS, "VM-exit", c->exit,
+		     EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER |
+			 EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT |
+			 (c->save_preemption_timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
+		     EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER) &&
+	     set_ctl(VMCS_ENTRY_CTLS, "VM-entry", c->entry,
+		     ENTRY_LOAD_IA32_PAT | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0),
+		     ENTRY_LOAD_IA32_EFER);
+	if (ok)
+		v->proc_ctls = (u32)vmcs_read(VMCS_PROC_BASED_CTLS);
+	return ok;
 }
 
 static u64 read_idtr_base(void)
@@ -211,6 +235,8 @@ bool vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *bs)
 	vmcs_write(VMCS_EPT_POINTER, g->mem.eptp);
 	if (v->vpid)
 		vmcs_write(VMCS_VPID, v->vpid);
+	if (v->tpr_shadow)
+		vlapic_vmcs_setup(&v->lapic);
 	setup_host_state();
 	setup_guest_state(v, bs);
 	return true;

@@ -15,6 +15,8 @@ GUESTS_64 += bench
 GUESTS_64 += witness attack_scan attack_cpu attack_io attack_hc attack_fault attack_pt
 # Issue 9: MMIO emulation against testmmio=on's device (tests/emu/test_mmio.py).
 GUESTS_64 += mmio
+# Issue 7: interrupt delivery smoke test (tests/emu/test_apic.py).
+GUESTS_64 += irqsmoke
 GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -1,0 +1,1 @@
+UNIT_SRCS_apic := vm/apic_core.c

@@ -1,0 +1,169 @@
+/*
+ * Event delivery to a vCPU (vm/intr.h). Only NMIs and external interrupts
+ * are decided here; exceptions are queued by the exit handlers (and
+ * re-queued by vmx/exit.c when an exit interrupted their delivery), and
+ * an event already queued for this entry always goes first.
+ */
+#include "vm/intr.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cr.h"
+#include "vm/guest.h"
+#include "vm/irq.h"
+#include "vm/vlapic.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_insn.h"
+
+void intr_kick(struct vcpu *v)
+{
+	v->intr_dirty = true;
+}
+
+void irq_intr_changed(struct guest *g)
+{
+	intr_kick(&g->vcpu);
+}
+
+void intr_raise_nmi(struct vcpu *v)
+{
+	v->nmi_pending = true;
+	intr_kick(v);
+}
+
+/* An external interrupt Keel must inject itself (the CPU delivers virtual ones). */
+static bool ext_pending(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+
+	if (!l->apicv && vlapic_pending(l) >= 0)
+		return true;
+	return vlapic_extint_open(l) && pic8259_intr(v->guest);
+}
+
+/* The INTA cycle: the APIC's highest deliverable request, else the 8259's vector. */
+static unsigned ext_acknowledge(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+	int vec = l->apicv ? -1 : vlapic_pending(l);
+
+	if (vec >= 0) {
+		vlapic_accept(l, (unsigned)vec);
+		return (unsigned)vec;
+	}
+	return pic8259_inta(v->guest);
+}
+
+bool intr_wakeable(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+
+	return v->nmi_pending || vlapic_pending(l) >= 0 ||
+	       (vlapic_extint_open(l) && pic8259_intr(v->guest));
+}
+
+static void set_windows(struct vcpu *v, u32 want)
+{
+	u32 ctls = (v->proc_ctls & ~(u32)(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) |
+		   want;
+
+	if (ctls != v->proc_ctls) {
+		vmcs_write(VMCS_PROC_BASED_CTLS, ctls);
+		v->proc_ctls = ctls;
+	}
+}
+
+static void inject(u32 type, unsigned vec)
+{
+	vmcs_write(VMCS_ENTRY_INTR_INFO, VMCS_INTR_INFO_VALID | (type << 8) | vec);
+}
+
+static void evaluate(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+	bool queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID;
+	u64 blocking = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	u32 want = 0;
+
+	if (v->nmi_pending) {
+		if (!queued && !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS |
+					     VMCS_INTR_BLOCKING_NMI))) {
+			inject(VMCS_INTR_TYPE_NMI, 2);
+			v->nmi_pending = false;
+			v->nmis_injected++;
+			queued = true;
+		} else if (v->virtual_nmis) {
+			want |= PROC_NMI_WINDOW_EXITING;
+		}
+	}
+	if (ext_pending(v)) {
+		if (!queued && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+		    !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS))) {
+			inject(VMCS_INTR_TYPE_EXTERNAL, ext_acknowledge(v));
+			v->irqs_injected++;
+			/* Another may be pending behind it: look again at the next exit. */
+			v->intr_dirty = ext_pending(v);
+			if (v->intr_dirty)
+				want |= PROC_INTERRUPT_WINDOW_EXITING;
+		} else {
+			want |= PROC_INTERRUPT_WINDOW_EXITING;
+		}
+	}
+	set_windows(v, want);
+	if (v->tpr_shadow && !l->apicv) {
+		u32 t = vlapic_tpr_threshold(l);
+
+		if (t != v->tpr_threshold) {
+			vmcs_write(VMCS_TPR_THRESHOLD, t);
+			v->tpr_threshold = t;
+		}
+	}
+}
+
+void intr_prepare_entry(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	u64 next = vtimer_next(g);
+
+	if (next) {
+		u64 now = rdtsc();
+
+		if (next <= now)
+			vtimer_expire(g, now);
+	}
+	if (!v->intr_dirty)
+		return;
+	v->intr_dirty = false;
+	if (v->lapic.apicv && v->lapic.rvi_dirty)
+		vlapic_sync_rvi(&v->lapic);
+	evaluate(v);
+}
+
+/* The guest can take an interrupt now: evaluate() injects it. */
+void intr_window_handle_exit(struct vcpu *v)
+{
+	intr_kick(v);
+}
+
+void nmi_window_handle_exit(struct vcpu *v)
+{
+	intr_kick(v);
+}
+
+/* The guest lowered TPR (CR8, through the TPR shadow) below a held-back request. */
+void tpr_below_threshold_handle_exit(struct vcpu *v)
+{
+	intr_kick(v);
+}
+
+/* TEMPORARY until dev/pic8259.c lands: no 8259. */
+__attribute__((weak)) bool pic8259_intr(struct guest *g)
+{
+	return false;
+}
+
+__attribute__((weak)) u8 pic8259_inta(struct guest *g)
+{
+	return 0xFF;
+}

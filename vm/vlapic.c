@@ -1,0 +1,491 @@
+/*
+ * The virtual local APIC (vm/vlapic.h): glue between the register
+ * semantics of vm/apic_core.c and time, delivery, MSRs and the two ways a
+ * guest reaches the registers. Section numbers are the Intel SDM's (Vol.
+ * 3A chapter 11 for the APIC, Vol. 3C chapter 30 for APIC virtualization).
+ */
+#include "vm/vlapic.h"
+#include "arch/x86/apic_regs.h"
+#include "arch/x86/cpu.h"
+#include "boot/options.h"
+#include "dev/dev.h"
+#include "lib/console.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "vm/apic_core.h"
+#include "vm/guest.h"
+#include "vm/intr.h"
+#include "vm/irq.h"
+#include "vm/mmio.h"
+#include "vmx/exit.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_insn.h"
+
+bool vlapic_use_apicv(void)
+{
+	u32 need = PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION |
+		   PROC2_VIRTUAL_INTERRUPT_DELIVERY;
+
+	return keel_opts.apicv && (vmx_caps.proc2 >> 32 & need) == need &&
+	       (vmx_caps.proc >> 32 & PROC_USE_TPR_SHADOW) &&
+	       (vmx_caps.pin >> 32 & PIN_EXTERNAL_INTERRUPT_EXITING);
+}
+
+static bool globally_enabled(const struct vlapic *l)
+{
+	return l->base_msr & APIC_BASE_EN;
+}
+
+static u64 base_gpa(const struct vlapic *l)
+{
+	return l->base_msr & APIC_BASE_ADDR_MASK;
+}
+
+static struct guest *lguest(const struct vlapic *l)
+{
+	return l->vcpu->guest;
+}
+
+/* The APIC-access page follows the base: mapped where the APIC answers, nowhere when off. */
+static void remap_access_page(struct vlapic *l)
+{
+	struct gmem *m = &lguest(l)->mem;
+	u64 want = globally_enabled(l) ? base_gpa(l) : ~0ULL;
+
+	if (!hpa_addr(l->access_hpa) || want == l->mapped_gpa)
+		return;
+	if (l->mapped_gpa != ~0ULL)
+		gmem_unmap_foreign(m, gpa(l->mapped_gpa));
+	l->mapped_gpa = ~0ULL;
+	if (want != ~0ULL && gmem_map_foreign(m, gpa(want), l->access_hpa) == GMEM_OK)
+		l->mapped_gpa = want;
+	/* Not mapped (inside RAM, or no memory): accesses take the emulated path. */
+}
+
+void vlapic_raise(struct vlapic *l, unsigned vec)
+{
+	if (vec < 16) { /* 11.5.3: vectors 0-15 are illegal */
+		apic_error(&l->pending_esr, APIC_ESR_RECV_ILLEGAL_VECTOR);
+		return;
+	}
+	apic_vec_set(l->page, APIC_IRR, vec);
+	l->rvi_dirty = true;
+	intr_kick(l->vcpu);
+}
+
+int vlapic_pending(struct vlapic *l)
+{
+	if (!globally_enabled(l))
+		return -1;
+	return apic_pending(l->page);
+}
+
+void vlapic_accept(struct vlapic *l, unsigned vec)
+{
+	apic_accept(l->page, vec);
+}
+
+bool vlapic_extint_open(const struct vlapic *l)
+{
+	u32 lint0 = apic_get(l->page, APIC_LVT_LINT0);
+
+	if (!globally_enabled(l))
+		return true; /* 11.4.3: the APIC is bypassed, INTR goes to the processor */
+	return !(lint0 & APIC_LVT_MASKED) && (lint0 & APIC_LVT_DM_MASK) == APIC_LVT_DM_EXTINT;
+}
+
+u32 vlapic_tpr_threshold(struct vlapic *l)
+{
+	int req = apic_requested(l->page);
+	u32 tpr_class = (apic_get(l->page, APIC_TPR) >> 4) & 0xF;
+	u32 req_class;
+
+	if (req < 0)
+		return 0;
+	req_class = ((u32)req >> 4) & 0xF;
+	/* Held back by TPR: exit once the guest lowers TPR below the request's class. */
+	return req_class <= tpr_class ? req_class : 0;
+}
+
+void vlapic_sync_rvi(struct vlapic *l)
+{
+	int req = apic_requested(l->page);
+	u64 status = vmcs_read(VMCS_GUEST_INTR_STATUS);
+
+	vmcs_write(VMCS_GUEST_INTR_STATUS, (status & 0xFF00) | (u64)(req < 0 ? 0 : req));
+	l->rvi_dirty = false;
+}
+
+u64 vlapic_read_cr8(struct vlapic *l)
+{
+	return (apic_get(l->page, APIC_TPR) >> 4) & 0xF;
+}
+
+void vlapic_write_cr8(struct vlapic *l, u64 val)
+{
+	apic_put(l->page, APIC_TPR, (u32)(val & 0xF) << 4);
+	apic_update_ppr(l->page);
+	intr_kick(l->vcpu);
+}
+
+/* ---- Timer (11.5.4): counts at the TSC rate divided by TDCR. ---- */
+
+static u32 timer_mode(const struct vlapic *l)
+{
+	return apic_get(l->page, APIC_LVT_TIMER) & APIC_LVT_TIMER_MODE;
+}
+
+static bool tsc_deadline_offered(void)
+{
+	return true; /* CPUID.1:ECX[24] (vm/cpuid.c) */
+}
+
+/* Counts elapsed since the count began, at the divided rate. */
+static u64 timer_elapsed(const struct vlapic *l, u64 now)
+{
+	return now > l->timer_start ? (now - l->timer_start) / l->timer_div : 0;
+}
+
+static u32 timer_current(const struct vlapic *l, u64 now)
+{
+	u32 initial = apic_get(l->page, APIC_TMICT);
+	u64 e;
+
+	if (!initial || timer_mode(l) == APIC_TIMER_TSCDEADLINE)
+		return 0;
+	e = timer_elapsed(l, now);
+	if (timer_mode(l) == APIC_TIMER_PERIODIC)
+		return initial - (u32)(e % initial);
+	return e >= initial ? 0 : initial - (u32)e;
+}
+
+/* Arms the vtimer for the end of the current period (counting mode). */
+static void timer_arm_count(struct vlapic *l, u64 now)
+{
+	u32 initial = apic_get(l->page, APIC_TMICT);
+	u64 period = (u64)initial * l->timer_div, e;
+
+	if (!initial) {
+		vtimer_stop(&l->timer);
+		return;
+	}
+	if (timer_mode(l) == APIC_TIMER_PERIODIC) {
+		e = now > l->timer_start ? now - l->timer_start : 0;
+		vtimer_arm(&l->timer, now + period - e % period);
+	} else if (timer_elapsed(l, now) < initial) {
+		vtimer_arm(&l->timer, l->timer_start + period);
+	} else {
+		vtimer_stop(&l->timer);
+	}
+}
+
+static void timer_fire(struct guest *g, struct vtimer *t, u64 now)
+{
+	struct vlapic *l = t->ctx;
+	u32 lvt = apic_get(l->page, APIC_LVT_TIMER);
+
+	if (timer_mode(l) == APIC_TIMER_TSCDEADLINE)
+		l->tsc_deadline = 0; /* fired: the MSR reads 0 (11.5.4.1) */
+	else if (timer_mode(l) == APIC_TIMER_PERIODIC)
+		timer_arm_count(l, now);
+	if (!(lvt & APIC_LVT_MASKED)) {
+		l->timer_fired++;
+		vlapic_raise(l, lvt & APIC_LVT_VECTOR);
+	}
+}
+
+/* ---- IPIs (11.6): one vCPU per guest, so only this APIC can be a target. ---- */
+
+static void send_ipi(struct vlapic *l)
+{
+	u32 lo = apic_get(l->page, APIC_ICR_LO), hi = apic_get(l->page, APIC_ICR_HI);
+	u32 dm = lo & APIC_ICR_DM_MASK, sh = lo & APIC_ICR_SHORTHAND;
+	unsigned vec = lo & APIC_ICR_VECTOR;
+	bool to_self;
+
+	l->ipis++;
+	if (sh == APIC_ICR_DEST_FIELD)
+		to_self = apic_match_dest(l->page, (u8)(hi >> APIC_ICR_HI_DEST_SHIFT),
+					  lo & APIC_ICR_LOGICAL);
+	else
+		to_self = sh == APIC_ICR_DEST_SELF || sh == APIC_ICR_DEST_ALL;
+	if ((dm == APIC_ICR_DM_FIXED || dm == APIC_ICR_DM_LOWEST) && vec < 16) {
+		apic_error(&l->pending_esr, APIC_ESR_SEND_ILLEGAL_VECTOR);
+		return;
+	}
+	if (!to_self)
+		return; /* no such vCPU: dropped, as on a bus with nobody to accept it */
+	switch (dm) {
+	case APIC_ICR_DM_FIXED:
+	case APIC_ICR_DM_LOWEST:
+		vlapic_raise(l, vec);
+		break;
+	case APIC_ICR_DM_NMI:
+		intr_raise_nmi(l->vcpu);
+		break;
+	case APIC_ICR_DM_INIT:
+		if ((lo & APIC_ICR_LEVEL) && !(lo & APIC_ICR_ASSERT))
+			break; /* INIT level de-assert: no effect on this processor family */
+		guest_end(lguest(l), GUEST_END_ERROR, 0,
+			  "INIT IPI to its own vCPU: a vCPU reset is not modelled");
+		break;
+	default: /* SIPI outside wait-for-SIPI, SMI, reserved modes: ignored */
+		break;
+	}
+}
+
+/* ---- Register access, shared by the MMIO and APIC-write paths. ---- */
+
+static u32 reg_read(struct vlapic *l, unsigned off)
+{
+	bool illegal;
+	u32 v;
+
+	if (off == APIC_TMCCT)
+		return timer_current(l, rdtsc());
+	v = apic_read(l->page, off, &illegal);
+	if (illegal)
+		apic_error(&l->pending_esr, APIC_ESR_ILLEGAL_REGISTER);
+	return v;
+}
+
+/* After val is (or, on the APIC-write path, was) written to register off. */
+static void reg_write(struct vlapic *l, unsigned off, u32 val)
+{
+	u32 old_mode = timer_mode(l);
+	u64 now = rdtsc();
+	u32 count = timer_current(l, now);
+
+	if (off == APIC_ESR) { /* 11.5.3: a write moves the errors seen since into ESR */
+		apic_put(l->page, APIC_ESR, l->pending_esr);
+		l->pending_esr = 0;
+		return;
+	}
+	switch (apic_write(l->page, off, val, tsc_deadline_offered())) {
+	case APIC_ACT_EOI:
+	case APIC_ACT_LINT:
+		intr_kick(l->vcpu);
+		break;
+	case APIC_ACT_SEND_IPI:
+		send_ipi(l);
+		break;
+	case APIC_ACT_TIMER_COUNT:
+		if (old_mode == APIC_TIMER_TSCDEADLINE) {
+			apic_put(l->page, APIC_TMICT, 0); /* ignored in TSC-deadline mode */
+			break;
+		}
+		l->timer_start = now;
+		timer_arm_count(l, now);
+		break;
+	case APIC_ACT_TIMER_LVT:
+		if (timer_mode(l) != old_mode) { /* a mode change disarms the timer */
+			apic_put(l->page, APIC_TMICT, 0);
+			l->tsc_deadline = 0;
+			vtimer_stop(&l->timer);
+		}
+		break;
+	case APIC_ACT_TIMER_DIV:
+		/* Keep the current count; later counts go at the new rate. */
+		l->timer_div = apic_timer_divisor(apic_get(l->page, APIC_TDCR));
+		if (apic_get(l->page, APIC_TMICT) && old_mode != APIC_TIMER_TSCDEADLINE) {
+			u32 initial = apic_get(l->page, APIC_TMICT);
+			u64 done = count ? initial - count : initial;
+
+			l->timer_start = now - done * l->timer_div;
+			timer_arm_count(l, now);
+		}
+		break;
+	case APIC_ACT_ILLEGAL:
+		apic_error(&l->pending_esr, APIC_ESR_ILLEGAL_REGISTER);
+		break;
+	case APIC_ACT_NONE:
+		if (off == APIC_TPR)
+			intr_kick(l->vcpu);
+		break;
+	}
+}
+
+/* MMIO: registers are 32 bits wide on 16-byte boundaries; other bytes read 0. */
+static u64 mmio_read(struct guest *g, void *state, u64 offset, unsigned size)
+{
+	struct vlapic *l = state;
+	unsigned reg = (unsigned)offset & ~0xFu, in = (unsigned)offset & 0xF;
+	u64 v;
+
+	if (!globally_enabled(l))
+		return ~0ULL; /* 11.4.3: the range no longer belongs to the APIC */
+	if (in >= 4)
+		return 0;
+	v = reg_read(l, reg) >> (in * 8);
+	return size >= 8 ? v : v & ((1ULL << (size * 8)) - 1);
+}
+
+static void mmio_write(struct guest *g, void *state, u64 offset, unsigned size, u64 val)
+{
+	struct vlapic *l = state;
+
+	if (!globally_enabled(l))
+		return;
+	/* Only whole aligned 32-bit writes reach a register (11.4.1). */
+	if ((offset & 0xF) || size < 4) {
+		apic_error(&l->pending_esr, APIC_ESR_ILLEGAL_REGISTER);
+		return;
+	}
+	reg_write(l, (unsigned)offset, (u32)val);
+}
+
+static const struct dev_ops vlapic_ops = {
+    .name = "local APIC",
+    .read = mmio_read,
+    .write = mmio_write,
+};
+
+/* APIC-access exit (30.4): an access the CPU did not virtualize; emulate it. */
+void apic_access_handle_exit(struct vcpu *v)
+{
+	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	u32 offset = q & 0xFFF, type = (q >> 12) & 0xF;
+	struct vlapic *l = &v->lapic;
+
+	if (type > 1) { /* fetch, or an access during event delivery */
+		exit_report_unhandled(v, "APIC access other than a data read or write");
+		return;
+	}
+	if (!mmio_handle(v, base_gpa(l) + offset, type == 1))
+		exit_report_unhandled(v, "APIC access the emulator refused");
+}
+
+/* APIC-write exit (30.4.3.3): trap-like; the value is already in the page. */
+void apic_write_handle_exit(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+	unsigned off = vmcs_read(VMCS_EXIT_QUALIFICATION) & 0xFF0;
+
+	reg_write(l, off, apic_get(l->page, off));
+}
+
+/* ---- MSRs ---- */
+
+bool vlapic_owns_msr(u32 msr)
+{
+	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE;
+}
+
+bool vlapic_rdmsr(struct vlapic *l, u32 msr, u64 *val)
+{
+	if (msr == MSR_IA32_APIC_BASE) {
+		*val = l->base_msr;
+		return true;
+	}
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		*val = timer_mode(l) == APIC_TIMER_TSCDEADLINE ? l->tsc_deadline : 0;
+		return true;
+	}
+	return false;
+}
+
+static void set_base(struct vlapic *l, u64 val)
+{
+	bool was_on = globally_enabled(l), on = val & APIC_BASE_EN;
+
+	if (was_on && !on) {
+		/* 11.4.3: disabling resets the APIC; it stays in that state when re-enabled. */
+		u8 id = (u8)(apic_get(l->page, APIC_ID) >> 24);
+
+		vtimer_stop(&l->timer);
+		l->tsc_deadline = 0;
+		apic_reset(l->page, id);
+		l->rvi_dirty = true;
+	}
+	l->base_msr = val;
+	dev_rebase(lguest(l), l, base_gpa(l));
+	remap_access_page(l);
+	intr_kick(l->vcpu);
+}
+
+bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val)
+{
+	if (msr == MSR_IA32_APIC_BASE) {
+		u64 reserved = ~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EN) |
+			       ~(((1ULL << vmx_caps.maxphyaddr) - 1));
+
+		/* EXTD (x2APIC) stays reserved while CPUID hides x2APIC. */
+		if (val & reserved)
+			return false;
+		set_base(l, (val & ~APIC_BASE_BSP) | (l->base_msr & APIC_BASE_BSP));
+		return true;
+	}
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		if (timer_mode(l) != APIC_TIMER_TSCDEADLINE)
+			return true; /* 11.5.4.1: ignored in the other modes */
+		l->tsc_deadline = val;
+		if (!val)
+			vtimer_stop(&l->timer);
+		else
+			vtimer_arm(&l->timer, val - vmcs_read(VMCS_TSC_OFFSET));
+		return true;
+	}
+	return false;
+}
+
+/* ---- Lifecycle ---- */
+
+bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
+{
+	struct guest *g = v->guest;
+
+	memset(l, 0, sizeof(*l));
+	l->vcpu = v;
+	l->mapped_gpa = ~0ULL;
+	l->apicv = apicv;
+	if (!pmm_alloc_frame(&l->page_hpa))
+		return false;
+	l->page = hpa_ptr(l->page_hpa);
+	apic_reset(l->page, 0);
+	apic_bios_state(l->page);
+	l->timer_div = apic_timer_divisor(0);
+	l->base_msr = APIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_BSP;
+	if (!vtimer_register(g, &l->timer, timer_fire, l) ||
+	    !dev_register(g, DEV_MMIO, APIC_DEFAULT_BASE, APIC_PAGE_SIZE, &vlapic_ops, l))
+		return false;
+	if (apicv) {
+		if (!pmm_alloc_frame(&l->access_hpa))
+			return false;
+		memset(hpa_ptr(l->access_hpa), 0, PAGE_SIZE);
+		remap_access_page(l);
+	}
+	return true;
+}
+
+void vlapic_vmcs_setup(struct vlapic *l)
+{
+	vmcs_write(VMCS_VIRTUAL_APIC_ADDR, hpa_addr(l->page_hpa));
+	vmcs_write(VMCS_TPR_THRESHOLD, 0);
+	if (!l->apicv)
+		return;
+	vmcs_write(VMCS_APIC_ACCESS_ADDR, hpa_addr(l->access_hpa));
+	/* Every interrupt Keel delivers is edge-triggered: no EOI needs to exit. */
+	vmcs_write(VMCS_EOI_EXIT_BITMAP0, 0);
+	vmcs_write(VMCS_EOI_EXIT_BITMAP1, 0);
+	vmcs_write(VMCS_EOI_EXIT_BITMAP2, 0);
+	vmcs_write(VMCS_EOI_EXIT_BITMAP3, 0);
+	vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
+}
+
+void vlapic_destroy(struct vlapic *l)
+{
+	if (!l->vcpu)
+		return; /* never created (the guest failed before its vCPU) */
+	if (l->mapped_gpa != ~0ULL)
+		gmem_unmap_foreign(&lguest(l)->mem, gpa(l->mapped_gpa));
+	l->mapped_gpa = ~0ULL;
+	if (hpa_addr(l->access_hpa))
+		pmm_free_frame(l->access_hpa);
+	if (hpa_addr(l->page_hpa))
+		pmm_free_frame(l->page_hpa);
+	l->access_hpa = hpa(0);
+	l->page_hpa = hpa(0);
+}

@@ -1,0 +1,84 @@
+/*
+ * A vCPU's local APIC (xAPIC mode): the register page (vm/apic_core.c, the
+ * VMX virtual-APIC page as well), the timer, IPIs, IA32_APIC_BASE and
+ * IA32_TSC_DEADLINE. Two ways in, chosen per vCPU at creation:
+ *
+ *  - APIC virtualization (the CPU has APIC-register virtualization and
+ *    virtual-interrupt delivery): the APIC-access page is mapped at the
+ *    APIC base; the CPU serves reads from the page, completes TPR and EOI
+ *    writes and delivers interrupts itself (RVI/SVI), and reports the other
+ *    writes as APIC-write exits after storing them;
+ *  - emulation: the APIC base is an MMIO region (dev/dev.h); each access is
+ *    an EPT violation whose instruction vm/mmio.c emulates. CR8 reaches the
+ *    TPR through the TPR shadow when the CPU has one.
+ *
+ * docs/platform.md describes what a guest sees.
+ */
+#ifndef KEEL_VM_VLAPIC_H
+#define KEEL_VM_VLAPIC_H
+
+#include "lib/types.h"
+#include "mm/addr.h"
+#include "vm/vtimer.h"
+
+struct vcpu;
+
+struct vlapic {
+	struct vcpu *vcpu;
+	u32 *page;	  /* registers: the virtual-APIC page */
+	hpa_t page_hpa;	  /* 0 until created */
+	hpa_t access_hpa; /* APIC-access page (APIC virtualization), else 0 */
+	u64 base_msr;	  /* IA32_APIC_BASE */
+	u64 mapped_gpa;	  /* where the APIC-access page is mapped in the EPT, or ~0 */
+	bool apicv;	  /* APIC-register virtualization + virtual-interrupt delivery */
+	bool rvi_dirty;	  /* IRR changed behind the CPU: RVI to recompute before entry */
+	u32 pending_esr;  /* errors not yet moved into ESR by an ESR write */
+	struct vtimer timer;
+	u64 timer_start;	/* TSC when the current count (from TMICT) began */
+	unsigned timer_div;	/* divide value in force */
+	u64 tsc_deadline;	/* IA32_TSC_DEADLINE as the guest wrote it, 0: disarmed */
+	u64 timer_fired;	/* interrupts the timer raised (summary) */
+	u64 ipis;		/* IPIs the guest sent (summary) */
+};
+
+/* Whether APIC virtualization will be used (CPU support and the apicv= option). */
+bool vlapic_use_apicv(void);
+/* Allocates the pages, resets the APIC to the state a BIOS leaves, claims the MMIO range. */
+bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv);
+/* Writes the APIC fields of the current VMCS (virtual-APIC page, access page...). */
+void vlapic_vmcs_setup(struct vlapic *l);
+/* Host frames the APIC holds (for the leak check). */
+static inline u64 vlapic_frames(const struct vlapic *l)
+{
+	return (hpa_addr(l->page_hpa) ? 1 : 0) + (hpa_addr(l->access_hpa) ? 1 : 0);
+}
+/* Unmaps and frees what vlapic_create took (before the guest's EPT goes). */
+void vlapic_destroy(struct vlapic *l);
+
+/* MSRs: false means #GP. */
+bool vlapic_rdmsr(struct vlapic *l, u32 msr, u64 *val);
+bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val);
+/* True for the MSRs vlapic_rdmsr/wrmsr answer. */
+bool vlapic_owns_msr(u32 msr);
+
+/* An edge-triggered fixed interrupt for this APIC (timer, IPI, device). */
+void vlapic_raise(struct vlapic *l, unsigned vec);
+/* The highest request the APIC would dispatch now, or -1 (software delivery). */
+int vlapic_pending(struct vlapic *l);
+/* The processor accepted vec (software delivery): IRR -> ISR. */
+void vlapic_accept(struct vlapic *l, unsigned vec);
+/* True when the 8259's INTR reaches the processor (LINT0 ExtINT, or APIC off). */
+bool vlapic_extint_open(const struct vlapic *l);
+/* TPR threshold for the TPR shadow: the class of a request held back by TPR, else 0. */
+u32 vlapic_tpr_threshold(struct vlapic *l);
+/* Recomputes RVI from IRR into the current VMCS (APIC virtualization). */
+void vlapic_sync_rvi(struct vlapic *l);
+/* CR8 without a TPR shadow (CR8-load/store exiting). */
+u64 vlapic_read_cr8(struct vlapic *l);
+void vlapic_write_cr8(struct vlapic *l, u64 val);
+
+/* Exit handlers: APIC access (emulate the instruction), APIC write (trap). */
+void apic_access_handle_exit(struct vcpu *v);
+void apic_write_handle_exit(struct vcpu *v);
+
+#endif
