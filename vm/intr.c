@@ -74,9 +74,9 @@ static void set_windows(struct vcpu *v, u32 want)
 	}
 }
 
-static void inject(u32 type, unsigned vec)
+static void inject(struct vcpu *v, u32 type, unsigned vec)
 {
-	vmcs_write(VMCS_ENTRY_INTR_INFO, VMCS_INTR_INFO_VALID | (type << 8) | vec);
+	vcpu_queue_event(v, VMCS_INTR_INFO_VALID | (type << 8) | vec);
 }
 
 static void evaluate(struct vcpu *v)
@@ -89,7 +89,7 @@ static void evaluate(struct vcpu *v)
 	if (v->nmi_pending) {
 		if (!queued && !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS |
 					     VMCS_INTR_BLOCKING_NMI))) {
-			inject(VMCS_INTR_TYPE_NMI, 2);
+			inject(v, VMCS_INTR_TYPE_NMI, 2);
 			v->nmi_pending = false;
 			v->nmis_injected++;
 			queued = true;
@@ -100,7 +100,7 @@ static void evaluate(struct vcpu *v)
 	if (ext_pending(v)) {
 		if (!queued && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 		    !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS))) {
-			inject(VMCS_INTR_TYPE_EXTERNAL, ext_acknowledge(v));
+			inject(v, VMCS_INTR_TYPE_EXTERNAL, ext_acknowledge(v));
 			v->irqs_injected++;
 			/* Another may be pending behind it: look again at the next exit. */
 			v->intr_dirty = ext_pending(v);

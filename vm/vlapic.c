@@ -65,15 +65,27 @@ static void remap_access_page(struct vlapic *l)
 	/* Not mapped (inside RAM, or no memory): accesses take the emulated path. */
 }
 
+static void raise_error(struct vlapic *l, u32 bits);
+
 void vlapic_raise(struct vlapic *l, unsigned vec)
 {
 	if (vec < 16) { /* 11.5.3: vectors 0-15 are illegal */
-		apic_error(&l->pending_esr, APIC_ESR_RECV_ILLEGAL_VECTOR);
+		raise_error(l, APIC_ESR_RECV_ILLEGAL_VECTOR);
 		return;
 	}
 	apic_vec_set(l->page, APIC_IRR, vec);
 	l->rvi_dirty = true;
 	intr_kick(l->vcpu);
+}
+
+/* 11.5.3: an error is latched and signalled through the LVT error entry. */
+static void raise_error(struct vlapic *l, u32 bits)
+{
+	u32 lvt = apic_get(l->page, APIC_LVT_ERROR);
+
+	apic_error(&l->pending_esr, bits);
+	if (!(lvt & APIC_LVT_MASKED) && (lvt & APIC_LVT_VECTOR) >= 16)
+		vlapic_raise(l, lvt & APIC_LVT_VECTOR);
 }
 
 int vlapic_pending(struct vlapic *l)
@@ -213,7 +225,7 @@ static void send_ipi(struct vlapic *l)
 	else
 		to_self = sh == APIC_ICR_DEST_SELF || sh == APIC_ICR_DEST_ALL;
 	if ((dm == APIC_ICR_DM_FIXED || dm == APIC_ICR_DM_LOWEST) && vec < 16) {
-		apic_error(&l->pending_esr, APIC_ESR_SEND_ILLEGAL_VECTOR);
+		raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
 		return;
 	}
 	if (!to_self)
@@ -248,7 +260,7 @@ static u32 reg_read(struct vlapic *l, unsigned off)
 		return timer_current(l, rdtsc());
 	v = apic_read(l->page, off, &illegal);
 	if (illegal)
-		apic_error(&l->pending_esr, APIC_ESR_ILLEGAL_REGISTER);
+		raise_error(l, APIC_ESR_ILLEGAL_REGISTER);
 	return v;
 }
 
@@ -299,7 +311,7 @@ static void reg_write(struct vlapic *l, unsigned off, u32 val)
 		}
 		break;
 	case APIC_ACT_ILLEGAL:
-		apic_error(&l->pending_esr, APIC_ESR_ILLEGAL_REGISTER);
+		raise_error(l, APIC_ESR_ILLEGAL_REGISTER);
 		break;
 	case APIC_ACT_NONE:
 		if (off == APIC_TPR)
@@ -331,7 +343,7 @@ static void mmio_write(struct guest *g, void *state, u64 offset, unsigned size, 
 		return;
 	/* Only whole aligned 32-bit writes reach a register (11.4.1). */
 	if ((offset & 0xF) || size < 4) {
-		apic_error(&l->pending_esr, APIC_ESR_ILLEGAL_REGISTER);
+		raise_error(l, APIC_ESR_ILLEGAL_REGISTER);
 		return;
 	}
 	reg_write(l, (unsigned)offset, (u32)val);

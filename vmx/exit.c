@@ -176,6 +176,30 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
 };
 
 /*
+ * Bochs 2.7 workaround (docs/testing.md, "Bochs"): when the delivery of a
+ * *virtual* interrupt (virtual-interrupt delivery, SDM Vol. 3C 30.2.2) is
+ * interrupted by an exit, Bochs reports in the IDT-vectoring information
+ * the last event Keel injected (seen: an NMI from an earlier entry)
+ * instead of the virtual interrupt. An NMI or external interrupt can only
+ * be in delivery if Keel injected it on this very entry or, with
+ * virtual-interrupt delivery, if it is the virtual interrupt the CPU was
+ * delivering, whose vector the CPU has just put in SVI. So when Keel
+ * injected nothing, the event is that virtual interrupt, whatever the
+ * field says. On hardware this rewrites nothing: there the field already
+ * says exactly that.
+ */
+static u32 bochs_fix_vectoring(struct vcpu *v, u32 idt, u32 injected)
+{
+	u32 type = VMCS_INTR_INFO_TYPE(idt);
+
+	if (!v->lapic.apicv || (injected & VMCS_INTR_INFO_VALID) ||
+	    (type != VMCS_INTR_TYPE_NMI && type != VMCS_INTR_TYPE_EXTERNAL))
+		return idt;
+	return VMCS_INTR_INFO_VALID | (VMCS_INTR_TYPE_EXTERNAL << 8) |
+	       (u32)((vmcs_read(VMCS_GUEST_INTR_STATUS) >> 8) & 0xFF);
+}
+
+/*
  * An exit that interrupted the delivery of an event (IDT-vectoring info
  * valid: say an EPT violation on the guest's IDT or stack while it took an
  * interrupt) leaves the event undelivered. Unless the handler queued
@@ -183,7 +207,7 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
  * "Information for VM Exits During Event Delivery", 30.3 "Reflecting
  * Exceptions to Guest Software").
  */
-static void reinject_vectored_event(struct vcpu *v)
+static void reinject_vectored_event(struct vcpu *v, u32 injected)
 {
 	u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	u32 type = VMCS_INTR_INFO_TYPE(idt);
@@ -191,6 +215,7 @@ static void reinject_vectored_event(struct vcpu *v)
 	if (!(idt & VMCS_INTR_INFO_VALID) || !guest_running(v->guest) ||
 	    (vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID))
 		return;
+	idt = bochs_fix_vectoring(v, idt, injected);
 	if (idt & VMCS_INTR_INFO_ERROR_CODE)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
@@ -198,8 +223,7 @@ static void reinject_vectored_event(struct vcpu *v)
 	    type == VMCS_INTR_TYPE_PRIV_SW_EXCEPTION)
 		vmcs_write(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 	/* Bits 30:12 of the entry field are reserved: keep vector, type, error-code, valid. */
-	vmcs_write(VMCS_ENTRY_INTR_INFO,
-		   idt & (VMCS_INTR_INFO_VALID | VMCS_INTR_INFO_ERROR_CODE | 0x7FF));
+	vcpu_queue_event(v, idt & (VMCS_INTR_INFO_VALID | VMCS_INTR_INFO_ERROR_CODE | 0x7FF));
 }
 
 /*
@@ -222,6 +246,9 @@ void exit_dispatch(struct vcpu *v)
 	u32 basic = EXIT_REASON_BASIC(reason);
 	exit_handler_fn *fn;
 
+	u32 injected = v->queued_event; /* what the entry that led here injected */
+
+	v->queued_event = 0;
 	v->guest->stats.exits++;
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		handle_entry_failure(v);
@@ -235,5 +262,5 @@ void exit_dispatch(struct vcpu *v)
 	fn = exit_handlers[basic];
 	(fn ? fn : handle_unhandled)(v);
 	if (may_interrupt_delivery(basic))
-		reinject_vectored_event(v);
+		reinject_vectored_event(v, injected);
 }

@@ -83,6 +83,12 @@ void vcpu_skip_instruction(struct vcpu *v)
 	(void)v;
 }
 
+void vcpu_queue_event(struct vcpu *v, u32 info)
+{
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+	v->queued_event = info;
+}
+
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)
 {
 	u64 info = VMCS_INTR_INFO_VALID | ((u64)VMCS_INTR_TYPE_HW_EXCEPTION << 8) | vector;
@@ -92,8 +98,7 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 
 		info |= VMCS_INTR_INFO_ERROR_CODE;
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
-	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
-	(void)v;
+	vcpu_queue_event(v, (u32)info);
 }
 
 unsigned vcpu_cpl(void)

@@ -32,6 +32,10 @@ struct vcpu_boot_state {
 struct vcpu_msrs {
 	u64 kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
 	u64 xcr0;
+	/* Emulated by vm/msr.c, set to their reset values by the first vcpu_load. */
+	bool reset_done;
+	u64 misc_enable, mtrr_def_type, spec_ctrl;
+	u64 mc_ctl[2]; /* IA32_MCi_CTL, i < MSR_MC_BANKS (vm/msr.h) */
 };
 
 struct vcpu {
@@ -59,6 +63,7 @@ struct vcpu {
 	u32 proc_ctls;	   /* primary processor-based controls as last written */
 	u32 tpr_threshold; /* as last written */
 	u64 nmis_injected, irqs_injected;
+	u32 queued_event; /* VM-entry interruption information Keel wrote since the last exit */
 	u64 used_ticks;		/* TSC ticks this vCPU has run (slices summed) */
 	u64 slice_entry_tsc;	/* TSC just before the first VM entry of the last slice */
 	u64 last_exit_tsc;	/* TSC just after the last VM exit */
@@ -86,6 +91,8 @@ void vcpu_put(struct vcpu *v);
 
 /* Advances guest RIP past the instruction that caused the current exit. */
 void vcpu_skip_instruction(struct vcpu *v);
+/* Queues an event (VM-entry interruption-information format) for the next VM entry. */
+void vcpu_queue_event(struct vcpu *v, u32 info);
 /* Queues a hardware exception for the next VM entry. */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 #define vcpu_inject_gp(v) vcpu_inject_exception((v), 13, true, 0)

@@ -14,9 +14,9 @@ GUESTS_64 += bench
 # Issue 8: hostile guests and their witness (tests/emu/test_hostile.py).
 GUESTS_64 += witness attack_scan attack_cpu attack_io attack_hc attack_fault attack_pt
 # Issue 9: MMIO emulation against testmmio=on's device (tests/emu/test_mmio.py).
-GUESTS_64 += mmio
-# Issue 7: interrupt delivery smoke test (tests/emu/test_apic.py).
-GUESTS_64 += irqsmoke
+GUESTS_64 += mmio intr
+# Issue 7: local APIC and interrupt delivery (tests/emu/test_apic.py).
+GUESTS_64 += apic
 GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -1,0 +1,156 @@
+/*
+ * Guest "intr": how Keel delivers interrupts, the edge cases a local APIC
+ * test (tests/guests/apic.c) does not aim at. Run with ept=4k so that a
+ * fresh page faults on its own.
+ *
+ *   - STI shadow: a self IPI left pending while IF=0 is taken after the
+ *     instruction that follows STI, not before it;
+ *   - a self NMI through the ICR reaches vector 2;
+ *   - `sti; hlt` wakes on a one-shot APIC timer interrupt, and a periodic
+ *     timer keeps waking it;
+ *   - re-injection: an interrupt whose delivery pushes its frame onto a
+ *     stack page the guest never touched (an EPT violation during event
+ *     delivery, IDT-vectoring information valid) still arrives, exactly
+ *     once, with a correct frame; KEEL_HC_STATS shows the EPT fault it cost.
+ */
+#include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/idt.h"
+#include "tests/guests/lib/trap.h"
+#include "tests/guests/lib/vmcall.h"
+#include "tests/guests/lib/x86.h"
+
+#define APIC_REG(off) (((volatile u32 *)0xFEE00000ULL)[(off) / 4])
+#define APIC_EOI      0xB0
+#define APIC_ICR_LO   0x300
+#define APIC_ICR_HI   0x310
+#define APIC_LVT_TMR  0x320
+#define APIC_TMICT    0x380
+#define APIC_TDCR     0x3E0
+#define ICR_SELF      (1u << 18)
+#define ICR_ASSERT    (1u << 14)
+#define ICR_NMI	      (4u << 8)
+#define LVT_MASKED    (1u << 16)
+#define LVT_PERIODIC  (1u << 17)
+
+#define VEC_IPI	  0x40
+#define VEC_TIMER 0x60
+
+static volatile u32 ipi_hits, timer_hits, nmi_hits;
+static volatile u32 shadow_flag, flag_seen_by_handler;
+static volatile u64 frame_rip;
+
+static void on_ipi(struct trap_frame *f)
+{
+	ipi_hits++;
+	flag_seen_by_handler = shadow_flag;
+	frame_rip = f->ip;
+	APIC_REG(APIC_EOI) = 0;
+}
+
+static void on_timer(struct trap_frame *f)
+{
+	timer_hits++;
+	APIC_REG(APIC_EOI) = 0;
+}
+
+static void on_nmi(struct trap_frame *f)
+{
+	nmi_hits++;
+}
+
+static void self_ipi(u32 vec)
+{
+	APIC_REG(APIC_ICR_HI) = 0;
+	APIC_REG(APIC_ICR_LO) = ICR_SELF | ICR_ASSERT | vec;
+}
+
+/* The interrupt pending at STI is taken after the next instruction (SDM 6.8.3). */
+static void check_sti_shadow(void)
+{
+	shadow_flag = 0;
+	self_ipi(VEC_IPI);
+	check_eq("self IPI with IF=0 waits", ipi_hits, 0);
+	__asm__ volatile("sti; movl $1, %0; cli" : "=m"(shadow_flag) : : "memory");
+	check_eq("self IPI delivered once after STI", ipi_hits, 1);
+	check_eq("the instruction after STI ran before the handler", flag_seen_by_handler, 1);
+}
+
+static void check_nmi(void)
+{
+	APIC_REG(APIC_ICR_HI) = 0;
+	APIC_REG(APIC_ICR_LO) = ICR_SELF | ICR_ASSERT | ICR_NMI;
+	__asm__ volatile("nop" ::: "memory");
+	check_eq("self NMI through the ICR reaches vector 2", nmi_hits, 1);
+}
+
+static void check_timer_wakes_hlt(void)
+{
+	APIC_REG(APIC_TDCR) = 0xB; /* divide by 1 */
+	APIC_REG(APIC_LVT_TMR) = VEC_TIMER;
+	APIC_REG(APIC_TMICT) = 50000;
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	check_eq("one-shot timer wakes sti;hlt", timer_hits, 1);
+	APIC_REG(APIC_LVT_TMR) = VEC_TIMER | LVT_PERIODIC;
+	APIC_REG(APIC_TMICT) = 20000;
+	__asm__ volatile("sti" ::: "memory");
+	for (int i = 0; i < 5; i++)
+		__asm__ volatile("hlt" ::: "memory");
+	__asm__ volatile("cli" ::: "memory");
+	APIC_REG(APIC_LVT_TMR) = LVT_MASKED;
+	check_eq("periodic timer wakes hlt five times", timer_hits, 6);
+}
+
+/*
+ * Switch to a stack in a page nothing has touched (ept=4k: its own EPT
+ * fault), take a self IPI there, switch back. The CPU's push of the
+ * interrupt frame is the page's first access.
+ */
+static struct keel_guest_stats stats;
+
+static u64 ept_violations(void)
+{
+	vmcall3(KEEL_HC_STATS, (unsigned long)&stats, sizeof(stats), 0);
+	return stats.ept_violations;
+}
+
+static void check_reinjection(void)
+{
+	u64 fresh_top = 0xC00000 + 4096; /* 12 MiB: above the image, below mem=16M */
+	u64 before, after, saved;
+
+	ipi_hits = 0;
+	self_ipi(VEC_IPI);
+	before = ept_violations();
+	__asm__ volatile("mov %%rsp, %0\n\t"
+			 "mov %1, %%rsp\n\t"
+			 "sti\n\t"
+			 "nop\n\t"
+			 "intr_after_sti:\n\t"
+			 "cli\n\t"
+			 "mov %0, %%rsp"
+			 : "=&r"(saved)
+			 : "r"(fresh_top)
+			 : "memory");
+	after = ept_violations();
+	check_eq("interrupt delivered once onto a never-touched stack page", ipi_hits, 1);
+	check_true(after > before, "the frame push cost an EPT violation (delivery re-injected)");
+	{
+		extern char intr_after_sti[];
+
+		check_eq("frame RIP is the instruction after sti; nop", frame_rip,
+			 (u64)(uintptr_t)intr_after_sti);
+	}
+}
+
+void guest_main(uintptr_t info, uintptr_t magic)
+{
+	idt_init();
+	trap_set_handler(VEC_IPI, on_ipi);
+	trap_set_handler(VEC_TIMER, on_timer);
+	trap_set_handler(2, on_nmi);
+	print("intr: interrupt delivery edge cases\n");
+	check_sti_shadow();
+	check_nmi();
+	check_timer_wakes_hlt();
+	check_reinjection();
+}
