@@ -14,6 +14,12 @@ Each boot must print every PASS line below (the groups' checks; the
 TSC-deadline lines depend on CPUID.1:ECX[24], which the guest prints), no
 FAIL line, `RESULT pass`, and end by the debug-exit port with status 1.
 To debug one part: `-- only=GROUP[,GROUP...]` (tests/guests/README.md).
+
+The same boots run the `intr` guest (tests/guests/intr.c, ept=4k): the STI
+shadow, a self NMI, `sti; hlt` woken by one-shot and periodic timers, and an
+interrupt whose frame push is the first touch of a stack page, so that its
+delivery ends in an EPT violation and Keel must inject it again. Keel's
+summary must say which APIC path ran (`apic virtualized` / `apic emulated`).
 """
 import pytest
 
@@ -21,6 +27,19 @@ from keeltest import FAIL_MARKERS, Scenario, check_markers, find, guest, report,
 
 MODELS = ("corei7_skylake_x", "corei7_sandy_bridge_2600k")
 MODULE = "name=apic mem=16M"
+INTR_MODULE = "name=intr mem=16M ept=4k"
+APIC_PATH = {"corei7_skylake_x": "virtualized", "corei7_sandy_bridge_2600k": "emulated"}
+INTR_PASSES = [
+    "self IPI with IF=0 waits",
+    "self IPI delivered once after STI",
+    "the instruction after STI ran before the handler",
+    "self NMI through the ICR reaches vector 2",
+    "one-shot timer wakes sti;hlt",
+    "periodic timer wakes hlt five times",
+    "interrupt delivered once onto a never-touched stack page",
+    "the frame push cost an EPT violation (delivery re-injected)",
+    "frame RIP is the instruction after sti; nop",
+]
 
 # Every check the guest makes, as the start of its PASS line.
 PASSES = [
@@ -205,7 +224,10 @@ NO_DEADLINE_PASSES = [
 @pytest.fixture(scope="module", params=MODELS)
 def apic_run(request):
     model = request.param
-    return run(Scenario(f"apic-{model}", model=model, modules=((guest("apic"), MODULE),)))
+    r = run(Scenario(f"apic-{model}", model=model,
+                     modules=((guest("apic"), MODULE), (guest("intr"), INTR_MODULE))))
+    r.model = model
+    return r
 
 
 def test_every_apic_check_passes(apic_run):
@@ -217,10 +239,23 @@ def test_every_apic_check_passes(apic_run):
     problems += check_markers(r, passes=[f"[apic] PASS {p}" for p in expect] + [
         "[apic] RESULT pass",
         "keel: guest apic: ended by debug-exit status=1,",
-        "keel: guests ok=1 failed=0",
+        "keel: guests ok=2 failed=0",
     ], fails=[*FAIL_MARKERS, "[apic] FAIL"], end_status=0)
     passed = len([line for line in r.lines() if line.startswith("[apic] PASS ")])
     if passed != len(expect):
         problems.append(f"{passed} PASS lines, this test knows {len(expect)}")
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
+
+
+def test_interrupt_delivery_edge_cases(apic_run):
+    r = apic_run
+    path = APIC_PATH[r.model]
+    problems = check_markers(r, passes=[f"[intr] PASS {p}" for p in INTR_PASSES] + [
+        "[intr] RESULT pass",
+        "keel: guest intr: ended by debug-exit status=1,",
+        f"keel: guest intr: irq: apic {path},",
+        f"keel: guest apic: irq: apic {path},",
+    ], fails=[*FAIL_MARKERS, "[intr] FAIL"])
     if problems:
         pytest.fail(report(r, problems), pytrace=False)

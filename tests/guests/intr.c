@@ -97,7 +97,14 @@ static void check_timer_wakes_hlt(void)
 		__asm__ volatile("hlt" ::: "memory");
 	__asm__ volatile("cli" ::: "memory");
 	APIC_REG(APIC_LVT_TMR) = LVT_MASKED;
-	check_eq("periodic timer wakes hlt five times", timer_hits, 6);
+	/*
+	 * Each HLT returns only after an interrupt; more may arrive between
+	 * HLTs (another guest can hold the CPU for a whole slice): at least 5.
+	 */
+	if (timer_hits >= 6)
+		check_pass("periodic timer wakes hlt five times (%u interrupts)", timer_hits - 1);
+	else
+		check_fail("periodic timer wakes hlt five times: %u interrupts", timer_hits - 1);
 }
 
 /*
