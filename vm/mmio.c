@@ -114,8 +114,8 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 {
 	memcpy(v->regs.gpr, r->gpr, sizeof(r->gpr));
 	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
-	vmcs_write(VMCS_GUEST_RIP, r->rip);
 	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+	vcpu_retire_instruction(v, r->rip);
 }
 
 bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)

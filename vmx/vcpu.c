@@ -68,8 +68,14 @@ void vcpu_destroy(struct vcpu *v)
 
 void vcpu_skip_instruction(struct vcpu *v)
 {
-	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
-	u64 intr;
+	vcpu_retire_instruction(v, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+void vcpu_retire_instruction(struct vcpu *v, u64 rip)
+{
+	/* RFLAGS.TF, RFLAGS.RF, IA32_DEBUGCTL.BTF, pending debug exceptions BS (SDM Table 25-4). */
+	const u64 tf = BIT(8), rf = BIT(16), debugctl_btf = BIT(1), pending_bs = BIT(14);
+	u64 intr, rflags;
 
 	/* Outside 64-bit mode RIP wraps at 4 GiB (only a RIP past it needs the mode). */
 	if (rip > 0xFFFFFFFFULL && !(vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L))
@@ -80,6 +86,23 @@ void vcpu_skip_instruction(struct vcpu *v)
 	if (intr & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS))
 		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
 			   intr & ~(u64)(VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS));
+	/*
+	 * As after any instruction that completes (SDM Vol. 3A 18.3.1.1, 18.3.1.4):
+	 * RF clears, and with TF set (and IA32_DEBUGCTL.BTF clear) a single-step
+	 * #DB follows with DR6.BS. Keel emulated the instruction, so it makes
+	 * that trap pending: BS (bit 14) in the pending debug exceptions, which
+	 * the CPU delivers right after VM entry with the priority of a trap on
+	 * the previous instruction (SDM Vol. 3C 25.4.2, 27.7.3). With blocking
+	 * by MOV SS cleared above, the entry checks on BS hold (SDM 27.3.1.5).
+	 */
+	rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	if (rflags & (tf | rf)) {
+		if (rflags & rf)
+			vmcs_write(VMCS_GUEST_RFLAGS, rflags & ~rf);
+		if ((rflags & tf) && !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & debugctl_btf))
+			vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+				   vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | pending_bs);
+	}
 	(void)v;
 }
 

@@ -91,6 +91,12 @@ void vcpu_put(struct vcpu *v);
 
 /* Advances guest RIP past the instruction that caused the current exit. */
 void vcpu_skip_instruction(struct vcpu *v);
+/*
+ * Completes an instruction Keel emulated, with rip the next one: what the
+ * CPU does as any instruction retires (STI/MOV SS blocking ends, RF
+ * clears, a TF single-step #DB becomes pending).
+ */
+void vcpu_retire_instruction(struct vcpu *v, u64 rip);
 /* Queues an event (VM-entry interruption-information format) for the next VM entry. */
 void vcpu_queue_event(struct vcpu *v, u32 info);
 /* Queues a hardware exception for the next VM entry. */

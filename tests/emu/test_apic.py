@@ -33,6 +33,8 @@ INTR_PASSES = [
     "self IPI with IF=0 waits",
     "self IPI delivered once after STI",
     "the instruction after STI ran before the handler",
+    "self IPI sent in the MOV SS shadow is taken once",
+    "... right after the ICR write",
     "self NMI through the ICR reaches vector 2",
     "one-shot timer wakes sti;hlt",
     "periodic timer wakes hlt five times",

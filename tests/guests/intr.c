@@ -5,6 +5,8 @@
  *
  *   - STI shadow: a self IPI left pending while IF=0 is taken after the
  *     instruction that follows STI, not before it;
+ *   - MOV SS shadow: a self IPI sent by the instruction right after MOV SS
+ *     (an ICR write Keel completes) is taken right after that instruction;
  *   - a self NMI through the ICR reaches vector 2;
  *   - `sti; hlt` wakes on a one-shot APIC timer interrupt, and a periodic
  *     timer keeps waking it;
@@ -73,6 +75,36 @@ static void check_sti_shadow(void)
 	__asm__ volatile("sti; movl $1, %0; cli" : "=m"(shadow_flag) : : "memory");
 	check_eq("self IPI delivered once after STI", ipi_hits, 1);
 	check_eq("the instruction after STI ran before the handler", flag_seen_by_handler, 1);
+}
+
+/*
+ * MOV SS blocks interrupts for one instruction (SDM 6.8.3): here that
+ * instruction is the ICR write Keel completes (an APIC-write trap or an
+ * emulated MMIO store), so the self IPI it sends becomes pending inside
+ * the shadow and must be taken right after it, with IF=1 all along.
+ */
+static void check_mov_ss_shadow(void)
+{
+	u64 ss;
+
+	ipi_hits = 0;
+	APIC_REG(APIC_ICR_HI) = 0;
+	__asm__ volatile("mov %%ss, %0\n\t"
+			 "sti\n\t"
+			 "nop\n\t"
+			 "mov %0, %%ss\n\t"
+			 "movl %2, (%1)\n\t"
+			 "intr_after_icr:\n\t"
+			 "cli"
+			 : "=&r"(ss)
+			 : "r"(&APIC_REG(APIC_ICR_LO)), "r"(ICR_SELF | ICR_ASSERT | VEC_IPI)
+			 : "memory");
+	{
+		extern char intr_after_icr[];
+
+		check_eq("self IPI sent in the MOV SS shadow is taken once", ipi_hits, 1);
+		check_eq("... right after the ICR write", frame_rip, (u64)(uintptr_t)intr_after_icr);
+	}
 }
 
 static void check_nmi(void)
@@ -157,6 +189,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	trap_set_handler(2, on_nmi);
 	print("intr: interrupt delivery edge cases\n");
 	check_sti_shadow();
+	check_mov_ss_shadow();
 	check_nmi();
 	check_timer_wakes_hlt();
 	check_reinjection();
