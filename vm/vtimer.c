@@ -13,21 +13,13 @@ bool vtimer_register(struct guest *g, struct vtimer *t, vtimer_fn *fn, void *ctx
 	t->deadline = 0;
 	t->fn = fn;
 	t->ctx = ctx;
+	t->guest = g;
 	g->vtimers[g->vtimer_count++] = t;
 	return true;
 }
 
-void vtimer_arm(struct vtimer *t, u64 deadline)
-{
-	t->deadline = deadline ? deadline : 1; /* 0 means stopped */
-}
-
-void vtimer_stop(struct vtimer *t)
-{
-	t->deadline = 0;
-}
-
-u64 vtimer_next(const struct guest *g)
+/* Keeps g->vtimer_next, read before every VM entry, without a scan there. */
+static void update_next(struct guest *g)
 {
 	u64 next = 0;
 
@@ -37,7 +29,24 @@ u64 vtimer_next(const struct guest *g)
 		if (d && (!next || d < next))
 			next = d;
 	}
-	return next;
+	g->vtimer_next = next;
+}
+
+void vtimer_arm(struct vtimer *t, u64 deadline)
+{
+	t->deadline = deadline ? deadline : 1; /* 0 means stopped */
+	update_next(t->guest);
+}
+
+void vtimer_stop(struct vtimer *t)
+{
+	t->deadline = 0;
+	update_next(t->guest);
+}
+
+u64 vtimer_next(const struct guest *g)
+{
+	return g->vtimer_next;
 }
 
 void vtimer_expire(struct guest *g, u64 now)
@@ -50,6 +59,7 @@ void vtimer_expire(struct guest *g, u64 now)
 			t->fn(g, t, now);
 		}
 	}
+	update_next(g);
 }
 
 u64 tsc_to_clock(u64 ticks, u64 hz)

@@ -21,6 +21,7 @@ struct vtimer {
 	u64 deadline; /* TSC value; 0: stopped */
 	vtimer_fn *fn;
 	void *ctx;
+	struct guest *guest;
 };
 
 #define GUEST_MAX_VTIMERS 4
@@ -34,7 +35,7 @@ static inline bool vtimer_armed(const struct vtimer *t)
 {
 	return t->deadline != 0;
 }
-/* The earliest armed deadline of the guest's timers, or 0 if none is armed. */
+/* The earliest armed deadline of the guest's timers, or 0 if none is armed (cached). */
 u64 vtimer_next(const struct guest *g);
 /* Runs every timer of g whose deadline is <= now. */
 void vtimer_expire(struct guest *g, u64 now);

@@ -225,7 +225,7 @@ void vcpu_load(struct vcpu *v)
  */
 static bool arm_timer(struct vcpu *v)
 {
-	u64 target = v->slice_end, next = vtimer_next(v->guest), now;
+	u64 target = v->slice_end, next = v->guest->vtimer_next, now;
 
 	if (!vmx_caps.preemption_timer)
 		return true;
