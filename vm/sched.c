@@ -90,8 +90,10 @@ static bool idle_until_event(struct guest **gs, unsigned n)
 					  "halted with interrupts enabled and no event can wake it");
 		return false;
 	}
-	while (rdtsc() < until)
+	while (rdtsc() < until) {
+		uart_poll(); /* console output keeps moving while everyone sleeps */
 		cpu_relax();
+	}
 	for (unsigned i = 0; i < n; i++)
 		if (guest_running(gs[i]))
 			gs[i]->vcpu.idle_ticks += rdtsc() - now;
