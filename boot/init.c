@@ -7,6 +7,7 @@
 #include "arch/x86/gdt.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/pic.h"
+#include "arch/x86/tsc.h"
 #include "boot/end.h"
 #include "boot/multiboot2.h"
 #include "boot/mb2.h"
@@ -72,6 +73,8 @@ void keel_main(u32 magic, u32 info_pa)
 	boot_step("page tables");
 	acpi_init(boot_info.acpi.rsdp, boot_info.acpi.length);
 	boot_step("ACPI");
+	tsc_calibrate(); /* the device models' clocks (vm/vtimer.h) count in TSC ticks */
+	boot_step("TSC calibration");
 	selftest_run(keel_opts.test);
 	if (!vmx_init())
 		keel_end(1);

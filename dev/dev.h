@@ -51,6 +51,8 @@ void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val);
 /* The models every guest gets (one file each under dev/). */
 bool uart16550_attach(struct guest *g, u16 base);
 bool debugexit_attach(struct guest *g, u16 port);
+/* The legacy PC devices: PIC, PIT, ports 0x61/0x92, RTC/CMOS, PCI config (dev/platform.c). */
+bool platform_attach(struct guest *g);
 /* The test MMIO device (testmmio=on): 4 KiB of scratch registers. */
 #define TESTREG_GPA 0xFEB00000ULL
 bool testreg_attach(struct guest *g, u64 gpa_base);

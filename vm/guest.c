@@ -45,6 +45,7 @@ const char *guest_end_name(enum guest_end how)
 	    [GUEST_END_ENTRY_FAILURE] = "entry-failure",
 	    [GUEST_END_ERROR] = "error",
 	    [GUEST_END_TIMEOUT] = "timeout",
+	    [GUEST_END_RESET] = "reset",
 	};
 
 	return how < ARRAY_SIZE(names) ? names[how] : "?";

@@ -30,6 +30,7 @@ enum guest_end {
 	GUEST_END_ENTRY_FAILURE,
 	GUEST_END_ERROR,
 	GUEST_END_TIMEOUT,
+	GUEST_END_RESET, /* a system reset request: port 0x92 bit 0 (dev/sysctl.c) */
 };
 
 struct guest_stats {

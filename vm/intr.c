@@ -156,14 +156,3 @@ void tpr_below_threshold_handle_exit(struct vcpu *v)
 {
 	intr_kick(v);
 }
-
-/* TEMPORARY until dev/pic8259.c lands: no 8259. */
-__attribute__((weak)) bool pic8259_intr(struct guest *g)
-{
-	return false;
-}
-
-__attribute__((weak)) u8 pic8259_inta(struct guest *g)
-{
-	return 0xFF;
-}

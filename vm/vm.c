@@ -48,7 +48,7 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 		return false;
 	}
 	if (!uart16550_attach(g, 0x3F8) || !debugexit_attach(g, KEEL_DEBUG_EXIT_PORT) ||
-	    (keel_opts.testmmio && !testreg_attach(g, TESTREG_GPA))) {
+	    !platform_attach(g) || (keel_opts.testmmio && !testreg_attach(g, TESTREG_GPA))) {
 		guest_end(g, GUEST_END_ERROR, 0, "cannot attach its devices");
 		return false;
 	}

@@ -17,6 +17,8 @@ GUESTS_64 += witness attack_scan attack_cpu attack_io attack_hc attack_fault att
 GUESTS_64 += mmio intr
 # Issue 7: local APIC and interrupt delivery (tests/emu/test_apic.py).
 GUESTS_64 += apic
+# Issue 7: the virtual platform (tests/emu/test_platform.py).
+GUESTS_64 += legacy
 GUESTS_32 := mb1 hello32 taskswitch
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -1,0 +1,48 @@
+/*
+ * The legacy PC devices every guest gets (docs/platform-legacy.md): one
+ * attach function per model, and the wires between the models (PIT
+ * channel 2's gate and output on port 0x61). dev/platform.c attaches them
+ * all (platform_attach, declared in dev/dev.h).
+ */
+#ifndef KEEL_DEV_PLATFORM_H
+#define KEEL_DEV_PLATFORM_H
+
+#include "lib/types.h"
+
+struct guest;
+
+/* Each claims its ports and sets up its state; false if the guest's tables are full. */
+bool pic8259_attach(struct guest *g); /* 0x20-0x21, 0xA0-0xA1, ELCR 0x4D0-0x4D1 */
+bool pit8254_attach(struct guest *g); /* 0x40-0x43; needs the PIC attached first */
+bool sysctl_attach(struct guest *g);  /* 0x61 and 0x92 */
+bool cmos_attach(struct guest *g);    /* 0x70-0x71 */
+bool pci_cfg_attach(struct guest *g); /* 0xCF8-0xCFB, 0xCFC-0xCFF */
+
+/* PIT channel 2's gate input (port 0x61 bit 0) and its output (port 0x61 bit 5). */
+void pit8254_set_gate2(struct guest *g, bool level);
+bool pit8254_out2(struct guest *g);
+/* The PIT's input clock (PIT8254_HZ) now, counted from the TSC. */
+u64 pit8254_clock_now(void);
+
+/* ISA devices decode bytes: a wider access at port p is bytes at p, p+1, ..., low first. */
+typedef u8 platform_read8_fn(struct guest *g, void *state, unsigned offset);
+typedef void platform_write8_fn(struct guest *g, void *state, unsigned offset, u8 val);
+
+static inline u64 platform_read_bytes(struct guest *g, void *state, u64 offset, unsigned size,
+				      platform_read8_fn *read8)
+{
+	u64 v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (u64)read8(g, state, (unsigned)offset + i) << (8 * i);
+	return v;
+}
+
+static inline void platform_write_bytes(struct guest *g, void *state, u64 offset, unsigned size,
+					u64 val, platform_write8_fn *write8)
+{
+	for (unsigned i = 0; i < size; i++)
+		write8(g, state, (unsigned)offset + i, (u8)(val >> (8 * i)));
+}
+
+#endif

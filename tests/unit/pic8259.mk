@@ -1,0 +1,1 @@
+UNIT_SRCS_pic8259 := dev/pic8259_core.c
