@@ -89,9 +89,14 @@ def _summary(name, how, status):
                       rf"status={status},")
 
 
-@pytest.fixture(scope="module")
-def platform():
-    return run(Scenario("platform", modules=(
+# With and without APIC-register virtualization: PIC interrupts arrive by
+# event injection on both, next to virtual-interrupt delivery on the first.
+MODELS = ("corei7_skylake_x", "corei7_sandy_bridge_2600k")
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def platform(request):
+    return run(Scenario(f"platform-{request.param}", model=request.param, modules=(
         (guest("legacy"), "name=legacy mem=64M -- expect_mem=64M"),
         (guest("legacy"), "name=rst mem=6G expect=reset -- expect_mem=6G reset=1"),
     )))
