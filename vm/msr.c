@@ -1,34 +1,78 @@
 /*
  * Guest MSRs. Every RDMSR/WRMSR exits (the MSR bitmap passes only FS/GS
- * base, which the VMCS switches) and is looked up in a table; an MSR Keel
- * does not list raises #GP, as on a CPU without it. Values are checked as
+ * base, which the VMCS switches) and is looked up in a table of ranges;
+ * an MSR Keel does not list raises #GP, as on a CPU without it. An MSR a
+ * CPUID flag implies exists exactly when the guest's CPUID shows the flag
+ * (vm/cpuid_policy.h: the same struct cpuid_caps). Values are checked as
  * the SDM says the CPU checks them (canonical addresses, reserved bits,
- * valid PAT types), so a guest cannot load Keel's CPU with a bad value.
+ * valid memory types, read-only bits), so a guest cannot load Keel's CPU
+ * with a bad value. docs/platform-cpu.md lists every MSR and its rules.
  */
 #include "arch/x86/apic_regs.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
+#include "vm/cpuid_policy.h"
 #include "vm/guest.h"
 #include "vmx/cr.h"
 #include "vm/msr.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
+
+/* MSRs and bits not in arch/x86/msr.h (SDM Vol. 4, Table 2-2). */
+#define IA32_FLUSH_CMD 0x10B
+#define IA32_MCG_CTL   0x17B
+
+#define SPEC_CTRL_IBRS	     BIT(0)
+#define SPEC_CTRL_STIBP	     BIT(1)
+#define SPEC_CTRL_SSBD	     BIT(2)
+#define PRED_CMD_IBPB	     BIT(0)
+#define FLUSH_CMD_L1D_FLUSH  BIT(0)
+#define MTRR_DEF_TYPE_TYPE   0xFFULL
+#define MTRR_DEF_TYPE_E	     BIT(11)
+#define MTRR_TYPE_WB	     6
+#define MISC_ENABLE_FAST_STR BIT(0)
+#define MISC_ENABLE_NO_BTS   BIT(11)
+#define MISC_ENABLE_NO_PEBS  BIT(12)
+#define MISC_ENABLE_LIMIT    BIT(22)
+
+/*
+ * IA32_ARCH_CAPABILITIES bits that only describe the CPU (which flaws it
+ * lacks); the rest name MSRs or controls Keel does not offer.
+ */
+#define ARCH_CAP_INFO                                                                              \
+	(BIT(0) /* RDCL_NO */ | BIT(1) /* IBRS_ALL */ | BIT(2) /* RSBA */ | BIT(4) /* SSB_NO */ |  \
+	 BIT(5) /* MDS_NO */ | BIT(6) /* IF_PSCHANGE_MC_NO */ | BIT(8) /* TAA_NO */ |              \
+	 BIT(13) /* SBDR_SSDP_NO */ | BIT(14) /* FBSDP_NO */ | BIT(15) /* PSDP_NO */ |             \
+	 BIT(17) /* FB_CLEAR */ | BIT(19) /* RRSBA */ | BIT(20) /* BHI_NO */ |                     \
+	 BIT(24) /* PBRSB_NO */ | BIT(26) /* GDS_NO */ | BIT(27) /* RFDS_NO */)
 
 /* A handler returns false when the guest must get #GP instead. */
 typedef bool msr_read_fn(struct vcpu *v, u32 msr, u64 *val);
 typedef bool msr_write_fn(struct vcpu *v, u32 msr, u64 val);
 
 struct msr_desc {
-	u32 msr;
+	u32 first, last; /* the MSRs [first, last] this entry handles */
 	msr_read_fn *read;
 	msr_write_fn *write;
 };
+
+_Static_assert(ARRAY_SIZE(((struct vcpu_msrs *)0)->mc_ctl) == MSR_MC_BANKS,
+	       "struct vcpu_msrs holds one IA32_MCi_CTL per bank");
 
 static bool canonical(u64 a)
 {
 	return (u64)((s64)(a << 16) >> 16) == a;
 }
+
+static const struct cpuid_caps *caps(void)
+{
+	return cpuid_caps();
+}
+
+/* ---- EFER, PAT and the VMCS-held MSRs ---- */
 
 static bool efer_read(struct vcpu *v, u32 msr, u64 *val)
 {
@@ -39,14 +83,11 @@ static bool efer_read(struct vcpu *v, u32 msr, u64 *val)
 static bool efer_write(struct vcpu *v, u32 msr, u64 val)
 {
 	u64 old = vmcs_read(VMCS_GUEST_IA32_EFER);
-	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA;
 
-	if (cpuid(0x80000001, 0).edx & BIT(20))
-		allowed |= EFER_NXE;
-	if (val & ~allowed)
+	if (val & ~caps()->efer_mask)
 		return false;
 	/* LME cannot change while paging is on (SDM 10.8.5); LMA is the CPU's to set. */
-	if ((cr_guest_cr0() & BIT(31)) && ((val ^ old) & EFER_LME))
+	if ((cr_guest_cr0() & CR0_PG) && ((val ^ old) & EFER_LME))
 		return false;
 	val = (val & ~EFER_LMA) | (old & EFER_LMA);
 	vmcs_write(VMCS_GUEST_IA32_EFER, val);
@@ -102,7 +143,8 @@ static bool vmcs_msr_write(struct vcpu *v, u32 msr, u64 val)
 	return true;
 }
 
-/* MSRs the VMCS does not switch: Keel loads them on the CPU for this vCPU. */
+/* ---- MSRs the VMCS does not switch: Keel loads them on the CPU for this vCPU ---- */
+
 static u64 *cpu_msr_slot(struct vcpu *v, u32 msr)
 {
 	switch (msr) {
@@ -121,10 +163,13 @@ static u64 *cpu_msr_slot(struct vcpu *v, u32 msr)
 	}
 }
 
-/* TSC_AUX exists only with RDTSCP (CPUID.80000001H:EDX[27]); without it, #GP. */
+/*
+ * TSC_AUX exists with RDTSCP or RDPID, which the guest has exactly when
+ * "enable RDTSCP" is on (vm/cpuid_policy.c shows both then); without, #GP.
+ */
 static bool msr_exists(u32 msr)
 {
-	return msr != IA32_TSC_AUX || (cpuid(0x80000001, 0).edx & BIT(27));
+	return msr != IA32_TSC_AUX || (vmcs_read(VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_RDTSCP);
 }
 
 static bool cpu_msr_read(struct vcpu *v, u32 msr, u64 *val)
@@ -148,44 +193,208 @@ static bool cpu_msr_write(struct vcpu *v, u32 msr, u64 val)
 	return true;
 }
 
+/* ---- The TSC: the guest's is the CPU's plus the VMCS TSC offset ---- */
+
 static bool tsc_read(struct vcpu *v, u32 msr, u64 *val)
 {
 	*val = rdtsc() + vmcs_read(VMCS_TSC_OFFSET);
 	return true;
 }
 
-/* A TSC write sets the offset the CPU adds to RDTSC in this guest. */
+/* A TSC write sets the offset: the guest's RDTSC continues from the value written. */
 static bool tsc_write(struct vcpu *v, u32 msr, u64 val)
 {
 	vmcs_write(VMCS_TSC_OFFSET, val - rdtsc());
 	return true;
 }
 
-/* Fixed read-only values: what a guest may read and not change. */
-static bool fixed_read(struct vcpu *v, u32 msr, u64 *val)
+/*
+ * IA32_TSC_ADJUST (SDM 18.17.3): the guest's TSC is the CPU's plus the
+ * offset, which starts at 0, so the offset is exactly the guest's
+ * TSC_ADJUST: a TSC write moves both by the same amount, and a TSC_ADJUST
+ * write moves the TSC.
+ */
+static bool tsc_adjust_read(struct vcpu *v, u32 msr, u64 *val)
 {
-	switch (msr) {
-	case IA32_FEATURE_CONTROL:
-		*val = FEATURE_CONTROL_LOCK; /* locked, VMX off */
-		break;
-	case IA32_MISC_ENABLE:
-		*val = BIT(0) | BIT(11) | BIT(12); /* fast strings; BTS, PEBS unavailable */
-		break;
-	default: /* PLATFORM_ID, BIOS_SIGN_ID, MCG_CAP (no banks), MCG_STATUS */
-		*val = 0;
-		break;
-	}
+	if (!(caps()->leaf7_ebx & CPUID7_EBX_TSC_ADJUST))
+		return false;
+	*val = vmcs_read(VMCS_TSC_OFFSET);
 	return true;
 }
 
-static bool fixed_write(struct vcpu *v, u32 msr, u64 val)
+static bool tsc_adjust_write(struct vcpu *v, u32 msr, u64 val)
 {
-	u64 cur;
+	if (!(caps()->leaf7_ebx & CPUID7_EBX_TSC_ADJUST))
+		return false;
+	vmcs_write(VMCS_TSC_OFFSET, val);
+	return true;
+}
 
-	if (msr == IA32_BIOS_SIGN_ID)
-		return true; /* the microcode-revision probe writes 0 here first */
-	fixed_read(v, msr, &cur);
-	return msr != IA32_FEATURE_CONTROL && val == cur;
+/* ---- Fixed values ---- */
+
+static bool fixed_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = msr == IA32_FEATURE_CONTROL ? FEATURE_CONTROL_LOCK /* locked, VMX off */
+					   : 0; /* PLATFORM_ID, BIOS_SIGN_ID (no microcode) */
+	return true;
+}
+
+/* IA32_BIOS_SIGN_ID: the microcode-revision probe writes 0 here first; the value is dropped. */
+static bool ignore_write(struct vcpu *v, u32 msr, u64 val)
+{
+	return true;
+}
+
+/*
+ * IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2): fast strings on; performance
+ * monitoring (bit 7), EIST (16), MONITOR (18), xTPR (23) and XD disable
+ * (34) off, as CPUID says; BTS and PEBS unavailable (11, 12). The guest
+ * may change fast strings and, while leaf 0 goes beyond 2, Limit CPUID
+ * Maxval (22, which vm/cpuid.c honours); a write changing any other bit
+ * raises #GP.
+ */
+static bool misc_enable_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = v->msrs.misc_enable;
+	return true;
+}
+
+static bool misc_enable_write(struct vcpu *v, u32 msr, u64 val)
+{
+	u64 writable = MISC_ENABLE_FAST_STR | (caps()->max_basic > 2 ? MISC_ENABLE_LIMIT : 0);
+
+	if ((val ^ v->msrs.misc_enable) & ~writable)
+		return false;
+	v->msrs.misc_enable = val;
+	return true;
+}
+
+/* ---- MTRRs (SDM 12.11): no variable or fixed ranges, a default type ---- */
+
+static bool mtrr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	if (!(caps()->leaf1_edx & CPUID1_EDX_MTRR))
+		return false;
+	/* IA32_MTRRCAP: VCNT 0, no fixed ranges, no WC, no SMRR. */
+	*val = msr == IA32_MTRR_DEF_TYPE ? v->msrs.mtrr_def_type : 0;
+	return true;
+}
+
+/* IA32_MTRR_DEF_TYPE: a valid type (UC, WC, WT, WP, WB) and E; FE is reserved without FIX. */
+static bool mtrr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	u64 type = val & MTRR_DEF_TYPE_TYPE;
+
+	if (!(caps()->leaf1_edx & CPUID1_EDX_MTRR) || msr != IA32_MTRR_DEF_TYPE)
+		return false;
+	if ((val & ~(MTRR_DEF_TYPE_TYPE | MTRR_DEF_TYPE_E)) || type == 2 || type == 3 || type > 6)
+		return false;
+	v->msrs.mtrr_def_type = val;
+	return true;
+}
+
+/*
+ * ---- Machine check (SDM Vol. 3B 16.3) ----
+ * IA32_MCG_CAP: MSR_MC_BANKS banks, no MCG_CTL, no CMCI, no extended
+ * registers. No machine check is ever reported: IA32_MCG_STATUS and every
+ * IA32_MCi_STATUS/ADDR/MISC read 0 and take only 0 (software clears them);
+ * IA32_MCi_CTL keeps what is written. Beyond the banks, #GP.
+ */
+static bool mca_exists(void)
+{
+	return caps()->leaf1_edx & CPUID1_EDX_MCA;
+}
+
+static bool mcg_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	if (!mca_exists())
+		return false;
+	*val = msr == IA32_MCG_CAP ? MSR_MC_BANKS : 0;
+	return true;
+}
+
+static bool mcg_write(struct vcpu *v, u32 msr, u64 val)
+{
+	return mca_exists() && msr == IA32_MCG_STATUS && val == 0;
+}
+
+static bool mc_bank_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	unsigned i = (msr - IA32_MC0_CTL) / 4, reg = (msr - IA32_MC0_CTL) % 4;
+
+	if (!mca_exists())
+		return false;
+	*val = reg == 0 ? v->msrs.mc_ctl[i] : 0;
+	return true;
+}
+
+static bool mc_bank_write(struct vcpu *v, u32 msr, u64 val)
+{
+	unsigned i = (msr - IA32_MC0_CTL) / 4, reg = (msr - IA32_MC0_CTL) % 4;
+
+	if (!mca_exists())
+		return false;
+	if (reg == 0)
+		v->msrs.mc_ctl[i] = val;
+	return reg == 0 || val == 0;
+}
+
+/*
+ * ---- Speculation controls (CPUID.(EAX=7,ECX=0):EDX[26-31]) ----
+ * Present exactly when CPUID shows them. IA32_SPEC_CTRL keeps the guest's
+ * value and loads it on the CPU while the guest runs; the commands run on
+ * the CPU at once; IA32_ARCH_CAPABILITIES is the CPU's, descriptive bits only.
+ */
+static u64 spec_ctrl_bits(void)
+{
+	u32 edx = caps()->leaf7_edx;
+
+	return ((edx & CPUID7_EDX_IBRS_IBPB) ? SPEC_CTRL_IBRS : 0) |
+	       ((edx & CPUID7_EDX_STIBP) ? SPEC_CTRL_STIBP : 0) |
+	       ((edx & CPUID7_EDX_SSBD) ? SPEC_CTRL_SSBD : 0);
+}
+
+static bool spec_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	u32 edx = caps()->leaf7_edx;
+
+	if (msr == IA32_SPEC_CTRL && spec_ctrl_bits()) {
+		*val = v->msrs.spec_ctrl;
+		return true;
+	}
+	if (msr == IA32_ARCH_CAPABILITIES && (edx & CPUID7_EDX_ARCH_CAPABILITIES)) {
+		*val = rdmsr(IA32_ARCH_CAPABILITIES) & ARCH_CAP_INFO;
+		return true;
+	}
+	return false; /* PRED_CMD and FLUSH_CMD are write-only */
+}
+
+static bool spec_write(struct vcpu *v, u32 msr, u64 val)
+{
+	u32 edx = caps()->leaf7_edx;
+	u64 ok;
+
+	switch (msr) {
+	case IA32_SPEC_CTRL:
+		ok = spec_ctrl_bits();
+		if (!ok || (val & ~ok))
+			return false;
+		v->msrs.spec_ctrl = val;
+		break;
+	case IA32_PRED_CMD:
+		if (!(edx & CPUID7_EDX_IBRS_IBPB) || (val & ~PRED_CMD_IBPB))
+			return false;
+		break;
+	case IA32_FLUSH_CMD:
+		if (!(edx & CPUID7_EDX_L1D_FLUSH) || (val & ~FLUSH_CMD_L1D_FLUSH))
+			return false;
+		break;
+	default: /* IA32_ARCH_CAPABILITIES is read-only */
+		return false;
+	}
+	if (val || msr == IA32_SPEC_CTRL)
+		wrmsr(msr, val);
+	return true;
 }
 
 /* IA32_APIC_BASE and IA32_TSC_DEADLINE belong to the local APIC model. */
@@ -199,35 +408,48 @@ static bool apic_msr_write(struct vcpu *v, u32 msr, u64 val)
 	return vlapic_wrmsr(&v->lapic, msr, val);
 }
 
+#define ONE(msr, rd, wr)                                                                           \
+	{                                                                                          \
+		(msr), (msr), (rd), (wr)                                                           \
+	}
+
 static const struct msr_desc msr_table[] = {
-    {MSR_IA32_APIC_BASE, apic_msr_read, apic_msr_write},
-    {MSR_IA32_TSC_DEADLINE, apic_msr_read, apic_msr_write},
-    {IA32_TIME_STAMP_COUNTER, tsc_read, tsc_write},
-    {IA32_PLATFORM_ID, fixed_read, NULL},
-    {IA32_FEATURE_CONTROL, fixed_read, fixed_write},
-    {IA32_BIOS_SIGN_ID, fixed_read, fixed_write},
-    {IA32_SYSENTER_CS, vmcs_msr_read, vmcs_msr_write},
-    {IA32_SYSENTER_ESP, vmcs_msr_read, vmcs_msr_write},
-    {IA32_SYSENTER_EIP, vmcs_msr_read, vmcs_msr_write},
-    {IA32_MCG_CAP, fixed_read, NULL},
-    {IA32_MCG_STATUS, fixed_read, fixed_write},
-    {IA32_MISC_ENABLE, fixed_read, fixed_write},
-    {IA32_PAT, pat_read, pat_write},
-    {IA32_EFER, efer_read, efer_write},
-    {IA32_STAR, cpu_msr_read, cpu_msr_write},
-    {IA32_LSTAR, cpu_msr_read, cpu_msr_write},
-    {IA32_CSTAR, cpu_msr_read, cpu_msr_write},
-    {IA32_FMASK, cpu_msr_read, cpu_msr_write},
-    {IA32_FS_BASE, vmcs_msr_read, vmcs_msr_write},
-    {IA32_GS_BASE, vmcs_msr_read, vmcs_msr_write},
-    {IA32_KERNEL_GS_BASE, cpu_msr_read, cpu_msr_write},
-    {IA32_TSC_AUX, cpu_msr_read, cpu_msr_write},
+    ONE(MSR_IA32_APIC_BASE, apic_msr_read, apic_msr_write),
+    ONE(MSR_IA32_TSC_DEADLINE, apic_msr_read, apic_msr_write),
+    ONE(IA32_TIME_STAMP_COUNTER, tsc_read, tsc_write),
+    ONE(IA32_PLATFORM_ID, fixed_read, NULL),
+    ONE(IA32_FEATURE_CONTROL, fixed_read, NULL),
+    ONE(IA32_TSC_ADJUST, tsc_adjust_read, tsc_adjust_write),
+    ONE(IA32_SPEC_CTRL, spec_read, spec_write),
+    ONE(IA32_PRED_CMD, spec_read, spec_write),
+    ONE(IA32_BIOS_SIGN_ID, fixed_read, ignore_write),
+    ONE(IA32_MTRRCAP, mtrr_read, mtrr_write),
+    ONE(IA32_ARCH_CAPABILITIES, spec_read, spec_write),
+    ONE(IA32_FLUSH_CMD, spec_read, spec_write),
+    ONE(IA32_SYSENTER_CS, vmcs_msr_read, vmcs_msr_write),
+    ONE(IA32_SYSENTER_ESP, vmcs_msr_read, vmcs_msr_write),
+    ONE(IA32_SYSENTER_EIP, vmcs_msr_read, vmcs_msr_write),
+    ONE(IA32_MCG_CAP, mcg_read, mcg_write),
+    ONE(IA32_MCG_STATUS, mcg_read, mcg_write),
+    ONE(IA32_MISC_ENABLE, misc_enable_read, misc_enable_write),
+    ONE(IA32_PAT, pat_read, pat_write),
+    ONE(IA32_MTRR_DEF_TYPE, mtrr_read, mtrr_write),
+    {IA32_MC0_CTL, IA32_MC0_CTL + 4 * MSR_MC_BANKS - 1, mc_bank_read, mc_bank_write},
+    ONE(IA32_EFER, efer_read, efer_write),
+    ONE(IA32_STAR, cpu_msr_read, cpu_msr_write),
+    ONE(IA32_LSTAR, cpu_msr_read, cpu_msr_write),
+    ONE(IA32_CSTAR, cpu_msr_read, cpu_msr_write),
+    ONE(IA32_FMASK, cpu_msr_read, cpu_msr_write),
+    ONE(IA32_FS_BASE, vmcs_msr_read, vmcs_msr_write),
+    ONE(IA32_GS_BASE, vmcs_msr_read, vmcs_msr_write),
+    ONE(IA32_KERNEL_GS_BASE, cpu_msr_read, cpu_msr_write),
+    ONE(IA32_TSC_AUX, cpu_msr_read, cpu_msr_write),
 };
 
 static const struct msr_desc *msr_find(u32 msr)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
-		if (msr_table[i].msr == msr)
+		if (msr >= msr_table[i].first && msr <= msr_table[i].last)
 			return &msr_table[i];
 	return NULL;
 }
@@ -260,13 +482,27 @@ void msr_handle_wrmsr(struct vcpu *v)
 	vcpu_skip_instruction(v);
 }
 
-void msr_load_guest(const struct vcpu *v)
+/* The values after RESET that Keel's emulated MSRs start from (zero otherwise). */
+static void msr_reset(struct vcpu *v)
 {
+	v->msrs.misc_enable = MISC_ENABLE_FAST_STR | MISC_ENABLE_NO_BTS | MISC_ENABLE_NO_PEBS;
+	/* As firmware leaves it: MTRRs on, everything write-back (EPT maps RAM WB). */
+	v->msrs.mtrr_def_type = MTRR_DEF_TYPE_E | MTRR_TYPE_WB;
+	v->msrs.reset_done = true;
+}
+
+void msr_load_guest(struct vcpu *v)
+{
+	if (!v->msrs.reset_done)
+		msr_reset(v);
 	wrmsr(IA32_KERNEL_GS_BASE, v->msrs.kernel_gs_base);
 	wrmsr(IA32_STAR, v->msrs.star);
 	wrmsr(IA32_LSTAR, v->msrs.lstar);
 	wrmsr(IA32_CSTAR, v->msrs.cstar);
 	wrmsr(IA32_FMASK, v->msrs.fmask);
-	if (cpuid(0x80000001, 0).edx & BIT(27))
+	if (caps()->ext1_edx & CPUIDX1_EDX_RDTSCP)
 		wrmsr(IA32_TSC_AUX, v->msrs.tsc_aux);
+	/* Keel itself runs with the last guest's value: it only costs speed. */
+	if (spec_ctrl_bits())
+		wrmsr(IA32_SPEC_CTRL, v->msrs.spec_ctrl);
 }

@@ -223,7 +223,7 @@ void vcpu_load(struct vcpu *v)
  * across exits, so it is written only when the target changes; without
  * it, before every entry. Returns false when the slice is used up.
  */
-static bool arm_timer(struct vcpu *v)
+static inline bool arm_timer(struct vcpu *v)
 {
 	u64 target = v->slice_end, next = v->guest->vtimer_next, now;
 
@@ -243,10 +243,15 @@ static bool arm_timer(struct vcpu *v)
 	return true;
 }
 
-/* Everything that must hold before a VM entry: events, timers, the debug checks. */
-static bool prepare_entry(struct vcpu *v)
+/*
+ * Everything that must hold before a VM entry: events, timers, the debug
+ * checks. The common exit (nothing changed, no timer armed) tests two
+ * fields and goes on.
+ */
+static inline bool prepare_entry(struct vcpu *v)
 {
-	intr_prepare_entry(v);
+	if (__builtin_expect(v->intr_dirty || v->guest->vtimer_next, 0))
+		intr_prepare_entry(v);
 	if (!arm_timer(v))
 		return false;
 	check_invalidations(v);

@@ -20,6 +20,9 @@ GUESTS_64 += apic
 # Issue 7: the virtual platform (tests/emu/test_platform.py).
 GUESTS_64 += legacy
 GUESTS_32 := mb1 hello32 taskswitch
+# Issue 7: CPU state exact to the SDM (tests/emu/test_cpu.py).
+GUESTS_64 += cpustate
+GUESTS_32 += lmode
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \

@@ -1,0 +1,1 @@
+UNIT_SRCS_cpuid_policy := vm/cpuid_policy.c
