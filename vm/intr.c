@@ -83,12 +83,20 @@ static void evaluate(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
 	bool queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID;
+	/*
+	 * A single-step #DB Keel made pending after an emulated instruction
+	 * (vcpu_retire_instruction) ranks above NMIs and interrupts (SDM Vol. 3A
+	 * 6.9, Table 6-2), and an injected event would discard it: let the CPU
+	 * deliver it first and come back through the window exits.
+	 */
+	bool db_pending = vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & VMCS_PENDING_DBG_BS;
 	u64 blocking = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 	u32 want = 0;
 
 	if (v->nmi_pending) {
-		if (!queued && !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS |
-					     VMCS_INTR_BLOCKING_NMI))) {
+		if (!queued && !db_pending &&
+		    !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS |
+				  VMCS_INTR_BLOCKING_NMI))) {
 			inject(v, VMCS_INTR_TYPE_NMI, 2);
 			v->nmi_pending = false;
 			v->nmis_injected++;
@@ -98,7 +106,7 @@ static void evaluate(struct vcpu *v)
 		}
 	}
 	if (ext_pending(v)) {
-		if (!queued && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+		if (!queued && !db_pending && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 		    !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS))) {
 			inject(v, VMCS_INTR_TYPE_EXTERNAL, ext_acknowledge(v));
 			v->irqs_injected++;

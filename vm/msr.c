@@ -205,6 +205,7 @@ static bool tsc_read(struct vcpu *v, u32 msr, u64 *val)
 static bool tsc_write(struct vcpu *v, u32 msr, u64 val)
 {
 	vmcs_write(VMCS_TSC_OFFSET, val - rdtsc());
+	vlapic_tsc_offset_changed(&v->lapic);
 	return true;
 }
 
@@ -227,6 +228,7 @@ static bool tsc_adjust_write(struct vcpu *v, u32 msr, u64 val)
 	if (!(caps()->leaf7_ebx & CPUID7_EBX_TSC_ADJUST))
 		return false;
 	vmcs_write(VMCS_TSC_OFFSET, val);
+	vlapic_tsc_offset_changed(&v->lapic);
 	return true;
 }
 

@@ -15,6 +15,8 @@ struct vcpu;
  * switch. The first load also sets v's emulated MSRs to their reset values.
  */
 void msr_load_guest(struct vcpu *v);
+/* Sets XCR0 to every component a guest may enable (vmx/xstate.c saves them all). */
+void xcr0_set_all(void);
 /* Loads the guest XCR0 (vm/xsetbv.c). */
 void xcr0_load(const struct vcpu *v);
 

@@ -443,6 +443,12 @@ bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val)
 	return false;
 }
 
+void vlapic_tsc_offset_changed(struct vlapic *l)
+{
+	if (timer_mode(l) == APIC_TIMER_TSCDEADLINE && l->tsc_deadline && vtimer_armed(&l->timer))
+		vtimer_arm(&l->timer, l->tsc_deadline - vmcs_read(VMCS_TSC_OFFSET));
+}
+
 /* ---- Lifecycle ---- */
 
 bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)

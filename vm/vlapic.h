@@ -61,6 +61,8 @@ bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val);
 /* True for the MSRs vlapic_rdmsr/wrmsr answer. */
 bool vlapic_owns_msr(u32 msr);
 
+/* The guest wrote IA32_TSC or TSC_ADJUST: an armed TSC deadline moves with its TSC. */
+void vlapic_tsc_offset_changed(struct vlapic *l);
 /* An edge-triggered fixed interrupt for this APIC (timer, IPI, device). */
 void vlapic_raise(struct vlapic *l, unsigned vec);
 /* The highest request the APIC would dispatch now, or -1 (software delivery). */

@@ -144,7 +144,8 @@ static void guest_sched_summary(const struct guest *g)
 static bool guest_finish(struct guest *g, const struct guest_config *c)
 {
 	u64 held = g->mem.data_frames + gmem_table_pages(&g->mem) +
-		   (hpa_addr(g->vcpu.vmcs) ? 1 : 0) + vlapic_frames(&g->vcpu.lapic);
+		   (hpa_addr(g->vcpu.vmcs) ? 1 : 0) + (hpa_addr(g->vcpu.xstate) ? 1 : 0) +
+		   vlapic_frames(&g->vcpu.lapic);
 	u64 before, returned;
 
 	if (hpa_addr(g->vcpu.vmcs) && g->vcpu.launched && ended_abnormally(g)) {

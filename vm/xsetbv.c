@@ -56,3 +56,9 @@ void xcr0_load(const struct vcpu *v)
 	if (read_cr4() & CR4_OSXSAVE)
 		xsetbv(0, v->msrs.xcr0);
 }
+
+void xcr0_set_all(void)
+{
+	if (read_cr4() & CR4_OSXSAVE)
+		xsetbv(0, cpuid_caps()->xcr0_mask);
+}

@@ -17,12 +17,14 @@
 #include "vmx/vmx_insn.h"
 #include "vmx/vpid.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/cr.h"
 #include "vm/msr.h"
 #include "boot/options.h"
 #include "vm/cpuid_policy.h"
 #include "vm/guest_abi.h"
 #include "vmx/exit_reason.h"
 #include "vm/intr.h"
+#include "vmx/xstate.h"
 #include "vm/vtimer.h"
 
 bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *bs)
@@ -44,6 +46,10 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 		guest_end(g, GUEST_END_ERROR, 0, "VMCLEAR/VMPTRLD failed: %s", vmx_status_name(s));
 		return false;
 	}
+	if (!xstate_create(v)) {
+		guest_end(g, GUEST_END_OOM, 0, "no memory for the vCPU's register state");
+		return false;
+	}
 	if (!vlapic_create(&v->lapic, v, vlapic_use_apicv())) {
 		guest_end(g, GUEST_END_OOM, 0, "no memory or device slot for the local APIC");
 		return false;
@@ -58,6 +64,7 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 void vcpu_destroy(struct vcpu *v)
 {
 	vlapic_destroy(&v->lapic);
+	xstate_destroy(v);
 	if (!hpa_addr(v->vmcs))
 		return;
 	/* VMCLEAR writes the VMCS back to memory and makes it not current. */
@@ -74,7 +81,7 @@ void vcpu_skip_instruction(struct vcpu *v)
 void vcpu_retire_instruction(struct vcpu *v, u64 rip)
 {
 	/* RFLAGS.TF, RFLAGS.RF, IA32_DEBUGCTL.BTF, pending debug exceptions BS (SDM Table 25-4). */
-	const u64 tf = BIT(8), rf = BIT(16), debugctl_btf = BIT(1), pending_bs = BIT(14);
+	const u64 tf = BIT(8), rf = BIT(16), debugctl_btf = BIT(1), pending_bs = VMCS_PENDING_DBG_BS;
 	u64 intr, rflags;
 
 	/* Outside 64-bit mode RIP wraps at 4 GiB (only a RIP past it needs the mode). */
@@ -112,6 +119,18 @@ void vcpu_queue_event(struct vcpu *v, u32 info)
 	v->queued_event = info;
 }
 
+/*
+ * Faults are delivered with RF set in the RFLAGS image they push (SDM Vol. 3A
+ * 18.3.1.1), so the faulting instruction, restarted, does not raise an
+ * instruction-breakpoint #DB again. A fault the CPU raises in the guest gets
+ * that from the CPU; one Keel injects gets it here. Traps and aborts
+ * (#DB, #BP, #OF, #DF, #MC) and NMIs push RF as it is.
+ */
+static bool exception_is_fault(unsigned vector)
+{
+	return vector < 32 && !(BIT(vector) & (BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(8) | BIT(18)));
+}
+
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)
 {
 	u64 info = VMCS_INTR_INFO_VALID | ((u64)VMCS_INTR_TYPE_HW_EXCEPTION << 8) | vector;
@@ -121,6 +140,8 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 
 		info |= VMCS_INTR_INFO_ERROR_CODE;
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
+	if (exception_is_fault(vector))
+		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	vcpu_queue_event(v, (u32)info);
 }
 
@@ -213,6 +234,7 @@ void vcpu_load(struct vcpu *v)
 	CHECK(vmx_ptrld(v->vmcs) == VMX_SUCCEED);
 	write_cr2(v->regs.cr2);
 	msr_load_guest(v);
+	xstate_restore(v);
 	xcr0_load(v);
 }
 
@@ -262,6 +284,7 @@ static inline bool prepare_entry(struct vcpu *v)
 void vcpu_put(struct vcpu *v)
 {
 	v->regs.cr2 = read_cr2();
+	xstate_save(v);
 }
 
 /* True if v may be entered again at once, without going back to the scheduler. */

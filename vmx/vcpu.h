@@ -63,6 +63,8 @@ struct vcpu {
 	u32 proc_ctls;	   /* primary processor-based controls as last written */
 	u32 tpr_threshold; /* as last written */
 	u64 nmis_injected, irqs_injected;
+	hpa_t xstate; /* x87/SSE/AVX save area (vmx/xstate.c) */
+	u64 dr[5];    /* DR0-DR3, DR6 while another vCPU is loaded */
 	u32 queued_event; /* VM-entry interruption information Keel wrote since the last exit */
 	u64 used_ticks;		/* TSC ticks this vCPU has run (slices summed) */
 	u64 slice_entry_tsc;	/* TSC just before the first VM entry of the last slice */

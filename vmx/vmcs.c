@@ -90,12 +90,14 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 					       PROC2_VIRTUAL_INTERRUPT_DELIVERY
 					 : 0)) &&
 	     set_ctl(VMCS_EXIT_CTLS, "VM-exit", c->exit,
-		     EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER |
+		     EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+			 EXIT_SAVE_IA32_EFER |
 			 EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT |
 			 (c->save_preemption_timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
 		     EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER) &&
 	     set_ctl(VMCS_ENTRY_CTLS, "VM-entry", c->entry,
-		     ENTRY_LOAD_IA32_PAT | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0),
+		     ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_PAT |
+			 (long_mode ? ENTRY_IA32E_MODE_GUEST : 0),
 		     ENTRY_LOAD_IA32_EFER);
 	if (ok)
 		v->proc_ctls = (u32)vmcs_read(VMCS_PROC_BASED_CTLS);

@@ -191,6 +191,9 @@ enum vmcs_field {
 #define VMCS_INTR_BLOCKING_SMI	  BIT(2)
 #define VMCS_INTR_BLOCKING_NMI	  BIT(3)
 
+/* Pending debug exceptions (SDM 25.4.2, Table 25-4): BS, a single-step trap. */
+#define VMCS_PENDING_DBG_BS BIT(14)
+
 /* Segment access rights format (SDM Table 25-2) */
 #define VMCS_AR_TYPE(t)	 ((u32)(t))
 #define VMCS_AR_S	 BIT(4)

@@ -198,6 +198,7 @@ static bool fix_control_registers(const struct vmx_caps *c)
 	}
 	if (c->xsave)
 		cr4 |= CR4_OSXSAVE; /* lets Keel load each guest's XCR0 */
+	cr4 |= CR4_OSFXSR;	    /* FXSAVE/FXRSTOR switch guests' XMM registers too */
 	write_cr0(cr0);
 	write_cr4(cr4);
 	return true;

@@ -146,8 +146,6 @@ def test_run_ends_well(boot):
                               end_status=0))
 
 
-@pytest.mark.xfail(strict=True, reason="vcpu_inject_exception() does not set RFLAGS.RF for "
-                   "fault-class exceptions yet (SDM Vol. 3A 18.3.1.1, Vol. 3C 27.6.1.1)")
 def test_injected_fault_pushes_rf(boot):
     """A #GP Keel injects pushes RF = 1, as the CPU's own #GP does."""
     _, r = boot

@@ -28,7 +28,7 @@ import struct
 
 import pytest
 
-from keeltest import (EMU_BUILD, FAIL_MARKERS, Scenario, check_markers, elf_symbols, end_status,
+from keeltest import (DEFAULT_CMDLINE, EMU_BUILD, FAIL_MARKERS, Scenario, check_markers, elf_symbols, end_status,
                       guest, report, run)
 
 MiB = 1 << 20
@@ -341,3 +341,28 @@ def test_bad_input_named_and_others_run():
         if n not in (1, 2):
             problems.append(f"guest {name}: {n} `image rejected` lines")
     _fail_if(r, problems)
+
+
+# --- register state the VMCS does not switch -----------------------------------------------
+# Two `xstate` guests (tests/guests/xstate.c) fill XMM0-15, MXCSR, the x87
+# control word and DR0-DR3 with their own tags and check them after every
+# switch between them (slice=20000 makes switches frequent): a value lost or
+# one of the other guest's is a FAIL naming the register and whose tag it holds.
+XSTATE_GUESTS = ("xa", "xb")
+
+
+@pytest.fixture(scope="module")
+def xstate():
+    mods = tuple((guest("xstate"), f"name={n} mem=16M -- tag={i + 1} rounds=20")
+                 for i, n in enumerate(XSTATE_GUESTS))
+    return run(Scenario("xstate", cmdline=DEFAULT_CMDLINE + " slice=20000", modules=mods))
+
+
+def test_register_state_stays_with_its_guest(xstate):
+    r = xstate
+    passes = [f"keel: guests ok={len(XSTATE_GUESTS)} failed=0"]
+    for n in XSTATE_GUESTS:
+        passes += [f"[{n}] PASS XMM0-15, MXCSR, FCW, DR0-3 intact across 20 switches",
+                   f"[{n}] RESULT pass"]
+    _fail_if(r, check_markers(r, passes=passes, fails=[*FAIL_MARKERS, "] FAIL"],
+                              end_status=0))
