@@ -141,7 +141,8 @@ enum apic_action apic_write(u32 *page, unsigned off, u32 val, bool tsc_deadline)
 		apic_put(page, off, val | 0x0FFFFFFF);
 		return APIC_ACT_NONE;
 	case APIC_SPIV:
-		apic_put(page, off, val & (APIC_SPIV_VECTOR | APIC_SPIV_ENABLE | APIC_SPIV_FOCUS_OFF));
+		apic_put(page, off,
+			 val & (APIC_SPIV_VECTOR | APIC_SPIV_ENABLE | APIC_SPIV_FOCUS_OFF));
 		if (!(val & APIC_SPIV_ENABLE)) /* 11.4.7.2: software disable masks every LVT */
 			for (unsigned i = 0; i < APIC_LVT_COUNT; i++)
 				apic_put(page, lvt_regs[i],
@@ -151,8 +152,8 @@ enum apic_action apic_write(u32 *page, unsigned off, u32 val, bool tsc_deadline)
 		return APIC_ACT_NONE;
 	case APIC_ICR_LO:
 		apic_put(page, off,
-			 val & (APIC_ICR_VECTOR | APIC_ICR_DM_MASK | APIC_ICR_LOGICAL | APIC_ICR_ASSERT |
-				APIC_ICR_LEVEL | APIC_ICR_SHORTHAND));
+			 val & (APIC_ICR_VECTOR | APIC_ICR_DM_MASK | APIC_ICR_LOGICAL |
+				APIC_ICR_ASSERT | APIC_ICR_LEVEL | APIC_ICR_SHORTHAND));
 		return APIC_ACT_SEND_IPI;
 	case APIC_ICR_HI:
 		apic_put(page, off, val & 0xFF000000);
@@ -166,15 +167,16 @@ enum apic_action apic_write(u32 *page, unsigned off, u32 val, bool tsc_deadline)
 		u32 keep = apic_get(page, off) & (APIC_LVT_PENDING | APIC_LVT_REMOTE_IRR);
 		u32 w = val & lvt_writable(off, tsc_deadline);
 
-		/* The reserved mode 11b of the timer reads back as written on hardware; keep one-shot. */
+		/* The reserved mode 11b of the timer reads back as written on hardware; keep
+		 * one-shot. */
 		if (off == APIC_LVT_TIMER && (w & APIC_LVT_TIMER_MODE) == APIC_LVT_TIMER_MODE)
 			w &= ~APIC_LVT_TIMER_MODE;
 		if (!enabled)
 			w |= APIC_LVT_MASKED;
 		apic_put(page, off, w | keep);
-		return off == APIC_LVT_TIMER			      ? APIC_ACT_TIMER_LVT
+		return off == APIC_LVT_TIMER				? APIC_ACT_TIMER_LVT
 		       : off == APIC_LVT_LINT0 || off == APIC_LVT_LINT1 ? APIC_ACT_LINT
-									 : APIC_ACT_NONE;
+									: APIC_ACT_NONE;
 	}
 	case APIC_TMICT:
 		apic_put(page, off, val);

@@ -13,8 +13,9 @@
 #include "lib/types.h"
 
 /* LVT entries modelled: timer, thermal, PMC, LINT0, LINT1, error. */
-#define APIC_LVT_COUNT	 6
-#define APIC_VERSION_VAL (APIC_VERSION_INTEGRATED | ((APIC_LVT_COUNT - 1) << APIC_VERSION_MAXLVT_SHIFT))
+#define APIC_LVT_COUNT 6
+#define APIC_VERSION_VAL                                                                           \
+	(APIC_VERSION_INTEGRATED | ((APIC_LVT_COUNT - 1) << APIC_VERSION_MAXLVT_SHIFT))
 
 static inline u32 apic_get(const u32 *page, unsigned off)
 {

@@ -63,7 +63,7 @@ struct guest {
 	/* The virtual platform (docs/platform.md): timers and the models' state. */
 	struct vtimer *vtimers[GUEST_MAX_VTIMERS];
 	unsigned vtimer_count;
-	u64 vtimer_next; /* earliest armed deadline, 0: none (vm/vtimer.c) */
+	u64 vtimer_next;     /* earliest armed deadline, 0: none (vm/vtimer.c) */
 	struct pic8259 *pic; /* dev/pic8259.c */
 	struct pit8254 *pit; /* dev/pit8254.c */
 

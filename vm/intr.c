@@ -65,8 +65,8 @@ bool intr_wakeable(struct vcpu *v)
 
 static void set_windows(struct vcpu *v, u32 want)
 {
-	u32 ctls = (v->proc_ctls & ~(u32)(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) |
-		   want;
+	u32 ctls =
+	    (v->proc_ctls & ~(u32)(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) | want;
 
 	if (ctls != v->proc_ctls) {
 		vmcs_write(VMCS_PROC_BASED_CTLS, ctls);

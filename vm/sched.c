@@ -86,8 +86,9 @@ static bool idle_until_event(struct guest **gs, unsigned n)
 	if (!until) {
 		for (unsigned i = 0; i < n; i++)
 			if (guest_running(gs[i]))
-				guest_end(gs[i], GUEST_END_HLT, 0,
-					  "halted with interrupts enabled and no event can wake it");
+				guest_end(
+				    gs[i], GUEST_END_HLT, 0,
+				    "halted with interrupts enabled and no event can wake it");
 		return false;
 	}
 	while (rdtsc() < until) {
@@ -114,7 +115,8 @@ static void check_timeout(struct guest *g)
 	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
 
 	if (g->timeout && guest_running(g) && spent >= g->timeout)
-		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent, g->timeout);
+		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent,
+			  g->timeout);
 }
 
 void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, void *ctx)

@@ -34,11 +34,11 @@ struct vlapic {
 	bool rvi_dirty;	  /* IRR changed behind the CPU: RVI to recompute before entry */
 	u32 pending_esr;  /* errors not yet moved into ESR by an ESR write */
 	struct vtimer timer;
-	u64 timer_start;	/* TSC when the current count (from TMICT) began */
-	unsigned timer_div;	/* divide value in force */
-	u64 tsc_deadline;	/* IA32_TSC_DEADLINE as the guest wrote it, 0: disarmed */
-	u64 timer_fired;	/* interrupts the timer raised (summary) */
-	u64 ipis;		/* IPIs the guest sent (summary) */
+	u64 timer_start;    /* TSC when the current count (from TMICT) began */
+	unsigned timer_div; /* divide value in force */
+	u64 tsc_deadline;   /* IA32_TSC_DEADLINE as the guest wrote it, 0: disarmed */
+	u64 timer_fired;    /* interrupts the timer raised (summary) */
+	u64 ipis;	    /* IPIs the guest sent (summary) */
 };
 
 /* Whether APIC virtualization will be used (CPU support and the apicv= option). */

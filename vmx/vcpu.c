@@ -75,13 +75,15 @@ void vcpu_destroy(struct vcpu *v)
 
 void vcpu_skip_instruction(struct vcpu *v)
 {
-	vcpu_retire_instruction(v, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+	vcpu_retire_instruction(v,
+				vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
 void vcpu_retire_instruction(struct vcpu *v, u64 rip)
 {
 	/* RFLAGS.TF, RFLAGS.RF, IA32_DEBUGCTL.BTF, pending debug exceptions BS (SDM Table 25-4). */
-	const u64 tf = BIT(8), rf = BIT(16), debugctl_btf = BIT(1), pending_bs = VMCS_PENDING_DBG_BS;
+	const u64 tf = BIT(8), rf = BIT(16), debugctl_btf = BIT(1),
+		  pending_bs = VMCS_PENDING_DBG_BS;
 	u64 intr, rflags;
 
 	/* Outside 64-bit mode RIP wraps at 4 GiB (only a RIP past it needs the mode). */
@@ -128,7 +130,8 @@ void vcpu_queue_event(struct vcpu *v, u32 info)
  */
 static bool exception_is_fault(unsigned vector)
 {
-	return vector < 32 && !(BIT(vector) & (BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(8) | BIT(18)));
+	return vector < 32 &&
+	       !(BIT(vector) & (BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(8) | BIT(18)));
 }
 
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)

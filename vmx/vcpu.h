@@ -56,19 +56,19 @@ struct vcpu {
 
 	/* Events (vm/intr.c) and the local APIC (vm/vlapic.c). */
 	struct vlapic lapic;
-	bool intr_dirty;   /* an event source changed: evaluate before the next entry */
+	bool intr_dirty; /* an event source changed: evaluate before the next entry */
 	bool nmi_pending;
 	bool virtual_nmis; /* pin control on: NMI blocking tracked, NMI-window exits */
 	bool tpr_shadow;   /* CR8 reaches the APIC's TPR without exits */
 	u32 proc_ctls;	   /* primary processor-based controls as last written */
 	u32 tpr_threshold; /* as last written */
 	u64 nmis_injected, irqs_injected;
-	hpa_t xstate; /* x87/SSE/AVX save area (vmx/xstate.c) */
-	u64 dr[5];    /* DR0-DR3, DR6 while another vCPU is loaded */
-	u32 queued_event; /* VM-entry interruption information Keel wrote since the last exit */
-	u64 used_ticks;		/* TSC ticks this vCPU has run (slices summed) */
-	u64 slice_entry_tsc;	/* TSC just before the first VM entry of the last slice */
-	u64 last_exit_tsc;	/* TSC just after the last VM exit */
+	hpa_t xstate;	     /* x87/SSE/AVX save area (vmx/xstate.c) */
+	u64 dr[5];	     /* DR0-DR3, DR6 while another vCPU is loaded */
+	u32 queued_event;    /* VM-entry interruption information Keel wrote since the last exit */
+	u64 used_ticks;	     /* TSC ticks this vCPU has run (slices summed) */
+	u64 slice_entry_tsc; /* TSC just before the first VM entry of the last slice */
+	u64 last_exit_tsc;   /* TSC just after the last VM exit */
 };
 
 /*

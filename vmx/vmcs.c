@@ -73,8 +73,8 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 		pin |= PIN_VIRTUAL_NMIS;
 	/* CR8 is the APIC's TPR: through the TPR shadow, or by exits to vm/vlapic.c. */
 	v->tpr_shadow = ctl_allowed(c->proc, PROC_USE_TPR_SHADOW);
-	proc |= v->tpr_shadow ? PROC_USE_TPR_SHADOW
-			      : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+	proc |=
+	    v->tpr_shadow ? PROC_USE_TPR_SHADOW : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
 	if (v->lapic.apicv)
 		proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION |
 			 PROC2_VIRTUAL_INTERRUPT_DELIVERY;
@@ -84,15 +84,15 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			 PROC_ACTIVATE_SECONDARY_CONTROLS) &&
 	     set_ctl(VMCS_PROC_BASED_CTLS2, "secondary processor-based", c->proc2, proc2,
-		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | (v->vpid ? PROC2_ENABLE_VPID : 0) |
+		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
+			 (v->vpid ? PROC2_ENABLE_VPID : 0) |
 			 (v->lapic.apicv ? PROC2_VIRTUALIZE_APIC_ACCESSES |
 					       PROC2_APIC_REGISTER_VIRTUALIZATION |
 					       PROC2_VIRTUAL_INTERRUPT_DELIVERY
 					 : 0)) &&
 	     set_ctl(VMCS_EXIT_CTLS, "VM-exit", c->exit,
 		     EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
-			 EXIT_SAVE_IA32_EFER |
-			 EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT |
+			 EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT |
 			 (c->save_preemption_timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
 		     EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER) &&
 	     set_ctl(VMCS_ENTRY_CTLS, "VM-entry", c->entry,

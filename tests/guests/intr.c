@@ -103,7 +103,8 @@ static void check_mov_ss_shadow(void)
 		extern char intr_after_icr[];
 
 		check_eq("self IPI sent in the MOV SS shadow is taken once", ipi_hits, 1);
-		check_eq("... right after the ICR write", frame_rip, (u64)(uintptr_t)intr_after_icr);
+		check_eq("... right after the ICR write", frame_rip,
+			 (u64)(uintptr_t)intr_after_icr);
 	}
 }
 

@@ -41,9 +41,22 @@ static void load_all(u64 tag)
 	for (unsigned i = 0; i < 16; i++)
 		for (unsigned h = 0; h < 2; h++)
 			xmm_in[i][h] = pattern(tag, i, h);
-	XMM_LOAD(0); XMM_LOAD(1); XMM_LOAD(2); XMM_LOAD(3); XMM_LOAD(4); XMM_LOAD(5);
-	XMM_LOAD(6); XMM_LOAD(7); XMM_LOAD(8); XMM_LOAD(9); XMM_LOAD(10); XMM_LOAD(11);
-	XMM_LOAD(12); XMM_LOAD(13); XMM_LOAD(14); XMM_LOAD(15);
+	XMM_LOAD(0);
+	XMM_LOAD(1);
+	XMM_LOAD(2);
+	XMM_LOAD(3);
+	XMM_LOAD(4);
+	XMM_LOAD(5);
+	XMM_LOAD(6);
+	XMM_LOAD(7);
+	XMM_LOAD(8);
+	XMM_LOAD(9);
+	XMM_LOAD(10);
+	XMM_LOAD(11);
+	XMM_LOAD(12);
+	XMM_LOAD(13);
+	XMM_LOAD(14);
+	XMM_LOAD(15);
 	__asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
 	__asm__ volatile("fldcw %0" : : "m"(fcw));
 	for (unsigned i = 0; i < 4; i++)
@@ -62,9 +75,22 @@ static unsigned check_all(u64 tag, bool report)
 	u64 dr[4];
 	unsigned bad = 0;
 
-	XMM_STORE(0); XMM_STORE(1); XMM_STORE(2); XMM_STORE(3); XMM_STORE(4); XMM_STORE(5);
-	XMM_STORE(6); XMM_STORE(7); XMM_STORE(8); XMM_STORE(9); XMM_STORE(10); XMM_STORE(11);
-	XMM_STORE(12); XMM_STORE(13); XMM_STORE(14); XMM_STORE(15);
+	XMM_STORE(0);
+	XMM_STORE(1);
+	XMM_STORE(2);
+	XMM_STORE(3);
+	XMM_STORE(4);
+	XMM_STORE(5);
+	XMM_STORE(6);
+	XMM_STORE(7);
+	XMM_STORE(8);
+	XMM_STORE(9);
+	XMM_STORE(10);
+	XMM_STORE(11);
+	XMM_STORE(12);
+	XMM_STORE(13);
+	XMM_STORE(14);
+	XMM_STORE(15);
 	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
 	__asm__ volatile("fnstcw %0" : "=m"(fcw));
 	__asm__ volatile("mov %%db0, %0" : "=r"(dr[0]));
@@ -75,13 +101,15 @@ static unsigned check_all(u64 tag, bool report)
 		for (unsigned h = 0; h < 2; h++)
 			if (xmm_out[i][h] != pattern(tag, i, h)) {
 				if (report)
-					check_fail("xmm%u[%u]: got 0x%llx, want 0x%llx (tag of 0x%llx)",
-						   i, h, (unsigned long long)xmm_out[i][h],
-						   (unsigned long long)pattern(tag, i, h),
-						   (unsigned long long)(xmm_out[i][h] >> 48));
+					check_fail(
+					    "xmm%u[%u]: got 0x%llx, want 0x%llx (tag of 0x%llx)", i,
+					    h, (unsigned long long)xmm_out[i][h],
+					    (unsigned long long)pattern(tag, i, h),
+					    (unsigned long long)(xmm_out[i][h] >> 48));
 				bad++;
 			}
-	if (mxcsr != (0x1F80 | ((u32)(tag & 3) << 13)) || fcw != (u16)(0x037F | ((tag & 3) << 10))) {
+	if (mxcsr != (0x1F80 | ((u32)(tag & 3) << 13)) ||
+	    fcw != (u16)(0x037F | ((tag & 3) << 10))) {
 		if (report)
 			check_fail("MXCSR 0x%x / FCW 0x%x: not this guest's", mxcsr, fcw);
 		bad++;

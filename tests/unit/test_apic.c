@@ -133,7 +133,8 @@ static void test_lvt_writable_bits(void **state)
 	apic_write(page, APIC_LVT_TIMER, APIC_TIMER_PERIODIC | 0x30, false);
 	assert_int_equal(apic_get(page, APIC_LVT_TIMER), APIC_TIMER_PERIODIC | 0x30);
 	apic_write(page, APIC_LVT_LINT0, 0xFFFFFFFF, true);
-	assert_int_equal(apic_get(page, APIC_LVT_LINT0), 0x1A7FF); /* no delivery status, remote IRR */
+	assert_int_equal(apic_get(page, APIC_LVT_LINT0),
+			 0x1A7FF); /* no delivery status, remote IRR */
 	apic_write(page, APIC_LVT_ERROR, 0xFFFFFFFF, true);
 	assert_int_equal(apic_get(page, APIC_LVT_ERROR), 0x100FF);
 	apic_write(page, APIC_LVT_THERM, 0xFFFFFFFF, true);
@@ -196,7 +197,8 @@ static void test_timer_divisor(void **state)
 	static const struct {
 		u32 tdcr;
 		unsigned div;
-	} t[] = {{0x0, 2}, {0x1, 4}, {0x2, 8}, {0x3, 16}, {0x8, 32}, {0x9, 64}, {0xA, 128}, {0xB, 1}};
+	} t[] = {{0x0, 2},  {0x1, 4},  {0x2, 8},   {0x3, 16},
+		 {0x8, 32}, {0x9, 64}, {0xA, 128}, {0xB, 1}};
 
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		assert_int_equal(apic_timer_divisor(t[i].tdcr), t[i].div);

@@ -53,11 +53,12 @@ static __noreturn void trap_unexpected(const struct trap_frame *f)
 	check_finish();
 }
 
-static trap_handler_fn *trap_handlers[256];
+#define TRAP_HANDLERS 256
+static trap_handler_fn *trap_handlers[TRAP_HANDLERS];
 
 void trap_set_handler(u32 vector, trap_handler_fn *fn)
 {
-	if (vector < ARRAY_SIZE(trap_handlers))
+	if (vector < TRAP_HANDLERS)
 		trap_handlers[vector] = fn;
 }
 
@@ -68,7 +69,7 @@ void trap_dispatch(struct trap_frame *f)
 		   sizeof(struct trap_entry);
 	const struct trap_entry *e;
 
-	if (f->vector < ARRAY_SIZE(trap_handlers) && trap_handlers[f->vector]) {
+	if (f->vector < TRAP_HANDLERS && trap_handlers[f->vector]) {
 		trap_handlers[f->vector](f);
 		return;
 	}
