@@ -199,20 +199,12 @@ static void cr8_write(u64 v)
 
 static u64 msr_read(u32 msr)
 {
-	u32 lo = 0, hi = 0;
-
-	trap_reset();
-	__asm__ volatile(TRAP_INSN("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
-	return ((u64)hi << 32) | lo;
+	return trap_rdmsr(msr, 0);
 }
 
 static void msr_write(u32 msr, u64 v)
 {
-	trap_reset();
-	__asm__ volatile(TRAP_INSN("wrmsr")
-			 :
-			 : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
-			 : "memory");
+	trap_wrmsr(msr, v);
 }
 
 /* Spins for ticks TSC ticks with the interrupt flag as it is. */

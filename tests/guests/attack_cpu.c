@@ -74,21 +74,13 @@ static void cpu_write_cr8(u64 v)
 
 static enum cpu_outcome cpu_wrmsr(u32 msr, u64 v)
 {
-	trap_reset();
-	__asm__ volatile(TRAP_INSN("wrmsr")
-			 :
-			 : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
-			 : "memory");
+	trap_wrmsr(msr, v);
 	return cpu_outcome();
 }
 
 static enum cpu_outcome cpu_rdmsr(u32 msr, u64 *v)
 {
-	u32 lo = 0, hi = 0;
-
-	trap_reset();
-	__asm__ volatile(TRAP_INSN("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
-	*v = ((u64)hi << 32) | lo;
+	*v = trap_rdmsr(msr, 0);
 	return cpu_outcome();
 }
 

@@ -18,20 +18,12 @@
 /* RDMSR under the trap table: EDX:EAX start as the sentinels and stay so if it faults. */
 static u64 msr_read(u32 msr)
 {
-	u32 lo = MSR_SENTINEL_LO, hi = MSR_SENTINEL_HI;
-
-	trap_reset();
-	__asm__ volatile(TRAP_INSN("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
-	return ((u64)hi << 32) | lo;
+	return trap_rdmsr(msr, ((u64)MSR_SENTINEL_HI << 32) | MSR_SENTINEL_LO);
 }
 
 static void msr_write(u32 msr, u64 v)
 {
-	trap_reset();
-	__asm__ volatile(TRAP_INSN("wrmsr")
-			 :
-			 : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
-			 : "memory");
+	trap_wrmsr(msr, v);
 }
 
 static void msr_expect_read_gp(const char *what, const char *what_regs, u32 msr)

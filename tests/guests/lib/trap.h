@@ -118,6 +118,29 @@ const char *trap_name(u32 vector);
  * ends the guest with a FAIL line.
  */
 typedef void trap_handler_fn(struct trap_frame *f);
+
+/*
+ * RDMSR and WRMSR that may fault: trap_reset() first, so trap_last says
+ * afterwards whether (and how) they did. EDX:EAX start as `init` for the
+ * read: a faulting RDMSR leaves them so.
+ */
+static inline u64 trap_rdmsr(u32 msr, u64 init)
+{
+	u32 lo = (u32)init, hi = (u32)(init >> 32);
+
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void trap_wrmsr(u32 msr, u64 v)
+{
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("wrmsr")
+			 :
+			 : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
+			 : "memory");
+}
 void trap_set_handler(u32 vector, trap_handler_fn *fn);
 
 #endif
