@@ -16,12 +16,21 @@ bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 			return false;
 	}
 	g->devs[g->dev_count++] = (struct dev_region){space, base, size, ops, state};
+	if (space == DEV_PIO)
+		for (u64 grp = base / DEV_PIO_GROUP; grp <= (base + size - 1) / DEV_PIO_GROUP &&
+						     grp < DEV_PIO_GROUPS;
+		     grp++)
+			g->pio_groups[grp / 64] |= BIT(grp % 64);
 	return true;
 }
 
 const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
 				  unsigned size)
 {
+	/* Most ports are nobody's: one bit per 16 ports says so without a scan. */
+	if (space == DEV_PIO && addr < DEV_PIO_GROUP * DEV_PIO_GROUPS &&
+	    !(g->pio_groups[addr / DEV_PIO_GROUP / 64] & BIT(addr / DEV_PIO_GROUP % 64)))
+		return NULL;
 	for (unsigned i = 0; i < g->dev_count; i++) {
 		const struct dev_region *r = &g->devs[i];
 

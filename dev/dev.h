@@ -33,6 +33,10 @@ struct dev_region {
 
 #define GUEST_MAX_DEV_REGIONS 32
 
+/* struct guest's pio_groups: a bit per 16 ports, set where some region claims a port. */
+#define DEV_PIO_GROUP  16
+#define DEV_PIO_GROUPS (65536 / DEV_PIO_GROUP)
+
 /* Claims [base, base+size) in a space for a model; false if full or overlapping. */
 bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 		  const struct dev_ops *ops, void *state);

@@ -68,6 +68,7 @@ struct guest {
 	struct pit8254 *pit; /* dev/pit8254.c */
 
 	struct dev_region devs[GUEST_MAX_DEV_REGIONS];
+	u64 pio_groups[DEV_PIO_GROUPS / 64]; /* dev/dev.c: ports some region may claim */
 	unsigned dev_count;
 	u8 dev_storage[GUEST_DEV_STORAGE] __aligned(16);
 	unsigned dev_storage_used;
