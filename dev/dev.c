@@ -17,9 +17,8 @@ bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 	}
 	g->devs[g->dev_count++] = (struct dev_region){space, base, size, ops, state};
 	if (space == DEV_PIO)
-		for (u64 grp = base / DEV_PIO_GROUP; grp <= (base + size - 1) / DEV_PIO_GROUP &&
-						     grp < DEV_PIO_GROUPS;
-		     grp++)
+		for (u64 grp = base / DEV_PIO_GROUP;
+		     grp <= (base + size - 1) / DEV_PIO_GROUP && grp < DEV_PIO_GROUPS; grp++)
 			g->pio_groups[grp / 64] |= BIT(grp % 64);
 	return true;
 }
