@@ -20,7 +20,7 @@
 #include "vm/vtimer.h"
 
 #define PIT8254_IRQ	    0
-#define PIT8254_MIN_IRQ_GAP 60 /* clocks: about 50 us, at most ~20000 IRQ0 edges a second */
+#define PIT8254_MIN_IRQ_GAP 239 /* clocks: about 200 us, at most ~5000 IRQ0 edges a second */
 #define PIT8254_IRQ_CH	    0
 #define PIT8254_GATE_CH	    2
 #define PIT8254_PORT_COUNT  4

@@ -194,15 +194,29 @@ static void timer_arm_count(struct vlapic *l, u64 now)
 	}
 }
 
+/*
+ * A periodic timer interrupts at most every APIC_TIMER_MIN_PERIOD_US: a
+ * period shorter than one VM exit would live-lock the vCPU in timer exits
+ * (each entry would last less than an instruction). Periods that elapse
+ * in between coalesce into one request, as interrupts held off by IF do.
+ * TMCCT still counts at the programmed rate.
+ */
+#define APIC_TIMER_MIN_PERIOD_US 200
+
 static void timer_fire(struct guest *g, struct vtimer *t, u64 now)
 {
 	struct vlapic *l = t->ctx;
 	u32 lvt = apic_get(l->page, APIC_LVT_TIMER);
 
-	if (timer_mode(l) == APIC_TIMER_TSCDEADLINE)
+	if (timer_mode(l) == APIC_TIMER_TSCDEADLINE) {
 		l->tsc_deadline = 0; /* fired: the MSR reads 0 (11.5.4.1) */
-	else if (timer_mode(l) == APIC_TIMER_PERIODIC)
+	} else if (timer_mode(l) == APIC_TIMER_PERIODIC) {
+		u64 min_next = now + clock_to_tsc(APIC_TIMER_MIN_PERIOD_US, 1000000);
+
 		timer_arm_count(l, now);
+		if (vtimer_armed(&l->timer) && l->timer.deadline < min_next)
+			vtimer_arm(&l->timer, min_next);
+	}
 	if (!(lvt & APIC_LVT_MASKED)) {
 		l->timer_fired++;
 		vlapic_raise(l, lvt & APIC_LVT_VECTOR);

@@ -20,7 +20,7 @@ GUESTS_64 += apic
 # Issue 7: the virtual platform (tests/emu/test_platform.py).
 GUESTS_64 += legacy
 # Register state not in the VMCS stays each guest's own (tests/emu/test_hostile.py).
-GUESTS_64 += xstate
+GUESTS_64 += xstate attack_apic
 GUESTS_32 := mb1 hello32 taskswitch
 # Issue 7: CPU state exact to the SDM (tests/emu/test_cpu.py).
 GUESTS_64 += cpustate
