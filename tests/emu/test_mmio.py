@@ -43,12 +43,13 @@ def _ended_re(name, how):
     return re.compile(rf"^keel: guest {re.escape(name)}: ended by {re.escape(how)} status=")
 
 
-@pytest.fixture(scope="module")
-def mmio_on():
+@pytest.fixture(scope="module", params=("corei7_skylake_x", "corei7_sandy_bridge_2600k"))
+def mmio_on(request):
     mods = [(guest("mmio"), f"name={name} mem=16M expect=unhandled-exit -- {arg}")
             for name, (arg, _, _, _) in REFUSED.items()]
     mods.append((guest("mmio"), "name=mmio mem=16M"))
-    return run(Scenario("mmio-on", cmdline=MMIO_CMDLINE, modules=tuple(mods)))
+    return run(Scenario(f"mmio-on-{request.param}", model=request.param,
+                        cmdline=MMIO_CMDLINE, modules=tuple(mods)))
 
 
 def _fail_if(r, problems):
