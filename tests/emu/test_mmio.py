@@ -1,4 +1,4 @@
-"""Issue 9 scenarios: MMIO instruction emulation (docs/mmio.md).
+"""Issue 7 scenarios: MMIO instruction emulation (docs/mmio.md).
 
 Keel's `testmmio=on` gives every guest a 4 KiB scratch-register device at
 guest-physical 0xFEB00000; every access to it is an EPT violation Keel
@@ -7,7 +7,7 @@ completes by decoding and emulating the instruction. The `mmio` guest
 on the device, and judges itself with PASS/FAIL lines.
 
 Boots:
-- "mmio-on" (testmmio=on): four guests whose one access Keel must refuse
+- "mmio-on" (testmmio=on), on corei7_skylake_x and corei7_sandy_bridge_2600k: four guests whose one access Keel must refuse
   (ADD, LODS, an SSE store, a store straddling the device's end), each
   ended with the `MMIO at gpa ...` report, then the `mmio` guest, which
   must still run and pass every form;

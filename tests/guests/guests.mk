@@ -13,7 +13,7 @@ GUESTS_64 += isolate invlpg spin
 GUESTS_64 += bench
 # Issue 8: hostile guests and their witness (tests/emu/test_hostile.py).
 GUESTS_64 += witness attack_scan attack_cpu attack_io attack_hc attack_fault attack_pt
-# Issue 9: MMIO emulation against testmmio=on's device (tests/emu/test_mmio.py).
+# Issue 7: MMIO emulation against testmmio=on's device (tests/emu/test_mmio.py).
 GUESTS_64 += mmio intr
 # Issue 7: local APIC and interrupt delivery (tests/emu/test_apic.py).
 GUESTS_64 += apic
