@@ -425,6 +425,8 @@ static void set_base(struct vlapic *l, u64 val)
 		l->tsc_deadline = 0;
 		apic_reset(l->page, id);
 		l->rvi_dirty = true;
+		if (l->apicv) /* nothing in service or requested: SVI and RVI are 0 */
+			vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
 	}
 	l->base_msr = val;
 	dev_rebase(lguest(l), l, base_gpa(l));
