@@ -67,6 +67,8 @@ static u64 timeout_at(const struct guest *g, u64 now)
  * charging the wait to each as idle time. False if nothing can ever wake
  * any of them: they are ended.
  */
+#define IDLE_SAY_SECONDS 5
+
 static bool idle_until_event(struct guest **gs, unsigned n)
 {
 	u64 now = rdtsc(), until = 0;
@@ -91,6 +93,10 @@ static bool idle_until_event(struct guest **gs, unsigned n)
 				    "halted with interrupts enabled and no event can wake it");
 		return false;
 	}
+	/* A long sleep is said once, so that a quiet Keel is not taken for a hung one. */
+	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz)
+		pr_info("sched: every guest is halted; the next timer is due in %lu s",
+			(until - now) / (tsc_hz ? tsc_hz : 1));
 	while (rdtsc() < until) {
 		uart_poll(); /* console output keeps moving while everyone sleeps */
 		cpu_relax();
