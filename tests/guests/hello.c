@@ -47,7 +47,7 @@ static void hello_timer(void)
 	u64 t0, t1;
 
 	trap_set_handler(HELLO_TIMER_VEC, hello_tick);
-	HELLO_APIC(0x3E0) = 0xB;			 /* divide by 1 */
+	HELLO_APIC(0x3E0) = 0xB;			  /* divide by 1 */
 	HELLO_APIC(0x320) = (1u << 17) | HELLO_TIMER_VEC; /* periodic */
 	t0 = x86_rdtsc();
 	HELLO_APIC(0x380) = 1000000;
