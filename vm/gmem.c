@@ -95,6 +95,12 @@ static void invalidate(struct gmem *m)
 	m->inv_pending = false;
 }
 
+/* Forgets every cached translation (struct gmem_xlat): after any EPT removal. */
+static void xlat_flush(struct gmem *m)
+{
+	memset(&m->xlat, 0, sizeof(m->xlat));
+}
+
 u64 gmem_invept_count(const struct gmem *m)
 {
 	return m->stats.inv.invept_single + m->stats.inv.invept_all;
@@ -111,6 +117,7 @@ void gmem_destroy(struct gmem *m)
 	 */
 	inv_ept(m->eptp, &m->stats.inv);
 	m->inv_pending = false;
+	xlat_flush(m);
 	pt_destroy(&m->ept, free_leaf, m);
 	CHECK(m->data_frames == 0);
 }
@@ -162,6 +169,7 @@ enum gmem_status gmem_unmap(struct gmem *m, gpa_t gp, u64 size)
 			m->inv_pending = true;
 			invalidate(m);
 		}
+		xlat_flush(m);
 		/* Only now, with no translation left to reach them, are the frames free. */
 		for (unsigned i = 0; i < r.count; i++)
 			free_leaf(m, 0, r.leaf[i].pa, r.leaf[i].level);
@@ -303,17 +311,33 @@ enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 g, hpa_t *out)
 	return s == GMEM_OK ? s : map_leaf(m, g, 1, out);
 }
 
+/* The host address of RAM page g if it is mapped: from the cache, else the EPT. */
+static bool xlat_lookup(struct gmem *m, u64 g, hpa_t *out)
+{
+	u64 gfn = g >> PAGE_SHIFT;
+	unsigned slot = gfn % GMEM_XLAT_SLOTS;
+	struct pt_walk w;
+
+	if (m->xlat.gfn1[slot] == gfn + 1) {
+		*out = hpa(m->xlat.hpa[slot] + (g & (PAGE_SIZE - 1)));
+		return true;
+	}
+	if (!pt_lookup(&m->ept, g, &w))
+		return false;
+	m->xlat.gfn1[slot] = gfn + 1;
+	m->xlat.hpa[slot] = hpa_addr(w.pa) & ~(u64)(PAGE_SIZE - 1);
+	*out = w.pa;
+	return true;
+}
+
 enum gmem_status gmem_populate(struct gmem *m, gpa_t gp, hpa_t *out)
 {
 	u64 g = gpa_addr(gp);
-	struct pt_walk w;
 
 	if (g >= m->ram_size)
 		return GMEM_OUTSIDE;
-	if (pt_lookup(&m->ept, g, &w)) {
-		*out = w.pa;
+	if (xlat_lookup(m, g, out))
 		return GMEM_OK;
-	}
 	return gmem_populate_unmapped(m, g, out);
 }
 
@@ -370,18 +394,18 @@ enum gmem_status gmem_zero(struct gmem *m, gpa_t g, u64 len)
 	return for_each_chunk(m, gpa_addr(g), len, chunk_zero, NULL);
 }
 
-bool gmem_peek(const struct gmem *m, gpa_t gp, void *dst, u64 len)
+bool gmem_peek(struct gmem *m, gpa_t gp, void *dst, u64 len)
 {
 	u64 g = gpa_addr(gp);
 	u8 *d = dst;
 
 	while (len) {
 		u64 n = MIN(len, PAGE_SIZE - (g & (PAGE_SIZE - 1)));
-		struct pt_walk w;
+		hpa_t h;
 
-		if (g >= m->ram_size || !pt_lookup(&m->ept, g, &w))
+		if (g >= m->ram_size || !xlat_lookup(m, g, &h))
 			return false;
-		memcpy(d, hpa_ptr(w.pa), n);
+		memcpy(d, hpa_ptr(h), n);
 		g += n;
 		d += n;
 		len -= n;

@@ -31,6 +31,19 @@ struct gmem_stats {
 	struct inv_stats inv; /* INVEPTs issued for this EPT, by type */
 };
 
+/*
+ * Recent translations of guest RAM pages to host frames, so that Keel's own
+ * reads of guest memory (page-table walks for instruction fetches and
+ * string I/O, hypercall buffers) skip the EPT walk. Exact, not a hint:
+ * every EPT removal flushes it (gmem_unmap), and nothing else moves a page.
+ */
+#define GMEM_XLAT_SLOTS 16
+
+struct gmem_xlat {
+	u64 gfn1[GMEM_XLAT_SLOTS]; /* guest frame number + 1; 0: empty */
+	u64 hpa[GMEM_XLAT_SLOTS];  /* host address of the frame */
+};
+
 struct gmem {
 	struct pt ept;
 	struct pt_mem table_mem;
@@ -45,6 +58,7 @@ struct gmem {
 	 */
 	bool inv_pending;
 	struct gmem_stats stats;
+	struct gmem_xlat xlat;
 };
 
 /* Sets up an empty EPT for ram_size bytes of RAM; false on no memory. */
@@ -86,7 +100,7 @@ enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 gpa, hpa_t *out);
 enum gmem_status gmem_write(struct gmem *m, gpa_t gpa, const void *src, u64 len);
 enum gmem_status gmem_read(struct gmem *m, gpa_t gpa, void *dst, u64 len);
 /* Reads guest RAM only where it is already mapped; false if any page is not. */
-bool gmem_peek(const struct gmem *m, gpa_t gpa, void *dst, u64 len);
+bool gmem_peek(struct gmem *m, gpa_t gpa, void *dst, u64 len);
 /* Zeroes guest RAM (populating only pages that must hold the zeros). */
 enum gmem_status gmem_zero(struct gmem *m, gpa_t gpa, u64 len);
 
