@@ -8,7 +8,9 @@ Bochs CPU model, because Keel reaches the APIC two ways:
 - corei7_skylake_x has APIC-register virtualization and virtual-interrupt
   delivery: the CPU completes most accesses and delivers from the virtual IRR;
 - corei7_sandy_bridge_2600k has neither: every APIC access is an EPT
-  violation Keel emulates, and Keel injects every interrupt itself.
+  violation Keel emulates, and Keel injects every interrupt itself;
+- corei7_skylake_x with Keel's apicv=off: the emulated path on the CPU that
+  could virtualize.
 
 Each boot must print every PASS line below (the groups' checks; the
 TSC-deadline lines depend on CPUID.1:ECX[24], which the guest prints), no
@@ -23,12 +25,18 @@ summary must say which APIC path ran (`apic virtualized` / `apic emulated`).
 """
 import pytest
 
-from keeltest import FAIL_MARKERS, Scenario, check_markers, find, guest, report, run
+from keeltest import DEFAULT_CMDLINE, FAIL_MARKERS, Scenario, check_markers, find, guest, report, run
 
-MODELS = ("corei7_skylake_x", "corei7_sandy_bridge_2600k")
+# (Bochs model, Keel option): the virtualized path, the emulated path on a
+# CPU without APIC-register virtualization, and the emulated path forced
+# on the CPU that has it (apicv=off).
+MODELS = (("corei7_skylake_x", ""), ("corei7_sandy_bridge_2600k", ""),
+          ("corei7_skylake_x", "apicv=off"))
 MODULE = "name=apic mem=16M"
 INTR_MODULE = "name=intr mem=16M ept=4k"
-APIC_PATH = {"corei7_skylake_x": "virtualized", "corei7_sandy_bridge_2600k": "emulated"}
+APIC_PATH = {("corei7_skylake_x", ""): "virtualized",
+             ("corei7_sandy_bridge_2600k", ""): "emulated",
+             ("corei7_skylake_x", "apicv=off"): "emulated"}
 INTR_PASSES = [
     "self IPI with IF=0 waits",
     "self IPI delivered once after STI",
@@ -223,12 +231,13 @@ NO_DEADLINE_PASSES = [
 ]
 
 
-@pytest.fixture(scope="module", params=MODELS)
+@pytest.fixture(scope="module", params=MODELS, ids=lambda p: "-".join(filter(None, p)))
 def apic_run(request):
-    model = request.param
-    r = run(Scenario(f"apic-{model}", model=model,
+    model, opt = request.param
+    r = run(Scenario("-".join(filter(None, ("apic", model, opt.replace("=", "-")))), model=model,
+                     cmdline=" ".join(filter(None, (DEFAULT_CMDLINE, opt))),
                      modules=((guest("apic"), MODULE), (guest("intr"), INTR_MODULE))))
-    r.model = model
+    r.model = request.param
     return r
 
 
