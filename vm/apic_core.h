@@ -76,8 +76,9 @@ enum apic_action {
 /*
  * Stores val into register off as the hardware would (writable bits only,
  * masks forced while software-disabled) and says what else must happen.
- * prev_lvt_timer is the timer LVT before the write (a mode change stops the
- * timer). tsc_deadline says whether TSC-deadline mode is offered.
+ * tsc_deadline says whether TSC-deadline mode is offered (without it the
+ * timer LVT's mode field takes one-shot and periodic only). A timer mode
+ * change is the glue's to notice (APIC_ACT_TIMER_LVT): it stops the timer.
  */
 enum apic_action apic_write(u32 *page, unsigned off, u32 val, bool tsc_deadline);
 /*
