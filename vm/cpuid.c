@@ -49,8 +49,7 @@ struct cpuid_regs cpuid_policy(u32 leaf, u32 sub, u64 guest_cr4, bool invpcid)
  */
 static void leaf1_apic(const struct vcpu *v, struct cpuid_regs *r)
 {
-	r->ecx &= ~(u32)CPUID1_ECX_X2APIC;
-	r->ecx |= CPUID1_ECX_TSC_DEADLINE;
+	r->ecx |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
 	r->edx |= CPUID1_EDX_APIC;
 	if (!(v->lapic.base_msr & BIT(11)))
 		r->edx &= ~(u32)CPUID1_EDX_APIC;

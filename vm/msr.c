@@ -399,7 +399,7 @@ static bool spec_write(struct vcpu *v, u32 msr, u64 val)
 	return true;
 }
 
-/* IA32_APIC_BASE and IA32_TSC_DEADLINE belong to the local APIC model. */
+/* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC MSRs belong to the local APIC model. */
 static bool apic_msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
 	return vlapic_rdmsr(&v->lapic, msr, val);
@@ -418,6 +418,7 @@ static bool apic_msr_write(struct vcpu *v, u32 msr, u64 val)
 static const struct msr_desc msr_table[] = {
     ONE(MSR_IA32_APIC_BASE, apic_msr_read, apic_msr_write),
     ONE(MSR_IA32_TSC_DEADLINE, apic_msr_read, apic_msr_write),
+    {MSR_X2APIC_FIRST, MSR_X2APIC_LAST, apic_msr_read, apic_msr_write}, /* x2APIC mode only */
     ONE(IA32_TIME_STAMP_COUNTER, tsc_read, tsc_write),
     ONE(IA32_PLATFORM_ID, fixed_read, NULL),
     ONE(IA32_FEATURE_CONTROL, fixed_read, NULL),

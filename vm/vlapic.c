@@ -39,6 +39,17 @@ static bool globally_enabled(const struct vlapic *l)
 	return l->base_msr & APIC_BASE_EN;
 }
 
+static bool x2apic_mode(const struct vlapic *l)
+{
+	return (l->base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
+/* The memory-mapped interface answers only in xAPIC mode (11.12.1). */
+static bool mmio_enabled(const struct vlapic *l)
+{
+	return globally_enabled(l) && !x2apic_mode(l);
+}
+
 static u64 base_gpa(const struct vlapic *l)
 {
 	return l->base_msr & APIC_BASE_ADDR_MASK;
@@ -49,11 +60,15 @@ static struct guest *lguest(const struct vlapic *l)
 	return l->vcpu->guest;
 }
 
-/* The APIC-access page follows the base: mapped where the APIC answers, nowhere when off. */
+/*
+ * The APIC-access page follows the base: mapped where the APIC answers,
+ * nowhere when it is off, in x2APIC mode, or once APIC virtualization is
+ * no longer used (the page would then be plain memory to the guest).
+ */
 static void remap_access_page(struct vlapic *l)
 {
 	struct gmem *m = &lguest(l)->mem;
-	u64 want = globally_enabled(l) ? base_gpa(l) : ~0ULL;
+	u64 want = l->apicv && mmio_enabled(l) ? base_gpa(l) : ~0ULL;
 
 	if (!hpa_addr(l->access_hpa) || want == l->mapped_gpa)
 		return;
@@ -225,6 +240,22 @@ static void timer_fire(struct guest *g, struct vtimer *t, u64 now)
 
 /* ---- IPIs (11.6): one vCPU per guest, so only this APIC can be a target. ---- */
 
+/*
+ * 11.12.9, 11.12.10.2: a 32-bit destination; 0xFFFFFFFF broadcasts; a
+ * logical one is a cluster (31:16) and a member mask (15:0), against the
+ * logical x2APIC ID derived from the x2APIC ID.
+ */
+static bool x2apic_match_dest(const struct vlapic *l, u32 dest, bool logical)
+{
+	u32 ldr = apic_get(l->page, APIC_LDR);
+
+	if (dest == 0xFFFFFFFF)
+		return true;
+	if (!logical)
+		return dest == l->x2apic_id;
+	return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xFFFF);
+}
+
 static void send_ipi(struct vlapic *l)
 {
 	u32 lo = apic_get(l->page, APIC_ICR_LO), hi = apic_get(l->page, APIC_ICR_HI);
@@ -233,7 +264,9 @@ static void send_ipi(struct vlapic *l)
 	bool to_self;
 
 	l->ipis++;
-	if (sh == APIC_ICR_DEST_FIELD)
+	if (sh == APIC_ICR_DEST_FIELD && x2apic_mode(l))
+		to_self = x2apic_match_dest(l, hi, lo & APIC_ICR_LOGICAL);
+	else if (sh == APIC_ICR_DEST_FIELD)
 		to_self = apic_match_dest(l->page, (u8)(hi >> APIC_ICR_HI_DEST_SHIFT),
 					  lo & APIC_ICR_LOGICAL);
 	else
@@ -341,8 +374,8 @@ static u64 mmio_read(struct guest *g, void *state, u64 offset, unsigned size)
 	unsigned reg = (unsigned)offset & ~0xFu, in = (unsigned)offset & 0xF;
 	u64 v;
 
-	if (!globally_enabled(l))
-		return ~0ULL; /* 11.4.3: the range no longer belongs to the APIC */
+	if (!mmio_enabled(l))
+		return ~0ULL; /* 11.4.3, 11.12.1: the range no longer belongs to the APIC */
 	if (in >= 4)
 		return 0;
 	v = reg_read(l, reg) >> (in * 8);
@@ -353,7 +386,7 @@ static void mmio_write(struct guest *g, void *state, u64 offset, unsigned size, 
 {
 	struct vlapic *l = state;
 
-	if (!globally_enabled(l))
+	if (!mmio_enabled(l))
 		return;
 	/* Only whole aligned 32-bit writes reach a register (11.4.1). */
 	if ((offset & 0xF) || size < 4) {
@@ -395,13 +428,19 @@ void apic_write_handle_exit(struct vcpu *v)
 
 /* ---- MSRs ---- */
 
+static bool x2apic_read(struct vlapic *l, u32 msr, u64 *val);
+static bool x2apic_write(struct vlapic *l, u32 msr, u64 val);
+
 bool vlapic_owns_msr(u32 msr)
 {
-	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE;
+	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
+	       (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST);
 }
 
 bool vlapic_rdmsr(struct vlapic *l, u32 msr, u64 *val)
 {
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
+		return x2apic_mode(l) && x2apic_read(l, msr, val);
 	if (msr == MSR_IA32_APIC_BASE) {
 		*val = l->base_msr;
 		return true;
@@ -413,9 +452,42 @@ bool vlapic_rdmsr(struct vlapic *l, u32 msr, u64 *val)
 	return false;
 }
 
+/*
+ * The x2APIC mode has no APIC-access page or virtual-interrupt delivery
+ * here (Keel does not use "virtualize x2APIC mode"): the vCPU goes over to
+ * the software path for good. The register page, ISR included, is what the
+ * CPU left in it; RVI and SVI are no longer used.
+ */
+static void leave_apicv(struct vlapic *l)
+{
+	if (!l->apicv)
+		return;
+	vmcs_write(VMCS_PROC_BASED_CTLS2,
+		   vmcs_read(VMCS_PROC_BASED_CTLS2) &
+		       ~(u64)(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION |
+			      PROC2_VIRTUAL_INTERRUPT_DELIVERY));
+	l->apicv = false;
+	remap_access_page(l);
+}
+
+/* 11.12.5: EN/EXTD 00 disabled, 10 xAPIC, 11 x2APIC; 01 is invalid. */
+static bool base_transition_valid(u64 from, u64 to)
+{
+	u64 m = APIC_BASE_EN | APIC_BASE_EXTD, f = from & m, t = to & m;
+
+	if (t == APIC_BASE_EXTD)
+		return false;
+	if (f == m && t == APIC_BASE_EN)
+		return false; /* x2APIC -> xAPIC only through disabled */
+	if (f == 0 && t == m)
+		return false; /* disabled -> x2APIC only through xAPIC */
+	return true;
+}
+
 static void set_base(struct vlapic *l, u64 val)
 {
 	bool was_on = globally_enabled(l), on = val & APIC_BASE_EN;
+	bool was_x2 = x2apic_mode(l), x2 = (val & APIC_BASE_EXTD) && on;
 
 	if (was_on && !on) {
 		/* 11.4.3: disabling resets the APIC; it stays in that state when re-enabled. */
@@ -428,20 +500,124 @@ static void set_base(struct vlapic *l, u64 val)
 		if (l->apicv) /* nothing in service or requested: SVI and RVI are 0 */
 			vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
 	}
+	if (x2 && !was_x2) {
+		/* 11.12.5.1: the ID carries over; the logical ID derives from it (11.12.10.2). */
+		apic_put(l->page, APIC_LDR,
+			 ((l->x2apic_id >> 4) << 16) | (1u << (l->x2apic_id & 0xF)));
+		apic_put(l->page, APIC_ICR_HI, 0);
+		leave_apicv(l);
+		l->x2apic_used = true;
+	}
 	l->base_msr = val;
 	dev_rebase(lguest(l), l, base_gpa(l));
 	remap_access_page(l);
 	intr_kick(l->vcpu);
 }
 
+/* ---- The x2APIC MSR interface (11.12.1.2, Table 11-6) ---- */
+
+/* Register offset of an x2APIC MSR, or 0 if the MSR is not one of them. */
+static unsigned x2apic_reg(u32 msr)
+{
+	unsigned off = (msr - MSR_X2APIC_FIRST) << 4;
+
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)
+		return 0;
+	if (off == APIC_ID || off == APIC_VERSION || off == APIC_TPR || off == APIC_PPR ||
+	    off == APIC_EOI || off == APIC_LDR || off == APIC_SPIV ||
+	    (off >= APIC_ISR && off <= APIC_ESR) || off == APIC_ICR_LO ||
+	    (off >= APIC_LVT_TIMER && off <= APIC_TMCCT) || off == APIC_TDCR ||
+	    off == X2APIC_SELF_IPI)
+		return off;
+	return 0; /* APR, RRD, DFR, ICR high, CMCI (not modelled) and the reserved rest */
+}
+
+static bool x2apic_read(struct vlapic *l, u32 msr, u64 *val)
+{
+	unsigned off = x2apic_reg(msr);
+
+	if (!off || off == APIC_EOI || off == X2APIC_SELF_IPI)
+		return false; /* no such register, or write-only */
+	if (off == APIC_ID)
+		*val = l->x2apic_id;
+	else if (off == APIC_ICR_LO)
+		*val = ((u64)apic_get(l->page, APIC_ICR_HI) << 32) |
+		       (apic_get(l->page, APIC_ICR_LO) & ~(u32)APIC_ICR_BUSY);
+	else
+		*val = reg_read(l, off);
+	return true;
+}
+
+/* Bits a WRMSR may set (the rest are reserved: #GP); 0 for read-only registers. */
+static u64 x2apic_writable(unsigned off)
+{
+	switch (off) {
+	case APIC_TPR:
+	case X2APIC_SELF_IPI:
+		return 0xFF;
+	case APIC_SPIV:
+		return APIC_SPIV_VECTOR | APIC_SPIV_ENABLE | APIC_SPIV_FOCUS_OFF;
+	case APIC_ICR_LO:
+		return 0xFFFFFFFF00000000ULL | APIC_ICR_VECTOR | APIC_ICR_DM_MASK |
+		       APIC_ICR_LOGICAL | APIC_ICR_ASSERT | APIC_ICR_LEVEL | APIC_ICR_SHORTHAND;
+	case APIC_LVT_TIMER:
+		return APIC_LVT_VECTOR | APIC_LVT_MASKED | APIC_LVT_TIMER_MODE;
+	case APIC_LVT_LINT0:
+	case APIC_LVT_LINT1:
+		return APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_POLARITY | APIC_LVT_LEVEL |
+		       APIC_LVT_MASKED;
+	case APIC_LVT_ERROR:
+		return APIC_LVT_VECTOR | APIC_LVT_MASKED;
+	case APIC_LVT_THERM:
+	case APIC_LVT_PMC:
+		return APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED;
+	case APIC_TMICT:
+		return 0xFFFFFFFF;
+	case APIC_TDCR:
+		return APIC_TDCR_MASK;
+	default: /* EOI and ESR take only 0 (below); ID, version, PPR, LDR, ISR/TMR/IRR, TMCCT */
+		return 0;
+	}
+}
+
+static bool x2apic_write(struct vlapic *l, u32 msr, u64 val)
+{
+	unsigned off = x2apic_reg(msr);
+
+	if (!off)
+		return false;
+	if (off == APIC_EOI || off == APIC_ESR) {
+		if (val)
+			return false; /* 11.12.1.2: a non-zero write is #GP */
+		reg_write(l, off, 0);
+		return true;
+	}
+	if (!x2apic_writable(off) || (val & ~x2apic_writable(off)))
+		return false;
+	if (off == X2APIC_SELF_IPI) { /* 11.12.11: a fixed, edge IPI to itself */
+		l->ipis++;
+		if (val < 16)
+			raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
+		else
+			vlapic_raise(l, (unsigned)val);
+		return true;
+	}
+	if (off == APIC_ICR_LO)
+		apic_put(l->page, APIC_ICR_HI, (u32)(val >> 32));
+	reg_write(l, off, (u32)val);
+	return true;
+}
+
 bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val)
 {
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
+		return x2apic_mode(l) && x2apic_write(l, msr, val);
 	if (msr == MSR_IA32_APIC_BASE) {
-		u64 reserved = ~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EN) |
-			       ~(((1ULL << vmx_caps.maxphyaddr) - 1));
+		u64 reserved =
+		    ~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD) |
+		    ~(((1ULL << vmx_caps.maxphyaddr) - 1));
 
-		/* EXTD (x2APIC) stays reserved while CPUID hides x2APIC. */
-		if (val & reserved)
+		if ((val & reserved) || !base_transition_valid(l->base_msr, val))
 			return false;
 		set_base(l, (val & ~APIC_BASE_BSP) | (l->base_msr & APIC_BASE_BSP));
 		return true;

@@ -29,8 +29,10 @@ struct vlapic {
 	hpa_t page_hpa;	  /* 0 until created */
 	hpa_t access_hpa; /* APIC-access page (APIC virtualization), else 0 */
 	u64 base_msr;	  /* IA32_APIC_BASE */
+	u32 x2apic_id;	  /* 32-bit APIC ID (the vCPU's index); its low 8 bits are the xAPIC ID */
 	u64 mapped_gpa;	  /* where the APIC-access page is mapped in the EPT, or ~0 */
 	bool apicv;	  /* APIC-register virtualization + virtual-interrupt delivery */
+	bool x2apic_used; /* the guest entered x2APIC mode (summary) */
 	bool rvi_dirty;	  /* IRR changed behind the CPU: RVI to recompute before entry */
 	u32 pending_esr;  /* errors not yet moved into ESR by an ESR write */
 	struct vtimer timer;

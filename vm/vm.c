@@ -131,10 +131,11 @@ static void guest_sched_summary(const struct guest *g)
 		g->name, g->stats.switches, g->vcpu.used_ticks, p->invvpid_addr, p->invvpid_single,
 		p->invvpid_single_globals, p->invvpid_all, e->invept_single, e->invept_all);
 	pr_info("guest %s: irq: apic %s, injected %lu external %lu NMI, apic timer %lu, ipis %lu, "
-		"halted %lu ticks",
-		g->name, g->vcpu.lapic.apicv ? "virtualized" : "emulated", g->vcpu.irqs_injected,
-		g->vcpu.nmis_injected, g->vcpu.lapic.timer_fired, g->vcpu.lapic.ipis,
-		g->vcpu.idle_ticks);
+		"halted %lu ticks%s",
+		g->name, hpa_addr(g->vcpu.lapic.access_hpa) ? "virtualized" : "emulated",
+		g->vcpu.irqs_injected, g->vcpu.nmis_injected, g->vcpu.lapic.timer_fired,
+		g->vcpu.lapic.ipis, g->vcpu.idle_ticks,
+		g->vcpu.lapic.x2apic_used ? ", x2APIC mode used (emulated from then on)" : "");
 }
 
 /*

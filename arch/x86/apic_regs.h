@@ -24,32 +24,33 @@
 #define MSR_X2APIC_LAST	      0x8FF
 
 /* Register offsets. */
-#define APIC_ID	       0x020
-#define APIC_VERSION   0x030
-#define APIC_TPR       0x080
-#define APIC_APR       0x090
-#define APIC_PPR       0x0A0
-#define APIC_EOI       0x0B0
-#define APIC_RRD       0x0C0
-#define APIC_LDR       0x0D0
-#define APIC_DFR       0x0E0
-#define APIC_SPIV      0x0F0
-#define APIC_ISR       0x100 /* 8 registers, 0x100-0x170 */
-#define APIC_TMR       0x180 /* 8 registers, 0x180-0x1F0 */
-#define APIC_IRR       0x200 /* 8 registers, 0x200-0x270 */
-#define APIC_ESR       0x280
-#define APIC_LVT_CMCI  0x2F0
-#define APIC_ICR_LO    0x300
-#define APIC_ICR_HI    0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_THERM 0x330
-#define APIC_LVT_PMC   0x340
-#define APIC_LVT_LINT0 0x350
-#define APIC_LVT_LINT1 0x360
-#define APIC_LVT_ERROR 0x370
-#define APIC_TMICT     0x380
-#define APIC_TMCCT     0x390
-#define APIC_TDCR      0x3E0
+#define APIC_ID		0x020
+#define APIC_VERSION	0x030
+#define APIC_TPR	0x080
+#define APIC_APR	0x090
+#define APIC_PPR	0x0A0
+#define APIC_EOI	0x0B0
+#define APIC_RRD	0x0C0
+#define APIC_LDR	0x0D0
+#define APIC_DFR	0x0E0
+#define APIC_SPIV	0x0F0
+#define APIC_ISR	0x100 /* 8 registers, 0x100-0x170 */
+#define APIC_TMR	0x180 /* 8 registers, 0x180-0x1F0 */
+#define APIC_IRR	0x200 /* 8 registers, 0x200-0x270 */
+#define APIC_ESR	0x280
+#define APIC_LVT_CMCI	0x2F0
+#define APIC_ICR_LO	0x300
+#define APIC_ICR_HI	0x310
+#define APIC_LVT_TIMER	0x320
+#define APIC_LVT_THERM	0x330
+#define APIC_LVT_PMC	0x340
+#define APIC_LVT_LINT0	0x350
+#define APIC_LVT_LINT1	0x360
+#define APIC_LVT_ERROR	0x370
+#define APIC_TMICT	0x380
+#define APIC_TMCCT	0x390
+#define APIC_TDCR	0x3E0
+#define X2APIC_SELF_IPI 0x3F0 /* x2APIC mode only: MSR 0x83F (11.12.11) */
 
 /* Version register (11.4.8): integrated APIC, LVT entries - 1 in bits 23:16. */
 #define APIC_VERSION_INTEGRATED	  0x14

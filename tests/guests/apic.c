@@ -7,10 +7,10 @@
  * that are not are HLTs whose wake-up is the thing under test).
  *
  * Groups, in the order they run (`-- only=NAME[,NAME...]` runs a subset):
- *   cpu       CPUID.1:EDX[9] APIC, CPUID.1:ECX[21] x2APIC clear, MOV CR8
+ *   cpu       CPUID.1:EDX[9] APIC, CPUID.1:ECX[21] x2APIC set, MOV CR8
  *             with bits 63:4 set -> #GP(0)
  *   msr       x2APIC MSRs -> #GP(0) in xAPIC mode; IA32_APIC_BASE value,
- *             reserved bits and EXTD -> #GP(0)
+ *             reserved bits and EXTD without EN -> #GP(0)
  *   regs      ID, version, TPR, CR8 <-> TPR, PPR, LDR, DFR, SPIV and the
  *             software-disabled state, ICR high
  *   base      moving the APIC page with IA32_APIC_BASE and back
@@ -31,6 +31,9 @@
  *   periodic  periodic mode: K interrupts, TMCCT reloads, TMICT=0 stops it
  *   deadline  TSC-deadline mode if CPUID.1:ECX[24], else its MSR -> #GP
  *   disable   IA32_APIC_BASE.EN cleared and set again
+ *   x2apic    x2APIC mode: ID, version, LDR, read-only/write-only and
+ *             reserved-bit #GP rules, TPR, SELF IPI, ICR, EOI, the timer
+ *             through MSRs, the MMIO page gone, leaving through disabled
  *
  * The APIC page lies outside guest RAM; the boot page tables map all of
  * 0-4 GiB with 2 MiB pages, so the guest only marks the two 2 MiB pages
@@ -67,6 +70,17 @@
 #define MSR_X2APIC_ID	 0x802
 #define MSR_X2APIC_TPR	 0x808
 #define MSR_X2APIC_ICR	 0x830
+#define MSR_X2APIC_VER	 0x803
+#define MSR_X2APIC_EOI	 0x80B
+#define MSR_X2APIC_LDR	 0x80D
+#define MSR_X2APIC_DFR	 0x80E
+#define MSR_X2APIC_ISR	 0x810
+#define MSR_X2APIC_IRR	 0x820
+#define MSR_X2APIC_LVTT	 0x832
+#define MSR_X2APIC_TMICT 0x838
+#define MSR_X2APIC_TMCCT 0x839
+#define MSR_X2APIC_TDCR	 0x83E
+#define MSR_X2APIC_SELF	 0x83F
 
 /* Table 10-1 "Local APIC Register Address Map": offsets in the page. */
 #define APIC_ID	       0x020
@@ -241,9 +255,14 @@ static bool apic_bit(u32 base, u32 vector)
 	return (apic_read(base + 0x10 * (vector / 32)) >> (vector % 32)) & 1;
 }
 
+static bool x2apic_on; /* group x2apic: registers through MSRs (10.12.1.2) */
+
 static void apic_eoi(void)
 {
-	apic_write(APIC_EOI, 0);
+	if (x2apic_on)
+		msr_write(MSR_X2APIC_EOI, 0);
+	else
+		apic_write(APIC_EOI, 0);
 }
 
 /* Polls the ICR's delivery status: true once it reads idle. */
@@ -406,7 +425,7 @@ static void expect_none(const char *what, u32 vector)
 static void group_cpu(void)
 {
 	check_true(cpuid1.edx & CPUID1_EDX_APIC, "cpu: CPUID.1:EDX[9] APIC present");
-	check_true(!(cpuid1.ecx & CPUID1_ECX_X2APIC), "cpu: CPUID.1:ECX[21] x2APIC clear");
+	check_true(cpuid1.ecx & CPUID1_ECX_X2APIC, "cpu: CPUID.1:ECX[21] x2APIC set");
 	print("apic: CPUID.1:ECX[24] TSC-deadline %s, initial APIC ID %u\n",
 	      (cpuid1.ecx & CPUID1_ECX_TSC_DEADLINE) ? "set" : "clear",
 	      (unsigned)CPUID1_EBX_APIC_ID(cpuid1.ebx));
@@ -482,9 +501,7 @@ static void group_msr(void)
 	apic_base_expect_gp("msr: IA32_APIC_BASE bit MAXPHYADDR raises #GP(0)",
 			    APIC_BASE_NORMAL | BIT(maxphy));
 	apic_base_expect_gp("msr: IA32_APIC_BASE bit 63 raises #GP(0)", APIC_BASE_NORMAL | BIT(63));
-	/* EXTD with CPUID x2APIC clear; EN=0 with EXTD=1 is the invalid state (10.12.5). */
-	apic_base_expect_gp("msr: IA32_APIC_BASE.EXTD raises #GP(0) (no x2APIC)",
-			    APIC_BASE_NORMAL | APIC_BASE_EXTD);
+	/* EN=0 with EXTD=1 is the invalid state (10.12.5). */
 	apic_base_expect_gp("msr: IA32_APIC_BASE EXTD=1 EN=0 raises #GP(0)",
 			    APIC_BASE_DEFAULT | APIC_BASE_BSP | APIC_BASE_EXTD);
 }
@@ -1318,6 +1335,82 @@ static void group_disable(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Group x2apic: 10.12 "Extended XAPIC (x2APIC)" */
+
+static void group_x2apic(void)
+{
+	u32 ver = apic_read(APIC_VERSION), id = CPUID1_EBX_APIC_ID(cpuid1.ebx), before;
+	u64 x2 = APIC_BASE_NORMAL | APIC_BASE_EXTD;
+
+	msr_write(X86_MSR_IA32_APIC_BASE, x2);
+	if (!trap_expect_none("x2apic: xAPIC -> x2APIC (EXTD) is allowed"))
+		return;
+	x2apic_on = true;
+	check_eq("x2apic: IA32_APIC_BASE reads EN | EXTD | BSP", msr_read(X86_MSR_IA32_APIC_BASE),
+		 x2);
+	check_eq("x2apic: ID (0x802) = CPUID.1:EBX[31:24]", msr_read(MSR_X2APIC_ID), id);
+	check_eq("x2apic: version (0x803) = the xAPIC version", msr_read(MSR_X2APIC_VER), ver);
+	check_eq("x2apic: LDR (0x80D) = cluster ID[19:4], bit ID[3:0]", msr_read(MSR_X2APIC_LDR),
+		 ((u64)(id >> 4) << 16) | (1u << (id & 0xF)));
+	check_eq("x2apic: the memory-mapped page reads all ones", apic_read(APIC_VERSION),
+		 0xFFFFFFFF);
+	/* 10.12.1.2: DFR is gone, EOI and SELF IPI are write-only, ID and LDR read-only. */
+	msr_expect_gp("x2apic: rdmsr DFR (0x80E) raises #GP(0)", MSR_X2APIC_DFR, false, 0);
+	msr_expect_gp("x2apic: rdmsr EOI (0x80B) raises #GP(0)", MSR_X2APIC_EOI, false, 0);
+	msr_expect_gp("x2apic: rdmsr SELF IPI (0x83F) raises #GP(0)", MSR_X2APIC_SELF, false, 0);
+	msr_expect_gp("x2apic: wrmsr ID raises #GP(0)", MSR_X2APIC_ID, true, 0);
+	msr_expect_gp("x2apic: wrmsr LDR raises #GP(0)", MSR_X2APIC_LDR, true, 0);
+	msr_expect_gp("x2apic: wrmsr EOI of 1 raises #GP(0)", MSR_X2APIC_EOI, true, 1);
+	msr_expect_gp("x2apic: wrmsr TPR bit 8 raises #GP(0)", MSR_X2APIC_TPR, true, 0x100);
+	msr_expect_gp("x2apic: wrmsr TPR bit 32 raises #GP(0)", MSR_X2APIC_TPR, true, BIT(32));
+	msr_write(MSR_X2APIC_TPR, 0x50);
+	check_eq("x2apic: TPR 0x50 reads back", msr_read(MSR_X2APIC_TPR), 0x50);
+	check_eq("x2apic: CR8 reads TPR[7:4]", cr8_read(), 5);
+	msr_write(MSR_X2APIC_TPR, 0);
+	/* SELF IPI (10.12.11) and ICR with a 32-bit destination (10.12.9). */
+	irq_reset();
+	irq.probe = false;
+	msr_write(MSR_X2APIC_SELF, VEC_IPI);
+	check_true((msr_read(MSR_X2APIC_IRR + VEC_IPI / 32) >> (VEC_IPI % 32)) & 1,
+		   "x2apic: SELF IPI: IRR bit set while IF=0");
+	expect_once("x2apic: SELF IPI delivered once", VEC_IPI);
+	check_true(!((msr_read(MSR_X2APIC_ISR + VEC_IPI / 32) >> (VEC_IPI % 32)) & 1),
+		   "x2apic: EOI (0x80B) cleared the ISR bit");
+	irq_reset();
+	msr_write(MSR_X2APIC_ICR, ((u64)id << 32) | ICR_ASSERT | VEC_IPI);
+	expect_once("x2apic: ICR to the own x2APIC ID delivered once", VEC_IPI);
+	irq_reset();
+	msr_write(MSR_X2APIC_ICR, (5ULL << 32) | ICR_ASSERT | VEC_IPI);
+	expect_none("x2apic: ICR to x2APIC ID 5 (absent) not delivered", VEC_IPI);
+	/* The timer through its MSRs. */
+	irq_reset();
+	msr_write(MSR_X2APIC_TDCR, TDCR_DIV1);
+	msr_write(MSR_X2APIC_LVTT, VEC_TIMER);
+	msr_write(MSR_X2APIC_TMICT, 200000);
+	before = (u32)msr_read(MSR_X2APIC_TMCCT);
+	check_true(before > 0 && before < 200000, "x2apic: TMCCT below TMICT");
+	cpu_sti();
+	__asm__ volatile("hlt" ::: "memory");
+	cpu_cli();
+	check_eq("x2apic: sti; hlt woke on the timer", irq.hits[VEC_TIMER], 1);
+	check_eq("x2apic: TMCCT 0 after the one-shot", msr_read(MSR_X2APIC_TMCCT), 0);
+	msr_write(MSR_X2APIC_LVTT, LVT_MASK | VEC_TIMER);
+	/* 10.12.5: out of x2APIC mode only through disabled. */
+	msr_write(X86_MSR_IA32_APIC_BASE, APIC_BASE_NORMAL);
+	trap_expect("x2apic: x2APIC -> xAPIC directly raises #GP(0)", TRAP_GP, 0);
+	msr_write(X86_MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_BSP);
+	trap_expect_none("x2apic: x2APIC -> disabled is allowed");
+	x2apic_on = false;
+	msr_write(X86_MSR_IA32_APIC_BASE, APIC_BASE_NORMAL);
+	trap_expect_none("x2apic: disabled -> xAPIC is allowed");
+	msr_expect_gp("x2apic: back in xAPIC mode, rdmsr 0x802 raises #GP(0)", MSR_X2APIC_ID, false,
+		      0);
+	check_eq("x2apic: the memory-mapped version register answers again",
+		 apic_read(APIC_VERSION), ver);
+	apic_setup();
+}
+
+/* ------------------------------------------------------------------ */
 /* Running the groups */
 
 struct group {
@@ -1334,7 +1427,7 @@ static const struct group groups[] = {
     {"nmi", group_nmi, true},		{"initsipi", group_initsipi, true},
     {"shadow", group_shadow, true},	{"timer", group_timer, true},
     {"periodic", group_periodic, true}, {"deadline", group_deadline, true},
-    {"disable", group_disable, true},
+    {"disable", group_disable, true},	{"x2apic", group_x2apic, true},
 };
 
 /* True when list (comma-separated, len bytes) names name. */

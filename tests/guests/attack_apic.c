@@ -11,8 +11,9 @@
  * unaligned and straddling accesses included) with any value, except an
  * ICR command that would INIT this vCPU (that ends the guest by design);
  * now and then an IA32_APIC_BASE write (any value: reserved bits must
- * #GP; a new base inside its RAM, on the test MMIO device's page, at 0,
- * or globally disabled, all followed, then moved back); a burst of ICR
+ * #GP, EXTD may enter x2APIC mode; a new base inside its RAM, on the test
+ * MMIO device's page, at 0, or globally disabled, all followed, then back
+ * to xAPIC mode at the default base through the disabled state); a burst of ICR
  * self-IPIs to random vectors (0-15 included) and NMIs; timers with the
  * smallest counts in periodic mode, TSC-deadline in the past and far
  * future; the PIT at its smallest counts in every mode with IRQ 0
@@ -33,6 +34,7 @@
 #define MSR_DEADLINE  0x6E0
 #define APIC_EN	      (1ULL << 11)
 #define APIC_BSP      (1ULL << 8)
+#define APIC_EXTD     (1ULL << 10)
 
 static volatile u64 apic_base = APIC_DEFAULT;
 static volatile u64 interrupts, nmis;
@@ -140,6 +142,23 @@ static void random_base(void)
 	/* A move the guest can follow, or globally off and on again. */
 	v = bases[rng() % (sizeof(bases) / sizeof(bases[0]))];
 	trap_wrmsr(MSR_APIC_BASE, v | ((rng() & 1) ? APIC_EN : 0) | APIC_BSP);
+	/* x2APIC mode now and then (from xAPIC mode only), and its MSRs with any value. */
+	if (rng() & 1) {
+		trap_wrmsr(MSR_APIC_BASE, v | APIC_EN | APIC_EXTD | APIC_BSP);
+		for (int i = 0; i < 16; i++) {
+			u32 msr = 0x800 + (u32)(rng() & 0xFF);
+			u64 val = (rng() & 1) ? (rng() & 0xFFFF) : (rng() | (rng() << 32));
+
+			if (msr == 0x830 && ((val >> 8) & 7) == 5)
+				val &= ~(7ULL << 8); /* no INIT to itself */
+			if (rng() & 1)
+				(void)trap_rdmsr(msr, 0);
+			else
+				trap_wrmsr(msr, val);
+		}
+	}
+	/* Back to xAPIC mode at the default base; from x2APIC mode only through disabled. */
+	trap_wrmsr(MSR_APIC_BASE, APIC_DEFAULT | APIC_BSP);
 	trap_wrmsr(MSR_APIC_BASE, APIC_DEFAULT | APIC_EN | APIC_BSP);
 	apic_base = APIC_DEFAULT;
 	apic_w32(0xF0, 0x1FF); /* software-enabled again after a reset */
