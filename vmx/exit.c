@@ -240,15 +240,12 @@ static bool may_interrupt_delivery(u32 basic)
 	       basic == EXIT_REASON_SPP;
 }
 
-void exit_dispatch(struct vcpu *v)
+void exit_dispatch(struct vcpu *v, u32 injected)
 {
 	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
 	u32 basic = EXIT_REASON_BASIC(reason);
 	exit_handler_fn *fn;
 
-	u32 injected = v->queued_event; /* what the entry that led here injected */
-
-	v->queued_event = 0;
 	v->guest->stats.exits++;
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		handle_entry_failure(v);

@@ -6,10 +6,16 @@
 #ifndef KEEL_VMX_EXIT_H
 #define KEEL_VMX_EXIT_H
 
+#include "lib/types.h"
+
 struct vcpu;
 
-/* Handles the exit that just happened on v (its VMCS is current). */
-void exit_dispatch(struct vcpu *v);
+/*
+ * Handles the exit that just happened on v (its VMCS is current); injected
+ * is the VM-entry interruption information Keel wrote for the entry that
+ * led to it (0: none).
+ */
+void exit_dispatch(struct vcpu *v, u32 injected);
 
 /* Handlers that live with their subsystem. */
 void cpuid_handle_exit(struct vcpu *v);

@@ -303,10 +303,12 @@ _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "vmx_exit_handler's c
 int vmx_exit_handler(struct vcpu_regs *regs)
 {
 	struct vcpu *v = (struct vcpu *)regs;
+	u32 injected = v->queued_event; /* what the entry that led here injected */
 
 	v->launched = true;
+	v->queued_event = 0;
 	if (!(keel_opts.floor && floor_handle(v)))
-		exit_dispatch(v);
+		exit_dispatch(v, injected);
 	return resume_now(v);
 }
 
