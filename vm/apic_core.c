@@ -101,7 +101,7 @@ void apic_bios_state(u32 *page)
 }
 
 /* Writable bits of each LVT (11.5.1, Figure 11-8). */
-static u32 lvt_writable(unsigned off, bool tsc_deadline)
+u32 apic_lvt_writable(unsigned off, bool tsc_deadline)
 {
 	switch (off) {
 	case APIC_LVT_TIMER:
@@ -165,7 +165,7 @@ enum apic_action apic_write(u32 *page, unsigned off, u32 val, bool tsc_deadline)
 	case APIC_LVT_LINT1:
 	case APIC_LVT_ERROR: {
 		u32 keep = apic_get(page, off) & (APIC_LVT_PENDING | APIC_LVT_REMOTE_IRR);
-		u32 w = val & lvt_writable(off, tsc_deadline);
+		u32 w = val & apic_lvt_writable(off, tsc_deadline);
 
 		/* The reserved mode 11b of the timer reads back as written on hardware; keep
 		 * one-shot. */

@@ -61,6 +61,9 @@ static inline bool apic_sw_enabled(const u32 *page)
 	return apic_get(page, APIC_SPIV) & APIC_SPIV_ENABLE;
 }
 
+/* The writable bits of LVT register off (SDM Figure 11-8); the timer's mode per tsc_deadline. */
+u32 apic_lvt_writable(unsigned off, bool tsc_deadline);
+
 /* What a register write asks of the glue beyond the stored value. */
 enum apic_action {
 	APIC_ACT_NONE,
