@@ -18,6 +18,7 @@ __noreturn void keel_end(int status)
 		cpu_halt_forever();
 	ending = true;
 	pr_info("end status=%d", status);
+	console_flush(); /* the run's last line must not be cut off, whatever comes next */
 	if (keel_opts.onexit == ONEXIT_SHUTDOWN)
 		power_off();
 	else if (keel_opts.onexit == ONEXIT_REBOOT)

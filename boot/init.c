@@ -54,6 +54,8 @@ static void boot_step(const char *what)
 
 void keel_main(u32 magic, u32 info_pa)
 {
+	struct vmx_platform platform = {0};
+
 	console_init();
 	if (magic != MB2_BOOTLOADER_MAGIC) {
 		pr_err("not started by a multiboot2 loader (EAX=0x%x)", magic);
@@ -72,11 +74,12 @@ void keel_main(u32 magic, u32 info_pa)
 		keel_end(1);
 	boot_step("page tables");
 	acpi_init(boot_info.acpi.rsdp, boot_info.acpi.length);
+	platform.bochs = acpi_oem_is("BOCHS ") && !(cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR);
 	boot_step("ACPI");
 	tsc_calibrate(); /* the device models' clocks (vm/vtimer.h) count in TSC ticks */
 	boot_step("TSC calibration");
 	selftest_run(keel_opts.test);
-	if (!vmx_init())
+	if (!vmx_init(&platform))
 		keel_end(1);
 	boot_step("VMX root operation");
 	keel_end(vm_run_all(&boot_info));

@@ -62,5 +62,7 @@ bool platform_attach(struct guest *g);
 bool testreg_attach(struct guest *g, u64 gpa_base);
 /* Flushes a partial output line at guest end. */
 void uart16550_flush(struct guest *g);
+/* Lines the guest wrote while its UART read busy (Keel's console backed up): dropped. */
+u64 uart16550_dropped(struct guest *g);
 
 #endif

@@ -1,9 +1,13 @@
 /*
- * A 16550A UART model for a guest's COM1. Transmit is instant (THRE and
- * TEMT always set); each complete line the guest writes is printed on
- * Keel's console as "[name] text". No receive path except the loopback
- * mode drivers use to probe the chip. Register layout and bits as in
- * arch/x86/uart.h (PC16550D data sheet).
+ * A 16550A UART model for a guest's COM1. Each complete line the guest
+ * writes is printed on Keel's console as "[name] text". The transmitter
+ * reads as empty (THRE and TEMT) while Keel's console can take a whole
+ * line; when the console is backed up (guests print faster than the serial
+ * line runs) it reads busy, so a guest waits as on a real UART and never
+ * makes Keel wait. A line written while busy anyway is dropped and
+ * counted. No receive path except the loopback mode drivers use to probe
+ * the chip. Register layout and bits as in arch/x86/uart.h (PC16550D data
+ * sheet).
  */
 #include "arch/x86/uart.h"
 #include "dev/dev.h"
@@ -26,7 +30,12 @@ struct uart16550 {
 	bool thre_pending; /* THRE interrupt identification until IIR is read */
 	char line[UART_LINE_MAX + 1];
 	unsigned len;
+	u64 dropped;   /* lines dropped: written while the transmitter read busy */
+	u32 sent_mark; /* console_mark() after its last line: TEMT once that is out */
 };
+
+/* Room for one whole line on Keel's console: "[name] " + text + "\r\n". */
+#define UART_LINE_ROOM (UART_LINE_MAX + GUEST_NAME_MAX + 8)
 
 static struct uart16550 *uart16550_of(struct guest *g)
 {
@@ -38,8 +47,21 @@ static struct uart16550 *uart16550_of(struct guest *g)
 static void uart16550_flush_line(struct guest *g, struct uart16550 *u)
 {
 	u->line[u->len] = '\0';
-	kprintf("[%s] %s\n", g->name, u->line);
+	/* Half the reserve may go to a guest that ignored THRE; then lines are dropped. */
+	if (console_room(u->len + GUEST_NAME_MAX + 8, CONSOLE_KEEL_RESERVE / 2)) {
+		kprintf("[%s] %s\n", g->name, u->line);
+		u->sent_mark = console_mark();
+	} else {
+		u->dropped++;
+	}
 	u->len = 0;
+}
+
+u64 uart16550_dropped(struct guest *g)
+{
+	struct uart16550 *u = uart16550_of(g);
+
+	return u ? u->dropped : 0;
 }
 
 void uart16550_flush(struct guest *g)
@@ -79,6 +101,22 @@ static u8 uart16550_msr(const struct uart16550 *u)
 		    ((u->mcr & 8) << 4));
 }
 
+/*
+ * THRE: the console can take a whole line; TEMT: nothing of the guest's is
+ * waiting (no partial line is held, and its last line has left Keel's
+ * console queue).
+ */
+static u8 uart16550_lsr(const struct uart16550 *u)
+{
+	u8 lsr = u->rx_full ? UART_LSR_DR : 0;
+
+	if (console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE))
+		lsr |= UART_LSR_THRE;
+	if ((lsr & UART_LSR_THRE) && u->len == 0 && console_sent(u->sent_mark))
+		lsr |= UART_LSR_TEMT;
+	return lsr;
+}
+
 static u8 uart16550_iir(struct uart16550 *u)
 {
 	u8 fifo = (u->fcr & 1) ? UART_IIR_FIFO_ENABLED : 0;
@@ -110,7 +148,7 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 	case UART_MCR:
 		return u->mcr;
 	case UART_LSR:
-		return UART_LSR_THRE | UART_LSR_TEMT | (u->rx_full ? UART_LSR_DR : 0);
+		return uart16550_lsr(u);
 	case UART_MSR:
 		return uart16550_msr(u);
 	default:
@@ -166,5 +204,8 @@ bool uart16550_attach(struct guest *g, u16 base)
 {
 	struct uart16550 *u = guest_dev_alloc(g, sizeof(*u));
 
-	return u && dev_register(g, DEV_PIO, base, 8, &uart16550_ops, u);
+	if (!u)
+		return false;
+	u->sent_mark = console_mark();
+	return dev_register(g, DEV_PIO, base, 8, &uart16550_ops, u);
 }

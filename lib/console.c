@@ -43,6 +43,13 @@ void console_set_loglevel(enum log_level level)
 	console_level = level;
 }
 
+bool console_room(size_t n, size_t keep)
+{
+	if (!(console_sinks & CONSOLE_COM1))
+		return true; /* the VGA text screen never waits */
+	return uart_room() >= n + keep;
+}
+
 void console_write(const char *s, size_t n)
 {
 	if (console_sinks & CONSOLE_COM1)
@@ -82,6 +89,20 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprint("keel: ", fmt, ap);
 	va_end(ap);
-	if (level == LOG_ERR && (console_sinks & CONSOLE_COM1))
-		uart_drain(); /* an error line is out before Keel goes on (or stops) */
+}
+
+u32 console_mark(void)
+{
+	return uart_mark();
+}
+
+bool console_sent(u32 mark)
+{
+	return !(console_sinks & CONSOLE_COM1) || uart_sent(mark);
+}
+
+void console_flush(void)
+{
+	if (console_sinks & CONSOLE_COM1)
+		uart_drain();
 }

@@ -26,6 +26,25 @@ void console_set_loglevel(enum log_level level);
 bool console_has_com1(void);
 
 void console_write(const char *s, size_t n);
+/*
+ * True if n more bytes of guest output can be queued without Keel waiting
+ * on the line, while `keep` bytes (CONSOLE_KEEL_RESERVE: room for Keel's
+ * own lines) stay free. Guest consoles (dev/uart16550.c) hold their output back while
+ * this is false: a guest that prints faster than the line runs waits, it
+ * does not make Keel wait.
+ */
+#define CONSOLE_KEEL_RESERVE 4096
+bool console_room(size_t n, size_t keep);
+/*
+ * Waits (bounded) until everything written has left the serial line: only
+ * where Keel stops (the end of a run), never while guests run, where the
+ * scheduler's housekeeping moves the output on.
+ */
+void console_flush(void);
+/* A mark for everything written so far, and whether all of it has gone out (a guest UART's TEMT).
+ */
+u32 console_mark(void);
+bool console_sent(u32 mark);
 /* Raw formatted output with no prefix and no level. */
 void kprintf(const char *fmt, ...) __printf(1, 2);
 /* One log line: "keel: " + text; a trailing newline is added if missing. */

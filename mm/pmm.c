@@ -27,6 +27,7 @@ struct reservation {
 	int module; /* module index for "module N", else -1 */
 };
 
+/* Shared: Keel's one allocator. Runs on the boot CPU only (no lock yet). */
 static struct pmm_core pmm;
 static struct pmm_range ram[MB2_MAX_REGIONS];
 static struct pmm_range avoid[MB2_MAX_REGIONS + PMM_MAX_RESERVATIONS];
@@ -243,6 +244,48 @@ void pmm_release(hpa_t start, u64 size)
 	if (st != PMM_OK)
 		panic("pmm: release of [0x%lx-0x%lx): %s at 0x%lx", pa, pa + size,
 		      pmm_status_name(st), bad);
+}
+
+/*
+ * Accounts. A 4 KiB frame inside the limit must exist (the promise kept it
+ * free): not finding one is a Keel bug, as is a bad free.
+ */
+bool pmm_account_open(struct pmm_account *a, u64 limit)
+{
+	return pmm_core_account_open(core(), a, limit);
+}
+
+void pmm_account_close(struct pmm_account *a)
+{
+	if (!pmm_core_account_close(core(), a))
+		panic("pmm: account closed with %lu frames held", a->held);
+}
+
+enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind kind, u64 size,
+					  hpa_t *out)
+{
+	u64 pa = 0;
+	enum pmm_account_status st = pmm_core_account_alloc(core(), a, kind, size, &pa);
+
+	CHECK(st != PMM_ACCOUNT_NO_RUN || size != PMM_FRAME_SIZE);
+	if (st == PMM_ACCOUNT_OK)
+		*out = hpa(pa);
+	return st;
+}
+
+void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t pa)
+{
+	u64 bad = 0;
+	enum pmm_status st = pmm_core_account_free(core(), a, kind, size, hpa_addr(pa), &bad);
+
+	if (st != PMM_OK)
+		panic("pmm: account free of %lu bytes of %s at 0x%lx: %s at 0x%lx", size,
+		      pmm_kind_name(kind), hpa_addr(pa), pmm_status_name(st), bad);
+}
+
+u64 pmm_unpromised_count(void)
+{
+	return pmm_core_unpromised(core());
 }
 
 u64 pmm_free_count(void)

@@ -78,6 +78,37 @@ struct pmm_core {
 	u16 *gig_whole;		  /* whole chunks per 1 GiB */
 	u32 head[PMM_LIST_COUNT];
 	u64 count[4]; /* frames of [0, limit) in each enum pmm_frame_state */
+	u64 promised; /* free frames promised to open accounts (below), <= count[PMM_FREE] */
+};
+
+/*
+ * An account: the frames one owner (a guest) holds, by kind, under a limit
+ * that was promised to it when it opened. Promised frames stay free but no
+ * other allocation may take them, so an account can always get single
+ * frames up to its limit whatever other owners do; only 2 MiB and 1 GiB
+ * runs can be missing (fragmentation), and the caller falls back to smaller
+ * ones.
+ */
+enum pmm_kind {
+	PMM_KIND_DATA,	 /* guest RAM */
+	PMM_KIND_TABLE,	 /* EPT tables */
+	PMM_KIND_DEVICE, /* vCPU and device-model pages: VMCS, register save area, APIC pages */
+	PMM_KIND_COUNT,
+};
+
+enum pmm_account_status {
+	PMM_ACCOUNT_OK = 0,
+	PMM_ACCOUNT_LIMIT,  /* the account would exceed its limit: refused */
+	PMM_ACCOUNT_NO_RUN, /* no free naturally aligned run of that size */
+};
+
+struct pmm_account {
+	u64 limit; /* frames promised at open: the most it may hold at once */
+	u64 held;  /* frames held now, all kinds */
+	u64 peak;  /* the most held at once */
+	u64 held_kind[PMM_KIND_COUNT];
+	u64 peak_kind[PMM_KIND_COUNT];
+	u64 refused; /* allocations refused at the limit */
 };
 
 struct pmm_range {
@@ -120,6 +151,22 @@ enum pmm_status pmm_core_free_2m(struct pmm_core *p, u64 pa, u64 *bad);
 enum pmm_status pmm_core_free_1g(struct pmm_core *p, u64 pa, u64 *bad);
 
 enum pmm_frame_state pmm_core_state(const struct pmm_core *p, u64 pa);
+/* Free frames not promised to any account: what plain allocations may take. */
+u64 pmm_core_unpromised(const struct pmm_core *p);
+
+/* --- accounts over the core (mm/pmm_account.c, pure) --- */
+
+/* Opens a with `limit` frames promised; false (a untouched) if fewer are unpromised. */
+bool pmm_core_account_open(struct pmm_core *p, struct pmm_account *a, u64 limit);
+/* Gives back what the account was promised; false (a Keel bug) if it still holds frames. */
+bool pmm_core_account_close(struct pmm_core *p, struct pmm_account *a);
+/* Takes a frame (size PMM_FRAME_SIZE) or a 2 MiB or 1 GiB run for the account. */
+enum pmm_account_status pmm_core_account_alloc(struct pmm_core *p, struct pmm_account *a,
+					       enum pmm_kind kind, u64 size, u64 *pa);
+/* Gives back what pmm_core_account_alloc gave for the same kind and size. */
+enum pmm_status pmm_core_account_free(struct pmm_core *p, struct pmm_account *a, enum pmm_kind kind,
+				      u64 size, u64 pa, u64 *bad);
+const char *pmm_kind_name(enum pmm_kind kind);
 const char *pmm_status_name(enum pmm_status st);
 
 /*
@@ -139,7 +186,10 @@ bool pmm_place(const struct pmm_range *ram, u32 ram_count, const struct pmm_rang
  */
 bool pmm_init(const struct boot_info *bi);
 
-/* Allocation does not zero. Returns false when nothing of that size is free. */
+/*
+ * Allocation does not zero. Returns false when nothing of that size is free
+ * outside what accounts were promised.
+ */
 bool pmm_alloc_frame(hpa_t *out);
 bool pmm_alloc_2m(hpa_t *out); /* 512 frames, 2 MiB-aligned */
 bool pmm_alloc_1g(hpa_t *out); /* 262144 frames, 1 GiB-aligned */
@@ -150,8 +200,21 @@ void pmm_free_1g(hpa_t run);
 /* Hands a reserved range (a consumed module) to the allocator; panics if not reserved. */
 void pmm_release(hpa_t start, u64 size);
 
-u64 pmm_free_count(void);     /* free 4 KiB frames */
-u64 pmm_used_count(void);     /* owned frames not free: allocated + reserved */
-u64 pmm_reserved_count(void); /* frames held by boot reservations */
+/*
+ * Accounts (see struct pmm_account): open promises `limit` frames (false
+ * if that many are not free and unpromised), alloc/free are the account's
+ * versions of the plain calls, close requires that nothing is held.
+ * A 4 KiB alloc within the limit always succeeds.
+ */
+bool pmm_account_open(struct pmm_account *a, u64 limit);
+void pmm_account_close(struct pmm_account *a);
+enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind kind, u64 size,
+					  hpa_t *out);
+void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t pa);
+
+u64 pmm_free_count(void);	/* free 4 KiB frames */
+u64 pmm_unpromised_count(void); /* free frames no account was promised */
+u64 pmm_used_count(void);	/* owned frames not free: allocated + reserved */
+u64 pmm_reserved_count(void);	/* frames held by boot reservations */
 
 #endif

@@ -275,11 +275,18 @@ static bool chunk_first_free(const struct pmm_core *p, u32 c, u64 *frame)
 	return false;
 }
 
+u64 pmm_core_unpromised(const struct pmm_core *p)
+{
+	return p->count[PMM_FREE] - p->promised;
+}
+
 bool pmm_core_alloc_frame(struct pmm_core *p, u64 *pa)
 {
 	u32 c = p->head[PMM_LIST_PARTIAL];
 	u64 frame;
 
+	if (pmm_core_unpromised(p) < 1)
+		return false;
 	if (c == PMM_NIL)
 		c = p->head[PMM_LIST_WHOLE];
 	if (c == PMM_NIL || !chunk_first_free(p, c, &frame))
@@ -293,7 +300,7 @@ bool pmm_core_alloc_2m(struct pmm_core *p, u64 *pa)
 {
 	u32 c = p->head[PMM_LIST_WHOLE];
 
-	if (c == PMM_NIL)
+	if (c == PMM_NIL || pmm_core_unpromised(p) < PMM_FRAMES_PER_2M)
 		return false;
 	chunk_fill(p, c, PMM_FREE, PMM_USED);
 	*pa = (u64)c * PMM_CHUNK_SIZE;
@@ -304,6 +311,8 @@ bool pmm_core_alloc_1g(struct pmm_core *p, u64 *pa)
 {
 	u64 gigs = p->limit / PMM_GIG_SIZE;
 
+	if (pmm_core_unpromised(p) < PMM_GIG_SIZE / PMM_FRAME_SIZE)
+		return false;
 	for (u64 g = 0; g < gigs; g++) {
 		if (p->gig_whole[g] != PMM_CHUNKS_PER_1G)
 			continue;

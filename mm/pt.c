@@ -307,6 +307,44 @@ static void pt_change_leaf(struct pt_op *op, u64 *table, unsigned i, unsigned le
 	pt_note(op, va, end, (old & ~op->perms) != 0);
 }
 
+/* True if no entry of the table is present. */
+static bool pt_table_empty(const struct pt *pt, const u64 *table)
+{
+	for (unsigned i = 0; i < PT_ENTRY_COUNT; i++)
+		if (pt->fmt->present(pt_entry_read(table, i)))
+			return false;
+	return true;
+}
+
+/*
+ * After an unmap inside the table that table[i] (at `level`) points to:
+ * if that table is now empty and the caller takes emptied tables, unlink
+ * it and hand it over. Clearing the entry removes a cached paging-structure
+ * entry's target, so the change asks for a flush.
+ */
+static void pt_unlink_if_empty(struct pt_op *op, u64 *table, unsigned i, unsigned level, u64 e,
+			       u64 va)
+{
+	const struct pt_fmt *fmt = op->pt->fmt;
+	hpa_t sub = fmt->addr(e, level);
+	u64 span;
+
+	if (!op->commit || op->kind != PT_OP_UNMAP || !op->chg->on_table ||
+	    !pt_table_empty(op->pt, pt_table(op->pt, sub)))
+		return;
+	pt_entry_write(table, i, 0);
+	CHECK(op->pt->table_count > 1); /* the root stays */
+	op->pt->table_count--;
+	op->chg->table_count++;
+	op->chg->flush = true;
+	span = ALIGN_DOWN(va, pt_level_size(level));
+	if (op->chg->start == op->chg->end)
+		op->chg->start = op->chg->end = span;
+	op->chg->start = MIN(op->chg->start, span);
+	op->chg->end = MAX(op->chg->end, span + pt_level_size(level));
+	op->chg->on_table(op->chg->ctx, sub, level - 1);
+}
+
 /* Unmaps or protects [va, end), which lies within one table at `level`. */
 static void pt_change_level(struct pt_op *op, unsigned level, u64 *table, u64 va, u64 end)
 {
@@ -316,15 +354,17 @@ static void pt_change_level(struct pt_op *op, unsigned level, u64 *table, u64 va
 		u64 next = MIN(pt_slot_end(va, level), end);
 		u64 e = pt_entry_read(table, i); /* read once */
 
-		if (!fmt->present(e))
+		if (!fmt->present(e)) {
 			; /* a hole: nothing to change */
-		else if (!fmt->leaf(e, level))
+		} else if (!fmt->leaf(e, level)) {
 			pt_change_level(op, level - 1, pt_table(op->pt, fmt->addr(e, level)), va,
 					next);
-		else if (next - va == pt_level_size(level))
+			pt_unlink_if_empty(op, table, i, level, e, va);
+		} else if (next - va == pt_level_size(level)) {
 			pt_change_leaf(op, table, i, level, e, va);
-		else
+		} else {
 			pt_split(op, table, i, level, e, va, next);
+		}
 		va = next;
 	}
 }
@@ -492,6 +532,7 @@ static int pt_change(struct pt *pt, enum pt_op_kind kind, u64 va, u64 size, unsi
 	op.chg = chg ? chg : &local;
 	op.chg->leaf_count = 0;
 	op.chg->split_count = 0;
+	op.chg->table_count = 0;
 	op.chg->start = op.chg->end = 0;
 	op.chg->flush = false;
 	if (err == PT_OK)
@@ -511,6 +552,15 @@ int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms, struct pt_change
 	if ((perms & ~fmt->perm_mask) || !fmt->perms_ok(perms))
 		return PT_ERR_INVAL;
 	return pt_change(pt, PT_OP_PROTECT, va, size, perms, chg);
+}
+
+u64 pt_tables_for(u64 size)
+{
+	u64 n = 1; /* the root */
+
+	for (unsigned level = 1; level < PT_LEVELS; level++)
+		n += (size + pt_level_size(level + 1) - 1) / pt_level_size(level + 1);
+	return n;
 }
 
 /* ---- lookup, init, destroy ---- */

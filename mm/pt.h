@@ -122,6 +122,13 @@ struct pt {
 
 /* Called for each leaf removed by pt_unmap or visited by pt_destroy. */
 typedef void pt_leaf_fn(void *ctx, u64 va, hpa_t pa, unsigned level);
+/*
+ * Called for each table pt_unmap emptied and unlinked (never the root). The
+ * table no longer counts in pt.table_count; the caller owns it and frees it
+ * through its pt_mem once no TLB or paging-structure cache can still walk
+ * it (after the invalidation chg->flush asks for).
+ */
+typedef void pt_table_fn(void *ctx, hpa_t table, unsigned level);
 
 /*
  * What an unmap or protect did. Set on_leaf/ctx (or leave them zero) before
@@ -132,10 +139,12 @@ typedef void pt_leaf_fn(void *ctx, u64 va, hpa_t pa, unsigned level);
  * large leaf alone keeps every translation and sets nothing.
  */
 struct pt_change {
-	pt_leaf_fn *on_leaf; /* pt_unmap: called per removed leaf, after it is cleared */
+	pt_leaf_fn *on_leaf;   /* pt_unmap: called per removed leaf, after it is cleared */
+	pt_table_fn *on_table; /* pt_unmap: called per emptied table, after it is unlinked */
 	void *ctx;
 	u64 leaf_count;	 /* leaves removed (unmap) or rewritten (protect) */
 	u64 split_count; /* large leaves replaced by a table of smaller ones */
+	u64 table_count; /* tables emptied and unlinked (unmap with on_table) */
 	u64 start, end;
 	bool flush;
 };
@@ -179,10 +188,13 @@ int pt_map_best(struct pt *pt, u64 va, hpa_t pa, u64 size, unsigned max_level, u
 /*
  * Removes every leaf in [va, va + size) (4 KiB-aligned; holes are fine).
  * A large leaf only partly inside is split first, keeping the rest mapped
- * with the same permissions and memory type. Tables emptied here stay
- * allocated until pt_destroy: freeing one safely needs the caller's
- * invalidation first. chg may be NULL. Returns 0, PT_ERR_ALIGN,
- * PT_ERR_RANGE or PT_ERR_NOMEM (splits need tables; nothing changed then).
+ * with the same permissions and memory type. A table below the root that
+ * the removal leaves with no present entry is unlinked too when
+ * chg->on_table is set, and handed to it (freeing it safely needs the
+ * caller's invalidation first: the CPU may cache the entry that pointed to
+ * it); without on_table emptied tables stay until pt_destroy. chg may be
+ * NULL. Returns 0, PT_ERR_ALIGN, PT_ERR_RANGE or PT_ERR_NOMEM (splits need
+ * tables; nothing changed then).
  */
 int pt_unmap(struct pt *pt, u64 va, u64 size, struct pt_change *chg);
 
@@ -210,6 +222,12 @@ bool pt_lookup(const struct pt *pt, u64 va, struct pt_walk *w);
  * before use.
  */
 void pt_destroy(struct pt *pt, pt_leaf_fn *leaf_fn, void *ctx);
+
+/*
+ * The most tables (the root included) that mapping all of [0, size) with
+ * 4 KiB leaves can need: the bound on what one address range's tables cost.
+ */
+u64 pt_tables_for(u64 size);
 
 /* The size one leaf or one entry covers at `level` (1..4). */
 static inline u64 pt_level_size(unsigned level)

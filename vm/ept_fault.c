@@ -1,8 +1,9 @@
 /*
- * The EPT-violation handler: thin and idempotent (STYLE.md rule 12).
- * Decode the qualification, then: RAM -> populate (or notice the fault was
- * spurious) and resume; anything else -> end the guest with a report. MMIO
- * emulation arrives with the device models that need it.
+ * The EPT-violation handler: thin and idempotent (CONTRIBUTING.md, "Memory
+ * and TLBs"). Decode the qualification, then: RAM -> populate (or notice
+ * the fault was spurious, or go on zeroing a large page) and resume; a
+ * device's MMIO page -> emulate the instruction (vm/mmio.c); anything else
+ * -> end the guest with a report.
  */
 #include "lib/console.h"
 #include "vm/guest.h"
@@ -29,6 +30,23 @@ static void report_outside(struct vcpu *v, u64 g, const struct ept_qual *d)
 		  ept_qual_access_name(d), g);
 }
 
+/*
+ * The access will be executed again. If it was an IRET that had already
+ * unblocked NMIs (exit qualification bit 12, with virtual NMIs: SDM Vol. 3C
+ * 28.2.3 "Information About NMI Unblocking Due to IRET"), blocking by NMI
+ * is set again so that the repeated IRET finds the state it started from
+ * (SDM Vol. 3C 31.7.1.2 "Resuming Guest Software after Handling an
+ * Exception"). The bit is undefined when the exit hit event delivery.
+ */
+static void keep_nmi_blocking(struct vcpu *v, const struct ept_qual *d)
+{
+	if (!d->nmi_unblocking || !v->virtual_nmis ||
+	    (vmcs_read(VMCS_IDT_VECTORING_INFO) & VMCS_INTR_INFO_VALID))
+		return;
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) | VMCS_INTR_BLOCKING_NMI);
+}
+
 void ept_handle_violation(struct vcpu *v)
 {
 	struct ept_qual d = ept_qual_decode(vmcs_read(VMCS_EXIT_QUALIFICATION));
@@ -36,29 +54,40 @@ void ept_handle_violation(struct vcpu *v)
 	struct gmem *m = &v->guest->mem;
 	struct pt_walk w;
 	enum gmem_status s;
-	hpa_t h;
 
 	if (g >= m->ram_size) {
 		if (!mmio_handle(v, g, d.write))
 			report_outside(v, g, &d);
 		return;
 	}
-	m->stats.violations++;
+	/* A fault that finds its large page still being zeroed counts as a fill resume. */
+	if (!gmem_filling(m, g))
+		m->stats.violations++;
 	if (pt_lookup(&m->ept, g, &w)) {
 		if (ept_qual_satisfied(&d, w.perms)) {
 			m->stats.spurious++;
+			keep_nmi_blocking(v, &d);
 			return;
 		}
 		/* Mapped with less than RAM allows (a protect earlier): give it back. */
 		if (gmem_restore(m, gpa(g)) != GMEM_OK)
 			guest_end(v->guest, GUEST_END_ERROR, 0,
 				  "EPT fault at gpa 0x%lx: cannot restore permissions", g);
+		keep_nmi_blocking(v, &d);
 		return;
 	}
-	s = gmem_populate_unmapped(m, g, &h);
-	if (s == GMEM_NOMEM)
+	s = gmem_fault(m, g, vcpu_deadline(v));
+	if (s == GMEM_OK || s == GMEM_AGAIN) {
+		/* AGAIN: the large page is still being zeroed; the access faults again. */
+		keep_nmi_blocking(v, &d);
+	} else if (s == GMEM_LIMIT) {
+		guest_end(v->guest, GUEST_END_OOM, 0,
+			  "out of memory at gpa 0x%lx: it holds its limit, %lu frames", g,
+			  m->acct->held);
+	} else if (s == GMEM_NOMEM) {
 		guest_end(v->guest, GUEST_END_OOM, 0, "out of memory at gpa 0x%lx", g);
-	else if (s != GMEM_OK)
+	} else {
 		guest_end(v->guest, GUEST_END_ERROR, 0, "EPT fault at gpa 0x%lx: %s", g,
 			  gmem_status_name(s));
+	}
 }

@@ -5,26 +5,43 @@
  *   EPT violation at gpa
  *     -> gpa outside RAM?           -> caller ends the guest (or MMIO)
  *     -> already mapped?            -> spurious: nothing to do
+ *     -> a large page being zeroed  -> zero on until the guest's time is up;
+ *        for this region?              map it when done (gmem_fault)
  *     -> region of max_level fits?  -> take an aligned host run, zero, map large
- *        (no run free: count a fallback and go on with 4 KiB)
+ *        (no run free, or the guest's limit leaves no room for one: go on
+ *        with the next size down, 4 KiB last)
  *     -> take a frame, zero, map 4 KiB
  *
  * Installing a translation where there was none needs no INVEPT: the CPU
  * does not cache not-present EPT entries (SDM Vol. 3C 29.4.2 "Creating and
  * Using Cached Translation Information"). Removals and downgrades are the
- * only changes that must be followed by INVEPT (see vm/ept_inv.c).
+ * only changes that must be followed by INVEPT, and a table that a removal
+ * empties is freed only after that INVEPT: until then the CPU may hold a
+ * paging-structure-cache entry pointing at it.
+ *
+ * Every frame comes from the guest's account (mm/pmm.h): data and tables
+ * count against its limit, so no guest can take frames another was
+ * promised, and an unmap that empties tables gives them back.
  */
 #include "vm/gmem.h"
+#include "arch/x86/cpu.h"
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "boot/options.h"
-#include "mm/pmm.h"
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
 
+/* Bytes of a large page zeroed between two looks at the clock (gmem_fault). */
+#define GMEM_FILL_PIECE (64 * KiB)
+/* The largest leaf Keel's own accesses populate once the guest runs. */
+#define GMEM_SYNC_LEVEL 2
+
 static bool table_alloc(void *ctx, hpa_t *out)
 {
-	if (!pmm_alloc_frame(out))
+	struct gmem *m = ctx;
+
+	m->alloc_status = pmm_account_alloc(m->acct, PMM_KIND_TABLE, PAGE_SIZE, out);
+	if (m->alloc_status != PMM_ACCOUNT_OK)
 		return false;
 	gmem_zero_frames(*out, PAGE_SIZE);
 	return true;
@@ -32,7 +49,9 @@ static bool table_alloc(void *ctx, hpa_t *out)
 
 static void table_free(void *ctx, hpa_t t)
 {
-	pmm_free_frame(t);
+	struct gmem *m = ctx;
+
+	pmm_account_free(m->acct, PMM_KIND_TABLE, PAGE_SIZE, t);
 }
 
 static u64 *table_ptr(void *ctx, hpa_t t)
@@ -48,7 +67,7 @@ void gmem_zero_frames(hpa_t pa, u64 size)
 	__asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ULL) : "memory");
 }
 
-bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level)
+bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_account *acct)
 {
 	struct pt_cfg cfg = {
 	    .va_bits = MIN(vmx_caps.maxphyaddr, 48u),
@@ -59,8 +78,10 @@ bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level)
 
 	memset(m, 0, sizeof(*m));
 	m->table_mem = (struct pt_mem){table_alloc, table_free, table_ptr, m};
+	m->acct = acct;
 	m->ram_size = ram_size;
 	m->max_level = max_level;
+	m->sync_level = max_level;
 	if (pt_init(&m->ept, &ept_fmt, &m->table_mem, &cfg) != PT_OK)
 		return false;
 	/* A/D flags are not used yet: enabling them would only add work for the CPU. */
@@ -68,16 +89,22 @@ bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level)
 	return true;
 }
 
+void gmem_run(struct gmem *m)
+{
+	m->sync_level = MIN(m->max_level, GMEM_SYNC_LEVEL);
+}
+
+/* Gives a data run (a leaf's frames) back to the account. */
+static void give_run(struct gmem *m, unsigned level, hpa_t run)
+{
+	pmm_account_free(m->acct, PMM_KIND_DATA, pt_level_size(level), run);
+}
+
 static void free_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
 {
 	struct gmem *m = ctx;
 
-	if (level == 3)
-		pmm_free_1g(pa);
-	else if (level == 2)
-		pmm_free_2m(pa);
-	else
-		pmm_free_frame(pa);
+	give_run(m, level, pa);
 	m->data_frames -= pt_level_size(level) / PAGE_SIZE;
 }
 
@@ -118,11 +145,14 @@ void gmem_destroy(struct gmem *m)
 	inv_ept(m->eptp, &m->stats.inv);
 	m->inv_pending = false;
 	xlat_flush(m);
+	if (hpa_addr(m->fill.run))
+		give_run(m, m->fill.level, m->fill.run);
+	m->fill.run = hpa(0);
 	pt_destroy(&m->ept, free_leaf, m);
 	CHECK(m->data_frames == 0);
 }
 
-/* Leaves removed by one pt_unmap call, freed only after the INVEPT. */
+/* Leaves and tables removed by one pt_unmap call, freed only after the INVEPT. */
 #define GMEM_PIECE (2 * MiB) /* at most 512 leaves, or one large leaf, per piece */
 
 struct removed {
@@ -131,6 +161,8 @@ struct removed {
 		unsigned level;
 	} leaf[PT_ENTRY_COUNT];
 	unsigned count;
+	hpa_t table[PT_LEVELS]; /* emptied tables: one per level at most in a piece */
+	unsigned table_count;
 };
 
 static void note_removed(void *ctx, u64 va, hpa_t pa, unsigned level)
@@ -143,36 +175,63 @@ static void note_removed(void *ctx, u64 va, hpa_t pa, unsigned level)
 	r->count++;
 }
 
+static void note_table(void *ctx, hpa_t t, unsigned level)
+{
+	struct removed *r = ctx;
+
+	CHECK(r->table_count < PT_LEVELS);
+	r->table[r->table_count++] = t;
+}
+
 static bool range_ok(const struct gmem *m, u64 g, u64 size)
 {
 	return IS_ALIGNED(g, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) && size && g < m->ram_size &&
 	       size <= m->ram_size - g;
 }
 
-enum gmem_status gmem_unmap(struct gmem *m, gpa_t gp, u64 size)
+/*
+ * Removes [g, g + size) (within one GMEM_PIECE), invalidates, then frees
+ * the removed frames (free_leaves: data, else a page Keel owns elsewhere)
+ * and the emptied tables: only now can no translation reach them.
+ */
+static enum gmem_status unmap_piece(struct gmem *m, u64 g, u64 size, bool free_leaves)
 {
 	static struct removed r; /* one CPU runs guests: not reentered */
+	struct pt_change chg = {.on_leaf = note_removed, .on_table = note_table, .ctx = &r};
+	int e;
+
+	r.count = 0;
+	r.table_count = 0;
+	e = pt_unmap(&m->ept, g, size, &chg);
+	if (e != PT_OK)
+		return e == PT_ERR_NOMEM
+			   ? (m->alloc_status == PMM_ACCOUNT_LIMIT ? GMEM_LIMIT : GMEM_NOMEM)
+			   : GMEM_ERROR;
+	if (chg.flush) {
+		m->inv_pending = true;
+		invalidate(m);
+	}
+	xlat_flush(m);
+	for (unsigned i = 0; free_leaves && i < r.count; i++)
+		free_leaf(m, 0, r.leaf[i].pa, r.leaf[i].level);
+	for (unsigned i = 0; i < r.table_count; i++)
+		table_free(m, r.table[i]);
+	m->stats.tables_freed += r.table_count;
+	return GMEM_OK;
+}
+
+enum gmem_status gmem_unmap(struct gmem *m, gpa_t gp, u64 size)
+{
 	u64 g = gpa_addr(gp), end = g + size;
 
 	if (!range_ok(m, g, size))
 		return GMEM_OUTSIDE;
 	while (g < end) {
 		u64 piece_end = MIN(ALIGN_DOWN(g, GMEM_PIECE) + GMEM_PIECE, end);
-		struct pt_change chg = {.on_leaf = note_removed, .ctx = &r};
-		int e;
+		enum gmem_status s = unmap_piece(m, g, piece_end - g, true);
 
-		r.count = 0;
-		e = pt_unmap(&m->ept, g, piece_end - g, &chg);
-		if (e != PT_OK)
-			return e == PT_ERR_NOMEM ? GMEM_NOMEM : GMEM_ERROR;
-		if (chg.flush) {
-			m->inv_pending = true;
-			invalidate(m);
-		}
-		xlat_flush(m);
-		/* Only now, with no translation left to reach them, are the frames free. */
-		for (unsigned i = 0; i < r.count; i++)
-			free_leaf(m, 0, r.leaf[i].pa, r.leaf[i].level);
+		if (s != GMEM_OK)
+			return s;
 		g = piece_end;
 	}
 	return GMEM_OK;
@@ -189,7 +248,7 @@ enum gmem_status gmem_protect(struct gmem *m, gpa_t gp, u64 size, unsigned perms
 	if (e != PT_OK)
 		return e == PT_ERR_NOMEM   ? GMEM_NOMEM
 		       : e == PT_ERR_INVAL ? GMEM_OUTSIDE
-					   : GMEM_ERROR;
+					   : GMEM_ERROR; /* NOMEM: a split found no table */
 	if (chg.flush) {
 		m->inv_pending = true;
 		invalidate(m);
@@ -229,56 +288,66 @@ const char *gmem_status_name(enum gmem_status s)
 		return "out of memory";
 	case GMEM_OUTSIDE:
 		return "not guest RAM";
+	case GMEM_LIMIT:
+		return "frame limit reached";
+	case GMEM_AGAIN:
+		return "still zeroing";
 	default:
 		return "page-table error";
 	}
 }
 
-/* Takes a zeroed host run for a leaf at level; false if none is free. */
-static bool take_run(unsigned level, hpa_t *out)
+/* Takes a host run for a leaf at level from the account (not zeroed). */
+static enum gmem_status take_run(struct gmem *m, unsigned level, hpa_t *out)
 {
-	bool ok = level == 3   ? pmm_alloc_1g(out)
-		  : level == 2 ? pmm_alloc_2m(out)
-			       : pmm_alloc_frame(out);
-
-	if (ok)
-		gmem_zero_frames(*out, pt_level_size(level));
-	return ok;
+	switch (pmm_account_alloc(m->acct, PMM_KIND_DATA, pt_level_size(level), out)) {
+	case PMM_ACCOUNT_OK:
+		return GMEM_OK;
+	case PMM_ACCOUNT_LIMIT:
+		return GMEM_LIMIT;
+	default:
+		return GMEM_NOMEM; /* no aligned run free */
+	}
 }
 
-static void give_run(unsigned level, hpa_t run)
+static enum gmem_status map_status(const struct gmem *m, int r)
 {
-	if (level == 3)
-		pmm_free_1g(run);
-	else if (level == 2)
-		pmm_free_2m(run);
-	else
-		pmm_free_frame(run);
+	if (r == PT_ERR_NOMEM)
+		return m->alloc_status == PMM_ACCOUNT_LIMIT ? GMEM_LIMIT : GMEM_NOMEM;
+	return r == PT_ERR_EXISTS ? GMEM_EXISTS : GMEM_ERROR;
 }
 
-/* Maps the leaf at `level` covering gpa; returns a gmem_status (NOMEM also for no run). */
-/* Maps the leaf at `level` covering g; on success *out is the host address of g. */
-static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level, hpa_t *out)
+/*
+ * Maps the zeroed run as the leaf at `level` covering g; on success *out is
+ * the host address of g, on failure the run goes back to the account.
+ */
+static enum gmem_status map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 {
 	u64 size = pt_level_size(level);
 	u64 base = ALIGN_DOWN(g, size);
-	hpa_t run;
-	int r;
-
-	if (!take_run(level, &run))
-		return GMEM_NOMEM;
 	/* Not-present -> present: no INVEPT needed (see the comment at the top). */
-	r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
+	int r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
+
 	if (r != PT_OK) {
-		give_run(level, run);
-		return r == PT_ERR_NOMEM    ? GMEM_NOMEM
-		       : r == PT_ERR_EXISTS ? GMEM_EXISTS
-					    : GMEM_ERROR;
+		give_run(m, level, run);
+		return map_status(m, r);
 	}
 	m->stats.leaves[level]++;
 	m->data_frames += size / PAGE_SIZE;
 	*out = hpa(hpa_addr(run) + (g - base));
 	return GMEM_OK;
+}
+
+/* Takes, zeroes and maps the leaf at `level` covering g, all at once. */
+static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level, hpa_t *out)
+{
+	hpa_t run;
+	enum gmem_status s = take_run(m, level, &run);
+
+	if (s != GMEM_OK)
+		return s;
+	gmem_zero_frames(run, pt_level_size(level));
+	return map_run(m, g, level, run, out);
 }
 
 /* True if the aligned region of `level` around g lies wholly inside RAM. */
@@ -289,26 +358,93 @@ static bool region_in_ram(const struct gmem *m, u64 g, unsigned level)
 	return ALIGN_DOWN(g, size) + size <= m->ram_size;
 }
 
-/*
- * Maps the page holding g, known to be unmapped: the largest leaf that fits
- * (falling back as the file comment says), else 4 KiB.
+/* True if a leaf at `level` may map g: the CPU has it, RAM covers it, no smaller leaves are there.
  */
-enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 g, hpa_t *out)
+static bool large_ok(const struct gmem *m, u64 g, unsigned level)
 {
-	enum gmem_status s = GMEM_NOMEM;
+	return (m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) && region_in_ram(m, g, level) &&
+	       !pt_has_table(&m->ept, g, level);
+}
 
-	for (unsigned level = m->max_level; level > 1 && s != GMEM_OK; level--) {
-		if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) ||
-		    !region_in_ram(m, g, level) || pt_has_table(&m->ept, g, level))
-			continue; /* smaller leaves there already: skip taking and zeroing a run */
-		/* EXISTS: smaller leaves are already in the region; use them. */
+/*
+ * Maps the page holding g, known to be unmapped: the largest leaf up to
+ * max_level that fits, zeroed at once (no run free: a fallback to the next
+ * size; a region with smaller leaves in it already: skipped without
+ * taking a run), else 4 KiB.
+ */
+static enum gmem_status populate_now(struct gmem *m, u64 g, unsigned max_level, hpa_t *out)
+{
+	for (unsigned level = max_level; level > 1; level--) {
+		enum gmem_status s;
+
+		if (!large_ok(m, g, level))
+			continue;
 		s = map_leaf(m, g, level, out);
+		if (s == GMEM_OK || s == GMEM_ERROR)
+			return s;
 		if (s == GMEM_NOMEM)
 			m->stats.fallbacks++;
-		else if (s != GMEM_OK && s != GMEM_EXISTS)
-			return s;
+		/* LIMIT: a large page would pass the guest's limit; a smaller one may not. */
 	}
-	return s == GMEM_OK ? s : map_leaf(m, g, 1, out);
+	return map_leaf(m, g, 1, out);
+}
+
+/*
+ * Zeroes the fill in progress until it is done or the TSC passes `until`
+ * (one piece at least), then maps it. GMEM_AGAIN while not done.
+ */
+static enum gmem_status fill_continue(struct gmem *m, u64 g, u64 until)
+{
+	struct gmem_fill *f = &m->fill;
+	u64 size = pt_level_size(f->level);
+	enum gmem_status s;
+	hpa_t h;
+
+	do {
+		gmem_zero_frames(hpa(hpa_addr(f->run) + f->done), GMEM_FILL_PIECE);
+		f->done += GMEM_FILL_PIECE;
+	} while (f->done < size && rdtsc() < until);
+	if (f->done < size)
+		return GMEM_AGAIN;
+	s = map_run(m, f->base, f->level, f->run, &h);
+	f->run = hpa(0);
+	/* EXISTS: Keel populated part of the region meanwhile; the next fault takes that path. */
+	return s == GMEM_EXISTS ? GMEM_AGAIN : s;
+}
+
+enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
+{
+	struct gmem_fill *f = &m->fill;
+	hpa_t h;
+
+	if (g >= m->ram_size)
+		return GMEM_OUTSIDE;
+	if (hpa_addr(f->run)) {
+		if (gmem_filling(m, g)) {
+			m->stats.fill_resumes++;
+			return fill_continue(m, g, until);
+		}
+		/* Another region while one is being zeroed: a 4 KiB page, at once. */
+		return map_leaf(m, g, 1, &h);
+	}
+	for (unsigned level = m->max_level; level > 1; level--) {
+		enum gmem_status s;
+
+		if (!large_ok(m, g, level))
+			continue;
+		s = take_run(m, level, &f->run);
+		if (s != GMEM_OK) {
+			/* No run free (a fallback), or one would pass the limit: smaller pages. */
+			f->run = hpa(0);
+			m->stats.fallbacks += s == GMEM_NOMEM;
+			continue;
+		}
+		f->base = ALIGN_DOWN(g, pt_level_size(level));
+		f->level = level;
+		f->done = 0;
+		return fill_continue(m, g, until);
+	}
+	return map_leaf(m, g, 1, &h);
 }
 
 /* The host address of RAM page g if it is mapped: from the cache, else the EPT. */
@@ -338,7 +474,7 @@ enum gmem_status gmem_populate(struct gmem *m, gpa_t gp, hpa_t *out)
 		return GMEM_OUTSIDE;
 	if (xlat_lookup(m, g, out))
 		return GMEM_OK;
-	return gmem_populate_unmapped(m, g, out);
+	return populate_now(m, g, m->sync_level, out);
 }
 
 /* Calls fn on each host chunk of [g, g+len), populating pages as it goes. */
@@ -426,23 +562,15 @@ enum gmem_status gmem_map_foreign(struct gmem *m, gpa_t gp, hpa_t h)
 	if (g < m->ram_size || !IS_ALIGNED(g, PAGE_SIZE))
 		return GMEM_OUTSIDE;
 	r = pt_map(&m->ept, g, h, PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_UC);
-	return r == PT_OK ? GMEM_OK : r == PT_ERR_NOMEM ? GMEM_NOMEM : GMEM_ERROR;
+	return r == PT_OK ? GMEM_OK : map_status(m, r);
 }
 
 enum gmem_status gmem_unmap_foreign(struct gmem *m, gpa_t gp)
 {
-	static struct removed r; /* one CPU runs guests: not reentered */
-	struct pt_change chg = {.on_leaf = note_removed, .ctx = &r};
 	u64 g = gpa_addr(gp);
 
-	if (g < m->ram_size)
+	if (g < m->ram_size || !IS_ALIGNED(g, PAGE_SIZE))
 		return GMEM_OUTSIDE;
-	r.count = 0;
-	if (pt_unmap(&m->ept, g, PAGE_SIZE, &chg) != PT_OK)
-		return GMEM_ERROR;
-	if (chg.flush) {
-		m->inv_pending = true;
-		invalidate(m);
-	}
-	return GMEM_OK;
+	/* The page is Keel's: removed, not freed; the tables it alone needed are. */
+	return unmap_piece(m, g, PAGE_SIZE, false);
 }

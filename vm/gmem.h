@@ -3,14 +3,17 @@
  * from guest-physical 0 to ram_size and is populated on demand: a frame
  * (or a large page) is taken from the frame allocator, zeroed and mapped
  * the first time the guest or Keel's loader touches it. Every frame and
- * EPT table page a guest holds is counted against it and returned by
- * gmem_destroy. Keel reaches guest memory only through this translation.
+ * EPT table page a guest holds is charged to its frame account (struct
+ * pmm_account: data and tables, under the guest's limit) and returned by
+ * gmem_destroy; tables an unmap empties are freed once INVEPT has run.
+ * Keel reaches guest memory only through this translation.
  */
 #ifndef KEEL_VM_GMEM_H
 #define KEEL_VM_GMEM_H
 
 #include "lib/types.h"
 #include "mm/addr.h"
+#include "mm/pmm.h"
 #include "mm/pt.h"
 #include "vmx/invalidate.h"
 
@@ -20,15 +23,34 @@ enum gmem_status {
 	GMEM_OUTSIDE = -2, /* the GPA is not RAM */
 	GMEM_ERROR = -3,   /* page-table error (a Keel bug if it happens) */
 	GMEM_EXISTS = -4,  /* internal: part of a large region is mapped already */
+	GMEM_LIMIT = -5,   /* the guest holds as many frames as its limit allows */
+	GMEM_AGAIN = -6,   /* gmem_fault: a large page is still being zeroed; retry */
 };
 
+/* EPT tables below the root that one page Keel maps outside RAM may need. */
+#define GMEM_FOREIGN_TABLES (PT_LEVELS - 1)
+
 struct gmem_stats {
-	u64 violations;	      /* EPT-violation exits handled as RAM faults */
+	u64 violations;	      /* EPT-violation exits handled as RAM faults, less fill_resumes */
 	u64 leaves[4];	      /* leaves installed, by level (1=4K, 2=2M, 3=1G) */
 	u64 fallbacks;	      /* large page wanted but no aligned host run: 4 KiB used */
 	u64 spurious;	      /* faults whose mapping already allowed the access */
 	u64 restores;	      /* permission faults on RAM answered by restoring full access */
+	u64 fill_resumes;     /* faults that found their large page still being zeroed */
+	u64 tables_freed;     /* EPT tables freed when an unmap emptied them */
 	struct inv_stats inv; /* INVEPTs issued for this EPT, by type */
+};
+
+/*
+ * A large page being zeroed for a guest's fault, a piece at a time, so that
+ * zeroing 2 MiB or 1 GiB never holds the CPU past the guest's time (see
+ * gmem_fault). Its frames are charged as data from the start.
+ */
+struct gmem_fill {
+	hpa_t run;	/* 0: no fill in progress */
+	u64 base;	/* the GPA the run will map */
+	unsigned level; /* 2 or 3 */
+	u64 done;	/* bytes zeroed so far */
 };
 
 /*
@@ -47,10 +69,14 @@ struct gmem_xlat {
 struct gmem {
 	struct pt ept;
 	struct pt_mem table_mem;
+	struct pmm_account *acct; /* the guest's frames: data and tables are charged here */
+	enum pmm_account_status alloc_status; /* why the last table allocation failed */
 	u64 ram_size;
-	unsigned max_level; /* largest leaf used: 1, 2 or 3 (ept=4k|2m|1g) */
+	unsigned max_level;  /* largest leaf used: 1, 2 or 3 (ept=4k|2m|1g) */
+	unsigned sync_level; /* largest leaf Keel's own accesses may populate (gmem_run) */
 	u64 eptp;
-	u64 data_frames; /* 4 KiB frames of guest data held */
+	u64 data_frames; /* 4 KiB frames of guest data mapped */
+	struct gmem_fill fill;
 	/*
 	 * Set when a translation was removed or downgraded and no INVEPT has
 	 * followed yet: VM entry with this set is a Keel bug (checked in debug
@@ -61,8 +87,18 @@ struct gmem {
 	struct gmem_xlat xlat;
 };
 
-/* Sets up an empty EPT for ram_size bytes of RAM; false on no memory. */
-bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level);
+/*
+ * Sets up an empty EPT for ram_size bytes of RAM, charging every frame to
+ * acct (open, and kept open until gmem_destroy); false on no memory.
+ */
+bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_account *acct);
+/*
+ * The guest is about to run: from now on a page Keel itself populates
+ * (string I/O, hypercall buffers) is at most 2 MiB, zeroed at once; only
+ * the guest's own faults take 1 GiB pages, zeroed a piece per exit
+ * (gmem_fault). Before this the loader may populate any size.
+ */
+void gmem_run(struct gmem *m);
 /*
  * Removes [g, g+size) (4 KiB aligned) from the guest, invalidates, and frees
  * the frames. Returns GMEM_OK, GMEM_OUTSIDE (not RAM, unaligned or
@@ -76,7 +112,10 @@ enum gmem_status gmem_restore(struct gmem *m, gpa_t g);
 /* Total INVEPTs issued for this EPT. */
 u64 gmem_invept_count(const struct gmem *m);
 
-/* Invalidates, frees every data frame and every table; the struct may then be reused. */
+/*
+ * Invalidates, frees every data frame and every table (and a fill in
+ * progress) back to the account; the struct may then be reused.
+ */
 void gmem_destroy(struct gmem *m);
 
 /*
@@ -89,12 +128,26 @@ enum gmem_status gmem_unmap_foreign(struct gmem *m, gpa_t g);
 
 /*
  * Makes the page containing gpa present (mapping a zeroed frame, or a large
- * page when the whole aligned region is RAM and unmapped) and returns the
- * host-physical address of gpa. A mapping that already exists is reused.
+ * page up to sync_level when the whole aligned region is RAM and unmapped)
+ * and returns the host-physical address of gpa. A mapping that already
+ * exists is reused.
  */
 enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
-/* The same for a GPA inside RAM that the caller has just found unmapped. */
-enum gmem_status gmem_populate_unmapped(struct gmem *m, u64 gpa, hpa_t *out);
+/*
+ * The guest's own fault on RAM at gpa, which the caller found unmapped: the
+ * largest page that fits, as gmem_populate, but a large page is zeroed in
+ * pieces and only until the TSC reaches `until` (at least one piece per
+ * call). Returns GMEM_OK once mapped, GMEM_AGAIN while zeroing goes on (the
+ * guest, resumed later, faults again and it continues), GMEM_LIMIT when the
+ * guest's frame limit is reached, else an error.
+ */
+enum gmem_status gmem_fault(struct gmem *m, u64 gpa, u64 until);
+/* True if gpa lies in the large page gmem_fault is zeroing. */
+static inline bool gmem_filling(const struct gmem *m, u64 gpa)
+{
+	return hpa_addr(m->fill.run) &&
+	       ALIGN_DOWN(gpa, pt_level_size(m->fill.level)) == m->fill.base;
+}
 
 /* Copies between Keel and guest RAM, populating as needed. */
 enum gmem_status gmem_write(struct gmem *m, gpa_t gpa, const void *src, u64 len);

@@ -57,6 +57,13 @@ struct guest {
 	unsigned ept_level; /* from ept=, 0 = default */
 	u64 timeout;	    /* from timeout=: TSC ticks it may use, 0 = no limit */
 
+	/*
+	 * Every frame Keel holds for this guest, by kind (data, EPT tables,
+	 * devices), under a limit promised when it was created (vm/vm.c):
+	 * reaching the limit refuses or ends this guest's work, and no other
+	 * guest can take what it was promised.
+	 */
+	struct pmm_account frames;
 	struct gmem mem;
 	struct vcpu vcpu;
 

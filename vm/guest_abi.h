@@ -104,6 +104,10 @@ struct keel_guest_stats {
 	uint64_t restores;    /* permission faults answered by restoring full access */
 	uint64_t switches;    /* times the scheduler switched away from this guest */
 	uint64_t vpid;	      /* this vCPU's VPID (0: VPIDs off) */
+	/* Fields added later: a shorter buffer gets the fields above only. */
+	uint64_t fill_resumes; /* EPT violations that found their large page still being zeroed */
+	uint64_t keel_ticks;   /* TSC ticks Keel spent on this guest's behalf so far */
+	uint64_t guest_ticks;  /* TSC ticks it ran in VMX non-root operation so far */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

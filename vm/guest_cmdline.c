@@ -74,6 +74,14 @@ static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct gues
 	} else if (cmdline_key_is(t, "timeout")) {
 		if (!t->value || !cmdline_parse_size(v, t->value_len, &c->timeout) || !c->timeout)
 			FAIL("timeout=%.*s is not a positive tick count (e.g. 50M)", vlen, v);
+	} else if (cmdline_key_is(t, "maxmem")) {
+		u64 m;
+
+		if (!t->value || !cmdline_parse_size(v, t->value_len, &m) || m < 4 * KiB ||
+		    m > max_mem * 2)
+			FAIL("maxmem=%.*s is not a size in [4K, %lu MiB]", vlen, v,
+			     (u64)(max_mem * 2 / MiB));
+		c->maxmem = ALIGN_UP(m, 4 * KiB);
 	} else if (cmdline_key_is(t, "expect")) {
 		if (!t->value || t->value_len >= sizeof(c->expect))
 			FAIL("bad expect=%.*s", vlen, v);

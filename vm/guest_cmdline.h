@@ -5,6 +5,9 @@
  *   ept=4k|2m|1g  largest EPT leaf (default: the largest the CPU has)
  *   expect=END  the way this guest is expected to end (tests), e.g. triple-fault
  *   timeout=N   end the guest once it has run N TSC ticks (K/M/G suffixes)
+ *   maxmem=SIZE the most memory Keel may hold for the guest (default: what
+ *               mem= needs with its EPT tables and devices); below that, mem=
+ *               is overcommitted
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
  * of guest NAME, in order.
@@ -29,6 +32,7 @@ struct guest_config {
 	unsigned ept_level; /* 0: default */
 	char expect[24];
 	u64 timeout; /* TSC ticks, 0 = none */
+	u64 maxmem;  /* bytes, 0 = derived from mem_size */
 	char args[GUEST_CONFIG_ARGS_MAX];
 	const struct mb2_module *image;
 	const struct mb2_module *modules[GUEST_CONFIG_MODULES];

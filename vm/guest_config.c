@@ -109,7 +109,6 @@ void guest_config_apply(const struct guest_config *c, struct guest *g, unsigned 
 	for (unsigned i = 0; i < c->module_count; i++)
 		g->modules[i] = (struct guest_module){c->modules[i]->start, c->modules[i]->end,
 						      c->modules[i]->cmdline};
-	g->mem.ram_size = c->mem_size;
 	g->timeout = c->timeout;
 }
 

@@ -6,9 +6,12 @@
  * device models (dev/dev.c).
  *
  * String forms are emulated an element at a time through the guest's page
- * tables. A REP run is cut into slices of at most IO_REP_SLICE elements:
- * after a slice RIP stays on the instruction, so the guest re-executes it
- * with the updated RCX/RSI/RDI (as the CPU does after an interrupt).
+ * tables. A REP run is cut into slices of at most IO_REP_SLICE elements,
+ * and a slice also stops early once the vCPU's time is up (the scheduler's
+ * turn or housekeeping point: vcpu_time_up), so one exit never holds the
+ * CPU for long: after a slice RIP stays on the instruction, so the guest
+ * re-executes it with the updated RCX/RSI/RDI (as the CPU does after an
+ * interrupt).
  */
 #include "arch/x86/cr.h"
 #include "dev/dev.h"
@@ -29,6 +32,7 @@
 #define IO_INFO_SEGMENT(i)   (((i) >> 15) & 7) /* ES, CS, SS, DS, FS, GS */
 
 #define IO_REP_SLICE 4096
+#define IO_REP_CLOCK 64 /* elements between two looks at the vCPU's time */
 
 static u64 addr_mask(unsigned addr_size)
 {
@@ -101,8 +105,10 @@ static void string_io(struct vcpu *v, u64 q)
 	u64 count = rep ? *rcx & mask : 1;
 
 	for (u64 done = 0; done < count; done++) {
-		if (rep && done == IO_REP_SLICE)
-			return; /* RIP unchanged: the guest resumes the REP run */
+		/* RIP unchanged: the guest resumes the REP run when it runs next. */
+		if (rep && done &&
+		    (done == IO_REP_SLICE || (done % IO_REP_CLOCK == 0 && vcpu_time_up(v))))
+			return;
 		if (!string_element(v, q, base + (*ri & mask)))
 			return;
 		*ri = (*ri & ~mask) | ((*ri + (u64)step) & mask);

@@ -1,21 +1,52 @@
 /*
- * Round-robin scheduling of guests on the boot CPU. Every guest stays
- * resident; a switch makes the next guest's VMCS current with VMPTRLD
- * (each VMCS stays active and launched on this CPU, SDM Vol. 3C 25.1) and
- * loads the MSRs and XCR0 the VMCS does not switch. No TLB flush is needed
- * on a switch: each guest's translations are tagged by its VPID and its
- * EPTP (with VPIDs off the CPU flushes on every entry and exit anyway).
+ * Scheduling guests on the boot CPU: deficit round-robin on the TSC.
+ *
+ * Each turn a guest is given credit up to one slice and runs until the
+ * credit is spent, it blocks in HLT or it ends. Its credit pays for every
+ * tick it was given, Keel's work on its behalf included (vcpu_run counts
+ * the exits, the emulation and the zeroing as the guest's), and a turn
+ * that ran past its credit (by at most one exit's bounded work) pays the
+ * difference out of the next one. So each runnable guest gets the same
+ * share of the CPU whatever it makes Keel do, and `timeout=` ends a guest
+ * within one exit of its limit.
+ *
+ * Housekeeping (the console, the timers of waiting guests, who is due to
+ * wake) runs between runs. A run also ends when Keel's console has output
+ * waiting for the line (about every millisecond while there is any:
+ * uart_poll_due), after which the same guest goes on without a switch; a
+ * guest alone with a quiet console runs whole slices undisturbed.
+ *
+ * A switch makes the next guest's VMCS current with VMPTRLD (each VMCS
+ * stays active and launched on this CPU, SDM Vol. 3C 25.1) and loads the
+ * MSRs and XCR0 the VMCS does not switch. No TLB flush is needed on a
+ * switch: each guest's translations are tagged by its VPID and its EPTP
+ * (with VPIDs off the CPU flushes on every entry and exit anyway).
  */
 #include "vm/sched.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 #include "arch/x86/uart.h"
 #include "lib/console.h"
 #include "lib/panic.h"
-#include "arch/x86/cpu.h"
 #include "vm/guest.h"
 #include "vm/intr.h"
 #include "vm/vtimer.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
+
+#define IDLE_SAY_SECONDS 5
+
+/* One sched_run: every field is the boot CPU's own (guests run on it alone). */
+struct sched {
+	struct guest **gs;
+	unsigned n;
+	u64 slice;
+	s64 credit[64];	      /* per guest: ticks left in its turn, negative: debt */
+	unsigned cur;	      /* the guest whose turn it is */
+	bool in_turn;	      /* cur has credit left and may go on without a switch */
+	struct guest *loaded; /* whose VMCS is current */
+	u64 switches, switch_ticks, switch_min;
+};
 
 /*
  * Runs the timers of every guest that is due and wakes the halted vCPUs
@@ -39,26 +70,48 @@ static void wake_due(struct guest **gs, unsigned n)
 	}
 }
 
+/* The console moves on, waiting guests' timers run. */
+static void housekeeping(struct sched *s)
+{
+	uart_poll();
+	wake_due(s->gs, s->n);
+}
+
+static bool runnable(const struct guest *g)
+{
+	return guest_running(g) && !g->vcpu.blocked;
+}
+
 /* The next guest after `from` that can run, or n if none. */
 static unsigned next_runnable(struct guest **gs, unsigned n, unsigned from)
 {
 	for (unsigned k = 1; k <= n; k++) {
 		unsigned i = (from + k) % n;
 
-		if (guest_running(gs[i]) && !gs[i]->vcpu.blocked)
+		if (runnable(gs[i]))
 			return i;
 	}
 	return n;
 }
 
-/* The TSC at which a blocked guest's time limit runs out, or 0 if it has none. */
+static u64 spent(const struct guest *g)
+{
+	return g->vcpu.used_ticks + g->vcpu.idle_ticks;
+}
+
+/* The TSC at which g's time limit runs out, or 0 if it has none. */
 static u64 timeout_at(const struct guest *g, u64 now)
 {
-	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
-
 	if (!g->timeout)
 		return 0;
-	return spent >= g->timeout ? now : now + (g->timeout - spent);
+	return spent(g) >= g->timeout ? now : now + (g->timeout - spent(g));
+}
+
+static void check_timeout(struct guest *g)
+{
+	if (g->timeout && guest_running(g) && spent(g) >= g->timeout)
+		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent(g),
+			  g->timeout);
 }
 
 /*
@@ -67,29 +120,27 @@ static u64 timeout_at(const struct guest *g, u64 now)
  * charging the wait to each as idle time. False if nothing can ever wake
  * any of them: they are ended.
  */
-#define IDLE_SAY_SECONDS 5
-
-static bool idle_until_event(struct guest **gs, unsigned n)
+static bool idle_until_event(struct sched *s)
 {
 	u64 now = rdtsc(), until = 0;
 
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < s->n; i++) {
 		u64 d, t;
 
-		if (!guest_running(gs[i]))
+		if (!guest_running(s->gs[i]))
 			continue;
-		d = vtimer_next(gs[i]);
-		t = timeout_at(gs[i], now);
+		d = vtimer_next(s->gs[i]);
+		t = timeout_at(s->gs[i], now);
 		if (d && (!until || d < until))
 			until = d;
 		if (t && (!until || t < until))
 			until = t;
 	}
 	if (!until) {
-		for (unsigned i = 0; i < n; i++)
-			if (guest_running(gs[i]))
+		for (unsigned i = 0; i < s->n; i++)
+			if (guest_running(s->gs[i]))
 				guest_end(
-				    gs[i], GUEST_END_HLT, 0,
+				    s->gs[i], GUEST_END_HLT, 0,
 				    "halted with interrupts enabled and no event can wake it");
 		return false;
 	}
@@ -101,89 +152,114 @@ static bool idle_until_event(struct guest **gs, unsigned n)
 		uart_poll(); /* console output keeps moving while everyone sleeps */
 		cpu_relax();
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (guest_running(gs[i]))
-			gs[i]->vcpu.idle_ticks += rdtsc() - now;
+	for (unsigned i = 0; i < s->n; i++)
+		if (guest_running(s->gs[i]))
+			s->gs[i]->vcpu.idle_ticks += rdtsc() - now;
 	return true;
 }
 
-static u64 budget_for(const struct guest *g, u64 slice)
+/* Makes g's VMCS current, counting a switch away from the guest loaded before. */
+static void load(struct sched *s, struct guest *g)
 {
-	if (!g->timeout)
-		return slice;
-	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
-
-	return spent >= g->timeout ? 0 : MIN(slice, g->timeout - spent);
+	if (s->loaded == g)
+		return;
+	if (s->loaded) {
+		if (guest_running(s->loaded))
+			s->loaded->stats.switches++;
+		vcpu_put(&s->loaded->vcpu);
+	}
+	vcpu_load(&g->vcpu);
+	s->loaded = g;
 }
 
-static void check_timeout(struct guest *g)
+/*
+ * Starts the next turn: the next runnable guest gets a slice of credit (a
+ * debt from its last turn is paid first; a guest that was blocked does not
+ * save credit up). False if no guest can run.
+ */
+static bool next_turn(struct sched *s)
 {
-	u64 spent = g->vcpu.used_ticks + g->vcpu.idle_ticks;
+	unsigned i = next_runnable(s->gs, s->n, s->cur);
 
-	if (g->timeout && guest_running(g) && spent >= g->timeout)
-		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent,
-			  g->timeout);
+	if (i == s->n)
+		return false;
+	s->credit[i] = MIN(s->credit[i] + (s64)s->slice, (s64)s->slice);
+	s->cur = i;
+	s->in_turn = s->credit[i] > 0; /* still in debt: this turn went to pay it */
+	return true;
+}
+
+/* Runs the current guest until its credit is spent or its timeout (vcpu_run may end sooner). */
+static void run_turn(struct sched *s)
+{
+	struct guest *g = s->gs[s->cur], *prev = s->loaded;
+	u64 now = rdtsc(), used = g->vcpu.used_ticks;
+	u64 until = now + (u64)s->credit[s->cur], t = timeout_at(g, now);
+
+	if (t)
+		until = MIN(until, t);
+	load(s, g);
+	vcpu_run(&g->vcpu, until);
+	if (prev && prev != g && g->vcpu.run_entry_tsc) {
+		/* From prev's last exit to g's first entry. */
+		u64 ticks = g->vcpu.run_entry_tsc - prev->vcpu.last_exit_tsc;
+
+		s->switches++;
+		s->switch_ticks += ticks;
+		s->switch_min = MIN(s->switch_min, ticks);
+	}
+	s->credit[s->cur] -= (s64)(g->vcpu.used_ticks - used);
+	check_timeout(g);
+	s->in_turn = s->credit[s->cur] > 0 && runnable(g);
+}
+
+/* Calls on_end for each guest that ended since the last call; returns how many. */
+static unsigned reap(struct sched *s, u64 *reported, sched_end_fn *on_end, void *ctx)
+{
+	unsigned ended = 0;
+
+	for (unsigned k = 0; k < s->n; k++) {
+		if (guest_running(s->gs[k]) || (*reported & BIT(k)))
+			continue;
+		*reported |= BIT(k);
+		if (s->loaded)
+			vcpu_put(&s->loaded->vcpu); /* on_end may make another VMCS current */
+		s->loaded = NULL;
+		on_end(s->gs[k], ctx);
+		ended++;
+	}
+	return ended;
 }
 
 void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, void *ctx)
 {
-	unsigned live = n, cur = n ? n - 1 : 0;
-	struct guest *loaded = NULL;
+	struct sched s = {.gs = gs, .n = n, .slice = slice, .switch_min = ~0ULL};
+	unsigned live = n;
 	u64 reported = 0; /* bit i: on_end called for gs[i] */
-	u64 switches = 0, switch_ticks = 0, switch_min = ~0ULL;
 
-	CHECK(n <= 64);
+	CHECK(n <= ARRAY_SIZE(s.credit));
+	CHECK(slice > 0 && slice <= (u64)INT64_MAX / 2);
+	s.cur = n ? n - 1 : 0;
+	uart_longest_wait(true);
 	if (n > 1 && !vmx_caps.preemption_timer)
-		pr_warn("sched: no VMX-preemption timer: each guest runs until it ends or halts");
+		pr_warn("sched: no VMX-preemption timer: a guest that makes no exit keeps the "
+			"CPU until it halts or ends");
 	while (live) {
-		unsigned i;
-		struct guest *g;
-
-		uart_poll(); /* queued console output moves on between slices */
-		wake_due(gs, n);
-		i = next_runnable(gs, n, cur);
-		if (i == n) {
-			if (idle_until_event(gs, n))
+		housekeeping(&s);
+		if (s.in_turn && runnable(gs[s.cur]))
+			run_turn(&s);
+		else if (!next_turn(&s)) {
+			if (idle_until_event(&s))
 				for (unsigned k = 0; k < n; k++)
 					check_timeout(gs[k]);
-		} else {
-			g = gs[i];
-			struct guest *prev =
-			    loaded && loaded != g && guest_running(loaded) ? loaded : NULL;
-
-			if (prev)
-				prev->stats.switches++;
-			if (loaded != g) {
-				if (loaded)
-					vcpu_put(&loaded->vcpu);
-				vcpu_load(&g->vcpu);
-			}
-			loaded = g;
-			vcpu_run_slice(&g->vcpu, budget_for(g, slice));
-			if (prev && prev->vcpu.slice_over && g->vcpu.slice_entry_tsc) {
-				/* From the timer exit that ended prev's slice to g's first entry.
-				 */
-				u64 t = g->vcpu.slice_entry_tsc - prev->vcpu.last_exit_tsc;
-
-				switches++;
-				switch_ticks += t;
-				switch_min = MIN(switch_min, t);
-			}
-			check_timeout(g);
-			cur = i;
+		} else if (s.in_turn) {
+			run_turn(&s);
 		}
-		for (unsigned k = 0; k < n; k++) {
-			if (guest_running(gs[k]) || (reported & BIT(k)))
-				continue;
-			reported |= BIT(k);
-			if (loaded)
-				vcpu_put(&loaded->vcpu); /* on_end may make another VMCS current */
-			loaded = NULL;
-			on_end(gs[k], ctx);
-			live--;
-		}
+		live -= reap(&s, &reported, on_end, ctx);
 	}
-	if (switches)
-		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches", switch_min,
-			switch_ticks / switches, switches);
+	if (s.switches)
+		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches", s.switch_min,
+			s.switch_ticks / s.switches, s.switches);
+	pr_info("sched: console output waited at most %lu ticks for the line",
+		uart_longest_wait(false));
 }

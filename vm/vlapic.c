@@ -5,6 +5,7 @@
  * 3A chapter 11 for the APIC, Vol. 3C chapter 30 for APIC virtualization).
  */
 #include "vm/vlapic.h"
+#include "lib/panic.h"
 #include "arch/x86/apic_regs.h"
 #include "arch/x86/cpu.h"
 #include "boot/options.h"
@@ -61,23 +62,42 @@ static struct guest *lguest(const struct vlapic *l)
 }
 
 /*
+ * Removes the APIC-access page from where it is mapped (with INVEPT; the
+ * EPT tables only it needed are freed, so moving the APIC about cannot
+ * grow the guest's tables). Keel mapped the page itself with a 4 KiB leaf:
+ * removing it needs no split and cannot fail.
+ */
+static void unmap_access_page(struct vlapic *l)
+{
+	CHECK(gmem_unmap_foreign(&lguest(l)->mem, gpa(l->mapped_gpa)) == GMEM_OK);
+	l->mapped_gpa = ~0ULL;
+}
+
+/*
  * The APIC-access page follows the base: mapped where the APIC answers,
  * nowhere when it is off, in x2APIC mode, or once APIC virtualization is
  * no longer used (the page would then be plain memory to the guest).
+ * Where it cannot be mapped (inside RAM, or the guest's frame limit leaves
+ * no room for its tables) the APIC answers on the emulated path, through
+ * EPT violations (vm/mmio.c), and the count says so.
  */
 static void remap_access_page(struct vlapic *l)
 {
 	struct gmem *m = &lguest(l)->mem;
 	u64 want = l->apicv && mmio_enabled(l) ? base_gpa(l) : ~0ULL;
+	enum gmem_status s;
 
 	if (!hpa_addr(l->access_hpa) || want == l->mapped_gpa)
 		return;
 	if (l->mapped_gpa != ~0ULL)
-		gmem_unmap_foreign(m, gpa(l->mapped_gpa));
-	l->mapped_gpa = ~0ULL;
-	if (want != ~0ULL && gmem_map_foreign(m, gpa(want), l->access_hpa) == GMEM_OK)
+		unmap_access_page(l);
+	if (want == ~0ULL)
+		return;
+	s = gmem_map_foreign(m, gpa(want), l->access_hpa);
+	if (s == GMEM_OK)
 		l->mapped_gpa = want;
-	/* Not mapped (inside RAM, or no memory): accesses take the emulated path. */
+	else
+		l->access_unmapped++;
 }
 
 static void raise_error(struct vlapic *l, u32 bits);
@@ -639,6 +659,15 @@ void vlapic_tsc_offset_changed(struct vlapic *l)
 
 /* ---- Lifecycle ---- */
 
+/* A page for the APIC, charged to the guest as a device page. */
+static bool take_page(struct guest *g, hpa_t *out)
+{
+	if (pmm_account_alloc(&g->frames, PMM_KIND_DEVICE, PAGE_SIZE, out) == PMM_ACCOUNT_OK)
+		return true;
+	*out = hpa(0);
+	return false;
+}
+
 bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 {
 	struct guest *g = v->guest;
@@ -647,7 +676,7 @@ bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 	l->vcpu = v;
 	l->mapped_gpa = ~0ULL;
 	l->apicv = apicv;
-	if (!pmm_alloc_frame(&l->page_hpa))
+	if (!take_page(g, &l->page_hpa))
 		return false;
 	l->page = hpa_ptr(l->page_hpa);
 	apic_reset(l->page, 0);
@@ -658,7 +687,7 @@ bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 	    !dev_register(g, DEV_MMIO, APIC_DEFAULT_BASE, APIC_PAGE_SIZE, &vlapic_ops, l))
 		return false;
 	if (apicv) {
-		if (!pmm_alloc_frame(&l->access_hpa))
+		if (!take_page(g, &l->access_hpa))
 			return false;
 		memset(hpa_ptr(l->access_hpa), 0, PAGE_SIZE);
 		remap_access_page(l);
@@ -686,12 +715,11 @@ void vlapic_destroy(struct vlapic *l)
 	if (!l->vcpu)
 		return; /* never created (the guest failed before its vCPU) */
 	if (l->mapped_gpa != ~0ULL)
-		gmem_unmap_foreign(&lguest(l)->mem, gpa(l->mapped_gpa));
-	l->mapped_gpa = ~0ULL;
+		unmap_access_page(l);
 	if (hpa_addr(l->access_hpa))
-		pmm_free_frame(l->access_hpa);
+		pmm_account_free(&lguest(l)->frames, PMM_KIND_DEVICE, PAGE_SIZE, l->access_hpa);
 	if (hpa_addr(l->page_hpa))
-		pmm_free_frame(l->page_hpa);
+		pmm_account_free(&lguest(l)->frames, PMM_KIND_DEVICE, PAGE_SIZE, l->page_hpa);
 	l->access_hpa = hpa(0);
 	l->page_hpa = hpa(0);
 }

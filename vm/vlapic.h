@@ -36,11 +36,12 @@ struct vlapic {
 	bool rvi_dirty;	  /* IRR changed behind the CPU: RVI to recompute before entry */
 	u32 pending_esr;  /* errors not yet moved into ESR by an ESR write */
 	struct vtimer timer;
-	u64 timer_start;    /* TSC when the current count (from TMICT) began */
-	unsigned timer_div; /* divide value in force */
-	u64 tsc_deadline;   /* IA32_TSC_DEADLINE as the guest wrote it, 0: disarmed */
-	u64 timer_fired;    /* interrupts the timer raised (summary) */
-	u64 ipis;	    /* IPIs the guest sent (summary) */
+	u64 timer_start;     /* TSC when the current count (from TMICT) began */
+	unsigned timer_div;  /* divide value in force */
+	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it, 0: disarmed */
+	u64 timer_fired;     /* interrupts the timer raised (summary) */
+	u64 ipis;	     /* IPIs the guest sent (summary) */
+	u64 access_unmapped; /* base moves whose APIC-access page could not be mapped */
 };
 
 /* Whether APIC virtualization will be used (CPU support and the apicv= option). */
@@ -49,11 +50,8 @@ bool vlapic_use_apicv(void);
 bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv);
 /* Writes the APIC fields of the current VMCS (virtual-APIC page, access page...). */
 void vlapic_vmcs_setup(struct vlapic *l);
-/* Host frames the APIC holds (for the leak check). */
-static inline u64 vlapic_frames(const struct vlapic *l)
-{
-	return (hpa_addr(l->page_hpa) ? 1 : 0) + (hpa_addr(l->access_hpa) ? 1 : 0);
-}
+/* The most frames an APIC holds: its register page and the APIC-access page. */
+#define VLAPIC_FRAMES 2
 /* Unmaps and frees what vlapic_create took (before the guest's EPT goes). */
 void vlapic_destroy(struct vlapic *l);
 

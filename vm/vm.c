@@ -36,6 +36,55 @@ static unsigned default_ept_level(void)
 	return vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1;
 }
 
+static u64 frames_kib(u64 frames)
+{
+	return frames * (u64)(PAGE_SIZE / KiB);
+}
+
+/* Frames a guest holds whatever its RAM: its vCPU, its APIC, an EPT root and one path below. */
+#define GUEST_FIXED_FRAMES (VCPU_FRAMES + VLAPIC_FRAMES + PT_LEVELS)
+
+/*
+ * The most frames a guest can hold: every page of its RAM, the EPT tables
+ * to map all of it with 4 KiB leaves (the worst case: large leaves need
+ * fewer, and splitting one never needs more than that), the tables below
+ * the root for the one page Keel maps outside RAM (the APIC-access page,
+ * whose emptied tables are freed when it moves), and its vCPU and devices.
+ */
+static u64 frames_needed(const struct guest_config *c)
+{
+	return (u64)(c->mem_size / PAGE_SIZE) + pt_tables_for(c->mem_size) + GMEM_FOREIGN_TABLES +
+	       VCPU_FRAMES + VLAPIC_FRAMES;
+}
+
+/*
+ * Promises the guest its frame limit (maxmem=, else frames_needed): no
+ * other guest can then take those frames. False, with the guest ended and
+ * the reason said, when maxmem= is below what the guest needs to start or
+ * the machine has not that much memory unpromised.
+ */
+static bool reserve_frames(struct guest *g, const struct guest_config *c)
+{
+	u64 need = frames_needed(c), limit = c->maxmem ? (u64)(c->maxmem / PAGE_SIZE) : need;
+
+	if (limit < GUEST_FIXED_FRAMES) {
+		guest_end(g, GUEST_END_ERROR, 0,
+			  "maxmem=%lu KiB is below the %lu KiB its vCPU, APIC and EPT root need",
+			  (u64)(c->maxmem / KiB), frames_kib(GUEST_FIXED_FRAMES));
+		return false;
+	}
+	if (!pmm_account_open(&g->frames, limit)) {
+		guest_end(g, GUEST_END_OOM, 0,
+			  "cannot reserve %lu KiB for it (%s); %lu KiB are free and not promised "
+			  "to other guests",
+			  frames_kib(limit),
+			  c->maxmem ? "maxmem=" : "mem= with its EPT tables and devices",
+			  frames_kib(pmm_unpromised_count()));
+		return false;
+	}
+	return true;
+}
+
 /* Builds the guest, loads it and creates its vCPU; false (guest ended) on failure. */
 static bool guest_create(struct guest *g, const struct guest_config *c)
 {
@@ -43,7 +92,9 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 	char err[160];
 	unsigned level = c->ept_level ? c->ept_level : default_ept_level();
 
-	if (!gmem_init(&g->mem, c->mem_size, level)) {
+	if (!reserve_frames(g, c))
+		return false;
+	if (!gmem_init(&g->mem, c->mem_size, level, &g->frames)) {
 		guest_end(g, GUEST_END_OOM, 0, "no memory for its EPT");
 		return false;
 	}
@@ -59,7 +110,10 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 	}
 	g->vcpu.owner = g->id + 1;
 	g->vcpu.vpid = vpid_assign(g->vcpu.owner, &g->vcpu.inv);
-	return vcpu_create(&g->vcpu, g, &bs);
+	if (!vcpu_create(&g->vcpu, g, &bs))
+		return false;
+	gmem_run(&g->mem);
+	return true;
 }
 
 static void guest_destroy(struct guest *g)
@@ -67,6 +121,8 @@ static void guest_destroy(struct guest *g)
 	uart16550_flush(g);
 	vcpu_destroy(&g->vcpu);
 	gmem_destroy(&g->mem);
+	if (g->frames.limit)
+		pmm_account_close(&g->frames);
 }
 
 static bool guest_ok(const struct guest *g, const struct guest_config *c)
@@ -94,6 +150,9 @@ static void guest_summary(const struct guest *g)
 	pr_info("guest %s: ended by %s status=%d, exits %lu (%s)", g->name, guest_end_name(g->end),
 		g->status, g->stats.exits, buf);
 	pr_info("guest %s: %s", g->name, g->end_detail);
+	if (uart16550_dropped((struct guest *)g))
+		pr_info("guest %s: console: %lu lines dropped (written while its UART read busy)",
+			g->name, uart16550_dropped((struct guest *)g));
 	pr_info("guest %s: ept: violations %lu, leaves 4k %lu 2m %lu 1g %lu, fallbacks %lu, "
 		"spurious %lu, tables %lu, invept %lu; io unclaimed reads %lu writes %lu",
 		g->name, g->mem.stats.violations, g->mem.stats.leaves[1], g->mem.stats.leaves[2],
@@ -116,10 +175,30 @@ static const char *level_name(unsigned level)
 /* Creates a guest; false if it ended already (rejected, no memory). */
 static bool guest_start(struct guest *g, const struct guest_config *c)
 {
-	pr_info("guest %s: starting, mem=%lu MiB, ept leaves up to %s", g->name,
-		(u64)(c->mem_size / MiB),
-		level_name(c->ept_level ? c->ept_level : default_ept_level()));
+	pr_info("guest %s: starting, mem=%lu MiB, ept leaves up to %s, frames reserved %lu%s",
+		g->name, (u64)(c->mem_size / MiB),
+		level_name(c->ept_level ? c->ept_level : default_ept_level()),
+		c->maxmem ? (u64)(c->maxmem / PAGE_SIZE) : frames_needed(c),
+		c->maxmem ? " (maxmem=)" : "");
 	return guest_create(g, c);
+}
+
+/* Who used the machine: time, Keel's part of it, and frames by kind at their peak. */
+static void guest_usage_summary(const struct guest *g)
+{
+	const struct vcpu *v = &g->vcpu;
+	const struct pmm_account *a = &g->frames;
+	u64 keel = v->used_ticks - MIN(v->guest_ticks, v->used_ticks);
+
+	pr_info("guest %s: time: ran %lu ticks: guest %lu, keel %lu (%lu.%lu%%); halted %lu",
+		g->name, v->used_ticks, v->guest_ticks, keel,
+		v->used_ticks ? keel * 100 / v->used_ticks : 0,
+		v->used_ticks ? keel * 1000 / v->used_ticks % 10 : 0, v->idle_ticks);
+	pr_info("guest %s: frames: limit %lu (%lu KiB), peak %lu: data %lu, tables %lu, devices "
+		"%lu; refused %lu, tables freed %lu",
+		g->name, a->limit, frames_kib(a->limit), a->peak, a->peak_kind[PMM_KIND_DATA],
+		a->peak_kind[PMM_KIND_TABLE], a->peak_kind[PMM_KIND_DEVICE], a->refused,
+		g->mem.stats.tables_freed);
 }
 
 static void guest_sched_summary(const struct guest *g)
@@ -144,9 +223,7 @@ static void guest_sched_summary(const struct guest *g)
  */
 static bool guest_finish(struct guest *g, const struct guest_config *c)
 {
-	u64 held = g->mem.data_frames + gmem_table_pages(&g->mem) +
-		   (hpa_addr(g->vcpu.vmcs) ? 1 : 0) + (hpa_addr(g->vcpu.xstate) ? 1 : 0) +
-		   vlapic_frames(&g->vcpu.lapic);
+	u64 held = g->frames.held;
 	u64 before, returned;
 
 	if (hpa_addr(g->vcpu.vmcs) && g->vcpu.launched && ended_abnormally(g)) {
@@ -155,6 +232,7 @@ static bool guest_finish(struct guest *g, const struct guest_config *c)
 	}
 	guest_summary(g);
 	guest_sched_summary(g);
+	guest_usage_summary(g);
 	before = pmm_free_count();
 	vpid_release(g->vcpu.vpid, g->vcpu.owner);
 	guest_destroy(g);

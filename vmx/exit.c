@@ -16,6 +16,9 @@
 #include "arch/x86/cpu.h"
 #include "vm/intr.h"
 #include "vm/vlapic.h"
+#include "vm/apic_core.h"
+#include "arch/x86/apic_regs.h"
+#include "vmx/vmx.h"
 
 typedef void exit_handler_fn(struct vcpu *v);
 
@@ -97,14 +100,13 @@ static void handle_skip(struct vcpu *v)
 }
 
 /*
- * The VMX-preemption timer ran out: the slice is over, or one of the
+ * The VMX-preemption timer ran out: the run's time is up (the check before
+ * the next entry sends the vCPU back to the scheduler), or one of the
  * guest's timers is due (vm/intr.c runs it before the next entry).
  */
 static void handle_preemption_timer(struct vcpu *v)
 {
-	v->armed_target = 0;
-	if (rdtsc() >= v->slice_end)
-		v->slice_over = true;
+	(void)v;
 }
 
 static void handle_cr_access(struct vcpu *v)
@@ -176,27 +178,50 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
 };
 
 /*
- * Bochs 2.7 workaround (docs/testing.md, "Bochs"): when the delivery of a
- * *virtual* interrupt (virtual-interrupt delivery, SDM Vol. 3C 30.2.2) is
- * interrupted by an exit, Bochs reports in the IDT-vectoring information
- * the last event Keel injected (seen: an NMI from an earlier entry)
- * instead of the virtual interrupt. An NMI or external interrupt can only
- * be in delivery if Keel injected it on this very entry or, with
- * virtual-interrupt delivery, if it is the virtual interrupt the CPU was
- * delivering, whose vector the CPU has just put in SVI. So when Keel
- * injected nothing, the event is that virtual interrupt, whatever the
- * field says. On hardware this rewrites nothing: there the field already
- * says exactly that.
+ * True if the exit may have cut a virtual-interrupt delivery short: SVI
+ * names a vector now in service and the guest could take an interrupt
+ * (RFLAGS.IF set, no STI or MOV SS blocking), as virtual-interrupt
+ * delivery requires (SDM Vol. 3C 30.2.1).
+ */
+static bool virtual_delivery_possible(struct vcpu *v, unsigned svi)
+{
+	return svi && apic_vec_test(v->lapic.page, APIC_ISR, svi) &&
+	       (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS));
+}
+
+/*
+ * Bochs 2.7 workaround, the one place (docs/testing.md, "Bochs"): when the
+ * delivery of a *virtual* interrupt (virtual-interrupt delivery, SDM Vol.
+ * 3C 30.2.2) is interrupted by an exit, Bochs reports in the IDT-vectoring
+ * information the last event it recorded on that CPU (seen: an NMI from an
+ * earlier entry, a #GP Keel had injected into another guest) instead of
+ * the virtual interrupt, whose vector the CPU has just put in SVI.
+ *
+ * An NMI or external interrupt can only be in delivery if Keel injected it
+ * on this very entry or, with virtual-interrupt delivery, if it is that
+ * virtual interrupt: so when Keel injected nothing, it is the virtual
+ * interrupt whatever the field says. On hardware this rewrites nothing:
+ * there the field already says exactly that.
+ *
+ * An exception or software interrupt can be in delivery for real (the
+ * guest raised it), so only on Bochs (vmx_caps.bochs_vectoring), and only
+ * when the exit may have cut a virtual-interrupt delivery short, is it
+ * taken for the stale record it then is.
  */
 static u32 bochs_fix_vectoring(struct vcpu *v, u32 idt, u32 injected)
 {
 	u32 type = VMCS_INTR_INFO_TYPE(idt);
+	unsigned svi;
 
-	if (!v->lapic.apicv || (injected & VMCS_INTR_INFO_VALID) ||
-	    (type != VMCS_INTR_TYPE_NMI && type != VMCS_INTR_TYPE_EXTERNAL))
+	if (!v->lapic.apicv || (injected & VMCS_INTR_INFO_VALID))
 		return idt;
-	return VMCS_INTR_INFO_VALID | (VMCS_INTR_TYPE_EXTERNAL << 8) |
-	       (u32)((vmcs_read(VMCS_GUEST_INTR_STATUS) >> 8) & 0xFF);
+	svi = (unsigned)((vmcs_read(VMCS_GUEST_INTR_STATUS) >> 8) & 0xFF);
+	if (type != VMCS_INTR_TYPE_NMI && type != VMCS_INTR_TYPE_EXTERNAL &&
+	    (!vmx_caps.bochs_vectoring || !virtual_delivery_possible(v, svi)))
+		return idt;
+	return VMCS_INTR_INFO_VALID | (VMCS_INTR_TYPE_EXTERNAL << 8) | svi;
 }
 
 /*
@@ -210,12 +235,13 @@ static u32 bochs_fix_vectoring(struct vcpu *v, u32 idt, u32 injected)
 static void reinject_vectored_event(struct vcpu *v, u32 injected)
 {
 	u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
-	u32 type = VMCS_INTR_INFO_TYPE(idt);
+	u32 type;
 
 	if (!(idt & VMCS_INTR_INFO_VALID) || !guest_running(v->guest) ||
 	    (vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID))
 		return;
 	idt = bochs_fix_vectoring(v, idt, injected);
+	type = VMCS_INTR_INFO_TYPE(idt);
 	if (idt & VMCS_INTR_INFO_ERROR_CODE)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));

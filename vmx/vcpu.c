@@ -33,7 +33,8 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 
 	v->guest = g;
 	v->launched = false;
-	if (!pmm_alloc_frame(&v->vmcs)) {
+	if (pmm_account_alloc(&g->frames, PMM_KIND_DEVICE, PAGE_SIZE, &v->vmcs) != PMM_ACCOUNT_OK) {
+		v->vmcs = hpa(0);
 		guest_end(g, GUEST_END_OOM, 0, "no memory for the VMCS");
 		return false;
 	}
@@ -69,7 +70,7 @@ void vcpu_destroy(struct vcpu *v)
 		return;
 	/* VMCLEAR writes the VMCS back to memory and makes it not current. */
 	CHECK(vmx_clear(v->vmcs) == VMX_SUCCEED);
-	pmm_free_frame(v->vmcs);
+	pmm_account_free(&v->guest->frames, PMM_KIND_DEVICE, PAGE_SIZE, v->vmcs);
 	v->vmcs = hpa(0);
 }
 
@@ -242,29 +243,29 @@ void vcpu_load(struct vcpu *v)
 }
 
 /*
- * Arms the VMX-preemption timer for the end of the slice or the guest's
- * next timer deadline (vm/vtimer.h), whichever comes first. With the "save
- * VMX-preemption timer value" exit control the timer keeps its count
- * across exits, so it is written only when the target changes; without
- * it, before every entry. Returns false when the slice is used up.
+ * Reads the clock before an entry: false once the run's time is up
+ * (vcpu_deadline). Otherwise arms the VMX-preemption timer for what is left
+ * of the run or the guest's next timer deadline (vm/vtimer.h), whichever
+ * comes first.
+ * The timer counts only while the guest runs, so it is written anew
+ * before every entry from the TSC: the ticks Keel spent on the exit are
+ * taken off what the guest has left (and the "save VMX-preemption timer
+ * value" exit control is not needed).
  */
 static inline bool arm_timer(struct vcpu *v)
 {
-	u64 target = v->slice_end, next = v->guest->vtimer_next, now;
+	u64 now = rdtsc(), target = vcpu_deadline(v), next = v->guest->vtimer_next;
 
+	if (now >= target)
+		return false;
+	v->entry_tsc = now;
 	if (!vmx_caps.preemption_timer)
 		return true;
 	if (next && next < target)
 		target = next;
-	if (vmx_caps.save_preemption_timer && target == v->armed_target)
-		return true;
-	now = rdtsc();
-	if (now >= v->slice_end)
-		return false;
 	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
 		   MIN((target > now ? target - now : 0) >> vmx_caps.preemption_timer_shift,
 		       0xFFFFFFFFULL));
-	v->armed_target = target;
 	return true;
 }
 
@@ -293,7 +294,7 @@ void vcpu_put(struct vcpu *v)
 /* True if v may be entered again at once, without going back to the scheduler. */
 static bool resume_now(struct vcpu *v)
 {
-	if (!guest_running(v->guest) || v->blocked || v->slice_over)
+	if (!guest_running(v->guest) || v->blocked)
 		return false;
 	return prepare_entry(v);
 }
@@ -305,6 +306,7 @@ int vmx_exit_handler(struct vcpu_regs *regs)
 	struct vcpu *v = (struct vcpu *)regs;
 	u32 injected = v->queued_event; /* what the entry that led here injected */
 
+	v->guest_ticks += rdtsc() - v->entry_tsc;
 	v->launched = true;
 	v->queued_event = 0;
 	if (!(keel_opts.floor && floor_handle(v)))
@@ -312,16 +314,15 @@ int vmx_exit_handler(struct vcpu_regs *regs)
 	return resume_now(v);
 }
 
-void vcpu_run_slice(struct vcpu *v, u64 budget)
+void vcpu_run(struct vcpu *v, u64 until)
 {
 	u64 start = rdtsc();
 	bool first = true;
 
-	v->slice_over = false;
-	v->slice_entry_tsc = 0;
-	v->slice_end = start + budget;
-	v->armed_target = 0;
-	while (guest_running(v->guest) && !v->blocked && !v->slice_over) {
+	v->run_start_tsc = start;
+	v->run_until = until;
+	v->run_entry_tsc = 0;
+	while (guest_running(v->guest) && !v->blocked) {
 		int r;
 
 		if (!prepare_entry(v))
@@ -329,7 +330,7 @@ void vcpu_run_slice(struct vcpu *v, u64 budget)
 		if (first) {
 			if (!v->launched)
 				note_first_launch();
-			v->slice_entry_tsc = rdtsc();
+			v->run_entry_tsc = v->entry_tsc;
 			first = false;
 		}
 		r = vmx_enter(&v->regs, v->launched);

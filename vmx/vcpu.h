@@ -5,6 +5,7 @@
 #ifndef KEEL_VMX_VCPU_H
 #define KEEL_VMX_VCPU_H
 
+#include "arch/x86/uart.h"
 #include "lib/types.h"
 #include "mm/addr.h"
 #include "vmx/invalidate.h"
@@ -49,9 +50,8 @@ struct vcpu {
 	u32 owner;		/* token owning vpid: guest id + 1 */
 	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
 	bool blocked;		/* HLT with interrupts enabled: waits for an event */
-	bool slice_over;	/* the slice's end came (VMX-preemption timer) */
-	u64 slice_end;		/* TSC at which the current slice ends */
-	u64 armed_target;	/* TSC the preemption timer was armed for, 0: re-arm */
+	u64 run_until;		/* TSC at which vcpu_run hands the CPU back to the scheduler */
+	u64 entry_tsc;		/* TSC just before the last VM entry */
 	u64 idle_ticks;		/* TSC ticks spent halted waiting for its own timers */
 
 	/* Events (vm/intr.c) and the local APIC (vm/vlapic.c). */
@@ -63,13 +63,25 @@ struct vcpu {
 	u32 proc_ctls;	   /* primary processor-based controls as last written */
 	u32 tpr_threshold; /* as last written */
 	u64 nmis_injected, irqs_injected;
-	hpa_t xstate;	     /* x87/SSE/AVX save area (vmx/xstate.c) */
-	u64 dr[5];	     /* DR0-DR3, DR6 while another vCPU is loaded */
-	u32 queued_event;    /* VM-entry interruption information Keel wrote since the last exit */
-	u64 used_ticks;	     /* TSC ticks this vCPU has run (slices summed) */
-	u64 slice_entry_tsc; /* TSC just before the first VM entry of the last slice */
-	u64 last_exit_tsc;   /* TSC just after the last VM exit */
+	hpa_t xstate;	  /* x87/SSE/AVX save area (vmx/xstate.c) */
+	u64 dr[5];	  /* DR0-DR3, DR6 while another vCPU is loaded */
+	u32 queued_event; /* VM-entry interruption information Keel wrote since the last exit */
+
+	/*
+	 * Time, all in TSC ticks. used_ticks is every tick the scheduler gave
+	 * this vCPU, Keel's work on its behalf included (exits, emulation,
+	 * zeroing, the entries and exits themselves); guest_ticks is the part
+	 * spent in VMX non-root operation, from each entry to the next exit.
+	 */
+	u64 used_ticks;
+	u64 guest_ticks;
+	u64 run_start_tsc; /* TSC when the current (or last) vcpu_run began */
+	u64 run_entry_tsc; /* TSC just before the first VM entry of the last vcpu_run */
+	u64 last_exit_tsc; /* TSC when the last vcpu_run returned */
 };
+
+/* Frames a vCPU holds for its life (VMCS, register save area): charged as devices. */
+#define VCPU_FRAMES 2
 
 /*
  * Allocates and initialises the VMCS (controls from the capability MSRs,
@@ -80,12 +92,36 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 /* Clears and frees the VMCS. */
 void vcpu_destroy(struct vcpu *v);
 /*
- * Runs the vCPU (its VMCS current) for up to budget TSC ticks: until the
- * VMX-preemption timer ends the slice, the vCPU blocks (HLT with interrupts
- * enabled) or its guest ends. Without a preemption timer the budget cannot
- * be enforced and the vCPU runs until it blocks or ends.
+ * Runs the vCPU (its VMCS current) until the TSC reaches `until`, the vCPU
+ * blocks (HLT with interrupts enabled) or its guest ends, or Keel's console
+ * has output waiting for a poll (uart_poll_due: the scheduler polls it and
+ * lets the vCPU go on). The clock is read before every VM entry and the
+ * VMX-preemption timer is armed for what is left, so Keel's own time in
+ * exits counts: the run ends within one exit's work of its deadline
+ * whatever the guest does. Without a preemption timer a guest that makes
+ * no exit cannot be stopped.
  */
-void vcpu_run_slice(struct vcpu *v, u64 budget);
+void vcpu_run(struct vcpu *v, u64 until);
+/* The TSC at which the current run ends: its `until`, or sooner for the console. */
+static inline u64 vcpu_deadline(const struct vcpu *v)
+{
+	u64 due = uart_poll_due;
+
+	return due && due < v->run_until ? due : v->run_until;
+}
+/*
+ * True once the run's time is up: long work in one exit (a REP string
+ * instruction, zeroing) checks this and stops, to be resumed next time.
+ */
+static inline bool vcpu_time_up(const struct vcpu *v)
+{
+	return __builtin_ia32_rdtsc() >= vcpu_deadline(v);
+}
+/* used_ticks including the vcpu_run in progress (from an exit handler). */
+static inline u64 vcpu_used_now(const struct vcpu *v)
+{
+	return v->used_ticks + (__builtin_ia32_rdtsc() - v->run_start_tsc);
+}
 /* Makes v's VMCS current and loads the state the VMCS does not switch. */
 void vcpu_load(struct vcpu *v);
 /* Saves what vcpu_load loads and only the CPU holds (CR2) before another vCPU runs. */

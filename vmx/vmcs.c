@@ -92,8 +92,7 @@ static bool setup_controls(struct vcpu *v, bool long_mode)
 					 : 0)) &&
 	     set_ctl(VMCS_EXIT_CTLS, "VM-exit", c->exit,
 		     EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
-			 EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT |
-			 (c->save_preemption_timer ? EXIT_SAVE_PREEMPTION_TIMER : 0),
+			 EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_ACK_INTERRUPT_ON_EXIT,
 		     EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER) &&
 	     set_ctl(VMCS_ENTRY_CTLS, "VM-entry", c->entry,
 		     ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_PAT |

@@ -96,7 +96,6 @@ static void read_caps(struct vmx_caps *c)
 	    c->vpid && (ev & VPID_CAP_INVVPID_SINGLE_CONTEXT_RETAIN_GLOBALS);
 	c->preemption_timer = c->pin & ((u64)PIN_PREEMPTION_TIMER << 32);
 	c->preemption_timer_shift = VMX_MISC_PREEMPTION_TIMER_RATE(c->misc);
-	c->save_preemption_timer = c->exit & ((u64)EXIT_SAVE_PREEMPTION_TIMER << 32);
 	c->activity_hlt = c->misc & VMX_MISC_ACTIVITY_HLT;
 	c->xsave = cpuid(1, 0).ecx & BIT(26);
 	c->maxphyaddr =
@@ -121,7 +120,7 @@ static void hide_caps(struct vmx_caps *c, unsigned h)
 	if (h & HIDECAP_EPT_2M)
 		c->ept_2m = c->ept_1g = false;
 	if (h & HIDECAP_PREEMPTION_TIMER)
-		c->preemption_timer = c->save_preemption_timer = false;
+		c->preemption_timer = false;
 	/* INVVPID with no usable type at all: run without VPIDs. */
 	if (c->vpid && !c->invvpid_single && !c->invvpid_all)
 		c->vpid = false;
@@ -224,11 +223,15 @@ static bool vmxon_cpu(struct vmx_cpu *cpu)
 	return true;
 }
 
-bool vmx_init(void)
+bool vmx_init(const struct vmx_platform *p)
 {
 	if (!cpu_has_vmx() || !feature_control_ok())
 		return false;
 	read_caps(&vmx_caps);
+	vmx_caps.bochs_vectoring = p->bochs;
+	if (p->bochs)
+		pr_info(
+		    "vmx: running on Bochs: its stale IDT-vectoring information is worked around");
 	hide_caps(&vmx_caps, keel_opts.hidecap);
 	print_caps(&vmx_caps);
 	pr_debug("vmx: CR0 fixed0 0x%lx fixed1 0x%lx, CR4 fixed0 0x%lx fixed1 0x%lx",

@@ -24,11 +24,21 @@ struct vmx_caps {
 	bool invept_single, invept_all;
 	bool invvpid_addr, invvpid_single, invvpid_all, invvpid_retain_globals;
 	bool preemption_timer;
-	bool save_preemption_timer;	 /* VM exits can save the timer's value */
 	unsigned preemption_timer_shift; /* timer counts every 2^shift TSC ticks */
 	bool activity_hlt;
 	bool xsave;
 	unsigned maxphyaddr;
+	/*
+	 * The CPU is Bochs' emulation, whose IDT-vectoring information can be
+	 * stale after virtual-interrupt delivery (vmx/exit.c, the one place
+	 * that works around it).
+	 */
+	bool bochs_vectoring;
+};
+
+/* What Keel's boot found out about the machine that VMX handling needs. */
+struct vmx_platform {
+	bool bochs; /* the Bochs emulator (ACPI OEM "BOCHS " and no hypervisor CPUID bit) */
 };
 
 extern struct vmx_caps vmx_caps;
@@ -44,7 +54,7 @@ struct vmx_cpu {
  * MSR, CR0/CR4 fixed bits) and executes VMXON. On any missing requirement it
  * prints one line naming it and returns false; Keel then ends the run.
  */
-bool vmx_init(void);
+bool vmx_init(const struct vmx_platform *p);
 
 /*
  * A control value built from a capability MSR: every bit the CPU requires

@@ -12,6 +12,7 @@
 #include "arch/x86/cpu.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
+#include "vm/guest.h"
 #include "vm/msr.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
@@ -32,8 +33,11 @@ bool xstate_create(struct vcpu *v)
 {
 	u8 *a;
 
-	if (!pmm_alloc_frame(&v->xstate))
+	if (pmm_account_alloc(&v->guest->frames, PMM_KIND_DEVICE, PAGE_SIZE, &v->xstate) !=
+	    PMM_ACCOUNT_OK) {
+		v->xstate = hpa(0);
 		return false;
+	}
 	a = hpa_ptr(v->xstate);
 	memset(a, 0, PAGE_SIZE);
 	*(u16 *)(a + FXSAVE_FCW) = FCW_INIT;
@@ -45,7 +49,7 @@ bool xstate_create(struct vcpu *v)
 void xstate_destroy(struct vcpu *v)
 {
 	if (hpa_addr(v->xstate))
-		pmm_free_frame(v->xstate);
+		pmm_account_free(&v->guest->frames, PMM_KIND_DEVICE, PAGE_SIZE, v->xstate);
 	v->xstate = hpa(0);
 }
 

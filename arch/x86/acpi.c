@@ -11,6 +11,7 @@
 #include "arch/x86/io.h"
 #include "lib/console.h"
 #include "lib/format.h"
+#include "lib/string.h"
 #include "mm/addr.h"
 
 #define ACPI_DIRECT_MAP_END (4 * GiB)
@@ -27,9 +28,11 @@
 #define PCI_CONFIG_DATA	   0xCFC
 #define PCI_CONFIG_ENABLE  BIT(31)
 
+/* Written once at boot (acpi_init), read-only after. */
 static struct acpi_fadt_info acpi_fadt;
 static struct acpi_s5 acpi_s5;
 static bool acpi_s5_ok, acpi_reset_ok;
+static char acpi_oem[6];
 
 static const void *acpi_map(void *ctx, u64 pa, u64 len)
 {
@@ -119,10 +122,16 @@ void acpi_init(const void *rsdp, size_t len)
 		pr_warn("ACPI: %s: ACPI power-off and reset disabled", err);
 		return;
 	}
+	memcpy(acpi_oem, fadt->oem_id, sizeof(acpi_oem));
 	pr_info("ACPI: RSDP revision %u (%s), %s at 0x%lx, FADT revision %u", root.revision,
 		rsdp ? "multiboot2" : "BIOS scan", root.xsdt ? "XSDT" : "RSDT", root.table_pa,
 		acpi_fadt.revision);
 	acpi_report_power(&root);
+}
+
+bool acpi_oem_is(const char *oem)
+{
+	return memcmp(acpi_oem, oem, sizeof(acpi_oem)) == 0;
 }
 
 /* Switches the chipset to ACPI mode (SCI_EN) if it is not, with a bounded wait. */

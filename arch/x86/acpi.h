@@ -17,6 +17,9 @@
  */
 void acpi_init(const void *rsdp, size_t len);
 
+/* True if the FADT's OEM ID is `oem` (6 characters, space-padded as in the table). */
+bool acpi_oem_is(const char *oem);
+
 /* Enters S5 (soft off). Returns only if ACPI cannot power off or it did not happen. */
 void acpi_power_off(void);
 

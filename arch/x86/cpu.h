@@ -10,6 +10,9 @@ struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;
 };
 
+/* CPUID.1:ECX[31]: reserved on hardware, set by hypervisors (SDM Vol. 2A, Table 3-10). */
+#define CPUID_1_ECX_HYPERVISOR BIT(31)
+
 static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
 {
 	struct cpuid_regs r;

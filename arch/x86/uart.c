@@ -6,6 +6,8 @@
  */
 #include "arch/x86/uart.h"
 #include "arch/x86/io.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 
 #define UART_TX_SPINS  100000
 #define UART_FIFO_SIZE 16 /* 16550A transmit FIFO */
@@ -60,8 +62,14 @@ bool uart_init(void)
  */
 #define UART_RING_SIZE (64 * 1024)
 
+#define UART_POLL_HZ	    1000  /* queued output is polled at least this often */
+#define UART_POLL_MIN_TICKS 10000 /* should the TSC rate be unknown */
+
+/* Shared: Keel's one console ring and its clock (boot CPU only, no lock yet). */
 static char ring[UART_RING_SIZE];
 static u32 ring_head, ring_tail; /* head: next to send; tail: next free */
+u64 uart_poll_due;		 /* see uart.h */
+static u64 last_poll, longest_wait;
 
 static u32 ring_used(void)
 {
@@ -71,10 +79,37 @@ static u32 ring_used(void)
 /* Sends up to a FIFO's worth if the transmitter is empty; no waiting. */
 void uart_poll(void)
 {
-	if (!uart_present || ring_used() == 0 || !(reg_read(UART_LSR) & UART_LSR_THRE))
-		return;
-	for (unsigned n = 0; n < UART_FIFO_SIZE && ring_used(); n++)
-		reg_write(UART_THR, (u8)ring[ring_head++ % UART_RING_SIZE]);
+	u64 now = rdtsc();
+
+	if (ring_used() && last_poll)
+		longest_wait = MAX(longest_wait, now - last_poll);
+	last_poll = now;
+	if (uart_present && ring_used() && (reg_read(UART_LSR) & UART_LSR_THRE))
+		for (unsigned n = 0; n < UART_FIFO_SIZE && ring_used(); n++)
+			reg_write(UART_THR, (u8)ring[ring_head++ % UART_RING_SIZE]);
+	uart_poll_due = uart_present && ring_used()
+			    ? now + MAX(tsc_hz / UART_POLL_HZ, (u64)UART_POLL_MIN_TICKS)
+			    : 0;
+}
+
+u32 uart_mark(void)
+{
+	return ring_tail;
+}
+
+bool uart_sent(u32 mark)
+{
+	uart_poll();
+	return !uart_present || (s32)(ring_head - mark) >= 0;
+}
+
+u64 uart_longest_wait(bool reset)
+{
+	u64 w = longest_wait;
+
+	if (reset)
+		longest_wait = 0;
+	return w;
 }
 
 /* Waits (bounded) until the transmitter takes more; false if it is stuck. */
@@ -107,6 +142,12 @@ void uart_write(const char *s, size_t n)
 		ring_put(s[i]);
 	}
 	uart_poll();
+}
+
+u32 uart_room(void)
+{
+	uart_poll();
+	return uart_present ? UART_RING_SIZE - ring_used() : UART_RING_SIZE;
 }
 
 void uart_drain(void)

@@ -99,8 +99,12 @@ def boot(sc, iso):
 
 
 def run(sc):
-    """Builds the scenario's ISO and boots it; returns a keelrun.Run."""
-    return boot(sc, build_iso(sc))
+    """Builds the scenario's ISO and boots it; returns a keelrun.Run. The serial log is
+    kept as build/emu/<name>.log for a look after the run."""
+    r = boot(sc, build_iso(sc))
+    with open(os.path.join(EMU_BUILD, f"{sc.name}.log"), "w", encoding="utf-8") as f:
+        f.write(r.log)
+    return r
 
 
 def screen_lines(rows):

@@ -12,7 +12,11 @@ these tests read Keel's lines:
   guest read last (`[NAME] ept stats: ...`), and cover the pages it touched;
 - `keel: guest NAME: EPT violation: ACCESS at gpa 0x... outside guest RAM
   and MMIO, rip 0x..., linear 0x...` for accesses outside RAM;
-- `keel: guest NAME: out of memory at gpa 0x...` when host frames run out;
+- `keel: guest NAME: out of memory at gpa 0x...: it holds its limit, N frames`
+  when a guest reaches the frames it may hold (maxmem=);
+- `keel: guest NAME: cannot reserve N KiB for it (...)` when the machine
+  cannot promise a guest what its mem= needs: the guest is refused, the
+  others run;
 - `keel: guest NAME: free frames before X after Y` (guests run one after
   another) or `keel: guest NAME: frames held X returned Y` (guests scheduled
   together): X == Y for every guest, and `keel: free frames before guests X
@@ -23,9 +27,11 @@ guests here finish within their first time slice), which is how these tests
 show that the guest after one Keel ended still runs.
 
 Boots: "ept-demand" (Keel's default command line: on-demand faults, zero
-fill, patterns, accesses outside RAM, the test hypercalls absent),
-"ept-testhc" (testhc=on: KEEL_HC_TEST_UNMAP / _PROTECT and bad arguments),
-"ept-oom" (a 128 MiB machine overcommitted by a 256 MiB guest).
+fill, patterns, accesses outside RAM, the test hypercalls absent; 512 MiB,
+since Keel reserves each guest's frames when it starts), "ept-testhc"
+(testhc=on: KEEL_HC_TEST_UNMAP / _PROTECT and bad arguments), "ept-oom" (a
+128 MiB machine: a guest whose mem=256M is overcommitted with maxmem=24M
+runs out alone, and one asking mem=256M outright is refused).
 """
 import re
 
@@ -71,13 +77,17 @@ TESTHC = {
 # per instruction under Bochs) make them take memory one after another: ept-oom
 # starts once ept-fill has ended, ept-after once ept-oom has ended, and
 # ept-after then gets back the frames ept-oom left dirty and must read zeros.
-# test_overcommit_runs_out_alone checks that order held.
+# test_overcommit_runs_out_alone checks that order held. ept-big asks for more
+# than the machine can promise: refused at once.
 OOM = {
-    "ept-fill": ("mem=64M -- test=touchall", "debug-exit"),
-    "ept-oom": ("mem=256M expect=out-of-memory -- test=touchall delay=100M", "out-of-memory"),
-    "ept-after": ("mem=64M -- test=touchall delay=512M", "debug-exit"),
+    "ept-fill": ("mem=32M -- test=touchall", "debug-exit"),
+    "ept-oom": ("mem=256M maxmem=24M expect=out-of-memory -- test=touchall delay=100M",
+                "out-of-memory"),
+    "ept-after": ("mem=32M -- test=touchall delay=512M", "debug-exit"),
+    "ept-big": ("mem=256M expect=out-of-memory -- test=touchall", "out-of-memory"),
 }
 OOM_MACHINE_MIB = 128
+DEMAND_MACHINE_MIB = 512
 
 # Guests that judge themselves and end by the debug-exit port.
 SELF_CHECKING = [(boot, name) for boot, table in (("demand", DEMAND), ("testhc", TESTHC),
@@ -117,7 +127,8 @@ def boots():
     """The three boots, each made once when a test first needs it."""
     made = {}
     scenarios = {
-        "demand": lambda: Scenario("ept-demand", modules=_modules(DEMAND)),
+        "demand": lambda: Scenario("ept-demand", memory=DEMAND_MACHINE_MIB,
+                                   modules=_modules(DEMAND)),
         "testhc": lambda: Scenario("ept-testhc", cmdline=TESTHC_CMDLINE,
                                    modules=_modules(TESTHC)),
         "oom": lambda: Scenario("ept-oom", memory=OOM_MACHINE_MIB, modules=_modules(OOM)),
@@ -261,7 +272,10 @@ def test_outside_ram_ends_guest(boots, name, access, gpa, after):
     _fail_if(r, problems)
 
 
-OOM_GPA_RE = re.compile(r"^keel: guest ept-oom: out of memory at gpa (0x[0-9a-f]+)$")
+OOM_GPA_RE = re.compile(r"^keel: guest ept-oom: out of memory at gpa (0x[0-9a-f]+): it holds "
+                        r"its limit, (\d+) frames$")
+BIG_RE = re.compile(r"^keel: guest ept-big: cannot reserve (\d+) KiB for it \(mem= with its EPT "
+                    r"tables and devices\); (\d+) KiB are free and not promised to other guests$")
 
 
 def _order_problems(lines, first, then):
@@ -275,8 +289,8 @@ def _order_problems(lines, first, then):
 
 
 def test_overcommit_runs_out_alone(boots):
-    """256 MiB on a 128 MiB machine: that guest ends by out-of-memory, alone; the next gets all
-    its frames back, zeroed."""
+    """mem=256M with maxmem=24M: that guest ends by out-of-memory at its limit, alone; the
+    next gets all its frames back, zeroed."""
     r = boots("oom")
     problems = check_markers(
         r, passes=["[ept-oom] touchall: touching", _ended_re("ept-oom", "out-of-memory"),
@@ -287,16 +301,31 @@ def test_overcommit_runs_out_alone(boots):
     problems += _order_problems(lines, "ept-oom", "ept-after")
     hit = next((OOM_GPA_RE.match(x) for x in lines if OOM_GPA_RE.match(x)), None)
     if hit:
-        gpa = int(hit.group(1), 16)
-        if not 16 * MiB <= gpa < OOM_MACHINE_MIB * MiB:
-            problems.append(f"out of memory at gpa {gpa:#x}: want in [16 MiB, "
-                            f"{OOM_MACHINE_MIB} MiB), about what the machine has free")
+        gpa, held = int(hit.group(1), 16), int(hit.group(2))
+        if not 16 * MiB <= gpa < 24 * MiB:
+            problems.append(f"out of memory at gpa {gpa:#x}: want in [16 MiB, 24 MiB), "
+                            "below its maxmem=24M")
+        if held != 24 * MiB // PAGE:
+            problems.append(f"it held {held} frames at the end, want its limit {24 * MiB // PAGE}")
     for name in ("ept-fill", "ept-after"):
         leaves = _summary(r, name)
         if leaves is None:
             problems.append(f"no ept summary for {name}")
-        elif leaves["leaves_4k"] + REGION_PAGES * leaves["leaves_2m"] != 64 * MiB // PAGE \
+        elif leaves["leaves_4k"] + REGION_PAGES * leaves["leaves_2m"] != 32 * MiB // PAGE \
                 or leaves["leaves_1g"]:
-            problems.append(f"{name} (mem=64M, every page touched): leaves {leaves} do not "
-                            "cover exactly 64 MiB")
+            problems.append(f"{name} (mem=32M, every page touched): leaves {leaves} do not "
+                            "cover exactly 32 MiB")
+    _fail_if(r, problems)
+
+
+def test_unreservable_guest_refused(boots):
+    """mem=256M on a 128 MiB machine is refused before it runs, with the line naming what it
+    needed and what was free; the other guests run."""
+    r = boots("oom")
+    problems = check_markers(r, passes=[BIG_RE, _ended_re("ept-big", "out-of-memory", 0),
+                                        "[ept-after] RESULT pass"],
+                             fails=["[ept-big] "] + list(FAIL_MARKERS))
+    hit = next((BIG_RE.match(x) for x in r.lines() if BIG_RE.match(x)), None)
+    if hit and not int(hit.group(2)) < int(hit.group(1)):
+        problems.append(f"refused although {hit.group(2)} KiB were free for {hit.group(1)} KiB")
     _fail_if(r, problems)

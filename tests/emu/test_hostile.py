@@ -45,7 +45,7 @@ def _scan(args, mem="16M", expect="ept-violation"):
 # Markers are regexes ({n} is the guest's name) that must each match a line.
 EPT_REPORT = r"^keel: guest {n}: EPT violation: {acc} at gpa {gpa} outside guest RAM and MMIO, "
 HOSTILE = {
-    "scan-ram": ("attack_scan", "mem=256M ept=4k -- stride=2M keel={keel}", "debug-exit",
+    "scan-ram": ("attack_scan", "mem=256M maxmem=8M ept=4k -- stride=2M keel={keel}", "debug-exit",
                  [r"^\[{n}\] PASS in-RAM scan: \d+ addresses read fresh zeros"]),
     # Touches every page of its RAM (it exhausts its memory), then the first byte past it.
     "scan-above": (*_scan("stride=4K probe=0x1000000")[:2], "ept-violation",
@@ -134,7 +134,8 @@ def _hostile_modules():
 
 @pytest.fixture(scope="module")
 def hostile():
-    return run(Scenario("hostile", modules=_hostile_modules(), timeout=180))
+    # 512 MiB: Keel reserves each guest's frames (mem= with its tables) when it starts.
+    return run(Scenario("hostile", memory=512, modules=_hostile_modules(), timeout=180))
 
 
 def _fail_if(r, problems):

@@ -10,8 +10,8 @@ One boot, two guests running side by side:
   the master PIC remapped to 0x20: with IF=1 while polling, then through
   `sti; hlt`, at a rate measured against channel 2. It must print every
   PASS line below, no FAIL line, and `RESULT pass`.
-- `rst` (mem=6G) checks the memory-size registers where they are capped
-  and where 0x5B-0x5D count RAM above 4 GiB, then writes port 0x92 bit 0:
+- `rst` (mem=6G, maxmem=16M: it touches little) checks the memory-size
+  registers where they are capped and where 0x5B-0x5D count RAM above 4 GiB, then writes port 0x92 bit 0:
   Keel must end it as `reset` (its `expect=reset` makes that ok).
 
 Keel itself must have measured its TSC against the PIT (`keel: tsc: N kHz (PIT)`).
@@ -98,7 +98,7 @@ MODELS = ("corei7_skylake_x", "corei7_sandy_bridge_2600k")
 def platform(request):
     return run(Scenario(f"platform-{request.param}", model=request.param, modules=(
         (guest("legacy"), "name=legacy mem=64M -- expect_mem=64M"),
-        (guest("legacy"), "name=rst mem=6G expect=reset -- expect_mem=6G reset=1"),
+        (guest("legacy"), "name=rst mem=6G maxmem=16M expect=reset -- expect_mem=6G reset=1"),
     )))
 
 

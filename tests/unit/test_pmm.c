@@ -348,6 +348,150 @@ static void test_random_cycles(void **state)
 	check_invariants();
 }
 
+/* ---- accounts: promised limits (mm/pmm_account.c) ---- */
+
+static void test_account_limit_and_kinds(void **state)
+{
+	struct pmm_account a;
+	u64 free0, pa, frames[8], run;
+
+	setup_pc(64 * MiB);
+	free0 = p.count[PMM_FREE];
+	assert_false(pmm_core_account_open(&p, &a, free0 + 1));
+	assert_true(pmm_core_account_open(&p, &a, 600));
+	assert_int_equal(pmm_core_unpromised(&p), free0 - 600);
+	assert_int_equal(p.count[PMM_FREE], free0); /* promised, not taken */
+
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_TABLE, FRAME, &frames[i]),
+				 PMM_ACCOUNT_OK);
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DATA, CHUNK, &run),
+			 PMM_ACCOUNT_OK);
+	assert_int_equal(run % CHUNK, 0);
+	assert_int_equal(a.held, 8 + 512);
+	assert_int_equal(a.held_kind[PMM_KIND_TABLE], 8);
+	assert_int_equal(a.held_kind[PMM_KIND_DATA], 512);
+	assert_int_equal(p.promised, 600 - 520);
+	/* 80 frames left under the limit: a second 2 MiB run is refused, a frame is not */
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DATA, CHUNK, &pa),
+			 PMM_ACCOUNT_LIMIT);
+	assert_int_equal(a.refused, 1);
+	for (int i = 0; i < 80; i++)
+		assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DEVICE, FRAME, &pa),
+				 PMM_ACCOUNT_OK);
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DEVICE, FRAME, &pa),
+			 PMM_ACCOUNT_LIMIT);
+	assert_int_equal(a.held, 600);
+	assert_int_equal(a.peak, 600);
+	assert_int_equal(p.promised, 0);
+
+	/* frees give the promise back; peaks stay */
+	u64 bad;
+	assert_int_equal(pmm_core_account_free(&p, &a, PMM_KIND_DATA, CHUNK, run, &bad), PMM_OK);
+	assert_int_equal(a.held_kind[PMM_KIND_DATA], 0);
+	assert_int_equal(a.peak_kind[PMM_KIND_DATA], 512);
+	assert_int_equal(p.promised, 512);
+	/* a kind cannot give back more than it holds */
+	assert_int_equal(pmm_core_account_free(&p, &a, PMM_KIND_DATA, FRAME, frames[0], &bad),
+			 PMM_ERR_ALREADY_FREE);
+	assert_false(pmm_core_account_close(&p, &a)); /* still holds frames */
+	check_invariants();
+}
+
+/*
+ * What an account was promised stays there: plain allocations and another
+ * account exhaust the rest, and the first still gets every frame up to its
+ * limit.
+ */
+static void test_account_promise_kept(void **state)
+{
+	struct pmm_account a, b;
+	u64 free0, pa, n = 0;
+
+	setup_pc(32 * MiB);
+	free0 = p.count[PMM_FREE];
+	assert_true(pmm_core_account_open(&p, &a, 1000));
+	assert_true(pmm_core_account_open(&p, &b, 2000));
+	assert_false(pmm_core_account_open(&p, &b, free0)); /* b untouched by the refusal */
+	assert_int_equal(b.limit, 2000);
+	while (pmm_core_alloc_frame(&p, &pa))
+		n++;
+	assert_int_equal(n, free0 - 3000);
+	assert_false(pmm_core_alloc_2m(&p, &pa));
+	assert_false(pmm_core_alloc_1g(&p, &pa));
+	/* b takes all it may; a still gets its 1000 */
+	for (u64 i = 0; i < 2000; i++)
+		assert_int_equal(pmm_core_account_alloc(&p, &b, PMM_KIND_TABLE, FRAME, &pa),
+				 PMM_ACCOUNT_OK);
+	assert_int_equal(pmm_core_account_alloc(&p, &b, PMM_KIND_TABLE, FRAME, &pa),
+			 PMM_ACCOUNT_LIMIT);
+	for (u64 i = 0; i < 1000; i++)
+		assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DATA, FRAME, &pa),
+				 PMM_ACCOUNT_OK);
+	assert_int_equal(p.count[PMM_FREE], 0);
+	assert_int_equal(p.promised, 0);
+	check_invariants();
+}
+
+/* Random opens, allocs, frees and closes keep free >= promised and the sums right. */
+static void test_account_random(void **state)
+{
+	enum { ACCTS = 4, HELD = 4096 };
+	struct pmm_account acct[ACCTS];
+	bool open[ACCTS] = {false};
+	struct {
+		u64 pa, size;
+		int acct;
+		enum pmm_kind kind;
+	} *held = calloc(HELD, sizeof(*held));
+	u64 nheld = 0, rng = 0x1234567, bad;
+
+	setup_pc(96 * MiB);
+	for (int step = 0; step < 20000; step++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		int k = (int)(rng % ACCTS), op = (int)((rng >> 8) % 8);
+		u64 size = (rng >> 16) % 16 == 0 ? CHUNK : FRAME;
+		enum pmm_kind kind = (enum pmm_kind)((rng >> 24) % PMM_KIND_COUNT);
+
+		if (!open[k]) {
+			open[k] = pmm_core_account_open(&p, &acct[k], (rng >> 32) % 3000);
+		} else if (op < 5 && nheld < HELD) {
+			u64 pa;
+			enum pmm_account_status st =
+			    pmm_core_account_alloc(&p, &acct[k], kind, size, &pa);
+
+			if (size == FRAME && acct[k].held < acct[k].limit)
+				assert_int_equal(st, PMM_ACCOUNT_OK);
+			if (st == PMM_ACCOUNT_OK) {
+				held[nheld].pa = pa;
+				held[nheld].size = size;
+				held[nheld].acct = k;
+				held[nheld].kind = kind;
+				nheld++;
+			}
+		} else if (op < 7 && nheld) {
+			u64 i = (rng >> 40) % nheld;
+
+			assert_int_equal(pmm_core_account_free(&p, &acct[held[i].acct],
+							       held[i].kind, held[i].size,
+							       held[i].pa, &bad),
+					 PMM_OK);
+			held[i] = held[--nheld];
+		} else if (acct[k].held == 0) {
+			assert_true(pmm_core_account_close(&p, &acct[k]));
+			open[k] = false;
+		}
+		u64 promised = 0;
+		for (int j = 0; j < ACCTS; j++)
+			if (open[j])
+				promised += acct[j].limit - acct[j].held;
+		assert_int_equal(p.promised, promised);
+		assert_true(p.count[PMM_FREE] >= p.promised);
+	}
+	check_invariants();
+	free(held);
+}
+
 static void test_place(void **state)
 {
 	const struct pmm_range ram[] = {
@@ -394,6 +538,9 @@ int main(void)
 	    cmocka_unit_test_teardown(test_release, teardown),
 	    cmocka_unit_test_teardown(test_1g_runs, teardown),
 	    cmocka_unit_test_teardown(test_random_cycles, teardown),
+	    cmocka_unit_test_teardown(test_account_limit_and_kinds, teardown),
+	    cmocka_unit_test_teardown(test_account_promise_kept, teardown),
+	    cmocka_unit_test_teardown(test_account_random, teardown),
 	    cmocka_unit_test(test_place),
 	    cmocka_unit_test(test_status_names),
 	};

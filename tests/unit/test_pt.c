@@ -584,6 +584,147 @@ static void test_protect(void **state)
 	fix_free(f);
 }
 
+/* ---- emptied tables: unlinked and handed to on_table ---- */
+
+struct table_log {
+	struct arena *arena; /* frees each table handed over, at once */
+	unsigned count;
+	unsigned level[8];
+};
+
+static void release_table(void *ctx, hpa_t t, unsigned level)
+{
+	struct table_log *log = ctx;
+
+	if (log->count < 8)
+		log->level[log->count] = level;
+	log->count++;
+	arena_free(log->arena, t);
+}
+
+static int unmap_releasing(struct fix *f, u64 va, u64 size, struct table_log *log,
+			   struct pt_change *chg)
+{
+	*chg = (struct pt_change){.on_table = release_table, .ctx = log};
+	log->arena = &f->arena;
+	log->count = 0;
+	return pt_unmap(&f->pt, va, size, chg);
+}
+
+static void test_unmap_releases_empty_tables(void **state)
+{
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	struct table_log log = {0};
+	struct pt_change chg;
+	const u64 va = 5 * GiB + 6 * MiB;
+
+	/* One page: root, PDPT, PD, PT. Unmapping it empties all three below the root. */
+	assert_int_equal(pt_map(&f->pt, va, hpa(0x5000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+			 PT_OK);
+	assert_int_equal(f->pt.table_count, 4);
+	assert_int_equal(unmap_releasing(f, va, PAGE_SIZE, &log, &chg), PT_OK);
+	assert_int_equal(chg.leaf_count, 1);
+	assert_int_equal(chg.table_count, 3);
+	assert_true(chg.flush);
+	assert_int_equal(log.count, 3);
+	assert_int_equal(log.level[0], 1); /* deepest first: PT, PD, PDPT */
+	assert_int_equal(log.level[1], 2);
+	assert_int_equal(log.level[2], 3);
+	assert_true(chg.start <= va && chg.end >= va + PAGE_SIZE);
+	assert_int_equal(f->pt.table_count, 1);
+	assert_int_equal(f->arena.live, 1);
+	expect_unmapped(f, va);
+
+	/* Two pages in one PT: the first unmap frees nothing, the second frees all three. */
+	assert_int_equal(pt_map(&f->pt, va, hpa(0x5000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+			 PT_OK);
+	assert_int_equal(
+	    pt_map(&f->pt, va + PAGE_SIZE, hpa(0x6000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+	    PT_OK);
+	assert_int_equal(unmap_releasing(f, va, PAGE_SIZE, &log, &chg), PT_OK);
+	assert_int_equal(chg.table_count, 0);
+	assert_int_equal(log.count, 0);
+	assert_int_equal(f->pt.table_count, 4);
+	expect_map(f, va + PAGE_SIZE, 0x6000, 1, PT_PERM_RW, PT_MEM_WB);
+	assert_int_equal(unmap_releasing(f, va + PAGE_SIZE, PAGE_SIZE, &log, &chg), PT_OK);
+	assert_int_equal(chg.table_count, 3);
+	assert_int_equal(f->pt.table_count, 1);
+
+	/* Pages in two PDs of one PDPT: unmapping one frees its PT and PD, not the PDPT. */
+	assert_int_equal(pt_map(&f->pt, va, hpa(0x5000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+			 PT_OK);
+	assert_int_equal(pt_map(&f->pt, va + GiB, hpa(0x6000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+			 PT_OK);
+	assert_int_equal(f->pt.table_count, 6);
+	assert_int_equal(unmap_releasing(f, va, PAGE_SIZE, &log, &chg), PT_OK);
+	assert_int_equal(log.count, 2);
+	assert_int_equal(log.level[0], 1);
+	assert_int_equal(log.level[1], 2);
+	assert_int_equal(f->pt.table_count, 4);
+	expect_map(f, va + GiB, 0x6000, 1, PT_PERM_RW, PT_MEM_WB);
+
+	/* A large leaf removed whole leaves its PD empty: freed with the PDPT. */
+	assert_int_equal(unmap_releasing(f, va + GiB, PAGE_SIZE, &log, &chg), PT_OK);
+	assert_int_equal(pt_map(&f->pt, 2 * GiB, hpa(4 * GiB), 2 * MiB, 2, PT_PERM_RW, PT_MEM_WB),
+			 PT_OK);
+	assert_int_equal(f->pt.table_count, 3);
+	assert_int_equal(unmap_releasing(f, 2 * GiB, 2 * MiB, &log, &chg), PT_OK);
+	assert_int_equal(log.count, 2);
+	assert_int_equal(f->pt.table_count, 1);
+
+	/* Holes only: nothing removed, nothing freed, no flush. */
+	assert_int_equal(unmap_releasing(f, 0, 4 * MiB, &log, &chg), PT_OK);
+	assert_int_equal(chg.table_count, 0);
+	assert_false(chg.flush);
+	fix_free(f);
+}
+
+/*
+ * A page moved over and over to new 2 MiB and 1 GiB regions across the
+ * whole address width (what a guest moving its APIC base does to its EPT):
+ * with emptied tables released, the tables never exceed one path.
+ */
+static void test_moving_page_keeps_tables_bounded(void **state)
+{
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	struct table_log log = {0};
+	struct pt_change chg;
+	u64 prev = 0;
+
+	for (u64 i = 1; i <= 20000; i++) {
+		u64 va = ((i * 0x9E3779B97F4A7C15ULL) >> 16) % BIT(48) & ~(u64)(PAGE_SIZE - 1);
+
+		if (prev)
+			assert_int_equal(unmap_releasing(f, prev, PAGE_SIZE, &log, &chg), PT_OK);
+		assert_int_equal(
+		    pt_map(&f->pt, va, hpa(0x5000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB), PT_OK);
+		assert_true(f->pt.table_count <= 4);
+		assert_int_equal(f->arena.live, (long)f->pt.table_count);
+		prev = va;
+	}
+	fix_free(f);
+}
+
+static void test_tables_for(void **state)
+{
+	assert_int_equal(pt_tables_for(0), 1);
+	assert_int_equal(pt_tables_for(PAGE_SIZE), 4);
+	assert_int_equal(pt_tables_for(16 * MiB), 1 + 1 + 1 + 8);
+	assert_int_equal(pt_tables_for(GiB), 1 + 1 + 1 + 512);
+	assert_int_equal(pt_tables_for(GiB + PAGE_SIZE), 1 + 1 + 2 + 513);
+	assert_int_equal(pt_tables_for(512 * GiB), 1 + 1 + 512 + 512 * 512);
+
+	/* The bound holds: every page of 24 MiB + 4 KiB mapped 4 KiB at a time. */
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	const u64 size = 24 * MiB + PAGE_SIZE;
+
+	for (u64 va = 0; va < size; va += PAGE_SIZE)
+		assert_int_equal(pt_map(&f->pt, va, hpa(va), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+				 PT_OK);
+	assert_int_equal(f->pt.table_count, pt_tables_for(size));
+	fix_free(f);
+}
+
 static void count_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
 {
 	u64 *bytes = ctx;
@@ -812,6 +953,16 @@ static void model_change(struct model *m, u64 first, u64 count, unsigned perms, 
 			left |= m->mapped[p];
 		if (m->slot[s] == SLOT_LEAF && !left)
 			m->slot[s] = SLOT_EMPTY;
+		/* An unmap releases the tables it empties (model_step passes on_table). */
+		if (perms == 0 && m->slot[s] == SLOT_TABLE && !left)
+			m->slot[s] = SLOT_EMPTY;
+	}
+	if (perms == 0) {
+		bool any = false;
+
+		for (u64 s = 0; s < MODEL_SLOTS; s++)
+			any |= m->slot[s] != SLOT_EMPTY;
+		m->any = any; /* the PD and PDPT went with the last slot */
 	}
 }
 
@@ -821,6 +972,7 @@ static void model_step(struct fix *f, struct model *m)
 	unsigned perms = model_perms[model_rand(m, 4)];
 	long fail = model_rand(m, 4) == 0 ? (long)model_rand(m, 3) + 1 : 0;
 	struct pt_change chg = {0};
+	struct table_log tables = {0};
 	struct snap before, after;
 	bool flush;
 	int err, want;
@@ -842,8 +994,8 @@ static void model_step(struct fix *f, struct model *m)
 			     count == 512 && first % 512 == 0 && pa % (2 * MiB) == 0 ? 2 : 1, perms,
 			     PT_MEM_WB);
 	else
-		err = kind == 1 ? pt_unmap(&f->pt, MODEL_BASE + first * PAGE_SIZE,
-					   count * PAGE_SIZE, &chg)
+		err = kind == 1 ? unmap_releasing(f, MODEL_BASE + first * PAGE_SIZE,
+						  count * PAGE_SIZE, &tables, &chg)
 				: pt_protect(&f->pt, MODEL_BASE + first * PAGE_SIZE,
 					     count * PAGE_SIZE, perms, &chg);
 	arena_arm(&f->arena, 0);
@@ -864,7 +1016,9 @@ static void model_step(struct fix *f, struct model *m)
 	}
 	assert_int_equal(err, PT_OK);
 	model_change(m, first, count, kind == 1 ? 0 : perms, &flush);
-	assert_int_equal(chg.flush, flush);
+	/* Unlinking an emptied table asks for a flush even where no leaf was removed. */
+	assert_int_equal(chg.flush, flush || chg.table_count > 0);
+	assert_int_equal(f->arena.live, (long)f->pt.table_count);
 }
 
 static void run_model(const struct pt_fmt *fmt, u64 seed)
@@ -1038,6 +1192,9 @@ int main(void)
 	    cmocka_unit_test(test_nomem_all_or_nothing),
 	    cmocka_unit_test(test_unmap_splits_2m),
 	    cmocka_unit_test(test_unmap_splits_1g_twice),
+	    cmocka_unit_test(test_unmap_releases_empty_tables),
+	    cmocka_unit_test(test_moving_page_keeps_tables_bounded),
+	    cmocka_unit_test(test_tables_for),
 	    cmocka_unit_test(test_protect),
 	    cmocka_unit_test(test_destroy_frees_every_table),
 	    cmocka_unit_test(test_best_fit_levels),

@@ -24,6 +24,13 @@ void uart_putc(char c)
 	outb(UART_COM1 + UART_THR, (u8)c);
 }
 
+void uart_wait_idle(void)
+{
+	for (u32 i = 0; i < UART_POLL_LIMIT; i++)
+		if (inb(UART_COM1 + UART_LSR) & UART_LSR_TEMT)
+			return;
+}
+
 void uart_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -30,5 +30,7 @@
 void uart_init(void);
 void uart_putc(char c);
 void uart_write(const char *s, size_t n);
+/* Waits (bounded by UART_POLL_LIMIT) until everything written has left (LSR.TEMT). */
+void uart_wait_idle(void);
 
 #endif
