@@ -25,6 +25,9 @@ GUESTS_32 := mb1 hello32 taskswitch
 # Issue 7: CPU state exact to the SDM (tests/emu/test_cpu.py).
 GUESTS_64 += cpustate
 GUESTS_32 += lmode
+# Issue 12: fairness, a bystander measuring its share beside exit storms.
+GUESTS_64 += bystander storm
+GUESTS_32 += storm32
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
