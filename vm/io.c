@@ -32,7 +32,7 @@
 #define IO_INFO_SEGMENT(i)   (((i) >> 15) & 7) /* ES, CS, SS, DS, FS, GS */
 
 #define IO_REP_SLICE 4096
-#define IO_REP_CLOCK 64 /* elements between two looks at the vCPU's time */
+#define IO_REP_CLOCK 16 /* elements between two looks at the vCPU's time */
 
 static u64 addr_mask(unsigned addr_size)
 {

@@ -209,6 +209,11 @@ static void guest_sched_summary(const struct guest *g)
 		"single-globals %lu all %lu; invept single %lu all %lu",
 		g->name, g->stats.switches, g->vcpu.used_ticks, p->invvpid_addr, p->invvpid_single,
 		p->invvpid_single_globals, p->invvpid_all, e->invept_single, e->invept_all);
+	if (g->vcpu.lapic.access_unmapped)
+		pr_info(
+		    "guest %s: apic: %lu base moves left the APIC-access page unmapped (no room "
+		    "under its frame limit): those accesses were emulated",
+		    g->name, g->vcpu.lapic.access_unmapped);
 	pr_info("guest %s: irq: apic %s, injected %lu external %lu NMI, apic timer %lu, ipis %lu, "
 		"halted %lu ticks%s",
 		g->name, hpa_addr(g->vcpu.lapic.access_hpa) ? "virtualized" : "emulated",

@@ -322,14 +322,15 @@ void vcpu_run(struct vcpu *v, u64 until)
 	v->run_start_tsc = start;
 	v->run_until = until;
 	v->run_entry_tsc = 0;
+	if (!v->launched)
+		note_first_launch(); /* before the entry checks: the line may start the console's
+					clock */
 	while (guest_running(v->guest) && !v->blocked) {
 		int r;
 
 		if (!prepare_entry(v))
 			break;
 		if (first) {
-			if (!v->launched)
-				note_first_launch();
 			v->run_entry_tsc = v->entry_tsc;
 			first = false;
 		}

@@ -70,6 +70,7 @@ static char ring[UART_RING_SIZE];
 static u32 ring_head, ring_tail; /* head: next to send; tail: next free */
 u64 uart_poll_due;		 /* see uart.h */
 static u64 last_poll, longest_wait;
+static bool left_over; /* the last poll left output queued */
 
 static u32 ring_used(void)
 {
@@ -81,12 +82,13 @@ void uart_poll(void)
 {
 	u64 now = rdtsc();
 
-	if (ring_used() && last_poll)
+	if (left_over)
 		longest_wait = MAX(longest_wait, now - last_poll);
 	last_poll = now;
 	if (uart_present && ring_used() && (reg_read(UART_LSR) & UART_LSR_THRE))
 		for (unsigned n = 0; n < UART_FIFO_SIZE && ring_used(); n++)
 			reg_write(UART_THR, (u8)ring[ring_head++ % UART_RING_SIZE]);
+	left_over = uart_present && ring_used();
 	uart_poll_due = uart_present && ring_used()
 			    ? now + MAX(tsc_hz / UART_POLL_HZ, (u64)UART_POLL_MIN_TICKS)
 			    : 0;
@@ -107,8 +109,10 @@ u64 uart_longest_wait(bool reset)
 {
 	u64 w = longest_wait;
 
-	if (reset)
+	if (reset) {
 		longest_wait = 0;
+		last_poll = rdtsc(); /* output queued before the reset is not measured */
+	}
 	return w;
 }
 
