@@ -47,7 +47,7 @@ bool console_room(size_t n, size_t keep)
 {
 	if (!(console_sinks & CONSOLE_COM1))
 		return true; /* the VGA text screen never waits */
-	return uart_room() >= n + keep;
+	return uart_has_room((u32)(n + keep));
 }
 
 void console_write(const char *s, size_t n)

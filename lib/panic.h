@@ -1,5 +1,6 @@
 /*
- * Keel's invariant checks (STYLE.md rule 14). Three tiers, never mixed:
+ * Keel's invariant checks (CONTRIBUTING.md, Checks and errors). Three
+ * tiers, never mixed:
  *   CHECK(x)  always on, for Keel's own invariants: failing it is a Keel bug;
  *   DEBUG_ASSERT(x)  debug builds only (not with DEBUG=0);
  *   status returns  for anything a guest, GRUB or a module can influence.

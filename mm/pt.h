@@ -1,5 +1,5 @@
 /*
- * Architecture-neutral 4-level page tables (STYLE.md rules 10 and 11).
+ * Architecture-neutral 4-level page tables (CONTRIBUTING.md, Memory and TLBs).
  *
  * The walker and the map/unmap/protect logic in mm/pt.c never look at entry
  * bits: they see entries only through struct pt_fmt, an encoding. Keel's own

@@ -2,7 +2,7 @@
  * IA-32e paging-structure entries (Intel SDM Vol. 3A, 4.5 "4-Level Paging
  * and 5-Level Paging", Tables 4-15 to 4-20: formats of the PML4E, PDPTE,
  * PDE and PTE). Bits are named as the SDM names them; masks and small
- * getters, no bitfields (STYLE.md rule 7).
+ * getters, no bitfields (CONTRIBUTING.md, Types and hardware facts).
  *
  *   63  62:59  58:52   51:M  M-1:12   11:9  8  7     6  5  4   3   2   1   0
  *  +--+------+-------+------+--------+-----+--+-----+--+--+---+---+---+---+--+

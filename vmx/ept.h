@@ -3,7 +3,7 @@
  * 29.3.2 "EPT Translation Mechanism", Tables 29-1 to 29-6: formats of the
  * EPT PML4E, PDPTE, PDE and PTE; 25.6.11 "Extended-Page-Table Pointer
  * (EPTP)"). Bits are named as the SDM names them; masks and small getters,
- * no bitfields (STYLE.md rule 7).
+ * no bitfields (CONTRIBUTING.md, Types and hardware facts).
  *
  *   63   62:52   51:M  M-1:12    11  10  9  8  7    6    5:3   2  1  0
  *  +---+-------+------+--------+---+---+--+--+----+----+------+--+--+--+

@@ -1,7 +1,8 @@
 /*
- * VM-exit dispatch (STYLE.md rule 16): a bounds-checked table of named
- * handlers keyed by basic exit reason. A reason without a handler ends the
- * guest with a report; it never reaches Keel's own fault path.
+ * VM-exit dispatch (CONTRIBUTING.md, Checks and errors): a bounds-checked
+ * table of named handlers keyed by basic exit reason. A reason without a
+ * handler ends the guest with a report; it never reaches Keel's own fault
+ * path.
  */
 #ifndef KEEL_VMX_EXIT_H
 #define KEEL_VMX_EXIT_H

@@ -101,8 +101,10 @@ u32 uart_mark(void)
 
 bool uart_sent(u32 mark)
 {
+	if (!uart_present || (s32)(ring_head - mark) >= 0)
+		return true;
 	uart_poll();
-	return !uart_present || (s32)(ring_head - mark) >= 0;
+	return (s32)(ring_head - mark) >= 0;
 }
 
 u64 uart_longest_wait(bool reset)
@@ -148,10 +150,12 @@ void uart_write(const char *s, size_t n)
 	uart_poll();
 }
 
-u32 uart_room(void)
+bool uart_has_room(u32 n)
 {
+	if (!uart_present || UART_RING_SIZE - ring_used() >= n)
+		return true;
 	uart_poll();
-	return uart_present ? UART_RING_SIZE - ring_used() : UART_RING_SIZE;
+	return UART_RING_SIZE - ring_used() >= n;
 }
 
 void uart_drain(void)

@@ -41,8 +41,8 @@ void uart_write(const char *s, size_t n);
 void uart_drain(void);
 /* Sends queued output the transmitter can take now, without waiting. */
 void uart_poll(void);
-/* Polls, then returns how many bytes uart_write can queue without waiting. */
-u32 uart_room(void);
+/* True if uart_write can queue n bytes without waiting (polling if it must). */
+bool uart_has_room(u32 n);
 /*
  * The TSC by which queued output wants the next uart_poll (about every
  * millisecond: the 16-byte FIFO lasts 1.4 ms at 115200 baud), 0 while
@@ -52,7 +52,7 @@ u32 uart_room(void);
 extern u64 uart_poll_due;
 /* A mark for everything queued so far (for uart_sent). */
 u32 uart_mark(void);
-/* Polls, then true if everything queued before `mark` has gone to the UART. */
+/* True if everything queued before `mark` has gone to the UART (polling if it must). */
 bool uart_sent(u32 mark);
 /* The longest time queued output waited between two polls (since the last reset). */
 u64 uart_longest_wait(bool reset);

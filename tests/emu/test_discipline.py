@@ -1,7 +1,7 @@
 """Invalidation discipline, proved inside Keel (issues 4 and 5).
 
 Bochs flushes its whole TLB on every VM entry and exit, so no guest can
-observe a missing INVEPT or INVVPID on one CPU (../shared/BOCHS.md). Keel's
+observe a missing INVEPT or INVVPID on one CPU (docs/testing.md, "What Bochs can and cannot show"). Keel's
 debug build checks instead, before every VM entry, that every EPT removal
 or downgrade was followed by INVEPT and that the vCPU's VPID is owned by it
 and was flushed since it was assigned. These scenarios leave each

@@ -20,7 +20,7 @@ sync=none one tick is one instruction). Four boots:
 
 Each guest's `keel: guest NAME: sched: ...` line is parsed (SCHED_RE).
 Bochs only: QEMU TCG has no VT-x. Note that Bochs flushes its whole TLB on
-every VM entry and exit (docs in /work/shared/BOCHS.md), so these
+every VM entry and exit (docs/testing.md, "What Bochs can and cannot show"), so these
 scenarios prove that guests run correctly interleaved and that Keel's
 invalidation bookkeeping follows the capabilities; they cannot catch a
 missing INVVPID on this emulator.

@@ -5,6 +5,7 @@
  */
 #include "tests/guests/lib/uart.h"
 #include "arch/x86/io.h"
+#include "tests/guests/lib/x86.h"
 
 void uart_init(void)
 {
@@ -26,8 +27,10 @@ void uart_putc(char c)
 
 void uart_wait_idle(void)
 {
-	for (u32 i = 0; i < UART_POLL_LIMIT; i++)
-		if (inb(UART_COM1 + UART_LSR) & UART_LSR_TEMT)
+	u64 start = x86_rdtsc();
+
+	while (!(inb(UART_COM1 + UART_LSR) & UART_LSR_TEMT))
+		if (x86_rdtsc() - start > UART_IDLE_LIMIT)
 			return;
 }
 

@@ -30,7 +30,12 @@
 void uart_init(void);
 void uart_putc(char c);
 void uart_write(const char *s, size_t n);
-/* Waits (bounded by UART_POLL_LIMIT) until everything written has left (LSR.TEMT). */
+/*
+ * Waits until everything written has left (LSR.TEMT), at most
+ * UART_IDLE_LIMIT TSC ticks: behind other guests' output on Keel's serial
+ * line at 115200 baud that can take a while (64 KiB: about 5.7 s).
+ */
+#define UART_IDLE_LIMIT (1ULL << 30)
 void uart_wait_idle(void);
 
 #endif
