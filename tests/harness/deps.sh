@@ -36,6 +36,7 @@ CHECKS=(
 	"libclang-rt-14-dev|file|/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 	"clang-format|cmd|clang-format"
 	"cppcheck|cmd|cppcheck"
+	"acpica-tools|cmd|iasl"
 	"shellcheck|cmd|shellcheck"
 	"gnuplot-nox|cmd|gnuplot"
 )
