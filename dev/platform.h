@@ -16,7 +16,9 @@ bool pic8259_attach(struct guest *g); /* 0x20-0x21, 0xA0-0xA1, ELCR 0x4D0-0x4D1 
 bool pit8254_attach(struct guest *g); /* 0x40-0x43; needs the PIC attached first */
 bool sysctl_attach(struct guest *g);  /* 0x61 and 0x92 */
 bool cmos_attach(struct guest *g);    /* 0x70-0x71 */
-bool pci_cfg_attach(struct guest *g); /* 0xCF8-0xCFB, 0xCFC-0xCFF */
+bool pci_cfg_attach(struct guest *g); /* 0xCF8-0xCFB (0xCF9: reset control), 0xCFC-0xCFF */
+bool acpi_pm_attach(struct guest *g); /* ACPI PM1a_EVT, PM1a_CNT, PM_TMR (dev/acpi_gen.h) */
+bool kbc_attach(struct guest *g);     /* 0x64: the keyboard controller's reset pulse */
 
 /* PIT channel 2's gate input (port 0x61 bit 0) and its output (port 0x61 bit 5). */
 void pit8254_set_gate2(struct guest *g, bool level);

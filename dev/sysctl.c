@@ -6,8 +6,9 @@
  * clocked DRAM refresh); bit 5 is PIT channel 2's output; bits 6-7 (IOCHK
  * and SERR status) read 0: no NMI source exists. Port 0x92 (PS/2 system
  * control port A): bit 1, A20, always reads 1 (the guest's address bit 20
- * is never masked); writing bit 0 set is a fast reset, which ends the
- * guest ("reset"); the other bits read back as written.
+ * is never masked); writing bit 0 set is a fast reset (guest_reset: the
+ * guest restarts, or ends with onreboot=end); the other bits read back as
+ * written.
  */
 #include "arch/x86/pit8254.h"
 #include "dev/dev.h"
@@ -55,8 +56,7 @@ static void sysctl_porta_write(struct guest *g, void *state, u64 offset, unsigne
 
 	s->porta = (u8)val & (u8) ~(SYSCTL_PORTA_RESET | SYSCTL_PORTA_A20);
 	if (val & SYSCTL_PORTA_RESET)
-		guest_end(g, GUEST_END_RESET, 0, "fast reset: wrote 0x%x to port 0x92",
-			  (unsigned)(u8)val);
+		guest_reset(g, "fast reset (0x%x to port 0x92)", (unsigned)(u8)val);
 }
 
 static const struct dev_ops sysctl_portb_ops = {

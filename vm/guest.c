@@ -31,6 +31,19 @@ void guest_end(struct guest *g, enum guest_end how, int status, const char *fmt,
 	va_end(ap);
 }
 
+void guest_reset(struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g->end != GUEST_RUNNING)
+		return;
+	g->end = g->onreboot == GUEST_ONREBOOT_END ? GUEST_END_RESET : GUEST_RESTARTING;
+	g->status = 0;
+	va_start(ap, fmt);
+	fmt_vsnprintf(g->end_detail, sizeof(g->end_detail), fmt, ap);
+	va_end(ap);
+}
+
 const char *guest_end_name(enum guest_end how)
 {
 	static const char *const names[] = {
@@ -46,6 +59,8 @@ const char *guest_end_name(enum guest_end how)
 	    [GUEST_END_ERROR] = "error",
 	    [GUEST_END_TIMEOUT] = "timeout",
 	    [GUEST_END_RESET] = "reset",
+	    [GUEST_END_POWEROFF] = "poweroff",
+	    [GUEST_RESTARTING] = "restarting",
 	};
 
 	return how < ARRAY_SIZE(names) ? names[how] : "?";

@@ -30,7 +30,16 @@ enum guest_end {
 	GUEST_END_ENTRY_FAILURE,
 	GUEST_END_ERROR,
 	GUEST_END_TIMEOUT,
-	GUEST_END_RESET, /* a system reset request: port 0x92 bit 0 (dev/sysctl.c) */
+	GUEST_END_RESET,    /* a system reset request with onreboot=end (guest_reset) */
+	GUEST_END_POWEROFF, /* ACPI S5 (dev/acpi_pm.c) */
+	/* Not an end: a reset request the scheduler turns into a restart (guest_reset). */
+	GUEST_RESTARTING,
+};
+
+/* What a reset request does (onreboot= on the module line). */
+enum guest_onreboot {
+	GUEST_ONREBOOT_RESTART = 0, /* start again from the image, with fresh memory */
+	GUEST_ONREBOOT_END,	    /* end the guest: "ended by reset" */
 };
 
 struct guest_stats {
@@ -56,6 +65,9 @@ struct guest {
 	unsigned module_count;
 	unsigned ept_level; /* from ept=, 0 = default */
 	u64 timeout;	    /* from timeout=: TSC ticks it may use, 0 = no limit */
+	enum guest_onreboot onreboot;
+	bool triple_resets; /* ontriple=reset: a triple fault is a reset request */
+	unsigned restarts;  /* times it was restarted after a reset request */
 
 	/*
 	 * Every frame Keel holds for this guest, by kind (data, EPT tables,
@@ -85,6 +97,16 @@ struct guest {
 	char end_detail[160];
 	struct guest_stats stats;
 };
+
+/*
+ * A reset request from the guest (its chipset's reset register, the
+ * keyboard controller's pulse, a fast reset, a triple fault with
+ * ontriple=reset): with onreboot=end (or while the guest has already
+ * ended) it ends the guest as "reset", otherwise the guest stops running
+ * and the scheduler restarts it from its image with fresh memory. The
+ * first request wins, as with guest_end.
+ */
+void guest_reset(struct guest *g, const char *fmt, ...) __printf(2, 3);
 
 /* Small, zeroed, per-guest storage for device-model state; NULL if full. */
 void *guest_dev_alloc(struct guest *g, unsigned size);

@@ -108,6 +108,7 @@ struct keel_guest_stats {
 	uint64_t fill_resumes; /* EPT violations that found their large page still being zeroed */
 	uint64_t keel_ticks;   /* TSC ticks Keel spent on this guest's behalf so far */
 	uint64_t guest_ticks;  /* TSC ticks it ran in VMX non-root operation so far */
+	uint64_t restarts;     /* times Keel restarted it after a reset request */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

@@ -82,6 +82,14 @@ static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct gues
 			FAIL("maxmem=%.*s is not a size in [4K, %lu MiB]", vlen, v,
 			     (u64)(max_mem * 2 / MiB));
 		c->maxmem = ALIGN_UP(m, 4 * KiB);
+	} else if (cmdline_key_is(t, "onreboot")) {
+		if (!cmdline_value_is(t, "restart") && !cmdline_value_is(t, "end"))
+			FAIL("onreboot=%.*s: expected restart or end", vlen, v);
+		c->onreboot_end = cmdline_value_is(t, "end");
+	} else if (cmdline_key_is(t, "ontriple")) {
+		if (!cmdline_value_is(t, "end") && !cmdline_value_is(t, "reset"))
+			FAIL("ontriple=%.*s: expected end or reset", vlen, v);
+		c->triple_resets = cmdline_value_is(t, "reset");
 	} else if (cmdline_key_is(t, "expect")) {
 		if (!t->value || t->value_len >= sizeof(c->expect))
 			FAIL("bad expect=%.*s", vlen, v);

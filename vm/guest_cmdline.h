@@ -8,6 +8,8 @@
  *   maxmem=SIZE the most memory Keel may hold for the guest (default: what
  *               mem= needs with its EPT tables and devices); below that, mem=
  *               is overcommitted
+ *   onreboot=restart|end  what a reset request does (default restart)
+ *   ontriple=end|reset    a triple fault ends the guest (default) or resets it
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
  * of guest NAME, in order.
@@ -31,8 +33,10 @@ struct guest_config {
 	u64 mem_size;
 	unsigned ept_level; /* 0: default */
 	char expect[24];
-	u64 timeout; /* TSC ticks, 0 = none */
-	u64 maxmem;  /* bytes, 0 = derived from mem_size */
+	u64 timeout;	    /* TSC ticks, 0 = none */
+	u64 maxmem;	    /* bytes, 0 = derived from mem_size */
+	bool onreboot_end;  /* onreboot=end: a reset request ends the guest */
+	bool triple_resets; /* ontriple=reset: a triple fault is a reset request */
 	char args[GUEST_CONFIG_ARGS_MAX];
 	const struct mb2_module *image;
 	const struct mb2_module *modules[GUEST_CONFIG_MODULES];

@@ -110,6 +110,8 @@ void guest_config_apply(const struct guest_config *c, struct guest *g, unsigned 
 		g->modules[i] = (struct guest_module){c->modules[i]->start, c->modules[i]->end,
 						      c->modules[i]->cmdline};
 	g->timeout = c->timeout;
+	g->onreboot = c->onreboot_end ? GUEST_ONREBOOT_END : GUEST_ONREBOOT_RESTART;
+	g->triple_resets = c->triple_resets;
 }
 
 static void release(const struct mb2_module *m)

@@ -58,6 +58,7 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	s.fill_resumes = g->mem.stats.fill_resumes;
 	s.guest_ticks = v->guest_ticks;
 	s.keel_ticks = vcpu_used_now(v) - v->guest_ticks;
+	s.restarts = g->restarts;
 	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
 		return KEEL_HC_EFAULT;
 	return (s64)n;

@@ -213,25 +213,47 @@ static void run_turn(struct sched *s)
 	s->in_turn = s->credit[s->cur] > 0 && runnable(g);
 }
 
-/* Calls on_end for each guest that ended since the last call; returns how many. */
-static unsigned reap(struct sched *s, u64 *reported, sched_end_fn *on_end, void *ctx)
+/* Builds a guest that asked for a reset again, charging the work to it. */
+static void restart(struct sched *s, unsigned k, const struct sched_ops *ops)
+{
+	struct guest *g = s->gs[k];
+	u64 t0 = rdtsc(), ticks;
+
+	if (!ops->on_restart(g, ops->ctx) && guest_running(g))
+		guest_end(g, GUEST_END_ERROR, 0, "could not be restarted");
+	ticks = rdtsc() - t0;
+	g->vcpu.used_ticks += ticks;
+	s->credit[k] -= (s64)ticks;
+	if (s->cur == k)
+		s->in_turn = false;
+}
+
+/*
+ * Restarts the guests that asked for a reset and calls on_end for each
+ * guest that ended since the last call; returns how many ended.
+ */
+static unsigned reap(struct sched *s, u64 *reported, const struct sched_ops *ops)
 {
 	unsigned ended = 0;
 
 	for (unsigned k = 0; k < s->n; k++) {
 		if (guest_running(s->gs[k]) || (*reported & BIT(k)))
 			continue;
-		*reported |= BIT(k);
 		if (s->loaded)
-			vcpu_put(&s->loaded->vcpu); /* on_end may make another VMCS current */
+			vcpu_put(&s->loaded->vcpu); /* the callbacks make other VMCSs current */
 		s->loaded = NULL;
-		on_end(s->gs[k], ctx);
+		if (s->gs[k]->end == GUEST_RESTARTING)
+			restart(s, k, ops);
+		if (guest_running(s->gs[k]))
+			continue;
+		*reported |= BIT(k);
+		ops->on_end(s->gs[k], ops->ctx);
 		ended++;
 	}
 	return ended;
 }
 
-void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, void *ctx)
+void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops *ops)
 {
 	struct sched s = {.gs = gs, .n = n, .slice = slice, .switch_min = ~0ULL};
 	unsigned live = n;
@@ -255,7 +277,7 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, v
 		} else if (s.in_turn) {
 			run_turn(&s);
 		}
-		live -= reap(&s, &reported, on_end, ctx);
+		live -= reap(&s, &reported, ops);
 	}
 	if (s.switches)
 		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches", s.switch_min,

@@ -8,14 +8,26 @@
 
 struct guest;
 
-typedef void sched_end_fn(struct guest *g, void *ctx);
+/* What the scheduler calls back into (vm/vm.c). */
+struct sched_ops {
+	/* A guest has ended: report it and free what it held. */
+	void (*on_end)(struct guest *g, void *ctx);
+	/*
+	 * A guest asked for a reset (GUEST_RESTARTING): build it again from its
+	 * image; false if it could not be (it has then ended). The ticks this
+	 * takes are charged to the guest.
+	 */
+	bool (*on_restart)(struct guest *g, void *ctx);
+	void *ctx;
+};
 
 /*
- * Runs the guests until every one has ended, giving each up to `slice` TSC
- * ticks at a time (VMX-preemption timer), and calls on_end once per guest
- * as it ends. A guest whose timeout is used up is ended; when every guest
- * left is blocked in HLT with no event that could wake it, they are ended.
+ * Runs the guests until every one has ended, giving each `slice` TSC ticks
+ * per turn (VMX-preemption timer), calling ops->on_end once per guest as it
+ * ends and ops->on_restart for each reset request. A guest whose timeout is
+ * used up is ended; when every guest left is blocked in HLT with no event
+ * that could wake it, they are ended.
  */
-void sched_run(struct guest **gs, unsigned n, u64 slice, sched_end_fn *on_end, void *ctx);
+void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops *ops);
 
 #endif

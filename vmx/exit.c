@@ -42,8 +42,12 @@ static void handle_unhandled(struct vcpu *v)
 
 static void handle_triple_fault(struct vcpu *v)
 {
-	guest_end(v->guest, GUEST_END_TRIPLE_FAULT, 0, "triple fault at rip 0x%lx",
-		  vmcs_read(VMCS_GUEST_RIP));
+	if (v->guest->triple_resets)
+		guest_reset(v->guest, "triple fault at rip 0x%lx (ontriple=reset)",
+			    vmcs_read(VMCS_GUEST_RIP));
+	else
+		guest_end(v->guest, GUEST_END_TRIPLE_FAULT, 0, "triple fault at rip 0x%lx",
+			  vmcs_read(VMCS_GUEST_RIP));
 }
 
 /* Exceptions (none are intercepted: #MC would be) and host NMIs taken in the guest. */

@@ -8,11 +8,15 @@
  * mode=scan: for every port in [from, to) and each size 1, 2, 4: IN, then
  * OUT of 0xFE, 0xFEFE or 0xFEFEFEFE (values that would reset or power off
  * the machine at 0x64, 0xCF9 or an ACPI PM1 control port, were they
- * passed through; 0xFE leaves port 0x92's reset bit clear). An access
- * wholly inside a model (the UART at 0x3F8-0x3FF, the debug-exit port at
- * 0xF4-0xF7, the legacy platform's ports in io_platform) goes to the
- * model: its reads are not judged, and writes to the debug-exit port are
- * left out (they end the guest). Every other read must give all ones.
+ * passed through; 0xFE leaves port 0x92's reset bit clear, and SLP_TYP 7
+ * is no sleeping state Keel offers). An access wholly inside a model (the
+ * UART at 0x3F8-0x3FF, the debug-exit port at 0xF4-0xF7, the legacy
+ * platform's ports in io_platform) goes to the model: its reads are not
+ * judged, and writes that would end or reset the guest itself are left
+ * out: the debug-exit port, and the guest's own reset requests (0xFE to
+ * the keyboard controller at 0x64, a byte with RST_CPU to the reset
+ * control register at 0xCF9; tests/emu/test_power.py shows those restart
+ * only the guest). Every other read must give all ones.
  * Then: Bochs' shutdown port 0x8900 gets "Shutdown", the PCI configuration address of
  * the host bridge (0x80000000 at 0xCF8) and a read of 0xCFC must give all
  * ones, and REP OUTSB / REP INSB of 64 KiB to an unclaimed port. It prints
@@ -59,9 +63,15 @@ static bool io_inside(u32 port, u32 size, u32 base, u32 len)
 
 /* The legacy PC devices every guest has (docs/platform-legacy.md): port, width. */
 static const u16 io_platform[][2] = {
-    {0x20, 2}, {0x40, 4},  {0x61, 1},	     {0x70, 2},	       {0x92, 1},
-    {0xA0, 2}, {0x4D0, 2}, {IO_PCI_ADDR, 4}, {IO_PCI_DATA, 4},
+    {0x20, 2},	{0x40, 4},	  {0x61, 1},	    {0x64, 1},	{0x70, 2},  {0x92, 1},	{0xA0, 2},
+    {0x4D0, 2}, {IO_PCI_ADDR, 4}, {IO_PCI_DATA, 4}, {0x600, 4}, {0x604, 2}, {0x608, 4},
 };
+
+/* Writes that are the guest's own reset requests (docs/platform-legacy.md). */
+static bool io_resets_me(u32 port, u32 size)
+{
+	return (port == 0x64 && size == 1) || (port == IO_PCI_ADDR + 1 && size == 1);
+}
 
 static bool io_claimed(u32 port, u32 size)
 {
@@ -98,7 +108,7 @@ static void io_one(u32 port, u32 size)
 			check_fail("in%c 0x%x read 0x%x, want all ones", "bw?l"[size - 1], port,
 				   got);
 	}
-	if (io_inside(port, size, IO_DEBUG_EXIT, 4))
+	if (io_inside(port, size, IO_DEBUG_EXIT, 4) || io_resets_me(port, size))
 		return;
 	io_out((u16)port, size);
 	io_writes += !claimed;

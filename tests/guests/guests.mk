@@ -21,6 +21,8 @@ GUESTS_64 += apic
 GUESTS_64 += legacy
 # Register state not in the VMCS stays each guest's own (tests/emu/test_hostile.py).
 GUESTS_64 += xstate attack_apic
+# Issue 13: ACPI power management, resets and restarts (tests/emu/test_power.py).
+GUESTS_64 += power
 GUESTS_32 := mb1 hello32 taskswitch
 # Issue 7: CPU state exact to the SDM (tests/emu/test_cpu.py).
 GUESTS_64 += cpustate

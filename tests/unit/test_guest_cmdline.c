@@ -86,6 +86,30 @@ static void test_mem(void **state)
 	expect_reject("mem=99999999999999999999999", "mem=");
 }
 
+static void test_maxmem_and_reset_options(void **state)
+{
+	assert_true(parse(""));
+	assert_int_equal(cfg.maxmem, 0);
+	assert_false(cfg.onreboot_end);
+	assert_false(cfg.triple_resets);
+	assert_true(parse("mem=256M maxmem=64M onreboot=end ontriple=reset"));
+	assert_int_equal(cfg.maxmem, 64 * MiB);
+	assert_true(cfg.onreboot_end);
+	assert_true(cfg.triple_resets);
+	assert_true(parse("maxmem=5000 onreboot=restart ontriple=end"));
+	assert_int_equal(cfg.maxmem, 8192); /* whole frames */
+	assert_false(cfg.onreboot_end);
+	assert_false(cfg.triple_resets);
+	assert_true(parse("maxmem=4K"));
+	expect_reject("maxmem=", "maxmem");
+	expect_reject("maxmem=lots", "maxmem");
+	expect_reject("maxmem=4095", "maxmem");
+	expect_reject("maxmem=513M", "maxmem"); /* at most twice the largest mem= */
+	expect_reject("onreboot=halt", "onreboot");
+	expect_reject("onreboot", "onreboot");
+	expect_reject("ontriple=restart", "ontriple");
+}
+
 static void test_names(void **state)
 {
 	char longest[GUEST_CONFIG_NAME_MAX + 8];
@@ -174,11 +198,17 @@ static void test_for_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	   cmocka_unit_test(test_full_line),
-	    cmocka_unit_test(test_ept_values),	   cmocka_unit_test(test_mem),
-	    cmocka_unit_test(test_names),	   cmocka_unit_test(test_expect),
-	    cmocka_unit_test(test_unknown_option), cmocka_unit_test(test_dashdash),
-	    cmocka_unit_test(test_args_length),	   cmocka_unit_test(test_for_lines),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full_line),
+	    cmocka_unit_test(test_ept_values),
+	    cmocka_unit_test(test_mem),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_unknown_option),
+	    cmocka_unit_test(test_dashdash),
+	    cmocka_unit_test(test_args_length),
+	    cmocka_unit_test(test_for_lines),
+	    cmocka_unit_test(test_maxmem_and_reset_options),
 	};
 
 	return cmocka_run_group_tests_name("guest_cmdline", tests, NULL, NULL);
