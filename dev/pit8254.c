@@ -1,14 +1,15 @@
 /*
  * A guest's 8254 PIT (dev/pit8254_core.c) on ports 0x40-0x43. Its clock
  * is the host TSC converted to PIT8254_HZ: counts are computed when read,
- * nothing runs per tick. Channel 0's output drives IRQ0 through a vtimer
- * armed for its next output edge (re-armed after each one while the mode
- * repeats); channel 2's gate and output are port 0x61's bits 0 and 5
- * (dev/sysctl.c); channel 1 counts but drives nothing.
+ * nothing runs per tick. Channel 0's output drives ISA IRQ0 (the 8259's
+ * IR0 and the I/O APIC's pin 2, dev/platform.c) through a vtimer armed for
+ * its next output edge (re-armed after each one while the mode repeats);
+ * channel 2's gate and output are port 0x61's bits 0 and 5 (dev/sysctl.c);
+ * channel 1 counts but drives nothing.
  *
  * Edges closer together than PIT8254_MIN_IRQ_GAP clocks reach IRQ0 as
  * one: the timer never fires more often than that, and each firing that
- * finds one or more rising edges since the last gives the PIC one edge.
+ * finds one or more rising edges since the last gives the line one edge.
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/pit8254.h"
@@ -16,7 +17,6 @@
 #include "dev/pit8254_core.h"
 #include "dev/platform.h"
 #include "vm/guest.h"
-#include "vm/irq.h"
 #include "vm/vtimer.h"
 
 #define PIT8254_IRQ	    0
@@ -61,12 +61,12 @@ static void pit8254_irq_sync(struct guest *g, struct pit8254 *p, u64 now)
 
 	if (now > p->irq_seen && pit8254_core_rose(&p->core, PIT8254_IRQ_CH, p->irq_seen, now)) {
 		if (p->irq_level)
-			pic8259_set_irq(g, PIT8254_IRQ, false);
-		pic8259_set_irq(g, PIT8254_IRQ, true);
+			platform_set_irq(g, PIT8254_IRQ, false);
+		platform_set_irq(g, PIT8254_IRQ, true);
 		p->irq_level = true;
 	}
 	if (out != p->irq_level) {
-		pic8259_set_irq(g, PIT8254_IRQ, out);
+		platform_set_irq(g, PIT8254_IRQ, out);
 		p->irq_level = out;
 	}
 	p->irq_seen = MAX(p->irq_seen, now);

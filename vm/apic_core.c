@@ -57,6 +57,18 @@ int apic_pending(u32 *page)
 	return irrv;
 }
 
+bool apic_request(u32 *page, unsigned vec, bool level)
+{
+	bool was = apic_vec_test(page, APIC_TMR, vec);
+
+	apic_vec_set(page, APIC_IRR, vec);
+	if (level)
+		apic_vec_set(page, APIC_TMR, vec);
+	else
+		apic_vec_clear(page, APIC_TMR, vec);
+	return was != level;
+}
+
 void apic_accept(u32 *page, unsigned vec)
 {
 	apic_vec_clear(page, APIC_IRR, vec);
@@ -68,10 +80,8 @@ int apic_eoi(u32 *page)
 {
 	int v = apic_vec_highest(page, APIC_ISR);
 
-	if (v >= 0) {
+	if (v >= 0)
 		apic_vec_clear(page, APIC_ISR, (unsigned)v);
-		apic_vec_clear(page, APIC_TMR, (unsigned)v);
-	}
 	apic_update_ppr(page);
 	return v;
 }

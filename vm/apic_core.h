@@ -47,9 +47,18 @@ static inline int apic_requested(const u32 *page)
 {
 	return apic_vec_highest(page, APIC_IRR);
 }
+/*
+ * The APIC accepts a fixed interrupt vec into IRR; TMR[vec] is set if it is
+ * level-triggered, cleared if edge-triggered (SDM 11.8.4). Returns true if
+ * TMR[vec] changed.
+ */
+bool apic_request(u32 *page, unsigned vec, bool level);
 /* The processor accepts vec: IRR -> ISR, PPR raised. */
 void apic_accept(u32 *page, unsigned vec);
-/* EOI: clears the highest in-service vector (returned, or -1 if none). */
+/*
+ * EOI: clears the highest in-service vector (returned, or -1 if none). TMR
+ * stays: if its bit is set the glue sends the EOI message to the I/O APIC.
+ */
 int apic_eoi(u32 *page);
 
 /* Power-up state (SDM 11.4.7.1) with the given ID. */

@@ -32,6 +32,21 @@ void intr_raise_nmi(struct vcpu *v)
 	intr_kick(v);
 }
 
+/*
+ * The guest's APIC bus: a message goes to every local APIC its destination
+ * names or, lowest priority, to one of them (the one with the lowest
+ * priority, SDM Vol. 3A 11.6.2.4). A guest has one vCPU, so the set is its
+ * APIC or nobody; with several vCPUs this becomes the loop over them.
+ */
+bool irq_deliver(struct guest *g, const struct irq_msg *m)
+{
+	struct vlapic *l = &g->vcpu.lapic;
+
+	if (!l->vcpu || !vlapic_match_msg(l, m->dest, m->logical))
+		return false; /* no vCPU yet (the guest is being built), or not for it */
+	return vlapic_receive(l, m);
+}
+
 /* An external interrupt Keel must inject itself (the CPU delivers virtual ones). */
 static bool ext_pending(struct vcpu *v)
 {
@@ -145,6 +160,8 @@ void intr_prepare_entry(struct vcpu *v)
 	v->intr_dirty = false;
 	if (v->lapic.apicv && v->lapic.rvi_dirty)
 		vlapic_sync_rvi(&v->lapic);
+	if (v->lapic.apicv && v->lapic.eoi_exit_dirty)
+		vlapic_sync_eoi_exit(&v->lapic);
 	evaluate(v);
 }
 

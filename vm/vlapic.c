@@ -102,15 +102,27 @@ static void remap_access_page(struct vlapic *l)
 
 static void raise_error(struct vlapic *l, u32 bits);
 
-void vlapic_raise(struct vlapic *l, unsigned vec)
+/*
+ * 11.8.4: a fixed interrupt accepted into IRR, TMR set for a level-triggered
+ * one and cleared for an edge-triggered one (the EOI-exit bitmap follows
+ * TMR). False for an illegal vector.
+ */
+static bool request(struct vlapic *l, unsigned vec, bool level)
 {
 	if (vec < 16) { /* 11.5.3: vectors 0-15 are illegal */
 		raise_error(l, APIC_ESR_RECV_ILLEGAL_VECTOR);
-		return;
+		return false;
 	}
-	apic_vec_set(l->page, APIC_IRR, vec);
+	if (apic_request(l->page, vec, level))
+		l->eoi_exit_dirty = true;
 	l->rvi_dirty = true;
 	intr_kick(l->vcpu);
+	return true;
+}
+
+void vlapic_raise(struct vlapic *l, unsigned vec)
+{
+	(void)request(l, vec, false);
 }
 
 /* 11.5.3: an error is latched and signalled through the LVT error entry. */
@@ -164,6 +176,25 @@ void vlapic_sync_rvi(struct vlapic *l)
 
 	vmcs_write(VMCS_GUEST_INTR_STATUS, (status & 0xFF00) | (u64)(req < 0 ? 0 : req));
 	l->rvi_dirty = false;
+}
+
+void vlapic_sync_eoi_exit(struct vlapic *l)
+{
+	static const u32 fields[4] = {VMCS_EOI_EXIT_BITMAP0, VMCS_EOI_EXIT_BITMAP1,
+				      VMCS_EOI_EXIT_BITMAP2, VMCS_EOI_EXIT_BITMAP3};
+
+	/* Bitmap i covers vectors 64i-64i+63: TMR registers 2i and 2i+1, 16 bytes apart. */
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_write(fields[i], apic_get(l->page, APIC_TMR + 0x20 * i) |
+					  (u64)apic_get(l->page, APIC_TMR + 0x20 * i + 0x10) << 32);
+	l->eoi_exit_dirty = false;
+}
+
+/* 11.8.4: the EOI of a vector whose TMR bit is set is sent to the I/O APIC. */
+static void eoi_message(struct vlapic *l, int vec)
+{
+	if (vec >= 0 && apic_vec_test(l->page, APIC_TMR, (unsigned)vec))
+		ioapic_eoi(lguest(l), (unsigned)vec);
 }
 
 u64 vlapic_read_cr8(struct vlapic *l)
@@ -316,6 +347,35 @@ static void send_ipi(struct vlapic *l)
 	}
 }
 
+/* ---- Interrupt messages from the I/O APIC (vm/irq.h) ---- */
+
+bool vlapic_match_msg(const struct vlapic *l, u8 dest, bool logical)
+{
+	if (!globally_enabled(l))
+		return false; /* 11.4.3: without its APIC the processor takes no messages */
+	if (x2apic_mode(l))
+		return x2apic_match_dest(l, dest == 0xFF ? 0xFFFFFFFF : dest, logical);
+	return apic_match_dest(l->page, dest, logical);
+}
+
+bool vlapic_receive(struct vlapic *l, const struct irq_msg *m)
+{
+	switch ((u32)m->delivery_mode << APIC_LVT_DM_SHIFT) {
+	case APIC_ICR_DM_FIXED:
+	case APIC_ICR_DM_LOWEST:
+		return request(l, m->vector, m->level);
+	case APIC_ICR_DM_NMI:
+		intr_raise_nmi(l->vcpu);
+		return true;
+	case APIC_ICR_DM_INIT:
+		guest_end(lguest(l), GUEST_END_ERROR, 0,
+			  "INIT message to its own vCPU: a vCPU reset is not modelled");
+		return true;
+	default: /* SMI (no SMM), ExtINT (the 8259 reaches the vCPU through LINT0), reserved */
+		return false;
+	}
+}
+
 /* ---- Register access, shared by the MMIO and APIC-write paths. ---- */
 
 static u32 reg_read(struct vlapic *l, unsigned off)
@@ -337,6 +397,7 @@ static void reg_write(struct vlapic *l, unsigned off, u32 val)
 	u32 old_mode = timer_mode(l);
 	u64 now = rdtsc();
 	u32 count = timer_current(l, now);
+	int eoi_vec = off == APIC_EOI ? apic_vec_highest(l->page, APIC_ISR) : -1;
 
 	if (off == APIC_ESR) { /* 11.5.3: a write moves the errors seen since into ESR */
 		apic_put(l->page, APIC_ESR, l->pending_esr);
@@ -345,6 +406,9 @@ static void reg_write(struct vlapic *l, unsigned off, u32 val)
 	}
 	switch (apic_write(l->page, off, val, tsc_deadline_offered())) {
 	case APIC_ACT_EOI:
+		eoi_message(l, eoi_vec);
+		intr_kick(l->vcpu);
+		break;
 	case APIC_ACT_LINT:
 		intr_kick(l->vcpu);
 		break;
@@ -446,6 +510,20 @@ void apic_write_handle_exit(struct vcpu *v)
 	reg_write(l, off, apic_get(l->page, off));
 }
 
+/*
+ * EOI-induced exit (30.1.4 "EOI Virtualization"): trap-like, the
+ * qualification is the vector whose ISR bit the CPU has just cleared. Only
+ * vectors set in the EOI-exit bitmap exit, and the bitmap is TMR
+ * (vlapic_sync_eoi_exit): the EOI of a level-triggered interrupt, for the
+ * I/O APIC. The CPU skipped evaluating pending virtual interrupts; the
+ * next VM entry does it.
+ */
+void virtualized_eoi_handle_exit(struct vcpu *v)
+{
+	eoi_message(&v->lapic, (int)(vmcs_read(VMCS_EXIT_QUALIFICATION) & 0xFF));
+	intr_kick(v);
+}
+
 /* ---- MSRs ---- */
 
 static bool x2apic_read(struct vlapic *l, u32 msr, u64 *val);
@@ -517,6 +595,7 @@ static void set_base(struct vlapic *l, u64 val)
 		l->tsc_deadline = 0;
 		apic_reset(l->page, id);
 		l->rvi_dirty = true;
+		l->eoi_exit_dirty = true;
 		if (l->apicv) /* nothing in service or requested: SVI and RVI are 0 */
 			vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
 	}
@@ -702,7 +781,7 @@ void vlapic_vmcs_setup(struct vlapic *l)
 	if (!l->apicv)
 		return;
 	vmcs_write(VMCS_APIC_ACCESS_ADDR, hpa_addr(l->access_hpa));
-	/* Every interrupt Keel delivers is edge-triggered: no EOI needs to exit. */
+	/* TMR is clear: no EOI exits until a level-triggered interrupt sets a bit in it. */
 	vmcs_write(VMCS_EOI_EXIT_BITMAP0, 0);
 	vmcs_write(VMCS_EOI_EXIT_BITMAP1, 0);
 	vmcs_write(VMCS_EOI_EXIT_BITMAP2, 0);

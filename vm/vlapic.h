@@ -22,6 +22,7 @@
 #include "vm/vtimer.h"
 
 struct vcpu;
+struct irq_msg;
 
 struct vlapic {
 	struct vcpu *vcpu;
@@ -34,7 +35,8 @@ struct vlapic {
 	bool apicv;	  /* APIC-register virtualization + virtual-interrupt delivery */
 	bool x2apic_used; /* the guest entered x2APIC mode (summary) */
 	bool rvi_dirty;	  /* IRR changed behind the CPU: RVI to recompute before entry */
-	u32 pending_esr;  /* errors not yet moved into ESR by an ESR write */
+	bool eoi_exit_dirty; /* TMR changed: the EOI-exit bitmap to rewrite before entry */
+	u32 pending_esr;     /* errors not yet moved into ESR by an ESR write */
 	struct vtimer timer;
 	u64 timer_start;     /* TSC when the current count (from TMICT) began */
 	unsigned timer_div;  /* divide value in force */
@@ -65,6 +67,15 @@ bool vlapic_owns_msr(u32 msr);
 void vlapic_tsc_offset_changed(struct vlapic *l);
 /* An edge-triggered fixed interrupt for this APIC (timer, IPI, device). */
 void vlapic_raise(struct vlapic *l, unsigned vec);
+/* True if an interrupt message with this destination is for this APIC (SDM 11.6.2). */
+bool vlapic_match_msg(const struct vlapic *l, u8 dest, bool logical);
+/*
+ * An interrupt message for this APIC (an I/O APIC's, vm/irq.h): fixed and
+ * lowest priority go to IRR (TMR set if level-triggered), NMI to the vCPU;
+ * true if accepted. INIT ends the guest (a vCPU reset is not modelled);
+ * SMI, ExtINT and the reserved modes are not accepted.
+ */
+bool vlapic_receive(struct vlapic *l, const struct irq_msg *m);
 /* The highest request the APIC would dispatch now, or -1 (software delivery). */
 int vlapic_pending(struct vlapic *l);
 /* The processor accepted vec (software delivery): IRR -> ISR. */
@@ -75,12 +86,19 @@ bool vlapic_extint_open(const struct vlapic *l);
 u32 vlapic_tpr_threshold(struct vlapic *l);
 /* Recomputes RVI from IRR into the current VMCS (APIC virtualization). */
 void vlapic_sync_rvi(struct vlapic *l);
+/*
+ * Writes the EOI-exit bitmap of the current VMCS from TMR (APIC
+ * virtualization): the EOI of a level-triggered vector exits, so it can
+ * reach the I/O APIC.
+ */
+void vlapic_sync_eoi_exit(struct vlapic *l);
 /* CR8 without a TPR shadow (CR8-load/store exiting). */
 u64 vlapic_read_cr8(struct vlapic *l);
 void vlapic_write_cr8(struct vlapic *l, u64 val);
 
-/* Exit handlers: APIC access (emulate the instruction), APIC write (trap). */
+/* Exit handlers: APIC access (emulate the instruction), APIC write and virtualized EOI (traps). */
 void apic_access_handle_exit(struct vcpu *v);
 void apic_write_handle_exit(struct vcpu *v);
+void virtualized_eoi_handle_exit(struct vcpu *v);
 
 #endif

@@ -179,6 +179,7 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_TPR_BELOW_THRESHOLD] = tpr_below_threshold_handle_exit,
     [EXIT_REASON_APIC_ACCESS] = apic_access_handle_exit,
     [EXIT_REASON_APIC_WRITE] = apic_write_handle_exit,
+    [EXIT_REASON_VIRTUALIZED_EOI] = virtualized_eoi_handle_exit,
 };
 
 /*

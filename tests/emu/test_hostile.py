@@ -54,8 +54,9 @@ HOSTILE = {
                   [EPT_REPORT.format(n="{n}", acc="read", gpa="0x200000")]),
     "scan-pci": (*_scan("probe=0xC0000000 access=write")[:2], "ept-violation",
                  [EPT_REPORT.format(n="{n}", acc="write", gpa="0xc0000000")]),
-    "scan-ioapic": (*_scan("probe=0xFEC00000 access=fetch")[:2], "ept-violation",
-                    [EPT_REPORT.format(n="{n}", acc="fetch", gpa="0xfec00000")]),
+    # The I/O APIC's page answers (dev/ioapic.c); the page after it is nobody's.
+    "scan-ioapic": (*_scan("probe=0xFEC01000 access=fetch")[:2], "ept-violation",
+                    [EPT_REPORT.format(n="{n}", acc="fetch", gpa="0xfec01000")]),
     # The local APIC's page answers (vm/vlapic.c); the page after it is nobody's.
     "scan-lapic": (*_scan("probe=0xFEE01000")[:2], "ept-violation",
                    [EPT_REPORT.format(n="{n}", acc="read", gpa="0xfee01000")]),

@@ -19,6 +19,8 @@ GUESTS_64 += mmio intr
 GUESTS_64 += apic
 # Issue 7: the virtual platform (tests/emu/test_platform.py).
 GUESTS_64 += legacy
+# Issue 13: the I/O APIC (tests/emu/test_ioapic.py).
+GUESTS_64 += ioapic
 # Register state not in the VMCS stays each guest's own (tests/emu/test_hostile.py).
 GUESTS_64 += xstate attack_apic
 # Issue 13: ACPI power management, resets and restarts (tests/emu/test_power.py).

@@ -108,6 +108,24 @@ static void test_eoi_clears_highest_in_service(void **state)
 	assert_int_equal(apic_eoi(page), -1); /* nothing in service */
 }
 
+/* 11.8.4: acceptance into IRR sets TMR for level, clears it for edge; EOI leaves TMR alone. */
+static void test_tmr_follows_the_trigger_mode(void **state)
+{
+	assert_true(apic_request(page, 0x41, true));
+	assert_true(apic_vec_test(page, APIC_IRR, 0x41));
+	assert_true(apic_vec_test(page, APIC_TMR, 0x41));
+	assert_false(apic_request(page, 0x41, true)); /* TMR unchanged */
+	apic_accept(page, 0x41);
+	assert_int_equal(apic_eoi(page), 0x41);
+	assert_true(apic_vec_test(page, APIC_TMR, 0x41)); /* the glue reads it after the EOI */
+	assert_true(apic_request(page, 0x41, false));	  /* an edge one on the same vector */
+	assert_false(apic_vec_test(page, APIC_TMR, 0x41));
+	assert_false(apic_request(page, 0x42, false));
+	assert_false(apic_vec_test(page, APIC_TMR, 0x42));
+	assert_true(apic_vec_test(page, APIC_IRR, 0x42));
+	assert_int_equal(apic_vec_highest(page, APIC_TMR), -1);
+}
+
 static void test_software_disable_masks_lvts(void **state)
 {
 	assert_int_equal(apic_write(page, APIC_SPIV, 0x0FF, true), APIC_ACT_LINT);
@@ -212,6 +230,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_ppr, setup),
 	    cmocka_unit_test_setup(test_pending_respects_priority, setup),
 	    cmocka_unit_test_setup(test_eoi_clears_highest_in_service, setup),
+	    cmocka_unit_test_setup(test_tmr_follows_the_trigger_mode, setup),
 	    cmocka_unit_test_setup(test_software_disable_masks_lvts, setup),
 	    cmocka_unit_test_setup(test_lvt_writable_bits, setup),
 	    cmocka_unit_test_setup(test_register_masks_and_actions, setup),

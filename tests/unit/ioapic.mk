@@ -1,0 +1,1 @@
+UNIT_SRCS_ioapic := dev/ioapic_core.c
