@@ -26,17 +26,19 @@ FUZZ_SRCS_elf      := vm/elf.c lib/format.c
 FUZZ_SRCS_cmdline  := lib/cmdline.c vm/guest_cmdline.c lib/format.c
 FUZZ_SRCS_ept_qual := vmx/ept_qual.c
 FUZZ_SRCS_gpt      := vm/gpt.c
+FUZZ_SRCS_linux_boot := vm/linux_boot.c lib/format.c
 
-FUZZ_NAMES := mb2 elf cmdline ept_qual gpt
+FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-# Longest input each target is given: the mb2 and ELF parsers read headers
-# spread over a few KiB; the others need little.
+# Longest input each target is given: the mb2, ELF and bzImage parsers read
+# headers spread over a few KiB; the others need little.
 FUZZ_MAXLEN_mb2      := 8192
 FUZZ_MAXLEN_elf      := 12288
 FUZZ_MAXLEN_cmdline  := 1024
 FUZZ_MAXLEN_ept_qual := 16
 FUZZ_MAXLEN_gpt      := 16384
+FUZZ_MAXLEN_linux_boot := 8192
 
 .PHONY: fuzz-build fuzz-smoke
 .SECONDEXPANSION:
