@@ -178,6 +178,12 @@ static bool place_kernel(struct linux_kernel *k, char *err, size_t err_len)
 	return true;
 }
 
+bool linux_boot_is_bzimage(const u8 *img, u64 len)
+{
+	return len >= SH_BOOT_FLAG + 2 && get(img, SH_BOOT_FLAG, 2) == SH_BOOT_FLAG_MAGIC &&
+	       !(img[0] == 0x7F && img[1] == 'E' && img[2] == 'L' && img[3] == 'F');
+}
+
 bool linux_boot_parse(const u8 *img, u64 len, u64 mem_size, struct linux_kernel *k, char *err,
 		      size_t err_len)
 {

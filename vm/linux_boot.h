@@ -56,10 +56,11 @@
 #define LINUX_STACK_BOTTOM   0x9000ULL
 #define LINUX_STACK_TOP	     0x10000ULL
 #define LINUX_CMDLINE_GPA    0x10000ULL
-#define LINUX_CMDLINE_AREA   0x10000ULL	   /* bytes, the NUL included */
-#define LINUX_LOW_RAM_END    0x9FC00ULL	   /* e820 RAM [0, here); the EBDA follows */
-#define LINUX_BIOS_HOLE	     0xA0000ULL	   /* VGA and BIOS: e820 reserved up to 1 MiB */
-#define LINUX_ACPI_AREA_MIN  0xE0000ULL	   /* the ACPI area lies in [this, 1 MiB) */
+#define LINUX_CMDLINE_AREA   0x10000ULL /* bytes, the NUL included */
+#define LINUX_LOW_RAM_END    0x9FC00ULL /* e820 RAM [0, here); the EBDA follows */
+#define LINUX_BIOS_HOLE	     0xA0000ULL /* VGA and BIOS: e820 reserved up to 1 MiB */
+#define LINUX_ACPI_AREA_MIN  0xE0000ULL /* the ACPI area lies in [this, 1 MiB) */
+#define LINUX_ACPI_AREA_MAX  (0x100000ULL - LINUX_ACPI_AREA_MIN) /* bytes */
 #define LINUX_HIGH_START     0x100000ULL   /* 1 MiB: e820 RAM from here to mem= */
 #define LINUX_MEM_MAX	     0xFEC00000ULL /* the I/O APIC and local APIC pages start here */
 #define LINUX_IDENTITY_LIMIT (4 * GiB)	   /* the entry page tables map [0, this) */
@@ -129,6 +130,13 @@ struct linux_entry {
 	u16 cs;	       /* LINUX_BOOT_CS: 64-bit code */
 	u16 ds;	       /* LINUX_BOOT_DS: flat data, for DS, ES, SS (and FS, GS) */
 };
+
+/*
+ * True if img looks like a PC boot image meant for this protocol: the boot
+ * sector signature 0xAA55 at 0x1FE, and not an ELF file. linux_boot_parse
+ * then says precisely what is wrong with it, if anything.
+ */
+bool linux_boot_is_bzimage(const u8 *img, u64 len);
 
 /*
  * Checks the bzImage img (len bytes, untrusted) and chooses where its

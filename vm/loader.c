@@ -2,13 +2,18 @@
  * The guest loader: copies each PT_LOAD segment of a checked image to its
  * guest-physical address (zeroing up to its memory size), copies `for=`
  * modules above the image, and writes the boot information, GDT and page
- * tables of the image's protocol below 1 MiB. Everything goes through
- * gmem_write: the loader reaches guest RAM only through the guest's EPT.
+ * tables of the image's protocol below 1 MiB. A Linux bzImage is loaded
+ * by the kernel's own boot protocol instead (vm/linux_boot.c): kernel,
+ * zero page, command line, initramfs and ACPI tables. Everything goes
+ * through gmem_write: the loader reaches guest RAM only through the
+ * guest's EPT.
  */
 #include "vm/loader.h"
+#include "dev/acpi_gen.h"
 #include "lib/format.h"
 #include "lib/string.h"
 #include "vm/elf.h"
+#include "vm/linux_boot.h"
 #include "vm/guest.h"
 #include "vm/guest_abi.h"
 #include "vm/multiboot1.h"
@@ -162,6 +167,97 @@ static bool boot_info_mb1(struct guest *g, const u64 *mod_gpa, char *err, size_t
 	return true;
 }
 
+/* The guest's own arguments: its command line after "NAME ". */
+static const char *guest_args(const struct guest *g)
+{
+	size_t n = strlen(g->name);
+
+	return g->cmdline[n] == ' ' ? g->cmdline + n + 1 : "";
+}
+
+/*
+ * The ACPI tables of a Linux guest, built at gpa (dev/acpi_gen.c). Built
+ * in Keel's memory first: guests are created one at a time on the boot CPU.
+ */
+static u8 linux_acpi_buf[LINUX_ACPI_AREA_MAX];
+static u8 linux_scratch[LINUX_PT_PAGES * PAGE_SIZE]; /* zero page, then the page tables */
+
+static bool linux_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err_len)
+{
+	struct acpi_gen_config cfg;
+	struct acpi_gen_layout al;
+
+	acpi_gen_config_pc(&cfg, 1);
+	if (!acpi_gen_build(&cfg, linux_acpi_buf, sizeof(linux_acpi_buf), at, &al))
+		FAIL("ACPI tables: %s", al.problem ? al.problem : "cannot be built");
+	if (!put(g, at, linux_acpi_buf, al.size))
+		FAIL("out of memory writing the ACPI tables");
+	*rsdp = al.rsdp;
+	return true;
+}
+
+/* Copies the kernel, its command line, its initrd and what the boot protocol needs. */
+static bool linux_copy(struct guest *g, const u8 *img, const struct linux_kernel *k,
+		       const struct linux_layout *l, const char *args, u64 rsdp)
+{
+	u64 gdt[LINUX_GDT_ENTRIES];
+	const struct guest_module *initrd = g->module_count ? &g->modules[0] : NULL;
+
+	linux_boot_params(img, k, l, rsdp, linux_scratch);
+	linux_boot_gdt(gdt);
+	if (!put(g, k->load_gpa, img + k->code_offset, k->code_size) ||
+	    !put(g, l->zero_page, linux_scratch, BP_SIZE) || !put(g, l->gdt, gdt, sizeof(gdt)) ||
+	    !put(g, l->cmdline, args, l->cmdline_len + 1))
+		return false;
+	linux_boot_page_tables(l->page_tables, linux_scratch);
+	if (!put(g, l->page_tables, linux_scratch, LINUX_PT_PAGES * PAGE_SIZE))
+		return false;
+	return !initrd || put(g, l->initrd, hpa_ptr(hpa(initrd->start)), l->initrd_size);
+}
+
+/*
+ * A bzImage: the Linux 64-bit boot protocol (vm/linux_boot.h,
+ * docs/linux-boot.md). The guest's arguments are the kernel command line;
+ * its one module, if any, is the initramfs.
+ */
+static bool load_linux(struct guest *g, const u8 *img, u64 len, struct vcpu_boot_state *bs,
+		       char *err, size_t err_len)
+{
+	const char *args = guest_args(g);
+	u64 initrd_size = g->module_count ? g->modules[0].end - g->modules[0].start : 0;
+	struct acpi_gen_config cfg;
+	struct acpi_gen_layout al;
+	struct linux_kernel k;
+	struct linux_layout l;
+	struct linux_entry e;
+	u64 rsdp = 0;
+
+	if (g->module_count > 1)
+		FAIL("a Linux guest takes one module, its initramfs (%u given)", g->module_count);
+	acpi_gen_config_pc(&cfg, 1);
+	if (acpi_gen_build(&cfg, NULL, 0, LINUX_ACPI_AREA_MIN, &al) || !al.size) /* only its size */
+		FAIL("ACPI tables: %s", al.problem ? al.problem : "no size");
+	if (!linux_boot_parse(img, len, g->mem.ram_size, &k, err, err_len) ||
+	    !linux_boot_plan(&k, initrd_size, strlen(args), ALIGN_UP(al.size, PAGE_SIZE), &l, err,
+			     err_len) ||
+	    !linux_acpi(g, l.acpi, &rsdp, err, err_len))
+		return false;
+	if (!linux_copy(g, img, &k, &l, args, rsdp))
+		FAIL("out of memory loading the kernel");
+	linux_boot_entry(&k, &l, &e);
+	memset(bs, 0, sizeof(*bs));
+	bs->mode = VCPU_MODE_LONG64;
+	bs->rip = e.rip;
+	bs->rsi = e.rsi;
+	bs->rsp = e.rsp;
+	bs->cr3 = e.cr3;
+	bs->gdt_base = e.gdt_base;
+	bs->gdt_limit = e.gdt_limit;
+	bs->cs = e.cs;
+	bs->ds = e.ds;
+	return true;
+}
+
 bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t err_len)
 {
 	const u8 *img = hpa_ptr(hpa(g->image_start));
@@ -170,6 +266,8 @@ bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t 
 	struct elf_image ei;
 	bool mb1;
 
+	if (linux_boot_is_bzimage(img, len))
+		return load_linux(g, img, len, bs, err, err_len);
 	if (!elf_parse(img, len, g->mem.ram_size, KEEL_GUEST_IMAGE_MIN, &ei, err, err_len))
 		return false;
 	mb1 = ei.kind == ELF_KIND_MB32;

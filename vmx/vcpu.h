@@ -27,6 +27,7 @@ struct vcpu_boot_state {
 	u64 cr3;
 	u64 gdt_base;
 	u16 gdt_limit;
+	u16 cs, ds; /* selectors (DS also for ES, SS, FS, GS); 0: Keel's own 0x08 and 0x10 */
 };
 
 /* MSRs that the VMCS does not switch and Keel keeps per vCPU. */

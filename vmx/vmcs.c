@@ -165,7 +165,8 @@ static void set_segment(enum vmcs_field sel, u16 selector, u64 base, u32 limit, 
 
 /*
  * Guest state at entry (SDM 25.4 "Guest-State Area"): flat segments with
- * DPL/RPL 0 (see docs/bochs.md for why RPL 0 matters on Bochs 2.7).
+ * DPL/RPL 0 (docs/testing.md, "Bochs workarounds": why RPL 0 matters on
+ * Bochs 2.7), at the selectors the boot protocol names.
  */
 static void setup_guest_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 {
@@ -173,11 +174,11 @@ static void setup_guest_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 	u64 cr0 = CR0_PE | CR0_ET | CR0_NE | (lm ? CR0_PG | CR0_WP | CR0_MP : 0);
 	u64 cr4 = lm ? CR4_PAE : 0;
 
-	set_segment(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xFFFFFFFF,
+	set_segment(VMCS_GUEST_CS_SELECTOR, bs->cs ? bs->cs : 0x08, 0, 0xFFFFFFFF,
 		    AR_CODE | (lm ? VMCS_AR_L : VMCS_AR_DB));
 	for (enum vmcs_field f = VMCS_GUEST_ES_SELECTOR; f <= VMCS_GUEST_GS_SELECTOR; f += 2)
 		if (f != VMCS_GUEST_CS_SELECTOR)
-			set_segment(f, 0x10, 0, 0xFFFFFFFF, AR_DATA);
+			set_segment(f, bs->ds ? bs->ds : 0x10, 0, 0xFFFFFFFF, AR_DATA);
 	set_segment(VMCS_GUEST_LDTR_SELECTOR, 0, 0, 0, VMCS_AR_UNUSABLE);
 	set_segment(VMCS_GUEST_TR_SELECTOR, 0, 0, 0x67, VMCS_AR_TYPE(0xB) | VMCS_AR_P);
 	vmcs_write(VMCS_GUEST_GDTR_BASE, bs->gdt_base);

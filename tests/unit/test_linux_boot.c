@@ -193,6 +193,25 @@ static void test_bad_magic(void **state)
 	reject("0xAA55");
 }
 
+/* What the loader takes for a bzImage (then parsed), and what it leaves to the ELF parser. */
+static void test_is_bzimage(void **state)
+{
+	static const u8 elf[0x200] = {0x7F, 'E', 'L', 'F'};
+	u8 elf_sig[0x200];
+
+	mk();
+	assert_true(linux_boot_is_bzimage(img, IMG_LEN));
+	assert_true(linux_boot_is_bzimage(img, 0x200)); /* truncated: the parser names it */
+	assert_false(linux_boot_is_bzimage(img, 0x1FF));
+	assert_false(linux_boot_is_bzimage(img, 0));
+	put_le(0x1FE, 0, 2);
+	assert_false(linux_boot_is_bzimage(img, IMG_LEN));
+	memcpy(elf_sig, elf, sizeof(elf));
+	elf_sig[0x1FE] = 0x55;
+	elf_sig[0x1FF] = 0xAA;
+	assert_false(linux_boot_is_bzimage(elf_sig, sizeof(elf_sig))); /* an ELF stays ELF */
+}
+
 static void test_old_protocol(void **state)
 {
 	mk();
@@ -683,6 +702,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_is_bzimage),
 	    cmocka_unit_test(test_setup_sects_zero),
 	    cmocka_unit_test(test_protocol_2_12),
 	    cmocka_unit_test(test_bad_magic),
