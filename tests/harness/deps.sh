@@ -37,6 +37,7 @@ CHECKS=(
 	"clang-format|cmd|clang-format"
 	"cppcheck|cmd|cppcheck"
 	"acpica-tools|cmd|iasl"
+	"cpio|cmd|cpio"
 	"shellcheck|cmd|shellcheck"
 	"gnuplot-nox|cmd|gnuplot"
 )

@@ -1,0 +1,177 @@
+"""Issue 13 scenarios: Debian's stock Linux kernel as a Keel guest (docs/linux.md).
+
+The kernel and busybox come from Debian's archive at test time
+(tests/harness/linux_assets.py: `apt-get download`, unpacked under
+build/linux, never committed; the initramfs is built with Debian's cpio).
+
+Boot "linux": Debian 12's linux-image-amd64 (6.1, unmodified) with the
+busybox initramfs, `keel.auto=poweroff` on its command line (its /init says
+it is up, then powers off by ACPI S5), beside the hello guest. Checks: the
+kernel's boot log shows Keel's ACPI tables with no ACPI error or warning,
+the I/O APIC from the MADT routing interrupts, the 16550 on IRQ 4; /init
+runs; the guest ends `by poweroff` with every frame back; hello passes.
+
+Boot "linux-bad": inputs Keel must refuse or survive, beside hello: a
+truncated bzImage, a bzImage whose header says protocol 2.11, an initramfs
+larger than `mem=` leaves room for, and a kernel that panics (a bad
+`init=`, `panic=-1`: it resets at once; `onreboot=end` ends it `by
+reset`). Each is named; hello runs; nothing leaks.
+
+Both boots run at first use, side by side (about a minute each).
+"""
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from keeltest import BUILD, DEFAULT_CMDLINE, FAIL_MARKERS, ROOT, Scenario, check_markers, find, \
+    find_all, guest, report, run
+
+LINUX_DIR = os.path.join(BUILD, "linux")
+ASSETS = os.path.join(ROOT, "tests", "harness", "linux_assets.py")
+KERNEL_ARGS = "console=ttyS0 panic=-1"
+MACHINE_MIB = 512
+
+# ACPICA's and Linux's own words for a problem with the tables.
+ACPI_COMPLAINT = re.compile(r"ACPI( BIOS)? (Error|Warning)|ACPI Exception|\[Firmware Bug\]|"
+                            r"No IOAPIC entries|ACPI:.*(invalid|mismatch|incorrect)",
+                            re.IGNORECASE)
+
+
+def linux_assets():
+    """(vmlinuz, initramfs) paths, fetched and built once (tests/harness/linux_assets.py)."""
+    r = subprocess.run([sys.executable, ASSETS, "--out", LINUX_DIR], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, check=False)
+    if r.returncode != 0:
+        pytest.fail(f"linux_assets.py failed: {r.stderr.strip() or r.stdout.strip()}",
+                    pytrace=False)
+    vmlinuz, initramfs = r.stdout.split()
+    return vmlinuz, initramfs
+
+
+def _variant(path, name, edit):
+    """A copy of the kernel with `edit(bytearray)` applied, under build/linux."""
+    out = os.path.join(LINUX_DIR, name)
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    edit(data)
+    with open(out, "wb") as f:
+        f.write(data)
+    return out
+
+
+def _old_protocol(data):
+    data[0x206:0x208] = (0x020B).to_bytes(2, "little")
+
+
+def _big_initramfs():
+    out = os.path.join(LINUX_DIR, "big-initramfs")
+    with open(out, "wb") as f:
+        f.truncate(40 << 20)
+    return out
+
+
+def _boot_scenario(vmlinuz, initramfs):
+    return Scenario("linux", memory=MACHINE_MIB, timeout=600, modules=(
+        (vmlinuz, f"name=linux mem=256M -- {KERNEL_ARGS} keel.auto=poweroff"),
+        (initramfs, "for=linux"),
+        (guest("hello"), "name=hello mem=16M")))
+
+
+def _bad_scenario(vmlinuz, initramfs):
+    with open(vmlinuz, "rb") as f:
+        head = f.read(1 << 20)
+    truncated = os.path.join(LINUX_DIR, "truncated")
+    with open(truncated, "wb") as f:
+        f.write(head)
+    return Scenario("linux-bad", memory=MACHINE_MIB, timeout=600, modules=(
+        (truncated, "name=cut mem=128M -- console=ttyS0"),
+        (_variant(vmlinuz, "old-protocol", _old_protocol), "name=old mem=128M -- console=ttyS0"),
+        (vmlinuz, "name=fat mem=96M -- console=ttyS0"),
+        (_big_initramfs(), "for=fat"),
+        (vmlinuz, f"name=panics mem=128M onreboot=end expect=reset -- {KERNEL_ARGS} "
+                  "rdinit=/no/such/init"),
+        (initramfs, "for=panics"),
+        (guest("hello"), "name=hello mem=16M")))
+
+
+@pytest.fixture(scope="module")
+def boots():
+    vmlinuz, initramfs = linux_assets()
+    scenarios = {"linux": _boot_scenario(vmlinuz, initramfs),
+                 "bad": _bad_scenario(vmlinuz, initramfs)}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {k: pool.submit(run, sc) for k, sc in scenarios.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+def _fail_if(r, problems):
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
+
+
+def _frames_back(r):
+    return [f"guest {m.group(1)} held {m.group(2)} frames, returned {m.group(3)}"
+            for m in find_all(r, r"^keel: guest (\S+): frames held (\d+) returned (\d+)$")
+            if m.group(2) != m.group(3)]
+
+
+def test_linux_boots_to_init_and_powers_off(boots):
+    r = boots["linux"]
+    problems = check_markers(r, passes=[
+        re.compile(r"^\[linux\] keel-linux: init up, kernel 6\.1\.\S+-amd64$"),
+        "keel: guest linux: ended by poweroff status=0,",
+        "keel: guest linux: ACPI S5: SLP_TYP 5 with SLP_EN in PM1a_CNT",
+        "[hello] Goodbye",
+        "keel: guests ok=2 failed=0",
+    ], fails=["Kernel panic", *FAIL_MARKERS], end_status=0)
+    _fail_if(r, problems + _frames_back(r))
+
+
+def test_linux_finds_keels_platform(boots):
+    """The kernel's own log: Keel's ACPI tables without complaint, the I/O APIC, the UART."""
+    r = boots["linux"]
+    problems = check_markers(r, passes=[
+        re.compile(r"^\[linux\] \[ *[\d.]+\] ACPI: RSDP 0x[0-9A-F]+ 000024 \(v02 KEEL  \)$"),
+        re.compile(r"^\[linux\] \[ *[\d.]+\] ACPI: APIC 0x[0-9A-F]+ "),
+        re.compile(r"^\[linux\] \[ *[\d.]+\] IOAPIC\[0\]: apic_id 1, version 17, address "
+                   r"0xfec00000, GSI 0-23$"),
+        re.compile(r"^\[linux\] \[ *[\d.]+\] ACPI: Using IOAPIC for interrupt routing$"),
+        re.compile(r"^\[linux\] \[ *[\d.]+\] ACPI: PM: \(supports S0 S5\)$"),
+        re.compile(r"^\[linux\] \[ *[\d.]+\] serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, "),
+    ])
+    complaints = [m.group(0) for m in find_all(r, r"^\[linux\] .*") if ACPI_COMPLAINT.search(
+        m.group(0))]
+    problems += [f"the kernel complains: {line}" for line in complaints]
+    _fail_if(r, problems)
+
+
+def test_linux_summary_counts(boots):
+    """Keel's summary gives the Linux guest's exits by reason and its EPT faults, 2 MiB leaves."""
+    r = boots["linux"]
+    ended = find(r, r"^keel: guest linux: ended by poweroff status=0, exits (\d+) \((.*)\)$")
+    ept = find(r, r"^keel: guest linux: ept: violations (\d+), leaves 4k (\d+) 2m (\d+) 1g")
+    problems = [] if ended and ept else ["no exits or ept summary for linux"]
+    if ended and "EPT violation" not in ended.group(2):
+        problems.append(f"exits by reason without EPT violations: {ended.group(2)}")
+    if ept and int(ept.group(3)) < int(ept.group(2)):
+        problems.append(f"more 4 KiB than 2 MiB leaves for Linux's RAM: {ept.group(0)}")
+    _fail_if(r, problems)
+
+
+def test_bad_linux_inputs_named(boots):
+    r = boots["bad"]
+    problems = check_markers(r, passes=[
+        re.compile(r"^keel: guest cut: image rejected: Linux kernel \[0x[0-9a-f]+, "
+                   r"\+0x[0-9a-f]+\) \(syssize\) lies outside the file \(0x100000 bytes\)$"),
+        "keel: guest old: image rejected: Linux boot protocol 2.11 is older than 2.12",
+        re.compile(r"^keel: guest fat: image rejected: .*initrd"),
+        re.compile(r"^\[panics\] \[ *[\d.]+\] Kernel panic - not syncing: "),
+        "keel: guest panics: ended by reset status=0,",
+        "[hello] Goodbye",
+        "keel: guests ok=2 failed=3",
+    ], fails=list(FAIL_MARKERS), end_status=1)
+    _fail_if(r, problems + _frames_back(r))
