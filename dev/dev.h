@@ -60,9 +60,32 @@ bool platform_attach(struct guest *g);
 /* The test MMIO device (testmmio=on): 4 KiB of scratch registers. */
 #define TESTREG_GPA 0xFEB00000ULL
 bool testreg_attach(struct guest *g, u64 gpa_base);
-/* Flushes a partial output line at guest end. */
+/* COM1 (dev/uart16550.c). Flushes a partial output line at guest end. */
 void uart16550_flush(struct guest *g);
 /* Lines the guest wrote while its UART read busy (Keel's console backed up): dropped. */
 u64 uart16550_dropped(struct guest *g);
+/*
+ * A key for the guest: queued (256 bytes) and moved into the receive FIFO
+ * as it has room, so a full FIFO loses nothing. False, and counted, when
+ * the queue is full too (the guest does not read its keys).
+ */
+bool uart16550_receive(struct guest *g, u8 byte);
+u64 uart16550_keys_dropped(struct guest *g);
+/* Housekeeping: THR empties again once Keel's console has drained (the THRE interrupt). */
+void uart16550_poll(struct guest *g);
+/*
+ * The guest's unfinished output line (a prompt), for the focused guest:
+ * shown once the guest is halted, or has run since the last call without
+ * writing a byte while its THR was empty, and brought up to date as it
+ * grows (lib/console.h).
+ */
+void uart16550_show_open(struct guest *g);
+/*
+ * True if COM1 could raise its interrupt without the guest doing anything:
+ * receive interrupts enabled and keys may come (`keys`, or some already
+ * queued), or the THRE interrupt enabled while THR waits for the console.
+ * A guest halted on that is not stuck.
+ */
+bool uart16550_may_interrupt(struct guest *g, bool keys);
 
 #endif

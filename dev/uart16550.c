@@ -1,37 +1,57 @@
 /*
- * A 16550A UART model for a guest's COM1. Each complete line the guest
- * writes is printed on Keel's console as "[name] text". The transmitter
- * reads as empty (THRE and TEMT) while Keel's console can take a whole
- * line; when the console is backed up (guests print faster than the serial
- * line runs) it reads busy, so a guest waits as on a real UART and never
- * makes Keel wait. A line written while busy anyway is dropped and
- * counted. No receive path except the loopback mode drivers use to probe
- * the chip. Register layout and bits as in arch/x86/uart.h (PC16550D data
- * sheet).
+ * A guest's COM1: the 16550A of dev/uart16550_core.c at 0x3F8, its
+ * interrupt output on ISA IRQ 4 (uart16550_set_irq).
+ *
+ * Output: each line the guest writes is printed on Keel's console as
+ * "[name] text", control bytes shown as '.'. The focused guest's
+ * unfinished line (a prompt) is shown as soon as the guest stops writing
+ * to it (uart16550_show_open, from the scheduler's housekeeping) and goes
+ * on in place as the guest adds to it (lib/console.h: unfinished lines).
+ * The transmitter runs at the speed of Keel's serial line: THR empties
+ * (THRE, and its interrupt) as soon as Keel's console can take a whole
+ * line, and stays full while the console is backed up (guests printing
+ * faster than the line runs), so a guest waits as on a real UART and never
+ * makes Keel wait; TEMT is set once everything the guest wrote has left
+ * Keel's queue. A line written while THRE read clear anyway is dropped
+ * and counted (uart16550_dropped).
+ *
+ * Input: keys for this guest (vm/console_input.c) wait in a queue of
+ * UART16550_INPUT_QUEUE bytes and enter the receive FIFO as it has room:
+ * at once, and whenever the guest reads RBR, resets the FIFO or leaves
+ * loopback. None is ever overrun; a key that finds the queue full (the
+ * guest does not read) is refused and counted. The character timeout is
+ * a TSC deadline (a vtimer) four character times, at the rate and frame
+ * the guest programmed, after the last byte received or read.
  */
-#include "arch/x86/uart.h"
+#include "dev/uart16550_core.h"
+#include "arch/x86/cpu.h"
 #include "dev/dev.h"
+#include "dev/platform.h"
 #include "lib/console.h"
+#include "lib/format.h"
 #include "vm/guest.h"
+#include "vm/irq.h"
+#include "vm/vtimer.h"
 
+#define UART16550_IRQ	      4
+#define UART16550_INPUT_QUEUE 256
 #define UART_LINE_MAX	      200
-#define UART_IIR_FIFO_ENABLED 0xC0
-#define UART_IIR_THRE_INT     0x02
-#define UART_IER_THRI	      0x02
-#define UART_MSR_CTS	      0x10
-#define UART_MSR_DSR	      0x20
-#define UART_MSR_RI	      0x40
-#define UART_MSR_DCD	      0x80
 
 struct uart16550 {
-	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
-	u8 rbr; /* loopback receive holding */
-	bool rx_full;
-	bool thre_pending; /* THRE interrupt identification until IIR is read */
+	struct uart16550_core core;
+	struct guest *g;
+	struct vtimer timer; /* the character timeout */
+	u8 inq[UART16550_INPUT_QUEUE];
+	unsigned inq_head, inq_len;
+	char prefix[GUEST_NAME_MAX + 4]; /* "[name] " */
 	char line[UART_LINE_MAX + 1];
 	unsigned len;
-	u64 dropped;   /* lines dropped: written while the transmitter read busy */
-	u32 sent_mark; /* console_mark() after its last line: TEMT once that is out */
+	u64 written;	  /* bytes the guest sent */
+	u64 written_seen; /* ... as of the last look at its unfinished line */
+	u64 ran_seen;	  /* the guest's run time as of that look */
+	u64 dropped;	  /* lines dropped: written while the transmitter read busy */
+	u64 keys_dropped; /* keys for it while its input queue was full */
+	u32 sent_mark;	  /* console_mark() after its last output: TEMT once that is out */
 };
 
 /* Room for one whole line on Keel's console: "[name] " + text + "\r\n". */
@@ -39,19 +59,26 @@ struct uart16550 {
 
 static struct uart16550 *uart16550_of(struct guest *g)
 {
-	const struct dev_region *r = dev_find(g, DEV_PIO, COM1_BASE, 1);
-
-	return r ? r->state : NULL;
+	return g->com1;
 }
 
-static void uart16550_flush_line(struct guest *g, struct uart16550 *u)
+/*
+ * COM1's interrupt output, as the bus sees it, onto ISA IRQ 4: the one
+ * place it reaches the guest's interrupt controllers.
+ */
+static void uart16550_set_irq(struct guest *g, bool level)
 {
-	u->line[u->len] = '\0';
+	platform_set_irq(g, UART16550_IRQ, level); /* the 8259 and the I/O APIC */
+}
+
+static void uart16550_flush_line(struct uart16550 *u)
+{
 	/* Half the reserve may go to a guest that ignored THRE; then lines are dropped. */
 	if (console_room(u->len + GUEST_NAME_MAX + 8, CONSOLE_KEEL_RESERVE / 2)) {
-		kprintf("[%s] %s\n", g->name, u->line);
+		console_open_show(u, u->prefix, u->line, u->len, true);
 		u->sent_mark = console_mark();
 	} else {
+		console_open_end(u); /* what was shown of it ends as it stands */
 		u->dropped++;
 	}
 	u->len = 0;
@@ -64,134 +91,182 @@ u64 uart16550_dropped(struct guest *g)
 	return u ? u->dropped : 0;
 }
 
+u64 uart16550_keys_dropped(struct guest *g)
+{
+	struct uart16550 *u = uart16550_of(g);
+
+	return u ? u->keys_dropped : 0;
+}
+
 void uart16550_flush(struct guest *g)
 {
 	struct uart16550 *u = uart16550_of(g);
 
 	if (u && u->len)
-		uart16550_flush_line(g, u);
+		uart16550_flush_line(u);
 }
 
-static void uart16550_transmit(struct guest *g, struct uart16550 *u, u8 c)
+void uart16550_show_open(struct guest *g)
 {
-	if (u->mcr & UART_MCR_LOOP) {
-		u->rbr = c;
-		u->rx_full = true;
+	struct uart16550 *u = uart16550_of(g);
+	bool quiet;
+
+	if (!u || !u->len || console_open_shown(u) == u->len)
 		return;
+	/*
+	 * Done writing for now: halted, or it ran since the last look and wrote
+	 * nothing while it could (a guest preempted, or waiting for THRE while
+	 * Keel's console is backed up, is still writing its line).
+	 */
+	quiet = g->vcpu.blocked || (u->written == u->written_seen &&
+				    g->vcpu.used_ticks != u->ran_seen && u->core.thr_empty);
+	u->written_seen = u->written;
+	u->ran_seen = g->vcpu.used_ticks;
+	if (quiet && console_room(u->len + GUEST_NAME_MAX + 8, CONSOLE_KEEL_RESERVE / 2)) {
+		console_open_show(u, u->prefix, u->line, u->len, false);
+		u->sent_mark = console_mark();
 	}
+}
+
+/* A byte leaves the transmitter: it goes on the line being assembled. */
+static void uart16550_tx(void *ctx, u8 c)
+{
+	struct uart16550 *u = ctx;
+
+	u->written++;
 	if (c == '\n') {
-		uart16550_flush_line(g, u);
+		uart16550_flush_line(u);
 		return;
 	}
 	if (c == '\r')
 		return;
 	/* Show control bytes as '.', so a guest cannot drive Keel's terminal. */
 	u->line[u->len++] = (c >= 0x20 && c < 0x7F) ? (char)c : '.';
+	u->line[u->len] = '\0';
 	if (u->len == UART_LINE_MAX)
-		uart16550_flush_line(g, u);
+		uart16550_flush_line(u);
 }
 
-/* Modem status: in loopback the outputs feed the inputs (DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD).
- */
-static u8 uart16550_msr(const struct uart16550 *u)
+static void uart16550_irq(void *ctx, bool level)
 {
-	if (!(u->mcr & UART_MCR_LOOP))
-		return UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
-	return (u8)(((u->mcr & 1) << 5) | ((u->mcr & 2) << 3) | ((u->mcr & 4) << 4) |
-		    ((u->mcr & 8) << 4));
+	struct uart16550 *u = ctx;
+
+	uart16550_set_irq(u->g, level);
+}
+
+static void uart16550_timer(void *ctx, bool run)
+{
+	struct uart16550 *u = ctx;
+	u64 bits = (u64)UART16550_TIMEOUT_CHARS * uart16550_core_frame_bits(&u->core) *
+		   uart16550_core_divisor(&u->core);
+
+	if (run)
+		vtimer_arm(&u->timer, rdtsc() + clock_to_tsc(bits, UART16550_BAUD_BASE));
+	else
+		vtimer_stop(&u->timer);
+}
+
+static void uart16550_timer_fired(struct guest *g, struct vtimer *t, u64 now)
+{
+	struct uart16550 *u = t->ctx;
+
+	uart16550_core_char_timeout(&u->core);
+}
+
+static const struct uart16550_core_ops uart16550_core_ops = {
+    .irq = uart16550_irq,
+    .tx = uart16550_tx,
+    .timer = uart16550_timer,
+};
+
+/*
+ * THR empties when Keel's console can take a whole line; TEMT once nothing
+ * of the guest's waits: no unfinished line held back (a shown one counts
+ * as out) and its last output has left Keel's console queue. Only an LSR
+ * read shows TEMT, so only that looks at it (it may poll the console).
+ */
+static void uart16550_tx_update(struct uart16550 *u, bool look_at_temt)
+{
+	bool thre = console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE);
+	bool temt =
+	    look_at_temt && thre && console_open_shown(u) == u->len && console_sent(u->sent_mark);
+
+	uart16550_core_set_tx(&u->core, thre, temt);
+}
+
+/* Moves queued keys into the receiver while it has room. */
+static void uart16550_feed(struct uart16550 *u)
+{
+	while (u->inq_len && uart16550_core_receive(&u->core, u->inq[u->inq_head])) {
+		u->inq_head = (u->inq_head + 1) % UART16550_INPUT_QUEUE;
+		u->inq_len--;
+	}
+}
+
+bool uart16550_receive(struct guest *g, u8 byte)
+{
+	struct uart16550 *u = uart16550_of(g);
+
+	if (!u)
+		return false;
+	if (u->inq_len == UART16550_INPUT_QUEUE) {
+		u->keys_dropped++;
+		return false;
+	}
+	u->inq[(u->inq_head + u->inq_len) % UART16550_INPUT_QUEUE] = byte;
+	u->inq_len++;
+	uart16550_feed(u);
+	return true;
+}
+
+void uart16550_poll(struct guest *g)
+{
+	struct uart16550 *u = uart16550_of(g);
+
+	/* Only THRE can come back by itself, when Keel's console drains. */
+	if (u && !u->core.thr_empty)
+		uart16550_tx_update(u, false);
+}
+
+bool uart16550_may_interrupt(struct guest *g, bool keys)
+{
+	struct uart16550 *u = uart16550_of(g);
+
+	if (!u || !uart16550_core_irq_gate(&u->core))
+		return false;
+	if ((u->core.ier & UART_IER_ERBFI) && (keys || u->inq_len))
+		return true;
+	return (u->core.ier & UART_IER_ETBEI) && !u->core.thr_empty;
 }
 
 /*
- * THRE: the console can take a whole line; TEMT: nothing of the guest's is
- * waiting (no partial line is held, and its last line has left Keel's
- * console queue).
+ * Wider accesses act on the addressed register alone (reads are
+ * zero-extended), as before the core: a word read at LSR must not also
+ * read, and clear, MSR.
  */
-static u8 uart16550_lsr(const struct uart16550 *u)
-{
-	u8 lsr = u->rx_full ? UART_LSR_DR : 0;
-
-	if (console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE))
-		lsr |= UART_LSR_THRE;
-	if ((lsr & UART_LSR_THRE) && u->len == 0 && console_sent(u->sent_mark))
-		lsr |= UART_LSR_TEMT;
-	return lsr;
-}
-
-static u8 uart16550_iir(struct uart16550 *u)
-{
-	u8 fifo = (u->fcr & 1) ? UART_IIR_FIFO_ENABLED : 0;
-
-	if ((u->ier & UART_IER_THRI) && u->thre_pending) {
-		u->thre_pending = false;
-		return fifo | UART_IIR_THRE_INT;
-	}
-	return fifo | UART_IIR_NO_INT;
-}
-
 static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 {
 	struct uart16550 *u = state;
-	bool dlab = u->lcr & UART_LCR_DLAB;
+	u8 v;
 
-	switch (off) {
-	case UART_RBR:
-		if (dlab)
-			return u->dll;
-		u->rx_full = false;
-		return u->rbr;
-	case UART_IER:
-		return dlab ? u->dlm : u->ier;
-	case UART_IIR:
-		return uart16550_iir(u);
-	case UART_LCR:
-		return u->lcr;
-	case UART_MCR:
-		return u->mcr;
-	case UART_LSR:
-		return uart16550_lsr(u);
-	case UART_MSR:
-		return uart16550_msr(u);
-	default:
-		return u->scr;
-	}
+	if (off == UART_LSR || off == UART_IIR)
+		uart16550_tx_update(u, off == UART_LSR);
+	v = uart16550_core_read(&u->core, (unsigned)off);
+	if (u->inq_len)
+		uart16550_feed(u); /* a read of RBR may have made room */
+	return v;
 }
 
 static void uart16550_write(struct guest *g, void *state, u64 off, unsigned size, u64 val)
 {
 	struct uart16550 *u = state;
-	bool dlab = u->lcr & UART_LCR_DLAB;
-	u8 v = (u8)val;
 
-	switch (off) {
-	case UART_THR:
-		if (dlab)
-			u->dll = v;
-		else
-			uart16550_transmit(g, u, v);
-		u->thre_pending = true;
-		break;
-	case UART_IER:
-		if (dlab)
-			u->dlm = v;
-		else
-			u->ier = v & 0x0F;
-		u->thre_pending = true;
-		break;
-	case UART_FCR:
-		u->fcr = v;
-		break;
-	case UART_LCR:
-		u->lcr = v;
-		break;
-	case UART_MCR:
-		u->mcr = v & 0x1F;
-		break;
-	case UART_SCR:
-		u->scr = v;
-		break;
-	default: /* LSR and MSR are read-only */
-		break;
-	}
+	uart16550_core_write(&u->core, (unsigned)off, (u8)val);
+	/* THR written: empty again at once if the console has room for a line. */
+	if (!u->core.thr_empty)
+		uart16550_tx_update(u, false);
+	if (u->inq_len)
+		uart16550_feed(u); /* a FIFO reset or the end of loopback may have made room */
 }
 
 static const struct dev_ops uart16550_ops = {
@@ -204,8 +279,14 @@ bool uart16550_attach(struct guest *g, u16 base)
 {
 	struct uart16550 *u = guest_dev_alloc(g, sizeof(*u));
 
-	if (!u)
+	if (!u || !vtimer_register(g, &u->timer, uart16550_timer_fired, u))
 		return false;
+	u->g = g;
+	uart16550_core_init(&u->core, &uart16550_core_ops, u);
+	fmt_snprintf(u->prefix, sizeof(u->prefix), "[%s] ", g->name);
 	u->sent_mark = console_mark();
-	return dev_register(g, DEV_PIO, base, 8, &uart16550_ops, u);
+	if (!dev_register(g, DEV_PIO, base, 8, &uart16550_ops, u))
+		return false;
+	g->com1 = u;
+	return true;
 }

@@ -1,6 +1,9 @@
 /*
  * Console multiplexer and log formatting. Lines are formatted into one
- * buffer and written whole, so a line is never interleaved mid-way.
+ * buffer and written whole, so a line is never interleaved mid-way. The
+ * one unfinished line the console may end with (a prompt: the focused
+ * guest's or the monitor's) belongs to an owner; other output ends it with
+ * a newline first, and its owner shows it again, whole, when it next looks.
  * Single CPU for now: when other CPUs enter VMX root this takes a lock.
  */
 #include "lib/console.h"
@@ -15,6 +18,9 @@ static unsigned console_sinks;
 static bool com1_ok;
 static enum log_level console_level = LOG_INFO;
 static char line_buf[LINE_MAX];
+/* The unfinished line the output ends with: whose, and how many of its bytes are out (boot CPU). */
+static const void *open_owner;
+static size_t open_shown;
 
 void console_init(void)
 {
@@ -50,12 +56,61 @@ bool console_room(size_t n, size_t keep)
 	return uart_has_room((u32)(n + keep));
 }
 
-void console_write(const char *s, size_t n)
+static void sinks_write(const char *s, size_t n)
 {
 	if (console_sinks & CONSOLE_COM1)
 		uart_write(s, n);
 	if (console_sinks & CONSOLE_VGA)
 		vga_write(s, n);
+}
+
+/* Ends the unfinished line, if any: what follows starts a line of its own. */
+static void open_break(void)
+{
+	if (!open_owner)
+		return;
+	sinks_write("\n", 1);
+	open_owner = NULL;
+	open_shown = 0;
+}
+
+void console_write(const char *s, size_t n)
+{
+	open_break();
+	sinks_write(s, n);
+}
+
+size_t console_open_shown(const void *owner)
+{
+	return owner && open_owner == owner ? open_shown : 0;
+}
+
+void console_open_show(const void *owner, const char *prefix, const char *text, size_t len,
+		       bool end)
+{
+	size_t from = 0;
+
+	if (owner && open_owner == owner && open_shown <= len) {
+		from = open_shown;
+	} else {
+		open_break();
+		sinks_write(prefix, strlen(prefix));
+	}
+	sinks_write(text + from, len - from);
+	if (end) {
+		sinks_write("\n", 1);
+		open_owner = NULL;
+		open_shown = 0;
+	} else {
+		open_owner = owner;
+		open_shown = len;
+	}
+}
+
+void console_open_end(const void *owner)
+{
+	if (owner && open_owner == owner)
+		open_break();
 }
 
 static void vprint(const char *prefix, const char *fmt, va_list ap)
@@ -89,6 +144,11 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprint("keel: ", fmt, ap);
 	va_end(ap);
+}
+
+size_t console_read(u8 *buf, size_t max)
+{
+	return console_has_com1() ? uart_read(buf, max) : 0;
 }
 
 u32 console_mark(void)

@@ -27,6 +27,12 @@ bool console_has_com1(void);
 
 void console_write(const char *s, size_t n);
 /*
+ * Keys typed at Keel's console: up to max bytes that have arrived on COM1,
+ * without waiting (0 when COM1 is not one of the console's sinks: input
+ * comes only where the output is seen).
+ */
+size_t console_read(u8 *buf, size_t max);
+/*
  * True if n more bytes of guest output can be queued without Keel waiting
  * on the line, while `keep` bytes (CONSOLE_KEEL_RESERVE: room for Keel's
  * own lines) stay free. Guest consoles (dev/uart16550.c) hold their output back while
@@ -35,6 +41,23 @@ void console_write(const char *s, size_t n);
  */
 #define CONSOLE_KEEL_RESERVE 4096
 bool console_room(size_t n, size_t keep);
+/*
+ * Unfinished lines. The console's output may end with one line that has no
+ * newline yet (a prompt), owned by whoever shows it (a guest's UART, the
+ * monitor): any other output first ends it with a newline, and its owner
+ * shows it again, whole, when it next looks (console_open_shown() then
+ * says 0). So lines never interleave.
+ *
+ * console_open_show(): makes the console show owner's line prefix + text
+ * [0, len): writes only text[shown, len) when that line is already the
+ * open one, else starts it on a line of its own; with `end` the line is
+ * finished with a newline and is no longer open. console_open_end():
+ * finishes owner's line, if open, with a newline as it stands.
+ */
+void console_open_show(const void *owner, const char *prefix, const char *text, size_t len,
+		       bool end);
+size_t console_open_shown(const void *owner);
+void console_open_end(const void *owner);
 /*
  * Waits (bounded) until everything written has left the serial line: only
  * where Keel stops (the end of a run), never while guests run, where the

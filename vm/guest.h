@@ -82,10 +82,11 @@ struct guest {
 	/* The virtual platform (docs/platform.md): timers and the models' state. */
 	struct vtimer *vtimers[GUEST_MAX_VTIMERS];
 	unsigned vtimer_count;
-	u64 vtimer_next;       /* earliest armed deadline, 0: none (vm/vtimer.c) */
-	struct pic8259 *pic;   /* dev/pic8259.c */
-	struct ioapic *ioapic; /* dev/ioapic.c */
-	struct pit8254 *pit;   /* dev/pit8254.c */
+	u64 vtimer_next;	/* earliest armed deadline, 0: none (vm/vtimer.c) */
+	struct pic8259 *pic;	/* dev/pic8259.c */
+	struct ioapic *ioapic;	/* dev/ioapic.c */
+	struct pit8254 *pit;	/* dev/pit8254.c */
+	struct uart16550 *com1; /* dev/uart16550.c */
 
 	struct dev_region devs[GUEST_MAX_DEV_REGIONS];
 	u64 pio_groups[DEV_PIO_GROUPS / 64]; /* dev/dev.c: ports some region may claim */

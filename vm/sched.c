@@ -10,9 +10,10 @@
  * share of the CPU whatever it makes Keel do, and `timeout=` ends a guest
  * within one exit of its limit.
  *
- * Housekeeping (the console, the timers of waiting guests, who is due to
- * wake) runs between runs. A run also ends when Keel's console has output
- * waiting for the line (about every millisecond while there is any:
+ * Housekeeping (the console's output and input, the guests' UARTs, the
+ * timers of waiting guests, who is due to wake) runs between runs. A run
+ * also ends when Keel's console has output waiting for the line, or keys
+ * keep coming in (about every millisecond while either lasts:
  * uart_poll_due), after which the same guest goes on without a switch; a
  * guest alone with a quiet console runs whole slices undisturbed.
  *
@@ -28,6 +29,7 @@
 #include "arch/x86/uart.h"
 #include "lib/console.h"
 #include "lib/panic.h"
+#include "vm/console_input.h"
 #include "vm/guest.h"
 #include "vm/intr.h"
 #include "vm/vtimer.h"
@@ -46,12 +48,14 @@ struct sched {
 	bool in_turn;	      /* cur has credit left and may go on without a switch */
 	struct guest *loaded; /* whose VMCS is current */
 	u64 switches, switch_ticks, switch_min;
+	struct console_input in; /* keys typed at Keel's console */
 };
 
 /*
- * Runs the timers of every guest that is due and wakes the halted vCPUs
- * that now have an event to take (vm/intr.c). The vCPUs' VMCSs need not
- * be current: timers and device models only change model state.
+ * Runs the timers of every guest that is due, lets its UART see Keel's
+ * console drain, and wakes the halted vCPUs that now have an event to take
+ * (vm/intr.c). The vCPUs' VMCSs need not be current: timers and device
+ * models only change model state.
  */
 static void wake_due(struct guest **gs, unsigned n)
 {
@@ -63,6 +67,7 @@ static void wake_due(struct guest **gs, unsigned n)
 
 		if (!guest_running(g))
 			continue;
+		uart16550_poll(g);
 		if (next && next <= now)
 			vtimer_expire(g, now);
 		if (g->vcpu.blocked && intr_wakeable(&g->vcpu))
@@ -70,10 +75,11 @@ static void wake_due(struct guest **gs, unsigned n)
 	}
 }
 
-/* The console moves on, waiting guests' timers run. */
+/* The console moves on (output, then keys), waiting guests' timers run. */
 static void housekeeping(struct sched *s)
 {
 	uart_poll();
+	console_input_poll(&s->in);
 	wake_due(s->gs, s->n);
 }
 
@@ -114,15 +120,35 @@ static void check_timeout(struct guest *g)
 			  g->timeout);
 }
 
-/*
- * Every live guest is halted. Wait (Keel has no host interrupts: spin on
- * the TSC) until the earliest timer deadline or time limit among them,
- * charging the wait to each as idle time. False if nothing can ever wake
- * any of them: they are ended.
- */
-static bool idle_until_event(struct sched *s)
+/* Some halted guest can take an event now (the scheduler's housekeeping wakes it). */
+static bool any_wakeable(struct sched *s)
 {
-	u64 now = rdtsc(), until = 0;
+	for (unsigned i = 0; i < s->n; i++) {
+		struct guest *g = s->gs[i];
+
+		if (!guest_running(g))
+			continue;
+		uart16550_poll(g);
+		if (g->vcpu.blocked && intr_wakeable(&g->vcpu))
+			return true;
+	}
+	return false;
+}
+
+/* Some halted guest's UART may interrupt it by itself: a key, or Keel's console draining. */
+static bool console_may_wake(struct sched *s)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (guest_running(s->gs[i]) &&
+		    uart16550_may_interrupt(s->gs[i], console_input_on(&s->in)))
+			return true;
+	return false;
+}
+
+/* The earliest timer deadline or time limit among the live guests, 0 if none. */
+static u64 earliest_event(struct sched *s, u64 now)
+{
+	u64 until = 0;
 
 	for (unsigned i = 0; i < s->n; i++) {
 		u64 d, t;
@@ -136,7 +162,22 @@ static bool idle_until_event(struct sched *s)
 		if (t && (!until || t < until))
 			until = t;
 	}
-	if (!until) {
+	return until;
+}
+
+/*
+ * Every live guest is halted. Wait (Keel has no host interrupts: spin on
+ * the TSC, polling the console) until the earliest timer deadline or time
+ * limit among them, or until a key or the console wakes one, charging the
+ * wait to each as idle time. With no deadline the wait lasts as long as a
+ * guest's UART may still wake it. False if nothing can ever wake any of
+ * them: they are ended.
+ */
+static bool idle_until_event(struct sched *s)
+{
+	u64 now = rdtsc(), until = earliest_event(s, now);
+
+	if (!until && !console_may_wake(s)) {
 		for (unsigned i = 0; i < s->n; i++)
 			if (guest_running(s->gs[i]))
 				guest_end(
@@ -148,8 +189,18 @@ static bool idle_until_event(struct sched *s)
 	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz)
 		pr_info("sched: every guest is halted; the next timer is due in %lu s",
 			(until - now) / (tsc_hz ? tsc_hz : 1));
-	while (rdtsc() < until) {
-		uart_poll(); /* console output keeps moving while everyone sleeps */
+	for (;;) {
+		/* Console output keeps moving while everyone sleeps; a key wakes its guest now. */
+		uart_poll();
+		console_input_poll(&s->in);
+		if (any_wakeable(s))
+			break;
+		/* A key may have armed a timer (a UART's character timeout). */
+		until = earliest_event(s, now);
+		if (until && rdtsc() >= until)
+			break;
+		if (!until && !console_may_wake(s))
+			break; /* nothing left to wait for: the next look ends them */
 		cpu_relax();
 	}
 	for (unsigned i = 0; i < s->n; i++)
@@ -263,6 +314,7 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops 
 	CHECK(slice > 0 && slice <= (u64)INT64_MAX / 2);
 	s.cur = n ? n - 1 : 0;
 	uart_longest_wait(true);
+	console_input_start(&s.in, gs, n);
 	if (n > 1 && !vmx_caps.preemption_timer)
 		pr_warn("sched: no VMX-preemption timer: a guest that makes no exit keeps the "
 			"CPU until it halts or ends");

@@ -207,6 +207,10 @@ static void guest_summary(const struct guest *g)
 	if (uart16550_dropped((struct guest *)g))
 		pr_info("guest %s: console: %lu lines dropped (written while its UART read busy)",
 			g->name, uart16550_dropped((struct guest *)g));
+	if (uart16550_keys_dropped((struct guest *)g))
+		pr_info(
+		    "guest %s: console: %lu keys dropped (typed while its input queue was full)",
+		    g->name, uart16550_keys_dropped((struct guest *)g));
 	pr_info("guest %s: ept: violations %lu, leaves 4k %lu 2m %lu 1g %lu, fallbacks %lu, "
 		"spurious %lu, tables %lu, invept %lu; io unclaimed reads %lu writes %lu",
 		g->name, g->mem.stats.violations, g->mem.stats.leaves[1], g->mem.stats.leaves[2],

@@ -2,7 +2,10 @@
  * COM1 console driver. The port is probed through the scratch register and
  * loopback mode before use, so machines without a UART (where reads return
  * 0xFF) never see Keel wait on a status bit that will not change; every wait
- * on THRE is bounded as well.
+ * on THRE is bounded as well. Input is polled (Keel takes no interrupts):
+ * uart_read() takes what has arrived, and while keys keep coming the
+ * console asks for a poll every millisecond (uart_poll_due), as it does
+ * while output waits.
  */
 #include "arch/x86/uart.h"
 #include "arch/x86/io.h"
@@ -64,17 +67,32 @@ bool uart_init(void)
 
 #define UART_POLL_HZ	    1000  /* queued output is polled at least this often */
 #define UART_POLL_MIN_TICKS 10000 /* should the TSC rate be unknown */
+#define UART_RX_ACTIVE_HZ   20	  /* after a byte came in, polled as often for 1/20 s */
 
 /* Shared: Keel's one console ring and its clock (boot CPU only, no lock yet). */
 static char ring[UART_RING_SIZE];
 static u32 ring_head, ring_tail; /* head: next to send; tail: next free */
 u64 uart_poll_due;		 /* see uart.h */
 static u64 last_poll, longest_wait;
-static bool left_over; /* the last poll left output queued */
+static bool left_over;	    /* the last poll left output queued */
+static u64 rx_active_until; /* input came in lately: poll often until this TSC */
 
 static u32 ring_used(void)
 {
 	return ring_tail - ring_head;
+}
+
+static u64 poll_period(void)
+{
+	return MAX(tsc_hz / UART_POLL_HZ, (u64)UART_POLL_MIN_TICKS);
+}
+
+/* The next poll is due in a period while output waits or input is flowing. */
+static void poll_due_update(u64 now)
+{
+	bool want = uart_present && (ring_used() || now < rx_active_until);
+
+	uart_poll_due = want ? now + poll_period() : 0;
 }
 
 /* Sends up to a FIFO's worth if the transmitter is empty; no waiting. */
@@ -89,9 +107,24 @@ void uart_poll(void)
 		for (unsigned n = 0; n < UART_FIFO_SIZE && ring_used(); n++)
 			reg_write(UART_THR, (u8)ring[ring_head++ % UART_RING_SIZE]);
 	left_over = uart_present && ring_used();
-	uart_poll_due = uart_present && ring_used()
-			    ? now + MAX(tsc_hz / UART_POLL_HZ, (u64)UART_POLL_MIN_TICKS)
-			    : 0;
+	poll_due_update(now);
+}
+
+size_t uart_read(u8 *buf, size_t max)
+{
+	size_t n = 0;
+	u64 now;
+
+	if (!uart_present)
+		return 0;
+	while (n < max && (reg_read(UART_LSR) & UART_LSR_DR))
+		buf[n++] = reg_read(UART_RBR);
+	if (n) {
+		now = rdtsc();
+		rx_active_until = now + MAX(tsc_hz / UART_RX_ACTIVE_HZ, poll_period());
+		poll_due_update(now);
+	}
+	return n;
 }
 
 u32 uart_mark(void)

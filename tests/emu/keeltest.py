@@ -14,6 +14,12 @@ lines. The emulator's exit status is never consulted.
     r = run(sc)
     assert_markers(r, passes=["[cpuid] RESULT pass"], end_status=0)
 
+A scenario that types into Keel's console passes run(sc, interact=fn): COM1
+is then a TCP socket, and fn(console) runs while Keel does, with
+console.expect(regex, timeout_s) and console.send(text)
+(keelrun.SerialConsole). An expect() that does not match in time stops the
+run and fails it; the whole log is judged by markers as any other.
+
 docs/testing.md describes how to add a scenario.
 """
 import dataclasses
@@ -84,10 +90,13 @@ def build_iso(sc):
     return mkiso.build_iso(iso_path(sc), KEEL_ELF, sc.cmdline, list(sc.modules))
 
 
-def boot(sc, iso):
-    """Boots iso as the scenario says; returns a keelrun.Run."""
+def boot(sc, iso, interact=None):
+    """Boots iso as the scenario says; returns a keelrun.Run. interact: see run()."""
+    if interact is not None and sc.emulator != "bochs":
+        raise ValueError(f"scenario {sc.name}: interact= needs the bochs emulator")
     if sc.emulator == "bochs":
-        r = keelrun.boot_bochs(iso, sc.model, sc.memory, sc.cpus, timeout=sc.timeout)
+        r = keelrun.boot_bochs(iso, sc.model, sc.memory, sc.cpus, timeout=sc.timeout,
+                               interact=interact)
     elif sc.emulator == "qemu":
         r = keelrun.boot_qemu(iso, sc.memory, timeout=sc.timeout)
     elif sc.emulator == "qemu-vga":
@@ -98,10 +107,14 @@ def boot(sc, iso):
     return r
 
 
-def run(sc):
+def run(sc, interact=None):
     """Builds the scenario's ISO and boots it; returns a keelrun.Run. The serial log is
-    kept as build/emu/<name>.log for a look after the run."""
-    r = boot(sc, build_iso(sc))
+    kept as build/emu/<name>.log for a look after the run.
+
+    interact: a function called with a keelrun.SerialConsole while Keel runs
+    (Bochs only: COM1 is then a TCP socket on a free port), for scenarios that
+    type into the console; see keelrun.SerialConsole."""
+    r = boot(sc, build_iso(sc), interact)
     with open(os.path.join(EMU_BUILD, f"{sc.name}.log"), "w", encoding="utf-8") as f:
         f.write(r.log)
     return r
@@ -167,7 +180,7 @@ def report(run, problems, where="serial"):
     out = [f"{head}: " + "; ".join(problems),
            f"--- {state} after {run.seconds:.1f}s; last {TAIL_LINES} {where} lines:"]
     out += lines[-TAIL_LINES:] or ["(empty)"]
-    if run.timed_out or not lines:
+    if run.timed_out or not lines or getattr(run, "interaction_error", None):
         out += ["--- emulator output (tail):", run.emulator_output[-2000:]]
     return "\n".join(out)
 
@@ -178,6 +191,8 @@ def check_markers(run, passes=(), fails=FAIL_MARKERS, end_status=None, where="se
     lines = _lines(run, where)
     if run.timed_out:
         problems.append(f"timed out ({run.seconds:.0f}s)")
+    if getattr(run, "interaction_error", None):
+        problems.append(f"interaction: {run.interaction_error}")
     for marker in passes:
         if not any(_matches(marker, line) for line in lines):
             problems.append(f"missing pass marker {_show(marker)}")

@@ -3,6 +3,8 @@ decoding on hand-written logs, no emulator needed. Each case shows that a
 check can fail, so a green scenario means what it says.
 """
 import re
+import socket
+import time
 
 import pytest
 
@@ -54,6 +56,38 @@ def test_end_line_must_be_last_keel_line():
     assert any("last Keel line" in p for p in check_markers(mkrun("")))
     # Lines that are not Keel's (no "keel:" prefix) may follow.
     assert check_markers(mkrun(GOOD + "emulator noise\n")) == []
+
+
+def test_interaction_error_fails_even_with_markers():
+    r = keelrun.Run(log=GOOD, timed_out=False, seconds=1.0,
+                    interaction_error="expected /x/ but 5s passed")
+    problems = check_markers(r, passes=["microhypervisor"], end_status=0)
+    assert problems == ["interaction: expected /x/ but 5s passed"]
+
+
+def test_serial_console_expect_and_send():
+    """The interactive handle on a socket pair: matches come in order, a wait
+    is bounded, and a closed line ends a wait at once."""
+    ours, theirs = socket.socketpair()
+    con = keelrun.SerialConsole(ours, deadline=time.monotonic() + 30)
+    try:
+        theirs.sendall(b"keel: input: to guest a\r\n[a] echo> ")
+        assert con.expect(r"\[a\] echo> \Z", 5)
+        con.send("hi\r")
+        assert theirs.recv(16) == b"hi\r"
+        # The next expect looks only after the last match.
+        with pytest.raises(keelrun.ExpectError, match="0.2s passed"):
+            con.expect(r"keel: input", 0.2)
+        theirs.sendall(b"hi\r\n[a] echo: ih\r\n")
+        assert con.expect(r"echo: (\w+)", 5).group(1) == "ih"
+        theirs.close()
+        start = time.monotonic()
+        with pytest.raises(keelrun.ExpectError, match="closed"):
+            con.expect(r"never", 10)
+        assert time.monotonic() - start < 5
+        assert con.text().endswith("[a] echo: ih\r\n")
+    finally:
+        con.close()
 
 
 def test_end_status_checked():

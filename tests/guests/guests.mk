@@ -32,6 +32,8 @@ GUESTS_32 += lmode
 # Issue 12: fairness, a bystander measuring its share beside exit storms.
 GUESTS_64 += bystander storm
 GUESTS_32 += storm32
+# Issue 13: console input, an interrupt-driven COM1 (tests/emu/test_console_input.py).
+GUESTS_64 += echo
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \

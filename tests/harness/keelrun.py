@@ -4,6 +4,10 @@
 Library use (the pytest harness, tests/emu/keeltest.py): boot_bochs(),
 boot_qemu() and boot_qemu_vga() return a Run with the serial log; a run that
 does not end by itself within its timeout is killed and marked timed_out.
+boot_bochs(..., interact=fn) puts COM1 on a TCP socket instead of a file
+and calls fn(console) while Keel runs: a SerialConsole that reads the
+output as it comes and can expect() a pattern and send() keys. Every wait
+is bounded; a wait that runs out ends the run (Run.interaction_error).
 Bochs' exit status is never consulted: a run is judged by its serial log.
 Keel ends Bochs through its shutdown port (0x8900) and QEMU through ACPI S5
 or the isa-debug-exit device at 0x501, which every QEMU command line here
@@ -13,7 +17,8 @@ Command-line use:
   keelrun.py run --iso ISO     what `make run` does: the best emulator
                                available (QEMU with KVM where the host has
                                VT-x with nested virtualisation, else Bochs
-                               with a VMX CPU model), serial on this terminal
+                               with a VMX CPU model), serial on this terminal,
+                               keys typed going to Keel's console
   keelrun.py boot --iso ISO    boot once (Bochs, or --qemu for QEMU TCG) and
                                print the serial log; --vga (QEMU) also prints
                                the VGA text screen read through the monitor
@@ -21,11 +26,14 @@ Command-line use:
 import argparse
 import dataclasses
 import os
+import re
+import select
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
@@ -49,6 +57,7 @@ class Run:
     seconds: float
     emulator_output: str = ""
     screen: list = None  # VGA text rows, when the run read the screen back
+    interaction_error: str = None  # why an interactive run stopped early
 
     def lines(self):
         return self.log.replace("\r", "").splitlines()
@@ -81,8 +90,13 @@ def _require(emulator):
                  f"`sudo apt-get install {' '.join(need)}`")
 
 
-def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1):
+def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1, port=None):
+    """The bochsrc: COM1 to the file `serial`, or with `port` a TCP server
+    on localhost:port (Bochs waits in accept() for a client before the
+    machine starts)."""
     host = min(memory, 512)
+    com1 = (f"com1: enabled=1, mode=socket-server, dev=localhost:{port}" if port
+            else f"com1: enabled=1, mode=file, dev={serial}")
     iso = os.path.abspath(iso)
     return "\n".join([
         f"cpu: model={model}, count={cpus}, ips=50000000",
@@ -93,7 +107,7 @@ def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1):
         f"ata0-master: type=cdrom, path={iso}, status=inserted",
         "boot: cdrom",
         "clock: sync=none, time0=local",
-        f"com1: enabled=1, mode=file, dev={serial}",
+        com1,
         "speaker: enabled=0",
         "log: -",
         "panic: action=fatal",
@@ -156,11 +170,11 @@ def _wait(proc, serial, timeout, end_marker, echo=None):
         time.sleep(0.1)
 
 
-def _start_bochs(tmp, iso, serial, model, memory, cpus, out):
+def _start_bochs(tmp, iso, serial, model, memory, cpus, out, port=None):
     rc = os.path.join(tmp, "bochsrc")
     cmds = os.path.join(tmp, "cmds")
     with open(rc, "w") as f:
-        f.write(bochsrc(iso, serial, model, memory, cpus))
+        f.write(bochsrc(iso, serial, model, memory, cpus, port))
     with open(cmds, "w") as f:
         f.write("c\n")  # the built-in debugger otherwise stops at the first instruction
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
@@ -169,9 +183,167 @@ def _start_bochs(tmp, iso, serial, model, memory, cpus, out):
                             stderr=subprocess.STDOUT, env=env, cwd=tmp)
 
 
+class ExpectError(Exception):
+    """An expect() that did not match in time, or the serial line closed first."""
+
+
+class SerialConsole:
+    """COM1 of a running machine over TCP, as a terminal would use it.
+
+    A thread reads everything the machine sends as it comes (Bochs blocks
+    when nobody reads). expect(pattern, timeout_s) waits for a regex in the
+    output after the previous match; send(text) types. Every wait is
+    bounded, by its own timeout and by the run's deadline.
+    """
+
+    def __init__(self, sock, deadline):
+        self.sock = sock
+        self.deadline = deadline
+        self.data = bytearray()
+        self.pos = 0  # where the next expect() starts looking
+        self.closed = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._reader, daemon=True)
+        self._thread.start()
+
+    def _reader(self):
+        while True:
+            try:
+                chunk = self.sock.recv(4096)
+            except OSError:
+                chunk = b""
+            with self._cond:
+                if not chunk:
+                    self.closed = True
+                    self._cond.notify_all()
+                    return
+                self.data += chunk
+                self._cond.notify_all()
+
+    def text(self):
+        """Everything received so far (latin-1: one character per byte)."""
+        with self._cond:
+            return self.data.decode("latin-1")
+
+    def expect(self, pattern, timeout_s=30):
+        """The re.Match of pattern in the output after the last match; waits up
+        to timeout_s (and never past the run's deadline). Raises ExpectError."""
+        regex = re.compile(pattern) if isinstance(pattern, (str, bytes)) else pattern
+        limit = min(time.monotonic() + timeout_s, self.deadline)
+        with self._cond:
+            while True:
+                m = regex.search(self.data.decode("latin-1"), self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                left = limit - time.monotonic()
+                if self.closed or left <= 0:
+                    why = "the serial line closed" if self.closed else f"{timeout_s}s passed"
+                    tail = self.data[self.pos:][-300:].decode("latin-1")
+                    raise ExpectError(f"expected /{regex.pattern}/ but {why}; "
+                                      f"output since the last match ends {tail!r}")
+                self._cond.wait(min(left, 0.5))
+
+    def send(self, text):
+        """Types text (latin-1 bytes) on the line."""
+        self.sock.sendall(text.encode("latin-1") if isinstance(text, str) else text)
+
+    def wait_closed_or(self, marker, until):
+        """Waits until marker is in the output, the line closes or `until` passes;
+        True if it did not end by then."""
+        with self._cond:
+            while marker.encode() not in self.data and not self.closed:
+                left = until - time.monotonic()
+                if left <= 0:
+                    return True
+                self._cond.wait(min(left, 0.5))
+        return False
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self._thread.join(timeout=5)
+
+
+def _free_port():
+    """A TCP port free on localhost now (the OS picks it: two runs do not collide)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _connect(port, proc, deadline):
+    """Connects to Bochs' COM1 server once it listens; None if Bochs exits or time runs out."""
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=1)
+        except OSError:
+            time.sleep(0.05)
+    return None
+
+
+def _start_bochs_socket(tmp, iso, model, memory, cpus, out_path, deadline):
+    """Bochs with COM1 as a TCP server on a free port, and a client connected
+    to it (Bochs starts the machine only then). Tries another port if the one
+    picked was taken meanwhile. Returns (proc, socket); the socket is None
+    when no connection came before the deadline."""
+    for _ in range(3):
+        port = _free_port()
+        with open(out_path, "w") as out:
+            proc = _start_bochs(tmp, iso, None, model, memory, cpus, out, port)
+        sock = _connect(port, proc, deadline)
+        if sock is not None:
+            sock.settimeout(None)
+            return proc, sock
+        _stop(proc, 0)
+        if "bind() or listen() failed" not in _read(out_path).decode(errors="replace"):
+            break
+    return proc, None
+
+
+def _boot_bochs_interactive(iso, model, memory, cpus, timeout, end_marker, interact):
+    with tempfile.TemporaryDirectory(prefix="keel-bochs-") as tmp:
+        out_path = os.path.join(tmp, "bochs.out")
+        start = time.monotonic()
+        deadline = start + timeout
+        proc, sock = _start_bochs_socket(tmp, iso, model, memory, cpus, out_path, deadline)
+        if sock is None:
+            _stop(proc, 0)
+            emu = _read(out_path).decode(errors="replace")
+            return Run(log="", timed_out=True, seconds=time.monotonic() - start,
+                       emulator_output=emu,
+                       interaction_error="no connection to Bochs' COM1 socket")
+        console = SerialConsole(sock, deadline)
+        error, timed_out = None, False
+        try:
+            interact(console)
+            timed_out = console.wait_closed_or(end_marker, deadline)
+            if not timed_out and proc.poll() is None:
+                _stop(proc, 5)  # Keel has said its last line
+        except ExpectError as e:
+            error = str(e)
+        finally:
+            proc.kill()
+            proc.wait()
+            console.close()
+        seconds = time.monotonic() - start
+        emu = _read(out_path).decode(errors="replace")
+    return Run(log=console.text(), timed_out=timed_out, seconds=seconds, emulator_output=emu,
+               interaction_error=error)
+
+
 def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
-               end_marker=END_MARKER):
-    """Boots iso under Bochs; returns a Run (serial log, timed_out)."""
+               end_marker=END_MARKER, interact=None):
+    """Boots iso under Bochs; returns a Run (serial log, timed_out). With
+    interact, COM1 is a TCP socket and interact(SerialConsole) runs while
+    Keel does (see SerialConsole); an expect() that fails stops the run and
+    is reported in Run.interaction_error."""
+    if interact is not None:
+        return _boot_bochs_interactive(iso, model, memory, cpus, timeout, end_marker,
+                                       interact)
     with tempfile.TemporaryDirectory(prefix="keel-bochs-") as tmp:
         serial = os.path.join(tmp, "serial.log")
         start = time.monotonic()
@@ -330,7 +502,10 @@ def host_has_nested_vmx():
 
 
 def _run_bochs_here(iso, model, memory, timeout):
-    """Bochs with the serial log copied to this terminal until Keel ends."""
+    """Bochs with the serial log copied to this terminal until Keel ends; with a
+    terminal on stdin, keys typed go to Keel's console (_run_bochs_keys)."""
+    if sys.stdin.isatty():
+        return _run_bochs_keys(iso, model, memory)
     with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
         serial = os.path.join(tmp, "serial.log")
         with open(os.path.join(tmp, "bochs.out"), "w") as out:
@@ -351,14 +526,70 @@ def _run_bochs_here(iso, model, memory, timeout):
     return 0
 
 
+def _copy_keys_and_output(proc, sock):
+    """Terminal keys to COM1, COM1 to the terminal, until Keel's last line or
+    Bochs exits; a person is at the keyboard, so there is no time limit."""
+    out, seen = sys.stdout.buffer, b""
+    stdin = sys.stdin.fileno()
+    while proc.poll() is None:
+        ready, _, _ = select.select([sock, stdin], [], [], 0.2)
+        if stdin in ready:
+            keys = os.read(stdin, 256)
+            if keys:
+                sock.sendall(keys)
+        if sock in ready:
+            data = sock.recv(4096)
+            if not data:
+                return
+            out.write(data)
+            out.flush()
+            seen = (seen + data)[-4096:]
+            if END_MARKER.encode() in seen and seen.endswith(b"\n"):
+                return
+
+
+def _run_bochs_keys(iso, model, memory):
+    """`make run` under Bochs at a terminal: COM1 on a socket, the terminal in
+    cbreak mode (keys go out as typed, Ctrl-C still stops the run)."""
+    import termios
+    import tty
+
+    with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
+        out_path = os.path.join(tmp, "bochs.out")
+        proc, sock = _start_bochs_socket(tmp, iso, model, memory, 1, out_path,
+                                         time.monotonic() + 60)
+        if sock is None:
+            _stop(proc, 0)
+            print("keelrun: no connection to Bochs' COM1 socket:\n" +
+                  _read(out_path).decode(errors="replace")[-2000:], file=sys.stderr)
+            return 1
+        print("keelrun: keys go to Keel's console (Ctrl-A three times: next guest, "
+              "then Keel's monitor; Ctrl-C stops)", file=sys.stderr)
+        saved = termios.tcgetattr(sys.stdin)
+        try:
+            tty.setcbreak(sys.stdin.fileno())
+            _copy_keys_and_output(proc, sock)
+            _stop(proc, 5)
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            termios.tcsetattr(sys.stdin, termios.TCSADRAIN, saved)
+            proc.kill()
+            proc.wait()
+            sock.close()
+    print()
+    return 0
+
+
 def run_interactive(iso, emulator, model, memory, timeout=600):
     """`make run`: the serial console on this terminal until Keel ends."""
     if emulator == "auto":
         emulator = "qemu-kvm" if host_has_nested_vmx() else "bochs"
     if emulator == "qemu-kvm":
         _require("qemu")
-        print("keelrun: QEMU with KVM (host has nested VT-x)", file=sys.stderr)
-        cmd = qemu_cmd(iso, memory, kvm=True) + ["-nographic"]
+        print("keelrun: QEMU with KVM (host has nested VT-x); QEMU's own escape key is "
+              "Ctrl-T (Ctrl-T x quits), so Ctrl-A reaches Keel", file=sys.stderr)
+        cmd = qemu_cmd(iso, memory, kvm=True) + ["-nographic", "-echr", "20"]
         return subprocess.call(cmd)
     _require("bochs")
     print(f"keelrun: Bochs, cpu model {model}, {memory} MiB (no usable VT-x here)",

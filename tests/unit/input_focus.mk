@@ -1,0 +1,1 @@
+UNIT_SRCS_input_focus := vm/input_focus.c
