@@ -7,7 +7,7 @@ entry) once per step, with the bench guest (tests/guests/bench.c) timing
 operations with RDTSC, and reads what the guest and Keel print:
 
   [NAME] BENCH op=OP iters=N min=A median=B mean=C max=D sum=S exits=E faults=F
-  keel: bench: boot to first VMLAUNCH N ticks
+  keel: bench: boot to first VMLAUNCH N ticks, TSC T
   keel: sched: switch cost min A mean B ticks over N switches
 
 Steps: exit round trips with floor=off and floor=on (Keel's shortest CPUID
@@ -63,7 +63,7 @@ BENCH_RE = re.compile(
     r"^\[(?P<guest>[\w.-]+)\] BENCH op=(?P<op>\S+) iters=(?P<iters>\d+) min=(?P<min>\d+) "
     r"median=(?P<median>\d+) mean=(?P<mean>\d+\.\d+) max=(?P<max>\d+) sum=(?P<sum>\d+) "
     r"exits=(?P<exits>\d+) faults=(?P<faults>\d+)$")
-BOOT_RE = re.compile(r"^keel: bench: boot to first VMLAUNCH (\d+) ticks$")
+BOOT_RE = re.compile(r"^keel: bench: boot to first VMLAUNCH (\d+) ticks, TSC \d+$")
 SWITCH_RE = re.compile(r"^keel: sched: switch cost min (\d+) mean (\d+) ticks over (\d+) switches$")
 END_RE = re.compile(r"^keel: end status=(-?\d+)$")
 GUESTS_RE = re.compile(r"^keel: guests ok=(\d+) failed=(\d+)$")
