@@ -81,7 +81,8 @@ def _require(emulator):
                  f"`sudo apt-get install {' '.join(need)}`")
 
 
-def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1):
+def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1, time0="local"):
+    """time0: the RTC's start, "local" (the host's clock) or seconds since 1970."""
     host = min(memory, 512)
     iso = os.path.abspath(iso)
     return "\n".join([
@@ -92,7 +93,7 @@ def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1):
         "display_library: sdl2",
         f"ata0-master: type=cdrom, path={iso}, status=inserted",
         "boot: cdrom",
-        "clock: sync=none, time0=local",
+        f"clock: sync=none, time0={time0}",
         f"com1: enabled=1, mode=file, dev={serial}",
         "speaker: enabled=0",
         "log: -",
@@ -156,13 +157,14 @@ def _wait(proc, serial, timeout, end_marker, echo=None):
         time.sleep(0.1)
 
 
-def _start_bochs(tmp, iso, serial, model, memory, cpus, out):
+def _start_bochs(tmp, iso, serial, model, memory, cpus, out, debugger=("c",), time0="local"):
     rc = os.path.join(tmp, "bochsrc")
     cmds = os.path.join(tmp, "cmds")
     with open(rc, "w") as f:
-        f.write(bochsrc(iso, serial, model, memory, cpus))
+        f.write(bochsrc(iso, serial, model, memory, cpus, time0))
     with open(cmds, "w") as f:
-        f.write("c\n")  # the built-in debugger otherwise stops at the first instruction
+        # The built-in debugger stops at the first instruction: "c" continues.
+        f.write("".join(f"{c}\n" for c in debugger))
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     return subprocess.Popen(["bochs-bin", "-q", "-f", rc, "-rc", cmds],
                             stdin=subprocess.DEVNULL, stdout=out,
@@ -170,13 +172,21 @@ def _start_bochs(tmp, iso, serial, model, memory, cpus, out):
 
 
 def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
-               end_marker=END_MARKER):
-    """Boots iso under Bochs; returns a Run (serial log, timed_out)."""
+               end_marker=END_MARKER, debugger=("c",), time0="local"):
+    """Boots iso under Bochs; returns a Run (serial log, timed_out).
+
+    debugger: the commands Bochs' built-in debugger runs, one a line (its
+    -rc file), for example a breakpoint and `ptime` before the "c" that runs
+    the machine; what they print is in the Run's emulator_output. With
+    end_marker None the run lasts until Bochs exits or the timeout. time0:
+    the RTC's start (bochsrc); a fixed one makes what a guest reads from the
+    RTC repeat.
+    """
     with tempfile.TemporaryDirectory(prefix="keel-bochs-") as tmp:
         serial = os.path.join(tmp, "serial.log")
         start = time.monotonic()
         with open(os.path.join(tmp, "bochs.out"), "w") as out:
-            proc = _start_bochs(tmp, iso, serial, model, memory, cpus, out)
+            proc = _start_bochs(tmp, iso, serial, model, memory, cpus, out, debugger, time0)
             timed_out = _wait(proc, serial, timeout, end_marker)
         seconds = time.monotonic() - start
         log = _read(serial).decode("latin-1")
