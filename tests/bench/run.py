@@ -7,20 +7,25 @@ entry) once per step, with the bench guest (tests/guests/bench.c) timing
 operations with RDTSC, and reads what the guest and Keel print:
 
   [NAME] BENCH op=OP iters=N min=A median=B mean=C max=D sum=S exits=E faults=F
-  keel: bench: boot to first VMLAUNCH N ticks
+  keel: bench: boot to first VMLAUNCH N ticks, TSC T
   keel: sched: switch cost min A mean B ticks over N switches
 
 Steps: exit round trips with floor=off and floor=on (Keel's shortest CPUID
 and VMCALL path), first and second touch of 4 KiB pages (ept=4k) and of
-2 MiB regions (ept=2m), a guest switch between two spinning guests, and
-boots of a 256 MiB and a 4 GiB machine. Prints one line per step, then the
-table (operation, min/median/mean, floor, ratio, target), and writes
-results.json, table.md and bench.png (gnuplot) to build/bench/.
+2 MiB regions (ept=2m), a guest switch between two spinning guests, boots
+of a 256 MiB and a 4 GiB machine, and Debian's Linux kernel from the first
+VM entry to its /init's first line, next to the same kernel booted natively
+from GRUB (tests/bench/linux_row.py; two Bochs at once; not in --smoke, and
+skipped with a line saying why when the kernel cannot be fetched). Prints
+one line per step, then the table (operation, min/median/mean, floor or
+native, ratio, target), and writes results.json, table.md and bench.png
+(gnuplot) to build/bench/.
 
   run.py                 the full bench (a few minutes)
   run.py --smoke         one iteration of each bench, to build/bench/smoke/
                          (CI: proves the bench still runs; timings are never
-                         asserted)
+                         asserted); no Linux row
+  run.py --no-linux      the full bench without the Linux row
   run.py --compare FILE  afterwards, compare every tick count with an earlier
                          results.json; exit 1 if any differs
   run.py --compare FILE --docs
@@ -50,6 +55,7 @@ BENCH_ELF = os.path.join(BUILD, "guests", "bench.elf")
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 
 import keelrun  # noqa: E402
+import linux_row  # noqa: E402
 import mkiso  # noqa: E402
 
 MODEL = keelrun.DEFAULT_MODEL
@@ -63,7 +69,7 @@ BENCH_RE = re.compile(
     r"^\[(?P<guest>[\w.-]+)\] BENCH op=(?P<op>\S+) iters=(?P<iters>\d+) min=(?P<min>\d+) "
     r"median=(?P<median>\d+) mean=(?P<mean>\d+\.\d+) max=(?P<max>\d+) sum=(?P<sum>\d+) "
     r"exits=(?P<exits>\d+) faults=(?P<faults>\d+)$")
-BOOT_RE = re.compile(r"^keel: bench: boot to first VMLAUNCH (\d+) ticks$")
+BOOT_RE = re.compile(r"^keel: bench: boot to first VMLAUNCH (\d+) ticks, TSC \d+$")
 SWITCH_RE = re.compile(r"^keel: sched: switch cost min (\d+) mean (\d+) ticks over (\d+) switches$")
 END_RE = re.compile(r"^keel: end status=(-?\d+)$")
 GUESTS_RE = re.compile(r"^keel: guests ok=(\d+) failed=(\d+)$")
@@ -246,8 +252,13 @@ REFERENCE = {
 REFERENCE_NOTES = ["native CPUID in Bochs ~1 tick"]
 
 
-def build_rows(figs):
-    """The table rows as dicts, from every step's figures."""
+LINUX_LABEL = "Linux boot to /init (native: from GRUB)"
+LINUX_TARGET = "Linux boot to /init <= 1.10x native"
+
+
+def build_rows(figs, linux=None):
+    """The table rows as dicts, from every step's figures and the Linux row's
+    (linux_row.measure), when it ran."""
     rows = []
     for key, label, step, op, floorable in ROWS:
         if op is None:  # touch2m-per4k: the region's cost spread over its pages
@@ -265,11 +276,16 @@ def build_rows(figs):
         if key in REFERENCE:
             row["reference"] = REFERENCE[key][0]
         rows.append(row)
+    if linux:
+        k, n = linux["keel"]["ticks"], linux["native"]["ticks"]
+        rows.append({"key": "linux", "label": LINUX_LABEL, "iters": 1, "min": k, "median": k,
+                     "mean": float(k), "max": k, "native": n, "ratio": linux["ratio"]})
     return rows
 
 
-def targets(rows):
-    """Each target of the issue: (what, figure shown, met)."""
+def targets(rows, linux_skipped=None):
+    """Each target of the issue: (what, figure shown, met: True, False or None
+    when skipped)."""
     r = {row["key"]: row for row in rows}
     out = []
     for key in ("cpuid-0", "cpuid-1", "cpuid-40000000", "vmcall-nop"):
@@ -292,6 +308,11 @@ def targets(rows):
                 per4k <= 600))
     boot = r["boot-4g"]["median"]
     out.append(("boot to first VMLAUNCH <= 5 M ticks at 4 GiB", f"{boot:,}", boot <= 5_000_000))
+    if "linux" in r:
+        ratio = r["linux"]["ratio"]
+        out.append((LINUX_TARGET, f"{ratio:.2f}x", ratio <= 1.10))
+    else:
+        out.append((LINUX_TARGET, linux_skipped, None))
     return [{"target": t, "figure": f, "met": m} for t, f, m in out]
 
 
@@ -303,16 +324,20 @@ def fmt(v):
     return f"{int(v):,}"
 
 
-def table_cells(row):
+def floor_or_native(row):
+    """The figure Keel's is compared with: the floor's median, or the native boot's ticks."""
     fl = row.get("floor")
+    return fl["median"] if fl else row.get("native")
+
+
+def table_cells(row):
     return [row["label"].strip() if row["key"] != "touch2m-per4k" else row["label"],
-            fmt(row["min"]), fmt(row["median"]), fmt(row["mean"]),
-            fmt(fl["median"]) if fl else "-",
+            fmt(row["min"]), fmt(row["median"]), fmt(row["mean"]), fmt(floor_or_native(row)),
             f"{row['ratio']:.2f}x" if row.get("ratio") is not None else "-",
             fmt(row.get("reference"))]
 
 
-TABLE_HEAD = ["operation", "min", "median", "mean", "floor", "ratio", "KVM ref."]
+TABLE_HEAD = ["operation", "min", "median", "mean", "floor / native", "ratio", "KVM ref."]
 
 
 def text_table(rows):
@@ -340,9 +365,9 @@ def markdown_table(rows):
 def targets_text(ts, md=False):
     lines = []
     for t in ts:
-        state = "met" if t["met"] else "MISSED"
+        state = {True: "met", False: "MISSED", None: "skipped"}[t["met"]]
         lines.append(f"- {t['target']}: **{state}** ({t['figure']})" if md
-                     else f"  {state:6}  {t['target']}: {t['figure']}")
+                     else f"  {state:7}  {t['target']}: {t['figure']}")
     return "\n".join(lines)
 
 
@@ -350,7 +375,7 @@ def targets_text(ts, md=False):
 
 CHART_ROWS = ["cpuid-0", "cpuid-1", "cpuid-40000000", "vmcall-nop", "in-uart-lsr",
               "out-unclaimed", "touch4k", "retouch4k", "touch2m", "touch2m-per4k", "retouch2m",
-              "switch", "boot-256m", "boot-4g", "native-stosq-4k", "native-stosb-4k"]
+              "switch", "boot-256m", "boot-4g", "native-stosq-4k", "native-stosb-4k", "linux"]
 
 
 def chart(rows, outdir, title):
@@ -362,10 +387,10 @@ def chart(rows, outdir, title):
     data = os.path.join(outdir, "bench.dat")
     with open(data, "w") as f:
         f.write("# op keel floor kvm\n")
-        for key in CHART_ROWS:
+        for key in [k for k in CHART_ROWS if k in by_key]:
             r = by_key[key]
             keel = r["median"] if r["median"] is not None else r["mean"]
-            floor = r["floor"]["median"] if r.get("floor") else "-"
+            floor = floor_or_native(r) or "-"
             f.write(f'"{key}" {max(keel, 0.5)} {floor} {r.get("reference", "-")}\n')
     png = os.path.join(outdir, "bench.png")
     script = "\n".join([
@@ -380,7 +405,7 @@ def chart(rows, outdir, title):
         "set ylabel 'TSC ticks (= instructions under Bochs), log scale'",
         "set xtics rotate by -35 scale 0", "set grid ytics", "set key top left",
         f"plot '{data}' using 2:xtic(1) title 'Keel (median; switch: mean)' lc rgb '#1f77b4', "
-        "'' using 3 title 'floor=on (median)' lc rgb '#2ca02c', "
+        "'' using 3 title 'floor=on (median); linux: native' lc rgb '#2ca02c', "
         "'' using 4 title 'KVM+QEMU reference' lc rgb '#d62728'",
         "",
     ])
@@ -395,7 +420,7 @@ def chart(rows, outdir, title):
 
 def tick_figures(results):
     """{row key: (min, median, mean, floor median)}: what --compare compares."""
-    return {r["key"]: (r["min"], r["median"], r["mean"], (r.get("floor") or {}).get("median"))
+    return {r["key"]: (r["min"], r["median"], r["mean"], floor_or_native(r))
             for r in results["results"]}
 
 
@@ -446,6 +471,38 @@ def repeat_table(earlier, rows):
     return "\n".join(out)
 
 
+def linux_text(linux, md=False):
+    """The Linux row's detail: both runs' start and end TSCs, and Keel's summary
+    of the guest (its whole run, to the poweroff)."""
+    if "skipped" in linux:
+        return f"The Linux row was skipped: {linux['skipped']}."
+    k, n = linux["keel"], linux["native"]
+    t = k["time"]
+    reasons = ", ".join(f"{name} {count:,}" for name, count in
+                        sorted(k["exits_by_reason"].items(), key=lambda kv: -kv[1]))
+    summary = (f"Keel's summary of the guest (its whole run, to the poweroff): ran {t['ran']:,} "
+               f"ticks: guest {t['guest']:,}, keel {t['keel']:,} ({t['keel_percent']}%), halted "
+               f"{t['halted']:,}; exits {k['exits']:,} ({reasons}); ept: {k['ept']}.")
+    if not md:
+        return (f"bench: linux: under Keel TSC {k['start_tsc']:,} (first VMLAUNCH) to "
+                f"{k['init_tsc']:,} (/init); natively TSC {n['start_tsc']:,} (GRUB's hand-over "
+                f"at {n['entry']}) to {n['init_tsc']:,} (/init)\nbench: linux: {summary}")
+    return "\n".join([
+        f"Kernel `{linux['kernel']}` (vmlinuz sha256 `{linux['sha256']['vmlinuz'][:16]}...`, "
+        f"initramfs `{linux['sha256']['initramfs'][:16]}...`), command line "
+        f"`{linux['cmdline']}`, {linux['memory_mib']} MiB.",
+        "",
+        "| run | start: TSC | /init: TSC | ticks |",
+        "|---|---:|---:|---:|",
+        f"| under Keel (start: Keel's first VMLAUNCH) | {k['start_tsc']:,} | {k['init_tsc']:,} | "
+        f"{k['ticks']:,} |",
+        f"| native (start: GRUB's hand-over at {n['entry']}) | {n['start_tsc']:,} | "
+        f"{n['init_tsc']:,} | {n['ticks']:,} |",
+        "",
+        f"Ratio {linux['ratio']:.4f}. {summary}",
+    ])
+
+
 def update_docs(results, rows, ts, png, compare_line, earlier):
     """Writes the latest table, targets and repeat check into docs/benchmarks.md
     and copies the chart to docs/bench.png."""
@@ -456,6 +513,7 @@ def update_docs(results, rows, ts, png, compare_line, earlier):
             f"bench.elf `{run['sha256']['bench.elf'][:16]}...`).\n\n")
     text = replace_block(text, "table", head + markdown_table(rows))
     text = replace_block(text, "targets", targets_text(ts, md=True))
+    text = replace_block(text, "linux", linux_text(results["linux"], md=True))
     text = replace_block(text, "repeat", f"```\n{compare_line}\n```\n\n"
                          + repeat_table(earlier, rows))
     with open(DOCS, "w") as f:
@@ -485,10 +543,32 @@ def run_steps(p, outdir, images):
     return figs, seconds
 
 
+def run_linux(a, outdir, keel_elf):
+    """The Linux row's figures (linux_row.measure), or (None, why it was skipped)."""
+    if a.smoke or a.no_linux:
+        why = "--smoke: CI stays fast" if a.smoke else "--no-linux"
+        print(f"bench: linux: skipped ({why})", flush=True)
+        return None, why
+    print("bench: linux: Debian's kernel to /init under Keel and natively from GRUB, two Bochs "
+          "at once ...", end="", flush=True)
+    t = time.monotonic()
+    try:
+        linux = linux_row.measure(outdir, keel_elf, MODEL)
+    except linux_row.Skip as e:
+        why = f"the Linux kernel and initramfs cannot be fetched: {e}"
+        print(f"\nbench: linux: skipped: {why}", flush=True)
+        return None, why
+    except linux_row.Failed as e:
+        raise BenchError(f"linux: {e}") from e
+    print(f" {round(time.monotonic() - t, 1)}s", flush=True)
+    return linux, None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="one iteration of each bench")
+    ap.add_argument("--no-linux", action="store_true", help="without the Linux row")
     ap.add_argument("--out", help="output folder (default build/bench, or build/bench/smoke)")
     ap.add_argument("--compare", metavar="FILE", help="an earlier results.json")
     ap.add_argument("--docs", action="store_true",
@@ -496,8 +576,9 @@ def main():
                          "table, targets and repeat check into docs/benchmarks.md and the "
                          "chart to docs/bench.png")
     a = ap.parse_args()
-    if a.docs and (a.smoke or not a.compare):
-        ap.error("--docs needs a full run and --compare (the docs show two identical runs)")
+    if a.docs and (a.smoke or a.no_linux or not a.compare):
+        ap.error("--docs needs a full run with the Linux row and --compare (the docs show two "
+                 "identical runs)")
     p = SMOKE if a.smoke else FULL
     outdir = a.out or os.path.join(BUILD, "bench", "smoke" if a.smoke else "")
     for path in (KEEL_ELF, BENCH_ELF):
@@ -513,8 +594,11 @@ def main():
     try:
         images, digests = snapshot(outdir)
         figs, seconds = run_steps(p, outdir, images)
-        rows = build_rows(figs)
-        ts = targets(rows)
+        linux, linux_skipped = run_linux(a, outdir, images[0])
+        if linux:
+            seconds["linux"] = max(linux["keel"]["seconds"], linux["native"]["seconds"])
+        rows = build_rows(figs, linux)
+        ts = targets(rows, linux_skipped)
         png = chart(rows, outdir, f"Keel make bench ({mode}): Bochs {MODEL}, clock sync=none")
     except BenchError as e:
         print(f"\nbench: FAILED: {e}", flush=True)
@@ -527,6 +611,7 @@ def main():
                    "iterations": p.iters, "steps": [dataclasses.asdict(s) for s in steps(p)]},
         "results": rows,
         "targets": ts,
+        "linux": linux or {"skipped": linux_skipped},
         "reference": {k: v[1] for k, v in REFERENCE.items()},
         "reference_notes": REFERENCE_NOTES,
         "run": {"git": git_revision(), "sha256": digests, "date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -536,11 +621,14 @@ def main():
         json.dump(results, f, indent=1)
         f.write("\n")
     with open(os.path.join(outdir, "table.md"), "w") as f:
-        f.write(markdown_table(rows) + "\n\nTargets:\n\n" + targets_text(ts, md=True) + "\n")
+        f.write(markdown_table(rows) + "\n\nTargets:\n\n" + targets_text(ts, md=True) + "\n\n"
+                + linux_text(results["linux"], md=True) + "\n")
     print()
     print(text_table(rows))
     print("\nTargets (medians):")
     print(targets_text(ts))
+    print()
+    print(linux_text(results["linux"]))
     print(f"\nbench: wrote {os.path.join(outdir, 'results.json')}, table.md and {png} "
           f"in {results['run']['total_seconds']}s")
     if earlier is None:

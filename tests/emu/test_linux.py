@@ -19,7 +19,17 @@ larger than `mem=` leaves room for, and a kernel that panics (a bad
 `init=`, `panic=-1`: it resets at once; `onreboot=end` ends it `by
 reset`). Each is named; hello runs; nothing leaks.
 
-The boots run at first use, two at a time (about a minute each).
+Boot "linux-shell" (interactive: Bochs' COM1 is a socket the test types
+into): the shell the initramfs starts on the serial console answers
+`uname -r`, shows the hypervisor flag in /proc/cpuinfo, MemTotal agreeing
+with `mem=`, a 64 MiB file written to tmpfs and read back with the same
+checksum, the ACPI and IOAPIC lines of dmesg, interrupts counted for the
+serial line in /proc/interrupts; `reboot` brings the shell back (Keel
+restarts the guest from its image) and `poweroff` ends it with every
+frame returned.
+
+The boots run at first use, two at a time (about a minute each; the
+shell's about three).
 """
 import concurrent.futures
 import os
@@ -104,13 +114,52 @@ def _bad_scenario(vmlinuz, initramfs):
         (guest("hello"), "name=hello mem=16M")))
 
 
+SHELL_MEM_MIB = 256
+PROMPT = r"\[linux\] / # "
+WAIT = 300  # seconds for one answer: the longest (64 MiB through md5sum) takes about a minute
+
+
+def _shell_scenario(vmlinuz, initramfs):
+    return Scenario("linux-shell", memory=MACHINE_MIB, timeout=1200, modules=(
+        (vmlinuz, f"name=linux mem={SHELL_MEM_MIB}M -- {KERNEL_ARGS}"),
+        (initramfs, "for=linux")))
+
+
+def _ask(con, command, answer):
+    """Types command at the prompt; returns the match of answer (a regex) in its output."""
+    con.expect(PROMPT, WAIT)
+    con.send(command + "\r")
+    return con.expect(answer, WAIT)
+
+
+def _shell_session(con):
+    """What a person checks at the shell; any answer missing fails the run."""
+    con.expect(r"\[linux\] keel-linux: init up, kernel 6\.1\.", WAIT)
+    _ask(con, "uname -r", r"\[linux\] (6\.1\.\S+-amd64)\r\n")
+    _ask(con, "grep -c -w hypervisor /proc/cpuinfo", r"\[linux\] 1\r\n")
+    _ask(con, "grep MemTotal /proc/meminfo", r"\[linux\] MemTotal: +(\d+) kB\r\n")
+    _ask(con, "dd if=/dev/urandom of=/tmp/one bs=1M count=1 2>/dev/null; "
+              "for i in $(seq 64); do cat /tmp/one; done | tee /tmp/big | md5sum; "
+              "md5sum /tmp/big; ls -l /tmp/big",
+         r"\[linux\] -rw-r--r-- +1 0 +0 +67108864 ")
+    _ask(con, "dmesg | grep -c -i -E 'IOAPIC\\[0\\]|Using IOAPIC for interrupt routing'",
+         r"\[linux\] 2\r\n")
+    _ask(con, "grep ttyS0 /proc/interrupts", r"\[linux\] +4: +(\d+) .*ttyS0\r\n")
+    _ask(con, "reboot", r"keel: guest linux: reset: .*; restarting from its image \(restart 1\)")
+    con.expect(r"\[linux\] keel-linux: init up", WAIT)
+    _ask(con, "poweroff", r"keel: guest linux: ended by poweroff status=0")
+
+
 @pytest.fixture(scope="module")
 def boots():
     vmlinuz, initramfs = linux_assets()
     scenarios = {name: _boot_scenario(name, vmlinuz, initramfs) for name in MODELS}
     scenarios["bad"] = _bad_scenario(vmlinuz, initramfs)
+    jobs = {k: (run, sc) for k, sc in scenarios.items()}
+    jobs["shell"] = (lambda sc: run(sc, interact=_shell_session),
+                     _shell_scenario(vmlinuz, initramfs))
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {k: pool.submit(run, sc) for k, sc in scenarios.items()}
+        futures = {k: pool.submit(fn, sc) for k, (fn, sc) in jobs.items()}
         return {k: f.result() for k, f in futures.items()}
 
 
@@ -183,4 +232,24 @@ def test_bad_linux_inputs_named(boots):
         "[hello] Goodbye",
         "keel: guests ok=2 failed=3",
     ], fails=list(FAIL_MARKERS), end_status=1)
+    _fail_if(r, problems + _frames_back(r))
+
+
+def test_linux_shell(boots):
+    """A person's session at the guest's shell, typed through Keel's serial console."""
+    r = boots["shell"]
+    problems = check_markers(r, passes=["keel: guest linux: ended by poweroff status=0,",
+                                        "keel: guests ok=1 failed=0"],
+                             fails=["Kernel panic", *FAIL_MARKERS], end_status=0)
+    mem = find(r, r"^\[linux\] MemTotal: +(\d+) kB$")
+    if not mem or not (SHELL_MEM_MIB - 64) * 1024 < int(mem.group(1)) <= SHELL_MEM_MIB * 1024:
+        problems.append(f"MemTotal {mem.group(1) if mem else None} kB does not agree with "
+                        f"mem={SHELL_MEM_MIB}M (the kernel and its reservations take less "
+                        "than 64 MiB)")
+    sums = [m.group(1) for m in find_all(r, r"^\[linux\] ([0-9a-f]{32}) ")]
+    if len(sums) != 2 or sums[0] != sums[1]:
+        problems.append(f"the 64 MiB file's checksums written and read back: {sums}")
+    irqs = find(r, r"^\[linux\] +4: +(\d+) .*ttyS0$")
+    if not irqs or int(irqs.group(1)) == 0:
+        problems.append("no interrupts counted for ttyS0 in /proc/interrupts")
     _fail_if(r, problems + _frames_back(r))

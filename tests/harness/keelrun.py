@@ -90,10 +90,11 @@ def _require(emulator):
                  f"`sudo apt-get install {' '.join(need)}`")
 
 
-def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1, port=None):
+def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1, port=None, time0="local"):
     """The bochsrc: COM1 to the file `serial`, or with `port` a TCP server
     on localhost:port (Bochs waits in accept() for a client before the
-    machine starts)."""
+    machine starts). time0: the RTC's start, "local" (the host's clock) or
+    seconds since 1970."""
     host = min(memory, 512)
     com1 = (f"com1: enabled=1, mode=socket-server, dev=localhost:{port}" if port
             else f"com1: enabled=1, mode=file, dev={serial}")
@@ -106,7 +107,7 @@ def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1, port=None):
         "display_library: sdl2",
         f"ata0-master: type=cdrom, path={iso}, status=inserted",
         "boot: cdrom",
-        "clock: sync=none, time0=local",
+        f"clock: sync=none, time0={time0}",
         com1,
         "speaker: enabled=0",
         "log: -",
@@ -170,13 +171,15 @@ def _wait(proc, serial, timeout, end_marker, echo=None):
         time.sleep(0.1)
 
 
-def _start_bochs(tmp, iso, serial, model, memory, cpus, out, port=None):
+def _start_bochs(tmp, iso, serial, model, memory, cpus, out, port=None, debugger=("c",),
+                 time0="local"):
     rc = os.path.join(tmp, "bochsrc")
     cmds = os.path.join(tmp, "cmds")
     with open(rc, "w") as f:
-        f.write(bochsrc(iso, serial, model, memory, cpus, port))
+        f.write(bochsrc(iso, serial, model, memory, cpus, port, time0))
     with open(cmds, "w") as f:
-        f.write("c\n")  # the built-in debugger otherwise stops at the first instruction
+        # The built-in debugger stops at the first instruction: "c" continues.
+        f.write("".join(f"{c}\n" for c in debugger))
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     return subprocess.Popen(["bochs-bin", "-q", "-f", rc, "-rc", cmds],
                             stdin=subprocess.DEVNULL, stdout=out,
@@ -336,11 +339,18 @@ def _boot_bochs_interactive(iso, model, memory, cpus, timeout, end_marker, inter
 
 
 def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
-               end_marker=END_MARKER, interact=None):
-    """Boots iso under Bochs; returns a Run (serial log, timed_out). With
-    interact, COM1 is a TCP socket and interact(SerialConsole) runs while
+               end_marker=END_MARKER, interact=None, debugger=("c",), time0="local"):
+    """Boots iso under Bochs; returns a Run (serial log, timed_out).
+
+    interact: COM1 is a TCP socket and interact(SerialConsole) runs while
     Keel does (see SerialConsole); an expect() that fails stops the run and
-    is reported in Run.interaction_error."""
+    is reported in Run.interaction_error. debugger: the commands Bochs'
+    built-in debugger runs, one a line (its -rc file), for example a
+    breakpoint and `ptime` before the "c" that runs the machine; what they
+    print is in the Run's emulator_output. With end_marker None the run
+    lasts until Bochs exits or the timeout. time0: the RTC's start
+    (bochsrc); a fixed one makes what a guest reads from the RTC repeat.
+    """
     if interact is not None:
         return _boot_bochs_interactive(iso, model, memory, cpus, timeout, end_marker,
                                        interact)
@@ -348,7 +358,8 @@ def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
         serial = os.path.join(tmp, "serial.log")
         start = time.monotonic()
         with open(os.path.join(tmp, "bochs.out"), "w") as out:
-            proc = _start_bochs(tmp, iso, serial, model, memory, cpus, out)
+            proc = _start_bochs(tmp, iso, serial, model, memory, cpus, out, None, debugger,
+                                time0)
             timed_out = _wait(proc, serial, timeout, end_marker)
         seconds = time.monotonic() - start
         log = _read(serial).decode("latin-1")

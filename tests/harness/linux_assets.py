@@ -10,6 +10,9 @@ Fetches at build or test time, never committed (docs/linux.md):
   dpkg-deb; its /boot/vmlinuz-* becomes OUT/vmlinuz, unmodified;
 - busybox-static, whose /bin/busybox goes into the initramfs with a link
   per applet and an /init script (tests/harness/linux_init.sh, or --init);
+- /bin/keel-tsc, which /init runs first: it prints `keel-linux: tsc N`, the
+  TSC when /init starts (tests/harness/linux_tsc.c, built here with Debian's
+  gcc, static, no libc; `make bench` reads the line);
 - the initramfs, OUT/initramfs.cpio, built by Debian's cpio (newc format,
   uncompressed: nothing to decompress in the emulator).
 
@@ -29,6 +32,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(ROOT, "build", "linux")
 DEFAULT_INIT = os.path.join(HERE, "linux_init.sh")
+TSC_SRC = os.path.join(HERE, "linux_tsc.c")
+TSC_CFLAGS = ["-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector", "-fno-pie",
+              "-no-pie", "-mgeneral-regs-only", "-fno-asynchronous-unwind-tables", "-O2", "-Wall",
+              "-Wextra", "-Werror", "-Wl,--build-id=none"]
 DIRS = ("bin", "sbin", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc")
 
 
@@ -62,8 +69,17 @@ def fetch_deb(pkg, work):
     return tree
 
 
-def build_initramfs(busybox, init, out):
-    """A newc cpio with busybox, a link per applet, the /init script and empty mount points."""
+def build_tsc(out):
+    """Builds keel-tsc (tests/harness/linux_tsc.c) at out unless it is newer than its source."""
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(TSC_SRC):
+        return
+    _run(["gcc", *TSC_CFLAGS, "-o", out + ".tmp", TSC_SRC])
+    os.replace(out + ".tmp", out)
+
+
+def build_initramfs(busybox, init, tsc, out):
+    """A newc cpio with busybox, a link per applet, keel-tsc, the /init script and empty
+    mount points."""
     root = tempfile.mkdtemp(prefix="initramfs-")
     try:
         for d in DIRS:
@@ -75,6 +91,8 @@ def build_initramfs(busybox, init, out):
             if not os.path.lexists(link):
                 os.makedirs(os.path.dirname(link), exist_ok=True)
                 os.symlink("/bin/busybox", link)
+        shutil.copy(tsc, os.path.join(root, "bin", "keel-tsc"))
+        os.chmod(os.path.join(root, "bin", "keel-tsc"), 0o755)
         shutil.copy(init, os.path.join(root, "init"))
         os.chmod(os.path.join(root, "init"), 0o755)
         names = []
@@ -97,6 +115,7 @@ def main():
     vmlinuz = os.path.join(a.out, "vmlinuz")
     initramfs = os.path.join(a.out, "initramfs.cpio")
     busybox = os.path.join(a.out, "busybox")
+    tsc = os.path.join(a.out, "keel-tsc")
     with tempfile.TemporaryDirectory(prefix="linux-assets-") as work:
         if not os.path.exists(vmlinuz):
             pkg = kernel_package()
@@ -111,9 +130,10 @@ def main():
         if not os.path.exists(busybox):
             tree = fetch_deb("busybox-static", work)
             shutil.copy(os.path.join(tree, "bin", "busybox"), busybox)
-    if (not os.path.exists(initramfs) or os.path.getmtime(initramfs) < os.path.getmtime(a.init)
-            or os.path.getmtime(initramfs) < os.path.getmtime(busybox)):
-        build_initramfs(busybox, a.init, initramfs + ".tmp")
+    build_tsc(tsc)
+    if not os.path.exists(initramfs) or any(os.path.getmtime(initramfs) < os.path.getmtime(p)
+                                            for p in (a.init, busybox, tsc)):
+        build_initramfs(busybox, a.init, tsc, initramfs + ".tmp")
         os.replace(initramfs + ".tmp", initramfs)
     print(vmlinuz)
     print(initramfs)

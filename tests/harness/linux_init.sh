@@ -1,7 +1,10 @@
 #!/bin/sh
 # /init of the busybox initramfs Keel's Linux guests boot (tests/harness/linux_assets.py).
-# Mounts what a shell needs, says it is up, then runs a shell on the serial
-# console; when the shell ends the guest powers off.
+# First prints the TSC at its start (/bin/keel-tsc, tests/harness/linux_tsc.c:
+# `keel-linux: tsc N`, what `make bench` reads), then mounts what a shell
+# needs, says it is up and runs a shell on the serial console; when the shell
+# ends the guest powers off.
+/bin/keel-tsc
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

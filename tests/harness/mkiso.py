@@ -4,6 +4,10 @@
 Used by the Makefile (the default demo ISO) and by the emulator test
 harness (one ISO per scenario). Each --module is PATH or PATH=CMDLINE; the
 module string GRUB hands Keel is CMDLINE (the guest's command line).
+
+With --linux KERNEL[=CMDLINE] and --initrd PATH it builds a plain-Linux ISO
+instead, without Keel: GRUB boots the kernel itself (`linux` and `initrd`),
+the native counterpart `make bench` compares a Linux guest with.
 """
 import argparse
 import os
@@ -37,16 +41,30 @@ def grub_cfg(keel_cmdline, modules):
     return "\n".join(lines)
 
 
-def build_iso(out, keel_elf, keel_cmdline, modules):
-    """modules: list of (path, cmdline). Returns out."""
+def linux_grub_cfg(cmdline):
+    """GRUB boots a Linux kernel itself: /boot/vmlinuz with /boot/initrd."""
+    return "\n".join([
+        "set timeout=0",
+        "set default=0",
+        "serial --unit=0 --speed=115200",
+        'menuentry "Linux" {',
+        f"  linux /boot/vmlinuz {cmdline}".rstrip(),
+        "  initrd /boot/initrd",
+        "  boot",
+        "}",
+        "",
+    ])
+
+
+def _mkrescue(out, files, cfg):
+    """An ISO of files ({name under /boot: source path}) and /boot/grub/grub.cfg = cfg."""
     with tempfile.TemporaryDirectory(prefix="keel-iso-") as tmp:
         boot = os.path.join(tmp, "boot")
         os.makedirs(os.path.join(boot, "grub"))
-        shutil.copy(keel_elf, os.path.join(boot, "keel.elf"))
-        for i, (path, _) in enumerate(modules):
-            shutil.copy(path, os.path.join(boot, f"mod{i}"))
+        for name, path in files.items():
+            shutil.copy(path, os.path.join(boot, name))
         with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
-            f.write(grub_cfg(keel_cmdline, modules))
+            f.write(cfg)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         r = subprocess.run(["grub-mkrescue", "-o", out, tmp], timeout=300,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -54,6 +72,18 @@ def build_iso(out, keel_elf, keel_cmdline, modules):
             sys.stderr.write(r.stdout)
             raise RuntimeError(f"grub-mkrescue failed ({r.returncode})")
     return out
+
+
+def build_iso(out, keel_elf, keel_cmdline, modules):
+    """modules: list of (path, cmdline). Returns out."""
+    files = {"keel.elf": keel_elf}
+    files.update((f"mod{i}", path) for i, (path, _) in enumerate(modules))
+    return _mkrescue(out, files, grub_cfg(keel_cmdline, modules))
+
+
+def build_linux_iso(out, vmlinuz, initrd, cmdline):
+    """A plain-Linux ISO (no Keel): GRUB's `linux` and `initrd`. Returns out."""
+    return _mkrescue(out, {"vmlinuz": vmlinuz, "initrd": initrd}, linux_grub_cfg(cmdline))
 
 
 def parse_module(spec):
@@ -68,7 +98,16 @@ def main():
     ap.add_argument("--cmdline", default=None, help="Keel's command line")
     ap.add_argument("--module", action="append", default=[], help="PATH[=CMDLINE]")
     ap.add_argument("--demo", action="store_true", help="the default demo guests")
+    ap.add_argument("--linux", metavar="KERNEL[=CMDLINE]",
+                    help="a plain-Linux ISO instead: GRUB boots KERNEL (needs --initrd)")
+    ap.add_argument("--initrd", help="the initramfs of --linux")
     a = ap.parse_args()
+    if a.linux:
+        if not a.initrd or a.module or a.demo:
+            ap.error("--linux takes --initrd and no --module or --demo")
+        kernel, cmdline = parse_module(a.linux)
+        build_linux_iso(a.out, kernel, a.initrd, cmdline)
+        return
     modules = [parse_module(m) for m in a.module]
     cmdline = a.cmdline
     if a.demo:
