@@ -51,8 +51,18 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(GUEST_ELFS) tests/harness/mkiso.py
 
 iso: $(BUILD)/keel.iso
 
+# `make run`: the demo guests, and first a Linux guest whose shell gets the
+# keys, from Debian's kernel and busybox (fetched by linux_assets.py, which
+# says what it needs when it cannot); without them, the demo alone.
 run: all
-	@$(PYTHON) tests/harness/keelrun.py run --iso $(BUILD)/keel.iso
+	@if $(PYTHON) tests/harness/linux_assets.py --out $(BUILD)/linux >/dev/null; then \
+		$(PYTHON) tests/harness/mkiso.py --out $(BUILD)/demo-linux.iso --demo \
+			--demo-linux $(BUILD)/linux && \
+		$(PYTHON) tests/harness/keelrun.py run --iso $(BUILD)/demo-linux.iso --memory 512; \
+	else \
+		echo "make run: no Linux guest (see above); the demo guests alone"; \
+		$(PYTHON) tests/harness/keelrun.py run --iso $(BUILD)/keel.iso; \
+	fi
 
 deps:
 	@bash tests/harness/deps.sh

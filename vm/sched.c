@@ -185,8 +185,12 @@ static bool idle_until_event(struct sched *s)
 				    "halted with interrupts enabled and no event can wake it");
 		return false;
 	}
-	/* A long sleep is said once, so that a quiet Keel is not taken for a hung one. */
-	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz)
+	/*
+	 * A long sleep is said, so that a quiet Keel is not taken for a hung
+	 * one; not while a guest waits for keys (a shell at its prompt): then
+	 * quiet is what the person expects.
+	 */
+	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz && !console_may_wake(s))
 		pr_info("sched: every guest is halted; the next timer is due in %lu s",
 			(until - now) / (tsc_hz ? tsc_hz : 1));
 	for (;;) {

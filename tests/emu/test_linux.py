@@ -20,13 +20,14 @@ larger than `mem=` leaves room for, and a kernel that panics (a bad
 reset`). Each is named; hello runs; nothing leaks.
 
 Boot "linux-shell" (interactive: Bochs' COM1 is a socket the test types
-into): the shell the initramfs starts on the serial console answers
-`uname -r`, shows the hypervisor flag in /proc/cpuinfo, MemTotal agreeing
-with `mem=`, a 64 MiB file written to tmpfs and read back with the same
-checksum, the ACPI and IOAPIC lines of dmesg, interrupts counted for the
-serial line in /proc/interrupts; `reboot` brings the shell back (Keel
-restarts the guest from its image) and `poweroff` ends it with every
-frame returned.
+into), two Linux guests side by side, each with its own shell: the first
+one's shell answers `uname -r`, shows the hypervisor flag in /proc/cpuinfo,
+MemTotal agreeing with `mem=`, a 64 MiB file written to tmpfs and read back
+with the same checksum, the ACPI and IOAPIC lines of dmesg, interrupts
+counted for the serial line in /proc/interrupts; Ctrl-A three times moves
+the keys to the second guest, which alone answers, then to Keel's monitor
+and back; `reboot` brings the first shell back (Keel restarts the guest
+from its image) and `poweroff` ends each guest with every frame returned.
 
 The boots run at first use, two at a time (about a minute each; the
 shell's about three).
@@ -119,22 +120,29 @@ PROMPT = r"\[linux\] / # "
 WAIT = 300  # seconds for one answer: the longest (64 MiB through md5sum) takes about a minute
 
 
+CTRL_A3 = "\x01\x01\x01"
+
+
 def _shell_scenario(vmlinuz, initramfs):
-    return Scenario("linux-shell", memory=MACHINE_MIB, timeout=1200, modules=(
+    return Scenario("linux-shell", memory=MACHINE_MIB + 256, timeout=1500, modules=(
         (vmlinuz, f"name=linux mem={SHELL_MEM_MIB}M -- {KERNEL_ARGS}"),
-        (initramfs, "for=linux")))
+        (initramfs, "for=linux"),
+        (vmlinuz, f"name=linux2 mem=160M -- {KERNEL_ARGS}"),
+        (initramfs, "for=linux2")))
 
 
-def _ask(con, command, answer):
+def _ask(con, command, answer, prompt=PROMPT):
     """Types command at the prompt; returns the match of answer (a regex) in its output."""
-    con.expect(PROMPT, WAIT)
+    con.expect(prompt, WAIT)
     con.send(command + "\r")
     return con.expect(answer, WAIT)
 
 
 def _shell_session(con):
     """What a person checks at the shell; any answer missing fails the run."""
+    con.expect(r"keel: input: to guest linux \(Ctrl-A three times: next\)", WAIT)
     con.expect(r"\[linux\] keel-linux: init up, kernel 6\.1\.", WAIT)
+    con.expect(r"\[linux2\] keel-linux: init up, kernel 6\.1\.", WAIT)
     _ask(con, "uname -r", r"\[linux\] (6\.1\.\S+-amd64)\r\n")
     _ask(con, "grep -c -w hypervisor /proc/cpuinfo", r"\[linux\] 1\r\n")
     _ask(con, "grep MemTotal /proc/meminfo", r"\[linux\] MemTotal: +(\d+) kB\r\n")
@@ -145,9 +153,23 @@ def _shell_session(con):
     _ask(con, "dmesg | grep -c -i -E 'IOAPIC\\[0\\]|Using IOAPIC for interrupt routing'",
          r"\[linux\] 2\r\n")
     _ask(con, "grep ttyS0 /proc/interrupts", r"\[linux\] +4: +(\d+) .*ttyS0\r\n")
+    # The keys to the second guest: it alone answers; then the monitor, then back.
+    con.send(CTRL_A3)
+    con.expect(r"keel: input: to guest linux2 \(Ctrl-A three times: next\)", WAIT)
+    _ask(con, "echo keel-two-$((6*7))", r"\[linux2\] keel-two-42\r\n", r"\[linux2\] / # ")
+    con.send(CTRL_A3)
+    con.expect(r"keel: input: to the monitor", WAIT)
+    con.send("l\r")
+    con.expect(r"keel: monitor: guest linux2: \w+, exits \d+", WAIT)
+    con.send(CTRL_A3)
+    con.expect(r"keel: input: to guest linux \(Ctrl-A three times: next\)", WAIT)
     _ask(con, "reboot", r"keel: guest linux: reset: .*; restarting from its image \(restart 1\)")
     con.expect(r"\[linux\] keel-linux: init up", WAIT)
     _ask(con, "poweroff", r"keel: guest linux: ended by poweroff status=0")
+    # Its end moves the keys on to the second guest by themselves.
+    con.expect(r"keel: input: to guest linux2 \(Ctrl-A three times: next\)", WAIT)
+    con.send("poweroff\r")
+    con.expect(r"keel: guest linux2: ended by poweroff status=0", WAIT)
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +261,8 @@ def test_linux_shell(boots):
     """A person's session at the guest's shell, typed through Keel's serial console."""
     r = boots["shell"]
     problems = check_markers(r, passes=["keel: guest linux: ended by poweroff status=0,",
-                                        "keel: guests ok=1 failed=0"],
+                                        "keel: guest linux2: ended by poweroff status=0,",
+                                        "keel: guests ok=2 failed=0"],
                              fails=["Kernel panic", *FAIL_MARKERS], end_status=0)
     mem = find(r, r"^\[linux\] MemTotal: +(\d+) kB$")
     if not mem or not (SHELL_MEM_MIB - 64) * 1024 < int(mem.group(1)) <= SHELL_MEM_MIB * 1024:
@@ -252,4 +275,6 @@ def test_linux_shell(boots):
     irqs = find(r, r"^\[linux\] +4: +(\d+) .*ttyS0$")
     if not irqs or int(irqs.group(1)) == 0:
         problems.append("no interrupts counted for ttyS0 in /proc/interrupts")
+    if find(r, r"^\[linux\] keel-two-42$"):
+        problems.append("the first guest answered what was typed to the second")
     _fail_if(r, problems + _frames_back(r))

@@ -512,11 +512,18 @@ def host_has_nested_vmx():
     return nested in ("Y", "1")
 
 
+# With nobody at a terminal, `make run` answers a Linux guest's shell itself
+# so that the run ends: the first prompt gets `poweroff`.
+AUTO_KEYS = ((re.compile(rb"\] / # [^\n]*\Z"), b"poweroff\r"),)
+
+
 def _run_bochs_here(iso, model, memory, timeout):
     """Bochs with the serial log copied to this terminal until Keel ends; with a
-    terminal on stdin, keys typed go to Keel's console (_run_bochs_keys)."""
+    terminal on stdin, keys typed go to Keel's console (_run_bochs_keys);
+    without one, a Linux guest's shell is told to power off (AUTO_KEYS)."""
     if sys.stdin.isatty():
         return _run_bochs_keys(iso, model, memory)
+    return _run_bochs_keys(iso, model, memory, auto=AUTO_KEYS, deadline_s=timeout)
     with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
         serial = os.path.join(tmp, "serial.log")
         with open(os.path.join(tmp, "bochs.out"), "w") as out:
@@ -537,14 +544,21 @@ def _run_bochs_here(iso, model, memory, timeout):
     return 0
 
 
-def _copy_keys_and_output(proc, sock):
+def _copy_keys_and_output(proc, sock, auto=None, deadline=None):
     """Terminal keys to COM1, COM1 to the terminal, until Keel's last line or
-    Bochs exits; a person is at the keyboard, so there is no time limit."""
+    Bochs exits; a person is at the keyboard, so there is no time limit.
+    With auto, ((regex, keys), ...), there is no person: each regex that
+    matches the end of the output sends its keys once, and the run stops at
+    the deadline (time.monotonic()). Returns False on reaching the deadline."""
     out, seen = sys.stdout.buffer, b""
-    stdin = sys.stdin.fileno()
+    stdin = None if auto is not None else sys.stdin.fileno()
+    pending = list(auto or ())
     while proc.poll() is None:
-        ready, _, _ = select.select([sock, stdin], [], [], 0.2)
-        if stdin in ready:
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+        ready, _, _ = select.select([sock] + ([stdin] if stdin is not None else []), [], [],
+                                    0.2)
+        if stdin is not None and stdin in ready:
             keys = os.read(stdin, 256)
             if keys:
                 sock.sendall(keys)
@@ -555,16 +569,19 @@ def _copy_keys_and_output(proc, sock):
             out.write(data)
             out.flush()
             seen = (seen + data)[-4096:]
+            for pair in list(pending):
+                if pair[0].search(seen):
+                    sock.sendall(pair[1])
+                    pending.remove(pair)
             if END_MARKER.encode() in seen and seen.endswith(b"\n"):
-                return
+                return True
+    return True
 
 
-def _run_bochs_keys(iso, model, memory):
-    """`make run` under Bochs at a terminal: COM1 on a socket, the terminal in
-    cbreak mode (keys go out as typed, Ctrl-C still stops the run)."""
-    import termios
-    import tty
-
+def _run_bochs_keys(iso, model, memory, auto=None, deadline_s=None):
+    """`make run` under Bochs: COM1 on a socket. At a terminal, the terminal
+    in cbreak mode (keys go out as typed, Ctrl-C still stops the run);
+    with auto (no terminal), its keys instead, until deadline_s seconds."""
     with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
         out_path = os.path.join(tmp, "bochs.out")
         proc, sock = _start_bochs_socket(tmp, iso, model, memory, 1, out_path,
@@ -574,20 +591,40 @@ def _run_bochs_keys(iso, model, memory):
             print("keelrun: no connection to Bochs' COM1 socket:\n" +
                   _read(out_path).decode(errors="replace")[-2000:], file=sys.stderr)
             return 1
-        print("keelrun: keys go to Keel's console (Ctrl-A three times: next guest, "
-              "then Keel's monitor; Ctrl-C stops)", file=sys.stderr)
-        saved = termios.tcgetattr(sys.stdin)
-        try:
-            tty.setcbreak(sys.stdin.fileno())
-            _copy_keys_and_output(proc, sock)
-            _stop(proc, 5)
-        except KeyboardInterrupt:
-            return 130
-        finally:
-            termios.tcsetattr(sys.stdin, termios.TCSADRAIN, saved)
-            proc.kill()
-            proc.wait()
-            sock.close()
+        if auto is not None:
+            try:
+                done = _copy_keys_and_output(proc, sock, auto,
+                                             time.monotonic() + (deadline_s or 600))
+            finally:
+                _stop(proc, 5)
+                sock.close()
+            if not done:
+                print(f"\nkeelrun: no `{END_MARKER}` line after {deadline_s}s: stopped Bochs",
+                      file=sys.stderr)
+                return 1
+            return 0
+        return _keys_from_terminal(proc, sock)
+
+
+def _keys_from_terminal(proc, sock):
+    """The person's terminal in cbreak mode on COM1 until Keel ends."""
+    import termios
+    import tty
+
+    print("keelrun: keys go to Keel's console (Ctrl-A three times: next guest, "
+          "then Keel's monitor; Ctrl-C stops)", file=sys.stderr)
+    saved = termios.tcgetattr(sys.stdin)
+    try:
+        tty.setcbreak(sys.stdin.fileno())
+        _copy_keys_and_output(proc, sock)
+        _stop(proc, 5)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        termios.tcsetattr(sys.stdin, termios.TCSADRAIN, saved)
+        proc.kill()
+        proc.wait()
+        sock.close()
     print()
     return 0
 

@@ -37,6 +37,12 @@ TSC_CFLAGS = ["-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector", 
               "-no-pie", "-mgeneral-regs-only", "-fno-asynchronous-unwind-tables", "-O2", "-Wall",
               "-Wextra", "-Werror", "-Wl,--build-id=none"]
 DIRS = ("bin", "sbin", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc")
+# busybox init, which /init hands over to: a shell on the console, respawned;
+# its terminal size set so that the shell's line editing need not ask for it.
+INITTAB = """::respawn:/bin/cttyhack /bin/sh -c 'stty cols 100 rows 40 2>/dev/null; exec /bin/sh -l'
+::ctrlaltdel:/sbin/reboot
+::shutdown:/bin/umount -a -r
+"""
 
 
 def _run(cmd, cwd=None):
@@ -95,6 +101,8 @@ def build_initramfs(busybox, init, tsc, out):
         os.chmod(os.path.join(root, "bin", "keel-tsc"), 0o755)
         shutil.copy(init, os.path.join(root, "init"))
         os.chmod(os.path.join(root, "init"), 0o755)
+        with open(os.path.join(root, "etc", "inittab"), "w", encoding="utf-8") as f:
+            f.write(INITTAB)
         names = []
         for dirpath, dirnames, filenames in os.walk(root):
             for n in sorted(dirnames) + sorted(filenames):
@@ -132,7 +140,7 @@ def main():
             shutil.copy(os.path.join(tree, "bin", "busybox"), busybox)
     build_tsc(tsc)
     if not os.path.exists(initramfs) or any(os.path.getmtime(initramfs) < os.path.getmtime(p)
-                                            for p in (a.init, busybox, tsc)):
+                                            for p in (a.init, busybox, tsc, __file__)):
         build_initramfs(busybox, a.init, tsc, initramfs + ".tmp")
         os.replace(initramfs + ".tmp", initramfs)
     print(vmlinuz)

@@ -2,8 +2,9 @@
 # /init of the busybox initramfs Keel's Linux guests boot (tests/harness/linux_assets.py).
 # First prints the TSC at its start (/bin/keel-tsc, tests/harness/linux_tsc.c:
 # `keel-linux: tsc N`, what `make bench` reads), then mounts what a shell
-# needs, says it is up and runs a shell on the serial console; when the shell
-# ends the guest powers off.
+# needs and says it is up. With keel.auto=poweroff on the kernel command line
+# it powers off at once; otherwise busybox init (/etc/inittab) keeps a shell
+# on the serial console, and `poweroff` and `reboot` work as on any Linux.
 /bin/keel-tsc
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -14,8 +15,5 @@ if grep -q 'keel.auto=poweroff' /proc/cmdline; then
 	echo "keel-linux: powering off (keel.auto=poweroff)"
 	poweroff -f
 fi
-while true; do
-	setsid cttyhack sh -l
-	echo "keel-linux: shell ended; powering off"
-	poweroff -f
-done
+echo "keel-linux: a shell on ttyS0: 'poweroff' ends this guest, 'reboot' restarts it"
+exec /sbin/init

@@ -25,6 +25,11 @@ DEMO_MODULES = [  # (path under build/, module string): tests/guests/hello*.c
     ("guests/hello.elf", "name=hello mem=16M"),
     ("guests/hello32.elf", "name=hello32 mem=16M"),
 ]
+# With --demo-linux DIR, first a Linux guest from DIR's vmlinuz and
+# initramfs.cpio (tests/harness/linux_assets.py), whose shell has the keys.
+DEMO_LINUX = ("vmlinuz", "name=linux mem=256M -- console=ttyS0 panic=-1")
+DEMO_LINUX_INITRD = ("initramfs.cpio", "for=linux")
+DEMO_LINUX_MACHINE_MIB = 512  # what keelrun.py run --memory must give that demo
 
 
 def grub_cfg(keel_cmdline, modules):
@@ -98,6 +103,8 @@ def main():
     ap.add_argument("--cmdline", default=None, help="Keel's command line")
     ap.add_argument("--module", action="append", default=[], help="PATH[=CMDLINE]")
     ap.add_argument("--demo", action="store_true", help="the default demo guests")
+    ap.add_argument("--demo-linux", metavar="DIR",
+                    help="with --demo: a Linux guest first (DIR/vmlinuz, DIR/initramfs.cpio)")
     ap.add_argument("--linux", metavar="KERNEL[=CMDLINE]",
                     help="a plain-Linux ISO instead: GRUB boots KERNEL (needs --initrd)")
     ap.add_argument("--initrd", help="the initramfs of --linux")
@@ -111,7 +118,9 @@ def main():
     modules = [parse_module(m) for m in a.module]
     cmdline = a.cmdline
     if a.demo:
-        modules = [(os.path.join(BUILD, p), c) for p, c in DEMO_MODULES] + modules
+        linux = [] if not a.demo_linux else [(os.path.join(a.demo_linux, p), c)
+                                             for p, c in (DEMO_LINUX, DEMO_LINUX_INITRD)]
+        modules = linux + [(os.path.join(BUILD, p), c) for p, c in DEMO_MODULES] + modules
         cmdline = DEMO_CMDLINE if cmdline is None else cmdline
     build_iso(a.out, a.keel, cmdline or "", modules)
 
