@@ -220,10 +220,12 @@ def measure(outdir, keel_elf, model):
     keel = _keel_figures(keel_run)
     native = _native_figures(native_run, entry, entry_bytes)
     keel["seconds"], native["seconds"] = round(keel_run.seconds, 1), round(native_run.seconds, 1)
-    kernel_pkg = os.path.join(LINUX_DIR, "kernel-package")
+    kernel = None
+    if os.path.exists(os.path.join(LINUX_DIR, "kernel-package")):
+        with open(os.path.join(LINUX_DIR, "kernel-package")) as f:
+            kernel = f.read().strip()
     return {"keel": keel, "native": native,
-            "ratio": round(keel["ticks"] / native["ticks"], 4),
-            "kernel": open(kernel_pkg).read().strip() if os.path.exists(kernel_pkg) else None,
+            "ratio": round(keel["ticks"] / native["ticks"], 4), "kernel": kernel,
             "cmdline": KERNEL_ARGS, "memory_mib": GUEST_MIB, "rtc_time0": TIME0,
             "keel_machine_mib": KEEL_MACHINE_MIB,
             "sha256": {"vmlinuz": _sha256(vmlinuz), "initramfs": _sha256(initramfs)}}

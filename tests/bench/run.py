@@ -460,14 +460,20 @@ def replace_block(text, name, body):
 
 
 def repeat_table(earlier, rows):
-    """Markdown: each row's min / median / mean in the earlier run and in this one."""
+    """Markdown: each row's min / median / mean in the earlier run and in this one,
+    and the native boot's ticks for the Linux row."""
     out = ["| operation | first run: min / median / mean | second run: min / median / mean |",
            "|---|---:|---:|"]
+
+    def cell(figs, native):
+        text = " / ".join(fmt(v) for v in figs[:3])
+        return f"{text} (native {fmt(native)})" if native is not None else text
+
     for r in rows:
         old = earlier.get(r["key"]) or (None, None, None, None)
         out.append(f"| {table_cells(r)[0].strip()} | "
-                   f"{' / '.join(fmt(v) for v in old[:3])} | "
-                   f"{' / '.join(fmt(r[k]) for k in ('min', 'median', 'mean'))} |")
+                   f"{cell(old, old[3] if 'native' in r else None)} | "
+                   f"{cell([r['min'], r['median'], r['mean']], r.get('native'))} |")
     return "\n".join(out)
 
 

@@ -32,11 +32,12 @@ DEMO_LINUX_INITRD = ("initramfs.cpio", "for=linux")
 DEMO_LINUX_MACHINE_MIB = 512  # what keelrun.py run --memory must give that demo
 
 
+# Every grub.cfg here: boot the only entry at once, GRUB's own output on COM1.
+GRUB_HEAD = ["set timeout=0", "set default=0", "serial --unit=0 --speed=115200"]
+
+
 def grub_cfg(keel_cmdline, modules):
-    lines = [
-        "set timeout=0",
-        "set default=0",
-        "serial --unit=0 --speed=115200",
+    lines = GRUB_HEAD + [
         'menuentry "Keel" {',
         f"  multiboot2 /boot/keel.elf {keel_cmdline}".rstrip(),
     ]
@@ -48,10 +49,7 @@ def grub_cfg(keel_cmdline, modules):
 
 def linux_grub_cfg(cmdline):
     """GRUB boots a Linux kernel itself: /boot/vmlinuz with /boot/initrd."""
-    return "\n".join([
-        "set timeout=0",
-        "set default=0",
-        "serial --unit=0 --speed=115200",
+    return "\n".join(GRUB_HEAD + [
         'menuentry "Linux" {',
         f"  linux /boot/vmlinuz {cmdline}".rstrip(),
         "  initrd /boot/initrd",
