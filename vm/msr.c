@@ -172,11 +172,17 @@ static bool msr_exists(u32 msr)
 	return msr != IA32_TSC_AUX || (vmcs_read(VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_RDTSCP);
 }
 
+/*
+ * The CPU holds the loaded vCPU's values; the slots hold them while another
+ * vCPU is loaded (msr_save_guest). KERNEL_GS_BASE is the one a guest
+ * changes without an exit (SWAPGS exchanges it with GS.base), so it is
+ * read from the CPU, never from its slot, while the vCPU is loaded.
+ */
 static bool cpu_msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
 	if (!msr_exists(msr))
 		return false;
-	*val = *cpu_msr_slot(v, msr);
+	*val = msr == IA32_KERNEL_GS_BASE ? rdmsr(msr) : *cpu_msr_slot(v, msr);
 	return true;
 }
 
@@ -492,6 +498,11 @@ static void msr_reset(struct vcpu *v)
 	/* As firmware leaves it: MTRRs on, everything write-back (EPT maps RAM WB). */
 	v->msrs.mtrr_def_type = MTRR_DEF_TYPE_E | MTRR_TYPE_WB;
 	v->msrs.reset_done = true;
+}
+
+void msr_save_guest(struct vcpu *v)
+{
+	v->msrs.kernel_gs_base = rdmsr(IA32_KERNEL_GS_BASE); /* SWAPGS changes it, no exit */
 }
 
 void msr_load_guest(struct vcpu *v)

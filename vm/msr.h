@@ -15,6 +15,11 @@ struct vcpu;
  * switch. The first load also sets v's emulated MSRs to their reset values.
  */
 void msr_load_guest(struct vcpu *v);
+/*
+ * Before another vCPU is loaded: keeps what the guest changed on the CPU
+ * without an exit (KERNEL_GS_BASE, through SWAPGS).
+ */
+void msr_save_guest(struct vcpu *v);
 /* Sets XCR0 to every component a guest may enable (vmx/xstate.c saves them all). */
 void xcr0_set_all(void);
 /* Loads the guest XCR0 (vm/xsetbv.c). */

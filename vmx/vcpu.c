@@ -292,6 +292,7 @@ static inline bool prepare_entry(struct vcpu *v)
 void vcpu_put(struct vcpu *v)
 {
 	v->regs.cr2 = read_cr2();
+	msr_save_guest(v);
 	xstate_save(v);
 }
 

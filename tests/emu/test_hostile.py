@@ -350,7 +350,7 @@ def test_bad_input_named_and_others_run():
 
 # --- register state the VMCS does not switch -----------------------------------------------
 # Two `xstate` guests (tests/guests/xstate.c) fill XMM0-15, MXCSR, the x87
-# control word and DR0-DR3 with their own tags and check them after every
+# control word, DR0-DR3 and the two GS bases (SWAPGS: no exit) with their own tags and check them after every
 # switch between them (slice=20000 makes switches frequent): a value lost or
 # one of the other guest's is a FAIL naming the register and whose tag it holds.
 XSTATE_GUESTS = ("xa", "xb")
@@ -367,7 +367,7 @@ def test_register_state_stays_with_its_guest(xstate):
     r = xstate
     passes = [f"keel: guests ok={len(XSTATE_GUESTS)} failed=0"]
     for n in XSTATE_GUESTS:
-        passes += [f"[{n}] PASS XMM0-15, MXCSR, FCW, DR0-3 intact across 20 switches",
+        passes += [f"[{n}] PASS XMM0-15, MXCSR, FCW, DR0-3, GS bases intact across 20 switches",
                    f"[{n}] RESULT pass"]
     _fail_if(r, check_markers(r, passes=passes, fails=[*FAIL_MARKERS, "] FAIL"],
                               end_status=0))

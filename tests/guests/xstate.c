@@ -5,8 +5,9 @@
  *
  *   -- tag=N [rounds=20] [max_iters=N]
  *
- * Each loads XMM0-XMM15, MXCSR, the x87 control word and DR0-DR3 with
- * values derived from its tag, then, while Keel switches between the
+ * Each loads XMM0-XMM15, MXCSR, the x87 control word, DR0-DR3, GS.base
+ * and IA32_KERNEL_GS_BASE with values derived from its tag (the last two
+ * exchanged by a SWAPGS, which does not exit), then, while Keel switches between the
  * guests (KEEL_HC_STATS.switches rises), checks after every switch that
  * every one of them still holds its own value: nothing lost, and nothing
  * of the other guest's seen. DR7 stays 0: the breakpoints are loaded but
@@ -20,6 +21,33 @@
 
 #define CR4_OSFXSR     BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
+
+#define IA32_GS_BASE        0xC0000101u
+#define IA32_KERNEL_GS_BASE 0xC0000102u
+
+static u64 msr_read(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static void msr_write(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+/* Canonical addresses: GS.base (after the SWAPGS) and KERNEL_GS_BASE. */
+static u64 gs_tag(u64 tag)
+{
+	return 0xFFFF800000000000ULL | (tag << 32) | 0x6500;
+}
+
+static u64 kgs_tag(u64 tag)
+{
+	return 0xFFFF800000000000ULL | (tag << 32) | 0x6B00;
+}
 
 static u64 xmm_in[16][2] __aligned(16), xmm_out[16][2] __aligned(16);
 static struct keel_guest_stats stats;
@@ -65,6 +93,10 @@ static void load_all(u64 tag)
 	__asm__ volatile("mov %0, %%db1" : : "r"(dr[1]));
 	__asm__ volatile("mov %0, %%db2" : : "r"(dr[2]));
 	__asm__ volatile("mov %0, %%db3" : : "r"(dr[3]));
+	/* The SWAPGS leaves gs_tag in GS.base and kgs_tag in KERNEL_GS_BASE. */
+	msr_write(IA32_GS_BASE, kgs_tag(tag));
+	msr_write(IA32_KERNEL_GS_BASE, gs_tag(tag));
+	__asm__ volatile("swapgs" ::: "memory");
 }
 
 /* The number of registers not holding this guest's value (0: all intact). */
@@ -72,7 +104,7 @@ static unsigned check_all(u64 tag, bool report)
 {
 	u32 mxcsr;
 	u16 fcw;
-	u64 dr[4];
+	u64 dr[4], gs, kgs;
 	unsigned bad = 0;
 
 	XMM_STORE(0);
@@ -97,6 +129,8 @@ static unsigned check_all(u64 tag, bool report)
 	__asm__ volatile("mov %%db1, %0" : "=r"(dr[1]));
 	__asm__ volatile("mov %%db2, %0" : "=r"(dr[2]));
 	__asm__ volatile("mov %%db3, %0" : "=r"(dr[3]));
+	gs = msr_read(IA32_GS_BASE);
+	kgs = msr_read(IA32_KERNEL_GS_BASE);
 	for (unsigned i = 0; i < 16; i++)
 		for (unsigned h = 0; h < 2; h++)
 			if (xmm_out[i][h] != pattern(tag, i, h)) {
@@ -122,6 +156,14 @@ static unsigned check_all(u64 tag, bool report)
 					   (unsigned long long)(0x100000 * (tag + 1) + 0x1000 * i));
 			bad++;
 		}
+	if (gs != gs_tag(tag) || kgs != kgs_tag(tag)) {
+		if (report)
+			check_fail("GS.base 0x%llx / KERNEL_GS_BASE 0x%llx: want 0x%llx / 0x%llx",
+				   (unsigned long long)gs, (unsigned long long)kgs,
+				   (unsigned long long)gs_tag(tag),
+				   (unsigned long long)kgs_tag(tag));
+		bad++;
+	}
 	return bad;
 }
 
@@ -168,6 +210,6 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		check_fail("only %llu switches in %llu polls", (unsigned long long)round,
 			   (unsigned long long)iters);
 	else
-		check_pass("XMM0-15, MXCSR, FCW, DR0-3 intact across %llu switches",
+		check_pass("XMM0-15, MXCSR, FCW, DR0-3, GS bases intact across %llu switches",
 			   (unsigned long long)round);
 }
