@@ -3,17 +3,27 @@
  * interrupt output on ISA IRQ 4 (uart16550_set_irq).
  *
  * Output: each line the guest writes is printed on Keel's console as
- * "[name] text", control bytes shown as '.'. The focused guest's
- * unfinished line (a prompt) is shown as soon as the guest stops writing
- * to it (uart16550_show_open, from the scheduler's housekeeping) and goes
- * on in place as the guest adds to it (lib/console.h: unfinished lines).
+ * "[name] text". The line is drawn as a terminal would draw it
+ * (lib/term_line.h): carriage return, backspace, cursor moves and erases
+ * act on it; other escape sequences (colours, the shell's cursor-position
+ * query) are dropped and other control bytes shown as '.', so a guest
+ * cannot drive Keel's terminal. The focused guest's unfinished line (a
+ * prompt, a line being edited) is shown as soon as the guest stops writing
+ * to it (uart16550_show_open, from the scheduler's housekeeping) and is
+ * redrawn in place as the guest changes it (lib/console.h: unfinished
+ * lines).
  * The transmitter runs at the speed of Keel's serial line: THR empties
  * (THRE, and its interrupt) as soon as Keel's console can take a whole
  * line, and stays full while the console is backed up (guests printing
  * faster than the line runs), so a guest waits as on a real UART and never
  * makes Keel wait; TEMT is set once everything the guest wrote has left
  * Keel's queue. A line written while THRE read clear anyway is dropped
- * and counted (uart16550_dropped).
+ * and counted (uart16550_dropped). A guest that polls LSR for TEMT (a
+ * second LSR read showing THRE without TEMT, no THR write between: Linux's
+ * console does so after every message) waits in that read instead of
+ * spinning through exits: its vCPU blocks (vcpu_block_on) until TEMT, a
+ * key for it, an interrupt or UART16550_TEMT_WAIT_HZ's period, whichever
+ * comes first, and then reads LSR again.
  *
  * Input: keys for this guest (vm/console_input.c) wait in a queue of
  * UART16550_INPUT_QUEUE bytes and enter the receive FIFO as it has room:
@@ -29,23 +39,27 @@
 #include "dev/platform.h"
 #include "lib/console.h"
 #include "lib/format.h"
+#include "lib/term_line.h"
 #include "vm/guest.h"
 #include "vm/irq.h"
 #include "vm/vtimer.h"
 
-#define UART16550_IRQ	      4
-#define UART16550_INPUT_QUEUE 256
-#define UART_LINE_MAX	      200
+#define UART16550_IRQ		4
+#define UART16550_INPUT_QUEUE	256
+#define UART16550_TEMT_WAIT_HZ	1000  /* a TEMT poll waits at most 1 ms */
+#define UART16550_TEMT_WAIT_MIN 10000 /* ticks, should the TSC rate be unknown */
 
 struct uart16550 {
 	struct uart16550_core core;
 	struct guest *g;
-	struct vtimer timer; /* the character timeout */
+	struct vtimer timer;	  /* the character timeout */
+	struct vtimer temt_timer; /* the end of a wait for TEMT */
+	unsigned lsr_busy;	  /* LSR reads of THRE without TEMT since THR was written */
 	u8 inq[UART16550_INPUT_QUEUE];
 	unsigned inq_head, inq_len;
 	char prefix[GUEST_NAME_MAX + 4]; /* "[name] " */
-	char line[UART_LINE_MAX + 1];
-	unsigned len;
+	struct term_line line;
+	bool line_dirty;  /* changed since the console last showed it */
 	u64 written;	  /* bytes the guest sent */
 	u64 written_seen; /* ... as of the last look at its unfinished line */
 	u64 ran_seen;	  /* the guest's run time as of that look */
@@ -54,8 +68,8 @@ struct uart16550 {
 	u32 sent_mark;	  /* console_mark() after its last output: TEMT once that is out */
 };
 
-/* Room for one whole line on Keel's console: "[name] " + text + "\r\n". */
-#define UART_LINE_ROOM (UART_LINE_MAX + GUEST_NAME_MAX + 8)
+/* Room for one line's redraw on Keel's console: "[name] " + text + "\r\n". */
+#define UART_LINE_ROOM (TERM_REDRAW_MAX + GUEST_NAME_MAX + 8)
 
 static struct uart16550 *uart16550_of(struct guest *g)
 {
@@ -74,14 +88,24 @@ static void uart16550_set_irq(struct guest *g, bool level)
 static void uart16550_flush_line(struct uart16550 *u)
 {
 	/* Half the reserve may go to a guest that ignored THRE; then lines are dropped. */
-	if (console_room(u->len + GUEST_NAME_MAX + 8, CONSOLE_KEEL_RESERVE / 2)) {
-		console_open_show(u, u->prefix, u->line, u->len, true);
+	if (console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
+		console_open_show(u, u->prefix, u->line.text, u->line.len, u->line.len, true);
 		u->sent_mark = console_mark();
 	} else {
 		console_open_end(u); /* what was shown of it ends as it stands */
 		u->dropped++;
 	}
-	u->len = 0;
+	term_line_clear(&u->line);
+	u->line_dirty = false;
+}
+
+/*
+ * Everything the guest wrote is on the console, or nothing needs showing:
+ * its line is empty and no earlier state of it is on the screen.
+ */
+static bool uart16550_line_out(struct uart16550 *u)
+{
+	return !u->line_dirty || (!u->line.len && !console_open_is(u));
 }
 
 u64 uart16550_dropped(struct guest *g)
@@ -102,7 +126,7 @@ void uart16550_flush(struct guest *g)
 {
 	struct uart16550 *u = uart16550_of(g);
 
-	if (u && u->len)
+	if (u && u->line.len)
 		uart16550_flush_line(u);
 }
 
@@ -111,7 +135,7 @@ void uart16550_show_open(struct guest *g)
 	struct uart16550 *u = uart16550_of(g);
 	bool quiet;
 
-	if (!u || !u->len || console_open_shown(u) == u->len)
+	if (!u || (uart16550_line_out(u) && (!u->line.len || console_open_is(u))))
 		return;
 	/*
 	 * Done writing for now: halted, or it ran since the last look and wrote
@@ -122,9 +146,10 @@ void uart16550_show_open(struct guest *g)
 				    g->vcpu.used_ticks != u->ran_seen && u->core.thr_empty);
 	u->written_seen = u->written;
 	u->ran_seen = g->vcpu.used_ticks;
-	if (quiet && console_room(u->len + GUEST_NAME_MAX + 8, CONSOLE_KEEL_RESERVE / 2)) {
-		console_open_show(u, u->prefix, u->line, u->len, false);
+	if (quiet && console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
+		console_open_show(u, u->prefix, u->line.text, u->line.len, u->line.cursor, false);
 		u->sent_mark = console_mark();
+		u->line_dirty = false;
 	}
 }
 
@@ -134,16 +159,8 @@ static void uart16550_tx(void *ctx, u8 c)
 	struct uart16550 *u = ctx;
 
 	u->written++;
-	if (c == '\n') {
-		uart16550_flush_line(u);
-		return;
-	}
-	if (c == '\r')
-		return;
-	/* Show control bytes as '.', so a guest cannot drive Keel's terminal. */
-	u->line[u->len++] = (c >= 0x20 && c < 0x7F) ? (char)c : '.';
-	u->line[u->len] = '\0';
-	if (u->len == UART_LINE_MAX)
+	u->line_dirty = true;
+	if (term_line_feed(&u->line, c) == TERM_LINE_DONE)
 		uart16550_flush_line(u);
 }
 
@@ -188,10 +205,34 @@ static const struct uart16550_core_ops uart16550_core_ops = {
 static void uart16550_tx_update(struct uart16550 *u, bool look_at_temt)
 {
 	bool thre = console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE);
-	bool temt =
-	    look_at_temt && thre && console_open_shown(u) == u->len && console_sent(u->sent_mark);
+	bool temt = look_at_temt && thre && uart16550_line_out(u) && console_sent(u->sent_mark);
 
 	uart16550_core_set_tx(&u->core, thre, temt);
+}
+
+/* Ends a wait for TEMT, if the vCPU is in one: it reads LSR again. */
+static void uart16550_wake(struct uart16550 *u)
+{
+	vtimer_stop(&u->temt_timer);
+	vcpu_wake_from(&u->g->vcpu, u);
+}
+
+static void uart16550_temt_timer_fired(struct guest *g, struct vtimer *t, u64 now)
+{
+	uart16550_wake(t->ctx);
+}
+
+/*
+ * An LSR read that shows THRE without TEMT: the second in a row, with no
+ * THR write between, is a poll for TEMT, and the vCPU waits for it.
+ */
+static void uart16550_lsr_busy(struct uart16550 *u)
+{
+	if (++u->lsr_busy < 2 || u->inq_len)
+		return;
+	vtimer_arm(&u->temt_timer,
+		   rdtsc() + MAX(tsc_hz / UART16550_TEMT_WAIT_HZ, (u64)UART16550_TEMT_WAIT_MIN));
+	vcpu_block_on(&u->g->vcpu, u);
 }
 
 /* Moves queued keys into the receiver while it has room. */
@@ -216,6 +257,7 @@ bool uart16550_receive(struct guest *g, u8 byte)
 	u->inq[(u->inq_head + u->inq_len) % UART16550_INPUT_QUEUE] = byte;
 	u->inq_len++;
 	uart16550_feed(u);
+	uart16550_wake(u); /* a guest waiting in LSR sees DR now */
 	return true;
 }
 
@@ -223,9 +265,17 @@ void uart16550_poll(struct guest *g)
 {
 	struct uart16550 *u = uart16550_of(g);
 
+	if (!u)
+		return;
 	/* Only THRE can come back by itself, when Keel's console drains. */
-	if (u && !u->core.thr_empty)
+	if (!u->core.thr_empty)
 		uart16550_tx_update(u, false);
+	/* TEMT too, for a guest waiting for it. */
+	if (vtimer_armed(&u->temt_timer)) {
+		uart16550_tx_update(u, true);
+		if (u->core.tsr_empty)
+			uart16550_wake(u);
+	}
 }
 
 bool uart16550_may_interrupt(struct guest *g, bool keys)
@@ -249,8 +299,18 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 	struct uart16550 *u = state;
 	u8 v;
 
+	if (vtimer_armed(&u->temt_timer))
+		vtimer_stop(&u->temt_timer); /* the wait is over (an interrupt ended it) */
 	if (off == UART_LSR || off == UART_IIR)
 		uart16550_tx_update(u, off == UART_LSR);
+	if (off == UART_LSR && !(u->core.mcr & UART_MCR_LOOP)) {
+		if (u->core.thr_empty && !u->core.tsr_empty)
+			uart16550_lsr_busy(u);
+		else
+			u->lsr_busy = 0;
+		if (u->g->vcpu.blocked)
+			return 0; /* not read: the IN runs again when the vCPU wakes */
+	}
 	v = uart16550_core_read(&u->core, (unsigned)off);
 	if (u->inq_len)
 		uart16550_feed(u); /* a read of RBR may have made room */
@@ -261,6 +321,10 @@ static void uart16550_write(struct guest *g, void *state, u64 off, unsigned size
 {
 	struct uart16550 *u = state;
 
+	if (vtimer_armed(&u->temt_timer))
+		vtimer_stop(&u->temt_timer);
+	if (off == UART_THR)
+		u->lsr_busy = 0;
 	uart16550_core_write(&u->core, (unsigned)off, (u8)val);
 	/* THR written: empty again at once if the console has room for a line. */
 	if (!u->core.thr_empty)
@@ -279,7 +343,8 @@ bool uart16550_attach(struct guest *g, u16 base)
 {
 	struct uart16550 *u = guest_dev_alloc(g, sizeof(*u));
 
-	if (!u || !vtimer_register(g, &u->timer, uart16550_timer_fired, u))
+	if (!u || !vtimer_register(g, &u->timer, uart16550_timer_fired, u) ||
+	    !vtimer_register(g, &u->temt_timer, uart16550_temt_timer_fired, u))
 		return false;
 	u->g = g;
 	uart16550_core_init(&u->core, &uart16550_core_ops, u);

@@ -10,7 +10,9 @@
 #include "arch/x86/uart.h"
 #include "arch/x86/vga.h"
 #include "lib/format.h"
+#include "lib/panic.h"
 #include "lib/string.h"
+#include "lib/term_line.h"
 
 #define LINE_MAX 512
 
@@ -18,9 +20,14 @@ static unsigned console_sinks;
 static bool com1_ok;
 static enum log_level console_level = LOG_INFO;
 static char line_buf[LINE_MAX];
-/* The unfinished line the output ends with: whose, and how many of its bytes are out (boot CPU). */
+/*
+ * The unfinished line the output ends with: whose, what the terminal shows
+ * of it and where its cursor stands (boot CPU).
+ */
 static const void *open_owner;
-static size_t open_shown;
+static char open_text[TERM_LINE_MAX];
+static unsigned open_len, open_cursor;
+static char redraw_buf[TERM_REDRAW_MAX];
 
 void console_init(void)
 {
@@ -71,7 +78,6 @@ static void open_break(void)
 		return;
 	sinks_write("\n", 1);
 	open_owner = NULL;
-	open_shown = 0;
 }
 
 void console_write(const char *s, size_t n)
@@ -80,31 +86,33 @@ void console_write(const char *s, size_t n)
 	sinks_write(s, n);
 }
 
-size_t console_open_shown(const void *owner)
+bool console_open_is(const void *owner)
 {
-	return owner && open_owner == owner ? open_shown : 0;
+	return owner && open_owner == owner;
 }
 
 void console_open_show(const void *owner, const char *prefix, const char *text, size_t len,
-		       bool end)
+		       size_t cursor, bool end)
 {
-	size_t from = 0;
-
-	if (owner && open_owner == owner && open_shown <= len) {
-		from = open_shown;
-	} else {
+	CHECK(owner && len <= TERM_LINE_MAX && cursor <= len);
+	if (end)
+		cursor = len; /* the newline goes after the whole line */
+	if (open_owner != owner) {
 		open_break();
 		sinks_write(prefix, strlen(prefix));
+		open_len = open_cursor = 0;
 	}
-	sinks_write(text + from, len - from);
+	sinks_write(redraw_buf, term_redraw(open_text, open_len, open_cursor, text, (unsigned)len,
+					    (unsigned)cursor, redraw_buf));
 	if (end) {
 		sinks_write("\n", 1);
 		open_owner = NULL;
-		open_shown = 0;
-	} else {
-		open_owner = owner;
-		open_shown = len;
+		return;
 	}
+	memcpy(open_text, text, len);
+	open_len = (unsigned)len;
+	open_cursor = (unsigned)cursor;
+	open_owner = owner;
 }
 
 void console_open_end(const void *owner)

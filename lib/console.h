@@ -45,18 +45,22 @@ bool console_room(size_t n, size_t keep);
  * Unfinished lines. The console's output may end with one line that has no
  * newline yet (a prompt), owned by whoever shows it (a guest's UART, the
  * monitor): any other output first ends it with a newline, and its owner
- * shows it again, whole, when it next looks (console_open_shown() then
- * says 0). So lines never interleave.
+ * shows it again, whole, when it next looks (console_open_is() is then
+ * false). So lines never interleave.
  *
- * console_open_show(): makes the console show owner's line prefix + text
- * [0, len): writes only text[shown, len) when that line is already the
- * open one, else starts it on a line of its own; with `end` the line is
- * finished with a newline and is no longer open. console_open_end():
- * finishes owner's line, if open, with a newline as it stands.
+ * console_open_show(): makes the console show owner's line: prefix, then
+ * text[0, len) (len <= TERM_LINE_MAX) with the terminal's cursor at column
+ * `cursor`. When that line is already the open one only what changed is
+ * redrawn, with backspaces, blanks and text (lib/term_line.h), so a line
+ * the owner edits (a shell's line editing) looks on Keel's terminal as it
+ * does on the owner's; else it starts on a line of its own. With `end` the
+ * line is finished with a newline and is no longer open.
+ * console_open_end(): finishes owner's line, if open, with a newline as it
+ * stands.
  */
 void console_open_show(const void *owner, const char *prefix, const char *text, size_t len,
-		       bool end);
-size_t console_open_shown(const void *owner);
+		       size_t cursor, bool end);
+bool console_open_is(const void *owner);
 void console_open_end(const void *owner);
 /*
  * Waits (bounded) until everything written has left the serial line: only

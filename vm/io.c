@@ -12,6 +12,10 @@
  * CPU for long: after a slice RIP stays on the instruction, so the guest
  * re-executes it with the updated RCX/RSI/RDI (as the CPU does after an
  * interrupt).
+ *
+ * A device may make the vCPU wait in an IN (vcpu_block_on: a UART whose
+ * LSR is polled for an idle transmitter): then the instruction, or the
+ * element of a string, is not completed and runs again when it wakes.
  */
 #include "arch/x86/cr.h"
 #include "dev/dev.h"
@@ -47,6 +51,9 @@ static void simple_io(struct vcpu *v, u64 q)
 
 	if (q & IO_QUAL_IN) {
 		u32 val = dev_pio_read(v->guest, port, size);
+
+		if (v->blocked)
+			return; /* the device made it wait: the IN runs again when it wakes */
 		/* IN to AL/AX keeps the other bits; IN to EAX zero-extends into RAX. */
 		if (size == 4)
 			*rax = val;
@@ -58,7 +65,10 @@ static void simple_io(struct vcpu *v, u64 q)
 	vcpu_skip_instruction(v);
 }
 
-/* One INS/OUTS element; false if the access faulted (exception injected or guest ended). */
+/*
+ * One INS/OUTS element; false if it did not happen: the access faulted
+ * (exception injected or guest ended) or the device made the vCPU wait.
+ */
 static bool string_element(struct vcpu *v, u64 q, u64 linear)
 {
 	unsigned size = IO_QUAL_SIZE(q);
@@ -69,6 +79,8 @@ static bool string_element(struct vcpu *v, u64 q, u64 linear)
 
 	if (q & IO_QUAL_IN) {
 		val = dev_pio_read(v->guest, port, size);
+		if (v->blocked)
+			return false; /* waits: this element again when it wakes */
 		s = gaccess_write(v, linear, &val, size, &f);
 	} else {
 		s = gaccess_read(v, linear, &val, size, &f);

@@ -11,8 +11,7 @@
 
 void monitor_show(struct monitor *m)
 {
-	if (console_open_shown(m) != m->len)
-		console_open_show(m, "", m->text, m->len, false);
+	console_open_show(m, "", m->text, m->len, m->len, false); /* only changes are drawn */
 }
 
 void monitor_open(struct monitor *m)
@@ -27,7 +26,9 @@ static const char *guest_state(const struct guest *g)
 {
 	if (!guest_running(g))
 		return "ended";
-	return g->vcpu.blocked ? "halted" : "running";
+	if (!g->vcpu.blocked)
+		return "running";
+	return g->vcpu.blocked_on ? "waiting for a device" : "halted";
 }
 
 static void monitor_list(struct guest *const *gs, unsigned n)
@@ -69,9 +70,15 @@ void monitor_key(struct monitor *m, u8 key, struct guest *const *gs, unsigned n)
 	if (lf_after_cr)
 		return;
 	if (key == '\r' || key == '\n') {
-		console_open_show(m, "", m->text, m->len, true);
+		console_open_show(m, "", m->text, m->len, m->len, true);
 		monitor_run(m->text + MONITOR_PROMPT_LEN, m->len - MONITOR_PROMPT_LEN, gs, n);
 		monitor_open(m);
+		return;
+	}
+	if (key == 0x08 || key == 0x7F) { /* BS, DEL: what a Backspace key sends */
+		if (m->len > MONITOR_PROMPT_LEN)
+			m->len--;
+		monitor_show(m);
 		return;
 	}
 	if (key < 0x20 || key >= 0x7F || m->len == sizeof(m->text) - 1)

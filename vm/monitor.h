@@ -2,7 +2,7 @@
  * Keel's monitor: where the keys typed at Keel's console go after the last
  * guest (vm/input_focus.h). It reads a line at its "keel> " prompt and
  * answers one-letter commands: `l` lists the guests (name, running,
- * halted or ended, exits, frames held, ticks run), `h` says what there is.
+ * halted, waiting for a device or ended, exits, frames held, ticks run), `h` says what there is.
  * Its prompt is an unfinished console line (lib/console.h), shown again
  * after other output ends it.
  */
@@ -26,7 +26,9 @@ struct monitor {
 void monitor_open(struct monitor *m);
 /* Shows the prompt line again if other output has ended it. */
 void monitor_show(struct monitor *m);
-/* One key: printable ones are echoed, Enter (CR, LF or CR LF) runs the line; the rest is ignored.
+/*
+ * One key: printable ones are echoed, Backspace (BS or DEL) takes one
+ * back, Enter (CR, LF or CR LF) runs the line; the rest is ignored.
  */
 void monitor_key(struct monitor *m, u8 key, struct guest *const *gs, unsigned n);
 

@@ -128,8 +128,8 @@ static bool any_wakeable(struct sched *s)
 
 		if (!guest_running(g))
 			continue;
-		uart16550_poll(g);
-		if (g->vcpu.blocked && intr_wakeable(&g->vcpu))
+		uart16550_poll(g); /* may end its wait for the transmitter */
+		if (!g->vcpu.blocked || intr_wakeable(&g->vcpu))
 			return true;
 	}
 	return false;

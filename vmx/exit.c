@@ -79,6 +79,7 @@ static void handle_hlt(struct vcpu *v)
 	vcpu_skip_instruction(v);
 	if (if_set) {
 		v->blocked = true;
+		v->blocked_on = NULL;
 		return;
 	}
 	guest_end(v->guest, GUEST_END_HLT, 0, "HLT with interrupts disabled at rip 0x%lx",

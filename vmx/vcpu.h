@@ -50,7 +50,8 @@ struct vcpu {
 	u64 cr0_mask, cr4_mask; /* bits the guest/host masks give Keel */
 	u32 owner;		/* token owning vpid: guest id + 1 */
 	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
-	bool blocked;		/* HLT with interrupts enabled: waits for an event */
+	bool blocked;		/* waits: HLT with interrupts enabled, or a device (below) */
+	const void *blocked_on; /* with blocked: the device it waits for; NULL: HLT */
 	u64 run_until;		/* TSC at which vcpu_run hands the CPU back to the scheduler */
 	u64 entry_tsc;		/* TSC just before the last VM entry */
 	u64 idle_ticks;		/* TSC ticks spent halted waiting for its own timers */
@@ -144,5 +145,24 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 
 #define vcpu_inject_ud(v) vcpu_inject_exception((v), 6, false, 0)
 /* The guest's current privilege level (SS.DPL). */
 unsigned vcpu_cpl(void);
+
+/*
+ * A device makes the vCPU wait in the middle of an access (a UART's LSR
+ * polled for an idle transmitter): the vCPU blocks, and the instruction is
+ * not completed (vm/io.c), so it runs again when the vCPU wakes: when
+ * `dev` wakes it (vcpu_wake_from), or when an event for it arrives, as
+ * from HLT (the scheduler's housekeeping).
+ */
+static inline void vcpu_block_on(struct vcpu *v, const void *dev)
+{
+	v->blocked = true;
+	v->blocked_on = dev;
+}
+
+static inline void vcpu_wake_from(struct vcpu *v, const void *dev)
+{
+	if (v->blocked && v->blocked_on == dev)
+		v->blocked = false;
+}
 
 #endif

@@ -54,6 +54,9 @@ static void vga_putc(char ch)
 	if (ch == '\n') {
 		vga_col = 0;
 		vga_row++;
+	} else if (ch == '\b') {
+		if (vga_col) /* a redrawn line (lib/term_line.h) backs up; it never wraps */
+			vga_col--;
 	} else if (ch != '\r') {
 		vga_cells()[vga_row * VGA_COLS + vga_col] = (VGA_ATTR << 8) | (u8)ch;
 		if (++vga_col == VGA_COLS) {

@@ -8,7 +8,9 @@ the keys at first and its prompt shows without a newline (`[e1] echo> `)
 while it waits; a line typed is answered reversed by that guest only;
 Ctrl-A three times moves the keys to the second guest, then to Keel's
 monitor (`l` lists both guests), then back to the first; a Ctrl-A followed
-by another key reaches the guest as both; when the focused guest ends the
+by another key reaches the guest as both; a line edited with Backspace and
+an erase shows as a terminal draws it, and no ESC a guest writes reaches
+Keel's console; when the focused guest ends the
 keys move on by themselves; the run ends clean.
 """
 import re
@@ -33,6 +35,19 @@ def _session(con):
     # A Ctrl-A followed by another key passes both on (the guest shows it as '.').
     con.send("\x01x\r")
     con.expect(r"\[e1\] echo: x\.\r\n", WAIT)
+    # Keys a terminal acts on: the echoed Backspace and erase-to-end take the X
+    # back; the answer (the bytes reversed) has an ESC, which goes nowhere.
+    # Typed one at a time, each shows at once: Keel backs up over the X, then
+    # blanks it.
+    con.expect(r"\[e1\] echo> ", WAIT)
+    con.send("abX")
+    con.expect(r"abX", WAIT)  # each expect reads on from the last match
+    con.send("\b")
+    con.expect(r"\x08", WAIT)
+    con.send("\x1b[K")
+    con.expect(r" \x08", WAIT)
+    con.send("\r")
+    con.expect(r"\[e1\] echo: [^\r\n]*\r\n", WAIT)
     # Ctrl-A three times: the second guest, whose prompt shows once it has the keys.
     con.send(CTRL_A3)
     con.expect(r"keel: input: to guest e2 \(Ctrl-A three times: next\)\r\n", WAIT)
@@ -70,9 +85,16 @@ def test_console_input_two_guests():
     # The echo of the keys went on the line the prompt had started.
     if not find_all(r, r"^\[e1\] echo> hello$"):
         problems.append("no line `[e1] echo> hello`: the typed keys did not follow the prompt")
+    # The edited line as a terminal draws it, and no guest ESC on Keel's line:
+    # `abX`, BS, ESC [ K shows `ab`; reversed, `K[`, ESC BS (the BS ends the
+    # escape and backs up), `Xba` shows `KXba`.
+    if not find_all(r, r"^\[e1\] echo> ab$"):
+        problems.append("no line `[e1] echo> ab`: Backspace and ESC [ K not drawn")
+    if "\x1b" in r.log:
+        problems.append("an ESC byte reached Keel's console")
     # Only the focused guest answered each line.
     for who, line, n in (("e1", "olleh", 1), ("e2", "dlrow", 1), ("e1", "dlrow", 0),
-                         ("e2", "olleh", 0), ("e2", r"x\.", 0)):
+                         ("e2", "olleh", 0), ("e2", r"x\.", 0), ("e1", "KXba", 1)):
         got = len(find_all(r, rf"^\[{who}\] echo: {line}$"))
         if got != n:
             problems.append(f"[{who}] answered {line!r} {got} times, expected {n}")

@@ -27,8 +27,9 @@ FUZZ_SRCS_cmdline  := lib/cmdline.c vm/guest_cmdline.c lib/format.c
 FUZZ_SRCS_ept_qual := vmx/ept_qual.c
 FUZZ_SRCS_gpt      := vm/gpt.c
 FUZZ_SRCS_linux_boot := vm/linux_boot.c lib/format.c
+FUZZ_SRCS_term_line  := lib/term_line.c
 
-FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot
+FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 # Longest input each target is given: the mb2, ELF and bzImage parsers read
@@ -39,11 +40,12 @@ FUZZ_MAXLEN_cmdline  := 1024
 FUZZ_MAXLEN_ept_qual := 16
 FUZZ_MAXLEN_gpt      := 16384
 FUZZ_MAXLEN_linux_boot := 8192
+FUZZ_MAXLEN_term_line  := 1024
 
 .PHONY: fuzz-build fuzz-smoke
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h $$(FUZZ_SRCS_$$*) \
-		$$(wildcard lib/*.h mm/*.h boot/*.h vmx/*.h vm/*.h)
+		$$(wildcard lib/*.h mm/*.h boot/*.h vmx/*.h vm/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*)

@@ -7,7 +7,7 @@ of build/guests/*.elf). Each seed starts with its target's parameter bytes
 """
 import struct, os
 C = 'tests/fuzz/corpus'
-for d in ('mb2','elf','cmdline','ept_qual','gpt'):
+for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line'):
     os.makedirs(f'{C}/{d}', exist_ok=True)
 def w(t, name, b):
     open(f'{C}/{t}/{name}', 'wb').write(b)
@@ -100,3 +100,10 @@ w('gpt', '32bit_4m_pse36', gpt(1, 0, 0, 1, 8, 0, 0xc0001000, [(0xc00, 0x00c0a083
 w('gpt', '32bit_4k', gpt(1, 3, 0, 1, 0, 0, 0x00403abc, [(4, 0x1007, 4), (0x100c, 0x7007, 4)], 0x1010))
 w('gpt', 'nopaging', gpt(0, 0, 0, 0, 0, 0, 0x123456789, [], 0))
 w('gpt', 'reserved', gpt(3, 0, 0, 1, 4, 0, 0, [(0, 0x1087, 8), (0x1000, 1 << 45 | 7, 8)], 0x1008))
+
+# ---- term_line: a guest's console output as it writes it (no parameter bytes)
+w('term_line', 'busybox_prompt', b'/ # \x1b[6nls\b\x1b[J\x08\x1b[J\r\n')
+w('term_line', 'insert_mid_line', b'/ # ech\x08\x08ho\x08\x1b[2D\x1b[C\x1b[K\r\n')
+w('term_line', 'colours_titles', b'\x1b[1;32mgreen\x1b[0m\t\x1b]0;title\x07\x1b]2;t\x1b\\\x1b(B\x1b7\x1b[?25l\n')
+w('term_line', 'progress', b' 10%\r 55%\r100%\x1b[3D\x1b[1K\x1b[2K\x1b[9Gx\x1b[99999C\n')
+w('term_line', 'kernel_log', b'[    0.000000] Linux version 6.1.0 (debian-kernel@lists.debian.org)\r\n\x01\x7f\x80\xff\x00\x07')

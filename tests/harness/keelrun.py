@@ -60,10 +60,29 @@ class Run:
     interaction_error: str = None  # why an interactive run stopped early
 
     def lines(self):
-        return self.log.replace("\r", "").splitlines()
+        """The log's lines as a terminal shows them: a backspace moves back
+        over the line and what follows overwrites (Keel redraws a guest's
+        edited line so, lib/term_line.h)."""
+        return [_drawn(line) for line in self.log.replace("\r", "").splitlines()]
 
     def tail(self, n=30):
         return "\n".join(self.lines()[-n:])
+
+
+def _drawn(line):
+    if "\b" not in line:
+        return line
+    cells, at = [], 0
+    for ch in line:
+        if ch == "\b":
+            at = max(at - 1, 0)
+            continue
+        if at == len(cells):
+            cells.append(ch)
+        else:
+            cells[at] = ch
+        at += 1
+    return "".join(cells).rstrip(" ")
 
 
 def missing_packages(emulator):

@@ -1,0 +1,1 @@
+UNIT_SRCS_term_line := lib/term_line.c
