@@ -22,7 +22,7 @@
 #define CR4_OSFXSR     BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
 
-#define IA32_GS_BASE        0xC0000101u
+#define IA32_GS_BASE	    0xC0000101u
 #define IA32_KERNEL_GS_BASE 0xC0000102u
 
 static u64 msr_read(u32 msr)
