@@ -7,7 +7,7 @@ of build/guests/*.elf). Each seed starts with its target's parameter bytes
 """
 import struct, os
 C = 'tests/fuzz/corpus'
-for d in ('mb2','elf','cmdline','ept_qual','gpt'):
+for d in ('mb2','elf','cmdline','ept_qual','gpt','madt_cpus'):
     os.makedirs(f'{C}/{d}', exist_ok=True)
 def w(t, name, b):
     open(f'{C}/{t}/{name}', 'wb').write(b)
@@ -100,3 +100,22 @@ w('gpt', '32bit_4m_pse36', gpt(1, 0, 0, 1, 8, 0, 0xc0001000, [(0xc00, 0x00c0a083
 w('gpt', '32bit_4k', gpt(1, 3, 0, 1, 0, 0, 0x00403abc, [(4, 0x1007, 4), (0x100c, 0x7007, 4)], 0x1010))
 w('gpt', 'nopaging', gpt(0, 0, 0, 0, 0, 0, 0x123456789, [], 0))
 w('gpt', 'reserved', gpt(3, 0, 0, 1, 4, 0, 0, [(0, 0x1087, 8), (0x1000, 1 << 45 | 7, 8)], 0x1008))
+
+# ---- madt_cpus: 1 byte err_len, 1 byte fix-ups (0: none; the tables are sealed here), MADT
+def madt(*structs, lapic=0xFEE00000):
+    body = b''.join(structs)
+    t = bytearray(b'APIC' + struct.pack('<IBB6s8sIII', 44 + len(body), 6, 0, b'BOCHS ', b'BXPC    ', 1, 0x43505842, 1)
+                  + struct.pack('<II', lapic, 1) + body)
+    t[9] = -sum(t) & 0xff
+    return bytes([128, 0]) + bytes(t)
+def lapic(uid, i, f=1): return struct.pack('<BBBBI', 0, 8, uid, i, f)
+def x2apic(i, uid, f=1): return struct.pack('<BBHIII', 9, 16, 0, i, f, uid)
+def lapic_ovr(a): return struct.pack('<BBHQ', 5, 12, 0, a)
+pc = (struct.pack('<BBBBII', 1, 12, 0, 0, 0xfec00000, 0) + struct.pack('<BBBBIH', 2, 10, 0, 0, 2, 0)
+      + struct.pack('<BBBBIH', 2, 10, 0, 9, 9, 0xd) + struct.pack('<BBBHB', 4, 6, 0xff, 0, 1))
+for n in (1, 2, 4):
+    w('madt_cpus', f'bochs_{n}cpu', madt(*[lapic(i, i) for i in range(n)], pc))
+w('madt_cpus', 'x2apic', madt(lapic(0, 0), *[x2apic(0x100 + i, 0x100 + i) for i in range(3)], x2apic(0xffffffff, 9), pc))
+w('madt_cpus', 'override', madt(lapic(0, 0), lapic(1, 1), lapic_ovr(0x1_0000_0000), pc, lapic=0))
+w('madt_cpus', 'mixed', madt(lapic(0, 0), lapic(1, 1, 2), lapic(2, 2, 0), x2apic(0, 7), lapic(3, 0xff), lapic(4, 4, 3), pc))
+w('madt_cpus', 'many', madt(*[lapic(i, i) for i in range(70)]))
