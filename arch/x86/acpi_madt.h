@@ -5,8 +5,9 @@
  * type and length. These are the structures of a PC with local APICs and
  * I/O APICs (the SAPIC, GIC and other architectures' types are left out):
  * "Processor Local APIC Structure", "I/O APIC Structure", "Interrupt
- * Source Override Structure", "Local APIC NMI Structure", "Processor
- * Local x2APIC Structure" and "Local x2APIC NMI Structure" (5.2.12.x),
+ * Source Override Structure", "Local APIC NMI Structure", "Local APIC
+ * Address Override Structure", "Processor Local x2APIC Structure" and
+ * "Local x2APIC NMI Structure" (5.2.12.x),
  * with the MPS INTI flags (5.2.12.5) that say how an interrupt is wired.
  */
 #ifndef KEEL_ARCH_X86_ACPI_MADT_H
@@ -33,6 +34,7 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT header is 44 bytes");
 #define ACPI_MADT_TYPE_IO_APIC		1
 #define ACPI_MADT_TYPE_INT_SRC_OVR	2
 #define ACPI_MADT_TYPE_LOCAL_APIC_NMI	4
+#define ACPI_MADT_TYPE_LOCAL_APIC_OVR	5
 #define ACPI_MADT_TYPE_LOCAL_X2APIC	9
 #define ACPI_MADT_TYPE_LOCAL_X2APIC_NMI 10
 
@@ -98,6 +100,21 @@ _Static_assert(sizeof(struct acpi_madt_local_apic_nmi) == 6, "Local APIC NMI is 
 
 #define ACPI_MADT_NMI_ALL_PROCESSORS	    0xFF
 #define ACPI_MADT_X2APIC_NMI_ALL_PROCESSORS 0xFFFFFFFFU
+
+/*
+ * Replaces the MADT header's 32-bit Local APIC Address: when present, every
+ * local APIC is at this 64-bit physical address. Only one may be defined
+ * (5.2.12.8).
+ */
+struct acpi_madt_local_apic_ovr {
+	u8 type;
+	u8 length;
+	u16 reserved;
+	u64 local_apic_address;
+} __packed;
+
+_Static_assert(sizeof(struct acpi_madt_local_apic_ovr) == 12,
+	       "Local APIC Address Override is 12 bytes");
 
 struct acpi_madt_local_x2apic {
 	u8 type;

@@ -28,12 +28,14 @@ FUZZ_SRCS_ept_qual := vmx/ept_qual.c
 FUZZ_SRCS_gpt      := vm/gpt.c
 FUZZ_SRCS_linux_boot := vm/linux_boot.c lib/format.c
 FUZZ_SRCS_term_line  := lib/term_line.c
+FUZZ_SRCS_madt_cpus  := arch/x86/madt_cpus.c arch/x86/acpi_tables.c lib/format.c
 
-FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line
+FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line madt_cpus
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 # Longest input each target is given: the mb2, ELF and bzImage parsers read
-# headers spread over a few KiB; the others need little.
+# headers spread over a few KiB; a 4 KiB MADT holds over 500 processor
+# structures, past MADT_CPUS_MAX; the others need little.
 FUZZ_MAXLEN_mb2      := 8192
 FUZZ_MAXLEN_elf      := 12288
 FUZZ_MAXLEN_cmdline  := 1024
@@ -41,11 +43,12 @@ FUZZ_MAXLEN_ept_qual := 16
 FUZZ_MAXLEN_gpt      := 16384
 FUZZ_MAXLEN_linux_boot := 8192
 FUZZ_MAXLEN_term_line  := 1024
+FUZZ_MAXLEN_madt_cpus := 4096
 
 .PHONY: fuzz-build fuzz-smoke
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h $$(FUZZ_SRCS_$$*) \
-		$$(wildcard lib/*.h mm/*.h boot/*.h vmx/*.h vm/*.h tests/unit/*.h)
+		$$(wildcard lib/*.h arch/x86/*.h mm/*.h boot/*.h vmx/*.h vm/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*)

@@ -7,7 +7,7 @@ of build/guests/*.elf). Each seed starts with its target's parameter bytes
 """
 import struct, os
 C = 'tests/fuzz/corpus'
-for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line'):
+for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus'):
     os.makedirs(f'{C}/{d}', exist_ok=True)
 def w(t, name, b):
     open(f'{C}/{t}/{name}', 'wb').write(b)
@@ -107,3 +107,22 @@ w('term_line', 'insert_mid_line', b'/ # ech\x08\x08ho\x08\x1b[2D\x1b[C\x1b[K\r\n
 w('term_line', 'colours_titles', b'\x1b[1;32mgreen\x1b[0m\t\x1b]0;title\x07\x1b]2;t\x1b\\\x1b(B\x1b7\x1b[?25l\n')
 w('term_line', 'progress', b' 10%\r 55%\r100%\x1b[3D\x1b[1K\x1b[2K\x1b[9Gx\x1b[99999C\n')
 w('term_line', 'kernel_log', b'[    0.000000] Linux version 6.1.0 (debian-kernel@lists.debian.org)\r\n\x01\x7f\x80\xff\x00\x07')
+
+# ---- madt_cpus: 1 byte err_len, 1 byte fix-ups (0: none; the tables are sealed here), MADT
+def madt(*structs, lapic=0xFEE00000):
+    body = b''.join(structs)
+    t = bytearray(b'APIC' + struct.pack('<IBB6s8sIII', 44 + len(body), 6, 0, b'BOCHS ', b'BXPC    ', 1, 0x43505842, 1)
+                  + struct.pack('<II', lapic, 1) + body)
+    t[9] = -sum(t) & 0xff
+    return bytes([128, 0]) + bytes(t)
+def lapic(uid, i, f=1): return struct.pack('<BBBBI', 0, 8, uid, i, f)
+def x2apic(i, uid, f=1): return struct.pack('<BBHIII', 9, 16, 0, i, f, uid)
+def lapic_ovr(a): return struct.pack('<BBHQ', 5, 12, 0, a)
+pc = (struct.pack('<BBBBII', 1, 12, 0, 0, 0xfec00000, 0) + struct.pack('<BBBBIH', 2, 10, 0, 0, 2, 0)
+      + struct.pack('<BBBBIH', 2, 10, 0, 9, 9, 0xd) + struct.pack('<BBBHB', 4, 6, 0xff, 0, 1))
+for n in (1, 2, 4):
+    w('madt_cpus', f'bochs_{n}cpu', madt(*[lapic(i, i) for i in range(n)], pc))
+w('madt_cpus', 'x2apic', madt(lapic(0, 0), *[x2apic(0x100 + i, 0x100 + i) for i in range(3)], x2apic(0xffffffff, 9), pc))
+w('madt_cpus', 'override', madt(lapic(0, 0), lapic(1, 1), lapic_ovr(0x1_0000_0000), pc, lapic=0))
+w('madt_cpus', 'mixed', madt(lapic(0, 0), lapic(1, 1, 2), lapic(2, 2, 0), x2apic(0, 7), lapic(3, 0xff), lapic(4, 4, 3), pc))
+w('madt_cpus', 'many', madt(*[lapic(i, i) for i in range(70)]))
