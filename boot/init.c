@@ -8,6 +8,7 @@
 #include "arch/x86/idt.h"
 #include "arch/x86/pic.h"
 #include "arch/x86/tsc.h"
+#include "boot/cpus.h"
 #include "boot/end.h"
 #include "boot/multiboot2.h"
 #include "boot/mb2.h"
@@ -82,5 +83,7 @@ void keel_main(u32 magic, u32 info_pa)
 	if (!vmx_init(&platform))
 		keel_end(1);
 	boot_step("VMX root operation");
+	cpus_start(&boot_info, keel_opts.cpus, keel_opts.test);
+	boot_step("other CPUs");
 	keel_end(vm_run_all(&boot_info));
 }

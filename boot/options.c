@@ -51,6 +51,8 @@ static const struct choice test_choices[] = {
     {"fault-wx", TEST_FAULT_WX},
     {"skip-invept", TEST_SKIP_INVEPT},
     {"skip-invvpid", TEST_SKIP_INVVPID},
+    {"smp-silent", TEST_SMP_SILENT},
+    {"smp-mismatch", TEST_SMP_MISMATCH},
     {NULL, 0},
 };
 
@@ -76,7 +78,10 @@ enum option_kind {
 	OPT_CHOICE, /* one of choices */
 	OPT_FLAGS,  /* a comma-separated list of choices, OR'ed */
 	OPT_TICKS,  /* a positive count with an optional K/M/G suffix */
+	OPT_COUNT,  /* a decimal count from 1 to OPT_COUNT_MAX */
 };
+
+#define OPT_COUNT_MAX 4096
 
 struct option_desc {
 	const char *name;
@@ -98,6 +103,7 @@ static const struct option_desc option_table[] = {
     {"floor", OPT_CHOICE, onoff_choices, &keel_opts.floor, NULL},
     {"testmmio", OPT_CHOICE, onoff_choices, &keel_opts.testmmio, NULL},
     {"apicv", OPT_CHOICE, onoff_choices, &keel_opts.apicv, NULL},
+    {"cpus", OPT_COUNT, NULL, &keel_opts.cpus, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)
@@ -151,6 +157,12 @@ static bool parse_value(const struct cmdline_token *tok, const struct option_des
 		if (!cmdline_parse_size(tok->value, tok->value_len, &n) || n == 0)
 			return bad_value(tok, d);
 		*d->target64 = n;
+		return true;
+	case OPT_COUNT:
+		if (!cmdline_parse_u64(tok->value, tok->value_len, &n) || n == 0 ||
+		    n > OPT_COUNT_MAX)
+			return bad_value(tok, d);
+		*d->target = (unsigned)n;
 		return true;
 	default:
 		c = find_choice(d->choices, tok->value, tok->value_len);

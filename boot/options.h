@@ -25,6 +25,8 @@ enum test_action {
 	TEST_FAULT_WX,
 	TEST_SKIP_INVEPT,  /* deliberately omit INVEPT after an EPT removal (vm/gmem.c) */
 	TEST_SKIP_INVVPID, /* deliberately omit the INVVPID of a new VPID (vmx/vpid.c) */
+	TEST_SMP_SILENT,   /* the last CPU to start halts in its trampoline (boot/cpus.c) */
+	TEST_SMP_MISMATCH, /* the last CPU to start sees other VMX capabilities (boot/cpus.c) */
 };
 
 struct keel_options {
@@ -39,6 +41,7 @@ struct keel_options {
 	unsigned testmmio; /* 1: every guest gets the test MMIO device (dev/testreg.c) */
 	unsigned floor;	   /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */
 	unsigned apicv;	   /* 1: APIC virtualization where the CPU has it (apicv=on|off) */
+	unsigned cpus;	   /* cpus=N: use at most N CPUs, the boot CPU included; 0: all */
 	unsigned errors;   /* malformed or unknown options seen */
 };
 

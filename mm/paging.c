@@ -282,3 +282,21 @@ bool paging_lookup(const void *p, struct pt_walk *w)
 {
 	return paging_live && pt_lookup(&paging_pt, (u64)(uintptr_t)p, w);
 }
+
+bool paging_guard(const void *page)
+{
+	u64 va = (u64)(uintptr_t)page;
+	struct pt_change chg = {0};
+	struct pt_walk w;
+
+	/* Only pages of Keel's image, mapped by 4 KiB leaves: no split, no table freed. */
+	CHECK(paging_live && IS_ALIGNED(va, PAGE_SIZE));
+	CHECK(va >= (u64)(uintptr_t)__data_start && va < (u64)(uintptr_t)__image_end);
+	CHECK(pt_lookup(&paging_pt, va, &w) && w.level == 1);
+	if (pt_unmap(&paging_pt, va, PAGE_SIZE, &chg) != PT_OK)
+		return false;
+	/* A present leaf was removed: this CPU's TLB may hold it (global or not). */
+	if (chg.flush)
+		invlpg(page);
+	return !pt_lookup(&paging_pt, va, &w);
+}

@@ -27,6 +27,13 @@
  */
 bool paging_init(const struct boot_info *bi);
 
+/*
+ * Unmaps one page of Keel's data or bss so that touching it faults: the
+ * guard page below a stack. Boot CPU, before the other CPUs start (its
+ * INVLPG is the only invalidation needed then). False if it could not.
+ */
+bool paging_guard(const void *page);
+
 /* The leaf mapping p in Keel's tables; false if p is not mapped. */
 bool paging_lookup(const void *p, struct pt_walk *w);
 

@@ -10,15 +10,19 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
+#include "arch/x86/percpu.h"
 #include "boot/options.h"
 #include "lib/console.h"
+#include "lib/format.h"
+#include "lib/panic.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
 
 struct vmx_caps vmx_caps;
-static struct vmx_cpu boot_vmx_cpu;
+/* Per-CPU: entry i is CPU i's (arch/x86/percpu.h), its region allocated by the boot CPU. */
+static struct vmx_cpu vmx_cpus[CPU_MAX];
 
 u32 vmx_ctl(u64 cap, u32 wanted, u32 required, u32 *missing)
 {
@@ -182,8 +186,11 @@ static void print_caps(const struct vmx_caps *c)
 	    1u << c->preemption_timer_shift, c->unrestricted_guest ? "yes" : "no");
 }
 
-/* Sets CR0/CR4 to values VMX operation accepts (SDM 24.8). */
-static bool fix_control_registers(const struct vmx_caps *c)
+/*
+ * The CR0/CR4 values VMX operation accepts (SDM 24.8), from this CPU's
+ * current ones; false if CR4.VMXE cannot be set.
+ */
+static bool vmx_control_registers(const struct vmx_caps *c, u64 *cr0_out, u64 *cr4_out)
 {
 	u64 cr0 = read_cr0(), cr4 = read_cr4() | CR4_VMXE;
 
@@ -191,15 +198,42 @@ static bool fix_control_registers(const struct vmx_caps *c)
 	cr0 &= ~(CR0_CD | CR0_NW);
 	cr0 = (cr0 | c->cr0_fixed0) & c->cr0_fixed1;
 	cr4 = (cr4 | c->cr4_fixed0) & c->cr4_fixed1;
-	if (!(cr4 & CR4_VMXE)) {
-		pr_err("VMX: CR4.VMXE cannot be set (IA32_VMX_CR4_FIXED1=0x%lx)", c->cr4_fixed1);
+	if (!(cr4 & CR4_VMXE))
 		return false;
-	}
 	if (c->xsave)
 		cr4 |= CR4_OSXSAVE; /* lets Keel load each guest's XCR0 */
 	cr4 |= CR4_OSFXSR;	    /* FXSAVE/FXRSTOR switch guests' XMM registers too */
+	*cr0_out = cr0;
+	*cr4_out = cr4;
+	return true;
+}
+
+/* Sets CR0/CR4 to values VMX operation accepts. */
+static bool fix_control_registers(const struct vmx_caps *c)
+{
+	u64 cr0, cr4;
+
+	if (!vmx_control_registers(c, &cr0, &cr4)) {
+		pr_err("VMX: CR4.VMXE cannot be set (IA32_VMX_CR4_FIXED1=0x%lx)", c->cr4_fixed1);
+		return false;
+	}
 	write_cr0(cr0);
 	write_cr4(cr4);
+	return true;
+}
+
+bool vmx_cpu_prepare(unsigned index)
+{
+	struct vmx_cpu *cpu = &vmx_cpus[index];
+
+	CHECK(index < CPU_MAX && !cpu->in_root);
+	if (!cpu->vmxon_region_ok) {
+		if (!pmm_alloc_frame(&cpu->vmxon_region))
+			return false;
+		cpu->vmxon_region_ok = true;
+	}
+	memset(hpa_ptr(cpu->vmxon_region), 0, PAGE_SIZE);
+	*(u32 *)hpa_ptr(cpu->vmxon_region) = VMX_BASIC_REVISION(vmx_caps.basic);
 	return true;
 }
 
@@ -207,16 +241,15 @@ static bool vmxon_cpu(struct vmx_cpu *cpu)
 {
 	enum vmx_status s;
 
-	if (!pmm_alloc_frame(&cpu->vmxon_region)) {
+	if (!vmx_cpu_prepare(0)) {
 		pr_err("VMX: no memory for the VMXON region");
 		return false;
 	}
-	memset(hpa_ptr(cpu->vmxon_region), 0, PAGE_SIZE);
-	*(u32 *)hpa_ptr(cpu->vmxon_region) = VMX_BASIC_REVISION(vmx_caps.basic);
 	s = vmx_on(cpu->vmxon_region);
 	if (s != VMX_SUCCEED) {
 		pr_err("VMX: VMXON failed: %s", vmx_status_name(s));
 		pmm_free_frame(cpu->vmxon_region);
+		cpu->vmxon_region_ok = false;
 		return false;
 	}
 	cpu->in_root = true;
@@ -242,8 +275,88 @@ bool vmx_init(const struct vmx_platform *p)
 		 vmx_caps.ept_vpid);
 	if (!caps_sufficient(&vmx_caps) || !fix_control_registers(&vmx_caps))
 		return false;
-	if (!vmxon_cpu(&boot_vmx_cpu))
+	if (!vmxon_cpu(&vmx_cpus[0]))
 		return false;
 	pr_info("vmx: VMX root operation entered");
+	return true;
+}
+
+/* The capability MSRs a CPU must share with the boot CPU, named for the message. */
+static const char *vmx_caps_differ(const struct vmx_caps *a, const struct vmx_caps *b, u64 *va,
+				   u64 *vb)
+{
+	const struct {
+		const char *name;
+		u64 x, y;
+	} f[] = {
+	    {"IA32_VMX_BASIC", a->basic, b->basic},
+	    {"IA32_VMX_PINBASED_CTLS", a->pin, b->pin},
+	    {"IA32_VMX_PROCBASED_CTLS", a->proc, b->proc},
+	    {"IA32_VMX_PROCBASED_CTLS2", a->proc2, b->proc2},
+	    {"IA32_VMX_EXIT_CTLS", a->exit, b->exit},
+	    {"IA32_VMX_ENTRY_CTLS", a->entry, b->entry},
+	    {"IA32_VMX_MISC", a->misc, b->misc},
+	    {"IA32_VMX_EPT_VPID_CAP", a->ept_vpid, b->ept_vpid},
+	    {"IA32_VMX_CR0_FIXED0", a->cr0_fixed0, b->cr0_fixed0},
+	    {"IA32_VMX_CR0_FIXED1", a->cr0_fixed1, b->cr0_fixed1},
+	    {"IA32_VMX_CR4_FIXED0", a->cr4_fixed0, b->cr4_fixed0},
+	    {"IA32_VMX_CR4_FIXED1", a->cr4_fixed1, b->cr4_fixed1},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		if (f[i].x != f[i].y) {
+			*va = f[i].x;
+			*vb = f[i].y;
+			return f[i].name;
+		}
+	}
+	return NULL;
+}
+
+bool vmx_cpu_enter(unsigned index, bool fake_mismatch, char *why, size_t len)
+{
+	struct vmx_cpu *cpu = &vmx_cpus[index];
+	struct vmx_caps mine = {0};
+	const char *differs;
+	u64 fc, mv, bv, cr0, cr4;
+	enum vmx_status s;
+
+	CHECK(index > 0 && index < CPU_MAX && cpu->vmxon_region_ok && !cpu->in_root);
+	if (!(cpuid(1, 0).ecx & BIT(5))) {
+		fmt_snprintf(why, len, "VT-x unavailable: CPUID.1:ECX.VMX=0");
+		return false;
+	}
+	fc = rdmsr(IA32_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		wrmsr(IA32_FEATURE_CONTROL,
+		      fc | FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK);
+		fc = rdmsr(IA32_FEATURE_CONTROL);
+	}
+	if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		fmt_snprintf(why, len, "VT-x disabled by firmware (IA32_FEATURE_CONTROL=0x%lx)",
+			     fc);
+		return false;
+	}
+	read_caps(&mine);
+	if (fake_mismatch)
+		mine.proc2 ^= (u64)PROC2_ENABLE_VPID << 32; /* test=smp-mismatch */
+	differs = vmx_caps_differ(&mine, &vmx_caps, &mv, &bv);
+	if (differs) {
+		fmt_snprintf(why, len, "%s is 0x%lx, the boot CPU's 0x%lx", differs, mv, bv);
+		return false;
+	}
+	if (!vmx_control_registers(&mine, &cr0, &cr4)) {
+		fmt_snprintf(why, len, "CR4.VMXE cannot be set (IA32_VMX_CR4_FIXED1=0x%lx)",
+			     mine.cr4_fixed1);
+		return false;
+	}
+	write_cr0(cr0);
+	write_cr4(cr4);
+	s = vmx_on(cpu->vmxon_region);
+	if (s != VMX_SUCCEED) {
+		fmt_snprintf(why, len, "VMXON failed: %s", vmx_status_name(s));
+		return false;
+	}
+	cpu->in_root = true;
 	return true;
 }

@@ -46,6 +46,7 @@ extern struct vmx_caps vmx_caps;
 /* Per-CPU VMX state. */
 struct vmx_cpu {
 	hpa_t vmxon_region;
+	bool vmxon_region_ok; /* vmxon_region allocated (vmx_cpu_prepare) */
 	bool in_root;
 };
 
@@ -55,6 +56,23 @@ struct vmx_cpu {
  * prints one line naming it and returns false; Keel then ends the run.
  */
 bool vmx_init(const struct vmx_platform *p);
+
+/*
+ * Allocates and stamps the VMXON region of CPU `index` (0: the boot CPU,
+ * which vmx_init does itself). Boot CPU; false if there is no frame.
+ */
+bool vmx_cpu_prepare(unsigned index);
+
+/*
+ * On CPU `index` (> 0), after vmx_cpu_prepare: checks that this CPU has VMX,
+ * that IA32_FEATURE_CONTROL allows it, and that its VMX capability MSRs are
+ * the boot CPU's (Keel's controls and VMCSs are computed once, from the
+ * boot CPU's), then enters VMX root operation. Prints nothing: on failure
+ * it writes one line naming the condition to why and returns false.
+ * fake_mismatch (test=smp-mismatch) makes this CPU's secondary controls
+ * look different.
+ */
+bool vmx_cpu_enter(unsigned index, bool fake_mismatch, char *why, size_t len);
 
 /*
  * A control value built from a capability MSR: every bit the CPU requires

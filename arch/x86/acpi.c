@@ -33,6 +33,7 @@ static struct acpi_fadt_info acpi_fadt;
 static struct acpi_s5 acpi_s5;
 static bool acpi_s5_ok, acpi_reset_ok;
 static char acpi_oem[6];
+static const struct acpi_sdt_header *acpi_madt; /* NULL: none found */
 
 static const void *acpi_map(void *ctx, u64 pa, u64 len)
 {
@@ -117,6 +118,12 @@ void acpi_init(const void *rsdp, size_t len)
 
 	ok = rsdp ? acpi_rsdp_parse(rsdp, len, &root, err, sizeof(err))
 		  : acpi_scan_rsdp(&root, err, sizeof(err));
+	if (ok) {
+		char madt_err[ACPI_ERR_LEN];
+
+		acpi_madt =
+		    acpi_table_find(&acpi_mem, &root, "APIC", 0, madt_err, sizeof(madt_err));
+	}
 	fadt = ok ? acpi_table_find(&acpi_mem, &root, "FACP", 0, err, sizeof(err)) : NULL;
 	if (!fadt || !acpi_fadt_parse(fadt, &acpi_fadt, err, sizeof(err))) {
 		pr_warn("ACPI: %s: ACPI power-off and reset disabled", err);
@@ -127,6 +134,12 @@ void acpi_init(const void *rsdp, size_t len)
 		rsdp ? "multiboot2" : "BIOS scan", root.xsdt ? "XSDT" : "RSDT", root.table_pa,
 		acpi_fadt.revision);
 	acpi_report_power(&root);
+}
+
+const void *acpi_madt_table(size_t *len)
+{
+	*len = acpi_madt ? acpi_madt->length : 0;
+	return acpi_madt;
 }
 
 bool acpi_oem_is(const char *oem)

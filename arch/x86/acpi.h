@@ -17,6 +17,12 @@
  */
 void acpi_init(const void *rsdp, size_t len);
 
+/*
+ * The MADT ("APIC") found by acpi_init, and its length from its header
+ * (acpi_table_find checked that much is mapped); NULL if there is none.
+ */
+const void *acpi_madt_table(size_t *len);
+
 /* True if the FADT's OEM ID is `oem` (6 characters, space-padded as in the table). */
 bool acpi_oem_is(const char *oem);
 

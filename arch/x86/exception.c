@@ -9,6 +9,7 @@
 #include "arch/x86/exception.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/gdt.h"
+#include "arch/x86/percpu.h"
 #include "boot/end.h"
 #include "lib/console.h"
 #include "lib/format.h"
@@ -20,11 +21,16 @@
 /* boot/entry.S: the boot stack is [boot_stack_guard + PAGE_SIZE, boot_stack_top). */
 extern u8 boot_stack_guard[], boot_stack_top[];
 
-/* True if [p, p + n) lies inside one of the stacks Keel runs on. */
+/* True if [p, p + n) lies inside one of the stacks this CPU runs on. */
 static bool exception_in_known_stack(uintptr_t p, size_t n)
 {
+	const struct cpu *c = this_cpu();
 	uintptr_t lo = (uintptr_t)boot_stack_guard + PAGE_SIZE, hi = (uintptr_t)boot_stack_top;
 
+	if (c->index) {
+		lo = c->stack_lo;
+		hi = c->stack_hi;
+	}
 	if (p >= lo && p <= hi - n)
 		return true;
 	for (unsigned ist = 1; gdt_ist_stack(ist, &lo, &hi); ist++) {
@@ -90,12 +96,18 @@ static void exception_report(const struct exception_frame *f)
 		exception_decode_pf(f->error_code, what, sizeof(what));
 		pr_err("  page fault: %s", what);
 	}
+	pr_err("  on CPU %u (APIC ID %u)", this_cpu()->index, this_cpu()->apic_id);
 	exception_print_regs(f);
 	exception_print_stack(f);
 }
 
 void exception_dispatch(struct exception_frame *f)
 {
+	/*
+	 * Shared by every CPU, unlocked: any fault ends the run, and a second
+	 * fault anywhere (while reporting, or on another CPU at once) only
+	 * gets the short line or a halt.
+	 */
 	static unsigned depth;
 
 	switch (depth++) {

@@ -1,5 +1,8 @@
 /*
- * Keel's IDT: one interrupt gate per vector, each to its isr.S stub.
+ * Keel's IDT: one interrupt gate per vector, each to its isr.S stub. One
+ * table for every CPU: written once by the boot CPU (idt_init) before any
+ * other CPU starts, read-only after; the IST slots its gates name are each
+ * CPU's own (its TSS).
  */
 #include "arch/x86/idt.h"
 #include "arch/x86/exception.h"
@@ -45,13 +48,18 @@ static unsigned idt_ist_for(unsigned vector)
 	}
 }
 
-void idt_init(void)
+void idt_load(void)
 {
 	struct idt_pointer ptr = {.limit = sizeof(idt) - 1, .base = (uintptr_t)idt};
 
+	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
+}
+
+void idt_init(void)
+{
 	for (unsigned v = 0; v < EXC_VECTOR_COUNT; v++)
 		idt[v] = idt_make_gate((uintptr_t)&isr_stubs[v * ISR_STUB_SIZE], idt_ist_for(v));
-	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
+	idt_load();
 }
 
 uintptr_t idt_base(void)

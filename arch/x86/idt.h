@@ -31,6 +31,9 @@ _Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gates are 16 bytes");
 /* Builds and loads the IDT; needs gdt_init() first (gates name its IST slots). */
 void idt_init(void);
 
+/* Loads the IDT idt_init built on this CPU (the other CPUs at start-up). */
+void idt_load(void);
+
 /* Linear address of the IDT (the VMCS host IDTR base). */
 uintptr_t idt_base(void);
 

@@ -40,6 +40,9 @@ import keelrun  # noqa: E402
 import mkiso  # noqa: E402
 
 DEFAULT_CMDLINE = "console=com1 onexit=shutdown"
+# CPUs of a Bochs machine unless a scenario says: KEEL_TEST_CPUS=2 runs the
+# whole suite on two (docs/testing.md).
+DEFAULT_CPUS = int(os.environ.get("KEEL_TEST_CPUS", "1"))
 DEFAULT_TIMEOUT = 120  # seconds per scenario; reaching it fails the scenario
 DEFAULT_MODEL = keelrun.DEFAULT_MODEL
 TAIL_LINES = 40
@@ -66,7 +69,7 @@ class Scenario:
     emulator: str = "bochs"
     model: str = DEFAULT_MODEL
     memory: int = 256
-    cpus: int = 1
+    cpus: int = dataclasses.field(default_factory=lambda: DEFAULT_CPUS)
     timeout: int = DEFAULT_TIMEOUT
 
 

@@ -1,0 +1,48 @@
+/*
+ * Starting the other CPUs (Intel SDM Vol. 3A 9.4 "Multiple-Processor (MP)
+ * Initialization"): the boot CPU sends each an INIT IPI, waits 10 ms,
+ * sends a STARTUP IPI, waits 200 us and sends a second one (9.4.4.1), then
+ * waits, bounded, for the CPU to say it is up. The CPU runs the trampoline
+ * (arch/x86/ap_start.S) into long mode on Keel's tables, loads its own
+ * GDT, TSS and the IDT, takes the boot CPU's control registers, and calls
+ * the entry the caller gave, which must not return: it decides whether the
+ * CPU is ONLINE or REFUSED (with a reason) and keeps the CPU.
+ *
+ * One CPU starts at a time and the boot CPU only watches its state while
+ * it does, so bring-up shares nothing but the trampoline page and each
+ * CPU's struct cpu (arch/x86/percpu.h).
+ */
+#ifndef KEEL_ARCH_X86_SMP_H
+#define KEEL_ARCH_X86_SMP_H
+
+#include "arch/x86/percpu.h"
+#include "lib/types.h"
+
+struct smp_params {
+	u64 trampoline;		     /* AP_START_PAGES free pages below 0xA0000, page aligned */
+	void (*entry)(struct cpu *); /* runs on each started CPU; never returns */
+	u64 answer_ms;		     /* how long a CPU may take to say it is up or not */
+};
+
+/*
+ * Copies the trampoline and builds its temporary map. Needs Keel's own
+ * tables (CR3) and the boot CPU's GDT, IDT and control registers final.
+ */
+void smp_prepare(const struct smp_params *p);
+
+/*
+ * The guard page below the stack of CPU `index` (1..CPU_MAX-1): the caller
+ * unmaps it before the CPU starts.
+ */
+void *smp_stack_guard(unsigned index);
+
+/*
+ * Starts CPU c (c->index and c->apic_id filled) and waits for its entry
+ * to decide: returns CPU_ONLINE, CPU_REFUSED (c->why says why) or
+ * CPU_SILENT (it did not answer in time, or the local APIC did not send;
+ * the CPU is sent INIT again, which parks it). `silent`: the CPU is told
+ * to halt at once (test=smp-silent).
+ */
+enum cpu_state smp_start_cpu(struct cpu *c, bool silent);
+
+#endif
