@@ -4,8 +4,8 @@
  * (arch/x86/smp.c), the guard pages (mm/paging.c) and VMX root operation
  * (vmx/vmx.c); this file puts them in order and says what happened.
  *
- * A started CPU runs cpus_ap_entry and, for now, halts there with
- * interrupts off: guests still run on the boot CPU only.
+ * A started CPU runs cpus_ap_entry and, for now, idles there (halted,
+ * woken only by an IPI): guests still run on the boot CPU only.
  */
 #include "boot/cpus.h"
 #include "arch/x86/acpi.h"
@@ -14,6 +14,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/madt_cpus.h"
 #include "arch/x86/smp.h"
+#include "arch/x86/tsc.h"
 #include "boot/multiboot2.h"
 #include "lib/console.h"
 #include "lib/format.h"
@@ -31,14 +32,49 @@
  */
 static unsigned cpus_mismatch_index;
 
-/* On each started CPU, on its own stack: VMX root operation, then halt. */
+/* On each started CPU, on its own stack: VMX root operation, then idle. */
 static void cpus_ap_entry(struct cpu *c)
 {
-	if (vmx_cpu_enter(c->index, c->index == cpus_mismatch_index, c->why, sizeof(c->why)))
-		cpu_state_set(c, CPU_ONLINE);
-	else
+	if (!vmx_cpu_enter(c->index, c->index == cpus_mismatch_index, c->why, sizeof(c->why))) {
 		cpu_state_set(c, CPU_REFUSED);
-	cpu_halt_forever(); /* no work for it yet: guests run on the boot CPU */
+		cpu_halt_forever(); /* left out: halted with interrupts off */
+	}
+	cpu_state_set(c, CPU_ONLINE);
+	smp_idle(c); /* no work for it yet: guests run on the boot CPU */
+}
+
+/*
+ * Wakes each CPU that came up with an IPI and waits for its answer: the
+ * idle path works before anything relies on it. One line with the round
+ * trips; a CPU that does not answer is named.
+ */
+static void cpus_wake_each(unsigned count)
+{
+	u64 lo = ~0ULL, hi = 0, sum = 0, timeout = MAX(tsc_hz / 1000 * CPUS_ANSWER_MS, 1000000ULL);
+	unsigned woke = 0;
+
+	for (unsigned i = 1; i < count; i++) {
+		struct cpu *c = &cpu_table[i];
+		u64 t;
+
+		if (cpu_state_get(c) != CPU_ONLINE)
+			continue;
+		t = smp_wake(c, timeout);
+		if (!t) {
+			pr_warn("smp: CPU %u (APIC ID %u) did not answer a wake-up IPI", i,
+				c->apic_id);
+			continue;
+		}
+		woke++;
+		lo = MIN(lo, t);
+		hi = MAX(hi, t);
+		sum += t;
+	}
+	if (woke)
+		pr_info(
+		    "smp: %u idle CPU(s) woken from HLT by an IPI and answered: round trip min %lu "
+		    "mean %lu max %lu ticks",
+		    woke, lo, sum / woke, hi);
 }
 
 static bool overlaps(u64 a, u64 a_end, u64 b, u64 b_end)
@@ -161,5 +197,6 @@ unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action
 	}
 	pr_info("smp: %u of %u CPUs in VMX root operation (APIC IDs %s)%s", up, MAX(m.count, 1u),
 		ids, limit && limit < m.count ? ", cpus= limits it" : "");
+	cpus_wake_each(index);
 	return up;
 }

@@ -1,7 +1,8 @@
 /*
- * The report of a fault in Keel. Keel takes no exception or interrupt on
- * purpose, so any vector that reaches exception_dispatch() is a Keel bug (or
- * a test= self-test): it prints the vector's name, error code, RIP, control
+ * The report of a fault in Keel. Keel takes no exception on purpose, and
+ * no interrupt but an idle CPU's wake-up IPI (arch/x86/smp.c), so any other
+ * vector that reaches exception_dispatch() is a Keel bug (or a test=
+ * self-test): it prints the vector's name, error code, RIP, control
  * registers, every general register and a bounded stack walk, then ends the
  * run with KEEL_STATUS_BUG. A fault while reporting prints one line and
  * stops; a fault while printing that line halts.
@@ -10,6 +11,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/gdt.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "boot/end.h"
 #include "lib/console.h"
 #include "lib/format.h"
@@ -110,6 +112,8 @@ void exception_dispatch(struct exception_frame *f)
 	 */
 	static unsigned depth;
 
+	if (f->vector >= EXC_FIRST_INTERRUPT && smp_interrupt((unsigned)f->vector))
+		return; /* an idle CPU's wake-up: it resumes after its HLT */
 	switch (depth++) {
 	case 0:
 		exception_report(f);

@@ -1,6 +1,6 @@
 /*
- * The host's local APIC (lapic.h). Its registers are read and written by
- * the boot CPU during bring-up; the other CPUs only read their own ID.
+ * The host's local APIC (lapic.h). Each CPU reaches its own local APIC at
+ * the same address (or MSRs); the mode is the boot CPU's.
  */
 #include "arch/x86/lapic.h"
 #include "arch/x86/apic_regs.h"
@@ -41,6 +41,25 @@ static u32 lapic_read(unsigned reg)
 	return lapic_x2 ? (u32)rdmsr(MSR_X2APIC_FIRST + reg / 16) : lapic_mmio[reg / 4];
 }
 
+static void lapic_write(unsigned reg, u32 v)
+{
+	if (lapic_x2)
+		wrmsr(MSR_X2APIC_FIRST + reg / 16, v);
+	else
+		lapic_mmio[reg / 4] = v;
+}
+
+void lapic_enable(u8 spurious_vector)
+{
+	/* Software enable (SDM 11.4.7.2): without it no fixed interrupt is accepted. */
+	lapic_write(APIC_SPIV, APIC_SPIV_ENABLE | spurious_vector);
+}
+
+void lapic_eoi(void)
+{
+	lapic_write(APIC_EOI, 0);
+}
+
 u32 lapic_id(void)
 {
 	u32 id = lapic_read(APIC_ID);
@@ -75,6 +94,12 @@ static bool lapic_send(u32 apic_id, u32 lo, u64 timeout)
 	lapic_mmio[APIC_ICR_HI / 4] = apic_id << APIC_ICR_HI_DEST_SHIFT;
 	lapic_mmio[APIC_ICR_LO / 4] = lo; /* this write sends it */
 	return lapic_icr_idle(timeout);
+}
+
+bool lapic_send_fixed(u32 apic_id, u8 vector, u64 timeout)
+{
+	return lapic_send(
+	    apic_id, APIC_ICR_DM_FIXED | APIC_ICR_ASSERT | APIC_ICR_DEST_FIELD | vector, timeout);
 }
 
 bool lapic_send_init(u32 apic_id, u64 timeout)

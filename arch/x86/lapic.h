@@ -4,7 +4,8 @@
  * 3A 11.6.1 "Interrupt Command Register", 9.4.4 "MP Initialization
  * Example"). Works in xAPIC mode (the registers at IA32_APIC_BASE through
  * the direct map) and in x2APIC mode (MSRs 0x800-0x8FF), whichever the
- * firmware left enabled. Keel takes no interrupt from it.
+ * firmware left enabled. The only interrupt Keel takes from it is the
+ * wake-up IPI of an idle CPU (arch/x86/smp.h).
  */
 #ifndef KEEL_ARCH_X86_LAPIC_H
 #define KEEL_ARCH_X86_LAPIC_H
@@ -30,6 +31,14 @@ bool lapic_x2apic(void);
  * mode the ICR has no delivery status).
  */
 bool lapic_send_init(u32 apic_id, u64 timeout);
+/* A fixed interrupt, edge, physical destination. */
+bool lapic_send_fixed(u32 apic_id, u8 vector, u64 timeout);
+
+/* Software-enables this CPU's local APIC with that spurious-interrupt vector. */
+void lapic_enable(u8 spurious_vector);
+
+/* Ends the interrupt in service on this CPU. */
+void lapic_eoi(void);
 bool lapic_send_startup(u32 apic_id, u8 page, u64 timeout);
 
 #endif

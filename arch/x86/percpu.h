@@ -8,7 +8,8 @@
  * What belongs here is what one CPU alone reads and writes: its GDT and
  * TSS, its stacks, its VMX state. Sharing rules (CONTRIBUTING.md, SMP):
  * a CPU writes only its own struct cpu, except `state`, which the boot
- * CPU and the starting CPU hand back and forth (arch/x86/smp.c).
+ * CPU and the starting CPU hand back and forth, and `wake_req`, which the
+ * boot CPU bumps to hand it work (arch/x86/smp.c).
  */
 #ifndef KEEL_ARCH_X86_PERCPU_H
 #define KEEL_ARCH_X86_PERCPU_H
@@ -43,6 +44,9 @@ struct cpu {
 	u8 *ist_stacks;		      /* GDT_IST_USED stacks of CPU_IST_STACK_SIZE */
 	int state;		      /* enum cpu_state; written with release, read with acquire */
 	char why[CPU_WHY_LEN];	      /* CPU_REFUSED: written by the CPU before its state */
+	u32 wake_req;		      /* bumped by the boot CPU before a wake-up IPI (atomic) */
+	u32 wake_ack;		      /* set to wake_req by the CPU once awake (atomic) */
+	u64 wakes;		      /* wake-up IPIs this CPU took; its own */
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, self) == 0, "this_cpu() reads %gs:0");

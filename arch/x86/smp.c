@@ -187,3 +187,45 @@ void smp_ap_main(struct cpu *c)
 	smp.entry(c);
 	cpu_halt_forever(); /* the entry must not return; should it, the CPU stops here */
 }
+
+void smp_idle(struct cpu *c)
+{
+	lapic_enable(SMP_VECTOR_SPURIOUS);
+	for (;;) {
+		u32 req = __atomic_load_n(&c->wake_req, __ATOMIC_ACQUIRE);
+
+		if (req != c->wake_ack)
+			__atomic_store_n(&c->wake_ack, req, __ATOMIC_RELEASE);
+		/*
+		 * STI's shadow makes "sti; hlt" one step: an IPI that came after
+		 * the check above is taken in HLT and wakes it; none is lost.
+		 */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+}
+
+u64 smp_wake(struct cpu *c, u64 timeout)
+{
+	u64 start = rdtsc();
+	u32 req = __atomic_add_fetch(&c->wake_req, 1, __ATOMIC_RELEASE);
+
+	if (!lapic_send_fixed(c->apic_id, SMP_VECTOR_WAKE, timeout))
+		return 0;
+	while (__atomic_load_n(&c->wake_ack, __ATOMIC_ACQUIRE) != req) {
+		if (rdtsc() - start > timeout)
+			return 0;
+		cpu_relax();
+	}
+	return MAX(rdtsc() - start, (u64)1);
+}
+
+bool smp_interrupt(unsigned vector)
+{
+	if (vector == SMP_VECTOR_SPURIOUS)
+		return true; /* no EOI for a spurious interrupt (SDM 11.9) */
+	if (vector != SMP_VECTOR_WAKE || this_cpu()->index == 0)
+		return false;
+	this_cpu()->wakes++;
+	lapic_eoi();
+	return true;
+}

@@ -45,4 +45,29 @@ void *smp_stack_guard(unsigned index);
  */
 enum cpu_state smp_start_cpu(struct cpu *c, bool silent);
 
+/* The vectors of Keel's own interrupts on the other CPUs. */
+#define SMP_VECTOR_WAKE	    0xF0
+#define SMP_VECTOR_SPURIOUS 0xFF
+
+/*
+ * The idle loop of a started CPU, for its entry to end in: the local APIC
+ * enabled, then HLT with interrupts on until a wake-up IPI, acknowledging
+ * each request (wake_ack = wake_req) when it wakes. No polling: between
+ * requests the CPU is halted.
+ */
+__noreturn void smp_idle(struct cpu *c);
+
+/*
+ * Wakes idle CPU c with an IPI and waits at most `timeout` ticks for its
+ * acknowledgement; the round trip in TSC ticks, or 0 if it did not answer.
+ */
+u64 smp_wake(struct cpu *c, u64 timeout);
+
+/*
+ * Called by the interrupt entry for vectors from 32 up; true if the vector
+ * is one of Keel's (then it has been handled and the interrupted code
+ * resumes).
+ */
+bool smp_interrupt(unsigned vector);
+
 #endif

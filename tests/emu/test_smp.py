@@ -9,7 +9,9 @@ to go on running guests after the others came up.
 What the scenarios can prove here: that every CPU the MADT lists takes
 Keel's trampoline into long mode, loads its own GDT, TSS and stack, checks
 its own VMX capability MSRs and executes VMXON (the line counts only CPUs
-whose VMXON succeeded); that `cpus=` limits them; and that a CPU which does
+whose VMXON succeeded); that each then idles halted and wakes on an IPI
+(the boot CPU wakes each once and waits for its answer); that `cpus=`
+limits them; and that a CPU which does
 not answer or does not match the boot CPU is named and left out while the
 run goes on. What they cannot: the SDM's delays (Bochs starts a CPU at
 once, and its TSC counts instructions, so the 10 ms and 200 us waits are
@@ -26,6 +28,12 @@ from keeltest import Scenario, check_markers, guest, report, run
 
 HELLO = ((guest("hello"), "name=hello"),)
 GUEST_OK = "keel: guests ok=1 failed=0"
+
+
+def woken(n):
+    """The line saying n idle CPUs woke from HLT on an IPI and answered."""
+    return re.compile(rf"^keel: smp: {n} idle CPU\(s\) woken from HLT by an IPI and answered: "
+                      r"round trip min \d+ mean \d+ max \d+ ticks$")
 
 SCENARIOS = {
     "one": dict(cpus=1, cmdline=""),
@@ -60,13 +68,16 @@ def _judge(r, passes, extra=()):
 def test_every_cpu_comes_up(boots, name, count):
     r = boots[name]
     ids = " ".join(str(i) for i in range(count))
-    _judge(r, [f"keel: smp: {count} of {count} CPUs in VMX root operation (APIC IDs {ids})"],
-           ["a CPU was left out" for line in r.lines() if "left out" in line])
+    passes = [f"keel: smp: {count} of {count} CPUs in VMX root operation (APIC IDs {ids})"]
+    if count > 1:
+        passes.append(woken(count - 1))
+    _judge(r, passes, ["a CPU was left out" for line in r.lines() if "left out" in line])
 
 
 def test_cpus_option_limits(boots):
     r = boots["limit"]
-    _judge(r, ["keel: smp: 2 of 4 CPUs in VMX root operation (APIC IDs 0 1), cpus= limits it"])
+    _judge(r, ["keel: smp: 2 of 4 CPUs in VMX root operation (APIC IDs 0 1), cpus= limits it",
+               woken(1)])
 
 
 def test_silent_cpu_named_and_left_out(boots):
@@ -79,4 +90,4 @@ def test_mismatched_cpu_named_and_left_out(boots):
     r = boots["mismatch"]
     _judge(r, [re.compile(r"^keel: smp: CPU 3 \(APIC ID 3\) left out: "
                           r"IA32_VMX_PROCBASED_CTLS2 is 0x[0-9a-f]+, the boot CPU's 0x[0-9a-f]+$"),
-               "keel: smp: 3 of 4 CPUs in VMX root operation (APIC IDs 0 1 2)"])
+               "keel: smp: 3 of 4 CPUs in VMX root operation (APIC IDs 0 1 2)", woken(2)])
