@@ -97,12 +97,13 @@ test: deps
 
 # Lint covers every C, shell and Python file git knows or would add (tracked
 # and untracked, minus .gitignore'd build output), so it checks the same set
-# here as in CI's fresh clone once the files are committed.
+# here as in CI's fresh clone once the files are committed. The globals check
+# reads Keel's mutable globals from the image, so lint builds it first.
 LINT_LS  = $(wildcard $(shell git ls-files --cached --others --exclude-standard $(1) 2>/dev/null))
 LINT_C  := $(sort $(call LINT_LS,'*.c' '*.h'))
 LINT_SH := $(sort .ci/run $(call LINT_LS,'*.sh'))
 LINT_PY := $(call LINT_LS,'*.py')
-lint:
+lint: $(BUILD)/keel.elf
 	@test -n "$(LINT_C)" || { echo "lint: no C files listed (needs a git checkout)"; exit 1; }
 	@echo "  FORMAT  clang-format --dry-run: $(words $(LINT_C)) files"
 	@clang-format --dry-run --Werror $(LINT_C)
@@ -114,6 +115,8 @@ lint:
 	@shellcheck $(LINT_SH)
 	@echo "  CHECK   python syntax: $(words $(LINT_PY)) files"
 	@$(PYTHON) -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' $(LINT_PY)
+	@echo "  CHECK   globals: each says Per-CPU or Shared at its definition"
+	@$(PYTHON) tests/harness/globals_check.py --elf $(BUILD)/keel.elf
 	@echo "  lint clean"
 
 format:

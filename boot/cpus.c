@@ -27,8 +27,8 @@
 #define CPUS_IDS_LEN   256
 
 /*
- * test=smp-mismatch: the CPU index told to see other VMX capabilities (0:
- * none). Written by the boot CPU before that CPU starts; read-only after.
+ * Shared, write-once at boot: test=smp-mismatch's CPU index, told to see
+ * other VMX capabilities (0: none); set before that CPU starts.
  */
 static unsigned cpus_mismatch_index;
 
@@ -147,7 +147,7 @@ static bool cpus_start_one(unsigned index, u32 apic_id, bool silent)
 
 unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action test)
 {
-	static struct madt_cpus m; /* boot CPU, at boot only */
+	static struct madt_cpus m; /* Per-CPU: the boot CPU's, at boot only */
 	struct smp_params p = {.entry = cpus_ap_entry, .answer_ms = CPUS_ANSWER_MS};
 	char err[128], ids[CPUS_IDS_LEN];
 	unsigned up = 1, tried = 0, want, index = 1, last = 0;

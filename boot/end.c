@@ -11,12 +11,12 @@
 
 __noreturn void keel_end(int status)
 {
+	/* Shared, atomic: the first CPU here ends the run; any other halts. */
 	static bool ending;
 
 	__asm__ volatile("cli");
-	if (ending)
+	if (__atomic_exchange_n(&ending, true, __ATOMIC_ACQ_REL))
 		cpu_halt_forever();
-	ending = true;
 	pr_info("end status=%d", status);
 	console_flush(); /* the run's last line must not be cut off, whatever comes next */
 	if (keel_opts.onexit == ONEXIT_SHUTDOWN)

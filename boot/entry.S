@@ -172,34 +172,37 @@ no_lm_msg:
 	/* In .data: the CPU sets the accessed bit when a selector is loaded. */
 	.section .data
 	.balign 8
+	/* Per-CPU: the boot CPU's GDT until gdt_init. */
 boot_gdt:
 	.quad	0
 	.quad	0x00AF9A000000FFFF	/* 0x08: 64-bit code, DPL 0 */
 	.quad	0x00CF92000000FFFF	/* 0x10: data, DPL 0 */
 boot_gdt_end:
-boot_gdt_ptr:
+boot_gdt_ptr:			/* Per-CPU: the boot CPU's, as boot_gdt */
 	.short	boot_gdt_end - boot_gdt - 1
 	.long	boot_gdt
 
 	.section .data
 	.balign 8
 	.globl	boot_entry_tsc
+	/* Shared, write-once at boot: the TSC at _start, read for boot costs. */
 boot_entry_tsc:
 	.quad	0
 
 	.section .bss
 	.balign 4096
+	/* Per-CPU: the boot CPU's page tables until mm/paging.c replaces them. */
 boot_pml4:
 	.skip	4096
 boot_pdpt:
 	.skip	4096
-boot_pd:
+boot_pd:			/* Per-CPU: as boot_pml4 */
 	.skip	4 * 4096
 	.globl	boot_stack_guard, boot_stack_top
 	.balign 4096
-boot_stack_guard:		/* left unmapped by mm/paging.c */
+boot_stack_guard:		/* Per-CPU: the boot CPU's; left unmapped by mm/paging.c */
 	.skip	4096
-boot_stack:
+boot_stack:			/* Per-CPU: the boot CPU's stack */
 	.skip	BOOT_STACK_SIZE
 boot_stack_top:
 

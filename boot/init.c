@@ -23,6 +23,7 @@
 
 extern u64 boot_entry_tsc;
 
+/* Shared, write-once at boot: 0, never written; the direct map is the identity (mm/addr.h). */
 u64 mm_direct_base;
 
 void keel_main(u32 magic, u32 info_pa);

@@ -14,6 +14,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
+/* Shared, write-once at boot: boot_info_load (boot/init.c); read-only after. */
 struct boot_info boot_info;
 
 /* The walk's position and where its error goes. */

@@ -6,6 +6,7 @@
 #include "lib/cmdline.h"
 #include "lib/string.h"
 
+/* Shared, write-once at boot: options_parse (boot/init.c); read-only after. */
 struct keel_options keel_opts = {
     .console = CONSOLE_COM1 | CONSOLE_VGA,
     .loglevel = LOG_INFO,

@@ -26,6 +26,7 @@
 /* boot/entry.S: the page below the boot stack, left unmapped by mm/paging.c. */
 extern u8 boot_stack_guard[];
 
+/* Shared, write-once at boot: never written; volatile, so the compiler keeps the recursion. */
 static volatile bool selftest_stop_recursion;
 
 /*

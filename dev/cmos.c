@@ -20,7 +20,10 @@ struct cmos {
 	struct cmos_core core;
 };
 
-/* The host's clock: seconds since 1970 at TSC value tsc. */
+/*
+ * Shared, boot CPU only: the host's clock, seconds since 1970 at TSC value
+ * tsc, read at a guest's first CMOS access; later: read at boot.
+ */
 static struct {
 	bool read;
 	u64 seconds;

@@ -4,7 +4,8 @@
  * one unfinished line the console may end with (a prompt: the focused
  * guest's or the monitor's) belongs to an owner; other output ends it with
  * a newline first, and its owner shows it again, whole, when it next looks.
- * Single CPU for now: when other CPUs enter VMX root this takes a lock.
+ * Boot CPU only for now (the other CPUs print nothing): when guests run on
+ * several CPUs this takes a lock.
  */
 #include "lib/console.h"
 #include "arch/x86/uart.h"
@@ -16,13 +17,15 @@
 
 #define LINE_MAX 512
 
+/* Shared, write-once at boot: console_init, console_select, console_set_loglevel. */
 static unsigned console_sinks;
 static bool com1_ok;
 static enum log_level console_level = LOG_INFO;
+/* Shared, boot CPU only: the line being written; later: console lock. */
 static char line_buf[LINE_MAX];
 /*
- * The unfinished line the output ends with: whose, what the terminal shows
- * of it and where its cursor stands (boot CPU).
+ * Shared, boot CPU only: the unfinished line the output ends with: whose,
+ * what the terminal shows of it and where its cursor stands; later: console lock.
  */
 static const void *open_owner;
 static char open_text[TERM_LINE_MAX];

@@ -51,7 +51,12 @@ struct paging_region {
 	unsigned max_level; /* 1: 4 KiB pages only (Keel's image) */
 };
 
+/*
+ * Shared, boot CPU only: Keel's page tables, which other CPUs only walk; after paging_init
+ * only paging_guard changes them, before the CPU it guards starts. Later: lock, shootdown.
+ */
 static struct pt paging_pt;
+/* Shared, write-once at boot: paging_init. */
 static bool paging_live;       /* CR3 holds paging_pt */
 static bool paging_high_frame; /* the allocator offered a frame the boot tables cannot reach */
 

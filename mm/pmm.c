@@ -27,8 +27,9 @@ struct reservation {
 	int module; /* module index for "module N", else -1 */
 };
 
-/* Shared: Keel's one allocator. Runs on the boot CPU only (no lock yet). */
+/* Shared, boot CPU only: Keel's one frame allocator; later: allocator lock. */
 static struct pmm_core pmm;
+/* Shared, write-once at boot: pmm_init's RAM, what it keeps off and why. */
 static struct pmm_range ram[MB2_MAX_REGIONS];
 static struct pmm_range avoid[MB2_MAX_REGIONS + PMM_MAX_RESERVATIONS];
 static struct reservation reservations[PMM_MAX_RESERVATIONS];

@@ -25,6 +25,7 @@ static struct cpuid_regs host_cpuid(void *ctx, u32 leaf, u32 sub)
 
 const struct cpuid_caps *cpuid_caps(void)
 {
+	/* Shared, boot CPU only: filled at first use; later: filled at boot. */
 	static struct cpuid_caps caps;
 	static bool ready;
 
@@ -69,6 +70,7 @@ struct cpuid_memo {
 	struct cpuid_regs r;
 };
 
+/* Shared, boot CPU only: every guest's exits fill it; later: one per CPU, or a lock. */
 static struct cpuid_memo cpuid_memo[CPUID_MEMO_SLOTS];
 
 /* The full path: the policy with the controls leaves 7 and 0x80000001 depend on. */

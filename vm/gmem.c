@@ -196,7 +196,7 @@ static bool range_ok(const struct gmem *m, u64 g, u64 size)
  */
 static enum gmem_status unmap_piece(struct gmem *m, u64 g, u64 size, bool free_leaves)
 {
-	static struct removed r; /* one CPU runs guests: not reentered */
+	static struct removed r; /* Shared, boot CPU only: not reentered; later: per CPU */
 	struct pt_change chg = {.on_leaf = note_removed, .on_table = note_table, .ctx = &r};
 	int e;
 

@@ -176,8 +176,8 @@ static const char *guest_args(const struct guest *g)
 }
 
 /*
- * The ACPI tables of a Linux guest, built at gpa (dev/acpi_gen.c). Built
- * in Keel's memory first: guests are created one at a time on the boot CPU.
+ * Shared, boot CPU only: guests are created there, one at a time (later: kept so, or a
+ * lock). A Linux guest's ACPI tables (dev/acpi_gen.c) and boot pages are built here first.
  */
 static u8 linux_acpi_buf[LINUX_ACPI_AREA_MAX];
 static u8 linux_scratch[LINUX_PT_PAGES * PAGE_SIZE]; /* zero page, then the page tables */

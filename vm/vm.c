@@ -27,7 +27,10 @@
 
 extern u64 boot_entry_tsc;
 
-/* Guests are large (device storage, stats): kept in .bss, not on the stack. */
+/*
+ * Shared, boot CPU only: the guest table; later: guest table lock. Guests
+ * are large (device storage, stats): kept in .bss, not on the stack.
+ */
 static struct guest guests[VM_MAX_GUESTS];
 static struct guest_config configs[VM_MAX_GUESTS];
 

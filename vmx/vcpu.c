@@ -195,7 +195,7 @@ extern u64 boot_entry_tsc;
  */
 static void note_first_launch(void)
 {
-	static bool done;
+	static bool done; /* Shared, boot CPU only: later, atomic */
 	u64 now = rdtsc();
 
 	if (done)

@@ -244,6 +244,7 @@ bool vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *bs)
 	return true;
 }
 
+/* Shared, write-once at boot: vmcs_bitmaps_init, before the first guest; read-only after. */
 static hpa_t io_bitmaps[2], msr_bitmap;
 
 /* Clears the read and write intercepts of an MSR (SDM 25.6.9 "MSR-Bitmap Address"). */

@@ -20,6 +20,7 @@
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
 
+/* Shared, write-once at boot: vmx_init, before any other CPU starts (they compare theirs). */
 struct vmx_caps vmx_caps;
 /* Per-CPU: entry i is CPU i's (arch/x86/percpu.h), its region allocated by the boot CPU. */
 static struct vmx_cpu vmx_cpus[CPU_MAX];

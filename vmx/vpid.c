@@ -11,7 +11,9 @@
 #include "vmx/vmx.h"
 #include "vmx/vpid_core.h"
 
+/* Shared, boot CPU only: the VPID pool; later: VPID lock. */
 static struct vpid_pool pool;
+/* Shared, write-once at boot: vpid_init, before the first guest. */
 static bool enabled;
 
 bool vpid_enabled(void)

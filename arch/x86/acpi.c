@@ -28,7 +28,7 @@
 #define PCI_CONFIG_DATA	   0xCFC
 #define PCI_CONFIG_ENABLE  BIT(31)
 
-/* Written once at boot (acpi_init), read-only after. */
+/* Shared, write-once at boot: acpi_init, before any other CPU starts; read-only after. */
 static struct acpi_fadt_info acpi_fadt;
 static struct acpi_s5 acpi_s5;
 static bool acpi_s5_ok, acpi_reset_ok;

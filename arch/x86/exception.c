@@ -106,15 +106,14 @@ static void exception_report(const struct exception_frame *f)
 void exception_dispatch(struct exception_frame *f)
 {
 	/*
-	 * Shared by every CPU, unlocked: any fault ends the run, and a second
-	 * fault anywhere (while reporting, or on another CPU at once) only
-	 * gets the short line or a halt.
+	 * Shared, atomic: faults on any CPU count here. The first gets the report,
+	 * a second (while reporting, or on another CPU) the short line, later ones a halt.
 	 */
 	static unsigned depth;
 
 	if (f->vector >= EXC_FIRST_INTERRUPT && smp_interrupt((unsigned)f->vector))
 		return; /* an idle CPU's wake-up: it resumes after its HLT */
-	switch (depth++) {
+	switch (__atomic_fetch_add(&depth, 1, __ATOMIC_RELAXED)) {
 	case 0:
 		exception_report(f);
 		break;

@@ -19,8 +19,8 @@ _Static_assert(sizeof(struct gdt_pointer) == 10, "LGDT operand is 10 bytes");
 _Static_assert(GDT_SEL_TSS / 8 + 2 == GDT_ENTRIES, "the TSS descriptor is the last two slots");
 
 /*
- * The CPU table (arch/x86/percpu.h says who writes what). The boot CPU's
- * IST stacks are here; the other CPUs' come from arch/x86/smp.c.
+ * Per-CPU: entry i is CPU i's (arch/x86/percpu.h says who writes what), and
+ * boot_ist_stacks the boot CPU's IST stacks (the others' are in arch/x86/smp.c).
  */
 struct cpu cpu_table[CPU_MAX];
 static u8 boot_ist_stacks[GDT_IST_USED * CPU_IST_STACK_SIZE] __aligned(4096);

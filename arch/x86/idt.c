@@ -17,6 +17,7 @@ _Static_assert(sizeof(struct idt_pointer) == 10, "LIDT operand is 10 bytes");
 
 extern const u8 isr_stubs[];
 
+/* Shared, write-once at boot: idt_init, before any other CPU starts (above). */
 static struct idt_gate idt[EXC_VECTOR_COUNT] __aligned(16);
 
 /* An interrupt gate, DPL 0, to `handler` in Keel's code segment. */

@@ -10,7 +10,7 @@
 
 #define CPUID_1_EDX_APIC BIT(9)
 
-/* Written once by lapic_init on the boot CPU before any other CPU starts; read-only after. */
+/* Shared, write-once at boot: lapic_init, before any other CPU starts; read-only after. */
 static volatile u32 *lapic_mmio;
 static bool lapic_x2;
 

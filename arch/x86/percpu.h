@@ -6,10 +6,10 @@
  * so a VM exit restores it.
  *
  * What belongs here is what one CPU alone reads and writes: its GDT and
- * TSS, its stacks, its VMX state. Sharing rules (CONTRIBUTING.md, SMP):
- * a CPU writes only its own struct cpu, except `state`, which the boot
- * CPU and the starting CPU hand back and forth, and `wake_req`, which the
- * boot CPU bumps to hand it work (arch/x86/smp.c).
+ * TSS, its stacks, its VMX state. Sharing rules (CONTRIBUTING.md, Time
+ * and shared state): a CPU writes only its own struct cpu, except `state`,
+ * which the boot CPU and the starting CPU hand back and forth, and
+ * `wake_req`, which the boot CPU bumps to hand it work (arch/x86/smp.c).
  */
 #ifndef KEEL_ARCH_X86_PERCPU_H
 #define KEEL_ARCH_X86_PERCPU_H
@@ -52,10 +52,9 @@ struct cpu {
 _Static_assert(__builtin_offsetof(struct cpu, self) == 0, "this_cpu() reads %gs:0");
 
 /*
- * The table of CPUs. Shared: entry 0 is the boot CPU's; entry i > 0 is
- * filled by the boot CPU before it starts CPU i and is then that CPU's own
- * (state excepted, above). cpu_count: CPUs started so far, written by the
- * boot CPU only, during bring-up.
+ * The table of CPUs (arch/x86/gdt.c), per-CPU: entry 0 is the boot CPU's;
+ * entry i > 0 is filled by the boot CPU before it starts CPU i and is then
+ * that CPU's own (state excepted, above).
  */
 extern struct cpu cpu_table[CPU_MAX];
 

@@ -32,15 +32,15 @@ extern const u8 ap_entry64[];
 __noreturn void smp_ap_main(struct cpu *c);
 
 /*
- * The other CPUs' stacks: slot i-1 is CPU i's, its first page the guard
- * (smp_stack_guard). Each slot is its CPU's alone.
+ * Per-CPU: the other CPUs' stacks, slot i-1 CPU i's alone; a stack's first
+ * page is its guard (smp_stack_guard).
  */
 static u8 ap_stacks[CPU_MAX - 1][PAGE_SIZE + CPU_STACK_SIZE] __aligned(PAGE_SIZE);
 static u8 ap_ist_stacks[CPU_MAX - 1][GDT_IST_USED * CPU_IST_STACK_SIZE] __aligned(PAGE_SIZE);
 
 /*
- * Written by the boot CPU in smp_prepare, before any CPU starts; read-only
- * after (the started CPUs read them in smp_ap_main).
+ * Shared, write-once at boot: smp_prepare, before any CPU starts; the
+ * started CPUs read them in smp_ap_main.
  */
 static struct smp_params smp;
 static u64 boot_cr0, boot_cr4, boot_efer;

@@ -29,6 +29,7 @@
 #define CPUID_LEAF_FREQ	    0x16
 #define CPUID_FREQ_MHZ_MASK 0xFFFF
 
+/* Shared, write-once at boot: tsc_calibrate, before any other CPU starts. */
 u64 tsc_hz = TSC_DEFAULT_HZ;
 
 /* TSC ticks per second against PIT channel 2, or 0 if the PIT does not answer. */

@@ -15,6 +15,7 @@
 #define UART_TX_SPINS  100000
 #define UART_FIFO_SIZE 16 /* 16550A transmit FIFO */
 
+/* Shared, boot CPU only: set by uart_init, cleared if the port sticks; later: console lock. */
 static bool uart_present;
 
 static u8 reg_read(unsigned reg)
@@ -69,7 +70,7 @@ bool uart_init(void)
 #define UART_POLL_MIN_TICKS 10000 /* should the TSC rate be unknown */
 #define UART_RX_ACTIVE_HZ   20	  /* after a byte came in, polled as often for 1/20 s */
 
-/* Shared: Keel's one console ring and its clock (boot CPU only, no lock yet). */
+/* Shared, boot CPU only: Keel's one console ring and its clock; later: console lock. */
 static char ring[UART_RING_SIZE];
 static u32 ring_head, ring_tail; /* head: next to send; tail: next free */
 u64 uart_poll_due;		 /* see uart.h */
