@@ -43,6 +43,36 @@ static void cpus_ap_entry(struct cpu *c)
 	smp_idle(c); /* no work for it yet: guests run on the boot CPU */
 }
 
+/* test=smp-console: each CPU's lines, printed by all CPUs at once. */
+#define CPUS_CONSOLE_LINES 20
+
+static void cpus_say_lines(struct cpu *c)
+{
+	for (unsigned k = 1; k <= CPUS_CONSOLE_LINES; k++)
+		pr_info("smp: console check: CPU %u line %u of %u: "
+			"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+			c->index, k, CPUS_CONSOLE_LINES);
+}
+
+/*
+ * Every CPU that came up prints CPUS_CONSOLE_LINES lines while the boot
+ * CPU prints its own: the console lock must keep each line whole.
+ */
+static void cpus_console_check(unsigned count, u64 timeout)
+{
+	u32 req[CPU_MAX] = {0};
+	unsigned late = 0;
+
+	for (unsigned i = 1; i < count; i++)
+		if (cpu_state_get(&cpu_table[i]) == CPU_ONLINE)
+			req[i] = smp_wake_start(&cpu_table[i], cpus_say_lines, timeout);
+	cpus_say_lines(&cpu_table[0]);
+	for (unsigned i = 1; i < count; i++)
+		if (req[i] && !smp_wake_done(&cpu_table[i], req[i], timeout))
+			late++;
+	pr_info("smp: console check: done, %u CPU(s) late", late);
+}
+
 /*
  * Wakes each CPU that came up with an IPI and waits for its answer: the
  * idle path works before anything relies on it. One line with the round
@@ -198,5 +228,7 @@ unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action
 	pr_info("smp: %u of %u CPUs in VMX root operation (APIC IDs %s)%s", up, MAX(m.count, 1u),
 		ids, limit && limit < m.count ? ", cpus= limits it" : "");
 	cpus_wake_each(index);
+	if (test == TEST_SMP_CONSOLE)
+		cpus_console_check(index, MAX(tsc_hz, 100000000ULL));
 	return up;
 }

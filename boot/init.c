@@ -6,6 +6,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/gdt.h"
 #include "arch/x86/idt.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/pic.h"
 #include "arch/x86/tsc.h"
 #include "boot/cpus.h"
@@ -64,6 +65,7 @@ void keel_main(u32 magic, u32 info_pa)
 		keel_end(1);
 	}
 	gdt_init();
+	console_set_cpu_token(cpu_lock_token); /* GS now finds this CPU's struct */
 	idt_init(); /* from here on a fault in Keel is reported, never a triple fault */
 	pic_disable();
 	boot_info_load(info_pa);

@@ -54,6 +54,7 @@ static const struct choice test_choices[] = {
     {"skip-invvpid", TEST_SKIP_INVVPID},
     {"smp-silent", TEST_SMP_SILENT},
     {"smp-mismatch", TEST_SMP_MISMATCH},
+    {"smp-console", TEST_SMP_CONSOLE},
     {NULL, 0},
 };
 

@@ -27,6 +27,7 @@ enum test_action {
 	TEST_SKIP_INVVPID, /* deliberately omit the INVVPID of a new VPID (vmx/vpid.c) */
 	TEST_SMP_SILENT,   /* the last CPU to start halts in its trampoline (boot/cpus.c) */
 	TEST_SMP_MISMATCH, /* the last CPU to start sees other VMX capabilities (boot/cpus.c) */
+	TEST_SMP_CONSOLE,  /* every CPU prints lines at once (boot/cpus.c) */
 };
 
 struct keel_options {

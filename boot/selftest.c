@@ -135,6 +135,7 @@ void selftest_run(enum test_action action)
 	case TEST_SKIP_INVVPID: /* acted on where the INVVPID would be (vmx/vpid.c) */
 	case TEST_SMP_SILENT:	/* acted on where the CPUs start (boot/cpus.c) */
 	case TEST_SMP_MISMATCH:
+	case TEST_SMP_CONSOLE:
 		return;
 	case TEST_FAULT_UD:
 		selftest_fault_ud();

@@ -4,33 +4,66 @@
  * one unfinished line the console may end with (a prompt: the focused
  * guest's or the monitor's) belongs to an owner; other output ends it with
  * a newline first, and its owner shows it again, whole, when it next looks.
- * Boot CPU only for now (the other CPUs print nothing): when guests run on
- * several CPUs this takes a lock.
+ * Any CPU may print: every public function here holds the console lock
+ * (docs/architecture.md, Lock order) while it touches the line buffer, the
+ * unfinished line or the sinks (Keel's UART ring and the VGA screen), so
+ * lines from different CPUs never mix within a line. A CPU that already
+ * holds it (a fault report taken while printing) goes on without waiting
+ * for itself; a wait that lasts too long prints anyway.
  */
 #include "lib/console.h"
 #include "arch/x86/uart.h"
 #include "arch/x86/vga.h"
 #include "lib/format.h"
 #include "lib/panic.h"
+#include "lib/spinlock.h"
 #include "lib/string.h"
 #include "lib/term_line.h"
 
 #define LINE_MAX 512
+/* Pauses a CPU waits for the console lock before it prints anyway. */
+#define CONSOLE_LOCK_SPINS (1ULL << 26)
 
 /* Shared, write-once at boot: console_init, console_select, console_set_loglevel. */
 static unsigned console_sinks;
 static bool com1_ok;
 static enum log_level console_level = LOG_INFO;
-/* Shared, boot CPU only: the line being written; later: console lock. */
+/* Shared, atomic: the lock itself. */
+static struct spinlock console_lock = SPINLOCK_INIT("console");
+/* Shared, write-once at boot: console_set_cpu_token, before other CPUs start. */
+static u32 (*console_token)(void);
+/* Shared, lock console: the line being written. */
 static char line_buf[LINE_MAX];
 /*
- * Shared, boot CPU only: the unfinished line the output ends with: whose,
- * what the terminal shows of it and where its cursor stands; later: console lock.
+ * Shared, lock console: the unfinished line the output ends with: whose,
+ * what the terminal shows of it and where its cursor stands.
  */
 static const void *open_owner;
 static char open_text[TERM_LINE_MAX];
 static unsigned open_len, open_cursor;
 static char redraw_buf[TERM_REDRAW_MAX];
+
+void console_set_cpu_token(u32 (*token)(void))
+{
+	console_token = token;
+}
+
+/* Takes the console lock; false if this CPU already held it (then it must not release it). */
+static bool console_enter(void)
+{
+	u32 me = console_token ? console_token() : 1;
+
+	if (spin_held_by(&console_lock, me))
+		return false; /* printing from inside a print: a fault report */
+	/* A wedged holder: print anyway rather than never (the run is ending then). */
+	return spin_lock_bounded(&console_lock, me, CONSOLE_LOCK_SPINS);
+}
+
+static void console_leave(bool took)
+{
+	if (took)
+		spin_unlock(&console_lock);
+}
 
 void console_init(void)
 {
@@ -61,9 +94,14 @@ void console_set_loglevel(enum log_level level)
 
 bool console_room(size_t n, size_t keep)
 {
-	if (!(console_sinks & CONSOLE_COM1))
-		return true; /* the VGA text screen never waits */
-	return uart_has_room((u32)(n + keep));
+	bool took, room;
+
+	if (!(console_sinks & CONSOLE_COM1) || uart_room_now((u32)(n + keep)))
+		return true; /* the VGA text screen never waits; room without asking */
+	took = console_enter();
+	room = uart_has_room((u32)(n + keep));
+	console_leave(took);
+	return room;
 }
 
 static void sinks_write(const char *s, size_t n)
@@ -85,19 +123,21 @@ static void open_break(void)
 
 void console_write(const char *s, size_t n)
 {
+	bool took = console_enter();
+
 	open_break();
 	sinks_write(s, n);
+	console_leave(took);
 }
 
 bool console_open_is(const void *owner)
 {
-	return owner && open_owner == owner;
+	return owner && __atomic_load_n(&open_owner, __ATOMIC_RELAXED) == owner;
 }
 
-void console_open_show(const void *owner, const char *prefix, const char *text, size_t len,
-		       size_t cursor, bool end)
+static void open_show(const void *owner, const char *prefix, const char *text, size_t len,
+		      size_t cursor, bool end)
 {
-	CHECK(owner && len <= TERM_LINE_MAX && cursor <= len);
 	if (end)
 		cursor = len; /* the newline goes after the whole line */
 	if (open_owner != owner) {
@@ -118,15 +158,30 @@ void console_open_show(const void *owner, const char *prefix, const char *text, 
 	open_owner = owner;
 }
 
+void console_open_show(const void *owner, const char *prefix, const char *text, size_t len,
+		       size_t cursor, bool end)
+{
+	bool took;
+
+	CHECK(owner && len <= TERM_LINE_MAX && cursor <= len);
+	took = console_enter();
+	open_show(owner, prefix, text, len, cursor, end);
+	console_leave(took);
+}
+
 void console_open_end(const void *owner)
 {
+	bool took = console_enter();
+
 	if (owner && open_owner == owner)
 		open_break();
+	console_leave(took);
 }
 
 static void vprint(const char *prefix, const char *fmt, va_list ap)
 {
 	size_t plen = strlen(prefix);
+	bool took = console_enter();
 	int n;
 
 	memcpy(line_buf, prefix, plen);
@@ -134,7 +189,9 @@ static void vprint(const char *prefix, const char *fmt, va_list ap)
 	n = MIN((size_t)n, LINE_MAX - plen - 2) + plen;
 	if (*prefix && (n == 0 || line_buf[n - 1] != '\n'))
 		line_buf[n++] = '\n';
-	console_write(line_buf, (size_t)n);
+	open_break();
+	sinks_write(line_buf, (size_t)n);
+	console_leave(took);
 }
 
 void kprintf(const char *fmt, ...)
@@ -159,21 +216,52 @@ void klog(enum log_level level, const char *fmt, ...)
 
 size_t console_read(u8 *buf, size_t max)
 {
-	return console_has_com1() ? uart_read(buf, max) : 0;
+	bool took = console_enter();
+	size_t n = console_has_com1() ? uart_read(buf, max) : 0;
+
+	console_leave(took);
+	return n;
 }
 
 u32 console_mark(void)
 {
-	return uart_mark();
+	return uart_mark(); /* one aligned read: no lock (arch/x86/uart.c) */
 }
 
 bool console_sent(u32 mark)
 {
-	return !(console_sinks & CONSOLE_COM1) || uart_sent(mark);
+	bool took, sent;
+
+	if (!(console_sinks & CONSOLE_COM1) || uart_sent_now(mark))
+		return true;
+	took = console_enter();
+	sent = uart_sent(mark);
+	console_leave(took);
+	return sent;
 }
 
 void console_flush(void)
 {
+	bool took = console_enter();
+
 	if (console_sinks & CONSOLE_COM1)
 		uart_drain();
+	console_leave(took);
+}
+
+void console_poll(void)
+{
+	bool took = console_enter();
+
+	uart_poll();
+	console_leave(took);
+}
+
+u64 console_longest_wait(bool reset)
+{
+	bool took = console_enter();
+	u64 w = uart_longest_wait(reset);
+
+	console_leave(took);
+	return w;
 }

@@ -20,6 +20,12 @@ enum log_level {
 
 /* Brings up both sinks (output before the command line is parsed goes to both). */
 void console_init(void);
+/*
+ * The console lock's owner token for the CPU that calls (nonzero; its
+ * index + 1): set once at boot, before any other CPU starts; until then
+ * every caller is the boot CPU.
+ */
+void console_set_cpu_token(u32 (*token)(void));
 /* Restricts output to the given sinks (CONSOLE_*); returns false if none works. */
 bool console_select(unsigned sinks);
 void console_set_loglevel(enum log_level level);
@@ -72,6 +78,10 @@ void console_flush(void);
  */
 u32 console_mark(void);
 bool console_sent(u32 mark);
+/* Moves queued output on to the serial line (the scheduler's housekeeping). */
+void console_poll(void);
+/* The longest time queued output waited for the line since the last reset, in ticks. */
+u64 console_longest_wait(bool reset);
 /* Raw formatted output with no prefix and no level. */
 void kprintf(const char *fmt, ...) __printf(1, 2);
 /* One log line: "keel: " + text; a trailing newline is added if missing. */

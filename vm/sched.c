@@ -78,7 +78,7 @@ static void wake_due(struct guest **gs, unsigned n)
 /* The console moves on (output, then keys), waiting guests' timers run. */
 static void housekeeping(struct sched *s)
 {
-	uart_poll();
+	console_poll();
 	console_input_poll(&s->in);
 	wake_due(s->gs, s->n);
 }
@@ -195,7 +195,7 @@ static bool idle_until_event(struct sched *s)
 			(until - now) / (tsc_hz ? tsc_hz : 1));
 	for (;;) {
 		/* Console output keeps moving while everyone sleeps; a key wakes its guest now. */
-		uart_poll();
+		console_poll();
 		console_input_poll(&s->in);
 		if (any_wakeable(s))
 			break;
@@ -317,7 +317,7 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops 
 	CHECK(n <= ARRAY_SIZE(s.credit));
 	CHECK(slice > 0 && slice <= (u64)INT64_MAX / 2);
 	s.cur = n ? n - 1 : 0;
-	uart_longest_wait(true);
+	console_longest_wait(true);
 	console_input_start(&s.in, gs, n);
 	if (n > 1 && !vmx_caps.preemption_timer)
 		pr_warn("sched: no VMX-preemption timer: a guest that makes no exit keeps the "
@@ -339,5 +339,5 @@ void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops 
 		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches", s.switch_min,
 			s.switch_ticks / s.switches, s.switches);
 	pr_info("sched: console output waited at most %lu ticks for the line",
-		uart_longest_wait(false));
+		console_longest_wait(false));
 }

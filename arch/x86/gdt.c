@@ -110,3 +110,8 @@ uintptr_t gdt_tss_base(void)
 {
 	return (uintptr_t)&this_cpu()->tss;
 }
+
+u32 cpu_lock_token(void)
+{
+	return this_cpu()->index + 1;
+}

@@ -44,6 +44,7 @@ struct cpu {
 	u8 *ist_stacks;		      /* GDT_IST_USED stacks of CPU_IST_STACK_SIZE */
 	int state;		      /* enum cpu_state; written with release, read with acquire */
 	char why[CPU_WHY_LEN];	      /* CPU_REFUSED: written by the CPU before its state */
+	void (*work)(struct cpu *);   /* set by the boot CPU before it bumps wake_req */
 	u32 wake_req;		      /* bumped by the boot CPU before a wake-up IPI (atomic) */
 	u32 wake_ack;		      /* set to wake_req by the CPU once awake (atomic) */
 	u64 wakes;		      /* wake-up IPIs this CPU took; its own */
@@ -71,6 +72,9 @@ static inline struct cpu *this_cpu(void)
  * c->ist_stacks), reloads the segment registers and sets IA32_GS_BASE.
  */
 void cpu_tables_load(struct cpu *c);
+
+/* This CPU's token for lock owners (lib/spinlock.h): its index + 1, never 0. */
+u32 cpu_lock_token(void);
 
 static inline int cpu_state_get(const struct cpu *c)
 {

@@ -194,8 +194,13 @@ void smp_idle(struct cpu *c)
 	for (;;) {
 		u32 req = __atomic_load_n(&c->wake_req, __ATOMIC_ACQUIRE);
 
-		if (req != c->wake_ack)
+		if (req != c->wake_ack) {
+			void (*work)(struct cpu *) = c->work; /* written before wake_req */
+
+			if (work)
+				work(c);
 			__atomic_store_n(&c->wake_ack, req, __ATOMIC_RELEASE);
+		}
 		/*
 		 * STI's shadow makes "sti; hlt" one step: an IPI that came after
 		 * the check above is taken in HLT and wakes it; none is lost.
@@ -204,18 +209,39 @@ void smp_idle(struct cpu *c)
 	}
 }
 
+u32 smp_wake_start(struct cpu *c, void (*work)(struct cpu *), u64 timeout)
+{
+	u32 req;
+
+	CHECK(c->index > 0);
+	if (__atomic_load_n(&c->wake_ack, __ATOMIC_ACQUIRE) != c->wake_req)
+		return 0; /* it never answered the last one: no new work for it */
+	c->work = work;
+	req = __atomic_add_fetch(&c->wake_req, 1, __ATOMIC_RELEASE);
+	if (!req) /* 0 means "not sent" to the caller: skip it on wrap-around */
+		req = __atomic_add_fetch(&c->wake_req, 1, __ATOMIC_RELEASE);
+	return lapic_send_fixed(c->apic_id, SMP_VECTOR_WAKE, timeout) ? req : 0;
+}
+
+bool smp_wake_done(struct cpu *c, u32 req, u64 timeout)
+{
+	u64 start = rdtsc();
+
+	while (__atomic_load_n(&c->wake_ack, __ATOMIC_ACQUIRE) != req) {
+		if (rdtsc() - start > timeout)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 u64 smp_wake(struct cpu *c, u64 timeout)
 {
 	u64 start = rdtsc();
-	u32 req = __atomic_add_fetch(&c->wake_req, 1, __ATOMIC_RELEASE);
+	u32 req = smp_wake_start(c, NULL, timeout);
 
-	if (!lapic_send_fixed(c->apic_id, SMP_VECTOR_WAKE, timeout))
+	if (!req || !smp_wake_done(c, req, timeout))
 		return 0;
-	while (__atomic_load_n(&c->wake_ack, __ATOMIC_ACQUIRE) != req) {
-		if (rdtsc() - start > timeout)
-			return 0;
-		cpu_relax();
-	}
 	return MAX(rdtsc() - start, (u64)1);
 }
 

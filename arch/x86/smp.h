@@ -58,7 +58,18 @@ enum cpu_state smp_start_cpu(struct cpu *c, bool silent);
 __noreturn void smp_idle(struct cpu *c);
 
 /*
- * Wakes idle CPU c with an IPI and waits at most `timeout` ticks for its
+ * Hands idle CPU c `work` (NULL: none) and wakes it with an IPI: the CPU
+ * runs work(c) and then acknowledges. Returns the request to wait for, or
+ * 0 if the CPU has not acknowledged its previous request (a CPU has one
+ * piece of work at a time) or the IPI could not be sent.
+ */
+u32 smp_wake_start(struct cpu *c, void (*work)(struct cpu *), u64 timeout);
+
+/* Waits at most `timeout` ticks for c to acknowledge request `req`; false if it did not. */
+bool smp_wake_done(struct cpu *c, u32 req, u64 timeout);
+
+/*
+ * Wakes idle CPU c with no work and waits at most `timeout` ticks for its
  * acknowledgement; the round trip in TSC ticks, or 0 if it did not answer.
  */
 u64 smp_wake(struct cpu *c, u64 timeout);

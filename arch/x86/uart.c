@@ -15,7 +15,8 @@
 #define UART_TX_SPINS  100000
 #define UART_FIFO_SIZE 16 /* 16550A transmit FIFO */
 
-/* Shared, boot CPU only: set by uart_init, cleared if the port sticks; later: console lock. */
+/* Shared, lock console: set by uart_init, cleared if the port sticks (lib/console.c holds the
+ * lock). */
 static bool uart_present;
 
 static u8 reg_read(unsigned reg)
@@ -70,7 +71,16 @@ bool uart_init(void)
 #define UART_POLL_MIN_TICKS 10000 /* should the TSC rate be unknown */
 #define UART_RX_ACTIVE_HZ   20	  /* after a byte came in, polled as often for 1/20 s */
 
-/* Shared, boot CPU only: Keel's one console ring and its clock; later: console lock. */
+/*
+ * Every entry point below is called under lib/console.c's lock (power.c's
+ * drain runs where the run ends, on one CPU), but for three lock-free looks:
+ * uart_mark, uart_sent_now and uart_room_now read the ring's indices (each
+ * an aligned u32, changed under the lock) and may see them a line late,
+ * which only delays a guest's THRE or TEMT. uart_poll_due is read unlocked
+ * on the boot CPU's exit path: an aligned u64, a stale value only moves a
+ * poll.
+ */
+/* Shared, lock console: Keel's one console ring and its clock. */
 static char ring[UART_RING_SIZE];
 static u32 ring_head, ring_tail; /* head: next to send; tail: next free */
 u64 uart_poll_due;		 /* see uart.h */
@@ -130,7 +140,20 @@ size_t uart_read(u8 *buf, size_t max)
 
 u32 uart_mark(void)
 {
-	return ring_tail;
+	return __atomic_load_n(&ring_tail, __ATOMIC_RELAXED);
+}
+
+bool uart_sent_now(u32 mark)
+{
+	return !uart_present || (s32)(__atomic_load_n(&ring_head, __ATOMIC_RELAXED) - mark) >= 0;
+}
+
+bool uart_room_now(u32 n)
+{
+	u32 used = __atomic_load_n(&ring_tail, __ATOMIC_RELAXED) -
+		   __atomic_load_n(&ring_head, __ATOMIC_RELAXED);
+
+	return !uart_present || UART_RING_SIZE - used >= n;
 }
 
 bool uart_sent(u32 mark)

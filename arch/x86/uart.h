@@ -112,6 +112,13 @@ extern u64 uart_poll_due;
 u32 uart_mark(void);
 /* True if everything queued before `mark` has gone to the UART (polling if it must). */
 bool uart_sent(u32 mark);
+/*
+ * The same two questions without moving the output on and without the
+ * console lock: true answers are final, false ones may be a line late
+ * (ask uart_sent/uart_has_room under the lock then).
+ */
+bool uart_sent_now(u32 mark);
+bool uart_room_now(u32 n);
 /* The longest time queued output waited between two polls (since the last reset). */
 u64 uart_longest_wait(bool reset);
 

@@ -11,7 +11,7 @@
 #define CRTC_INDEX 0x3D4
 #define CRTC_DATA  0x3D5
 
-/* Shared, boot CPU only: the VGA cursor; later: console lock. */
+/* Shared, lock console: the VGA cursor (vga_write is called under lib/console.c's lock). */
 static unsigned vga_row, vga_col;
 
 static volatile u16 *vga_cells(void)

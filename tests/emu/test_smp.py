@@ -42,7 +42,11 @@ SCENARIOS = {
     "limit": dict(cpus=4, cmdline="cpus=2"),
     "silent": dict(cpus=2, cmdline="test=smp-silent"),
     "mismatch": dict(cpus=4, cmdline="test=smp-mismatch"),
+    "console": dict(cpus=4, cmdline="test=smp-console"),
 }
+CONSOLE_LINES = 20
+CONSOLE_LINE_RE = re.compile(r"^keel: smp: console check: CPU (\d+) line (\d+) of 20: "
+                             r"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$")
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +95,21 @@ def test_mismatched_cpu_named_and_left_out(boots):
     _judge(r, [re.compile(r"^keel: smp: CPU 3 \(APIC ID 3\) left out: "
                           r"IA32_VMX_PROCBASED_CTLS2 is 0x[0-9a-f]+, the boot CPU's 0x[0-9a-f]+$"),
                "keel: smp: 3 of 4 CPUs in VMX root operation (APIC IDs 0 1 2)", woken(2)])
+
+
+def test_console_lines_stay_whole(boots):
+    """Four CPUs print 20 lines each at once: the console lock keeps every line whole."""
+    r = boots["console"]
+    seen, broken = {}, []
+    for line in r.lines():
+        if "console check" not in line or "done" in line:
+            continue
+        m = CONSOLE_LINE_RE.match(line)
+        if not m or line.count("console check") != 1:
+            broken.append(line)
+            continue
+        seen.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+    want = {cpu: list(range(1, CONSOLE_LINES + 1)) for cpu in range(4)}
+    _judge(r, [woken(3), "keel: smp: console check: done, 0 CPU(s) late"],
+           [f"{len(broken)} line(s) not whole, the first {broken[0]!r}" if broken else "",
+            "" if seen == want else f"lines per CPU {seen} instead of 1..20 for CPUs 0-3"])
