@@ -44,6 +44,76 @@ bool guest_cmdline_for(const char *s, char *name, size_t name_len)
 	return true;
 }
 
+/* s[0, len) is one or more decimal digits. */
+static bool all_digits(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * One element of a cpus= list, e[0, n): N or A-B, decimal, each below
+ * GUEST_CPUS_MAX, A <= B. ORs its CPUs into *mask.
+ */
+static bool parse_cpu_range(const char *e, size_t n, u64 *mask, char *err, size_t err_len)
+{
+	size_t a_len = 0;
+	const char *b;
+	size_t b_len;
+	u64 first, last;
+
+	while (a_len < n && e[a_len] != '-')
+		a_len++;
+	b = a_len < n ? e + a_len + 1 : e;
+	b_len = a_len < n ? n - a_len - 1 : a_len;
+	if (!all_digits(e, a_len) || !all_digits(b, b_len))
+		FAIL("cpus: '%.*s' is not a CPU index or range (decimal, e.g. 2 or 1-3)", (int)n,
+		     e);
+	if (!cmdline_parse_u64(e, a_len, &first) || first >= GUEST_CPUS_MAX)
+		FAIL("cpus: CPU %.*s (in '%.*s') is past the last, %d", (int)a_len, e, (int)n, e,
+		     GUEST_CPUS_MAX - 1);
+	if (!cmdline_parse_u64(b, b_len, &last) || last >= GUEST_CPUS_MAX)
+		FAIL("cpus: CPU %.*s (in '%.*s') is past the last, %d", (int)b_len, b, (int)n, e,
+		     GUEST_CPUS_MAX - 1);
+	if (last < first)
+		FAIL("cpus: reversed range '%.*s' (write %lu-%lu)", (int)n, e, last, first);
+	for (u64 i = first; i <= last; i++)
+		*mask |= BIT(i);
+	return true;
+}
+
+/*
+ * cpus=LIST (v[0, len), v NULL without '='): comma-separated elements
+ * (parse_cpu_range), at least one, none empty. Sets *cpus to their union.
+ */
+static bool parse_cpus(const char *v, size_t len, u64 *cpus, char *err, size_t err_len)
+{
+	u64 mask = 0;
+	size_t at = 0;
+
+	if (!v || len == 0)
+		FAIL("cpus: empty list (e.g. cpus=0,2-3)");
+	if (v[len - 1] == ',')
+		FAIL("cpus: trailing comma in '%.*s'", (int)len, v);
+	while (at < len) {
+		size_t n = 0;
+
+		while (at + n < len && v[at + n] != ',')
+			n++;
+		if (n == 0)
+			FAIL("cpus: empty element in '%.*s'", (int)len, v);
+		if (!parse_cpu_range(v + at, n, &mask, err, err_len))
+			return false;
+		at += n + 1;
+	}
+	*cpus = mask;
+	return true;
+}
+
 static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct guest_config *c,
 			 char *err, size_t err_len)
 {
@@ -90,6 +160,8 @@ static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct gues
 		if (!cmdline_value_is(t, "end") && !cmdline_value_is(t, "reset"))
 			FAIL("ontriple=%.*s: expected end or reset", vlen, v);
 		c->triple_resets = cmdline_value_is(t, "reset");
+	} else if (cmdline_key_is(t, "cpus")) {
+		return parse_cpus(t->value, t->value_len, &c->cpus, err, err_len);
 	} else if (cmdline_key_is(t, "expect")) {
 		if (!t->value || t->value_len >= sizeof(c->expect))
 			FAIL("bad expect=%.*s", vlen, v);

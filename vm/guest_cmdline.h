@@ -10,6 +10,10 @@
  *               is overcommitted
  *   onreboot=restart|end  what a reset request does (default restart)
  *   ontriple=end|reset    a triple fault ends the guest (default) or resets it
+ *   cpus=LIST   the CPUs the guest's vCPUs may run on: comma-separated
+ *               indices and inclusive ranges, e.g. 1 or 0,2-3 (Keel's CPU
+ *               indices: 0 the boot CPU, others in MADT order; each below
+ *               GUEST_CPUS_MAX); overlaps are a union. Default: anywhere
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
  * of guest NAME, in order.
@@ -25,6 +29,12 @@
 #define GUEST_CONFIG_MODULES  8
 #define GUEST_DEFAULT_MEM     (32 * MiB)
 #define GUEST_MIN_MEM	      (2 * MiB)
+/*
+ * cpus= indices are below this: CPU_MAX of arch/x86/percpu.h, which this
+ * pure parser does not include (vm/guest_config.c asserts they agree).
+ * One bit per CPU in a u64.
+ */
+#define GUEST_CPUS_MAX 64
 
 struct guest;
 
@@ -37,6 +47,7 @@ struct guest_config {
 	u64 maxmem;	    /* bytes, 0 = derived from mem_size */
 	bool onreboot_end;  /* onreboot=end: a reset request ends the guest */
 	bool triple_resets; /* ontriple=reset: a triple fault is a reset request */
+	u64 cpus;	    /* bit i: may run on CPU i; 0: anywhere (Keel places it) */
 	char args[GUEST_CONFIG_ARGS_MAX];
 	const struct mb2_module *image;
 	const struct mb2_module *modules[GUEST_CONFIG_MODULES];

@@ -2,6 +2,7 @@
  * Guest configurations from the multiboot2 modules (kernel side of
  * vm/guest_cmdline.h): guests first, then `for=` modules attached in order.
  */
+#include "arch/x86/percpu.h"
 #include "lib/console.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -9,6 +10,10 @@
 #include "vm/guest.h"
 #include "vm/guest_cmdline.h"
 #include "vmx/vmx.h"
+
+/* cpus= bits name Keel's CPU indices (vm/guest_cmdline.h). */
+_Static_assert(GUEST_CPUS_MAX == CPU_MAX, "cpus= indices are CPU indices");
+_Static_assert(GUEST_CPUS_MAX <= 64, "cpus= is a u64 mask");
 
 /* mem= upper bound: what the EPT can address, capped at 512 GiB. */
 static u64 max_guest_mem(void)

@@ -7,7 +7,9 @@
  * lie inside the string in order, hold no blank, keys no '=', values follow
  * their '='; the rest after "--" ends at the string's end; the number
  * parsers agree with a reference using 128-bit arithmetic; a parsed guest
- * config holds only NUL-terminated, in-range fields.
+ * config holds only NUL-terminated, in-range fields; a line with a bad
+ * cpus= list is refused, and an accepted one holds the mask of its last
+ * cpus= as a second reading finds it.
  */
 #include "tests/fuzz/fuzz_check.h"
 
@@ -126,15 +128,72 @@ static void check_name(const char *name, size_t cap, bool may_be_empty)
 		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", name[i]));
 }
 
+/* A saturating decimal number at v[*i], advancing *i; false if no digit. */
+static bool ref_index(const char *v, size_t len, size_t *i, unsigned *out)
+{
+	size_t start = *i;
+
+	for (*out = 0; *i < len && v[*i] >= '0' && v[*i] <= '9'; (*i)++)
+		*out = *out < 1000 ? *out * 10 + (unsigned)(v[*i] - '0') : 1000;
+	return *i > start;
+}
+
+/* cpus=LIST read character by character: INDEX[-INDEX] joined by single commas. */
+static bool ref_cpus(const char *v, size_t len, u64 *out)
+{
+	u64 m = 0;
+	size_t i = 0;
+	unsigned a, b;
+
+	for (;;) {
+		if (!ref_index(v, len, &i, &a))
+			return false;
+		b = a;
+		if (i < len && v[i] == '-') {
+			i++;
+			if (!ref_index(v, len, &i, &b))
+				return false;
+		}
+		if (a >= GUEST_CPUS_MAX || b >= GUEST_CPUS_MAX || b < a)
+			return false;
+		m |= (b == 63 ? UINT64_MAX : (1ULL << (b + 1)) - 1) & ~((1ULL << a) - 1);
+		if (i == len)
+			break;
+		if (v[i++] != ',')
+			return false;
+	}
+	*out = m;
+	return true;
+}
+
+/* The cpus= a parse of s must give: false if one is bad, else the last one's mask (0: none). */
+static bool ref_guest_cpus(const char *s, u64 *cpus)
+{
+	struct cmdline_iter it;
+	struct cmdline_token t;
+
+	*cpus = 0;
+	cmdline_iter_init(&it, s, strlen(s));
+	while (cmdline_next(&it, &t))
+		if (cmdline_key_is(&t, "cpus") &&
+		    (!t.value || !ref_cpus(t.value, t.value_len, cpus)))
+			return false;
+	return true;
+}
+
 static void check_guest(const char *s, unsigned index, u64 max_mem)
 {
 	struct guest_config c;
 	char err[160], name[GUEST_CONFIG_NAME_MAX];
-	bool ok;
+	bool ok, cpus_ok;
+	u64 cpus;
 
 	err[0] = '\0';
 	ok = guest_cmdline_parse(s, index, max_mem, &c, err, sizeof(err));
 	fuzz_check_err(err, sizeof(err), !ok);
+	cpus_ok = ref_guest_cpus(s, &cpus);
+	FUZZ_CHECK(cpus_ok || !ok);
+	FUZZ_CHECK(!ok || c.cpus == cpus);
 	if (ok) {
 		check_name(c.name, sizeof(c.name), false);
 		FUZZ_CHECK(c.mem_size == GUEST_DEFAULT_MEM ||

@@ -1,6 +1,7 @@
 /*
  * Host tests for vm/guest_cmdline.c: parsing one guest's module string
- * (name=, mem=, ept=, expect=, -- args) and recognising for=NAME lines.
+ * (name=, mem=, ept=, expect=, cpus=, -- args) and recognising for=NAME
+ * lines.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +43,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.args, "");
 	assert_null(cfg.image);
 	assert_int_equal(cfg.module_count, 0);
+	assert_int_equal(cfg.cpus, 0); /* anywhere */
 }
 
 static void test_full_line(void **state)
@@ -195,6 +197,63 @@ static void test_for_lines(void **state)
 	assert_string_equal(name, "");
 }
 
+static void test_cpus_lists(void **state)
+{
+	assert_true(parse("cpus=1"));
+	assert_int_equal(cfg.cpus, 0x2);
+	assert_true(parse("cpus=0"));
+	assert_int_equal(cfg.cpus, 0x1);
+	assert_true(parse("cpus=0,2"));
+	assert_int_equal(cfg.cpus, 0x5);
+	assert_true(parse("cpus=1-3"));
+	assert_int_equal(cfg.cpus, 0xE);
+	assert_true(parse("cpus=0,2-3"));
+	assert_int_equal(cfg.cpus, 0xD);
+	assert_true(parse("cpus=5-5"));
+	assert_int_equal(cfg.cpus, 0x20);
+	assert_true(parse("cpus=63"));
+	assert_int_equal(cfg.cpus, 0x8000000000000000ULL);
+	assert_true(parse("cpus=0-63"));
+	assert_int_equal(cfg.cpus, UINT64_MAX);
+	assert_true(parse("cpus=62-63,0"));
+	assert_int_equal(cfg.cpus, 0xC000000000000001ULL);
+	assert_true(parse("cpus=1-3,2,3-4,1")); /* overlaps and duplicates: a union */
+	assert_int_equal(cfg.cpus, 0x1E);
+	assert_true(parse("cpus=007,010")); /* decimal, leading zeros allowed */
+	assert_int_equal(cfg.cpus, BIT(7) | BIT(10));
+	assert_true(parse("name=a cpus=3 mem=4M -- cpus=x"));
+	assert_int_equal(cfg.cpus, 0x8);
+	assert_string_equal(cfg.args, "cpus=x");
+	assert_true(parse("cpus=1 cpus=2")); /* the last one counts, as for other keys */
+	assert_int_equal(cfg.cpus, 0x4);
+}
+
+/* Each bad list is refused with a reason naming its text. */
+static void test_cpus_rejected(void **state)
+{
+	expect_reject("cpus=", "empty list");
+	expect_reject("cpus", "empty list");
+	expect_reject("cpus=1,,2", "empty element in '1,,2'");
+	expect_reject("cpus=,1", "empty element in ',1'");
+	expect_reject("cpus=1,", "trailing comma in '1,'");
+	expect_reject("cpus=,", "trailing comma");
+	expect_reject("cpus=a", "'a' is not a CPU index");
+	expect_reject("cpus=1,x2", "'x2' is not a CPU index");
+	expect_reject("cpus=0x1", "'0x1' is not a CPU index"); /* decimal only */
+	expect_reject("cpus=+1", "'+1' is not a CPU index");
+	expect_reject("cpus=-1", "'-1' is not a CPU index");
+	expect_reject("cpus=1-", "'1-' is not a CPU index");
+	expect_reject("cpus=1-2-3", "'1-2-3' is not a CPU index");
+	expect_reject("cpus=1;2", "'1;2' is not a CPU index");
+	expect_reject("cpus=64", "CPU 64 (in '64') is past the last, 63");
+	expect_reject("cpus=0,2-64", "CPU 64 (in '2-64') is past the last, 63");
+	expect_reject("cpus=64-65", "CPU 64 (in '64-65') is past"); /* the first bad one */
+	expect_reject("cpus=18446744073709551616", "CPU 18446744073709551616 ");
+	expect_reject("cpus=1-99999999999999999999999", "CPU 99999999999999999999999 ");
+	expect_reject("cpus=3-1", "reversed range '3-1' (write 1-3)");
+	expect_reject("cpus=0,63-62", "reversed range '63-62'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +268,8 @@ int main(void)
 	    cmocka_unit_test(test_args_length),
 	    cmocka_unit_test(test_for_lines),
 	    cmocka_unit_test(test_maxmem_and_reset_options),
+	    cmocka_unit_test(test_cpus_lists),
+	    cmocka_unit_test(test_cpus_rejected),
 	};
 
 	return cmocka_run_group_tests_name("guest_cmdline", tests, NULL, NULL);
