@@ -4,8 +4,8 @@
  * (arch/x86/smp.c), the guard pages (mm/paging.c) and VMX root operation
  * (vmx/vmx.c); this file puts them in order and says what happened.
  *
- * A started CPU runs cpus_ap_entry and, for now, idles there (halted,
- * woken only by an IPI): guests still run on the boot CPU only.
+ * A started CPU runs cpus_ap_entry and idles there (halted, woken only by
+ * an IPI) until vm/vm.c hands it guests to run.
  */
 #include "boot/cpus.h"
 #include "arch/x86/acpi.h"
@@ -40,7 +40,7 @@ static void cpus_ap_entry(struct cpu *c)
 		cpu_halt_forever(); /* left out: halted with interrupts off */
 	}
 	cpu_state_set(c, CPU_ONLINE);
-	smp_idle(c); /* no work for it yet: guests run on the boot CPU */
+	smp_idle(c); /* until vm/vm.c hands it its guests */
 }
 
 /* test=smp-console: each CPU's lines, printed by all CPUs at once. */
@@ -175,7 +175,7 @@ static bool cpus_start_one(unsigned index, u32 apic_id, bool silent)
 	return false;
 }
 
-unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action test)
+u64 cpus_start(const struct boot_info *bi, unsigned limit, enum test_action test)
 {
 	static struct madt_cpus m; /* Per-CPU: the boot CPU's, at boot only */
 	struct smp_params p = {.entry = cpus_ap_entry, .answer_ms = CPUS_ANSWER_MS};
@@ -184,21 +184,23 @@ unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action
 	size_t len, used;
 	const void *madt = acpi_madt_table(&len);
 	u32 self;
+	u64 online = BIT(0);
 
 	if (!madt) {
 		pr_info("smp: no MADT: Keel runs on the boot CPU alone");
-		return 1;
+		return BIT(0);
 	}
 	if (madt_cpus_parse(madt, len, &m, err, sizeof(err))) {
 		pr_warn("smp: %s: Keel runs on the boot CPU alone", err);
-		return 1;
+		return BIT(0);
 	}
 	if (!lapic_init(err, sizeof(err))) {
 		pr_warn("smp: %s: Keel runs on the boot CPU alone", err);
-		return 1;
+		return BIT(0);
 	}
 	self = lapic_id();
 	cpu_table[0].apic_id = self;
+	smp_boot_cpu_ready(); /* it may halt on its APIC timer and take kicks now */
 	want = limit ? MIN(limit, MAX(m.count, 1u)) : MAX(m.count, 1u);
 	for (unsigned i = 0; i < m.count && tried + 1 < want; i++)
 		if (m.cpu[i].apic_id != self)
@@ -206,7 +208,7 @@ unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action
 	if (tried && !cpus_trampoline_pages(bi, &p.trampoline)) {
 		pr_warn("smp: no 16 KiB of free RAM below 0xA0000 for the start-up code: Keel "
 			"runs on the boot CPU alone");
-		return 1;
+		return BIT(0);
 	}
 	if (tried) {
 		smp_prepare(&p);
@@ -219,6 +221,7 @@ unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action
 			continue;
 		if (cpus_start_one(index, m.cpu[i].apic_id, test == TEST_SMP_SILENT && i == last)) {
 			up++;
+			online |= BIT(index);
 			if (used < sizeof(ids))
 				used += fmt_snprintf(ids + used, sizeof(ids) - used, " %u",
 						     m.cpu[i].apic_id);
@@ -230,5 +233,5 @@ unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action
 	cpus_wake_each(index);
 	if (test == TEST_SMP_CONSOLE)
 		cpus_console_check(index, MAX(tsc_hz, 100000000ULL));
-	return up;
+	return online;
 }

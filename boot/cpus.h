@@ -15,9 +15,10 @@
  * VMX root operation with the boot CPU's VMX capabilities; one that does
  * not, or does not answer in time, is named in one line and left out.
  * Prints `smp: N of M CPUs in VMX root operation (APIC IDs ...)` and
- * returns N (1 when there is nothing to start). Needs ACPI, the local
- * APIC, Keel's tables and the boot CPU in VMX root operation.
+ * returns the CPUs in VMX root operation, bit i for CPU index i (bit 0, the
+ * boot CPU, always; CPU i is cpu_table[i]). Needs ACPI, the local APIC,
+ * Keel's tables and the boot CPU in VMX root operation.
  */
-unsigned cpus_start(const struct boot_info *bi, unsigned limit, enum test_action test);
+u64 cpus_start(const struct boot_info *bi, unsigned limit, enum test_action test);
 
 #endif

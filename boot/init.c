@@ -58,6 +58,7 @@ static void boot_step(const char *what)
 void keel_main(u32 magic, u32 info_pa)
 {
 	struct vmx_platform platform = {0};
+	u64 online;
 
 	console_init();
 	if (magic != MB2_BOOTLOADER_MAGIC) {
@@ -86,7 +87,7 @@ void keel_main(u32 magic, u32 info_pa)
 	if (!vmx_init(&platform))
 		keel_end(1);
 	boot_step("VMX root operation");
-	cpus_start(&boot_info, keel_opts.cpus, keel_opts.test);
+	online = cpus_start(&boot_info, keel_opts.cpus, keel_opts.test);
 	boot_step("other CPUs");
-	keel_end(vm_run_all(&boot_info));
+	keel_end(vm_run_all(&boot_info, online));
 }

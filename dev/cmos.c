@@ -10,6 +10,7 @@
 #include "dev/dev.h"
 #include "dev/platform.h"
 #include "lib/console.h"
+#include "lib/panic.h"
 #include "lib/muldiv.h"
 #include "vm/guest.h"
 #include "vm/vtimer.h"
@@ -20,23 +21,27 @@ struct cmos {
 	struct cmos_core core;
 };
 
+/* A bound on waiting for another CPU's RTC read: rtc_read's own waits are bounded. */
+#define CMOS_HOST_WAIT_SPINS (1ULL << 26)
+
+enum { CMOS_HOST_UNREAD, CMOS_HOST_READING, CMOS_HOST_READY };
+
 /*
- * Shared, boot CPU only: the host's clock, seconds since 1970 at TSC value
- * tsc, read at a guest's first CMOS access; later: read at boot.
+ * The host's clock, seconds since 1970 at TSC value tsc, read at any
+ * guest's first CMOS access. `state` goes UNREAD -> READING (the one CPU
+ * that won the exchange reads) -> READY (release: the fields are written).
  */
+/* Shared, atomic: other CPUs read the fields only after seeing READY. */
 static struct {
-	bool read;
+	int state;
 	u64 seconds;
 	u64 tsc;
 } cmos_host;
 
-static void cmos_host_read(void)
+static void cmos_host_fill(void)
 {
 	struct rtc_time t;
 
-	if (cmos_host.read)
-		return;
-	cmos_host.read = true;
 	if (!rtc_read(&t)) {
 		pr_warn("cmos: host RTC unreadable, guests' clocks start at %u-01-01",
 			CMOS_FALLBACK_YEAR);
@@ -46,6 +51,25 @@ static void cmos_host_read(void)
 	cmos_host.seconds = rtc_time_to_seconds(&t);
 	pr_debug("cmos: host RTC %u-%02u-%02u %02u:%02u:%02u", t.year, t.month, t.day, t.hour,
 		 t.minute, t.second);
+}
+
+static void cmos_host_read(void)
+{
+	int unread = CMOS_HOST_UNREAD;
+
+	if (__atomic_load_n(&cmos_host.state, __ATOMIC_ACQUIRE) == CMOS_HOST_READY)
+		return;
+	if (__atomic_compare_exchange_n(&cmos_host.state, &unread, CMOS_HOST_READING, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		cmos_host_fill();
+		__atomic_store_n(&cmos_host.state, CMOS_HOST_READY, __ATOMIC_RELEASE);
+		return;
+	}
+	for (u64 n = 0; __atomic_load_n(&cmos_host.state, __ATOMIC_ACQUIRE) != CMOS_HOST_READY;
+	     n++) {
+		CHECK(n < CMOS_HOST_WAIT_SPINS); /* the reader's waits are bounded: a Keel bug */
+		cpu_relax();
+	}
 }
 
 static struct cmos_clock cmos_now(void)

@@ -55,8 +55,15 @@ struct uart16550 {
 	struct vtimer timer;	  /* the character timeout */
 	struct vtimer temt_timer; /* the end of a wait for TEMT */
 	unsigned lsr_busy;	  /* LSR reads of THRE without TEMT since THR was written */
+	/*
+	 * Keys waiting for the receiver: one producer, the CPU that polls Keel's
+	 * console (uart16550_receive), one consumer, the CPU the guest runs on
+	 * (uart16550_feed). Free-running counts: tail - head keys wait;
+	 * inq_tail is written by the producer alone (release), inq_head by the
+	 * consumer alone (release), each read by the other with acquire.
+	 */
 	u8 inq[UART16550_INPUT_QUEUE];
-	unsigned inq_head, inq_len;
+	u32 inq_head, inq_tail;
 	char prefix[GUEST_NAME_MAX + 4]; /* "[name] " */
 	struct term_line line;
 	bool line_dirty;  /* changed since the console last showed it */
@@ -67,6 +74,13 @@ struct uart16550 {
 	u64 keys_dropped; /* keys for it while its input queue was full */
 	u32 sent_mark;	  /* console_mark() after its last output: TEMT once that is out */
 };
+
+/* Keys waiting in the input queue (either side may ask). */
+static u32 inq_count(const struct uart16550 *u)
+{
+	return __atomic_load_n(&u->inq_tail, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(&u->inq_head, __ATOMIC_ACQUIRE);
+}
 
 /* Room for one line's redraw on Keel's console: "[name] " + text + "\r\n". */
 #define UART_LINE_ROOM (TERM_REDRAW_MAX + GUEST_NAME_MAX + 8)
@@ -228,20 +242,21 @@ static void uart16550_temt_timer_fired(struct guest *g, struct vtimer *t, u64 no
  */
 static void uart16550_lsr_busy(struct uart16550 *u)
 {
-	if (++u->lsr_busy < 2 || u->inq_len)
+	if (++u->lsr_busy < 2 || inq_count(u))
 		return;
 	vtimer_arm(&u->temt_timer,
 		   rdtsc() + MAX(tsc_hz / UART16550_TEMT_WAIT_HZ, (u64)UART16550_TEMT_WAIT_MIN));
 	vcpu_block_on(&u->g->vcpu, u);
 }
 
-/* Moves queued keys into the receiver while it has room. */
+/* Moves queued keys into the receiver while it has room (the guest's CPU). */
 static void uart16550_feed(struct uart16550 *u)
 {
-	while (u->inq_len && uart16550_core_receive(&u->core, u->inq[u->inq_head])) {
-		u->inq_head = (u->inq_head + 1) % UART16550_INPUT_QUEUE;
-		u->inq_len--;
-	}
+	u32 head = u->inq_head, tail = __atomic_load_n(&u->inq_tail, __ATOMIC_ACQUIRE);
+
+	while (head != tail &&
+	       uart16550_core_receive(&u->core, u->inq[head % UART16550_INPUT_QUEUE]))
+		__atomic_store_n(&u->inq_head, ++head, __ATOMIC_RELEASE);
 }
 
 bool uart16550_receive(struct guest *g, u8 byte)
@@ -250,12 +265,16 @@ bool uart16550_receive(struct guest *g, u8 byte)
 
 	if (!u)
 		return false;
-	if (u->inq_len == UART16550_INPUT_QUEUE) {
+	if (inq_count(u) == UART16550_INPUT_QUEUE) {
 		u->keys_dropped++;
 		return false;
 	}
-	u->inq[(u->inq_head + u->inq_len) % UART16550_INPUT_QUEUE] = byte;
-	u->inq_len++;
+	u->inq[u->inq_tail % UART16550_INPUT_QUEUE] = byte;
+	__atomic_store_n(&u->inq_tail, u->inq_tail + 1, __ATOMIC_RELEASE);
+	if (!vcpu_here(&g->vcpu)) {
+		vcpu_kick(&g->vcpu); /* its CPU feeds the key (uart16550_poll) */
+		return true;
+	}
 	uart16550_feed(u);
 	uart16550_wake(u); /* a guest waiting in LSR sees DR now */
 	return true;
@@ -267,6 +286,11 @@ void uart16550_poll(struct guest *g)
 
 	if (!u)
 		return;
+	/* Keys another CPU queued for it (uart16550_receive). */
+	if (inq_count(u)) {
+		uart16550_feed(u);
+		uart16550_wake(u);
+	}
 	/* Only THRE can come back by itself, when Keel's console drains. */
 	if (!u->core.thr_empty)
 		uart16550_tx_update(u, false);
@@ -284,7 +308,7 @@ bool uart16550_may_interrupt(struct guest *g, bool keys)
 
 	if (!u || !uart16550_core_irq_gate(&u->core))
 		return false;
-	if ((u->core.ier & UART_IER_ERBFI) && (keys || u->inq_len))
+	if ((u->core.ier & UART_IER_ERBFI) && (keys || inq_count(u)))
 		return true;
 	return (u->core.ier & UART_IER_ETBEI) && !u->core.thr_empty;
 }
@@ -312,7 +336,7 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 			return 0; /* not read: the IN runs again when the vCPU wakes */
 	}
 	v = uart16550_core_read(&u->core, (unsigned)off);
-	if (u->inq_len)
+	if (inq_count(u))
 		uart16550_feed(u); /* a read of RBR may have made room */
 	return v;
 }
@@ -329,7 +353,7 @@ static void uart16550_write(struct guest *g, void *state, u64 off, unsigned size
 	/* THR written: empty again at once if the console has room for a line. */
 	if (!u->core.thr_empty)
 		uart16550_tx_update(u, false);
-	if (u->inq_len)
+	if (inq_count(u))
 		uart16550_feed(u); /* a FIFO reset or the end of loopback may have made room */
 }
 

@@ -15,7 +15,14 @@
 #ifndef KEEL_LIB_SPINLOCK_H
 #define KEEL_LIB_SPINLOCK_H
 
+#include "lib/panic.h"
 #include "lib/types.h"
+
+/*
+ * Pauses spin_lock waits before it declares the holder wedged: about a
+ * second on hardware, far beyond any holder's bounded work.
+ */
+#define SPINLOCK_PANIC_SPINS (1ULL << 26)
 
 struct spinlock {
 	u32 owner;	  /* the holder's token; 0 when free */
@@ -41,6 +48,19 @@ static inline bool spin_lock_bounded(struct spinlock *l, u32 owner, u64 max_spin
 			return false;
 		__asm__ volatile("pause");
 	}
+}
+
+/*
+ * Takes the lock for `owner`. A lock that stays held for SPINLOCK_PANIC_SPINS
+ * pauses means its holder is wedged (every holder's work is short and
+ * bounded): a Keel bug, reported naming the lock and the holder's token.
+ */
+static inline void spin_lock(struct spinlock *l, u32 owner)
+{
+	CHECK(owner != 0);
+	if (!spin_lock_bounded(l, owner, SPINLOCK_PANIC_SPINS))
+		panic("lock %s: held by CPU token %u for over %lu pauses", l->name,
+		      __atomic_load_n(&l->owner, __ATOMIC_RELAXED), (u64)SPINLOCK_PANIC_SPINS);
 }
 
 static inline void spin_unlock(struct spinlock *l)

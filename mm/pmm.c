@@ -9,6 +9,8 @@
 #include "lib/console.h"
 #include "lib/format.h"
 #include "lib/panic.h"
+#include "lib/spinlock.h"
+#include "arch/x86/percpu.h"
 
 /*
  * linker.ld links Keel at the physical address GRUB loads it to, so these
@@ -27,7 +29,14 @@ struct reservation {
 	int module; /* module index for "module N", else -1 */
 };
 
-/* Shared, boot CPU only: Keel's one frame allocator; later: allocator lock. */
+/* Shared, atomic: the frame lock, which guards the allocator below (and every account). */
+static struct spinlock pmm_lock = SPINLOCK_INIT("frames");
+/*
+ * Keel's one frame allocator and, through it, every guest's frame account.
+ * The lock is held for one allocation or free (a bounded walk of the
+ * core's free lists), never across a VM entry or a call out.
+ */
+/* Shared, lock frames: the allocator and its accounts. */
 static struct pmm_core pmm;
 /* Shared, write-once at boot: pmm_init's RAM, what it keeps off and why. */
 static struct pmm_range ram[MB2_MAX_REGIONS];
@@ -35,10 +44,17 @@ static struct pmm_range avoid[MB2_MAX_REGIONS + PMM_MAX_RESERVATIONS];
 static struct reservation reservations[PMM_MAX_RESERVATIONS];
 static u32 reservation_count;
 
-static struct pmm_core *core(void)
+/* Takes the frame lock and returns the allocator; put() releases it. */
+static struct pmm_core *take(void)
 {
+	spin_lock(&pmm_lock, cpu_lock_token());
 	CHECK(pmm.state != NULL); /* pmm_init has run */
 	return &pmm;
+}
+
+static void put(void)
+{
+	spin_unlock(&pmm_lock);
 }
 
 static const char *region_type_name(u32 type)
@@ -179,8 +195,10 @@ bool pmm_init(const struct boot_info *bi)
 bool pmm_alloc_frame(hpa_t *out)
 {
 	u64 pa;
+	bool ok = pmm_core_alloc_frame(take(), &pa);
 
-	if (!pmm_core_alloc_frame(core(), &pa))
+	put();
+	if (!ok)
 		return false;
 	*out = hpa(pa);
 	return true;
@@ -189,8 +207,10 @@ bool pmm_alloc_frame(hpa_t *out)
 bool pmm_alloc_2m(hpa_t *out)
 {
 	u64 pa;
+	bool ok = pmm_core_alloc_2m(take(), &pa);
 
-	if (!pmm_core_alloc_2m(core(), &pa))
+	put();
+	if (!ok)
 		return false;
 	*out = hpa(pa);
 	return true;
@@ -199,8 +219,10 @@ bool pmm_alloc_2m(hpa_t *out)
 bool pmm_alloc_1g(hpa_t *out)
 {
 	u64 pa;
+	bool ok = pmm_core_alloc_1g(take(), &pa);
 
-	if (!pmm_core_alloc_1g(core(), &pa))
+	put();
+	if (!ok)
 		return false;
 	*out = hpa(pa);
 	return true;
@@ -208,7 +230,9 @@ bool pmm_alloc_1g(hpa_t *out)
 
 void pmm_free_frame(hpa_t frame)
 {
-	enum pmm_status st = pmm_core_free_frame(core(), hpa_addr(frame));
+	enum pmm_status st = pmm_core_free_frame(take(), hpa_addr(frame));
+
+	put();
 
 	if (st != PMM_OK)
 		panic("pmm: free of frame 0x%lx: %s", hpa_addr(frame), pmm_status_name(st));
@@ -217,7 +241,9 @@ void pmm_free_frame(hpa_t frame)
 void pmm_free_2m(hpa_t run)
 {
 	u64 bad = 0;
-	enum pmm_status st = pmm_core_free_2m(core(), hpa_addr(run), &bad);
+	enum pmm_status st = pmm_core_free_2m(take(), hpa_addr(run), &bad);
+
+	put();
 
 	if (st != PMM_OK)
 		panic("pmm: free of 2 MiB run 0x%lx: %s at 0x%lx", hpa_addr(run),
@@ -227,7 +253,9 @@ void pmm_free_2m(hpa_t run)
 void pmm_free_1g(hpa_t run)
 {
 	u64 bad = 0;
-	enum pmm_status st = pmm_core_free_1g(core(), hpa_addr(run), &bad);
+	enum pmm_status st = pmm_core_free_1g(take(), hpa_addr(run), &bad);
+
+	put();
 
 	if (st != PMM_OK)
 		panic("pmm: free of 1 GiB run 0x%lx: %s at 0x%lx", hpa_addr(run),
@@ -241,7 +269,8 @@ void pmm_release(hpa_t start, u64 size)
 	enum pmm_status st;
 
 	CHECK(size <= UINT64_MAX - pa);
-	st = pmm_core_release(core(), pa, pa + size, &bad);
+	st = pmm_core_release(take(), pa, pa + size, &bad);
+	put();
 	if (st != PMM_OK)
 		panic("pmm: release of [0x%lx-0x%lx): %s at 0x%lx", pa, pa + size,
 		      pmm_status_name(st), bad);
@@ -253,12 +282,18 @@ void pmm_release(hpa_t start, u64 size)
  */
 bool pmm_account_open(struct pmm_account *a, u64 limit)
 {
-	return pmm_core_account_open(core(), a, limit);
+	bool ok = pmm_core_account_open(take(), a, limit);
+
+	put();
+	return ok;
 }
 
 void pmm_account_close(struct pmm_account *a)
 {
-	if (!pmm_core_account_close(core(), a))
+	bool ok = pmm_core_account_close(take(), a);
+
+	put();
+	if (!ok)
 		panic("pmm: account closed with %lu frames held", a->held);
 }
 
@@ -266,7 +301,9 @@ enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind k
 					  hpa_t *out)
 {
 	u64 pa = 0;
-	enum pmm_account_status st = pmm_core_account_alloc(core(), a, kind, size, &pa);
+	enum pmm_account_status st = pmm_core_account_alloc(take(), a, kind, size, &pa);
+
+	put();
 
 	CHECK(st != PMM_ACCOUNT_NO_RUN || size != PMM_FRAME_SIZE);
 	if (st == PMM_ACCOUNT_OK)
@@ -277,7 +314,9 @@ enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind k
 void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t pa)
 {
 	u64 bad = 0;
-	enum pmm_status st = pmm_core_account_free(core(), a, kind, size, hpa_addr(pa), &bad);
+	enum pmm_status st = pmm_core_account_free(take(), a, kind, size, hpa_addr(pa), &bad);
+
+	put();
 
 	if (st != PMM_OK)
 		panic("pmm: account free of %lu bytes of %s at 0x%lx: %s at 0x%lx", size,
@@ -286,20 +325,33 @@ void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t
 
 u64 pmm_unpromised_count(void)
 {
-	return pmm_core_unpromised(core());
+	u64 n = pmm_core_unpromised(take());
+
+	put();
+	return n;
 }
 
 u64 pmm_free_count(void)
 {
-	return core()->count[PMM_FREE];
+	u64 n = take()->count[PMM_FREE];
+
+	put();
+	return n;
 }
 
 u64 pmm_used_count(void)
 {
-	return core()->count[PMM_USED] + core()->count[PMM_RESERVED];
+	const struct pmm_core *c = take();
+	u64 n = c->count[PMM_USED] + c->count[PMM_RESERVED];
+
+	put();
+	return n;
 }
 
 u64 pmm_reserved_count(void)
 {
-	return core()->count[PMM_RESERVED];
+	u64 n = take()->count[PMM_RESERVED];
+
+	put();
+	return n;
 }

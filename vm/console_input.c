@@ -47,12 +47,18 @@ static void deliver(struct console_input *in, const struct input_route *r)
 	}
 }
 
+/* The monitor's unfinished line; a guest's is shown by its own CPU (vm/sched.c). */
 static void show_open_line(struct console_input *in)
 {
 	if (input_focus_on_monitor(&in->focus))
 		monitor_show(&in->mon);
-	else
-		uart16550_show_open(in->gs[in->focus.focus]);
+}
+
+struct guest *console_input_focus(const struct console_input *in)
+{
+	if (!in->on || input_focus_on_monitor(&in->focus))
+		return NULL;
+	return in->gs[in->focus.focus];
 }
 
 void console_input_poll(struct console_input *in)

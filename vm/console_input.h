@@ -3,7 +3,8 @@
  * focused guest's COM1 (dev/uart16550.c), or to Keel's monitor; Ctrl-A
  * three times moves the focus (vm/input_focus.h). Each move prints one
  * line saying where the keys go now and how to move on. Also shows the
- * focused guest's, or the monitor's, unfinished line (a prompt).
+ * monitor's unfinished line (a prompt); the focused guest's is shown by
+ * the CPU it runs on (console_input_focus tells which guest that is).
  */
 #ifndef KEEL_VM_CONSOLE_INPUT_H
 #define KEEL_VM_CONSOLE_INPUT_H
@@ -30,6 +31,8 @@ void console_input_start(struct console_input *in, struct guest *const *gs, unsi
  * unfinished line.
  */
 void console_input_poll(struct console_input *in);
+/* The guest keys go to now; NULL: the monitor, or no keys can come. */
+struct guest *console_input_focus(const struct console_input *in);
 /* Keys can come (a halted guest waiting for them is not stuck). */
 bool console_input_on(const struct console_input *in);
 

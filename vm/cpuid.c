@@ -5,6 +5,7 @@
  * what the local APIC model says about itself.
  */
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/cr.h"
 #include "vm/cpuid_policy.h"
 #include "vm/guest.h"
@@ -25,7 +26,10 @@ static struct cpuid_regs host_cpuid(void *ctx, u32 leaf, u32 sub)
 
 const struct cpuid_caps *cpuid_caps(void)
 {
-	/* Shared, boot CPU only: filled at first use; later: filled at boot. */
+	/*
+	 * Shared, write-once at boot: filled at first use, which is vm_run_all's
+	 * call on the boot CPU before any guest is placed on another CPU.
+	 */
 	static struct cpuid_caps caps;
 	static bool ready;
 
@@ -70,8 +74,8 @@ struct cpuid_memo {
 	struct cpuid_regs r;
 };
 
-/* Shared, boot CPU only: every guest's exits fill it; later: one per CPU, or a lock. */
-static struct cpuid_memo cpuid_memo[CPUID_MEMO_SLOTS];
+/* Per-CPU: row i is CPU i's, filled by the exits of the guests it runs. */
+static struct cpuid_memo cpuid_memo[CPU_MAX][CPUID_MEMO_SLOTS];
 
 /* The full path: the policy with the controls leaves 7 and 0x80000001 depend on. */
 static struct cpuid_regs guest_view(u32 leaf, u32 sub, struct cpuid_guest *g)
@@ -89,7 +93,8 @@ void cpuid_handle_exit(struct vcpu *v)
 	u32 leaf = (u32)gpr[GPR_RAX], sub = (u32)gpr[GPR_RCX];
 	struct cpuid_guest g = {.xcr0 = v->msrs.xcr0,
 				.limit_maxval = v->msrs.misc_enable & MISC_ENABLE_LIMIT_CPUID};
-	struct cpuid_memo *m = &cpuid_memo[(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
+	struct cpuid_memo *m =
+	    &cpuid_memo[this_cpu()->index][(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
 	struct cpuid_regs r;
 
 	/* Only leaf 1 depends on CR4 (OSXSAVE): read it just for that leaf. */

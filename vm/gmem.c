@@ -24,6 +24,7 @@
  * promised, and an unmap that empties tables gives them back.
  */
 #include "vm/gmem.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
 #include "lib/panic.h"
 #include "lib/string.h"
@@ -196,12 +197,14 @@ static bool range_ok(const struct gmem *m, u64 g, u64 size)
  */
 static enum gmem_status unmap_piece(struct gmem *m, u64 g, u64 size, bool free_leaves)
 {
-	static struct removed r; /* Shared, boot CPU only: not reentered; later: per CPU */
-	struct pt_change chg = {.on_leaf = note_removed, .on_table = note_table, .ctx = &r};
+	/* Per-CPU: row i is CPU i's (too big for a stack); an unmap is not reentered. */
+	static struct removed removed[CPU_MAX];
+	struct removed *r = &removed[this_cpu()->index];
+	struct pt_change chg = {.on_leaf = note_removed, .on_table = note_table, .ctx = r};
 	int e;
 
-	r.count = 0;
-	r.table_count = 0;
+	r->count = 0;
+	r->table_count = 0;
 	e = pt_unmap(&m->ept, g, size, &chg);
 	if (e != PT_OK)
 		return e == PT_ERR_NOMEM
@@ -212,11 +215,11 @@ static enum gmem_status unmap_piece(struct gmem *m, u64 g, u64 size, bool free_l
 		invalidate(m);
 	}
 	xlat_flush(m);
-	for (unsigned i = 0; free_leaves && i < r.count; i++)
-		free_leaf(m, 0, r.leaf[i].pa, r.leaf[i].level);
-	for (unsigned i = 0; i < r.table_count; i++)
-		table_free(m, r.table[i]);
-	m->stats.tables_freed += r.table_count;
+	for (unsigned i = 0; free_leaves && i < r->count; i++)
+		free_leaf(m, 0, r->leaf[i].pa, r->leaf[i].level);
+	for (unsigned i = 0; i < r->table_count; i++)
+		table_free(m, r->table[i]);
+	m->stats.tables_freed += r->table_count;
 	return GMEM_OK;
 }
 

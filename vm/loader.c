@@ -9,6 +9,8 @@
  * guest's EPT.
  */
 #include "vm/loader.h"
+#include "arch/x86/percpu.h"
+#include "lib/spinlock.h"
 #include "dev/acpi_gen.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -175,10 +177,14 @@ static const char *guest_args(const struct guest *g)
 	return g->cmdline[n] == ' ' ? g->cmdline + n + 1 : "";
 }
 
+/* Shared, atomic: the loader lock, which guards the two buffers below. */
+static struct spinlock loader_lock = SPINLOCK_INIT("loader");
 /*
- * Shared, boot CPU only: guests are created there, one at a time (later: kept so, or a
- * lock). A Linux guest's ACPI tables (dev/acpi_gen.c) and boot pages are built here first.
+ * A Linux guest's ACPI tables (dev/acpi_gen.c) and boot pages are built
+ * here first. Guests are built on the boot CPU, but a restart builds one
+ * again on the CPU it runs on, beside the others.
  */
+/* Shared, lock loader: both buffers. */
 static u8 linux_acpi_buf[LINUX_ACPI_AREA_MAX];
 static u8 linux_scratch[LINUX_PT_PAGES * PAGE_SIZE]; /* zero page, then the page tables */
 
@@ -187,10 +193,17 @@ static bool linux_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err
 	struct acpi_gen_config cfg;
 	struct acpi_gen_layout al;
 
+	bool built, ok = false;
+
 	acpi_gen_config_pc(&cfg, 1);
-	if (!acpi_gen_build(&cfg, linux_acpi_buf, sizeof(linux_acpi_buf), at, &al))
+	spin_lock(&loader_lock, cpu_lock_token());
+	built = acpi_gen_build(&cfg, linux_acpi_buf, sizeof(linux_acpi_buf), at, &al);
+	if (built)
+		ok = put(g, at, linux_acpi_buf, al.size);
+	spin_unlock(&loader_lock);
+	if (!built)
 		FAIL("ACPI tables: %s", al.problem ? al.problem : "cannot be built");
-	if (!put(g, at, linux_acpi_buf, al.size))
+	if (!ok)
 		FAIL("out of memory writing the ACPI tables");
 	*rsdp = al.rsdp;
 	return true;
@@ -203,14 +216,22 @@ static bool linux_copy(struct guest *g, const u8 *img, const struct linux_kernel
 	u64 gdt[LINUX_GDT_ENTRIES];
 	const struct guest_module *initrd = g->module_count ? &g->modules[0] : NULL;
 
-	linux_boot_params(img, k, l, rsdp, linux_scratch);
+	bool ok;
+
 	linux_boot_gdt(gdt);
 	if (!put(g, k->load_gpa, img + k->code_offset, k->code_size) ||
-	    !put(g, l->zero_page, linux_scratch, BP_SIZE) || !put(g, l->gdt, gdt, sizeof(gdt)) ||
-	    !put(g, l->cmdline, args, l->cmdline_len + 1))
+	    !put(g, l->gdt, gdt, sizeof(gdt)) || !put(g, l->cmdline, args, l->cmdline_len + 1))
 		return false;
-	linux_boot_page_tables(l->page_tables, linux_scratch);
-	if (!put(g, l->page_tables, linux_scratch, LINUX_PT_PAGES * PAGE_SIZE))
+	/* The scratch pages: a few pages' work under the loader lock. */
+	spin_lock(&loader_lock, cpu_lock_token());
+	linux_boot_params(img, k, l, rsdp, linux_scratch);
+	ok = put(g, l->zero_page, linux_scratch, BP_SIZE);
+	if (ok) {
+		linux_boot_page_tables(l->page_tables, linux_scratch);
+		ok = put(g, l->page_tables, linux_scratch, LINUX_PT_PAGES * PAGE_SIZE);
+	}
+	spin_unlock(&loader_lock);
+	if (!ok)
 		return false;
 	return !initrd || put(g, l->initrd, hpa_ptr(hpa(initrd->start)), l->initrd_size);
 }

@@ -1,5 +1,8 @@
 /*
- * Scheduling guests on the boot CPU: deficit round-robin on the TSC.
+ * Scheduling guests on one CPU: deficit round-robin on the TSC. Every CPU
+ * that has guests runs its own sched_run over them (vm/vm.c places them);
+ * nothing here is shared between CPUs but the count of live guests, the
+ * guest keys go to (sched_focus) and Keel's console, which has its lock.
  *
  * Each turn a guest is given credit up to one slice and runs until the
  * credit is spent, it blocks in HLT or it ends. Its credit pays for every
@@ -25,9 +28,12 @@
  */
 #include "vm/sched.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/uart.h"
 #include "lib/console.h"
+#include "lib/format.h"
 #include "lib/panic.h"
 #include "vm/console_input.h"
 #include "vm/guest.h"
@@ -37,9 +43,20 @@
 #include "vmx/vmx.h"
 
 #define IDLE_SAY_SECONDS 5
+#define IDLE_LOOK_HZ	 1000 /* a halted CPU looks again this often while a UART may wake */
 
-/* One sched_run: every field is the boot CPU's own (guests run on it alone). */
+/*
+ * The guest that keys typed at Keel's console go to, NULL for the monitor
+ * or none; the guest's own CPU shows its unfinished line.
+ */
+/* Shared, atomic: written by the console CPU after each poll. */
+static struct guest *sched_focus;
+
+/* One sched_run: every field is its CPU's own. */
 struct sched {
+	const struct sched_params *p;
+	unsigned cpu; /* this CPU's index */
+	char cpu_name[16];
 	struct guest **gs;
 	unsigned n;
 	u64 slice;
@@ -48,7 +65,7 @@ struct sched {
 	bool in_turn;	      /* cur has credit left and may go on without a switch */
 	struct guest *loaded; /* whose VMCS is current */
 	u64 switches, switch_ticks, switch_min;
-	struct console_input in; /* keys typed at Keel's console */
+	struct console_input in; /* keys typed at Keel's console (the console CPU only) */
 };
 
 /*
@@ -75,11 +92,40 @@ static void wake_due(struct guest **gs, unsigned n)
 	}
 }
 
-/* The console moves on (output, then keys), waiting guests' timers run. */
-static void housekeeping(struct sched *s)
+/* The console CPU: Keel's console moves on (output, then keys). */
+static void console_work(struct sched *s)
 {
+	struct guest *f, *was = __atomic_load_n(&sched_focus, __ATOMIC_RELAXED);
+
+	if (!s->p->console)
+		return;
 	console_poll();
 	console_input_poll(&s->in);
+	f = console_input_focus(&s->in);
+	if (f == was)
+		return;
+	__atomic_store_n(&sched_focus, f, __ATOMIC_RELEASE);
+	if (f)
+		vcpu_kick(&f->vcpu); /* its CPU shows its unfinished line now, halted or not */
+}
+
+/* The focused guest's unfinished line, if it is one of this CPU's. */
+static void show_focus(struct sched *s)
+{
+	struct guest *f = __atomic_load_n(&sched_focus, __ATOMIC_ACQUIRE);
+
+	if (!f)
+		return;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->gs[i] == f && guest_running(f))
+			uart16550_show_open(f);
+}
+
+/* The console moves on, waiting guests' timers run. */
+static void housekeeping(struct sched *s)
+{
+	console_work(s);
+	show_focus(s);
 	wake_due(s->gs, s->n);
 }
 
@@ -139,8 +185,7 @@ static bool any_wakeable(struct sched *s)
 static bool console_may_wake(struct sched *s)
 {
 	for (unsigned i = 0; i < s->n; i++)
-		if (guest_running(s->gs[i]) &&
-		    uart16550_may_interrupt(s->gs[i], console_input_on(&s->in)))
+		if (guest_running(s->gs[i]) && uart16550_may_interrupt(s->gs[i], s->p->keys_on))
 			return true;
 	return false;
 }
@@ -165,13 +210,46 @@ static u64 earliest_event(struct sched *s, u64 now)
 	return until;
 }
 
+/* "N: " for a CPU other than the console's, in its scheduler's lines. */
+static const char *cpu_prefix(struct sched *s)
+{
+	fmt_snprintf(s->cpu_name, sizeof(s->cpu_name), "%u: ", s->cpu);
+	return s->cpu_name;
+}
+
 /*
- * Every live guest is halted. Wait (Keel has no host interrupts: spin on
- * the TSC, polling the console) until the earliest timer deadline or time
- * limit among them, or until a key or the console wakes one, charging the
- * wait to each as idle time. With no deadline the wait lasts as long as a
- * guest's UART may still wake it. False if nothing can ever wake any of
- * them: they are ended.
+ * Waits a little for the next event, until `until` at the latest (0: none
+ * known): halted until the APIC timer or a kick (a key for one of this
+ * CPU's guests, output queued by another CPU), for at most 1/IDLE_LOOK_HZ s
+ * while something may come without either. The console CPU looks at Keel's
+ * console that often (Keel takes no interrupt from the UART: keys are
+ * polled) and when its queued output is due; another CPU looks that often
+ * while one of its guests' UARTs may wake it by itself (Keel's console
+ * drains on the console CPU). A CPU without a TSC-deadline timer spins.
+ */
+static void idle_wait(struct sched *s, u64 until)
+{
+	u64 look = rdtsc() + MAX(tsc_hz / IDLE_LOOK_HZ, (u64)10000);
+
+	if (s->p->console) {
+		u64 due = uart_poll_due;
+
+		until = until ? MIN(until, look) : look;
+		if (due && due < until)
+			until = due;
+	} else if (!until || (console_may_wake(s) && look < until)) {
+		until = look;
+	}
+	if (!smp_halt_until(until))
+		cpu_relax();
+}
+
+/*
+ * Every live guest here is halted. Wait until the earliest timer deadline
+ * or time limit among them, or until a key or the console wakes one,
+ * charging the wait to each as idle time. With no deadline the wait lasts
+ * as long as a guest's UART may still wake it. False if nothing can ever
+ * wake any of them: they are ended.
  */
 static bool idle_until_event(struct sched *s)
 {
@@ -191,12 +269,13 @@ static bool idle_until_event(struct sched *s)
 	 * quiet is what the person expects.
 	 */
 	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz && !console_may_wake(s))
-		pr_info("sched: every guest is halted; the next timer is due in %lu s",
+		pr_info("sched: %s%severy guest is halted; the next timer is due in %lu s",
+			s->p->console ? "" : "CPU ", s->p->console ? "" : cpu_prefix(s),
 			(until - now) / (tsc_hz ? tsc_hz : 1));
 	for (;;) {
 		/* Console output keeps moving while everyone sleeps; a key wakes its guest now. */
-		console_poll();
-		console_input_poll(&s->in);
+		console_work(s);
+		show_focus(s);
 		if (any_wakeable(s))
 			break;
 		/* A key may have armed a timer (a UART's character timeout). */
@@ -205,7 +284,7 @@ static bool idle_until_event(struct sched *s)
 			break;
 		if (!until && !console_may_wake(s))
 			break; /* nothing left to wait for: the next look ends them */
-		cpu_relax();
+		idle_wait(s, until);
 	}
 	for (unsigned i = 0; i < s->n; i++)
 		if (guest_running(s->gs[i]))
@@ -254,6 +333,7 @@ static void run_turn(struct sched *s)
 	if (t)
 		until = MIN(until, t);
 	load(s, g);
+	g->vcpu.polls_console = s->p->console;
 	vcpu_run(&g->vcpu, until);
 	if (prev && prev != g && g->vcpu.run_entry_tsc) {
 		/* From prev's last exit to g's first entry. */
@@ -303,41 +383,70 @@ static unsigned reap(struct sched *s, u64 *reported, const struct sched_ops *ops
 			continue;
 		*reported |= BIT(k);
 		ops->on_end(s->gs[k], ops->ctx);
+		__atomic_sub_fetch(s->p->live, 1, __ATOMIC_ACQ_REL);
 		ended++;
 	}
 	return ended;
 }
 
-void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops *ops)
+/* What this CPU's guests cost: the switch line, its CPU named when it is not the console's. */
+static void say_switches(const struct sched *s)
 {
-	struct sched s = {.gs = gs, .n = n, .slice = slice, .switch_min = ~0ULL};
-	unsigned live = n;
+	if (!s->switches)
+		return;
+	if (s->p->console)
+		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches",
+			s->switch_min, s->switch_ticks / s->switches, s->switches);
+	else
+		pr_info("sched: CPU %u: switch cost min %lu mean %lu ticks over %lu switches",
+			s->cpu, s->switch_min, s->switch_ticks / s->switches, s->switches);
+}
+
+void sched_run(const struct sched_params *p)
+{
+	struct sched s = {.p = p,
+			  .cpu = this_cpu()->index,
+			  .gs = p->gs,
+			  .n = p->n,
+			  .slice = p->slice,
+			  .switch_min = ~0ULL};
+	unsigned live = p->n;
 	u64 reported = 0; /* bit i: on_end called for gs[i] */
 
-	CHECK(n <= ARRAY_SIZE(s.credit));
-	CHECK(slice > 0 && slice <= (u64)INT64_MAX / 2);
-	s.cur = n ? n - 1 : 0;
-	console_longest_wait(true);
-	console_input_start(&s.in, gs, n);
-	if (n > 1 && !vmx_caps.preemption_timer)
-		pr_warn("sched: no VMX-preemption timer: a guest that makes no exit keeps the "
-			"CPU until it halts or ends");
-	while (live) {
+	CHECK(p->n <= ARRAY_SIZE(s.credit));
+	CHECK(p->slice > 0 && p->slice <= (u64)INT64_MAX / 2);
+	CHECK(!p->console || s.cpu == 0); /* the boot CPU takes no wake-up IPI: it never halts */
+	s.cur = p->n ? p->n - 1 : 0;
+	if (p->console) {
+		console_longest_wait(true);
+		console_input_start(&s.in, p->all, p->all_n);
+		if (p->all_n > 1 && !vmx_caps.preemption_timer)
+			pr_warn("sched: no VMX-preemption timer: a guest that makes no exit keeps "
+				"the CPU until it halts or ends");
+	}
+	while (live || (p->console && __atomic_load_n(p->live, __ATOMIC_ACQUIRE))) {
 		housekeeping(&s);
-		if (s.in_turn && runnable(gs[s.cur]))
+		if (!live)
+			idle_wait(&s, 0); /* the console CPU, for the other CPUs' guests */
+		else if (s.in_turn && runnable(s.gs[s.cur]))
 			run_turn(&s);
 		else if (!next_turn(&s)) {
 			if (idle_until_event(&s))
-				for (unsigned k = 0; k < n; k++)
-					check_timeout(gs[k]);
+				for (unsigned k = 0; k < s.n; k++)
+					check_timeout(s.gs[k]);
 		} else if (s.in_turn) {
 			run_turn(&s);
 		}
-		live -= reap(&s, &reported, ops);
+		live -= reap(&s, &reported, p->ops);
 	}
-	if (s.switches)
-		pr_info("sched: switch cost min %lu mean %lu ticks over %lu switches", s.switch_min,
-			s.switch_ticks / s.switches, s.switches);
-	pr_info("sched: console output waited at most %lu ticks for the line",
-		console_longest_wait(false));
+	say_switches(&s);
+	if (!p->console)
+		pr_info("sched: CPU %u: its %u guest(s) ended; it halted %lu times waiting for "
+			"them, woken by %lu IPIs",
+			s.cpu, p->n, this_cpu()->halts, this_cpu()->wakes);
+	if (p->console) {
+		__atomic_store_n(&sched_focus, NULL, __ATOMIC_RELEASE);
+		pr_info("sched: console output waited at most %lu ticks for the line",
+			console_longest_wait(false));
+	}
 }

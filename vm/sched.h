@@ -1,5 +1,7 @@
 /*
- * The guest scheduler: round-robin over resident guests on one CPU.
+ * The guest scheduler: one per CPU, round-robin over the guests placed on
+ * that CPU (vm/vm.c places them). The boot CPU's also polls Keel's
+ * console: its output, and the keys typed at it for every guest.
  */
 #ifndef KEEL_VM_SCHED_H
 #define KEEL_VM_SCHED_H
@@ -21,13 +23,33 @@ struct sched_ops {
 	void *ctx;
 };
 
+/* One CPU's scheduler run. */
+struct sched_params {
+	struct guest **gs; /* the guests placed on this CPU, their VMCSs loadable here */
+	unsigned n;
+	u64 slice; /* TSC ticks per turn */
+	const struct sched_ops *ops;
+	/*
+	 * The console CPU (the boot CPU) only: keys typed at Keel's console go
+	 * to these, every live guest of the run wherever it runs; and it goes
+	 * on polling the console until *live, every CPU's live guests, is 0.
+	 */
+	bool console;
+	struct guest *const *all;
+	unsigned all_n;
+	unsigned *live; /* shared, atomic: guests of the run not yet ended and reported */
+	bool keys_on;	/* keys can come at Keel's console (a halted guest may wait for them) */
+};
+
 /*
- * Runs the guests until every one has ended, giving each `slice` TSC ticks
- * per turn (VMX-preemption timer), calling ops->on_end once per guest as it
- * ends and ops->on_restart for each reset request. A guest whose timeout is
- * used up is ended; when every guest left is blocked in HLT with no event
- * that could wake it, they are ended.
+ * Runs this CPU's guests until every one has ended, giving each `slice`
+ * TSC ticks per turn (VMX-preemption timer), calling ops->on_end once per
+ * guest as it ends (on this CPU; then *live drops by one) and
+ * ops->on_restart for each reset request. A guest whose timeout is used up
+ * is ended; when every guest left here is blocked in HLT with no event that
+ * could wake it, they are ended. While its guests wait, a CPU other than
+ * the boot CPU halts until its next timer or a kick (arch/x86/smp.h).
  */
-void sched_run(struct guest **gs, unsigned n, u64 slice, const struct sched_ops *ops);
+void sched_run(const struct sched_params *p);
 
 #endif

@@ -6,11 +6,15 @@
  */
 #include "vm/vm.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "lib/console.h"
 #include "lib/format.h"
+#include "lib/panic.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "vm/guest.h"
+#include "vm/cpuid_policy.h"
 #include "vm/crash.h"
 #include "vm/guest_abi.h"
 #include "vm/guest_cmdline.h"
@@ -24,15 +28,33 @@
 #include "vmx/vmx.h"
 
 #define VM_MAX_GUESTS 32
+/* Ticks a CPU may take to answer its wake-up, and to return once its guests ended. */
+#define VM_CPU_WAKE_TIMEOUT 100000000ULL
 
 extern u64 boot_entry_tsc;
 
 /*
- * Shared, boot CPU only: the guest table; later: guest table lock. Guests
- * are large (device storage, stats): kept in .bss, not on the stack.
+ * The guest table. From placement on each guest is its CPU's alone (its
+ * scheduler runs, restarts, ends and reports it), the console CPU reading
+ * a few fields for the monitor and delivering keys through its UART's
+ * queue. Guests are large (device storage, stats): kept in .bss.
  */
+/* Shared, write-once at boot: filled on the boot CPU before any guest runs. */
 static struct guest guests[VM_MAX_GUESTS];
 static struct guest_config configs[VM_MAX_GUESTS];
+
+/*
+ * Each CPU's guests and scheduler parameters, read by that CPU alone.
+ */
+/* Shared, write-once at boot: before the boot CPU hands each its work. */
+static struct guest *placed[CPU_MAX][VM_MAX_GUESTS];
+static struct sched_params placed_params[CPU_MAX];
+
+/* Shared, atomic: guests of the run not yet ended and reported, on every CPU. */
+static unsigned vm_live;
+
+/* Shared, atomic: guests that ended well, and that did not (on_guest_end, any CPU). */
+static unsigned vm_counts[2];
 
 static unsigned default_ept_level(void)
 {
@@ -133,13 +155,6 @@ static void guest_teardown(struct guest *g)
 	gmem_destroy(&g->mem);
 }
 
-static void guest_destroy(struct guest *g)
-{
-	guest_teardown(g);
-	if (g->frames.limit)
-		pmm_account_close(&g->frames);
-}
-
 /*
  * A reset request (guest_reset): the guest starts again from its image as
  * after a power cycle: fresh memory and EPT, a new vCPU, its devices in
@@ -151,6 +166,7 @@ static bool guest_restart(struct guest *g, void *ctx)
 {
 	const struct guest_config *c = &configs[g->id];
 	struct guest_stats stats = g->stats;
+	int home = g->vcpu.home_cpu;
 	u64 used = g->vcpu.used_ticks, guest_ticks = g->vcpu.guest_ticks;
 	u64 idle = g->vcpu.idle_ticks;
 
@@ -159,6 +175,7 @@ static bool guest_restart(struct guest *g, void *ctx)
 	vpid_release(g->vcpu.vpid, g->vcpu.owner);
 	guest_teardown(g);
 	memset(&g->vcpu, 0, sizeof(g->vcpu));
+	g->vcpu.home_cpu = home; /* keys for it still go through its queue (vcpu_here) */
 	memset(g->vtimers, 0, sizeof(g->vtimers));
 	g->vtimer_count = 0;
 	g->vtimer_next = 0;
@@ -289,8 +306,7 @@ static void guest_sched_summary(const struct guest *g)
  */
 static bool guest_finish(struct guest *g, const struct guest_config *c)
 {
-	u64 held = g->frames.held;
-	u64 before, returned;
+	u64 held = g->frames.held, returned;
 
 	if (hpa_addr(g->vcpu.vmcs) && g->vcpu.launched && ended_abnormally(g)) {
 		vcpu_load(&g->vcpu);
@@ -299,12 +315,18 @@ static bool guest_finish(struct guest *g, const struct guest_config *c)
 	guest_summary(g);
 	guest_sched_summary(g);
 	guest_usage_summary(g);
-	before = pmm_free_count();
+	/*
+	 * Counted by its account: other CPUs allocate and free while this
+	 * one tears down, so the allocator's free count says nothing here
+	 * (vm_run_all compares it once every CPU is done).
+	 */
 	vpid_release(g->vcpu.vpid, g->vcpu.owner);
-	guest_destroy(g);
-	returned = pmm_free_count() - before;
+	guest_teardown(g);
+	returned = held - g->frames.held;
 	pr_info("guest %s: frames held %lu returned %lu%s", g->name, held, returned,
 		held == returned ? "" : " LEAK");
+	if (g->frames.limit && !g->frames.held)
+		pmm_account_close(&g->frames); /* else its promise stays: the run fails */
 	return guest_ok(g, c) && held == returned;
 }
 
@@ -313,40 +335,146 @@ static void on_guest_end(struct guest *g, void *ctx)
 {
 	unsigned *counts = ctx;
 
-	if (guest_finish(g, &configs[g->id]))
-		counts[0]++;
-	else
-		counts[1]++;
+	__atomic_add_fetch(&counts[guest_finish(g, &configs[g->id]) ? 0 : 1], 1, __ATOMIC_RELAXED);
 }
 
-int vm_run_all(const struct boot_info *bi)
+static unsigned popcount(u64 x)
 {
-	unsigned count, counts[2] = {0, 0}; /* ok, failed */
-	struct guest *live[VM_MAX_GUESTS];
-	unsigned nlive = 0;
-	u64 free_before, free_after;
+	unsigned n = 0;
 
+	for (; x; x &= x - 1)
+		n++;
+	return n;
+}
+
+/*
+ * The CPU for g: among the online CPUs its cpus= allows (all, without
+ * cpus=), the one with the fewest guests so far, the lowest index on a
+ * tie. -1, with the guest ended and the reason said, if cpus= names no
+ * online CPU.
+ */
+static int place(struct guest *g, const struct guest_config *c, u64 online, const unsigned *n)
+{
+	u64 allowed = c->cpus ? c->cpus & online : online;
+	int best = -1;
+
+	if (c->cpus && !allowed) {
+		guest_end(g, GUEST_END_ERROR, 0,
+			  "cpus= names no CPU in VMX root operation (%u of them: indices 0-%u)",
+			  popcount(online), 63 - (unsigned)__builtin_clzll(online));
+		return -1;
+	}
+	if (c->cpus & ~online)
+		pr_warn("guest %s: cpus= names CPUs that are not in VMX root operation: mask "
+			"0x%lx left out",
+			g->name, c->cpus & ~online);
+	for (unsigned i = 0; i < CPU_MAX; i++)
+		if ((allowed & BIT(i)) && (best < 0 || n[i] < n[best]))
+			best = (int)i;
+	return best;
+}
+
+static unsigned cpus_used(const unsigned *n)
+{
+	unsigned used = 0;
+
+	for (unsigned i = 0; i < CPU_MAX; i++)
+		used += n[i] != 0;
+	return used;
+}
+
+/* On a CPU handed its guests: its scheduler, then back to idle. */
+static void vm_cpu_entry(struct cpu *c)
+{
+	sched_run(&placed_params[c->index]);
+}
+
+/*
+ * Hands each CPU but the boot CPU its guests; the guests of a CPU that
+ * does not take them (it never answered its last wake-up) end here.
+ */
+static void start_cpus(const unsigned *n, u32 *req, const struct sched_ops *ops)
+{
+	for (unsigned i = 1; i < CPU_MAX; i++) {
+		if (!n[i])
+			continue;
+		req[i] = smp_wake_start(&cpu_table[i], vm_cpu_entry, VM_CPU_WAKE_TIMEOUT);
+		if (req[i])
+			continue;
+		for (unsigned k = 0; k < n[i]; k++) {
+			guest_end(placed[i][k], GUEST_END_ERROR, 0,
+				  "CPU %u did not take its guests (no answer to its wake-up IPI)",
+				  i);
+			ops->on_end(placed[i][k], ops->ctx);
+			__atomic_sub_fetch(&vm_live, 1, __ATOMIC_ACQ_REL);
+		}
+	}
+}
+
+/* After the run: each CPU's scheduler has returned (it has, once every guest was reported). */
+static void wait_cpus(const unsigned *n, const u32 *req)
+{
+	for (unsigned i = 1; i < CPU_MAX; i++)
+		if (n[i] && req[i] && !smp_wake_done(&cpu_table[i], req[i], VM_CPU_WAKE_TIMEOUT))
+			pr_warn("vm: CPU %u did not return from its scheduler in time", i);
+}
+
+int vm_run_all(const struct boot_info *bi, u64 online)
+{
+	unsigned count, *counts = vm_counts; /* ok, failed */
+	struct guest *live[VM_MAX_GUESTS];
+	unsigned nlive = 0, n[CPU_MAX] = {0};
+	u32 req[CPU_MAX] = {0};
+	u64 free_before, free_after, run_start;
+	const struct sched_ops ops = {
+	    .on_end = on_guest_end, .on_restart = guest_restart, .ctx = vm_counts};
+
+	CHECK(online & BIT(0));
 	if (!vmcs_bitmaps_init()) {
 		pr_err("vm: no memory for the VMX bitmaps");
 		return 1;
 	}
 	vpid_init();
+	(void)cpuid_caps(); /* filled here, before another CPU may read it */
 	count = guest_cmdline_configs(bi, configs, VM_MAX_GUESTS, &counts[1]);
 	free_before = pmm_free_count();
 	for (unsigned i = 0; i < count; i++) {
 		struct guest *g = &guests[i];
+		int cpu;
 
 		memset(g, 0, sizeof(*g));
 		guest_config_apply(&configs[i], g, i);
-		if (guest_start(g, &configs[i]))
-			live[nlive++] = g;
-		else
+		if (!guest_start(g, &configs[i]) || (cpu = place(g, &configs[i], online, n)) < 0) {
 			on_guest_end(g, counts);
+			continue;
+		}
+		live[nlive++] = g;
+		placed[cpu][n[cpu]++] = g;
+		__atomic_store_n(&g->vcpu.home_cpu, cpu, __ATOMIC_RELEASE);
+		if (cpu != 0)
+			vcpu_release(&g->vcpu); /* loaded, and flushed, on its own CPU */
+		if (online != BIT(0))
+			pr_info("guest %s: runs on CPU %d (APIC ID %u)", g->name, cpu,
+				cpu_table[cpu].apic_id);
 	}
 	pr_debug("vm: %u guests created at %lu ticks", nlive, rdtsc() - boot_entry_tsc);
-	sched_run(live, nlive, keel_opts.slice,
-		  &(struct sched_ops){
-		      .on_end = on_guest_end, .on_restart = guest_restart, .ctx = counts});
+	vm_live = nlive;
+	for (unsigned i = 0; i < CPU_MAX; i++)
+		placed_params[i] = (struct sched_params){.gs = placed[i],
+							 .n = n[i],
+							 .slice = keel_opts.slice,
+							 .ops = &ops,
+							 .console = i == 0,
+							 .all = live,
+							 .all_n = nlive,
+							 .live = &vm_live,
+							 .keys_on = console_has_com1()};
+	run_start = rdtsc();
+	start_cpus(n, req, &ops);
+	sched_run(&placed_params[0]);
+	wait_cpus(n, req);
+	pr_info("vm: %u guest(s) ran on %u CPU(s) in %lu ticks", nlive, cpus_used(n),
+		rdtsc() - run_start);
 	free_after = pmm_free_count();
 	pr_info("free frames before guests %lu after %lu%s", free_before, free_after,
 		free_before == free_after ? "" : " LEAK");

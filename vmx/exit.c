@@ -6,6 +6,8 @@
  */
 #include "vmx/exit.h"
 #include "arch/x86/cr.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/smp.h"
 #include "lib/console.h"
 #include "vm/guest.h"
 #include "vmx/cr.h"
@@ -63,9 +65,23 @@ static void handle_exception_nmi(struct vcpu *v)
 }
 
 /* The interrupt was acknowledged on exit; Keel enables no interrupt sources yet. */
+/*
+ * A host interrupt arrived while the guest ran. "Acknowledge interrupt on
+ * exit" took it from the local APIC (SDM Vol. 3C 28.2.2): its vector is in
+ * the exit's interruption information and it is Keel's to end. The only
+ * ones Keel takes are an idle CPU's wake-up IPI and its timer
+ * (arch/x86/smp.h); anything else is said and ended.
+ */
 static void handle_external_interrupt(struct vcpu *v)
 {
-	(void)v;
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
+	unsigned vector = VMCS_INTR_INFO_VECTOR(info);
+
+	if (!(info & VMCS_INTR_INFO_VALID) || smp_interrupt(vector))
+		return;
+	pr_warn("guest %s: exit for host interrupt vector %u, which Keel does not use",
+		v->guest->name, vector);
+	lapic_eoi();
 }
 
 /*

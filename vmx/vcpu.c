@@ -18,6 +18,8 @@
 #include "vmx/vpid.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "vm/msr.h"
 #include "boot/options.h"
 #include "vm/cpuid_policy.h"
@@ -33,6 +35,9 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 
 	v->guest = g;
 	v->launched = false;
+	v->cpu = VCPU_NO_CPU;
+	v->last_cpu = (int)this_cpu()->index;
+	v->home_cpu = v->last_cpu;
 	if (pmm_account_alloc(&g->frames, PMM_KIND_DEVICE, PAGE_SIZE, &v->vmcs) != PMM_ACCOUNT_OK) {
 		v->vmcs = hpa(0);
 		guest_end(g, GUEST_END_OOM, 0, "no memory for the VMCS");
@@ -43,6 +48,8 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 	s = vmx_clear(v->vmcs);
 	if (s == VMX_SUCCEED)
 		s = vmx_ptrld(v->vmcs);
+	if (s == VMX_SUCCEED)
+		v->cpu = v->last_cpu; /* active, and current, here */
 	if (s != VMX_SUCCEED) {
 		guest_end(g, GUEST_END_ERROR, 0, "VMCLEAR/VMPTRLD failed: %s", vmx_status_name(s));
 		return false;
@@ -69,7 +76,9 @@ void vcpu_destroy(struct vcpu *v)
 	if (!hpa_addr(v->vmcs))
 		return;
 	/* VMCLEAR writes the VMCS back to memory and makes it not current. */
+	CHECK(v->cpu == VCPU_NO_CPU || v->cpu == (int)this_cpu()->index);
 	CHECK(vmx_clear(v->vmcs) == VMX_SUCCEED);
+	v->cpu = VCPU_NO_CPU;
 	pmm_account_free(&v->guest->frames, PMM_KIND_DEVICE, PAGE_SIZE, v->vmcs);
 	v->vmcs = hpa(0);
 }
@@ -195,12 +204,12 @@ extern u64 boot_entry_tsc;
  */
 static void note_first_launch(void)
 {
-	static bool done; /* Shared, boot CPU only: later, atomic */
+	static bool done; /* Shared, atomic: the first CPU to launch says it */
 	u64 now = rdtsc();
 
-	if (done)
+	if (__atomic_load_n(&done, __ATOMIC_RELAXED) ||
+	    __atomic_exchange_n(&done, true, __ATOMIC_RELAXED))
 		return;
-	done = true;
 	pr_info("bench: boot to first VMLAUNCH %lu ticks, TSC %lu", now - boot_entry_tsc, now);
 }
 
@@ -237,9 +246,29 @@ static bool floor_handle(struct vcpu *v)
 	return true;
 }
 
+/* v arrives on this CPU from another: flush what this CPU may still hold for it. */
+static void vcpu_arrive(struct vcpu *v, int me)
+{
+	inv_ept(v->guest->mem.eptp, &v->guest->mem.stats.inv);
+	if (v->vpid)
+		inv_vpid(v->vpid, &v->inv);
+	v->moves++;
+	v->last_cpu = me;
+}
+
 void vcpu_load(struct vcpu *v)
 {
+	int me = (int)this_cpu()->index;
+
+	/* Active on one CPU at a time: released where it was before it moves. */
+	CHECK(v->cpu == me || v->cpu == VCPU_NO_CPU);
 	CHECK(vmx_ptrld(v->vmcs) == VMX_SUCCEED);
+	if (v->cpu != me) {
+		v->cpu = me;
+		vmcs_host_cpu_state();
+		if (v->last_cpu != me)
+			vcpu_arrive(v, me);
+	}
 	write_cr2(v->regs.cr2);
 	msr_load_guest(v);
 	xstate_restore(v);
@@ -287,6 +316,28 @@ static inline bool prepare_entry(struct vcpu *v)
 	check_invalidations(v);
 	vpid_check(v->vpid, v->owner, v->guest->name);
 	return true;
+}
+
+void vcpu_release(struct vcpu *v)
+{
+	CHECK(v->cpu == (int)this_cpu()->index);
+	CHECK(vmx_clear(v->vmcs) == VMX_SUCCEED);
+	v->last_cpu = v->cpu;
+	v->cpu = VCPU_NO_CPU;
+	v->launched = false;
+}
+
+bool vcpu_here(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->home_cpu, __ATOMIC_ACQUIRE) == (int)this_cpu()->index;
+}
+
+void vcpu_kick(const struct vcpu *v)
+{
+	int cpu = __atomic_load_n(&v->home_cpu, __ATOMIC_ACQUIRE);
+
+	if (cpu != (int)this_cpu()->index && cpu >= 0 && cpu < CPU_MAX)
+		smp_kick(&cpu_table[cpu]);
 }
 
 void vcpu_put(struct vcpu *v)

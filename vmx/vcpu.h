@@ -49,6 +49,11 @@ struct vcpu {
 	struct vcpu_msrs msrs;
 	u64 cr0_mask, cr4_mask; /* bits the guest/host masks give Keel */
 	u32 owner;		/* token owning vpid: guest id + 1 */
+	int cpu;		/* the CPU its VMCS is active on; VCPU_NO_CPU: released */
+	int last_cpu;		/* the CPU it was last loaded on (flushed again elsewhere) */
+	int home_cpu;		/* the CPU whose scheduler runs it (set before it is handed over) */
+	u64 moves;		/* loads on another CPU than the last one */
+	bool polls_console;	/* its CPU polls Keel's console (vcpu_deadline) */
 	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
 	bool blocked;		/* waits: HLT with interrupts enabled, or a device (below) */
 	const void *blocked_on; /* with blocked: the device it waits for; NULL: HLT */
@@ -82,6 +87,8 @@ struct vcpu {
 	u64 last_exit_tsc; /* TSC when the last vcpu_run returned */
 };
 
+#define VCPU_NO_CPU (-1)
+
 /* Frames a vCPU holds for its life (VMCS, register save area): charged as devices. */
 #define VCPU_FRAMES 2
 
@@ -107,7 +114,7 @@ void vcpu_run(struct vcpu *v, u64 until);
 /* The TSC at which the current run ends: its `until`, or sooner for the console. */
 static inline u64 vcpu_deadline(const struct vcpu *v)
 {
-	u64 due = uart_poll_due;
+	u64 due = v->polls_console ? uart_poll_due : 0;
 
 	return due && due < v->run_until ? due : v->run_until;
 }
@@ -124,8 +131,27 @@ static inline u64 vcpu_used_now(const struct vcpu *v)
 {
 	return v->used_ticks + (__builtin_ia32_rdtsc() - v->run_start_tsc);
 }
-/* Makes v's VMCS current and loads the state the VMCS does not switch. */
+/*
+ * Makes v's VMCS current and loads the state the VMCS does not switch. A
+ * vCPU loaded on another CPU than last time takes this CPU's host fields
+ * and has its VPID and EPTP flushed here first: translations this CPU kept
+ * from before (its own, or a previous owner's of the VPID or of the EPT
+ * root) may be stale, since invalidations reach only the CPU that issues
+ * them. Its VMCS must have been released on the CPU it was active on.
+ */
 void vcpu_load(struct vcpu *v);
+/*
+ * VMCLEAR on this CPU, where v's VMCS is active: it may then be loaded on
+ * any CPU (SDM Vol. 3C 25.1, 25.11.1), and is launched anew there.
+ */
+void vcpu_release(struct vcpu *v);
+/*
+ * Tells v's CPU that v has an event (a key for its UART): an IPI if that
+ * is another CPU, which may be halted waiting for one. Any CPU may call it.
+ */
+void vcpu_kick(const struct vcpu *v);
+/* True if v's home is this CPU: its scheduler runs here. */
+bool vcpu_here(const struct vcpu *v);
 /* Saves what vcpu_load loads and only the CPU holds (CR2) before another vCPU runs. */
 void vcpu_put(struct vcpu *v);
 

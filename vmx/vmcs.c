@@ -122,6 +122,20 @@ static u16 read_selector_cs(void)
 	return s;
 }
 
+/*
+ * The host fields that differ between CPUs: each CPU has its own GDT, TSS
+ * and per-CPU data (GS base), so a VMCS that moves to another CPU takes
+ * that CPU's values (vcpu_load).
+ */
+void vmcs_host_cpu_state(void)
+{
+	vmcs_write(VMCS_HOST_FS_BASE, rdmsr(IA32_FS_BASE));
+	vmcs_write(VMCS_HOST_GS_BASE, rdmsr(IA32_GS_BASE));
+	vmcs_write(VMCS_HOST_TR_BASE, gdt_tss_base());
+	vmcs_write(VMCS_HOST_GDTR_BASE, gdt_base());
+	vmcs_write(VMCS_HOST_IDTR_BASE, read_idtr_base());
+}
+
 /* Host state: Keel as it runs now (SDM 25.5 "Host-State Area"). */
 static void setup_host_state(void)
 {
@@ -135,11 +149,7 @@ static void setup_host_state(void)
 	vmcs_write(VMCS_HOST_FS_SELECTOR, 0);
 	vmcs_write(VMCS_HOST_GS_SELECTOR, 0);
 	vmcs_write(VMCS_HOST_TR_SELECTOR, GDT_SEL_TSS);
-	vmcs_write(VMCS_HOST_FS_BASE, rdmsr(IA32_FS_BASE));
-	vmcs_write(VMCS_HOST_GS_BASE, rdmsr(IA32_GS_BASE));
-	vmcs_write(VMCS_HOST_TR_BASE, gdt_tss_base());
-	vmcs_write(VMCS_HOST_GDTR_BASE, gdt_base());
-	vmcs_write(VMCS_HOST_IDTR_BASE, read_idtr_base());
+	vmcs_host_cpu_state();
 	vmcs_write(VMCS_HOST_IA32_SYSENTER_CS, 0);
 	vmcs_write(VMCS_HOST_IA32_SYSENTER_ESP, 0);
 	vmcs_write(VMCS_HOST_IA32_SYSENTER_EIP, 0);

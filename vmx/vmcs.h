@@ -9,6 +9,8 @@
 
 /* Fills the current VMCS for v: controls, host state, guest boot state. */
 bool vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *bs);
+/* Writes this CPU's own host fields (GDT, TSS, IDT, FS and GS bases) into the current VMCS. */
+void vmcs_host_cpu_state(void);
 
 /*
  * The shared I/O bitmaps (every port exits: device models decide) and MSR

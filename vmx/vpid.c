@@ -8,10 +8,14 @@
 #include "boot/options.h"
 #include "lib/console.h"
 #include "lib/panic.h"
+#include "lib/spinlock.h"
+#include "arch/x86/percpu.h"
 #include "vmx/vmx.h"
 #include "vmx/vpid_core.h"
 
-/* Shared, boot CPU only: the VPID pool; later: VPID lock. */
+/* Shared, atomic: the VPID lock, which guards the pool below. */
+static struct spinlock vpid_lock = SPINLOCK_INIT("vpid");
+/* Shared, lock vpid: the VPID pool (owners, and which were flushed since assigned). */
 static struct vpid_pool pool;
 /* Shared, write-once at boot: vpid_init, before the first guest. */
 static bool enabled;
@@ -37,26 +41,41 @@ u16 vpid_assign(u32 owner, struct inv_stats *st)
 
 	if (!enabled)
 		return 0;
+	spin_lock(&vpid_lock, cpu_lock_token());
 	v = vpid_pool_alloc(&pool, owner);
-	if (!v)
-		return 0;
-	if (keel_opts.test != TEST_SKIP_INVVPID) {
-		/* A new owner must not see translations tagged by the previous one. */
+	if (v && keel_opts.test != TEST_SKIP_INVVPID) {
+		/*
+		 * A new owner must not see translations tagged by the previous
+		 * one: flushed here, on this CPU; a vCPU flushes its VPID again
+		 * on each other CPU it first runs on (vcpu_load).
+		 */
 		inv_vpid(v, st);
 		vpid_pool_flushed(&pool, v);
 	}
+	spin_unlock(&vpid_lock);
 	return v;
 }
 
 void vpid_release(u16 vpid, u32 owner)
 {
-	if (vpid)
-		CHECK(vpid_pool_release(&pool, vpid, owner));
+	bool ok;
+
+	if (!vpid)
+		return;
+	spin_lock(&vpid_lock, cpu_lock_token());
+	ok = vpid_pool_release(&pool, vpid, owner);
+	spin_unlock(&vpid_lock);
+	CHECK(ok);
 }
 
 void vpid_check(u16 vpid, u32 owner, const char *who)
 {
 #ifndef NDEBUG
+	/*
+	 * No lock: this entry's VPID changes hands only by its own vCPU's
+	 * assign and release, never while the vCPU runs; other VPIDs' entries
+	 * are not read.
+	 */
 	if (vpid && !vpid_pool_ready(&pool, vpid, owner))
 		panic("%s: VPID %u not owned by it or not flushed since it was assigned", who,
 		      vpid);

@@ -11,7 +11,8 @@ struct cpuid_regs {
 };
 
 /* CPUID.1:ECX[31]: reserved on hardware, set by hypervisors (SDM Vol. 2A, Table 3-10). */
-#define CPUID_1_ECX_HYPERVISOR BIT(31)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_ECX_HYPERVISOR	 BIT(31)
 
 static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
 {

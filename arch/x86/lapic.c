@@ -55,6 +55,21 @@ void lapic_enable(u8 spurious_vector)
 	lapic_write(APIC_SPIV, APIC_SPIV_ENABLE | spurious_vector);
 }
 
+bool lapic_has_tsc_deadline(void)
+{
+	return cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE;
+}
+
+void lapic_timer_at(u8 vector, u64 tsc)
+{
+	/*
+	 * TSC-deadline mode (SDM 11.5.4.1): the LVT entry first, then the
+	 * deadline; the timer fires once when the TSC reaches it, 0 disarms.
+	 */
+	lapic_write(APIC_LVT_TIMER, APIC_TIMER_TSCDEADLINE | vector);
+	wrmsr(MSR_IA32_TSC_DEADLINE, tsc);
+}
+
 void lapic_eoi(void)
 {
 	lapic_write(APIC_EOI, 0);

@@ -37,6 +37,14 @@ bool lapic_send_fixed(u32 apic_id, u8 vector, u64 timeout);
 /* Software-enables this CPU's local APIC with that spurious-interrupt vector. */
 void lapic_enable(u8 spurious_vector);
 
+/* This CPU's local APIC timer has TSC-deadline mode (CPUID.1:ECX[24]). */
+bool lapic_has_tsc_deadline(void);
+/*
+ * Arms this CPU's APIC timer in TSC-deadline mode to raise `vector` once
+ * the TSC reaches `tsc`; 0 disarms it. Only with lapic_has_tsc_deadline.
+ */
+void lapic_timer_at(u8 vector, u64 tsc);
+
 /* Ends the interrupt in service on this CPU. */
 void lapic_eoi(void);
 bool lapic_send_startup(u32 apic_id, u8 page, u64 timeout);

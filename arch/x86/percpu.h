@@ -48,6 +48,8 @@ struct cpu {
 	u32 wake_req;		      /* bumped by the boot CPU before a wake-up IPI (atomic) */
 	u32 wake_ack;		      /* set to wake_req by the CPU once awake (atomic) */
 	u64 wakes;		      /* wake-up IPIs this CPU took; its own */
+	u64 halts;		      /* smp_halt_until's halts; its own */
+	bool tsc_deadline;	      /* its APIC timer has TSC-deadline mode; its own */
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, self) == 0, "this_cpu() reads %gs:0");

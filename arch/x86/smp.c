@@ -15,10 +15,11 @@
 #include "lib/string.h"
 #include "mm/addr.h"
 
-#define SMP_INIT_DELAY_US    10000 /* INIT to the first STARTUP IPI (SDM 9.4.4.1) */
-#define SMP_SIPI_DELAY_US    200   /* after each STARTUP IPI */
-#define SMP_IPI_SEND_US	     10000 /* the local APIC's bound to send one IPI */
-#define SMP_MIN_TICKS_PER_US 1	   /* should the TSC rate be unknown */
+#define SMP_INIT_DELAY_US    10000	/* INIT to the first STARTUP IPI (SDM 9.4.4.1) */
+#define SMP_SIPI_DELAY_US    200	/* after each STARTUP IPI */
+#define SMP_IPI_SEND_US	     10000	/* the local APIC's bound to send one IPI */
+#define SMP_MIN_TICKS_PER_US 1		/* should the TSC rate be unknown */
+#define SMP_KICK_TIMEOUT     1000000ULL /* ticks a kick waits for the ICR to be free */
 
 #define PTE_P  BIT(0)
 #define PTE_W  BIT(1)
@@ -188,9 +189,19 @@ void smp_ap_main(struct cpu *c)
 	cpu_halt_forever(); /* the entry must not return; should it, the CPU stops here */
 }
 
+void smp_boot_cpu_ready(void)
+{
+	struct cpu *c = this_cpu();
+
+	CHECK(c->index == 0);
+	lapic_enable(SMP_VECTOR_SPURIOUS);
+	c->tsc_deadline = lapic_has_tsc_deadline();
+}
+
 void smp_idle(struct cpu *c)
 {
 	lapic_enable(SMP_VECTOR_SPURIOUS);
+	c->tsc_deadline = lapic_has_tsc_deadline();
 	for (;;) {
 		u32 req = __atomic_load_n(&c->wake_req, __ATOMIC_ACQUIRE);
 
@@ -245,11 +256,36 @@ u64 smp_wake(struct cpu *c, u64 timeout)
 	return MAX(rdtsc() - start, (u64)1);
 }
 
+void smp_kick(struct cpu *c)
+{
+	/* A CPU that misses a kick still looks again within its poll period. */
+	(void)lapic_send_fixed(c->apic_id, SMP_VECTOR_WAKE, SMP_KICK_TIMEOUT);
+}
+
+void smp_kick_boot_cpu(void)
+{
+	if (smp.entry && this_cpu()->index != 0)
+		smp_kick(&cpu_table[0]);
+}
+
+bool smp_halt_until(u64 until)
+{
+	struct cpu *c = this_cpu();
+
+	if (!c->tsc_deadline)
+		return false;
+	lapic_timer_at(SMP_VECTOR_WAKE, MAX(until, (u64)1));
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	lapic_timer_at(SMP_VECTOR_WAKE, 0);
+	c->halts++;
+	return true;
+}
+
 bool smp_interrupt(unsigned vector)
 {
 	if (vector == SMP_VECTOR_SPURIOUS)
 		return true; /* no EOI for a spurious interrupt (SDM 11.9) */
-	if (vector != SMP_VECTOR_WAKE || this_cpu()->index == 0)
+	if (vector != SMP_VECTOR_WAKE)
 		return false;
 	this_cpu()->wakes++;
 	lapic_eoi();

@@ -75,6 +75,33 @@ bool smp_wake_done(struct cpu *c, u32 req, u64 timeout);
 u64 smp_wake(struct cpu *c, u64 timeout);
 
 /*
+ * Sends CPU c a wake-up IPI with no work: if it is halted in
+ * smp_halt_until, it returns and looks again at what it waits for.
+ */
+void smp_kick(struct cpu *c);
+
+/*
+ * From another CPU, once the others have been started: kicks the boot CPU
+ * (out of a guest it runs, with a VM exit), which polls Keel's console.
+ * Nothing on the boot CPU itself or before smp_prepare.
+ */
+void smp_kick_boot_cpu(void);
+
+/*
+ * On the boot CPU, once its local APIC is known (lapic_init): software-
+ * enables it, so that it takes kicks, and lets it halt in smp_halt_until.
+ */
+void smp_boot_cpu_ready(void);
+
+/*
+ * Halts this CPU until an IPI or until the TSC reaches `until`, with the
+ * local APIC's TSC-deadline timer; interrupts are off again on return.
+ * False, at once, if this CPU cannot halt so (no TSC-deadline timer, or the
+ * boot CPU before smp_boot_cpu_ready): the caller polls instead.
+ */
+bool smp_halt_until(u64 until);
+
+/*
  * Called by the interrupt entry for vectors from 32 up; true if the vector
  * is one of Keel's (then it has been handled and the interrupted code
  * resumes).

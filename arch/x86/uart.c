@@ -8,6 +8,7 @@
  * while output waits.
  */
 #include "arch/x86/uart.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/io.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
@@ -197,6 +198,8 @@ static void ring_put(char c)
 
 void uart_write(const char *s, size_t n)
 {
+	bool was_waiting = ring_used() != 0;
+
 	if (!uart_present)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -205,6 +208,13 @@ void uart_write(const char *s, size_t n)
 		ring_put(s[i]);
 	}
 	uart_poll();
+	/*
+	 * The boot CPU polls the console (vm/sched.c); if it is in a guest,
+	 * its run ends at the poll time only once it sees it, at its next
+	 * exit: a kick makes that exit now.
+	 */
+	if (!was_waiting && ring_used())
+		smp_kick_boot_cpu();
 }
 
 bool uart_has_room(u32 n)

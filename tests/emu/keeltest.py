@@ -78,6 +78,18 @@ def guest(name):
     return os.path.join(BUILD, "guests", f"{name}.elf")
 
 
+def on_cpu0(module):
+    """A module string with `cpus=0` added (before any `-- ARGS`).
+
+    Scenarios about guests sharing one CPU (time slices, switches, each
+    guest's share) pin their guests to the boot CPU, so that they keep their
+    meaning on a machine with more CPUs (KEEL_TEST_CPUS=2), where Keel
+    would otherwise spread the guests over the CPUs.
+    """
+    head, sep, tail = module.partition(" -- ")
+    return f"{head} cpus=0{sep}{tail}"
+
+
 def iso_path(sc):
     return os.path.join(EMU_BUILD, f"{sc.name}.iso")
 

@@ -29,7 +29,7 @@ import struct
 import pytest
 
 from keeltest import (DEFAULT_CMDLINE, EMU_BUILD, FAIL_MARKERS, Scenario, check_markers, elf_symbols, end_status,
-                      guest, report, run)
+                      guest, on_cpu0, report, run)
 
 MiB = 1 << 20
 SUCCESS = 1  # debug-exit with v = 0
@@ -127,9 +127,9 @@ def _keel_range():
 
 def _hostile_modules():
     keel = _keel_range()
-    mods = [(guest(WITNESS[0]), f"name=witness {WITNESS[1]}")]
+    mods = [(guest(WITNESS[0]), on_cpu0(f"name=witness {WITNESS[1]}"))]
     for name, (image, args, _, _) in HOSTILE.items():
-        mods.append((guest(image), f"name={name} " + args.replace("{keel}", keel)))
+        mods.append((guest(image), on_cpu0(f"name={name} " + args.replace("{keel}", keel))))
     return tuple(mods)
 
 
@@ -289,7 +289,7 @@ def _bad_input_scenario():
     big, ph = _patched_elf("bigseg.elf", 2, memsz=64 * MiB)
     outside, ph0 = _patched_elf("outfile.elf", 0, offset=0x100000)
     mods = (
-        (guest("witness"), "name=witness mem=16M -- pages=64 min_switches=1"),
+        (guest("witness"), on_cpu0("name=witness mem=16M -- pages=64 min_switches=1")),
         (overlap, "name=overlap"),
         (big, "name=bigseg mem=16M"),
         (outside, "name=outfile"),
@@ -358,7 +358,7 @@ XSTATE_GUESTS = ("xa", "xb")
 
 @pytest.fixture(scope="module")
 def xstate():
-    mods = tuple((guest("xstate"), f"name={n} mem=16M -- tag={i + 1} rounds=20")
+    mods = tuple((guest("xstate"), on_cpu0(f"name={n} mem=16M -- tag={i + 1} rounds=20"))
                  for i, n in enumerate(XSTATE_GUESTS))
     return run(Scenario("xstate", cmdline=DEFAULT_CMDLINE + " slice=20000", modules=mods))
 
@@ -379,8 +379,8 @@ def test_register_state_stays_with_its_guest(xstate):
 def apic_emulated():
     return run(Scenario("hostile-apic-emulated", model="corei7_sandy_bridge_2600k",
                         cmdline=DEFAULT_CMDLINE + " slice=100000", modules=(
-        (guest(WITNESS[0]), f"name=witness {WITNESS[1]}"),
-        (guest("attack_apic"), "name=apic mem=16M -- rounds=20000"))))
+        (guest(WITNESS[0]), on_cpu0(f"name=witness {WITNESS[1]}")),
+        (guest("attack_apic"), on_cpu0("name=apic mem=16M -- rounds=20000")))))
 
 
 def test_apic_attack_on_the_emulated_path(apic_emulated):

@@ -36,12 +36,12 @@ import re
 import pytest
 
 from keeltest import DEFAULT_CMDLINE, FAIL_MARKERS, Scenario, check_markers, find, find_all, \
-    guest, report, run
+    guest, on_cpu0, report, run
 
 SHARE_TOLERANCE = 20  # permille
 SLICE = 1 << 20  # Keel's default slice= (docs/cmdline.md)
 STORM_TIMEOUT = "30M"
-BYSTANDER = "name=by mem=16M -- window=40M"
+BYSTANDER = on_cpu0("name=by mem=16M -- window=40M")
 
 # id -> (image, guest arguments after --, extra Keel options)
 STORMS = {
@@ -74,14 +74,14 @@ HELD_RE = re.compile(r"^keel: guest (\S+): frames held (\d+) returned (\d+)$")
 
 MEMORY_BOOT = Scenario(
     "storm-apic-move-memory", memory=64, timeout=300, modules=(
-        (guest("bystander"), "name=by mem=32M -- window=40M touch=16M touch_after=150M"),
-        (guest("storm"), "name=st mem=16M timeout=120M expect=timeout -- kind=apic-move")))
+        (guest("bystander"), on_cpu0("name=by mem=32M -- window=40M touch=16M touch_after=150M")),
+        (guest("storm"), on_cpu0("name=st mem=16M timeout=120M expect=timeout -- kind=apic-move"))))
 
 
 def _storm_scenario(kind):
     image, args, opts = STORMS[kind]
     cmdline = " ".join(filter(None, (DEFAULT_CMDLINE, opts)))
-    module = f"name=st mem=16M timeout={STORM_TIMEOUT} expect=timeout"
+    module = f"name=st mem=16M timeout={STORM_TIMEOUT} expect=timeout cpus=0"
     if args:
         module += f" -- {args}"
     return Scenario(f"storm-{kind}", cmdline=cmdline, timeout=200,

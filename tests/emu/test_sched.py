@@ -29,7 +29,8 @@ import re
 
 import pytest
 
-from keeltest import FAIL_MARKERS, Scenario, check_markers, find, find_all, guest, report, run
+from keeltest import (FAIL_MARKERS, Scenario, check_markers, find, find_all, guest, on_cpu0,
+                      report, run)
 
 SLICE = "200K"
 SLICE_TICKS = 200 * 1024
@@ -37,18 +38,21 @@ ROUNDS = 50
 BASE_CMDLINE = f"console=com1 onexit=shutdown slice={SLICE}"
 HIDECAP = "invept-single,invvpid-addr,invvpid-single"
 
-ISO1 = (guest("isolate"), f"name=iso1 mem=16M -- gpa=0x800000 tag=0xA11CE rounds={ROUNDS}")
+ISO1 = (guest("isolate"),
+        on_cpu0(f"name=iso1 mem=16M -- gpa=0x800000 tag=0xA11CE rounds={ROUNDS}"))
 ISO2_UNMAP = (guest("isolate"),
-              f"name=iso2 mem=16M -- gpa=0x900000 tag=0xB0B rounds={ROUNDS} unmap=1")
-ISO2 = (guest("isolate"), f"name=iso2 mem=16M -- gpa=0x900000 tag=0xB0B rounds={ROUNDS}")
-CPUID = (guest("cpuid"), "name=cpuid mem=16M")
-INVLPG = (guest("invlpg"), "name=invlpg mem=16M")
+              on_cpu0(f"name=iso2 mem=16M -- gpa=0x900000 tag=0xB0B rounds={ROUNDS} unmap=1"))
+ISO2 = (guest("isolate"),
+        on_cpu0(f"name=iso2 mem=16M -- gpa=0x900000 tag=0xB0B rounds={ROUNDS}"))
+CPUID = (guest("cpuid"), on_cpu0("name=cpuid mem=16M"))
+INVLPG = (guest("invlpg"), on_cpu0("name=invlpg mem=16M"))
 
 SPIN_TIMEOUT = "20M"
 SPIN_TIMEOUT_TICKS = 20 * 1024 * 1024
 SPIN_ROUNDS = 20
-SPIN = (guest("spin"), f"name=spin mem=16M timeout={SPIN_TIMEOUT} expect=timeout")
-SPIN_ISO = (guest("isolate"), f"name=iso mem=16M -- gpa=0x800000 tag=0x5EED rounds={SPIN_ROUNDS}")
+SPIN = (guest("spin"), on_cpu0(f"name=spin mem=16M timeout={SPIN_TIMEOUT} expect=timeout"))
+SPIN_ISO = (guest("isolate"),
+            on_cpu0(f"name=iso mem=16M -- gpa=0x800000 tag=0x5EED rounds={SPIN_ROUNDS}"))
 
 VPID_OFF_LINE = "keel: vmx: VPID off (vpid=off): "
 
