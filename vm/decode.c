@@ -177,14 +177,19 @@ static int prefix_seg(u8 b)
 	}
 }
 
-/* Records b if it is a legacy prefix; false if it is not one. */
-static bool legacy_prefix(struct prefixes *p, u8 b)
+/*
+ * Records b if it is a legacy prefix; false if it is not one. In 64-bit
+ * mode an ES/CS/SS/DS override is ignored (SDM Vol. 1 3.3.7.1), so it
+ * does not displace an earlier FS or GS.
+ */
+static bool legacy_prefix(struct prefixes *p, u8 b, enum decode_mode mode)
 {
 	int seg = prefix_seg(b);
 
-	if (seg >= 0)
-		p->seg = seg;
-	else if (b == PFX_OPSIZE)
+	if (seg >= 0) {
+		if (mode != DECODE_MODE_64 || seg == DECODE_SEG_FS || seg == DECODE_SEG_GS)
+			p->seg = seg;
+	} else if (b == PFX_OPSIZE)
 		p->opsize = true;
 	else if (b == PFX_ADSIZE)
 		p->adsize = true;
@@ -209,7 +214,7 @@ static int read_prefixes(struct cursor *c, enum decode_mode mode, struct prefixe
 
 		if (s)
 			return s;
-		if (legacy_prefix(p, *opc)) {
+		if (legacy_prefix(p, *opc, mode)) {
 			p->rex = 0;
 			continue;
 		}
@@ -235,14 +240,12 @@ static void set_sizes(struct decode_insn *d, const struct prefixes *p, enum deco
 
 /*
  * The segment of a memory operand: an override if one applies, else
- * def. In 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol. 1 3.3.7.1).
+ * def. (In 64-bit mode legacy_prefix() keeps only FS and GS overrides.)
  */
 static enum decode_seg operand_seg(struct decode_insn *d, const struct prefixes *p,
 				   enum decode_seg def)
 {
 	if (p->seg < 0)
-		return def;
-	if (d->mode == DECODE_MODE_64 && p->seg != DECODE_SEG_FS && p->seg != DECODE_SEG_GS)
 		return def;
 	d->seg_override = true;
 	return (enum decode_seg)p->seg;

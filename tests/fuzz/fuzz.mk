@@ -29,13 +29,20 @@ FUZZ_SRCS_gpt      := vm/gpt.c
 FUZZ_SRCS_linux_boot := vm/linux_boot.c lib/format.c
 FUZZ_SRCS_term_line  := lib/term_line.c
 FUZZ_SRCS_madt_cpus  := arch/x86/madt_cpus.c arch/x86/acpi_tables.c lib/format.c
+FUZZ_SRCS_decode_ref := vm/decode.c
 
-FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line madt_cpus
+# Libraries a target links besides its Keel sources: decode_ref checks
+# vm/decode.c against Zydis (package libzydis-dev, tests/harness/deps.sh).
+FUZZ_LIBS_decode_ref := -lZydis
+
+FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line madt_cpus decode_ref
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 # Longest input each target is given: the mb2, ELF and bzImage parsers read
 # headers spread over a few KiB; a 4 KiB MADT holds over 500 processor
-# structures, past MADT_CPUS_MAX; the others need little.
+# structures, past MADT_CPUS_MAX; an instruction is at most 15 bytes
+# (decode_ref's 24 leave room for a run of prefixes past that); the others
+# need little.
 FUZZ_MAXLEN_mb2      := 8192
 FUZZ_MAXLEN_elf      := 12288
 FUZZ_MAXLEN_cmdline  := 1024
@@ -44,14 +51,22 @@ FUZZ_MAXLEN_gpt      := 16384
 FUZZ_MAXLEN_linux_boot := 8192
 FUZZ_MAXLEN_term_line  := 1024
 FUZZ_MAXLEN_madt_cpus := 4096
+FUZZ_MAXLEN_decode_ref := 24
 
-.PHONY: fuzz-build fuzz-smoke
+.PHONY: fuzz-build fuzz-smoke fuzz-zydis
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h $$(FUZZ_SRCS_$$*) \
 		$$(wildcard lib/*.h arch/x86/*.h mm/*.h boot/*.h vmx/*.h vm/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
+
+# decode_ref needs Zydis's headers and library: name the package rather
+# than fail in the compiler.
+$(BUILD)/fuzz/fuzz_decode_ref: | fuzz-zydis
+fuzz-zydis:
+	@test -e /usr/include/Zydis/Zydis.h || { \
+		echo "fuzz: decode_ref needs Zydis: run make deps (package libzydis-dev)"; exit 1; }
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -7,7 +7,7 @@ of build/guests/*.elf). Each seed starts with its target's parameter bytes
 """
 import struct, os
 C = 'tests/fuzz/corpus'
-for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus'):
+for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus','decode_ref'):
     os.makedirs(f'{C}/{d}', exist_ok=True)
 def w(t, name, b):
     open(f'{C}/{t}/{name}', 'wb').write(b)
@@ -128,3 +128,20 @@ w('madt_cpus', 'x2apic', madt(lapic(0, 0), *[x2apic(0x100 + i, 0x100 + i) for i 
 w('madt_cpus', 'override', madt(lapic(0, 0), lapic(1, 1), lapic_ovr(0x1_0000_0000), pc, lapic=0))
 w('madt_cpus', 'mixed', madt(lapic(0, 0), lapic(1, 1, 2), lapic(2, 2, 0), x2apic(0, 7), lapic(3, 0xff), lapic(4, 4, 3), pc))
 w('madt_cpus', 'many', madt(*[lapic(i, i) for i in range(70)]))
+
+# ---- decode_ref: instruction bytes alone, each decoded in 64-, 32- and 16-bit
+# code: the MMIO accesses guests make (Linux's readl/writel, LAPIC and
+# IOAPIC registers, string copies to framebuffers), and the two encodings
+# the target first disagreed on (docs/fuzzing.md).
+for name, b in (
+        ('readl', '8b 00'), ('writel', '89 02'), ('readb', '8a 00'), ('writew', '66 89 02'),
+        ('writeq', '48 89 10'), ('mov_disp8', '48 8b 43 10'), ('mov_sib_disp', '43 8b 44 fd 08'),
+        ('lapic_eoi', 'c7 80 b0 00 00 00 00 00 00 00'), ('rip_imm', 'c7 05 08 00 00 00 01 00 00 00'),
+        ('movzx_rip', '0f b6 05 00 10 00 00'), ('movsx_word', '48 0f bf 03'), ('movsxd', '48 63 03'),
+        ('fs_abs', '64 8b 04 25 30 00 00 00'), ('moffs64', '48 a1 00 00 e0 fe 00 00 00 00'),
+        ('moffs32', '67 a3 00 00 00 f0'), ('rep_stosq', 'f3 48 ab'), ('rep_movsb', 'f3 a4'),
+        ('lock_or', 'f0 83 08 01'), ('and_imm32', '81 20 ff 00 00 00'), ('test_imm8', 'f6 00 01'),
+        ('xchg', '87 08'), ('cmp_reg', '4d 3b 4a 08'), ('bp_disp16', '8b 46 fe'),
+        ('addr16_bx_si', '67 8b 40 10'), ('fs_then_ss', '64 36 8b 00'),
+        ('addr32_sib_r13', '67 41 8a 24 9d 00 00 00 10')):
+    w('decode_ref', name, bytes.fromhex(b))

@@ -34,6 +34,7 @@ CHECKS=(
 	"libcmocka-dev|file|/usr/include/cmocka.h"
 	"clang|cmd|clang"
 	"libclang-rt-14-dev|file|/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
+	"libzydis-dev|file|/usr/include/Zydis/Zydis.h"
 	"clang-format|cmd|clang-format"
 	"cppcheck|cmd|cppcheck"
 	"acpica-tools|cmd|iasl"

@@ -156,6 +156,13 @@ static const struct row rows[] = {
     {R(M64, "\x2e\x8b\x03", "mov eax,cs:[rbx] (ignored)"), OP(MOV, FROM, 4), .reg = RAX, AT(RBX)},
     {R(M64, "\x26\x8b\x45\x00", "mov eax,es:[rbp] (ignored)"), OP(MOV, FROM, 4), .reg = RAX,
      MEMS(RBP, NOREG, 1, 0, SS)},
+    /* found by tests/fuzz/fuzz_decode_ref.c: a later ignored override kept DS */
+    {R(M64, "\x64\x36\x8b\x00", "mov eax,fs:[rax] (SS after FS ignored)"), OP(MOV, FROM, 4),
+     .reg = RAX, MEMS(RAX, NOREG, 1, 0, FS), .override = true},
+    {R(M64, "\x65\x2e\xa5", "movsd gs:[rsi] (CS after GS ignored)"), OP(MOVS, TO, 4), MOVSMEM(GS),
+     .override = true},
+    {R(M32, "\x64\x36\x8b\x00", "mov eax,ss:[eax] (the last override wins)"), OP(MOV, FROM, 4),
+     .reg = RAX, MEMS(RAX, NOREG, 1, 0, SS), .override = true},
     {R(M32, "\x36\x8b\x03", "mov eax,ss:[ebx]"), OP(MOV, FROM, 4), .reg = RAX,
      MEMS(RBX, NOREG, 1, 0, SS), .override = true},
     {R(M32, "\x26\x8b\x45\x00", "mov eax,es:[ebp]"), OP(MOV, FROM, 4), .reg = RAX,
