@@ -114,11 +114,9 @@ static void show_focus(struct sched *s)
 {
 	struct guest *f = __atomic_load_n(&sched_focus, __ATOMIC_ACQUIRE);
 
-	if (!f)
-		return;
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->gs[i] == f && guest_running(f))
-			uart16550_show_open(f);
+	if (f && __atomic_load_n(&f->vcpu.home_cpu, __ATOMIC_ACQUIRE) == (int)s->cpu &&
+	    guest_running(f))
+		uart16550_show_open(f);
 }
 
 /* The console moves on, waiting guests' timers run. */
