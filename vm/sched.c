@@ -221,20 +221,23 @@ static const char *cpu_prefix(struct sched *s)
  * CPU's guests, output queued by another CPU), for at most 1/IDLE_LOOK_HZ s
  * while something may come without either. The console CPU looks at Keel's
  * console that often (Keel takes no interrupt from the UART: keys are
- * polled) and when its queued output is due; another CPU looks that often
- * while one of its guests' UARTs may wake it by itself (Keel's console
- * drains on the console CPU). A CPU without a TSC-deadline timer spins.
+ * polled), and does not halt while output waits for the line (a guest may
+ * wait for it to leave: it drains at the UART's pace). Another CPU looks
+ * that often while one of its guests' UARTs may wake it by itself (Keel's
+ * console drains on the console CPU). A CPU without a TSC-deadline timer
+ * spins.
  */
 static void idle_wait(struct sched *s, u64 until)
 {
 	u64 look = rdtsc() + MAX(tsc_hz / IDLE_LOOK_HZ, (u64)10000);
 
 	if (s->p->console) {
-		u64 due = uart_poll_due;
-
+		if (uart_poll_due) {
+			/* Output waits for the line: drain it as fast as the UART takes it. */
+			cpu_relax();
+			return;
+		}
 		until = until ? MIN(until, look) : look;
-		if (due && due < until)
-			until = due;
 	} else if (!until || (console_may_wake(s) && look < until)) {
 		until = look;
 	}
