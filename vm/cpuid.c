@@ -7,16 +7,15 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/cr.h"
+#include "arch/x86/msr.h"
 #include "vm/cpuid_policy.h"
 #include "vm/guest.h"
+#include "vm/msr_core.h"
 #include "vmx/cr.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
-
-/* IA32_MISC_ENABLE[22]: Limit CPUID Maxval (SDM Vol. 4, Table 2-2). */
-#define MISC_ENABLE_LIMIT_CPUID BIT(22)
 
 static struct cpuid_regs host_cpuid(void *ctx, u32 leaf, u32 sub)
 {
@@ -63,8 +62,10 @@ static void leaf1_apic(const struct vcpu *v, struct cpuid_regs *r)
 /*
  * The exit's fast path: answers that depend on the host, the leaf, the
  * subleaf and (leaf 1) CR4.OSXSAVE alone (cpuid_policy_cacheable), kept in
- * a small direct-mapped table shared by every guest. A guest with Limit
- * CPUID Maxval set always takes the full path.
+ * a small direct-mapped table shared by every guest. A guest whose
+ * IA32_MISC_ENABLE differs from its reset value in a bit CPUID depends on
+ * (Limit CPUID Maxval, ENABLE MONITOR FSM, XD bit disable) always takes
+ * the full path.
  */
 #define CPUID_MEMO_SLOTS 32
 
@@ -91,8 +92,12 @@ void cpuid_handle_exit(struct vcpu *v)
 {
 	u64 *gpr = v->regs.gpr;
 	u32 leaf = (u32)gpr[GPR_RAX], sub = (u32)gpr[GPR_RCX];
+	u64 misc = v->msrs.misc_enable;
 	struct cpuid_guest g = {.xcr0 = v->msrs.xcr0,
-				.limit_maxval = v->msrs.misc_enable & MISC_ENABLE_LIMIT_CPUID};
+				.limit_maxval = misc & MISC_ENABLE_LIMIT_CPUID,
+				.monitor_off = !(misc & MISC_ENABLE_MONITOR_FSM),
+				.xd_disable = misc & MISC_ENABLE_XD_DISABLE};
+	bool plain = !((misc ^ msr_misc_enable_reset(cpuid_caps())) & MISC_ENABLE_CPUID_BITS);
 	struct cpuid_memo *m =
 	    &cpuid_memo[this_cpu()->index][(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
 	struct cpuid_regs r;
@@ -100,7 +105,7 @@ void cpuid_handle_exit(struct vcpu *v)
 	/* Only leaf 1 depends on CR4 (OSXSAVE): read it just for that leaf. */
 	if (leaf == 1)
 		g.cr4 = cr_guest_cr4() & CR4_OSXSAVE;
-	if (g.limit_maxval) {
+	if (!plain) {
 		r = guest_view(leaf, sub, &g);
 	} else if (m->valid && m->leaf == leaf && m->sub == sub && m->osxsave == g.cr4) {
 		r = m->r;

@@ -220,6 +220,8 @@ static struct cpuid_regs leaf1(const struct cpuid_caps *c, struct cpuid_regs h,
 	h.ecx = c->leaf1_ecx | CPUID1_ECX_HYPERVISOR;
 	if ((g->cr4 & CR4_OSXSAVE) && (c->leaf1_ecx & CPUID1_ECX_XSAVE))
 		h.ecx |= CPUID1_ECX_OSXSAVE;
+	if (g->monitor_off) /* IA32_MISC_ENABLE[18] (SDM Vol. 4, Table 2-2) */
+		h.ecx &= ~(u32)CPUID1_ECX_MONITOR;
 	h.edx = c->leaf1_edx;
 	/* EBX: initial APIC ID 0 (bits 31:24), one logical processor (23:16). */
 	h.ebx = (h.ebx & 0xFFFF) | (1u << 16);
@@ -331,6 +333,8 @@ static struct cpuid_regs ext_leaf(const struct cpuid_caps *c, cpuid_host_fn *hos
 		r.edx = c->ext1_edx;
 		if (!g->rdtscp)
 			r.edx &= ~(u32)CPUIDX1_EDX_RDTSCP;
+		if (g->xd_disable) /* IA32_MISC_ENABLE[34] (SDM Vol. 4, Table 2-2) */
+			r.edx &= ~(u32)CPUIDX1_EDX_NX;
 		return r;
 	case 0x80000007: /* invariant TSC only */
 		r.edx = host(ctx, leaf, 0).edx & BIT(8);

@@ -198,6 +198,8 @@ struct cpuid_guest {
 	bool invpcid;	   /* "enable INVPCID" is on: leaf 7 EBX.INVPCID */
 	bool rdtscp;	   /* "enable RDTSCP" is on: RDTSCP and RDPID */
 	bool limit_maxval; /* IA32_MISC_ENABLE[22]: leaf 0 reports at most 2 */
+	bool monitor_off;  /* IA32_MISC_ENABLE[18] clear: leaf 1 ECX.MONITOR reads 0 */
+	bool xd_disable;   /* IA32_MISC_ENABLE[34]: 0x80000001 EDX.NX reads 0 */
 };
 
 /* Fills c from the host's CPUID. */
@@ -213,7 +215,8 @@ struct cpuid_regs cpuid_policy_leaf(const struct cpuid_caps *c, cpuid_host_fn *h
 				    u32 leaf, u32 sub, const struct cpuid_guest *g);
 
 /*
- * True if, with limit_maxval clear, the answer for leaf depends on the
+ * True if, with limit_maxval, monitor_off and xd_disable at their reset
+ * values (vm/msr_core.h, msr_misc_enable_reset), the answer for leaf depends on the
  * leaf, the subleaf and (leaf 1) CR4.OSXSAVE alone, not on the rest of
  * struct cpuid_guest: the glue may remember it.
  */

@@ -12,10 +12,12 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
+#include "lib/console.h"
 #include "vm/cpuid_policy.h"
 #include "vm/guest.h"
 #include "vmx/cr.h"
 #include "vm/msr.h"
+#include "vm/msr_core.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_controls.h"
@@ -23,20 +25,15 @@
 
 /* MSRs and bits not in arch/x86/msr.h (SDM Vol. 4, Table 2-2). */
 #define IA32_FLUSH_CMD 0x10B
-#define IA32_MCG_CTL   0x17B
 
-#define SPEC_CTRL_IBRS	     BIT(0)
-#define SPEC_CTRL_STIBP	     BIT(1)
-#define SPEC_CTRL_SSBD	     BIT(2)
-#define PRED_CMD_IBPB	     BIT(0)
-#define FLUSH_CMD_L1D_FLUSH  BIT(0)
-#define MTRR_DEF_TYPE_TYPE   0xFFULL
-#define MTRR_DEF_TYPE_E	     BIT(11)
-#define MTRR_TYPE_WB	     6
-#define MISC_ENABLE_FAST_STR BIT(0)
-#define MISC_ENABLE_NO_BTS   BIT(11)
-#define MISC_ENABLE_NO_PEBS  BIT(12)
-#define MISC_ENABLE_LIMIT    BIT(22)
+#define SPEC_CTRL_IBRS	    BIT(0)
+#define SPEC_CTRL_STIBP	    BIT(1)
+#define SPEC_CTRL_SSBD	    BIT(2)
+#define PRED_CMD_IBPB	    BIT(0)
+#define FLUSH_CMD_L1D_FLUSH BIT(0)
+#define MTRR_DEF_TYPE_TYPE  0xFFULL
+#define MTRR_DEF_TYPE_E	    BIT(11)
+#define MTRR_TYPE_WB	    6
 
 /*
  * IA32_ARCH_CAPABILITIES bits that only describe the CPU (which flaws it
@@ -59,8 +56,8 @@ struct msr_desc {
 	msr_write_fn *write;
 };
 
-_Static_assert(ARRAY_SIZE(((struct vcpu_msrs *)0)->mc_ctl) == MSR_MC_BANKS,
-	       "struct vcpu_msrs holds one IA32_MCi_CTL per bank");
+_Static_assert(ARRAY_SIZE(((struct vcpu_msrs *)0)->mc_bank) == MSR_MC_BANKS,
+	       "struct vcpu_msrs holds the registers of each bank");
 
 static bool canonical(u64 a)
 {
@@ -84,7 +81,7 @@ static bool efer_write(struct vcpu *v, u32 msr, u64 val)
 {
 	u64 old = vmcs_read(VMCS_GUEST_IA32_EFER);
 
-	if (val & ~caps()->efer_mask)
+	if (val & ~msr_efer_allowed(caps(), v->msrs.misc_enable))
 		return false;
 	/* LME cannot change while paging is on (SDM 10.8.5); LMA is the CPU's to set. */
 	if ((cr_guest_cr0() & CR0_PG) && ((val ^ old) & EFER_LME))
@@ -254,12 +251,10 @@ static bool ignore_write(struct vcpu *v, u32 msr, u64 val)
 }
 
 /*
- * IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2): fast strings on; performance
- * monitoring (bit 7), EIST (16), MONITOR (18), xTPR (23) and XD disable
- * (34) off, as CPUID says; BTS and PEBS unavailable (11, 12). The guest
- * may change fast strings and, while leaf 0 goes beyond 2, Limit CPUID
- * Maxval (22, which vm/cpuid.c honours); a write changing any other bit
- * raises #GP.
+ * IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2): the bits CPUID allows change
+ * (msr_misc_enable_writable), the others are fixed and a write changing
+ * one raises #GP. Limit CPUID Maxval, ENABLE MONITOR FSM and XD bit
+ * disable change CPUID (vm/cpuid.c); XD bit disable makes EFER.NXE reserved.
  */
 static bool misc_enable_read(struct vcpu *v, u32 msr, u64 *val)
 {
@@ -269,9 +264,7 @@ static bool misc_enable_read(struct vcpu *v, u32 msr, u64 *val)
 
 static bool misc_enable_write(struct vcpu *v, u32 msr, u64 val)
 {
-	u64 writable = MISC_ENABLE_FAST_STR | (caps()->max_basic > 2 ? MISC_ENABLE_LIMIT : 0);
-
-	if ((val ^ v->msrs.misc_enable) & ~writable)
+	if (!msr_misc_enable_ok(caps(), v->msrs.misc_enable, val, vmcs_read(VMCS_GUEST_IA32_EFER)))
 		return false;
 	v->msrs.misc_enable = val;
 	return true;
@@ -304,10 +297,12 @@ static bool mtrr_write(struct vcpu *v, u32 msr, u64 val)
 /*
  * ---- Machine check (SDM Vol. 3B 16.3) ----
  * IA32_MCG_CAP: MSR_MC_BANKS banks, no MCG_CTL, no CMCI, no extended
- * registers. No machine check is ever reported: IA32_MCG_STATUS and every
- * IA32_MCi_STATUS/ADDR/MISC read 0 and take only 0 (software clears them);
- * IA32_MCi_CTL keeps what is written. Beyond the banks, #GP.
+ * registers. No machine check is ever reported, but the registers behave
+ * as on a part that reports them (msr_mcg_ok, msr_mc_bank_ok): what is
+ * accepted is kept and read back. Beyond the banks, #GP.
  */
+#define MCG_CAP_VALUE ((u64)MSR_MC_BANKS)
+
 static bool mca_exists(void)
 {
 	return caps()->leaf1_edx & CPUID1_EDX_MCA;
@@ -315,15 +310,20 @@ static bool mca_exists(void)
 
 static bool mcg_read(struct vcpu *v, u32 msr, u64 *val)
 {
-	if (!mca_exists())
+	if (!mca_exists() || !msr_mcg_exists(MCG_CAP_VALUE, msr))
 		return false;
-	*val = msr == IA32_MCG_CAP ? MSR_MC_BANKS : 0;
+	*val = msr == IA32_MCG_CAP	? MCG_CAP_VALUE
+	       : msr == IA32_MCG_STATUS ? v->msrs.mcg_status
+					: v->msrs.mcg_ctl;
 	return true;
 }
 
 static bool mcg_write(struct vcpu *v, u32 msr, u64 val)
 {
-	return mca_exists() && msr == IA32_MCG_STATUS && val == 0;
+	if (!mca_exists() || !msr_mcg_ok(MCG_CAP_VALUE, msr, val))
+		return false;
+	*(msr == IA32_MCG_STATUS ? &v->msrs.mcg_status : &v->msrs.mcg_ctl) = val;
+	return true;
 }
 
 static bool mc_bank_read(struct vcpu *v, u32 msr, u64 *val)
@@ -332,7 +332,7 @@ static bool mc_bank_read(struct vcpu *v, u32 msr, u64 *val)
 
 	if (!mca_exists())
 		return false;
-	*val = reg == 0 ? v->msrs.mc_ctl[i] : 0;
+	*val = v->msrs.mc_bank[i][reg];
 	return true;
 }
 
@@ -340,11 +340,10 @@ static bool mc_bank_write(struct vcpu *v, u32 msr, u64 val)
 {
 	unsigned i = (msr - IA32_MC0_CTL) / 4, reg = (msr - IA32_MC0_CTL) % 4;
 
-	if (!mca_exists())
+	if (!mca_exists() || !msr_mc_bank_ok((enum msr_mc_reg)reg, val))
 		return false;
-	if (reg == 0)
-		v->msrs.mc_ctl[i] = val;
-	return reg == 0 || val == 0;
+	v->msrs.mc_bank[i][reg] = val;
+	return true;
 }
 
 /*
@@ -440,6 +439,7 @@ static const struct msr_desc msr_table[] = {
     ONE(IA32_SYSENTER_EIP, vmcs_msr_read, vmcs_msr_write),
     ONE(IA32_MCG_CAP, mcg_read, mcg_write),
     ONE(IA32_MCG_STATUS, mcg_read, mcg_write),
+    ONE(IA32_MCG_CTL, mcg_read, mcg_write),
     ONE(IA32_MISC_ENABLE, misc_enable_read, misc_enable_write),
     ONE(IA32_PAT, pat_read, pat_write),
     ONE(IA32_MTRR_DEF_TYPE, mtrr_read, mtrr_write),
@@ -463,6 +463,21 @@ static const struct msr_desc *msr_find(u32 msr)
 	return NULL;
 }
 
+/*
+ * A #GP for RDMSR/WRMSR: counted per MSR for the guest's summary (vm/vm.c)
+ * and logged at loglevel=debug, so a guest's author can see which access
+ * the CPU Keel presents refuses.
+ */
+static void msr_inject_gp(struct vcpu *v, u32 msr, bool write, u64 val)
+{
+	msr_gp_note(&v->msrs.gp, msr);
+	if (write)
+		pr_debug("guest %s: msr: #GP for wrmsr 0x%x value 0x%lx", v->guest->name, msr, val);
+	else
+		pr_debug("guest %s: msr: #GP for rdmsr 0x%x", v->guest->name, msr);
+	vcpu_inject_gp(v);
+}
+
 void msr_handle_rdmsr(struct vcpu *v)
 {
 	u32 msr = (u32)v->regs.gpr[GPR_RCX];
@@ -470,7 +485,7 @@ void msr_handle_rdmsr(struct vcpu *v)
 	u64 val;
 
 	if (!d || !d->read || !d->read(v, msr, &val)) {
-		vcpu_inject_gp(v);
+		msr_inject_gp(v, msr, false, 0);
 		return;
 	}
 	v->regs.gpr[GPR_RAX] = (u32)val;
@@ -485,7 +500,7 @@ void msr_handle_wrmsr(struct vcpu *v)
 	const struct msr_desc *d = msr_find(msr);
 
 	if (!d || !d->write || !d->write(v, msr, val)) {
-		vcpu_inject_gp(v);
+		msr_inject_gp(v, msr, true, val);
 		return;
 	}
 	vcpu_skip_instruction(v);
@@ -494,7 +509,7 @@ void msr_handle_wrmsr(struct vcpu *v)
 /* The values after RESET that Keel's emulated MSRs start from (zero otherwise). */
 static void msr_reset(struct vcpu *v)
 {
-	v->msrs.misc_enable = MISC_ENABLE_FAST_STR | MISC_ENABLE_NO_BTS | MISC_ENABLE_NO_PEBS;
+	v->msrs.misc_enable = msr_misc_enable_reset(caps());
 	/* As firmware leaves it: MTRRs on, everything write-back (EPT maps RAM WB). */
 	v->msrs.mtrr_def_type = MTRR_DEF_TYPE_E | MTRR_TYPE_WB;
 	v->msrs.reset_done = true;

@@ -20,6 +20,7 @@
 #include "vm/guest_cmdline.h"
 #include "vm/loader.h"
 #include "vm/msr.h"
+#include "vm/msr_core.h"
 #include "vm/sched.h"
 #include "boot/options.h"
 #include "vmx/vpid.h"
@@ -224,6 +225,12 @@ static void guest_summary(const struct guest *g)
 	pr_info("guest %s: ended by %s status=%d, exits %lu (%s)", g->name, guest_end_name(g->end),
 		g->status, g->stats.exits, buf);
 	pr_info("guest %s: %s", g->name, g->end_detail);
+	if (msr_gp_any(&g->vcpu.msrs.gp)) {
+		char gp[200];
+
+		msr_gp_format(&g->vcpu.msrs.gp, gp, sizeof(gp));
+		pr_info("guest %s: msr: #GP injected for %s", g->name, gp);
+	}
 	if (uart16550_dropped((struct guest *)g))
 		pr_info("guest %s: console: %lu lines dropped (written while its UART read busy)",
 			g->name, uart16550_dropped((struct guest *)g));

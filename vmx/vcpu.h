@@ -10,6 +10,7 @@
 #include "mm/addr.h"
 #include "vmx/invalidate.h"
 #include "vmx/vcpu_regs.h"
+#include "vm/msr_core.h"
 #include "vm/vlapic.h"
 
 struct guest;
@@ -37,7 +38,9 @@ struct vcpu_msrs {
 	/* Emulated by vm/msr.c, set to their reset values by the first vcpu_load. */
 	bool reset_done;
 	u64 misc_enable, mtrr_def_type, spec_ctrl;
-	u64 mc_ctl[2]; /* IA32_MCi_CTL, i < MSR_MC_BANKS (vm/msr.h) */
+	u64 mcg_status, mcg_ctl;
+	u64 mc_bank[2][4];	/* IA32_MCi_CTL/STATUS/ADDR/MISC, i < MSR_MC_BANKS (vm/msr.h) */
+	struct msr_gp_count gp; /* the #GPs injected for RDMSR/WRMSR, per MSR */
 };
 
 struct vcpu {

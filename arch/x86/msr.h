@@ -22,6 +22,7 @@
 #define IA32_SYSENTER_EIP	     0x176
 #define IA32_MCG_CAP		     0x179
 #define IA32_MCG_STATUS		     0x17A
+#define IA32_MCG_CTL		     0x17B
 #define IA32_MISC_ENABLE	     0x1A0
 #define IA32_DEBUGCTL		     0x1D9
 #define IA32_PAT		     0x277
@@ -69,6 +70,27 @@
 #define EFER_LME BIT(8)
 #define EFER_LMA BIT(10)
 #define EFER_NXE BIT(11)
+
+/* IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2) */
+#define MISC_ENABLE_FAST_STRINGS BIT(0)	 /* R/W */
+#define MISC_ENABLE_TCC		 BIT(3)	 /* R/W: automatic thermal control circuit */
+#define MISC_ENABLE_PERFMON	 BIT(7)	 /* RO: performance monitoring available */
+#define MISC_ENABLE_NO_BTS	 BIT(11) /* RO: branch trace storage unavailable */
+#define MISC_ENABLE_NO_PEBS	 BIT(12) /* RO: PEBS unavailable */
+#define MISC_ENABLE_EIST	 BIT(16) /* R/W if CPUID.01H:ECX[7] */
+#define MISC_ENABLE_MONITOR_FSM	 BIT(18) /* R/W; 0 clears CPUID.01H:ECX[3] */
+#define MISC_ENABLE_LIMIT_CPUID	 BIT(22) /* R/W if CPUID.0H:EAX > 2; leaf 0 reports 2 */
+#define MISC_ENABLE_XTPR_DISABLE BIT(23) /* R/W if CPUID.01H:ECX[14] */
+#define MISC_ENABLE_XD_DISABLE	 BIT(34) /* R/W if NX; 1 clears CPUID.80000001H:EDX[20] */
+
+/* IA32_MCG_CAP and IA32_MCG_STATUS (SDM Vol. 3B, 16.3.1) */
+#define MCG_CAP_COUNT	 0xFFULL
+#define MCG_CAP_CTL_P	 BIT(8)
+#define MCG_CAP_LMCE_P	 BIT(27)
+#define MCG_STATUS_RIPV	 BIT(0)
+#define MCG_STATUS_EIPV	 BIT(1)
+#define MCG_STATUS_MCIP	 BIT(2)
+#define MCG_STATUS_LMCES BIT(3) /* with MCG_CAP_LMCE_P */
 
 /* IA32_APIC_BASE */
 #define APIC_BASE_BSP  BIT(8)

@@ -634,8 +634,13 @@ static void cs_check_mc_bank(u32 i)
 	cs_wrmsr_reads("IA32_MCi_CTL", base, 0, 0);
 	cs_wrmsr_reads("IA32_MCi_STATUS", base + 1, 0, 0);
 	cs_wrmsr_gp("IA32_MCi_STATUS nonzero", base + 1, BIT(63));
+	cs_wrmsr_gp("IA32_MCi_CTL neither 0 nor all ones", base, 1);
 	check_true(cs_msr(base + 2) == 0 && cs_msr(base + 3) == 0 && trap_last.count == 0,
 		   "IA32_MCi_ADDR and IA32_MCi_MISC read 0");
+	cs_wrmsr_reads("IA32_MCi_ADDR", base + 2, 0xABCD000, 0xABCD000);
+	cs_wrmsr_reads("IA32_MCi_MISC", base + 3, ~0ULL, ~0ULL);
+	cs_wrmsr(base + 2, 0);
+	cs_wrmsr(base + 3, 0);
 }
 
 static void cs_check_mca(void)
@@ -654,7 +659,9 @@ static void cs_check_mca(void)
 	cs_wrmsr_gp("IA32_MCG_CAP (read-only)", MSR_MCG_CAP, cap);
 	cs_rdmsr_gp("IA32_MCG_CTL (MCG_CTL_P clear)", MSR_MCG_CTL);
 	cs_wrmsr_reads("IA32_MCG_STATUS", MSR_MCG_STATUS, 0, 0);
-	cs_wrmsr_gp("IA32_MCG_STATUS nonzero", MSR_MCG_STATUS, 1);
+	cs_wrmsr_reads("IA32_MCG_STATUS MCIP", MSR_MCG_STATUS, BIT(2), BIT(2));
+	cs_wrmsr_gp("IA32_MCG_STATUS reserved bit 3", MSR_MCG_STATUS, BIT(3));
+	cs_wrmsr(MSR_MCG_STATUS, 0);
 	for (u32 i = 0; i < banks; i++)
 		cs_check_mc_bank(i);
 	for (u32 r = 0; r < 4; r++) {
