@@ -92,12 +92,7 @@ void cpuid_handle_exit(struct vcpu *v)
 {
 	u64 *gpr = v->regs.gpr;
 	u32 leaf = (u32)gpr[GPR_RAX], sub = (u32)gpr[GPR_RCX];
-	u64 misc = v->msrs.misc_enable;
-	struct cpuid_guest g = {.xcr0 = v->msrs.xcr0,
-				.limit_maxval = misc & MISC_ENABLE_LIMIT_CPUID,
-				.monitor_off = !(misc & MISC_ENABLE_MONITOR_FSM),
-				.xd_disable = misc & MISC_ENABLE_XD_DISABLE};
-	bool plain = !((misc ^ msr_misc_enable_reset(cpuid_caps())) & MISC_ENABLE_CPUID_BITS);
+	struct cpuid_guest g = {.xcr0 = v->msrs.xcr0};
 	struct cpuid_memo *m =
 	    &cpuid_memo[this_cpu()->index][(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
 	struct cpuid_regs r;
@@ -105,13 +100,18 @@ void cpuid_handle_exit(struct vcpu *v)
 	/* Only leaf 1 depends on CR4 (OSXSAVE): read it just for that leaf. */
 	if (leaf == 1)
 		g.cr4 = cr_guest_cr4() & CR4_OSXSAVE;
-	if (!plain) {
-		r = guest_view(leaf, sub, &g);
-	} else if (m->valid && m->leaf == leaf && m->sub == sub && m->osxsave == g.cr4) {
+	/* cpuid_custom: kept by vm/msr.c on each IA32_MISC_ENABLE write. */
+	if (!v->msrs.cpuid_custom && m->valid && m->leaf == leaf && m->sub == sub &&
+	    m->osxsave == g.cr4) {
 		r = m->r;
 	} else {
+		u64 misc = v->msrs.misc_enable;
+
+		g.limit_maxval = misc & MISC_ENABLE_LIMIT_CPUID;
+		g.monitor_off = !(misc & MISC_ENABLE_MONITOR_FSM);
+		g.xd_disable = misc & MISC_ENABLE_XD_DISABLE;
 		r = guest_view(leaf, sub, &g);
-		if (cpuid_policy_cacheable(cpuid_caps(), leaf))
+		if (!v->msrs.cpuid_custom && cpuid_policy_cacheable(cpuid_caps(), leaf))
 			*m = (struct cpuid_memo){true, leaf, sub, (u32)g.cr4, r};
 	}
 	if (leaf == 1)

@@ -267,6 +267,8 @@ static bool misc_enable_write(struct vcpu *v, u32 msr, u64 val)
 	if (!msr_misc_enable_ok(caps(), v->msrs.misc_enable, val, vmcs_read(VMCS_GUEST_IA32_EFER)))
 		return false;
 	v->msrs.misc_enable = val;
+	v->msrs.cpuid_custom =
+	    ((val ^ msr_misc_enable_reset(caps())) & MISC_ENABLE_CPUID_BITS) != 0;
 	return true;
 }
 
@@ -510,6 +512,7 @@ void msr_handle_wrmsr(struct vcpu *v)
 static void msr_reset(struct vcpu *v)
 {
 	v->msrs.misc_enable = msr_misc_enable_reset(caps());
+	v->msrs.cpuid_custom = false;
 	/* As firmware leaves it: MTRRs on, everything write-back (EPT maps RAM WB). */
 	v->msrs.mtrr_def_type = MTRR_DEF_TYPE_E | MTRR_TYPE_WB;
 	v->msrs.reset_done = true;

@@ -38,6 +38,7 @@ struct vcpu_msrs {
 	/* Emulated by vm/msr.c, set to their reset values by the first vcpu_load. */
 	bool reset_done;
 	u64 misc_enable, mtrr_def_type, spec_ctrl;
+	bool cpuid_custom; /* misc_enable differs from reset in a bit CPUID reflects */
 	u64 mcg_status, mcg_ctl;
 	u64 mc_bank[2][4];	/* IA32_MCi_CTL/STATUS/ADDR/MISC, i < MSR_MC_BANKS (vm/msr.h) */
 	struct msr_gp_count gp; /* the #GPs injected for RDMSR/WRMSR, per MSR */
