@@ -22,6 +22,7 @@ run and fails it; the whole log is judged by markers as any other.
 
 docs/testing.md describes how to add a scenario.
 """
+import concurrent.futures
 import dataclasses
 import os
 import re
@@ -133,6 +134,14 @@ def run(sc, interact=None):
     with open(os.path.join(EMU_BUILD, f"{sc.name}.log"), "w", encoding="utf-8") as f:
         f.write(r.log)
     return r
+
+
+def run_all(scenarios):
+    """Runs a dict of name -> Scenario two at a time (the machines have two cores);
+    returns name -> keelrun.Run."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {k: pool.submit(run, sc) for k, sc in scenarios.items()}
+        return {k: f.result() for k, f in futures.items()}
 
 
 def screen_lines(rows):

@@ -19,12 +19,11 @@ only checked to be waited, not needed), and CPUs that differ for real
 (every Bochs CPU is the same model; `test=smp-mismatch` makes the last
 one's secondary controls look different).
 """
-import concurrent.futures
 import re
 
 import pytest
 
-from keeltest import Scenario, check_markers, guest, report, run
+from keeltest import Scenario, check_markers, guest, report, run_all
 
 HELLO = ((guest("hello"), "name=hello"),)
 GUEST_OK = "keel: guests ok=1 failed=0"
@@ -51,14 +50,10 @@ CONSOLE_LINE_RE = re.compile(r"^keel: smp: console check: CPU (\d+) line (\d+) o
 
 @pytest.fixture(scope="module")
 def boots():
-    def one(name, cpus, cmdline):
-        sc = Scenario(f"smp-{name}", cmdline=f"console=com1 onexit=shutdown {cmdline}".strip(),
-                      modules=HELLO, cpus=cpus, timeout=180)
-        return run(sc)
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {k: pool.submit(one, k, **v) for k, v in SCENARIOS.items()}
-        return {k: f.result() for k, f in futures.items()}
+    return run_all({k: Scenario(f"smp-{k}",
+                                cmdline=f"console=com1 onexit=shutdown {v['cmdline']}".strip(),
+                                modules=HELLO, cpus=v["cpus"], timeout=180)
+                    for k, v in SCENARIOS.items()})
 
 
 def _judge(r, passes, extra=()):

@@ -20,12 +20,11 @@ is needed (Bochs' TLB keeps no stale entries across the handover here), or
 real parallel timing: Bochs runs its CPUs in turns, so "at once" is in
 emulated TSC ticks, not in wall time.
 """
-import concurrent.futures
 import re
 
 import pytest
 
-from keeltest import Scenario, check_markers, guest, report, run
+from keeltest import Scenario, check_markers, guest, report, run, run_all
 
 SPIN = 30_000_000  # ticks each spinner runs (timeout=)
 
@@ -56,14 +55,9 @@ SCENARIOS = {
 
 @pytest.fixture(scope="module")
 def boots():
-    def one(name, cpus, modules):
-        sc = Scenario(f"smp-guests-{name}", cmdline="console=com1 onexit=shutdown",
-                      modules=modules, cpus=cpus, timeout=240)
-        return run(sc)
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {k: pool.submit(one, k, **v) for k, v in SCENARIOS.items()}
-        return {k: f.result() for k, f in futures.items()}
+    return run_all({k: Scenario(f"smp-guests-{k}", cmdline="console=com1 onexit=shutdown",
+                                modules=v["modules"], cpus=v["cpus"], timeout=240)
+                    for k, v in SCENARIOS.items()})
 
 
 def _judge(r, passes, extra=()):
