@@ -33,7 +33,6 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/uart.h"
 #include "lib/console.h"
-#include "lib/format.h"
 #include "lib/panic.h"
 #include "vm/console_input.h"
 #include "vm/guest.h"
@@ -56,7 +55,6 @@ static struct guest *sched_focus;
 struct sched {
 	const struct sched_params *p;
 	unsigned cpu; /* this CPU's index */
-	char cpu_name[16];
 	struct guest **gs;
 	unsigned n;
 	u64 slice;
@@ -208,13 +206,6 @@ static u64 earliest_event(struct sched *s, u64 now)
 	return until;
 }
 
-/* "N: " for a CPU other than the console's, in its scheduler's lines. */
-static const char *cpu_prefix(struct sched *s)
-{
-	fmt_snprintf(s->cpu_name, sizeof(s->cpu_name), "%u: ", s->cpu);
-	return s->cpu_name;
-}
-
 /*
  * Waits a little for the next event, until `until` at the latest (0: none
  * known): halted until the APIC timer or a kick (a key for one of this
@@ -269,10 +260,17 @@ static bool idle_until_event(struct sched *s)
 	 * one; not while a guest waits for keys (a shell at its prompt): then
 	 * quiet is what the person expects.
 	 */
-	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz && !console_may_wake(s))
-		pr_info("sched: %s%severy guest is halted; the next timer is due in %lu s",
-			s->p->console ? "" : "CPU ", s->p->console ? "" : cpu_prefix(s),
-			(until - now) / (tsc_hz ? tsc_hz : 1));
+	if (until > now && until - now >= IDLE_SAY_SECONDS * tsc_hz && !console_may_wake(s)) {
+		u64 secs = (until - now) / (tsc_hz ? tsc_hz : 1);
+
+		if (s->p->console)
+			pr_info("sched: every guest is halted; the next timer is due in %lu s",
+				secs);
+		else
+			pr_info(
+			    "sched: CPU %u: every guest is halted; the next timer is due in %lu s",
+			    s->cpu, secs);
+	}
 	for (;;) {
 		/* Console output keeps moving while everyone sleeps; a key wakes its guest now. */
 		console_work(s);

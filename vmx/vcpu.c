@@ -252,7 +252,6 @@ static void vcpu_arrive(struct vcpu *v, int me)
 	inv_ept(v->guest->mem.eptp, &v->guest->mem.stats.inv);
 	if (v->vpid)
 		inv_vpid(v->vpid, &v->inv);
-	v->moves++;
 	v->last_cpu = me;
 }
 

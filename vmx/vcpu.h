@@ -56,7 +56,6 @@ struct vcpu {
 	int cpu;		/* the CPU its VMCS is active on; VCPU_NO_CPU: released */
 	int last_cpu;		/* the CPU it was last loaded on (flushed again elsewhere) */
 	int home_cpu;		/* the CPU whose scheduler runs it (set before it is handed over) */
-	u64 moves;		/* loads on another CPU than the last one */
 	bool polls_console;	/* its CPU polls Keel's console (vcpu_deadline) */
 	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
 	bool blocked;		/* waits: HLT with interrupts enabled, or a device (below) */
