@@ -34,6 +34,10 @@ GUESTS_64 += bystander storm
 GUESTS_32 += storm32
 # Issue 13: console input, an interrupt-driven COM1 (tests/emu/test_console_input.py).
 GUESTS_64 += echo
+# Several vCPUs (`vcpus=N`): APs started by INIT-SIPI-SIPI, shared memory, IPIs
+# (tests/emu/test_vcpus.py). Its AP trampoline is a second object.
+GUESTS_64 += smp
+$(GUEST_OUT)/smp.elf: $(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
@@ -89,7 +93,7 @@ $(GUEST_OUT)/obj32/%.S.o: %.S
 $(GUEST_ELFS_64): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj64/tests/guests/%.c.o $(GUEST_RT_OBJS_64) \
 		tests/guests/lib/guest.ld
 	@echo "  LD64    $@"
-	@$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS_64)
+	@$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(GUEST_ELFS_32): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj32/tests/guests/%.c.o $(GUEST_RT_OBJS_32) \
 		tests/guests/lib/guest.ld
@@ -111,5 +115,6 @@ all: $(GUEST_SHIM)
 
 GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
 	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \
+	$(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o \
 	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32))
 -include $(sort $(GUEST_DEPS:.o=.d))

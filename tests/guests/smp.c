@@ -1,0 +1,743 @@
+/*
+ * Guest "smp": a guest with several vCPUs (Keel's `vcpus=N`), started and
+ * used the way a PC operating system does. `-- [rounds=20] [ring=100]`.
+ *
+ *   madt     the ACPI MADT (RSDP found by the legacy scan of 0xE0000-0xFFFFF,
+ *            ACPI 6.5 5.2.5.1) lists N local APICs, IDs 0..N-1, all enabled
+ *   start    INIT, INIT de-assert, SIPI, SIPI to each AP (SDM Vol. 3A 9.4.4.1
+ *            "Typical BSP Initialization Sequence"; its 10 ms and 200 us
+ *            waits shortened to fixed TSC tick counts, INIT_TICKS and
+ *            SIPI_TICKS: a vCPU needs no settling); each AP climbs to 64-bit
+ *            mode through smp_tramp.S, records its CPUID and APIC IDs, EFER
+ *            and CS, prints one line under a guest spinlock and says it is
+ *            alive; it must enter ap_main exactly once (the second SIPI is
+ *            ignored)
+ *   pages    `rounds` rounds: each vCPU writes its own 64 KiB of fresh RAM
+ *            and its own slot of each page of a shared 64 KiB (the first
+ *            round checks they read zero first), a barrier, then each checks
+ *            every vCPU's writes, a barrier
+ *   ipi      a fixed IPI ring 0 -> 1 -> ... -> N-1 -> 0 `ring` times round;
+ *            one all-excluding-self broadcast, one logical-flat IPI to a
+ *            set, one NMI to vCPU 1: each taken exactly where it should be
+ *   park     every AP ends in `cli; hlt`
+ *
+ * Only the BSP judges and prints results; APs record into their slot of
+ * `slots` and print only their one start line. Every wait is bounded by
+ * RDTSC; a vCPU waiting for an interrupt sleeps in `sti; hlt` with its
+ * APIC timer (one-shot, WAKE_TICKS) as the backstop that bounds the HLT.
+ */
+#include "lib/format.h"
+#include "lib/string.h"
+#include "tests/guests/lib/bootargs.h"
+#include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/idt.h"
+#include "tests/guests/lib/trap.h"
+#include "tests/guests/lib/x86.h"
+#include "tests/guests/smp_tramp.h"
+
+_Static_assert(SMP_TRAMP_BASE >= KEEL_GUEST_PT_END &&
+		   SMP_TRAMP_BASE + SMP_TRAMP_SIZE <= KEEL_GUEST_STACK_TOP / 2,
+	       "the trampoline page is free RAM, well below the BSP's entry stack");
+_Static_assert(SMP_TRAMP_VECTOR << 12 == SMP_TRAMP_BASE, "SIPI vector VV starts at VV << 12");
+_Static_assert(SMP_TRAMP_CS64 == KEEL_GUEST_CS64 && SMP_TRAMP_DS == KEEL_GUEST_DS,
+	       "the APs use Keel's selectors, so the BSP's IDT gates work on them");
+_Static_assert(SMP_TRAMP_CR0_PROT == (X86_CR0_PE | X86_CR0_ET), "CR0 for protected mode");
+_Static_assert(SMP_TRAMP_CR0_LONG ==
+		   (X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG),
+	       "CR0 for IA-32e mode: the BSP's entry CR0 (vm/guest_abi.h)");
+_Static_assert(SMP_TRAMP_CR4_PAE == X86_CR4_PAE && SMP_TRAMP_MSR_EFER == X86_MSR_IA32_EFER &&
+		   SMP_TRAMP_EFER_LME == X86_EFER_LME,
+	       "CR4.PAE, IA32_EFER and EFER.LME");
+
+/* SDM Vol. 3A 10.4.1 and Table 10-1: the xAPIC page and its registers. */
+#define LAPIC_BASE	 0xFEE00000ULL
+#define APIC_ID		 0x020
+#define APIC_TPR	 0x080
+#define APIC_EOI	 0x0B0
+#define APIC_LDR	 0x0D0
+#define APIC_DFR	 0x0E0
+#define APIC_SPIV	 0x0F0
+#define APIC_ICR_LO	 0x300
+#define APIC_ICR_HI	 0x310
+#define APIC_LVT_TIMER	 0x320
+#define APIC_LVT_LINT0	 0x350
+#define APIC_LVT_LINT1	 0x360
+#define APIC_TMICT	 0x380
+#define APIC_TDCR	 0x3E0
+#define APIC_SPIV_ENABLE BIT(8)
+#define APIC_DFR_FLAT	 0xFFFFFFFFU
+#define TDCR_DIV1	 0xB
+#define LVT_MASK	 BIT(16)
+#define PIC_MASTER_DATA	 0x21 /* the 8259 pair's mask registers */
+#define PIC_SLAVE_DATA	 0xA1
+
+/* 10.6.1 "Interrupt Command Register (ICR)". */
+#define ICR_FIXED    (0U << 8)
+#define ICR_NMI	     (4U << 8)
+#define ICR_INIT     (5U << 8)
+#define ICR_STARTUP  (6U << 8)
+#define ICR_LOGICAL  BIT(11)
+#define ICR_BUSY     BIT(12)
+#define ICR_ASSERT   BIT(14)
+#define ICR_LEVEL    BIT(15)
+#define ICR_OTHERS   (3U << 18)
+#define ICR_DEST(id) ((u32)(id) << 24)
+
+/* Vectors. */
+#define VEC_NMI	     2
+#define VEC_RING     0x40
+#define VEC_BCAST    0x41
+#define VEC_LOGICAL  0x42
+#define VEC_WAKE     0x43 /* the APIC timer's backstop under HLT */
+#define VEC_SPURIOUS 0xFF
+
+/* Bounds, in TSC ticks (under Bochs about one per instruction). */
+#define WAIT_LONG  (1ULL << 30) /* what must happen: an AP starting, a barrier, an IPI */
+#define WAIT_QUIET 8000000ULL	/* an IPI that must not come (again) is watched this long */
+#define WAKE_TICKS 1000000U	/* the APIC timer's one-shot count under each HLT (TDCR 1) */
+#define INIT_TICKS 1000000ULL	/* after INIT: the SDM's 10 ms, shortened */
+#define SIPI_TICKS 200000ULL	/* after each SIPI: the SDM's 200 us, shortened */
+#define ICR_POLLS  1000		/* ICR reads waiting for delivery status idle */
+
+/* The pages: an own area per vCPU, then the shared area, from the first
+ * 2 MiB boundary above the image (fresh RAM, never touched before). */
+#define AREA_SIZE    (64 * KiB)
+#define AREA_WORDS   (AREA_SIZE / 8)
+#define PAGE_BYTES   4096U
+#define SHARED_PAGES (AREA_SIZE / PAGE_BYTES)
+#define SLOT_WORDS   (PAGE_BYTES / 8 / SMP_MAX_VCPUS) /* each shared page: a slot per vCPU */
+#define AREAS_SIZE   ((SMP_MAX_VCPUS + 1) * AREA_SIZE)
+
+#define SLOT_ALIVE 0xA11FE
+
+/* Interrupts taken, by kind, counted per vCPU. */
+enum hit_kind { HIT_RING, HIT_BCAST, HIT_LOGICAL, HIT_NMI, HIT_KINDS };
+
+/* One vCPU's record: written by that vCPU, read by the BSP after a barrier
+ * or an atomic flag. */
+struct vcpu_slot {
+	u32 alive;    /* SLOT_ALIVE once ap_main has recorded the fields below */
+	u32 entries;  /* times ap_main was entered */
+	u32 cpuid_id; /* CPUID.1:EBX[31:24] */
+	u32 apic_id;  /* the APIC ID register, bits 31:24 */
+	u64 efer;
+	u16 cs;
+	u32 parked;
+	u32 hits[HIT_KINDS];
+	u32 errors; /* wrong words seen in the pages; the first described in err */
+	char err[120];
+} __aligned(64);
+
+extern u8 __image_end[];
+
+/* Written by the BSP before the first SIPI, read-only afterwards. */
+static u32 vcpu_count = 1, rounds, ring_trips;
+static u64 area_base;
+static struct {
+	u16 limit;
+	u64 base;
+} __packed bsp_idtr;
+
+/* Shared, atomics: the per-vCPU records, the barrier, the flags. */
+static struct vcpu_slot slots[SMP_MAX_VCPUS];
+static struct {
+	u32 count, gen;
+} bar;
+static u32 print_lock, ipi_done, smp_abort;
+u8 smp_ap_stacks[SMP_MAX_VCPUS][SMP_AP_STACK_SIZE] __aligned(16);
+
+#define LOAD(x)	    __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define INC(x)	    __atomic_add_fetch(&(x), 1, __ATOMIC_ACQ_REL)
+
+/* ---- CPU and local APIC ---- */
+
+static inline void cpu_pause(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+static u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static void spin_ticks(u64 ticks)
+{
+	u64 t0 = x86_rdtsc();
+
+	while (x86_rdtsc() - t0 < ticks)
+		cpu_pause();
+}
+
+static u32 lapic_read(u32 off)
+{
+	return *(volatile u32 *)(uintptr_t)(LAPIC_BASE + off);
+}
+
+static void lapic_write(u32 off, u32 v)
+{
+	*(volatile u32 *)(uintptr_t)(LAPIC_BASE + off) = v;
+}
+
+/* This vCPU's index: its APIC ID (the MADT's IDs are 0..N-1). */
+static u32 self_index(void)
+{
+	return lapic_read(APIC_ID) >> 24;
+}
+
+/* Sends an IPI once the ICR is idle (10.6.1: ICR high first, the write to
+ * ICR low sends). False when the ICR stayed busy. */
+static bool lapic_send(u32 dest, u32 lo)
+{
+	u32 i = 0;
+
+	while (i < ICR_POLLS && (lapic_read(APIC_ICR_LO) & ICR_BUSY))
+		i++;
+	lapic_write(APIC_ICR_HI, ICR_DEST(dest));
+	lapic_write(APIC_ICR_LO, lo);
+	return i < ICR_POLLS;
+}
+
+/* Software-enables this vCPU's APIC, logical flat ID bit `me`, TPR 0,
+ * LINT0/LINT1 masked (the 8259 cannot reach it), and arms nothing yet: the
+ * timer is one-shot on VEC_WAKE at TDCR 1. */
+static void lapic_setup(u32 me)
+{
+	lapic_write(APIC_SPIV, APIC_SPIV_ENABLE | VEC_SPURIOUS);
+	lapic_write(APIC_TPR, 0);
+	lapic_write(APIC_DFR, APIC_DFR_FLAT);
+	lapic_write(APIC_LDR, (u32)BIT(24 + me));
+	lapic_write(APIC_TDCR, TDCR_DIV1);
+	lapic_write(APIC_LVT_TIMER, VEC_WAKE);
+	lapic_write(APIC_LVT_LINT0, LVT_MASK);
+	lapic_write(APIC_LVT_LINT1, LVT_MASK);
+}
+
+/* One HLT with interrupts on; the APIC timer wakes it if nothing else does. */
+static void halt_once(void)
+{
+	lapic_write(APIC_TMICT, WAKE_TICKS);
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* Waits in halt_once() until cond holds or ticks pass; true when it held. */
+#define WAIT_UNTIL(cond, ticks)                                                                    \
+	({                                                                                         \
+		u64 t0_ = x86_rdtsc();                                                             \
+		bool ok_;                                                                          \
+		while (!(ok_ = (cond)) && x86_rdtsc() - t0_ < (ticks))                             \
+			halt_once();                                                               \
+		ok_;                                                                               \
+	})
+
+/* ---- The ACPI MADT (ACPI 6.5 5.2.5, 5.2.12) ---- */
+
+struct acpi_rsdp {
+	char signature[8]; /* "RSD PTR " */
+	u8 checksum;	   /* of the first 20 bytes */
+	char oem_id[6];
+	u8 revision;
+	u32 rsdt;
+	u32 length;
+	u64 xsdt;
+	u8 extended_checksum;
+	u8 reserved[3];
+} __packed;
+_Static_assert(sizeof(struct acpi_rsdp) == 36, "ACPI 5.2.5.3: the RSDP is 36 bytes");
+
+struct acpi_header {
+	char signature[4];
+	u32 length;
+	u8 revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	u32 oem_revision, creator_id, creator_revision;
+} __packed;
+_Static_assert(sizeof(struct acpi_header) == 36, "ACPI 5.2.6: the header is 36 bytes");
+
+#define MADT_ENTRIES	  (sizeof(struct acpi_header) + 8) /* local APIC address, flags */
+#define MADT_LAPIC	  0				   /* Processor Local APIC, 8 bytes */
+#define MADT_LAPIC_ENABLE BIT(0)
+
+static bool acpi_sum_ok(const void *p, u32 len)
+{
+	u8 sum = 0;
+
+	for (u32 i = 0; i < len; i++)
+		sum += ((const u8 *)p)[i];
+	return sum == 0;
+}
+
+static const struct acpi_rsdp *acpi_rsdp_scan(void)
+{
+	for (uintptr_t a = 0xE0000; a < 0x100000; a += 16) {
+		const struct acpi_rsdp *r = (const struct acpi_rsdp *)a;
+
+		if (!memcmp(r->signature, "RSD PTR ", 8) && acpi_sum_ok(r, 20))
+			return r;
+	}
+	return NULL;
+}
+
+/* The MADT through the XSDT (revision 2 and up) or the RSDT; NULL if none. */
+static const struct acpi_header *acpi_madt(const struct acpi_rsdp *r)
+{
+	bool x = r->revision >= 2 && r->xsdt;
+	const struct acpi_header *sdt =
+	    (const struct acpi_header *)(uintptr_t)(x ? r->xsdt : (u64)r->rsdt);
+	u32 size = x ? 8 : 4;
+	u32 n = sdt->length > sizeof(*sdt) ? (sdt->length - (u32)sizeof(*sdt)) / size : 0;
+
+	for (u32 i = 0; i < n; i++) {
+		const u8 *e = (const u8 *)(sdt + 1) + i * size;
+		u64 a = x ? *(const u64 *)e : *(const u32 *)e;
+		const struct acpi_header *t = (const struct acpi_header *)(uintptr_t)a;
+
+		if (!memcmp(t->signature, "APIC", 4) && acpi_sum_ok(t, t->length))
+			return t;
+	}
+	return NULL;
+}
+
+/* Checks the MADT's local APICs; returns N (at least 1, at most SMP_MAX_VCPUS). */
+static u32 madt_check(void)
+{
+	const struct acpi_rsdp *r = acpi_rsdp_scan();
+	const struct acpi_header *m = r ? acpi_madt(r) : NULL;
+	u32 n = 0, bad = 0;
+	const u8 *e;
+
+	if (!m) {
+		check_fail("madt lists local APICs: %s",
+			   r ? "no MADT (signature APIC) in the RSDT/XSDT"
+			     : "no RSDP in 0xE0000-0xFFFFF");
+		return 1;
+	}
+	for (e = (const u8 *)m + MADT_ENTRIES; e + 2 <= (const u8 *)m + m->length && e[1];
+	     e += e[1]) {
+		u32 flags;
+
+		if (e[0] != MADT_LAPIC || e[1] < 8)
+			continue;
+		flags = *(const u32 *)(e + 4);
+		if (e[3] != n || !(flags & MADT_LAPIC_ENABLE)) {
+			if (!bad++)
+				check_fail(
+				    "madt local APIC IDs: entry %u has APIC ID %u flags 0x%x, want "
+				    "ID %u enabled",
+				    n, e[3], flags, n);
+		}
+		n++;
+	}
+	if (n < 1 || n > SMP_MAX_VCPUS) {
+		check_fail("madt lists %u local APICs: want 1..%u", n, SMP_MAX_VCPUS);
+		return n ? SMP_MAX_VCPUS : 1;
+	}
+	check_pass("madt lists %u local APICs", n);
+	if (!bad)
+		check_pass("madt local APIC IDs 0..%u, all enabled", n - 1);
+	return n;
+}
+
+/* ---- Shared-memory synchronisation ---- */
+
+/* All vCPU_count vCPUs meet; false after WAIT_LONG or once smp_abort is set. */
+static bool barrier(void)
+{
+	u32 gen = LOAD(bar.gen);
+	u64 t0;
+
+	if (INC(bar.count) == vcpu_count) {
+		STORE(bar.count, 0);
+		STORE(bar.gen, gen + 1);
+		return true;
+	}
+	t0 = x86_rdtsc();
+	while (LOAD(bar.gen) == gen) {
+		if (LOAD(smp_abort) || x86_rdtsc() - t0 > WAIT_LONG)
+			return false;
+		cpu_pause();
+	}
+	return true;
+}
+
+static void slot_record(u32 me)
+{
+	struct vcpu_slot *s = &slots[me];
+
+	s->cpuid_id = x86_cpuid(1, 0).ebx >> 24;
+	s->apic_id = lapic_read(APIC_ID) >> 24;
+	s->efer = rdmsr(X86_MSR_IA32_EFER);
+	__asm__ volatile("mov %%cs, %0" : "=r"(s->cs));
+}
+
+/* ---- Interrupt handlers (every vCPU) ---- */
+
+static void hit(enum hit_kind k)
+{
+	u32 me = self_index();
+
+	if (me < SMP_MAX_VCPUS)
+		INC(slots[me].hits[k]);
+}
+
+static void ring_handler(struct trap_frame *f)
+{
+	u32 me = self_index();
+	u32 n = me < SMP_MAX_VCPUS ? INC(slots[me].hits[HIT_RING]) : 0;
+
+	lapic_write(APIC_EOI, 0);
+	if (me != 0 || n < ring_trips)
+		lapic_send((me + 1) % vcpu_count, ICR_ASSERT | ICR_FIXED | VEC_RING);
+}
+
+static void bcast_handler(struct trap_frame *f)
+{
+	hit(HIT_BCAST);
+	lapic_write(APIC_EOI, 0);
+}
+
+static void logical_handler(struct trap_frame *f)
+{
+	hit(HIT_LOGICAL);
+	lapic_write(APIC_EOI, 0);
+}
+
+static void nmi_handler(struct trap_frame *f)
+{
+	hit(HIT_NMI);
+}
+
+static void wake_handler(struct trap_frame *f)
+{
+	lapic_write(APIC_EOI, 0);
+}
+
+/* ---- The pages ---- */
+
+static volatile u64 *own_area(u32 who)
+{
+	return (volatile u64 *)(uintptr_t)(area_base + who * AREA_SIZE);
+}
+
+static volatile u64 *shared_slot(u32 page, u32 who)
+{
+	return (volatile u64 *)(uintptr_t)(area_base + SMP_MAX_VCPUS * AREA_SIZE +
+					   page * PAGE_BYTES + who * SLOT_WORDS * 8);
+}
+
+/* What vCPU `who` writes in round r at word w: own area (0xA0) or its slots (0xC0). */
+static u64 pattern(u64 kind, u32 who, u32 r, u32 w)
+{
+	return kind << 56 | (u64)who << 48 | (u64)r << 24 | w;
+}
+
+static void page_error(u32 me, const char *what, u32 who, volatile u64 *at, u64 got, u64 want)
+{
+	struct vcpu_slot *s = &slots[me];
+
+	if (s->errors++ == 0)
+		fmt_snprintf(s->err, sizeof(s->err),
+			     "%s of vCPU %u at 0x%llx: got 0x%llx, want 0x%llx", what, who,
+			     (unsigned long long)(uintptr_t)at, (unsigned long long)got,
+			     (unsigned long long)want);
+}
+
+/* Checks (check) or writes the n words at p against pattern(kind, who, r, first + i);
+ * fresh: they must read zero first. */
+static void words(u32 me, const char *what, volatile u64 *p, u32 n, u64 kind, u32 who, u32 r,
+		  u32 first, bool fresh, bool check)
+{
+	for (u32 i = 0; i < n; i++) {
+		u64 want = pattern(kind, who, r, first + i), got = p[i];
+
+		if (check ? got != want : fresh && got != 0)
+			page_error(me, check ? what : "fresh RAM", who, &p[i], got,
+				   check ? want : 0);
+		if (!check)
+			p[i] = want;
+	}
+}
+
+static void pages_pass(u32 me, u32 r, bool check)
+{
+	for (u32 who = 0; who < vcpu_count; who++) {
+		if (!check && who != me)
+			continue;
+		words(me, "own area", own_area(who), AREA_WORDS, 0xA0, who, r, 0, r == 0, check);
+		for (u32 p = 0; p < SHARED_PAGES; p++)
+			words(me, "shared page slot", shared_slot(p, who), SLOT_WORDS, 0xC0, who, r,
+			      p * SLOT_WORDS, r == 0, check);
+	}
+}
+
+/* Every vCPU: `rounds` rounds of write, barrier, check all, barrier. */
+static bool pages_run(u32 me)
+{
+	for (u32 r = 0; r < rounds; r++) {
+		pages_pass(me, r, false);
+		if (!barrier())
+			return false;
+		pages_pass(me, r, true);
+		if (!barrier())
+			return false;
+	}
+	return true;
+}
+
+static bool pages_report(bool ran)
+{
+	bool ok = ran;
+
+	if (!ran)
+		check_fail("own and shared pages: a barrier was not reached by all %u vCPUs within "
+			   "%llu ticks (%u waiting)",
+			   vcpu_count, WAIT_LONG, LOAD(bar.count));
+	for (u32 i = 0; ran && i < vcpu_count; i++) {
+		if (slots[i].errors) {
+			check_fail(
+			    "own and shared pages: vCPU %u saw %u wrong words, the first: %s", i,
+			    slots[i].errors, slots[i].err);
+			ok = false;
+		}
+	}
+	if (ok)
+		check_pass("own and shared pages over %u rounds", rounds);
+	return ran;
+}
+
+/* ---- The APs ---- */
+
+static void ap_hello(u32 me)
+{
+	u64 t0 = x86_rdtsc();
+
+	while (__atomic_exchange_n(&print_lock, 1, __ATOMIC_ACQUIRE) &&
+	       x86_rdtsc() - t0 < WAIT_LONG)
+		cpu_pause();
+	print("vCPU %u up: APIC ID %u, EFER 0x%llx\n", me, slots[me].apic_id,
+	      (unsigned long long)slots[me].efer);
+	STORE(print_lock, 0);
+}
+
+static __noreturn void park(u32 me)
+{
+	STORE(slots[me].parked, 1);
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
+void ap_main(u32 me)
+{
+	if (INC(slots[me].entries) != 1)
+		park(me); /* started again: the BSP's checks say so */
+	__asm__ volatile("lidt %0" : : "m"(bsp_idtr));
+	slot_record(me);
+	lapic_setup(me);
+	ap_hello(me);
+	STORE(slots[me].alive, SLOT_ALIVE);
+	if (barrier() && pages_run(me))
+		(void)WAIT_UNTIL(LOAD(ipi_done) || LOAD(smp_abort), 4 * WAIT_LONG);
+	park(me);
+}
+
+/* Sends one IPI command to every AP by its APIC ID; false if an ICR stayed busy. */
+static bool aps_send(u32 lo)
+{
+	bool ok = true;
+
+	for (u32 i = 1; i < vcpu_count; i++)
+		ok &= lapic_send(i, lo);
+	return ok;
+}
+
+/* True when every AP's slot field at offset off (alive, parked) holds want. */
+static bool aps_all(size_t off, u32 want)
+{
+	for (u32 i = 1; i < vcpu_count; i++)
+		if (__atomic_load_n((u32 *)((u8 *)&slots[i] + off), __ATOMIC_ACQUIRE) != want)
+			return false;
+	return true;
+}
+
+/* What is wrong with vCPU i's start, or NULL. */
+static const char *started_problem(u32 i, char *buf, size_t len)
+{
+	const struct vcpu_slot *s = &slots[i];
+
+	if (i && LOAD(s->alive) != SLOT_ALIVE)
+		fmt_snprintf(buf, len, "not alive within %llu ticks (entered %u times)", WAIT_LONG,
+			     LOAD(s->entries));
+	else if (i && s->entries != 1)
+		fmt_snprintf(buf, len, "entered ap_main %u times, want 1", s->entries);
+	else if (s->cpuid_id != i || s->apic_id != i)
+		fmt_snprintf(buf, len, "CPUID initial APIC ID %u, APIC ID register %u, want %u",
+			     s->cpuid_id, s->apic_id, i);
+	else if (!(s->efer & X86_EFER_LMA) || s->cs != SMP_TRAMP_CS64)
+		fmt_snprintf(buf, len, "EFER 0x%llx CS 0x%x, want LMA and CS 0x%x",
+			     (unsigned long long)s->efer, s->cs, SMP_TRAMP_CS64);
+	else
+		return NULL;
+	return buf;
+}
+
+/* Where a trampoline label lands in the trampoline page (two linker
+ * symbols, not one array: subtract addresses). */
+static uintptr_t tramp_addr(const u8 *label)
+{
+	return SMP_TRAMP_BASE + ((uintptr_t)label - (uintptr_t)smp_tramp_start);
+}
+
+/* INIT, INIT de-assert, SIPI, SIPI to every AP (SDM Vol. 3A 9.4.4.1). */
+static bool aps_start(void)
+{
+	size_t len = tramp_addr(smp_tramp_end) - SMP_TRAMP_BASE;
+	bool sent, ok = true;
+	char why[96];
+
+	if (len > SMP_TRAMP_SIZE) {
+		check_fail("all %u vCPUs started: trampoline of %zu bytes, want at most %u",
+			   vcpu_count, len, SMP_TRAMP_SIZE);
+		return false;
+	}
+	memcpy((void *)(uintptr_t)SMP_TRAMP_BASE, smp_tramp_start, len);
+	*(volatile u32 *)tramp_addr(smp_tramp_cr3) = (u32)x86_read_cr3();
+	sent = aps_send(ICR_INIT | ICR_LEVEL | ICR_ASSERT);
+	sent &= aps_send(ICR_INIT | ICR_LEVEL);
+	spin_ticks(INIT_TICKS);
+	for (int sipi = 0; sipi < 2; sipi++) {
+		sent &= aps_send(ICR_STARTUP | SMP_TRAMP_VECTOR);
+		spin_ticks(SIPI_TICKS);
+	}
+	if (!sent)
+		print("start: an ICR stayed busy for %u reads\n", ICR_POLLS);
+	(void)WAIT_UNTIL(aps_all(offsetof(struct vcpu_slot, alive), SLOT_ALIVE), WAIT_LONG);
+	for (u32 i = 0; i < vcpu_count; i++) {
+		if (started_problem(i, why, sizeof(why))) {
+			check_fail("all %u vCPUs started: vCPU %u %s", vcpu_count, i, why);
+			ok = false;
+		}
+	}
+	if (ok)
+		check_pass("all %u vCPUs started", vcpu_count);
+	return ok;
+}
+
+/* ---- IPIs (the BSP sends, every vCPU counts) ---- */
+
+static bool hits_reached(enum hit_kind k, u32 mask, u32 want)
+{
+	for (u32 i = 0; i < vcpu_count; i++)
+		if ((mask & BIT(i)) && LOAD(slots[i].hits[k]) < want)
+			return false;
+	return true;
+}
+
+/* After an IPI was sent: PASS when vCPUs in mask took it `want` times and
+ * the others never, counted once the expected ones are in and WAIT_QUIET later. */
+static void ipi_judge(const char *what, enum hit_kind k, u32 mask, u32 want)
+{
+	bool ok = true;
+
+	(void)WAIT_UNTIL(hits_reached(k, mask, want), WAIT_LONG);
+	(void)WAIT_UNTIL(false, WAIT_QUIET);
+	for (u32 i = 0; i < vcpu_count; i++) {
+		u32 got = LOAD(slots[i].hits[k]), w = (mask & BIT(i)) ? want : 0;
+
+		if (got != w) {
+			check_fail("%s: vCPU %u took it %u times, want %u", what, i, got, w);
+			ok = false;
+		}
+	}
+	if (ok)
+		check_pass("%s", what);
+}
+
+static void ipi_checks(void)
+{
+	u32 all = (u32)BIT(vcpu_count) - 1, set = (0xAA | 1) & all;
+	char what[96];
+
+	fmt_snprintf(what, sizeof(what), "ipi ring: %u trips over %u vCPUs", ring_trips,
+		     vcpu_count);
+	lapic_send(1, ICR_ASSERT | ICR_FIXED | VEC_RING);
+	ipi_judge(what, HIT_RING, all, ring_trips);
+
+	lapic_send(0, ICR_OTHERS | ICR_ASSERT | ICR_FIXED | VEC_BCAST);
+	ipi_judge("ipi all-excluding-self: once on each AP, not on vCPU 0", HIT_BCAST, all & ~1U,
+		  1);
+
+	fmt_snprintf(what, sizeof(what), "ipi logical flat to 0x%x: once on each vCPU in the set",
+		     set);
+	lapic_send(set, ICR_LOGICAL | ICR_ASSERT | ICR_FIXED | VEC_LOGICAL);
+	ipi_judge(what, HIT_LOGICAL, set, 1);
+
+	lapic_send(1, ICR_ASSERT | ICR_NMI);
+	ipi_judge("nmi ipi to vCPU 1: once there, nowhere else", HIT_NMI, BIT(1), 1);
+}
+
+/* The end: every AP parked, none started twice. */
+static void aps_parked(void)
+{
+	bool ok = true;
+
+	(void)WAIT_UNTIL(aps_all(offsetof(struct vcpu_slot, parked), 1), WAIT_LONG);
+	for (u32 i = 1; i < vcpu_count; i++) {
+		if (!LOAD(slots[i].parked) || LOAD(slots[i].entries) != 1) {
+			check_fail(
+			    "all %u APs parked: vCPU %u parked %u, entered %u times, want 1 and 1",
+			    vcpu_count - 1, i, LOAD(slots[i].parked), LOAD(slots[i].entries));
+			ok = false;
+		}
+	}
+	if (ok)
+		check_pass("all %u APs parked, each started once", vcpu_count - 1);
+}
+
+static u32 arg(const char *args, const char *key, u32 dflt)
+{
+	u64 v;
+
+	return bootargs_size(args, key, &v) ? (u32)v : dflt;
+}
+
+void guest_main(uintptr_t info, uintptr_t magic)
+{
+	const char *args = bootargs_keel(info, magic);
+	u64 mem = *args ? ((const struct keel_boot_info *)info)->mem_size : 0;
+
+	rounds = arg(args, "rounds", 20);
+	ring_trips = arg(args, "ring", 100);
+	area_base = ALIGN_UP((u64)(uintptr_t)__image_end, 2 * MiB);
+	idt_init();
+	__asm__ volatile("sidt %0" : "=m"(bsp_idtr));
+	trap_set_handler(VEC_NMI, nmi_handler);
+	trap_set_handler(VEC_RING, ring_handler);
+	trap_set_handler(VEC_BCAST, bcast_handler);
+	trap_set_handler(VEC_LOGICAL, logical_handler);
+	trap_set_handler(VEC_WAKE, wake_handler);
+	outb(PIC_MASTER_DATA, 0xFF);
+	outb(PIC_SLAVE_DATA, 0xFF);
+	lapic_setup(0);
+	slot_record(0);
+
+	vcpu_count = madt_check();
+	if (vcpu_count == 1) {
+		print("one vCPU: no AP to start, no page to share, no IPI to send\n");
+		return;
+	}
+	if (area_base + AREAS_SIZE > mem) {
+		check_fail("own and shared pages: need RAM up to 0x%llx, mem_size 0x%llx",
+			   (unsigned long long)(area_base + AREAS_SIZE), (unsigned long long)mem);
+		return;
+	}
+	if (!aps_start() || !pages_report(barrier() && pages_run(0)))
+		STORE(smp_abort, 1);
+	else
+		ipi_checks();
+	STORE(ipi_done, 1);
+	aps_parked();
+}
