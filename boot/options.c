@@ -51,6 +51,7 @@ static const struct choice test_choices[] = {
     {"fault-stack", TEST_FAULT_STACK},
     {"fault-wx", TEST_FAULT_WX},
     {"skip-invept", TEST_SKIP_INVEPT},
+    {"skip-shootdown", TEST_SKIP_SHOOTDOWN},
     {"skip-invvpid", TEST_SKIP_INVVPID},
     {"smp-silent", TEST_SMP_SILENT},
     {"smp-mismatch", TEST_SMP_MISMATCH},

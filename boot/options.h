@@ -23,11 +23,12 @@ enum test_action {
 	TEST_FAULT_DE,
 	TEST_FAULT_STACK,
 	TEST_FAULT_WX,
-	TEST_SKIP_INVEPT,  /* deliberately omit INVEPT after an EPT removal (vm/gmem.c) */
-	TEST_SKIP_INVVPID, /* deliberately omit the INVVPID of a new VPID (vmx/vpid.c) */
-	TEST_SMP_SILENT,   /* the last CPU to start halts in its trampoline (boot/cpus.c) */
-	TEST_SMP_MISMATCH, /* the last CPU to start sees other VMX capabilities (boot/cpus.c) */
-	TEST_SMP_CONSOLE,  /* every CPU prints lines at once (boot/cpus.c) */
+	TEST_SKIP_INVEPT,    /* deliberately omit INVEPT after an EPT removal (vm/gmem.c) */
+	TEST_SKIP_SHOOTDOWN, /* deliberately omit the other CPUs' part of it (vm/gmem.c) */
+	TEST_SKIP_INVVPID,   /* deliberately omit the INVVPID of a new VPID (vmx/vpid.c) */
+	TEST_SMP_SILENT,     /* the last CPU to start halts in its trampoline (boot/cpus.c) */
+	TEST_SMP_MISMATCH,   /* the last CPU to start sees other VMX capabilities (boot/cpus.c) */
+	TEST_SMP_CONSOLE,    /* every CPU prints lines at once (boot/cpus.c) */
 };
 
 struct keel_options {

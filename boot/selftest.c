@@ -131,7 +131,8 @@ void selftest_run(enum test_action action)
 {
 	switch (action) {
 	case TEST_NONE:
-	case TEST_SKIP_INVEPT:	/* acted on where the INVEPT would be (vm/gmem.c) */
+	case TEST_SKIP_INVEPT: /* acted on where the INVEPT would be (vm/gmem.c) */
+	case TEST_SKIP_SHOOTDOWN:
 	case TEST_SKIP_INVVPID: /* acted on where the INVVPID would be (vmx/vpid.c) */
 	case TEST_SMP_SILENT:	/* acted on where the CPUs start (boot/cpus.c) */
 	case TEST_SMP_MISMATCH:

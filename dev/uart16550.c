@@ -156,10 +156,10 @@ void uart16550_show_open(struct guest *g)
 	 * nothing while it could (a guest preempted, or waiting for THRE while
 	 * Keel's console is backed up, is still writing its line).
 	 */
-	quiet = g->vcpu.blocked || (u->written == u->written_seen &&
-				    g->vcpu.used_ticks != u->ran_seen && u->core.thr_empty);
+	quiet = g->vcpus[0].blocked || (u->written == u->written_seen &&
+					g->vcpus[0].used_ticks != u->ran_seen && u->core.thr_empty);
 	u->written_seen = u->written;
-	u->ran_seen = g->vcpu.used_ticks;
+	u->ran_seen = g->vcpus[0].used_ticks;
 	if (quiet && console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
 		console_open_show(u, u->prefix, u->line.text, u->line.len, u->line.cursor, false);
 		u->sent_mark = console_mark();
@@ -228,7 +228,8 @@ static void uart16550_tx_update(struct uart16550 *u, bool look_at_temt)
 static void uart16550_wake(struct uart16550 *u)
 {
 	vtimer_stop(&u->temt_timer);
-	vcpu_wake_from(&u->g->vcpu, u);
+	for (unsigned i = 0; i < u->g->vcpu_count; i++)
+		vcpu_wake_from(&u->g->vcpus[i], u);
 }
 
 static void uart16550_temt_timer_fired(struct guest *g, struct vtimer *t, u64 now)
@@ -246,7 +247,7 @@ static void uart16550_lsr_busy(struct uart16550 *u)
 		return;
 	vtimer_arm(&u->temt_timer,
 		   rdtsc() + MAX(tsc_hz / UART16550_TEMT_WAIT_HZ, (u64)UART16550_TEMT_WAIT_MIN));
-	vcpu_block_on(&u->g->vcpu, u);
+	vcpu_block_on(u->g->exiting, u);
 }
 
 /* Moves queued keys into the receiver while it has room (the guest's CPU). */
@@ -271,12 +272,14 @@ bool uart16550_receive(struct guest *g, u8 byte)
 	}
 	u->inq[u->inq_tail % UART16550_INPUT_QUEUE] = byte;
 	__atomic_store_n(&u->inq_tail, u->inq_tail + 1, __ATOMIC_RELEASE);
-	if (!vcpu_here(&g->vcpu)) {
-		vcpu_kick(&g->vcpu); /* its CPU feeds the key (uart16550_poll) */
+	if (!vcpu_here(&g->vcpus[0])) {
+		vcpu_kick(&g->vcpus[0]); /* its home CPU feeds the key (uart16550_poll) */
 		return true;
 	}
+	guest_lock(g);
 	uart16550_feed(u);
 	uart16550_wake(u); /* a guest waiting in LSR sees DR now */
+	guest_unlock(g);
 	return true;
 }
 
@@ -332,7 +335,7 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 			uart16550_lsr_busy(u);
 		else
 			u->lsr_busy = 0;
-		if (u->g->vcpu.blocked)
+		if (u->g->exiting->blocked)
 			return 0; /* not read: the IN runs again when the vCPU wakes */
 	}
 	v = uart16550_core_read(&u->core, (unsigned)off);

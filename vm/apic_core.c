@@ -60,8 +60,13 @@ int apic_pending(u32 *page)
 bool apic_request(u32 *page, unsigned vec, bool level)
 {
 	bool was = apic_vec_test(page, APIC_TMR, vec);
+	unsigned irr = APIC_IRR + (vec / 32) * 16;
 
-	apic_vec_set(page, APIC_IRR, vec);
+	/*
+	 * One locked OR: with APIC virtualization the CPU running the vCPU
+	 * takes requests out of IRR while another CPU may add one (an IPI).
+	 */
+	__atomic_fetch_or(&page[irr >> 2], (u32)BIT(vec % 32), __ATOMIC_SEQ_CST);
 	if (level)
 		apic_vec_set(page, APIC_TMR, vec);
 	else

@@ -57,6 +57,8 @@ static void leaf1_apic(const struct vcpu *v, struct cpuid_regs *r)
 	r->edx |= CPUID1_EDX_APIC;
 	if (!(v->lapic.base_msr & BIT(11)))
 		r->edx &= ~(u32)CPUID1_EDX_APIC;
+	/* EBX[31:24]: the initial APIC ID, the vCPU's index (each vCPU its own package). */
+	r->ebx = (r->ebx & 0x00FFFFFF) | (v->index << 24);
 }
 
 /*
@@ -116,6 +118,8 @@ void cpuid_handle_exit(struct vcpu *v)
 	}
 	if (leaf == 1)
 		leaf1_apic(v, &r);
+	else if (leaf == 0xB || leaf == 0x1F)
+		r.edx = v->index; /* EDX: the x2APIC ID, at every level (SDM Vol. 2A, CPUID) */
 	gpr[GPR_RAX] = r.eax;
 	gpr[GPR_RBX] = r.ebx;
 	gpr[GPR_RCX] = r.ecx;

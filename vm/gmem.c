@@ -26,6 +26,7 @@
 #include "vm/gmem.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/smp.h"
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "boot/options.h"
@@ -109,11 +110,96 @@ static void free_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
 	m->data_frames -= pt_level_size(level) / PAGE_SIZE;
 }
 
+/* Pauses a shootdown waits for one CPU to leave the guest: a Keel bug if it runs out. */
+#define GMEM_SHOOTDOWN_SPINS (1ULL << 26)
+
+void gmem_share(struct gmem *m)
+{
+	m->shared = true;
+	m->inv_gen = 1; /* above every cpu_gen: each CPU flushes before its first entry */
+	m->done_gen = 1;
+}
+
+void gmem_enter(struct gmem *m, unsigned cpu)
+{
+	u64 gen;
+
+	/* Said before the generation is read: a remover then either sees us or we see it. */
+	__atomic_store_n(&m->in_guest[cpu], GMEM_ENTERING, __ATOMIC_SEQ_CST);
+	gen = __atomic_load_n(&m->inv_gen, __ATOMIC_SEQ_CST);
+	if (m->cpu_gen[cpu] != gen) {
+		struct inv_stats st = {0};
+
+		inv_ept(m->eptp, &st);
+		m->cpu_gen[cpu] = gen;
+		m->entry_flushes[cpu]++;
+	}
+	__atomic_store_n(&m->in_guest[cpu], gen, __ATOMIC_RELEASE);
+}
+
+/*
+ * The other CPUs' part of an invalidation (the guest lock held): a new
+ * generation, which every CPU flushes for before it next enters; a CPU in
+ * the guest now with an older one is kicked out (its IPI exits the guest)
+ * and waited for. Its exit needs no lock, so the wait ends whatever this
+ * CPU holds. Only then may the removed frames be reused.
+ */
+static void shootdown(struct gmem *m)
+{
+	unsigned me = this_cpu()->index;
+	u64 gen = __atomic_add_fetch(&m->inv_gen, 1, __ATOMIC_SEQ_CST);
+
+	m->cpu_gen[me] = gen; /* this CPU has just flushed */
+	if (keel_opts.test == TEST_SKIP_SHOOTDOWN) {
+		__atomic_store_n(&m->done_gen, gen, __ATOMIC_RELEASE); /* as if it had */
+		return;
+	}
+	m->shootdowns++;
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		bool kicked = false;
+		u64 n = 0, at;
+
+		if (c == me)
+			continue;
+		while ((at = __atomic_load_n(&m->in_guest[c], __ATOMIC_ACQUIRE)) != 0 &&
+		       (at == GMEM_ENTERING || at < gen)) {
+			if (!kicked) {
+				smp_kick(&cpu_table[c]);
+				m->kicks++;
+				kicked = true;
+			}
+			if (++n >= GMEM_SHOOTDOWN_SPINS)
+				panic("ept: CPU %u stayed in the guest through a TLB shootdown", c);
+			cpu_relax();
+		}
+	}
+	__atomic_store_n(&m->done_gen, gen, __ATOMIC_RELEASE);
+}
+
+void gmem_check_shootdown(const struct gmem *m, unsigned cpu, const char *who)
+{
+#ifndef NDEBUG
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		u64 at = __atomic_load_n(&m->in_guest[c], __ATOMIC_ACQUIRE);
+
+		if (c != cpu && at && at != GMEM_ENTERING &&
+		    at < __atomic_load_n(&m->done_gen, __ATOMIC_ACQUIRE))
+			panic("guest %s: CPU %u runs it with EPT translations removed since "
+			      "(no TLB shootdown reached it)",
+			      who, c);
+	}
+#else
+	(void)m, (void)cpu, (void)who;
+#endif
+}
+
 /*
  * INVEPT after a removal or downgrade: the CPU may cache the old, wider
- * translation (SDM Vol. 3C 29.4.2) until it is invalidated. With
- * test=skip-invept it is deliberately left out, so the debug check before
- * the next VM entry (vcpu_run) must fire.
+ * translation (SDM Vol. 3C 29.4.2) until it is invalidated, and so may
+ * every other CPU that runs the guest (shootdown). With test=skip-invept
+ * it is deliberately left out, so the debug check before the next VM
+ * entry (vcpu_run) must fire; test=skip-shootdown leaves out the other
+ * CPUs' part, and gmem_check_shootdown must fire.
  */
 static void invalidate(struct gmem *m)
 {
@@ -121,6 +207,8 @@ static void invalidate(struct gmem *m)
 		return;
 	inv_ept(m->eptp, &m->stats.inv);
 	m->inv_pending = false;
+	if (m->shared)
+		shootdown(m);
 }
 
 /* Forgets every cached translation (struct gmem_xlat): after any EPT removal. */

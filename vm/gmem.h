@@ -11,6 +11,7 @@
 #ifndef KEEL_VM_GMEM_H
 #define KEEL_VM_GMEM_H
 
+#include "arch/x86/percpu.h"
 #include "lib/types.h"
 #include "mm/addr.h"
 #include "mm/pmm.h"
@@ -85,7 +86,48 @@ struct gmem {
 	bool inv_pending;
 	struct gmem_stats stats;
 	struct gmem_xlat xlat;
+
+	/*
+	 * Several CPUs (a guest with vCPUs on more than one: gmem_share). An
+	 * INVEPT reaches only its own CPU, so a removal or downgrade bumps
+	 * inv_gen, and each CPU flushes before its next entry if it last
+	 * flushed at an older one (cpu_gen). A CPU in the guest now with an
+	 * older one holds stale translations in use: the remover kicks it out
+	 * and waits (docs/tlb.md, "Several CPUs").
+	 */
+	bool shared;	       /* written once, before the guest runs */
+	u64 inv_gen;	       /* atomic; under the guest lock for writes; starts at 1 */
+	u64 done_gen;	       /* atomic: every other CPU had left or flushed up to it */
+	u64 cpu_gen[CPU_MAX];  /* per-CPU: entry c is CPU c's: the generation it last flushed at */
+	u64 in_guest[CPU_MAX]; /* per-CPU writer, any reader (atomic): 0 out, GMEM_ENTERING, or
+				  the generation CPU c flushed up to before entering */
+	u64 entry_flushes[CPU_MAX]; /* per-CPU: INVEPTs gmem_enter issued on CPU c */
+	u64 shootdowns,
+	    kicks; /* under the guest lock: removals that reached other CPUs (summary) */
 };
+
+/* in_guest[c]: CPU c is about to enter, its generation not yet checked. */
+#define GMEM_ENTERING (~0ULL)
+
+/* The guest's vCPUs may run on several CPUs: removals shoot down (before it runs). */
+void gmem_share(struct gmem *m);
+/*
+ * CPU `cpu` enters the guest next (m->shared, just before VM entry, outside
+ * the guest lock): it says so, then flushes the EPTP if a removal happened
+ * since it last did.
+ */
+void gmem_enter(struct gmem *m, unsigned cpu);
+/* CPU `cpu` has left the guest (first thing after a VM exit). */
+static inline void gmem_leave(struct gmem *m, unsigned cpu)
+{
+	__atomic_store_n(&m->in_guest[cpu], 0, __ATOMIC_RELEASE);
+}
+/*
+ * Debug builds, before an entry on `cpu`: panics if another CPU is in the
+ * guest with a generation older than the last completed shootdown's
+ * (test=skip-shootdown leaves the shootdown out so that this fires).
+ */
+void gmem_check_shootdown(const struct gmem *m, unsigned cpu, const char *who);
 
 /*
  * Sets up an empty EPT for ram_size bytes of RAM, charging every frame to

@@ -1,12 +1,14 @@
 /*
- * A guest: one module GRUB handed Keel, its memory, its vCPU, its devices,
+ * A guest: one module GRUB handed Keel, its memory, its vCPUs, its devices,
  * and how it ended. Guests are independent: nothing here is shared with
  * another guest.
  */
 #ifndef KEEL_VM_GUEST_H
 #define KEEL_VM_GUEST_H
 
+#include "arch/x86/percpu.h"
 #include "dev/dev.h"
+#include "lib/spinlock.h"
 #include "lib/types.h"
 #include "vm/gmem.h"
 #include "vm/vtimer.h"
@@ -77,7 +79,18 @@ struct guest {
 	 */
 	struct pmm_account frames;
 	struct gmem mem;
-	struct vcpu vcpu;
+
+	/*
+	 * Its vCPUs: vCPU 0 starts at the image's entry and its CPU is the
+	 * guest's home (timers, devices' housekeeping, restart, end); the others
+	 * wait for INIT-SIPI. With several, each may run on its own CPU, and
+	 * `lock` serializes what they share: every exit's handling, the device
+	 * models, the EPT, the other vCPUs' APICs (vmx/vcpu.c takes it).
+	 */
+	unsigned vcpu_count;
+	struct vcpu vcpus[GUEST_VCPUS_MAX];
+	struct spinlock lock;
+	struct vcpu *exiting; /* under lock: the vCPU whose exit is being handled */
 
 	/* The virtual platform (docs/platform.md): timers and the models' state. */
 	struct vtimer *vtimers[GUEST_MAX_VTIMERS];
@@ -99,6 +112,23 @@ struct guest {
 	char end_detail[160];
 	struct guest_stats stats;
 };
+
+/*
+ * The guest lock, for a guest with several vCPUs (one alone shares nothing
+ * with another CPU but its key queue, which has its own protocol). Lock
+ * order: docs/architecture.md.
+ */
+static inline void guest_lock(struct guest *g)
+{
+	if (g->vcpu_count > 1)
+		spin_lock(&g->lock, cpu_lock_token());
+}
+
+static inline void guest_unlock(struct guest *g)
+{
+	if (g->vcpu_count > 1)
+		spin_unlock(&g->lock);
+}
 
 /*
  * A reset request from the guest (its chipset's reset register, the

@@ -16,6 +16,8 @@
  *              |                               |  0-4 GiB with 2 MiB pages
  *   0x0000B000 | free                          |
  *   0x00080000 | <- initial RSP (ELF64)        |  stack grows down from here
+ *   0x000E0000 | ELF64 only: ACPI tables at    |  RSDP, XSDT/RSDT, FADT, DSDT, MADT
+ *              | the top of [0xE0000, 1 MiB)   |  (a local APIC per vCPU)
  *   0x00100000 | image segments (PT_LOAD), at  |
  *              | their physical addresses      |
  *              | ... up to mem=                |
@@ -36,6 +38,8 @@
 #define KEEL_GUEST_PT_END	 0xB000ULL /* 6 pages: PML4, PDPT, 4 PDs */
 #define KEEL_GUEST_STACK_TOP	 0x80000ULL
 #define KEEL_GUEST_IMAGE_MIN	 0x100000ULL /* segments must start at or above 1 MiB */
+#define KEEL_GUEST_ACPI_MIN	 0xE0000ULL  /* ELF64: the ACPI tables lie in [this, END) */
+#define KEEL_GUEST_ACPI_END	 0x100000ULL
 
 /* ELF64 entry state: 64-bit mode, CS=KEEL_GUEST_CS64, DS/ES/SS=KEEL_GUEST_DS,
  * RFLAGS=0x2 (IF=0), RDI=KEEL_GUEST_BOOT_INFO_GPA, RSI=KEEL_BOOT_MAGIC,

@@ -7,6 +7,8 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
+_Static_assert(GUEST_VCPUS_MAX < 10, "vcpus= is one decimal digit");
+
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
 		fmt_snprintf(err, err_len, __VA_ARGS__);                                           \
@@ -162,6 +164,11 @@ static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct gues
 		c->triple_resets = cmdline_value_is(t, "reset");
 	} else if (cmdline_key_is(t, "cpus")) {
 		return parse_cpus(t->value, t->value_len, &c->cpus, err, err_len);
+	} else if (cmdline_key_is(t, "vcpus")) {
+		/* One decimal digit: GUEST_VCPUS_MAX is below 10. */
+		if (t->value_len != 1 || v[0] < '1' || v[0] > '0' + GUEST_VCPUS_MAX)
+			FAIL("vcpus=%.*s: expected 1 to %d", vlen, v, GUEST_VCPUS_MAX);
+		c->vcpus = (unsigned)(v[0] - '0');
 	} else if (cmdline_key_is(t, "expect")) {
 		if (!t->value || t->value_len >= sizeof(c->expect))
 			FAIL("bad expect=%.*s", vlen, v);
@@ -184,6 +191,7 @@ bool guest_cmdline_parse(const char *s, unsigned index, u64 max_mem, struct gues
 	memset(c, 0, sizeof(*c));
 	fmt_snprintf(c->name, sizeof(c->name), "guest%u", index);
 	c->mem_size = GUEST_DEFAULT_MEM;
+	c->vcpus = 1;
 	cmdline_iter_init(&it, s, strlen(s));
 	while (cmdline_next(&it, &t))
 		if (!parse_option(&t, max_mem, c, err, err_len))

@@ -14,6 +14,8 @@
  *               indices and inclusive ranges, e.g. 1 or 0,2-3 (Keel's CPU
  *               indices: 0 the boot CPU, others in MADT order; each below
  *               GUEST_CPUS_MAX); overlaps are a union. Default: anywhere
+ *   vcpus=N     the guest's vCPUs, 1 to GUEST_VCPUS_MAX (default 1): vCPU 0
+ *               starts at the image's entry, the others wait for INIT-SIPI
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
  * of guest NAME, in order.
@@ -35,6 +37,8 @@
  * One bit per CPU in a u64.
  */
 #define GUEST_CPUS_MAX 64
+/* vcpus= is at most this. */
+#define GUEST_VCPUS_MAX 8
 
 struct guest;
 
@@ -48,6 +52,7 @@ struct guest_config {
 	bool onreboot_end;  /* onreboot=end: a reset request ends the guest */
 	bool triple_resets; /* ontriple=reset: a triple fault is a reset request */
 	u64 cpus;	    /* bit i: may run on CPU i; 0: anywhere (Keel places it) */
+	unsigned vcpus;	    /* vcpus=, 1..GUEST_VCPUS_MAX */
 	char args[GUEST_CONFIG_ARGS_MAX];
 	const struct mb2_module *image;
 	const struct mb2_module *modules[GUEST_CONFIG_MODULES];

@@ -117,6 +117,7 @@ void guest_config_apply(const struct guest_config *c, struct guest *g, unsigned 
 	g->timeout = c->timeout;
 	g->onreboot = c->onreboot_end ? GUEST_ONREBOOT_END : GUEST_ONREBOOT_RESTART;
 	g->triple_resets = c->triple_resets;
+	g->vcpu_count = c->vcpus;
 }
 
 static void release(const struct mb2_module *m)

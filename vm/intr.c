@@ -5,6 +5,7 @@
  * an event already queued for this entry always goes first.
  */
 #include "vm/intr.h"
+#include "arch/x86/apic_regs.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cr.h"
 #include "vm/guest.h"
@@ -18,33 +19,41 @@
 
 void intr_kick(struct vcpu *v)
 {
-	v->intr_dirty = true;
+	__atomic_store_n(&v->intr_dirty, true, __ATOMIC_RELEASE);
+	if (v->guest->vcpu_count > 1)
+		vcpu_kick(v); /* another CPU's vCPU: it looks before its next entry */
 }
 
 void irq_intr_changed(struct guest *g)
 {
-	intr_kick(&g->vcpu);
+	intr_kick(&g->vcpus[0]);
 }
 
 void intr_raise_nmi(struct vcpu *v)
 {
-	v->nmi_pending = true;
+	__atomic_store_n(&v->nmi_pending, true, __ATOMIC_RELEASE);
 	intr_kick(v);
 }
 
 /*
  * The guest's APIC bus: a message goes to every local APIC its destination
- * names or, lowest priority, to one of them (the one with the lowest
- * priority, SDM Vol. 3A 11.6.2.4). A guest has one vCPU, so the set is its
- * APIC or nobody; with several vCPUs this becomes the loop over them.
+ * names or, lowest priority, to one of them: the first named (the SDM
+ * leaves the arbitration to the implementation, Vol. 3A 11.6.2.4).
  */
 bool irq_deliver(struct guest *g, const struct irq_msg *m)
 {
-	struct vlapic *l = &g->vcpu.lapic;
+	bool taken = false;
 
-	if (!l->vcpu || !vlapic_match_msg(l, m->dest, m->logical))
-		return false; /* no vCPU yet (the guest is being built), or not for it */
-	return vlapic_receive(l, m);
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		struct vlapic *l = &g->vcpus[i].lapic;
+
+		if (!l->vcpu || !vlapic_match_msg(l, m->dest, m->logical))
+			continue; /* no vCPU yet (the guest is being built), or not for it */
+		taken |= vlapic_receive(l, m);
+		if (taken && m->delivery_mode == APIC_ICR_DM_LOWEST >> 8) /* to one APIC */
+			break;
+	}
+	return taken;
 }
 
 /* An external interrupt Keel must inject itself (the CPU delivers virtual ones). */
@@ -74,6 +83,12 @@ bool intr_wakeable(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
 
+	if (vcpu_signal_wakes(v))
+		return true;
+	if (v->wait_sipi)
+		return false; /* only INIT and SIPI reach a vCPU in wait-for-SIPI */
+	if (v->halted_if_clear && !v->blocked_on)
+		return __atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE); /* `cli; hlt` */
 	return v->nmi_pending || vlapic_pending(l) >= 0 ||
 	       (vlapic_extint_open(l) && pic8259_intr(v->guest));
 }
@@ -155,12 +170,12 @@ void intr_prepare_entry(struct vcpu *v)
 		if (next <= now)
 			vtimer_expire(g, now);
 	}
-	if (!v->intr_dirty)
+	/* Cleared before what it announces is read: another CPU may set it again meanwhile. */
+	if (!__atomic_exchange_n(&v->intr_dirty, false, __ATOMIC_SEQ_CST))
 		return;
-	v->intr_dirty = false;
-	if (v->lapic.apicv && v->lapic.rvi_dirty)
+	if (v->lapic.apicv && __atomic_load_n(&v->lapic.rvi_dirty, __ATOMIC_ACQUIRE))
 		vlapic_sync_rvi(&v->lapic);
-	if (v->lapic.apicv && v->lapic.eoi_exit_dirty)
+	if (v->lapic.apicv && __atomic_load_n(&v->lapic.eoi_exit_dirty, __ATOMIC_ACQUIRE))
 		vlapic_sync_eoi_exit(&v->lapic);
 	evaluate(v);
 }

@@ -188,14 +188,15 @@ static struct spinlock loader_lock = SPINLOCK_INIT("loader");
 static u8 linux_acpi_buf[LINUX_ACPI_AREA_MAX];
 static u8 linux_scratch[LINUX_PT_PAGES * PAGE_SIZE]; /* zero page, then the page tables */
 
-static bool linux_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err_len)
+/* The guest's ACPI tables at `at` in the BIOS area, a processor per vCPU; *rsdp: the RSDP's GPA. */
+static bool put_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err_len)
 {
 	struct acpi_gen_config cfg;
 	struct acpi_gen_layout al;
 
 	bool built, ok = false;
 
-	acpi_gen_config_pc(&cfg, 1);
+	acpi_gen_config_pc(&cfg, g->vcpu_count);
 	spin_lock(&loader_lock, cpu_lock_token());
 	built = acpi_gen_build(&cfg, linux_acpi_buf, sizeof(linux_acpi_buf), at, &al);
 	if (built)
@@ -207,6 +208,26 @@ static bool linux_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err
 		FAIL("out of memory writing the ACPI tables");
 	*rsdp = al.rsdp;
 	return true;
+}
+
+/*
+ * An ELF64 guest's ACPI tables: at the top of the BIOS area, below 1 MiB,
+ * where a guest finds the RSDP by its scan of 0xE0000-0xFFFFF (ACPI 6.5,
+ * 5.2.5.1); vm/guest_abi.h keeps the area out of the guest's free memory.
+ */
+static bool acpi64(struct guest *g, char *err, size_t err_len)
+{
+	struct acpi_gen_config cfg;
+	struct acpi_gen_layout al;
+	u64 rsdp, size;
+
+	acpi_gen_config_pc(&cfg, g->vcpu_count);
+	if (acpi_gen_build(&cfg, NULL, 0, KEEL_GUEST_ACPI_MIN, &al) || !al.size) /* only its size */
+		FAIL("ACPI tables: %s", al.problem ? al.problem : "no size");
+	size = ALIGN_UP(al.size, PAGE_SIZE);
+	if (size > KEEL_GUEST_ACPI_END - KEEL_GUEST_ACPI_MIN)
+		FAIL("ACPI tables (%lu bytes) do not fit the BIOS area", al.size);
+	return put_acpi(g, KEEL_GUEST_ACPI_END - size, &rsdp, err, err_len);
 }
 
 /* Copies the kernel, its command line, its initrd and what the boot protocol needs. */
@@ -255,13 +276,13 @@ static bool load_linux(struct guest *g, const u8 *img, u64 len, struct vcpu_boot
 
 	if (g->module_count > 1)
 		FAIL("a Linux guest takes one module, its initramfs (%u given)", g->module_count);
-	acpi_gen_config_pc(&cfg, 1);
+	acpi_gen_config_pc(&cfg, g->vcpu_count);
 	if (acpi_gen_build(&cfg, NULL, 0, LINUX_ACPI_AREA_MIN, &al) || !al.size) /* only its size */
 		FAIL("ACPI tables: %s", al.problem ? al.problem : "no size");
 	if (!linux_boot_parse(img, len, g->mem.ram_size, &k, err, err_len) ||
 	    !linux_boot_plan(&k, initrd_size, strlen(args), ALIGN_UP(al.size, PAGE_SIZE), &l, err,
 			     err_len) ||
-	    !linux_acpi(g, l.acpi, &rsdp, err, err_len))
+	    !put_acpi(g, l.acpi, &rsdp, err, err_len))
 		return false;
 	if (!linux_copy(g, img, &k, &l, args, rsdp))
 		FAIL("out of memory loading the kernel");
@@ -308,7 +329,7 @@ bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t 
 		bs->rbx = KEEL_GUEST_BOOT_INFO_GPA;
 		return true;
 	}
-	if (!boot_info64(g, mod_gpa, err, err_len))
+	if (!boot_info64(g, mod_gpa, err, err_len) || !acpi64(g, err, err_len))
 		return false;
 	if (!tables64(g))
 		FAIL("out of memory building page tables");

@@ -26,9 +26,9 @@ static const char *guest_state(const struct guest *g)
 {
 	if (!guest_running(g))
 		return "ended";
-	if (!g->vcpu.blocked)
+	if (!g->vcpus[0].blocked)
 		return "running";
-	return g->vcpu.blocked_on ? "waiting for a device" : "halted";
+	return g->vcpus[0].blocked_on ? "waiting for a device" : "halted";
 }
 
 static void monitor_list(struct guest *const *gs, unsigned n)
@@ -39,7 +39,7 @@ static void monitor_list(struct guest *const *gs, unsigned n)
 		pr_info("monitor: guest %s: %s%s%s, exits %lu, frames held %lu, ticks %lu", g->name,
 			guest_state(g), guest_running(g) ? "" : " by ",
 			guest_running(g) ? "" : guest_end_name(g->end), g->stats.exits,
-			g->frames.held, g->vcpu.used_ticks);
+			g->frames.held, g->vcpus[0].used_ticks);
 	}
 }
 

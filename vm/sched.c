@@ -1,17 +1,24 @@
 /*
- * Scheduling guests on one CPU: deficit round-robin on the TSC. Every CPU
- * that has guests runs its own sched_run over them (vm/vm.c places them);
+ * Scheduling vCPUs on one CPU: deficit round-robin on the TSC. Every CPU
+ * that has vCPUs runs its own sched_run over them (vm/vm.c places them);
  * nothing here is shared between CPUs but the count of live guests, the
- * guest keys go to (sched_focus) and Keel's console, which has its lock.
+ * guest keys go to (sched_focus), Keel's console, which has its lock, and
+ * the guests with several vCPUs, under their guest lock.
  *
- * Each turn a guest is given credit up to one slice and runs until the
- * credit is spent, it blocks in HLT or it ends. Its credit pays for every
- * tick it was given, Keel's work on its behalf included (vcpu_run counts
- * the exits, the emulation and the zeroing as the guest's), and a turn
- * that ran past its credit (by at most one exit's bounded work) pays the
- * difference out of the next one. So each runnable guest gets the same
+ * Each turn a vCPU is given credit up to one slice and runs until the
+ * credit is spent, it blocks in HLT or its guest ends. Its credit pays for
+ * every tick it was given, Keel's work on its behalf included (vcpu_run
+ * counts the exits, the emulation and the zeroing as the vCPU's), and a
+ * turn that ran past its credit (by at most one exit's bounded work) pays
+ * the difference out of the next one. So each runnable vCPU gets the same
  * share of the CPU whatever it makes Keel do, and `timeout=` ends a guest
- * within one exit of its limit.
+ * within one exit of its limit (vCPU 0's time).
+ *
+ * A guest's home is the CPU of its vCPU 0. Its scheduler alone runs the
+ * guest's timers, polls its UART, restarts it and reports its end. The
+ * CPU of another vCPU only runs it, and when the guest has ended lets it
+ * go (VMCLEAR, `parked`); the home reports the guest once every vCPU is
+ * parked, so nothing is freed under a CPU still using it.
  *
  * Housekeeping (the console's output and input, the guests' UARTs, the
  * timers of waiting guests, who is due to wake) runs between runs. A run
@@ -20,10 +27,10 @@
  * uart_poll_due), after which the same guest goes on without a switch; a
  * guest alone with a quiet console runs whole slices undisturbed.
  *
- * A switch makes the next guest's VMCS current with VMPTRLD (each VMCS
+ * A switch makes the next vCPU's VMCS current with VMPTRLD (each VMCS
  * stays active and launched on this CPU, SDM Vol. 3C 25.1) and loads the
  * MSRs and XCR0 the VMCS does not switch. No TLB flush is needed on a
- * switch: each guest's translations are tagged by its VPID and its EPTP
+ * switch: each vCPU's translations are tagged by its VPID and its EPTP
  * (with VPIDs off the CPU flushes on every entry and exit anyway).
  */
 #include "vm/sched.h"
@@ -55,38 +62,67 @@ static struct guest *sched_focus;
 struct sched {
 	const struct sched_params *p;
 	unsigned cpu; /* this CPU's index */
-	struct guest **gs;
+	struct vcpu **vs;
 	unsigned n;
 	u64 slice;
-	s64 credit[64];	      /* per guest: ticks left in its turn, negative: debt */
-	unsigned cur;	      /* the guest whose turn it is */
-	bool in_turn;	      /* cur has credit left and may go on without a switch */
-	struct guest *loaded; /* whose VMCS is current */
+	s64 credit[64];	     /* per vCPU: ticks left in its turn, negative: debt */
+	unsigned cur;	     /* the vCPU whose turn it is */
+	bool in_turn;	     /* cur has credit left and may go on without a switch */
+	struct vcpu *loaded; /* whose VMCS is current */
+	u64 done;	     /* bit i: vs[i] is finished here (reported, or parked) */
 	u64 switches, switch_ticks, switch_min;
 	struct console_input in; /* keys typed at Keel's console (the console CPU only) */
 };
 
+/* This CPU is v's guest's home: it runs the guest's timers and devices, and reports it. */
+static bool home(const struct vcpu *v)
+{
+	return v->index == 0;
+}
+
+/* True if v's turn may come: its guest runs and it is not blocked. */
+static bool runnable(const struct vcpu *v)
+{
+	return guest_running(v->guest) && !v->blocked;
+}
+
 /*
- * Runs the timers of every guest that is due, lets its UART see Keel's
- * console drain, and wakes the halted vCPUs that now have an event to take
- * (vm/intr.c). The vCPUs' VMCSs need not be current: timers and device
- * models only change model state.
+ * Ends a blocked vCPU's wait if it has an event to take now (vm/intr.c);
+ * true if it can run. The caller holds its guest's lock.
  */
-static void wake_due(struct guest **gs, unsigned n)
+static bool wake_if_due(struct vcpu *v)
+{
+	if (v->blocked && intr_wakeable(v))
+		v->blocked = false;
+	return !v->blocked;
+}
+
+/*
+ * Runs the timers of every guest at home here that is due, lets its UART
+ * see Keel's console drain, and wakes the blocked vCPUs that now have an
+ * event to take. The VMCSs need not be current: timers and device models
+ * only change model state.
+ */
+static void wake_due(struct sched *s)
 {
 	u64 now = rdtsc();
 
-	for (unsigned i = 0; i < n; i++) {
-		struct guest *g = gs[i];
-		u64 next = vtimer_next(g);
+	for (unsigned i = 0; i < s->n; i++) {
+		struct vcpu *v = s->vs[i];
+		struct guest *g = v->guest;
 
 		if (!guest_running(g))
 			continue;
-		uart16550_poll(g);
-		if (next && next <= now)
-			vtimer_expire(g, now);
-		if (g->vcpu.blocked && intr_wakeable(&g->vcpu))
-			g->vcpu.blocked = false;
+		guest_lock(g);
+		if (home(v)) {
+			u64 next = vtimer_next(g);
+
+			uart16550_poll(g);
+			if (next && next <= now)
+				vtimer_expire(g, now);
+		}
+		(void)wake_if_due(v);
+		guest_unlock(g);
 	}
 }
 
@@ -104,17 +140,20 @@ static void console_work(struct sched *s)
 		return;
 	__atomic_store_n(&sched_focus, f, __ATOMIC_RELEASE);
 	if (f)
-		vcpu_kick(&f->vcpu); /* its CPU shows its unfinished line now, halted or not */
+		vcpu_kick(&f->vcpus[0]); /* its home shows its unfinished line now, halted or not */
 }
 
-/* The focused guest's unfinished line, if it is one of this CPU's. */
+/* The focused guest's unfinished line, if this is its home. */
 static void show_focus(struct sched *s)
 {
 	struct guest *f = __atomic_load_n(&sched_focus, __ATOMIC_ACQUIRE);
 
-	if (f && __atomic_load_n(&f->vcpu.home_cpu, __ATOMIC_ACQUIRE) == (int)s->cpu &&
-	    guest_running(f))
+	if (f && __atomic_load_n(&f->vcpus[0].home_cpu, __ATOMIC_ACQUIRE) == (int)s->cpu &&
+	    guest_running(f)) {
+		guest_lock(f);
 		uart16550_show_open(f);
+		guest_unlock(f);
+	}
 }
 
 /* The console moves on, waiting guests' timers run. */
@@ -122,29 +161,25 @@ static void housekeeping(struct sched *s)
 {
 	console_work(s);
 	show_focus(s);
-	wake_due(s->gs, s->n);
+	wake_due(s);
 }
 
-static bool runnable(const struct guest *g)
+/* The next vCPU after `from` that can run, or n if none. */
+static unsigned next_runnable(struct sched *s, unsigned from)
 {
-	return guest_running(g) && !g->vcpu.blocked;
-}
+	for (unsigned k = 1; k <= s->n; k++) {
+		unsigned i = (from + k) % s->n;
 
-/* The next guest after `from` that can run, or n if none. */
-static unsigned next_runnable(struct guest **gs, unsigned n, unsigned from)
-{
-	for (unsigned k = 1; k <= n; k++) {
-		unsigned i = (from + k) % n;
-
-		if (runnable(gs[i]))
+		if (runnable(s->vs[i]))
 			return i;
 	}
-	return n;
+	return s->n;
 }
 
+/* A guest's time against timeout=: its vCPU 0's, run and halted. */
 static u64 spent(const struct guest *g)
 {
-	return g->vcpu.used_ticks + g->vcpu.idle_ticks;
+	return g->vcpus[0].used_ticks + g->vcpus[0].idle_ticks;
 }
 
 /* The TSC at which g's time limit runs out, or 0 if it has none. */
@@ -155,49 +190,64 @@ static u64 timeout_at(const struct guest *g, u64 now)
 	return spent(g) >= g->timeout ? now : now + (g->timeout - spent(g));
 }
 
-static void check_timeout(struct guest *g)
+static void check_timeout(struct vcpu *v)
 {
-	if (g->timeout && guest_running(g) && spent(g) >= g->timeout)
-		guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent(g),
-			  g->timeout);
+	struct guest *g = v->guest;
+
+	if (!home(v) || !g->timeout || !guest_running(g) || spent(g) < g->timeout)
+		return;
+	guest_lock(g);
+	guest_end(g, GUEST_END_TIMEOUT, 0, "used %lu ticks, timeout=%lu", spent(g), g->timeout);
+	guest_unlock(g);
 }
 
-/* Some halted guest can take an event now (the scheduler's housekeeping wakes it). */
+/* Some blocked vCPU here can take an event now (the scheduler's housekeeping wakes it). */
 static bool any_wakeable(struct sched *s)
 {
-	for (unsigned i = 0; i < s->n; i++) {
-		struct guest *g = s->gs[i];
+	bool any = false;
+
+	for (unsigned i = 0; i < s->n && !any; i++) {
+		struct vcpu *v = s->vs[i];
+		struct guest *g = v->guest;
 
 		if (!guest_running(g))
 			continue;
-		uart16550_poll(g); /* may end its wait for the transmitter */
-		if (!g->vcpu.blocked || intr_wakeable(&g->vcpu))
+		guest_lock(g);
+		if (home(v))
+			uart16550_poll(g); /* may end its wait for the transmitter */
+		any = !v->blocked || intr_wakeable(v);
+		guest_unlock(g);
+	}
+	return any;
+}
+
+/* Some guest at home here may be interrupted by its UART by itself: a key, or the console draining.
+ */
+static bool console_may_wake(struct sched *s)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		struct vcpu *v = s->vs[i];
+
+		if (home(v) && guest_running(v->guest) &&
+		    uart16550_may_interrupt(v->guest, s->p->keys_on))
 			return true;
 	}
 	return false;
 }
 
-/* Some halted guest's UART may interrupt it by itself: a key, or Keel's console draining. */
-static bool console_may_wake(struct sched *s)
-{
-	for (unsigned i = 0; i < s->n; i++)
-		if (guest_running(s->gs[i]) && uart16550_may_interrupt(s->gs[i], s->p->keys_on))
-			return true;
-	return false;
-}
-
-/* The earliest timer deadline or time limit among the live guests, 0 if none. */
+/* The earliest timer deadline or time limit among the live guests at home here, 0 if none. */
 static u64 earliest_event(struct sched *s, u64 now)
 {
 	u64 until = 0;
 
 	for (unsigned i = 0; i < s->n; i++) {
+		struct guest *g = s->vs[i]->guest;
 		u64 d, t;
 
-		if (!guest_running(s->gs[i]))
+		if (!home(s->vs[i]) || !guest_running(g))
 			continue;
-		d = vtimer_next(s->gs[i]);
-		t = timeout_at(s->gs[i], now);
+		d = vtimer_next(g);
+		t = timeout_at(g, now);
 		if (d && (!until || d < until))
 			until = d;
 		if (t && (!until || t < until))
@@ -207,16 +257,40 @@ static u64 earliest_event(struct sched *s, u64 now)
 }
 
 /*
+ * True if nothing but a timer or a key can wake g again: every vCPU
+ * blocked with no event to take. A vCPU of this CPU is asked directly
+ * (intr_wakeable); one on another CPU, which may be changing it, only by
+ * what it announces: blocked, and no event arrived since it last ran
+ * (intr_dirty stays set from an event's arrival until the vCPU runs
+ * again). The answer errs towards "awake". The caller holds g's lock.
+ */
+static bool guest_asleep(struct sched *s, struct guest *g)
+{
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (!__atomic_load_n(&v->blocked, __ATOMIC_ACQUIRE))
+			return false;
+		if (v->home_cpu == (int)s->cpu
+			? intr_wakeable(v)
+			: __atomic_load_n(&v->intr_dirty, __ATOMIC_ACQUIRE) ||
+			      __atomic_load_n(&v->signals, __ATOMIC_ACQUIRE))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Waits a little for the next event, until `until` at the latest (0: none
  * known): halted until the APIC timer or a kick (a key for one of this
- * CPU's guests, output queued by another CPU), for at most 1/IDLE_LOOK_HZ s
- * while something may come without either. The console CPU looks at Keel's
- * console that often (Keel takes no interrupt from the UART: keys are
- * polled), and does not halt while output waits for the line (a guest may
- * wait for it to leave: it drains at the UART's pace). Another CPU looks
- * that often while one of its guests' UARTs may wake it by itself (Keel's
- * console drains on the console CPU). A CPU without a TSC-deadline timer
- * spins.
+ * CPU's guests, an event for one of its vCPUs from another CPU, output
+ * queued by another CPU), for at most 1/IDLE_LOOK_HZ s while something
+ * may come without either. The console CPU looks at Keel's console that
+ * often (Keel takes no interrupt from the UART: keys are polled), and does
+ * not halt while output waits for the line (a guest may wait for it to
+ * leave: it drains at the UART's pace). Another CPU looks that often while
+ * one of its guests' UARTs may wake it by itself (Keel's console drains on
+ * the console CPU). A CPU without a TSC-deadline timer spins.
  */
 static void idle_wait(struct sched *s, u64 until)
 {
@@ -237,24 +311,64 @@ static void idle_wait(struct sched *s, u64 until)
 }
 
 /*
- * Every live guest here is halted. Wait until the earliest timer deadline
- * or time limit among them, or until a key or the console wakes one,
- * charging the wait to each as idle time. With no deadline the wait lasts
- * as long as a guest's UART may still wake it. False if nothing can ever
- * wake any of them: they are ended.
+ * Ends the guests at home here that nothing can wake any more: every vCPU
+ * blocked, no timer and no key to come. A guest with vCPUs on other CPUs
+ * may have one just woken there: it is ended only if it looks asleep
+ * (guest_asleep). Returns how many live guests at home here are left.
+ */
+static unsigned end_sleepers(struct sched *s)
+{
+	unsigned left = 0;
+
+	for (unsigned i = 0; i < s->n; i++) {
+		struct vcpu *v = s->vs[i];
+		struct guest *g = v->guest;
+
+		if (!home(v) || !guest_running(g))
+			continue;
+		left++;
+		if (vtimer_next(g) || g->timeout || uart16550_may_interrupt(g, s->p->keys_on))
+			continue;
+		guest_lock(g);
+		if (guest_asleep(s, g)) {
+			if (g->vcpu_count == 1)
+				guest_end(
+				    g, GUEST_END_HLT, 0,
+				    "halted with interrupts enabled and no event can wake it");
+			else
+				guest_end(g, GUEST_END_HLT, 0,
+					  "every vCPU halted and no event can wake one");
+			left--;
+		}
+		guest_unlock(g);
+	}
+	return left;
+}
+
+/* A vCPU here whose guest's home is another CPU is live: that home ends it. */
+static bool others_live(struct sched *s)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (!home(s->vs[i]) && guest_running(s->vs[i]->guest))
+			return true;
+	return false;
+}
+
+/*
+ * Every live vCPU here is blocked. Wait until the earliest timer deadline
+ * or time limit among them, or until a key, the console or another CPU
+ * wakes one, charging the wait to each as idle time. With no deadline the
+ * wait lasts as long as a guest's UART may still wake it, a guest at home
+ * here has a vCPU elsewhere that may wake it, or a vCPU here belongs to a
+ * guest at home elsewhere. False if nothing can ever wake any of them:
+ * their guests are ended.
  */
 static bool idle_until_event(struct sched *s)
 {
 	u64 now = rdtsc(), until = earliest_event(s, now);
 
-	if (!until && !console_may_wake(s)) {
-		for (unsigned i = 0; i < s->n; i++)
-			if (guest_running(s->gs[i]))
-				guest_end(
-				    s->gs[i], GUEST_END_HLT, 0,
-				    "halted with interrupts enabled and no event can wake it");
+	if (!until && !console_may_wake(s) && !end_sleepers(s) && !others_live(s))
 		return false;
-	}
 	/*
 	 * A long sleep is said, so that a quiet Keel is not taken for a hung
 	 * one; not while a guest waits for keys (a shell at its prompt): then
@@ -281,38 +395,38 @@ static bool idle_until_event(struct sched *s)
 		until = earliest_event(s, now);
 		if (until && rdtsc() >= until)
 			break;
-		if (!until && !console_may_wake(s))
-			break; /* nothing left to wait for: the next look ends them */
+		if (!until && !console_may_wake(s) && !end_sleepers(s) && !others_live(s))
+			break; /* nothing left to wait for */
 		idle_wait(s, until);
 	}
 	for (unsigned i = 0; i < s->n; i++)
-		if (guest_running(s->gs[i]))
-			s->gs[i]->vcpu.idle_ticks += rdtsc() - now;
+		if (guest_running(s->vs[i]->guest))
+			s->vs[i]->idle_ticks += rdtsc() - now;
 	return true;
 }
 
-/* Makes g's VMCS current, counting a switch away from the guest loaded before. */
-static void load(struct sched *s, struct guest *g)
+/* Makes v's VMCS current, counting a switch away from the vCPU loaded before. */
+static void load(struct sched *s, struct vcpu *v)
 {
-	if (s->loaded == g)
+	if (s->loaded == v)
 		return;
 	if (s->loaded) {
-		if (guest_running(s->loaded))
-			s->loaded->stats.switches++;
-		vcpu_put(&s->loaded->vcpu);
+		if (guest_running(s->loaded->guest))
+			s->loaded->guest->stats.switches++;
+		vcpu_put(s->loaded);
 	}
-	vcpu_load(&g->vcpu);
-	s->loaded = g;
+	vcpu_load(v);
+	s->loaded = v;
 }
 
 /*
- * Starts the next turn: the next runnable guest gets a slice of credit (a
- * debt from its last turn is paid first; a guest that was blocked does not
- * save credit up). False if no guest can run.
+ * Starts the next turn: the next runnable vCPU gets a slice of credit (a
+ * debt from its last turn is paid first; a vCPU that was blocked does not
+ * save credit up). False if no vCPU can run.
  */
 static bool next_turn(struct sched *s)
 {
-	unsigned i = next_runnable(s->gs, s->n, s->cur);
+	unsigned i = next_runnable(s, s->cur);
 
 	if (i == s->n)
 		return false;
@@ -322,73 +436,122 @@ static bool next_turn(struct sched *s)
 	return true;
 }
 
-/* Runs the current guest until its credit is spent or its timeout (vcpu_run may end sooner). */
+/* Runs the current vCPU until its credit is spent or its timeout (vcpu_run may end sooner). */
 static void run_turn(struct sched *s)
 {
-	struct guest *g = s->gs[s->cur], *prev = s->loaded;
-	u64 now = rdtsc(), used = g->vcpu.used_ticks;
-	u64 until = now + (u64)s->credit[s->cur], t = timeout_at(g, now);
+	struct vcpu *v = s->vs[s->cur], *prev = s->loaded;
+	u64 now = rdtsc(), used = v->used_ticks;
+	u64 until = now + (u64)s->credit[s->cur], t = home(v) ? timeout_at(v->guest, now) : 0;
 
 	if (t)
 		until = MIN(until, t);
-	load(s, g);
-	g->vcpu.polls_console = s->p->console;
-	vcpu_run(&g->vcpu, until);
-	if (prev && prev != g && g->vcpu.run_entry_tsc) {
-		/* From prev's last exit to g's first entry. */
-		u64 ticks = g->vcpu.run_entry_tsc - prev->vcpu.last_exit_tsc;
+	load(s, v);
+	v->polls_console = s->p->console;
+	vcpu_run(v, until);
+	if (prev && prev != v && v->run_entry_tsc) {
+		/* From prev's last exit to v's first entry. */
+		u64 ticks = v->run_entry_tsc - prev->last_exit_tsc;
 
 		s->switches++;
 		s->switch_ticks += ticks;
 		s->switch_min = MIN(s->switch_min, ticks);
 	}
-	s->credit[s->cur] -= (s64)(g->vcpu.used_ticks - used);
-	check_timeout(g);
-	s->in_turn = s->credit[s->cur] > 0 && runnable(g);
+	s->credit[s->cur] -= (s64)(v->used_ticks - used);
+	check_timeout(v);
+	s->in_turn = s->credit[s->cur] > 0 && runnable(v);
 }
 
 /* Builds a guest that asked for a reset again, charging the work to it. */
 static void restart(struct sched *s, unsigned k, const struct sched_ops *ops)
 {
-	struct guest *g = s->gs[k];
+	struct vcpu *v = s->vs[k];
+	struct guest *g = v->guest;
 	u64 t0 = rdtsc(), ticks;
 
 	if (!ops->on_restart(g, ops->ctx) && guest_running(g))
 		guest_end(g, GUEST_END_ERROR, 0, "could not be restarted");
 	ticks = rdtsc() - t0;
-	g->vcpu.used_ticks += ticks;
+	g->vcpus[0].used_ticks += ticks;
 	s->credit[k] -= (s64)ticks;
 	if (s->cur == k)
 		s->in_turn = false;
 }
 
-/*
- * Restarts the guests that asked for a reset and calls on_end for each
- * guest that ended since the last call; returns how many ended.
- */
-static unsigned reap(struct sched *s, u64 *reported, const struct sched_ops *ops)
+/* Lets go of the current VMCS: the callbacks make other VMCSs current, or free them. */
+static void put_loaded(struct sched *s)
 {
-	unsigned ended = 0;
-
-	for (unsigned k = 0; k < s->n; k++) {
-		if (guest_running(s->gs[k]) || (*reported & BIT(k)))
-			continue;
-		if (s->loaded)
-			vcpu_put(&s->loaded->vcpu); /* the callbacks make other VMCSs current */
-		s->loaded = NULL;
-		if (s->gs[k]->end == GUEST_RESTARTING)
-			restart(s, k, ops);
-		if (guest_running(s->gs[k]))
-			continue;
-		*reported |= BIT(k);
-		ops->on_end(s->gs[k], ops->ctx);
-		__atomic_sub_fetch(s->p->live, 1, __ATOMIC_ACQ_REL);
-		ended++;
-	}
-	return ended;
+	if (s->loaded)
+		vcpu_put(s->loaded);
+	s->loaded = NULL;
 }
 
-/* What this CPU's guests cost: the switch line, its CPU named when it is not the console's. */
+/* True once every vCPU of g but vCPU 0 has been let go by its CPU (parked). */
+static bool others_parked(struct guest *g)
+{
+	bool all = true;
+
+	for (unsigned i = 1; i < g->vcpu_count; i++)
+		if (!__atomic_load_n(&g->vcpus[i].parked, __ATOMIC_ACQUIRE)) {
+			vcpu_kick(&g->vcpus[i]); /* its CPU may be halted */
+			all = false;
+		}
+	return all;
+}
+
+/*
+ * A vCPU whose guest has ended: another vCPU than 0 is let go (VMCLEAR on
+ * this CPU, where it is active) and parked; vCPU 0's guest is restarted if
+ * it asked for a reset, otherwise reported once the others are parked.
+ * True once the vCPU is finished here.
+ */
+static bool finish(struct sched *s, unsigned k, const struct sched_ops *ops)
+{
+	struct vcpu *v = s->vs[k];
+	struct guest *g = v->guest;
+
+	if (!home(v)) {
+		if (s->loaded == v)
+			put_loaded(s);
+		if (v->cpu != VCPU_NO_CPU)
+			vcpu_release(v);
+		__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
+		return true;
+	}
+	if (g->end == GUEST_RESTARTING) {
+		put_loaded(s);
+		restart(s, k, ops);
+		if (guest_running(g))
+			return false;
+	}
+	if (!others_parked(g))
+		return false; /* their CPUs have not let them go yet: look again */
+	put_loaded(s);
+	ops->on_end(g, ops->ctx);
+	__atomic_sub_fetch(s->p->live, 1, __ATOMIC_ACQ_REL);
+	return true;
+}
+
+/* Finishes the vCPUs whose guest has ended since the last call; returns how many. */
+static unsigned reap(struct sched *s, const struct sched_ops *ops)
+{
+	unsigned finished = 0;
+
+	/* Other vCPUs first: a home here may be waiting for one of them. */
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned k = 0; k < s->n; k++) {
+			struct vcpu *v = s->vs[k];
+
+			if ((s->done & BIT(k)) || guest_running(v->guest) || home(v) != (pass == 1))
+				continue;
+			if (finish(s, k, ops)) {
+				s->done |= BIT(k);
+				finished++;
+			}
+		}
+	return finished;
+}
+
+/* What this CPU's vCPUs cost: the switch line, its CPU named when it is not the console's. */
 static void say_switches(const struct sched *s)
 {
 	if (!s->switches)
@@ -401,20 +564,31 @@ static void say_switches(const struct sched *s)
 			s->cpu, s->switch_min, s->switch_ticks / s->switches, s->switches);
 }
 
+/* The guests at home here (the end line counts them). */
+static unsigned homes(const struct sched *s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->n; i++)
+		n += home(s->vs[i]);
+	return n;
+}
+
 void sched_run(const struct sched_params *p)
 {
 	struct sched s = {.p = p,
 			  .cpu = this_cpu()->index,
-			  .gs = p->gs,
+			  .vs = p->vs,
 			  .n = p->n,
 			  .slice = p->slice,
 			  .switch_min = ~0ULL};
 	unsigned live = p->n;
-	u64 reported = 0; /* bit i: on_end called for gs[i] */
 
 	CHECK(p->n <= ARRAY_SIZE(s.credit));
 	CHECK(p->slice > 0 && p->slice <= (u64)INT64_MAX / 2);
 	CHECK(!p->console || s.cpu == 0); /* the boot CPU takes no wake-up IPI: it never halts */
+	for (unsigned i = 0; i < p->n; i++)
+		CHECK(p->vs[i]->home_cpu == (int)s.cpu);
 	s.cur = p->n ? p->n - 1 : 0;
 	if (p->console) {
 		console_longest_wait(true);
@@ -427,22 +601,26 @@ void sched_run(const struct sched_params *p)
 		housekeeping(&s);
 		if (!live)
 			idle_wait(&s, 0); /* the console CPU, for the other CPUs' guests */
-		else if (s.in_turn && runnable(s.gs[s.cur]))
+		else if (s.in_turn && runnable(s.vs[s.cur]))
 			run_turn(&s);
 		else if (!next_turn(&s)) {
 			if (idle_until_event(&s))
 				for (unsigned k = 0; k < s.n; k++)
-					check_timeout(s.gs[k]);
+					check_timeout(s.vs[k]);
 		} else if (s.in_turn) {
 			run_turn(&s);
 		}
-		live -= reap(&s, &reported, p->ops);
+		live -= reap(&s, p->ops);
 	}
 	say_switches(&s);
-	if (!p->console)
+	if (!p->console && homes(&s) == s.n)
 		pr_info("sched: CPU %u: its %u guest(s) ended; it halted %lu times waiting for "
 			"them, woken by %lu IPIs",
-			s.cpu, p->n, this_cpu()->halts, this_cpu()->wakes);
+			s.cpu, s.n, this_cpu()->halts, this_cpu()->wakes);
+	else if (!p->console)
+		pr_info("sched: CPU %u: its %u guest(s) and %u vCPU(s) of guests at home "
+			"elsewhere ended; it halted %lu times waiting for them, woken by %lu IPIs",
+			s.cpu, homes(&s), s.n - homes(&s), this_cpu()->halts, this_cpu()->wakes);
 	if (p->console) {
 		__atomic_store_n(&sched_focus, NULL, __ATOMIC_RELEASE);
 		pr_info("sched: console output waited at most %lu ticks for the line",

@@ -1,6 +1,8 @@
 /*
- * The guest scheduler: one per CPU, round-robin over the guests placed on
- * that CPU (vm/vm.c places them). The boot CPU's also polls Keel's
+ * The scheduler: one per CPU, round-robin over the vCPUs placed on that CPU
+ * (vm/vm.c places them). The CPU of a guest's vCPU 0 is the guest's home:
+ * its scheduler also runs the guest's timers and devices' housekeeping,
+ * restarts it and reports its end. The boot CPU's also polls Keel's
  * console: its output, and the keys typed at it for every guest.
  */
 #ifndef KEEL_VM_SCHED_H
@@ -9,6 +11,7 @@
 #include "lib/types.h"
 
 struct guest;
+struct vcpu;
 
 /* What the scheduler calls back into (vm/vm.c). */
 struct sched_ops {
@@ -25,7 +28,7 @@ struct sched_ops {
 
 /* One CPU's scheduler run. */
 struct sched_params {
-	struct guest **gs; /* the guests placed on this CPU, their VMCSs loadable here */
+	struct vcpu **vs; /* the vCPUs placed on this CPU, their VMCSs loadable here */
 	unsigned n;
 	u64 slice; /* TSC ticks per turn */
 	const struct sched_ops *ops;
@@ -42,13 +45,14 @@ struct sched_params {
 };
 
 /*
- * Runs this CPU's guests until every one has ended, giving each `slice`
- * TSC ticks per turn (VMX-preemption timer), calling ops->on_end once per
- * guest as it ends (on this CPU; then *live drops by one) and
+ * Runs this CPU's vCPUs until every one's guest has ended, giving each
+ * `slice` TSC ticks per turn (VMX-preemption timer). For each guest whose
+ * home this is, it calls ops->on_end once as it ends, after its other
+ * vCPUs' CPUs have let them go (then *live drops by one), and
  * ops->on_restart for each reset request. A guest whose timeout is used up
- * is ended; when every guest left here is blocked in HLT with no event that
- * could wake it, they are ended. While its guests wait, a CPU other than
- * the boot CPU halts until its next timer or a kick (arch/x86/smp.h).
+ * is ended; when every vCPU of a guest is blocked with no event that could
+ * wake it, the guest is ended. While its vCPUs wait, a CPU halts until its
+ * next timer or a kick (arch/x86/smp.h).
  */
 void sched_run(const struct sched_params *p);
 

@@ -62,6 +62,18 @@ static struct guest *lguest(const struct vlapic *l)
 }
 
 /*
+ * A guest has one APIC-access page, vCPU 0's: the CPU virtualizes an access
+ * when the guest-physical address translates to the page its VMCS names,
+ * so every vCPU's VMCS names the same one and one EPT mapping serves all.
+ * vCPU 0's base decides where it is mapped (with several vCPUs the base
+ * cannot move: vlapic_wrmsr).
+ */
+static bool owns_access_page(const struct vlapic *l)
+{
+	return hpa_addr(l->access_hpa) && l->vcpu->index == 0;
+}
+
+/*
  * Removes the APIC-access page from where it is mapped (with INVEPT; the
  * EPT tables only it needed are freed, so moving the APIC about cannot
  * grow the guest's tables). Keel mapped the page itself with a 4 KiB leaf:
@@ -87,7 +99,7 @@ static void remap_access_page(struct vlapic *l)
 	u64 want = l->apicv && mmio_enabled(l) ? base_gpa(l) : ~0ULL;
 	enum gmem_status s;
 
-	if (!hpa_addr(l->access_hpa) || want == l->mapped_gpa)
+	if (!owns_access_page(l) || want == l->mapped_gpa)
 		return;
 	if (l->mapped_gpa != ~0ULL)
 		unmap_access_page(l);
@@ -114,8 +126,8 @@ static bool request(struct vlapic *l, unsigned vec, bool level)
 		return false;
 	}
 	if (apic_request(l->page, vec, level))
-		l->eoi_exit_dirty = true;
-	l->rvi_dirty = true;
+		__atomic_store_n(&l->eoi_exit_dirty, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->rvi_dirty, true, __ATOMIC_RELEASE);
 	intr_kick(l->vcpu);
 	return true;
 }
@@ -171,11 +183,13 @@ u32 vlapic_tpr_threshold(struct vlapic *l)
 
 void vlapic_sync_rvi(struct vlapic *l)
 {
-	int req = apic_requested(l->page);
+	int req;
 	u64 status = vmcs_read(VMCS_GUEST_INTR_STATUS);
 
+	/* Cleared before IRR is read: a request another CPU adds after is seen next time. */
+	__atomic_store_n(&l->rvi_dirty, false, __ATOMIC_SEQ_CST);
+	req = apic_requested(l->page);
 	vmcs_write(VMCS_GUEST_INTR_STATUS, (status & 0xFF00) | (u64)(req < 0 ? 0 : req));
-	l->rvi_dirty = false;
 }
 
 void vlapic_sync_eoi_exit(struct vlapic *l)
@@ -183,11 +197,11 @@ void vlapic_sync_eoi_exit(struct vlapic *l)
 	static const u32 fields[4] = {VMCS_EOI_EXIT_BITMAP0, VMCS_EOI_EXIT_BITMAP1,
 				      VMCS_EOI_EXIT_BITMAP2, VMCS_EOI_EXIT_BITMAP3};
 
+	__atomic_store_n(&l->eoi_exit_dirty, false, __ATOMIC_SEQ_CST); /* as in vlapic_sync_rvi */
 	/* Bitmap i covers vectors 64i-64i+63: TMR registers 2i and 2i+1, 16 bytes apart. */
 	for (unsigned i = 0; i < 4; i++)
 		vmcs_write(fields[i], apic_get(l->page, APIC_TMR + 0x20 * i) |
 					  (u64)apic_get(l->page, APIC_TMR + 0x20 * i + 0x10) << 32);
-	l->eoi_exit_dirty = false;
 }
 
 /* 11.8.4: the EOI of a vector whose TMR bit is set is sent to the I/O APIC. */
@@ -307,43 +321,79 @@ static bool x2apic_match_dest(const struct vlapic *l, u32 dest, bool logical)
 	return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xFFFF);
 }
 
-static void send_ipi(struct vlapic *l)
+/* True if the ICR's destination (shorthand or field) names target; l sends. */
+static bool ipi_names(const struct vlapic *l, const struct vlapic *target, u32 lo, u32 hi)
 {
-	u32 lo = apic_get(l->page, APIC_ICR_LO), hi = apic_get(l->page, APIC_ICR_HI);
-	u32 dm = lo & APIC_ICR_DM_MASK, sh = lo & APIC_ICR_SHORTHAND;
-	unsigned vec = lo & APIC_ICR_VECTOR;
-	bool to_self;
-
-	l->ipis++;
-	if (sh == APIC_ICR_DEST_FIELD && x2apic_mode(l))
-		to_self = x2apic_match_dest(l, hi, lo & APIC_ICR_LOGICAL);
-	else if (sh == APIC_ICR_DEST_FIELD)
-		to_self = apic_match_dest(l->page, (u8)(hi >> APIC_ICR_HI_DEST_SHIFT),
-					  lo & APIC_ICR_LOGICAL);
-	else
-		to_self = sh == APIC_ICR_DEST_SELF || sh == APIC_ICR_DEST_ALL;
-	if ((dm == APIC_ICR_DM_FIXED || dm == APIC_ICR_DM_LOWEST) && vec < 16) {
-		raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
-		return;
+	switch (lo & APIC_ICR_SHORTHAND) {
+	case APIC_ICR_DEST_SELF:
+		return target == l;
+	case APIC_ICR_DEST_ALL:
+		return true;
+	case APIC_ICR_DEST_OTHERS:
+		return target != l;
+	default:
+		if (!globally_enabled(target))
+			return false; /* 11.4.3: without its APIC the processor takes no IPIs */
+		if (x2apic_mode(l))
+			return x2apic_match_dest(target, hi, lo & APIC_ICR_LOGICAL);
+		return apic_match_dest(target->page, (u8)(hi >> APIC_ICR_HI_DEST_SHIFT),
+				       lo & APIC_ICR_LOGICAL);
 	}
-	if (!to_self)
-		return; /* no such vCPU: dropped, as on a bus with nobody to accept it */
-	switch (dm) {
+}
+
+/* One IPI for target, by its delivery mode (SDM Vol. 3A 11.6.1). */
+static void ipi_deliver(struct vlapic *target, u32 lo)
+{
+	unsigned vec = lo & APIC_ICR_VECTOR;
+
+	switch (lo & APIC_ICR_DM_MASK) {
 	case APIC_ICR_DM_FIXED:
 	case APIC_ICR_DM_LOWEST:
-		vlapic_raise(l, vec);
+		vlapic_raise(target, vec);
 		break;
 	case APIC_ICR_DM_NMI:
-		intr_raise_nmi(l->vcpu);
+		intr_raise_nmi(target->vcpu);
 		break;
 	case APIC_ICR_DM_INIT:
 		if ((lo & APIC_ICR_LEVEL) && !(lo & APIC_ICR_ASSERT))
 			break; /* INIT level de-assert: no effect on this processor family */
-		guest_end(lguest(l), GUEST_END_ERROR, 0,
-			  "INIT IPI to its own vCPU: a vCPU reset is not modelled");
+		vcpu_signal_init(target->vcpu);
 		break;
-	default: /* SIPI outside wait-for-SIPI, SMI, reserved modes: ignored */
+	case APIC_ICR_DM_SIPI:
+		vcpu_signal_sipi(target->vcpu, vec);
 		break;
+	default: /* SMI, reserved modes: ignored */
+		break;
+	}
+}
+
+/*
+ * An IPI (11.6): to every vCPU of the guest its destination names, the
+ * sender included. Lowest priority goes to one of them: the first named
+ * (the SDM leaves the arbitration to the implementation, 11.6.2.4). A
+ * destination that names nobody drops it, as on a bus with nobody to
+ * accept it.
+ */
+static void send_ipi(struct vlapic *l)
+{
+	struct guest *g = lguest(l);
+	u32 lo = apic_get(l->page, APIC_ICR_LO), hi = apic_get(l->page, APIC_ICR_HI);
+	u32 dm = lo & APIC_ICR_DM_MASK;
+	unsigned vec = lo & APIC_ICR_VECTOR;
+
+	l->ipis++;
+	if ((dm == APIC_ICR_DM_FIXED || dm == APIC_ICR_DM_LOWEST) && vec < 16) {
+		raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
+		return;
+	}
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		struct vlapic *t = &g->vcpus[i].lapic;
+
+		if (!t->vcpu || !ipi_names(l, t, lo, hi))
+			continue;
+		ipi_deliver(t, lo);
+		if (dm == APIC_ICR_DM_LOWEST)
+			break;
 	}
 }
 
@@ -368,8 +418,7 @@ bool vlapic_receive(struct vlapic *l, const struct irq_msg *m)
 		intr_raise_nmi(l->vcpu);
 		return true;
 	case APIC_ICR_DM_INIT:
-		guest_end(lguest(l), GUEST_END_ERROR, 0,
-			  "INIT message to its own vCPU: a vCPU reset is not modelled");
+		vcpu_signal_init(l->vcpu);
 		return true;
 	default: /* SMI (no SMM), ExtINT (the 8259 reaches the vCPU through LINT0), reserved */
 		return false;
@@ -452,9 +501,10 @@ static void reg_write(struct vlapic *l, unsigned off, u32 val)
 }
 
 /* MMIO: registers are 32 bits wide on 16-byte boundaries; other bytes read 0. */
+/* One region for the guest: each vCPU reaches its own APIC there. */
 static u64 mmio_read(struct guest *g, void *state, u64 offset, unsigned size)
 {
-	struct vlapic *l = state;
+	struct vlapic *l = &g->exiting->lapic;
 	unsigned reg = (unsigned)offset & ~0xFu, in = (unsigned)offset & 0xF;
 	u64 v;
 
@@ -468,7 +518,7 @@ static u64 mmio_read(struct guest *g, void *state, u64 offset, unsigned size)
 
 static void mmio_write(struct guest *g, void *state, u64 offset, unsigned size, u64 val)
 {
-	struct vlapic *l = state;
+	struct vlapic *l = &g->exiting->lapic;
 
 	if (!mmio_enabled(l))
 		return;
@@ -582,23 +632,42 @@ static bool base_transition_valid(u64 from, u64 to)
 	return true;
 }
 
+/* Every register to its reset value but the ID, the timer stopped (the current VMCS is l's). */
+static void reset_registers(struct vlapic *l)
+{
+	u8 id = (u8)(apic_get(l->page, APIC_ID) >> 24);
+
+	vtimer_stop(&l->timer);
+	l->tsc_deadline = 0;
+	l->pending_esr = 0;
+	apic_reset(l->page, id);
+	l->rvi_dirty = true;
+	l->eoi_exit_dirty = true;
+	if (l->apicv) /* nothing in service or requested: SVI and RVI are 0 */
+		vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
+}
+
+/*
+ * 11.4.7.3: INIT resets the APIC's registers but the ID (and arbitration
+ * ID); IA32_APIC_BASE, and so the mode, is unchanged. In x2APIC mode the
+ * logical ID is derived from the x2APIC ID again (11.12.10.2).
+ */
+void vlapic_init_reset(struct vlapic *l)
+{
+	reset_registers(l);
+	if (x2apic_mode(l))
+		apic_put(l->page, APIC_LDR,
+			 ((l->x2apic_id >> 4) << 16) | (1u << (l->x2apic_id & 0xF)));
+	intr_kick(l->vcpu);
+}
+
 static void set_base(struct vlapic *l, u64 val)
 {
 	bool was_on = globally_enabled(l), on = val & APIC_BASE_EN;
 	bool was_x2 = x2apic_mode(l), x2 = (val & APIC_BASE_EXTD) && on;
 
-	if (was_on && !on) {
-		/* 11.4.3: disabling resets the APIC; it stays in that state when re-enabled. */
-		u8 id = (u8)(apic_get(l->page, APIC_ID) >> 24);
-
-		vtimer_stop(&l->timer);
-		l->tsc_deadline = 0;
-		apic_reset(l->page, id);
-		l->rvi_dirty = true;
-		l->eoi_exit_dirty = true;
-		if (l->apicv) /* nothing in service or requested: SVI and RVI are 0 */
-			vmcs_write(VMCS_GUEST_INTR_STATUS, 0);
-	}
+	if (was_on && !on) /* 11.4.3: disabling resets it; it stays so when re-enabled */
+		reset_registers(l);
 	if (x2 && !was_x2) {
 		/* 11.12.5.1: the ID carries over; the logical ID derives from it (11.12.10.2). */
 		apic_put(l->page, APIC_LDR,
@@ -714,6 +783,14 @@ bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val)
 
 		if ((val & reserved) || !base_transition_valid(l->base_msr, val))
 			return false;
+		/*
+		 * With several vCPUs the APIC stays at its default base: the
+		 * guest's vCPUs share one MMIO region and one APIC-access page
+		 * (owns_access_page). Moving it is refused with #GP, a limit
+		 * docs/platform.md states; no OS Keel runs moves it.
+		 */
+		if (lguest(l)->vcpu_count > 1 && (val & APIC_BASE_ADDR_MASK) != APIC_DEFAULT_BASE)
+			return false;
 		set_base(l, (val & ~APIC_BASE_BSP) | (l->base_msr & APIC_BASE_BSP));
 		return true;
 	}
@@ -751,19 +828,30 @@ bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 {
 	struct guest *g = v->guest;
 
+	bool bsp = v->index == 0;
+
 	memset(l, 0, sizeof(*l));
 	l->vcpu = v;
 	l->mapped_gpa = ~0ULL;
 	l->apicv = apicv;
+	l->x2apic_id = v->index;
 	if (!take_page(g, &l->page_hpa))
 		return false;
 	l->page = hpa_ptr(l->page_hpa);
-	apic_reset(l->page, 0);
-	apic_bios_state(l->page);
+	apic_reset(l->page, (u8)v->index);
+	/* The BSP's as a BIOS leaves it; an AP's as INIT leaves it (11.4.7.3). */
+	if (bsp)
+		apic_bios_state(l->page);
 	l->timer_div = apic_timer_divisor(0);
-	l->base_msr = APIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_BSP;
-	if (!vtimer_register(g, &l->timer, timer_fire, l) ||
-	    !dev_register(g, DEV_MMIO, APIC_DEFAULT_BASE, APIC_PAGE_SIZE, &vlapic_ops, l))
+	l->base_msr = APIC_DEFAULT_BASE | APIC_BASE_EN | (bsp ? APIC_BASE_BSP : 0);
+	if (!vtimer_register(g, &l->timer, timer_fire, l))
+		return false;
+	if (!bsp) {
+		l->access_hpa = g->vcpus[0].lapic.access_hpa; /* owns_access_page */
+		l->apicv = apicv && hpa_addr(l->access_hpa);
+		return true;
+	}
+	if (!dev_register(g, DEV_MMIO, APIC_DEFAULT_BASE, APIC_PAGE_SIZE, &vlapic_ops, l))
 		return false;
 	if (apicv) {
 		if (!take_page(g, &l->access_hpa))
@@ -795,7 +883,7 @@ void vlapic_destroy(struct vlapic *l)
 		return; /* never created (the guest failed before its vCPU) */
 	if (l->mapped_gpa != ~0ULL)
 		unmap_access_page(l);
-	if (hpa_addr(l->access_hpa))
+	if (owns_access_page(l))
 		pmm_account_free(&lguest(l)->frames, PMM_KIND_DEVICE, PAGE_SIZE, l->access_hpa);
 	if (hpa_addr(l->page_hpa))
 		pmm_account_free(&lguest(l)->frames, PMM_KIND_DEVICE, PAGE_SIZE, l->page_hpa);

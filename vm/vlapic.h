@@ -57,6 +57,9 @@ void vlapic_vmcs_setup(struct vlapic *l);
 /* Unmaps and frees what vlapic_create took (before the guest's EPT goes). */
 void vlapic_destroy(struct vlapic *l);
 
+/* INIT (vmx/vcpu.c, the vCPU's VMCS current): the registers reset, the ID kept. */
+void vlapic_init_reset(struct vlapic *l);
+
 /* MSRs: false means #GP. */
 bool vlapic_rdmsr(struct vlapic *l, u32 msr, u64 *val);
 bool vlapic_wrmsr(struct vlapic *l, u32 msr, u64 val);

@@ -45,10 +45,10 @@ static struct guest guests[VM_MAX_GUESTS];
 static struct guest_config configs[VM_MAX_GUESTS];
 
 /*
- * Each CPU's guests and scheduler parameters, read by that CPU alone.
+ * Each CPU's vCPUs and scheduler parameters, read by that CPU alone.
  */
 /* Shared, write-once at boot: before the boot CPU hands each its work. */
-static struct guest *placed[CPU_MAX][VM_MAX_GUESTS];
+static struct vcpu *placed[CPU_MAX][VM_MAX_GUESTS * GUEST_VCPUS_MAX];
 static struct sched_params placed_params[CPU_MAX];
 
 /* Shared, atomic: guests of the run not yet ended and reported, on every CPU. */
@@ -67,8 +67,14 @@ static u64 frames_kib(u64 frames)
 	return frames * (u64)(PAGE_SIZE / KiB);
 }
 
-/* Frames a guest holds whatever its RAM: its vCPU, its APIC, an EPT root and one path below. */
-#define GUEST_FIXED_FRAMES (VCPU_FRAMES + VLAPIC_FRAMES + PT_LEVELS)
+/* Frames a vCPU holds: its VMCS and register state, its APIC's (vCPU 0: the access page too). */
+#define GUEST_VCPU_FRAMES (VCPU_FRAMES + VLAPIC_FRAMES)
+
+/* Frames a guest holds whatever its RAM: its vCPUs and APICs, an EPT root and one path below. */
+static u64 fixed_frames(const struct guest_config *c)
+{
+	return c->vcpus * GUEST_VCPU_FRAMES + PT_LEVELS;
+}
 
 /*
  * The most frames a guest can hold: every page of its RAM, the EPT tables
@@ -80,7 +86,7 @@ static u64 frames_kib(u64 frames)
 static u64 frames_needed(const struct guest_config *c)
 {
 	return (u64)(c->mem_size / PAGE_SIZE) + pt_tables_for(c->mem_size) + GMEM_FOREIGN_TABLES +
-	       VCPU_FRAMES + VLAPIC_FRAMES;
+	       c->vcpus * GUEST_VCPU_FRAMES;
 }
 
 /*
@@ -93,10 +99,10 @@ static bool reserve_frames(struct guest *g, const struct guest_config *c)
 {
 	u64 need = frames_needed(c), limit = c->maxmem ? (u64)(c->maxmem / PAGE_SIZE) : need;
 
-	if (limit < GUEST_FIXED_FRAMES) {
+	if (limit < fixed_frames(c)) {
 		guest_end(g, GUEST_END_ERROR, 0,
-			  "maxmem=%lu KiB is below the %lu KiB its vCPU, APIC and EPT root need",
-			  (u64)(c->maxmem / KiB), frames_kib(GUEST_FIXED_FRAMES));
+			  "maxmem=%lu KiB is below the %lu KiB its vCPUs, APICs and EPT root need",
+			  (u64)(c->maxmem / KiB), frames_kib(fixed_frames(c)));
 		return false;
 	}
 	if (!pmm_account_open(&g->frames, limit)) {
@@ -125,6 +131,8 @@ static bool guest_build(struct guest *g, const struct guest_config *c)
 		guest_end(g, GUEST_END_OOM, 0, "no memory for its EPT");
 		return false;
 	}
+	if (g->vcpu_count > 1)
+		gmem_share(&g->mem);
 	if (!uart16550_attach(g, 0x3F8) || !debugexit_attach(g, KEEL_DEBUG_EXIT_PORT) ||
 	    !platform_attach(g) || (keel_opts.testmmio && !testreg_attach(g, TESTREG_GPA))) {
 		guest_end(g, GUEST_END_ERROR, 0, "cannot attach its devices");
@@ -135,10 +143,18 @@ static bool guest_build(struct guest *g, const struct guest_config *c)
 		guest_end(g, GUEST_END_ERROR, 0, "image rejected: %s", err);
 		return false;
 	}
-	g->vcpu.owner = g->id + 1;
-	g->vcpu.vpid = vpid_assign(g->vcpu.owner, &g->vcpu.inv);
-	if (!vcpu_create(&g->vcpu, g, &bs))
-		return false;
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		v->index = i;
+		v->owner = (g->id + 1) << 4 | i; /* the VPID's owner token: guest and vCPU */
+		v->vpid = vpid_assign(v->owner, &v->inv);
+		/* An AP's boot state is overwritten by its SIPI (vmcs_start_at_sipi). */
+		if (!vcpu_create(v, g, &bs))
+			return false;
+		if (i > 0)
+			vcpu_wait_for_sipi(v);
+	}
 	gmem_run(&g->mem);
 	return true;
 }
@@ -152,7 +168,10 @@ static bool guest_create(struct guest *g, const struct guest_config *c)
 static void guest_teardown(struct guest *g)
 {
 	uart16550_flush(g);
-	vcpu_destroy(&g->vcpu);
+	for (unsigned i = g->vcpu_count; i-- > 0;) {
+		vpid_release(g->vcpus[i].vpid, g->vcpus[i].owner);
+		vcpu_destroy(&g->vcpus[i]);
+	}
 	gmem_destroy(&g->mem);
 }
 
@@ -167,16 +186,16 @@ static bool guest_restart(struct guest *g, void *ctx)
 {
 	const struct guest_config *c = &configs[g->id];
 	struct guest_stats stats = g->stats;
-	int home = g->vcpu.home_cpu;
-	u64 used = g->vcpu.used_ticks, guest_ticks = g->vcpu.guest_ticks;
-	u64 idle = g->vcpu.idle_ticks;
+	int home = g->vcpus[0].home_cpu;
+	u64 used = g->vcpus[0].used_ticks, guest_ticks = g->vcpus[0].guest_ticks;
+	u64 idle = g->vcpus[0].idle_ticks;
 
+	CHECK(g->vcpu_count == 1); /* guest_reset ends a guest with several */
 	pr_info("guest %s: reset: %s; restarting from its image (restart %u)", g->name,
 		g->end_detail, g->restarts + 1);
-	vpid_release(g->vcpu.vpid, g->vcpu.owner);
 	guest_teardown(g);
-	memset(&g->vcpu, 0, sizeof(g->vcpu));
-	g->vcpu.home_cpu = home; /* keys for it still go through its queue (vcpu_here) */
+	memset(&g->vcpus[0], 0, sizeof(g->vcpus[0]));
+	g->vcpus[0].home_cpu = home; /* keys for it still go through its queue (vcpu_here) */
 	memset(g->vtimers, 0, sizeof(g->vtimers));
 	g->vtimer_count = 0;
 	g->vtimer_next = 0;
@@ -191,9 +210,9 @@ static bool guest_restart(struct guest *g, void *ctx)
 	g->end_detail[0] = '\0';
 	g->restarts++;
 	g->stats = stats;
-	g->vcpu.used_ticks = used;
-	g->vcpu.guest_ticks = guest_ticks;
-	g->vcpu.idle_ticks = idle;
+	g->vcpus[0].used_ticks = used;
+	g->vcpus[0].guest_ticks = guest_ticks;
+	g->vcpus[0].idle_ticks = idle;
 	(void)ctx;
 	return guest_build(g, c);
 }
@@ -225,10 +244,10 @@ static void guest_summary(const struct guest *g)
 	pr_info("guest %s: ended by %s status=%d, exits %lu (%s)", g->name, guest_end_name(g->end),
 		g->status, g->stats.exits, buf);
 	pr_info("guest %s: %s", g->name, g->end_detail);
-	if (msr_gp_any(&g->vcpu.msrs.gp)) {
+	if (msr_gp_any(&g->vcpus[0].msrs.gp)) {
 		char gp[200];
 
-		msr_gp_format(&g->vcpu.msrs.gp, gp, sizeof(gp));
+		msr_gp_format(&g->vcpus[0].msrs.gp, gp, sizeof(gp));
 		pr_info("guest %s: msr: #GP injected for %s", g->name, gp);
 	}
 	if (uart16550_dropped((struct guest *)g))
@@ -271,7 +290,7 @@ static bool guest_start(struct guest *g, const struct guest_config *c)
 /* Who used the machine: time, Keel's part of it, and frames by kind at their peak. */
 static void guest_usage_summary(const struct guest *g)
 {
-	const struct vcpu *v = &g->vcpu;
+	const struct vcpu *v = &g->vcpus[0];
 	const struct pmm_account *a = &g->frames;
 	u64 keel = v->used_ticks - MIN(v->guest_ticks, v->used_ticks);
 
@@ -286,25 +305,45 @@ static void guest_usage_summary(const struct guest *g)
 		g->mem.stats.tables_freed);
 }
 
+/* A guest with several vCPUs: a line for each. */
+static void guest_vcpu_summary(const struct guest *g)
+{
+	if (g->vcpu_count < 2)
+		return;
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		const struct vcpu *v = &g->vcpus[i];
+
+		pr_info("guest %s: vcpu %u: CPU %d, %s, ran %lu ticks (guest %lu), halted %lu; "
+			"injected %lu external %lu NMI, ipis sent %lu, apic timer %lu",
+			g->name, i, v->home_cpu,
+			v->wait_sipi	 ? "in wait-for-SIPI"
+			: v->guest_ticks ? "started"
+					 : "never entered",
+			v->used_ticks, v->guest_ticks, v->idle_ticks, v->irqs_injected,
+			v->nmis_injected, v->lapic.ipis, v->lapic.timer_fired);
+	}
+}
+
 static void guest_sched_summary(const struct guest *g)
 {
-	const struct inv_stats *e = &g->mem.stats.inv, *p = &g->vcpu.inv;
+	const struct inv_stats *e = &g->mem.stats.inv, *p = &g->vcpus[0].inv;
 
 	pr_info("guest %s: sched: switches %lu, ran %lu ticks; invvpid addr %lu single %lu "
 		"single-globals %lu all %lu; invept single %lu all %lu",
-		g->name, g->stats.switches, g->vcpu.used_ticks, p->invvpid_addr, p->invvpid_single,
-		p->invvpid_single_globals, p->invvpid_all, e->invept_single, e->invept_all);
-	if (g->vcpu.lapic.access_unmapped)
+		g->name, g->stats.switches, g->vcpus[0].used_ticks, p->invvpid_addr,
+		p->invvpid_single, p->invvpid_single_globals, p->invvpid_all, e->invept_single,
+		e->invept_all);
+	if (g->vcpus[0].lapic.access_unmapped)
 		pr_info(
 		    "guest %s: apic: %lu base moves left the APIC-access page unmapped (no room "
 		    "under its frame limit): those accesses were emulated",
-		    g->name, g->vcpu.lapic.access_unmapped);
+		    g->name, g->vcpus[0].lapic.access_unmapped);
 	pr_info("guest %s: irq: apic %s, injected %lu external %lu NMI, apic timer %lu, ipis %lu, "
 		"halted %lu ticks%s",
-		g->name, hpa_addr(g->vcpu.lapic.access_hpa) ? "virtualized" : "emulated",
-		g->vcpu.irqs_injected, g->vcpu.nmis_injected, g->vcpu.lapic.timer_fired,
-		g->vcpu.lapic.ipis, g->vcpu.idle_ticks,
-		g->vcpu.lapic.x2apic_used ? ", x2APIC mode used (emulated from then on)" : "");
+		g->name, hpa_addr(g->vcpus[0].lapic.access_hpa) ? "virtualized" : "emulated",
+		g->vcpus[0].irqs_injected, g->vcpus[0].nmis_injected, g->vcpus[0].lapic.timer_fired,
+		g->vcpus[0].lapic.ipis, g->vcpus[0].idle_ticks,
+		g->vcpus[0].lapic.x2apic_used ? ", x2APIC mode used (emulated from then on)" : "");
 }
 
 /*
@@ -315,19 +354,21 @@ static bool guest_finish(struct guest *g, const struct guest_config *c)
 {
 	u64 held = g->frames.held, returned;
 
-	if (hpa_addr(g->vcpu.vmcs) && g->vcpu.launched && ended_abnormally(g)) {
-		vcpu_load(&g->vcpu);
-		crash_report(&g->vcpu);
+	struct vcpu *last = g->exiting ? g->exiting : &g->vcpus[0]; /* the last to exit */
+
+	if (hpa_addr(last->vmcs) && last->launched && ended_abnormally(g)) {
+		vcpu_load(last);
+		crash_report(last);
 	}
 	guest_summary(g);
 	guest_sched_summary(g);
+	guest_vcpu_summary(g);
 	guest_usage_summary(g);
 	/*
 	 * Counted by its account: other CPUs allocate and free while this
 	 * one tears down, so the allocator's free count says nothing here
 	 * (vm_run_all compares it once every CPU is done).
 	 */
-	vpid_release(g->vcpu.vpid, g->vcpu.owner);
 	guest_teardown(g);
 	returned = held - g->frames.held;
 	pr_info("guest %s: frames held %lu returned %lu%s", g->name, held, returned,
@@ -355,12 +396,13 @@ static unsigned popcount(u64 x)
 }
 
 /*
- * The CPU for g: among the online CPUs its cpus= allows (all, without
- * cpus=), the one with the fewest guests so far, the lowest index on a
- * tie. -1, with the guest ended and the reason said, if cpus= names no
- * online CPU.
+ * The CPU for a vCPU of g: among the online CPUs its cpus= allows (all,
+ * without cpus=), the one with the fewest vCPUs so far, the lowest index
+ * on a tie. -1, with the guest ended and the reason said, if cpus= names
+ * no online CPU.
  */
-static int place(struct guest *g, const struct guest_config *c, u64 online, const unsigned *n)
+static int place(struct guest *g, const struct guest_config *c, u64 online, const unsigned *n,
+		 bool first)
 {
 	u64 allowed = c->cpus ? c->cpus & online : online;
 	int best = -1;
@@ -371,7 +413,7 @@ static int place(struct guest *g, const struct guest_config *c, u64 online, cons
 			  popcount(online), 63 - (unsigned)__builtin_clzll(online));
 		return -1;
 	}
-	if (c->cpus & ~online)
+	if ((c->cpus & ~online) && first)
 		pr_warn("guest %s: cpus= names CPUs that are not in VMX root operation: mask "
 			"0x%lx left out",
 			g->name, c->cpus & ~online);
@@ -390,6 +432,36 @@ static unsigned cpus_used(const unsigned *n)
 	return used;
 }
 
+/*
+ * Places g's vCPUs, vCPU 0 first (its CPU is the guest's home), each on the
+ * least loaded CPU cpus= allows, and lets go of those placed on another CPU
+ * than this one, where vcpu_create left them active. False (the guest
+ * ended) if cpus= names no online CPU.
+ */
+static bool place_vcpus(struct guest *g, const struct guest_config *c, u64 online, unsigned *n)
+{
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+		int cpu = place(g, c, online, n, i == 0);
+
+		if (cpu < 0)
+			return false; /* vCPU 0, before any was placed: cpus= is the guest's */
+		placed[cpu][n[cpu]++] = v;
+		__atomic_store_n(&v->home_cpu, cpu, __ATOMIC_RELEASE);
+		if (cpu != (int)this_cpu()->index)
+			vcpu_release(v); /* loaded, and flushed, on its own CPU */
+		if (online == BIT(0))
+			continue;
+		if (g->vcpu_count == 1)
+			pr_info("guest %s: runs on CPU %d (APIC ID %u)", g->name, cpu,
+				cpu_table[cpu].apic_id);
+		else
+			pr_info("guest %s: vcpu %u runs on CPU %d (APIC ID %u)", g->name, i, cpu,
+				cpu_table[cpu].apic_id);
+	}
+	return true;
+}
+
 /* On a CPU handed its guests: its scheduler, then back to idle. */
 static void vm_cpu_entry(struct cpu *c)
 {
@@ -402,6 +474,9 @@ static void vm_cpu_entry(struct cpu *c)
  */
 static void start_cpus(const unsigned *n, u32 *req, const struct sched_ops *ops)
 {
+	struct guest *orphans[VM_MAX_GUESTS];
+	unsigned norphans = 0;
+
 	for (unsigned i = 1; i < CPU_MAX; i++) {
 		if (!n[i])
 			continue;
@@ -409,12 +484,37 @@ static void start_cpus(const unsigned *n, u32 *req, const struct sched_ops *ops)
 		if (req[i])
 			continue;
 		for (unsigned k = 0; k < n[i]; k++) {
-			guest_end(placed[i][k], GUEST_END_ERROR, 0,
-				  "CPU %u did not take its guests (no answer to its wake-up IPI)",
+			struct vcpu *v = placed[i][k];
+
+			guest_lock(v->guest);
+			guest_end(v->guest, GUEST_END_ERROR, 0,
+				  "CPU %u did not take its vCPUs (no answer to its wake-up IPI)",
 				  i);
-			ops->on_end(placed[i][k], ops->ctx);
-			__atomic_sub_fetch(&vm_live, 1, __ATOMIC_ACQ_REL);
+			guest_unlock(v->guest);
+			__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE); /* never ran */
+			if (v->index == 0)
+				orphans[norphans++] = v->guest;
 		}
+	}
+	/* Their homes are gone: reported here, once their CPUs let the others go. */
+	for (unsigned k = 0; k < norphans; k++) {
+		struct guest *g = orphans[k];
+		u64 start = rdtsc();
+		bool all;
+
+		do {
+			all = true;
+			for (unsigned i = 1; i < g->vcpu_count; i++)
+				all &= __atomic_load_n(&g->vcpus[i].parked, __ATOMIC_ACQUIRE);
+		} while (!all && rdtsc() - start < VM_CPU_WAKE_TIMEOUT);
+		if (!all) {
+			pr_err("guest %s: a CPU kept one of its vCPUs: its memory is not freed",
+			       g->name);
+			__atomic_add_fetch(&vm_counts[1], 1, __ATOMIC_RELAXED);
+		} else {
+			ops->on_end(g, ops->ctx);
+		}
+		__atomic_sub_fetch(&vm_live, 1, __ATOMIC_ACQ_REL);
 	}
 }
 
@@ -447,27 +547,19 @@ int vm_run_all(const struct boot_info *bi, u64 online)
 	free_before = pmm_free_count();
 	for (unsigned i = 0; i < count; i++) {
 		struct guest *g = &guests[i];
-		int cpu;
 
 		memset(g, 0, sizeof(*g));
 		guest_config_apply(&configs[i], g, i);
-		if (!guest_start(g, &configs[i]) || (cpu = place(g, &configs[i], online, n)) < 0) {
+		if (!guest_start(g, &configs[i]) || !place_vcpus(g, &configs[i], online, n)) {
 			on_guest_end(g, counts);
 			continue;
 		}
 		live[nlive++] = g;
-		placed[cpu][n[cpu]++] = g;
-		__atomic_store_n(&g->vcpu.home_cpu, cpu, __ATOMIC_RELEASE);
-		if (cpu != 0)
-			vcpu_release(&g->vcpu); /* loaded, and flushed, on its own CPU */
-		if (online != BIT(0))
-			pr_info("guest %s: runs on CPU %d (APIC ID %u)", g->name, cpu,
-				cpu_table[cpu].apic_id);
 	}
 	pr_debug("vm: %u guests created at %lu ticks", nlive, rdtsc() - boot_entry_tsc);
 	vm_live = nlive;
 	for (unsigned i = 0; i < CPU_MAX; i++)
-		placed_params[i] = (struct sched_params){.gs = placed[i],
+		placed_params[i] = (struct sched_params){.vs = placed[i],
 							 .n = n[i],
 							 .slice = keel_opts.slice,
 							 .ops = &ops,

@@ -10,6 +10,7 @@
 #define KEEL_VM_VTIMER_H
 
 #include "lib/types.h"
+#include "vm/guest_cmdline.h"
 
 struct guest;
 struct vtimer;
@@ -24,7 +25,7 @@ struct vtimer {
 	struct guest *guest;
 };
 
-#define GUEST_MAX_VTIMERS 4
+#define GUEST_MAX_VTIMERS (3 + GUEST_VCPUS_MAX) /* the PIT, the UART's two; an APIC each */
 
 /* Adds t (stopped) to the guest's timers; false if the table is full. */
 bool vtimer_register(struct guest *g, struct vtimer *t, vtimer_fn *fn, void *ctx);

@@ -85,17 +85,21 @@ static void handle_external_interrupt(struct vcpu *v)
 }
 
 /*
- * HLT with interrupts disabled ends the guest. With interrupts enabled the
- * vCPU blocks until an event for it arrives (the scheduler runs others).
+ * HLT with interrupts enabled blocks the vCPU until an event for it
+ * arrives (the scheduler runs others). With interrupts disabled only an
+ * NMI, INIT or SIPI can wake it: in a guest with several vCPUs another may
+ * send one (an AP parked in `cli; hlt`), so it blocks too, the guest ending
+ * once every vCPU sleeps for good (vm/sched.c); a guest's only vCPU ends it.
  */
 static void handle_hlt(struct vcpu *v)
 {
 	bool if_set = vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 
 	vcpu_skip_instruction(v);
-	if (if_set) {
+	if (if_set || v->guest->vcpu_count > 1) {
 		v->blocked = true;
 		v->blocked_on = NULL;
+		v->halted_if_clear = !if_set;
 		return;
 	}
 	guest_end(v->guest, GUEST_END_HLT, 0, "HLT with interrupts disabled at rip 0x%lx",

@@ -190,6 +190,8 @@ static void check_invalidations(const struct vcpu *v)
 	if (v->guest->mem.inv_pending)
 		panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
 		      v->guest->name);
+	if (v->guest->mem.shared)
+		gmem_check_shootdown(&v->guest->mem, this_cpu()->index, v->guest->name);
 #else
 	(void)v;
 #endif
@@ -308,13 +310,74 @@ static inline bool arm_timer(struct vcpu *v)
  */
 static inline bool prepare_entry(struct vcpu *v)
 {
-	if (__builtin_expect(v->intr_dirty || v->guest->vtimer_next, 0))
+	if (__builtin_expect(v->intr_dirty || v->guest->vtimer_next, 0)) {
+		if (__atomic_load_n(&v->signals, __ATOMIC_ACQUIRE) && !vcpu_take_signals(v))
+			return false;
 		intr_prepare_entry(v);
+	}
 	if (!arm_timer(v))
 		return false;
 	check_invalidations(v);
 	vpid_check(v->vpid, v->owner, v->guest->name);
 	return true;
+}
+
+/* Marks what the vCPU waits on in wait-for-SIPI (blocked_on). */
+static const char wait_for_sipi;
+
+void vcpu_signal_init(struct vcpu *v)
+{
+	__atomic_fetch_or(&v->signals, VCPU_SIG_INIT, __ATOMIC_RELEASE);
+	intr_kick(v);
+}
+
+void vcpu_signal_sipi(struct vcpu *v, unsigned vector)
+{
+	__atomic_store_n(&v->sipi_vector, (u8)vector, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&v->signals, VCPU_SIG_SIPI, __ATOMIC_RELEASE);
+	intr_kick(v);
+}
+
+bool vcpu_signal_wakes(const struct vcpu *v)
+{
+	u32 sig = __atomic_load_n(&v->signals, __ATOMIC_ACQUIRE);
+
+	return (sig & VCPU_SIG_INIT) || ((sig & VCPU_SIG_SIPI) && v->wait_sipi);
+}
+
+void vcpu_wait_for_sipi(struct vcpu *v)
+{
+	v->wait_sipi = true;
+	vcpu_block_on(v, &wait_for_sipi);
+}
+
+/*
+ * Takes the INIT and SIPI left for v, its VMCS current (SDM Vol. 3A 8.4.1,
+ * 10.1 Table 10-1): INIT puts an AP in wait-for-SIPI with its APIC as INIT
+ * leaves it, and resets the guest if it is vCPU 0; a SIPI outside
+ * wait-for-SIPI is dropped, one inside starts the AP in real mode at the
+ * vector's page. Returns false if v cannot run now.
+ */
+bool vcpu_take_signals(struct vcpu *v)
+{
+	u32 sig = __atomic_exchange_n(&v->signals, 0, __ATOMIC_ACQ_REL);
+
+	if (sig & VCPU_SIG_INIT) {
+		if (v->index == 0) {
+			guest_reset(v->guest, "INIT to vCPU 0, the bootstrap processor");
+			return false;
+		}
+		vlapic_init_reset(&v->lapic);
+		v->nmi_pending = false;
+		vcpu_queue_event(v, 0);
+		vcpu_wait_for_sipi(v);
+	}
+	if ((sig & VCPU_SIG_SIPI) && v->wait_sipi) {
+		vmcs_start_at_sipi(v, __atomic_load_n(&v->sipi_vector, __ATOMIC_RELAXED));
+		v->wait_sipi = false;
+		v->blocked = false;
+	}
+	return guest_running(v->guest) && !v->blocked;
 }
 
 void vcpu_release(struct vcpu *v)
@@ -359,14 +422,24 @@ _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "vmx_exit_handler's c
 int vmx_exit_handler(struct vcpu_regs *regs)
 {
 	struct vcpu *v = (struct vcpu *)regs;
+	struct guest *g = v->guest;
 	u32 injected = v->queued_event; /* what the entry that led here injected */
+	int resume;
 
 	v->guest_ticks += rdtsc() - v->entry_tsc;
 	v->launched = true;
 	v->queued_event = 0;
+	if (g->mem.shared)
+		gmem_leave(&g->mem, this_cpu()->index);
+	guest_lock(g);
+	g->exiting = v;
 	if (!(keel_opts.floor && floor_handle(v)))
 		exit_dispatch(v, injected);
-	return resume_now(v);
+	resume = resume_now(v);
+	guest_unlock(g);
+	if (resume && g->mem.shared)
+		gmem_enter(&g->mem, this_cpu()->index);
+	return resume;
 }
 
 void vcpu_run(struct vcpu *v, u64 until)
@@ -377,19 +450,35 @@ void vcpu_run(struct vcpu *v, u64 until)
 	v->run_start_tsc = start;
 	v->run_until = until;
 	v->run_entry_tsc = 0;
+	if (__atomic_load_n(&v->signals, __ATOMIC_ACQUIRE)) {
+		guest_lock(v->guest);
+		v->guest->exiting = v;
+		(void)vcpu_take_signals(v);
+		guest_unlock(v->guest);
+	}
 	if (!v->launched)
 		note_first_launch(); /* before the entry checks: the line may start the console's
 					clock */
 	while (guest_running(v->guest) && !v->blocked) {
+		struct guest *g = v->guest;
+		bool ready;
 		int r;
 
-		if (!prepare_entry(v))
+		guest_lock(g);
+		g->exiting = v;
+		ready = prepare_entry(v);
+		guest_unlock(g);
+		if (!ready)
 			break;
+		if (g->mem.shared)
+			gmem_enter(&g->mem, this_cpu()->index);
 		if (first) {
 			v->run_entry_tsc = v->entry_tsc;
 			first = false;
 		}
 		r = vmx_enter(&v->regs, v->launched);
+		if (r != 0 && g->mem.shared)
+			gmem_leave(&g->mem, this_cpu()->index);
 		if (r != 0) {
 			entry_instruction_failed(v, r);
 			break;

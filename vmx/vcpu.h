@@ -47,6 +47,7 @@ struct vcpu_msrs {
 struct vcpu {
 	struct vcpu_regs regs;
 	struct guest *guest;
+	unsigned index; /* in its guest: 0 the BSP, its APIC ID */
 	hpa_t vmcs;
 	bool launched;
 	u16 vpid; /* 0: VPID off */
@@ -60,9 +61,14 @@ struct vcpu {
 	struct inv_stats inv;	/* INVVPIDs for this vCPU, by type */
 	bool blocked;		/* waits: HLT with interrupts enabled, or a device (below) */
 	const void *blocked_on; /* with blocked: the device it waits for; NULL: HLT */
-	u64 run_until;		/* TSC at which vcpu_run hands the CPU back to the scheduler */
-	u64 entry_tsc;		/* TSC just before the last VM entry */
-	u64 idle_ticks;		/* TSC ticks spent halted waiting for its own timers */
+	bool halted_if_clear; /* with blocked on HLT: RFLAGS.IF was 0 (only NMI, INIT, SIPI wake) */
+	bool wait_sipi;	      /* in wait-for-SIPI (blocked too): an AP not started, or after INIT */
+	u32 signals;	      /* VCPU_SIG_*: INIT and SIPI not yet taken (atomic, any CPU) */
+	u8 sipi_vector;	      /* with VCPU_SIG_SIPI: the last STARTUP IPI's vector */
+	bool parked;	      /* its guest ended: released by its CPU, never run again (atomic) */
+	u64 run_until;	      /* TSC at which vcpu_run hands the CPU back to the scheduler */
+	u64 entry_tsc;	      /* TSC just before the last VM entry */
+	u64 idle_ticks;	      /* TSC ticks spent halted waiting for its own timers */
 
 	/* Events (vm/intr.c) and the local APIC (vm/vlapic.c). */
 	struct vlapic lapic;
@@ -91,6 +97,10 @@ struct vcpu {
 };
 
 #define VCPU_NO_CPU (-1)
+
+/* vcpu.signals: what INIT and STARTUP IPIs left for the vCPU's own CPU to do. */
+#define VCPU_SIG_INIT BIT(0)
+#define VCPU_SIG_SIPI BIT(1)
 
 /* Frames a vCPU holds for its life (VMCS, register save area): charged as devices. */
 #define VCPU_FRAMES 2
@@ -155,6 +165,22 @@ void vcpu_release(struct vcpu *v);
 void vcpu_kick(const struct vcpu *v);
 /* True if v's home is this CPU: its scheduler runs here. */
 bool vcpu_here(const struct vcpu *v);
+/*
+ * An INIT for v (SDM Vol. 3A 8.4, 11.6.1): its own CPU takes it before the
+ * next entry (vcpu_take_signals). An AP goes to wait-for-SIPI with its
+ * APIC reset; vCPU 0, the BSP, would run firmware Keel does not have: the
+ * guest is reset (guest_reset).
+ */
+void vcpu_signal_init(struct vcpu *v);
+/* A STARTUP IPI for v: starts it in real mode at vector * 4 KiB if it waits for one. */
+void vcpu_signal_sipi(struct vcpu *v, unsigned vector);
+/* True if v has an INIT or a SIPI it would take (a SIPI only in wait-for-SIPI). */
+bool vcpu_signal_wakes(const struct vcpu *v);
+/* Takes them, v's VMCS current and its guest locked; false if v cannot run now. */
+bool vcpu_take_signals(struct vcpu *v);
+/* v (an AP) waits for a SIPI: blocked until one comes. */
+void vcpu_wait_for_sipi(struct vcpu *v);
+
 /* Saves what vcpu_load loads and only the CPU holds (CR2) before another vCPU runs. */
 void vcpu_put(struct vcpu *v);
 

@@ -227,6 +227,45 @@ static void setup_guest_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 	v->msrs.xcr0 = 1; /* x87 only, the reset value */
 }
 
+void vmcs_start_at_sipi(struct vcpu *v, u8 vector)
+{
+	/* Real-mode segments: limit 64 KiB, present, accessed; CS a code segment (25.4.1). */
+	const u32 ar_code = VMCS_AR_TYPE(0xB) | VMCS_AR_S | VMCS_AR_P;
+	const u32 ar_data = VMCS_AR_TYPE(0x3) | VMCS_AR_S | VMCS_AR_P;
+	const u64 cr0 = CR0_CD | CR0_NW | CR0_ET; /* 0x60000010 */
+
+	set_segment(VMCS_GUEST_CS_SELECTOR, (u16)(vector << 8), (u64)vector << 12, 0xFFFF, ar_code);
+	for (enum vmcs_field f = VMCS_GUEST_ES_SELECTOR; f <= VMCS_GUEST_GS_SELECTOR; f += 2)
+		if (f != VMCS_GUEST_CS_SELECTOR)
+			set_segment(f, 0, 0, 0xFFFF, ar_data);
+	set_segment(VMCS_GUEST_LDTR_SELECTOR, 0, 0, 0xFFFF, VMCS_AR_TYPE(0x2) | VMCS_AR_P);
+	set_segment(VMCS_GUEST_TR_SELECTOR, 0, 0, 0xFFFF, VMCS_AR_TYPE(0xB) | VMCS_AR_P);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
+	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_GUEST_CR0, cr0_actual(cr0));
+	vmcs_write(VMCS_GUEST_CR4, cr4_actual(0));
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+	vmcs_write(VMCS_ENTRY_CTLS, vmcs_read(VMCS_ENTRY_CTLS) & ~(u64)ENTRY_IA32E_MODE_GUEST);
+	vmcs_write(VMCS_GUEST_DR7, 0x400);
+	vmcs_write(VMCS_GUEST_RSP, 0);
+	vmcs_write(VMCS_GUEST_RIP, 0);
+	vmcs_write(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, VMCS_ACTIVITY_ACTIVE);
+	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	memset(v->regs.gpr, 0, sizeof(v->regs.gpr));
+	v->regs.gpr[GPR_RDX] = cpuid(1, 0).eax; /* family, model, stepping (Table 10-1) */
+	v->regs.cr2 = 0;
+	write_cr2(0);
+}
+
 bool vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *bs)
 {
 	struct guest *g = v->guest;

@@ -9,6 +9,13 @@
 
 /* Fills the current VMCS for v: controls, host state, guest boot state. */
 bool vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *bs);
+/*
+ * The guest state of an AP a STARTUP IPI starts (SDM Vol. 3A 10.1, Table
+ * 10-1, and 8.4.4): real mode at CS = vector << 8, IP 0, CR0 0x60000010,
+ * EFER 0, the general registers 0 but EDX (the CPU's signature). v's VMCS
+ * is current; needs unrestricted guest, which Keel requires.
+ */
+void vmcs_start_at_sipi(struct vcpu *v, u8 vector);
 /* Writes this CPU's own host fields (GDT, TSS, IDT, FS and GS bases) into the current VMCS. */
 void vmcs_host_cpu_state(void);
 
