@@ -263,6 +263,15 @@ static void guest_summary(const struct guest *g)
 		g->mem.stats.leaves[3], g->mem.stats.fallbacks, g->mem.stats.spurious,
 		gmem_table_pages(&g->mem), gmem_invept_count(&g->mem), g->stats.io_unclaimed_reads,
 		g->stats.io_unclaimed_writes);
+	if (g->mem.shared) {
+		u64 flushes = 0;
+
+		for (unsigned c = 0; c < CPU_MAX; c++)
+			flushes += g->mem.entry_flushes[c];
+		pr_info("guest %s: ept: shootdowns %lu (CPUs kicked out of the guest %lu), "
+			"INVEPTs before entry for a newer generation %lu",
+			g->name, g->mem.shootdowns, g->mem.kicks, flushes);
+	}
 }
 
 static bool ended_abnormally(const struct guest *g)
