@@ -10,20 +10,22 @@
 #include "dev/acpi_gen.h"
 #include "dev/dev.h"
 #include "dev/platform.h"
+#include "vm/guest.h"
 #include "vm/irq.h"
 
 /* The I/O APIC ID the guest's MADT gives: the first one no processor has. */
-static u8 platform_ioapic_id(void)
+/* The I/O APIC's ID, as the guest's MADT gives it (after the vCPUs' APIC IDs). */
+static u8 platform_ioapic_id(const struct guest *g)
 {
 	struct acpi_gen_config cfg;
 
-	acpi_gen_config_pc(&cfg, 1); /* one vCPU per guest */
+	acpi_gen_config_pc(&cfg, g->vcpu_count);
 	return cfg.ioapic_id;
 }
 
 bool platform_attach(struct guest *g)
 {
-	return pic8259_attach(g) && ioapic_attach(g, platform_ioapic_id()) && pit8254_attach(g) &&
+	return pic8259_attach(g) && ioapic_attach(g, platform_ioapic_id(g)) && pit8254_attach(g) &&
 	       sysctl_attach(g) && cmos_attach(g) && pci_cfg_attach(g) && acpi_pm_attach(g) &&
 	       kbc_attach(g);
 }

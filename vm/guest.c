@@ -37,9 +37,7 @@ void guest_reset(struct guest *g, const char *fmt, ...)
 
 	if (g->end != GUEST_RUNNING)
 		return;
-	/* A guest with several vCPUs is not restarted (docs/guests.md): it ends. */
-	g->end = g->onreboot == GUEST_ONREBOOT_END || g->vcpu_count > 1 ? GUEST_END_RESET
-									: GUEST_RESTARTING;
+	g->end = g->onreboot == GUEST_ONREBOOT_END ? GUEST_END_RESET : GUEST_RESTARTING;
 	g->status = 0;
 	va_start(ap, fmt);
 	fmt_vsnprintf(g->end_detail, sizeof(g->end_detail), fmt, ap);

@@ -80,10 +80,19 @@ static bool home(const struct vcpu *v)
 	return v->index == 0;
 }
 
-/* True if v's turn may come: its guest runs and it is not blocked. */
+/*
+ * True if v has been let go while its guest ends or restarts: nothing here
+ * touches it until its guest's home builds it again (vm/vm.c).
+ */
+static bool parked(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->parked, __ATOMIC_ACQUIRE);
+}
+
+/* True if v's turn may come: its guest runs and it is neither blocked nor parked. */
 static bool runnable(const struct vcpu *v)
 {
-	return guest_running(v->guest) && !v->blocked;
+	return guest_running(v->guest) && !parked(v) && !v->blocked;
 }
 
 /*
@@ -121,7 +130,8 @@ static void wake_due(struct sched *s)
 			if (next && next <= now)
 				vtimer_expire(g, now);
 		}
-		(void)wake_if_due(v);
+		if (!parked(v))
+			(void)wake_if_due(v);
 		guest_unlock(g);
 	}
 }
@@ -215,7 +225,7 @@ static bool any_wakeable(struct sched *s)
 		guest_lock(g);
 		if (home(v))
 			uart16550_poll(g); /* may end its wait for the transmitter */
-		any = !v->blocked || intr_wakeable(v);
+		any = !parked(v) && (!v->blocked || intr_wakeable(v));
 		guest_unlock(g);
 	}
 	return any;
@@ -269,6 +279,8 @@ static bool guest_asleep(struct sched *s, struct guest *g)
 	for (unsigned i = 0; i < g->vcpu_count; i++) {
 		struct vcpu *v = &g->vcpus[i];
 
+		if (parked(v))
+			continue;
 		if (!__atomic_load_n(&v->blocked, __ATOMIC_ACQUIRE))
 			return false;
 		if (v->home_cpu == (int)s->cpu
@@ -400,7 +412,7 @@ static bool idle_until_event(struct sched *s)
 		idle_wait(s, until);
 	}
 	for (unsigned i = 0; i < s->n; i++)
-		if (guest_running(s->vs[i]->guest))
+		if (guest_running(s->vs[i]->guest) && !parked(s->vs[i]))
 			s->vs[i]->idle_ticks += rdtsc() - now;
 	return true;
 }
@@ -499,10 +511,11 @@ static bool others_parked(struct guest *g)
 }
 
 /*
- * A vCPU whose guest has ended: another vCPU than 0 is let go (VMCLEAR on
- * this CPU, where it is active) and parked; vCPU 0's guest is restarted if
- * it asked for a reset, otherwise reported once the others are parked.
- * True once the vCPU is finished here.
+ * A vCPU whose guest has ended or asks for a reset. Another vCPU than 0 is
+ * let go (VMCLEAR on this CPU, where it is active) and parked: for good if
+ * the guest has ended, else until its home has built it again. vCPU 0
+ * waits for the others to be parked; then its guest is restarted if it
+ * asked for a reset, or reported. True once the vCPU is finished here.
  */
 static bool finish(struct sched *s, unsigned k, const struct sched_ops *ops)
 {
@@ -510,21 +523,23 @@ static bool finish(struct sched *s, unsigned k, const struct sched_ops *ops)
 	struct guest *g = v->guest;
 
 	if (!home(v)) {
-		if (s->loaded == v)
-			put_loaded(s);
-		if (v->cpu != VCPU_NO_CPU)
-			vcpu_release(v);
-		__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
-		return true;
+		if (!parked(v)) {
+			if (s->loaded == v)
+				put_loaded(s);
+			if (v->cpu != VCPU_NO_CPU)
+				vcpu_release(v);
+			__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
+		}
+		return __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_RESTARTING;
 	}
+	if (!others_parked(g))
+		return false; /* their CPUs have not let them go yet: look again */
 	if (g->end == GUEST_RESTARTING) {
 		put_loaded(s);
 		restart(s, k, ops);
 		if (guest_running(g))
 			return false;
 	}
-	if (!others_parked(g))
-		return false; /* their CPUs have not let them go yet: look again */
 	put_loaded(s);
 	ops->on_end(g, ops->ctx);
 	__atomic_sub_fetch(s->p->live, 1, __ATOMIC_ACQ_REL);

@@ -182,20 +182,49 @@ static void guest_teardown(struct guest *g)
  * stays), its counters and its time so far. False (the guest ended) if it
  * cannot be built again.
  */
+/*
+ * A vCPU as a fresh build finds it: all zero but what other CPUs may read
+ * meanwhile (its guest, index, CPU, and `parked`, which keeps an AP's CPU
+ * off it until the build is done) and its time so far. The guest lock
+ * makes the clearing one step to those CPUs.
+ */
+static void vcpu_clear(struct vcpu *v)
+{
+	struct vcpu keep = *v;
+
+	memset(v, 0, sizeof(*v));
+	v->guest = keep.guest;
+	v->index = keep.index;
+	v->home_cpu = keep.home_cpu; /* keys for vCPU 0 still go through its queue (vcpu_here) */
+	v->parked = keep.parked;
+	v->used_ticks = keep.used_ticks;
+	v->guest_ticks = keep.guest_ticks;
+	v->idle_ticks = keep.idle_ticks;
+}
+
+/*
+ * A reset request (guest_reset): the guest starts again from its image as
+ * after a power cycle: fresh memory and EPT, new vCPUs, its devices in
+ * their reset state. It keeps its name, its frame limit (the promise
+ * stays), its counters and its time so far. Its other vCPUs' CPUs have let
+ * them go (`parked`, vm/sched.c); each stays parked until it is built
+ * again and released here for its CPU to load. False (the guest ended) if
+ * it cannot be built again.
+ */
 static bool guest_restart(struct guest *g, void *ctx)
 {
 	const struct guest_config *c = &configs[g->id];
 	struct guest_stats stats = g->stats;
-	int home = g->vcpus[0].home_cpu;
-	u64 used = g->vcpus[0].used_ticks, guest_ticks = g->vcpus[0].guest_ticks;
-	u64 idle = g->vcpus[0].idle_ticks;
+	bool ok;
 
-	CHECK(g->vcpu_count == 1); /* guest_reset ends a guest with several */
 	pr_info("guest %s: reset: %s; restarting from its image (restart %u)", g->name,
 		g->end_detail, g->restarts + 1);
 	guest_teardown(g);
-	memset(&g->vcpus[0], 0, sizeof(g->vcpus[0]));
-	g->vcpus[0].home_cpu = home; /* keys for it still go through its queue (vcpu_here) */
+	guest_lock(g);
+	for (unsigned i = 0; i < g->vcpu_count; i++)
+		vcpu_clear(&g->vcpus[i]);
+	g->exiting = NULL;
+	guest_unlock(g);
 	memset(g->vtimers, 0, sizeof(g->vtimers));
 	g->vtimer_count = 0;
 	g->vtimer_next = 0;
@@ -210,11 +239,17 @@ static bool guest_restart(struct guest *g, void *ctx)
 	g->end_detail[0] = '\0';
 	g->restarts++;
 	g->stats = stats;
-	g->vcpus[0].used_ticks = used;
-	g->vcpus[0].guest_ticks = guest_ticks;
-	g->vcpus[0].idle_ticks = idle;
 	(void)ctx;
-	return guest_build(g, c);
+	ok = guest_build(g, c);
+	for (unsigned i = 1; i < g->vcpu_count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (v->cpu != VCPU_NO_CPU && v->home_cpu != v->cpu)
+			vcpu_release(v); /* loaded, and flushed, on its own CPU */
+		if (ok)
+			__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
+	}
+	return ok;
 }
 
 static bool guest_ok(const struct guest *g, const struct guest_config *c)

@@ -78,7 +78,8 @@ for i, t in enumerate([
     (1, '-- '), (3, 'mem=18446744073709551615'), (3, 'mem=16T timeout=0xFFFFFFFFFFFFFFFF'),
     (1, '\tname=a\r\nmem=2m --args'), (2, 'mem=4G ept=4k -- init=/bin/sh quiet'),
     (1, 'name=pin cpus=1 mem=4M'), (1, 'cpus=0,2-3 cpus=62-63,0,1-3,2'), (1, 'cpus=0-63 -- cpus=x'),
-    (1, 'cpus=1,,2'), (1, 'cpus=3-1 cpus=64 cpus=1,'), (1, 'cpus=18446744073709551616-0x1')]):
+    (1, 'cpus=1,,2'), (1, 'cpus=3-1 cpus=64 cpus=1,'), (1, 'cpus=18446744073709551616-0x1'),
+    (1, 'name=smp vcpus=4 cpus=0-3 -- rounds=2'), (1, 'vcpus=9 vcpus=0 vcpus=08 vcpus=')]):
     w('cmdline', f'seed{i:02d}', bytes([t[0]]) + t[1].encode())
 
 # ---- ept_qual: 8 bytes qualification, 1 byte PT_PERM_*

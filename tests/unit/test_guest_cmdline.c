@@ -1,6 +1,6 @@
 /*
  * Host tests for vm/guest_cmdline.c: parsing one guest's module string
- * (name=, mem=, ept=, expect=, cpus=, -- args) and recognising for=NAME
+ * (name=, mem=, ept=, expect=, cpus=, vcpus=, -- args) and recognising for=NAME
  * lines.
  */
 #include <setjmp.h>
@@ -44,6 +44,7 @@ static void test_defaults(void **state)
 	assert_null(cfg.image);
 	assert_int_equal(cfg.module_count, 0);
 	assert_int_equal(cfg.cpus, 0); /* anywhere */
+	assert_int_equal(cfg.vcpus, 1);
 }
 
 static void test_full_line(void **state)
@@ -197,6 +198,28 @@ static void test_for_lines(void **state)
 	assert_string_equal(name, "");
 }
 
+static void test_vcpus(void **state)
+{
+	assert_true(parse("vcpus=1"));
+	assert_int_equal(cfg.vcpus, 1);
+	assert_true(parse("vcpus=4 cpus=1-2"));
+	assert_int_equal(cfg.vcpus, 4);
+	assert_int_equal(cfg.cpus, 0x6);
+	assert_true(parse("vcpus=8"));
+	assert_int_equal(cfg.vcpus, GUEST_VCPUS_MAX);
+	assert_true(parse("vcpus=2 vcpus=3")); /* the last one counts */
+	assert_int_equal(cfg.vcpus, 3);
+	expect_reject("vcpus=0", "vcpus=0");
+	expect_reject("vcpus=9", "1 to 8");
+	expect_reject("vcpus=10", "vcpus=10");
+	expect_reject("vcpus=", "vcpus");
+	expect_reject("vcpus", "vcpus");
+	expect_reject("vcpus=2K", "vcpus=2K");
+	expect_reject("vcpus=-1", "vcpus=-1");
+	expect_reject("vcpus=a", "vcpus=a");
+	expect_reject("vcpus=02", "vcpus=02");
+}
+
 static void test_cpus_lists(void **state)
 {
 	assert_true(parse("cpus=1"));
@@ -269,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_for_lines),
 	    cmocka_unit_test(test_maxmem_and_reset_options),
 	    cmocka_unit_test(test_cpus_lists),
+	    cmocka_unit_test(test_vcpus),
 	    cmocka_unit_test(test_cpus_rejected),
 	};
 
