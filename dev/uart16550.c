@@ -147,19 +147,25 @@ void uart16550_flush(struct guest *g)
 void uart16550_show_open(struct guest *g)
 {
 	struct uart16550 *u = uart16550_of(g);
-	bool quiet;
+	bool quiet, halted = true;
+	u64 ran = 0;
 
 	if (!u || (uart16550_line_out(u) && (!u->line.len || console_open_is(u))))
 		return;
 	/*
-	 * Done writing for now: halted, or it ran since the last look and wrote
-	 * nothing while it could (a guest preempted, or waiting for THRE while
-	 * Keel's console is backed up, is still writing its line).
+	 * Done writing for now: every vCPU halted, or they ran since the last
+	 * look and wrote nothing while they could (a guest preempted, or
+	 * waiting for THRE while Keel's console is backed up, is still writing
+	 * its line). Any vCPU may be the writer.
 	 */
-	quiet = g->vcpus[0].blocked || (u->written == u->written_seen &&
-					g->vcpus[0].used_ticks != u->ran_seen && u->core.thr_empty);
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		halted &= __atomic_load_n(&g->vcpus[i].blocked, __ATOMIC_ACQUIRE);
+		ran += __atomic_load_n(&g->vcpus[i].used_ticks, __ATOMIC_RELAXED);
+	}
+	quiet = halted ||
+		(u->written == u->written_seen && ran != u->ran_seen && u->core.thr_empty);
 	u->written_seen = u->written;
-	u->ran_seen = g->vcpus[0].used_ticks;
+	u->ran_seen = ran;
 	if (quiet && console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
 		console_open_show(u, u->prefix, u->line.text, u->line.len, u->line.cursor, false);
 		u->sent_mark = console_mark();

@@ -20,8 +20,10 @@ larger than `mem=` leaves room for, and a kernel that panics (a bad
 reset`). Each is named; hello runs; nothing leaks.
 
 Boot "linux-shell" (interactive: Bochs' COM1 is a socket the test types
-into), two Linux guests side by side, each with its own shell: the first
-one's shell answers `uname -r`, shows the hypervisor flag in /proc/cpuinfo,
+into, two CPUs), two Linux guests side by side, each with its own shell:
+the first one has two vCPUs (`vcpus=2`, `nproc` answers 2, before and
+after its reboot) and its shell answers `uname -r`, shows the hypervisor
+flag in /proc/cpuinfo (for each CPU),
 MemTotal agreeing with `mem=`, a 64 MiB file written to tmpfs and read back
 with the same checksum, the ACPI and IOAPIC lines of dmesg, interrupts
 counted for the serial line in /proc/interrupts; Ctrl-A three times moves
@@ -124,8 +126,8 @@ CTRL_A3 = "\x01\x01\x01"
 
 
 def _shell_scenario(vmlinuz, initramfs):
-    return Scenario("linux-shell", memory=MACHINE_MIB + 256, timeout=1500, modules=(
-        (vmlinuz, f"name=linux mem={SHELL_MEM_MIB}M -- {KERNEL_ARGS}"),
+    return Scenario("linux-shell", memory=MACHINE_MIB + 256, timeout=1500, cpus=2, modules=(
+        (vmlinuz, f"name=linux mem={SHELL_MEM_MIB}M vcpus=2 -- {KERNEL_ARGS}"),
         (initramfs, "for=linux"),
         (vmlinuz, f"name=linux2 mem=160M -- {KERNEL_ARGS}"),
         (initramfs, "for=linux2")))
@@ -156,7 +158,8 @@ def _shell_session(con):
     # The first shell's prompt may have come before the second /init: Enter asks for another.
     con.send("\r")
     _ask(con, "uname -r", r"\[linux\] (6\.1\.\S+-amd64)\r\n")
-    _ask(con, "grep -c -w hypervisor /proc/cpuinfo", r"\[linux\] 1\r\n")
+    _ask(con, "nproc", r"\[linux\] 2\r\n")
+    _ask(con, "grep -c -w hypervisor /proc/cpuinfo", r"\[linux\] 2\r\n")  # a line per CPU
     _ask(con, "grep MemTotal /proc/meminfo", r"\[linux\] MemTotal: +(\d+) kB\r\n")
     _ask(con, "dd if=/dev/urandom of=/tmp/one bs=1M count=1 2>/dev/null; "
               "for i in $(seq 64); do cat /tmp/one; done | tee /tmp/big | md5sum; "
@@ -179,6 +182,7 @@ def _shell_session(con):
     con.expect(r"keel: input: to guest linux \(Ctrl-A three times: next\)", WAIT)
     _ask(con, "reboot", r"keel: guest linux: reset: .*; restarting from its image \(restart 1\)")
     con.expect(r"\[linux\] keel-linux: init up", WAIT)
+    _ask(con, "nproc", r"\[linux\] 2\r\n")  # both vCPUs again after the restart
     _ask(con, "poweroff", r"keel: guest linux: ended by poweroff status=0")
     # Its end moves the keys on to the second guest by themselves.
     con.expect(r"keel: input: to guest linux2 \(Ctrl-A three times: next\)", WAIT)
