@@ -5,8 +5,9 @@ observe a missing INVEPT or INVVPID on one CPU (docs/testing.md, "What Bochs can
 debug build checks instead, before every VM entry, that every EPT removal
 or downgrade was followed by INVEPT and that the vCPU's VPID is owned by it
 and was flushed since it was assigned. These scenarios leave each
-invalidation out on purpose (test=skip-invept, test=skip-invvpid) and
-require the check to fire; the same guests without the option run clean.
+invalidation out on purpose (test=skip-invept, test=skip-invvpid, and
+test=skip-shootdown for the other CPUs' part with two) and require the
+check to fire; the same guests without the option run clean.
 """
 from keeltest import Scenario, assert_markers, guest, run
 
@@ -27,6 +28,25 @@ def test_missing_invept_is_caught():
     assert_markers(r, passes=[
         "keel: PANIC: guest ept: EPT entry removed or downgraded without INVEPT before VM entry",
     ], fails=["FAULT in Keel", "[ept] RESULT"], end_status=2)
+
+
+def test_missing_shootdown_is_caught():
+    """test=skip-shootdown leaves out the other CPUs' part of each INVEPT.
+
+    The smp guest's test=unmap: vCPU 0 unmaps a page while vCPU 1, on CPU 1,
+    reads it in a tight loop. The debug check before CPU 0's next entry
+    finds CPU 1 in the guest on an older EPT generation and ends the run
+    before the guest can say anything. The same boot with the shootdown is
+    tests/emu/test_vcpus.py's test_unmap_while_reading; in a DEBUG=0 build
+    (no check) the guest sees the old page (docs/testing.md).
+    """
+    r = run(Scenario("inv-shootdown-skip", cpus=2,
+                     cmdline="console=com1 onexit=shutdown testhc=on test=skip-shootdown",
+                     modules=((guest("smp"), "name=smp mem=32M vcpus=2 -- test=unmap rounds=20"),)))
+    assert_markers(r, passes=[
+        "keel: PANIC: guest smp: CPU 1 runs it with EPT translations removed since "
+        "(no TLB shootdown reached it)",
+    ], fails=["FAULT in Keel", "[smp] RESULT", "[smp] PASS unmap"], end_status=2)
 
 
 def test_missing_invvpid_is_caught():

@@ -1,6 +1,7 @@
 /*
  * Guest "smp": a guest with several vCPUs (Keel's `vcpus=N`), started and
- * used the way a PC operating system does. `-- [rounds=20] [ring=100]`.
+ * used the way a PC operating system does. `-- [rounds=20] [ring=100]
+ * [x2apic] [test=unmap|stress [size=64M]]`.
  *
  *   madt     the ACPI MADT (RSDP found by the legacy scan of 0xE0000-0xFFFFF,
  *            ACPI 6.5 5.2.5.1) lists N local APICs, IDs 0..N-1, all enabled
@@ -20,6 +21,15 @@
  *            one all-excluding-self broadcast, one logical-flat IPI to a
  *            set, one NMI to vCPU 1: each taken exactly where it should be
  *   park     every AP ends in `cli; hlt`
+ *   x2apic   every vCPU switches its APIC to x2APIC mode first (the BSP
+ *            before it starts the APs, each AP before its first APIC
+ *            access: SDM Vol. 3A 11.12.5) and reaches it through MSRs only;
+ *            the BSP checks each one's mode, ID and derived logical ID and
+ *            that the LDR is read-only; the pages and IPIs as above
+ *   test=    instead of the pages and IPIs, an EPT test of smp_mem.c
+ *            (smp.h): `unmap` (a page unmapped while the APs read it) or
+ *            `stress` (`size` bytes faulted in by all vCPUs at once,
+ *            unmapped between rounds); both need Keel's testhc=on
  *
  * Only the BSP judges and prints results; APs record into their slot of
  * `slots` and print only their one start line. Every wait is bounded by
@@ -33,6 +43,7 @@
 #include "tests/guests/lib/idt.h"
 #include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
+#include "tests/guests/smp.h"
 #include "tests/guests/smp_tramp.h"
 
 _Static_assert(SMP_TRAMP_BASE >= KEEL_GUEST_PT_END &&
@@ -65,11 +76,18 @@ _Static_assert(SMP_TRAMP_CR4_PAE == X86_CR4_PAE && SMP_TRAMP_MSR_EFER == X86_MSR
 #define APIC_TMICT	 0x380
 #define APIC_TDCR	 0x3E0
 #define APIC_SPIV_ENABLE BIT(8)
-#define APIC_DFR_FLAT	 0xFFFFFFFFU
-#define TDCR_DIV1	 0xB
-#define LVT_MASK	 BIT(16)
-#define PIC_MASTER_DATA	 0x21 /* the 8259 pair's mask registers */
-#define PIC_SLAVE_DATA	 0xA1
+/* 11.12.1: IA32_APIC_BASE's enables and the x2APIC MSRs (0x800 + offset / 16). */
+#define MSR_APIC_BASE	   0x1B
+#define APIC_BASE_EN	   BIT(11)
+#define APIC_BASE_EXTD	   BIT(10)
+#define X2APIC_MSR(off)	   (0x800U + ((off) >> 4))
+#define X2APIC_ICR	   X2APIC_MSR(APIC_ICR_LO) /* 0x830 */
+#define CPUID_1_ECX_X2APIC BIT(21)
+#define APIC_DFR_FLAT	   0xFFFFFFFFU
+#define TDCR_DIV1	   0xB
+#define LVT_MASK	   BIT(16)
+#define PIC_MASTER_DATA	   0x21 /* the 8259 pair's mask registers */
+#define PIC_SLAVE_DATA	   0xA1
 
 /* 10.6.1 "Interrupt Command Register (ICR)". */
 #define ICR_FIXED    (0U << 8)
@@ -92,18 +110,16 @@ _Static_assert(SMP_TRAMP_CR4_PAE == X86_CR4_PAE && SMP_TRAMP_MSR_EFER == X86_MSR
 #define VEC_SPURIOUS 0xFF
 
 /* Bounds, in TSC ticks (under Bochs about one per instruction). */
-#define WAIT_LONG  (1ULL << 30) /* what must happen: an AP starting, a barrier, an IPI */
-#define WAIT_QUIET 8000000ULL	/* an IPI that must not come (again) is watched this long */
-#define WAKE_TICKS 1000000U	/* the APIC timer's one-shot count under each HLT (TDCR 1) */
-#define INIT_TICKS 1000000ULL	/* after INIT: the SDM's 10 ms, shortened */
-#define SIPI_TICKS 200000ULL	/* after each SIPI: the SDM's 200 us, shortened */
-#define ICR_POLLS  1000		/* ICR reads waiting for delivery status idle */
+#define WAIT_QUIET 8000000ULL /* an IPI that must not come (again) is watched this long */
+#define WAKE_TICKS 1000000U   /* the APIC timer's one-shot count under each HLT (TDCR 1) */
+#define INIT_TICKS 1000000ULL /* after INIT: the SDM's 10 ms, shortened */
+#define SIPI_TICKS 200000ULL  /* after each SIPI: the SDM's 200 us, shortened */
+#define ICR_POLLS  1000	      /* ICR reads waiting for delivery status idle */
 
 /* The pages: an own area per vCPU, then the shared area, from the first
  * 2 MiB boundary above the image (fresh RAM, never touched before). */
 #define AREA_SIZE    (64 * KiB)
 #define AREA_WORDS   (AREA_SIZE / 8)
-#define PAGE_BYTES   4096U
 #define SHARED_PAGES (AREA_SIZE / PAGE_BYTES)
 #define SLOT_WORDS   (PAGE_BYTES / 8 / SMP_MAX_VCPUS) /* each shared page: a slot per vCPU */
 #define AREAS_SIZE   ((SMP_MAX_VCPUS + 1) * AREA_SIZE)
@@ -116,10 +132,12 @@ enum hit_kind { HIT_RING, HIT_BCAST, HIT_LOGICAL, HIT_NMI, HIT_KINDS };
 /* One vCPU's record: written by that vCPU, read by the BSP after a barrier
  * or an atomic flag. */
 struct vcpu_slot {
-	u32 alive;    /* SLOT_ALIVE once ap_main has recorded the fields below */
-	u32 entries;  /* times ap_main was entered */
-	u32 cpuid_id; /* CPUID.1:EBX[31:24] */
-	u32 apic_id;  /* the APIC ID register, bits 31:24 */
+	u32 alive;     /* SLOT_ALIVE once ap_main has recorded the fields below */
+	u32 entries;   /* times ap_main was entered */
+	u32 cpuid_id;  /* CPUID.1:EBX[31:24] */
+	u32 apic_id;   /* the APIC ID register (xAPIC: bits 31:24) */
+	u32 ldr;       /* the logical destination register */
+	u64 apic_base; /* IA32_APIC_BASE */
 	u64 efer;
 	u16 cs;
 	u32 parked;
@@ -131,8 +149,11 @@ struct vcpu_slot {
 extern u8 __image_end[];
 
 /* Written by the BSP before the first SIPI, read-only afterwards. */
-static u32 vcpu_count = 1, rounds, ring_trips;
-static u64 area_base;
+u32 vcpu_count = 1, rounds;
+u64 area_base, mem_size, stress_size;
+static u32 ring_trips;
+static enum smp_test { SMP_PAGES, SMP_UNMAP, SMP_STRESS } smp_test;
+static bool x2apic; /* `x2apic`: every vCPU's APIC in x2APIC mode, reached through MSRs */
 static struct {
 	u16 limit;
 	u64 base;
@@ -143,19 +164,11 @@ static struct vcpu_slot slots[SMP_MAX_VCPUS];
 static struct {
 	u32 count, gen;
 } bar;
-static u32 print_lock, ipi_done, smp_abort;
+u32 smp_abort;
+static u32 print_lock, ipi_done;
 u8 smp_ap_stacks[SMP_MAX_VCPUS][SMP_AP_STACK_SIZE] __aligned(16);
 
-#define LOAD(x)	    __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
-#define INC(x)	    __atomic_add_fetch(&(x), 1, __ATOMIC_ACQ_REL)
-
 /* ---- CPU and local APIC ---- */
-
-static inline void cpu_pause(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
 
 static u64 rdmsr(u32 msr)
 {
@@ -173,28 +186,51 @@ static void spin_ticks(u64 ticks)
 		cpu_pause();
 }
 
+static void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+/* A register by its xAPIC offset: in x2APIC mode its MSR (11.12.1.2, Table 11-6). */
 static u32 lapic_read(u32 off)
 {
+	if (x2apic)
+		return (u32)rdmsr(X2APIC_MSR(off));
 	return *(volatile u32 *)(uintptr_t)(LAPIC_BASE + off);
 }
 
 static void lapic_write(u32 off, u32 v)
 {
-	*(volatile u32 *)(uintptr_t)(LAPIC_BASE + off) = v;
+	if (x2apic)
+		wrmsr(X2APIC_MSR(off), v);
+	else
+		*(volatile u32 *)(uintptr_t)(LAPIC_BASE + off) = v;
+}
+
+/* The APIC ID: bits 31:24 of the xAPIC register, all 32 bits of the x2APIC MSR. */
+static u32 lapic_id(void)
+{
+	return x2apic ? lapic_read(APIC_ID) : lapic_read(APIC_ID) >> 24;
 }
 
 /* This vCPU's index: its APIC ID (the MADT's IDs are 0..N-1). */
 static u32 self_index(void)
 {
-	return lapic_read(APIC_ID) >> 24;
+	return lapic_id();
 }
 
 /* Sends an IPI once the ICR is idle (10.6.1: ICR high first, the write to
- * ICR low sends). False when the ICR stayed busy. */
+ * ICR low sends). False when the ICR stayed busy. In x2APIC mode one WRMSR
+ * of the 64-bit ICR, its destination in bits 63:32 (11.12.9), and no
+ * delivery status to wait for. */
 static bool lapic_send(u32 dest, u32 lo)
 {
 	u32 i = 0;
 
+	if (x2apic) {
+		wrmsr(X2APIC_ICR, (u64)dest << 32 | lo);
+		return true;
+	}
 	while (i < ICR_POLLS && (lapic_read(APIC_ICR_LO) & ICR_BUSY))
 		i++;
 	lapic_write(APIC_ICR_HI, ICR_DEST(dest));
@@ -202,15 +238,18 @@ static bool lapic_send(u32 dest, u32 lo)
 	return i < ICR_POLLS;
 }
 
-/* Software-enables this vCPU's APIC, logical flat ID bit `me`, TPR 0,
- * LINT0/LINT1 masked (the 8259 cannot reach it), and arms nothing yet: the
- * timer is one-shot on VEC_WAKE at TDCR 1. */
+/* Software-enables this vCPU's APIC, logical flat ID bit `me` (in x2APIC
+ * mode the logical ID is the APIC's own, derived from its ID, and there is
+ * no DFR), TPR 0, LINT0/LINT1 masked (the 8259 cannot reach it), and arms
+ * nothing yet: the timer is one-shot on VEC_WAKE at TDCR 1. */
 static void lapic_setup(u32 me)
 {
 	lapic_write(APIC_SPIV, APIC_SPIV_ENABLE | VEC_SPURIOUS);
 	lapic_write(APIC_TPR, 0);
-	lapic_write(APIC_DFR, APIC_DFR_FLAT);
-	lapic_write(APIC_LDR, (u32)BIT(24 + me));
+	if (!x2apic) {
+		lapic_write(APIC_DFR, APIC_DFR_FLAT);
+		lapic_write(APIC_LDR, (u32)BIT(24 + me));
+	}
 	lapic_write(APIC_TDCR, TDCR_DIV1);
 	lapic_write(APIC_LVT_TIMER, VEC_WAKE);
 	lapic_write(APIC_LVT_LINT0, LVT_MASK);
@@ -345,7 +384,7 @@ static u32 madt_check(void)
 /* ---- Shared-memory synchronisation ---- */
 
 /* All vCPU_count vCPUs meet; false after WAIT_LONG or once smp_abort is set. */
-static bool barrier(void)
+bool barrier(void)
 {
 	u32 gen = LOAD(bar.gen);
 	u64 t0;
@@ -369,7 +408,9 @@ static void slot_record(u32 me)
 	struct vcpu_slot *s = &slots[me];
 
 	s->cpuid_id = x86_cpuid(1, 0).ebx >> 24;
-	s->apic_id = lapic_read(APIC_ID) >> 24;
+	s->apic_id = lapic_id();
+	s->ldr = lapic_read(APIC_LDR);
+	s->apic_base = rdmsr(MSR_APIC_BASE);
 	s->efer = rdmsr(X86_MSR_IA32_EFER);
 	__asm__ volatile("mov %%cs, %0" : "=r"(s->cs));
 }
@@ -530,16 +571,37 @@ static __noreturn void park(u32 me)
 		__asm__ volatile("cli; hlt" ::: "memory");
 }
 
+/* What every vCPU runs between its start and the IPIs (or its park). */
+static bool work_run(u32 me)
+{
+	switch (smp_test) {
+	case SMP_UNMAP:
+		return unmap_run(me);
+	case SMP_STRESS:
+		return stress_run(me);
+	default:
+		return pages_run(me);
+	}
+}
+
+/* 11.12.5: xAPIC -> x2APIC by setting EXTD with EN (the AP's APIC starts in xAPIC mode). */
+static void x2apic_enter(void)
+{
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
 void ap_main(u32 me)
 {
 	if (INC(slots[me].entries) != 1)
 		park(me); /* started again: the BSP's checks say so */
 	__asm__ volatile("lidt %0" : : "m"(bsp_idtr));
+	if (x2apic)
+		x2apic_enter(); /* before any APIC access: lapic_read goes through MSRs */
 	slot_record(me);
 	lapic_setup(me);
 	ap_hello(me);
 	STORE(slots[me].alive, SLOT_ALIVE);
-	if (barrier() && pages_run(me))
+	if (barrier() && work_run(me) && barrier())
 		(void)WAIT_UNTIL(LOAD(ipi_done) || LOAD(smp_abort), 4 * WAIT_LONG);
 	park(me);
 }
@@ -697,6 +759,55 @@ static void aps_parked(void)
 		check_pass("all %u APs parked, each started once", vcpu_count - 1);
 }
 
+/*
+ * x2APIC mode on every vCPU (11.12): IA32_APIC_BASE has EN and EXTD, the
+ * x2APIC ID (MSR 0x802) is the index, the logical ID (LDR, MSR 0x80D) is
+ * derived from it, cluster ID << 16 | 1 << (ID & 15) (11.12.10.2), and the
+ * LDR is read-only there: a WRMSR raises #GP(0).
+ */
+static void x2apic_check(void)
+{
+	bool ok = true;
+
+	for (u32 i = 0; i < vcpu_count; i++) {
+		const struct vcpu_slot *s = &slots[i];
+		u32 ldr = (i >> 4) << 16 | BIT(i & 15);
+		u64 want = APIC_BASE_EN | APIC_BASE_EXTD;
+
+		if ((s->apic_base & want) != want || s->apic_id != i || s->ldr != ldr) {
+			check_fail(
+			    "x2apic on all %u vCPUs: vCPU %u has IA32_APIC_BASE 0x%llx, ID %u, "
+			    "LDR 0x%x; want EN and EXTD, ID %u, LDR 0x%x",
+			    vcpu_count, i, (unsigned long long)s->apic_base, s->apic_id, s->ldr, i,
+			    ldr);
+			ok = false;
+		}
+	}
+	if (ok)
+		check_pass("x2apic on all %u vCPUs: EN and EXTD, IDs 0..%u, logical IDs cluster 0 "
+			   "bit i",
+			   vcpu_count, vcpu_count - 1);
+	trap_wrmsr(X2APIC_MSR(APIC_LDR), 0xFFFF);
+	trap_expect("x2apic LDR (MSR 0x80d) is read-only: WRMSR raises #GP(0)", TRAP_GP, 0);
+}
+
+/* test=unmap or test=stress (smp_mem.c) on every vCPU, judged by the BSP. */
+static void mem_test(void)
+{
+	bool ran = barrier() && work_run(0) && barrier();
+
+	if (!ran)
+		check_fail("test=%s: not every vCPU came through within %llu ticks (%u at the "
+			   "barrier)",
+			   smp_test == SMP_UNMAP ? "unmap" : "stress", WAIT_LONG, LOAD(bar.count));
+	if (smp_test == SMP_UNMAP)
+		unmap_report();
+	else
+		stress_report();
+	if (!ran)
+		STORE(smp_abort, 1);
+}
+
 static u32 arg(const char *args, const char *key, u32 dflt)
 {
 	u64 v;
@@ -707,10 +818,18 @@ static u32 arg(const char *args, const char *key, u32 dflt)
 void guest_main(uintptr_t info, uintptr_t magic)
 {
 	const char *args = bootargs_keel(info, magic);
-	u64 mem = *args ? ((const struct keel_boot_info *)info)->mem_size : 0;
+	const char *flag;
+	size_t flag_len;
+	u64 need;
 
+	mem_size = *args ? ((const struct keel_boot_info *)info)->mem_size : 0;
 	rounds = arg(args, "rounds", 20);
 	ring_trips = arg(args, "ring", 100);
+	stress_size = ALIGN_DOWN((u64)arg(args, "size", 64 * MiB), PAGE_BYTES);
+	smp_test = bootargs_has(args, "test", "unmap")	  ? SMP_UNMAP
+		   : bootargs_has(args, "test", "stress") ? SMP_STRESS
+							  : SMP_PAGES;
+	x2apic = bootargs_find(args, "x2apic", &flag, &flag_len);
 	area_base = ALIGN_UP((u64)(uintptr_t)__image_end, 2 * MiB);
 	idt_init();
 	__asm__ volatile("sidt %0" : "=m"(bsp_idtr));
@@ -721,6 +840,12 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	trap_set_handler(VEC_WAKE, wake_handler);
 	outb(PIC_MASTER_DATA, 0xFF);
 	outb(PIC_SLAVE_DATA, 0xFF);
+	if (x2apic && !(x86_cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC)) {
+		check_fail("x2apic: CPUID.1:ECX.x2APIC[bit 21] is 0");
+		return;
+	}
+	if (x2apic)
+		x2apic_enter();
 	lapic_setup(0);
 	slot_record(0);
 
@@ -729,15 +854,24 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		print("one vCPU: no AP to start, no page to share, no IPI to send\n");
 		return;
 	}
-	if (area_base + AREAS_SIZE > mem) {
-		check_fail("own and shared pages: need RAM up to 0x%llx, mem_size 0x%llx",
-			   (unsigned long long)(area_base + AREAS_SIZE), (unsigned long long)mem);
+	need = area_base + (smp_test == SMP_STRESS ? stress_size : AREAS_SIZE);
+	if (need > mem_size) {
+		check_fail("fresh RAM: need RAM up to 0x%llx, mem_size 0x%llx",
+			   (unsigned long long)need, (unsigned long long)mem_size);
 		return;
 	}
-	if (!aps_start() || !pages_report(barrier() && pages_run(0)))
+	if (!aps_start()) {
 		STORE(smp_abort, 1);
-	else
-		ipi_checks();
+	} else if (smp_test != SMP_PAGES) {
+		mem_test();
+	} else {
+		if (x2apic)
+			x2apic_check();
+		if (!pages_report(barrier() && pages_run(0) && barrier()))
+			STORE(smp_abort, 1);
+		else
+			ipi_checks();
+	}
 	STORE(ipi_done, 1);
 	aps_parked();
 }
