@@ -85,18 +85,34 @@ static void unmap_access_page(struct vlapic *l)
 	l->mapped_gpa = ~0ULL;
 }
 
+/* Some vCPU of the guest reaches its APIC through the access page (xAPIC mode, APICv). */
+static bool access_page_wanted(const struct guest *g)
+{
+	for (unsigned i = 0; i < g->vcpu_count; i++) {
+		const struct vlapic *v = &g->vcpus[i].lapic;
+
+		if (v->vcpu && v->apicv && mmio_enabled(v))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The APIC-access page follows the base: mapped where the APIC answers,
  * nowhere when it is off, in x2APIC mode, or once APIC virtualization is
- * no longer used (the page would then be plain memory to the guest).
+ * no longer used (the page would then be plain memory to the guest); with
+ * several vCPUs (the base fixed), mapped while any vCPU still uses it.
  * Where it cannot be mapped (inside RAM, or the guest's frame limit leaves
  * no room for its tables) the APIC answers on the emulated path, through
- * EPT violations (vm/mmio.c), and the count says so.
+ * EPT violations (vm/mmio.c), and the count says so. Any vCPU's change
+ * comes here; vCPU 0's APIC holds the mapping.
  */
-static void remap_access_page(struct vlapic *l)
+static void remap_access_page(struct vlapic *changed)
 {
-	struct gmem *m = &lguest(l)->mem;
-	u64 want = l->apicv && mmio_enabled(l) ? base_gpa(l) : ~0ULL;
+	struct guest *g = lguest(changed);
+	struct vlapic *l = &g->vcpus[0].lapic;
+	struct gmem *m = &g->mem;
+	u64 want = access_page_wanted(g) ? base_gpa(l) : ~0ULL;
 	enum gmem_status s;
 
 	if (!owns_access_page(l) || want == l->mapped_gpa)
