@@ -162,8 +162,8 @@ void uart16550_show_open(struct guest *g)
 		halted &= __atomic_load_n(&g->vcpus[i].blocked, __ATOMIC_ACQUIRE);
 		ran += __atomic_load_n(&g->vcpus[i].used_ticks, __ATOMIC_RELAXED);
 	}
-	quiet = halted ||
-		(u->written == u->written_seen && ran != u->ran_seen && u->core.thr_empty);
+	quiet =
+	    halted || (u->written == u->written_seen && ran != u->ran_seen && u->core.thr_empty);
 	u->written_seen = u->written;
 	u->ran_seen = ran;
 	if (quiet && console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
