@@ -190,8 +190,6 @@ static void check_invalidations(const struct vcpu *v)
 	if (v->guest->mem.inv_pending)
 		panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
 		      v->guest->name);
-	if (v->guest->mem.shared)
-		gmem_check_shootdown(&v->guest->mem, this_cpu()->index, v->guest->name);
 #else
 	(void)v;
 #endif
@@ -419,27 +417,46 @@ static bool resume_now(struct vcpu *v)
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "vmx_exit_handler's container");
 
-int vmx_exit_handler(struct vcpu_regs *regs)
+/*
+ * An exit of a vCPU whose guest has several: the CPU says it left the guest
+ * (a TLB shootdown waits for that, vm/gmem.c), the handling and the entry
+ * checks run under the guest lock, and the CPU says it enters again.
+ */
+static __attribute__((noinline)) int exit_shared(struct vcpu *v, u32 injected)
 {
-	struct vcpu *v = (struct vcpu *)regs;
 	struct guest *g = v->guest;
-	u32 injected = v->queued_event; /* what the entry that led here injected */
+	unsigned cpu = this_cpu()->index;
 	int resume;
 
-	v->guest_ticks += rdtsc() - v->entry_tsc;
-	v->launched = true;
-	v->queued_event = 0;
-	if (g->mem.shared)
-		gmem_leave(&g->mem, this_cpu()->index);
+	gmem_leave(&g->mem, cpu);
 	guest_lock(g);
 	g->exiting = v;
 	if (!(keel_opts.floor && floor_handle(v)))
 		exit_dispatch(v, injected);
 	resume = resume_now(v);
+	if (resume) /* debug builds: the other CPUs' part of the invalidation discipline */
+		gmem_check_shootdown(&g->mem, cpu, g->name);
 	guest_unlock(g);
-	if (resume && g->mem.shared)
-		gmem_enter(&g->mem, this_cpu()->index);
+	if (resume)
+		gmem_enter(&g->mem, cpu);
 	return resume;
+}
+
+int vmx_exit_handler(struct vcpu_regs *regs)
+{
+	struct vcpu *v = (struct vcpu *)regs;
+	struct guest *g = v->guest;
+	u32 injected = v->queued_event; /* what the entry that led here injected */
+
+	v->guest_ticks += rdtsc() - v->entry_tsc;
+	v->launched = true;
+	v->queued_event = 0;
+	if (__builtin_expect(g->vcpu_count > 1, 0))
+		return exit_shared(v, injected);
+	g->exiting = v;
+	if (!(keel_opts.floor && floor_handle(v)))
+		exit_dispatch(v, injected);
+	return resume_now(v);
 }
 
 void vcpu_run(struct vcpu *v, u64 until)
@@ -467,6 +484,8 @@ void vcpu_run(struct vcpu *v, u64 until)
 		guest_lock(g);
 		g->exiting = v;
 		ready = prepare_entry(v);
+		if (ready && g->mem.shared)
+			gmem_check_shootdown(&g->mem, this_cpu()->index, g->name);
 		guest_unlock(g);
 		if (!ready)
 			break;
