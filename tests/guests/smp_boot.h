@@ -1,0 +1,149 @@
+/*
+ * Starting a guest's APs and talking to its local APICs, shared by the
+ * guests with several vCPUs (smp.c, bench.c run=vcpus): the xAPIC page and
+ * its registers, the ACPI MADT's local APICs, and INIT-SIPI-SIPI to the AP
+ * trampoline (smp_tramp.S, smp_tramp.h), which ends in the guest's own
+ * ap_main(index) on smp_ap_stacks[index].
+ */
+#ifndef KEEL_GUESTS_SMP_BOOT_H
+#define KEEL_GUESTS_SMP_BOOT_H
+
+#include "lib/types.h"
+#include "tests/guests/lib/x86.h"
+#include "tests/guests/smp_tramp.h"
+
+/* SDM Vol. 3A 10.4.1 and Table 10-1: the xAPIC page and its registers. */
+#define LAPIC_BASE	  0xFEE00000ULL
+#define APIC_ID		  0x020
+#define APIC_TPR	  0x080
+#define APIC_EOI	  0x0B0
+#define APIC_LDR	  0x0D0
+#define APIC_DFR	  0x0E0
+#define APIC_SPIV	  0x0F0
+#define APIC_ICR_LO	  0x300
+#define APIC_ICR_HI	  0x310
+#define APIC_LVT_TIMER	  0x320
+#define APIC_LVT_LINT0	  0x350
+#define APIC_LVT_LINT1	  0x360
+#define APIC_TMICT	  0x380
+#define APIC_TDCR	  0x3E0
+#define APIC_SPIV_ENABLE  BIT(8)
+#define APIC_DFR_FLAT	  0xFFFFFFFFU
+#define TDCR_DIV1	  0xB
+#define LVT_MASK	  BIT(16)
+#define APIC_VEC_SPURIOUS 0xFF
+
+/* 10.6.1 "Interrupt Command Register (ICR)". */
+#define ICR_FIXED    (0U << 8)
+#define ICR_NMI	     (4U << 8)
+#define ICR_INIT     (5U << 8)
+#define ICR_STARTUP  (6U << 8)
+#define ICR_LOGICAL  BIT(11)
+#define ICR_BUSY     BIT(12)
+#define ICR_ASSERT   BIT(14)
+#define ICR_LEVEL    BIT(15)
+#define ICR_OTHERS   (3U << 18)
+#define ICR_DEST(id) ((u32)(id) << 24)
+#define ICR_POLLS    1000 /* ICR reads waiting for delivery status idle */
+
+/* After INIT and after each SIPI: the SDM's 10 ms and 200 us, shortened to
+ * fixed TSC tick counts (a vCPU needs no settling). */
+#define SMP_INIT_TICKS 1000000ULL
+#define SMP_SIPI_TICKS 200000ULL
+
+static inline void cpu_pause(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+static inline u32 lapic_read(u32 off)
+{
+	return *(volatile u32 *)(uintptr_t)(LAPIC_BASE + off);
+}
+
+static inline void lapic_write(u32 off, u32 v)
+{
+	*(volatile u32 *)(uintptr_t)(LAPIC_BASE + off) = v;
+}
+
+/* This vCPU's index: its APIC ID (the MADT's IDs are 0..N-1). */
+static inline u32 self_index(void)
+{
+	return lapic_read(APIC_ID) >> 24;
+}
+
+#define LOAD(x)	    __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define INC(x)	    __atomic_add_fetch(&(x), 1, __ATOMIC_ACQ_REL)
+
+/* The APIC timer's one-shot count under each halt_once() (TDCR 1). */
+#define SMP_WAKE_COUNT 1000000U
+
+/* One HLT with interrupts on; the APIC timer (lapic_setup's vector) wakes
+ * it if nothing else does. */
+static inline void halt_once(void)
+{
+	lapic_write(APIC_TMICT, SMP_WAKE_COUNT);
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* Waits in halt_once() until cond holds or ticks pass; true when it held. */
+#define WAIT_UNTIL(cond, ticks)                                                                    \
+	({                                                                                         \
+		u64 t0_ = x86_rdtsc();                                                             \
+		bool ok_;                                                                          \
+		while (!(ok_ = (cond)) && x86_rdtsc() - t0_ < (ticks))                             \
+			halt_once();                                                               \
+		ok_;                                                                               \
+	})
+
+/* Spins (PAUSE) for `ticks` TSC ticks. */
+void spin_ticks(u64 ticks);
+
+/* Sends an IPI once the ICR is idle (10.6.1: ICR high first, the write to
+ * ICR low sends). False when the ICR stayed busy for ICR_POLLS reads. */
+bool lapic_send(u32 dest, u32 lo);
+
+/* Software-enables this vCPU's APIC (spurious vector APIC_VEC_SPURIOUS),
+ * logical flat ID bit `me`, TPR 0, LINT0/LINT1 masked (the 8259 cannot
+ * reach it), the timer one-shot on timer_vector at TDCR 1, not armed. */
+void lapic_setup(u32 me, u32 timer_vector);
+
+/* ACPI 6.5 5.2.6: the header of every system description table. */
+struct acpi_header {
+	char signature[4];
+	u32 length;
+	u8 revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	u32 oem_revision, creator_id, creator_revision;
+} __packed;
+
+/* The MADT (ACPI 6.5 5.2.12) through the RSDP's legacy scan of
+ * 0xE0000-0xFFFFF (5.2.5.1) and the XSDT or RSDT; NULL if none, *why
+ * then says which part was missing. */
+const struct acpi_header *acpi_madt_find(const char **why);
+
+/* The MADT's next Processor Local APIC structure (type 0, 8 bytes or
+ * more) after e (NULL: the first); NULL past the last. Byte 3 is its APIC
+ * ID, bytes 4-7 its flags (bit 0: enabled). */
+const u8 *madt_next_lapic(const struct acpi_header *m, const u8 *e);
+
+/* How AP start-up went (smp_start_aps). */
+enum smp_start {
+	SMP_START_SENT,	    /* INIT, INIT de-assert, SIPI, SIPI sent to every AP */
+	SMP_START_ICR_BUSY, /* sent, but an ICR stayed busy for ICR_POLLS reads */
+	SMP_START_TOO_BIG,  /* nothing sent: the trampoline is over SMP_TRAMP_SIZE */
+};
+
+/*
+ * Copies the trampoline to SMP_TRAMP_BASE with this CPU's CR3 and sends
+ * INIT, INIT de-assert, SIPI, SIPI to APs 1..n-1 by APIC ID (SDM Vol. 3A
+ * 9.4.4.1, its waits shortened). Each AP then enters ap_main(index) once;
+ * the caller waits for them as it likes.
+ */
+enum smp_start smp_start_aps(u32 n);
+
+/* The trampoline's length in bytes. */
+size_t smp_tramp_len(void);
+
+#endif
