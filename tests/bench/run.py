@@ -9,11 +9,15 @@ operations with RDTSC, and reads what the guest and Keel print:
   [NAME] BENCH op=OP iters=N min=A median=B mean=C max=D sum=S exits=E faults=F
   keel: bench: boot to first VMLAUNCH N ticks, TSC T
   keel: sched: switch cost min A mean B ticks over N switches
+  keel: guest NAME: ept: shootdowns N (CPUs kicked out of the guest K), ...
 
 Steps: exit round trips with floor=off and floor=on (Keel's shortest CPUID
 and VMCALL path), first and second touch of 4 KiB pages (ept=4k) and of
 2 MiB regions (ept=2m), a guest switch between two spinning guests, boots
-of a 256 MiB and a 4 GiB machine, and Debian's Linux kernel from the first
+of a 256 MiB and a 4 GiB machine, a guest with two vCPUs on a two-CPU
+machine (IPI round trips between the vCPUs on two CPUs and on one, first
+touches by both vCPUs at once, a 4 KiB unmap while vCPU 1 spins in the
+guest or is parked, next to the unmap in a one-vCPU guest), and Debian's Linux kernel from the first
 VM entry to its /init's first line, next to the same kernel booted natively
 from GRUB (tests/bench/linux_row.py; two Bochs at once; not in --smoke, and
 skipped with a line saying why when the kernel cannot be fetched). Prints
@@ -71,6 +75,8 @@ BENCH_RE = re.compile(
     r"exits=(?P<exits>\d+) faults=(?P<faults>\d+)$")
 BOOT_RE = re.compile(r"^keel: bench: boot to first VMLAUNCH (\d+) ticks, TSC \d+$")
 SWITCH_RE = re.compile(r"^keel: sched: switch cost min (\d+) mean (\d+) ticks over (\d+) switches$")
+SHOOTDOWN_RE = re.compile(r"^keel: guest [\w.-]+: ept: shootdowns (\d+) "
+                          r"\(CPUs kicked out of the guest (\d+)\)")
 END_RE = re.compile(r"^keel: end status=(-?\d+)$")
 GUESTS_RE = re.compile(r"^keel: guests ok=(\d+) failed=(\d+)$")
 GUEST_FAIL_RE = re.compile(r"^\[[\w.-]+\] (FAIL |RESULT fail)")
@@ -87,12 +93,15 @@ class Params:
     region_mem: str
     spin_loops: str
     timeout: int
+    vcpu_touch_size: str = "2M"  # size= of the two vCPUs' interleaved first touch
 
 
 FULL = Params(iters=1000, touch_size="64M", touch_mem="80M", region_size="64M",
               region_mem="80M", spin_loops="10M", timeout=600)
 SMOKE = Params(iters=1, touch_size="4K", touch_mem="16M", region_size="2M",
                region_mem="16M", spin_loops="300K", timeout=300)
+# The steps with two vCPUs run on a machine with two CPUs (Bochs cpu: count=2).
+VCPU_CPUS = 2
 
 
 @dataclasses.dataclass
@@ -102,6 +111,7 @@ class Step:
     cmdline: str
     modules: list  # guest module strings (the bench guest each time)
     memory: int = 256
+    cpus: int = 1  # Bochs CPUs
 
 
 def steps(p):
@@ -125,6 +135,18 @@ def steps(p):
              ["name=boot mem=16M -- run=none"], memory=256),
         Step("boot4g", "boot to first VMLAUNCH, 4 GiB machine", CMDLINE,
              ["name=boot mem=16M -- run=none"], memory=4096),
+        Step("vcpus2", f"2 vCPUs on {VCPU_CPUS} CPUs: IPI round trips, first touch by both at "
+             f"once, unmap with vCPU 1 spinning and parked, iters={p.iters}",
+             f"{CMDLINE} {SOLO_SLICE} testhc=on",
+             [f"name=vcpus mem=16M ept=4k vcpus=2 -- run=vcpus iters={p.iters} "
+              f"size={p.vcpu_touch_size}"], cpus=VCPU_CPUS),
+        Step("vcpus1cpu", f"2 vCPUs on one of {VCPU_CPUS} CPUs (cpus=0): IPI round trip, "
+             f"iters={p.iters}", f"{CMDLINE} {SOLO_SLICE} testhc=on",
+             [f"name=vcpus mem=16M ept=4k vcpus=2 cpus=0 -- run=vcpus iters={p.iters} "
+              "shared=1"], cpus=VCPU_CPUS),
+        Step("unmap1", f"unmap of a 4 KiB page in a 1-vCPU guest, iters={p.iters}",
+             f"{CMDLINE} {SOLO_SLICE} testhc=on",
+             [f"name=unmap mem=16M ept=4k -- run=vcpus iters={p.iters}"]),
     ]
 
 
@@ -158,7 +180,7 @@ def boot(step, outdir, images, timeout):
     keel, bench = images
     iso = os.path.join(outdir, "iso", f"{step.name}.iso")
     mkiso.build_iso(iso, keel, step.cmdline, [(bench, m) for m in step.modules])
-    run = keelrun.boot_bochs(iso, MODEL, step.memory, timeout=timeout)
+    run = keelrun.boot_bochs(iso, MODEL, step.memory, cpus=step.cpus, timeout=timeout)
     os.makedirs(os.path.join(outdir, "logs"), exist_ok=True)
     with open(os.path.join(outdir, "logs", f"{step.name}.log"), "w") as f:
         f.write(run.log)
@@ -205,7 +227,20 @@ def parse(lines):
         if m:
             out["switch"] = {"iters": int(m.group(3)), "min": int(m.group(1)), "median": None,
                              "mean": float(m.group(2)), "max": None}
+        m = SHOOTDOWN_RE.match(line)
+        if m:
+            out["shootdown"] = {"shootdowns": int(m.group(1)), "kicks": int(m.group(2))}
     return out
+
+
+def check_vcpus(figs, p):
+    """The vcpus2 step measured what it claims: each unmap a shootdown, and
+    exactly the ones with vCPU 1 spinning in the guest kicked its CPU out."""
+    sd = need(figs["vcpus2"], "vcpus2", "shootdown")
+    want = {"shootdowns": 2 * p.iters, "kicks": p.iters}
+    if sd != want:
+        raise BenchError(f"step vcpus2: Keel says {sd}, want {want} (unmap-spin kicks vCPU 1's "
+                         "CPU once per unmap, unmap-parked never)")
 
 
 def need(figures, step, op):
@@ -230,6 +265,17 @@ ROWS = [
     ("touch2m-per4k", "  the same per 4 KiB (/512)", "touch2m", None, False),
     ("retouch2m", "touch 4 KiB in a mapped 2 MiB", "touch2m", "retouch2m", False),
     ("switch", f"guest switch (2 guests, slice={SWITCH_SLICE})", "switch", "switch", False),
+    ("ipi-rtt-spin", "IPI round trip, vCPUs on 2 CPUs, spinning", "vcpus2", "ipi-rtt-spin",
+     False),
+    ("ipi-rtt-hlt", "IPI round trip, vCPUs on 2 CPUs, in HLT", "vcpus2", "ipi-rtt-hlt", False),
+    ("ipi-rtt-hlt-1cpu", "IPI round trip, 2 vCPUs on 1 CPU, in HLT", "vcpus1cpu", "ipi-rtt-hlt",
+     False),
+    ("int-native", "native INT to the same handler (2 CPUs)", "vcpus2", "int-native", False),
+    ("unmap-spin", "unmap 4 KiB, vCPU 1 spinning on another CPU", "vcpus2", "unmap-spin", False),
+    ("unmap-parked", "unmap 4 KiB, vCPU 1 parked (HLT)", "vcpus2", "unmap-parked", False),
+    ("unmap-1vcpu", "unmap 4 KiB, 1-vCPU guest (1 CPU)", "unmap1", "unmap-1vcpu", False),
+    ("touch4k-2v0", "first touch 4 KiB, 2 vCPUs at once: vCPU 0", "vcpus2", "touch4k-v0", False),
+    ("touch4k-2v1", "first touch 4 KiB, 2 vCPUs at once: vCPU 1", "vcpus2", "touch4k-v1", False),
     ("boot-256m", "boot to first VMLAUNCH, 256 MiB", "boot256", "boot", False),
     ("boot-4g", "boot to first VMLAUNCH, 4 GiB", "boot4g", "boot", False),
     ("native-stosq-4k", "native REP STOSQ 4 KiB", "exits", "native-stosq-4k", False),
@@ -250,6 +296,16 @@ REFERENCE = {
     "native-stosb-4k": (4096, "4 KiB REP STOSB 4,096"),
 }
 REFERENCE_NOTES = ["native CPUID in Bochs ~1 tick"]
+
+# A figure of a guest with several vCPUs next to its single-CPU figure, in
+# the "floor / native / single" column: row key -> the single-CPU row's key.
+SINGLE = {
+    "ipi-rtt-hlt": "ipi-rtt-hlt-1cpu",
+    "unmap-spin": "unmap-1vcpu",
+    "unmap-parked": "unmap-1vcpu",
+    "touch4k-2v0": "touch4k",
+    "touch4k-2v1": "touch4k",
+}
 
 
 LINUX_LABEL = "Linux boot to /init (native: from GRUB)"
@@ -276,6 +332,11 @@ def build_rows(figs, linux=None):
         if key in REFERENCE:
             row["reference"] = REFERENCE[key][0]
         rows.append(row)
+    by_key = {r["key"]: r for r in rows}
+    for key, single in SINGLE.items():
+        row, base = by_key[key], by_key[single]["median"]
+        row["single"] = base
+        row["ratio"] = round(row["median"] / base, 2) if base else None
     if linux:
         k, n = linux["keel"]["ticks"], linux["native"]["ticks"]
         rows.append({"key": "linux", "label": LINUX_LABEL, "iters": 1, "min": k, "median": k,
@@ -325,9 +386,10 @@ def fmt(v):
 
 
 def floor_or_native(row):
-    """The figure Keel's is compared with: the floor's median, or the native boot's ticks."""
+    """The figure Keel's is compared with: the floor's median, the native boot's ticks,
+    or for a figure of several vCPUs its single-CPU figure's median."""
     fl = row.get("floor")
-    return fl["median"] if fl else row.get("native")
+    return fl["median"] if fl else row.get("native", row.get("single"))
 
 
 def table_cells(row):
@@ -337,7 +399,8 @@ def table_cells(row):
             fmt(row.get("reference"))]
 
 
-TABLE_HEAD = ["operation", "min", "median", "mean", "floor / native", "ratio", "KVM ref."]
+TABLE_HEAD = ["operation", "min", "median", "mean", "floor / native / single", "ratio",
+              "KVM ref."]
 
 
 def text_table(rows):
@@ -375,7 +438,8 @@ def targets_text(ts, md=False):
 
 CHART_ROWS = ["cpuid-0", "cpuid-1", "cpuid-40000000", "vmcall-nop", "in-uart-lsr",
               "out-unclaimed", "touch4k", "retouch4k", "touch2m", "touch2m-per4k", "retouch2m",
-              "switch", "boot-256m", "boot-4g", "native-stosq-4k", "native-stosb-4k", "linux"]
+              "switch", "ipi-rtt-spin", "ipi-rtt-hlt", "ipi-rtt-hlt-1cpu", "unmap-spin",
+              "unmap-parked", "unmap-1vcpu", "touch4k-2v0", "touch4k-2v1", "boot-256m", "boot-4g", "native-stosq-4k", "native-stosb-4k", "linux"]
 
 
 def chart(rows, outdir, title):
@@ -405,7 +469,7 @@ def chart(rows, outdir, title):
         "set ylabel 'TSC ticks (= instructions under Bochs), log scale'",
         "set xtics rotate by -35 scale 0", "set grid ytics", "set key top left",
         f"plot '{data}' using 2:xtic(1) title 'Keel (median; switch: mean)' lc rgb '#1f77b4', "
-        "'' using 3 title 'floor=on (median); linux: native' lc rgb '#2ca02c', "
+        "'' using 3 title 'floor=on (median); linux: native; vCPUs: single CPU' lc rgb '#2ca02c', "
         "'' using 4 title 'KVM+QEMU reference' lc rgb '#d62728'",
         "",
     ])
@@ -546,6 +610,7 @@ def run_steps(p, outdir, images):
         figs[st.name] = parse(boot(st, outdir, images, p.timeout))
         seconds[st.name] = round(time.monotonic() - t, 1)
         print(f" {seconds[st.name]}s", flush=True)
+    check_vcpus(figs, p)
     return figs, seconds
 
 

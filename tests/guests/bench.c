@@ -17,6 +17,10 @@
  *   run=touch2m [size=64M]   module line ept=2m: first touch of each 2 MiB
  *        region (one EPT violation per region), then a touch of each 4 KiB
  *        page of the mapped regions (no exit)
+ *   run=vcpus [iters=1000] [size=2M] [shared=1]   a guest with two vCPUs
+ *        (module line vcpus=2 ept=4k, Keel testhc=on) or one: IPI round
+ *        trips between the vCPUs, first touches by both at once, an unmap
+ *        while the other vCPU spins or is parked (bench_vcpus.c)
  *   run=spin [loops=10M]     a loop that never exits, loops iterations of
  *        two instructions (for Keel's guest-switch figure)
  *   run=none                 nothing (for Keel's boot figure)
@@ -34,6 +38,7 @@
  * operation is also a check (one exit per iteration, one fault per page or
  * region, none on a second touch), so a broken bench fails the guest.
  */
+#include "tests/guests/bench.h"
 #include "tests/guests/lib/guest.h"
 #include "tests/guests/lib/bootargs.h"
 #include "tests/guests/lib/sample.h"
@@ -41,9 +46,6 @@
 #include "tests/guests/lib/vmcall.h"
 #include "lib/string.h"
 
-#define BENCH_MAX_SAMPLES    32768 /* 128 MiB of 4 KiB pages */
-#define BENCH_PAGE	     (4 * KiB)
-#define BENCH_REGION	     (2 * MiB)
 #define BENCH_REGION_PAGES   (BENCH_REGION / BENCH_PAGE)
 #define BENCH_IDENTITY_END   (4 * GiB) /* Keel's boot page tables map [0, 4 GiB) */
 #define BENCH_UART_LSR	     0x3FD     /* COM1 line status (Keel's UART model) */
@@ -54,25 +56,11 @@
 
 extern const u8 __image_end[];
 
-static u64 bench_samples[BENCH_MAX_SAMPLES];
+u64 bench_samples[BENCH_MAX_SAMPLES];
 static u8 bench_buf[BENCH_PAGE] __aligned(BENCH_PAGE);
 static struct keel_guest_stats bench_stats_buf;
 
-static struct {
-	const char *args;
-	u64 mem;	 /* boot info mem_size */
-	u64 overhead;	 /* ticks of an empty timed block */
-	u64 stats_exits; /* exits counted across two back-to-back KEEL_HC_STATS */
-	bool floor;	 /* Keel runs with floor=on */
-} env;
-
-/*
- * The timing frame. T0 leaves the start TSC in R8; T1 leaves the
- * difference in RAX. Both clobber RDX and R8; the operation between them
- * must keep R8.
- */
-#define BENCH_T0 "lfence\n\trdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax\n\tmov %%rax, %%r8\n\t"
-#define BENCH_T1 "\n\tlfence\n\trdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax\n\tsub %%r8, %%rax"
+struct bench_env bench_env;
 
 static u64 bench_t_empty(void)
 {
@@ -171,8 +159,7 @@ static u64 bench_t_stosb_4k(void)
 	return d;
 }
 
-/* One 8-byte store to gpa; no setup. */
-static u64 bench_t_store(u64 gpa)
+u64 bench_t_store(u64 gpa)
 {
 	u64 d;
 
@@ -185,8 +172,8 @@ static u64 bench_t_store(u64 gpa)
 
 /* --- Keel's counters --- */
 
-/* KEEL_HC_STATS into *s; a failure is a FAIL line and reads as zeros. */
-static void bench_stats(struct keel_guest_stats *s)
+/* A failure reads as zeros. */
+void bench_stats(struct keel_guest_stats *s)
 {
 	long r = vmcall3(KEEL_HC_STATS, (uintptr_t)&bench_stats_buf, sizeof(bench_stats_buf), 0);
 
@@ -198,21 +185,12 @@ static void bench_stats(struct keel_guest_stats *s)
 	*s = bench_stats_buf;
 }
 
-/* What happened between two readings: exits (less the readings' own) and faults. */
-struct bench_delta {
-	u64 exits;
-	u64 faults;
-	u64 leaves_4k;
-	u64 leaves_2m;
-};
-
-static struct bench_delta bench_delta(const struct keel_guest_stats *a,
-				      const struct keel_guest_stats *b)
+struct bench_delta bench_delta(const struct keel_guest_stats *a, const struct keel_guest_stats *b)
 {
 	u64 exits = b->exits - a->exits;
 
 	return (struct bench_delta){
-	    .exits = exits > env.stats_exits ? exits - env.stats_exits : 0,
+	    .exits = exits > bench_env.stats_exits ? exits - bench_env.stats_exits : 0,
 	    .faults = b->ept_violations - a->ept_violations,
 	    .leaves_4k = b->leaves_4k - a->leaves_4k,
 	    .leaves_2m = b->leaves_2m - a->leaves_2m,
@@ -221,13 +199,9 @@ static struct bench_delta bench_delta(const struct keel_guest_stats *a,
 
 /* --- reporting --- */
 
-/*
- * Summarises bench_samples[0..n) less the empty block and `setup` ticks and
- * prints the BENCH line.
- */
-static void bench_report(const char *op, size_t n, u64 setup, const struct bench_delta *d)
+void bench_report_biased(const char *op, u64 *v, size_t n, u64 bias, const struct bench_delta *d)
 {
-	struct sample_summary s = sample_summarize(bench_samples, n, env.overhead + setup);
+	struct sample_summary s = sample_summarize(v, n, bias);
 	u64 mean = sample_mean_centi(&s);
 
 	print("BENCH op=%s iters=%llu min=%llu median=%llu mean=%llu.%02llu max=%llu sum=%llu "
@@ -239,8 +213,12 @@ static void bench_report(const char *op, size_t n, u64 setup, const struct bench
 	      (unsigned long long)d->faults);
 }
 
-/* PASS/FAIL: the counter moved by exactly `want` over the loop of op. */
-static void bench_expect(const char *op, const char *what, u64 got, u64 want)
+void bench_report(const char *op, size_t n, u64 setup, const struct bench_delta *d)
+{
+	bench_report_biased(op, bench_samples, n, bench_env.overhead + setup, d);
+}
+
+void bench_expect(const char *op, const char *what, u64 got, u64 want)
 {
 	if (got == want)
 		check_pass("%s: %s %llu", op, what, (unsigned long long)got);
@@ -251,11 +229,11 @@ static void bench_expect(const char *op, const char *what, u64 got, u64 want)
 
 /* --- set-up --- */
 
-static u64 bench_arg(const char *key, u64 dflt)
+u64 bench_arg(const char *key, u64 dflt)
 {
 	u64 v;
 
-	return bootargs_size(env.args, key, &v) ? v : dflt;
+	return bootargs_size(bench_env.args, key, &v) ? v : dflt;
 }
 
 /* The empty block's ticks (all samples alike under Bochs: the median). */
@@ -267,12 +245,12 @@ static void bench_calibrate(void)
 
 	bench_stats(&a);
 	bench_stats(&b);
-	env.stats_exits = b.exits - a.exits;
+	bench_env.stats_exits = b.exits - a.exits;
 	for (size_t i = 0; i < n; i++)
 		bench_samples[i] = bench_t_empty();
-	env.overhead = 0;
+	bench_env.overhead = 0;
 	bench_report("rdtsc", n, 0, &d);
-	env.overhead = bench_samples[(n - 1) / 2];
+	bench_env.overhead = bench_samples[(n - 1) / 2];
 }
 
 /* --- run=exits --- */
@@ -308,7 +286,7 @@ static void bench_one_op(const struct bench_op *op, size_t iters)
 	bench_stats(&b);
 	d = bench_delta(&a, &b);
 	bench_report(op->name, iters, op->setup, &d);
-	if (env.floor && op->floorable)
+	if (bench_env.floor && op->floorable)
 		return; /* the floor path does not count its exits */
 	bench_expect(op->name, "exits", d.exits, op->exits * iters);
 }
@@ -338,12 +316,12 @@ static u64 bench_fresh(const char *op, u64 size, u64 step)
 	u64 base = ALIGN_UP((u64)(uintptr_t)__image_end, BENCH_REGION);
 
 	if (size == 0 || size % step || size / BENCH_PAGE > BENCH_MAX_SAMPLES ||
-	    base + size > env.mem || base + size > BENCH_IDENTITY_END) {
+	    base + size > bench_env.mem || base + size > BENCH_IDENTITY_END) {
 		check_fail("%s: size=0x%llx: want a multiple of 0x%llx up to %u pages, and "
 			   "[0x%llx, +size) inside mem 0x%llx",
 			   op, (unsigned long long)size, (unsigned long long)step,
 			   BENCH_MAX_SAMPLES, (unsigned long long)base,
-			   (unsigned long long)env.mem);
+			   (unsigned long long)bench_env.mem);
 		return 0;
 	}
 	return base;
@@ -417,25 +395,28 @@ static void bench_pretouch(void)
 
 void guest_main(uintptr_t info, uintptr_t magic)
 {
-	env.args = bootargs_keel(info, magic);
-	env.mem = magic == KEEL_BOOT_MAGIC ? ((const struct keel_boot_info *)info)->mem_size : 0;
-	env.floor = bootargs_has(env.args, "floor", "1");
-	if (bootargs_has(env.args, "run", "none")) {
+	bench_env.args = bootargs_keel(info, magic);
+	bench_env.mem =
+	    magic == KEEL_BOOT_MAGIC ? ((const struct keel_boot_info *)info)->mem_size : 0;
+	bench_env.floor = bootargs_has(bench_env.args, "floor", "1");
+	if (bootargs_has(bench_env.args, "run", "none")) {
 		check_pass("none: entered");
 		return;
 	}
-	if (bootargs_has(env.args, "run", "spin")) {
+	if (bootargs_has(bench_env.args, "run", "spin")) {
 		bench_spin();
 		return;
 	}
 	bench_pretouch();
 	bench_calibrate();
-	if (bootargs_has(env.args, "run", "exits"))
+	if (bootargs_has(bench_env.args, "run", "exits"))
 		bench_exits();
-	else if (bootargs_has(env.args, "run", "touch4k"))
+	else if (bootargs_has(bench_env.args, "run", "touch4k"))
 		bench_touch4k();
-	else if (bootargs_has(env.args, "run", "touch2m"))
+	else if (bootargs_has(bench_env.args, "run", "touch2m"))
 		bench_touch2m();
+	else if (bootargs_has(bench_env.args, "run", "vcpus"))
+		bench_vcpus();
 	else
-		check_fail("no run=exits|touch4k|touch2m|spin|none in '%s'", env.args);
+		check_fail("no run=exits|touch4k|touch2m|vcpus|spin|none in '%s'", bench_env.args);
 }

@@ -35,11 +35,16 @@ GUESTS_32 += storm32
 # Issue 13: console input, an interrupt-driven COM1 (tests/emu/test_console_input.py).
 GUESTS_64 += echo
 # Several vCPUs (`vcpus=N`): APs started by INIT-SIPI-SIPI, shared memory, IPIs
-# (tests/emu/test_vcpus.py). Its AP trampoline and its EPT tests (smp_mem.c) are
-# further objects.
+# (tests/emu/test_vcpus.py). The AP trampoline and the start-up code
+# (smp_boot.c) are objects of their own, linked into every guest that starts
+# APs: smp, and bench for its run=vcpus. smp's EPT tests (smp_mem.c) and
+# bench's run=vcpus (bench_vcpus.c) are further objects of each.
 GUESTS_64 += smp
-$(GUEST_OUT)/smp.elf: $(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o \
-	$(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o
+GUEST_SMP_OBJS := $(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o \
+	$(GUEST_OUT)/obj64/tests/guests/smp_boot.c.o
+$(GUEST_OUT)/smp.elf $(GUEST_OUT)/bench.elf: $(GUEST_SMP_OBJS)
+$(GUEST_OUT)/smp.elf: $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o
+$(GUEST_OUT)/bench.elf: $(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
@@ -117,6 +122,7 @@ all: $(GUEST_SHIM)
 
 GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
 	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \
-	$(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o \
+	$(GUEST_SMP_OBJS) $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o \
+	$(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o \
 	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32))
 -include $(sort $(GUEST_DEPS:.o=.d))

@@ -7,11 +7,12 @@
  *            ACPI 6.5 5.2.5.1) lists N local APICs, IDs 0..N-1, all enabled
  *   start    INIT, INIT de-assert, SIPI, SIPI to each AP (SDM Vol. 3A 9.4.4.1
  *            "Typical BSP Initialization Sequence"; its 10 ms and 200 us
- *            waits shortened to fixed TSC tick counts, INIT_TICKS and
- *            SIPI_TICKS: a vCPU needs no settling); each AP climbs to 64-bit
- *            mode through smp_tramp.S, records its CPUID and APIC IDs, EFER
- *            and CS, prints one line under a guest spinlock and says it is
- *            alive; it must enter ap_main exactly once (the second SIPI is
+ *            waits shortened to fixed TSC tick counts, SMP_INIT_TICKS and
+ *            SMP_SIPI_TICKS: a vCPU needs no settling; smp_boot.c, shared
+ *            with the bench guest); each AP climbs to 64-bit mode through
+ *            smp_tramp.S, records its CPUID and APIC IDs, EFER and CS,
+ *            prints one line under a guest spinlock and says it is alive;
+ *            it must enter ap_main exactly once (the second SIPI is
  *            ignored)
  *   pages    `rounds` rounds: each vCPU writes its own 64 KiB of fresh RAM
  *            and its own slot of each page of a shared 64 KiB (the first
@@ -34,7 +35,7 @@
  * Only the BSP judges and prints results; APs record into their slot of
  * `slots` and print only their one start line. Every wait is bounded by
  * RDTSC; a vCPU waiting for an interrupt sleeps in `sti; hlt` with its
- * APIC timer (one-shot, WAKE_TICKS) as the backstop that bounds the HLT.
+ * APIC timer (one-shot, SMP_WAKE_COUNT) as the backstop that bounds the HLT.
  */
 #include "lib/format.h"
 #include "lib/string.h"
@@ -44,77 +45,20 @@
 #include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
 #include "tests/guests/smp.h"
-#include "tests/guests/smp_tramp.h"
+#include "tests/guests/smp_boot.h"
 
-_Static_assert(SMP_TRAMP_BASE >= KEEL_GUEST_PT_END &&
-		   SMP_TRAMP_BASE + SMP_TRAMP_SIZE <= KEEL_GUEST_STACK_TOP / 2,
-	       "the trampoline page is free RAM, well below the BSP's entry stack");
-_Static_assert(SMP_TRAMP_VECTOR << 12 == SMP_TRAMP_BASE, "SIPI vector VV starts at VV << 12");
-_Static_assert(SMP_TRAMP_CS64 == KEEL_GUEST_CS64 && SMP_TRAMP_DS == KEEL_GUEST_DS,
-	       "the APs use Keel's selectors, so the BSP's IDT gates work on them");
-_Static_assert(SMP_TRAMP_CR0_PROT == (X86_CR0_PE | X86_CR0_ET), "CR0 for protected mode");
-_Static_assert(SMP_TRAMP_CR0_LONG ==
-		   (X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG),
-	       "CR0 for IA-32e mode: the BSP's entry CR0 (vm/guest_abi.h)");
-_Static_assert(SMP_TRAMP_CR4_PAE == X86_CR4_PAE && SMP_TRAMP_MSR_EFER == X86_MSR_IA32_EFER &&
-		   SMP_TRAMP_EFER_LME == X86_EFER_LME,
-	       "CR4.PAE, IA32_EFER and EFER.LME");
-
-/* SDM Vol. 3A 10.4.1 and Table 10-1: the xAPIC page and its registers. */
-#define LAPIC_BASE	 0xFEE00000ULL
-#define APIC_ID		 0x020
-#define APIC_TPR	 0x080
-#define APIC_EOI	 0x0B0
-#define APIC_LDR	 0x0D0
-#define APIC_DFR	 0x0E0
-#define APIC_SPIV	 0x0F0
-#define APIC_ICR_LO	 0x300
-#define APIC_ICR_HI	 0x310
-#define APIC_LVT_TIMER	 0x320
-#define APIC_LVT_LINT0	 0x350
-#define APIC_LVT_LINT1	 0x360
-#define APIC_TMICT	 0x380
-#define APIC_TDCR	 0x3E0
-#define APIC_SPIV_ENABLE BIT(8)
-/* 11.12.1: IA32_APIC_BASE's enables and the x2APIC MSRs (0x800 + offset / 16). */
-#define MSR_APIC_BASE	   0x1B
-#define APIC_BASE_EN	   BIT(11)
-#define APIC_BASE_EXTD	   BIT(10)
-#define X2APIC_MSR(off)	   (0x800U + ((off) >> 4))
-#define X2APIC_ICR	   X2APIC_MSR(APIC_ICR_LO) /* 0x830 */
-#define CPUID_1_ECX_X2APIC BIT(21)
-#define APIC_DFR_FLAT	   0xFFFFFFFFU
-#define TDCR_DIV1	   0xB
-#define LVT_MASK	   BIT(16)
-#define PIC_MASTER_DATA	   0x21 /* the 8259 pair's mask registers */
-#define PIC_SLAVE_DATA	   0xA1
-
-/* 10.6.1 "Interrupt Command Register (ICR)". */
-#define ICR_FIXED    (0U << 8)
-#define ICR_NMI	     (4U << 8)
-#define ICR_INIT     (5U << 8)
-#define ICR_STARTUP  (6U << 8)
-#define ICR_LOGICAL  BIT(11)
-#define ICR_BUSY     BIT(12)
-#define ICR_ASSERT   BIT(14)
-#define ICR_LEVEL    BIT(15)
-#define ICR_OTHERS   (3U << 18)
-#define ICR_DEST(id) ((u32)(id) << 24)
+#define PIC_MASTER_DATA 0x21 /* the 8259 pair's mask registers */
+#define PIC_SLAVE_DATA	0xA1
 
 /* Vectors. */
-#define VEC_NMI	     2
-#define VEC_RING     0x40
-#define VEC_BCAST    0x41
-#define VEC_LOGICAL  0x42
-#define VEC_WAKE     0x43 /* the APIC timer's backstop under HLT */
-#define VEC_SPURIOUS 0xFF
+#define VEC_NMI	    2
+#define VEC_RING    0x40
+#define VEC_BCAST   0x41
+#define VEC_LOGICAL 0x42
+#define VEC_WAKE    0x43 /* the APIC timer's backstop under HLT */
 
 /* Bounds, in TSC ticks (under Bochs about one per instruction). */
 #define WAIT_QUIET 8000000ULL /* an IPI that must not come (again) is watched this long */
-#define WAKE_TICKS 1000000U   /* the APIC timer's one-shot count under each HLT (TDCR 1) */
-#define INIT_TICKS 1000000ULL /* after INIT: the SDM's 10 ms, shortened */
-#define SIPI_TICKS 200000ULL  /* after each SIPI: the SDM's 200 us, shortened */
-#define ICR_POLLS  1000	      /* ICR reads waiting for delivery status idle */
 
 /* The pages: an own area per vCPU, then the shared area, from the first
  * 2 MiB boundary above the image (fresh RAM, never touched before). */
@@ -153,11 +97,6 @@ u32 vcpu_count = 1, rounds;
 u64 area_base, mem_size, stress_size;
 static u32 ring_trips;
 static enum smp_test { SMP_PAGES, SMP_UNMAP, SMP_STRESS } smp_test;
-static bool x2apic; /* `x2apic`: every vCPU's APIC in x2APIC mode, reached through MSRs */
-static struct {
-	u16 limit;
-	u64 base;
-} __packed bsp_idtr;
 
 /* Shared, atomics: the per-vCPU records, the barrier, the flags. */
 static struct vcpu_slot slots[SMP_MAX_VCPUS];
@@ -166,202 +105,25 @@ static struct {
 } bar;
 u32 smp_abort;
 static u32 print_lock, ipi_done;
-u8 smp_ap_stacks[SMP_MAX_VCPUS][SMP_AP_STACK_SIZE] __aligned(16);
 
-/* ---- CPU and local APIC ---- */
+/* ---- The ACPI MADT (ACPI 6.5 5.2.12) ---- */
 
-static u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((u64)hi << 32) | lo;
-}
-
-static void spin_ticks(u64 ticks)
-{
-	u64 t0 = x86_rdtsc();
-
-	while (x86_rdtsc() - t0 < ticks)
-		cpu_pause();
-}
-
-static void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-/* A register by its xAPIC offset: in x2APIC mode its MSR (11.12.1.2, Table 11-6). */
-static u32 lapic_read(u32 off)
-{
-	if (x2apic)
-		return (u32)rdmsr(X2APIC_MSR(off));
-	return *(volatile u32 *)(uintptr_t)(LAPIC_BASE + off);
-}
-
-static void lapic_write(u32 off, u32 v)
-{
-	if (x2apic)
-		wrmsr(X2APIC_MSR(off), v);
-	else
-		*(volatile u32 *)(uintptr_t)(LAPIC_BASE + off) = v;
-}
-
-/* The APIC ID: bits 31:24 of the xAPIC register, all 32 bits of the x2APIC MSR. */
-static u32 lapic_id(void)
-{
-	return x2apic ? lapic_read(APIC_ID) : lapic_read(APIC_ID) >> 24;
-}
-
-/* This vCPU's index: its APIC ID (the MADT's IDs are 0..N-1). */
-static u32 self_index(void)
-{
-	return lapic_id();
-}
-
-/* Sends an IPI once the ICR is idle (10.6.1: ICR high first, the write to
- * ICR low sends). False when the ICR stayed busy. In x2APIC mode one WRMSR
- * of the 64-bit ICR, its destination in bits 63:32 (11.12.9), and no
- * delivery status to wait for. */
-static bool lapic_send(u32 dest, u32 lo)
-{
-	u32 i = 0;
-
-	if (x2apic) {
-		wrmsr(X2APIC_ICR, (u64)dest << 32 | lo);
-		return true;
-	}
-	while (i < ICR_POLLS && (lapic_read(APIC_ICR_LO) & ICR_BUSY))
-		i++;
-	lapic_write(APIC_ICR_HI, ICR_DEST(dest));
-	lapic_write(APIC_ICR_LO, lo);
-	return i < ICR_POLLS;
-}
-
-/* Software-enables this vCPU's APIC, logical flat ID bit `me` (in x2APIC
- * mode the logical ID is the APIC's own, derived from its ID, and there is
- * no DFR), TPR 0, LINT0/LINT1 masked (the 8259 cannot reach it), and arms
- * nothing yet: the timer is one-shot on VEC_WAKE at TDCR 1. */
-static void lapic_setup(u32 me)
-{
-	lapic_write(APIC_SPIV, APIC_SPIV_ENABLE | VEC_SPURIOUS);
-	lapic_write(APIC_TPR, 0);
-	if (!x2apic) {
-		lapic_write(APIC_DFR, APIC_DFR_FLAT);
-		lapic_write(APIC_LDR, (u32)BIT(24 + me));
-	}
-	lapic_write(APIC_TDCR, TDCR_DIV1);
-	lapic_write(APIC_LVT_TIMER, VEC_WAKE);
-	lapic_write(APIC_LVT_LINT0, LVT_MASK);
-	lapic_write(APIC_LVT_LINT1, LVT_MASK);
-}
-
-/* One HLT with interrupts on; the APIC timer wakes it if nothing else does. */
-static void halt_once(void)
-{
-	lapic_write(APIC_TMICT, WAKE_TICKS);
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
-}
-
-/* Waits in halt_once() until cond holds or ticks pass; true when it held. */
-#define WAIT_UNTIL(cond, ticks)                                                                    \
-	({                                                                                         \
-		u64 t0_ = x86_rdtsc();                                                             \
-		bool ok_;                                                                          \
-		while (!(ok_ = (cond)) && x86_rdtsc() - t0_ < (ticks))                             \
-			halt_once();                                                               \
-		ok_;                                                                               \
-	})
-
-/* ---- The ACPI MADT (ACPI 6.5 5.2.5, 5.2.12) ---- */
-
-struct acpi_rsdp {
-	char signature[8]; /* "RSD PTR " */
-	u8 checksum;	   /* of the first 20 bytes */
-	char oem_id[6];
-	u8 revision;
-	u32 rsdt;
-	u32 length;
-	u64 xsdt;
-	u8 extended_checksum;
-	u8 reserved[3];
-} __packed;
-_Static_assert(sizeof(struct acpi_rsdp) == 36, "ACPI 5.2.5.3: the RSDP is 36 bytes");
-
-struct acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision, checksum;
-	char oem_id[6], oem_table_id[8];
-	u32 oem_revision, creator_id, creator_revision;
-} __packed;
-_Static_assert(sizeof(struct acpi_header) == 36, "ACPI 5.2.6: the header is 36 bytes");
-
-#define MADT_ENTRIES	  (sizeof(struct acpi_header) + 8) /* local APIC address, flags */
-#define MADT_LAPIC	  0				   /* Processor Local APIC, 8 bytes */
 #define MADT_LAPIC_ENABLE BIT(0)
-
-static bool acpi_sum_ok(const void *p, u32 len)
-{
-	u8 sum = 0;
-
-	for (u32 i = 0; i < len; i++)
-		sum += ((const u8 *)p)[i];
-	return sum == 0;
-}
-
-static const struct acpi_rsdp *acpi_rsdp_scan(void)
-{
-	for (uintptr_t a = 0xE0000; a < 0x100000; a += 16) {
-		const struct acpi_rsdp *r = (const struct acpi_rsdp *)a;
-
-		if (!memcmp(r->signature, "RSD PTR ", 8) && acpi_sum_ok(r, 20))
-			return r;
-	}
-	return NULL;
-}
-
-/* The MADT through the XSDT (revision 2 and up) or the RSDT; NULL if none. */
-static const struct acpi_header *acpi_madt(const struct acpi_rsdp *r)
-{
-	bool x = r->revision >= 2 && r->xsdt;
-	const struct acpi_header *sdt =
-	    (const struct acpi_header *)(uintptr_t)(x ? r->xsdt : (u64)r->rsdt);
-	u32 size = x ? 8 : 4;
-	u32 n = sdt->length > sizeof(*sdt) ? (sdt->length - (u32)sizeof(*sdt)) / size : 0;
-
-	for (u32 i = 0; i < n; i++) {
-		const u8 *e = (const u8 *)(sdt + 1) + i * size;
-		u64 a = x ? *(const u64 *)e : *(const u32 *)e;
-		const struct acpi_header *t = (const struct acpi_header *)(uintptr_t)a;
-
-		if (!memcmp(t->signature, "APIC", 4) && acpi_sum_ok(t, t->length))
-			return t;
-	}
-	return NULL;
-}
 
 /* Checks the MADT's local APICs; returns N (at least 1, at most SMP_MAX_VCPUS). */
 static u32 madt_check(void)
 {
-	const struct acpi_rsdp *r = acpi_rsdp_scan();
-	const struct acpi_header *m = r ? acpi_madt(r) : NULL;
+	const char *why = "";
+	const struct acpi_header *m = acpi_madt_find(&why);
 	u32 n = 0, bad = 0;
-	const u8 *e;
 
 	if (!m) {
-		check_fail("madt lists local APICs: %s",
-			   r ? "no MADT (signature APIC) in the RSDT/XSDT"
-			     : "no RSDP in 0xE0000-0xFFFFF");
+		check_fail("madt lists local APICs: %s", why);
 		return 1;
 	}
-	for (e = (const u8 *)m + MADT_ENTRIES; e + 2 <= (const u8 *)m + m->length && e[1];
-	     e += e[1]) {
-		u32 flags;
+	for (const u8 *e = madt_next_lapic(m, NULL); e; e = madt_next_lapic(m, e)) {
+		u32 flags = *(const u32 *)(e + 4);
 
-		if (e[0] != MADT_LAPIC || e[1] < 8)
-			continue;
-		flags = *(const u32 *)(e + 4);
 		if (e[3] != n || !(flags & MADT_LAPIC_ENABLE)) {
 			if (!bad++)
 				check_fail(
@@ -584,36 +346,20 @@ static bool work_run(u32 me)
 	}
 }
 
-/* 11.12.5: xAPIC -> x2APIC by setting EXTD with EN (the AP's APIC starts in xAPIC mode). */
-static void x2apic_enter(void)
-{
-	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
-}
-
 void ap_main(u32 me)
 {
 	if (INC(slots[me].entries) != 1)
 		park(me); /* started again: the BSP's checks say so */
-	__asm__ volatile("lidt %0" : : "m"(bsp_idtr));
-	if (x2apic)
+	smp_ap_load_idt();
+	if (lapic_x2apic)
 		x2apic_enter(); /* before any APIC access: lapic_read goes through MSRs */
 	slot_record(me);
-	lapic_setup(me);
+	lapic_setup(me, VEC_WAKE);
 	ap_hello(me);
 	STORE(slots[me].alive, SLOT_ALIVE);
 	if (barrier() && work_run(me) && barrier())
 		(void)WAIT_UNTIL(LOAD(ipi_done) || LOAD(smp_abort), 4 * WAIT_LONG);
 	park(me);
-}
-
-/* Sends one IPI command to every AP by its APIC ID; false if an ICR stayed busy. */
-static bool aps_send(u32 lo)
-{
-	bool ok = true;
-
-	for (u32 i = 1; i < vcpu_count; i++)
-		ok &= lapic_send(i, lo);
-	return ok;
 }
 
 /* True when every AP's slot field at offset off (alive, parked) holds want. */
@@ -646,35 +392,20 @@ static const char *started_problem(u32 i, char *buf, size_t len)
 	return buf;
 }
 
-/* Where a trampoline label lands in the trampoline page (two linker
- * symbols, not one array: subtract addresses). */
-static uintptr_t tramp_addr(const u8 *label)
-{
-	return SMP_TRAMP_BASE + ((uintptr_t)label - (uintptr_t)smp_tramp_start);
-}
-
-/* INIT, INIT de-assert, SIPI, SIPI to every AP (SDM Vol. 3A 9.4.4.1). */
+/* INIT, INIT de-assert, SIPI, SIPI to every AP (smp_start_aps), then
+ * each AP's start judged. */
 static bool aps_start(void)
 {
-	size_t len = tramp_addr(smp_tramp_end) - SMP_TRAMP_BASE;
-	bool sent, ok = true;
+	enum smp_start st = smp_start_aps(vcpu_count);
+	bool ok = true;
 	char why[96];
 
-	if (len > SMP_TRAMP_SIZE) {
+	if (st == SMP_START_TOO_BIG) {
 		check_fail("all %u vCPUs started: trampoline of %zu bytes, want at most %u",
-			   vcpu_count, len, SMP_TRAMP_SIZE);
+			   vcpu_count, smp_tramp_len(), SMP_TRAMP_SIZE);
 		return false;
 	}
-	memcpy((void *)(uintptr_t)SMP_TRAMP_BASE, smp_tramp_start, len);
-	*(volatile u32 *)tramp_addr(smp_tramp_cr3) = (u32)x86_read_cr3();
-	sent = aps_send(ICR_INIT | ICR_LEVEL | ICR_ASSERT);
-	sent &= aps_send(ICR_INIT | ICR_LEVEL);
-	spin_ticks(INIT_TICKS);
-	for (int sipi = 0; sipi < 2; sipi++) {
-		sent &= aps_send(ICR_STARTUP | SMP_TRAMP_VECTOR);
-		spin_ticks(SIPI_TICKS);
-	}
-	if (!sent)
+	if (st == SMP_START_ICR_BUSY)
 		print("start: an ICR stayed busy for %u reads\n", ICR_POLLS);
 	(void)WAIT_UNTIL(aps_all(offsetof(struct vcpu_slot, alive), SLOT_ALIVE), WAIT_LONG);
 	for (u32 i = 0; i < vcpu_count; i++) {
@@ -829,10 +560,9 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	smp_test = bootargs_has(args, "test", "unmap")	  ? SMP_UNMAP
 		   : bootargs_has(args, "test", "stress") ? SMP_STRESS
 							  : SMP_PAGES;
-	x2apic = bootargs_find(args, "x2apic", &flag, &flag_len);
+	lapic_x2apic = bootargs_find(args, "x2apic", &flag, &flag_len);
 	area_base = ALIGN_UP((u64)(uintptr_t)__image_end, 2 * MiB);
 	idt_init();
-	__asm__ volatile("sidt %0" : "=m"(bsp_idtr));
 	trap_set_handler(VEC_NMI, nmi_handler);
 	trap_set_handler(VEC_RING, ring_handler);
 	trap_set_handler(VEC_BCAST, bcast_handler);
@@ -840,13 +570,13 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	trap_set_handler(VEC_WAKE, wake_handler);
 	outb(PIC_MASTER_DATA, 0xFF);
 	outb(PIC_SLAVE_DATA, 0xFF);
-	if (x2apic && !(x86_cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC)) {
+	if (lapic_x2apic && !(x86_cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC)) {
 		check_fail("x2apic: CPUID.1:ECX.x2APIC[bit 21] is 0");
 		return;
 	}
-	if (x2apic)
+	if (lapic_x2apic)
 		x2apic_enter();
-	lapic_setup(0);
+	lapic_setup(0, VEC_WAKE);
 	slot_record(0);
 
 	vcpu_count = madt_check();
@@ -865,7 +595,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	} else if (smp_test != SMP_PAGES) {
 		mem_test();
 	} else {
-		if (x2apic)
+		if (lapic_x2apic)
 			x2apic_check();
 		if (!pages_report(barrier() && pages_run(0) && barrier()))
 			STORE(smp_abort, 1);

@@ -1,6 +1,6 @@
 /*
- * What the smp guest's two files share: smp.c (the MADT, starting the APs,
- * the barrier, the APIC and its IPIs) and smp_mem.c (the EPT tests
+ * What the smp guest's two files share: smp.c (the MADT, starting the APs
+ * through smp_boot.c, the barrier, the IPIs) and smp_mem.c (the EPT tests
  * `test=unmap` and `test=stress`, which run on vCPUs smp.c started).
  *
  * Every vCPU runs a test's `run(me)` between two barriers; only the BSP
@@ -10,21 +10,9 @@
 #define KEEL_GUESTS_SMP_H
 
 #include "lib/types.h"
-#include "tests/guests/lib/x86.h"
-
-#define LOAD(x)	    __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
-#define INC(x)	    __atomic_add_fetch(&(x), 1, __ATOMIC_ACQ_REL)
-
-/* Bounds, in TSC ticks (under Bochs about one per instruction). */
-#define WAIT_LONG (1ULL << 30) /* what must happen: an AP starting, a barrier, an IPI */
+#include "tests/guests/smp_boot.h" /* LOAD, STORE, INC, WAIT_LONG, cpu_pause */
 
 #define PAGE_BYTES 4096U
-
-static inline void cpu_pause(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
 
 /* Written by the BSP before the first SIPI, read-only afterwards. */
 extern u32 vcpu_count;	/* N, from the MADT */

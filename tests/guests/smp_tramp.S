@@ -1,8 +1,9 @@
 /*
- * The smp guest's AP trampoline (smp_tramp.h has the page's layout). The
- * BSP copies smp_tramp_start..smp_tramp_end to SMP_TRAMP_BASE and sends
- * STARTUP IPIs with vector SMP_TRAMP_VECTOR; an AP starts here in real
- * mode with CS.base = SMP_TRAMP_BASE, IP = 0, interrupts off. It climbs
+ * The AP trampoline of the guests that start APs (smp_tramp.h has the
+ * page's layout). The BSP (smp_boot.c, smp_start_aps) copies
+ * smp_tramp_start..smp_tramp_end to SMP_TRAMP_BASE and sends STARTUP IPIs
+ * with vector SMP_TRAMP_VECTOR; an AP starts here in real mode with
+ * CS.base = SMP_TRAMP_BASE, IP = 0, interrupts off. It climbs
  * to 64-bit mode as SDM Vol. 3A 9.9.1 "Switching to Protected Mode" and
  * 9.8.5 "Initializing IA-32e Mode" describe, onto Keel's identity page
  * tables (the BSP's CR3, passed in smp_tramp_cr3), then calls

@@ -1,8 +1,9 @@
 /*
- * The contract between the smp guest (smp.c) and its AP trampoline
- * (smp_tramp.S): where the trampoline runs, the selectors of its GDT, the
- * control-register values it loads, and the C function it ends in. Plain
- * numbers, so the assembly can use them; smp.c checks each against
+ * The contract between the guests that start APs (smp.c, bench.c through
+ * smp_boot.c) and their AP trampoline (smp_tramp.S): where the trampoline
+ * runs, the selectors of its GDT, the control-register values it loads,
+ * and the C function it ends in. Plain numbers, so the assembly can use
+ * them; smp_boot.c checks each against
  * vm/guest_abi.h and tests/guests/lib/x86.h with _Static_assert.
  *
  * The trampoline page in guest-physical memory (vm/guest_abi.h: free RAM
@@ -43,10 +44,10 @@
 
 /* The trampoline's bytes in the image, and its one variable. */
 extern const u8 smp_tramp_start[], smp_tramp_end[], smp_tramp_cr3[];
-/* Each AP's stack: AP i runs on smp_ap_stacks[i] (index 0 unused). */
+/* Each AP's stack (smp_boot.c): AP i runs on smp_ap_stacks[i] (index 0 unused). */
 extern u8 smp_ap_stacks[SMP_MAX_VCPUS][SMP_AP_STACK_SIZE];
-/* Where the trampoline ends, in 64-bit mode on its own stack, interrupts
- * off; index is the AP's initial APIC ID (< SMP_MAX_VCPUS). Never returns. */
+/* Where the trampoline ends (each guest its own), in 64-bit mode on its
+ * own stack, interrupts off; index is the AP's initial APIC ID (< SMP_MAX_VCPUS). Never returns. */
 __noreturn void ap_main(u32 index);
 #endif
 
