@@ -170,6 +170,21 @@ static int xchg(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 	return s;
 }
 
+/*
+ * The linear address of seg:off for MOVS's guest-memory side (SDM Vol. 1
+ * 3.3.7.1, Vol. 3A 3.4): in 64-bit code the ES, CS, SS and DS bases count
+ * as zero whatever the segment registers hold; outside it the linear
+ * address space is 32 bits, so base + offset wraps at 4 GiB.
+ */
+static u64 linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
+		  u64 off)
+{
+	if (d->mode == DECODE_MODE_64)
+		return (seg == DECODE_SEG_FS || seg == DECODE_SEG_GS ? env->seg_base[seg] : 0) +
+		       off;
+	return (env->seg_base[seg] + off) & 0xFFFFFFFFULL;
+}
+
 /* One STOS or MOVS element; moves rSI/rDI by the element size in the DF direction. */
 static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 		       struct emulate_regs *r, const struct emulate_env *env)
@@ -184,12 +199,12 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 	if (d->op == DECODE_OP_STOS) {
 		s = mmio_write(env, gpa, size, emulate_reg_read(r, GPR_RAX, false, size));
 	} else if (write_fault) { /* RAM (or other) seg:rSI -> MMIO ES:rDI */
-		s = env->mem_read(env->ctx, env->seg_base[d->mem.seg] + si, size, &v)
+		s = env->mem_read(env->ctx, linear(d, env, d->mem.seg, si), size, &v)
 			? mmio_write(env, gpa, size, v)
 			: EMULATE_MEM_FAILED;
 	} else { /* MMIO seg:rSI -> ES:rDI */
 		s = mmio_read(env, gpa, size, &v);
-		if (!s && !env->mem_write(env->ctx, env->seg_base[DECODE_SEG_ES] + di, size, v))
+		if (!s && !env->mem_write(env->ctx, linear(d, env, DECODE_SEG_ES, di), size, v))
 			s = EMULATE_MEM_FAILED;
 	}
 	if (s)

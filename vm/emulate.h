@@ -22,10 +22,12 @@ struct emulate_regs {
 
 /*
  * Where memory accesses go. mmio_* reach the device at a guest-physical
- * address; mem_* reach guest memory by linear address (segment base
- * already added), for the side of a MOVS that is not the faulting MMIO
- * access. Each returns false if the access cannot be made (the callee
- * keeps what it needs to report or inject, e.g. a #PF).
+ * address; mem_* reach guest memory by linear address, for the side of a
+ * MOVS that is not the faulting MMIO access. Each returns false if the
+ * access cannot be made (the callee keeps what it needs to report or
+ * inject, e.g. a #PF). seg_base[] holds the segment registers' bases as
+ * the VMCS has them; the emulator applies them as the CPU does (64-bit
+ * code: FS and GS only; elsewhere the sum wraps at 4 GiB).
  */
 struct emulate_env {
 	void *ctx;

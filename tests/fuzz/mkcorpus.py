@@ -7,7 +7,7 @@ of build/guests/*.elf). Each seed starts with its target's parameter bytes
 """
 import struct, os
 C = 'tests/fuzz/corpus'
-for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus','decode_ref'):
+for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus','decode_ref','emulate'):
     os.makedirs(f'{C}/{d}', exist_ok=True)
 def w(t, name, b):
     open(f'{C}/{t}/{name}', 'wb').write(b)
@@ -146,3 +146,68 @@ for name, b in (
         ('addr16_bx_si', '67 8b 40 10'), ('fs_then_ss', '64 36 8b 00'),
         ('addr32_sib_r13', '67 41 8a 24 9d 00 00 00 10')):
     w('decode_ref', name, bytes.fromhex(b))
+
+# ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
+# bits 3-5 refuse the k-th access), the instruction in a 15-byte slot, the
+# device offset, RFLAGS, RIP, 16 GPRs, 6 segment bases (ES CS SS DS FS GS),
+# the device's and RAM's read values (tests/fuzz/fuzz_emulate.c). Each form
+# of docs/mmio.md once, with values that reach its edges; the three seeds
+# movs64_es_base, movs64_ds_base and movs32_wrap reproduce the segment-base
+# bug the target found (docs/fuzzing.md).
+RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
+ES, CS, SS, DS, FS, GS = range(6)
+DF = 1 << 10
+def emu(name, insn, mode=0, write=False, refuse=0, off=0, rflags=2, rip=0x401000, regs=None,
+        segs=None, dev=0x8877665544332211, ram=0x0123456789abcdef, short=False):
+    b = bytes.fromhex(insn)
+    ctl = bytes([{64: 0, 32: 1, 16: 2}.get(mode, mode) | (4 if write else 0) | refuse << 3])
+    if short:  # the instruction alone: the target makes the values up
+        w('emulate', name, ctl + b)
+        return
+    g = [0] * 16
+    for r, v in (regs or {}).items(): g[r] = v
+    sb = [0] * 6
+    for r, v in (segs or {}).items(): sb[r] = v
+    w('emulate', name, ctl + b.ljust(15, b'\x90') + bytes([off]) + struct.pack('<QQ', rflags, rip)
+      + struct.pack('<16Q', *g) + struct.pack('<6Q', *sb) + struct.pack('<QQ', dev, ram))
+M = 0xfeb00000
+emu('readl', '8b 00', regs={RAX: M})
+emu('writel', '89 02', write=True, regs={RAX: ~0 & (2**64 - 1), RDX: M})
+emu('writeb_ah', '88 20', write=True, off=8, regs={RAX: 0x1234})
+emu('readw_16bit', '8b 07', mode=16, rip=0xfffe, regs={RAX: 0x12345678})
+emu('movzx_byte', '0f b6 03', dev=0x80, regs={RAX: ~0 & (2**64 - 1)})
+emu('movsx_word_rex', '48 0f bf 03', dev=0x8080)
+emu('movsxd', '48 63 03', dev=0x80000000)
+emu('and_reg', '21 08', write=True, rflags=2 | 0x8d5, regs={RCX: 0xff00}, dev=0xf0f0)
+emu('or_imm8', '83 08 80', write=True, dev=1)
+emu('xor_from_mem', '33 08', regs={RCX: 0xffffffff00000001}, dev=0xffffff81)
+emu('cmp_imm8', '83 38 01', dev=0)
+emu('cmp_ch', '3a 28', regs={RCX: 0x0100}, dev=0x10)
+emu('cmp_qword', '48 39 08', regs={RCX: 1}, dev=0x8000000000000000)
+emu('test_imm32', 'f7 00 00 00 00 80', rflags=2 | 0x801, dev=0x80000000)
+emu('xchg', '87 08', write=True, regs={RCX: 0xffffffff11111111}, dev=0x22222222)
+emu('lock_or', 'f0 83 08 01', write=True)
+emu('lapic_eoi', 'c7 80 b0 00 00 00 00 00 00 00', write=True, off=0x30)
+emu('moffs64', '48 a1 00 00 b0 fe 00 00 00 00')
+emu('stosb', 'aa', write=True, regs={RAX: 0x42, RDI: 0x1000})
+emu('stosw_df', '66 ab', write=True, rflags=2 | DF, regs={RDI: 0x1000})
+emu('rep_stosd', 'f3 ab', write=True, regs={RAX: 0xcafef00d, RCX: 3, RDI: 0x2000})
+emu('rep_stosq_zero', 'f3 48 ab', write=True, regs={RCX: 0, RDI: 0x2000})
+emu('rep_stosd_addr32', '67 f3 ab', write=True, regs={RCX: 0xffffffff00000001, RDI: 0x1fffffffc})
+emu('stosb_16bit_wrap', 'aa', mode=16, write=True, rip=0xffff, regs={RDI: 0xabcd0000ffff})
+emu('movsd_from_mmio', 'a5', regs={RSI: 0x7000, RDI: 0x10010})
+emu('movsb_from_mmio_df', 'a4', rflags=2 | DF, regs={RSI: 0x7000, RDI: 0x10014})
+emu('movsq_to_mmio', '48 a5', write=True, regs={RSI: 0x10020, RDI: 0x9000})
+emu('movsb_fs_to_mmio', '64 a4', write=True, regs={RSI: 0x30}, segs={FS: 0x10000})
+emu('rep_movsb_df', 'f3 a4', write=True, off=1, rflags=2 | DF, regs={RCX: 2, RSI: 0x10041, RDI: 0x501})
+emu('rep_movsw_16bit', 'f3 a5', mode=16, regs={RCX: 1, RSI: 0xfffe, RDI: 0x10})
+emu('movs64_es_base', 'a4', regs={RDI: 0x10010}, segs={ES: 0x7c00})
+emu('movs64_ds_base', 'a5', write=True, regs={RSI: 0x10020}, segs={DS: 0x5000})
+emu('movs32_wrap', 'a4', mode=32, regs={RDI: 0x2000}, segs={ES: 0xfffff000})
+emu('refuse_read', '8b 00', refuse=1)
+emu('refuse_write_after_read', '21 08', write=True, refuse=2)
+emu('refuse_ram_write', 'f3 a4', refuse=2, regs={RCX: 5})
+emu('straddle_end', '8b 00', off=0x3e)
+for name, insn, mode in (('short_rep_movsq', 'f3 48 a5', 0), ('short_cmp_32', '66 3b 4c 8d 10', 1),
+                         ('short_xor_16', '80 36 34 12 ff', 2), ('short_mov_ah_16', '8a 27', 2)):
+    emu(name, insn, mode=mode, short=True)

@@ -455,6 +455,44 @@ static void test_rep_movs(void **state)
 	assert_int_equal(regs.gpr[GPR_RDI], 0x4ff);
 }
 
+/*
+ * The RAM side's linear address (SDM Vol. 1 3.3.7.1, Vol. 3A 3.4): 64-bit
+ * code ignores the ES and DS bases (FS and GS count); elsewhere base +
+ * offset wraps at 4 GiB. Found by tests/fuzz/fuzz_emulate.c (seeds
+ * movs64_es_base, movs64_ds_base, movs32_wrap).
+ */
+static void test_movs_segment_bases(void **state)
+{
+	env.seg_base[DECODE_SEG_ES] = 0x7c00;
+	env.seg_base[DECODE_SEG_DS] = 0x5000;
+	dev_set(0, 0x11, 1);
+	regs.gpr[GPR_RDI] = RAM_BASE + 0x10;
+	READ("\xa4"); /* movsb: ES:rDI is rDI in 64-bit code */
+	assert_int_equal(ram[0x10], 0x11);
+	dev_set(0, 0x5a, 1);
+	ram[0x20] = 0xa5;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x20;
+	WRITE("\xa4"); /* movsb: DS:rSI is rSI */
+	assert_int_equal(dev_get(0, 1), 0xa5);
+	ram[0x30] = 0x3c;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x30 - FS_BASE;
+	OK("\x64\xa4", MMIO_BASE + 1, true); /* FS's base still counts */
+	assert_int_equal(dev_get(1, 1), 0x3c);
+
+	/* 32-bit code: ES base 0xfffff000 + EDI 0x1000 + RAM_BASE wraps to RAM_BASE */
+	env.seg_base[DECODE_SEG_ES] = 0xfffff000ULL;
+	regs.gpr[GPR_RDI] = 0x1000 + RAM_BASE + 0x40;
+	dev_set(0, 0x77, 1);
+	assert_int_equal(RUN("\xa4", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(ram[0x40], 0x77);
+	/* and the DS base is added there */
+	ram[0x50] = 0x66;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x50 - 0x5000;
+	assert_int_equal(RUN("\xa4", DECODE_MODE_32, MMIO_BASE + 2, true), EMULATE_OK);
+	assert_int_equal(dev_get(2, 1), 0x66);
+	assert_int_equal(dev_writes, 3);
+}
+
 /* A failed access leaves every register as it was. */
 static void test_failures(void **state)
 {
@@ -513,6 +551,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_movs_from_mmio, setup),
 	    cmocka_unit_test_setup(test_movs_to_mmio, setup),
 	    cmocka_unit_test_setup(test_rep_movs, setup),
+	    cmocka_unit_test_setup(test_movs_segment_bases, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};

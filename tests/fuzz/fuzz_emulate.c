@@ -1,0 +1,584 @@
+/*
+ * libFuzzer target for vm/emulate.c: an instruction decoded by vm/decode.c
+ * (itself checked against Zydis by fuzz_decode_ref.c) is emulated over a
+ * model of the guest, and everything it did is checked against a second
+ * reading of the decoded instruction written without vm/emulate.c
+ * (ref_run below) and, for flags, against the host CPU. Input:
+ *
+ *   ctl (1)       bits 0-1 code size (0, 3: 64-bit, 1: 32-bit, 2: 16-bit),
+ *                 bit 2 write_fault, bits 3-5 k: the k-th access (device
+ *                 or RAM) is refused (0, or past the last access: none)
+ *   insn (15)     instruction bytes; fewer if the input ends inside them
+ *   gpa (1)       the faulting access's offset in the 64-byte device
+ *   rflags (8), rip (8), gpr (16 x 8), seg_base (6 x 8: ES CS SS DS FS GS)
+ *   dev (8)       what a device read returns (all 8 bytes, whatever the size)
+ *   ram (8)       what a guest-memory read returns (likewise)
+ *
+ * Where the input ends early, the values it lacks are made up (take()).
+ * The device is [DEV_BASE, DEV_BASE + 64): an access past its end is
+ * refused, as dev_find() refuses it in vm/mmio.c. Guest memory is every
+ * linear address. Every callback is logged. After each emulate_insn():
+ *
+ *   - the log is exactly the accesses the reference expects, in order:
+ *     kind, address, size (the instruction's memory size) and, for a
+ *     write, the value (below 2^(8 * size)); the device only at `gpa`;
+ *     guest memory (MOVS's other side) at its segment base plus rSI/rDI
+ *     (64-bit code: ES/CS/SS/DS bases are zero; elsewhere the linear
+ *     address wraps at 4 GiB: SDM Vol. 1 3.3.7.1, Vol. 3A 3.4);
+ *   - on EMULATE_OK the registers, RIP and RFLAGS equal the reference's,
+ *     every one of them: nothing the instruction does not name changes,
+ *     RIP moves by exactly d.len (wrapping at the code size), or stays
+ *     for a REP form with rCX left; the status flags of AND/OR/XOR/TEST/
+ *     CMP are the host CPU's own for the same operation and size (AF
+ *     after a logic operation, undefined in the SDM, must be clear, as
+ *     vm/emulate.h says);
+ *   - on a refusal the log stops at the refused access, the status names
+ *     its kind (device or memory) and the registers are as they were;
+ *   - neither the decoded instruction nor the environment is written.
+ *
+ * ADD and SUB (00-03, 28-2B, 80-83 /0 /5) are outside the decoder's set
+ * (docs/mmio.md), so the reference has no case for them: an operation it
+ * has no case for is a failure.
+ * A disagreement prints the input, the decoding, both register files and
+ * both access logs, then aborts.
+ */
+#include "tests/fuzz/fuzz_check.h"
+
+#include "arch/x86/cr.h"
+#include "vm/decode.h"
+#include "vm/emulate.h"
+#include "vmx/vcpu_regs.h"
+
+#if !defined(__x86_64__)
+#error "fuzz_emulate takes its flags reference from an x86-64 host CPU"
+#endif
+
+#define DEV_BASE 0xfeb00000ULL
+#define DEV_SIZE 64
+#define LOG_MAX	 8
+
+#define STATUS_FLAGS (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+
+enum acc_kind { ACC_DEV_READ, ACC_DEV_WRITE, ACC_MEM_READ, ACC_MEM_WRITE };
+
+struct access {
+	enum acc_kind kind;
+	u64 addr;
+	unsigned size;
+	u64 val; /* writes only */
+};
+
+struct log {
+	struct access a[LOG_MAX];
+	unsigned n;
+	bool overflow;
+};
+
+/* The model behind the callbacks: what reads return and which access is refused. */
+struct model {
+	u64 dev_val, ram_val;
+	unsigned refuse_at; /* 1-based callback number the model refuses; 0: none */
+	unsigned calls;
+	int refused; /* index in log of the refused access, or -1 */
+	struct log log;
+};
+
+static const char *const kind_names[] = {"device read", "device write", "memory read",
+					 "memory write"};
+
+/* Logs an access; false if the model refuses it (callback number or device bounds). */
+static bool model_access(struct model *m, enum acc_kind k, u64 addr, unsigned size, u64 val)
+{
+	bool dev = k == ACC_DEV_READ || k == ACC_DEV_WRITE;
+	bool ok = ++m->calls != m->refuse_at;
+
+	if (dev && (addr < DEV_BASE || addr - DEV_BASE + size > DEV_SIZE))
+		ok = false;
+	if (m->log.n == LOG_MAX) {
+		m->log.overflow = true;
+		return false;
+	}
+	m->log.a[m->log.n++] = (struct access){k, addr, size, val};
+	if (!ok && m->refused < 0)
+		m->refused = (int)m->log.n - 1;
+	return ok;
+}
+
+/* Reads hand back all 8 model bytes, as a device's read op may: emulate masks them. */
+static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
+{
+	struct model *m = ctx;
+
+	*val = m->dev_val;
+	return model_access(m, ACC_DEV_READ, gpa, size, 0);
+}
+
+static bool dev_write(void *ctx, u64 gpa, unsigned size, u64 val)
+{
+	return model_access(ctx, ACC_DEV_WRITE, gpa, size, val);
+}
+
+static bool mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
+{
+	struct model *m = ctx;
+
+	*val = m->ram_val;
+	return model_access(m, ACC_MEM_READ, linear, size, 0);
+}
+
+static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
+{
+	return model_access(ctx, ACC_MEM_WRITE, linear, size, val);
+}
+
+/* ---- the reference: struct decode_insn read again, without vm/emulate.c ---- */
+
+struct ref {
+	struct emulate_regs regs;
+	struct log log;
+	bool logic; /* AND/OR/XOR/TEST: AF compared as "clear", not with the host */
+};
+
+static u64 mask(unsigned size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/* A register operand through its bytes (little-endian host): AH-BH are byte 1. */
+static u64 ref_reg(const struct emulate_regs *r, int reg, bool high, unsigned size)
+{
+	const u8 *p = (const u8 *)&r->gpr[reg];
+	u64 v = 0;
+
+	if (high)
+		return p[1];
+	memcpy(&v, p, size);
+	return v;
+}
+
+/* SDM Vol. 1 3.4.1.1: a 32-bit write clears bits 63:32; 8/16-bit writes keep them. */
+static void ref_set(struct emulate_regs *r, int reg, bool high, unsigned size, u64 v)
+{
+	u8 *p = (u8 *)&r->gpr[reg];
+
+	if (high) {
+		p[1] = (u8)v;
+		return;
+	}
+	if (size == 4)
+		memset(p + 4, 0, 4);
+	memcpy(p, &v, size);
+}
+
+static u64 sign_extend(u64 v, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return (u64)(s64)(s8)v;
+	case 2:
+		return (u64)(s64)(s16)v;
+	case 4:
+		return (u64)(s64)(s32)v;
+	default:
+		return v;
+	}
+}
+
+/*
+ * The host CPU's status flags (and result) for AND/OR/XOR/TEST/CMP a, b at
+ * `size` bytes: LAHF gives SF ZF AF PF CF, SETO gives OF (no PUSHF: the
+ * stack below RSP may be the compiler's red zone).
+ */
+#define HOST_OP(insn, sfx, mod)                                                                    \
+	__asm__(insn sfx " %" mod "[b], %" mod "[a]\n\tlahf\n\tseto %%al"                          \
+		: [a] "+r"(a), "=&a"(ax)                                                           \
+		: [b] "r"(b)                                                                       \
+		: "cc")
+#define HOST_SIZES(insn)                                                                           \
+	do {                                                                                       \
+		switch (size) {                                                                    \
+		case 1:                                                                            \
+			HOST_OP(insn, "b", "b");                                                   \
+			break;                                                                     \
+		case 2:                                                                            \
+			HOST_OP(insn, "w", "w");                                                   \
+			break;                                                                     \
+		case 4:                                                                            \
+			HOST_OP(insn, "l", "k");                                                   \
+			break;                                                                     \
+		default:                                                                           \
+			HOST_OP(insn, "q", "q");                                                   \
+		}                                                                                  \
+	} while (0)
+
+static u64 host_alu(enum decode_op op, u64 a, u64 b, unsigned size, u64 *res)
+{
+	u64 ax = 0;
+
+	switch (op) {
+	case DECODE_OP_AND:
+		HOST_SIZES("and");
+		break;
+	case DECODE_OP_OR:
+		HOST_SIZES("or");
+		break;
+	case DECODE_OP_XOR:
+		HOST_SIZES("xor");
+		break;
+	case DECODE_OP_TEST:
+		HOST_SIZES("test");
+		break;
+	default:
+		HOST_SIZES("cmp");
+	}
+	*res = a & mask(size);
+	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
+	       ((ax & 1) ? RFLAGS_OF : 0);
+}
+
+static void expect(struct ref *x, enum acc_kind k, u64 addr, unsigned size, u64 val)
+{
+	FUZZ_CHECK(x->log.n < LOG_MAX);
+	x->log.a[x->log.n++] = (struct access){k, addr, size, val};
+}
+
+/* The non-memory operand: the immediate, or the register, op_size bytes. */
+static u64 ref_source(const struct decode_insn *d, const struct emulate_regs *r)
+{
+	if (d->has_imm)
+		return d->imm & mask(d->op_size);
+	FUZZ_CHECK(d->has_reg);
+	return ref_reg(r, d->reg, d->reg_high, d->op_size);
+}
+
+/* AND/OR/XOR/CMP/TEST: memory first when dir is TO_MEM. */
+static void ref_alu(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	bool to_mem = d->dir == DECODE_DIR_TO_MEM;
+	u64 m = dev & mask(d->mem_size), src = ref_source(d, r), res, fl;
+
+	FUZZ_CHECK(d->mem_size == d->op_size);
+	FUZZ_CHECK(d->op != DECODE_OP_TEST || to_mem);
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	fl = to_mem ? host_alu(d->op, m, src, d->op_size, &res)
+		    : host_alu(d->op, src, m, d->op_size, &res);
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+	x->logic = d->op != DECODE_OP_CMP;
+	if (d->op == DECODE_OP_CMP || d->op == DECODE_OP_TEST)
+		return;
+	if (to_mem)
+		expect(x, ACC_DEV_WRITE, gpa, d->mem_size, res);
+	else
+		ref_set(r, d->reg, d->reg_high, d->op_size, res);
+}
+
+/* MOV/MOVZX/MOVSX loads: the register gets the device's value, extended to op_size. */
+static void ref_load(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	u64 v = dev & mask(d->mem_size);
+
+	FUZZ_CHECK(d->dir == DECODE_DIR_FROM_MEM && d->has_reg && !d->has_imm);
+	FUZZ_CHECK(d->mem_size <= d->op_size);
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	ref_set(&x->regs, d->reg, d->reg_high, d->op_size,
+		d->op == DECODE_OP_MOVSX ? sign_extend(v, d->mem_size) : v);
+}
+
+/* The linear address of seg:offset: 64-bit code ignores the ES/CS/SS/DS bases, others wrap at 4
+ * GiB. */
+static u64 ref_linear(const struct decode_insn *d, const u64 seg_base[], enum decode_seg seg,
+		      u64 off)
+{
+	if (d->mode == DECODE_MODE_64)
+		return (seg >= DECODE_SEG_FS ? seg_base[seg] : 0) + off;
+	return (seg_base[seg] + off) & 0xffffffffULL;
+}
+
+/* STOS/MOVS, one element; REP counts rCX down and holds RIP until it is zero. */
+static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
+		       const struct model *m, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	unsigned as = d->addr_size, size = d->mem_size;
+	u64 si = ref_reg(r, GPR_RSI, false, as), di = ref_reg(r, GPR_RDI, false, as);
+	u64 count = ref_reg(r, GPR_RCX, false, as);
+	s64 step = (r->rflags & RFLAGS_DF) ? -(s64)size : (s64)size;
+
+	FUZZ_CHECK(d->op_size == size);
+	if (d->rep && count == 0)
+		goto done;
+	if (d->op == DECODE_OP_STOS) {
+		expect(x, ACC_DEV_WRITE, gpa, size, ref_reg(r, GPR_RAX, false, size));
+	} else if (write_fault) {
+		expect(x, ACC_MEM_READ, ref_linear(d, seg_base, d->mem.seg, si), size, 0);
+		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
+	} else {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		expect(x, ACC_MEM_WRITE, ref_linear(d, seg_base, DECODE_SEG_ES, di), size,
+		       m->dev_val & mask(size));
+	}
+	if (d->op == DECODE_OP_MOVS)
+		ref_set(r, GPR_RSI, false, as, si + (u64)step);
+	ref_set(r, GPR_RDI, false, as, di + (u64)step);
+	if (d->rep) {
+		ref_set(r, GPR_RCX, false, as, count - 1);
+		if (count - 1 != 0)
+			return;
+	}
+done:
+	r->rip = (r->rip + d->len) & mask(d->mode);
+}
+
+/* What d must do from r0, the model's read values assumed; x->log lists every access. */
+static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
+		    const struct model *m, const struct emulate_regs *r0, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+
+	*x = (struct ref){.regs = *r0};
+	switch (d->op) {
+	case DECODE_OP_STOS:
+	case DECODE_OP_MOVS:
+		ref_string(d, gpa, write_fault, seg_base, m, x);
+		return;
+	case DECODE_OP_MOV:
+		FUZZ_CHECK(d->mem_size == d->op_size);
+		if (d->dir == DECODE_DIR_TO_MEM)
+			expect(x, ACC_DEV_WRITE, gpa, d->mem_size, ref_source(d, r));
+		else
+			ref_load(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_MOVZX:
+	case DECODE_OP_MOVSX:
+		ref_load(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_XCHG:
+		FUZZ_CHECK(d->mem_size == d->op_size && d->has_reg && !d->has_imm);
+		expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+		expect(x, ACC_DEV_WRITE, gpa, d->mem_size, ref_source(d, r));
+		ref_set(r, d->reg, d->reg_high, d->op_size, m->dev_val & mask(d->mem_size));
+		break;
+	case DECODE_OP_AND:
+	case DECODE_OP_OR:
+	case DECODE_OP_XOR:
+	case DECODE_OP_CMP:
+	case DECODE_OP_TEST:
+		ref_alu(d, gpa, m->dev_val, x);
+		break;
+	default:
+		FUZZ_CHECK(!"an operation the reference does not know");
+	}
+	r->rip = (r->rip + d->len) & mask(d->mode);
+}
+
+/* ---- reporting ---- */
+
+static const char *const op_names[] = {"mov", "movzx", "movsx", "stos", "movs", "and",
+				       "or",  "xor",   "cmp",	"test", "xchg"};
+
+static void print_regs(const char *who, const struct emulate_regs *r)
+{
+	fprintf(stderr, "  %s: rip %#llx rflags %#llx\n", who, (unsigned long long)r->rip,
+		(unsigned long long)r->rflags);
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		fprintf(stderr, "    gpr[%2u] %#018llx%s", i, (unsigned long long)r->gpr[i],
+			i % 4 == 3 ? "\n" : "");
+}
+
+static void print_log(const char *who, const struct log *l)
+{
+	fprintf(stderr, "  %s: %u access(es)%s\n", who, l->n, l->overflow ? " (and more)" : "");
+	for (unsigned i = 0; i < l->n; i++)
+		fprintf(stderr, "    %s at %#llx size %u value %#llx\n", kind_names[l->a[i].kind],
+			(unsigned long long)l->a[i].addr, l->a[i].size,
+			(unsigned long long)l->a[i].val);
+}
+
+struct run {
+	const u8 *insn;
+	unsigned avail;
+	const struct decode_insn *d;
+	u64 gpa;
+	bool write_fault;
+	const struct emulate_regs *before, *after;
+	const struct model *m;
+	const struct ref *x;
+	int status;
+};
+
+static __attribute__((noreturn)) void disagree(const struct run *u, const char *what)
+{
+	const struct decode_insn *d = u->d;
+	char hex[3 * DECODE_MAX_LEN + 1];
+
+	decode_hex(u->insn, d->len, hex, sizeof(hex));
+	fprintf(stderr, "emulate: %u-bit code, bytes %s (of %u given), gpa %#llx, %s fault: %s\n",
+		(unsigned)d->mode * 8, hex, u->avail, (unsigned long long)u->gpa,
+		u->write_fault ? "write" : "read", what);
+	fprintf(stderr,
+		"  decoded: op %s dir %d mem_size %u op_size %u addr_size %u reg %d%s imm %s%#llx "
+		"rep %d seg %d/%d\n",
+		d->op < ARRAY_SIZE(op_names) ? op_names[d->op] : "?", d->dir, d->mem_size,
+		d->op_size, d->addr_size, d->has_reg ? d->reg : -1, d->reg_high ? " (high)" : "",
+		d->has_imm ? "" : "(none) ", (unsigned long long)d->imm, d->rep, d->mem.seg,
+		d->mem2.seg);
+	fprintf(stderr,
+		"  status %d (%s); model refused access %d; device reads %#llx, RAM %#llx\n",
+		u->status, emulate_status_name(u->status), u->m->refused,
+		(unsigned long long)u->m->dev_val, (unsigned long long)u->m->ram_val);
+	print_regs("before", u->before);
+	print_regs("keel", u->after);
+	print_regs("reference", &u->x->regs);
+	print_log("keel", &u->m->log);
+	print_log("reference", &u->x->log);
+	abort();
+}
+
+#define AGREE(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			disagree(u, #cond);                                                        \
+	} while (0)
+
+static bool same_access(const struct access *a, const struct access *b)
+{
+	return a->kind == b->kind && a->addr == b->addr && a->size == b->size &&
+	       (a->kind == ACC_DEV_READ || a->kind == ACC_MEM_READ || a->val == b->val);
+}
+
+static void check(const struct run *u)
+{
+	const struct log *got = &u->m->log, *want = &u->x->log;
+	unsigned n = u->m->refused >= 0 ? (unsigned)u->m->refused + 1 : want->n;
+
+	AGREE(!got->overflow);
+	AGREE(got->n == n && n <= want->n);
+	for (unsigned i = 0; i < n; i++) {
+		AGREE(same_access(&got->a[i], &want->a[i]));
+		AGREE(got->a[i].size == u->d->mem_size);
+		AGREE(got->a[i].val <= mask(got->a[i].size));
+	}
+	if (u->m->refused >= 0) {
+		enum acc_kind k = got->a[u->m->refused].kind;
+
+		AGREE(u->status == (k <= ACC_DEV_WRITE ? EMULATE_MMIO_FAILED : EMULATE_MEM_FAILED));
+		AGREE(!memcmp(u->after, u->before, sizeof(*u->after)));
+		return;
+	}
+	AGREE(u->status == EMULATE_OK);
+	AGREE(!memcmp(u->after->gpr, u->x->regs.gpr, sizeof(u->after->gpr)));
+	AGREE(u->after->rip == u->x->regs.rip);
+	if (u->x->logic) {
+		AGREE(!(u->after->rflags & RFLAGS_AF));
+		AGREE((u->after->rflags | RFLAGS_AF) == (u->x->regs.rflags | RFLAGS_AF));
+	} else {
+		AGREE(u->after->rflags == u->x->regs.rflags);
+	}
+}
+
+/* ---- the entry point ---- */
+
+/*
+ * The input's parameter bytes. Where the input has ended, each value is
+ * made up by a generator seeded with a hash of the whole input: a short
+ * input (the instruction alone) still runs with varied registers and
+ * values, half of them ones the emulator's edges live on (0, -1, one bit,
+ * small counts), and the same input always gives the same ones.
+ */
+struct input {
+	const u8 *data;
+	size_t size;
+	u64 seed;
+};
+
+static u64 splitmix64(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static u64 take(struct input *in, unsigned n)
+{
+	u64 r;
+
+	if (in->size >= n)
+		return fuzz_take(&in->data, &in->size, n);
+	in->size = 0;
+	r = splitmix64(&in->seed);
+	switch (r & 7) {
+	case 0:
+		return 0;
+	case 1:
+		return ~0ULL;
+	case 2:
+		return 1ULL << ((r >> 3) & 63);
+	case 3:
+		return (r >> 3) & 7;
+	case 4:
+		return -((r >> 3) & 7);
+	default:
+		return splitmix64(&in->seed);
+	}
+}
+
+static const enum decode_mode modes[4] = {DECODE_MODE_64, DECODE_MODE_32, DECODE_MODE_16,
+					  DECODE_MODE_64};
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct model m = {.refused = -1};
+	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, {0}};
+	struct emulate_env env0;
+	struct emulate_regs before, regs;
+	struct decode_insn d, d0;
+	struct input in = {data, size, 0xcbf29ce484222325ULL};
+	struct ref x;
+	u8 insn[DECODE_MAX_LEN];
+	unsigned ctl, avail;
+	bool write_fault;
+	u64 gpa;
+	u8 *copy;
+	int s;
+
+	for (size_t i = 0; i < size; i++) /* FNV-1a: the generator's seed */
+		in.seed = (in.seed ^ data[i]) * 0x100000001b3ULL;
+	ctl = (unsigned)fuzz_take(&in.data, &in.size, 1);
+	write_fault = ctl & 4;
+	m.refuse_at = (ctl >> 3) & 7;
+	avail = (unsigned)MIN(in.size, sizeof(insn));
+	copy = malloc(avail ? avail : 1); /* exactly sized: ASan sees a read past it */
+	memcpy(copy, in.data, avail);
+	memcpy(insn, in.data, avail);
+	in.data += avail;
+	in.size -= avail;
+	gpa = DEV_BASE + (take(&in, 1) % DEV_SIZE);
+	before.rflags = take(&in, 8);
+	before.rip = take(&in, 8);
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		before.gpr[i] = take(&in, 8);
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
+		env.seg_base[i] = take(&in, 8);
+	m.dev_val = take(&in, 8);
+	m.ram_val = take(&in, 8);
+
+	s = decode_insn(copy, avail, modes[ctl & 3], &d);
+	FUZZ_CHECK(!memcmp(copy, insn, avail));
+	free(copy);
+	if (s != DECODE_OK)
+		return 0;
+	FUZZ_CHECK(d.len >= 1 && d.len <= avail);
+	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
+
+	d0 = d;
+	env0 = env;
+	regs = before;
+	ref_run(&d, gpa, write_fault, env.seg_base, &m, &before, &x);
+	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
+	FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
+	check(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m, &x, s});
+	return 0;
+}
