@@ -224,7 +224,8 @@ def test_images_below_1m():
         "[mb1low] RESULT pass",
         "[mb1low] PASS EBX is the first free page at or above 0x1000: the image's end",
         "[mb1low] PASS real mode: the flags read at (EBX >> 4):(EBX & 15)",
-        f'[mb1low] module [0x100000, {0x100000 + len(LOW_MODULE_BYTES):#x}) "{LOW_MODULE}"',
+        f'[mb1low] module [0x100000, {0x100000 + len(LOW_MODULE_BYTES):#x}), its string '
+        f'{len(LOW_MODULE)} bytes: "{LOW_MODULE}"',
         _summary_re("mb1low", "debug-exit", SUCCESS_STATUS),
         _summary_re("low64", "debug-exit", SUCCESS_STATUS),
         "[mb1] PASS EBX is KEEL_GUEST_BOOT_INFO_GPA",
@@ -240,4 +241,48 @@ def test_images_below_1m():
         name = line.split()[2].rstrip(":")
         if not any(x.startswith(f"keel: guest {name}: ended by error") for x in r.lines()):
             problems.append(f"guest {name}: no `ended by error` summary")
+    _fail_if(r, problems)
+
+
+# --- names of 63 characters and module strings of 4 KiB (issue 15) ---
+
+LONG_NAME = "n" * 62 + "x"  # 63 characters: the longest name
+STRING_MAX = 4095  # bytes in a module string, its NUL not counted
+
+
+def _padded(prefix, length):
+    """prefix, then one pad= word making the string exactly length bytes."""
+    return prefix + " pad=" + "p" * (length - len(prefix) - len(" pad="))
+
+
+def test_longest_names_and_strings():
+    """A guest named with 63 characters runs and is named in full in each of Keel's lines; mb1low
+    with a module string and a for= line of 4095 bytes each sees both whole; a guest line and a
+    for= line of 4096 bytes are refused, each with its one named line, and the rest run."""
+    blob = os.path.join(EMU_BUILD, "mb1low-module.bin")
+    with open(blob, "wb") as f:
+        f.write(LOW_MODULE_BYTES)
+    low = _padded("name=mb1low mem=16M -- expect_mem=16M", STRING_MAX)
+    low_for = _padded("for=mb1low tag=long", STRING_MAX)
+    too_long = _padded("name=big -- x", STRING_MAX + 1)
+    for_too_long = _padded("for=mb1low", STRING_MAX + 1)
+    modules = ((guest("cpuid"), f"name={LONG_NAME} mem=16M"), (guest("mb1low"), low),
+               (blob, low_for), (guest("cpuid"), too_long), (blob, for_too_long))
+    r = run(Scenario("guests-limits", modules=modules))
+    cmdline_len = len("mb1low ") + len(low) - len("name=mb1low mem=16M -- ")  # "NAME ARGS"
+    problems = check_markers(r, passes=[
+        f"[{LONG_NAME}] RESULT pass",
+        f"keel: guest {LONG_NAME}: starting, mem=16 MiB",
+        _summary_re(LONG_NAME, "debug-exit", SUCCESS_STATUS),
+        f"keel: guest {LONG_NAME}: frames held ",
+        f"[mb1low] PASS cmdline ({cmdline_len} bytes) starts with the name",
+        f'[mb1low] module [0x100000, {0x100000 + len(LOW_MODULE_BYTES):#x}), its string '
+        f'{STRING_MAX} bytes: "{low_for[:40]}"',
+        "[mb1low] RESULT pass",
+        f"keel: guest 3 ('{too_long[:96]}...'): module string is {STRING_MAX + 1} bytes, at most "
+        f"{STRING_MAX}",
+        f"keel: module 4: for=mb1low: module string is {STRING_MAX + 1} bytes, at most "
+        f"{STRING_MAX}",
+        "keel: guests ok=2 failed=2",
+    ], fails=["[mb1low] FAIL"] + list(FAIL_MARKERS), end_status=1)
     _fail_if(r, problems)

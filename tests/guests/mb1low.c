@@ -22,6 +22,8 @@
 
 #define LOW_NAME     "mb1low"
 #define LOW_MMAP_MAX 8
+/* Keel's block: the information, map, module list, "Keel" and two strings of at most 4 KiB. */
+#define LOW_INFO_SPAN 0x4000
 
 extern char __low_start[], __image_start[], __image_end[];
 extern u32 rm_cr0, rm_cs;
@@ -35,7 +37,7 @@ static bool outside_image(u64 at, u64 len)
 	return at + len <= (uintptr_t)__low_start || at >= (uintptr_t)__image_end;
 }
 
-/* One piece of the information: outside the image, inside [info, end). */
+/* One piece of the information: outside the image, inside [info, end): Keel's one block. */
 static void low_check_piece(const char *what, u64 at, u64 len, u64 info, u64 end)
 {
 	if (!outside_image(at, len))
@@ -53,7 +55,7 @@ static void low_check_piece(const char *what, u64 at, u64 len, u64 info, u64 end
 
 static void low_check_layout(const struct mb1_info *mbi)
 {
-	u64 info = (uintptr_t)mbi, end = info + 4096;
+	u64 info = (uintptr_t)mbi, end = info + LOW_INFO_SPAN;
 	const char *cmdline = (const char *)(uintptr_t)mbi->cmdline;
 	const char *name = (const char *)(uintptr_t)mbi->boot_loader_name;
 
@@ -105,14 +107,15 @@ static void low_check_module(const struct mb1_info *mbi)
 	if (!check_eq("mods_count is 1", mbi->mods_count, 1))
 		return;
 	s = (const char *)(uintptr_t)m->string;
-	print("module [0x%x, 0x%x) \"%s\"\n", m->mod_start, m->mod_end, s);
+	print("module [0x%x, 0x%x), its string %u bytes: \"%.40s\"\n", m->mod_start, m->mod_end,
+	      (u32)strlen(s), s);
 	check_true(m->mod_start >= MiB && (m->mod_start & 0xFFF) == 0 && m->mod_end > m->mod_start,
 		   "the module is page aligned at or above 1 MiB");
-	check_true(m->mod_start >= (uintptr_t)mbi + 4096 || m->mod_end <= (uintptr_t)mbi,
-		   "the module is outside the information's page");
+	check_true(m->mod_start >= (uintptr_t)mbi + LOW_INFO_SPAN || m->mod_end <= (uintptr_t)mbi,
+		   "the module is outside the information's block");
 	check_true(bootargs_has(s, "for", LOW_NAME), "the module's string is its for= line");
 	low_check_piece("the module's string", m->string, strlen(s) + 1, (uintptr_t)mbi,
-			(uintptr_t)mbi + 4096);
+			(uintptr_t)mbi + LOW_INFO_SPAN);
 }
 
 /* Real mode and back: the information is usable below 1 MiB as a real-mode program sees it. */
@@ -147,9 +150,9 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	cmdline = (const char *)(uintptr_t)mbi->cmdline;
 	low_check_layout(mbi);
 	if (bootargs_word(cmdline, 0, word, sizeof(word)) && strcmp(word, LOW_NAME) == 0)
-		check_pass("cmdline \"%s\" starts with the name", cmdline);
+		check_pass("cmdline (%u bytes) starts with the name", (u32)strlen(cmdline));
 	else
-		check_fail("cmdline \"%s\": want the name \"" LOW_NAME "\" first", cmdline);
+		check_fail("cmdline \"%.40s\": want the name \"" LOW_NAME "\" first", cmdline);
 	low_check_memory(mbi, cmdline);
 	low_check_module(mbi);
 	low_check_real_mode(mbi);
