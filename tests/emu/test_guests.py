@@ -258,7 +258,9 @@ def _padded(prefix, length):
 def test_longest_names_and_strings():
     """A guest named with 63 characters runs and is named in full in each of Keel's lines; mb1low
     with a module string and a for= line of 4095 bytes each sees both whole; a guest line and a
-    for= line of 4096 bytes are refused, each with its one named line, and the rest run."""
+    for= line of 4096 bytes are refused, each with its one named line; an ELF64 guest whose
+    command line and two module strings of 4 KiB overflow its fixed 11 KiB of boot information
+    is refused by name; the rest run."""
     blob = os.path.join(EMU_BUILD, "mb1low-module.bin")
     with open(blob, "wb") as f:
         f.write(LOW_MODULE_BYTES)
@@ -266,10 +268,15 @@ def test_longest_names_and_strings():
     low_for = _padded("for=mb1low tag=long", STRING_MAX)
     too_long = _padded("name=big -- x", STRING_MAX + 1)
     for_too_long = _padded("for=mb1low", STRING_MAX + 1)
+    bi64 = _padded("name=bi64 mem=16M -- x", STRING_MAX)
+    bi64_for = _padded("for=bi64", STRING_MAX)
     modules = ((guest("cpuid"), f"name={LONG_NAME} mem=16M"), (guest("mb1low"), low),
-               (blob, low_for), (guest("cpuid"), too_long), (blob, for_too_long))
+               (blob, low_for), (guest("cpuid"), too_long), (blob, for_too_long),
+               (guest("cpuid"), bi64), (blob, bi64_for), (blob, bi64_for))
     r = run(Scenario("guests-limits", modules=modules))
     cmdline_len = len("mb1low ") + len(low) - len("name=mb1low mem=16M -- ")  # "NAME ARGS"
+    # "NAME ARGS" and each module's string, with their NULs (vm/loader.c strings_size).
+    bi64_strings = len("bi64 ") + len(bi64) - len("name=bi64 mem=16M -- ") + 1 + 2 * (STRING_MAX + 1)
     problems = check_markers(r, passes=[
         f"[{LONG_NAME}] RESULT pass",
         f"keel: guest {LONG_NAME}: starting, mem=16 MiB",
@@ -283,6 +290,8 @@ def test_longest_names_and_strings():
         f"{STRING_MAX}",
         f"keel: module 4: for=mb1low: module string is {STRING_MAX + 1} bytes, at most "
         f"{STRING_MAX}",
-        "keel: guests ok=2 failed=2",
+        f"keel: guest bi64: image rejected: boot information: its strings ({bi64_strings} bytes: "
+        "the command line and 2 module lines) do not fit [0x1400, 0x4000)",
+        "keel: guests ok=2 failed=3",
     ], fails=["[mb1low] FAIL"] + list(FAIL_MARKERS), end_status=1)
     _fail_if(r, problems)
