@@ -15,8 +15,9 @@
 #include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
 
-#define GUEST_NAME_MAX	  32
-#define GUEST_CMDLINE_MAX 512
+/* A name: 63 characters and the NUL. "NAME ARGS": 4 KiB of arguments after it. */
+#define GUEST_NAME_MAX	  64
+#define GUEST_CMDLINE_MAX (GUEST_NAME_MAX + 4096)
 #define GUEST_MAX_MODULES 8
 #define GUEST_DEV_STORAGE (8 * 1024) /* device-model state: the UART, the test device */
 

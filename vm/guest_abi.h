@@ -4,27 +4,33 @@
  * tests/guests, so it uses only fixed-width types. docs/guests.md describes
  * the same contract in prose.
  *
- * Guest-physical layout at entry (both image formats):
+ * Guest-physical layout at entry of an ELF64 image (Keel's own protocol;
+ * a multiboot image's information goes where its segments are not, see
+ * below):
  *
  *   0x00000000 +-------------------------------+
- *              | ordinary RAM (zero)           |
- *   0x00001000 | boot info page(s): struct     |  ELF64: struct keel_boot_info,
- *              | keel_boot_info or multiboot   |  modules, command line;
- *              | info + mmap + cmdline         |  multiboot: struct multiboot_info
- *   0x00004000 | ELF64 only: GDT               |
- *   0x00005000 | ELF64 only: page tables       |  PML4, PDPT, 4 PDs: identity map of
+ *              | free                          |
+ *   0x00001000 | boot info: struct             |  struct keel_boot_info, modules,
+ *              | keel_boot_info + strings      |  command line and module strings
+ *   0x00004000 | GDT                           |
+ *   0x00005000 | page tables                   |  PML4, PDPT, 4 PDs: identity map of
  *              |                               |  0-4 GiB with 2 MiB pages
  *   0x0000B000 | free                          |
- *   0x00080000 | <- initial RSP (ELF64)        |  stack grows down from here
- *   0x000E0000 | ELF64 only: ACPI tables at    |  RSDP, XSDT/RSDT, FADT, DSDT, MADT
- *              | the top of [0xE0000, 1 MiB)   |  (a local APIC per vCPU)
- *   0x00100000 | image segments (PT_LOAD), at  |
- *              | their physical addresses      |
- *              | ... up to mem=                |
+ *   0x00080000 | <- initial RSP                |  stack grows down from here
+ *   0x000E0000 | ACPI tables at the top of     |  RSDP, XSDT/RSDT, FADT, DSDT, MADT
+ *              | [0xE0000, 1 MiB)              |  (a local APIC per vCPU)
+ *   0x00100000 | ... up to mem=                |
  *              +-------------------------------+
  *
- * Modules (`for=NAME` lines) are copied above the highest segment, page
- * aligned.
+ * Image segments (PT_LOAD) load at their physical addresses anywhere in
+ * [0, mem=); an ELF64 segment that meets the boot info, GDT, page tables
+ * or ACPI tables is refused (the stack's area is the guest's). A multiboot
+ * image's information (struct multiboot_info, its memory map, module list
+ * and strings) goes on the lowest free page at or above
+ * KEEL_GUEST_BOOT_INFO_GPA that meets no segment and no module (0x1000 for
+ * an image above 1 MiB), and EBX says where. Modules (`for=NAME` lines)
+ * are copied page aligned above the highest segment and at or above
+ * KEEL_GUEST_IMAGE_MIN.
  */
 #ifndef KEEL_VM_GUEST_ABI_H
 #define KEEL_VM_GUEST_ABI_H
@@ -37,7 +43,7 @@
 #define KEEL_GUEST_PT_GPA	 0x5000ULL
 #define KEEL_GUEST_PT_END	 0xB000ULL /* 6 pages: PML4, PDPT, 4 PDs */
 #define KEEL_GUEST_STACK_TOP	 0x80000ULL
-#define KEEL_GUEST_IMAGE_MIN	 0x100000ULL /* segments must start at or above 1 MiB */
+#define KEEL_GUEST_IMAGE_MIN	 0x100000ULL /* modules load at or above 1 MiB */
 #define KEEL_GUEST_ACPI_MIN	 0xE0000ULL  /* ELF64: the ACPI tables lie in [this, END) */
 #define KEEL_GUEST_ACPI_END	 0x100000ULL
 
@@ -65,7 +71,7 @@ struct keel_boot_info {
 	uint64_t modules; /* GPA of struct keel_boot_module[module_count] */
 };
 
-/* Multiboot (v1) entry: EAX=0x2BADB002, EBX=KEEL_GUEST_BOOT_INFO_GPA, 32-bit
+/* Multiboot (v1) entry: EAX=0x2BADB002, EBX=the multiboot information (above), 32-bit
  * protected mode, paging off, flat 4 GiB CS (0x08) and data (0x10) segments,
  * IF=0; as the Multiboot 0.6.96 specification, 3.2 "Machine state". */
 #define MULTIBOOT1_HEADER_MAGIC	    0x1BADB002U

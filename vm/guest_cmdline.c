@@ -33,6 +33,16 @@ static bool copy_name(char *dst, size_t cap, const char *s, size_t len)
 	return true;
 }
 
+bool guest_cmdline_length_ok(const char *s, char *err, size_t err_len)
+{
+	size_t n = strlen(s);
+
+	if (n >= GUEST_CMDLINE_STRING_MAX)
+		FAIL("module string is %lu bytes, at most %d", (u64)n,
+		     GUEST_CMDLINE_STRING_MAX - 1);
+	return true;
+}
+
 bool guest_cmdline_for(const char *s, char *name, size_t name_len)
 {
 	struct cmdline_iter it;
@@ -189,6 +199,8 @@ bool guest_cmdline_parse(const char *s, unsigned index, u64 max_mem, struct gues
 	size_t rest_len;
 
 	memset(c, 0, sizeof(*c));
+	if (!guest_cmdline_length_ok(s, err, err_len))
+		return false;
 	fmt_snprintf(c->name, sizeof(c->name), "guest%u", index);
 	c->mem_size = GUEST_DEFAULT_MEM;
 	c->vcpus = 1;

@@ -1,6 +1,6 @@
 /*
  * The guest command line: the string on a module2 line (docs/cmdline.md).
- *   name=NAME   the guest's name (default guestN); letters, digits, - _ .
+ *   name=NAME   the guest's name (default guestN): 1 to 63 letters, digits, - _ .
  *   mem=SIZE    guest RAM, e.g. 64M (default 32M; at least 2M)
  *   ept=4k|2m|1g  largest EPT leaf (default: the largest the CPU has)
  *   expect=END  the way this guest is expected to end (tests), e.g. triple-fault
@@ -18,7 +18,8 @@
  *               starts at the image's entry, the others wait for INIT-SIPI
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
- * of guest NAME, in order.
+ * of guest NAME, in order. A module string (a guest's or a for= line) is at
+ * most GUEST_CMDLINE_STRING_MAX - 1 bytes: 4 KiB with its NUL.
  */
 #ifndef KEEL_VM_GUEST_CMDLINE_H
 #define KEEL_VM_GUEST_CMDLINE_H
@@ -26,11 +27,12 @@
 #include "boot/mb2.h"
 #include "lib/types.h"
 
-#define GUEST_CONFIG_NAME_MAX 32
-#define GUEST_CONFIG_ARGS_MAX 400
-#define GUEST_CONFIG_MODULES  8
-#define GUEST_DEFAULT_MEM     (32 * MiB)
-#define GUEST_MIN_MEM	      (2 * MiB)
+#define GUEST_CONFIG_NAME_MAX	 64   /* a name is 1 to 63 characters */
+#define GUEST_CMDLINE_STRING_MAX 4096 /* a whole module string, its NUL included */
+#define GUEST_CONFIG_ARGS_MAX	 4096 /* the arguments after "--", their NUL included */
+#define GUEST_CONFIG_MODULES	 8
+#define GUEST_DEFAULT_MEM	 (32 * MiB)
+#define GUEST_MIN_MEM		 (2 * MiB)
 /*
  * cpus= indices are below this: CPU_MAX of arch/x86/percpu.h, which this
  * pure parser does not include (vm/guest_config.c asserts they agree).
@@ -61,10 +63,16 @@ struct guest_config {
 
 /*
  * Parses one guest module string (pure). max_mem bounds mem=. Returns
- * false with a one-line reason in err.
+ * false with a one-line reason in err (a string of GUEST_CMDLINE_STRING_MAX
+ * bytes or more is refused first, see guest_cmdline_length_ok).
  */
 bool guest_cmdline_parse(const char *s, unsigned index, u64 max_mem, struct guest_config *c,
 			 char *err, size_t err_len);
+/*
+ * A module string shorter than GUEST_CMDLINE_STRING_MAX: true, or false
+ * with "module string is N bytes, at most M" in err.
+ */
+bool guest_cmdline_length_ok(const char *s, char *err, size_t err_len);
 /* If s is a for=NAME line, copies NAME and returns true. */
 bool guest_cmdline_for(const char *s, char *name, size_t name_len);
 

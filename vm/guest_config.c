@@ -14,6 +14,13 @@
 /* cpus= bits name Keel's CPU indices (vm/guest_cmdline.h). */
 _Static_assert(GUEST_CPUS_MAX == CPU_MAX, "cpus= indices are CPU indices");
 _Static_assert(GUEST_CPUS_MAX <= 64, "cpus= is a u64 mask");
+/* A config's name and "NAME ARGS" fit the guest's own copies (guest_config_apply). */
+_Static_assert(GUEST_NAME_MAX == GUEST_CONFIG_NAME_MAX, "guest names");
+_Static_assert(GUEST_CMDLINE_MAX >= GUEST_CONFIG_NAME_MAX + GUEST_CONFIG_ARGS_MAX,
+	       "NAME, a blank, ARGS and the NUL");
+
+/* Keel's lines quote at most this much of a refused module string. */
+#define QUOTE_MAX 96
 
 /* mem= upper bound: what the EPT can address, capped at 512 GiB. */
 static u64 max_guest_mem(void)
@@ -45,7 +52,7 @@ static struct guest_config *find(struct guest_config *configs, unsigned n, const
 static void attach_for_modules(const struct boot_info *bi, struct guest_config *configs, unsigned n,
 			       unsigned *failed)
 {
-	char name[GUEST_CONFIG_NAME_MAX];
+	char name[GUEST_CONFIG_NAME_MAX], err[80];
 
 	for (u32 i = 0; i < bi->module_count; i++) {
 		const struct mb2_module *m = &bi->modules[i];
@@ -54,7 +61,10 @@ static void attach_for_modules(const struct boot_info *bi, struct guest_config *
 		if (!guest_cmdline_for(m->cmdline, name, sizeof(name)))
 			continue;
 		c = name[0] ? find(configs, n, name) : NULL;
-		if (!c) {
+		if (!guest_cmdline_length_ok(m->cmdline, err, sizeof(err))) {
+			pr_err("module %u: for=%s: %s", i, name[0] ? name : "(bad name)", err);
+			(*failed)++;
+		} else if (!c) {
 			pr_err("module %u: for=%s names no guest", i,
 			       name[0] ? name : "(bad name)");
 			(*failed)++;
@@ -86,7 +96,10 @@ unsigned guest_cmdline_configs(const struct boot_info *bi, struct guest_config *
 			continue;
 		}
 		if (!guest_cmdline_parse(m->cmdline, i, max_guest_mem(), c, err, sizeof(err))) {
-			pr_err("guest %u ('%s'): %s", i, m->cmdline, err);
+			bool cut = strlen(m->cmdline) > QUOTE_MAX;
+
+			pr_err("guest %u ('%.*s%s'): %s", i, QUOTE_MAX, m->cmdline,
+			       cut ? "..." : "", err);
 			(*failed)++;
 			continue;
 		}

@@ -1,8 +1,11 @@
 /*
  * The guest loader: copies each PT_LOAD segment of a checked image to its
  * guest-physical address (zeroing up to its memory size), copies `for=`
- * modules above the image, and writes the boot information, GDT and page
- * tables of the image's protocol below 1 MiB. A Linux bzImage is loaded
+ * modules above the image (and above 1 MiB), and writes the boot
+ * information of the image's protocol: an ELF64 image's at their fixed
+ * addresses below 1 MiB (boot information, GDT, page tables, ACPI tables;
+ * a segment on one of them is refused), a multiboot image's in a hole
+ * beside its segments and modules. A Linux bzImage is loaded
  * by the kernel's own boot protocol instead (vm/linux_boot.c): kernel,
  * zero page, command line, initramfs and ACPI tables. Everything goes
  * through gmem_write: the loader reaches guest RAM only through the
@@ -19,6 +22,7 @@
 #include "vm/guest.h"
 #include "vm/guest_abi.h"
 #include "vm/multiboot1.h"
+#include "vm/place.h"
 
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
@@ -26,9 +30,22 @@
 		return false;                                                                      \
 	} while (0)
 
-/* Offsets inside the boot-info area [0x1000, 0x4000). */
+/* Offsets inside the ELF64 boot-info area [0x1000, 0x4000). */
 #define BI_MODULES 0x100
 #define BI_STRINGS 0x400
+
+/*
+ * The multiboot information, one block at an address chosen per image
+ * (mb1_place), EBX pointing at its start:
+ *
+ *   +0    struct multiboot1_info
+ *   +88   the memory map: one entry, [0, mem) available
+ *   +112  struct multiboot1_module[mods_count]
+ *   ...   strings: the command line, "Keel", each module's
+ */
+#define MB1_MMAP_OFF	sizeof(struct multiboot1_info)
+#define MB1_MODS_OFF	(MB1_MMAP_OFF + sizeof(struct multiboot1_mmap_entry))
+#define MB1_LOADER_NAME "Keel"
 
 static bool put(struct guest *g, u64 at, const void *src, u64 len)
 {
@@ -48,7 +65,7 @@ static bool load_segments(struct guest *g, const u8 *img, const struct elf_image
 	return true;
 }
 
-/* Copies modules page-aligned above `from`; fills their guest ranges. */
+/* Copies modules page-aligned from `from` up; fills their guest GPAs. */
 static bool load_modules(struct guest *g, u64 from, u64 *starts, char *err, size_t err_len)
 {
 	u64 at = ALIGN_UP(from, PAGE_SIZE);
@@ -68,15 +85,25 @@ static bool load_modules(struct guest *g, u64 from, u64 *starts, char *err, size
 	return true;
 }
 
-/* Writes a string into the boot-info area; returns its gpa, 0 if it does not fit. */
-static u64 put_string(struct guest *g, u64 *cursor, const char *s)
+/* Writes a string at *cursor, below end; returns its gpa, 0 if it does not fit. */
+static u64 put_string(struct guest *g, u64 *cursor, u64 end, const char *s)
 {
 	u64 at = *cursor, n = strlen(s) + 1;
 
-	if (at + n > KEEL_GUEST_BOOT_INFO_END || !put(g, at, s, n))
+	if (n > end - at || !put(g, at, s, n))
 		return 0;
 	*cursor = at + n;
 	return at;
+}
+
+/* Bytes of the strings in the boot information: the command line's and every module's. */
+static u64 strings_size(const struct guest *g)
+{
+	u64 n = strlen(g->cmdline) + 1;
+
+	for (unsigned i = 0; i < g->module_count; i++)
+		n += strlen(g->modules[i].cmdline) + 1;
+	return n;
 }
 
 static bool boot_info64(struct guest *g, const u64 *mod_gpa, char *err, size_t err_len)
@@ -89,19 +116,23 @@ static bool boot_info64(struct guest *g, const u64 *mod_gpa, char *err, size_t e
 	    .module_count = g->module_count,
 	    .modules = KEEL_GUEST_BOOT_INFO_GPA + BI_MODULES,
 	};
-	u64 cursor = KEEL_GUEST_BOOT_INFO_GPA + BI_STRINGS;
+	u64 cursor = KEEL_GUEST_BOOT_INFO_GPA + BI_STRINGS, end = KEEL_GUEST_BOOT_INFO_END;
 
-	bi.cmdline = put_string(g, &cursor, g->cmdline);
+	if (strings_size(g) > end - cursor)
+		FAIL("boot information: its strings (%lu bytes: the command line and %u module "
+		     "lines) do not fit [0x%lx, 0x%lx)",
+		     strings_size(g), g->module_count, cursor, end);
+	bi.cmdline = put_string(g, &cursor, end, g->cmdline);
 	for (unsigned i = 0; i < g->module_count; i++) {
 		struct keel_boot_module m = {mod_gpa[i],
 					     mod_gpa[i] + g->modules[i].end - g->modules[i].start,
-					     put_string(g, &cursor, g->modules[i].cmdline)};
+					     put_string(g, &cursor, end, g->modules[i].cmdline)};
 
 		if (!m.cmdline || !put(g, bi.modules + i * sizeof(m), &m, sizeof(m)))
-			FAIL("boot information does not fit its page");
+			FAIL("out of memory writing the boot information");
 	}
 	if (!bi.cmdline || !put(g, KEEL_GUEST_BOOT_INFO_GPA, &bi, sizeof(bi)))
-		FAIL("boot information does not fit its page");
+		FAIL("out of memory writing the boot information");
 	return true;
 }
 
@@ -136,37 +167,68 @@ static bool tables64(struct guest *g)
 	return true;
 }
 
-static bool boot_info_mb1(struct guest *g, const u64 *mod_gpa, char *err, size_t err_len)
+/* Bytes of the multiboot information block for g. */
+static u64 mb1_size(const struct guest *g)
 {
-	u64 mem = g->mem.ram_size;
+	return MB1_MODS_OFF + g->module_count * sizeof(struct multiboot1_module) +
+	       sizeof(MB1_LOADER_NAME) + strings_size(g);
+}
+
+/*
+ * Where the multiboot information goes: the lowest free page at or above
+ * KEEL_GUEST_BOOT_INFO_GPA (page 0 stays the guest's, for a real-mode IVT),
+ * below mem= and 4 GiB, meeting no segment and no module. An image above
+ * 1 MiB finds it at KEEL_GUEST_BOOT_INFO_GPA, as before; an image that
+ * loads low has it in a hole below or above itself.
+ */
+static bool mb1_place(const struct guest *g, const struct elf_image *ei, const u64 *mod_gpa,
+		      u64 *at, char *err, size_t err_len)
+{
+	struct place_range busy[ELF_MAX_SEGMENTS + GUEST_MAX_MODULES];
+	u64 limit = MIN(g->mem.ram_size, 0x100000000ULL);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ei->seg_count; i++)
+		busy[n++] = (struct place_range){ei->seg[i].gpa, ei->seg[i].gpa + ei->seg[i].memsz};
+	for (unsigned i = 0; i < g->module_count; i++)
+		busy[n++] = (struct place_range){mod_gpa[i], mod_gpa[i] + g->modules[i].end -
+								 g->modules[i].start};
+	if (!place_find(busy, n, mb1_size(g), PAGE_SIZE, KEEL_GUEST_BOOT_INFO_GPA, limit, at))
+		FAIL("multiboot information (%lu bytes) fits nowhere in [0x%lx, 0x%lx): the "
+		     "image's segments and its modules fill it",
+		     mb1_size(g), (u64)KEEL_GUEST_BOOT_INFO_GPA, limit);
+	return true;
+}
+
+/* Writes the multiboot information block at `at` (mb1_place). */
+static bool boot_info_mb1(struct guest *g, u64 at, const u64 *mod_gpa)
+{
+	u64 mem = g->mem.ram_size, end = at + mb1_size(g);
 	struct multiboot1_info mi = {
 	    .flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS | MB1_INFO_MMAP |
 		     MB1_INFO_BOOT_LOADER_NAME,
 	    .mem_lower = (u32)MIN(640ULL, mem / KiB),
 	    .mem_upper = mem > MiB ? (u32)MIN((mem - MiB) / KiB, 0xFFFFFFFFULL) : 0,
 	    .mods_count = g->module_count,
-	    .mods_addr = KEEL_GUEST_BOOT_INFO_GPA + BI_MODULES,
+	    .mods_addr = (u32)(at + MB1_MODS_OFF),
+	    .mmap_addr = (u32)(at + MB1_MMAP_OFF),
+	    .mmap_length = sizeof(struct multiboot1_mmap_entry),
 	};
 	struct multiboot1_mmap_entry mm = {20, 0, mem, 1};
-	u64 cursor = KEEL_GUEST_BOOT_INFO_GPA + BI_STRINGS;
-	u64 mmap_at = KEEL_GUEST_BOOT_INFO_GPA + sizeof(mi);
+	u64 cursor = at + MB1_MODS_OFF + g->module_count * sizeof(struct multiboot1_module);
 
-	mi.mmap_addr = (u32)mmap_at;
-	mi.mmap_length = sizeof(mm);
-	mi.cmdline = (u32)put_string(g, &cursor, g->cmdline);
-	mi.boot_loader_name = (u32)put_string(g, &cursor, "Keel");
+	mi.cmdline = (u32)put_string(g, &cursor, end, g->cmdline);
+	mi.boot_loader_name = (u32)put_string(g, &cursor, end, MB1_LOADER_NAME);
 	for (unsigned i = 0; i < g->module_count; i++) {
 		struct multiboot1_module m = {
 		    (u32)mod_gpa[i], (u32)(mod_gpa[i] + g->modules[i].end - g->modules[i].start),
-		    (u32)put_string(g, &cursor, g->modules[i].cmdline), 0};
+		    (u32)put_string(g, &cursor, end, g->modules[i].cmdline), 0};
 
 		if (!m.string || !put(g, mi.mods_addr + i * sizeof(m), &m, sizeof(m)))
-			FAIL("multiboot information does not fit its page");
+			return false;
 	}
-	if (!mi.cmdline || !mi.boot_loader_name || !put(g, mmap_at, &mm, sizeof(mm)) ||
-	    !put(g, KEEL_GUEST_BOOT_INFO_GPA, &mi, sizeof(mi)))
-		FAIL("multiboot information does not fit its page");
-	return true;
+	return mi.cmdline && mi.boot_loader_name && put(g, mi.mmap_addr, &mm, sizeof(mm)) &&
+	       put(g, at, &mi, sizeof(mi));
 }
 
 /* The guest's own arguments: its command line after "NAME ". */
@@ -211,15 +273,15 @@ static bool put_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err_l
 }
 
 /*
- * An ELF64 guest's ACPI tables: at the top of the BIOS area, below 1 MiB,
- * where a guest finds the RSDP by its scan of 0xE0000-0xFFFFF (ACPI 6.5,
- * 5.2.5.1); vm/guest_abi.h keeps the area out of the guest's free memory.
+ * Where an ELF64 guest's ACPI tables go: at the top of the BIOS area,
+ * below 1 MiB, where a guest finds the RSDP by its scan of 0xE0000-0xFFFFF
+ * (ACPI 6.5, 5.2.5.1); *at is their first page.
  */
-static bool acpi64(struct guest *g, char *err, size_t err_len)
+static bool acpi64_place(const struct guest *g, u64 *at, char *err, size_t err_len)
 {
 	struct acpi_gen_config cfg;
 	struct acpi_gen_layout al;
-	u64 rsdp, size;
+	u64 size;
 
 	acpi_gen_config_pc(&cfg, g->vcpu_count);
 	if (acpi_gen_build(&cfg, NULL, 0, KEEL_GUEST_ACPI_MIN, &al) || !al.size) /* only its size */
@@ -227,7 +289,40 @@ static bool acpi64(struct guest *g, char *err, size_t err_len)
 	size = ALIGN_UP(al.size, PAGE_SIZE);
 	if (size > KEEL_GUEST_ACPI_END - KEEL_GUEST_ACPI_MIN)
 		FAIL("ACPI tables (%lu bytes) do not fit the BIOS area", al.size);
-	return put_acpi(g, KEEL_GUEST_ACPI_END - size, &rsdp, err, err_len);
+	*at = KEEL_GUEST_ACPI_END - size;
+	return true;
+}
+
+/*
+ * The 64-bit protocol's fixed layout (vm/guest_abi.h): what Keel writes
+ * below 1 MiB at addresses the guest relies on. A segment may load
+ * anywhere else, page 0 and the stack's area included (Keel writes
+ * nothing there); one that meets an area is refused, naming both.
+ */
+static bool fixed64_free(const struct elf_image *ei, u64 acpi_at, char *err, size_t err_len)
+{
+	const struct {
+		const char *what;
+		struct place_range r;
+	} area[] = {
+	    {"boot information", {KEEL_GUEST_BOOT_INFO_GPA, KEEL_GUEST_BOOT_INFO_END}},
+	    {"GDT", {KEEL_GUEST_GDT_GPA, KEEL_GUEST_PT_GPA}},
+	    {"page tables", {KEEL_GUEST_PT_GPA, KEEL_GUEST_PT_END}},
+	    {"ACPI tables", {acpi_at, KEEL_GUEST_ACPI_END}},
+	};
+
+	for (unsigned i = 0; i < ei->seg_count; i++) {
+		const struct elf_segment *s = &ei->seg[i];
+		struct place_range seg = {s->gpa, s->gpa + s->memsz};
+
+		for (unsigned a = 0; a < ARRAY_SIZE(area); a++)
+			if (place_overlap(&area[a].r, 1, seg) == 0)
+				FAIL("segment %u [0x%lx, 0x%lx) overlaps Keel's %s at [0x%lx, "
+				     "0x%lx)",
+				     i, seg.start, seg.end, area[a].what, area[a].r.start,
+				     area[a].r.end);
+	}
+	return true;
 }
 
 /* Copies the kernel, its command line, its initrd and what the boot protocol needs. */
@@ -300,36 +395,29 @@ static bool load_linux(struct guest *g, const u8 *img, u64 len, struct vcpu_boot
 	return true;
 }
 
-bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t err_len)
+/* A multiboot image's entry state: EAX the magic, EBX its information block. */
+static bool enter_mb1(struct guest *g, const struct elf_image *ei, const u64 *mod_gpa,
+		      struct vcpu_boot_state *bs, char *err, size_t err_len)
 {
-	const u8 *img = hpa_ptr(hpa(g->image_start));
-	u64 len = g->image_end - g->image_start;
-	u64 mod_gpa[GUEST_MAX_MODULES];
-	struct elf_image ei;
-	bool mb1;
+	u64 at;
 
-	if (linux_boot_is_bzimage(img, len))
-		return load_linux(g, img, len, bs, err, err_len);
-	if (!elf_parse(img, len, g->mem.ram_size, KEEL_GUEST_IMAGE_MIN, &ei, err, err_len))
+	if (!mb1_place(g, ei, mod_gpa, &at, err, err_len))
 		return false;
-	mb1 = ei.kind == ELF_KIND_MB32;
-	if (mb1 && ei.load_end > 0x100000000ULL)
-		FAIL("multiboot image loads above 4 GiB");
-	if (!load_segments(g, img, &ei))
-		FAIL("out of memory loading the image");
-	if (!load_modules(g, ei.load_end, mod_gpa, err, err_len))
-		return false;
-	memset(bs, 0, sizeof(*bs));
-	bs->rip = ei.entry;
-	if (mb1) {
-		if (!boot_info_mb1(g, mod_gpa, err, err_len))
-			return false;
-		bs->mode = VCPU_MODE_PROT32;
-		bs->rax = MULTIBOOT1_BOOTLOADER_MAGIC;
-		bs->rbx = KEEL_GUEST_BOOT_INFO_GPA;
-		return true;
-	}
-	if (!boot_info64(g, mod_gpa, err, err_len) || !acpi64(g, err, err_len))
+	if (!boot_info_mb1(g, at, mod_gpa))
+		FAIL("out of memory writing the multiboot information");
+	bs->mode = VCPU_MODE_PROT32;
+	bs->rax = MULTIBOOT1_BOOTLOADER_MAGIC;
+	bs->rbx = at;
+	return true;
+}
+
+/* An ELF64 image's entry state and what its protocol puts below 1 MiB. */
+static bool enter64(struct guest *g, u64 acpi_at, const u64 *mod_gpa, struct vcpu_boot_state *bs,
+		    char *err, size_t err_len)
+{
+	u64 rsdp;
+
+	if (!boot_info64(g, mod_gpa, err, err_len) || !put_acpi(g, acpi_at, &rsdp, err, err_len))
 		return false;
 	if (!tables64(g))
 		FAIL("out of memory building page tables");
@@ -341,4 +429,35 @@ bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t 
 	bs->gdt_base = KEEL_GUEST_GDT_GPA;
 	bs->gdt_limit = 0x17;
 	return true;
+}
+
+bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t err_len)
+{
+	const u8 *img = hpa_ptr(hpa(g->image_start));
+	u64 len = g->image_end - g->image_start;
+	u64 mod_gpa[GUEST_MAX_MODULES];
+	struct elf_image ei;
+	u64 acpi_at = 0;
+	bool mb1;
+
+	if (linux_boot_is_bzimage(img, len))
+		return load_linux(g, img, len, bs, err, err_len);
+	/* Segments may load anywhere in RAM: ELF64 ones are checked against its fixed layout. */
+	if (!elf_parse(img, len, g->mem.ram_size, 0, &ei, err, err_len))
+		return false;
+	mb1 = ei.kind == ELF_KIND_MB32;
+	if (mb1 && ei.load_end > 0x100000000ULL)
+		FAIL("multiboot image loads above 4 GiB");
+	if (!mb1 &&
+	    (!acpi64_place(g, &acpi_at, err, err_len) || !fixed64_free(&ei, acpi_at, err, err_len)))
+		return false;
+	if (!load_segments(g, img, &ei))
+		FAIL("out of memory loading the image");
+	if (!load_modules(g, MAX(ei.load_end, KEEL_GUEST_IMAGE_MIN), mod_gpa, err, err_len))
+		return false;
+	memset(bs, 0, sizeof(*bs));
+	bs->rip = ei.entry;
+	if (mb1)
+		return enter_mb1(g, &ei, mod_gpa, bs, err, err_len);
+	return enter64(g, acpi_at, mod_gpa, bs, err, err_len);
 }

@@ -10,11 +10,12 @@ runs the demo `make run` boots, a third gives the args guest a module.
 """
 import os
 import re
+import struct
 
 import pytest
 
-from keeltest import (BUILD, EMU_BUILD, FAIL_MARKERS, Scenario, check_markers, guest, report,
-                      run)
+from keeltest import (BUILD, EMU_BUILD, FAIL_MARKERS, Scenario, check_markers, elf_symbols, guest,
+                      report, run)
 import mkiso  # noqa: E402 (tests/harness: keeltest puts it on sys.path)
 
 # (name, module string, how Keel must say it ended); run in this order.
@@ -148,4 +149,149 @@ def test_args_with_module():
                    '[args] module 0 cmdline "for=args note=payload"',
                    _summary_re("args", "debug-exit", SUCCESS_STATUS)],
         fails=["[args] FAIL"] + list(FAIL_MARKERS), end_status=ALL_OK_END_STATUS)
+    _fail_if(r, problems)
+
+
+# --- images below 1 MiB (issue 15) ---
+
+def _elf(path, cls64, paddr, memsz, code, multiboot=False):
+    """A minimal ELF executable: one PT_LOAD segment at paddr (its code, then zeros to memsz),
+    entered at paddr. ELF32 ones carry a multiboot header (flags 0) in their first bytes."""
+    ehsize, phsize = (64, 56) if cls64 else (52, 32)
+    off = 0x1000
+    if multiboot:
+        code = struct.pack("<III", 0x1BADB002, 0, (-0x1BADB002) & 0xFFFFFFFF) + code
+        entry = paddr + 12
+    else:
+        entry = paddr
+    ident = b"\x7fELF" + bytes([2 if cls64 else 1, 1, 1]) + bytes(9)
+    if cls64:
+        eh = ident + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, entry, ehsize, 0, 0, ehsize, phsize,
+                                 1, 0, 0, 0)
+        ph = struct.pack("<IIQQQQQQ", 1, 7, off, paddr, paddr, len(code), memsz, 0x1000)
+    else:
+        eh = ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, entry, ehsize, 0, 0, ehsize, phsize,
+                                 1, 0, 0, 0)
+        ph = struct.pack("<IIIIIIII", 1, off, paddr, paddr, len(code), memsz, 7, 0x1000)
+    img = (eh + ph).ljust(off, b"\0") + code
+    os.makedirs(EMU_BUILD, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(img)
+    return path
+
+
+# mov al, 0; out 0xF4, al (debug-exit v = 0: status 1); hlt
+EXIT_OK = bytes([0xB0, 0x00, 0xE6, 0xF4, 0xF4])
+LOW_MODULE = "for=mb1low tag=low"
+LOW_MODULE_BYTES = b"mb1low module\n" * 100  # 1400 bytes, copied to 1 MiB
+MB1_INFO_FIXED = 88 + 24  # struct multiboot1_info, one memory map entry (vm/loader.c)
+
+
+def _low_scenario():
+    low64 = _elf(os.path.join(EMU_BUILD, "low64.elf"), True, 0x20000, 0x1000, EXIT_OK)
+    on_pt = _elf(os.path.join(EMU_BUILD, "low64-pt.elf"), True, 0x8000, 0x1000, EXIT_OK)
+    full = _elf(os.path.join(EMU_BUILD, "mb1full.elf"), False, 0, 16 << 20, EXIT_OK,
+                multiboot=True)
+    blob = os.path.join(EMU_BUILD, "mb1low-module.bin")
+    with open(blob, "wb") as f:
+        f.write(LOW_MODULE_BYTES)
+    modules = (
+        (guest("mb1low"), "name=mb1low mem=16M -- expect_mem=16M"),
+        (blob, LOW_MODULE),
+        (low64, "name=low64 mem=16M"),
+        (on_pt, "name=onpt mem=16M"),
+        (full, "name=mb1full mem=16M"),
+        (guest("mb1"), "name=mb1 mem=16M -- expect_mem=16M"),
+    )
+    info = MB1_INFO_FIXED + len("mb1full") + 1 + len("Keel") + 1
+    refused = [
+        "keel: guest onpt: image rejected: segment 0 [0x8000, 0x9000) overlaps Keel's page "
+        "tables at [0x5000, 0xb000)",
+        f"keel: guest mb1full: image rejected: multiboot information ({info} bytes) fits "
+        "nowhere in [0x1000, 0x1000000): the image's segments and its modules fill it",
+    ]
+    return Scenario("guests-low", modules=modules), refused
+
+
+def test_images_below_1m():
+    """mb1low at 0x8000 (its scratch at 0x1000) gets its multiboot information above its image,
+    its module above 1 MiB, and goes to real mode and back; an ELF64 image at 0x20000 runs; an
+    ELF64 segment on Keel's page tables and a multiboot image filling RAM are refused, each
+    with its one named line; mb1 above 1 MiB still finds its information at 0x1000."""
+    sc, refused = _low_scenario()
+    r = run(sc)
+    problems = check_markers(r, passes=refused + [
+        "[mb1low] RESULT pass",
+        "[mb1low] PASS EBX is the first free page at or above 0x1000: the image's end",
+        "[mb1low] PASS real mode: the flags read at (EBX >> 4):(EBX & 15)",
+        f'[mb1low] module [0x100000, {0x100000 + len(LOW_MODULE_BYTES):#x}), its string '
+        f'{len(LOW_MODULE)} bytes: "{LOW_MODULE}"',
+        _summary_re("mb1low", "debug-exit", SUCCESS_STATUS),
+        _summary_re("low64", "debug-exit", SUCCESS_STATUS),
+        "[mb1] PASS EBX is KEEL_GUEST_BOOT_INFO_GPA",
+        _summary_re("mb1", "debug-exit", SUCCESS_STATUS),
+        "keel: guests ok=3 failed=2",
+    ], fails=["[mb1low] FAIL", "[mb1] FAIL"] + list(FAIL_MARKERS), end_status=1)
+    end = elf_symbols(["__image_end"], guest("mb1low"))["__image_end"]
+    at = re.search(r"multiboot information at (0x[0-9a-f]+)", r.log)
+    if not at or int(at.group(1), 16) != end:
+        problems.append(f"mb1low's information: {at and at.group(0)}, want {end:#x} "
+                        "(its image's end, __image_end)")
+    for line in refused:
+        name = line.split()[2].rstrip(":")
+        if not any(x.startswith(f"keel: guest {name}: ended by error") for x in r.lines()):
+            problems.append(f"guest {name}: no `ended by error` summary")
+    _fail_if(r, problems)
+
+
+# --- names of 63 characters and module strings of 4 KiB (issue 15) ---
+
+LONG_NAME = "n" * 62 + "x"  # 63 characters: the longest name
+STRING_MAX = 4095  # bytes in a module string, its NUL not counted
+
+
+def _padded(prefix, length):
+    """prefix, then one pad= word making the string exactly length bytes."""
+    return prefix + " pad=" + "p" * (length - len(prefix) - len(" pad="))
+
+
+def test_longest_names_and_strings():
+    """A guest named with 63 characters runs and is named in full in each of Keel's lines; mb1low
+    with a module string and a for= line of 4095 bytes each sees both whole; a guest line and a
+    for= line of 4096 bytes are refused, each with its one named line; an ELF64 guest whose
+    command line and two module strings of 4 KiB overflow its fixed 11 KiB of boot information
+    is refused by name; the rest run."""
+    blob = os.path.join(EMU_BUILD, "mb1low-module.bin")
+    with open(blob, "wb") as f:
+        f.write(LOW_MODULE_BYTES)
+    low = _padded("name=mb1low mem=16M -- expect_mem=16M", STRING_MAX)
+    low_for = _padded("for=mb1low tag=long", STRING_MAX)
+    too_long = _padded("name=big -- x", STRING_MAX + 1)
+    for_too_long = _padded("for=mb1low", STRING_MAX + 1)
+    bi64 = _padded("name=bi64 mem=16M -- x", STRING_MAX)
+    bi64_for = _padded("for=bi64", STRING_MAX)
+    modules = ((guest("cpuid"), f"name={LONG_NAME} mem=16M"), (guest("mb1low"), low),
+               (blob, low_for), (guest("cpuid"), too_long), (blob, for_too_long),
+               (guest("cpuid"), bi64), (blob, bi64_for), (blob, bi64_for))
+    r = run(Scenario("guests-limits", modules=modules))
+    cmdline_len = len("mb1low ") + len(low) - len("name=mb1low mem=16M -- ")  # "NAME ARGS"
+    # "NAME ARGS" and each module's string, with their NULs (vm/loader.c strings_size).
+    bi64_strings = len("bi64 ") + len(bi64) - len("name=bi64 mem=16M -- ") + 1 + 2 * (STRING_MAX + 1)
+    problems = check_markers(r, passes=[
+        f"[{LONG_NAME}] RESULT pass",
+        f"keel: guest {LONG_NAME}: starting, mem=16 MiB",
+        _summary_re(LONG_NAME, "debug-exit", SUCCESS_STATUS),
+        f"keel: guest {LONG_NAME}: frames held ",
+        f"[mb1low] PASS cmdline ({cmdline_len} bytes) starts with the name",
+        f'[mb1low] module [0x100000, {0x100000 + len(LOW_MODULE_BYTES):#x}), its string '
+        f'{STRING_MAX} bytes: "{low_for[:40]}"',
+        "[mb1low] RESULT pass",
+        f"keel: guest 3 ('{too_long[:96]}...'): module string is {STRING_MAX + 1} bytes, at most "
+        f"{STRING_MAX}",
+        f"keel: module 4: for=mb1low: module string is {STRING_MAX + 1} bytes, at most "
+        f"{STRING_MAX}",
+        f"keel: guest bi64: image rejected: boot information: its strings ({bi64_strings} bytes: "
+        "the command line and 2 module lines) do not fit [0x1400, 0x4000)",
+        "keel: guests ok=2 failed=3",
+    ], fails=["[mb1low] FAIL"] + list(FAIL_MARKERS), end_status=1)
     _fail_if(r, problems)

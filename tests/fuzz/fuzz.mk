@@ -47,7 +47,7 @@ FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 # others need little.
 FUZZ_MAXLEN_mb2      := 8192
 FUZZ_MAXLEN_elf      := 12288
-FUZZ_MAXLEN_cmdline  := 1024
+FUZZ_MAXLEN_cmdline  := 8192
 FUZZ_MAXLEN_ept_qual := 16
 FUZZ_MAXLEN_gpt      := 16384
 FUZZ_MAXLEN_linux_boot := 8192

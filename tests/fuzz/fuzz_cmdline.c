@@ -7,9 +7,11 @@
  * lie inside the string in order, hold no blank, keys no '=', values follow
  * their '='; the rest after "--" ends at the string's end; the number
  * parsers agree with a reference using 128-bit arithmetic; a parsed guest
- * config holds only NUL-terminated, in-range fields; a line with a bad
- * cpus= list is refused, and an accepted one holds the mask of its last
- * cpus= as a second reading finds it.
+ * config holds only NUL-terminated, in-range fields, a name of 1-63
+ * characters; a string of GUEST_CMDLINE_STRING_MAX bytes or more is refused
+ * and a shorter one's length is accepted; a line with a bad cpus= list is
+ * refused, and an accepted one holds the mask of its last cpus= as a second
+ * reading finds it.
  */
 #include "tests/fuzz/fuzz_check.h"
 
@@ -191,11 +193,15 @@ static void check_guest(const char *s, unsigned index, u64 max_mem)
 	err[0] = '\0';
 	ok = guest_cmdline_parse(s, index, max_mem, &c, err, sizeof(err));
 	fuzz_check_err(err, sizeof(err), !ok);
+	FUZZ_CHECK(guest_cmdline_length_ok(s, err, sizeof(err)) ==
+		   (strlen(s) < GUEST_CMDLINE_STRING_MAX));
+	FUZZ_CHECK(!ok || strlen(s) < GUEST_CMDLINE_STRING_MAX);
 	cpus_ok = ref_guest_cpus(s, &cpus);
 	FUZZ_CHECK(cpus_ok || !ok);
 	FUZZ_CHECK(!ok || c.cpus == cpus);
 	if (ok) {
 		check_name(c.name, sizeof(c.name), false);
+		FUZZ_CHECK(strlen(c.name) <= 63);
 		FUZZ_CHECK(c.mem_size == GUEST_DEFAULT_MEM ||
 			   (c.mem_size >= GUEST_MIN_MEM && c.mem_size <= max_mem));
 		FUZZ_CHECK(c.mem_size % (4 * KiB) == 0 && c.ept_level <= 3);

@@ -79,7 +79,11 @@ for i, t in enumerate([
     (1, '\tname=a\r\nmem=2m --args'), (2, 'mem=4G ept=4k -- init=/bin/sh quiet'),
     (1, 'name=pin cpus=1 mem=4M'), (1, 'cpus=0,2-3 cpus=62-63,0,1-3,2'), (1, 'cpus=0-63 -- cpus=x'),
     (1, 'cpus=1,,2'), (1, 'cpus=3-1 cpus=64 cpus=1,'), (1, 'cpus=18446744073709551616-0x1'),
-    (1, 'name=smp vcpus=4 cpus=0-3 -- rounds=2'), (1, 'vcpus=9 vcpus=0 vcpus=08 vcpus=')]):
+    (1, 'name=smp vcpus=4 cpus=0-3 -- rounds=2'), (1, 'vcpus=9 vcpus=0 vcpus=08 vcpus='),
+    # The limits (issue 15): names of 63 and 64 characters, module strings of 4095 and 4096 bytes.
+    (1, 'name=' + 'n' * 63 + ' mem=4M'), (1, 'name=' + 'n' * 64), (1, 'for=' + 'f' * 64 + ' x'),
+    (1, '-- ' + 'a' * 4092), (1, 'name=big -- ' + 'a' * 4084), (1, 'for=big ' + 'm' * 4087),
+    (1, 'name=' + 'n' * 63 + ' --' + ' ' * (4095 - 71))]):
     w('cmdline', f'seed{i:02d}', bytes([t[0]]) + t[1].encode())
 
 # ---- ept_qual: 8 bytes qualification, 1 byte PT_PERM_*

@@ -53,8 +53,8 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-protot
 	-mno-red-zone -mgeneral-regs-only -nostdlib -static -I.
 GUEST_CFLAGS_64 := $(GUEST_CFLAGS) -m64 -mcmodel=small
 GUEST_CFLAGS_32 := $(GUEST_CFLAGS) -m32 -march=i686
-GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
-	-T tests/guests/lib/guest.ld
+GUEST_LDFLAGS_BASE := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+GUEST_LDFLAGS := $(GUEST_LDFLAGS_BASE) -T tests/guests/lib/guest.ld
 
 # The runtime: shared C, Keel's pure lib code, and per-width entry and stubs.
 GUEST_RT_C := $(addprefix tests/guests/lib/,crt.c uart.c print.c check.c debug_exit.c idt.c \
@@ -70,7 +70,12 @@ GUEST_RT_OBJS_32 := $(patsubst %,$(GUEST_OUT)/obj32/%.o,$(GUEST_RT_32))
 
 GUEST_ELFS_64 := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_64))
 GUEST_ELFS_32 := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_32))
-GUEST_ELFS := $(GUEST_ELFS_64) $(GUEST_ELFS_32)
+# A Multiboot v1 image below 1 MiB with its own link map (mb1low.ld) and its
+# real-mode round trip (tests/emu/test_guests.py).
+GUEST_MB1LOW := $(GUEST_OUT)/mb1low.elf
+GUEST_MB1LOW_OBJS := $(GUEST_OUT)/obj32/tests/guests/mb1low.c.o \
+	$(GUEST_OUT)/obj32/tests/guests/mb1low_rm.S.o $(GUEST_RT_OBJS_32)
+GUEST_ELFS := $(GUEST_ELFS_64) $(GUEST_ELFS_32) $(GUEST_MB1LOW)
 
 # Not a guest: a Multiboot v1 loader that runs an ELF64 guest under GRUB
 # without Keel (tests/guests/bare.py), linked at 8 MiB above the guests.
@@ -107,6 +112,10 @@ $(GUEST_ELFS_32): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj32/tests/guests/%.c.o $(GU
 	@echo "  LD32    $@"
 	@$(LD) -m elf_i386 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS_32)
 
+$(GUEST_MB1LOW): $(GUEST_MB1LOW_OBJS) tests/guests/mb1low.ld
+	@echo "  LD32    $@"
+	@$(LD) -m elf_i386 $(GUEST_LDFLAGS_BASE) -T tests/guests/mb1low.ld -o $@ $(GUEST_MB1LOW_OBJS)
+
 GUEST_SHIM_OBJS := $(GUEST_OUT)/obj32/tests/guests/shim/shim.c.o \
 	$(GUEST_OUT)/obj32/tests/guests/shim/shim_enter.S.o $(GUEST_RT_OBJS_32)
 
@@ -124,5 +133,5 @@ GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
 	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \
 	$(GUEST_SMP_OBJS) $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o \
 	$(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o \
-	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32))
+	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32)) $(GUEST_MB1LOW_OBJS)
 -include $(sort $(GUEST_DEPS:.o=.d))

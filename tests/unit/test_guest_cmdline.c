@@ -113,6 +113,36 @@ static void test_maxmem_and_reset_options(void **state)
 	expect_reject("ontriple=restart", "ontriple");
 }
 
+/* The limits docs/cmdline.md gives: names of 1-63 characters, module strings of 4095 bytes. */
+_Static_assert(GUEST_CONFIG_NAME_MAX == 64, "63 characters and the NUL");
+_Static_assert(GUEST_CMDLINE_STRING_MAX == 4096, "4095 bytes and the NUL");
+
+/* "name=" and n characters c. */
+static const char *name_line(size_t n, char c)
+{
+	static char line[5 + 128 + 1];
+
+	memset(line, 0, sizeof(line));
+	memcpy(line, "name=", 5);
+	memset(line + 5, c, n);
+	return line;
+}
+
+static void test_name_63_64(void **state)
+{
+	char name[GUEST_CONFIG_NAME_MAX], forline[4 + 64 + 1] = "for=";
+
+	assert_true(parse(name_line(63, 'n')));
+	assert_int_equal(strlen(cfg.name), 63);
+	expect_reject(name_line(64, 'n'), "(1-63 of letters, digits, - _ .)");
+	memset(forline + 4, 'f', 63);
+	assert_true(guest_cmdline_for(forline, name, sizeof(name)));
+	assert_int_equal(strlen(name), 63);
+	forline[4 + 63] = 'f'; /* 64: still a for= line, with no usable name */
+	assert_true(guest_cmdline_for(forline, name, sizeof(name)));
+	assert_string_equal(name, "");
+}
+
 static void test_names(void **state)
 {
 	char longest[GUEST_CONFIG_NAME_MAX + 8];
@@ -160,17 +190,40 @@ static void test_dashdash(void **state)
 	expect_reject("--x", "--x"); /* not the separator: an unknown option */
 }
 
-static void test_args_length(void **state)
+/* A module string of 4095 bytes is parsed; 4096 are refused, whatever they hold. */
+static void test_string_4095_4096(void **state)
 {
-	static char line[3 + GUEST_CONFIG_ARGS_MAX + 2];
+	static char line[GUEST_CMDLINE_STRING_MAX + 1];
 
 	memset(line, 0, sizeof(line));
 	memcpy(line, "-- ", 3);
-	memset(line + 3, 'x', GUEST_CONFIG_ARGS_MAX - 1);
+	memset(line + 3, 'x', 4092); /* 4095 bytes: the longest arguments */
 	assert_true(parse(line));
-	assert_int_equal(strlen(cfg.args), GUEST_CONFIG_ARGS_MAX - 1);
-	line[3 + GUEST_CONFIG_ARGS_MAX - 1] = 'x'; /* 400 bytes */
-	expect_reject(line, "too long");
+	assert_int_equal(strlen(cfg.args), 4092);
+	assert_true(guest_cmdline_length_ok(line, err, sizeof(err)));
+	line[3 + 4092] = 'x'; /* 4096 bytes */
+	expect_reject(line, "module string is 4096 bytes, at most 4095");
+	assert_false(guest_cmdline_length_ok(line, err, sizeof(err)));
+	/* Options and blanks count alike. */
+	memset(line, ' ', GUEST_CMDLINE_STRING_MAX - 1);
+	memcpy(line, "name=long mem=64M", 17);
+	line[GUEST_CMDLINE_STRING_MAX - 1] = '\0';
+	assert_true(parse(line));
+	assert_string_equal(cfg.name, "long");
+	line[GUEST_CMDLINE_STRING_MAX - 1] = ' ';
+	expect_reject(line, "4096 bytes");
+	/* A for= line is held to the same length (vm/guest_config.c checks it). */
+	memcpy(line, "for=long ", 9);
+	assert_false(guest_cmdline_length_ok(line, err, sizeof(err)));
+	assert_non_null(strstr(err, "at most 4095"));
+}
+
+/* The arguments' own bound: GUEST_CONFIG_ARGS_MAX covers any a module string can hold. */
+static void test_args_length(void **state)
+{
+	_Static_assert(GUEST_CONFIG_ARGS_MAX >= GUEST_CMDLINE_STRING_MAX - 3, "-- and ARGS");
+	assert_true(parse("name=a -- one two"));
+	assert_string_equal(cfg.args, "one two");
 }
 
 static void test_for_lines(void **state)
@@ -285,6 +338,8 @@ int main(void)
 	    cmocka_unit_test(test_ept_values),
 	    cmocka_unit_test(test_mem),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_name_63_64),
+	    cmocka_unit_test(test_string_4095_4096),
 	    cmocka_unit_test(test_expect),
 	    cmocka_unit_test(test_unknown_option),
 	    cmocka_unit_test(test_dashdash),

@@ -1,0 +1,1 @@
+UNIT_SRCS_place := vm/place.c
