@@ -76,10 +76,24 @@ static enum decode_mode code_mode(void)
 	return (ar & VMCS_AR_DB) ? DECODE_MODE_32 : DECODE_MODE_16;
 }
 
+/*
+ * The linear address of CS:RIP: 64-bit code ignores CS's base (SDM Vol. 1
+ * 3.3.7.1: a base left from compatibility mode does not count); elsewhere
+ * base + EIP wraps at 4 GiB (Vol. 3A 3.4).
+ */
+static u64 code_linear(void)
+{
+	u64 rip = vmcs_read(VMCS_GUEST_RIP);
+
+	if (code_mode() == DECODE_MODE_64)
+		return rip;
+	return (u32)(vmcs_read(VMCS_GUEST_CS_BASE) + rip);
+}
+
 /* Reads the instruction bytes at CS:RIP; returns how many could be read (0: none). */
 static unsigned fetch(struct vcpu *v, u8 *buf)
 {
-	u64 at = vmcs_read(VMCS_GUEST_CS_BASE) + vmcs_read(VMCS_GUEST_RIP);
+	u64 at = code_linear();
 	struct gaccess_fault f;
 	unsigned first = (unsigned)MIN((u64)MMIO_INSN_MAX, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
 

@@ -37,7 +37,6 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 	v->launched = false;
 	v->cpu = VCPU_NO_CPU;
 	v->last_cpu = (int)this_cpu()->index;
-	v->home_cpu = v->last_cpu;
 	if (pmm_account_alloc(&g->frames, PMM_KIND_DEVICE, PAGE_SIZE, &v->vmcs) != PMM_ACCOUNT_OK) {
 		v->vmcs = hpa(0);
 		guest_end(g, GUEST_END_OOM, 0, "no memory for the VMCS");

@@ -97,6 +97,9 @@ STRESS = {"stress-four-on-four": ("", 64, 20, 2),
           "stress-four-on-four-4k": ("ept=4k ", 16, 20, 0)}
 X2APIC = (4, 4, 3, 20)  # Bochs CPUs, vCPUs, rounds, ring trips
 TESTHC = "console=com1 onexit=shutdown testhc=on"
+# Resets itself after each pass: Keel restarts it until its time (vCPU 0's) is up.
+RESTART_MODULE = ("name=smp mem=32M vcpus=2 timeout=100M expect=timeout -- rounds=2 ring=10 "
+                  "reset=1")
 
 
 def _more_scenarios():
@@ -108,6 +111,8 @@ def _more_scenarios():
         s[k] = Scenario(f"vcpus-{k}", cmdline=TESTHC, cpus=4, timeout=180,
                         modules=((guest("smp"), f"name=smp mem={mib + 16}M vcpus=4 {opts}"
                                                 f"-- test=stress size={mib}M rounds={rounds}"),))
+    s["restart"] = Scenario("vcpus-restart", cmdline="console=com1 onexit=shutdown", cpus=2,
+                            timeout=180, modules=((guest("smp"), RESTART_MODULE),))
     cpus, n, rounds, ring = X2APIC
     s["x2apic"] = Scenario("vcpus-x2apic", cmdline="console=com1 onexit=shutdown", cpus=cpus,
                            timeout=180, modules=((guest("smp"), _module(n, rounds, ring)
@@ -217,5 +222,27 @@ def test_x2apic_ipis(more_boots):
     passes += ["keel: guest smp: msr: #GP injected for 0x80d x1",
                re.compile(r"^keel: guest smp: irq: .*, x2APIC mode used")]
     problems = check_markers(r, passes=passes, fails=SMP_FAILS, end_status=0)
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
+
+
+def test_restart_with_vcpus(more_boots):
+    """A reset request restarts a guest with two vCPUs on two CPUs, again and again: each
+    time its AP's CPU lets the AP go, the home builds both anew, and the AP starts again
+    from wait-for-SIPI on its own CPU; every frame comes back at the end."""
+    r = more_boots["restart"]
+    problems = check_markers(r, passes=[
+        "[smp] PASS before reset: every check passed on 2 vCPUs",
+        re.compile(r"^keel: guest smp: reset: reset control register \(0x6 to port 0xCF9\); "
+                   r"restarting from its image \(restart 2\)$"),
+        "keel: guest smp: vcpu 1 runs on CPU 1 (APIC ID 1)",
+        re.compile(r"^keel: guest smp: ended by timeout status=0,"),
+    ], fails=["[smp] FAIL", "[smp] RESULT fail"] + list(FAIL_MARKERS), end_status=0)
+    starts = find_all(r, r"^\[smp\] PASS all 2 vCPUs started$")
+    restarts = find_all(r, r"^keel: guest smp: reset: .*restarting from its image")
+    if len(starts) < 3 or len(starts) < len(restarts):
+        problems.append(f"{len(starts)} starts of both vCPUs for {len(restarts)} restarts: "
+                        "want one per run, at least 3 runs")
+    _frames_back(r, problems)
     if problems:
         pytest.fail(report(r, problems), pytrace=False)

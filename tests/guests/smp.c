@@ -1,7 +1,7 @@
 /*
  * Guest "smp": a guest with several vCPUs (Keel's `vcpus=N`), started and
  * used the way a PC operating system does. `-- [rounds=20] [ring=100]
- * [x2apic] [test=unmap|stress [size=64M]]`.
+ * [x2apic] [test=unmap|stress [size=64M]] [reset=1]`.
  *
  *   madt     the ACPI MADT (RSDP found by the legacy scan of 0xE0000-0xFFFFF,
  *            ACPI 6.5 5.2.5.1) lists N local APICs, IDs 0..N-1, all enabled
@@ -31,6 +31,9 @@
  *            (smp.h): `unmap` (a page unmapped while the APs read it) or
  *            `stress` (`size` bytes faulted in by all vCPUs at once,
  *            unmapped between rounds); both need Keel's testhc=on
+ *   reset=1  once every check passed, `PASS before reset: ...` and a reset
+ *            through port 0xCF9: Keel restarts the whole guest, which does
+ *            it all again (timeout= ends it)
  *
  * Only the BSP judges and prints results; APs record into their slot of
  * `slots` and print only their one start line. Every wait is bounded by
@@ -604,4 +607,16 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	}
 	STORE(ipi_done, 1);
 	aps_parked();
+	if (bootargs_has(args, "reset", "1") && !check_failures()) {
+		/*
+		 * reset=1: all passed, so the whole guest is reset through the
+		 * reset control register (docs/platform-legacy.md): Keel builds it
+		 * again and it starts its APs again, for ever (the test's
+		 * timeout= ends it).
+		 */
+		check_pass("before reset: every check passed on %u vCPUs", vcpu_count);
+		outb(0xCF9, 0x06);
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
 }
