@@ -228,7 +228,12 @@ static bool virtual_delivery_possible(struct vcpu *v, unsigned svi)
  * An NMI or external interrupt can only be in delivery if Keel injected it
  * on this very entry or, with virtual-interrupt delivery, if it is that
  * virtual interrupt: so when Keel injected nothing, it is the virtual
- * interrupt whatever the field says. On hardware this rewrites nothing:
+ * interrupt whatever the field says, and if no virtual interrupt could have
+ * been in delivery (RFLAGS.IF clear, STI or MOV SS blocking, SVI not in
+ * service), nothing was: the record is stale and nothing is re-injected.
+ * Seen with guests on several CPUs, whose kicks make external-interrupt
+ * exits common: re-injecting the in-service vector delivered an interrupt
+ * to a Linux guest right after its CLI. On hardware this rewrites nothing:
  * there the field already says exactly that.
  *
  * An exception or software interrupt can be in delivery for real (the
@@ -244,9 +249,13 @@ static u32 bochs_fix_vectoring(struct vcpu *v, u32 idt, u32 injected)
 	if (!v->lapic.apicv || (injected & VMCS_INTR_INFO_VALID))
 		return idt;
 	svi = (unsigned)((vmcs_read(VMCS_GUEST_INTR_STATUS) >> 8) & 0xFF);
-	if (type != VMCS_INTR_TYPE_NMI && type != VMCS_INTR_TYPE_EXTERNAL &&
-	    (!vmx_caps.bochs_vectoring || !virtual_delivery_possible(v, svi)))
+	if (type == VMCS_INTR_TYPE_NMI || type == VMCS_INTR_TYPE_EXTERNAL) {
+		/* Only a virtual interrupt can be in delivery: if none could, nothing was. */
+		if (!virtual_delivery_possible(v, svi))
+			return 0;
+	} else if (!vmx_caps.bochs_vectoring || !virtual_delivery_possible(v, svi)) {
 		return idt;
+	}
 	return VMCS_INTR_INFO_VALID | (VMCS_INTR_TYPE_EXTERNAL << 8) | svi;
 }
 
@@ -267,6 +276,8 @@ static void reinject_vectored_event(struct vcpu *v, u32 injected)
 	    (vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID))
 		return;
 	idt = bochs_fix_vectoring(v, idt, injected);
+	if (!(idt & VMCS_INTR_INFO_VALID))
+		return;
 	type = VMCS_INTR_INFO_TYPE(idt);
 	if (idt & VMCS_INTR_INFO_ERROR_CODE)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
