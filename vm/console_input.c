@@ -10,12 +10,20 @@
 
 #define CONSOLE_INPUT_BATCH 16 /* keys taken per poll at most: a FIFO's worth */
 
+/* Running, or being restarted (the keys stay with it: it comes back). */
+static bool keeps_focus(const struct guest *g)
+{
+	enum guest_end end = __atomic_load_n(&g->end, __ATOMIC_ACQUIRE);
+
+	return end == GUEST_RUNNING || end == GUEST_RESTARTING;
+}
+
 static u64 live_mask(const struct console_input *in)
 {
 	u64 live = 0;
 
 	for (unsigned i = 0; i < MIN(in->n, (unsigned)INPUT_FOCUS_MAX_GUESTS); i++)
-		if (guest_running(in->gs[i]))
+		if (keeps_focus(in->gs[i]))
 			live |= BIT(i);
 	return live;
 }
@@ -35,7 +43,8 @@ static void say_focus(struct console_input *in)
 /*
  * Takes one key's bytes where they go. A guest whose input queue is full
  * (it does not read its keys) loses them, counted in its UART: Keel reads
- * on, so Ctrl-A always reaches it. A guest that ended drops its keys.
+ * on, so Ctrl-A always reaches it. A guest that ended drops its keys, and
+ * so does one while it is rebuilt after a reset (its UART is new after).
  */
 static void deliver(struct console_input *in, const struct input_route *r)
 {
@@ -67,7 +76,7 @@ void console_input_poll(struct console_input *in)
 
 	if (!in->on)
 		return;
-	if (!input_focus_on_monitor(&in->focus) && !guest_running(in->gs[in->focus.focus]) &&
+	if (!input_focus_on_monitor(&in->focus) && !keeps_focus(in->gs[in->focus.focus]) &&
 	    input_focus_check(&in->focus, live_mask(in)))
 		say_focus(in);
 	for (unsigned k = 0; k < CONSOLE_INPUT_BATCH && console_read(&key, 1); k++) {

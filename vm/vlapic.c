@@ -340,6 +340,8 @@ static bool x2apic_match_dest(const struct vlapic *l, u32 dest, bool logical)
 /* True if the ICR's destination (shorthand or field) names target; l sends. */
 static bool ipi_names(const struct vlapic *l, const struct vlapic *target, u32 lo, u32 hi)
 {
+	if (!globally_enabled(target))
+		return false; /* 11.4.3: without its APIC the processor takes no IPIs */
 	switch (lo & APIC_ICR_SHORTHAND) {
 	case APIC_ICR_DEST_SELF:
 		return target == l;
@@ -348,8 +350,6 @@ static bool ipi_names(const struct vlapic *l, const struct vlapic *target, u32 l
 	case APIC_ICR_DEST_OTHERS:
 		return target != l;
 	default:
-		if (!globally_enabled(target))
-			return false; /* 11.4.3: without its APIC the processor takes no IPIs */
 		if (x2apic_mode(l))
 			return x2apic_match_dest(target, hi, lo & APIC_ICR_LOGICAL);
 		return apic_match_dest(target->page, (u8)(hi >> APIC_ICR_HI_DEST_SHIFT),
