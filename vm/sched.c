@@ -521,6 +521,7 @@ static bool finish(struct sched *s, unsigned k, const struct sched_ops *ops)
 {
 	struct vcpu *v = s->vs[k];
 	struct guest *g = v->guest;
+	enum guest_end end;
 
 	if (!home(v)) {
 		if (!parked(v)) {
@@ -530,7 +531,13 @@ static bool finish(struct sched *s, unsigned k, const struct sched_ops *ops)
 				vcpu_release(v);
 			__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
 		}
-		return __atomic_load_n(&g->end, __ATOMIC_ACQUIRE) != GUEST_RESTARTING;
+		/*
+		 * Finished only once the guest has ended for good: while it
+		 * restarts, or runs again (its home may already have rebuilt
+		 * it), this vCPU comes back when its home unparks it.
+		 */
+		end = __atomic_load_n(&g->end, __ATOMIC_ACQUIRE);
+		return end != GUEST_RESTARTING && end != GUEST_RUNNING;
 	}
 	if (!others_parked(g))
 		return false; /* their CPUs have not let them go yet: look again */
