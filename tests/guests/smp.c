@@ -175,8 +175,8 @@ static void slot_record(u32 me)
 	s->cpuid_id = x86_cpuid(1, 0).ebx >> 24;
 	s->apic_id = lapic_id();
 	s->ldr = lapic_read(APIC_LDR);
-	s->apic_base = rdmsr(MSR_APIC_BASE);
-	s->efer = rdmsr(X86_MSR_IA32_EFER);
+	s->apic_base = x86_rdmsr(MSR_APIC_BASE);
+	s->efer = x86_rdmsr(X86_MSR_IA32_EFER);
 	__asm__ volatile("mov %%cs, %0" : "=r"(s->cs));
 }
 

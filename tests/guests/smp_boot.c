@@ -45,7 +45,7 @@ bool lapic_send(u32 dest, u32 lo)
 	u32 i = 0;
 
 	if (lapic_x2apic) {
-		wrmsr(X2APIC_ICR, (u64)dest << 32 | lo);
+		x86_wrmsr(X2APIC_ICR, (u64)dest << 32 | lo);
 		return true;
 	}
 	while (i < ICR_POLLS && (lapic_read(APIC_ICR_LO) & ICR_BUSY))
@@ -71,7 +71,7 @@ void lapic_setup(u32 me, u32 timer_vector)
 
 void x2apic_enter(void)
 {
-	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
+	x86_wrmsr(MSR_APIC_BASE, x86_rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
 }
 
 /* ---- The ACPI MADT (ACPI 6.5 5.2.5, 5.2.12) ---- */

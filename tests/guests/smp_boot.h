@@ -68,19 +68,6 @@ static inline void cpu_pause(void)
 	__asm__ volatile("pause" ::: "memory");
 }
 
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((u64)hi << 32) | lo;
-}
-
-static inline void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
 /*
  * Every vCPU's APIC in x2APIC mode, reached through MSRs (SDM Vol. 3A
  * 11.12): set by the BSP before it enters that mode and before the first
@@ -94,14 +81,14 @@ extern bool lapic_x2apic;
 static inline u32 lapic_read(u32 off)
 {
 	if (lapic_x2apic)
-		return (u32)rdmsr(X2APIC_MSR(off));
+		return (u32)x86_rdmsr(X2APIC_MSR(off));
 	return *(volatile u32 *)(uintptr_t)(LAPIC_BASE + off);
 }
 
 static inline void lapic_write(u32 off, u32 v)
 {
 	if (lapic_x2apic)
-		wrmsr(X2APIC_MSR(off), v);
+		x86_wrmsr(X2APIC_MSR(off), v);
 	else
 		*(volatile u32 *)(uintptr_t)(LAPIC_BASE + off) = v;
 }

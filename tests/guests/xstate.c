@@ -25,19 +25,6 @@
 #define IA32_GS_BASE	    0xC0000101u
 #define IA32_KERNEL_GS_BASE 0xC0000102u
 
-static u64 msr_read(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((u64)hi << 32) | lo;
-}
-
-static void msr_write(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
 /* Canonical addresses: GS.base (after the SWAPGS) and KERNEL_GS_BASE. */
 static u64 gs_tag(u64 tag)
 {
@@ -94,8 +81,8 @@ static void load_all(u64 tag)
 	__asm__ volatile("mov %0, %%db2" : : "r"(dr[2]));
 	__asm__ volatile("mov %0, %%db3" : : "r"(dr[3]));
 	/* The SWAPGS leaves gs_tag in GS.base and kgs_tag in KERNEL_GS_BASE. */
-	msr_write(IA32_GS_BASE, kgs_tag(tag));
-	msr_write(IA32_KERNEL_GS_BASE, gs_tag(tag));
+	x86_wrmsr(IA32_GS_BASE, kgs_tag(tag));
+	x86_wrmsr(IA32_KERNEL_GS_BASE, gs_tag(tag));
 	__asm__ volatile("swapgs" ::: "memory");
 }
 
@@ -129,8 +116,8 @@ static unsigned check_all(u64 tag, bool report)
 	__asm__ volatile("mov %%db1, %0" : "=r"(dr[1]));
 	__asm__ volatile("mov %%db2, %0" : "=r"(dr[2]));
 	__asm__ volatile("mov %%db3, %0" : "=r"(dr[3]));
-	gs = msr_read(IA32_GS_BASE);
-	kgs = msr_read(IA32_KERNEL_GS_BASE);
+	gs = x86_rdmsr(IA32_GS_BASE);
+	kgs = x86_rdmsr(IA32_KERNEL_GS_BASE);
 	for (unsigned i = 0; i < 16; i++)
 		for (unsigned h = 0; h < 2; h++)
 			if (xmm_out[i][h] != pattern(tag, i, h)) {

@@ -118,4 +118,18 @@ static inline void x86_cpuid_chars(char *s, u32 reg)
 		s[i] = (char)(reg >> (8 * i));
 }
 
+/* RDMSR and WRMSR, unguarded: an MSR that faults here is a failure (lib/trap.h guards them). */
+static inline u64 x86_rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void x86_wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
 #endif
