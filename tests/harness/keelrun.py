@@ -109,12 +109,18 @@ def _require(emulator):
                  f"`sudo apt-get install {' '.join(need)}`")
 
 
+BOCHS_HOST_MIB_MAX = 2048  # the largest `memory: host=` Bochs 2.7 accepts
+
+
 def bochsrc(iso, serial, model=DEFAULT_MODEL, memory=256, cpus=1, port=None, time0="local"):
     """The bochsrc: COM1 to the file `serial`, or with `port` a TCP server
     on localhost:port (Bochs waits in accept() for a client before the
     machine starts). time0: the RTC's start, "local" (the host's clock) or
     seconds since 1970."""
-    host = min(memory, 512)
+    # Bochs 2.7 pages its own memory once the machine touches more than host= MiB, and its
+    # paging corrupts it (a false FAULT in Keel): host= is the machine's size, up to Bochs'
+    # limit of 2048 MiB. Larger machines must keep what they touch below that.
+    host = min(memory, BOCHS_HOST_MIB_MAX)
     com1 = (f"com1: enabled=1, mode=socket-server, dev=localhost:{port}" if port
             else f"com1: enabled=1, mode=file, dev={serial}")
     iso = os.path.abspath(iso)
