@@ -9,9 +9,12 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/smp.h"
 #include "lib/console.h"
+#include "vm/decode.h"
+#include "vm/gaccess.h"
 #include "vm/guest.h"
 #include "vmx/cr.h"
 #include "vmx/exit_reason.h"
+#include "vmx/sw_event.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_insn.h"
@@ -218,44 +221,79 @@ static bool virtual_delivery_possible(struct vcpu *v, unsigned svi)
 }
 
 /*
+ * True if the instruction at the guest's CS:RIP, of the length the exit
+ * reports, is one that raises the software event `idt` names (INT n,
+ * INT3, INTO, INT1): a software event in delivery leaves RIP on the
+ * instruction that raised it and its length in the exit's instruction
+ * length (SDM Vol. 3C 28.2.4, 28.2.5). False also if the bytes cannot be
+ * read.
+ */
+static bool sw_event_at_rip(struct vcpu *v, u32 idt)
+{
+	bool code64 = vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L;
+	u64 rip = vmcs_read(VMCS_GUEST_RIP);
+	u64 at = code64 ? rip : (u32)(vmcs_read(VMCS_GUEST_CS_BASE) + rip);
+	u64 len = vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	struct gaccess_fault f;
+	u8 bytes[DECODE_MAX_LEN];
+
+	if (len == 0 || len > sizeof(bytes) || gaccess_read(v, at, bytes, len, &f) != GACCESS_OK)
+		return false;
+	return sw_event_raised_by(bytes, (unsigned)len, code64, VMCS_INTR_INFO_TYPE(idt),
+				  idt & 0xFF);
+}
+
+static bool sw_event_type(u32 type)
+{
+	return type == VMCS_INTR_TYPE_SW_INTERRUPT || type == VMCS_INTR_TYPE_SW_EXCEPTION ||
+	       type == VMCS_INTR_TYPE_PRIV_SW_EXCEPTION;
+}
+
+/*
  * Bochs 2.7 workaround, the one place (docs/testing.md, "Bochs"): when the
  * delivery of a *virtual* interrupt (virtual-interrupt delivery, SDM Vol.
  * 3C 30.2.2) is interrupted by an exit, Bochs reports in the IDT-vectoring
  * information the last event it recorded on that CPU (seen: an NMI from an
- * earlier entry, a #GP Keel had injected into another guest) instead of
- * the virtual interrupt, whose vector the CPU has just put in SVI.
+ * earlier entry, a #GP Keel had injected into another guest, a software
+ * interrupt) instead of the virtual interrupt, whose vector the CPU has
+ * just put in SVI. A record is taken for what it says only if that event
+ * can be in delivery:
  *
- * An NMI or external interrupt can only be in delivery if Keel injected it
- * on this very entry or, with virtual-interrupt delivery, if it is that
- * virtual interrupt: so when Keel injected nothing, it is the virtual
- * interrupt whatever the field says, and if no virtual interrupt could have
- * been in delivery (RFLAGS.IF clear, STI or MOV SS blocking, SVI not in
- * service), nothing was: the record is stale and nothing is re-injected.
- * Seen with guests on several CPUs, whose kicks make external-interrupt
- * exits common: re-injecting the in-service vector delivered an interrupt
- * to a Linux guest right after its CLI. On hardware this rewrites nothing:
- * there the field already says exactly that.
- *
- * An exception or software interrupt can be in delivery for real (the
- * guest raised it), so only on Bochs (vmx_caps.bochs_vectoring), and only
- * when the exit may have cut a virtual-interrupt delivery short, is it
- * taken for the stale record it then is.
+ * - An NMI or external interrupt only if Keel injected it on this very
+ *   entry or, with virtual-interrupt delivery, if it is that virtual
+ *   interrupt: so when Keel injected nothing, it is the virtual interrupt
+ *   whatever the field says, and if no virtual interrupt could have been in
+ *   delivery (RFLAGS.IF clear, STI or MOV SS blocking, SVI not in service),
+ *   nothing was: the record is stale and nothing is re-injected. Seen with
+ *   guests on several CPUs, whose kicks make external-interrupt exits
+ *   common: re-injecting the in-service vector delivered an interrupt to a
+ *   Linux guest right after its CLI. On hardware this rewrites nothing:
+ *   there the field already says exactly that.
+ * - A software interrupt or exception (Bochs only: vmx_caps.bochs_vectoring)
+ *   only if the instruction at RIP raises it (sw_event_at_rip); otherwise
+ *   it is the virtual interrupt if one could be in delivery, else nothing.
+ * - A hardware exception can be in delivery for real (the guest raised it),
+ *   so only on Bochs, and only when the exit may have cut a virtual-
+ *   interrupt delivery short, is it taken for the stale record it then is.
  */
 static u32 bochs_fix_vectoring(struct vcpu *v, u32 idt, u32 injected)
 {
 	u32 type = VMCS_INTR_INFO_TYPE(idt);
+	bool sw_stale = vmx_caps.bochs_vectoring && sw_event_type(type);
+	bool async = type == VMCS_INTR_TYPE_NMI || type == VMCS_INTR_TYPE_EXTERNAL;
 	unsigned svi;
 
-	if (!v->lapic.apicv || (injected & VMCS_INTR_INFO_VALID))
+	if (injected & VMCS_INTR_INFO_VALID)
 		return idt;
+	if (sw_stale && sw_event_at_rip(v, idt))
+		return idt; /* the guest's own INT n, INT3, INTO or INT1 */
+	if (!v->lapic.apicv)
+		return sw_stale ? 0 : idt;
 	svi = (unsigned)((vmcs_read(VMCS_GUEST_INTR_STATUS) >> 8) & 0xFF);
-	if (type == VMCS_INTR_TYPE_NMI || type == VMCS_INTR_TYPE_EXTERNAL) {
-		/* Only a virtual interrupt can be in delivery: if none could, nothing was. */
-		if (!virtual_delivery_possible(v, svi))
-			return 0;
-	} else if (!vmx_caps.bochs_vectoring || !virtual_delivery_possible(v, svi)) {
+	if (!virtual_delivery_possible(v, svi))
+		return async || sw_stale ? 0 : idt; /* nothing could be in delivery */
+	if (!async && !vmx_caps.bochs_vectoring)
 		return idt;
-	}
 	return VMCS_INTR_INFO_VALID | (VMCS_INTR_TYPE_EXTERNAL << 8) | svi;
 }
 

@@ -49,6 +49,11 @@ INTR_PASSES = [
     "interrupt delivered once onto a never-touched stack page",
     "the frame push cost an EPT violation (delivery re-injected)",
     "frame RIP is the instruction after sti; nop",
+    "INT n delivered once onto a never-touched stack page",
+    "INT3 delivered once onto a never-touched stack page",
+    "both frame pushes cost an EPT violation",
+    "INT n frame RIP is the instruction after it",
+    "INT3 frame RIP is the instruction after it",
 ]
 
 # Every check the guest makes, as the start of its PASS line.

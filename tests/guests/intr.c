@@ -36,6 +36,7 @@
 
 #define VEC_IPI	  0x40
 #define VEC_TIMER 0x60
+#define VEC_SWI	  0x41
 
 static volatile u32 ipi_hits, timer_hits, nmi_hits;
 static volatile u32 shadow_flag, flag_seen_by_handler;
@@ -182,16 +183,65 @@ static void check_reinjection(void)
 	}
 }
 
+/*
+ * The same for the guest's own INT n and INT3 (software events: RIP stays
+ * on the instruction, its length in the exit): each onto a stack page of
+ * its own that nothing has touched, taken exactly once, returning after
+ * the instruction.
+ */
+static volatile u32 swi_hits, bp_hits;
+static volatile u64 swi_rip, bp_rip;
+
+static void on_swi(struct trap_frame *f)
+{
+	swi_hits++;
+	swi_rip = f->ip;
+}
+
+static void on_bp(struct trap_frame *f)
+{
+	bp_hits++;
+	bp_rip = f->ip;
+}
+
+static void check_sw_reinjection(void)
+{
+	u64 before = ept_violations(), saved;
+	extern char intr_after_int[], intr_after_int3[];
+
+	__asm__ volatile("mov %%rsp, %0\n\t"
+			 "mov %1, %%rsp\n\t"
+			 "int %3\n\t"
+			 "intr_after_int:\n\t"
+			 "mov %2, %%rsp\n\t"
+			 "int3\n\t"
+			 "intr_after_int3:\n\t"
+			 "mov %0, %%rsp"
+			 : "=&r"(saved)
+			 : "r"(0xC00000ULL + 2 * 4096), "r"(0xC00000ULL + 3 * 4096), "i"(VEC_SWI)
+			 : "memory");
+	check_eq("INT n delivered once onto a never-touched stack page", swi_hits, 1);
+	check_eq("INT3 delivered once onto a never-touched stack page", bp_hits, 1);
+	check_true(ept_violations() >= before + 2, "both frame pushes cost an EPT violation");
+	check_eq("INT n frame RIP is the instruction after it", swi_rip,
+		 (u64)(uintptr_t)intr_after_int);
+	check_eq("INT3 frame RIP is the instruction after it", bp_rip,
+		 (u64)(uintptr_t)intr_after_int3);
+}
+
 void guest_main(uintptr_t info, uintptr_t magic)
 {
 	idt_init();
 	trap_set_handler(VEC_IPI, on_ipi);
 	trap_set_handler(VEC_TIMER, on_timer);
 	trap_set_handler(2, on_nmi);
+	trap_set_handler(VEC_SWI, on_swi);
+	trap_set_handler(3, on_bp);
 	print("intr: interrupt delivery edge cases\n");
 	check_sti_shadow();
 	check_mov_ss_shadow();
 	check_nmi();
 	check_timer_wakes_hlt();
 	check_reinjection();
+	check_sw_reinjection();
 }

@@ -1,0 +1,1 @@
+UNIT_SRCS_sw_event := vmx/sw_event.c
