@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from keeltest import (Scenario, assert_markers, check_fault, find, keel_lines, parse_fault,
-                      report, run)
+from keeltest import (Scenario, assert_markers, check_fault, find, guest, keel_lines,
+                      parse_fault, report, run)
 
 # A clean boot with no guests ends with this status.
 CLEAN_END_STATUS = 0
@@ -143,4 +143,16 @@ def test_bad_cmdline():
                      cmdline="console=com1 onexit=shutdown loglevel=verbose bogus=1"))
     assert_markers(r, passes=["keel: option loglevel: bad value 'verbose' (default kept)",
                               "keel: unknown option 'bogus' ignored"],
+                   end_status=CLEAN_END_STATUS)
+
+
+@pytest.mark.parametrize("onexit", ["halt", "reboot", "shutdown"])
+def test_every_end_drains_serial(onexit):
+    """Every end path empties the console's ring before it halts, reboots or powers off:
+    the guest's summary lines and the end line, queued last, all reach serial (the run
+    stops at the end line; a lost tail is a timeout)."""
+    r = run(Scenario(f"onexit-{onexit}", cmdline=f"console=com1 onexit={onexit}",
+                     modules=[(guest("hello"), "name=hello mem=16M")], timeout=60))
+    assert_markers(r, passes=["[hello] Goodbye", "keel: guest hello: ended by",
+                              "keel: guest hello: frames held", "keel: guests ok=1 failed=0"],
                    end_status=CLEAN_END_STATUS)
