@@ -6,6 +6,8 @@ BUILD      := build
 CC         := gcc
 LD         := ld
 PYTHON     := /usr/bin/python3
+# The machine `make run` boots with its Linux guest (tests/harness/mkiso.py).
+DEMO_LINUX_MIB := 512
 
 KEEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
@@ -53,15 +55,16 @@ iso: $(BUILD)/keel.iso
 
 # `make run`: the demo guests, and first a Linux guest whose shell gets the
 # keys, from Debian's kernel and busybox (fetched by linux_assets.py, which
-# says what it needs when it cannot); without them, the demo alone.
-run: all
+# says what it needs when it cannot); without them, the demo alone. It boots
+# them with tools/keel, the command for people (`tools/keel --help`), after
+# making sure the packages are there (`make deps`).
+run: deps all
 	@if $(PYTHON) tests/harness/linux_assets.py --out $(BUILD)/linux >/dev/null; then \
-		$(PYTHON) tests/harness/mkiso.py --out $(BUILD)/demo-linux.iso --demo \
-			--demo-linux $(BUILD)/linux && \
-		$(PYTHON) tests/harness/keelrun.py run --iso $(BUILD)/demo-linux.iso --memory 512; \
+		$(PYTHON) tools/keel run --demo --demo-linux $(BUILD)/linux \
+			--mem $(DEMO_LINUX_MIB); \
 	else \
 		echo "make run: no Linux guest (see above); the demo guests alone"; \
-		$(PYTHON) tests/harness/keelrun.py run --iso $(BUILD)/keel.iso; \
+		$(PYTHON) tools/keel run --demo; \
 	fi
 
 deps:
@@ -102,7 +105,7 @@ test: deps
 LINT_LS  = $(wildcard $(shell git ls-files --cached --others --exclude-standard $(1) 2>/dev/null))
 LINT_C  := $(sort $(call LINT_LS,'*.c' '*.h'))
 LINT_SH := $(sort .ci/run $(call LINT_LS,'*.sh'))
-LINT_PY := $(call LINT_LS,'*.py')
+LINT_PY := $(call LINT_LS,'*.py') tools/keel
 lint: $(BUILD)/keel.elf
 	@test -n "$(LINT_C)" || { echo "lint: no C files listed (needs a git checkout)"; exit 1; }
 	@echo "  FORMAT  clang-format --dry-run: $(words $(LINT_C)) files"

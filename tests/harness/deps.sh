@@ -30,6 +30,7 @@ CHECKS=(
 	"xorriso|cmd|xorriso"
 	"mtools|cmd|mformat"
 	"qemu-system-x86|cmd|qemu-system-x86_64"
+	"ovmf|file|/usr/share/OVMF/OVMF_CODE_4M.fd"
 	"python3-pytest|py|pytest"
 	"libcmocka-dev|file|/usr/include/cmocka.h"
 	"clang|cmd|clang"

@@ -14,7 +14,7 @@ or the isa-debug-exit device at 0x501, which every QEMU command line here
 adds.
 
 Command-line use:
-  keelrun.py run --iso ISO     what `make run` does: the best emulator
+  keelrun.py run --iso ISO     what `make run` (through tools/keel) does: the best emulator
                                available (QEMU with KVM where the host has
                                VT-x with nested virtualisation, else Bochs
                                with a VMX CPU model), serial on this terminal,
@@ -542,31 +542,14 @@ def host_has_nested_vmx():
 AUTO_KEYS = ((re.compile(rb"\] / # [^\n]*\Z"), b"poweroff\r"),)
 
 
-def _run_bochs_here(iso, model, memory, timeout):
-    """Bochs with the serial log copied to this terminal until Keel ends; with a
-    terminal on stdin, keys typed go to Keel's console (_run_bochs_keys);
-    without one, a Linux guest's shell is told to power off (AUTO_KEYS)."""
+def _run_bochs_here(iso, model, memory, timeout, cpus=1):
+    """Bochs with the serial console on this terminal until Keel ends: with a
+    terminal on stdin, keys typed go to Keel's console; without one, a Linux
+    guest's shell is told to power off (AUTO_KEYS) and the run stops after
+    timeout seconds."""
     if sys.stdin.isatty():
-        return _run_bochs_keys(iso, model, memory)
-    return _run_bochs_keys(iso, model, memory, auto=AUTO_KEYS, deadline_s=timeout)
-    with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
-        serial = os.path.join(tmp, "serial.log")
-        with open(os.path.join(tmp, "bochs.out"), "w") as out:
-            proc = _start_bochs(tmp, iso, serial, model, memory, 1, out)
-            try:
-                timed_out = _wait(proc, serial, timeout, END_MARKER,
-                                  echo=sys.stdout.buffer)
-            except KeyboardInterrupt:
-                proc.kill()
-                proc.wait()
-                return 130
-        if not _read(serial).endswith(b"\n"):
-            print()  # the UART may not have shifted out the last newline
-    if timed_out:
-        print(f"\nkeelrun: no `{END_MARKER}` line after {timeout}s: stopped Bochs",
-              file=sys.stderr)
-        return 1
-    return 0
+        return _run_bochs_keys(iso, model, memory, cpus)
+    return _run_bochs_keys(iso, model, memory, cpus, auto=AUTO_KEYS, deadline_s=timeout)
 
 
 def _copy_keys_and_output(proc, sock, auto=None, deadline=None):
@@ -603,13 +586,13 @@ def _copy_keys_and_output(proc, sock, auto=None, deadline=None):
     return True
 
 
-def _run_bochs_keys(iso, model, memory, auto=None, deadline_s=None):
+def _run_bochs_keys(iso, model, memory, cpus=1, auto=None, deadline_s=None):
     """`make run` under Bochs: COM1 on a socket. At a terminal, the terminal
     in cbreak mode (keys go out as typed, Ctrl-C still stops the run);
     with auto (no terminal), its keys instead, until deadline_s seconds."""
     with tempfile.TemporaryDirectory(prefix="keel-run-") as tmp:
         out_path = os.path.join(tmp, "bochs.out")
-        proc, sock = _start_bochs_socket(tmp, iso, model, memory, 1, out_path,
+        proc, sock = _start_bochs_socket(tmp, iso, model, memory, cpus, out_path,
                                          time.monotonic() + 60)
         if sock is None:
             _stop(proc, 0)
@@ -654,20 +637,22 @@ def _keys_from_terminal(proc, sock):
     return 0
 
 
-def run_interactive(iso, emulator, model, memory, timeout=600):
-    """`make run`: the serial console on this terminal until Keel ends."""
+def run_interactive(iso, emulator, model, memory, timeout=600, cpus=1):
+    """`make run`, `keel run`: the serial console on this terminal until Keel ends.
+    emulator: "auto" (QEMU with KVM where the host nests VT-x, else Bochs), "qemu-kvm"
+    or "bochs"."""
     if emulator == "auto":
         emulator = "qemu-kvm" if host_has_nested_vmx() else "bochs"
     if emulator == "qemu-kvm":
         _require("qemu")
         print("keelrun: QEMU with KVM (host has nested VT-x); QEMU's own escape key is "
               "Ctrl-T (Ctrl-T x quits), so Ctrl-A reaches Keel", file=sys.stderr)
-        cmd = qemu_cmd(iso, memory, kvm=True) + ["-nographic", "-echr", "20"]
+        cmd = qemu_cmd(iso, memory, kvm=True) + ["-smp", str(cpus), "-nographic", "-echr", "20"]
         return subprocess.call(cmd)
     _require("bochs")
-    print(f"keelrun: Bochs, cpu model {model}, {memory} MiB (no usable VT-x here)",
-          file=sys.stderr)
-    return _run_bochs_here(iso, model, memory, timeout)
+    print(f"keelrun: Bochs, cpu model {model}, {cpus} CPU(s), {memory} MiB "
+          "(no nested VT-x here)", file=sys.stderr)
+    return _run_bochs_here(iso, model, memory, timeout, cpus)
 
 
 def main():

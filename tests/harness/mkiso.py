@@ -29,7 +29,7 @@ DEMO_MODULES = [  # (path under build/, module string): tests/guests/hello*.c
 # initramfs.cpio (tests/harness/linux_assets.py), whose shell has the keys.
 DEMO_LINUX = ("vmlinuz", "name=linux mem=256M -- console=ttyS0 panic=-1")
 DEMO_LINUX_INITRD = ("initramfs.cpio", "for=linux")
-DEMO_LINUX_MACHINE_MIB = 512  # what keelrun.py run --memory must give that demo
+DEMO_LINUX_MACHINE_MIB = 512  # the machine for that demo (the Makefile's DEMO_LINUX_MIB)
 
 
 # Every grub.cfg here: boot the only entry at once, GRUB's own output on COM1.
