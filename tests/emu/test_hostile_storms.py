@@ -216,9 +216,15 @@ def test_apic_moves_cannot_take_the_bystanders_memory(boots):
                             "then have ended it")
         if peak_tables > 16:
             problems.append(f"stormer's EPT tables peaked at {peak_tables}, want at most 16")
-        if moves and freed < max(moves):
+        # With APIC virtualization each move maps the APIC-access page at the new base, so
+        # each move builds (and the next frees) a path of tables; an emulated APIC (a model
+        # without it, such as corei7_sandy_bridge_2600k) maps nothing and frees nothing.
+        virtualized = find(r, r"^keel: guest st: irq: apic virtualized,")
+        if moves and virtualized and freed < max(moves):
             problems.append(f"{freed} tables freed over {max(moves)} moves: want one at least "
                             "per move")
+        if moves and not virtualized and freed:
+            problems.append(f"{freed} tables freed with the APIC emulated: nothing was mapped")
     for m in find_all(r, HELD_RE):
         if m.group(2) != m.group(3):
             problems.append(f"guest {m.group(1)} held {m.group(2)} frames, returned "
