@@ -390,3 +390,46 @@ def test_apic_attack_on_the_emulated_path(apic_emulated):
         "[witness] RESULT pass",
         "keel: guests ok=2 failed=0",
     ], fails=[*FAIL_MARKERS, "] FAIL"], end_status=0))
+
+
+# --- device accesses that are not the instruction's own (issue 15) --------------------------
+# tests/guests/attack_mmio.c, with testmmio=on: an exception frame pushed onto
+# the APIC's ICR or onto the test device, and a page table on the test device.
+# Keel must not apply the instruction at EIP to those accesses: each guest
+# ends with a line naming what touched the device, and no IPI is sent. Both
+# APIC paths: apicv=off (EPT violations) and Keel's default (APIC-access exits
+# where the CPU has APIC virtualization). Without an ended guest (Keel before
+# issue 15) the ICR push sent an IPI and the others were emulated as the XCHG
+# or the MOV, which the guest then ran past.
+# With APIC virtualization Bochs 2.7 completes the first push (EFLAGS, onto the
+# ICR at 0x300) in the virtual-APIC page, against the SDM (Vol. 3C 30.4: an
+# access during event delivery is an APIC-access VM exit), and exits on the
+# second (CS, at 0x2fc).
+MMIO_CAUSE = {
+    "push-apic": (r"0xfee00(300|2fc)",
+                  r"event delivery \(vector 13\) touched the device \(local APIC\)"),
+    "push-dev": (r"0xfeb00100", r"event delivery \(vector 13\) touched the device \(testreg\)"),
+    "pt": (r"0xfeb00000", r"page-table walk touched the device \(testreg\) at rip 0x[0-9a-f]+, "
+           r"linear 0x40000000$"),
+}
+
+
+@pytest.fixture(scope="module", params=("off", "on"))
+def mmio_cause(request):
+    mods = tuple((guest("attack_mmio"),
+                  on_cpu0(f"name={m} mem=16M expect=unhandled-exit -- mode={m}"))
+                 for m in MMIO_CAUSE)
+    return run(Scenario(f"hostile-mmio-cause-apicv-{request.param}", modules=mods,
+                        cmdline=DEFAULT_CMDLINE + f" testmmio=on apicv={request.param}"))
+
+
+@pytest.mark.parametrize("name", list(MMIO_CAUSE))
+def test_device_access_not_the_instruction_ends_guest(mmio_cause, name):
+    gpa, what = MMIO_CAUSE[name]
+    n = re.escape(name)
+    _fail_if(mmio_cause, check_markers(mmio_cause, passes=[
+        re.compile(rf"^keel: guest {n}: MMIO at gpa {gpa}: {what}"),
+        re.compile(rf"^keel: guest {n}: ended by unhandled-exit status="),
+        re.compile(rf"^keel: guest {n}: irq: .*, ipis 0, "),
+        f"keel: guests ok={len(MMIO_CAUSE)} failed=0",
+    ], fails=[*FAIL_MARKERS, "] FAIL", "unsupported instruction"], end_status=0))

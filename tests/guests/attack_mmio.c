@@ -1,0 +1,101 @@
+/*
+ * Guest "attack_mmio" (multiboot, 32-bit): device accesses the CPU makes on
+ * its own, not for the instruction at EIP (issue 15, tests/emu/test_hostile.py).
+ * Keel emulates an MMIO access by decoding the instruction at EIP; these
+ * accesses must not be taken for that instruction's (docs/mmio.md, "What
+ * is not the instruction's access").
+ *
+ *   -- mode=push-apic|push-dev|pt
+ *
+ *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
+ *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
+ *              push (EFLAGS, at ESP - 4) lands on the ICR. The XCHG never
+ *              executes: no IPI may be sent. Keel must end the guest naming
+ *              event delivery (vector 13).
+ *   push-dev   the same with the stack on the test MMIO device
+ *              (testmmio=on, 0xFEB00000 + 0x104).
+ *   pt         32-bit paging (4 MiB pages) with one page table on the test
+ *              MMIO device: a MOV to a linear address it maps makes the
+ *              CPU read the entry from the device. Keel must end the guest
+ *              naming the page-table walk; the MOV's value must not reach
+ *              the entry (the guest reads it back, and says so if it did).
+ *
+ * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
+ * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
+ * the guest at the HLT with "unsupported instruction".
+ */
+#include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/bootargs.h"
+#include "tests/guests/lib/idt.h"
+#include "tests/guests/lib/multiboot1.h"
+
+#define AM_APIC	    0xFEE00000u
+#define AM_DEV	    0xFEB00000u
+#define AM_ICR_SELF 0x000440F0u /* ICR low: fixed, vector 0xF0, shorthand self */
+#define AM_VALUE    0x5EC12E07u /* what the MOV in mode=pt stores */
+
+/* SDM Vol. 3A 4.3 "32-Bit Paging": entry bits, CR bits. */
+#define AM_P	   0x1u
+#define AM_RW	   0x2u
+#define AM_PS	   0x80u /* PDE: maps 4 MiB (CR4.PSE) */
+#define AM_CR4_PSE 0x10u
+#define AM_CR0_PG  0x80000000u
+#define AM_LINEAR  0x40000000u /* PDE 0x100: its page table is on the device */
+
+static u32 am_pd[1024] __attribute__((aligned(4096)));
+
+/* Never returns: the push faults, Keel ends the guest. */
+static void am_push_onto(u32 stack)
+{
+	print("push: esp 0x%x, xchg eax (0x%x), fs:[0x100] with fs null: #GP\n", stack + 4,
+	      AM_ICR_SELF);
+	__asm__ volatile("xor %%ecx, %%ecx\n"
+			 "mov %%ecx, %%fs\n"
+			 "mov %0, %%esp\n"
+			 "xchg %%eax, %%fs:0x100\n"
+			 "hlt\n"
+			 :
+			 : "r"(stack + 4), "a"(AM_ICR_SELF)
+			 : "ecx", "memory");
+}
+
+static void am_pt(void)
+{
+	volatile u32 *entry = (volatile u32 *)(uintptr_t)AM_DEV;
+	u32 v;
+
+	for (u32 i = 0; i < 4; i++) /* [0, 16 MiB): the image, its stack, the boot info */
+		am_pd[i] = (i << 22) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_DEV >> 22] = (AM_DEV & ~0x3FFFFFu) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_LINEAR >> 22] = AM_DEV | AM_P | AM_RW;
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PSE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pd) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
+	*entry = 0; /* the entry for AM_LINEAR: not present */
+	print("pt: mov 0x%x to linear 0x%x, its page table at gpa 0x%x (the device)\n", AM_VALUE,
+	      AM_LINEAR, AM_DEV);
+	*(volatile u32 *)(uintptr_t)AM_LINEAR = AM_VALUE;
+	v = *entry;
+	if (v == AM_VALUE)
+		print("pt: the MOV was applied to the page-table entry on the device: 0x%x\n", v);
+	check_fail("pt: still running after a page-table walk through the device (entry 0x%x)", v);
+}
+
+void guest_main(uintptr_t info, uintptr_t magic)
+{
+	const struct mb1_info *mbi = (const struct mb1_info *)info;
+	const char *args =
+	    (mbi->flags & MB1_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "";
+
+	idt_init();
+	if (bootargs_has(args, "mode", "push-apic"))
+		am_push_onto(AM_APIC + 0x300);
+	else if (bootargs_has(args, "mode", "push-dev"))
+		am_push_onto(AM_DEV + 0x100);
+	else if (bootargs_has(args, "mode", "pt"))
+		am_pt();
+	else
+		check_fail("want mode=push-apic|push-dev|pt");
+	check_fail("still running");
+	check_finish();
+}
