@@ -698,7 +698,8 @@ static void set_base(struct vlapic *l, u64 val)
 		l->x2apic_used = true;
 	}
 	l->base_msr = val;
-	dev_rebase(lguest(l), l, base_gpa(l));
+	/* Only vCPU 0's APIC holds the region: the others' calls find none and change nothing. */
+	dev_rebase(lguest(l), l, base_gpa(l), mmio_enabled(l));
 	remap_access_page(l);
 	intr_kick(l->vcpu);
 }

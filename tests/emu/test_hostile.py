@@ -414,11 +414,30 @@ MMIO_CAUSE = {
 }
 
 
+# The same boots relocate the APIC onto the test device's and the I/O APIC's
+# pages (attack_mmio mode=reloc): the APIC must answer at the new base only,
+# the device under it must get its page back when the APIC leaves or is
+# disabled, on both paths. Before issue 15, with apicv=off the APIC stayed at
+# the old base (the MSR read the new one); with APIC virtualization it
+# answered at both.
+RELOC_PASSES = (
+    "reloc: on the test device's page the APIC answers (version 0x50014)",
+    "reloc: the test device's page takes the APIC's TPR write",
+    "reloc: moved back, the test device answers with what it held",
+    "reloc: on the I/O APIC's page the APIC answers (version 0x50014)",
+    "reloc: the I/O APIC's page takes the APIC's TPR write",
+    "reloc: moved back, the I/O APIC answers (version 0x170011)",
+    "reloc: globally disabled on the test device's page, the device answers",
+)
+
+
 @pytest.fixture(scope="module", params=("off", "on"))
 def mmio_cause(request):
     mods = tuple((guest("attack_mmio"),
                   on_cpu0(f"name={m} mem=16M expect=unhandled-exit -- mode={m}"))
                  for m in MMIO_CAUSE)
+    mods += ((guest("attack_mmio"), on_cpu0("name=reloc mem=16M expect=ept-violation -- "
+                                            "mode=reloc")),)
     return run(Scenario(f"hostile-mmio-cause-apicv-{request.param}", modules=mods,
                         cmdline=DEFAULT_CMDLINE + f" testmmio=on apicv={request.param}"))
 
@@ -431,5 +450,13 @@ def test_device_access_not_the_instruction_ends_guest(mmio_cause, name):
         re.compile(rf"^keel: guest {n}: MMIO at gpa {gpa}: {what}"),
         re.compile(rf"^keel: guest {n}: ended by unhandled-exit status="),
         re.compile(rf"^keel: guest {n}: irq: .*, ipis 0, "),
-        f"keel: guests ok={len(MMIO_CAUSE)} failed=0",
+        f"keel: guests ok={len(MMIO_CAUSE) + 1} failed=0",
     ], fails=[*FAIL_MARKERS, "] FAIL", "unsupported instruction"], end_status=0))
+
+
+def test_apic_relocation_takes_the_page_and_gives_it_back(mmio_cause):
+    _fail_if(mmio_cause, check_markers(mmio_cause, passes=[
+        *(f"[reloc] PASS {p}" for p in RELOC_PASSES),
+        re.compile(EPT_REPORT.format(n="reloc", acc="read", gpa="0xfee00030")),
+        re.compile(r"^keel: guest reloc: ended by ept-violation status="),
+    ], fails=[*FAIL_MARKERS, "] FAIL", "[reloc] reloc: the old base answered"]))

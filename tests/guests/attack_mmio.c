@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|pt
+ *   -- mode=push-apic|push-dev|pt|reloc
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -20,6 +20,15 @@
  *              naming the page-table walk; the MOV's value must not reach
  *              the entry (the guest reads it back, and says so if it did).
  *
+ *   reloc      IA32_APIC_BASE moved onto the test device's page, then onto
+ *              the I/O APIC's (SDM Vol. 3A 11.4.5): at the new base the APIC
+ *              answers (its version register) and takes the writes, the device
+ *              under it sees none; moved back, the device answers again with
+ *              what it held. Globally disabled there, the page is the device's.
+ *              Last, moved onto the test device again, it reads the old base,
+ *              where nothing is left: Keel must end the guest with its
+ *              "outside guest RAM and MMIO" report for 0xfee00030.
+ *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
  * the guest at the HLT with "unsupported instruction".
@@ -28,9 +37,11 @@
 #include "tests/guests/lib/bootargs.h"
 #include "tests/guests/lib/idt.h"
 #include "tests/guests/lib/multiboot1.h"
+#include "tests/guests/lib/x86.h"
 
 #define AM_APIC	    0xFEE00000u
 #define AM_DEV	    0xFEB00000u
+#define AM_IOAPIC   0xFEC00000u
 #define AM_ICR_SELF 0x000440F0u /* ICR low: fixed, vector 0xF0, shorthand self */
 #define AM_VALUE    0x5EC12E07u /* what the MOV in mode=pt stores */
 
@@ -81,6 +92,83 @@ static void am_pt(void)
 	check_fail("pt: still running after a page-table walk through the device (entry 0x%x)", v);
 }
 
+#define AM_MSR_APIC_BASE 0x1B
+#define AM_APIC_EN	 0x800u /* IA32_APIC_BASE: EN (BSP, bit 8, is read-only) */
+#define AM_APIC_VERSION	 0x30
+#define AM_APIC_TPR	 0x80
+#define AM_VERSION_VALUE 0x00050014u /* docs/platform.md, Local APIC */
+#define AM_IOAPIC_VER	 0x00170011u /* IOREGSEL 1 through IOWIN */
+
+static volatile u32 *am_reg(u32 base, u32 off)
+{
+	return (volatile u32 *)(uintptr_t)(base + off);
+}
+
+static void am_apic_base(u32 base, bool enabled)
+{
+	u64 bsp = x86_rdmsr(AM_MSR_APIC_BASE) & 0x100;
+
+	x86_wrmsr(AM_MSR_APIC_BASE, base | bsp | (enabled ? AM_APIC_EN : 0));
+}
+
+/* The APIC moved onto `page` answers there and takes the writes; moved back, `page` is the
+ * device's. */
+static void am_reloc_onto(u32 page, const char *dev)
+{
+	u32 v;
+
+	am_apic_base(page, true);
+	v = *am_reg(page, AM_APIC_VERSION);
+	if (v == AM_VERSION_VALUE)
+		check_pass("reloc: on the %s's page the APIC answers (version 0x%x)", dev, v);
+	else
+		check_fail("reloc: on the %s's page offset 0x30 reads 0x%x, not the APIC's version",
+			   dev, v);
+	*am_reg(page, AM_APIC_TPR) = 0x20;
+	v = *am_reg(page, AM_APIC_TPR);
+	if (v == 0x20)
+		check_pass("reloc: the %s's page takes the APIC's TPR write", dev);
+	else
+		check_fail("reloc: TPR written 0x20 at the new base reads 0x%x", v);
+	*am_reg(page, AM_APIC_TPR) = 0;
+	am_apic_base(AM_APIC, true);
+}
+
+static void am_reloc(void)
+{
+	u32 v;
+
+	*am_reg(AM_DEV, AM_APIC_VERSION) = 0xCAFE0030u;
+	*am_reg(AM_DEV, AM_APIC_TPR) = 0x11111111u;
+	am_reloc_onto(AM_DEV, "test device");
+	v = *am_reg(AM_DEV, AM_APIC_VERSION);
+	if (v == 0xCAFE0030u && *am_reg(AM_DEV, AM_APIC_TPR) == 0x11111111u)
+		check_pass("reloc: moved back, the test device answers with what it held");
+	else
+		check_fail("reloc: moved back, the test device's 0x30 reads 0x%x, 0x80 0x%x", v,
+			   *am_reg(AM_DEV, AM_APIC_TPR));
+	am_reloc_onto(AM_IOAPIC, "I/O APIC");
+	*am_reg(AM_IOAPIC, 0) = 1; /* IOREGSEL: VER */
+	v = *am_reg(AM_IOAPIC, 0x10);
+	if (v == AM_IOAPIC_VER)
+		check_pass("reloc: moved back, the I/O APIC answers (version 0x%x)", v);
+	else
+		check_fail("reloc: moved back, the I/O APIC's VER reads 0x%x", v);
+	am_apic_base(AM_DEV, true);
+	am_apic_base(AM_DEV, false);
+	v = *am_reg(AM_DEV, AM_APIC_VERSION);
+	if (v == 0xCAFE0030u)
+		check_pass(
+		    "reloc: globally disabled on the test device's page, the device answers");
+	else
+		check_fail("reloc: disabled on the test device's page, 0x30 reads 0x%x", v);
+	am_apic_base(AM_DEV, true);
+	print("reloc: the APIC on 0x%x; reading the old base 0x%x\n", AM_DEV,
+	      AM_APIC + AM_APIC_VERSION);
+	v = *am_reg(AM_APIC, AM_APIC_VERSION);
+	print("reloc: the old base answered 0x%x\n", v);
+}
+
 void guest_main(uintptr_t info, uintptr_t magic)
 {
 	const struct mb1_info *mbi = (const struct mb1_info *)info;
@@ -94,8 +182,10 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_push_onto(AM_DEV + 0x100);
 	else if (bootargs_has(args, "mode", "pt"))
 		am_pt();
+	else if (bootargs_has(args, "mode", "reloc"))
+		am_reloc();
 	else
-		check_fail("want mode=push-apic|push-dev|pt");
+		check_fail("want mode=push-apic|push-dev|pt|reloc");
 	check_fail("still running");
 	check_finish();
 }
