@@ -135,6 +135,45 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 }
 
 /*
+ * The instruction at RIP made the access at gpa, which a device claims:
+ * emulate it (or end the guest with a report naming the bytes).
+ */
+static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
+{
+	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
+	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, {0}};
+	struct decode_insn d;
+	struct emulate_regs regs;
+	u8 bytes[MMIO_INSN_MAX];
+	unsigned n;
+	int s;
+
+	if (!c.r)
+		return false;
+	n = fetch(v, bytes);
+	s = n ? decode_insn(bytes, n, code_mode(), &d) : DECODE_TRUNCATED;
+	if (s != DECODE_OK) {
+		end_undecodable(v, gpa, n ? decode_status_name(s) : "instruction unreadable", bytes,
+				n);
+		return true;
+	}
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
+		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+	load_regs(v, &regs);
+	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
+	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {
+		gaccess_inject_pf(v, &c.fault);
+		return true;
+	}
+	if (s != EMULATE_OK) {
+		end_undecodable(v, gpa, emulate_status_name(s), bytes, d.len);
+		return true;
+	}
+	store_regs(v, &regs);
+	return true;
+}
+
+/*
  * The CPU touched the device on its own (vm/mmio_cause.c): nothing at RIP
  * is to be emulated. The guest ends, the line naming what did it.
  */
@@ -173,39 +212,4 @@ bool mmio_handle_exit(struct vcpu *v, u64 gpa, enum mmio_cause cause, u32 vector
 		return true;
 	}
 	return mmio_handle(v, gpa, write_fault);
-}
-
-bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
-{
-	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
-	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, {0}};
-	struct decode_insn d;
-	struct emulate_regs regs;
-	u8 bytes[MMIO_INSN_MAX];
-	unsigned n;
-	int s;
-
-	if (!c.r)
-		return false;
-	n = fetch(v, bytes);
-	s = n ? decode_insn(bytes, n, code_mode(), &d) : DECODE_TRUNCATED;
-	if (s != DECODE_OK) {
-		end_undecodable(v, gpa, n ? decode_status_name(s) : "instruction unreadable", bytes,
-				n);
-		return true;
-	}
-	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
-		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
-	load_regs(v, &regs);
-	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
-	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {
-		gaccess_inject_pf(v, &c.fault);
-		return true;
-	}
-	if (s != EMULATE_OK) {
-		end_undecodable(v, gpa, emulate_status_name(s), bytes, d.len);
-		return true;
-	}
-	store_regs(v, &regs);
-	return true;
 }
