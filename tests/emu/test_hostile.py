@@ -21,6 +21,12 @@ pass (`keel: guests ok=2 failed=N`, end status 1 because guests were
 refused). Cases already in test_vmx.py (not ELF, truncated ELF, mem=0,
 unknown guest option) are not repeated. A broken multiboot2 info cannot
 come from GRUB; tests/unit/test_mb2.c covers that parser.
+
+Boots "hostile-mmio-cause-apicv-off" and "-on" (issue 15, about 2 s each):
+attack_mmio makes the CPU touch device pages on its own (an exception frame
+pushed onto the APIC's ICR or the test device, a page table on the test
+device), which must end each guest with its named line and no IPI, and
+relocates the APIC over other devices' pages and back.
 """
 import os
 import re
