@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|pt|reloc
+ *   -- mode=push-apic|push-dev|idt-dev|pt|reloc
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -14,6 +14,8 @@
  *              event delivery (vector 13).
  *   push-dev   the same with the stack on the test MMIO device
  *              (testmmio=on, 0xFEB00000 + 0x104).
+ *   idt-dev    the same XCHG with the stack in RAM and the IDT on the test
+ *              device: delivering the #GP reads its gate from the device.
  *   pt         32-bit paging (4 MiB pages) with one page table on the test
  *              MMIO device: a MOV to a linear address it maps makes the
  *              CPU read the entry from the device. Keel must end the guest
@@ -67,6 +69,25 @@ static void am_push_onto(u32 stack)
 			 "hlt\n"
 			 :
 			 : "r"(stack + 4), "a"(AM_ICR_SELF)
+			 : "ecx", "memory");
+}
+
+/* Never returns: delivering the #GP reads its gate from the device. */
+static void am_idt_on_device(void)
+{
+	struct {
+		u16 limit;
+		u32 base;
+	} __attribute__((packed)) idtr = {0x7FF, AM_DEV};
+
+	print("idt: lidt base 0x%x, xchg eax, fs:[0x100] with fs null: #GP\n", AM_DEV);
+	__asm__ volatile("lidt %0\n"
+			 "xor %%ecx, %%ecx\n"
+			 "mov %%ecx, %%fs\n"
+			 "xchg %%eax, %%fs:0x100\n"
+			 "hlt\n"
+			 :
+			 : "m"(idtr), "a"(AM_ICR_SELF)
 			 : "ecx", "memory");
 }
 
@@ -180,12 +201,14 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_push_onto(AM_APIC + 0x300);
 	else if (bootargs_has(args, "mode", "push-dev"))
 		am_push_onto(AM_DEV + 0x100);
+	else if (bootargs_has(args, "mode", "idt-dev"))
+		am_idt_on_device();
 	else if (bootargs_has(args, "mode", "pt"))
 		am_pt();
 	else if (bootargs_has(args, "mode", "reloc"))
 		am_reloc();
 	else
-		check_fail("want mode=push-apic|push-dev|pt|reloc");
+		check_fail("want mode=push-apic|push-dev|idt-dev|pt|reloc");
 	check_fail("still running");
 	check_finish();
 }
