@@ -417,6 +417,8 @@ MMIO_CAUSE = {
     "push-dev": (r"0xfeb00100", r"event delivery \(vector 13\) touched the device \(testreg\)"),
     # The #GP's gate (vector 13) at IDT base + 13 * 8, read whole or as two dwords.
     "idt-dev": (r"0xfeb0006[8c]", r"event delivery \(vector 13\) touched the device \(testreg\)"),
+    "pdpte-dev": (r"0xfeb00000", r"guest-physical access \(no linear address\) touched the "
+                  r"device \(testreg\)"),
     "pt": (r"0xfeb00000", r"page-table walk touched the device \(testreg\) at rip 0x[0-9a-f]+, "
            r"linear 0x40000000$"),
 }

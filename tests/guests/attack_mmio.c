@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|reloc
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|reloc
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -22,6 +22,10 @@
  *              naming the page-table walk; the MOV's value must not reach
  *              the entry (the guest reads it back, and says so if it did).
  *
+ *   pdpte-dev  PAE paging (2 MiB pages) from a PDPT in RAM, then MOV CR3 with
+ *              the test device's page: the CPU loads the four PDPTEs from the
+ *              device, an access with no linear address. Keel must end the
+ *              guest naming it.
  *   reloc      IA32_APIC_BASE moved onto the test device's page, then onto
  *              the I/O APIC's (SDM Vol. 3A 11.4.5): at the new base the APIC
  *              answers (its version register) and takes the writes, the device
@@ -52,10 +56,13 @@
 #define AM_RW	   0x2u
 #define AM_PS	   0x80u /* PDE: maps 4 MiB (CR4.PSE) */
 #define AM_CR4_PSE 0x10u
+#define AM_CR4_PAE 0x20u
 #define AM_CR0_PG  0x80000000u
 #define AM_LINEAR  0x40000000u /* PDE 0x100: its page table is on the device */
 
 static u32 am_pd[1024] __attribute__((aligned(4096)));
+static u64 am_pae_pd[512] __attribute__((aligned(4096)));
+static u64 am_pdpt[4] __attribute__((aligned(32)));
 
 /* Never returns: the push faults, Keel ends the guest. */
 static void am_push_onto(u32 stack)
@@ -190,6 +197,22 @@ static void am_reloc(void)
 	print("reloc: the old base answered 0x%x\n", v);
 }
 
+/* Never returns: the PDPTE load from the device ends the guest. */
+static void am_pdpte_on_device(void)
+{
+	u32 v;
+
+	for (u32 i = 0; i < 8; i++) /* [0, 16 MiB) with 2 MiB pages */
+		am_pae_pd[i] = ((u64)i << 21) | AM_P | AM_RW | AM_PS;
+	am_pdpt[0] = (u32)(uintptr_t)am_pae_pd | AM_P;
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PAE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pdpt) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
+	print("pdpte: PAE paging on; mov cr3 0x%x (the device)\n", AM_DEV);
+	__asm__ volatile("mov %0, %%cr3" : : "r"(AM_DEV) : "memory");
+	check_fail("pdpte: still running with its PDPTEs on the device");
+}
+
 void guest_main(uintptr_t info, uintptr_t magic)
 {
 	const struct mb1_info *mbi = (const struct mb1_info *)info;
@@ -205,10 +228,12 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_idt_on_device();
 	else if (bootargs_has(args, "mode", "pt"))
 		am_pt();
+	else if (bootargs_has(args, "mode", "pdpte-dev"))
+		am_pdpte_on_device();
 	else if (bootargs_has(args, "mode", "reloc"))
 		am_reloc();
 	else
-		check_fail("want mode=push-apic|push-dev|idt-dev|pt|reloc");
+		check_fail("want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|reloc");
 	check_fail("still running");
 	check_finish();
 }
