@@ -419,6 +419,9 @@ MMIO_CAUSE = {
     "idt-dev": (r"0xfeb0006[8c]", r"event delivery \(vector 13\) touched the device \(testreg\)"),
     "pdpte-dev": (r"0xfeb00000", r"guest-physical access \(no linear address\) touched the "
                   r"device \(testreg\)"),
+    # Keel's own PDPTE load, for the MOV to CR0 it emulates.
+    "pdpte-cr0": (r"0xfeb00000", r"guest-physical access \(no linear address\) touched the "
+                  r"device \(testreg\)"),
     "pt": (r"0xfeb00000", r"page-table walk touched the device \(testreg\) at rip 0x[0-9a-f]+, "
            r"linear 0x40000000$"),
 }

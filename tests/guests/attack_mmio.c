@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|reloc
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -26,6 +26,10 @@
  *              the test device's page: the CPU loads the four PDPTEs from the
  *              device, an access with no linear address. Keel must end the
  *              guest naming it.
+ *   pdpte-cr0  CR4.PAE and CR3 = the test device's page with paging off, then
+ *              CR0.PG together with CR0.CD, which Keel owns: Keel emulates
+ *              that MOV and its PDPTE load, which reads the device and must
+ *              end the guest the same way, not raise #GP.
  *   reloc      IA32_APIC_BASE moved onto the test device's page, then onto
  *              the I/O APIC's (SDM Vol. 3A 11.4.5): at the new base the APIC
  *              answers (its version register) and takes the writes, the device
@@ -58,6 +62,7 @@
 #define AM_CR4_PSE 0x10u
 #define AM_CR4_PAE 0x20u
 #define AM_CR0_PG  0x80000000u
+#define AM_CR0_CD  0x40000000u /* owned by Keel: the MOV that sets it exits */
 #define AM_LINEAR  0x40000000u /* PDE 0x100: its page table is on the device */
 
 static u32 am_pd[1024] __attribute__((aligned(4096)));
@@ -213,6 +218,20 @@ static void am_pdpte_on_device(void)
 	check_fail("pdpte: still running with its PDPTEs on the device");
 }
 
+/* Never returns: CR0.PG loads the PDPTEs from the device. */
+static void am_pdpte_cr0(void)
+{
+	u32 v;
+
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PAE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"(AM_DEV) : "memory");
+	print("pdpte: cr3 0x%x (the device), PAE; setting CR0.PG and CD in one MOV\n", AM_DEV);
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0"
+			 : "=&r"(v)
+			 : "i"(AM_CR0_PG | AM_CR0_CD));
+	check_fail("pdpte: still running with its PDPTEs on the device");
+}
+
 void guest_main(uintptr_t info, uintptr_t magic)
 {
 	const struct mb1_info *mbi = (const struct mb1_info *)info;
@@ -230,10 +249,12 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_pt();
 	else if (bootargs_has(args, "mode", "pdpte-dev"))
 		am_pdpte_on_device();
+	else if (bootargs_has(args, "mode", "pdpte-cr0"))
+		am_pdpte_cr0();
 	else if (bootargs_has(args, "mode", "reloc"))
 		am_reloc();
 	else
-		check_fail("want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|reloc");
+		check_fail("want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc");
 	check_fail("still running");
 	check_finish();
 }
