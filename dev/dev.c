@@ -66,24 +66,26 @@ void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val)
 	r->ops->write(g, r->state, port - r->base, size, val & size_mask(size));
 }
 
-bool dev_rebase(struct guest *g, const void *state, u64 base)
+bool dev_rebase(struct guest *g, const void *state, u64 base, bool over)
 {
-	for (unsigned i = 0; i < g->dev_count; i++) {
-		struct dev_region *r = &g->devs[i];
+	unsigned i = 0, last = g->dev_count - 1;
+	struct dev_region r;
 
-		if (r->state != state)
-			continue;
-		if (base + r->size < base)
-			return false;
-		for (unsigned k = 0; k < g->dev_count; k++) {
-			const struct dev_region *o = &g->devs[k];
-
-			if (k != i && o->space == r->space && base < o->base + o->size &&
-			    o->base < base + r->size)
-				return false;
-		}
-		r->base = base;
-		return true;
+	while (i < g->dev_count && g->devs[i].state != state)
+		i++;
+	if (i == g->dev_count || base + g->devs[i].size < base)
+		return false;
+	/* dev_find takes the first region that covers an address: move r to the front or back. */
+	r = g->devs[i];
+	r.base = base;
+	if (over) {
+		for (; i > 0; i--)
+			g->devs[i] = g->devs[i - 1];
+		g->devs[0] = r;
+	} else {
+		for (; i < last; i++)
+			g->devs[i] = g->devs[i + 1];
+		g->devs[last] = r;
 	}
-	return false;
+	return true;
 }

@@ -41,11 +41,15 @@ struct dev_region {
 bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 		  const struct dev_ops *ops, void *state);
 /*
- * Moves the region whose state is `state` to base (a relocated local APIC);
- * false, leaving it where it was, if the new range would overlap another.
+ * Moves the region whose state is `state` to base (a relocated local APIC,
+ * SDM Vol. 3A 11.4.5). It may come to overlap other regions of its space:
+ * with `over` it answers before them where they overlap (an enabled local
+ * APIC takes its page from any device there), else after them (a disabled
+ * one hands the page back). False if no region has that state or the range
+ * would wrap.
  */
-bool dev_rebase(struct guest *g, const void *state, u64 base);
-/* The region covering [addr, addr+size), or NULL. */
+bool dev_rebase(struct guest *g, const void *state, u64 base, bool over);
+/* The region covering [addr, addr+size), or NULL; where regions overlap, the first. */
 const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
 				  unsigned size);
 /* Port I/O from the guest: dispatch to a model or the unclaimed default. */

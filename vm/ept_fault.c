@@ -2,8 +2,9 @@
  * The EPT-violation handler: thin and idempotent (CONTRIBUTING.md, "Memory
  * and TLBs"). Decode the qualification, then: RAM -> populate (or notice
  * the fault was spurious, or go on zeroing a large page) and resume; a
- * device's MMIO page -> emulate the instruction (vm/mmio.c); anything else
- * -> end the guest with a report.
+ * device's MMIO page -> emulate the instruction if the access was its own,
+ * else end the guest (vm/mmio.c, vm/mmio_cause.c); anything else -> end
+ * the guest with a report.
  */
 #include "lib/console.h"
 #include "vm/guest.h"
@@ -49,14 +50,17 @@ static void keep_nmi_blocking(struct vcpu *v, const struct ept_qual *d)
 
 void ept_handle_violation(struct vcpu *v)
 {
-	struct ept_qual d = ept_qual_decode(vmcs_read(VMCS_EXIT_QUALIFICATION));
+	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	struct ept_qual d = ept_qual_decode(q);
 	u64 g = vmcs_read(VMCS_GUEST_PHYSICAL_ADDR);
 	struct gmem *m = &v->guest->mem;
 	struct pt_walk w;
 	enum gmem_status s;
 
 	if (g >= m->ram_size) {
-		if (!mmio_handle(v, g, d.write))
+		u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
+
+		if (!mmio_handle_exit(v, g, mmio_cause_of_ept(q, idt), idt, d.write))
 			report_outside(v, g, &d);
 		return;
 	}

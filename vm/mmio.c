@@ -1,5 +1,7 @@
 /*
- * The MMIO path (docs/mmio.md): fetch up to 15 instruction bytes at CS:RIP
+ * The MMIO path (docs/mmio.md): an access the CPU made on its own, not for
+ * the instruction at RIP (vm/mmio_cause.c), ends the guest; for the
+ * instruction's own, fetch up to 15 instruction bytes at CS:RIP
  * through the guest's page tables, decode them (vm/decode.c), emulate the
  * one memory access against the device model and the guest's registers
  * (vm/emulate.c), then write the registers, RIP and RFLAGS back. Anything
@@ -132,7 +134,11 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 	vcpu_retire_instruction(v, r->rip);
 }
 
-bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
+/*
+ * The instruction at RIP made the access at gpa, which a device claims:
+ * emulate it (or end the guest with a report naming the bytes).
+ */
+static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 {
 	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
 	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, {0}};
@@ -165,4 +171,45 @@ bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	}
 	store_regs(v, &regs);
 	return true;
+}
+
+/*
+ * The CPU touched the device on its own (vm/mmio_cause.c): nothing at RIP
+ * is to be emulated. The guest ends, the line naming what did it.
+ */
+static void end_not_instruction(struct vcpu *v, const struct dev_region *r, u64 gpa,
+				enum mmio_cause cause, u32 vectoring)
+{
+	const char *dev = r->ops->name;
+
+	if (cause == MMIO_CAUSE_DELIVERY)
+		pr_err("guest %s: MMIO at gpa 0x%lx: event delivery (vector %u) touched the device "
+		       "(%s) at rip 0x%lx",
+		       v->guest->name, gpa, VMCS_INTR_INFO_VECTOR(vectoring), dev,
+		       vmcs_read(VMCS_GUEST_RIP));
+	else if (cause == MMIO_CAUSE_WALK) /* the address being translated */
+		pr_err(
+		    "guest %s: MMIO at gpa 0x%lx: page-table walk touched the device (%s) at rip "
+		    "0x%lx, linear 0x%lx",
+		    v->guest->name, gpa, dev, vmcs_read(VMCS_GUEST_RIP),
+		    vmcs_read(VMCS_GUEST_LINEAR_ADDR));
+	else
+		pr_err("guest %s: MMIO at gpa 0x%lx: %s touched the device (%s) at rip 0x%lx",
+		       v->guest->name, gpa, mmio_cause_name(cause), dev, vmcs_read(VMCS_GUEST_RIP));
+	guest_end(v->guest, GUEST_END_UNHANDLED, 0, "MMIO not the instruction's: %s at gpa 0x%lx",
+		  mmio_cause_name(cause), gpa);
+}
+
+bool mmio_handle_exit(struct vcpu *v, u64 gpa, enum mmio_cause cause, u32 vectoring,
+		      bool write_fault)
+{
+	const struct dev_region *r = dev_find(v->guest, DEV_MMIO, gpa, 1);
+
+	if (!r)
+		return false;
+	if (cause != MMIO_CAUSE_INSN) {
+		end_not_instruction(v, r, gpa, cause, vectoring);
+		return true;
+	}
+	return mmio_handle(v, gpa, write_fault);
 }

@@ -7,14 +7,20 @@
 #define KEEL_VM_MMIO_H
 
 #include "lib/types.h"
+#include "vm/mmio_cause.h"
 
 struct vcpu;
 
 /*
- * If a device claims gpa, emulates the faulting instruction (or ends the
- * guest with a report naming the bytes) and returns true; false if no
- * device claims gpa.
+ * An exit on a device's page, cause decided by mmio_cause_of_ept or
+ * mmio_cause_of_apic_access (vectoring: the exit's IDT-vectoring
+ * information, for the report): the instruction's own access is emulated
+ * (or, if the decoder or the device refuses it, the guest ends with a
+ * report naming the bytes); any other ends the guest with a line naming
+ * what touched the device. Returns false, doing nothing, if no device
+ * claims gpa.
  */
-bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault);
+bool mmio_handle_exit(struct vcpu *v, u64 gpa, enum mmio_cause cause, u32 vectoring,
+		      bool write_fault);
 
 #endif

@@ -18,6 +18,7 @@
 #include "vm/intr.h"
 #include "vm/irq.h"
 #include "vm/mmio.h"
+#include "vmx/apic_access_qual.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -552,18 +553,22 @@ static const struct dev_ops vlapic_ops = {
     .write = mmio_write,
 };
 
-/* APIC-access exit (30.4): an access the CPU did not virtualize; emulate it. */
+/*
+ * APIC-access exit (30.4): an access the CPU did not virtualize. The
+ * instruction's own read or write is emulated; an access during event
+ * delivery, a fetch or a guest-physical one ends the guest, as on the
+ * apicv=off path (vm/mmio_cause.c). The offset is defined for the linear
+ * types only (Table 28-6): the others are reported at the page's base.
+ */
 void apic_access_handle_exit(struct vcpu *v)
 {
 	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-	u32 offset = q & 0xFFF, type = (q >> 12) & 0xF;
-	struct vlapic *l = &v->lapic;
+	u32 type = APIC_ACCESS_QUAL_TYPE(q), idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	u64 at = base_gpa(&v->lapic) +
+		 (type <= APIC_ACCESS_LINEAR_DELIVERY ? APIC_ACCESS_QUAL_OFFSET(q) : 0);
 
-	if (type > 1) { /* fetch, or an access during event delivery */
-		exit_report_unhandled(v, "APIC access other than a data read or write");
-		return;
-	}
-	if (!mmio_handle(v, base_gpa(l) + offset, type == 1))
+	if (!mmio_handle_exit(v, at, mmio_cause_of_apic_access(q, idt), idt,
+			      type == APIC_ACCESS_LINEAR_WRITE))
 		exit_report_unhandled(v, "APIC access the emulator refused");
 }
 
@@ -693,7 +698,8 @@ static void set_base(struct vlapic *l, u64 val)
 		l->x2apic_used = true;
 	}
 	l->base_msr = val;
-	dev_rebase(lguest(l), l, base_gpa(l));
+	/* Only vCPU 0's APIC holds the region: the others' calls find none and change nothing. */
+	dev_rebase(lguest(l), l, base_gpa(l), mmio_enabled(l));
 	remap_access_page(l);
 	intr_kick(l->vcpu);
 }

@@ -16,8 +16,10 @@
 #include "vmx/cr.h"
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
+#include "lib/console.h"
 #include "vm/cpuid_policy.h"
 #include "vm/guest.h"
+#include "vm/mmio.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_controls.h"
@@ -161,6 +163,21 @@ static bool paging_change(struct cr_state *s, u64 old_cr0)
 }
 
 /*
+ * The PDPTEs lie outside RAM: where the CPU loads them itself this is an
+ * EPT violation with no linear address, and Keel's load ends the guest the
+ * same way (docs/mmio.md, "What is not the instruction's access"): on a
+ * device page with the line naming it, elsewhere as outside RAM and MMIO.
+ */
+static void pdptes_outside_ram(struct vcpu *v, u64 at)
+{
+	if (mmio_handle_exit(v, at, MMIO_CAUSE_PHYSICAL, 0, false))
+		return;
+	pr_err("guest %s: PDPTE load at gpa 0x%lx outside guest RAM and MMIO, rip 0x%lx",
+	       v->guest->name, at, vmcs_read(VMCS_GUEST_RIP));
+	guest_end(v->guest, GUEST_END_EPT, 0, "PDPTE load at gpa 0x%lx outside guest RAM", at);
+}
+
+/*
  * PAE paging takes its four PDPTEs from the VMCS at VM entry when EPT is on
  * (SDM 27.3.2.4): an emulated MOV that starts PAE paging or changes what it
  * depends on loads them from guest memory, as the CPU would, and raises
@@ -169,8 +186,14 @@ static bool paging_change(struct cr_state *s, u64 old_cr0)
 static bool load_pdptes(struct vcpu *v, const struct cr_state *s)
 {
 	u64 pdpte[4], reserved = PDPTE_RESERVED | ~(BIT(vmx_caps.maxphyaddr) - 1);
+	u64 at = s->cr3 & 0xFFFFFFE0ULL;
+	enum gmem_status st = gmem_read(&v->guest->mem, gpa(at), pdpte, sizeof(pdpte));
 
-	if (gmem_read(&v->guest->mem, gpa(s->cr3 & 0xFFFFFFE0ULL), pdpte, sizeof(pdpte)) != GMEM_OK)
+	if (st == GMEM_OUTSIDE) {
+		pdptes_outside_ram(v, at);
+		return false;
+	}
+	if (st != GMEM_OK)
 		return false;
 	for (int i = 0; i < 4; i++)
 		if ((pdpte[i] & 1) && (pdpte[i] & reserved))
@@ -319,6 +342,6 @@ void cr_handle_exit(struct vcpu *v)
 	}
 	if (ok)
 		vcpu_skip_instruction(v);
-	else
+	else if (guest_running(v->guest)) /* not ended by pdptes_outside_ram */
 		vcpu_inject_gp(v);
 }

@@ -15,6 +15,7 @@ struct ept_qual ept_qual_decode(u64 q)
 	    .executable = q & EPT_QUAL_EXECUTABLE,
 	    .linear_valid = q & EPT_QUAL_LINEAR_VALID,
 	    .nmi_unblocking = q & EPT_QUAL_NMI_UNBLOCKING,
+	    .async = q & EPT_QUAL_ASYNC,
 	};
 
 	d.translated = d.linear_valid && (q & EPT_QUAL_TRANSLATED);

@@ -17,6 +17,7 @@
 #define EPT_QUAL_LINEAR_VALID	 BIT(7)
 #define EPT_QUAL_TRANSLATED	 BIT(8) /* valid only with LINEAR_VALID */
 #define EPT_QUAL_NMI_UNBLOCKING	 BIT(12)
+#define EPT_QUAL_ASYNC		 BIT(16) /* asynchronous to instruction execution */
 
 struct ept_qual {
 	bool read, write, fetch;	     /* the access that faulted (may be several) */
@@ -24,6 +25,7 @@ struct ept_qual {
 	bool linear_valid;		     /* guest-linear address field is valid */
 	bool translated;     /* access to the translated address, not a table walk */
 	bool nmi_unblocking; /* IRET unblocked NMIs before the fault */
+	bool async;	     /* not made by an instruction nor by event delivery */
 	bool present;	     /* the entry allowed anything: a permission fault */
 };
 

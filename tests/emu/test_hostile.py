@@ -21,6 +21,12 @@ pass (`keel: guests ok=2 failed=N`, end status 1 because guests were
 refused). Cases already in test_vmx.py (not ELF, truncated ELF, mem=0,
 unknown guest option) are not repeated. A broken multiboot2 info cannot
 come from GRUB; tests/unit/test_mb2.c covers that parser.
+
+Boots "hostile-mmio-cause-apicv-off" and "-on" (issue 15, about 2 s each):
+attack_mmio makes the CPU touch device pages on its own (an exception frame
+pushed onto the APIC's ICR or the test device, a page table on the test
+device), which must end each guest with its named line and no IPI, and
+relocates the APIC over other devices' pages and back.
 """
 import os
 import re
@@ -390,3 +396,80 @@ def test_apic_attack_on_the_emulated_path(apic_emulated):
         "[witness] RESULT pass",
         "keel: guests ok=2 failed=0",
     ], fails=[*FAIL_MARKERS, "] FAIL"], end_status=0))
+
+
+# --- device accesses that are not the instruction's own (issue 15) --------------------------
+# tests/guests/attack_mmio.c, with testmmio=on: an exception frame pushed onto
+# the APIC's ICR or onto the test device, and a page table on the test device.
+# Keel must not apply the instruction at EIP to those accesses: each guest
+# ends with a line naming what touched the device, and no IPI is sent. Both
+# APIC paths: apicv=off (EPT violations) and Keel's default (APIC-access exits
+# where the CPU has APIC virtualization). Without an ended guest (Keel before
+# issue 15) the ICR push sent an IPI and the others were emulated as the XCHG
+# or the MOV, which the guest then ran past.
+# With APIC virtualization Bochs 2.7 completes the first push (EFLAGS, onto the
+# ICR at 0x300) in the virtual-APIC page, against the SDM (Vol. 3C 30.4: an
+# access during event delivery is an APIC-access VM exit), and exits on the
+# second (CS, at 0x2fc).
+MMIO_CAUSE = {
+    "push-apic": (r"0xfee00(300|2fc)",
+                  r"event delivery \(vector 13\) touched the device \(local APIC\)"),
+    "push-dev": (r"0xfeb00100", r"event delivery \(vector 13\) touched the device \(testreg\)"),
+    # The #GP's gate (vector 13) at IDT base + 13 * 8, read whole or as two dwords.
+    "idt-dev": (r"0xfeb0006[8c]", r"event delivery \(vector 13\) touched the device \(testreg\)"),
+    "pdpte-dev": (r"0xfeb00000", r"guest-physical access \(no linear address\) touched the "
+                  r"device \(testreg\)"),
+    # Keel's own PDPTE load, for the MOV to CR0 it emulates.
+    "pdpte-cr0": (r"0xfeb00000", r"guest-physical access \(no linear address\) touched the "
+                  r"device \(testreg\)"),
+    "pt": (r"0xfeb00000", r"page-table walk touched the device \(testreg\) at rip 0x[0-9a-f]+, "
+           r"linear 0x40000000$"),
+}
+
+
+# The same boots relocate the APIC onto the test device's and the I/O APIC's
+# pages (attack_mmio mode=reloc): the APIC must answer at the new base only,
+# the device under it must get its page back when the APIC leaves or is
+# disabled, on both paths. Before issue 15, with apicv=off the APIC stayed at
+# the old base (the MSR read the new one); with APIC virtualization it
+# answered at both.
+RELOC_PASSES = (
+    "reloc: on the test device's page the APIC answers (version 0x50014)",
+    "reloc: the test device's page takes the APIC's TPR write",
+    "reloc: moved back, the test device answers with what it held",
+    "reloc: on the I/O APIC's page the APIC answers (version 0x50014)",
+    "reloc: the I/O APIC's page takes the APIC's TPR write",
+    "reloc: moved back, the I/O APIC answers (version 0x170011)",
+    "reloc: globally disabled on the test device's page, the device answers",
+)
+
+
+@pytest.fixture(scope="module", params=("off", "on"))
+def mmio_cause(request):
+    mods = tuple((guest("attack_mmio"),
+                  on_cpu0(f"name={m} mem=16M expect=unhandled-exit -- mode={m}"))
+                 for m in MMIO_CAUSE)
+    mods += ((guest("attack_mmio"), on_cpu0("name=reloc mem=16M expect=ept-violation -- "
+                                            "mode=reloc")),)
+    return run(Scenario(f"hostile-mmio-cause-apicv-{request.param}", modules=mods,
+                        cmdline=DEFAULT_CMDLINE + f" testmmio=on apicv={request.param}"))
+
+
+@pytest.mark.parametrize("name", list(MMIO_CAUSE))
+def test_device_access_not_the_instruction_ends_guest(mmio_cause, name):
+    gpa, what = MMIO_CAUSE[name]
+    n = re.escape(name)
+    _fail_if(mmio_cause, check_markers(mmio_cause, passes=[
+        re.compile(rf"^keel: guest {n}: MMIO at gpa {gpa}: {what}"),
+        re.compile(rf"^keel: guest {n}: ended by unhandled-exit status="),
+        re.compile(rf"^keel: guest {n}: irq: .*, ipis 0, "),
+        f"keel: guests ok={len(MMIO_CAUSE) + 1} failed=0",
+    ], fails=[*FAIL_MARKERS, "] FAIL", "unsupported instruction"], end_status=0))
+
+
+def test_apic_relocation_takes_the_page_and_gives_it_back(mmio_cause):
+    _fail_if(mmio_cause, check_markers(mmio_cause, passes=[
+        *(f"[reloc] PASS {p}" for p in RELOC_PASSES),
+        re.compile(EPT_REPORT.format(n="reloc", acc="read", gpa="0xfee00030")),
+        re.compile(r"^keel: guest reloc: ended by ept-violation status="),
+    ], fails=[*FAIL_MARKERS, "] FAIL", "[reloc] reloc: the old base answered"]))

@@ -86,10 +86,13 @@ for i, t in enumerate([
     (1, 'name=' + 'n' * 63 + ' --' + ' ' * (4095 - 71))]):
     w('cmdline', f'seed{i:02d}', bytes([t[0]]) + t[1].encode())
 
-# ---- ept_qual: 8 bytes qualification, 1 byte PT_PERM_*
+# ---- ept_qual: 8 bytes qualification, 1 byte PT_PERM_*, [4 bytes IDT-vectoring information]
 for name, q, p in [('read_notpresent', 0x181, 0), ('write_ro', 0x18a, 1), ('fetch_nx', 0x18c, 3),
                    ('walk', 0x81, 7), ('nmi', 0x1002, 2), ('all', 0xffffffffffffffff, 7)]:
     w('ept_qual', name, struct.pack('<QB', q, p))
+# A #GP frame push (vectoring valid, vector 13), an APIC-access exit in event delivery (type 3).
+for name, q, v in [('gp_push', 0x182, 0x80000B0D), ('apic_delivery', 0x3300, 0)]:
+    w('ept_qual', name, struct.pack('<QBI', q, 0, v))
 
 # ---- gpt: flags (mode | access<<2 | nxe<<5 | wp<<6), maxphyaddr sel, cr3, gva, RAM
 def gpt(mode, access, nxe, wp, phys, cr3, gva, ents, size):

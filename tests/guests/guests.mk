@@ -32,6 +32,8 @@ GUESTS_32 += lmode
 # Issue 12: fairness, a bystander measuring its share beside exit storms.
 GUESTS_64 += bystander storm
 GUESTS_32 += storm32
+# Issue 15: device accesses not made by the instruction at EIP (tests/emu/test_hostile.py).
+GUESTS_32 += attack_mmio
 # Issue 13: console input, an interrupt-driven COM1 (tests/emu/test_console_input.py).
 GUESTS_64 += echo
 # Several vCPUs (`vcpus=N`): APs started by INIT-SIPI-SIPI, shared memory, IPIs

@@ -50,6 +50,9 @@ static void test_each_bit(void **state)
 	d = ept_qual_decode(BIT(12));
 	assert_true(d.nmi_unblocking);
 	assert_false(d.linear_valid || d.present || d.read);
+	d = ept_qual_decode(BIT(16));
+	assert_true(d.async);
+	assert_false(d.nmi_unblocking || d.linear_valid || d.present || d.read);
 }
 
 /* Bit 6 (user-mode executable) alone does not make the entry "present" (bits 3-5 only). */

@@ -1,0 +1,260 @@
+/*
+ * Guest "attack_mmio" (multiboot, 32-bit): device accesses the CPU makes on
+ * its own, not for the instruction at EIP (issue 15, tests/emu/test_hostile.py).
+ * Keel emulates an MMIO access by decoding the instruction at EIP; these
+ * accesses must not be taken for that instruction's (docs/mmio.md, "What
+ * is not the instruction's access").
+ *
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc
+ *
+ *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
+ *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
+ *              push (EFLAGS, at ESP - 4) lands on the ICR. The XCHG never
+ *              executes: no IPI may be sent. Keel must end the guest naming
+ *              event delivery (vector 13).
+ *   push-dev   the same with the stack on the test MMIO device
+ *              (testmmio=on, 0xFEB00000 + 0x104).
+ *   idt-dev    the same XCHG with the stack in RAM and the IDT on the test
+ *              device: delivering the #GP reads its gate from the device.
+ *   pt         32-bit paging (4 MiB pages) with one page table on the test
+ *              MMIO device: a MOV to a linear address it maps makes the
+ *              CPU read the entry from the device. Keel must end the guest
+ *              naming the page-table walk; the MOV's value must not reach
+ *              the entry (the guest reads it back, and says so if it did).
+ *
+ *   pdpte-dev  PAE paging (2 MiB pages) from a PDPT in RAM, then MOV CR3 with
+ *              the test device's page: the CPU loads the four PDPTEs from the
+ *              device, an access with no linear address. Keel must end the
+ *              guest naming it.
+ *   pdpte-cr0  CR4.PAE and CR3 = the test device's page with paging off, then
+ *              CR0.PG together with CR0.CD, which Keel owns: Keel emulates
+ *              that MOV and its PDPTE load, which reads the device and must
+ *              end the guest the same way, not raise #GP.
+ *   reloc      IA32_APIC_BASE moved onto the test device's page, then onto
+ *              the I/O APIC's (SDM Vol. 3A 11.4.5): at the new base the APIC
+ *              answers (its version register) and takes the writes, the device
+ *              under it sees none; moved back, the device answers again with
+ *              what it held. Globally disabled there, the page is the device's.
+ *              Last, moved onto the test device again, it reads the old base,
+ *              where nothing is left: Keel must end the guest with its
+ *              "outside guest RAM and MMIO" report for 0xfee00030.
+ *
+ * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
+ * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
+ * the guest at the HLT with "unsupported instruction".
+ */
+#include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/bootargs.h"
+#include "tests/guests/lib/idt.h"
+#include "tests/guests/lib/multiboot1.h"
+#include "tests/guests/lib/x86.h"
+
+#define AM_APIC	    0xFEE00000u
+#define AM_DEV	    0xFEB00000u
+#define AM_IOAPIC   0xFEC00000u
+#define AM_ICR_SELF 0x000440F0u /* ICR low: fixed, vector 0xF0, shorthand self */
+#define AM_VALUE    0x5EC12E07u /* what the MOV in mode=pt stores */
+
+/* SDM Vol. 3A 4.3 "32-Bit Paging": entry bits, CR bits. */
+#define AM_P	   0x1u
+#define AM_RW	   0x2u
+#define AM_PS	   0x80u /* PDE: maps 4 MiB (CR4.PSE) */
+#define AM_CR4_PSE 0x10u
+#define AM_CR4_PAE 0x20u
+#define AM_CR0_PG  0x80000000u
+#define AM_CR0_CD  0x40000000u /* owned by Keel: the MOV that sets it exits */
+#define AM_LINEAR  0x40000000u /* PDE 0x100: its page table is on the device */
+
+static u32 am_pd[1024] __attribute__((aligned(4096)));
+static u64 am_pae_pd[512] __attribute__((aligned(4096)));
+static u64 am_pdpt[4] __attribute__((aligned(32)));
+
+/* Never returns: the push faults, Keel ends the guest. */
+static void am_push_onto(u32 stack)
+{
+	print("push: esp 0x%x, xchg eax (0x%x), fs:[0x100] with fs null: #GP\n", stack + 4,
+	      AM_ICR_SELF);
+	__asm__ volatile("xor %%ecx, %%ecx\n"
+			 "mov %%ecx, %%fs\n"
+			 "mov %0, %%esp\n"
+			 "xchg %%eax, %%fs:0x100\n"
+			 "hlt\n"
+			 :
+			 : "r"(stack + 4), "a"(AM_ICR_SELF)
+			 : "ecx", "memory");
+}
+
+/* Never returns: delivering the #GP reads its gate from the device. */
+static void am_idt_on_device(void)
+{
+	struct {
+		u16 limit;
+		u32 base;
+	} __attribute__((packed)) idtr = {0x7FF, AM_DEV};
+
+	print("idt: lidt base 0x%x, xchg eax, fs:[0x100] with fs null: #GP\n", AM_DEV);
+	__asm__ volatile("lidt %0\n"
+			 "xor %%ecx, %%ecx\n"
+			 "mov %%ecx, %%fs\n"
+			 "xchg %%eax, %%fs:0x100\n"
+			 "hlt\n"
+			 :
+			 : "m"(idtr), "a"(AM_ICR_SELF)
+			 : "ecx", "memory");
+}
+
+static void am_pt(void)
+{
+	volatile u32 *entry = (volatile u32 *)(uintptr_t)AM_DEV;
+	u32 v;
+
+	for (u32 i = 0; i < 4; i++) /* [0, 16 MiB): the image, its stack, the boot info */
+		am_pd[i] = (i << 22) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_DEV >> 22] = (AM_DEV & ~0x3FFFFFu) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_LINEAR >> 22] = AM_DEV | AM_P | AM_RW;
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PSE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pd) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
+	*entry = 0; /* the entry for AM_LINEAR: not present */
+	print("pt: mov 0x%x to linear 0x%x, its page table at gpa 0x%x (the device)\n", AM_VALUE,
+	      AM_LINEAR, AM_DEV);
+	*(volatile u32 *)(uintptr_t)AM_LINEAR = AM_VALUE;
+	v = *entry;
+	if (v == AM_VALUE)
+		print("pt: the MOV was applied to the page-table entry on the device: 0x%x\n", v);
+	check_fail("pt: still running after a page-table walk through the device (entry 0x%x)", v);
+}
+
+#define AM_MSR_APIC_BASE 0x1B
+#define AM_APIC_EN	 0x800u /* IA32_APIC_BASE: EN (BSP, bit 8, is read-only) */
+#define AM_APIC_VERSION	 0x30
+#define AM_APIC_TPR	 0x80
+#define AM_VERSION_VALUE 0x00050014u /* docs/platform.md, Local APIC */
+#define AM_IOAPIC_VER	 0x00170011u /* IOREGSEL 1 through IOWIN */
+
+static volatile u32 *am_reg(u32 base, u32 off)
+{
+	return (volatile u32 *)(uintptr_t)(base + off);
+}
+
+static void am_apic_base(u32 base, bool enabled)
+{
+	u64 bsp = x86_rdmsr(AM_MSR_APIC_BASE) & 0x100;
+
+	x86_wrmsr(AM_MSR_APIC_BASE, base | bsp | (enabled ? AM_APIC_EN : 0));
+}
+
+/* The APIC moved onto `page` answers there and takes the writes; moved back, `page` is the
+ * device's. */
+static void am_reloc_onto(u32 page, const char *dev)
+{
+	u32 v;
+
+	am_apic_base(page, true);
+	v = *am_reg(page, AM_APIC_VERSION);
+	if (v == AM_VERSION_VALUE)
+		check_pass("reloc: on the %s's page the APIC answers (version 0x%x)", dev, v);
+	else
+		check_fail("reloc: on the %s's page offset 0x30 reads 0x%x, not the APIC's version",
+			   dev, v);
+	*am_reg(page, AM_APIC_TPR) = 0x20;
+	v = *am_reg(page, AM_APIC_TPR);
+	if (v == 0x20)
+		check_pass("reloc: the %s's page takes the APIC's TPR write", dev);
+	else
+		check_fail("reloc: TPR written 0x20 at the new base reads 0x%x", v);
+	*am_reg(page, AM_APIC_TPR) = 0;
+	am_apic_base(AM_APIC, true);
+}
+
+static void am_reloc(void)
+{
+	u32 v;
+
+	*am_reg(AM_DEV, AM_APIC_VERSION) = 0xCAFE0030u;
+	*am_reg(AM_DEV, AM_APIC_TPR) = 0x11111111u;
+	am_reloc_onto(AM_DEV, "test device");
+	v = *am_reg(AM_DEV, AM_APIC_VERSION);
+	if (v == 0xCAFE0030u && *am_reg(AM_DEV, AM_APIC_TPR) == 0x11111111u)
+		check_pass("reloc: moved back, the test device answers with what it held");
+	else
+		check_fail("reloc: moved back, the test device's 0x30 reads 0x%x, 0x80 0x%x", v,
+			   *am_reg(AM_DEV, AM_APIC_TPR));
+	am_reloc_onto(AM_IOAPIC, "I/O APIC");
+	*am_reg(AM_IOAPIC, 0) = 1; /* IOREGSEL: VER */
+	v = *am_reg(AM_IOAPIC, 0x10);
+	if (v == AM_IOAPIC_VER)
+		check_pass("reloc: moved back, the I/O APIC answers (version 0x%x)", v);
+	else
+		check_fail("reloc: moved back, the I/O APIC's VER reads 0x%x", v);
+	am_apic_base(AM_DEV, true);
+	am_apic_base(AM_DEV, false);
+	v = *am_reg(AM_DEV, AM_APIC_VERSION);
+	if (v == 0xCAFE0030u)
+		check_pass(
+		    "reloc: globally disabled on the test device's page, the device answers");
+	else
+		check_fail("reloc: disabled on the test device's page, 0x30 reads 0x%x", v);
+	am_apic_base(AM_DEV, true);
+	print("reloc: the APIC on 0x%x; reading the old base 0x%x\n", AM_DEV,
+	      AM_APIC + AM_APIC_VERSION);
+	v = *am_reg(AM_APIC, AM_APIC_VERSION);
+	print("reloc: the old base answered 0x%x\n", v);
+}
+
+/* Never returns: the PDPTE load from the device ends the guest. */
+static void am_pdpte_on_device(void)
+{
+	u32 v;
+
+	for (u32 i = 0; i < 8; i++) /* [0, 16 MiB) with 2 MiB pages */
+		am_pae_pd[i] = ((u64)i << 21) | AM_P | AM_RW | AM_PS;
+	am_pdpt[0] = (u32)(uintptr_t)am_pae_pd | AM_P;
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PAE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pdpt) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
+	print("pdpte: PAE paging on; mov cr3 0x%x (the device)\n", AM_DEV);
+	__asm__ volatile("mov %0, %%cr3" : : "r"(AM_DEV) : "memory");
+	check_fail("pdpte: still running with its PDPTEs on the device");
+}
+
+/* Never returns: CR0.PG loads the PDPTEs from the device. */
+static void am_pdpte_cr0(void)
+{
+	u32 v;
+
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PAE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"(AM_DEV) : "memory");
+	print("pdpte: cr3 0x%x (the device), PAE; setting CR0.PG and CD in one MOV\n", AM_DEV);
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0"
+			 : "=&r"(v)
+			 : "i"(AM_CR0_PG | AM_CR0_CD));
+	check_fail("pdpte: still running with its PDPTEs on the device");
+}
+
+void guest_main(uintptr_t info, uintptr_t magic)
+{
+	const struct mb1_info *mbi = (const struct mb1_info *)info;
+	const char *args =
+	    (mbi->flags & MB1_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "";
+
+	idt_init();
+	if (bootargs_has(args, "mode", "push-apic"))
+		am_push_onto(AM_APIC + 0x300);
+	else if (bootargs_has(args, "mode", "push-dev"))
+		am_push_onto(AM_DEV + 0x100);
+	else if (bootargs_has(args, "mode", "idt-dev"))
+		am_idt_on_device();
+	else if (bootargs_has(args, "mode", "pt"))
+		am_pt();
+	else if (bootargs_has(args, "mode", "pdpte-dev"))
+		am_pdpte_on_device();
+	else if (bootargs_has(args, "mode", "pdpte-cr0"))
+		am_pdpte_cr0();
+	else if (bootargs_has(args, "mode", "reloc"))
+		am_reloc();
+	else
+		check_fail("want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc");
+	check_fail("still running");
+	check_finish();
+}
