@@ -6,6 +6,7 @@
 #
 #   make fuzz          each target for FUZZ_SECONDS (default 300) seconds
 #   make fuzz-smoke    each target for 20 seconds (CI)
+# FUZZ_JOBS targets at a time (default: one per core).
 #   make fuzz-build    build only
 #
 # Each target runs as one libFuzzer process; its output is in
@@ -19,6 +20,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS       ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_JOBS          ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_ARGS          ?=
 
 FUZZ_SRCS_mb2      := boot/mb2.c lib/format.c
@@ -73,28 +75,13 @@ fuzz-zydis:
 
 fuzz-build: $(FUZZ_BINS)
 
-# $(call fuzz_run,SECONDS): runs every target for SECONDS, one at a time,
-# then fails if any crashed. libFuzzer's exit status says whether it found
-# a crash; its final stats give the execution count.
+# $(call fuzz_run,SECONDS): runs every target for SECONDS, FUZZ_JOBS at a
+# time (tests/fuzz/run.sh), then fails if any crashed. libFuzzer's exit
+# status says whether it found a crash; its final stats give the execution
+# count.
 define fuzz_run
-	@failed=0; \
-	run() { \
-		log=$(BUILD)/fuzz/$$1.log; corpus=$(BUILD)/fuzz/corpus/$$1; \
-		mkdir -p $$corpus; start=$$(date +%s); status=0; \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		$(BUILD)/fuzz/fuzz_$$1 -max_total_time=$(1) -max_len=$$2 -print_final_stats=1 \
-			-artifact_prefix=$(BUILD)/fuzz/$$1- $(FUZZ_ARGS) \
-			$$corpus tests/fuzz/corpus/$$1 >$$log 2>&1 || status=$$?; \
-		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
-		crashes=$$(grep -c 'Test unit written to' $$log); \
-		echo "fuzz: $$1: $$(( $$(date +%s) - start )) s, $${execs:-0} executions," \
-			"$$crashes crashes (status $$status, log $$log)"; \
-		if [ $$status -ne 0 ] || [ -z "$$execs" ]; then \
-			failed=1; grep -m1 -A12 'ERROR\|contract violated\|runtime error' $$log; \
-		fi; \
-	}; \
-	$(foreach t,$(FUZZ_NAMES),run $(t) $(FUZZ_MAXLEN_$(t));) \
-	exit $$failed
+	@FUZZ_ARGS="$(FUZZ_ARGS)" bash tests/fuzz/run.sh $(BUILD) $(1) $(FUZZ_JOBS) \
+		$(foreach t,$(FUZZ_NAMES),$(t):$(FUZZ_MAXLEN_$(t)))
 endef
 
 fuzz: $(FUZZ_BINS)
