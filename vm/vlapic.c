@@ -840,6 +840,26 @@ static bool take_page(struct guest *g, hpa_t *out)
 	return false;
 }
 
+/*
+ * vCPU 0's APIC at creation when its APIC-access page could not be taken or
+ * mapped (no frame, or no room for the EPT tables under the guest's limit):
+ * the guest goes without APIC virtualization, as with apicv=off, every
+ * access emulated, and its other vCPUs follow (vlapic_create). Nothing is
+ * mapped, so nothing needs invalidating.
+ */
+static void apicv_fallback(struct vlapic *l)
+{
+	struct guest *g = lguest(l);
+
+	if (hpa_addr(l->access_hpa))
+		pmm_account_free(&g->frames, PMM_KIND_DEVICE, PAGE_SIZE, l->access_hpa);
+	l->access_hpa = hpa(0);
+	l->access_unmapped = 0;
+	l->apicv = false;
+	pr_info("guest %s: apic: no frame for its APIC-access page or its EPT tables: emulated",
+		g->name);
+}
+
 bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 {
 	struct guest *g = v->guest;
@@ -869,12 +889,12 @@ bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 	}
 	if (!dev_register(g, DEV_MMIO, APIC_DEFAULT_BASE, APIC_PAGE_SIZE, &vlapic_ops, l))
 		return false;
-	if (apicv) {
-		if (!take_page(g, &l->access_hpa))
-			return false;
+	if (apicv && take_page(g, &l->access_hpa)) {
 		memset(hpa_ptr(l->access_hpa), 0, PAGE_SIZE);
 		remap_access_page(l);
 	}
+	if (apicv && l->mapped_gpa == ~0ULL)
+		apicv_fallback(l);
 	return true;
 }
 
