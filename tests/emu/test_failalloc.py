@@ -31,9 +31,11 @@ time (about 40 s). Each failing guest must do one of:
   (`no memory for its EPT`, `... for the VMCS`, `out of memory loading the
   image`, `out of memory at gpa 0x...`);
 - fall back: a 2 MiB leaf becomes 4 KiB leaves (the EPT line's fallbacks,
-  or more allocations than a clean life), or the APIC is emulated for want
-  of its access page or the tables to map it (`apic: no frame for its
-  APIC-access page or its EPT tables: emulated`); then it ends as a clean
+  or more allocations than a clean life), or the APIC's accesses are
+  emulated for want of its access page (`apic: no frame for its
+  APIC-access page: emulated`) or of the tables to map it (`apic: no room
+  to map its APIC-access page at 0xfee00000 (out of memory): accesses there
+  are emulated`, APIC virtualization kept, its EOIs emulated); then it ends as a clean
   run does (touchall: with every one of its own checks passing; unmap: its
   checks of leaf sizes fail, as they should, and it ends by debug-exit);
 - (unmap) be refused: the split found no table, and the guest's hypercall
@@ -99,11 +101,33 @@ def _scenarios():
     return out
 
 
+# Without testhc=on a failalloc= line is refused; the guest beside it runs.
+GATE = Scenario("failalloc-gate", modules=((guest("hello"), "name=gated mem=2M failalloc=1"),
+                                           (guest("hello"), "name=beside mem=2M")))
+
+
 @pytest.fixture(scope="module")
-def boots():
+def all_runs():
     sc = _scenarios()
-    runs = run_all({k: s for k, (_, s) in sc.items()})
-    return {k: (sc[k][0], runs[k]) for k in sc}
+    runs = run_all({**{k: s for k, (_, s) in sc.items()}, "gate": GATE})
+    return {k: (sc[k][0], runs[k]) for k in sc}, runs["gate"]
+
+
+@pytest.fixture(scope="module")
+def boots(all_runs):
+    return all_runs[0]
+
+
+def test_failalloc_needs_testhc(all_runs):
+    r = all_runs[1]
+    problems = check_markers(r, passes=[
+        "keel: guest gated: failalloc= is test-only: Keel's testhc=on enables it",
+        re.compile(r"^keel: guest beside: ended by debug-exit status=1,"),
+        "keel: guests ok=1 failed=1"], end_status=1)
+    if find(r, re.compile(r"^keel: guest gated: starting")):
+        problems.append("the guest with failalloc= started without testhc=on")
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
 
 
 def _line(r, name, pattern):
@@ -116,7 +140,8 @@ ALLOCS = r"frames: allocations (\d+); failalloc=(\d+): (that one failed|not reac
 HELD = r"frames held (\d+) returned (\d+)$"
 EPT = r"ept: violations \d+, leaves 4k \d+ 2m \d+ 1g \d+, fallbacks (\d+), "
 IRQ = r"irq: apic (virtualized|emulated),"
-APIC_FALLBACK = r"apic: no frame for its APIC-access page or its EPT tables: emulated$"
+APIC_FALLBACK = (r"apic: (no frame for its APIC-access page: emulated|no room to map its "
+                 r"APIC-access page at 0x[0-9a-f]+ \(.+\): accesses there are emulated)$")
 # The test hypercall's answer when a split found no frame: KEEL_HC_EFAULT.
 REFUSED = r"FAIL unmap: TEST_UNMAP\(.*\): returned -3, want 0$"
 
@@ -124,8 +149,8 @@ REFUSED = r"FAIL unmap: TEST_UNMAP\(.*\): returned -3, want 0$"
 def _fell_back(r, life, name, made):
     """Keel's lines show a fallback: a large page as small ones (the EPT line's fallbacks,
     or more allocations than a clean life makes: the EPT line starts anew on a restart),
-    or the APIC emulated for want of its access page or the tables to map it (said when it
-    happens: the summary's irq line tells only of the last build)."""
+    or the APIC's accesses emulated for want of its access page (said when it happens: the
+    summary's irq line tells only of the last build) or of the tables to map it."""
     ept, irq = _line(r, name, EPT), _line(r, name, IRQ)
     return bool((ept and int(ept.group(1)) > 0) or (irq and irq.group(1) == "emulated") or
                 _line(r, name, APIC_FALLBACK) or made != life.count)
