@@ -24,8 +24,9 @@ of each sweep never reaches its N and must end as a clean run):
 - "unmap" (17): the `ept` guest's KEEL_HC_TEST_UNMAP tests with 2 MiB
   leaves: unmapping pages inside a 2 MiB leaf splits it (one table).
 
-The guests are packed 32 to a boot (Keel's limit), four boots run two at a
-time (about 40 s). Each failing guest must do one of:
+The guests are packed 32 to a boot (Keel's limit): four boots, and a fifth
+without testhc=on that refuses a failalloc= line, run two at a time in
+30-45 s. Each failing guest must do one of:
 
 - end `by out-of-memory` with a line naming what it found no memory for
   (`no memory for its EPT`, `... for the VMCS`, `out of memory loading the
