@@ -119,8 +119,18 @@ static int teardown(void **state)
 
 /* ---- a miniature guest life ---- */
 
-#define GUEST_RAM (8 * MiB)
-#define APIC_GPA  0xFEE00000ULL
+/*
+ * The guest's RAM, largest leaf and frame limit. 8 MiB with 2 MiB leaves,
+ * its limit what mem= needs; or 1 GiB with 1 GiB leaves under a 16 MiB
+ * limit (maxmem=), where every 1 GiB attempt is refused at the limit and
+ * 2 MiB pages follow; an injected failure of that attempt is a fallback.
+ */
+struct shape {
+	u64 ram;
+	unsigned level;
+	u64 limit; /* frames; 0: what the RAM needs */
+};
+#define APIC_GPA 0xFEE00000ULL
 
 struct life {
 	struct gmem m;
@@ -211,10 +221,11 @@ static enum gmem_status fault_and_mark(struct life *l, u64 g)
  * The life, with the account's fail_at-th allocation failing (0: none) and
  * `foreign` the page it maps above RAM. Returns the allocations it made.
  */
-static u64 live(u64 fail_at, hpa_t foreign, struct life *l)
+static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life *l)
 {
 	u64 free_before = core.count[PMM_FREE];
-	u64 limit = GUEST_RAM / PAGE_SIZE + pt_tables_for(GUEST_RAM) + GMEM_FOREIGN_TABLES;
+	u64 limit = sh->limit ? sh->limit
+			      : sh->ram / PAGE_SIZE + pt_tables_for(sh->ram) + GMEM_FOREIGN_TABLES;
 	u64 allocs;
 	bool made;
 
@@ -223,11 +234,11 @@ static u64 live(u64 fail_at, hpa_t foreign, struct life *l)
 	assert_true(pmm_core_account_open(&core, &l->acct, limit));
 	l->acct.fail_at = fail_at;
 	/* The EPT root: a failure here is the guest's "no memory for its EPT". */
-	made = gmem_init(&l->m, GUEST_RAM, 2, &l->acct);
+	made = gmem_init(&l->m, sh->ram, sh->level, &l->acct);
 	if (!made) {
 		assert_int_equal(l->acct.held, 0);
 		l->failed_steps++;
-		made = gmem_init(&l->m, GUEST_RAM, 2, &l->acct);
+		made = gmem_init(&l->m, sh->ram, sh->level, &l->acct);
 	}
 	assert_true(made);
 	/* The loader: a 2 MiB leaf (falls back to 4 KiB ones), then more pages of it. */
@@ -263,20 +274,19 @@ static u64 live(u64 fail_at, hpa_t foreign, struct life *l)
 	return allocs;
 }
 
-static void test_every_allocation_fails_in_turn(void **state)
+static void sweep(const struct shape *sh)
 {
 	struct life *l = calloc(1, sizeof(*l));
 	u64 pa = 0, total, with_fallback = 0;
 
-	(void)state;
 	assert_non_null(l);
 	assert_true(pmm_core_alloc_frame(&core, &pa));
-	total = live(0, hpa(pa), l);
+	total = live(sh, 0, hpa(pa), l);
 	assert_int_equal(l->failed_steps, 0);
 	assert_int_equal(l->fallbacks, 0);
 	assert_true(total > 10);
 	for (u64 n = 1; n <= total + 1; n++) {
-		live(n, hpa(pa), l);
+		live(sh, n, hpa(pa), l);
 		/* One failure: a step reported it, or a large page fell back to small ones. */
 		if (n <= total)
 			assert_int_equal(l->failed_steps + l->fallbacks, 1);
@@ -284,18 +294,37 @@ static void test_every_allocation_fails_in_turn(void **state)
 			assert_int_equal(l->failed_steps + l->fallbacks, 0);
 		with_fallback += l->fallbacks;
 	}
-	print_message("gmem life: %lu allocations, each failed in turn (%lu fell back)\n",
-		      (unsigned long)total, (unsigned long)with_fallback);
-	/* The loader's and both faults' 2 MiB runs fell back, and tables of theirs. */
+	print_message("gmem life, %lu MiB up to level %u: %lu allocations, each failed in turn "
+		      "(%lu fell back)\n",
+		      (unsigned long)(sh->ram / MiB), sh->level, (unsigned long)total,
+		      (unsigned long)with_fallback);
+	/* The loader's and both faults' large runs fell back, and tables of theirs. */
 	assert_true(with_fallback >= 3);
 	assert_int_equal(pmm_core_free_frame(&core, pa), PMM_OK);
 	free(l);
+}
+
+static void test_every_allocation_fails_in_turn(void **state)
+{
+	const struct shape sh = {8 * MiB, 2, 0};
+
+	(void)state;
+	sweep(&sh);
+}
+
+static void test_every_allocation_fails_in_turn_1g(void **state)
+{
+	const struct shape sh = {GiB, 3, 4096};
+
+	(void)state;
+	sweep(&sh);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_allocation_fails_in_turn),
+	    cmocka_unit_test(test_every_allocation_fails_in_turn_1g),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
