@@ -36,9 +36,10 @@ struct keel_options {
 	enum log_level loglevel;
 	enum onexit onexit;
 	enum test_action test;
-	unsigned testhc;   /* 1: the test-only hypercalls (KEEL_HC_TEST_*) answer */
-	unsigned vpid;	   /* 1: use VPIDs where the CPU has them (vpid=on|off) */
-	u64 slice;	   /* scheduler time slice in TSC ticks */
+	unsigned
+	    testhc;    /* 1: the test-only hypercalls (KEEL_HC_TEST_*) answer, failalloc= counts */
+	unsigned vpid; /* 1: use VPIDs where the CPU has them (vpid=on|off) */
+	u64 slice;     /* scheduler time slice in TSC ticks */
 	unsigned hidecap;  /* HIDECAP_* bits: capabilities to treat as absent (tests) */
 	unsigned testmmio; /* 1: every guest gets the test MMIO device (dev/testreg.c) */
 	unsigned floor;	   /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */

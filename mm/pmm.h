@@ -98,8 +98,9 @@ enum pmm_kind {
 
 enum pmm_account_status {
 	PMM_ACCOUNT_OK = 0,
-	PMM_ACCOUNT_LIMIT,  /* the account would exceed its limit: refused */
-	PMM_ACCOUNT_NO_RUN, /* no free naturally aligned run of that size */
+	PMM_ACCOUNT_LIMIT,    /* the account would exceed its limit: refused */
+	PMM_ACCOUNT_NO_RUN,   /* no free naturally aligned run of that size */
+	PMM_ACCOUNT_INJECTED, /* the account's fail_at-th allocation: failed on purpose (tests) */
 };
 
 struct pmm_account {
@@ -109,6 +110,14 @@ struct pmm_account {
 	u64 held_kind[PMM_KIND_COUNT];
 	u64 peak_kind[PMM_KIND_COUNT];
 	u64 refused; /* allocations refused at the limit */
+	/*
+	 * Fault injection (a guest's failalloc=, a test-only option): every
+	 * call of pmm_core_account_alloc counts in allocs, refused or not, and
+	 * the one that makes allocs equal fail_at (0: none) fails with
+	 * PMM_ACCOUNT_INJECTED, as if the machine had no frame or run left.
+	 */
+	u64 allocs;
+	u64 fail_at;
 };
 
 struct pmm_range {
@@ -156,7 +165,10 @@ u64 pmm_core_unpromised(const struct pmm_core *p);
 
 /* --- accounts over the core (mm/pmm_account.c, pure) --- */
 
-/* Opens a with `limit` frames promised; false (a untouched) if fewer are unpromised. */
+/*
+ * Opens a with `limit` frames promised and no fault injection (fail_at 0;
+ * set it after opening); false (a untouched) if fewer are unpromised.
+ */
 bool pmm_core_account_open(struct pmm_core *p, struct pmm_account *a, u64 limit);
 /* Gives back what the account was promised; false (a Keel bug) if it still holds frames. */
 bool pmm_core_account_close(struct pmm_core *p, struct pmm_account *a);
@@ -204,7 +216,8 @@ void pmm_release(hpa_t start, u64 size);
  * Accounts (see struct pmm_account): open promises `limit` frames (false
  * if that many are not free and unpromised), alloc/free are the account's
  * versions of the plain calls, close requires that nothing is held.
- * A 4 KiB alloc within the limit always succeeds.
+ * A 4 KiB alloc within the limit always succeeds, unless it is the one
+ * the account's fail_at names (PMM_ACCOUNT_INJECTED).
  */
 bool pmm_account_open(struct pmm_account *a, u64 limit);
 void pmm_account_close(struct pmm_account *a);

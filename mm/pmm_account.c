@@ -47,6 +47,8 @@ enum pmm_account_status pmm_core_account_alloc(struct pmm_core *p, struct pmm_ac
 {
 	u64 n = size / PMM_FRAME_SIZE;
 
+	if (++a->allocs == a->fail_at)
+		return PMM_ACCOUNT_INJECTED;
 	if (kind >= PMM_KIND_COUNT || n == 0 || a->held + n > a->limit) {
 		a->refused++;
 		return PMM_ACCOUNT_LIMIT;

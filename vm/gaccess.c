@@ -79,7 +79,8 @@ static int copy(struct vcpu *v, u64 gva, void *buf, u64 len, bool write, struct 
 		ms = write ? gmem_write(m, gpa(g), p, chunk) : gmem_read(m, gpa(g), p, chunk);
 		if (ms != GMEM_OK) {
 			f->gpa = g;
-			return ms == GMEM_NOMEM ? GACCESS_NOMEM : GACCESS_NOT_RAM;
+			return ms == GMEM_NOMEM || ms == GMEM_LIMIT ? GACCESS_NOMEM
+								    : GACCESS_NOT_RAM;
 		}
 		gva += chunk;
 		p += chunk;

@@ -179,6 +179,10 @@ static bool parse_option(const struct cmdline_token *t, u64 max_mem, struct gues
 		if (t->value_len != 1 || v[0] < '1' || v[0] > '0' + GUEST_VCPUS_MAX)
 			FAIL("vcpus=%.*s: expected 1 to %d", vlen, v, GUEST_VCPUS_MAX);
 		c->vcpus = (unsigned)(v[0] - '0');
+	} else if (cmdline_key_is(t, "failalloc")) {
+		if (!all_digits(v, t->value_len) ||
+		    !cmdline_parse_u64(v, t->value_len, &c->failalloc) || !c->failalloc)
+			FAIL("failalloc=%.*s: expected an allocation number from 1", vlen, v);
 	} else if (cmdline_key_is(t, "expect")) {
 		if (!t->value || t->value_len >= sizeof(c->expect))
 			FAIL("bad expect=%.*s", vlen, v);

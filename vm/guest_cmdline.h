@@ -16,6 +16,8 @@
  *               GUEST_CPUS_MAX); overlaps are a union. Default: anywhere
  *   vcpus=N     the guest's vCPUs, 1 to GUEST_VCPUS_MAX (default 1): vCPU 0
  *               starts at the image's entry, the others wait for INIT-SIPI
+ *   failalloc=N test-only (honoured with Keel's testhc=on): the guest's Nth
+ *               frame allocation, counted over its life, fails (N >= 1)
  *   -- ARGS     everything after is passed to the guest
  * A module2 line starting with for=NAME is not a guest: it becomes a module
  * of guest NAME, in order. A module string (a guest's or a for= line) is at
@@ -55,6 +57,7 @@ struct guest_config {
 	bool triple_resets; /* ontriple=reset: a triple fault is a reset request */
 	u64 cpus;	    /* bit i: may run on CPU i; 0: anywhere (Keel places it) */
 	unsigned vcpus;	    /* vcpus=, 1..GUEST_VCPUS_MAX */
+	u64 failalloc;	    /* failalloc=: the allocation that fails; 0 = none */
 	char args[GUEST_CONFIG_ARGS_MAX];
 	const struct mb2_module *image;
 	const struct mb2_module *modules[GUEST_CONFIG_MODULES];

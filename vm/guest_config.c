@@ -3,6 +3,7 @@
  * vm/guest_cmdline.h): guests first, then `for=` modules attached in order.
  */
 #include "arch/x86/percpu.h"
+#include "boot/options.h"
 #include "lib/console.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -100,6 +101,12 @@ unsigned guest_cmdline_configs(const struct boot_info *bi, struct guest_config *
 
 			pr_err("guest %u ('%.*s%s'): %s", i, QUOTE_MAX, m->cmdline,
 			       cut ? "..." : "", err);
+			(*failed)++;
+			continue;
+		}
+		if (c->failalloc && !keel_opts.testhc) {
+			pr_err("guest %s: failalloc= is test-only: Keel's testhc=on enables it",
+			       c->name);
 			(*failed)++;
 			continue;
 		}

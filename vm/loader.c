@@ -29,6 +29,16 @@
 		fmt_snprintf(err, err_len, __VA_ARGS__);                                           \
 		return false;                                                                      \
 	} while (0)
+/*
+ * Guest RAM could not be populated (no frame, or the guest's limit): the
+ * guest ends by out-of-memory, the reason its end detail (not a rejected image).
+ */
+#define FAIL_NOMEM(...)                                                                            \
+	do {                                                                                       \
+		fmt_snprintf(err, err_len, __VA_ARGS__);                                           \
+		guest_end(g, GUEST_END_OOM, 0, "%s", err);                                         \
+		return false;                                                                      \
+	} while (0)
 
 /* Offsets inside the ELF64 boot-info area [0x1000, 0x4000). */
 #define BI_MODULES 0x100
@@ -78,7 +88,7 @@ static bool load_modules(struct guest *g, u64 from, u64 *starts, char *err, size
 			FAIL("module %u (%lu bytes) does not fit mem=%lu MiB above the image", i,
 			     size, (u64)(g->mem.ram_size / MiB));
 		if (!put(g, at, hpa_ptr(hpa(m->start)), size))
-			FAIL("out of memory loading module %u", i);
+			FAIL_NOMEM("out of memory loading module %u", i);
 		starts[i] = at;
 		at = ALIGN_UP(at + size, PAGE_SIZE);
 	}
@@ -129,10 +139,10 @@ static bool boot_info64(struct guest *g, const u64 *mod_gpa, char *err, size_t e
 					     put_string(g, &cursor, end, g->modules[i].cmdline)};
 
 		if (!m.cmdline || !put(g, bi.modules + i * sizeof(m), &m, sizeof(m)))
-			FAIL("out of memory writing the boot information");
+			FAIL_NOMEM("out of memory writing the boot information");
 	}
 	if (!bi.cmdline || !put(g, KEEL_GUEST_BOOT_INFO_GPA, &bi, sizeof(bi)))
-		FAIL("out of memory writing the boot information");
+		FAIL_NOMEM("out of memory writing the boot information");
 	return true;
 }
 
@@ -267,7 +277,7 @@ static bool put_acpi(struct guest *g, u64 at, u64 *rsdp, char *err, size_t err_l
 	if (!built)
 		FAIL("ACPI tables: %s", al.problem ? al.problem : "cannot be built");
 	if (!ok)
-		FAIL("out of memory writing the ACPI tables");
+		FAIL_NOMEM("out of memory writing the ACPI tables");
 	*rsdp = al.rsdp;
 	return true;
 }
@@ -380,7 +390,7 @@ static bool load_linux(struct guest *g, const u8 *img, u64 len, struct vcpu_boot
 	    !put_acpi(g, l.acpi, &rsdp, err, err_len))
 		return false;
 	if (!linux_copy(g, img, &k, &l, args, rsdp))
-		FAIL("out of memory loading the kernel");
+		FAIL_NOMEM("out of memory loading the kernel");
 	linux_boot_entry(&k, &l, &e);
 	memset(bs, 0, sizeof(*bs));
 	bs->mode = VCPU_MODE_LONG64;
@@ -404,7 +414,7 @@ static bool enter_mb1(struct guest *g, const struct elf_image *ei, const u64 *mo
 	if (!mb1_place(g, ei, mod_gpa, &at, err, err_len))
 		return false;
 	if (!boot_info_mb1(g, at, mod_gpa))
-		FAIL("out of memory writing the multiboot information");
+		FAIL_NOMEM("out of memory writing the multiboot information");
 	bs->mode = VCPU_MODE_PROT32;
 	bs->rax = MULTIBOOT1_BOOTLOADER_MAGIC;
 	bs->rbx = at;
@@ -420,7 +430,7 @@ static bool enter64(struct guest *g, u64 acpi_at, const u64 *mod_gpa, struct vcp
 	if (!boot_info64(g, mod_gpa, err, err_len) || !put_acpi(g, acpi_at, &rsdp, err, err_len))
 		return false;
 	if (!tables64(g))
-		FAIL("out of memory building page tables");
+		FAIL_NOMEM("out of memory building page tables");
 	bs->mode = VCPU_MODE_LONG64;
 	bs->rsp = KEEL_GUEST_STACK_TOP;
 	bs->rdi = KEEL_GUEST_BOOT_INFO_GPA;
@@ -452,7 +462,7 @@ bool loader_load(struct guest *g, struct vcpu_boot_state *bs, char *err, size_t 
 	    (!acpi64_place(g, &acpi_at, err, err_len) || !fixed64_free(&ei, acpi_at, err, err_len)))
 		return false;
 	if (!load_segments(g, img, &ei))
-		FAIL("out of memory loading the image");
+		FAIL_NOMEM("out of memory loading the image");
 	if (!load_modules(g, MAX(ei.load_end, KEEL_GUEST_IMAGE_MIN), mod_gpa, err, err_len))
 		return false;
 	memset(bs, 0, sizeof(*bs));

@@ -123,10 +123,15 @@ static void remap_access_page(struct vlapic *changed)
 	if (want == ~0ULL)
 		return;
 	s = gmem_map_foreign(m, gpa(want), l->access_hpa);
-	if (s == GMEM_OK)
+	if (s == GMEM_OK) {
 		l->mapped_gpa = want;
-	else
-		l->access_unmapped++;
+		return;
+	}
+	/* Said once per build (a guest moving its APIC about could say it often). */
+	if (!l->access_unmapped++)
+		pr_info("guest %s: apic: no room to map its APIC-access page at 0x%lx (%s): "
+			"accesses there are emulated",
+			g->name, want, gmem_status_name(s));
 }
 
 static void raise_error(struct vlapic *l, u32 bits);
@@ -457,6 +462,27 @@ static u32 reg_read(struct vlapic *l, unsigned off)
 	return v;
 }
 
+/*
+ * An EOI written on the emulated path while the vCPU uses virtual-interrupt
+ * delivery (its APIC-access page is not mapped where the APIC answers: no
+ * room for the tables, remap_access_page): what the CPU's EOI
+ * virtualization does for one written to the page (SDM Vol. 3C 30.1.4
+ * "EOI Virtualization"), SVI set to the highest vector still in service,
+ * or 0, and the requests evaluated again at the next VM entry. apic_write
+ * has cleared the ISR bit. Left out, SVI keeps the old vector, the virtual
+ * PPR keeps its class (30.1.3 "PPR Virtualization") and no interrupt of
+ * that class or below is delivered again. Only the vCPU itself writes its
+ * EOI, on its own exit: the current VMCS is l's.
+ */
+static void emulated_eoi_svi(struct vlapic *l)
+{
+	int svi = apic_vec_highest(l->page, APIC_ISR);
+	u64 status = vmcs_read(VMCS_GUEST_INTR_STATUS);
+
+	vmcs_write(VMCS_GUEST_INTR_STATUS, (status & 0xFF) | (u64)(svi < 0 ? 0 : svi) << 8);
+	__atomic_store_n(&l->rvi_dirty, true, __ATOMIC_RELEASE);
+}
+
 /* After val is (or, on the APIC-write path, was) written to register off. */
 static void reg_write(struct vlapic *l, unsigned off, u32 val)
 {
@@ -473,6 +499,8 @@ static void reg_write(struct vlapic *l, unsigned off, u32 val)
 	switch (apic_write(l->page, off, val, tsc_deadline_offered())) {
 	case APIC_ACT_EOI:
 		eoi_message(l, eoi_vec);
+		if (l->apicv)
+			emulated_eoi_svi(l);
 		intr_kick(l->vcpu);
 		break;
 	case APIC_ACT_LINT:
@@ -875,12 +903,17 @@ bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv)
 	}
 	if (!dev_register(g, DEV_MMIO, APIC_DEFAULT_BASE, APIC_PAGE_SIZE, &vlapic_ops, l))
 		return false;
-	if (apicv) {
-		if (!take_page(g, &l->access_hpa))
-			return false;
-		memset(hpa_ptr(l->access_hpa), 0, PAGE_SIZE);
-		remap_access_page(l);
+	if (!apicv)
+		return true;
+	if (!take_page(g, &l->access_hpa)) {
+		/* No frame for it: the APIC is emulated, as with apicv=off (the APs follow). */
+		l->apicv = false;
+		pr_info("guest %s: apic: no frame for its APIC-access page: emulated", g->name);
+		return true;
 	}
+	memset(hpa_ptr(l->access_hpa), 0, PAGE_SIZE);
+	/* No room for its tables: accesses are emulated until a base write maps it. */
+	remap_access_page(l);
 	return true;
 }
 

@@ -43,7 +43,8 @@ struct vlapic {
 	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it, 0: disarmed */
 	u64 timer_fired;     /* interrupts the timer raised (summary) */
 	u64 ipis;	     /* IPIs the guest sent (summary) */
-	u64 access_unmapped; /* base moves whose APIC-access page could not be mapped */
+	u64 access_unmapped; /* times the APIC-access page could not be mapped (creation, base
+				moves) */
 };
 
 /* Whether APIC virtualization will be used (CPU support and the apicv= option). */

@@ -83,7 +83,10 @@ for i, t in enumerate([
     # The limits (issue 15): names of 63 and 64 characters, module strings of 4095 and 4096 bytes.
     (1, 'name=' + 'n' * 63 + ' mem=4M'), (1, 'name=' + 'n' * 64), (1, 'for=' + 'f' * 64 + ' x'),
     (1, '-- ' + 'a' * 4092), (1, 'name=big -- ' + 'a' * 4084), (1, 'for=big ' + 'm' * 4087),
-    (1, 'name=' + 'n' * 63 + ' --' + ' ' * (4095 - 71))]):
+    (1, 'name=' + 'n' * 63 + ' --' + ' ' * (4095 - 71)),
+    # Fault injection (issue 15): failalloc= from 1 to 2^64 - 1.
+    (1, 'name=f mem=4M failalloc=1 -- test=touchall'),
+    (1, 'failalloc=18446744073709551615 failalloc=18446744073709551616 failalloc=0 failalloc=0x1')]):
     w('cmdline', f'seed{i:02d}', bytes([t[0]]) + t[1].encode())
 
 # ---- ept_qual: 8 bytes qualification, 1 byte PT_PERM_*, [4 bytes IDT-vectoring information]

@@ -45,6 +45,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.module_count, 0);
 	assert_int_equal(cfg.cpus, 0); /* anywhere */
 	assert_int_equal(cfg.vcpus, 1);
+	assert_int_equal(cfg.failalloc, 0); /* no fault injection */
 }
 
 static void test_full_line(void **state)
@@ -330,6 +331,25 @@ static void test_cpus_rejected(void **state)
 	expect_reject("cpus=0,63-62", "reversed range '63-62'");
 }
 
+/* failalloc=N: a decimal allocation number from 1 (testhc=on is checked by Keel, not here). */
+static void test_failalloc(void **state)
+{
+	assert_true(parse("failalloc=1"));
+	assert_int_equal(cfg.failalloc, 1);
+	assert_true(parse("mem=4M failalloc=541 -- test=touchall"));
+	assert_int_equal(cfg.failalloc, 541);
+	assert_string_equal(cfg.args, "test=touchall");
+	assert_true(parse("failalloc=18446744073709551615"));
+	assert_int_equal(cfg.failalloc, UINT64_MAX);
+	expect_reject("failalloc=0", "failalloc=0");
+	expect_reject("failalloc=", "failalloc");
+	expect_reject("failalloc", "failalloc");
+	expect_reject("failalloc=18446744073709551616", "failalloc=18446744073709551616");
+	expect_reject("failalloc=0x10", "failalloc=0x10");
+	expect_reject("failalloc=4K", "failalloc=4K");
+	expect_reject("failalloc=-1", "failalloc=-1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_maxmem_and_reset_options),
 	    cmocka_unit_test(test_cpus_lists),
 	    cmocka_unit_test(test_vcpus),
+	    cmocka_unit_test(test_failalloc),
 	    cmocka_unit_test(test_cpus_rejected),
 	};
 

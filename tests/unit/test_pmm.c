@@ -399,6 +399,49 @@ static void test_account_limit_and_kinds(void **state)
 }
 
 /*
+ * Fault injection (a guest's failalloc=): allocs counts every call, refused
+ * or not, and only the fail_at-th fails, taking nothing and promising on.
+ */
+static void test_account_injection(void **state)
+{
+	struct pmm_account a;
+	u64 pa[4], free_before;
+
+	setup_pc(64 * MiB);
+	free_before = p.count[PMM_FREE];
+	assert_true(pmm_core_account_open(&p, &a, 3));
+	assert_int_equal(a.fail_at, 0);
+	a.fail_at = 2;
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DATA, FRAME, &pa[0]),
+			 PMM_ACCOUNT_OK);
+	pa[1] = 0xdead;
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_TABLE, FRAME, &pa[1]),
+			 PMM_ACCOUNT_INJECTED);
+	assert_int_equal(pa[1], 0xdead); /* untouched */
+	assert_int_equal(a.held, 1);
+	assert_int_equal(a.refused, 0);
+	assert_int_equal(pmm_core_unpromised(&p) + 3, p.count[PMM_FREE] + 1);
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_TABLE, FRAME, &pa[1]),
+			 PMM_ACCOUNT_OK);
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DEVICE, FRAME, &pa[2]),
+			 PMM_ACCOUNT_OK);
+	/* Past the limit: refused, and counted as a call all the same. */
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DATA, FRAME, &pa[3]),
+			 PMM_ACCOUNT_LIMIT);
+	assert_int_equal(a.allocs, 5);
+	for (unsigned i = 0; i < 3; i++) {
+		u64 bad;
+		enum pmm_kind k = i == 0   ? PMM_KIND_DATA
+				  : i == 1 ? PMM_KIND_TABLE
+					   : PMM_KIND_DEVICE;
+
+		assert_int_equal(pmm_core_account_free(&p, &a, k, FRAME, pa[i], &bad), PMM_OK);
+	}
+	assert_true(pmm_core_account_close(&p, &a));
+	assert_int_equal(p.count[PMM_FREE], free_before);
+}
+
+/*
  * What an account was promised stays there: plain allocations and another
  * account exhaust the rest, and the first still gets every frame up to its
  * limit.
@@ -539,6 +582,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_1g_runs, teardown),
 	    cmocka_unit_test_teardown(test_random_cycles, teardown),
 	    cmocka_unit_test_teardown(test_account_limit_and_kinds, teardown),
+	    cmocka_unit_test_teardown(test_account_injection, teardown),
 	    cmocka_unit_test_teardown(test_account_promise_kept, teardown),
 	    cmocka_unit_test_teardown(test_account_random, teardown),
 	    cmocka_unit_test(test_place),

@@ -1,0 +1,331 @@
+/*
+ * Host tests for vm/gmem.c, a guest's memory through its EPT, with frames
+ * from the real allocator core and accounts (mm/pmm_core.c,
+ * mm/pmm_account.c) over a block of host memory that stands in for RAM:
+ * the direct map's base (mm_direct_base) is the block's address, so a
+ * "host-physical" address is an offset into it. The hardware gmem.c
+ * touches is stubbed: INVEPT is counted, this_cpu() reads %gs:0 as in
+ * Keel (the test points GS at a struct cpu of its own), and a single CPU
+ * means no shootdowns.
+ *
+ * The fault-injection sweep: a miniature guest life (EPT root, the loader's
+ * 2 MiB and 4 KiB pages, faults with a large page zeroed in pieces, a page
+ * Keel maps outside RAM, an unmap and a protect that split 2 MiB leaves,
+ * teardown) is run once for every N from 1 to one past the allocations it
+ * makes, with the account's Nth allocation failing (struct pmm_account's
+ * fail_at, what a guest's failalloc=N sets). Each run: the failing step
+ * returns a status (never a CHECK), the same step retried succeeds, every
+ * page written so far still reads back, and after gmem_destroy every frame
+ * is back (the account holds none, the core's free count is what it was).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <asm/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/x86/percpu.h"
+#include "boot/options.h"
+#include "mm/pmm.h"
+#include "vm/gmem.h"
+#include "vmx/vmx.h"
+
+/* ---- what gmem.c links against, stubbed ---- */
+
+u64 mm_direct_base;
+struct vmx_caps vmx_caps;
+struct keel_options keel_opts;
+struct cpu cpu_table[CPU_MAX];
+static unsigned invepts;
+
+void panic(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fail_msg("panic: %s", msg);
+	abort();
+}
+
+void inv_ept(u64 eptp, struct inv_stats *st)
+{
+	(void)eptp;
+	invepts++;
+	st->invept_single++;
+}
+
+void smp_kick(struct cpu *c)
+{
+	(void)c;
+	fail_msg("smp_kick: no other CPU runs this guest");
+}
+
+/* ---- the allocator: the real core over a block of host memory ---- */
+
+#define RAM_SIZE (64 * MiB)
+
+static struct pmm_core core;
+static void *meta, *ram;
+
+enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind kind, u64 size,
+					  hpa_t *out)
+{
+	u64 pa = 0;
+	enum pmm_account_status st = pmm_core_account_alloc(&core, a, kind, size, &pa);
+
+	if (st == PMM_ACCOUNT_OK)
+		*out = hpa(pa);
+	return st;
+}
+
+void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t pa)
+{
+	u64 bad = 0;
+
+	assert_int_equal(pmm_core_account_free(&core, a, kind, size, hpa_addr(pa), &bad), PMM_OK);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	ram = aligned_alloc(2 * MiB, RAM_SIZE);
+	meta = aligned_alloc(8, pmm_core_meta_size(RAM_SIZE));
+	assert_non_null(ram);
+	assert_non_null(meta);
+	mm_direct_base = (u64)(uintptr_t)ram;
+	pmm_core_init(&core, meta, RAM_SIZE);
+	pmm_core_add_ram(&core, PMM_LOW_LIMIT, RAM_SIZE);
+	vmx_caps = (struct vmx_caps){.maxphyaddr = 39, .ept_2m = true, .ept_1g = true};
+	cpu_table[0].self = &cpu_table[0];
+	assert_int_equal(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)&cpu_table[0]), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(ram);
+	free(meta);
+	return 0;
+}
+
+/* ---- a miniature guest life ---- */
+
+/*
+ * The guest's RAM, largest leaf and frame limit. 8 MiB with 2 MiB leaves,
+ * its limit what mem= needs; or 1 GiB with 1 GiB leaves under a 16 MiB
+ * limit (maxmem=), where every 1 GiB attempt is refused at the limit and
+ * 2 MiB pages follow; an injected failure of that attempt is a fallback.
+ */
+struct shape {
+	u64 ram;
+	unsigned level;
+	u64 limit; /* frames; 0: what the RAM needs */
+};
+#define APIC_GPA 0xFEE00000ULL
+
+struct life {
+	struct gmem m;
+	struct pmm_account acct;
+	hpa_t foreign; /* a frame Keel owns, mapped outside RAM */
+	u64 written[16];
+	unsigned nwritten;
+	unsigned failed_steps;
+	u64 fallbacks;
+};
+
+/* A distinct word for each page written. */
+static u64 mark(u64 g)
+{
+	return 0x5eed000000000000ULL | g;
+}
+
+/* Every page written so far reads back its mark (through the EPT). */
+static void check_written(struct life *l)
+{
+	for (unsigned i = 0; i < l->nwritten; i++) {
+		u64 v = 0;
+
+		assert_true(gmem_peek(&l->m, gpa(l->written[i]), &v, sizeof(v)));
+		assert_int_equal(v, mark(l->written[i]));
+	}
+}
+
+static void note_write(struct life *l, u64 g)
+{
+	u64 v = mark(g);
+
+	assert_int_equal(gmem_write(&l->m, gpa(g), &v, sizeof(v)), GMEM_OK);
+	l->written[l->nwritten++] = g;
+}
+
+/*
+ * A step's status: OK, or the injected failure reported as GMEM_NOMEM
+ * (then, with the failure spent, the step is tried once more and must
+ * succeed). Returns the status of the last try.
+ */
+#define STEP(l, expr)                                                                              \
+	do {                                                                                       \
+		enum gmem_status s_ = (expr);                                                      \
+		if (s_ != GMEM_OK) {                                                               \
+			assert_int_equal(s_, GMEM_NOMEM);                                          \
+			(l)->failed_steps++;                                                       \
+			check_written(l);                                                          \
+			s_ = (expr);                                                               \
+		}                                                                                  \
+		assert_int_equal(s_, GMEM_OK);                                                     \
+		check_written(l);                                                                  \
+	} while (0)
+
+/* gmem_fault until it maps (AGAIN while a large page is zeroed, which `until` 0 makes happen). */
+static enum gmem_status fault(struct life *l, u64 g)
+{
+	enum gmem_status s;
+	unsigned rounds = 0;
+
+	do {
+		s = gmem_fault(&l->m, g, 0);
+		assert_true(++rounds < 100);
+	} while (s == GMEM_AGAIN);
+	return s;
+}
+
+static enum gmem_status write_at(struct life *l, u64 g)
+{
+	u64 v = mark(g);
+	enum gmem_status s = gmem_write(&l->m, gpa(g), &v, sizeof(v));
+
+	if (s == GMEM_OK)
+		l->written[l->nwritten++] = g;
+	return s;
+}
+
+static enum gmem_status fault_and_mark(struct life *l, u64 g)
+{
+	enum gmem_status s = fault(l, g);
+
+	if (s == GMEM_OK)
+		note_write(l, g);
+	return s;
+}
+
+/*
+ * The life, with the account's fail_at-th allocation failing (0: none) and
+ * `foreign` the page it maps above RAM. Returns the allocations it made.
+ */
+static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life *l)
+{
+	u64 free_before = core.count[PMM_FREE];
+	u64 limit = sh->limit ? sh->limit
+			      : sh->ram / PAGE_SIZE + pt_tables_for(sh->ram) + GMEM_FOREIGN_TABLES;
+	u64 allocs;
+	bool made;
+
+	memset(l, 0, sizeof(*l));
+	l->foreign = foreign;
+	assert_true(pmm_core_account_open(&core, &l->acct, limit));
+	l->acct.fail_at = fail_at;
+	/* The EPT root: a failure here is the guest's "no memory for its EPT". */
+	made = gmem_init(&l->m, sh->ram, sh->level, &l->acct);
+	if (!made) {
+		assert_int_equal(l->acct.held, 0);
+		l->failed_steps++;
+		made = gmem_init(&l->m, sh->ram, sh->level, &l->acct);
+	}
+	assert_true(made);
+	/* The loader: a 2 MiB leaf (falls back to 4 KiB ones), then more pages of it. */
+	STEP(l, write_at(l, 0x100000));
+	STEP(l, write_at(l, 0x1ff000));
+	gmem_run(&l->m);
+	/* Faults: a 2 MiB page zeroed in pieces, and another. */
+	STEP(l, fault_and_mark(l, 0x400000));
+	STEP(l, fault_and_mark(l, 0x600000));
+	/* Keel's own write into a region not yet mapped (string I/O, a hypercall buffer). */
+	STEP(l, write_at(l, 0x203000));
+	/* A page Keel owns, mapped above RAM (the APIC-access page): its own tables. */
+	STEP(l, gmem_map_foreign(&l->m, gpa(APIC_GPA), l->foreign));
+	/* An unmap and a protect inside 2 MiB leaves: each split needs a table. */
+	STEP(l, gmem_unmap(&l->m, gpa(0x401000), PAGE_SIZE));
+	STEP(l, gmem_protect(&l->m, gpa(0x602000), PAGE_SIZE, PT_PERM_R));
+	check_written(l);
+	/* The unmapped page faults in again as a fresh zero page. */
+	STEP(l, fault(l, 0x401000));
+	{
+		u64 v = 1;
+
+		assert_true(gmem_peek(&l->m, gpa(0x401000), &v, sizeof(v)));
+		assert_int_equal(v, 0);
+	}
+	assert_int_equal(gmem_unmap_foreign(&l->m, gpa(APIC_GPA)), GMEM_OK);
+	l->fallbacks = l->m.stats.fallbacks;
+	allocs = l->acct.allocs;
+	gmem_destroy(&l->m);
+	assert_int_equal(l->acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &l->acct));
+	assert_int_equal(core.count[PMM_FREE], free_before);
+	return allocs;
+}
+
+static void sweep(const struct shape *sh)
+{
+	struct life *l = calloc(1, sizeof(*l));
+	u64 pa = 0, total, with_fallback = 0;
+
+	assert_non_null(l);
+	assert_true(pmm_core_alloc_frame(&core, &pa));
+	total = live(sh, 0, hpa(pa), l);
+	assert_int_equal(l->failed_steps, 0);
+	assert_int_equal(l->fallbacks, 0);
+	assert_true(total > 10);
+	for (u64 n = 1; n <= total + 1; n++) {
+		live(sh, n, hpa(pa), l);
+		/* One failure: a step reported it, or a large page fell back to small ones. */
+		if (n <= total)
+			assert_int_equal(l->failed_steps + l->fallbacks, 1);
+		else
+			assert_int_equal(l->failed_steps + l->fallbacks, 0);
+		with_fallback += l->fallbacks;
+	}
+	print_message("gmem life, %lu MiB up to level %u: %lu allocations, each failed in turn "
+		      "(%lu fell back)\n",
+		      (unsigned long)(sh->ram / MiB), sh->level, (unsigned long)total,
+		      (unsigned long)with_fallback);
+	/* The loader's and both faults' large runs fell back, and tables of theirs. */
+	assert_true(with_fallback >= 3);
+	assert_int_equal(pmm_core_free_frame(&core, pa), PMM_OK);
+	free(l);
+}
+
+static void test_every_allocation_fails_in_turn(void **state)
+{
+	const struct shape sh = {8 * MiB, 2, 0};
+
+	(void)state;
+	sweep(&sh);
+}
+
+static void test_every_allocation_fails_in_turn_1g(void **state)
+{
+	const struct shape sh = {GiB, 3, 4096};
+
+	(void)state;
+	sweep(&sh);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_allocation_fails_in_turn),
+	    cmocka_unit_test(test_every_allocation_fails_in_turn_1g),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
