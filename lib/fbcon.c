@@ -85,7 +85,10 @@ void fbcon_init(struct fbcon *c, void *pixels, const struct fb_mode *m, const st
 		for (u32 x = 0; x < m->width; x++, p += c->bytes_pp)
 			put_pixel(c, p, c->bg);
 	}
-	memset(c->cells, ' ', sizeof(c->cells));
+	/* Every cell shows ' ', whatever the font draws for it. */
+	for (u32 r = 0; r < c->rows; r++)
+		for (u32 col = 0; col < c->cols; col++)
+			draw_cell(c, col, r, ' ');
 }
 
 static void fbcon_putc(struct fbcon *c, u8 ch)
