@@ -71,8 +71,10 @@ static void boot_info_load(u32 info_pa)
 		pr_err("%s", err);
 		keel_end(1);
 	}
-	options_parse(mb2_keel_options(boot_info.cmdline));
+	/* The default sinks while the options are parsed: their complaints reach the screen too. */
 	no_fb = boot_screen(err, sizeof(err));
+	console_select(CONSOLE_COM1 | CONSOLE_SCREEN);
+	options_parse(mb2_keel_options(boot_info.cmdline));
 	if (!console_select(keel_opts.console))
 		pr_err("console: no selected console works, keeping COM1 and VGA text");
 	console_set_loglevel(keel_opts.loglevel);

@@ -117,6 +117,11 @@ static bool fb_start(void)
 	}
 	fbcon_init(&fb_con, fb_pixels, &fb_mode, &fb_font);
 	fb_on = true;
+	/* The line below goes to the screen it describes (VGA text is not shown now). */
+	console_sinks = (console_sinks & ~CONSOLE_VGA) | CONSOLE_FB;
+	pr_info("console: framebuffer %ux%u, %u bits per pixel at 0x%lx: %ux%u cells of %ux%u",
+		fb_mode.width, fb_mode.height, fb_mode.bpp, fb_mode.addr, fb_con.cols, fb_con.rows,
+		fb_font.width, fb_font.height);
 	return true;
 }
 
@@ -136,11 +141,6 @@ bool console_select(unsigned sinks)
 	if (!sinks)
 		return false;
 	console_sinks = sinks;
-	if (sinks & CONSOLE_FB)
-		pr_info("console: framebuffer %ux%u, %u bits per pixel at 0x%lx: %ux%u cells of "
-			"%ux%u",
-			fb_mode.width, fb_mode.height, fb_mode.bpp, fb_mode.addr, fb_con.cols,
-			fb_con.rows, fb_font.width, fb_font.height);
 	return true;
 }
 
