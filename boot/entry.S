@@ -42,7 +42,7 @@ mb2_info_request:
 	.long	MB2_TAG_ACPI_NEW
 	.long	MB2_TAG_FRAMEBUFFER
 mb2_info_request_end:
-	/* 3.1.6: Keel draws on EGA text too (console_flags bit 1), so text mode may stay. */
+	/* 3.1.9 Flags tag: Keel draws on EGA text too (console_flags bit 1), so text mode may stay. */
 	.balign 8
 	.short	MB2_HEADER_TAG_CONSOLE_FLAGS
 	.short	MB2_HEADER_TAG_OPTIONAL

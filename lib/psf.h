@@ -1,7 +1,7 @@
 /*
  * PC Screen Font (PSF) bitmap fonts, version 1 and 2, as the Linux console
- * and Debian's console-setup ship them (the format as kbd documents it:
- * /usr/share/doc/kbd/font-formats, "The PSF font file formats"):
+ * and Debian's console-setup ship them (the formats as the kbd project's
+ * font-formats documentation, "The PSF font file format", describes them):
  *
  *   PSF1: 0x36 0x04, mode, charsize          4-byte header; glyphs are 8
  *         pixels wide, charsize rows of 1 byte; 256 glyphs (512 with mode
