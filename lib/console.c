@@ -140,6 +140,8 @@ bool console_select(unsigned sinks)
 		sinks &= ~CONSOLE_FB;
 	if (!sinks)
 		return false;
+	if ((console_sinks & CONSOLE_COM1) && !(sinks & CONSOLE_COM1))
+		console_flush(); /* what was queued for COM1 leaves whole before it is dropped */
 	console_sinks = sinks;
 	return true;
 }

@@ -138,3 +138,13 @@ def test_bios_vbe_scrolls():
                         "; ".join(diff[:3] or ["row count differs"]))
     if problems:
         pytest.fail(report(r, problems, "screen"), pytrace=False)
+
+
+def test_console_fb_only():
+    """console=fb: the lines are on the framebuffer and no longer on serial."""
+    r = keeltest.run(Scenario("screen-fb-only", emulator="qemu-fb", timeout=TIMEOUT,
+                              cmdline="console=fb onexit=halt", gfxpayload="640x480x32"))
+    assert_markers(r, passes=[FIRST_LINE, NO_VTX_LINE], end_status=NO_VTX_STATUS,
+                   where="screen")
+    if NO_VTX_LINE in r.log or FIRST_LINE in r.log:
+        pytest.fail(report(r, ["console=fb, yet Keel's lines went to serial"]), pytrace=False)
