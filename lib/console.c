@@ -1,17 +1,18 @@
 /*
  * Console multiplexer and log formatting. The sinks: COM1 (arch/x86/uart.c),
- * the VGA text screen (arch/x86/vga.c) and a framebuffer drawn with the
- * font linked into Keel (lib/fbcon.c, lib/console_font.S). Lines are formatted into one
- * buffer and written whole, so a line is never interleaved mid-way. The
- * one unfinished line the console may end with (a prompt: the focused
- * guest's or the monitor's) belongs to an owner; other output ends it with
- * a newline first, and its owner shows it again, whole, when it next looks.
- * Any CPU may print: every public function here holds the console lock
- * (docs/architecture.md, Lock order) while it touches the line buffer, the
- * unfinished line or the sinks (Keel's UART ring and the VGA screen), so
- * lines from different CPUs never mix within a line. A CPU that already
- * holds it (a fault report taken while printing) goes on without waiting
- * for itself; a wait that lasts too long prints anyway.
+ * the VGA text screen (arch/x86/vga.c) and a framebuffer drawn with the font
+ * linked into Keel (lib/fbcon.c, lib/console_font.S; docs/architecture.md,
+ * The screen). Lines are formatted into one buffer and written whole, so a
+ * line is never interleaved mid-way. The one unfinished line the console may
+ * end with (a prompt: the focused guest's or the monitor's) belongs to an
+ * owner; other output ends it with a newline first, and its owner shows it
+ * again, whole, when it next looks. Any CPU may print: every public function
+ * here holds the console lock (docs/architecture.md, Lock order) while it
+ * touches the line buffer, the unfinished line or the sinks (Keel's UART
+ * ring, the VGA screen, the framebuffer console's grid), so lines from
+ * different CPUs never mix within a line. A CPU that already holds it (a
+ * fault report taken while printing) goes on without waiting for itself; a
+ * wait that lasts too long prints anyway.
  */
 #include "lib/console.h"
 #include "arch/x86/uart.h"
