@@ -11,7 +11,8 @@ TCG, where Keel finds no VT-x, prints its "no VT-x" line and ends:
   serial, in order, from the framebuffer line on;
 - with SeaBIOS (BIOS), GRUB keeps VGA text mode (gfxpayload=keep): no
   framebuffer line, and the same lines are in the VGA text page.
-A third boot asks GRUB for a 640x480x32 VBE mode on BIOS (80x30 cells) and
+Two more boots ask GRUB for a 640x480 VBE mode on BIOS (80x30 cells, 32
+and 16 bits per pixel) and
 prints more than 30 rows (loglevel=debug, then a fault report): the screen
 must be exactly the last 30 rows of the serial lines drawn as Keel draws
 them (so it scrolled, and a line longer than 80 columns wrapped).
@@ -112,11 +113,13 @@ def drawn_rows(lines, cols, rows):
     return [row.rstrip(" ") for row in out[-rows:]]
 
 
-def test_bios_vbe_scrolls():
-    """BIOS with a 640x480x32 VBE mode: more rows than the screen has; it scrolled."""
-    r = keeltest.run(Scenario("screen-scroll", emulator="qemu-fb", timeout=TIMEOUT,
+@pytest.mark.parametrize("depth", [32, 16])
+def test_bios_vbe_scrolls(depth):
+    """BIOS with a 640x480 VBE mode of 32 or 16 (5:6:5) bits per pixel: more rows
+    than the screen has; it scrolled."""
+    r = keeltest.run(Scenario(f"screen-scroll-{depth}", emulator="qemu-fb", timeout=TIMEOUT,
                               cmdline="console=both onexit=halt loglevel=debug test=fault-ud",
-                              gfxpayload="640x480x32"))
+                              gfxpayload=f"640x480x{depth}"))
     assert_markers(r, passes=["keel: FAULT in Keel: #UD"], fails=["PANIC"],
                    end_status=FAULT_STATUS)
     assert_markers(r, passes=["keel: FAULT in Keel: #UD", "keel:   stack: "], fails=["PANIC"],
@@ -124,6 +127,8 @@ def test_bios_vbe_scrolls():
     problems = []
     m = FB_LINE_RE.match(find(r, FB_LINE_RE).group(0))
     cols, rows = int(m.group(5)), int(m.group(6))
+    if int(m.group(3)) != depth:
+        problems.append(f"{m.group(3)} bits per pixel, GRUB was asked for {depth}")
     if (cols, rows) != (80, 30) or r.screen_cols != cols or len(r.screen) != rows:
         problems.append(f"a 640x480 mode should give 80x30 cells: Keel says {cols}x{rows}, "
                         f"the screendump holds {r.screen_cols}x{len(r.screen or [])}")
