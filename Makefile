@@ -44,6 +44,28 @@ $(BUILD)/keel.elf: $(KEEL_OBJS) linker.ld
 
 -include $(KEEL_OBJS:.o=.d)
 
+# The framebuffer console's font (lib/console_font.S links it in): a PSF from
+# Debian's console-setup-linux, taken at build time and never committed. The
+# installed file when the package is (make deps installs it), else the one in
+# the package `apt-get download` fetches into build/font/.
+FONT_PKG  := console-setup-linux
+FONT_FILE := usr/share/consolefonts/Lat15-Fixed16.psf.gz
+FONT_PSF  := $(BUILD)/font/console.psf
+$(FONT_PSF):
+	@mkdir -p $(BUILD)/font
+	@echo "  FONT    $(FONT_FILE) from $(FONT_PKG)"
+	@src=/$(FONT_FILE); \
+	if [ ! -e $$src ]; then \
+		src=$(BUILD)/font/pkg/$(FONT_FILE); rm -rf $(BUILD)/font/pkg $(BUILD)/font/*.deb; \
+		(cd $(BUILD)/font && apt-get download $(FONT_PKG)) >$(BUILD)/font/fetch.log 2>&1 && \
+		dpkg-deb -x $(BUILD)/font/$(FONT_PKG)_*.deb $(BUILD)/font/pkg 2>>$(BUILD)/font/fetch.log; \
+	fi; \
+	gunzip -c $$src >$@.tmp 2>/dev/null && mv $@.tmp $@ || { rm -f $@.tmp; \
+		echo "make: no console font: install $(FONT_PKG) (make deps) or let 'apt-get download $(FONT_PKG)' reach a Debian mirror (log: $(BUILD)/font/fetch.log)"; \
+		exit 1; }
+
+$(BUILD)/obj/lib/console_font.S.o: $(FONT_PSF)
+
 # Test guests and demo guests (tests/guests/guests.mk) define GUEST_ELFS.
 include tests/guests/guests.mk
 

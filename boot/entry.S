@@ -40,7 +40,26 @@ mb2_info_request:
 	.long	MB2_TAG_MODULE
 	.long	MB2_TAG_MMAP
 	.long	MB2_TAG_ACPI_NEW
+	.long	MB2_TAG_FRAMEBUFFER
 mb2_info_request_end:
+	/* 3.1.9 Flags tag: Keel draws on EGA text too (console_flags bit 1), so text mode may stay. */
+	.balign 8
+	.short	MB2_HEADER_TAG_CONSOLE_FLAGS
+	.short	MB2_HEADER_TAG_OPTIONAL
+	.long	12
+	.long	MB2_CONSOLE_EGA_TEXT_SUPPORTED
+	/*
+	 * A linear framebuffer if the loader has one (3.1.10: optional; width,
+	 * height and depth 0: no preference). With grub.cfg's gfxpayload=keep a
+	 * BIOS GRUB in text mode hands over EGA text (framebuffer type 2).
+	 */
+	.balign 8
+	.short	MB2_HEADER_TAG_FRAMEBUFFER
+	.short	MB2_HEADER_TAG_OPTIONAL
+	.long	20
+	.long	0
+	.long	0
+	.long	0
 	/* Modules page-aligned: guest images are mapped and freed by page. */
 	.balign 8
 	.short	MB2_HEADER_TAG_MODULE_ALIGN

@@ -201,6 +201,11 @@ static int parse_framebuffer(struct walk *w, const struct tag *t)
 	fb->height = f->height;
 	fb->bpp = f->bpp;
 	fb->type = f->fb_type;
+	/* The colour info is read only if the tag holds it; mb2_fb_check refuses RGB without. */
+	if (f->fb_type == MB2_FB_TYPE_RGB && t->size >= sizeof(*f) + sizeof(fb->rgb)) {
+		memcpy(&fb->rgb, t->bytes + sizeof(*f), sizeof(fb->rgb));
+		fb->has_rgb = true;
+	}
 	return 0;
 }
 
@@ -338,6 +343,106 @@ int mb2_parse(const void *info, size_t avail, u64 info_pa, struct boot_info *out
 	if (!(w.seen & BIT(MB2_TAG_MMAP)))
 		return fail(&w, "multiboot2: no memory map tag (type 6)");
 	return check_modules(&w);
+}
+
+static bool why(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
+
+static bool why(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (len) {
+		va_start(ap, fmt);
+		fmt_vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+static bool fb_channel_ok(const char *name, u8 pos, u8 size, u8 bpp, char *buf, size_t len)
+{
+	if (size < 1 || size > 8 || pos + size > bpp)
+		return why(buf, len, "its %s channel (%u bits at bit %u) is not 1-8 bits inside %u",
+			   name, size, pos, bpp);
+	return true;
+}
+
+/* The pixel format and size: what lib/fbcon.c can draw. */
+static bool fb_format_ok(const struct mb2_framebuffer *fb, char *buf, size_t len)
+{
+	if (!fb->has_rgb)
+		return why(buf, len, "its tag has no RGB colour info");
+	if (fb->bpp != 16 && fb->bpp != 24 && fb->bpp != 32)
+		return why(buf, len, "%u bits per pixel (Keel draws 16, 24 or 32)", fb->bpp);
+	if (!fb_channel_ok("red", fb->rgb.red_pos, fb->rgb.red_size, fb->bpp, buf, len) ||
+	    !fb_channel_ok("green", fb->rgb.green_pos, fb->rgb.green_size, fb->bpp, buf, len) ||
+	    !fb_channel_ok("blue", fb->rgb.blue_pos, fb->rgb.blue_size, fb->bpp, buf, len))
+		return false;
+	if (!fb->width || !fb->height || fb->width > MB2_FB_MAX_DIM || fb->height > MB2_FB_MAX_DIM)
+		return why(buf, len, "%ux%u pixels is not 1 to %u each way", fb->width, fb->height,
+			   MB2_FB_MAX_DIM);
+	if (fb->pitch < (u64)fb->width * (fb->bpp / 8))
+		return why(buf, len, "pitch %u is less than a row of %u pixels", fb->pitch,
+			   fb->width);
+	if ((u64)fb->pitch * fb->height > MB2_FB_MAX_BYTES)
+		return why(buf, len, "pitch %u x %u rows is more than %lu MiB", fb->pitch,
+			   fb->height, (u64)(MB2_FB_MAX_BYTES / MiB));
+	return true;
+}
+
+/* Where it lies: reachable, and clear of everything Keel or its guests use. */
+static bool fb_place_ok(const struct boot_info *bi, u64 start, u64 end, u64 image_start,
+			u64 image_end, char *buf, size_t len)
+{
+	if (start < 4096 || end > MB2_FB_REACH)
+		return why(buf, len, "[0x%lx-0x%lx) is not within [0x1000, 0x%lx)", start, end,
+			   (u64)MB2_FB_REACH);
+	if (ranges_overlap(start, end, image_start, image_end))
+		return why(buf, len, "[0x%lx-0x%lx) overlaps Keel's image [0x%lx-0x%lx)", start,
+			   end, image_start, image_end);
+	if (ranges_overlap(start, end, bi->info_start, bi->info_end))
+		return why(buf, len, "[0x%lx-0x%lx) overlaps the multiboot2 info", start, end);
+	for (u32 i = 0; i < bi->module_count; i++) {
+		if (ranges_overlap(start, end, bi->modules[i].start, bi->modules[i].end))
+			return why(buf, len, "[0x%lx-0x%lx) overlaps module %u", start, end, i);
+	}
+	for (u32 i = 0; i < bi->region_count; i++) {
+		const struct mb2_region *r = &bi->regions[i];
+
+		if (r->type == MB2_MEMORY_AVAILABLE &&
+		    ranges_overlap(start, end, r->base, r->base + r->length))
+			return why(buf, len, "[0x%lx-0x%lx) overlaps usable RAM [0x%lx-0x%lx)",
+				   start, end, r->base, r->base + r->length);
+	}
+	return true;
+}
+
+enum mb2_fb_kind mb2_fb_check(const struct boot_info *bi, u64 image_start, u64 image_end, char *buf,
+			      size_t len)
+{
+	const struct mb2_framebuffer *fb = &bi->framebuffer;
+
+	if (len)
+		buf[0] = '\0';
+	if (!fb->present)
+		return MB2_FB_NONE;
+	if (fb->type == MB2_FB_TYPE_EGA_TEXT)
+		return MB2_FB_TEXT;
+	if (fb->type != MB2_FB_TYPE_RGB) {
+		why(buf, len, "type %u (Keel draws on RGB, type 1)", fb->type);
+		return MB2_FB_UNUSABLE;
+	}
+	if (!fb_format_ok(fb, buf, len))
+		return MB2_FB_UNUSABLE;
+	/* fb_format_ok bounds the size: no wrap below 2^64 unless addr is near it. */
+	if (fb->addr > UINT64_MAX - MB2_FB_MAX_BYTES) {
+		why(buf, len, "address 0x%lx wraps past 2^64", fb->addr);
+		return MB2_FB_UNUSABLE;
+	}
+	if (!fb_place_ok(bi, fb->addr, fb->addr + (u64)fb->pitch * fb->height, image_start,
+			 image_end, buf, len))
+		return MB2_FB_UNUSABLE;
+	return MB2_FB_RGB;
 }
 
 const char *mb2_keel_options(const char *cmdline)

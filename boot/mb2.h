@@ -48,7 +48,9 @@ struct mb2_framebuffer {
 	u32 width;
 	u32 height;
 	u8 bpp;
-	u8 type;
+	u8 type;      /* MB2_FB_TYPE_* */
+	bool has_rgb; /* the tag holds the RGB colour info (rgb is valid) */
+	struct mb2_fb_rgb rgb;
 };
 
 struct boot_info {
@@ -76,6 +78,32 @@ extern struct boot_info boot_info;
  */
 int mb2_parse(const void *info, size_t avail, u64 info_pa, struct boot_info *out, char *err,
 	      size_t err_len);
+
+/* What the loader's framebuffer tag offers Keel's console (mb2_fb_check). */
+enum mb2_fb_kind {
+	MB2_FB_NONE,	 /* no framebuffer tag */
+	MB2_FB_TEXT,	 /* EGA text mode: the VGA text screen at 0xB8000 */
+	MB2_FB_RGB,	 /* a linear RGB framebuffer Keel can draw on */
+	MB2_FB_UNUSABLE, /* a framebuffer Keel cannot use; why says why in one line */
+};
+
+/* Framebuffers Keel draws on: what the console's drawing takes (lib/fbcon.h). */
+#define MB2_FB_MAX_DIM	 16384
+#define MB2_FB_MAX_BYTES (512 * MiB)
+/* Keel reaches it through the identity map of [0, 4 GiB) (boot/entry.S, mm/paging.h). */
+#define MB2_FB_REACH (4 * GiB)
+
+/*
+ * Whether bi's framebuffer is one Keel can draw on: RGB, 16, 24 or 32 bits
+ * per pixel, channels of 1-8 bits inside the pixel, 1 to MB2_FB_MAX_DIM
+ * pixels each way, a pitch that holds a row, at most MB2_FB_MAX_BYTES,
+ * wholly below MB2_FB_REACH, and overlapping neither page 0, Keel's image
+ * [image_start, image_end), RAM the memory map says is usable, the info
+ * block nor a module. Pure. For MB2_FB_UNUSABLE, why gets one line (no
+ * prefix) naming the first condition that fails.
+ */
+enum mb2_fb_kind mb2_fb_check(const struct boot_info *bi, u64 image_start, u64 image_end, char *why,
+			      size_t why_len);
 
 /*
  * Keel's options within the GRUB cmdline: some GRUB versions put the kernel's

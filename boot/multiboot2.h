@@ -8,13 +8,15 @@
 #define KEEL_BOOT_MULTIBOOT2_H
 
 /* 3.1.1 The layout of Multiboot2 header */
-#define MB2_HEADER_MAGIC	     0xE85250D6
-#define MB2_ARCH_I386		     0
-#define MB2_HEADER_TAG_END	     0
-#define MB2_HEADER_TAG_INFO_REQUEST  1
-#define MB2_HEADER_TAG_CONSOLE_FLAGS 4
-#define MB2_HEADER_TAG_MODULE_ALIGN  6
-#define MB2_HEADER_TAG_OPTIONAL	     1 /* flags bit 0: the loader may ignore the tag */
+#define MB2_HEADER_MAGIC	       0xE85250D6
+#define MB2_ARCH_I386		       0
+#define MB2_HEADER_TAG_END	       0
+#define MB2_HEADER_TAG_INFO_REQUEST    1
+#define MB2_HEADER_TAG_CONSOLE_FLAGS   4
+#define MB2_HEADER_TAG_FRAMEBUFFER     5
+#define MB2_HEADER_TAG_MODULE_ALIGN    6
+#define MB2_HEADER_TAG_OPTIONAL	       1 /* flags bit 0: the loader may ignore the tag */
+#define MB2_CONSOLE_EGA_TEXT_SUPPORTED 2 /* console flags bit 1: the image draws on EGA text */
 
 /* 3.3 I386 machine state: EAX on entry */
 #define MB2_BOOTLOADER_MAGIC 0x36D76289
@@ -49,6 +51,11 @@
 #define MB2_MEMORY_ACPI_RECLAIMABLE 3
 #define MB2_MEMORY_NVS		    4
 #define MB2_MEMORY_BADRAM	    5
+
+/* 3.6.12 Framebuffer info: framebuffer_type */
+#define MB2_FB_TYPE_INDEXED  0
+#define MB2_FB_TYPE_RGB	     1
+#define MB2_FB_TYPE_EGA_TEXT 2
 
 #define MB2_TAG_ALIGN 8
 
@@ -114,6 +121,16 @@ struct mb2_tag_framebuffer {
 	u16 reserved;
 } __packed;
 
+/* 3.6.12: the colour_info that follows the common part when fb_type is RGB. */
+struct mb2_fb_rgb {
+	u8 red_pos;
+	u8 red_size;
+	u8 green_pos;
+	u8 green_size;
+	u8 blue_pos;
+	u8 blue_size;
+} __packed;
+
 struct mb2_tag_acpi { /* old (RSDP v1) and new (RSDP v2+) */
 	u32 type;
 	u32 size;
@@ -128,6 +145,7 @@ _Static_assert(sizeof(struct mb2_tag_acpi) == 8, "ACPI tag fixed part is 8 bytes
 _Static_assert(sizeof(struct mb2_mmap_entry) == 24, "mmap entry is 24 bytes");
 _Static_assert(sizeof(struct mb2_tag_mmap) == 16, "mmap tag fixed part is 16 bytes");
 _Static_assert(sizeof(struct mb2_tag_framebuffer) == 32, "framebuffer tag common part is 32 bytes");
+_Static_assert(sizeof(struct mb2_fb_rgb) == 6, "framebuffer RGB colour info is 6 bytes");
 #endif
 
 #endif

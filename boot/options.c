@@ -8,7 +8,7 @@
 
 /* Shared, write-once at boot: options_parse (boot/init.c); read-only after. */
 struct keel_options keel_opts = {
-    .console = CONSOLE_COM1 | CONSOLE_VGA,
+    .console = CONSOLE_COM1 | CONSOLE_SCREEN,
     .loglevel = LOG_INFO,
     .onexit = ONEXIT_SHUTDOWN,
     .test = TEST_NONE,
@@ -25,7 +25,8 @@ struct choice {
 static const struct choice console_choices[] = {
     {"com1", CONSOLE_COM1},
     {"vga", CONSOLE_VGA},
-    {"both", CONSOLE_COM1 | CONSOLE_VGA},
+    {"fb", CONSOLE_FB},
+    {"both", CONSOLE_COM1 | CONSOLE_SCREEN},
     {NULL, 0},
 };
 

@@ -1,21 +1,26 @@
 /*
- * Console multiplexer and log formatting. Lines are formatted into one
- * buffer and written whole, so a line is never interleaved mid-way. The
- * one unfinished line the console may end with (a prompt: the focused
- * guest's or the monitor's) belongs to an owner; other output ends it with
- * a newline first, and its owner shows it again, whole, when it next looks.
- * Any CPU may print: every public function here holds the console lock
- * (docs/architecture.md, Lock order) while it touches the line buffer, the
- * unfinished line or the sinks (Keel's UART ring and the VGA screen), so
- * lines from different CPUs never mix within a line. A CPU that already
- * holds it (a fault report taken while printing) goes on without waiting
- * for itself; a wait that lasts too long prints anyway.
+ * Console multiplexer and log formatting. The sinks: COM1 (arch/x86/uart.c),
+ * the VGA text screen (arch/x86/vga.c) and a framebuffer drawn with the font
+ * linked into Keel (lib/fbcon.c, lib/console_font.S; docs/architecture.md,
+ * The screen). Lines are formatted into one buffer and written whole, so a
+ * line is never interleaved mid-way. The one unfinished line the console may
+ * end with (a prompt: the focused guest's or the monitor's) belongs to an
+ * owner; other output ends it with a newline first, and its owner shows it
+ * again, whole, when it next looks. Any CPU may print: every public function
+ * here holds the console lock (docs/architecture.md, Lock order) while it
+ * touches the line buffer, the unfinished line or the sinks (Keel's UART
+ * ring, the VGA screen, the framebuffer console's grid), so lines from
+ * different CPUs never mix within a line. A CPU that already holds it (a
+ * fault report taken while printing) goes on without waiting for itself; a
+ * wait that lasts too long prints anyway.
  */
 #include "lib/console.h"
 #include "arch/x86/uart.h"
 #include "arch/x86/vga.h"
+#include "lib/fbcon.h"
 #include "lib/format.h"
 #include "lib/panic.h"
+#include "lib/psf.h"
 #include "lib/spinlock.h"
 #include "lib/string.h"
 #include "lib/term_line.h"
@@ -24,10 +29,21 @@
 /* Pauses a CPU waits for the console lock before it prints anyway. */
 #define CONSOLE_LOCK_SPINS (1ULL << 26)
 
+/* The PSF font lib/console_font.S links in. */
+extern const u8 console_font_psf[], console_font_psf_end[];
+
 /* Shared, write-once at boot: console_init, console_select, console_set_loglevel. */
 static unsigned console_sinks;
 static bool com1_ok;
 static enum log_level console_level = LOG_INFO;
+/* Shared, write-once at boot: console_screen and console_select, before other CPUs start. */
+static bool vga_text = true;
+static struct fb_mode fb_mode;
+static void *fb_pixels;
+static bool fb_on;
+static struct psf_font fb_font;
+/* Shared, lock console: the framebuffer console's grid and cursor. */
+static struct fbcon fb_con;
 /* Shared, atomic: the lock itself. */
 static struct spinlock console_lock = SPINLOCK_INIT("console");
 /* Shared, write-once at boot: console_set_cpu_token, before other CPUs start. */
@@ -72,12 +88,61 @@ void console_init(void)
 	console_sinks = CONSOLE_VGA | (com1_ok ? CONSOLE_COM1 : 0);
 }
 
+void console_screen(const struct fb_mode *m, void *pixels, bool text)
+{
+	vga_text = !m && text;
+	fb_pixels = m ? pixels : NULL;
+	if (m)
+		fb_mode = *m;
+}
+
+/* Parses the font and starts the framebuffer console; false after a warning line. */
+static bool fb_start(void)
+{
+	char err[128];
+
+	if (fb_on)
+		return true;
+	if (!fb_pixels)
+		return false;
+	if (psf_parse(console_font_psf,
+		      (size_t)((uintptr_t)console_font_psf_end - (uintptr_t)console_font_psf),
+		      &fb_font, err, sizeof(err))) {
+		pr_warn("console: framebuffer not used: the font: %s", err);
+		return false;
+	}
+	if (fb_mode.width < fb_font.width || fb_mode.height < fb_font.height) {
+		pr_warn("console: framebuffer not used: %ux%u is smaller than one %ux%u glyph",
+			fb_mode.width, fb_mode.height, fb_font.width, fb_font.height);
+		return false;
+	}
+	fbcon_init(&fb_con, fb_pixels, &fb_mode, &fb_font);
+	fb_on = true;
+	/* The line below goes to the screen it describes (VGA text is not shown now). */
+	console_sinks = (console_sinks & ~CONSOLE_VGA) | CONSOLE_FB;
+	pr_info("console: framebuffer %ux%u, %u bits per pixel at 0x%lx: %ux%u cells of %ux%u",
+		fb_mode.width, fb_mode.height, fb_mode.bpp, fb_mode.addr, fb_con.cols, fb_con.rows,
+		fb_font.width, fb_font.height);
+	return true;
+}
+
 bool console_select(unsigned sinks)
 {
+	if (sinks & CONSOLE_SCREEN) {
+		sinks &= ~CONSOLE_SCREEN;
+		if (fb_pixels)
+			sinks |= CONSOLE_FB;
+		else if (vga_text)
+			sinks |= CONSOLE_VGA;
+	}
 	if (!com1_ok)
 		sinks &= ~CONSOLE_COM1;
+	if ((sinks & CONSOLE_FB) && !fb_start())
+		sinks &= ~CONSOLE_FB;
 	if (!sinks)
 		return false;
+	if ((console_sinks & CONSOLE_COM1) && !(sinks & CONSOLE_COM1))
+		console_flush(); /* what was queued for COM1 leaves whole before it is dropped */
 	console_sinks = sinks;
 	return true;
 }
@@ -97,7 +162,7 @@ bool console_room(size_t n, size_t keep)
 	bool took, room;
 
 	if (!(console_sinks & CONSOLE_COM1) || uart_room_now((u32)(n + keep)))
-		return true; /* the VGA text screen never waits; room without asking */
+		return true; /* the screens never wait; room without asking */
 	took = console_enter();
 	room = uart_has_room((u32)(n + keep));
 	console_leave(took);
@@ -110,6 +175,8 @@ static void sinks_write(const char *s, size_t n)
 		uart_write(s, n);
 	if (console_sinks & CONSOLE_VGA)
 		vga_write(s, n);
+	if (console_sinks & CONSOLE_FB)
+		fbcon_write(&fb_con, s, n);
 }
 
 /* Ends the unfinished line, if any: what follows starts a line of its own. */

@@ -1,15 +1,19 @@
 /*
  * Keel's console: every line Keel prints goes through here to the sinks
- * chosen by `console=` (COM1, VGA text, or both). Log lines carry the
- * "keel: " prefix and are filtered by `loglevel=`.
+ * chosen by `console=` (COM1, VGA text, the framebuffer, or COM1 and
+ * whichever screen the machine has). Log lines carry the "keel: " prefix
+ * and are filtered by `loglevel=`.
  */
 #ifndef KEEL_LIB_CONSOLE_H
 #define KEEL_LIB_CONSOLE_H
 
+#include "lib/fbcon.h"
 #include "lib/types.h"
 
-#define CONSOLE_COM1 BIT(0)
-#define CONSOLE_VGA  BIT(1)
+#define CONSOLE_COM1   BIT(0)
+#define CONSOLE_VGA    BIT(1) /* the VGA text screen at 0xB8000 */
+#define CONSOLE_FB     BIT(2) /* the boot loader's linear framebuffer */
+#define CONSOLE_SCREEN BIT(3) /* for console_select: the screen console_screen found */
 
 enum log_level {
 	LOG_ERR = 0,
@@ -26,7 +30,20 @@ void console_init(void);
  * every caller is the boot CPU.
  */
 void console_set_cpu_token(u32 (*token)(void));
-/* Restricts output to the given sinks (CONSOLE_*); returns false if none works. */
+/*
+ * Says which screen the machine has (boot/init.c, from the multiboot2
+ * framebuffer tag, before console_select): the linear framebuffer mode m,
+ * mapped at pixels, when m is not NULL, else VGA text if `text`, else none.
+ * Nothing is drawn until console_select picks the screen.
+ */
+void console_screen(const struct fb_mode *m, void *pixels, bool text);
+/*
+ * Restricts output to the given sinks (CONSOLE_*); CONSOLE_SCREEN stands
+ * for the framebuffer if console_screen gave one Keel's font fits (then it
+ * is cleared and drawn on from here), else VGA text if the machine is in
+ * text mode. A framebuffer that cannot be used is named in one warning
+ * line. Returns false if no sink works (the sinks then stay as they were).
+ */
 bool console_select(unsigned sinks);
 void console_set_loglevel(enum log_level level);
 bool console_has_com1(void);

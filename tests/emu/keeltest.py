@@ -54,7 +54,7 @@ TAIL_LINES = 40
 FAIL_MARKERS = ("PANIC", "FAULT in Keel", "fault while reporting")
 
 END_RE = re.compile(r"^keel: end status=(-?\d+)\s*$")
-EMULATORS = ("bochs", "qemu", "qemu-vga")
+EMULATORS = ("bochs", "qemu", "qemu-vga", "qemu-fb", "qemu-uefi-fb")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,9 +62,14 @@ class Scenario:
     """One boot: what goes on the ISO and the machine it boots on.
 
     emulator: "bochs" (VT-x: the CPU model decides the VMX features),
-    "qemu" (QEMU TCG: no VT-x) or "qemu-vga" (QEMU TCG, and the VGA text
-    screen is read back into Run.screen; use it with onexit=halt).
+    "qemu" (QEMU TCG: no VT-x), "qemu-vga" (QEMU TCG, and the VGA text
+    screen is read back into Run.screen; use it with onexit=halt and
+    gfxpayload="text"), "qemu-fb" or "qemu-uefi-fb" (QEMU TCG with SeaBIOS
+    or OVMF, and the framebuffer console is read back into Run.screen,
+    tests/harness/screen.py).
     modules: (path, guest command line) pairs, one module2 line each, in order.
+    gfxpayload: GRUB's (tests/harness/mkiso.py): "keep" hands Keel the
+    firmware's or a VBE framebuffer, "text" keeps a BIOS machine in VGA text.
     """
     name: str
     cmdline: str = DEFAULT_CMDLINE
@@ -74,6 +79,7 @@ class Scenario:
     memory: int = 256
     cpus: int = dataclasses.field(default_factory=lambda: DEFAULT_CPUS)
     timeout: int = DEFAULT_TIMEOUT
+    gfxpayload: str = mkiso.DEFAULT_GFXPAYLOAD
 
 
 def guest(name):
@@ -105,7 +111,8 @@ def build_iso(sc):
         if not os.path.exists(path):
             pytest.fail(f"scenario {sc.name}: module {path} is missing "
                         "(tests/guests/guests.mk builds guests with `make all`)", pytrace=False)
-    return mkiso.build_iso(iso_path(sc), KEEL_ELF, sc.cmdline, list(sc.modules))
+    return mkiso.build_iso(iso_path(sc), KEEL_ELF, sc.cmdline, list(sc.modules),
+                           sc.gfxpayload)
 
 
 def boot(sc, iso, interact=None):
@@ -119,6 +126,9 @@ def boot(sc, iso, interact=None):
         r = keelrun.boot_qemu(iso, sc.memory, timeout=sc.timeout)
     elif sc.emulator == "qemu-vga":
         r = keelrun.boot_qemu_vga(iso, sc.memory, timeout=sc.timeout)
+    elif sc.emulator in ("qemu-fb", "qemu-uefi-fb"):
+        r = keelrun.boot_qemu_fb(iso, sc.memory, timeout=sc.timeout,
+                                 uefi=sc.emulator == "qemu-uefi-fb")
     else:
         raise ValueError(f"scenario {sc.name}: emulator {sc.emulator!r} not in {EMULATORS}")
     r.scenario = sc
@@ -146,12 +156,12 @@ def run_all(scenarios):
         return {k: f.result() for k, f in futures.items()}
 
 
-def screen_lines(rows):
-    """VGA rows -> text lines: a full row (80 columns) continues on the next."""
+def screen_lines(rows, cols=keelrun.VGA_COLS):
+    """Screen rows -> text lines: a full row (cols columns) continues on the next."""
     lines, cur = [], ""
     for row in rows:
         cur += row
-        if len(row) < keelrun.VGA_COLS:
+        if len(row) < cols:
             lines.append(cur)
             cur = ""
     if cur:
@@ -161,7 +171,7 @@ def screen_lines(rows):
 
 def _lines(run, where):
     if where == "screen":
-        return screen_lines(run.screen or [])
+        return screen_lines(run.screen or [], getattr(run, "screen_cols", keelrun.VGA_COLS))
     return run.lines()
 
 

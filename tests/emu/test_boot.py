@@ -130,7 +130,8 @@ def test_qemu_tcg_no_vtx():
 
 
 def test_qemu_tcg_no_vtx_vga():
-    """console=vga: the line is on the VGA screen and no longer on serial."""
+    """console=vga: the line is on the VGA screen and no longer on serial (a
+    BIOS machine stays in VGA text mode: mkiso.py's grub.cfg keeps it)."""
     r = run(Scenario("qemu-novtx-vga", cmdline="console=vga onexit=halt", emulator="qemu-vga"))
     assert_markers(r, passes=[NO_VTX_LINE], end_status=NO_VTX_STATUS, where="screen")
     if NO_VTX_LINE in r.log:

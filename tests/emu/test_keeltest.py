@@ -2,6 +2,7 @@
 decoding on hand-written logs, no emulator needed. Each case shows that a
 check can fail, so a green scenario means what it says.
 """
+import os
 import re
 import socket
 import time
@@ -171,3 +172,22 @@ def test_screen_lines_join_wrapped_rows():
     r = mkrun("", screen=rows)
     assert check_markers(r, passes=[long], end_status=1, where="screen") == []
     assert keeltest.screen_lines(["a" * 80, "", "b"]) == ["a" * 80, "b"]
+
+
+def test_screen_decode_compares_glyphs_bit_for_bit():
+    """tests/harness/screen.py reads back what Keel's font draws, and a cell
+    one pixel off any glyph is no character."""
+    import screen
+    if not os.path.exists(screen.FONT):
+        pytest.skip(f"{screen.FONT} is built by `make`")
+    font = screen.load_font()
+    lines = ["keel: VT-x unavailable: CPUID.1:ECX.VMX=0", "", "  x~!"]
+    ppm = screen.render(lines, font, 8 * 45 + 5, 16 * 4 + 7)
+    rows, cols = screen.decode(ppm, font)
+    assert cols == 45 and rows == lines + [""]
+    w, h, rgb = screen.read_ppm(ppm)
+    spoilt = bytearray(rgb)
+    at = ((16 * 0 + 7) * w + 8 * 6 + 3) * 3  # a pixel of the 'V' cell
+    spoilt[at:at + 3] = bytes(3) if spoilt[at] else b"\xc0\xc0\xc0"
+    rows, _ = screen.decode(screen.write_ppm(w, h, spoilt), font)
+    assert rows[0] == "keel: " + screen.UNKNOWN + lines[0][7:]

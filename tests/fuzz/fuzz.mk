@@ -33,20 +33,21 @@ FUZZ_SRCS_term_line  := lib/term_line.c
 FUZZ_SRCS_madt_cpus  := arch/x86/madt_cpus.c arch/x86/acpi_tables.c lib/format.c
 FUZZ_SRCS_decode_ref := vm/decode.c
 FUZZ_SRCS_emulate    := vm/emulate.c vm/decode.c
+FUZZ_SRCS_psf        := lib/psf.c lib/format.c
 
 # Libraries a target links besides its Keel sources: decode_ref checks
 # vm/decode.c against Zydis (package libzydis-dev, tests/harness/deps.sh).
 FUZZ_LIBS_decode_ref := -lZydis
 
-FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line madt_cpus decode_ref emulate
+FUZZ_NAMES := mb2 elf cmdline ept_qual gpt linux_boot term_line madt_cpus decode_ref emulate psf
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 # Longest input each target is given: the mb2, ELF and bzImage parsers read
 # headers spread over a few KiB; a 4 KiB MADT holds over 500 processor
 # structures, past MADT_CPUS_MAX; an instruction is at most 15 bytes
 # (decode_ref's 24 leave room for a run of prefixes past that); emulate's
-# 225 are its parameters, a 15-byte instruction and the registers; the
-# others need little.
+# 225 are its parameters, a 15-byte instruction and the registers; a PSF
+# console font is 4-10 KiB with its Unicode table; the others need little.
 FUZZ_MAXLEN_mb2      := 8192
 FUZZ_MAXLEN_elf      := 12288
 FUZZ_MAXLEN_cmdline  := 8192
@@ -57,6 +58,7 @@ FUZZ_MAXLEN_term_line  := 1024
 FUZZ_MAXLEN_madt_cpus := 4096
 FUZZ_MAXLEN_decode_ref := 24
 FUZZ_MAXLEN_emulate    := 225
+FUZZ_MAXLEN_psf        := 12288
 
 .PHONY: fuzz-build fuzz-smoke fuzz-zydis
 .SECONDEXPANSION:

@@ -7,7 +7,9 @@
  * mb2.h's contract: every pointer in struct boot_info lies inside one tag
  * of the info and its string ends inside that tag, the RSDP fills its tag,
  * counts stay within their arrays, modules are non-empty and disjoint,
- * regions do not wrap, and the error is one line.
+ * regions do not wrap, and the error is one line. The framebuffer check
+ * (mb2_fb_check, with Keel's image at [2 MiB, 8 MiB)) is run on every
+ * parsed info: a framebuffer it accepts is one Keel can draw on safely.
  */
 #include "tests/fuzz/fuzz_check.h"
 
@@ -89,6 +91,48 @@ static void check_ok(const struct boot_info *b, const u8 *info, size_t avail, u6
 	}
 }
 
+#define IMAGE_START 0x200000ULL
+#define IMAGE_END   0x800000ULL
+
+static bool overlaps(u64 a, u64 a_end, u64 b, u64 b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/* mb2_fb_check's verdict holds: an RGB framebuffer is drawable and clear of everything. */
+static void check_fb(const struct boot_info *b, size_t why_len)
+{
+	const struct mb2_framebuffer *fb = &b->framebuffer;
+	char *why = malloc(why_len ? why_len : 1);
+	enum mb2_fb_kind kind = mb2_fb_check(b, IMAGE_START, IMAGE_END, why, why_len);
+	u64 end = fb->addr + (u64)fb->pitch * fb->height;
+
+	fuzz_check_err(why, why_len, kind == MB2_FB_UNUSABLE);
+	FUZZ_CHECK((kind == MB2_FB_NONE) == !fb->present);
+	FUZZ_CHECK(kind != MB2_FB_TEXT || fb->type == MB2_FB_TYPE_EGA_TEXT);
+	free(why);
+	if (kind != MB2_FB_RGB)
+		return;
+	FUZZ_CHECK(fb->type == MB2_FB_TYPE_RGB && fb->has_rgb);
+	FUZZ_CHECK(fb->bpp == 16 || fb->bpp == 24 || fb->bpp == 32);
+	FUZZ_CHECK(fb->rgb.red_pos + fb->rgb.red_size <= fb->bpp && fb->rgb.red_size <= 8);
+	FUZZ_CHECK(fb->rgb.green_pos + fb->rgb.green_size <= fb->bpp && fb->rgb.green_size <= 8);
+	FUZZ_CHECK(fb->rgb.blue_pos + fb->rgb.blue_size <= fb->bpp && fb->rgb.blue_size <= 8);
+	FUZZ_CHECK(fb->width && fb->height && fb->pitch >= (u64)fb->width * (fb->bpp / 8));
+	FUZZ_CHECK((u64)fb->pitch * fb->height <= MB2_FB_MAX_BYTES);
+	FUZZ_CHECK(fb->addr >= 4096 && end > fb->addr && end <= MB2_FB_REACH);
+	FUZZ_CHECK(!overlaps(fb->addr, end, IMAGE_START, IMAGE_END));
+	FUZZ_CHECK(!overlaps(fb->addr, end, b->info_start, b->info_end));
+	for (u32 i = 0; i < b->module_count; i++)
+		FUZZ_CHECK(!overlaps(fb->addr, end, b->modules[i].start, b->modules[i].end));
+	for (u32 i = 0; i < b->region_count; i++) {
+		const struct mb2_region *r = &b->regions[i];
+
+		FUZZ_CHECK(r->type != MB2_MEMORY_AVAILABLE ||
+			   !overlaps(fb->addr, end, r->base, r->base + r->length));
+	}
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	size_t err_len = (size_t)fuzz_take(&data, &size, 1);
@@ -103,9 +147,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	r = mb2_parse(info, size, info_pa, &bi, err, err_len);
 	FUZZ_CHECK(r == 0 || r == -1);
 	fuzz_check_err(err, err_len, r != 0);
-	if (r == 0)
+	if (r == 0) {
 		check_ok(&bi, info, size, info_pa);
-	else if (err_len > 12)
+		check_fb(&bi, err_len);
+	} else if (err_len > 12)
 		FUZZ_CHECK(!strncmp(err, "multiboot2: ", 12));
 	FUZZ_CHECK(!memcmp(info, data, size)); /* the parser never writes the info */
 	free(err);

@@ -7,7 +7,7 @@ of build/guests/*.elf). Each seed starts with its target's parameter bytes
 """
 import struct, os
 C = 'tests/fuzz/corpus'
-for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus','decode_ref','emulate'):
+for d in ('mb2','elf','cmdline','ept_qual','gpt','term_line','madt_cpus','decode_ref','emulate','psf'):
     os.makedirs(f'{C}/{d}', exist_ok=True)
 def w(t, name, b):
     open(f'{C}/{t}/{name}', 'wb').write(b)
@@ -36,6 +36,27 @@ w('mb2', 'acpi_new', pre + info(tag(1, s('console=both')), mm, tag(15, rsdp2), t
 w('mb2', 'efi_tags', pre + info(tag(12, struct.pack('<Q', 0x7f000000)), tag(17, b'\0' * 56), mm, tag(9, b'\0' * 24)))
 w('mb2', 'bad_size', pre + struct.pack('<IIII', 24, 0, 1, 200) + b'\0' * 8)
 w('mb2', 'no_end', pre + info(mm)[:-8])
+# framebuffers as GRUB hands them: OVMF's GOP (800x600x24) and a VBE mode with colour info
+def fb_rgb(addr, pitch, wd, ht, bpp, rgb):
+    return tag(8, struct.pack('<QIIIBBH', addr, pitch, wd, ht, bpp, 1, 0) + bytes(rgb))
+w('mb2', 'fb_gop', pre + info(mm, fb_rgb(0x80000000, 2400, 800, 600, 24, (16, 8, 8, 8, 0, 8))))
+w('mb2', 'fb_vbe', pre + info(mm, mod(0x200000, 0x201000, 'g'),
+    fb_rgb(0xfd000000, 5120, 1280, 800, 32, (16, 8, 8, 8, 0, 8))))
+
+# ---- psf: 1 byte err_len, then a font (built here: Keel's own font is never committed)
+def psf1(count, height, table=b''):
+    mode = (1 if count == 512 else 0) | (2 if table else 0)
+    return bytes([0x36, 4, mode, height]) + bytes((g ^ y) & 0xff for g in range(count) for y in range(height)) + table
+def psf2(count, width, height, table=b''):
+    rb = (width + 7) // 8
+    head = struct.pack('<8I', 0x864ab572, 0, 32, 1 if table else 0, count, rb * height, height, width)
+    return head + bytes((g ^ y) & 0xff for g in range(count) for y in range(height) for _ in range(rb)) + table
+t1 = b''.join(struct.pack('<H', g) + (b'\xfe\xff\x41\x00\x42\x00' if g == 65 else b'') + b'\xff\xff' for g in range(256))
+t2 = b''.join(chr(g).encode() + (b'\xfe' + 'é'.encode() if g == 101 else b'') + b'\xff' for g in range(128))
+w('psf', 'psf1_plain', bytes([120]) + psf1(256, 16))
+w('psf', 'psf1_table', bytes([120]) + psf1(256, 8, t1))
+w('psf', 'psf2_table', bytes([120]) + psf2(128, 12, 24, t2))
+w('psf', 'psf2_short', bytes([120]) + psf2(4, 8, 8)[:40])
 
 # ---- elf: 1 byte mem (127 = 32 MiB), 1 byte min_gpa (16 = 1 MiB), image
 def compact(path, keep_hdr=0x400, keep_seg=512):

@@ -31,6 +31,8 @@ CHECKS=(
 	"mtools|cmd|mformat"
 	"qemu-system-x86|cmd|qemu-system-x86_64"
 	"ovmf|file|/usr/share/OVMF/OVMF_CODE_4M.fd"
+	"ovmf|file|/usr/share/ovmf/OVMF.fd"
+	"console-setup-linux|file|/usr/share/consolefonts/Lat15-Fixed16.psf.gz"
 	"python3-pytest|py|pytest"
 	"libcmocka-dev|file|/usr/include/cmocka.h"
 	"clang|cmd|clang"

@@ -21,7 +21,8 @@ Command-line use:
                                keys typed going to Keel's console
   keelrun.py boot --iso ISO    boot once (Bochs, or --qemu for QEMU TCG) and
                                print the serial log; --vga (QEMU) also prints
-                               the VGA text screen read through the monitor
+                               the VGA text screen read through the monitor,
+                               --fb the framebuffer console (--uefi: OVMF)
 """
 import argparse
 import dataclasses
@@ -42,6 +43,7 @@ BOCHS_SDL_PLUGIN_DIRS = ("/usr/lib/x86_64-linux-gnu/bochs/plugins", "/usr/lib/bo
 DEFAULT_MODEL = "corei7_skylake_x"
 END_MARKER = "keel: end status="
 QEMU = "qemu-system-x86_64"
+OVMF = "/usr/share/ovmf/OVMF.fd"  # Debian's ovmf: UEFI firmware for QEMU's -bios
 
 # VGA text mode: 80x25 cells of (character, attribute) bytes at 0xB8000.
 VGA_TEXT_BASE = 0xB8000
@@ -56,7 +58,8 @@ class Run:
     timed_out: bool
     seconds: float
     emulator_output: str = ""
-    screen: list = None  # VGA text rows, when the run read the screen back
+    screen: list = None  # VGA text or framebuffer cell rows, when the run read the screen back
+    screen_cols: int = VGA_COLS  # the screen's columns: a full row continues on the next
     interaction_error: str = None  # why an interactive run stopped early
 
     def lines(self):
@@ -89,6 +92,8 @@ def missing_packages(emulator):
     """Debian packages the given emulator ("bochs" or "qemu") still needs."""
     if emulator == "qemu":
         return [] if shutil.which(QEMU) else ["qemu-system-x86"]
+    if emulator == "qemu-uefi":
+        return missing_packages("qemu") + ([] if os.path.exists(OVMF) else ["ovmf"])
     need = []
     if not shutil.which("bochs-bin"):
         need.append("bochs")
@@ -393,10 +398,12 @@ def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
     return Run(log=log, timed_out=timed_out, seconds=seconds, emulator_output=emu)
 
 
-def qemu_cmd(iso, memory=256, kvm=False, extra=()):
+def qemu_cmd(iso, memory=256, kvm=False, extra=(), uefi=False):
+    """QEMU's command line: SeaBIOS, or with uefi OVMF (the same ISO boots both)."""
     cmd = [QEMU, "-m", str(memory), "-cdrom", iso, "-boot", "d",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0x501,iosize=1"]
     cmd += ["-enable-kvm", "-cpu", "host"] if kvm else ["-cpu", "max"]
+    cmd += ["-bios", OVMF] if uefi else []
     return cmd + list(extra)
 
 
@@ -463,13 +470,26 @@ class _Monitor:
 
 
 def _read_screen(mon, dump):
-    """Saves the VGA text page through the monitor; returns its rows."""
+    """Saves the VGA text page through the monitor; returns (its rows, 80)."""
     if os.path.exists(dump):
         os.unlink(dump)
     # Quoted: unquoted, "4000 /tmp/..." would parse as a division.
     mon.command(f'pmemsave {VGA_TEXT_BASE:#x} {VGA_TEXT_BYTES} "{dump}"')
     data = _read(dump)
-    return vga_decode(data) if len(data) == VGA_TEXT_BYTES else None
+    return (vga_decode(data), VGA_COLS) if len(data) == VGA_TEXT_BYTES else None
+
+
+def _fb_reader(font):
+    """Reads the framebuffer console: a screendump, decoded cell by cell (screen.py)."""
+    import screen as fbscreen  # tests/harness/screen.py, beside this file
+
+    def read(mon, dump):
+        if os.path.exists(dump):
+            os.unlink(dump)
+        mon.command(f'screendump "{dump}"')
+        data = _read(dump)
+        return fbscreen.decode(data, font) if data.startswith(b"P6") else None
+    return read
 
 
 def boot_qemu_vga(iso, memory=256, timeout=60, until=END_MARKER, extra=()):
@@ -480,12 +500,29 @@ def boot_qemu_vga(iso, memory=256, timeout=60, until=END_MARKER, extra=()):
     with onexit=halt, so the machine stays up with its last screen. Returns a
     Run whose .screen holds the last 25 rows read and .log the serial log.
     """
-    with tempfile.TemporaryDirectory(prefix="keel-qemu-vga-") as tmp:
+    return _boot_qemu_screen(iso, memory, timeout, until, extra, False, _read_screen)
+
+
+def boot_qemu_fb(iso, memory=256, timeout=60, until=END_MARKER, extra=(), uefi=False,
+                 font=None):
+    """Boots iso under QEMU TCG (SeaBIOS, or OVMF with uefi) and reads the
+    framebuffer console back as boot_qemu_vga reads VGA text: QEMU monitor
+    `screendump`, each cell compared with the font's glyphs (screen.py;
+    font: a screen.Font, by default build/font/console.psf). .screen holds
+    the cell rows, .screen_cols the grid's columns."""
+    import screen as fbscreen
+
+    reader = _fb_reader(font or fbscreen.load_font())
+    return _boot_qemu_screen(iso, memory, timeout, until, extra, uefi, reader)
+
+
+def _boot_qemu_screen(iso, memory, timeout, until, extra, uefi, reader):
+    with tempfile.TemporaryDirectory(prefix="keel-qemu-screen-") as tmp:
         serial = os.path.join(tmp, "serial.log")
         sock = os.path.join(tmp, "monitor.sock")
-        dump = os.path.join(tmp, "vga.bin")
+        dump = os.path.join(tmp, "screen.bin")
         out_path = os.path.join(tmp, "qemu.out")
-        cmd = qemu_cmd(iso, memory) + [
+        cmd = qemu_cmd(iso, memory, uefi=uefi) + [
             "-display", "none", "-serial", f"file:{serial}",
             "-monitor", f"unix:{sock},server=on,wait=off"] + list(extra)
         start = time.monotonic()
@@ -496,8 +533,8 @@ def boot_qemu_vga(iso, memory=256, timeout=60, until=END_MARKER, extra=()):
             try:
                 mon = _Monitor(sock, timeout)
                 while proc.poll() is None:
-                    screen = _read_screen(mon, dump) or screen
-                    if screen and any(until in row for row in screen):
+                    screen = reader(mon, dump) or screen
+                    if screen and any(until in row for row in screen[0]):
                         break
                     if time.monotonic() - start > timeout:
                         timed_out = True
@@ -513,13 +550,14 @@ def boot_qemu_vga(iso, memory=256, timeout=60, until=END_MARKER, extra=()):
                 proc.kill()
                 proc.wait()
             if exited is not None:
-                out.write(f"\nkeelrun: QEMU exited (status {exited}) before the VGA "
+                out.write(f"\nkeelrun: QEMU exited (status {exited}) before the "
                           f"screen showed {until!r}\n")
         seconds = time.monotonic() - start
         log = _read(serial).decode("latin-1")
         emu = _read(out_path).decode(errors="replace")
+    rows, cols = screen or (None, VGA_COLS)
     return Run(log=log, timed_out=timed_out, seconds=seconds, emulator_output=emu,
-               screen=screen)
+               screen=rows, screen_cols=cols)
 
 
 def host_has_nested_vmx():
@@ -673,10 +711,16 @@ def main():
     b.add_argument("--qemu", action="store_true", help="QEMU TCG instead of Bochs")
     b.add_argument("--vga", action="store_true",
                    help="QEMU: read the VGA text screen back (use onexit=halt)")
+    b.add_argument("--fb", action="store_true",
+                   help="QEMU: read the framebuffer console back (use onexit=halt)")
+    b.add_argument("--uefi", action="store_true", help="QEMU: boot with OVMF (UEFI)")
     a = ap.parse_args()
     if a.cmd == "run":
         sys.exit(run_interactive(a.iso, a.emulator, a.model, a.memory, a.timeout))
-    if a.vga:
+    if a.fb:
+        _require("qemu-uefi" if a.uefi else "qemu")
+        run = boot_qemu_fb(a.iso, a.memory, a.timeout, uefi=a.uefi)
+    elif a.vga:
         _require("qemu")
         run = boot_qemu_vga(a.iso, a.memory, a.timeout)
     elif a.qemu:
@@ -687,7 +731,7 @@ def main():
         run = boot_bochs(a.iso, a.model, a.memory, timeout=a.timeout)
     sys.stdout.write(run.log)
     if run.screen is not None:
-        print("--- VGA screen:")
+        print("--- screen:")
         print("\n".join(run.screen))
     print(f"--- {'TIMEOUT' if run.timed_out else 'ended'} after {run.seconds:.1f}s")
     if run.timed_out:

@@ -36,13 +36,28 @@ DEMO_LINUX_MACHINE_MIB = 512  # the machine for that demo (the Makefile's DEMO_L
 GRUB_HEAD = ["set timeout=0", "set default=0", "serial --unit=0 --speed=115200"]
 
 
-def grub_cfg(keel_cmdline, modules):
+# The screen GRUB hands Keel. The multiboot2 line sets gfxpayload from
+# Keel's framebuffer header tag ("auto": a framebuffer of any mode), so a
+# gfxpayload of ours comes after it. By default (None) a BIOS machine keeps
+# the VGA text mode GRUB ran in (`keep`, falling back to GRUB's default
+# there, "text") and a UEFI machine gets the GOP framebuffer ("auto";
+# all_video loads GRUB's GOP driver). A value (WxHxD, `text`, `auto`) is
+# set on both.
+DEFAULT_GFXPAYLOAD = None
+
+
+def grub_cfg(keel_cmdline, modules, gfxpayload=DEFAULT_GFXPAYLOAD):
     lines = GRUB_HEAD + [
         'menuentry "Keel" {',
+        "  insmod all_video",
         f"  multiboot2 /boot/keel.elf {keel_cmdline}".rstrip(),
     ]
     for i, (_, cmdline) in enumerate(modules):
         lines.append(f"  module2 /boot/mod{i} {cmdline}".rstrip())
+    if gfxpayload is None:
+        lines.append('  if [ "$grub_platform" = "pc" ]; then set gfxpayload=keep; fi')
+    else:
+        lines.append(f"  set gfxpayload={gfxpayload}")
     lines += ["  boot", "}", ""]
     return "\n".join(lines)
 
@@ -77,11 +92,11 @@ def _mkrescue(out, files, cfg):
     return out
 
 
-def build_iso(out, keel_elf, keel_cmdline, modules):
+def build_iso(out, keel_elf, keel_cmdline, modules, gfxpayload=DEFAULT_GFXPAYLOAD):
     """modules: list of (path, cmdline). Returns out."""
     files = {"keel.elf": keel_elf}
     files.update((f"mod{i}", path) for i, (path, _) in enumerate(modules))
-    return _mkrescue(out, files, grub_cfg(keel_cmdline, modules))
+    return _mkrescue(out, files, grub_cfg(keel_cmdline, modules, gfxpayload))
 
 
 def build_linux_iso(out, vmlinuz, initrd, cmdline):
@@ -100,6 +115,9 @@ def main():
     ap.add_argument("--keel", default=os.path.join(BUILD, "keel.elf"))
     ap.add_argument("--cmdline", default=None, help="Keel's command line")
     ap.add_argument("--module", action="append", default=[], help="PATH[=CMDLINE]")
+    ap.add_argument("--gfxpayload", default=DEFAULT_GFXPAYLOAD,
+                    help="GRUB's gfxpayload (WxHxD, text, auto); by default BIOS "
+                         "machines keep VGA text and UEFI ones get a framebuffer")
     ap.add_argument("--demo", action="store_true", help="the default demo guests")
     ap.add_argument("--demo-linux", metavar="DIR",
                     help="with --demo: a Linux guest first (DIR/vmlinuz, DIR/initramfs.cpio)")
@@ -120,7 +138,7 @@ def main():
                                              for p, c in (DEMO_LINUX, DEMO_LINUX_INITRD)]
         modules = linux + [(os.path.join(BUILD, p), c) for p, c in DEMO_MODULES] + modules
         cmdline = DEMO_CMDLINE if cmdline is None else cmdline
-    build_iso(a.out, a.keel, cmdline or "", modules)
+    build_iso(a.out, a.keel, cmdline or "", modules, a.gfxpayload)
 
 
 if __name__ == "__main__":

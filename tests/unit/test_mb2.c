@@ -472,6 +472,127 @@ static void test_acpi_and_framebuffer_sizes(void **state)
 	expect_error("tag 8 at offset");
 }
 
+/* A framebuffer tag: RGB 8:8:8 at 16/8/0 unless bpp or type say otherwise. */
+static void b_fb(u64 addr, u32 pitch, u32 width, u32 height, u8 bpp, u8 type, u32 size)
+{
+	u8 *t = b_tag(MB2_TAG_FRAMEBUFFER, size);
+	struct mb2_fb_rgb rgb = {16, 8, 8, 8, 0, 8};
+	u32 dims[3] = {pitch, width, height};
+
+	memcpy(t + 8, &addr, 8);
+	memcpy(t + 16, dims, 12);
+	t[28] = bpp;
+	t[29] = type;
+	if (size >= 38)
+		memcpy(t + 32, &rgb, sizeof(rgb));
+}
+
+#define IMAGE_START 0x200000ULL
+#define IMAGE_END   0x800000ULL
+
+static enum mb2_fb_kind fb_kind(void)
+{
+	b_end();
+	assert_int_equal(parse_exact(), 0);
+	assert_int_equal(parse_buf(b.len), 0);
+	return mb2_fb_check(&bi, IMAGE_START, IMAGE_END, err, sizeof(err));
+}
+
+static void expect_fb_unusable(const char *needle)
+{
+	assert_int_equal(fb_kind(), MB2_FB_UNUSABLE);
+	if (!strstr(err, needle))
+		fail_msg("reason '%s' does not contain '%s'", err, needle);
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_framebuffer_check(void **state)
+{
+	b_minimal();
+	assert_int_equal(fb_kind(), MB2_FB_NONE);
+
+	b_minimal();
+	b_fb(0xb8000, 160, 80, 25, 16, MB2_FB_TYPE_EGA_TEXT, 32);
+	assert_int_equal(fb_kind(), MB2_FB_TEXT);
+
+	/* QEMU's OVMF (800x600x24) and SeaBIOS VBE (1280x800x32) modes, 16 bpp */
+	b_minimal();
+	b_fb(0x80000000, 2400, 800, 600, 24, MB2_FB_TYPE_RGB, 38);
+	assert_int_equal(fb_kind(), MB2_FB_RGB);
+	assert_string_equal(err, "");
+	assert_int_equal(bi.framebuffer.rgb.red_pos, 16);
+	assert_int_equal(bi.framebuffer.rgb.blue_size, 8);
+	b_minimal();
+	b_fb(0xfd000000, 5120, 1280, 800, 32, MB2_FB_TYPE_RGB, 40);
+	assert_int_equal(fb_kind(), MB2_FB_RGB);
+	b_minimal();
+	b_fb(0xfd000000, 1280, 640, 480, 16, MB2_FB_TYPE_RGB, 38);
+	assert_int_equal(fb_kind(), MB2_FB_UNUSABLE); /* 8-bit channels at 16 do not fit 16 */
+	assert_non_null(strstr(err, "red channel (8 bits at bit 16) is not 1-8 bits inside 16"));
+
+	b_minimal();
+	b_fb(0xfd000000, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 32);
+	expect_fb_unusable("no RGB colour info");
+	b_minimal();
+	b_fb(0xfd000000, 1024, 1024, 768, 8, MB2_FB_TYPE_INDEXED, 40);
+	expect_fb_unusable("type 0 (Keel draws on RGB, type 1)");
+	b_minimal();
+	b_fb(0xfd000000, 1024, 1024, 768, 8, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("8 bits per pixel (Keel draws 16, 24 or 32)");
+	b_minimal();
+	b_fb(0xfd000000, 4096, 0, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("0x768 pixels is not 1 to 16384 each way");
+	b_minimal();
+	b_fb(0xfd000000, 4096, 16385, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("16385x768 pixels");
+	b_minimal();
+	b_fb(0xfd000000, 4095, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("pitch 4095 is less than a row of 1024 pixels");
+	b_minimal();
+	b_fb(0x1000, 65536, 16384, 16384, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("is more than 512 MiB");
+}
+
+static void test_framebuffer_place(void **state)
+{
+	b_minimal();
+	b_fb(0x100000000ULL, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("[0x100000000-0x100300000) is not within [0x1000, 0x100000000)");
+	b_minimal();
+	b_fb(0xfff00000, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38); /* crosses 4 GiB */
+	expect_fb_unusable("is not within");
+	b_minimal();
+	b_fb(0, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("is not within");
+	b_minimal();
+	b_fb(0xffffffffffff0000ULL, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("wraps past 2^64");
+	b_minimal();
+	b_fb(0x7ff000, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("overlaps Keel's image [0x200000-0x800000)");
+	b_minimal();
+	b_fb(0x20000000, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	b_module(0x20100000, 0x20101000, "g");
+	expect_fb_unusable("overlaps module 0");
+	b_minimal();
+	b_fb(INFO_PA - 4096, 4096, 1024, 2, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("overlaps the multiboot2 info");
+	/* pc_map's RAM from 1 MiB to 0xfff0000: a framebuffer there would be handed out */
+	b_minimal();
+	b_fb(0xa000000, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	expect_fb_unusable("overlaps usable RAM [0x100000-0xfff0000)");
+	/* in the reserved gap at the top of 4 GiB it is fine */
+	b_minimal();
+	b_fb(0xfffc0000, 1024, 256, 256, 32, MB2_FB_TYPE_RGB, 38);
+	assert_int_equal(fb_kind(), MB2_FB_RGB);
+	/* no room for the reason: the verdict stands */
+	b_minimal();
+	b_fb(0, 4096, 1024, 768, 32, MB2_FB_TYPE_RGB, 38);
+	b_end();
+	assert_int_equal(parse_buf(b.len), 0);
+	assert_int_equal(mb2_fb_check(&bi, IMAGE_START, IMAGE_END, NULL, 0), MB2_FB_UNUSABLE);
+}
+
 static void test_error_buffer(void **state)
 {
 	char small[16];
@@ -531,6 +652,8 @@ int main(void)
 	    cmocka_unit_test(test_too_many_modules),
 	    cmocka_unit_test(test_duplicates_and_missing),
 	    cmocka_unit_test(test_acpi_and_framebuffer_sizes),
+	    cmocka_unit_test(test_framebuffer_check),
+	    cmocka_unit_test(test_framebuffer_place),
 	    cmocka_unit_test(test_error_buffer),
 	    cmocka_unit_test(test_random_corruption),
 	    cmocka_unit_test(test_keel_options),

@@ -1,0 +1,1 @@
+UNIT_SRCS_psf := lib/psf.c lib/format.c
