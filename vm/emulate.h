@@ -65,6 +65,22 @@ void emulate_reg_write(struct emulate_regs *r, int reg, bool high, unsigned size
 u64 emulate_flags_logic(u64 rflags, u64 res, unsigned size);
 /* RFLAGS after CMP a, b (a - b): CF OF SF ZF PF AF as SUB sets them. */
 u64 emulate_flags_sub(u64 rflags, u64 a, u64 b, unsigned size);
+/*
+ * RFLAGS after res = a + b (+ carry) or, with sub, a - b (- borrow): CF OF
+ * SF ZF PF AF as ADD/ADC/SUB/SBB set them (SDM Vol. 1 3.4.3.1).
+ */
+u64 emulate_flags_arith(u64 rflags, u64 a, u64 b, u64 res, bool sub, unsigned size);
+/*
+ * A shift or rotate (DECODE_OP_ROL..SAR) of the low `size` bytes of v by
+ * count (masked here to 5 bits, 6 for 64-bit operands): *res gets the
+ * result, the return value RFLAGS after it. A masked count of 0 changes
+ * nothing. Where the SDM leaves a flag undefined (OF for counts above 1,
+ * AF after a shift, CF of SHL/SHR by the width or more) this gives: OF by
+ * the count-1 rule, AF cleared, CF the last bit shifted out (0 past it).
+ */
+u64 emulate_shift(enum decode_op op, u64 v, unsigned count, u64 rflags, unsigned size, u64 *res);
+/* 1 if condition cc (the low nibble of Jcc/SETcc, SDM Vol. 1 Table B-1) holds, else 0. */
+u64 emulate_condition(u64 rflags, unsigned cc);
 /* "mmio access failed", ... for reports. */
 const char *emulate_status_name(int status);
 

@@ -493,6 +493,244 @@ static void test_movs_segment_bases(void **state)
 	assert_int_equal(dev_writes, 3);
 }
 
+/* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
+static void test_add_sub(void **state)
+{
+	dev_set(0, 0xffffffff, 4);
+	regs.gpr[GPR_RCX] = 1;
+	WRITE("\x01\x08"); /* add [rax],ecx: 0, carry out of bits 31 and 3 */
+	assert_int_equal(dev_get(0, 8), 0);
+	assert_int_equal(FLAGS(), CF | ZF | PF | AF);
+	dev_set(0, 0x7f, 1);
+	WRITE("\x80\x00\x01"); /* add byte [rax],1: 0x80, signed overflow */
+	assert_int_equal(dev_get(0, 1), 0x80);
+	assert_int_equal(FLAGS(), OF | SF | AF);
+	regs.rflags |= CF;
+	dev_set(0, 0x10, 4);
+	regs.gpr[GPR_RCX] = 0x20;
+	WRITE("\x11\x08"); /* adc [rax],ecx: 0x10 + 0x20 + 1 */
+	assert_int_equal(dev_get(0, 4), 0x31);
+	assert_int_equal(FLAGS(), 0);
+	dev_set(0, 5, 4);
+	regs.gpr[GPR_RCX] = 0xffffffff00000003ULL;
+	READ("\x2b\x08"); /* sub ecx,[rax]: 3 - 5, zero-extended */
+	assert_int_equal(regs.gpr[GPR_RCX], 0xfffffffe);
+	assert_int_equal(FLAGS(), CF | SF | AF);
+	dev_set(0, 0, 8);
+	WRITE("\x48\x83\x18\x00"); /* sbb qword [rax],0 with CF=1: -1 */
+	assert_int_equal(dev_get(0, 8), ~0ULL);
+	assert_int_equal(FLAGS(), CF | SF | PF | AF);
+	dev_set(0, 0, 8);
+	WRITE("\x66\x81\x28\x00\x80"); /* sub word [rax],0x8000: 0x8000 */
+	assert_int_equal(dev_get(0, 8), 0x8000);
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+	regs.gpr[GPR_RAX] = 0x0100;
+	dev_set(0, 0xff, 1);
+	READ("\x02\x20"); /* add ah,[rax]: 1 + 0xff */
+	assert_int_equal(regs.gpr[GPR_RAX], 0);
+	assert_int_equal(FLAGS(), CF | ZF | PF | AF);
+	assert_int_equal(regs.rip, RIP0 + 2 + 3 + 2 + 2 + 4 + 5 + 2);
+}
+
+/* INC/DEC keep CF; NEG is 0 - m (CF unless m was 0); NOT changes no flag. */
+static void test_inc_dec_neg_not(void **state)
+{
+	regs.rflags |= CF;
+	dev_set(0, 0xff, 1);
+	WRITE("\xfe\x00"); /* inc byte [rax] */
+	assert_int_equal(dev_get(0, 8), 0);
+	assert_int_equal(FLAGS(), CF | ZF | PF | AF);
+	regs.rflags &= ~CF;
+	dev_set(0, 0x80000000, 4);
+	WRITE("\xff\x08"); /* dec dword [rax] */
+	assert_int_equal(dev_get(0, 8), 0x7fffffff);
+	assert_int_equal(FLAGS(), OF | AF | PF);
+	dev_set(0, 0x7fffffffffffffffULL, 8);
+	WRITE("\x48\xff\x00"); /* inc qword [rax] */
+	assert_int_equal(dev_get(0, 8), 0x8000000000000000ULL);
+	assert_int_equal(FLAGS(), OF | SF | AF | PF);
+	dev_set(0, 1, 8);
+	WRITE("\xf7\x18"); /* neg dword [rax] */
+	assert_int_equal(dev_get(0, 8), 0xffffffff);
+	assert_int_equal(FLAGS(), CF | SF | PF | AF);
+	dev_set(0, 0, 8);
+	WRITE("\xf0\xf7\x18"); /* lock neg dword [rax] of 0 */
+	assert_int_equal(FLAGS(), ZF | PF);
+	regs.rflags = RFLAGS_FIXED1 | CF | OF | SF;
+	dev_set(0, 0x00ff00ff00ff00ffULL, 8);
+	WRITE("\x48\xf7\x10"); /* not qword [rax] */
+	assert_int_equal(dev_get(0, 8), 0xff00ff00ff00ff00ULL);
+	assert_int_equal(FLAGS(), CF | OF | SF);
+	assert_int_equal(dev_reads, 6);
+	assert_int_equal(dev_writes, 6);
+}
+
+/* SHL/SHR/SAR: CF the last bit out, OF for a count of 1; a count of 0 writes nothing. */
+static void test_shifts(void **state)
+{
+	dev_set(0, 0x80000001, 4);
+	WRITE("\xd1\x20"); /* shl dword [rax],1 */
+	assert_int_equal(dev_get(0, 8), 2);
+	assert_int_equal(FLAGS(), CF | OF);
+	dev_set(0, 0x81, 1);
+	WRITE("\xd0\x28"); /* shr byte [rax],1 */
+	assert_int_equal(dev_get(0, 1), 0x40);
+	assert_int_equal(FLAGS(), CF | OF);
+	dev_set(0, 0x80000010, 4);
+	regs.gpr[GPR_RCX] = 4;
+	WRITE("\xd3\x38"); /* sar dword [rax],cl */
+	assert_int_equal(dev_get(0, 4), 0xf8000001);
+	assert_int_equal(FLAGS(), SF);
+	dev_set(0, 0x5a, 1);
+	WRITE("\xc0\x20\x09"); /* shl byte [rax],9: all out, CF 0 past the width */
+	assert_int_equal(dev_get(0, 1), 0);
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_set(0, 3, 8);
+	regs.gpr[GPR_RCX] = 0x41;
+	WRITE("\x48\xd3\x28"); /* shr qword [rax],cl: 0x41 & 63 = 1 */
+	assert_int_equal(dev_get(0, 8), 1);
+	assert_int_equal(FLAGS(), CF);
+	regs.rflags |= ZF | AF;
+	regs.gpr[GPR_RCX] = 0x20;
+	dev_writes = 0;
+	WRITE("\xd3\x20"); /* shl dword [rax],cl: 32 & 31 = 0, nothing */
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(FLAGS(), CF | ZF | AF);
+	assert_int_equal(dev_get(0, 8), 1);
+	dev_set(0, 0x8000, 2);
+	WRITE("\x66\xc1\x38\x0f"); /* sar word [rax],15 */
+	assert_int_equal(dev_get(0, 2), 0xffff);
+	assert_int_equal(FLAGS(), SF | PF);
+}
+
+/* ROL/ROR/RCL/RCR: only CF and OF change; RCL/RCR turn through CF. */
+static void test_rotates(void **state)
+{
+	regs.rflags |= ZF;
+	dev_set(0, 0x81, 1);
+	WRITE("\xd0\x00"); /* rol byte [rax],1 */
+	assert_int_equal(dev_get(0, 1), 0x03);
+	assert_int_equal(FLAGS(), ZF | CF | OF);
+	dev_set(0, 0x1f, 4);
+	WRITE("\xc1\x08\x05"); /* ror dword [rax],5 */
+	assert_int_equal(dev_get(0, 4), 0xf8000000);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0x80, 1);
+	regs.rflags |= CF;
+	WRITE("\xd0\x10"); /* rcl byte [rax],1, CF=1 */
+	assert_int_equal(dev_get(0, 1), 0x01);
+	assert_int_equal(FLAGS(), ZF | CF | OF);
+	regs.rflags &= ~CF;
+	dev_set(0, 1, 2);
+	WRITE("\x66\xd1\x18"); /* rcr word [rax],1, CF=0 */
+	assert_int_equal(dev_get(0, 2), 0);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0x5a, 1);
+	WRITE("\xc0\x10\x09"); /* rcl byte [rax],9: a whole turn through CF */
+	assert_int_equal(dev_get(0, 1), 0x5a);
+	assert_int_equal(FLAGS() & ~OF, ZF | CF); /* OF: undefined for counts but 1 */
+	regs.rflags &= ~CF;
+	dev_set(0, 0x01, 1);
+	WRITE("\xc0\x00\x08"); /* rol byte [rax],8: value kept, CF = its LSB */
+	assert_int_equal(dev_get(0, 1), 0x01);
+	assert_true(regs.rflags & CF);
+	dev_set(0, 0x8000000000000001ULL, 8);
+	regs.rflags &= ~CF;
+	WRITE("\x48\xc1\x18\x3f");	    /* rcr qword [rax],63 = rcl by 2 */
+	assert_int_equal(dev_get(0, 8), 5); /* 1 -> 0x2 (CF 1), then 0x5 (CF 0) */
+	assert_int_equal(FLAGS() & CF, 0);
+}
+
+/* BT*: CF = the bit (offset modulo the width); set, clear, flip it; other flags kept. */
+static void test_bt(void **state)
+{
+	regs.rflags |= ZF;
+	dev_set(0, 0x20, 4);
+	READ("\x0f\xba\x20\x05"); /* bt dword [rax],5 */
+	assert_int_equal(FLAGS(), ZF | CF);
+	assert_int_equal(dev_writes, 0);
+	dev_set(0, 0, 4);
+	regs.gpr[GPR_RCX] = 0x21;
+	WRITE("\x0f\xab\x08"); /* bts [rax],ecx: bit 33 mod 32 */
+	assert_int_equal(dev_get(0, 4), 2);
+	assert_int_equal(FLAGS(), ZF);
+	dev_set(0, 0x8000000000000001ULL, 8);
+	WRITE("\x48\x0f\xba\x30\x3f"); /* btr qword [rax],63 */
+	assert_int_equal(dev_get(0, 8), 1);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0x8000, 2);
+	regs.gpr[GPR_RCX] = 0xffff;    /* -1: bit 15 of the word below EA, which faulted */
+	WRITE("\xf0\x66\x0f\xbb\x08"); /* lock btc [rax],cx */
+	assert_int_equal(dev_get(0, 2), 0);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0, 4);
+	WRITE("\x0f\xba\x38\x24"); /* btc dword [rax],36: bit 4 */
+	assert_int_equal(dev_get(0, 4), 0x10);
+	assert_int_equal(FLAGS(), ZF);
+}
+
+/* XADD; CMPXCHG hit (rAX kept whole) and miss (rAX loaded, memory written back). */
+static void test_xadd_cmpxchg(void **state)
+{
+	dev_set(0, 0xfffffff0, 4);
+	regs.gpr[GPR_RCX] = 0xaaaaaaaa00000020ULL;
+	WRITE("\x0f\xc1\x08"); /* xadd [rax],ecx */
+	assert_int_equal(dev_get(0, 8), 0x10);
+	assert_int_equal(regs.gpr[GPR_RCX], 0xfffffff0);
+	assert_int_equal(FLAGS(), CF);
+	regs.gpr[GPR_RAX] = 0xaaaaaaaa00001234ULL;
+	regs.gpr[GPR_RCX] = 0x5678;
+	dev_set(0, 0x1234, 4);
+	WRITE("\xf0\x0f\xb1\x08"); /* lock cmpxchg [rax],ecx: equal */
+	assert_int_equal(dev_get(0, 4), 0x5678);
+	assert_int_equal(regs.gpr[GPR_RAX], 0xaaaaaaaa00001234ULL);
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_writes = 0;
+	dev_set(0, 0x1000, 4);
+	WRITE("\x0f\xb1\x08"); /* cmpxchg [rax],ecx: differ */
+	assert_int_equal(dev_writes, 1);
+	assert_int_equal(dev_get(0, 4), 0x1000);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x1000);
+	assert_int_equal(FLAGS(), 0);
+	regs.gpr[GPR_RAX] = 0x7f;
+	dev_set(0, 0x80, 1);
+	WRITE("\x0f\xb0\x08"); /* cmpxchg [rax],cl: 0x7f - 0x80 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x80);
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+}
+
+/* SETcc writes 1 or 0 by the condition; no flag changes. */
+static void test_setcc(void **state)
+{
+	static const struct {
+		const char *insn;
+		u64 flags;
+		u8 want;
+	} cases[] = {
+	    {"\x0f\x94\x00", ZF, 1},	  /* sete */
+	    {"\x0f\x95\x00", ZF, 0},	  /* setne */
+	    {"\x0f\x9c\x00", SF, 1},	  /* setl */
+	    {"\x0f\x9c\x00", SF | OF, 0}, /* setl */
+	    {"\x0f\x9f\x00", 0, 1},	  /* setg */
+	    {"\x0f\x9e\x00", OF, 1},	  /* setle */
+	    {"\x0f\x96\x00", CF, 1},	  /* setbe */
+	    {"\x0f\x97\x00", ZF, 0},	  /* seta */
+	    {"\x0f\x9a\x18", PF, 1},	  /* setp (ModRM.reg 3) */
+	    {"\x0f\x91\x00", OF, 0},	  /* setno */
+	    {"\x0f\x99\x00", SF, 0},	  /* setns */
+	    {"\x0f\x93\x00", CF | ZF, 0}, /* setae */
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		regs.rflags = RFLAGS_FIXED1 | cases[i].flags;
+		dev_set(0, 0xcc, 1);
+		assert_int_equal(run_n(cases[i].insn, 3, DECODE_MODE_64, MMIO_BASE, true),
+				 EMULATE_OK);
+		assert_int_equal(dev_get(0, 1), cases[i].want);
+		assert_int_equal(FLAGS(), cases[i].flags);
+	}
+}
+
 /* A failed access leaves every register as it was. */
 static void test_failures(void **state)
 {
@@ -544,6 +782,13 @@ int main(void)
 	    cmocka_unit_test_setup(test_cmp, setup),
 	    cmocka_unit_test_setup(test_test, setup),
 	    cmocka_unit_test_setup(test_xchg, setup),
+	    cmocka_unit_test_setup(test_add_sub, setup),
+	    cmocka_unit_test_setup(test_inc_dec_neg_not, setup),
+	    cmocka_unit_test_setup(test_shifts, setup),
+	    cmocka_unit_test_setup(test_rotates, setup),
+	    cmocka_unit_test_setup(test_bt, setup),
+	    cmocka_unit_test_setup(test_xadd_cmpxchg, setup),
+	    cmocka_unit_test_setup(test_setcc, setup),
 	    cmocka_unit_test_setup(test_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos_addr32, setup),
