@@ -96,6 +96,7 @@ static const struct form forms[256] = {
     [0x89] = {RM_TO, DECODE_OP_MOV, 0},
     [0x8A] = {RM_FROM | F_BYTE, DECODE_OP_MOV, 0},
     [0x8B] = {RM_FROM, DECODE_OP_MOV, 0},
+    [0x8F] = {GRP | F_DIGIT0, DECODE_OP_POP, 0},
     [0xA0] = {F_MOFFS | F_BYTE, DECODE_OP_MOV, 0},
     [0xA1] = {F_MOFFS, DECODE_OP_MOV, 0},
     [0xA2] = {F_MOFFS | F_BYTE | F_TO_MEM, DECODE_OP_MOV, 0},
@@ -129,6 +130,13 @@ static const struct form forms_0f[256] = {
     [0xBB] = {RM_TO, DECODE_OP_BTC, 0},
     [0xC0] = {RM_TO | F_BYTE, DECODE_OP_XADD, 0},
     [0xC1] = {RM_TO, DECODE_OP_XADD, 0},
+    [0xC3] = {RM_TO, DECODE_OP_MOVNTI, 0},
+};
+
+/* The three-byte rows 0F 38 F0/F1 (SDM Vol. 2A Table A-4): MOVBE. */
+static const struct form movbe_forms[2] = {
+    {RM_FROM, DECODE_OP_MOVBE, 0},
+    {RM_TO, DECODE_OP_MOVBE, 0},
 };
 
 #define NO_OP 0xFF
@@ -146,7 +154,7 @@ static const u8 group_ops[GRP_COUNT][8] = {
 	       DECODE_OP_SHR, DECODE_OP_SHL, DECODE_OP_SAR},
     [GRP_3] = {DECODE_OP_TEST, NO_OP, DECODE_OP_NOT, DECODE_OP_NEG, NO_OP, NO_OP, NO_OP, NO_OP},
     [GRP_4] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
-    [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
+    [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_PUSH, NO_OP},
     [GRP_8] = {NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_BT, DECODE_OP_BTS, DECODE_OP_BTR,
 	       DECODE_OP_BTC},
 };
@@ -526,6 +534,22 @@ static int setcc(struct cursor *c, struct decode_insn *d, const struct prefixes 
 	return modrm(c, d, p, &b);
 }
 
+/*
+ * 0F 38 F0/F1 MOVBE (SDM Vol. 2B "MOVBE"): with F2 the same bytes are
+ * CRC32, with F3 nothing; both are left unsupported.
+ */
+static int three_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+{
+	u8 opc;
+	int s = next(c, &opc);
+
+	if (s)
+		return s;
+	if ((opc != 0xF0 && opc != 0xF1) || p->rep)
+		return DECODE_UNSUPPORTED;
+	return form_row(c, d, p, &movbe_forms[opc & 1]);
+}
+
 /* A two-byte opcode (0F xx). */
 static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
 {
@@ -538,7 +562,25 @@ static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefix
 		return movzx_movsx(c, d, p, opc);
 	if ((opc & 0xF0) == 0x90)
 		return setcc(c, d, p, opc);
+	if (opc == 0x38)
+		return three_byte(c, d, p);
+	/* MOVNTI (NP 0F C3) has no 16-bit form and takes no 66/F2/F3 */
+	if (opc == 0xC3 && (p->opsize || p->rep || d->op_size == 2))
+		return DECODE_UNSUPPORTED;
 	return form_row(c, d, p, &forms_0f[opc]);
+}
+
+/*
+ * PUSH/POP m (SDM Vol. 2B "PUSH", "POP"): in 64-bit code the operand is
+ * 64 bits, or 16 with 66 (REX.W wins over 66); 32 is not encodable there.
+ */
+static void stack_form(struct decode_insn *d, const struct prefixes *p)
+{
+	if (d->mode == DECODE_MODE_64)
+		d->op_size = ((p->rex & REX_W) || !p->opsize) ? 8 : 2;
+	d->mem_size = d->op_size;
+	if (d->op == DECODE_OP_PUSH)
+		d->dir = DECODE_DIR_FROM_MEM;
 }
 
 /* 63 /r MOVSXD (64-bit mode only; ARPL elsewhere): register = sign-extend(r/m32). */
@@ -611,6 +653,8 @@ int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct d
 		s = form_row(&c, out, &p, &forms[opc]);
 	if (s)
 		return s;
+	if (out->op == DECODE_OP_PUSH || out->op == DECODE_OP_POP)
+		stack_form(out, &p);
 	if (p.lock && !lock_allowed(out))
 		return DECODE_BAD_LOCK;
 	out->len = (u8)c.pos;

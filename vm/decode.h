@@ -3,7 +3,8 @@
  * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS and
  * MOVS (with REP), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and immediate
  * forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates,
- * BT/BTS/BTR/BTC, XADD, CMPXCHG and SETcc, in 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter
+ * BT/BTS/BTR/BTC, XADD, CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, in
+ * 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter
  * 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only the bytes it is given,
  * so host tests run it over a table of encodings. Anything outside that set is an error the caller
  * reports with the bytes (docs/mmio.md); the decoder never guesses.
@@ -66,6 +67,10 @@ enum decode_op {
 	DECODE_OP_XADD,
 	DECODE_OP_CMPXCHG, /* reg is the source; rAX the comparand */
 	DECODE_OP_SETCC,   /* cc: the condition */
+	DECODE_OP_MOVNTI,  /* a MOV store with a non-temporal hint */
+	DECODE_OP_MOVBE,   /* MOV with the bytes swapped, either direction */
+	DECODE_OP_PUSH,	   /* PUSH m: mem is the source, SS:rSP - size the destination */
+	DECODE_OP_POP,	   /* POP m: SS:rSP the source, mem the destination */
 };
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */

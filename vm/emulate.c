@@ -3,44 +3,22 @@
  * of the registers and commits it only when every access succeeded, so a
  * failed access leaves the guest state as the fault found it.
  *
- * Flags (SDM Vol. 1 3.4.3.1 and Appendix A, Vol. 2 per instruction):
- *   AND/OR/XOR/TEST  CF=OF=0; SF, ZF, PF from the result; AF undefined
- *                    (cleared here, as Intel processors do)
- *   ADD/ADC/XADD     CF = carry out, OF = signed overflow, AF = carry out
- *                    of bit 3, SF ZF PF from the result
- *   SUB/SBB/CMP/NEG  the same with borrows (CMP a, b as SUB a - b; NEG a
- *   /CMPXCHG         as 0 - a)
- *   INC/DEC          as ADD/SUB 1, CF kept
- *   NOT, SETcc       no flags
- *   shifts, rotates  emulate_shift() below; BT* CF only (emulate_bit()).
- * PF is even parity of the result's low byte only.
+ * The values and flags of the operations are vm/emulate_alu.c's.
  */
 #include "vm/emulate.h"
 #include "arch/x86/cr.h"
 #include "vmx/vcpu_regs.h"
 
-#define RFLAGS_STATUS (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
-
-static u64 size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ULL : BIT(8 * size) - 1;
-}
-
-static u64 sign_bit(unsigned size)
-{
-	return BIT(8 * size - 1);
-}
-
 u64 emulate_reg_read(const struct emulate_regs *r, int reg, bool high, unsigned size)
 {
 	if (high)
 		return (r->gpr[reg] >> 8) & 0xFF;
-	return r->gpr[reg] & size_mask(size);
+	return r->gpr[reg] & emulate_size_mask(size);
 }
 
 void emulate_reg_write(struct emulate_regs *r, int reg, bool high, unsigned size, u64 val)
 {
-	u64 m = size_mask(size);
+	u64 m = emulate_size_mask(size);
 
 	if (high)
 		r->gpr[reg] = (r->gpr[reg] & ~0xFF00ULL) | ((val & 0xFF) << 8);
@@ -50,71 +28,17 @@ void emulate_reg_write(struct emulate_regs *r, int reg, bool high, unsigned size
 		r->gpr[reg] = (r->gpr[reg] & ~m) | (val & m);
 }
 
-/* SF, ZF and PF from a result of `size` bytes; other bits kept. */
-static u64 flags_szp(u64 rflags, u64 res, unsigned size)
-{
-	u8 p = (u8)res;
-
-	res &= size_mask(size);
-	rflags &= ~(RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF);
-	if (res == 0)
-		rflags |= RFLAGS_ZF;
-	if (res & sign_bit(size))
-		rflags |= RFLAGS_SF;
-	p ^= p >> 4;
-	p ^= p >> 2;
-	p ^= p >> 1;
-	if (!(p & 1))
-		rflags |= RFLAGS_PF;
-	return rflags;
-}
-
-u64 emulate_flags_logic(u64 rflags, u64 res, unsigned size)
-{
-	return flags_szp(rflags & ~(RFLAGS_CF | RFLAGS_OF | RFLAGS_AF), res, size);
-}
-
-/*
- * Carry (borrow) and overflow out of the top bit of a +/- b (+/- carry in)
- * giving res: the full adder's carry is a&b | (a|b)&~res, a full
- * subtractor's borrow ~a&b | (~a|b)&res; overflow when the operands'
- * signs (b's inverted for a subtraction) agree and res's differs.
- */
-u64 emulate_flags_arith(u64 rflags, u64 a, u64 b, u64 res, bool sub, unsigned size)
-{
-	u64 m = size_mask(size), sign = sign_bit(size);
-	u64 carry = sub ? (~a & b) | ((~a | b) & res) : (a & b) | ((a | b) & ~res);
-	u64 over = sub ? (a ^ b) & (a ^ res) : ~(a ^ b) & (a ^ res);
-
-	a &= m;
-	b &= m;
-	res &= m;
-	rflags = flags_szp(rflags & ~RFLAGS_STATUS, res, size);
-	if (carry & sign)
-		rflags |= RFLAGS_CF;
-	if (over & sign)
-		rflags |= RFLAGS_OF;
-	if ((a ^ b ^ res) & 0x10)
-		rflags |= RFLAGS_AF;
-	return rflags;
-}
-
-u64 emulate_flags_sub(u64 rflags, u64 a, u64 b, unsigned size)
-{
-	return emulate_flags_arith(rflags, a, b, a - b, true, size);
-}
-
 /* RIP after d: wraps at the code size (EIP, IP) outside 64-bit mode. */
 static u64 next_rip(const struct decode_insn *d, u64 rip)
 {
-	return (rip + d->len) & size_mask(d->mode);
+	return (rip + d->len) & emulate_size_mask(d->mode);
 }
 
 /* The non-memory source: the immediate or the register operand, op_size bytes. */
 static u64 source(const struct decode_insn *d, const struct emulate_regs *r)
 {
 	if (d->has_imm)
-		return d->imm & size_mask(d->op_size);
+		return d->imm & emulate_size_mask(d->op_size);
 	return emulate_reg_read(r, d->reg, d->reg_high, d->op_size);
 }
 
@@ -123,14 +47,15 @@ static int mmio_read(const struct emulate_env *env, u64 gpa, unsigned size, u64 
 	*val = 0;
 	if (!env->mmio_read(env->ctx, gpa, size, val))
 		return EMULATE_MMIO_FAILED;
-	*val &= size_mask(size);
+	*val &= emulate_size_mask(size);
 	return EMULATE_OK;
 }
 
 static int mmio_write(const struct emulate_env *env, u64 gpa, unsigned size, u64 val)
 {
-	return env->mmio_write(env->ctx, gpa, size, val & size_mask(size)) ? EMULATE_OK
-									   : EMULATE_MMIO_FAILED;
+	return env->mmio_write(env->ctx, gpa, size, val & emulate_size_mask(size))
+		   ? EMULATE_OK
+		   : EMULATE_MMIO_FAILED;
 }
 
 /* MOV/MOVZX/MOVSX from memory: register = extend(memory). */
@@ -142,8 +67,8 @@ static int load(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 
 	if (s)
 		return s;
-	if (d->op == DECODE_OP_MOVSX && (v & sign_bit(d->mem_size)))
-		v |= ~size_mask(d->mem_size);
+	if (d->op == DECODE_OP_MOVSX && (v & emulate_sign_bit(d->mem_size)))
+		v |= ~emulate_size_mask(d->mem_size);
 	emulate_reg_write(r, d->reg, d->reg_high, d->op_size, v);
 	return EMULATE_OK;
 }
@@ -231,79 +156,6 @@ static int unary(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 	if (!s)
 		r->rflags = fl;
 	return s;
-}
-
-/*
- * ROL/ROR/RCL/RCR of v by a masked, non-zero count, as the SDM's
- * pseudo-code for them (Vol. 2B "RCL/RCR/ROL/ROR") does it, one bit at a
- * time: ROL/ROR turn by count mod the width, RCL/RCR (CF is the extra
- * bit) by count mod width + 1 for 8- and 16-bit operands. Only CF and OF
- * change; OF is the SDM's count-1 value whatever the count.
- */
-static u64 rotate(enum decode_op op, u64 v, unsigned count, u64 rflags, unsigned size, u64 *res)
-{
-	unsigned bits = 8 * size;
-	unsigned n = (op == DECODE_OP_RCL || op == DECODE_OP_RCR) && size <= 2 ? count % (bits + 1)
-		     : (op == DECODE_OP_RCL || op == DECODE_OP_RCR)	       ? count
-									       : count % bits;
-	u64 m = size_mask(size), sign = sign_bit(size);
-	u64 cf = (rflags & RFLAGS_CF) ? 1 : 0, t;
-	bool of = ((v & sign) != 0) ^ cf; /* RCR's, from the operand before */
-
-	for (; n; n--) {
-		t = op == DECODE_OP_ROL || op == DECODE_OP_RCL ? (v & sign) != 0 : v & 1;
-		if (op == DECODE_OP_ROL || op == DECODE_OP_RCL)
-			v = ((v << 1) | (op == DECODE_OP_ROL ? t : cf)) & m;
-		else
-			v = (v >> 1) | ((op == DECODE_OP_ROR ? t : cf) ? sign : 0);
-		cf = t;
-	}
-	if (op == DECODE_OP_ROL)
-		cf = v & 1;
-	else if (op == DECODE_OP_ROR)
-		cf = (v & sign) != 0;
-	if (op == DECODE_OP_ROR)
-		of = cf ^ ((v >> (bits - 2)) & 1);
-	else if (op != DECODE_OP_RCR)
-		of = ((v & sign) != 0) ^ cf;
-	*res = v;
-	return (rflags & ~(RFLAGS_CF | RFLAGS_OF)) | (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0);
-}
-
-u64 emulate_shift(enum decode_op op, u64 v, unsigned count, u64 rflags, unsigned size, u64 *res)
-{
-	unsigned bits = 8 * size;
-	u64 m = size_mask(size), sign = sign_bit(size), cf;
-	s64 sv;
-	bool of;
-
-	v &= m;
-	*res = v;
-	count &= size == 8 ? 0x3F : 0x1F;
-	if (count == 0)
-		return rflags;
-	switch (op) {
-	case DECODE_OP_SHL:
-		*res = count < bits ? (v << count) & m : 0;
-		cf = count <= bits ? (v >> (bits - count)) & 1 : 0;
-		of = ((*res & sign) != 0) ^ cf;
-		break;
-	case DECODE_OP_SHR:
-		*res = v >> count;
-		cf = (v >> (count - 1)) & 1;
-		of = (v & sign) != 0;
-		break;
-	case DECODE_OP_SAR:
-		sv = (s64)(v & sign ? v | ~m : v);
-		*res = (u64)(sv >> count) & m;
-		cf = (u64)(sv >> (count - 1)) & 1;
-		of = false;
-		break;
-	default:
-		return rotate(op, v, count, rflags, size, res);
-	}
-	rflags = flags_szp(rflags & ~(RFLAGS_CF | RFLAGS_OF | RFLAGS_AF), *res, size);
-	return rflags | (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0);
 }
 
 /* A shift or rotate of the memory operand by imm or CL; a count of 0 writes nothing. */
@@ -406,41 +258,6 @@ static int cmpxchg(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 	return EMULATE_OK;
 }
 
-/* SDM Vol. 1 Table B-1: pairs of conditions, the odd one the negation of the even one. */
-u64 emulate_condition(u64 rflags, unsigned cc)
-{
-	bool cf = rflags & RFLAGS_CF, zf = rflags & RFLAGS_ZF, sf = rflags & RFLAGS_SF;
-	bool of = rflags & RFLAGS_OF, pf = rflags & RFLAGS_PF;
-	bool c;
-
-	switch ((cc >> 1) & 7) {
-	case 0:
-		c = of;
-		break;
-	case 1:
-		c = cf;
-		break;
-	case 2:
-		c = zf;
-		break;
-	case 3:
-		c = cf || zf;
-		break;
-	case 4:
-		c = sf;
-		break;
-	case 5:
-		c = pf;
-		break;
-	case 6:
-		c = sf != of;
-		break;
-	default:
-		c = zf || sf != of;
-	}
-	return c ^ (cc & 1);
-}
-
 /*
  * The linear address of seg:off for MOVS's guest-memory side (SDM Vol. 1
  * 3.3.7.1, Vol. 3A 3.4): in 64-bit code the ES, CS, SS and DS bases count
@@ -454,6 +271,73 @@ static u64 linear(const struct decode_insn *d, const struct emulate_env *env, en
 		return (seg == DECODE_SEG_FS || seg == DECODE_SEG_GS ? env->seg_base[seg] : 0) +
 		       off;
 	return (env->seg_base[seg] + off) & 0xFFFFFFFFULL;
+}
+
+/* One side of a PUSH or POP: the faulting MMIO access at gpa, or guest memory at lin. */
+static int side_read(const struct emulate_env *env, bool mmio, u64 gpa, u64 lin, unsigned size,
+		     u64 *v)
+{
+	if (mmio)
+		return mmio_read(env, gpa, size, v);
+	*v = 0;
+	if (!env->mem_read(env->ctx, lin, size, v))
+		return EMULATE_MEM_FAILED;
+	*v &= emulate_size_mask(size);
+	return EMULATE_OK;
+}
+
+static int side_write(const struct emulate_env *env, bool mmio, u64 gpa, u64 lin, unsigned size,
+		      u64 v)
+{
+	if (mmio)
+		return mmio_write(env, gpa, size, v);
+	return env->mem_write(env->ctx, lin, size, v) ? EMULATE_OK : EMULATE_MEM_FAILED;
+}
+
+/*
+ * PUSH m / POP m. Like MOVS, one side is the faulting MMIO access and the
+ * other is guest memory; write_fault says which. PUSH reads m (its EA from
+ * rSP before the push) and writes SS:rSP - size; POP reads SS:rSP and
+ * writes m, whose EA uses rSP after the pop when rSP is in it (SDM Vol. 2B
+ * "PUSH", "POP"). rSP is env->stack_size bytes wide and wraps there.
+ */
+static int stack_op(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
+		    const struct emulate_env *env)
+{
+	bool push = d->op == DECODE_OP_PUSH;
+	unsigned size = d->mem_size, ss = env->stack_size;
+	u64 sp = r->gpr[GPR_RSP] & emulate_size_mask(ss);
+	u64 new_sp = (push ? sp - size : sp + size) & emulate_size_mask(ss), v, m_lin, st_lin;
+	struct emulate_regs after = *r;
+	bool m_is_mmio = push ? !write_fault : write_fault; /* else the stack side faulted */
+	int s;
+
+	emulate_reg_write(&after, GPR_RSP, false, ss, new_sp);
+	m_lin = linear(d, env, d->mem.seg, decode_ea(d, &d->mem, (push ? r : &after)->gpr, r->rip));
+	st_lin = linear(d, env, DECODE_SEG_SS, push ? new_sp : sp);
+	if (push)
+		s = side_read(env, m_is_mmio, gpa, m_lin, size, &v);
+	else
+		s = side_read(env, !m_is_mmio, gpa, st_lin, size, &v);
+	if (s)
+		return s;
+	if (push)
+		s = side_write(env, !m_is_mmio, gpa, st_lin, size, v);
+	else
+		s = side_write(env, m_is_mmio, gpa, m_lin, size, v);
+	if (!s)
+		r->gpr[GPR_RSP] = after.gpr[GPR_RSP];
+	return s;
+}
+
+/* MOVBE: the bytes of a size-byte value in the other order. */
+static u64 byte_swap(u64 v, unsigned size)
+{
+	u64 res = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		res |= ((v >> (8 * i)) & 0xFF) << (8 * (size - 1 - i));
+	return res;
 }
 
 /* One STOS or MOVS element; moves rSI/rDI by the element size in the DF direction. */
@@ -512,14 +396,26 @@ static int string_op(const struct decode_insn *d, u64 gpa, bool write_fault, str
 }
 
 /* One non-string instruction; RIP is advanced by the caller. */
-static int single_op(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
+static int single_op(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		     const struct emulate_env *env)
 {
+	u64 v;
+	int s;
+
 	switch (d->op) {
 	case DECODE_OP_MOV:
+	case DECODE_OP_MOVNTI:
 		if (d->dir == DECODE_DIR_TO_MEM)
 			return mmio_write(env, gpa, d->mem_size, source(d, r));
 		return load(d, gpa, r, env);
+	case DECODE_OP_MOVBE:
+		if (d->dir == DECODE_DIR_TO_MEM)
+			return mmio_write(env, gpa, d->mem_size,
+					  byte_swap(source(d, r), d->op_size));
+		s = mmio_read(env, gpa, d->mem_size, &v);
+		if (!s)
+			emulate_reg_write(r, d->reg, false, d->op_size, byte_swap(v, d->op_size));
+		return s;
 	case DECODE_OP_MOVZX:
 	case DECODE_OP_MOVSX:
 		return load(d, gpa, r, env);
@@ -549,6 +445,9 @@ static int single_op(const struct decode_insn *d, u64 gpa, struct emulate_regs *
 		return cmpxchg(d, gpa, r, env);
 	case DECODE_OP_SETCC:
 		return mmio_write(env, gpa, 1, emulate_condition(r->rflags, d->cc));
+	case DECODE_OP_PUSH:
+	case DECODE_OP_POP:
+		return stack_op(d, gpa, write_fault, r, env);
 	default:
 		return alu(d, gpa, r, env);
 	}
@@ -563,7 +462,7 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS) {
 		s = string_op(d, gpa, write_fault, &n, env);
 	} else {
-		s = single_op(d, gpa, &n, env);
+		s = single_op(d, gpa, write_fault, &n, env);
 		n.rip = next_rip(d, n.rip);
 	}
 	if (s == EMULATE_OK)

@@ -23,7 +23,7 @@ struct emulate_regs {
 /*
  * Where memory accesses go. mmio_* reach the device at a guest-physical
  * address; mem_* reach guest memory by linear address, for the side of a
- * MOVS that is not the faulting MMIO access. Each returns false if the
+ * MOVS, PUSH or POP that is not the faulting MMIO access. Each returns false if the
  * access cannot be made (the callee keeps what it needs to report or
  * inject, e.g. a #PF). seg_base[] holds the segment registers' bases as
  * the VMCS has them; the emulator applies them as the CPU does (64-bit
@@ -36,6 +36,7 @@ struct emulate_env {
 	bool (*mem_read)(void *ctx, u64 linear, unsigned size, u64 *val);
 	bool (*mem_write)(void *ctx, u64 linear, unsigned size, u64 val);
 	u64 seg_base[DECODE_SEG_COUNT];
+	u8 stack_size; /* PUSH/POP: rSP's width in bytes, 8 in 64-bit code, else 4 or 2 (SS.B) */
 };
 
 enum emulate_status {
@@ -56,6 +57,17 @@ enum emulate_status {
  */
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env);
+
+/* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
+static inline u64 emulate_size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : BIT(8 * size) - 1;
+}
+
+static inline u64 emulate_sign_bit(unsigned size)
+{
+	return BIT(8 * size - 1);
+}
 
 /* A register operand's value: size 1/2/4/8 bytes, high = AH/CH/DH/BH; zero-extended. */
 u64 emulate_reg_read(const struct emulate_regs *r, int reg, bool high, unsigned size);

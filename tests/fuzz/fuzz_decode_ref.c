@@ -69,9 +69,10 @@ static bool ready;
 static const char *what;
 
 static const char *const op_names[] = {
-    "mov", "movzx", "movsx", "stos", "movs", "and", "or",  "xor", "cmp",  "test",    "xchg",
-    "add", "adc",   "sub",   "sbb",  "inc",  "dec", "neg", "not", "rol",  "ror",     "rcl",
-    "rcr", "shl",   "shr",   "sar",  "bt",   "bts", "btr", "btc", "xadd", "cmpxchg", "setcc"};
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor", "cmp", "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg", "not", "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts", "btr", "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -161,21 +162,39 @@ static void rejected(const u8 *b, size_t n, unsigned mode, const struct decode_i
 static bool op_matches(enum decode_op op, ZydisMnemonic m)
 {
 	static const ZydisMnemonic one[] = {
-	    [DECODE_OP_MOV] = ZYDIS_MNEMONIC_MOV,	  [DECODE_OP_MOVZX] = ZYDIS_MNEMONIC_MOVZX,
-	    [DECODE_OP_AND] = ZYDIS_MNEMONIC_AND,	  [DECODE_OP_OR] = ZYDIS_MNEMONIC_OR,
-	    [DECODE_OP_XOR] = ZYDIS_MNEMONIC_XOR,	  [DECODE_OP_CMP] = ZYDIS_MNEMONIC_CMP,
-	    [DECODE_OP_TEST] = ZYDIS_MNEMONIC_TEST,	  [DECODE_OP_XCHG] = ZYDIS_MNEMONIC_XCHG,
-	    [DECODE_OP_ADD] = ZYDIS_MNEMONIC_ADD,	  [DECODE_OP_ADC] = ZYDIS_MNEMONIC_ADC,
-	    [DECODE_OP_SUB] = ZYDIS_MNEMONIC_SUB,	  [DECODE_OP_SBB] = ZYDIS_MNEMONIC_SBB,
-	    [DECODE_OP_INC] = ZYDIS_MNEMONIC_INC,	  [DECODE_OP_DEC] = ZYDIS_MNEMONIC_DEC,
-	    [DECODE_OP_NEG] = ZYDIS_MNEMONIC_NEG,	  [DECODE_OP_NOT] = ZYDIS_MNEMONIC_NOT,
-	    [DECODE_OP_ROL] = ZYDIS_MNEMONIC_ROL,	  [DECODE_OP_ROR] = ZYDIS_MNEMONIC_ROR,
-	    [DECODE_OP_RCL] = ZYDIS_MNEMONIC_RCL,	  [DECODE_OP_RCR] = ZYDIS_MNEMONIC_RCR,
-	    [DECODE_OP_SHL] = ZYDIS_MNEMONIC_SHL,	  [DECODE_OP_SHR] = ZYDIS_MNEMONIC_SHR,
-	    [DECODE_OP_SAR] = ZYDIS_MNEMONIC_SAR,	  [DECODE_OP_BT] = ZYDIS_MNEMONIC_BT,
-	    [DECODE_OP_BTS] = ZYDIS_MNEMONIC_BTS,	  [DECODE_OP_BTR] = ZYDIS_MNEMONIC_BTR,
-	    [DECODE_OP_BTC] = ZYDIS_MNEMONIC_BTC,	  [DECODE_OP_XADD] = ZYDIS_MNEMONIC_XADD,
+	    [DECODE_OP_MOV] = ZYDIS_MNEMONIC_MOV,
+	    [DECODE_OP_MOVZX] = ZYDIS_MNEMONIC_MOVZX,
+	    [DECODE_OP_AND] = ZYDIS_MNEMONIC_AND,
+	    [DECODE_OP_OR] = ZYDIS_MNEMONIC_OR,
+	    [DECODE_OP_XOR] = ZYDIS_MNEMONIC_XOR,
+	    [DECODE_OP_CMP] = ZYDIS_MNEMONIC_CMP,
+	    [DECODE_OP_TEST] = ZYDIS_MNEMONIC_TEST,
+	    [DECODE_OP_XCHG] = ZYDIS_MNEMONIC_XCHG,
+	    [DECODE_OP_ADD] = ZYDIS_MNEMONIC_ADD,
+	    [DECODE_OP_ADC] = ZYDIS_MNEMONIC_ADC,
+	    [DECODE_OP_SUB] = ZYDIS_MNEMONIC_SUB,
+	    [DECODE_OP_SBB] = ZYDIS_MNEMONIC_SBB,
+	    [DECODE_OP_INC] = ZYDIS_MNEMONIC_INC,
+	    [DECODE_OP_DEC] = ZYDIS_MNEMONIC_DEC,
+	    [DECODE_OP_NEG] = ZYDIS_MNEMONIC_NEG,
+	    [DECODE_OP_NOT] = ZYDIS_MNEMONIC_NOT,
+	    [DECODE_OP_ROL] = ZYDIS_MNEMONIC_ROL,
+	    [DECODE_OP_ROR] = ZYDIS_MNEMONIC_ROR,
+	    [DECODE_OP_RCL] = ZYDIS_MNEMONIC_RCL,
+	    [DECODE_OP_RCR] = ZYDIS_MNEMONIC_RCR,
+	    [DECODE_OP_SHL] = ZYDIS_MNEMONIC_SHL,
+	    [DECODE_OP_SHR] = ZYDIS_MNEMONIC_SHR,
+	    [DECODE_OP_SAR] = ZYDIS_MNEMONIC_SAR,
+	    [DECODE_OP_BT] = ZYDIS_MNEMONIC_BT,
+	    [DECODE_OP_BTS] = ZYDIS_MNEMONIC_BTS,
+	    [DECODE_OP_BTR] = ZYDIS_MNEMONIC_BTR,
+	    [DECODE_OP_BTC] = ZYDIS_MNEMONIC_BTC,
+	    [DECODE_OP_XADD] = ZYDIS_MNEMONIC_XADD,
 	    [DECODE_OP_CMPXCHG] = ZYDIS_MNEMONIC_CMPXCHG,
+	    [DECODE_OP_MOVNTI] = ZYDIS_MNEMONIC_MOVNTI,
+	    [DECODE_OP_MOVBE] = ZYDIS_MNEMONIC_MOVBE,
+	    [DECODE_OP_PUSH] = ZYDIS_MNEMONIC_PUSH,
+	    [DECODE_OP_POP] = ZYDIS_MNEMONIC_POP,
 	};
 
 	switch (op) {
@@ -340,6 +359,10 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 		if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
 			imm = o;
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+			continue;
+		/* PUSH/POP's stack slot, [rSP] in SS, is Zydis's hidden second memory operand */
+		if ((d->op == DECODE_OP_PUSH || d->op == DECODE_OP_POP) &&
+		    o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
 			continue;
 		AGREE(o->mem.type == ZYDIS_MEMOP_TYPE_MEM);
 		mems++;

@@ -7,7 +7,9 @@
  *
  *   ctl (1)       bits 0-1 code size (0, 3: 64-bit, 1: 32-bit, 2: 16-bit),
  *                 bit 2 write_fault, bits 3-5 k: the k-th access (device
- *                 or RAM) is refused (0, or past the last access: none)
+ *                 or RAM) is refused (0, or past the last access: none),
+ *                 bit 6 the stack's width outside 64-bit code (SS.B: 1
+ *                 32-bit, 0 16-bit) for PUSH/POP
  *   insn (15)     instruction bytes; fewer if the input ends inside them
  *   gpa (1)       the faulting access's offset in the 64-byte device
  *   rflags (8), rip (8), gpr (16 x 8), seg_base (6 x 8: ES CS SS DS FS GS)
@@ -22,9 +24,10 @@
  *   - the log is exactly the accesses the reference expects, in order:
  *     kind, address, size (the instruction's memory size) and, for a
  *     write, the value (below 2^(8 * size)); the device only at `gpa`;
- *     guest memory (MOVS's other side) at its segment base plus rSI/rDI
- *     (64-bit code: ES/CS/SS/DS bases are zero; elsewhere the linear
- *     address wraps at 4 GiB: SDM Vol. 1 3.3.7.1, Vol. 3A 3.4);
+ *     guest memory (the other side of MOVS, PUSH or POP) at its segment
+ *     base plus rSI/rDI, rSP or the EA (64-bit code: ES/CS/SS/DS bases
+ *     are zero; elsewhere the linear address wraps at 4 GiB: SDM Vol. 1
+ *     3.3.7.1, Vol. 3A 3.4);
  *   - on EMULATE_OK the registers, RIP and RFLAGS equal the reference's,
  *     every one of them: nothing the instruction does not name changes,
  *     RIP moves by exactly d.len (wrapping at the code size), or stays
@@ -524,9 +527,58 @@ done:
 	r->rip = (r->rip + d->len) & mask(d->mode);
 }
 
+/* The bytes of v's low `size` bytes read back to front. */
+static u64 ref_swap(u64 v, unsigned size)
+{
+	u8 b[8];
+	u64 res = 0;
+
+	memcpy(b, &v, 8);
+	for (unsigned i = 0; i < size; i++)
+		res = (res << 8) | b[i];
+	return res;
+}
+
+/*
+ * PUSH m / POP m: the side that is not the device is RAM, the stack slot
+ * at SS:rSP (PUSH: rSP - size) or the operand at its segment; rSP moves by
+ * the operand size at the stack's width, and POP's EA sees rSP after the
+ * pop (SDM Vol. 2B "POP").
+ */
+static void ref_stack(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
+		      unsigned ss, const struct model *m, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs, a = x->regs;
+	bool push = d->op == DECODE_OP_PUSH, dev_is_m = push ? !write_fault : write_fault;
+	unsigned size = d->mem_size;
+	u64 sp = ref_reg(r, GPR_RSP, false, ss);
+	u64 nsp = (push ? sp - size : sp + size) & mask(ss), ea, mlin, slin;
+
+	FUZZ_CHECK(d->op_size == size && !d->has_reg && !d->has_imm);
+	ref_set(&a, GPR_RSP, false, ss, nsp);
+	ea = decode_ea(d, &d->mem, (push ? r : &a)->gpr, r->rip);
+	mlin = ref_linear(d, seg_base, d->mem.seg, ea);
+	slin = ref_linear(d, seg_base, DECODE_SEG_SS, push ? nsp : sp);
+	if (push && dev_is_m) {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		expect(x, ACC_MEM_WRITE, slin, size, m->dev_val & mask(size));
+	} else if (push) {
+		expect(x, ACC_MEM_READ, mlin, size, 0);
+		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
+	} else if (dev_is_m) {
+		expect(x, ACC_MEM_READ, slin, size, 0);
+		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
+	} else {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		expect(x, ACC_MEM_WRITE, mlin, size, m->dev_val & mask(size));
+	}
+	*r = a;
+}
+
 /* What d must do from r0, the model's read values assumed; x->log lists every access. */
 static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
-		    const struct model *m, const struct emulate_regs *r0, struct ref *x)
+		    unsigned ss, const struct model *m, const struct emulate_regs *r0,
+		    struct ref *x)
 {
 	struct emulate_regs *r = &x->regs;
 
@@ -536,6 +588,23 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	case DECODE_OP_MOVS:
 		ref_string(d, gpa, write_fault, seg_base, m, x);
 		return;
+	case DECODE_OP_PUSH:
+	case DECODE_OP_POP:
+		ref_stack(d, gpa, write_fault, seg_base, ss, m, x);
+		break;
+	case DECODE_OP_MOVBE:
+		FUZZ_CHECK(d->mem_size == d->op_size && d->op_size >= 2 && !d->reg_high);
+		if (d->dir == DECODE_DIR_TO_MEM) {
+			expect(x, ACC_DEV_WRITE, gpa, d->mem_size,
+			       ref_swap(ref_source(d, r), d->op_size));
+			break;
+		}
+		expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+		ref_set(r, d->reg, false, d->op_size, ref_swap(m->dev_val, d->op_size));
+		break;
+	case DECODE_OP_MOVNTI:
+		FUZZ_CHECK(d->dir == DECODE_DIR_TO_MEM && d->op_size >= 4);
+		/* fall through: a MOV store */
 	case DECODE_OP_MOV:
 		FUZZ_CHECK(d->mem_size == d->op_size);
 		if (d->dir == DECODE_DIR_TO_MEM)
@@ -603,9 +672,10 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 /* ---- reporting ---- */
 
 static const char *const op_names[] = {
-    "mov", "movzx", "movsx", "stos", "movs", "and", "or",  "xor", "cmp",  "test",    "xchg",
-    "add", "adc",   "sub",   "sbb",  "inc",  "dec", "neg", "not", "rol",  "ror",     "rcl",
-    "rcr", "shl",   "shr",   "sar",  "bt",   "bts", "btr", "btc", "xadd", "cmpxchg", "setcc"};
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor", "cmp", "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg", "not", "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts", "btr", "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {
@@ -761,7 +831,7 @@ static const enum decode_mode modes[4] = {DECODE_MODE_64, DECODE_MODE_32, DECODE
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct model m = {.refused = -1};
-	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, {0}};
+	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, {0}, 0};
 	struct emulate_env env0;
 	struct emulate_regs before, regs;
 	struct decode_insn d, d0;
@@ -803,10 +873,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	FUZZ_CHECK(d.len >= 1 && d.len <= avail);
 	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
 
+	env.stack_size = d.mode == DECODE_MODE_64 ? 8 : (ctl & 0x40) ? 4 : 2;
 	d0 = d;
 	env0 = env;
 	regs = before;
-	ref_run(&d, gpa, write_fault, env.seg_base, &m, &before, &x);
+	ref_run(&d, gpa, write_fault, env.seg_base, env.stack_size, &m, &before, &x);
 	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
 	FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
 	check(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m, &x, s});

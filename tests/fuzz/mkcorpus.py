@@ -153,7 +153,9 @@ for name, b in (
         ('inc_byte', 'fe 00'), ('lock_dec', 'f0 ff 08'), ('neg_word', '66 f7 18'), ('not_qword', '48 f7 10'),
         ('shl_one', 'd1 20'), ('sar_cl', 'd3 38'), ('rcl_imm', 'c0 10 09'), ('sal_alias', 'c1 30 04'),
         ('bt_reg', '0f a3 08'), ('lock_bts_imm', 'f0 0f ba 28 05'), ('xadd', 'f0 0f c1 08'),
-        ('cmpxchg', 'f0 48 0f b1 08'), ('sete', '0f 94 00')):
+        ('cmpxchg', 'f0 48 0f b1 08'), ('sete', '0f 94 00'), ('movnti', '48 0f c3 08'),
+        ('movbe_load', '0f 38 f0 08'), ('movbe_store16', '66 0f 38 f1 08'), ('push_m', 'ff 30'),
+        ('pop_rsp', '8f 04 24'), ('push_m_16', '66 ff 37')):
     w('decode_ref', name, bytes.fromhex(b))
 
 # ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
@@ -232,6 +234,12 @@ emu('xadd', '0f c1 08', write=True, regs={RCX: 0x20}, dev=0xfffffff0)
 emu('cmpxchg_hit', '0f b1 08', write=True, regs={RAX: 0xaaaaaaaa00001234, RCX: 0x5678}, dev=0x1234)
 emu('cmpxchg_miss', '0f b1 08', write=True, regs={RAX: 0xaaaaaaaa00001234}, dev=0x1000)
 emu('setl', '0f 9c 00', write=True, rflags=2 | 0x80)
+emu('movnti', '48 0f c3 08', write=True, regs={RCX: 0x0102030405060708})
+emu('movbe_load', '0f 38 f0 08', dev=0x11223344)
+emu('push_from_mmio', 'ff 30', regs={RSP: 0x10100})
+emu('pop_to_mmio', '8f 00', write=True, regs={RSP: 0x100f8})
+emu('pop_rsp_device_stack', '8f 04 24', regs={RSP: 0x10200})
+emu('push_16bit_stack', 'ff 30', mode=32, regs={RSP: 0xabcd0000}, segs={SS: 0x404})
 emu('refuse_read', '8b 00', refuse=1)
 emu('refuse_write_after_read', '21 08', write=True, refuse=2)
 emu('refuse_ram_write', 'f3 a4', refuse=2, regs={RCX: 5})

@@ -325,6 +325,18 @@ FORM(seta_, "seta (%rsi)")
 FORM(setp_, "setp (%rsi)")
 FORM(setno_, "setno (%rsi)")
 
+/* MOVNTI, MOVBE (needs CPUID.1:ECX.MOVBE), PUSH m and POP m (the stack is RAM) */
+FORM(movnti32, "movnti %eax, (%rsi)")
+FORM(movnti64, "movnti %r9, 8(%rsi)")
+FORM(movbe_ld32, "movbe (%rsi), %eax")
+FORM(movbe_ld16, "movbe (%rsi), %dx")
+FORM(movbe_st64, "movbe %rcx, (%rsi)")
+FORM(movbe_st16, "movbe %ax, 2(%rsi)")
+FORM(push_m64, "pushq (%rsi); popq %rax")
+FORM(push_m16, "pushw 2(%rsi); popw %dx")
+FORM(pop_m64, "pushq %rax; popq 8(%rsi)")
+FORM(pop_m16, "pushw %dx; popw (%rsi)")
+
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
 
@@ -353,6 +365,7 @@ struct mmio_case {
 	u64 undef;     /* flags the SDM leaves undefined: not compared */
 	bool dev_only; /* the address is in the instruction: no RAM run */
 	bool fs_buf;   /* FS.base = the RAM buffer for the case */
+	bool movbe;    /* runs only where CPUID.1:ECX.MOVBE[bit 22] says MOVBE exists */
 	struct mmio_reg r[4];
 	struct mmio_want w[3];
 };
@@ -780,7 +793,28 @@ static const struct mmio_case mmio_cases[] = {
     C(setb_, .m0 = MA, .flags = F_CF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0x01A2A3A4A5A6A7A8)}),
     C(seta_, .m0 = MA, .flags = F_CF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A700)}),
     C(setp_, .m0 = MA, .flags = F_PF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A701)}),
-    C(setno_, .m0 = MA, .flags = F_OF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A700)}),
+    C(setno_, .m0 = MA, .flags = F_OF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A700)}), /* MOVNTI (0F C3), MOVBE (0F 38 F0/F1), PUSH m (FF /6), POP
+					    m (8F /0) */
+    C(movnti32, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WM(0, 0xA1A2A3A455667788)}),
+    C(movnti64, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, R9, 0x0102030405060708)},
+      .w = {WM(1, 0x0102030405060708)}),
+    C(movbe_ld32, .movbe = true, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)},
+      .w = {WR(RAX, 0xEFCDAB89)}),
+    C(movbe_ld16, .movbe = true, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RDX, D5A)},
+      .w = {WR(RDX, 0x5A5A5A5A5A5AEFCD)}),
+    C(movbe_st64, .movbe = true, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RCX, 0x0102030405060708)},
+      .w = {WM(0, 0x0807060504030201)}),
+    C(movbe_st16, .movbe = true, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1234)},
+      .w = {WM(0, 0xA1A2A3A43412A7A8)}),
+    C(push_m64, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)}, .w = {WR(RAX, ML)}),
+    C(push_m16, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, D5A)},
+      .w = {WR(RDX, 0x5A5A5A5A5A5AA5A6)}),
+    C(pop_m64, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WM(1, 0x1122334455667788)}),
+    C(pop_m16, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, 0xBEEF)},
+      .w = {WM(0, 0xA1A2A3A4A5A6BEEF)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
@@ -910,10 +944,20 @@ static bool mmio_wrong(const struct mmio_case *c, const struct mmio_result *r)
 	return false;
 }
 
+/* CPUID.1:ECX.MOVBE[bit 22] (SDM Vol. 2A "CPUID", Table 3-10). */
+static bool mmio_has_movbe(void)
+{
+	return x86_cpuid(1, 0).ecx & BIT(22);
+}
+
 static void mmio_case_check(const struct mmio_case *c)
 {
 	static struct mmio_result dev, ram;
 
+	if (c->movbe && !mmio_has_movbe()) {
+		print("SKIP %s: no MOVBE on this CPU\n", c->text);
+		return;
+	}
 	mmio_run(c, MMIO_WIN, &dev);
 	if (!c->dev_only) {
 		mmio_run(c, (uintptr_t)mmio_ram_win, &ram);
@@ -976,6 +1020,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 {
 	const char *args = bootargs_keel(info, magic), *bad;
 	size_t bad_len;
+	u32 forms = 0;
 	u64 v;
 
 	idt_init();
@@ -989,8 +1034,10 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		check_fail("probe: the load returned 0x%lx", v);
 		return;
 	}
-	print("mmio: %u instruction forms against the device at 0x%lx\n",
-	      (unsigned)ARRAY_SIZE(mmio_cases), (unsigned long)MMIO_DEV);
+	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
+		forms += !mmio_cases[i].movbe || mmio_has_movbe();
+	print("mmio: %u instruction forms against the device at 0x%lx\n", forms,
+	      (unsigned long)MMIO_DEV);
 	mmio_check_device();
 	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
 		mmio_case_check(&mmio_cases[i]);

@@ -99,6 +99,7 @@ static int setup(void **state)
 				   .mem_read = fake_mem_read,
 				   .mem_write = fake_mem_write};
 	env.seg_base[DECODE_SEG_FS] = FS_BASE;
+	env.stack_size = 8;
 	return 0;
 }
 
@@ -731,6 +732,69 @@ static void test_setcc(void **state)
 	}
 }
 
+/* MOVNTI stores as MOV does; MOVBE swaps the bytes either way. */
+static void test_movnti_movbe(void **state)
+{
+	regs.gpr[GPR_RCX] = 0xaabbccdd11223344ULL;
+	WRITE("\x0f\xc3\x08"); /* movnti [rax],ecx */
+	assert_int_equal(dev_get(0, 8), 0x11223344);
+	READ("\x0f\x38\xf0\x08"); /* movbe ecx,[rax] */
+	assert_int_equal(regs.gpr[GPR_RCX], 0x44332211);
+	regs.gpr[GPR_RCX] = 0xaabb;
+	WRITE("\x66\x0f\x38\xf1\x08"); /* movbe [rax],cx */
+	assert_int_equal(dev_get(0, 8), 0x1122bbaa);
+	regs.gpr[GPR_RCX] = 0x0102030405060708ULL;
+	WRITE("\x48\x0f\x38\xf1\x08"); /* movbe [rax],rcx */
+	assert_int_equal(dev_get(0, 8), 0x0807060504030201ULL);
+	assert_int_equal(FLAGS(), 0);
+}
+
+/* PUSH m / POP m: the stack side is guest RAM at SS:rSP, either side may be the device. */
+static void test_push_pop(void **state)
+{
+	u64 v;
+
+	dev_set(0, 0x1122334455667788ULL, 8);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x100;
+	READ("\xff\x30"); /* push qword [rax] */
+	memcpy(&v, ram + 0xf8, 8);
+	assert_int_equal(v, 0x1122334455667788ULL);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0xf8);
+	READ("\x66\xff\x30"); /* push word [rax] */
+	assert_int_equal(*(u16 *)(ram + 0xf6), 0x7788);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0xf6);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0xf8;
+	memset(dev, 0, sizeof(dev));
+	WRITE("\x8f\x00"); /* pop qword [rax] */
+	assert_int_equal(dev_get(0, 8), 0x1122334455667788ULL);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x100);
+	/* the stack is the device: pop [rsp] writes RAM at rSP after the pop */
+	dev_set(8, 0xcafe, 8);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x200;
+	OK("\x8f\x04\x24", MMIO_BASE + 8, false);
+	memcpy(&v, ram + 0x208, 8);
+	assert_int_equal(v, 0xcafe);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x208);
+	/* push [rsp] onto a device stack reads RAM at rSP before the push */
+	v = 0xf00d;
+	memcpy(ram + 0x300, &v, 8);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x300;
+	OK("\xff\x34\x24", MMIO_BASE + 16, true);
+	assert_int_equal(dev_get(16, 8), 0xf00d);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x2f8);
+	/* a 16-bit stack (SS.B=0) in 32-bit code: SP wraps, the rest of ESP stays */
+	env.stack_size = 2;
+	env.seg_base[DECODE_SEG_SS] = RAM_BASE + 0x400 - 0xfffc;
+	regs.gpr[GPR_RSP] = 0xabcd0000;
+	dev_set(0, 0x89abcdef, 4);
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(*(u32 *)(ram + 0x400), 0x89abcdef);
+	assert_int_equal(regs.gpr[GPR_RSP], 0xabcdfffc);
+	ram_fail = true;
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_MEM_FAILED);
+	assert_int_equal(regs.gpr[GPR_RSP], 0xabcdfffc);
+}
+
 /* A failed access leaves every register as it was. */
 static void test_failures(void **state)
 {
@@ -789,6 +853,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_bt, setup),
 	    cmocka_unit_test_setup(test_xadd_cmpxchg, setup),
 	    cmocka_unit_test_setup(test_setcc, setup),
+	    cmocka_unit_test_setup(test_movnti_movbe, setup),
+	    cmocka_unit_test_setup(test_push_pop, setup),
 	    cmocka_unit_test_setup(test_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos_addr32, setup),
