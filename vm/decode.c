@@ -105,6 +105,10 @@ static const struct form forms[256] = {
     [0xA5] = {F_STRING | F_TO_MEM, DECODE_OP_MOVS, 0},
     [0xAA] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_STOS, 0},
     [0xAB] = {F_STRING | F_TO_MEM, DECODE_OP_STOS, 0},
+    [0xAC] = {F_STRING | F_BYTE, DECODE_OP_LODS, 0},
+    [0xAD] = {F_STRING, DECODE_OP_LODS, 0},
+    [0xAE] = {F_STRING | F_BYTE, DECODE_OP_SCAS, 0},
+    [0xAF] = {F_STRING, DECODE_OP_SCAS, 0},
     [0xC0] = {GRP | F_BYTE | F_IMM8U, 0, GRP_2},
     [0xC1] = {GRP | F_IMM8U, 0, GRP_2},
     [0xC6] = {GRP | F_DIGIT0 | F_BYTE | F_IMM8, DECODE_OP_MOV, 0},
@@ -160,7 +164,7 @@ static const u8 group_ops[GRP_COUNT][8] = {
 };
 
 struct prefixes {
-	bool opsize, adsize, lock, rep;
+	bool opsize, adsize, lock, rep, repne;
 	int seg; /* -1: none */
 	u8 rex;
 };
@@ -239,9 +243,10 @@ static bool legacy_prefix(struct prefixes *p, u8 b, enum decode_mode mode)
 		p->adsize = true;
 	else if (b == PFX_LOCK)
 		p->lock = true;
-	else if (b == PFX_REP || b == PFX_REPNE)
+	else if (b == PFX_REP || b == PFX_REPNE) {
 		p->rep = true;
-	else
+		p->repne = b == PFX_REPNE;
+	} else
 		return false;
 	return true;
 }
@@ -468,22 +473,27 @@ static int moffs_form(struct cursor *c, struct decode_insn *d, const struct pref
 	return DECODE_OK;
 }
 
-/* STOS (rAX -> ES:rDI) and MOVS (seg:rSI -> ES:rDI; ES cannot be overridden). */
+/*
+ * The string forms (SDM Vol. 2B "STOS", "MOVS", "LODS", "SCAS"): STOS
+ * rAX -> ES:rDI, SCAS rAX vs ES:rDI (ES cannot be overridden), LODS
+ * seg:rSI -> rAX, MOVS seg:rSI -> ES:rDI.
+ */
 static void string_form(struct decode_insn *d, const struct prefixes *p)
 {
 	struct decode_mem di = {
 	    .base = GPR_RDI, .index = DECODE_NO_REG, .scale = 1, .seg = DECODE_SEG_ES};
 
 	d->rep = p->rep;
-	if (d->op == DECODE_OP_STOS) {
-		d->mem = di;
-		set_reg(d, GPR_RAX, d->op_size, p->rex);
-		return;
-	}
+	d->repne = p->rep && p->repne;
 	d->mem = di;
+	if (d->op != DECODE_OP_MOVS)
+		set_reg(d, GPR_RAX, d->op_size, p->rex);
+	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_SCAS)
+		return;
 	d->mem.base = GPR_RSI;
 	d->mem.seg = operand_seg(d, p, DECODE_SEG_DS);
-	d->mem2 = di;
+	if (d->op == DECODE_OP_MOVS)
+		d->mem2 = di;
 }
 
 /* An opcode through its row of `forms` or `forms_0f`. */

@@ -1,7 +1,7 @@
 /*
  * A decoder for the x86 instructions a guest uses to touch MMIO: the
- * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS and
- * MOVS (with REP), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and immediate
+ * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS,
+ * MOVS, LODS and SCAS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and immediate
  * forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates,
  * BT/BTS/BTR/BTC, XADD, CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, in
  * 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter
@@ -71,6 +71,8 @@ enum decode_op {
 	DECODE_OP_MOVBE,   /* MOV with the bytes swapped, either direction */
 	DECODE_OP_PUSH,	   /* PUSH m: mem is the source, SS:rSP - size the destination */
 	DECODE_OP_POP,	   /* POP m: SS:rSP the source, mem the destination */
+	DECODE_OP_LODS,	   /* rAX = seg:rSI (mem) */
+	DECODE_OP_SCAS,	   /* flags of rAX - ES:rDI (mem); REPE/REPNE by repne */
 };
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
@@ -129,7 +131,8 @@ struct decode_insn {
 	bool has_imm; /* imm: sign-extended to 64 bits as the SDM says for the form; */
 	u64 imm;      /* a shift count or bit offset ib is zero-extended; D0/D1 have imm 1 */
 	u8 cc;	      /* SETcc: the condition, the opcode's low nibble (SDM Vol. 1 Table B-1) */
-	bool rep;     /* F3 or F2 on STOS/MOVS (REP); ignored on other forms */
+	bool rep;     /* F3 or F2 on a string form (REP); ignored on other forms */
+	bool repne;   /* the last of them was F2: REPNE on SCAS (elsewhere just REP) */
 	bool lock;    /* F0 present (allowed only where the SDM allows it: lock_allowed()) */
 	bool seg_override;
 	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */

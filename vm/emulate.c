@@ -340,19 +340,42 @@ static u64 byte_swap(u64 v, unsigned size)
 	return res;
 }
 
-/* One STOS or MOVS element; moves rSI/rDI by the element size in the DF direction. */
+/* LODS (rAX = MMIO seg:rSI) or SCAS (flags of rAX - MMIO ES:rDI): the element's effect. */
+static int load_or_scan(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
+			const struct emulate_env *env)
+{
+	unsigned size = d->mem_size;
+	u64 v;
+	int s = mmio_read(env, gpa, size, &v);
+
+	if (s)
+		return s;
+	if (d->op == DECODE_OP_LODS)
+		emulate_reg_write(r, GPR_RAX, false, size, v);
+	else
+		r->rflags = emulate_flags_sub(r->rflags, emulate_reg_read(r, GPR_RAX, false, size),
+					      v, size);
+	return EMULATE_OK;
+}
+
+/*
+ * One STOS, MOVS, LODS or SCAS element; moves rSI and/or rDI (those the
+ * form uses) by the element size in the DF direction.
+ */
 static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 		       struct emulate_regs *r, const struct emulate_env *env)
 {
 	unsigned size = d->mem_size;
 	u64 step = (r->rflags & RFLAGS_DF) ? -(u64)size : size;
-	u64 si = decode_ea(d, &d->mem, r->gpr, r->rip);
-	u64 di = decode_ea(d, d->op == DECODE_OP_MOVS ? &d->mem2 : &d->mem, r->gpr, r->rip);
+	u64 si = emulate_reg_read(r, GPR_RSI, false, d->addr_size);
+	u64 di = emulate_reg_read(r, GPR_RDI, false, d->addr_size);
 	u64 v;
 	int s;
 
 	if (d->op == DECODE_OP_STOS) {
 		s = mmio_write(env, gpa, size, emulate_reg_read(r, GPR_RAX, false, size));
+	} else if (d->op == DECODE_OP_LODS || d->op == DECODE_OP_SCAS) {
+		s = load_or_scan(d, gpa, r, env);
 	} else if (write_fault) { /* RAM (or other) seg:rSI -> MMIO ES:rDI */
 		s = env->mem_read(env->ctx, linear(d, env, d->mem.seg, si), size, &v)
 			? mmio_write(env, gpa, size, v)
@@ -364,21 +387,25 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 	}
 	if (s)
 		return s;
-	if (d->op == DECODE_OP_MOVS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS)
 		emulate_reg_write(r, GPR_RSI, false, d->addr_size, si + step);
-	emulate_reg_write(r, GPR_RDI, false, d->addr_size, di + step);
+	if (d->op != DECODE_OP_LODS)
+		emulate_reg_write(r, GPR_RDI, false, d->addr_size, di + step);
 	return EMULATE_OK;
 }
 
 /*
- * STOS/MOVS, one element. With REP, rCX (address-size wide) counts down;
- * RIP stays on the instruction until it reaches zero, and a count already
- * zero does nothing but advance RIP.
+ * A string form, one element. With REP, rCX (address-size wide) counts
+ * down; RIP stays on the instruction until it reaches zero, or, for SCAS,
+ * until ZF says the comparison ended the run (REPE: ZF=0, REPNE: ZF=1;
+ * SDM Vol. 2B "REP/REPE/REPZ/REPNE/REPNZ"). A count already zero does
+ * nothing but advance RIP.
  */
 static int string_op(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		     const struct emulate_env *env)
 {
 	u64 count = emulate_reg_read(r, GPR_RCX, false, d->addr_size);
+	bool done;
 	int s;
 
 	if (d->rep && count == 0) {
@@ -390,7 +417,10 @@ static int string_op(const struct decode_insn *d, u64 gpa, bool write_fault, str
 		return s;
 	if (d->rep)
 		emulate_reg_write(r, GPR_RCX, false, d->addr_size, --count);
-	if (!d->rep || count == 0)
+	done = !d->rep || count == 0;
+	if (d->op == DECODE_OP_SCAS && d->rep)
+		done = done || !(r->rflags & RFLAGS_ZF) != d->repne;
+	if (done)
 		r->rip = next_rip(d, r->rip);
 	return EMULATE_OK;
 }
@@ -459,7 +489,8 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 	struct emulate_regs n = *r;
 	int s;
 
-	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS) {
+	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS ||
+	    d->op == DECODE_OP_SCAS) {
 		s = string_op(d, gpa, write_fault, &n, env);
 	} else {
 		s = single_op(d, gpa, write_fault, &n, env);

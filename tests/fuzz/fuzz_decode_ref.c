@@ -69,10 +69,10 @@ static bool ready;
 static const char *what;
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor", "cmp", "test",
-    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg", "not", "rol",
-    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts", "btr", "btc",
-    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop"};
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp", "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not", "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr", "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -208,6 +208,12 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	case DECODE_OP_MOVS:
 		return m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
 		       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ;
+	case DECODE_OP_LODS:
+		return m == ZYDIS_MNEMONIC_LODSB || m == ZYDIS_MNEMONIC_LODSW ||
+		       m == ZYDIS_MNEMONIC_LODSD || m == ZYDIS_MNEMONIC_LODSQ;
+	case DECODE_OP_SCAS:
+		return m == ZYDIS_MNEMONIC_SCASB || m == ZYDIS_MNEMONIC_SCASW ||
+		       m == ZYDIS_MNEMONIC_SCASD || m == ZYDIS_MNEMONIC_SCASQ;
 	default:
 		return op < ARRAY_SIZE(one) && one[op] == m;
 	}
@@ -316,6 +322,13 @@ static void compare_mem(const u8 *b, size_t n, unsigned mi, const struct decode_
 		AGREE(zm->disp.value == m->disp);
 }
 
+/* STOS, MOVS, LODS, SCAS: rSI/rDI-addressed, REP-able. */
+static bool is_string(enum decode_op op)
+{
+	return op == DECODE_OP_STOS || op == DECODE_OP_MOVS || op == DECODE_OP_LODS ||
+	       op == DECODE_OP_SCAS;
+}
+
 /* A shift or rotate, whose register operand, if any, is the count in CL. */
 static bool is_shift(enum decode_op op)
 {
@@ -331,7 +344,7 @@ static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 		    ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
 		    gpr_of(ops[i].reg.value) >= 0)
 			return &ops[i];
-	for (unsigned i = 0; d->op == DECODE_OP_STOS && i < count; i++)
+	for (unsigned i = 0; is_string(d->op) && d->op != DECODE_OP_MOVS && i < count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		    gpr_of(ops[i].reg.value) == GPR_RAX)
 			return &ops[i];
@@ -350,9 +363,11 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 	AGREE(d->op_size * 8 == z->operand_width);
 	AGREE(d->addr_size * 8 == z->address_width);
 	AGREE(d->lock == !!(z->attributes & ZYDIS_ATTRIB_HAS_LOCK));
-	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS)
+	if (is_string(d->op))
 		AGREE(d->rep == !!(z->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 						    ZYDIS_ATTRIB_HAS_REPNE)));
+	if (d->op == DECODE_OP_SCAS)
+		AGREE(d->repne == !!(z->attributes & ZYDIS_ATTRIB_HAS_REPNE));
 	for (unsigned i = 0; i < z->operand_count; i++) {
 		const ZydisDecodedOperand *o = &ops[i];
 

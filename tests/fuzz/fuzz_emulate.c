@@ -492,21 +492,34 @@ static u64 ref_linear(const struct decode_insn *d, const u64 seg_base[], enum de
 	return (seg_base[seg] + off) & 0xffffffffULL;
 }
 
-/* STOS/MOVS, one element; REP counts rCX down and holds RIP until it is zero. */
+/*
+ * STOS/MOVS/LODS/SCAS, one element; REP counts rCX down and holds RIP
+ * until it is zero, or, for SCAS, until ZF ends the run (REPE: ZF 0,
+ * REPNE: ZF 1, the last of F3/F2 deciding).
+ */
 static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
 		       const struct model *m, struct ref *x)
 {
 	struct emulate_regs *r = &x->regs;
 	unsigned as = d->addr_size, size = d->mem_size;
 	u64 si = ref_reg(r, GPR_RSI, false, as), di = ref_reg(r, GPR_RDI, false, as);
-	u64 count = ref_reg(r, GPR_RCX, false, as);
+	u64 count = ref_reg(r, GPR_RCX, false, as), res;
 	s64 step = (r->rflags & RFLAGS_DF) ? -(s64)size : (s64)size;
+	bool scas = d->op == DECODE_OP_SCAS;
 
 	FUZZ_CHECK(d->op_size == size);
 	if (d->rep && count == 0)
 		goto done;
 	if (d->op == DECODE_OP_STOS) {
 		expect(x, ACC_DEV_WRITE, gpa, size, ref_reg(r, GPR_RAX, false, size));
+	} else if (d->op == DECODE_OP_LODS) {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		ref_set(r, GPR_RAX, false, size, m->dev_val & mask(size));
+	} else if (scas) {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		r->rflags = (r->rflags & ~STATUS_FLAGS) |
+			    host_op(DECODE_OP_CMP, ref_reg(r, GPR_RAX, false, size),
+				    m->dev_val & mask(size), r->rflags, size, &res);
 	} else if (write_fault) {
 		expect(x, ACC_MEM_READ, ref_linear(d, seg_base, d->mem.seg, si), size, 0);
 		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
@@ -515,12 +528,14 @@ static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, c
 		expect(x, ACC_MEM_WRITE, ref_linear(d, seg_base, DECODE_SEG_ES, di), size,
 		       m->dev_val & mask(size));
 	}
-	if (d->op == DECODE_OP_MOVS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS)
 		ref_set(r, GPR_RSI, false, as, si + (u64)step);
-	ref_set(r, GPR_RDI, false, as, di + (u64)step);
+	if (d->op != DECODE_OP_LODS)
+		ref_set(r, GPR_RDI, false, as, di + (u64)step);
 	if (d->rep) {
 		ref_set(r, GPR_RCX, false, as, count - 1);
-		if (count - 1 != 0)
+		if (count - 1 != 0 && !(scas && (d->repne ? (r->rflags & RFLAGS_ZF) != 0
+							  : (r->rflags & RFLAGS_ZF) == 0)))
 			return;
 	}
 done:
@@ -586,6 +601,8 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	switch (d->op) {
 	case DECODE_OP_STOS:
 	case DECODE_OP_MOVS:
+	case DECODE_OP_LODS:
+	case DECODE_OP_SCAS:
 		ref_string(d, gpa, write_fault, seg_base, m, x);
 		return;
 	case DECODE_OP_PUSH:
@@ -672,10 +689,10 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 /* ---- reporting ---- */
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor", "cmp", "test",
-    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg", "not", "rol",
-    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts", "btr", "btc",
-    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop"};
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp", "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not", "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr", "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {

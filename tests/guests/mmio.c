@@ -19,9 +19,9 @@
  * (67) form stands in for it.
  *
  * Arguments (after `--`):
- *   bad=cmpxchg8b|lods|sse|straddle
+ *   bad=cmpxchg8b|cmps|sse|straddle
  *                              one access Keel must refuse, ending the guest:
- *                              CMPXCHG8B, LODS (not emulated), an SSE store
+ *                              CMPXCHG8B, CMPS (not emulated), an SSE store
  *                              (MOVD) and a 4-byte store straddling the end
  *                              of the device; prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
@@ -336,6 +336,19 @@ FORM(push_m64, "pushq (%rsi); popq %rax")
 FORM(push_m16, "pushw 2(%rsi); popw %dx")
 FORM(pop_m64, "pushq %rax; popq 8(%rsi)")
 FORM(pop_m16, "pushw %dx; popw (%rsi)")
+
+/* LODS, SCAS (with REP, REPE, REPNE) */
+FORM(lodsb1, "lodsb")
+FORM(lodsl1, "lodsl")
+FORM(lodsq1, "lodsq")
+FORM(rep_lodsw, "rep lodsw")
+FORM(std_lodsq, "std; lodsq")
+FORM(scasb1, "scasb")
+FORM(scasq1, "scasq")
+FORM(repne_scasb, "repne scasb")
+FORM(repe_scasl, "repe scasl")
+FORM(std_repne_scasw, "std; repne scasw")
+FORM(a32_repne_scasb, "addr32 repne scasb")
 
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
@@ -814,7 +827,28 @@ static const struct mmio_case mmio_cases[] = {
     C(pop_m64, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
       .w = {WM(1, 0x1122334455667788)}),
     C(pop_m16, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, 0xBEEF)},
-      .w = {WM(0, 0xA1A2A3A4A5A6BEEF)}),
+      .w = {WM(0, 0xA1A2A3A4A5A6BEEF)}), /* LODS (AC/AD), SCAS (AE/AF): one element per exit,
+					    REPE/REPNE stop on ZF */
+    C(lodsb1, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)},
+      .w = {WR(RAX, 0x5A5A5A5A5A5A5AEF), WR(RSI, 1)}),
+    C(lodsl1, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)}, .w = {WR(RAX, 0x89ABCDEF)}),
+    C(lodsq1, .m1 = MB, .r = {R(WIN, RSI, 8), R(ABS, RAX, D5A)}, .w = {WR(RAX, MB), WR(RSI, 16)}),
+    C(rep_lodsw, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A), R(ABS, RCX, 3)},
+      .w = {WR(RAX, 0x5A5A5A5A5A5A4567), WR(RSI, 6), WR(RCX, 0)}),
+    C(std_lodsq, .m1 = MB, .r = {R(WIN, RSI, 8), R(ABS, RAX, D5A)}, .w = {WR(RAX, MB), WR(RSI, 0)}),
+    C(scasb1, .m0 = ML, .r = {WIN_PTR(RDI), R(ABS, RAX, 0xEF)},
+      .w = {WR(RDI, 1), WF(F_STATUS, F_ZF | F_PF)}),
+    C(scasq1, .m1 = MB, .r = {R(WIN, RDI, 8), R(ABS, RAX, MB)}, .w = {WR(RDI, 16), WF(F_ZF, F_ZF)}),
+    C(repne_scasb, .m0 = 0x0706050403020100, .r = {WIN_PTR(RDI), R(ABS, RAX, 5), R(ABS, RCX, 10)},
+      .w = {WR(RDI, 6), WR(RCX, 4), WF(F_ZF, F_ZF)}),
+    C(repe_scasl, .m0 = 0x1111111111111111, .m1 = MB,
+      .r = {WIN_PTR(RDI), R(ABS, RAX, 0x11111111), R(ABS, RCX, 4)},
+      .w = {WR(RDI, 12), WR(RCX, 1), WF(F_STATUS, F_CF | F_PF | F_AF)}),
+    C(std_repne_scasw, .m0 = ML, .r = {R(WIN, RDI, 6), R(ABS, RAX, 0x89AB), R(ABS, RCX, 8)},
+      .w = {WR(RDI, 0), WR(RCX, 5), WF(F_ZF, F_ZF)}),
+    C(a32_repne_scasb, .m0 = 0x0706050403020100,
+      .r = {R(WIN, RDI, JUNK_HI), R(ABS, RAX, 2), R(ABS, RCX, 0xFFFF000000000004)},
+      .w = {WR(RDI, 3), WR(RCX, 1), WF(F_ZF, F_ZF)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
@@ -994,9 +1028,11 @@ static void mmio_bad(const char *args)
 				 : "+a"(lo), "+d"(hi)
 				 : "S"(at), "b"(0), "c"(0)
 				 : "memory", "cc");
-	} else if (bootargs_has(args, "bad", "lods")) {
-		print("PASS before lods\n");
-		__asm__ volatile("lodsb" : "+S"(at), "+a"(v) : : "memory");
+	} else if (bootargs_has(args, "bad", "cmps")) {
+		uintptr_t ram = (uintptr_t)mmio_buf;
+
+		print("PASS before cmps\n");
+		__asm__ volatile("cmpsb" : "+S"(at), "+D"(ram) : : "memory", "cc");
 	} else if (bootargs_has(args, "bad", "sse")) {
 		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
 		print("PASS before sse\n");
@@ -1010,7 +1046,7 @@ static void mmio_bad(const char *args)
 		print("PASS before straddle\n");
 		__asm__ volatile("movl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory");
 	} else {
-		check_fail("bad=: not one of cmpxchg8b, lods, sse, straddle");
+		check_fail("bad=: not one of cmpxchg8b, cmps, sse, straddle");
 		return;
 	}
 	check_fail("%s: the refused access returned to the guest", args);

@@ -54,7 +54,8 @@ struct row {
 	u64 imm;
 	struct decode_mem mem;
 	bool override, rep, lock;
-	u8 cc; /* SETcc */
+	u8 cc;	    /* SETcc */
+	bool repne; /* string forms */
 };
 
 #define R(m, str, t)	    .mode = m, .bytes = str, .n = sizeof(str) - 1, .text = t
@@ -70,6 +71,7 @@ struct row {
 #define STOSMEM	   MEMS(RDI, NOREG, 1, 0, ES)
 #define MOVSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = NOREG
 #define NOR	   .reg = NOREG
+#define LODSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = RAX
 
 static const struct row rows[] = {
     /* MOV r/m, r and r, r/m: sizes, REX, the AH-BH rule */
@@ -254,13 +256,32 @@ static const struct row rows[] = {
     {R(M64, "\xa4", "movsb"), OP(MOVS, TO, 1), MOVSMEM(DS)},
     {R(M64, "\xa5", "movsd"), OP(MOVS, TO, 4), MOVSMEM(DS)},
     {R(M64, "\xf3\x48\xa5", "rep movsq"), OP(MOVS, TO, 8), MOVSMEM(DS), .rep = true},
-    {R(M64, "\xf2\xa5", "repne movsd (REP)"), OP(MOVS, TO, 4), MOVSMEM(DS), .rep = true},
+    {R(M64, "\xf2\xa5", "repne movsd (REP)"), OP(MOVS, TO, 4), MOVSMEM(DS), .rep = true,
+     .repne = true},
     {R(M64, "\x64\xa4", "movsb fs:[rsi]"), OP(MOVS, TO, 1), MOVSMEM(FS), .override = true},
     {R(M64, "\x67\xf3\xa5", "rep movsd (addr32)"), OP(MOVS, TO, 4), .asize = 4, MOVSMEM(DS),
      .rep = true},
     {R(M16, "\xf3\xa5", "rep movsw"), OP(MOVS, TO, 2), MOVSMEM(DS), .rep = true},
     {R(M32, "\x66\xf3\xab", "rep stosw"), OP(STOS, TO, 2), .reg = RAX, STOSMEM, .rep = true},
     {R(M32, "\x26\xa5", "movsd es:[esi]"), OP(MOVS, TO, 4), MOVSMEM(ES), .override = true},
+
+    /* LODS / SCAS, with REP, REPE, REPNE */
+    {R(M64, "\xac", "lodsb"), OP(LODS, FROM, 1), LODSMEM(DS)},
+    {R(M64, "\x48\xad", "lodsq"), OP(LODS, FROM, 8), LODSMEM(DS)},
+    {R(M64, "\xf3\x66\xad", "rep lodsw"), OP(LODS, FROM, 2), LODSMEM(DS), .rep = true},
+    {R(M64, "\x65\xad", "lodsd gs:[rsi]"), OP(LODS, FROM, 4), LODSMEM(GS), .override = true},
+    {R(M64, "\xae", "scasb"), OP(SCAS, FROM, 1), .reg = RAX, STOSMEM},
+    {R(M64, "\xf3\xaf", "repe scasd"), OP(SCAS, FROM, 4), .reg = RAX, STOSMEM, .rep = true},
+    {R(M64, "\xf2\x48\xaf", "repne scasq"), OP(SCAS, FROM, 8), .reg = RAX, STOSMEM, .rep = true,
+     .repne = true},
+    {R(M64, "\xf2\xf3\xae", "repe scasb (the last of F2/F3)"), OP(SCAS, FROM, 1), .reg = RAX,
+     STOSMEM, .rep = true},
+    {R(M64, "\x64\xae", "scasb (FS cannot override ES)"), OP(SCAS, FROM, 1), .reg = RAX, STOSMEM},
+    {R(M64, "\x67\xf2\xae", "repne scasb (addr32)"), OP(SCAS, FROM, 1), .asize = 4, .reg = RAX,
+     STOSMEM, .rep = true, .repne = true},
+    {R(M16, "\xf3\xac", "rep lodsb"), OP(LODS, FROM, 1), LODSMEM(DS), .rep = true},
+    {R(M32, "\x66\xf2\xaf", "repne scasw"), OP(SCAS, FROM, 2), .reg = RAX, STOSMEM, .rep = true,
+     .repne = true},
 
     /* AND / OR / XOR / CMP, register forms */
     {R(M64, "\x21\x08", "and [rax],ecx"), OP(AND, TO, 4), .reg = RCX, AT(RAX)},
@@ -518,7 +539,7 @@ static const struct row rows[] = {
     {R(M64, "\x0f\xaf\x03", "imul eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf3\x0f\xb8\x03", "popcnt eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xc5\xf8\x10\x00", "vmovups xmm0,[rax]"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xac", "lodsb"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf0\xac", "lock lodsb"), FAIL(BAD_LOCK)},
     {R(M64, "\xa6", "cmpsb"), FAIL(UNSUPPORTED)},
     {R(M32, "\x63\x03", "arpl (not MOVSXD outside 64-bit)"), FAIL(UNSUPPORTED)},
     {R(M32, "\x40\x8b\x03", "inc eax; mov (no REX in 32-bit)"), FAIL(UNSUPPORTED)},
@@ -577,6 +598,7 @@ static void check_row(const struct row *r, const struct decode_insn *d)
 	assert_int_equal(d->lock, r->lock);
 	if (d->op == DECODE_OP_SETCC)
 		assert_int_equal(d->cc, r->cc);
+	assert_int_equal(d->repne, r->repne);
 	if (d->op == DECODE_OP_MOVS) {
 		assert_int_equal(d->mem2.base, RDI);
 		assert_int_equal(d->mem2.seg, ES);

@@ -795,6 +795,71 @@ static void test_push_pop(void **state)
 	assert_int_equal(regs.gpr[GPR_RSP], 0xabcdfffc);
 }
 
+/* LODS loads rAX and moves rSI; SCAS compares and moves rDI; REPE/REPNE stop on ZF. */
+static void test_lods_scas(void **state)
+{
+	regs.gpr[GPR_RAX] = 0x1111111111111111ULL;
+	regs.gpr[GPR_RSI] = 0x7000;
+	dev_set(0, 0x89abcdef, 4);
+	READ("\xac"); /* lodsb */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x11111111111111efULL);
+	assert_int_equal(regs.gpr[GPR_RSI], 0x7001);
+	READ("\xad"); /* lodsd: zero-extends */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x89abcdef);
+	regs.rflags |= DF;
+	READ("\x48\xad"); /* lodsq, DF=1 */
+	assert_int_equal(regs.gpr[GPR_RSI], 0x7005 - 8);
+	regs.rflags &= ~DF;
+	regs.gpr[GPR_RCX] = 2;
+	regs.rip = RIP0;
+	READ("\xf3\x66\xad"); /* rep lodsw: RIP held while rCX > 0 */
+	assert_int_equal(regs.rip, RIP0);
+	READ("\xf3\x66\xad");
+	assert_int_equal(regs.rip, RIP0 + 3);
+	assert_int_equal(regs.gpr[GPR_RCX], 0);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x89abcdef); /* AX = 0xcdef, the rest kept */
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(FLAGS(), 0);
+
+	/* repne scasb: the second element matches, the run ends with rCX 3 */
+	regs.rip = RIP0;
+	regs.gpr[GPR_RAX] = 0x33;
+	regs.gpr[GPR_RCX] = 5;
+	regs.gpr[GPR_RDI] = 0x9000;
+	dev_set(0, 0x11, 1);
+	READ("\xf2\xae");
+	assert_int_equal(regs.rip, RIP0);
+	assert_int_equal(FLAGS() & ZF, 0);
+	dev_set(0, 0x33, 1);
+	READ("\xf2\xae");
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(FLAGS(), ZF | PF);
+	assert_int_equal(regs.gpr[GPR_RCX], 3);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x9002);
+	/* repe scasd: equal, then 7 - 8 ends it */
+	regs.rip = RIP0;
+	regs.gpr[GPR_RAX] = 0xffffffff00000007ULL;
+	regs.gpr[GPR_RCX] = 3;
+	dev_set(0, 7, 4);
+	READ("\xf3\xaf");
+	assert_int_equal(regs.rip, RIP0);
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_set(0, 8, 4);
+	READ("\xf3\xaf");
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(FLAGS(), CF | SF | PF | AF);
+	assert_int_equal(regs.gpr[GPR_RCX], 1);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x900a);
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffff00000007ULL);
+	/* repe scasb that still matches when rCX runs out */
+	regs.rip = RIP0;
+	regs.gpr[GPR_RCX] = 1;
+	dev_set(0, 7, 1);
+	READ("\xf3\xae");
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(FLAGS(), ZF | PF);
+}
+
 /* A failed access leaves every register as it was. */
 static void test_failures(void **state)
 {
@@ -855,6 +920,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_setcc, setup),
 	    cmocka_unit_test_setup(test_movnti_movbe, setup),
 	    cmocka_unit_test_setup(test_push_pop, setup),
+	    cmocka_unit_test_setup(test_lods_scas, setup),
 	    cmocka_unit_test_setup(test_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos_addr32, setup),
