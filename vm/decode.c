@@ -53,7 +53,7 @@
 #define F_DIGIT0 BIT(7)	 /* ModRM.reg must be 0 (/0) */
 #define F_ONE	 BIT(8)	 /* the count 1 (D0/D1): no immediate byte */
 #define F_MOFFS	 BIT(9)	 /* a moffs follows instead of a ModRM; rAX is the register */
-#define F_STRING BIT(10) /* STOS/MOVS: operands are rAX, seg:rSI, ES:rDI */
+#define F_STRING BIT(10) /* STOS/MOVS/LODS/SCAS: operands are rAX, seg:rSI, ES:rDI */
 #define F_CL	 BIT(11) /* the count is CL (D2/D3) */
 
 /* Opcode groups: ModRM.reg selects the operation (SDM Vol. 2A Table A-6). */
