@@ -53,7 +53,7 @@
 #define F_DIGIT0 BIT(7)	 /* ModRM.reg must be 0 (/0) */
 #define F_ONE	 BIT(8)	 /* the count 1 (D0/D1): no immediate byte */
 #define F_MOFFS	 BIT(9)	 /* a moffs follows instead of a ModRM; rAX is the register */
-#define F_STRING BIT(10) /* STOS/MOVS/LODS/SCAS: operands are rAX, seg:rSI, ES:rDI */
+#define F_STRING BIT(10) /* the string forms: operands are rAX, seg:rSI, ES:rDI */
 #define F_CL	 BIT(11) /* the count is CL (D2/D3) */
 
 /* Opcode groups: ModRM.reg selects the operation (SDM Vol. 2A Table A-6). */
@@ -103,6 +103,8 @@ static const struct form forms[256] = {
     [0xA3] = {F_MOFFS | F_TO_MEM, DECODE_OP_MOV, 0},
     [0xA4] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_MOVS, 0},
     [0xA5] = {F_STRING | F_TO_MEM, DECODE_OP_MOVS, 0},
+    [0xA6] = {F_STRING | F_BYTE, DECODE_OP_CMPS, 0},
+    [0xA7] = {F_STRING, DECODE_OP_CMPS, 0},
     [0xAA] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_STOS, 0},
     [0xAB] = {F_STRING | F_TO_MEM, DECODE_OP_STOS, 0},
     [0xAC] = {F_STRING | F_BYTE, DECODE_OP_LODS, 0},
@@ -474,9 +476,9 @@ static int moffs_form(struct cursor *c, struct decode_insn *d, const struct pref
 }
 
 /*
- * The string forms (SDM Vol. 2B "STOS", "MOVS", "LODS", "SCAS"): STOS
- * rAX -> ES:rDI, SCAS rAX vs ES:rDI (ES cannot be overridden), LODS
- * seg:rSI -> rAX, MOVS seg:rSI -> ES:rDI.
+ * The string forms (SDM Vol. 2B "STOS", "MOVS", "LODS", "SCAS", "CMPS"):
+ * STOS rAX -> ES:rDI, SCAS rAX vs ES:rDI (ES cannot be overridden), LODS
+ * seg:rSI -> rAX, MOVS seg:rSI -> ES:rDI, CMPS seg:rSI vs ES:rDI.
  */
 static void string_form(struct decode_insn *d, const struct prefixes *p)
 {
@@ -486,13 +488,13 @@ static void string_form(struct decode_insn *d, const struct prefixes *p)
 	d->rep = p->rep;
 	d->repne = p->rep && p->repne;
 	d->mem = di;
-	if (d->op != DECODE_OP_MOVS)
+	if (d->op != DECODE_OP_MOVS && d->op != DECODE_OP_CMPS)
 		set_reg(d, GPR_RAX, d->op_size, p->rex);
 	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_SCAS)
 		return;
 	d->mem.base = GPR_RSI;
 	d->mem.seg = operand_seg(d, p, DECODE_SEG_DS);
-	if (d->op == DECODE_OP_MOVS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS)
 		d->mem2 = di;
 }
 

@@ -1,13 +1,12 @@
 /*
  * A decoder for the x86 instructions a guest uses to touch MMIO: the
  * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS,
- * MOVS, LODS and SCAS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and immediate
- * forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates,
- * BT/BTS/BTR/BTC, XADD, CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, in
- * 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter
- * 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only the bytes it is given,
- * so host tests run it over a table of encodings. Anything outside that set is an error the caller
- * reports with the bytes (docs/mmio.md); the decoder never guesses.
+ * MOVS, LODS, SCAS and CMPS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and
+ * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
+ * CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, in 16-, 32- and 64-bit code (Intel SDM Vol. 2A,
+ * chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only the bytes it is
+ * given, so host tests run it over a table of encodings. Anything outside that set is an error the
+ * caller reports with the bytes (docs/mmio.md); the decoder never guesses.
  */
 #ifndef KEEL_VM_DECODE_H
 #define KEEL_VM_DECODE_H
@@ -73,6 +72,7 @@ enum decode_op {
 	DECODE_OP_POP,	   /* POP m: SS:rSP the source, mem the destination */
 	DECODE_OP_LODS,	   /* rAX = seg:rSI (mem) */
 	DECODE_OP_SCAS,	   /* flags of rAX - ES:rDI (mem); REPE/REPNE by repne */
+	DECODE_OP_CMPS,	   /* flags of seg:rSI (mem) - ES:rDI (mem2); REPE/REPNE by repne */
 };
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
@@ -132,11 +132,11 @@ struct decode_insn {
 	u64 imm;      /* a shift count or bit offset ib is zero-extended; D0/D1 have imm 1 */
 	u8 cc;	      /* SETcc: the condition, the opcode's low nibble (SDM Vol. 1 Table B-1) */
 	bool rep;     /* F3 or F2 on a string form (REP); ignored on other forms */
-	bool repne;   /* the last of them was F2: REPNE on SCAS (elsewhere just REP) */
+	bool repne;   /* the last of them was F2: REPNE on SCAS/CMPS (elsewhere just REP) */
 	bool lock;    /* F0 present (allowed only where the SDM allows it: lock_allowed()) */
 	bool seg_override;
 	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */
-	struct decode_mem mem2; /* MOVS only: the destination, ES:rDI */
+	struct decode_mem mem2; /* MOVS, CMPS only: ES:rDI */
 };
 
 /*

@@ -359,7 +359,28 @@ static int load_or_scan(const struct decode_insn *d, u64 gpa, struct emulate_reg
 }
 
 /*
- * One STOS, MOVS, LODS or SCAS element; moves rSI and/or rDI (those the
+ * CMPS: the flags of seg:[rSI] - ES:[rDI]. Both are reads, so write_fault
+ * cannot say which one is the device: it is the side whose linear address
+ * reaches gpa (env->mem_gpa); the other is read from guest memory. (If
+ * both sides are devices the second read fails: EMULATE_MEM_FAILED.)
+ */
+static int compare_step(const struct decode_insn *d, u64 gpa, u64 si, u64 di,
+			struct emulate_regs *r, const struct emulate_env *env)
+{
+	unsigned size = d->mem_size;
+	u64 lsi = linear(d, env, d->mem.seg, si), ldi = linear(d, env, DECODE_SEG_ES, di), g, a, b;
+	bool si_dev = env->mem_gpa(env->ctx, lsi, &g) && g == gpa;
+	int s = side_read(env, si_dev, gpa, lsi, size, &a);
+
+	if (!s)
+		s = side_read(env, !si_dev, gpa, ldi, size, &b);
+	if (!s)
+		r->rflags = emulate_flags_sub(r->rflags, a, b, size);
+	return s;
+}
+
+/*
+ * One STOS, MOVS, LODS, SCAS or CMPS element; moves rSI and/or rDI (those the
  * form uses) by the element size in the DF direction.
  */
 static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
@@ -376,6 +397,8 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 		s = mmio_write(env, gpa, size, emulate_reg_read(r, GPR_RAX, false, size));
 	} else if (d->op == DECODE_OP_LODS || d->op == DECODE_OP_SCAS) {
 		s = load_or_scan(d, gpa, r, env);
+	} else if (d->op == DECODE_OP_CMPS) {
+		s = compare_step(d, gpa, si, di, r, env);
 	} else if (write_fault) { /* RAM (or other) seg:rSI -> MMIO ES:rDI */
 		s = env->mem_read(env->ctx, linear(d, env, d->mem.seg, si), size, &v)
 			? mmio_write(env, gpa, size, v)
@@ -387,7 +410,7 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 	}
 	if (s)
 		return s;
-	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS || d->op == DECODE_OP_CMPS)
 		emulate_reg_write(r, GPR_RSI, false, d->addr_size, si + step);
 	if (d->op != DECODE_OP_LODS)
 		emulate_reg_write(r, GPR_RDI, false, d->addr_size, di + step);
@@ -396,8 +419,8 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 
 /*
  * A string form, one element. With REP, rCX (address-size wide) counts
- * down; RIP stays on the instruction until it reaches zero, or, for SCAS,
- * until ZF says the comparison ended the run (REPE: ZF=0, REPNE: ZF=1;
+ * down; RIP stays on the instruction until it reaches zero, or, for SCAS
+ * and CMPS, until ZF says the comparison ended the run (REPE: ZF=0, REPNE: ZF=1;
  * SDM Vol. 2B "REP/REPE/REPZ/REPNE/REPNZ"). A count already zero does
  * nothing but advance RIP.
  */
@@ -418,7 +441,7 @@ static int string_op(const struct decode_insn *d, u64 gpa, bool write_fault, str
 	if (d->rep)
 		emulate_reg_write(r, GPR_RCX, false, d->addr_size, --count);
 	done = !d->rep || count == 0;
-	if (d->op == DECODE_OP_SCAS && d->rep)
+	if ((d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS) && d->rep)
 		done = done || !(r->rflags & RFLAGS_ZF) != d->repne;
 	if (done)
 		r->rip = next_rip(d, r->rip);
@@ -490,7 +513,7 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 	int s;
 
 	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS ||
-	    d->op == DECODE_OP_SCAS) {
+	    d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS) {
 		s = string_op(d, gpa, write_fault, &n, env);
 	} else {
 		s = single_op(d, gpa, write_fault, &n, env);

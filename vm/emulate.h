@@ -35,6 +35,8 @@ struct emulate_env {
 	bool (*mmio_write)(void *ctx, u64 gpa, unsigned size, u64 val);
 	bool (*mem_read)(void *ctx, u64 linear, unsigned size, u64 *val);
 	bool (*mem_write)(void *ctx, u64 linear, unsigned size, u64 val);
+	/* CMPS: the guest-physical address a read at `linear` would reach (false: none) */
+	bool (*mem_gpa)(void *ctx, u64 linear, u64 *gpa);
 	u64 seg_base[DECODE_SEG_COUNT];
 	u8 stack_size; /* PUSH/POP: rSP's width in bytes, 8 in 64-bit code, else 4 or 2 (SS.B) */
 };

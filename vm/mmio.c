@@ -67,6 +67,15 @@ static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 	return c->mem_status == GACCESS_OK;
 }
 
+/* CMPS: which guest-physical address a read at linear reaches. */
+static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
+{
+	struct mmio_ctx *c = ctx;
+	struct gaccess_fault f;
+
+	return gaccess_translate(c->v, linear, 0, gpa, &f) == GACCESS_OK;
+}
+
 static enum decode_mode code_mode(void)
 {
 	u64 ar = vmcs_read(VMCS_GUEST_CS_AR);
@@ -143,7 +152,7 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 {
 	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
-	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, {0}, 0};
+	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
 	struct decode_insn d;
 	struct emulate_regs regs;
 	u8 bytes[MMIO_INSN_MAX];

@@ -69,10 +69,10 @@ static bool ready;
 static const char *what;
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp", "test",
-    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not", "rol",
-    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr", "btc",
-    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas"};
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp",  "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not",  "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr",  "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas", "cmps"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -92,7 +92,7 @@ static void print_keel(const struct decode_insn *d)
 		d->has_reg ? "" : " (none)", d->has_imm ? "" : "(none) ",
 		(unsigned long long)d->imm, d->rep, d->lock, d->seg_override);
 	print_mem("mem", &d->mem);
-	if (d->op == DECODE_OP_MOVS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS)
 		print_mem("mem2", &d->mem2);
 }
 
@@ -208,6 +208,9 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	case DECODE_OP_MOVS:
 		return m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
 		       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ;
+	case DECODE_OP_CMPS:
+		return m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW ||
+		       m == ZYDIS_MNEMONIC_CMPSD || m == ZYDIS_MNEMONIC_CMPSQ;
 	case DECODE_OP_LODS:
 		return m == ZYDIS_MNEMONIC_LODSB || m == ZYDIS_MNEMONIC_LODSW ||
 		       m == ZYDIS_MNEMONIC_LODSD || m == ZYDIS_MNEMONIC_LODSQ;
@@ -325,8 +328,14 @@ static void compare_mem(const u8 *b, size_t n, unsigned mi, const struct decode_
 /* STOS, MOVS, LODS, SCAS: rSI/rDI-addressed, REP-able. */
 static bool is_string(enum decode_op op)
 {
-	return op == DECODE_OP_STOS || op == DECODE_OP_MOVS || op == DECODE_OP_LODS ||
-	       op == DECODE_OP_SCAS;
+	return op == DECODE_OP_STOS || op == DECODE_OP_MOVS || op == DECODE_OP_CMPS ||
+	       op == DECODE_OP_LODS || op == DECODE_OP_SCAS;
+}
+
+/* MOVS and CMPS: two memory operands, seg:rSI (mem) and ES:rDI (mem2). */
+static bool has_mem2(enum decode_op op)
+{
+	return op == DECODE_OP_MOVS || op == DECODE_OP_CMPS;
 }
 
 /* A shift or rotate, whose register operand, if any, is the count in CL. */
@@ -344,7 +353,7 @@ static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 		    ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
 		    gpr_of(ops[i].reg.value) >= 0)
 			return &ops[i];
-	for (unsigned i = 0; is_string(d->op) && d->op != DECODE_OP_MOVS && i < count; i++)
+	for (unsigned i = 0; is_string(d->op) && !has_mem2(d->op) && i < count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		    gpr_of(ops[i].reg.value) == GPR_RAX)
 			return &ops[i];
@@ -366,7 +375,7 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 	if (is_string(d->op))
 		AGREE(d->rep == !!(z->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 						    ZYDIS_ATTRIB_HAS_REPNE)));
-	if (d->op == DECODE_OP_SCAS)
+	if (d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS)
 		AGREE(d->repne == !!(z->attributes & ZYDIS_ATTRIB_HAS_REPNE));
 	for (unsigned i = 0; i < z->operand_count; i++) {
 		const ZydisDecodedOperand *o = &ops[i];
@@ -382,12 +391,12 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 		AGREE(o->mem.type == ZYDIS_MEMOP_TYPE_MEM);
 		mems++;
 		moffs = d->op == DECODE_OP_MOV && z->opcode >= 0xA0 && z->opcode <= 0xA3;
-		if (d->op == DECODE_OP_MOVS && gpr_of(o->mem.base) == GPR_RDI)
+		if (has_mem2(d->op) && gpr_of(o->mem.base) == GPR_RDI)
 			compare_mem(b, n, mi, d, z, ops, o, &d->mem2, false);
 		else
 			compare_mem(b, n, mi, d, z, ops, o, &d->mem, moffs);
 	}
-	AGREE(mems == (d->op == DECODE_OP_MOVS ? 2u : 1u));
+	AGREE(mems == (has_mem2(d->op) ? 2u : 1u));
 	reg = data_reg(d, ops, z->operand_count);
 	AGREE(d->has_reg == (reg != NULL));
 	if (reg) {

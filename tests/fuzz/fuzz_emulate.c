@@ -9,7 +9,8 @@
  *                 bit 2 write_fault, bits 3-5 k: the k-th access (device
  *                 or RAM) is refused (0, or past the last access: none),
  *                 bit 6 the stack's width outside 64-bit code (SS.B: 1
- *                 32-bit, 0 16-bit) for PUSH/POP
+ *                 32-bit, 0 16-bit) for PUSH/POP, bit 7 which side of a
+ *                 CMPS is the device (1 seg:rSI, 0 ES:rDI)
  *   insn (15)     instruction bytes; fewer if the input ends inside them
  *   gpa (1)       the faulting access's offset in the 64-byte device
  *   rflags (8), rip (8), gpr (16 x 8), seg_base (6 x 8: ES CS SS DS FS GS)
@@ -84,6 +85,8 @@ struct log {
 struct model {
 	u64 dev_val, ram_val;
 	unsigned refuse_at; /* 1-based callback number the model refuses; 0: none */
+	u64 dev_lin;	    /* CMPS: the linear address mem_gpa() maps to the fault's GPA */
+	u64 dev_gpa;
 	unsigned calls;
 	int refused; /* index in log of the refused access, or -1 */
 	struct log log;
@@ -135,6 +138,15 @@ static bool mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
 static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 {
 	return model_access(ctx, ACC_MEM_WRITE, linear, size, val);
+}
+
+/* Not an access (not logged): dev_lin reaches the device, nothing else translates. */
+static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
+{
+	struct model *m = ctx;
+
+	*gpa = m->dev_gpa;
+	return linear == m->dev_lin;
 }
 
 /* ---- the reference: struct decode_insn read again, without vm/emulate.c ---- */
@@ -505,7 +517,7 @@ static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, c
 	u64 si = ref_reg(r, GPR_RSI, false, as), di = ref_reg(r, GPR_RDI, false, as);
 	u64 count = ref_reg(r, GPR_RCX, false, as), res;
 	s64 step = (r->rflags & RFLAGS_DF) ? -(s64)size : (s64)size;
-	bool scas = d->op == DECODE_OP_SCAS;
+	bool scas = d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS; /* REPE/REPNE */
 
 	FUZZ_CHECK(d->op_size == size);
 	if (d->rep && count == 0)
@@ -515,6 +527,17 @@ static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, c
 	} else if (d->op == DECODE_OP_LODS) {
 		expect(x, ACC_DEV_READ, gpa, size, 0);
 		ref_set(r, GPR_RAX, false, size, m->dev_val & mask(size));
+	} else if (d->op == DECODE_OP_CMPS) {
+		u64 lsi = ref_linear(d, seg_base, d->mem.seg, si);
+		u64 ldi = ref_linear(d, seg_base, DECODE_SEG_ES, di);
+		bool si_dev = lsi == m->dev_lin;
+		u64 a = (si_dev ? m->dev_val : m->ram_val) & mask(size);
+		u64 b = (si_dev ? m->ram_val : m->dev_val) & mask(size);
+
+		expect(x, si_dev ? ACC_DEV_READ : ACC_MEM_READ, si_dev ? gpa : lsi, size, 0);
+		expect(x, si_dev ? ACC_MEM_READ : ACC_DEV_READ, si_dev ? ldi : gpa, size, 0);
+		r->rflags = (r->rflags & ~STATUS_FLAGS) |
+			    host_op(DECODE_OP_CMP, a, b, r->rflags, size, &res);
 	} else if (scas) {
 		expect(x, ACC_DEV_READ, gpa, size, 0);
 		r->rflags = (r->rflags & ~STATUS_FLAGS) |
@@ -528,7 +551,7 @@ static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, c
 		expect(x, ACC_MEM_WRITE, ref_linear(d, seg_base, DECODE_SEG_ES, di), size,
 		       m->dev_val & mask(size));
 	}
-	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS || d->op == DECODE_OP_CMPS)
 		ref_set(r, GPR_RSI, false, as, si + (u64)step);
 	if (d->op != DECODE_OP_LODS)
 		ref_set(r, GPR_RDI, false, as, di + (u64)step);
@@ -603,6 +626,7 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	case DECODE_OP_MOVS:
 	case DECODE_OP_LODS:
 	case DECODE_OP_SCAS:
+	case DECODE_OP_CMPS:
 		ref_string(d, gpa, write_fault, seg_base, m, x);
 		return;
 	case DECODE_OP_PUSH:
@@ -689,10 +713,10 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 /* ---- reporting ---- */
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp", "test",
-    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not", "rol",
-    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr", "btc",
-    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas"};
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp",  "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not",  "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr",  "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas", "cmps"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {
@@ -848,7 +872,7 @@ static const enum decode_mode modes[4] = {DECODE_MODE_64, DECODE_MODE_32, DECODE
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct model m = {.refused = -1};
-	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, {0}, 0};
+	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
 	struct emulate_env env0;
 	struct emulate_regs before, regs;
 	struct decode_insn d, d0;
@@ -891,6 +915,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
 
 	env.stack_size = d.mode == DECODE_MODE_64 ? 8 : (ctl & 0x40) ? 4 : 2;
+	/* CMPS: bit 7 puts the device on the seg:rSI side, else on ES:rDI */
+	m.dev_gpa = gpa;
+	m.dev_lin =
+	    ref_linear(&d, env.seg_base, (ctl & 0x80) ? d.mem.seg : DECODE_SEG_ES,
+		       ref_reg(&before, (ctl & 0x80) ? GPR_RSI : GPR_RDI, false, d.addr_size));
 	d0 = d;
 	env0 = env;
 	regs = before;

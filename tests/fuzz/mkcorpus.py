@@ -156,7 +156,8 @@ for name, b in (
         ('cmpxchg', 'f0 48 0f b1 08'), ('sete', '0f 94 00'), ('movnti', '48 0f c3 08'),
         ('movbe_load', '0f 38 f0 08'), ('movbe_store16', '66 0f 38 f1 08'), ('push_m', 'ff 30'),
         ('pop_rsp', '8f 04 24'), ('push_m_16', '66 ff 37'), ('rep_lodsw', 'f3 66 ad'),
-        ('repne_scasb', 'f2 ae'), ('repe_scasq', 'f3 48 af'), ('f2_f3_scasb', 'f2 f3 ae')):
+        ('repne_scasb', 'f2 ae'), ('repe_scasq', 'f3 48 af'), ('f2_f3_scasb', 'f2 f3 ae'),
+        ('cmpsb', 'a6'), ('repne_cmpsw', 'f2 66 a7'), ('fs_cmpsb', '64 a6')):
     w('decode_ref', name, bytes.fromhex(b))
 
 # ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
@@ -246,6 +247,9 @@ emu('rep_lodsw_df', 'f3 66 ad', rflags=2 | DF, regs={RCX: 2, RSI: 0x7000})
 emu('repne_scasb_hit', 'f2 ae', regs={RAX: 0x11, RCX: 5, RDI: 0x9000}, dev=0x11)
 emu('repe_scasd_miss', 'f3 af', regs={RAX: 7, RCX: 3, RDI: 0x9000}, dev=8)
 emu('scasw_16bit', 'f3 af', mode=16, regs={RAX: 0x1234, RCX: 1, RDI: 0xfffe}, dev=0x1234)
+emu('cmpsb_device_rsi', 'a6', mode=0x80, regs={RSI: 0x7000, RDI: 0x10000}, dev=0xa8, ram=0x40)
+emu('cmpsb_device_rdi', 'a6', regs={RSI: 0x10000, RDI: 0x7000}, dev=0xa8, ram=0x40)
+emu('repne_cmpsw_df', 'f2 66 a7', rflags=2 | DF, regs={RCX: 4, RSI: 0x10012, RDI: 0x7002}, dev=0x5678, ram=0x5678)
 emu('refuse_read', '8b 00', refuse=1)
 emu('refuse_write_after_read', '21 08', write=True, refuse=2)
 emu('refuse_ram_write', 'f3 a4', refuse=2, regs={RCX: 5})

@@ -19,9 +19,9 @@
  * (67) form stands in for it.
  *
  * Arguments (after `--`):
- *   bad=cmpxchg8b|cmps|sse|straddle
+ *   bad=cmpxchg8b|mul|sse|straddle
  *                              one access Keel must refuse, ending the guest:
- *                              CMPXCHG8B, CMPS (not emulated), an SSE store
+ *                              CMPXCHG8B, MUL (not emulated), an SSE store
  *                              (MOVD) and a 4-byte store straddling the end
  *                              of the device; prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
@@ -349,6 +349,12 @@ FORM(repne_scasb, "repne scasb")
 FORM(repe_scasl, "repe scasl")
 FORM(std_repne_scasw, "std; repne scasw")
 FORM(a32_repne_scasb, "addr32 repne scasb")
+/* CMPS: one side the device, the other the RAM buffer */
+FORM(cmpsb_dev_src, "cmpsb")
+FORM(cmpsq_dev_dst, "cmpsq")
+FORM(repe_cmpsb, "repe cmpsb")
+FORM(repne_cmpsw, "repne cmpsw")
+FORM(std_repe_cmpsl, "std; repe cmpsl")
 
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
@@ -849,6 +855,17 @@ static const struct mmio_case mmio_cases[] = {
     C(a32_repne_scasb, .m0 = 0x0706050403020100,
       .r = {R(WIN, RDI, JUNK_HI), R(ABS, RAX, 2), R(ABS, RCX, 0xFFFF000000000004)},
       .w = {WR(RDI, 3), WR(RCX, 1), WF(F_ZF, F_ZF)}),
+    /* CMPS (A6/A7): the side whose address reaches the device is emulated */
+    C(cmpsb_dev_src, .m0 = MA, .r = {WIN_PTR(RSI), R(BUF, RDI, 0)},
+      .w = {WR(RSI, 1), WR(RDI, 1), WF(F_STATUS, F_OF)}),
+    C(cmpsq_dev_dst, .m0 = BUF_Q(0), .r = {R(BUF, RSI, 0), WIN_PTR(RDI)},
+      .w = {WR(RSI, 8), WR(RDI, 8), WF(F_STATUS, F_ZF | F_PF)}),
+    C(repe_cmpsb, .m0 = BUF_Q(0), .m1 = MB, .r = {WIN_PTR(RSI), R(BUF, RDI, 0), R(ABS, RCX, 12)},
+      .w = {WR(RSI, 9), WR(RDI, 9), WR(RCX, 3)}),
+    C(repne_cmpsw, .m0 = MA, .m1 = 0x4948, .r = {R(BUF, RSI, 0), WIN_PTR(RDI), R(ABS, RCX, 10)},
+      .w = {WR(RDI, 10), WR(RCX, 5), WF(F_ZF, F_ZF)}),
+    C(std_repe_cmpsl, .m0 = BUF_Q(0), .r = {R(WIN, RSI, 4), R(BUF, RDI, 4), R(ABS, RCX, 2)},
+      .w = {WR(RSI, (u64)-4), WR(RCX, 0), WF(F_ZF, F_ZF)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
@@ -1028,11 +1045,9 @@ static void mmio_bad(const char *args)
 				 : "+a"(lo), "+d"(hi)
 				 : "S"(at), "b"(0), "c"(0)
 				 : "memory", "cc");
-	} else if (bootargs_has(args, "bad", "cmps")) {
-		uintptr_t ram = (uintptr_t)mmio_buf;
-
-		print("PASS before cmps\n");
-		__asm__ volatile("cmpsb" : "+S"(at), "+D"(ram) : : "memory", "cc");
+	} else if (bootargs_has(args, "bad", "mul")) {
+		print("PASS before mul\n");
+		__asm__ volatile("mull (%%rsi)" : "+a"(v) : "S"(at) : "rdx", "memory", "cc");
 	} else if (bootargs_has(args, "bad", "sse")) {
 		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
 		print("PASS before sse\n");
@@ -1046,7 +1061,7 @@ static void mmio_bad(const char *args)
 		print("PASS before straddle\n");
 		__asm__ volatile("movl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory");
 	} else {
-		check_fail("bad=: not one of cmpxchg8b, cmps, sse, straddle");
+		check_fail("bad=: not one of cmpxchg8b, mul, sse, straddle");
 		return;
 	}
 	check_fail("%s: the refused access returned to the guest", args);

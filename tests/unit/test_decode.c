@@ -283,6 +283,14 @@ static const struct row rows[] = {
     {R(M32, "\x66\xf2\xaf", "repne scasw"), OP(SCAS, FROM, 2), .reg = RAX, STOSMEM, .rep = true,
      .repne = true},
 
+    /* CMPS, with REPE and REPNE */
+    {R(M64, "\xa6", "cmpsb"), OP(CMPS, FROM, 1), MOVSMEM(DS)},
+    {R(M64, "\xf3\x48\xa7", "repe cmpsq"), OP(CMPS, FROM, 8), MOVSMEM(DS), .rep = true},
+    {R(M64, "\xf2\x66\xa7", "repne cmpsw"), OP(CMPS, FROM, 2), MOVSMEM(DS), .rep = true,
+     .repne = true},
+    {R(M64, "\x64\xa6", "cmpsb fs:[rsi]"), OP(CMPS, FROM, 1), MOVSMEM(FS), .override = true},
+    {R(M16, "\xf3\xa7", "repe cmpsw"), OP(CMPS, FROM, 2), MOVSMEM(DS), .rep = true},
+
     /* AND / OR / XOR / CMP, register forms */
     {R(M64, "\x21\x08", "and [rax],ecx"), OP(AND, TO, 4), .reg = RCX, AT(RAX)},
     {R(M64, "\x23\x08", "and ecx,[rax]"), OP(AND, FROM, 4), .reg = RCX, AT(RAX)},
@@ -540,7 +548,7 @@ static const struct row rows[] = {
     {R(M64, "\xf3\x0f\xb8\x03", "popcnt eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xc5\xf8\x10\x00", "vmovups xmm0,[rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf0\xac", "lock lodsb"), FAIL(BAD_LOCK)},
-    {R(M64, "\xa6", "cmpsb"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf0\xa6", "lock cmpsb"), FAIL(BAD_LOCK)},
     {R(M32, "\x63\x03", "arpl (not MOVSXD outside 64-bit)"), FAIL(UNSUPPORTED)},
     {R(M32, "\x40\x8b\x03", "inc eax; mov (no REX in 32-bit)"), FAIL(UNSUPPORTED)},
 };
@@ -599,7 +607,7 @@ static void check_row(const struct row *r, const struct decode_insn *d)
 	if (d->op == DECODE_OP_SETCC)
 		assert_int_equal(d->cc, r->cc);
 	assert_int_equal(d->repne, r->repne);
-	if (d->op == DECODE_OP_MOVS) {
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS) {
 		assert_int_equal(d->mem2.base, RDI);
 		assert_int_equal(d->mem2.seg, ES);
 	}

@@ -76,6 +76,15 @@ static bool fake_mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
 	return true;
 }
 
+/* Linear DEV_LIN.. maps to the device, everything else to itself. */
+#define DEV_LIN 0x7000ULL
+static bool fake_mem_gpa(void *ctx, u64 linear, u64 *gpa)
+{
+	*gpa = linear >= DEV_LIN && linear < DEV_LIN + sizeof(dev) ? MMIO_BASE + (linear - DEV_LIN)
+								   : linear;
+	return true;
+}
+
 static bool fake_mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 {
 	if (ram_fail || linear < RAM_BASE || linear + size > RAM_BASE + RAM_SIZE)
@@ -97,7 +106,8 @@ static int setup(void **state)
 				   .mmio_read = fake_mmio_read,
 				   .mmio_write = fake_mmio_write,
 				   .mem_read = fake_mem_read,
-				   .mem_write = fake_mem_write};
+				   .mem_write = fake_mem_write,
+				   .mem_gpa = fake_mem_gpa};
 	env.seg_base[DECODE_SEG_FS] = FS_BASE;
 	env.stack_size = 8;
 	return 0;
@@ -860,6 +870,42 @@ static void test_lods_scas(void **state)
 	assert_int_equal(FLAGS(), ZF | PF);
 }
 
+/* CMPS: the side whose linear address reaches the fault's GPA is the device. */
+static void test_cmps(void **state)
+{
+	dev_set(0, 0xa8, 1);
+	ram[0] = 0x40;
+	regs.gpr[GPR_RSI] = DEV_LIN;
+	regs.gpr[GPR_RDI] = RAM_BASE;
+	READ("\xa6"); /* cmpsb: device - RAM = 0xa8 - 0x40 */
+	assert_int_equal(FLAGS(), OF);
+	assert_int_equal(regs.gpr[GPR_RSI], DEV_LIN + 1);
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE + 1);
+	regs.gpr[GPR_RSI] = RAM_BASE;
+	regs.gpr[GPR_RDI] = DEV_LIN;
+	READ("\xa6"); /* cmpsb: RAM - device = 0x40 - 0xa8 */
+	assert_int_equal(FLAGS(), CF | SF | OF | AF);
+	/* repne cmpsw with DF=1: the second pair matches */
+	regs.rip = RIP0;
+	regs.rflags |= DF;
+	regs.gpr[GPR_RCX] = 4;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x12;
+	regs.gpr[GPR_RDI] = DEV_LIN + 2;
+	*(u16 *)(ram + 0x12) = 0x1234;
+	*(u16 *)(ram + 0x10) = 0x5678;
+	dev_set(2, 0x1111, 2);
+	OK("\xf2\x66\xa7", MMIO_BASE + 2, false);
+	assert_int_equal(regs.rip, RIP0);
+	dev_set(0, 0x5678, 2);
+	OK("\xf2\x66\xa7", MMIO_BASE + 0, false);
+	assert_int_equal(regs.rip, RIP0 + 3);
+	assert_int_equal(FLAGS(), ZF | PF);
+	assert_int_equal(regs.gpr[GPR_RCX], 2);
+	assert_int_equal(regs.gpr[GPR_RSI], RAM_BASE + 0xe);
+	assert_int_equal(regs.gpr[GPR_RDI], DEV_LIN - 2);
+	assert_int_equal(dev_writes, 0);
+}
+
 /* A failed access leaves every register as it was. */
 static void test_failures(void **state)
 {
@@ -921,6 +967,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_movnti_movbe, setup),
 	    cmocka_unit_test_setup(test_push_pop, setup),
 	    cmocka_unit_test_setup(test_lods_scas, setup),
+	    cmocka_unit_test_setup(test_cmps, setup),
 	    cmocka_unit_test_setup(test_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos_addr32, setup),
