@@ -106,11 +106,13 @@ struct decode_mem {
 /*
  * Which way the operation goes:
  *   TO_MEM   memory is the destination (or, for CMP/TEST/BT, the first operand):
- *            MOV stores, ADD..XOR m,r / m,imm, CMP m,r / m,imm, TEST, XCHG, STOS, the
- *            one-operand forms, shifts, BT*, XADD, CMPXCHG, SETcc;
- *   FROM_MEM a register is the destination (or first operand): MOV/MOVZX/MOVSX
- *            loads, ADD..XOR r,m, CMP r,m.
- *   MOVS     reads `mem` and writes `mem2`.
+ *            MOV/MOVNTI/MOVBE stores, ADD..XOR m,r / m,imm, CMP m,r / m,imm,
+ *            TEST, XCHG, STOS, the one-operand forms, shifts, BT*, XADD,
+ *            CMPXCHG, SETcc, POP m, MOVS;
+ *   FROM_MEM a register (or the stack) is the destination, or the first
+ *            operand: MOV/MOVZX/MOVSX/MOVBE loads, ADD..XOR r,m, CMP r,m,
+ *            PUSH m, LODS, SCAS (rAX first), CMPS (seg:rSI first).
+ *   MOVS and CMPS use `mem` (seg:rSI) and `mem2` (ES:rDI).
  */
 enum decode_dir {
 	DECODE_DIR_TO_MEM,
