@@ -47,76 +47,126 @@
 #define F_REG	 BIT(1)	 /* ModRM.reg names a register operand */
 #define F_BYTE	 BIT(2)	 /* 8-bit operands */
 #define F_TO_MEM BIT(3)	 /* memory is the destination / first operand */
-#define F_LOCK	 BIT(4)	 /* LOCK allowed */
+#define F_IMM8U	 BIT(4)	 /* ib, zero-extended (a shift count, a bit offset) */
 #define F_IMM8	 BIT(5)	 /* ib */
 #define F_IMMZ	 BIT(6)	 /* iw or id (id sign-extended with REX.W) */
 #define F_DIGIT0 BIT(7)	 /* ModRM.reg must be 0 (/0) */
-#define F_GRP1	 BIT(8)	 /* ModRM.reg selects the operation (immediate group 1) */
+#define F_ONE	 BIT(8)	 /* the count 1 (D0/D1): no immediate byte */
 #define F_MOFFS	 BIT(9)	 /* a moffs follows instead of a ModRM; rAX is the register */
-#define F_STRING BIT(10) /* STOS/MOVS: operands are rAX, seg:rSI, ES:rDI */
+#define F_STRING BIT(10) /* the string forms: operands are rAX, seg:rSI, ES:rDI */
+#define F_CL	 BIT(11) /* the count is CL (D2/D3) */
+
+/* Opcode groups: ModRM.reg selects the operation (SDM Vol. 2A Table A-6). */
+enum group { GRP_NONE, GRP_1, GRP_2, GRP_3, GRP_4, GRP_5, GRP_8, GRP_COUNT };
 
 struct form {
 	u16 flags; /* 0: not an instruction this decoder handles */
-	u8 op;	   /* enum decode_op (for F_GRP1, decided by ModRM.reg) */
+	u8 op;	   /* enum decode_op (with a group, decided by ModRM.reg) */
+	u8 group;  /* enum group */
 };
 
 /* Eb,Gb / Ev,Gv rows (memory is the destination) and Gb,Eb / Gv,Ev rows. */
 #define RM_TO	(F_MODRM | F_REG | F_TO_MEM)
 #define RM_FROM (F_MODRM | F_REG)
+#define GRP	(F_MODRM | F_TO_MEM)
+
+/* The four rows of an ALU operation at 00/08/10/18/20/28/30/38 + 0..3. */
+#define ALU_ROWS(base, o)                                                                          \
+	[(base)] = {RM_TO | F_BYTE, o, 0}, [(base) + 1] = {RM_TO, o, 0},                           \
+	[(base) + 2] = {RM_FROM | F_BYTE, o, 0}, [(base) + 3] = {RM_FROM, o, 0}
 
 /* The one-byte opcode map rows (SDM Vol. 2A Table A-2) this decoder knows. */
 static const struct form forms[256] = {
-    [0x08] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_OR},
-    [0x09] = {RM_TO | F_LOCK, DECODE_OP_OR},
-    [0x0A] = {RM_FROM | F_BYTE, DECODE_OP_OR},
-    [0x0B] = {RM_FROM, DECODE_OP_OR},
-    [0x20] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_AND},
-    [0x21] = {RM_TO | F_LOCK, DECODE_OP_AND},
-    [0x22] = {RM_FROM | F_BYTE, DECODE_OP_AND},
-    [0x23] = {RM_FROM, DECODE_OP_AND},
-    [0x30] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_XOR},
-    [0x31] = {RM_TO | F_LOCK, DECODE_OP_XOR},
-    [0x32] = {RM_FROM | F_BYTE, DECODE_OP_XOR},
-    [0x33] = {RM_FROM, DECODE_OP_XOR},
-    [0x38] = {RM_TO | F_BYTE, DECODE_OP_CMP},
-    [0x39] = {RM_TO, DECODE_OP_CMP},
-    [0x3A] = {RM_FROM | F_BYTE, DECODE_OP_CMP},
-    [0x3B] = {RM_FROM, DECODE_OP_CMP},
-    [0x80] = {F_MODRM | F_GRP1 | F_BYTE | F_TO_MEM | F_IMM8, 0},
-    [0x81] = {F_MODRM | F_GRP1 | F_TO_MEM | F_IMMZ, 0},
-    [0x83] = {F_MODRM | F_GRP1 | F_TO_MEM | F_IMM8, 0},
-    [0x84] = {RM_TO | F_BYTE, DECODE_OP_TEST},
-    [0x85] = {RM_TO, DECODE_OP_TEST},
-    [0x86] = {RM_TO | F_BYTE | F_LOCK, DECODE_OP_XCHG},
-    [0x87] = {RM_TO | F_LOCK, DECODE_OP_XCHG},
-    [0x88] = {RM_TO | F_BYTE, DECODE_OP_MOV},
-    [0x89] = {RM_TO, DECODE_OP_MOV},
-    [0x8A] = {RM_FROM | F_BYTE, DECODE_OP_MOV},
-    [0x8B] = {RM_FROM, DECODE_OP_MOV},
-    [0xA0] = {F_MOFFS | F_BYTE, DECODE_OP_MOV},
-    [0xA1] = {F_MOFFS, DECODE_OP_MOV},
-    [0xA2] = {F_MOFFS | F_BYTE | F_TO_MEM, DECODE_OP_MOV},
-    [0xA3] = {F_MOFFS | F_TO_MEM, DECODE_OP_MOV},
-    [0xA4] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_MOVS},
-    [0xA5] = {F_STRING | F_TO_MEM, DECODE_OP_MOVS},
-    [0xAA] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_STOS},
-    [0xAB] = {F_STRING | F_TO_MEM, DECODE_OP_STOS},
-    [0xC6] = {F_MODRM | F_DIGIT0 | F_BYTE | F_TO_MEM | F_IMM8, DECODE_OP_MOV},
-    [0xC7] = {F_MODRM | F_DIGIT0 | F_TO_MEM | F_IMMZ, DECODE_OP_MOV},
-    [0xF6] = {F_MODRM | F_DIGIT0 | F_BYTE | F_TO_MEM | F_IMM8, DECODE_OP_TEST},
-    [0xF7] = {F_MODRM | F_DIGIT0 | F_TO_MEM | F_IMMZ, DECODE_OP_TEST},
+    ALU_ROWS(0x00, DECODE_OP_ADD),
+    ALU_ROWS(0x08, DECODE_OP_OR),
+    ALU_ROWS(0x10, DECODE_OP_ADC),
+    ALU_ROWS(0x18, DECODE_OP_SBB),
+    ALU_ROWS(0x20, DECODE_OP_AND),
+    ALU_ROWS(0x28, DECODE_OP_SUB),
+    ALU_ROWS(0x30, DECODE_OP_XOR),
+    ALU_ROWS(0x38, DECODE_OP_CMP),
+    [0x80] = {GRP | F_BYTE | F_IMM8, 0, GRP_1},
+    [0x81] = {GRP | F_IMMZ, 0, GRP_1},
+    [0x83] = {GRP | F_IMM8, 0, GRP_1},
+    [0x84] = {RM_TO | F_BYTE, DECODE_OP_TEST, 0},
+    [0x85] = {RM_TO, DECODE_OP_TEST, 0},
+    [0x86] = {RM_TO | F_BYTE, DECODE_OP_XCHG, 0},
+    [0x87] = {RM_TO, DECODE_OP_XCHG, 0},
+    [0x88] = {RM_TO | F_BYTE, DECODE_OP_MOV, 0},
+    [0x89] = {RM_TO, DECODE_OP_MOV, 0},
+    [0x8A] = {RM_FROM | F_BYTE, DECODE_OP_MOV, 0},
+    [0x8B] = {RM_FROM, DECODE_OP_MOV, 0},
+    [0x8F] = {GRP | F_DIGIT0, DECODE_OP_POP, 0},
+    [0xA0] = {F_MOFFS | F_BYTE, DECODE_OP_MOV, 0},
+    [0xA1] = {F_MOFFS, DECODE_OP_MOV, 0},
+    [0xA2] = {F_MOFFS | F_BYTE | F_TO_MEM, DECODE_OP_MOV, 0},
+    [0xA3] = {F_MOFFS | F_TO_MEM, DECODE_OP_MOV, 0},
+    [0xA4] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_MOVS, 0},
+    [0xA5] = {F_STRING | F_TO_MEM, DECODE_OP_MOVS, 0},
+    [0xA6] = {F_STRING | F_BYTE, DECODE_OP_CMPS, 0},
+    [0xA7] = {F_STRING, DECODE_OP_CMPS, 0},
+    [0xAA] = {F_STRING | F_BYTE | F_TO_MEM, DECODE_OP_STOS, 0},
+    [0xAB] = {F_STRING | F_TO_MEM, DECODE_OP_STOS, 0},
+    [0xAC] = {F_STRING | F_BYTE, DECODE_OP_LODS, 0},
+    [0xAD] = {F_STRING, DECODE_OP_LODS, 0},
+    [0xAE] = {F_STRING | F_BYTE, DECODE_OP_SCAS, 0},
+    [0xAF] = {F_STRING, DECODE_OP_SCAS, 0},
+    [0xC0] = {GRP | F_BYTE | F_IMM8U, 0, GRP_2},
+    [0xC1] = {GRP | F_IMM8U, 0, GRP_2},
+    [0xC6] = {GRP | F_DIGIT0 | F_BYTE | F_IMM8, DECODE_OP_MOV, 0},
+    [0xC7] = {GRP | F_DIGIT0 | F_IMMZ, DECODE_OP_MOV, 0},
+    [0xD0] = {GRP | F_BYTE | F_ONE, 0, GRP_2},
+    [0xD1] = {GRP | F_ONE, 0, GRP_2},
+    [0xD2] = {GRP | F_BYTE | F_CL, 0, GRP_2},
+    [0xD3] = {GRP | F_CL, 0, GRP_2},
+    [0xF6] = {GRP | F_BYTE | F_IMM8, 0, GRP_3},
+    [0xF7] = {GRP | F_IMMZ, 0, GRP_3},
+    [0xFE] = {GRP | F_BYTE, 0, GRP_4},
+    [0xFF] = {GRP, 0, GRP_5},
 };
 
-#define GRP1_NONE 0xFF
-/* Immediate group 1 (SDM Vol. 2A Table A-6): /0 ADD /1 OR /2 ADC /3 SBB /4 AND /5 SUB /6 XOR /7 CMP
+/* The two-byte rows (0F xx, SDM Vol. 2A Table A-3) but MOVZX/MOVSX, which two_byte() reads. */
+static const struct form forms_0f[256] = {
+    [0xA3] = {RM_TO, DECODE_OP_BT, 0},
+    [0xAB] = {RM_TO, DECODE_OP_BTS, 0},
+    [0xB0] = {RM_TO | F_BYTE, DECODE_OP_CMPXCHG, 0},
+    [0xB1] = {RM_TO, DECODE_OP_CMPXCHG, 0},
+    [0xB3] = {RM_TO, DECODE_OP_BTR, 0},
+    [0xBA] = {GRP | F_IMM8U, 0, GRP_8},
+    [0xBB] = {RM_TO, DECODE_OP_BTC, 0},
+    [0xC0] = {RM_TO | F_BYTE, DECODE_OP_XADD, 0},
+    [0xC1] = {RM_TO, DECODE_OP_XADD, 0},
+    [0xC3] = {RM_TO, DECODE_OP_MOVNTI, 0},
+};
+
+/* The three-byte rows 0F 38 F0/F1 (SDM Vol. 2A Table A-4): MOVBE. */
+static const struct form movbe_forms[2] = {
+    {RM_FROM, DECODE_OP_MOVBE, 0},
+    {RM_TO, DECODE_OP_MOVBE, 0},
+};
+
+#define NO_OP 0xFF
+/*
+ * Each group's operation by ModRM.reg (SDM Vol. 2A Table A-6). Group 2's
+ * /6 is blank there; Intel processors execute it as SHL/SAL, and so do
+ * Bochs and Zydis's reading. Group 3's /0 (TEST) alone takes the
+ * immediate its row names (group_form()).
  */
-static const u8 grp1_ops[8] = {
-    GRP1_NONE,	   DECODE_OP_OR, GRP1_NONE,	GRP1_NONE,
-    DECODE_OP_AND, GRP1_NONE,	 DECODE_OP_XOR, DECODE_OP_CMP,
+static const u8 group_ops[GRP_COUNT][8] = {
+    [GRP_NONE] = {NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
+    [GRP_1] = {DECODE_OP_ADD, DECODE_OP_OR, DECODE_OP_ADC, DECODE_OP_SBB, DECODE_OP_AND,
+	       DECODE_OP_SUB, DECODE_OP_XOR, DECODE_OP_CMP},
+    [GRP_2] = {DECODE_OP_ROL, DECODE_OP_ROR, DECODE_OP_RCL, DECODE_OP_RCR, DECODE_OP_SHL,
+	       DECODE_OP_SHR, DECODE_OP_SHL, DECODE_OP_SAR},
+    [GRP_3] = {DECODE_OP_TEST, NO_OP, DECODE_OP_NOT, DECODE_OP_NEG, NO_OP, NO_OP, NO_OP, NO_OP},
+    [GRP_4] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
+    [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_PUSH, NO_OP},
+    [GRP_8] = {NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_BT, DECODE_OP_BTS, DECODE_OP_BTR,
+	       DECODE_OP_BTC},
 };
 
 struct prefixes {
-	bool opsize, adsize, lock, rep;
+	bool opsize, adsize, lock, rep, repne;
 	int seg; /* -1: none */
 	u8 rex;
 };
@@ -195,9 +245,10 @@ static bool legacy_prefix(struct prefixes *p, u8 b, enum decode_mode mode)
 		p->adsize = true;
 	else if (b == PFX_LOCK)
 		p->lock = true;
-	else if (b == PFX_REP || b == PFX_REPNE)
+	else if (b == PFX_REP || b == PFX_REPNE) {
 		p->rep = true;
-	else
+		p->repne = b == PFX_REPNE;
+	} else
 		return false;
 	return true;
 }
@@ -348,19 +399,41 @@ static void set_reg(struct decode_insn *d, unsigned reg, unsigned size, u8 rex)
 	}
 }
 
-/* The immediate of a row: ib, or iw/id by operand size (id sign-extends for REX.W). */
+/*
+ * The immediate of a row: ib, or iw/id by operand size (id sign-extends
+ * for REX.W), or a zero-extended ib (F_IMM8U), or the count 1 of D0/D1.
+ */
 static int immediate(struct cursor *c, struct decode_insn *d, u16 flags)
 {
-	s64 v;
-	int s;
+	s64 v = 1;
+	int s = DECODE_OK;
 
-	if (!(flags & (F_IMM8 | F_IMMZ)))
+	if (!(flags & (F_IMM8 | F_IMMZ | F_IMM8U | F_ONE)))
 		return DECODE_OK;
-	s = next_signed(c, (flags & F_IMM8) ? 1 : MIN(d->op_size, 4), &v);
+	if (flags & (F_IMM8 | F_IMM8U))
+		s = next_signed(c, 1, &v);
+	else if (flags & F_IMMZ)
+		s = next_signed(c, MIN(d->op_size, 4), &v);
 	if (s)
 		return s;
 	d->has_imm = true;
-	d->imm = (u64)v;
+	d->imm = (flags & F_IMM8U) ? (u64)v & 0xFF : (u64)v;
+	return DECODE_OK;
+}
+
+/*
+ * The operation a group row's ModRM.reg selects, or UNSUPPORTED; *flags
+ * loses the immediate group 3 has only for /0 (TEST).
+ */
+static int group_form(const struct form *f, u8 modrm, struct decode_insn *d, u16 *flags)
+{
+	u8 op = group_ops[f->group][MODRM_REG(modrm)];
+
+	if (op == NO_OP)
+		return DECODE_UNSUPPORTED;
+	d->op = (enum decode_op)op;
+	if (f->group == GRP_3 && op != DECODE_OP_TEST)
+		*flags &= (u16) ~(F_IMM8 | F_IMMZ);
 	return DECODE_OK;
 }
 
@@ -368,21 +441,21 @@ static int immediate(struct cursor *c, struct decode_insn *d, u16 flags)
 static int modrm_form(struct cursor *c, struct decode_insn *d, const struct prefixes *p,
 		      const struct form *f)
 {
+	u16 flags = f->flags;
 	u8 b;
 	int s = modrm(c, d, p, &b);
 
 	if (s)
 		return s;
-	if (f->flags & F_GRP1) {
-		if (grp1_ops[MODRM_REG(b)] == GRP1_NONE)
-			return DECODE_UNSUPPORTED;
-		d->op = (enum decode_op)grp1_ops[MODRM_REG(b)];
-	}
-	if ((f->flags & F_DIGIT0) && MODRM_REG(b) != 0)
+	if (f->group != GRP_NONE && group_form(f, b, d, &flags))
 		return DECODE_UNSUPPORTED;
-	if (f->flags & F_REG)
+	if ((flags & F_DIGIT0) && MODRM_REG(b) != 0)
+		return DECODE_UNSUPPORTED;
+	if (flags & F_REG)
 		set_reg(d, MODRM_REG(b) | ((p->rex & REX_R) ? 8 : 0), d->op_size, p->rex);
-	return immediate(c, d, f->flags);
+	if (flags & F_CL)
+		set_reg(d, GPR_RCX, 1, 0);
+	return immediate(c, d, flags);
 }
 
 /* A0-A3: MOV between rAX and seg:moffs, an address-size offset (SDM Vol. 2A "MOV"). */
@@ -402,34 +475,55 @@ static int moffs_form(struct cursor *c, struct decode_insn *d, const struct pref
 	return DECODE_OK;
 }
 
-/* STOS (rAX -> ES:rDI) and MOVS (seg:rSI -> ES:rDI; ES cannot be overridden). */
+/*
+ * The string forms (SDM Vol. 2B "STOS", "MOVS", "LODS", "SCAS", "CMPS"):
+ * STOS rAX -> ES:rDI, SCAS rAX vs ES:rDI (ES cannot be overridden), LODS
+ * seg:rSI -> rAX, MOVS seg:rSI -> ES:rDI, CMPS seg:rSI vs ES:rDI.
+ */
 static void string_form(struct decode_insn *d, const struct prefixes *p)
 {
 	struct decode_mem di = {
 	    .base = GPR_RDI, .index = DECODE_NO_REG, .scale = 1, .seg = DECODE_SEG_ES};
 
 	d->rep = p->rep;
-	if (d->op == DECODE_OP_STOS) {
-		d->mem = di;
-		set_reg(d, GPR_RAX, d->op_size, p->rex);
-		return;
-	}
+	d->repne = p->rep && p->repne;
 	d->mem = di;
+	if (d->op != DECODE_OP_MOVS && d->op != DECODE_OP_CMPS)
+		set_reg(d, GPR_RAX, d->op_size, p->rex);
+	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_SCAS)
+		return;
 	d->mem.base = GPR_RSI;
 	d->mem.seg = operand_seg(d, p, DECODE_SEG_DS);
-	d->mem2 = di;
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS)
+		d->mem2 = di;
+}
+
+/* An opcode through its row of `forms` or `forms_0f`. */
+static int form_row(struct cursor *c, struct decode_insn *d, const struct prefixes *p,
+		    const struct form *f)
+{
+	if (f->flags == 0)
+		return DECODE_UNSUPPORTED;
+	d->op = (enum decode_op)f->op;
+	d->dir = (f->flags & F_TO_MEM) ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
+	if (f->flags & F_BYTE)
+		d->op_size = 1;
+	d->mem_size = d->op_size;
+	if (f->flags & F_STRING) {
+		string_form(d, p);
+		return DECODE_OK;
+	}
+	if (f->flags & F_MOFFS)
+		return moffs_form(c, d, p);
+	return modrm_form(c, d, p, f);
 }
 
 /* 0F B6/B7 MOVZX, 0F BE/BF MOVSX (SDM Vol. 2B): register = extend(r/m8 or r/m16). */
-static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+static int movzx_movsx(struct cursor *c, struct decode_insn *d, const struct prefixes *p, u8 opc)
 {
-	u8 opc, b;
-	int s = next(c, &opc);
+	u8 b;
+	int s;
 
-	if (s)
-		return s;
-	if (opc != 0xB6 && opc != 0xB7 && opc != 0xBE && opc != 0xBF)
-		return DECODE_UNSUPPORTED;
 	d->op = (opc & 8) ? DECODE_OP_MOVSX : DECODE_OP_MOVZX;
 	d->dir = DECODE_DIR_FROM_MEM;
 	d->mem_size = (opc & 1) ? 2 : 1;
@@ -438,6 +532,67 @@ static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefix
 		return s;
 	set_reg(d, MODRM_REG(b) | ((p->rex & REX_R) ? 8 : 0), d->op_size, p->rex);
 	return DECODE_OK;
+}
+
+/* 0F 90-9F SETcc r/m8 (SDM Vol. 2B "SETcc": ModRM.reg is not used). */
+static int setcc(struct cursor *c, struct decode_insn *d, const struct prefixes *p, u8 opc)
+{
+	u8 b;
+
+	d->op = DECODE_OP_SETCC;
+	d->dir = DECODE_DIR_TO_MEM;
+	d->cc = opc & 0xF;
+	d->op_size = d->mem_size = 1;
+	return modrm(c, d, p, &b);
+}
+
+/*
+ * 0F 38 F0/F1 MOVBE (SDM Vol. 2B "MOVBE"): with F2 the same bytes are
+ * CRC32, with F3 nothing; both are left unsupported.
+ */
+static int three_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+{
+	u8 opc;
+	int s = next(c, &opc);
+
+	if (s)
+		return s;
+	if ((opc != 0xF0 && opc != 0xF1) || p->rep)
+		return DECODE_UNSUPPORTED;
+	return form_row(c, d, p, &movbe_forms[opc & 1]);
+}
+
+/* A two-byte opcode (0F xx). */
+static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
+{
+	u8 opc;
+	int s = next(c, &opc);
+
+	if (s)
+		return s;
+	if (opc == 0xB6 || opc == 0xB7 || opc == 0xBE || opc == 0xBF)
+		return movzx_movsx(c, d, p, opc);
+	if ((opc & 0xF0) == 0x90)
+		return setcc(c, d, p, opc);
+	if (opc == 0x38)
+		return three_byte(c, d, p);
+	/* MOVNTI (NP 0F C3) has no 16-bit form and takes no 66/F2/F3 */
+	if (opc == 0xC3 && (p->opsize || p->rep || d->op_size == 2))
+		return DECODE_UNSUPPORTED;
+	return form_row(c, d, p, &forms_0f[opc]);
+}
+
+/*
+ * PUSH/POP m (SDM Vol. 2B "PUSH", "POP"): in 64-bit code the operand is
+ * 64 bits, or 16 with 66 (REX.W wins over 66); 32 is not encodable there.
+ */
+static void stack_form(struct decode_insn *d, const struct prefixes *p)
+{
+	if (d->mode == DECODE_MODE_64)
+		d->op_size = ((p->rex & REX_W) || !p->opsize) ? 8 : 2;
+	d->mem_size = d->op_size;
+	if (d->op == DECODE_OP_PUSH)
+		d->dir = DECODE_DIR_FROM_MEM;
 }
 
 /* 63 /r MOVSXD (64-bit mode only; ARPL elsewhere): register = sign-extend(r/m32). */
@@ -458,40 +613,42 @@ static int movsxd(struct cursor *c, struct decode_insn *d, const struct prefixes
 	return DECODE_OK;
 }
 
-/* A one-byte opcode through its row of `forms`. */
-static int one_byte(struct cursor *c, struct decode_insn *d, const struct prefixes *p, u8 opc)
+/*
+ * LOCK is allowed only where the SDM allows it (Vol. 2A "LOCK"): ADD, ADC,
+ * AND, BTC, BTR, BTS, CMPXCHG, DEC, INC, NEG, NOT, OR, SBB, SUB, XOR, XADD
+ * and XCHG, each with a memory destination; anywhere else it is #UD.
+ */
+static bool lock_allowed(const struct decode_insn *d)
 {
-	const struct form *f = &forms[opc];
-
-	if (f->flags == 0)
-		return DECODE_UNSUPPORTED;
-	d->op = (enum decode_op)f->op;
-	d->dir = (f->flags & F_TO_MEM) ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
-	if (f->flags & F_BYTE)
-		d->op_size = 1;
-	d->mem_size = d->op_size;
-	if (f->flags & F_STRING) {
-		string_form(d, p);
-		return DECODE_OK;
-	}
-	if (f->flags & F_MOFFS)
-		return moffs_form(c, d, p);
-	return modrm_form(c, d, p, f);
-}
-
-/* LOCK is allowed only on AND/OR/XOR with a memory destination and on XCHG. */
-static bool lock_allowed(const struct decode_insn *d, u8 opc, bool two)
-{
-	if (two || !(forms[opc].flags & (F_LOCK | F_GRP1)))
+	switch (d->op) {
+	case DECODE_OP_ADD:
+	case DECODE_OP_ADC:
+	case DECODE_OP_SUB:
+	case DECODE_OP_SBB:
+	case DECODE_OP_AND:
+	case DECODE_OP_OR:
+	case DECODE_OP_XOR:
+		return d->dir == DECODE_DIR_TO_MEM;
+	case DECODE_OP_INC:
+	case DECODE_OP_DEC:
+	case DECODE_OP_NEG:
+	case DECODE_OP_NOT:
+	case DECODE_OP_BTS:
+	case DECODE_OP_BTR:
+	case DECODE_OP_BTC:
+	case DECODE_OP_XADD:
+	case DECODE_OP_CMPXCHG:
+	case DECODE_OP_XCHG:
+		return true;
+	default:
 		return false;
-	return d->op != DECODE_OP_CMP;
+	}
 }
 
 int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct decode_insn *out)
 {
 	struct cursor c = {.bytes = bytes, .avail = avail};
 	struct prefixes p = {.seg = -1};
-	bool two;
 	u8 opc;
 	int s = read_prefixes(&c, mode, &p, &opc);
 
@@ -500,16 +657,17 @@ int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct d
 	*out = (struct decode_insn){.mode = mode, .lock = p.lock};
 	out->mem2 = (struct decode_mem){.base = DECODE_NO_REG, .index = DECODE_NO_REG, .scale = 1};
 	set_sizes(out, &p, mode);
-	two = opc == OPC_ESCAPE;
-	if (two)
+	if (opc == OPC_ESCAPE)
 		s = two_byte(&c, out, &p);
 	else if (opc == 0x63)
 		s = movsxd(&c, out, &p);
 	else
-		s = one_byte(&c, out, &p, opc);
+		s = form_row(&c, out, &p, &forms[opc]);
 	if (s)
 		return s;
-	if (p.lock && !lock_allowed(out, opc, two || opc == 0x63))
+	if (out->op == DECODE_OP_PUSH || out->op == DECODE_OP_POP)
+		stack_form(out, &p);
+	if (p.lock && !lock_allowed(out))
 		return DECODE_BAD_LOCK;
 	out->len = (u8)c.pos;
 	return DECODE_OK;

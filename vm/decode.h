@@ -1,12 +1,12 @@
 /*
  * A decoder for the x86 instructions a guest uses to touch MMIO: the
- * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS and
- * MOVS (with REP), AND/OR/XOR/CMP (register and immediate forms), TEST
- * and XCHG, in 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter 2
- * "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only
- * the bytes it is given, so host tests run it over a table of encodings.
- * Anything outside that set is an error the caller reports with the bytes
- * (docs/mmio.md); the decoder never guesses.
+ * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS,
+ * MOVS, LODS, SCAS and CMPS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and
+ * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
+ * CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, in 16-, 32- and 64-bit code (Intel SDM Vol. 2A,
+ * chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only the bytes it is
+ * given, so host tests run it over a table of encodings. Anything outside that set is an error the
+ * caller reports with the bytes (docs/mmio.md); the decoder never guesses.
  */
 #ifndef KEEL_VM_DECODE_H
 #define KEEL_VM_DECODE_H
@@ -44,6 +44,35 @@ enum decode_op {
 	DECODE_OP_CMP,
 	DECODE_OP_TEST,
 	DECODE_OP_XCHG,
+	DECODE_OP_ADD,
+	DECODE_OP_ADC,
+	DECODE_OP_SUB,
+	DECODE_OP_SBB,
+	DECODE_OP_INC,
+	DECODE_OP_DEC,
+	DECODE_OP_NEG,
+	DECODE_OP_NOT,
+	DECODE_OP_ROL, /* shifts and rotates: the count is imm, or CL (has_reg, reg RCX) */
+	DECODE_OP_ROR,
+	DECODE_OP_RCL,
+	DECODE_OP_RCR,
+	DECODE_OP_SHL, /* SHL, SAL and the /6 alias */
+	DECODE_OP_SHR,
+	DECODE_OP_SAR,
+	DECODE_OP_BT, /* BT*: the bit offset is imm (masked) or the register (signed) */
+	DECODE_OP_BTS,
+	DECODE_OP_BTR,
+	DECODE_OP_BTC,
+	DECODE_OP_XADD,
+	DECODE_OP_CMPXCHG, /* reg is the source; rAX the comparand */
+	DECODE_OP_SETCC,   /* cc: the condition */
+	DECODE_OP_MOVNTI,  /* a MOV store with a non-temporal hint */
+	DECODE_OP_MOVBE,   /* MOV with the bytes swapped, either direction */
+	DECODE_OP_PUSH,	   /* PUSH m: mem is the source, SS:rSP - size the destination */
+	DECODE_OP_POP,	   /* POP m: SS:rSP the source, mem the destination */
+	DECODE_OP_LODS,	   /* rAX = seg:rSI (mem) */
+	DECODE_OP_SCAS,	   /* flags of rAX - ES:rDI (mem); REPE/REPNE by repne */
+	DECODE_OP_CMPS,	   /* flags of seg:rSI (mem) - ES:rDI (mem2); REPE/REPNE by repne */
 };
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
@@ -76,11 +105,14 @@ struct decode_mem {
 
 /*
  * Which way the operation goes:
- *   TO_MEM   memory is the destination (or, for CMP/TEST, the first operand):
- *            MOV stores, AND/OR/XOR m,r / m,imm, CMP m,r / m,imm, TEST, XCHG, STOS;
- *   FROM_MEM a register is the destination (or first operand): MOV/MOVZX/MOVSX
- *            loads, AND/OR/XOR r,m, CMP r,m.
- *   MOVS     reads `mem` and writes `mem2`.
+ *   TO_MEM   memory is the destination (or, for CMP/TEST/BT, the first operand):
+ *            MOV/MOVNTI/MOVBE stores, ADD..XOR m,r / m,imm, CMP m,r / m,imm,
+ *            TEST, XCHG, STOS, the one-operand forms, shifts, BT*, XADD,
+ *            CMPXCHG, SETcc, POP m, MOVS;
+ *   FROM_MEM a register (or the stack) is the destination, or the first
+ *            operand: MOV/MOVZX/MOVSX/MOVBE loads, ADD..XOR r,m, CMP r,m,
+ *            PUSH m, LODS, SCAS (rAX first), CMPS (seg:rSI first).
+ *   MOVS and CMPS use `mem` (seg:rSI) and `mem2` (ES:rDI).
  */
 enum decode_dir {
 	DECODE_DIR_TO_MEM,
@@ -98,13 +130,15 @@ struct decode_insn {
 	bool has_reg; /* a GPR operand: reg (with reg_high for AH/CH/DH/BH) */
 	int reg;
 	bool reg_high;
-	bool has_imm; /* imm: sign-extended to 64 bits as the SDM says for the form */
-	u64 imm;
-	bool rep;  /* F3 or F2 on STOS/MOVS (REP); ignored on other forms */
-	bool lock; /* F0 present (allowed: AND/OR/XOR with a memory destination, XCHG) */
+	bool has_imm; /* imm: sign-extended to 64 bits as the SDM says for the form; */
+	u64 imm;      /* a shift count or bit offset ib is zero-extended; D0/D1 have imm 1 */
+	u8 cc;	      /* SETcc: the condition, the opcode's low nibble (SDM Vol. 1 Table B-1) */
+	bool rep;     /* F3 or F2 on a string form (REP); ignored on other forms */
+	bool repne;   /* the last of them was F2: REPNE on SCAS/CMPS (elsewhere just REP) */
+	bool lock;    /* F0 present (allowed only where the SDM allows it: lock_allowed()) */
 	bool seg_override;
 	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */
-	struct decode_mem mem2; /* MOVS only: the destination, ES:rDI */
+	struct decode_mem mem2; /* MOVS, CMPS only: ES:rDI */
 };
 
 /*

@@ -23,7 +23,7 @@ struct emulate_regs {
 /*
  * Where memory accesses go. mmio_* reach the device at a guest-physical
  * address; mem_* reach guest memory by linear address, for the side of a
- * MOVS that is not the faulting MMIO access. Each returns false if the
+ * MOVS, PUSH or POP that is not the faulting MMIO access. Each returns false if the
  * access cannot be made (the callee keeps what it needs to report or
  * inject, e.g. a #PF). seg_base[] holds the segment registers' bases as
  * the VMCS has them; the emulator applies them as the CPU does (64-bit
@@ -35,7 +35,10 @@ struct emulate_env {
 	bool (*mmio_write)(void *ctx, u64 gpa, unsigned size, u64 val);
 	bool (*mem_read)(void *ctx, u64 linear, unsigned size, u64 *val);
 	bool (*mem_write)(void *ctx, u64 linear, unsigned size, u64 val);
+	/* CMPS: the guest-physical address a read at `linear` would reach (false: none) */
+	bool (*mem_gpa)(void *ctx, u64 linear, u64 *gpa);
 	u64 seg_base[DECODE_SEG_COUNT];
+	u8 stack_size; /* PUSH/POP: rSP's width in bytes, 8 in 64-bit code, else 4 or 2 (SS.B) */
 };
 
 enum emulate_status {
@@ -57,6 +60,17 @@ enum emulate_status {
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env);
 
+/* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
+static inline u64 emulate_size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : BIT(8 * size) - 1;
+}
+
+static inline u64 emulate_sign_bit(unsigned size)
+{
+	return BIT(8 * size - 1);
+}
+
 /* A register operand's value: size 1/2/4/8 bytes, high = AH/CH/DH/BH; zero-extended. */
 u64 emulate_reg_read(const struct emulate_regs *r, int reg, bool high, unsigned size);
 /* Writes a register operand: 4-byte writes zero-extend, 1/2-byte ones keep the rest. */
@@ -65,6 +79,22 @@ void emulate_reg_write(struct emulate_regs *r, int reg, bool high, unsigned size
 u64 emulate_flags_logic(u64 rflags, u64 res, unsigned size);
 /* RFLAGS after CMP a, b (a - b): CF OF SF ZF PF AF as SUB sets them. */
 u64 emulate_flags_sub(u64 rflags, u64 a, u64 b, unsigned size);
+/*
+ * RFLAGS after res = a + b (+ carry) or, with sub, a - b (- borrow): CF OF
+ * SF ZF PF AF as ADD/ADC/SUB/SBB set them (SDM Vol. 1 3.4.3.1).
+ */
+u64 emulate_flags_arith(u64 rflags, u64 a, u64 b, u64 res, bool sub, unsigned size);
+/*
+ * A shift or rotate (DECODE_OP_ROL..SAR) of the low `size` bytes of v by
+ * count (masked here to 5 bits, 6 for 64-bit operands): *res gets the
+ * result, the return value RFLAGS after it. A masked count of 0 changes
+ * nothing. Where the SDM leaves a flag undefined (OF for counts above 1,
+ * AF after a shift, CF of SHL/SHR by the width or more) this gives: OF by
+ * the count-1 rule, AF cleared, CF the last bit shifted out (0 past it).
+ */
+u64 emulate_shift(enum decode_op op, u64 v, unsigned count, u64 rflags, unsigned size, u64 *res);
+/* 1 if condition cc (the low nibble of Jcc/SETcc, SDM Vol. 1 Table B-1) holds, else 0. */
+u64 emulate_condition(u64 rflags, unsigned cc);
 /* "mmio access failed", ... for reports. */
 const char *emulate_status_name(int status);
 

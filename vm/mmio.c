@@ -69,6 +69,15 @@ static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 	return c->mem_status == GACCESS_OK;
 }
 
+/* CMPS: which guest-physical address a read at linear reaches. */
+static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
+{
+	struct mmio_ctx *c = ctx;
+	struct gaccess_fault f;
+
+	return gaccess_translate(c->v, linear, 0, gpa, &f) == GACCESS_OK;
+}
+
 static enum decode_mode code_mode(void)
 {
 	u64 ar = vmcs_read(VMCS_GUEST_CS_AR);
@@ -76,6 +85,14 @@ static enum decode_mode code_mode(void)
 	if (ar & VMCS_AR_L)
 		return DECODE_MODE_64;
 	return (ar & VMCS_AR_DB) ? DECODE_MODE_32 : DECODE_MODE_16;
+}
+
+/* rSP's width for PUSH/POP: 64-bit code's, else SS.B's (SDM Vol. 3A 3.4.5). */
+static u8 stack_size(enum decode_mode mode)
+{
+	if (mode == DECODE_MODE_64)
+		return 8;
+	return (vmcs_read(VMCS_GUEST_SS_AR) & VMCS_AR_DB) ? 4 : 2;
 }
 
 /*
@@ -141,7 +158,7 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 {
 	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
-	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, {0}};
+	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
 	struct decode_insn d;
 	struct emulate_regs regs;
 	u8 bytes[MMIO_INSN_MAX];
@@ -159,6 +176,7 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	}
 	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
 		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+	env.stack_size = stack_size(d.mode);
 	load_regs(v, &regs);
 	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
 	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {

@@ -68,8 +68,11 @@ static bool ready;
 /* The one comparison being made, for the report: set before each check. */
 static const char *what;
 
-static const char *const op_names[] = {"mov", "movzx", "movsx", "stos", "movs", "and",
-				       "or",  "xor",   "cmp",	"test", "xchg"};
+static const char *const op_names[] = {
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp",  "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not",  "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr",  "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas", "cmps"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -89,7 +92,7 @@ static void print_keel(const struct decode_insn *d)
 		d->has_reg ? "" : " (none)", d->has_imm ? "" : "(none) ",
 		(unsigned long long)d->imm, d->rep, d->lock, d->seg_override);
 	print_mem("mem", &d->mem);
-	if (d->op == DECODE_OP_MOVS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS)
 		print_mem("mem2", &d->mem2);
 }
 
@@ -159,13 +162,44 @@ static void rejected(const u8 *b, size_t n, unsigned mode, const struct decode_i
 static bool op_matches(enum decode_op op, ZydisMnemonic m)
 {
 	static const ZydisMnemonic one[] = {
-	    [DECODE_OP_MOV] = ZYDIS_MNEMONIC_MOV,   [DECODE_OP_MOVZX] = ZYDIS_MNEMONIC_MOVZX,
-	    [DECODE_OP_AND] = ZYDIS_MNEMONIC_AND,   [DECODE_OP_OR] = ZYDIS_MNEMONIC_OR,
-	    [DECODE_OP_XOR] = ZYDIS_MNEMONIC_XOR,   [DECODE_OP_CMP] = ZYDIS_MNEMONIC_CMP,
-	    [DECODE_OP_TEST] = ZYDIS_MNEMONIC_TEST, [DECODE_OP_XCHG] = ZYDIS_MNEMONIC_XCHG,
+	    [DECODE_OP_MOV] = ZYDIS_MNEMONIC_MOV,
+	    [DECODE_OP_MOVZX] = ZYDIS_MNEMONIC_MOVZX,
+	    [DECODE_OP_AND] = ZYDIS_MNEMONIC_AND,
+	    [DECODE_OP_OR] = ZYDIS_MNEMONIC_OR,
+	    [DECODE_OP_XOR] = ZYDIS_MNEMONIC_XOR,
+	    [DECODE_OP_CMP] = ZYDIS_MNEMONIC_CMP,
+	    [DECODE_OP_TEST] = ZYDIS_MNEMONIC_TEST,
+	    [DECODE_OP_XCHG] = ZYDIS_MNEMONIC_XCHG,
+	    [DECODE_OP_ADD] = ZYDIS_MNEMONIC_ADD,
+	    [DECODE_OP_ADC] = ZYDIS_MNEMONIC_ADC,
+	    [DECODE_OP_SUB] = ZYDIS_MNEMONIC_SUB,
+	    [DECODE_OP_SBB] = ZYDIS_MNEMONIC_SBB,
+	    [DECODE_OP_INC] = ZYDIS_MNEMONIC_INC,
+	    [DECODE_OP_DEC] = ZYDIS_MNEMONIC_DEC,
+	    [DECODE_OP_NEG] = ZYDIS_MNEMONIC_NEG,
+	    [DECODE_OP_NOT] = ZYDIS_MNEMONIC_NOT,
+	    [DECODE_OP_ROL] = ZYDIS_MNEMONIC_ROL,
+	    [DECODE_OP_ROR] = ZYDIS_MNEMONIC_ROR,
+	    [DECODE_OP_RCL] = ZYDIS_MNEMONIC_RCL,
+	    [DECODE_OP_RCR] = ZYDIS_MNEMONIC_RCR,
+	    [DECODE_OP_SHL] = ZYDIS_MNEMONIC_SHL,
+	    [DECODE_OP_SHR] = ZYDIS_MNEMONIC_SHR,
+	    [DECODE_OP_SAR] = ZYDIS_MNEMONIC_SAR,
+	    [DECODE_OP_BT] = ZYDIS_MNEMONIC_BT,
+	    [DECODE_OP_BTS] = ZYDIS_MNEMONIC_BTS,
+	    [DECODE_OP_BTR] = ZYDIS_MNEMONIC_BTR,
+	    [DECODE_OP_BTC] = ZYDIS_MNEMONIC_BTC,
+	    [DECODE_OP_XADD] = ZYDIS_MNEMONIC_XADD,
+	    [DECODE_OP_CMPXCHG] = ZYDIS_MNEMONIC_CMPXCHG,
+	    [DECODE_OP_MOVNTI] = ZYDIS_MNEMONIC_MOVNTI,
+	    [DECODE_OP_MOVBE] = ZYDIS_MNEMONIC_MOVBE,
+	    [DECODE_OP_PUSH] = ZYDIS_MNEMONIC_PUSH,
+	    [DECODE_OP_POP] = ZYDIS_MNEMONIC_POP,
 	};
 
 	switch (op) {
+	case DECODE_OP_SETCC:
+		return false; /* setcc_matches() */
 	case DECODE_OP_MOVSX:
 		return m == ZYDIS_MNEMONIC_MOVSX || m == ZYDIS_MNEMONIC_MOVSXD;
 	case DECODE_OP_STOS:
@@ -174,9 +208,31 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	case DECODE_OP_MOVS:
 		return m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
 		       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ;
+	case DECODE_OP_CMPS:
+		return m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW ||
+		       m == ZYDIS_MNEMONIC_CMPSD || m == ZYDIS_MNEMONIC_CMPSQ;
+	case DECODE_OP_LODS:
+		return m == ZYDIS_MNEMONIC_LODSB || m == ZYDIS_MNEMONIC_LODSW ||
+		       m == ZYDIS_MNEMONIC_LODSD || m == ZYDIS_MNEMONIC_LODSQ;
+	case DECODE_OP_SCAS:
+		return m == ZYDIS_MNEMONIC_SCASB || m == ZYDIS_MNEMONIC_SCASW ||
+		       m == ZYDIS_MNEMONIC_SCASD || m == ZYDIS_MNEMONIC_SCASQ;
 	default:
 		return op < ARRAY_SIZE(one) && one[op] == m;
 	}
+}
+
+/* SETcc: the mnemonic of condition cc (SDM Vol. 1 Table B-1), in Zydis's names. */
+static bool setcc_matches(const struct decode_insn *d, ZydisMnemonic m)
+{
+	static const ZydisMnemonic cc[16] = {
+	    ZYDIS_MNEMONIC_SETO, ZYDIS_MNEMONIC_SETNO, ZYDIS_MNEMONIC_SETB,  ZYDIS_MNEMONIC_SETNB,
+	    ZYDIS_MNEMONIC_SETZ, ZYDIS_MNEMONIC_SETNZ, ZYDIS_MNEMONIC_SETBE, ZYDIS_MNEMONIC_SETNBE,
+	    ZYDIS_MNEMONIC_SETS, ZYDIS_MNEMONIC_SETNS, ZYDIS_MNEMONIC_SETP,  ZYDIS_MNEMONIC_SETNP,
+	    ZYDIS_MNEMONIC_SETL, ZYDIS_MNEMONIC_SETNL, ZYDIS_MNEMONIC_SETLE, ZYDIS_MNEMONIC_SETNLE,
+	};
+
+	return d->op == DECODE_OP_SETCC && d->cc < 16 && cc[d->cc] == m;
 }
 
 /* Keel's GPR number (vmx/vcpu_regs.h) of a Zydis GPR, or -2 if r is not a GPR. */
@@ -269,6 +325,25 @@ static void compare_mem(const u8 *b, size_t n, unsigned mi, const struct decode_
 		AGREE(zm->disp.value == m->disp);
 }
 
+/* STOS, MOVS, LODS, SCAS: rSI/rDI-addressed, REP-able. */
+static bool is_string(enum decode_op op)
+{
+	return op == DECODE_OP_STOS || op == DECODE_OP_MOVS || op == DECODE_OP_CMPS ||
+	       op == DECODE_OP_LODS || op == DECODE_OP_SCAS;
+}
+
+/* MOVS and CMPS: two memory operands, seg:rSI (mem) and ES:rDI (mem2). */
+static bool has_mem2(enum decode_op op)
+{
+	return op == DECODE_OP_MOVS || op == DECODE_OP_CMPS;
+}
+
+/* A shift or rotate, whose register operand, if any, is the count in CL. */
+static bool is_shift(enum decode_op op)
+{
+	return op >= DECODE_OP_ROL && op <= DECODE_OP_SAR;
+}
+
 /* The register operand Keel reports: see the header comment. */
 static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 					   const ZydisDecodedOperand *ops, unsigned count)
@@ -278,7 +353,7 @@ static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 		    ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
 		    gpr_of(ops[i].reg.value) >= 0)
 			return &ops[i];
-	for (unsigned i = 0; d->op == DECODE_OP_STOS && i < count; i++)
+	for (unsigned i = 0; is_string(d->op) && !has_mem2(d->op) && i < count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		    gpr_of(ops[i].reg.value) == GPR_RAX)
 			return &ops[i];
@@ -293,13 +368,15 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 	bool moffs = false;
 
 	AGREE(d->len == z->length);
-	AGREE(op_matches(d->op, z->mnemonic));
+	AGREE(op_matches(d->op, z->mnemonic) || setcc_matches(d, z->mnemonic));
 	AGREE(d->op_size * 8 == z->operand_width);
 	AGREE(d->addr_size * 8 == z->address_width);
 	AGREE(d->lock == !!(z->attributes & ZYDIS_ATTRIB_HAS_LOCK));
-	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS)
+	if (is_string(d->op))
 		AGREE(d->rep == !!(z->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 						    ZYDIS_ATTRIB_HAS_REPNE)));
+	if (d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS)
+		AGREE(d->repne == !!(z->attributes & ZYDIS_ATTRIB_HAS_REPNE));
 	for (unsigned i = 0; i < z->operand_count; i++) {
 		const ZydisDecodedOperand *o = &ops[i];
 
@@ -307,21 +384,25 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 			imm = o;
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
 			continue;
+		/* PUSH/POP's stack slot, [rSP] in SS, is Zydis's hidden second memory operand */
+		if ((d->op == DECODE_OP_PUSH || d->op == DECODE_OP_POP) &&
+		    o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
+			continue;
 		AGREE(o->mem.type == ZYDIS_MEMOP_TYPE_MEM);
 		mems++;
 		moffs = d->op == DECODE_OP_MOV && z->opcode >= 0xA0 && z->opcode <= 0xA3;
-		if (d->op == DECODE_OP_MOVS && gpr_of(o->mem.base) == GPR_RDI)
+		if (has_mem2(d->op) && gpr_of(o->mem.base) == GPR_RDI)
 			compare_mem(b, n, mi, d, z, ops, o, &d->mem2, false);
 		else
 			compare_mem(b, n, mi, d, z, ops, o, &d->mem, moffs);
 	}
-	AGREE(mems == (d->op == DECODE_OP_MOVS ? 2u : 1u));
+	AGREE(mems == (has_mem2(d->op) ? 2u : 1u));
 	reg = data_reg(d, ops, z->operand_count);
 	AGREE(d->has_reg == (reg != NULL));
 	if (reg) {
 		AGREE(gpr_of(reg->reg.value) == d->reg);
 		AGREE(is_high(reg->reg.value) == d->reg_high);
-		AGREE(reg->size == 8 * d->op_size);
+		AGREE(reg->size == 8 * (is_shift(d->op) ? 1u : d->op_size)); /* CL */
 	}
 	AGREE(d->has_imm == (imm != NULL));
 	if (imm)

@@ -7,7 +7,10 @@
  *
  *   ctl (1)       bits 0-1 code size (0, 3: 64-bit, 1: 32-bit, 2: 16-bit),
  *                 bit 2 write_fault, bits 3-5 k: the k-th access (device
- *                 or RAM) is refused (0, or past the last access: none)
+ *                 or RAM) is refused (0, or past the last access: none),
+ *                 bit 6 the stack's width outside 64-bit code (SS.B: 1
+ *                 32-bit, 0 16-bit) for PUSH/POP, bit 7 which side of a
+ *                 CMPS is the device (1 seg:rSI, 0 ES:rDI)
  *   insn (15)     instruction bytes; fewer if the input ends inside them
  *   gpa (1)       the faulting access's offset in the 64-byte device
  *   rflags (8), rip (8), gpr (16 x 8), seg_base (6 x 8: ES CS SS DS FS GS)
@@ -22,23 +25,27 @@
  *   - the log is exactly the accesses the reference expects, in order:
  *     kind, address, size (the instruction's memory size) and, for a
  *     write, the value (below 2^(8 * size)); the device only at `gpa`;
- *     guest memory (MOVS's other side) at its segment base plus rSI/rDI
- *     (64-bit code: ES/CS/SS/DS bases are zero; elsewhere the linear
- *     address wraps at 4 GiB: SDM Vol. 1 3.3.7.1, Vol. 3A 3.4);
+ *     guest memory (the other side of MOVS, PUSH or POP) at its segment
+ *     base plus rSI/rDI, rSP or the EA (64-bit code: ES/CS/SS/DS bases
+ *     are zero; elsewhere the linear address wraps at 4 GiB: SDM Vol. 1
+ *     3.3.7.1, Vol. 3A 3.4);
  *   - on EMULATE_OK the registers, RIP and RFLAGS equal the reference's,
  *     every one of them: nothing the instruction does not name changes,
  *     RIP moves by exactly d.len (wrapping at the code size), or stays
- *     for a REP form with rCX left; the status flags of AND/OR/XOR/TEST/
- *     CMP are the host CPU's own for the same operation and size (AF
- *     after a logic operation, undefined in the SDM, must be clear, as
- *     vm/emulate.h says);
+ *     for a REP form with rCX left; the status flags are the host CPU's
+ *     own after the same operation at the same size from the same flags
+ *     (ADD..XOR, CMP, TEST, INC/DEC/NEG/NOT, the shifts and rotates by the
+ *     same count in CL, BT* in their register form, XADD as ADD, CMPXCHG
+ *     as CMP), but for the flags the SDM leaves undefined (AF after a
+ *     logic operation must be clear, as vm/emulate.h says; AF after a
+ *     shift, OF after a shift or rotate by other than 1, CF after SHL/SHR
+ *     by the width or more, OF SF AF PF after BT* are not compared);
+ *     SETcc's byte follows the SDM's table of conditions;
  *   - on a refusal the log stops at the refused access, the status names
  *     its kind (device or memory) and the registers are as they were;
  *   - neither the decoded instruction nor the environment is written.
  *
- * ADD and SUB (00-03, 28-2B, 80-83 /0 /5) are outside the decoder's set
- * (docs/mmio.md), so the reference has no case for them: an operation it
- * has no case for is a failure.
+ * An operation the reference has no case for is a failure.
  * A disagreement prints the input, the decoding, both register files and
  * both access logs, then aborts.
  */
@@ -78,6 +85,8 @@ struct log {
 struct model {
 	u64 dev_val, ram_val;
 	unsigned refuse_at; /* 1-based callback number the model refuses; 0: none */
+	u64 dev_lin;	    /* CMPS: the linear address mem_gpa() maps to the fault's GPA */
+	u64 dev_gpa;
 	unsigned calls;
 	int refused; /* index in log of the refused access, or -1 */
 	struct log log;
@@ -131,12 +140,22 @@ static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 	return model_access(ctx, ACC_MEM_WRITE, linear, size, val);
 }
 
+/* Not an access (not logged): dev_lin reaches the device, nothing else translates. */
+static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
+{
+	struct model *m = ctx;
+
+	*gpa = m->dev_gpa;
+	return linear == m->dev_lin;
+}
+
 /* ---- the reference: struct decode_insn read again, without vm/emulate.c ---- */
 
 struct ref {
 	struct emulate_regs regs;
 	struct log log;
 	bool logic; /* AND/OR/XOR/TEST: AF compared as "clear", not with the host */
+	u64 undef;  /* status flags the SDM leaves undefined here: not compared */
 };
 
 static u64 mask(unsigned size)
@@ -185,51 +204,138 @@ static u64 sign_extend(u64 v, unsigned size)
 }
 
 /*
- * The host CPU's status flags (and result) for AND/OR/XOR/TEST/CMP a, b at
- * `size` bytes: LAHF gives SF ZF AF PF CF, SETO gives OF (no PUSHF: the
- * stack below RSP may be the compiler's red zone).
+ * The host CPU's status flags (and result) for an operation on a (and b,
+ * or the count in CL) at `size` bytes, starting from the status flags in
+ * `in`: an ADDB that overflows or not sets OF, SAHF loads SF ZF AF PF CF,
+ * then the operation runs and LAHF gives SF ZF AF PF CF, SETO gives OF (no
+ * PUSHF/POPF: the stack below RSP may be the compiler's red zone).
  */
-#define HOST_OP(insn, sfx, mod)                                                                    \
-	__asm__(insn sfx " %" mod "[b], %" mod "[a]\n\tlahf\n\tseto %%al"                          \
-		: [a] "+r"(a), "=&a"(ax)                                                           \
-		: [b] "r"(b)                                                                       \
-		: "cc")
-#define HOST_SIZES(insn)                                                                           \
+#define HOST_PRE  "movb %[of], %%dl\n\taddb $1, %%dl\n\tsahf\n\t"
+#define HOST_POST "\n\tlahf\n\tseto %%al"
+#define HOST_BIN(insn, sfx, mod)                                                                   \
+	__asm__(HOST_PRE insn sfx " %" mod "[b], %" mod "[a]" HOST_POST                            \
+		: [a] "+r"(a), "+a"(ax)                                                            \
+		: [b] "r"(b), [of] "r"(of)                                                         \
+		: "cc", "rdx")
+#define HOST_CL(insn, sfx, mod)                                                                    \
+	__asm__(HOST_PRE insn sfx " %%cl, %" mod "[a]" HOST_POST                                   \
+		: [a] "+r"(a), "+a"(ax)                                                            \
+		: "c"(b), [of] "r"(of)                                                             \
+		: "cc", "rdx")
+#define HOST_ONE(insn, sfx, mod)                                                                   \
+	__asm__(HOST_PRE insn sfx " %" mod "[a]" HOST_POST                                         \
+		: [a] "+r"(a), "+a"(ax)                                                            \
+		: [of] "r"(of)                                                                     \
+		: "cc", "rdx")
+#define HOST_SIZES(form, insn)                                                                     \
 	do {                                                                                       \
 		switch (size) {                                                                    \
 		case 1:                                                                            \
-			HOST_OP(insn, "b", "b");                                                   \
+			form(insn, "b", "b");                                                      \
 			break;                                                                     \
 		case 2:                                                                            \
-			HOST_OP(insn, "w", "w");                                                   \
+			form(insn, "w", "w");                                                      \
 			break;                                                                     \
 		case 4:                                                                            \
-			HOST_OP(insn, "l", "k");                                                   \
+			form(insn, "l", "k");                                                      \
 			break;                                                                     \
 		default:                                                                           \
-			HOST_OP(insn, "q", "q");                                                   \
+			form(insn, "q", "q");                                                      \
+		}                                                                                  \
+	} while (0)
+/* BT* have no 8-bit form: sizes 2, 4, 8 only. */
+#define HOST_SIZES_BT(insn)                                                                        \
+	do {                                                                                       \
+		switch (size) {                                                                    \
+		case 2:                                                                            \
+			HOST_BIN(insn, "w", "w");                                                  \
+			break;                                                                     \
+		case 4:                                                                            \
+			HOST_BIN(insn, "l", "k");                                                  \
+			break;                                                                     \
+		default:                                                                           \
+			HOST_BIN(insn, "q", "q");                                                  \
 		}                                                                                  \
 	} while (0)
 
-static u64 host_alu(enum decode_op op, u64 a, u64 b, unsigned size, u64 *res)
+static u64 host_op(enum decode_op op, u64 a, u64 b, u64 in, unsigned size, u64 *res)
 {
-	u64 ax = 0;
+	u64 ax = (in & 0xFF) << 8;
+	u8 of = (in & RFLAGS_OF) ? 0x7F : 0;
 
 	switch (op) {
 	case DECODE_OP_AND:
-		HOST_SIZES("and");
+		HOST_SIZES(HOST_BIN, "and");
 		break;
 	case DECODE_OP_OR:
-		HOST_SIZES("or");
+		HOST_SIZES(HOST_BIN, "or");
 		break;
 	case DECODE_OP_XOR:
-		HOST_SIZES("xor");
+		HOST_SIZES(HOST_BIN, "xor");
 		break;
 	case DECODE_OP_TEST:
-		HOST_SIZES("test");
+		HOST_SIZES(HOST_BIN, "test");
+		break;
+	case DECODE_OP_ADD:
+		HOST_SIZES(HOST_BIN, "add");
+		break;
+	case DECODE_OP_ADC:
+		HOST_SIZES(HOST_BIN, "adc");
+		break;
+	case DECODE_OP_SUB:
+		HOST_SIZES(HOST_BIN, "sub");
+		break;
+	case DECODE_OP_SBB:
+		HOST_SIZES(HOST_BIN, "sbb");
+		break;
+	case DECODE_OP_INC:
+		HOST_SIZES(HOST_ONE, "inc");
+		break;
+	case DECODE_OP_DEC:
+		HOST_SIZES(HOST_ONE, "dec");
+		break;
+	case DECODE_OP_NEG:
+		HOST_SIZES(HOST_ONE, "neg");
+		break;
+	case DECODE_OP_NOT:
+		HOST_SIZES(HOST_ONE, "not");
+		break;
+	case DECODE_OP_ROL:
+		HOST_SIZES(HOST_CL, "rol");
+		break;
+	case DECODE_OP_ROR:
+		HOST_SIZES(HOST_CL, "ror");
+		break;
+	case DECODE_OP_RCL:
+		HOST_SIZES(HOST_CL, "rcl");
+		break;
+	case DECODE_OP_RCR:
+		HOST_SIZES(HOST_CL, "rcr");
+		break;
+	case DECODE_OP_SHL:
+		HOST_SIZES(HOST_CL, "shl");
+		break;
+	case DECODE_OP_SHR:
+		HOST_SIZES(HOST_CL, "shr");
+		break;
+	case DECODE_OP_SAR:
+		HOST_SIZES(HOST_CL, "sar");
+		break;
+	case DECODE_OP_BT:
+		HOST_SIZES_BT("bt");
+		break;
+	case DECODE_OP_BTS:
+		HOST_SIZES_BT("bts");
+		break;
+	case DECODE_OP_BTR:
+		HOST_SIZES_BT("btr");
+		break;
+	case DECODE_OP_BTC:
+		HOST_SIZES_BT("btc");
 		break;
 	default:
-		HOST_SIZES("cmp");
+		FUZZ_CHECK(op == DECODE_OP_CMP);
+		HOST_SIZES(HOST_BIN, "cmp");
 	}
 	*res = a & mask(size);
 	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
@@ -251,7 +357,7 @@ static u64 ref_source(const struct decode_insn *d, const struct emulate_regs *r)
 	return ref_reg(r, d->reg, d->reg_high, d->op_size);
 }
 
-/* AND/OR/XOR/CMP/TEST: memory first when dir is TO_MEM. */
+/* ADD..XOR/CMP/TEST: memory first when dir is TO_MEM. */
 static void ref_alu(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
 {
 	struct emulate_regs *r = &x->regs;
@@ -261,16 +367,119 @@ static void ref_alu(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x
 	FUZZ_CHECK(d->mem_size == d->op_size);
 	FUZZ_CHECK(d->op != DECODE_OP_TEST || to_mem);
 	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
-	fl = to_mem ? host_alu(d->op, m, src, d->op_size, &res)
-		    : host_alu(d->op, src, m, d->op_size, &res);
+	fl = to_mem ? host_op(d->op, m, src, r->rflags, d->op_size, &res)
+		    : host_op(d->op, src, m, r->rflags, d->op_size, &res);
 	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
-	x->logic = d->op != DECODE_OP_CMP;
+	x->logic = d->op == DECODE_OP_AND || d->op == DECODE_OP_OR || d->op == DECODE_OP_XOR ||
+		   d->op == DECODE_OP_TEST;
 	if (d->op == DECODE_OP_CMP || d->op == DECODE_OP_TEST)
 		return;
 	if (to_mem)
 		expect(x, ACC_DEV_WRITE, gpa, d->mem_size, res);
 	else
 		ref_set(r, d->reg, d->reg_high, d->op_size, res);
+}
+
+/* INC/DEC/NEG/NOT of the device's value: read, write, the host's flags. */
+static void ref_unary(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	u64 res, fl;
+
+	FUZZ_CHECK(!d->has_reg && !d->has_imm && d->dir == DECODE_DIR_TO_MEM);
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	fl = host_op(d->op, dev & mask(d->mem_size), 0, r->rflags, d->op_size, &res);
+	expect(x, ACC_DEV_WRITE, gpa, d->mem_size, res);
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+}
+
+/*
+ * Shifts and rotates, the count from imm or CL given to the host as CL
+ * (the host masks it as the guest's CPU would). A masked count of 0
+ * writes nothing. Undefined in the SDM, not compared: AF after a shift,
+ * OF for a count other than 1, CF of SHL/SHR by the width or more.
+ */
+static void ref_shift(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	unsigned size = d->op_size, bits = 8 * size;
+	u64 count = (d->has_imm ? d->imm : r->gpr[GPR_RCX]) & 0xFF;
+	u64 masked = count & (size == 8 ? 63 : 31), res, fl;
+	bool rot = d->op >= DECODE_OP_ROL && d->op <= DECODE_OP_RCR;
+
+	FUZZ_CHECK(d->has_imm || (d->has_reg && d->reg == GPR_RCX && !d->reg_high));
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	fl = host_op(d->op, dev & mask(size), count, r->rflags, size, &res);
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+	if (masked == 0)
+		return;
+	expect(x, ACC_DEV_WRITE, gpa, d->mem_size, res);
+	if (masked != 1)
+		x->undef |= RFLAGS_OF;
+	if (!rot)
+		x->undef |= RFLAGS_AF;
+	if ((d->op == DECODE_OP_SHL || d->op == DECODE_OP_SHR) && masked >= bits)
+		x->undef |= RFLAGS_CF;
+}
+
+/*
+ * BT/BTS/BTR/BTC: the host's register form takes the offset modulo the
+ * width, which is what the one faulting access needs (vm/emulate.c,
+ * bit_op()). OF SF AF PF are undefined in the SDM: not compared.
+ */
+static void ref_bit(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	u64 res, fl;
+
+	FUZZ_CHECK(d->op_size >= 2 && d->dir == DECODE_DIR_TO_MEM);
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	fl = host_op(d->op, dev & mask(d->op_size), ref_source(d, r), r->rflags, d->op_size, &res);
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+	x->undef |= RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF;
+	if (d->op != DECODE_OP_BT)
+		expect(x, ACC_DEV_WRITE, gpa, d->mem_size, res);
+}
+
+/* XADD: the device gets the sum, the register the old value; flags as ADD. */
+static void ref_xadd(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	u64 old = dev & mask(d->op_size), res, fl;
+
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	fl = host_op(DECODE_OP_ADD, old, ref_source(d, r), r->rflags, d->op_size, &res);
+	expect(x, ACC_DEV_WRITE, gpa, d->mem_size, res);
+	ref_set(r, d->reg, d->reg_high, d->op_size, old);
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+}
+
+/* CMPXCHG: flags of CMP rAX, m; the device is written either way; rAX only on a miss. */
+static void ref_cmpxchg(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	u64 old = dev & mask(d->op_size), acc = ref_reg(r, GPR_RAX, false, d->op_size), res, fl;
+
+	expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+	fl = host_op(DECODE_OP_CMP, acc, old, r->rflags, d->op_size, &res);
+	expect(x, ACC_DEV_WRITE, gpa, d->mem_size, acc == old ? ref_source(d, r) : old);
+	if (acc != old)
+		ref_set(r, GPR_RAX, false, d->op_size, old);
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+}
+
+/* SETcc: the byte is 1 where the condition (SDM Vol. 1 Table B-1) holds. */
+static void ref_setcc(const struct decode_insn *d, u64 gpa, struct ref *x)
+{
+	u64 f = x->regs.rflags;
+	bool cf = f & RFLAGS_CF, zf = f & RFLAGS_ZF, sf = f & RFLAGS_SF, of = f & RFLAGS_OF;
+	bool pf = f & RFLAGS_PF;
+	const bool holds[16] = {
+	    of, !of, cf, !cf, zf,	!zf,	  cf || zf,	  !cf && !zf,
+	    sf, !sf, pf, !pf, sf != of, sf == of, zf || sf != of, !zf && sf == of};
+
+	FUZZ_CHECK(d->mem_size == 1 && d->cc < 16);
+	expect(x, ACC_DEV_WRITE, gpa, 1, holds[d->cc]);
 }
 
 /* MOV/MOVZX/MOVSX loads: the register gets the device's value, extended to op_size. */
@@ -295,21 +504,45 @@ static u64 ref_linear(const struct decode_insn *d, const u64 seg_base[], enum de
 	return (seg_base[seg] + off) & 0xffffffffULL;
 }
 
-/* STOS/MOVS, one element; REP counts rCX down and holds RIP until it is zero. */
+/*
+ * STOS/MOVS/LODS/SCAS, one element; REP counts rCX down and holds RIP
+ * until it is zero, or, for SCAS, until ZF ends the run (REPE: ZF 0,
+ * REPNE: ZF 1, the last of F3/F2 deciding).
+ */
 static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
 		       const struct model *m, struct ref *x)
 {
 	struct emulate_regs *r = &x->regs;
 	unsigned as = d->addr_size, size = d->mem_size;
 	u64 si = ref_reg(r, GPR_RSI, false, as), di = ref_reg(r, GPR_RDI, false, as);
-	u64 count = ref_reg(r, GPR_RCX, false, as);
+	u64 count = ref_reg(r, GPR_RCX, false, as), res;
 	s64 step = (r->rflags & RFLAGS_DF) ? -(s64)size : (s64)size;
+	bool scas = d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS; /* REPE/REPNE */
 
 	FUZZ_CHECK(d->op_size == size);
 	if (d->rep && count == 0)
 		goto done;
 	if (d->op == DECODE_OP_STOS) {
 		expect(x, ACC_DEV_WRITE, gpa, size, ref_reg(r, GPR_RAX, false, size));
+	} else if (d->op == DECODE_OP_LODS) {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		ref_set(r, GPR_RAX, false, size, m->dev_val & mask(size));
+	} else if (d->op == DECODE_OP_CMPS) {
+		u64 lsi = ref_linear(d, seg_base, d->mem.seg, si);
+		u64 ldi = ref_linear(d, seg_base, DECODE_SEG_ES, di);
+		bool si_dev = lsi == m->dev_lin;
+		u64 a = (si_dev ? m->dev_val : m->ram_val) & mask(size);
+		u64 b = (si_dev ? m->ram_val : m->dev_val) & mask(size);
+
+		expect(x, si_dev ? ACC_DEV_READ : ACC_MEM_READ, si_dev ? gpa : lsi, size, 0);
+		expect(x, si_dev ? ACC_MEM_READ : ACC_DEV_READ, si_dev ? ldi : gpa, size, 0);
+		r->rflags = (r->rflags & ~STATUS_FLAGS) |
+			    host_op(DECODE_OP_CMP, a, b, r->rflags, size, &res);
+	} else if (scas) {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		r->rflags = (r->rflags & ~STATUS_FLAGS) |
+			    host_op(DECODE_OP_CMP, ref_reg(r, GPR_RAX, false, size),
+				    m->dev_val & mask(size), r->rflags, size, &res);
 	} else if (write_fault) {
 		expect(x, ACC_MEM_READ, ref_linear(d, seg_base, d->mem.seg, si), size, 0);
 		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
@@ -318,21 +551,72 @@ static void ref_string(const struct decode_insn *d, u64 gpa, bool write_fault, c
 		expect(x, ACC_MEM_WRITE, ref_linear(d, seg_base, DECODE_SEG_ES, di), size,
 		       m->dev_val & mask(size));
 	}
-	if (d->op == DECODE_OP_MOVS)
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS || d->op == DECODE_OP_CMPS)
 		ref_set(r, GPR_RSI, false, as, si + (u64)step);
-	ref_set(r, GPR_RDI, false, as, di + (u64)step);
+	if (d->op != DECODE_OP_LODS)
+		ref_set(r, GPR_RDI, false, as, di + (u64)step);
 	if (d->rep) {
 		ref_set(r, GPR_RCX, false, as, count - 1);
-		if (count - 1 != 0)
+		if (count - 1 != 0 && !(scas && (d->repne ? (r->rflags & RFLAGS_ZF) != 0
+							  : (r->rflags & RFLAGS_ZF) == 0)))
 			return;
 	}
 done:
 	r->rip = (r->rip + d->len) & mask(d->mode);
 }
 
+/* The bytes of v's low `size` bytes read back to front. */
+static u64 ref_swap(u64 v, unsigned size)
+{
+	u8 b[8];
+	u64 res = 0;
+
+	memcpy(b, &v, 8);
+	for (unsigned i = 0; i < size; i++)
+		res = (res << 8) | b[i];
+	return res;
+}
+
+/*
+ * PUSH m / POP m: the side that is not the device is RAM, the stack slot
+ * at SS:rSP (PUSH: rSP - size) or the operand at its segment; rSP moves by
+ * the operand size at the stack's width, and POP's EA sees rSP after the
+ * pop (SDM Vol. 2B "POP").
+ */
+static void ref_stack(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
+		      unsigned ss, const struct model *m, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs, a = x->regs;
+	bool push = d->op == DECODE_OP_PUSH, dev_is_m = push ? !write_fault : write_fault;
+	unsigned size = d->mem_size;
+	u64 sp = ref_reg(r, GPR_RSP, false, ss);
+	u64 nsp = (push ? sp - size : sp + size) & mask(ss), ea, mlin, slin;
+
+	FUZZ_CHECK(d->op_size == size && !d->has_reg && !d->has_imm);
+	ref_set(&a, GPR_RSP, false, ss, nsp);
+	ea = decode_ea(d, &d->mem, (push ? r : &a)->gpr, r->rip);
+	mlin = ref_linear(d, seg_base, d->mem.seg, ea);
+	slin = ref_linear(d, seg_base, DECODE_SEG_SS, push ? nsp : sp);
+	if (push && dev_is_m) {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		expect(x, ACC_MEM_WRITE, slin, size, m->dev_val & mask(size));
+	} else if (push) {
+		expect(x, ACC_MEM_READ, mlin, size, 0);
+		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
+	} else if (dev_is_m) {
+		expect(x, ACC_MEM_READ, slin, size, 0);
+		expect(x, ACC_DEV_WRITE, gpa, size, m->ram_val & mask(size));
+	} else {
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+		expect(x, ACC_MEM_WRITE, mlin, size, m->dev_val & mask(size));
+	}
+	*r = a;
+}
+
 /* What d must do from r0, the model's read values assumed; x->log lists every access. */
 static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
-		    const struct model *m, const struct emulate_regs *r0, struct ref *x)
+		    unsigned ss, const struct model *m, const struct emulate_regs *r0,
+		    struct ref *x)
 {
 	struct emulate_regs *r = &x->regs;
 
@@ -340,8 +624,28 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	switch (d->op) {
 	case DECODE_OP_STOS:
 	case DECODE_OP_MOVS:
+	case DECODE_OP_LODS:
+	case DECODE_OP_SCAS:
+	case DECODE_OP_CMPS:
 		ref_string(d, gpa, write_fault, seg_base, m, x);
 		return;
+	case DECODE_OP_PUSH:
+	case DECODE_OP_POP:
+		ref_stack(d, gpa, write_fault, seg_base, ss, m, x);
+		break;
+	case DECODE_OP_MOVBE:
+		FUZZ_CHECK(d->mem_size == d->op_size && d->op_size >= 2 && !d->reg_high);
+		if (d->dir == DECODE_DIR_TO_MEM) {
+			expect(x, ACC_DEV_WRITE, gpa, d->mem_size,
+			       ref_swap(ref_source(d, r), d->op_size));
+			break;
+		}
+		expect(x, ACC_DEV_READ, gpa, d->mem_size, 0);
+		ref_set(r, d->reg, false, d->op_size, ref_swap(m->dev_val, d->op_size));
+		break;
+	case DECODE_OP_MOVNTI:
+		FUZZ_CHECK(d->dir == DECODE_DIR_TO_MEM && d->op_size >= 4);
+		/* fall through: a MOV store */
 	case DECODE_OP_MOV:
 		FUZZ_CHECK(d->mem_size == d->op_size);
 		if (d->dir == DECODE_DIR_TO_MEM)
@@ -364,7 +668,41 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	case DECODE_OP_XOR:
 	case DECODE_OP_CMP:
 	case DECODE_OP_TEST:
+	case DECODE_OP_ADD:
+	case DECODE_OP_ADC:
+	case DECODE_OP_SUB:
+	case DECODE_OP_SBB:
 		ref_alu(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_INC:
+	case DECODE_OP_DEC:
+	case DECODE_OP_NEG:
+	case DECODE_OP_NOT:
+		ref_unary(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_ROL:
+	case DECODE_OP_ROR:
+	case DECODE_OP_RCL:
+	case DECODE_OP_RCR:
+	case DECODE_OP_SHL:
+	case DECODE_OP_SHR:
+	case DECODE_OP_SAR:
+		ref_shift(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_BT:
+	case DECODE_OP_BTS:
+	case DECODE_OP_BTR:
+	case DECODE_OP_BTC:
+		ref_bit(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_XADD:
+		ref_xadd(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_CMPXCHG:
+		ref_cmpxchg(d, gpa, m->dev_val, x);
+		break;
+	case DECODE_OP_SETCC:
+		ref_setcc(d, gpa, x);
 		break;
 	default:
 		FUZZ_CHECK(!"an operation the reference does not know");
@@ -374,8 +712,11 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 
 /* ---- reporting ---- */
 
-static const char *const op_names[] = {"mov", "movzx", "movsx", "stos", "movs", "and",
-				       "or",  "xor",   "cmp",	"test", "xchg"};
+static const char *const op_names[] = {
+    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp",  "test",
+    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not",  "rol",
+    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr",  "btc",
+    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas", "cmps"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {
@@ -473,7 +814,7 @@ static void check(const struct run *u)
 		AGREE(!(u->after->rflags & RFLAGS_AF));
 		AGREE((u->after->rflags | RFLAGS_AF) == (u->x->regs.rflags | RFLAGS_AF));
 	} else {
-		AGREE(u->after->rflags == u->x->regs.rflags);
+		AGREE((u->after->rflags & ~u->x->undef) == (u->x->regs.rflags & ~u->x->undef));
 	}
 }
 
@@ -531,7 +872,7 @@ static const enum decode_mode modes[4] = {DECODE_MODE_64, DECODE_MODE_32, DECODE
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct model m = {.refused = -1};
-	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, {0}};
+	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
 	struct emulate_env env0;
 	struct emulate_regs before, regs;
 	struct decode_insn d, d0;
@@ -573,10 +914,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	FUZZ_CHECK(d.len >= 1 && d.len <= avail);
 	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
 
+	env.stack_size = d.mode == DECODE_MODE_64 ? 8 : (ctl & 0x40) ? 4 : 2;
+	/* CMPS: bit 7 puts the device on the seg:rSI side, else on ES:rDI */
+	m.dev_gpa = gpa;
+	m.dev_lin =
+	    ref_linear(&d, env.seg_base, (ctl & 0x80) ? d.mem.seg : DECODE_SEG_ES,
+		       ref_reg(&before, (ctl & 0x80) ? GPR_RSI : GPR_RDI, false, d.addr_size));
 	d0 = d;
 	env0 = env;
 	regs = before;
-	ref_run(&d, gpa, write_fault, env.seg_base, &m, &before, &x);
+	ref_run(&d, gpa, write_fault, env.seg_base, env.stack_size, &m, &before, &x);
 	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
 	FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
 	check(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m, &x, s});

@@ -175,7 +175,16 @@ for name, b in (
         ('lock_or', 'f0 83 08 01'), ('and_imm32', '81 20 ff 00 00 00'), ('test_imm8', 'f6 00 01'),
         ('xchg', '87 08'), ('cmp_reg', '4d 3b 4a 08'), ('bp_disp16', '8b 46 fe'),
         ('addr16_bx_si', '67 8b 40 10'), ('fs_then_ss', '64 36 8b 00'),
-        ('addr32_sib_r13', '67 41 8a 24 9d 00 00 00 10')):
+        ('addr32_sib_r13', '67 41 8a 24 9d 00 00 00 10'),
+        ('add_reg', '01 08'), ('lock_add_imm', 'f0 83 00 01'), ('sbb_from_mem', '1b 08'),
+        ('inc_byte', 'fe 00'), ('lock_dec', 'f0 ff 08'), ('neg_word', '66 f7 18'), ('not_qword', '48 f7 10'),
+        ('shl_one', 'd1 20'), ('sar_cl', 'd3 38'), ('rcl_imm', 'c0 10 09'), ('sal_alias', 'c1 30 04'),
+        ('bt_reg', '0f a3 08'), ('lock_bts_imm', 'f0 0f ba 28 05'), ('xadd', 'f0 0f c1 08'),
+        ('cmpxchg', 'f0 48 0f b1 08'), ('sete', '0f 94 00'), ('movnti', '48 0f c3 08'),
+        ('movbe_load', '0f 38 f0 08'), ('movbe_store16', '66 0f 38 f1 08'), ('push_m', 'ff 30'),
+        ('pop_rsp', '8f 04 24'), ('push_m_16', '66 ff 37'), ('rep_lodsw', 'f3 66 ad'),
+        ('repne_scasb', 'f2 ae'), ('repe_scasq', 'f3 48 af'), ('f2_f3_scasb', 'f2 f3 ae'),
+        ('cmpsb', 'a6'), ('repne_cmpsw', 'f2 66 a7'), ('fs_cmpsb', '64 a6')):
     w('decode_ref', name, bytes.fromhex(b))
 
 # ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
@@ -235,6 +244,39 @@ emu('rep_movsw_16bit', 'f3 a5', mode=16, regs={RCX: 1, RSI: 0xfffe, RDI: 0x10})
 emu('movs64_es_base', 'a4', regs={RDI: 0x10010}, segs={ES: 0x7c00})
 emu('movs64_ds_base', 'a5', write=True, regs={RSI: 0x10020}, segs={DS: 0x5000})
 emu('movs32_wrap', 'a4', mode=32, regs={RDI: 0x2000}, segs={ES: 0xfffff000})
+emu('add_carry', '01 08', write=True, regs={RCX: 1}, dev=0xffffffff)
+emu('adc_cf', '11 08', write=True, rflags=2 | 1, regs={RCX: 0x20}, dev=0x10)
+emu('sbb_qword', '48 83 18 00', write=True, rflags=2 | 1, dev=0)
+emu('sub_from_mem', '2b 08', regs={RCX: 3}, dev=5)
+emu('inc_keeps_cf', 'fe 00', write=True, rflags=2 | 1, dev=0xff)
+emu('neg_zero', 'f7 18', write=True, dev=0)
+emu('not_qword', '48 f7 10', write=True, rflags=2 | 0x8c5)
+emu('shl_one', 'd1 20', write=True, dev=0x80000001)
+emu('sar_cl', 'd3 38', write=True, regs={RCX: 4}, dev=0x80000010)
+emu('shl_byte_9', 'c0 20 09', write=True, dev=0x5a)
+emu('shl_cl_zero', 'd3 20', write=True, rflags=2 | 0x51, regs={RCX: 0x20})
+emu('rcl_9', 'c0 10 09', write=True, rflags=2 | 1, dev=0x5a)
+emu('rcr_qword_63', '48 c1 18 3f', write=True, dev=0x8000000000000001)
+emu('bt_imm', '0f ba 20 05', dev=0x20)
+emu('btc_neg_offset', 'f0 66 0f bb 08', write=True, regs={RCX: 0xffff}, dev=0x8000)
+emu('xadd', '0f c1 08', write=True, regs={RCX: 0x20}, dev=0xfffffff0)
+emu('cmpxchg_hit', '0f b1 08', write=True, regs={RAX: 0xaaaaaaaa00001234, RCX: 0x5678}, dev=0x1234)
+emu('cmpxchg_miss', '0f b1 08', write=True, regs={RAX: 0xaaaaaaaa00001234}, dev=0x1000)
+emu('setl', '0f 9c 00', write=True, rflags=2 | 0x80)
+emu('movnti', '48 0f c3 08', write=True, regs={RCX: 0x0102030405060708})
+emu('movbe_load', '0f 38 f0 08', dev=0x11223344)
+emu('push_from_mmio', 'ff 30', regs={RSP: 0x10100})
+emu('pop_to_mmio', '8f 00', write=True, regs={RSP: 0x100f8})
+emu('pop_rsp_device_stack', '8f 04 24', regs={RSP: 0x10200})
+emu('push_16bit_stack', 'ff 30', mode=32, regs={RSP: 0xabcd0000}, segs={SS: 0x404})
+emu('lodsb', 'ac', regs={RAX: 0x1111111111111111, RSI: 0x7000})
+emu('rep_lodsw_df', 'f3 66 ad', rflags=2 | DF, regs={RCX: 2, RSI: 0x7000})
+emu('repne_scasb_hit', 'f2 ae', regs={RAX: 0x11, RCX: 5, RDI: 0x9000}, dev=0x11)
+emu('repe_scasd_miss', 'f3 af', regs={RAX: 7, RCX: 3, RDI: 0x9000}, dev=8)
+emu('scasw_16bit', 'f3 af', mode=16, regs={RAX: 0x1234, RCX: 1, RDI: 0xfffe}, dev=0x1234)
+emu('cmpsb_device_rsi', 'a6', mode=0x80, regs={RSI: 0x7000, RDI: 0x10000}, dev=0xa8, ram=0x40)
+emu('cmpsb_device_rdi', 'a6', regs={RSI: 0x10000, RDI: 0x7000}, dev=0xa8, ram=0x40)
+emu('repne_cmpsw_df', 'f2 66 a7', rflags=2 | DF, regs={RCX: 4, RSI: 0x10012, RDI: 0x7002}, dev=0x5678, ram=0x5678)
 emu('refuse_read', '8b 00', refuse=1)
 emu('refuse_write_after_read', '21 08', write=True, refuse=2)
 emu('refuse_ram_write', 'f3 a4', refuse=2, regs={RCX: 5})

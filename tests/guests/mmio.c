@@ -19,8 +19,9 @@
  * (67) form stands in for it.
  *
  * Arguments (after `--`):
- *   bad=add|lods|sse|straddle  one access Keel must refuse, ending the guest:
- *                              ADD, LODS (not emulated), an SSE store
+ *   bad=cmpxchg8b|mul|sse|straddle
+ *                              one access Keel must refuse, ending the guest:
+ *                              CMPXCHG8B, MUL (not emulated), an SSE store
  *                              (MOVD) and a 4-byte store straddling the end
  *                              of the device; prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
@@ -242,6 +243,119 @@ FORM(xchg16, "xchgw %dx, (%rsi)")
 FORM(xchg8sil, "xchgb %sil, (%rdi)")
 FORM(lock_xchg, "lock xchgq %rax, 8(%rsi)")
 
+/* ADD, ADC, SUB, SBB */
+FORM(add_mr32, "addl %eax, (%rsi)")
+FORM(add_mr8h, "addb %ah, 1(%rsi)")
+FORM(add_rm64, "addq (%rsi), %r9")
+FORM(add_i8, "addb $0x80, (%rsi)")
+FORM(add_i32s8, "addl $-1, (%rsi)")
+FORM(adc_mr64, "adcq %rax, (%rsi)")
+FORM(adc_rm16, "adcw (%rsi), %dx")
+FORM(adc_i32, "adcl $0x7fffffff, (%rsi)")
+FORM(sub_mr16, "subw %dx, (%rsi)")
+FORM(sub_rm32, "subl (%rsi), %eax")
+FORM(sub_i64s32, "subq $0x12345678, (%rsi)")
+FORM(sbb_mr8, "sbbb %al, (%rsi)")
+FORM(sbb_rm64, "sbbq (%rsi), %r10")
+FORM(sbb_i16s8, "sbbw $1, (%rsi)")
+FORM(lock_add, "lock addq %rax, 8(%rsi)")
+FORM(lock_sub, "lock subl $1, (%rsi)")
+FORM(lock_adc, "lock adcb $0x7f, (%rsi)")
+FORM(lock_sbb, "lock sbbw %dx, (%rsi)")
+/* INC, DEC, NEG, NOT */
+FORM(inc8, "incb (%rsi)")
+FORM(inc32, "incl 4(%rsi)")
+FORM(inc64, "incq (%rsi)")
+FORM(dec16, "decw (%rsi)")
+FORM(dec64, "decq (%rsi)")
+FORM(neg8, "negb (%rsi)")
+FORM(neg32, "negl (%rsi)")
+FORM(neg64, "negq (%rsi)")
+FORM(not16, "notw (%rsi)")
+FORM(not64, "notq (%rsi)")
+FORM(lock_inc, "lock incl (%rsi)")
+FORM(lock_dec, "lock decb 7(%rsi)")
+FORM(lock_neg, "lock negq (%rsi)")
+FORM(lock_not, "lock notl (%rsi)")
+/* shifts and rotates */
+FORM(shl1_32, "shll $1, (%rsi)")
+FORM(shr1_8, "shrb $1, (%rsi)")
+FORM(sar1_64, "sarq $1, (%rsi)")
+FORM(shl_cl16, "shlw %cl, (%rsi)")
+FORM(shr_cl64, "shrq %cl, (%rsi)")
+FORM(sar_cl8, "sarb %cl, (%rsi)")
+FORM(shl_i8, "shlb $4, (%rsi)")
+FORM(shr_i32, "shrl $31, (%rsi)")
+FORM(sar_i16, "sarw $15, 2(%rsi)")
+FORM(sal6, ".byte 0xc1, 0x36, 0x04")
+FORM(shl_cl0, "shll %cl, (%rsi)")
+FORM(rol1_8, "rolb $1, (%rsi)")
+FORM(ror_cl32, "rorl %cl, (%rsi)")
+FORM(rcl1_64, "rclq $1, (%rsi)")
+FORM(rcr_i16, "rcrw $3, (%rsi)")
+FORM(rcl_i8_9, "rclb $9, (%rsi)")
+FORM(rol_i64, "rolq $0x3c, (%rsi)")
+/* BT, BTS, BTR, BTC */
+FORM(bt_i32, "btl $5, (%rsi)")
+FORM(bts_r64, "btsq %rax, (%rsi)")
+FORM(btr_i16, "btrw $15, (%rsi)")
+FORM(btc_r32, "btcl %eax, (%rsi)")
+FORM(bts_far, "btsl %eax, (%rsi)")
+FORM(btc_neg64, "btcq %rax, 16(%rsi)")
+FORM(bts_neg16, "btsw %ax, 2(%rsi)")
+FORM(lock_bts, "lock btsl $31, (%rsi)")
+FORM(lock_btr, "lock btrq %rax, (%rsi)")
+FORM(lock_btc, "lock btcw $0, (%rsi)")
+/* XADD, CMPXCHG */
+FORM(xadd32, "xaddl %eax, (%rsi)")
+FORM(xadd8h, "xaddb %ah, 1(%rsi)")
+FORM(lock_xadd64, "lock xaddq %r9, (%rsi)")
+FORM(cmpxchg32_hit, "cmpxchgl %ecx, (%rsi)")
+FORM(cmpxchg32_miss, "cmpxchgl %ecx, (%rsi)")
+FORM(cmpxchg8, "cmpxchgb %cl, (%rsi)")
+FORM(lock_cmpxchg64, "lock cmpxchgq %rcx, 8(%rsi)")
+FORM(cmpxchg16_miss, "cmpxchgw %dx, (%rsi)")
+/* SETcc */
+FORM(sete_, "sete (%rsi)")
+FORM(setne_, "setne 1(%rsi)")
+FORM(setl_, "setl (%rsi)")
+FORM(setg_, "setg (%rsi)")
+FORM(setb_, "setb 7(%rsi)")
+FORM(seta_, "seta (%rsi)")
+FORM(setp_, "setp (%rsi)")
+FORM(setno_, "setno (%rsi)")
+
+/* MOVNTI, MOVBE (needs CPUID.1:ECX.MOVBE), PUSH m and POP m (the stack is RAM) */
+FORM(movnti32, "movnti %eax, (%rsi)")
+FORM(movnti64, "movnti %r9, 8(%rsi)")
+FORM(movbe_ld32, "movbe (%rsi), %eax")
+FORM(movbe_ld16, "movbe (%rsi), %dx")
+FORM(movbe_st64, "movbe %rcx, (%rsi)")
+FORM(movbe_st16, "movbe %ax, 2(%rsi)")
+FORM(push_m64, "pushq (%rsi); popq %rax")
+FORM(push_m16, "pushw 2(%rsi); popw %dx")
+FORM(pop_m64, "pushq %rax; popq 8(%rsi)")
+FORM(pop_m16, "pushw %dx; popw (%rsi)")
+
+/* LODS, SCAS (with REP, REPE, REPNE) */
+FORM(lodsb1, "lodsb")
+FORM(lodsl1, "lodsl")
+FORM(lodsq1, "lodsq")
+FORM(rep_lodsw, "rep lodsw")
+FORM(std_lodsq, "std; lodsq")
+FORM(scasb1, "scasb")
+FORM(scasq1, "scasq")
+FORM(repne_scasb, "repne scasb")
+FORM(repe_scasl, "repe scasl")
+FORM(std_repne_scasw, "std; repne scasw")
+FORM(a32_repne_scasb, "addr32 repne scasb")
+/* CMPS: one side the device, the other the RAM buffer */
+FORM(cmpsb_dev_src, "cmpsb")
+FORM(cmpsq_dev_dst, "cmpsq")
+FORM(repe_cmpsb, "repe cmpsb")
+FORM(repne_cmpsw, "repne cmpsw")
+FORM(std_repe_cmpsl, "std; repe cmpsl")
+
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
 
@@ -270,6 +384,7 @@ struct mmio_case {
 	u64 undef;     /* flags the SDM leaves undefined: not compared */
 	bool dev_only; /* the address is in the instruction: no RAM run */
 	bool fs_buf;   /* FS.base = the RAM buffer for the case */
+	bool movbe;    /* runs only where CPUID.1:ECX.MOVBE[bit 22] says MOVBE exists */
 	struct mmio_reg r[4];
 	struct mmio_want w[3];
 };
@@ -304,9 +419,16 @@ struct mmio_case {
 	{                                                                                          \
 		W_FLAGS, 0, v, mask                                                                \
 	}
-#define LOGIC	   (F_CF | F_OF | F_ZF | F_SF | F_PF)
-#define ARITH	   (F_CF | F_OF | F_ZF | F_SF)
-#define BUF_Q(i)   (0x4746454443424140ULL + (i)*0x0808080808080808ULL)
+#define LOGIC	 (F_CF | F_OF | F_ZF | F_SF | F_PF)
+#define ARITH	 (F_CF | F_OF | F_ZF | F_SF)
+#define BUF_Q(i) (0x4746454443424140ULL + (i)*0x0808080808080808ULL)
+/* Flags the SDM leaves undefined (Vol. 2B per instruction): AF after a
+ * shift by a non-zero count, OF after a shift or rotate by more than 1,
+ * CF after SHL/SHR by the width or more, OF SF AF PF after BT*. */
+#define SH_U1	   F_AF
+#define SH_U	   (F_AF | F_OF)
+#define BT_U	   (F_OF | F_SF | F_AF | F_PF)
+#define SZPC	   (F_CF | F_ZF | F_SF | F_PF)
 #define WIN_PTR(n) R(WIN, n, 0)
 
 static const struct mmio_case mmio_cases[] = {
@@ -552,6 +674,198 @@ static const struct mmio_case mmio_cases[] = {
     C(xchg8sil, .m0 = MA, .r = {WIN_PTR(RDI), R(ABS, RSI, 0x5A5A5A5A5A5A5A77)},
       .w = {WM(0, 0xA1A2A3A4A5A6A777), WR(RSI, 0x5A5A5A5A5A5A5AA8)}),
     C(lock_xchg, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x99)}, .w = {WM(1, 0x99), WR(RAX, MB)}),
+    /* ADD, ADC, SUB, SBB (00-03, 10-13, 18-1B, 28-2B; 80/81/83 /0 /2 /3 /5) */
+    C(add_mr32, .m0 = 0xA1A2A3A4FFFFFFFF, .r = {WIN_PTR(RSI), R(ABS, RAX, 1)},
+      .w = {WM(0, 0xA1A2A3A400000000), WF(F_STATUS, F_CF | F_ZF | F_PF | F_AF)}),
+    C(add_mr8h, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x7000)},
+      .w = {WM(0, 0xA1A2A3A4A5A617A8), WF(F_STATUS, F_CF | F_PF)}),
+    C(add_rm64, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, R9, 0x1111111111111111)},
+      .w = {WR(R9, 0x123456789ABCDF00), WF(F_STATUS, F_PF | F_AF)}),
+    C(add_i8, .m0 = MA, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A728), WF(F_STATUS, F_CF | F_OF | F_PF)}),
+    C(add_i32s8, .m0 = 0xA1A2A3A400000000, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4FFFFFFFF), WF(F_STATUS, F_SF | F_PF)}),
+    C(adc_mr64, .m0 = 0x7FFFFFFFFFFFFFFF, .flags = F_CF, .r = {WIN_PTR(RSI), R(ABS, RAX, 0)},
+      .w = {WM(0, 0x8000000000000000), WF(F_STATUS, F_OF | F_SF | F_AF | F_PF)}),
+    C(adc_rm16, .m0 = 0xA1A2A3A4A5A6FFFF, .flags = F_CF,
+      .r = {WIN_PTR(RSI), R(ABS, RDX, 0x1234567890AB0000)},
+      .w = {WR(RDX, 0x1234567890AB0000), WF(F_STATUS, F_CF | F_ZF | F_PF | F_AF)}),
+    C(adc_i32, .m0 = 0xA1A2A3A400000000, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A480000000), WF(F_STATUS, F_OF | F_SF | F_AF | F_PF)}),
+    C(sub_mr16, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, 0xA7A8)},
+      .w = {WM(0, 0xA1A2A3A4A5A60000), WF(F_STATUS, F_ZF | F_PF)}),
+    C(sub_rm32, .m0 = 0xA1A2A3A400000001, .r = {WIN_PTR(RSI), R(ABS, RAX, 0xFFFFFFFF00000000)},
+      .w = {WR(RAX, 0xFFFFFFFF), WF(F_STATUS, F_CF | F_SF | F_PF | F_AF)}),
+    C(sub_i64s32, .m0 = 0x12345678, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0), WF(F_STATUS, F_ZF | F_PF)}),
+    C(sbb_mr8, .m0 = MA, .flags = F_CF, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x28)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A77F), WF(F_STATUS, F_OF | F_AF)}),
+    C(sbb_rm64, .m0 = 1, .flags = F_CF, .r = {WIN_PTR(RSI), R(ABS, R10, 2)},
+      .w = {WR(R10, 0), WF(F_STATUS, F_ZF | F_PF)}),
+    C(sbb_i16s8, .m0 = 0xA1A2A3A4A5A60001, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6FFFF), WF(F_STATUS, F_CF | F_SF | F_PF | F_AF)}),
+    C(lock_add, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, RAX, 1)}, .w = {WM(1, 0xB1B2B3B4B5B6B7B9)}),
+    C(lock_sub, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A7A7)}),
+    C(lock_adc, .m0 = 0, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0x80), WF(F_STATUS, F_OF | F_SF | F_AF)}),
+    C(lock_sbb, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, 8)}, .w = {WM(0, 0xA1A2A3A4A5A6A7A0)}),
+    /* INC, DEC (FE/FF /0 /1: CF kept), NEG, NOT (F6/F7 /2 /3) */
+    C(inc8, .m0 = 0xFF, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0), WF(F_STATUS, F_CF | F_ZF | F_PF | F_AF)}),
+    C(inc32, .m0 = 0x7FFFFFFF00000000, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0x8000000000000000), WF(F_STATUS, F_OF | F_SF | F_AF | F_PF)}),
+    C(inc64, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A7A9)}),
+    C(dec16, .m0 = 0xA1A2A3A4A5A60000, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6FFFF), WF(F_STATUS, F_SF | F_PF | F_AF)}),
+    C(dec64, .m0 = 1, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0), WF(F_STATUS, F_CF | F_ZF | F_PF)}),
+    C(neg8, .m0 = MA, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A758), WF(F_STATUS, F_CF | F_AF)}),
+    C(neg32, .m0 = 0xA1A2A3A480000000, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A480000000), WF(F_STATUS, F_CF | F_OF | F_SF | F_PF)}),
+    C(neg64, .m0 = 0, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0), WF(F_STATUS, F_ZF | F_PF)}),
+    C(not16, .m0 = MA, .flags = F_CF | F_ZF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A65857), WF(F_STATUS, F_CF | F_ZF)}),
+    C(not64, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0x5E5D5C5B5A595857)}),
+    C(lock_inc, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A7A9)}),
+    C(lock_dec, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA0A2A3A4A5A6A7A8)}),
+    C(lock_neg, .m0 = 1, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xFFFFFFFFFFFFFFFF)}),
+    C(lock_not, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A45A595857)}),
+    /* shifts and rotates (D0-D3, C0/C1; /6 as SHL) */
+    C(shl1_32, .m0 = 0xA1A2A3A480000001, .undef = SH_U1, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A400000002), WF(SZPC | F_OF, F_CF | F_OF)}),
+    C(shr1_8, .m0 = MA, .undef = SH_U1, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A754), WF(SZPC | F_OF, F_OF)}),
+    C(sar1_64, .m0 = 0x8000000000000003, .undef = SH_U1, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xC000000000000001), WF(SZPC | F_OF, F_CF | F_SF)}),
+    C(shl_cl16, .m0 = MA, .undef = SH_U, .r = {WIN_PTR(RSI), R(ABS, RCX, 3)},
+      .w = {WM(0, 0xA1A2A3A4A5A63D40), WF(SZPC, F_CF)}),
+    C(shr_cl64, .m0 = 3, .undef = SH_U1, .r = {WIN_PTR(RSI), R(ABS, RCX, 0x41)},
+      .w = {WM(0, 1), WF(SZPC | F_OF, F_CF)}),
+    C(sar_cl8, .m0 = MA, .undef = SH_U, .r = {WIN_PTR(RSI), R(ABS, RCX, 9)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A7FF), WF(SZPC, F_CF | F_SF | F_PF)}),
+    C(shl_i8, .m0 = MA, .undef = SH_U, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A780), WF(SZPC, F_SF)}),
+    C(shr_i32, .m0 = MA, .undef = SH_U, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A400000001), WF(SZPC, 0)}),
+    C(sar_i16, .m0 = MA, .undef = SH_U, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4FFFFA7A8), WF(SZPC, F_SF | F_PF)}),
+    C(sal6, .m0 = MA, .undef = SH_U, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A45A6A7A80), WF(SZPC, 0)}),
+    C(shl_cl0, .m0 = MA, .flags = F_CF | F_ZF | F_AF | F_OF, .r = {WIN_PTR(RSI), R(ABS, RCX, 0x20)},
+      .w = {WM(0, MA), WF(F_STATUS, F_CF | F_ZF | F_AF | F_OF)}),
+    C(rol1_8, .m0 = MA, .flags = F_ZF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A751), WF(F_STATUS, F_ZF | F_CF | F_OF)}),
+    C(ror_cl32, .m0 = 0xA1A2A3A40000001F, .undef = F_OF, .r = {WIN_PTR(RSI), R(ABS, RCX, 5)},
+      .w = {WM(0, 0xA1A2A3A4F8000000), WF(F_CF, F_CF)}),
+    C(rcl1_64, .m0 = 0x8000000000000000, .flags = F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 1), WF(F_CF | F_OF, F_CF | F_OF)}),
+    C(rcr_i16, .m0 = 0xA1A2A3A4A5A60004, .flags = F_CF, .undef = F_OF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A62000), WF(F_CF, F_CF)}),
+    C(rcl_i8_9, .m0 = MA, .undef = F_OF, .r = {WIN_PTR(RSI)}, .w = {WM(0, MA), WF(F_CF, 0)}),
+    C(rol_i64, .m0 = ML, .undef = F_OF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xF0123456789ABCDE), WF(F_CF, 0)}),
+    /* BT, BTS, BTR, BTC (0F A3/AB/B3/BB, 0F BA /4-/7): a register offset may
+     * reach outside the operand */
+    C(bt_i32, .m0 = 0x20, .flags = F_ZF, .undef = BT_U, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0x20), WF(F_CF | F_ZF, F_CF | F_ZF)}),
+    C(bts_r64, .m0 = 0, .undef = BT_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 33)},
+      .w = {WM(0, 0x200000000), WF(F_CF, 0)}),
+    C(btr_i16, .m0 = MA, .undef = BT_U, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A627A8), WF(F_CF, F_CF)}),
+    C(btc_r32, .m0 = MA, .undef = BT_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A7A9), WF(F_CF, 0)}),
+    C(bts_far, .m1 = MB, .undef = BT_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 66)},
+      .w = {WM(1, 0xB1B2B3B4B5B6B7BC), WM(0, 0), WF(F_CF, 0)}),
+    C(btc_neg64, .m1 = MB, .undef = BT_U, .r = {WIN_PTR(RSI), R(ABS, RAX, (u64)-1)},
+      .w = {WM(1, 0x31B2B3B4B5B6B7B8), WM(2, MMIO_DEF(2)), WF(F_CF, F_CF)}),
+    C(bts_neg16, .m0 = MA, .undef = BT_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0xFFF0)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A7A9), WF(F_CF, 0)}),
+    C(lock_bts, .m0 = 0, .undef = BT_U, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0x80000000)}),
+    C(lock_btr, .m0 = 0x8000000000000001, .undef = BT_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 63)},
+      .w = {WM(0, 1), WF(F_CF, F_CF)}),
+    C(lock_btc, .m0 = MA, .undef = BT_U, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A7A9)}),
+    /* XADD (0F C0/C1), CMPXCHG (0F B0/B1) */
+    C(xadd32, .m0 = 0xA1A2A3A4FFFFFFF0, .r = {WIN_PTR(RSI), R(ABS, RAX, 0xAAAAAAAA00000020)},
+      .w = {WM(0, 0xA1A2A3A400000010), WR(RAX, 0xFFFFFFF0), WF(F_STATUS, F_CF)}),
+    C(xadd8h, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455660177)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A8A8), WR(RAX, 0x112233445566A777)}),
+    C(lock_xadd64, .m0 = 5, .r = {WIN_PTR(RSI), R(ABS, R9, (u64)-5)},
+      .w = {WM(0, 0), WR(R9, 5), WF(F_STATUS, F_CF | F_ZF | F_PF | F_AF)}),
+    C(cmpxchg32_hit, .m0 = MA,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, 0x12345678A5A6A7A8), R(ABS, RCX, 0x11223344)},
+      .w = {WM(0, 0xA1A2A3A411223344), WR(RAX, 0x12345678A5A6A7A8), WF(F_ZF, F_ZF)}),
+    C(cmpxchg32_miss, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1234567800000000)},
+      .w = {WM(0, MA), WR(RAX, 0xA5A6A7A8), WF(F_STATUS, F_CF | F_AF)}),
+    C(cmpxchg8, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0xA8), R(ABS, RCX, 0x33)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A733), WF(F_STATUS, F_ZF | F_PF)}),
+    C(lock_cmpxchg64, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, RAX, MB), R(ABS, RCX, 0x99)},
+      .w = {WM(1, 0x99), WF(F_ZF, F_ZF)}),
+    C(cmpxchg16_miss, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x5555555555555555)},
+      .w = {WR(RAX, 0x555555555555A7A8), WF(F_STATUS, F_CF | F_SF | F_OF | F_AF)}),
+    /* SETcc (0F 90-9F) */
+    C(sete_, .m0 = MA, .flags = F_ZF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A701)}),
+    C(setne_, .m0 = MA, .flags = F_ZF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A600A8)}),
+    C(setl_, .m0 = MA, .flags = F_SF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A701)}),
+    C(setg_, .m0 = MA, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A701)}),
+    C(setb_, .m0 = MA, .flags = F_CF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0x01A2A3A4A5A6A7A8)}),
+    C(seta_, .m0 = MA, .flags = F_CF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A700)}),
+    C(setp_, .m0 = MA, .flags = F_PF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A701)}),
+    C(setno_, .m0 = MA, .flags = F_OF, .r = {WIN_PTR(RSI)},
+      .w = {WM(0, 0xA1A2A3A4A5A6A700)}), /* MOVNTI (0F C3), MOVBE (0F 38 F0/F1), PUSH m (FF /6), POP
+					    m (8F /0) */
+    C(movnti32, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WM(0, 0xA1A2A3A455667788)}),
+    C(movnti64, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, R9, 0x0102030405060708)},
+      .w = {WM(1, 0x0102030405060708)}),
+    C(movbe_ld32, .movbe = true, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)},
+      .w = {WR(RAX, 0xEFCDAB89)}),
+    C(movbe_ld16, .movbe = true, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RDX, D5A)},
+      .w = {WR(RDX, 0x5A5A5A5A5A5AEFCD)}),
+    C(movbe_st64, .movbe = true, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RCX, 0x0102030405060708)},
+      .w = {WM(0, 0x0807060504030201)}),
+    C(movbe_st16, .movbe = true, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1234)},
+      .w = {WM(0, 0xA1A2A3A43412A7A8)}),
+    C(push_m64, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)}, .w = {WR(RAX, ML)}),
+    C(push_m16, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, D5A)},
+      .w = {WR(RDX, 0x5A5A5A5A5A5AA5A6)}),
+    C(pop_m64, .m1 = MB, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WM(1, 0x1122334455667788)}),
+    C(pop_m16, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RDX, 0xBEEF)},
+      .w = {WM(0, 0xA1A2A3A4A5A6BEEF)}), /* LODS (AC/AD), SCAS (AE/AF): one element per exit,
+					    REPE/REPNE stop on ZF */
+    C(lodsb1, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)},
+      .w = {WR(RAX, 0x5A5A5A5A5A5A5AEF), WR(RSI, 1)}),
+    C(lodsl1, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A)}, .w = {WR(RAX, 0x89ABCDEF)}),
+    C(lodsq1, .m1 = MB, .r = {R(WIN, RSI, 8), R(ABS, RAX, D5A)}, .w = {WR(RAX, MB), WR(RSI, 16)}),
+    C(rep_lodsw, .m0 = ML, .r = {WIN_PTR(RSI), R(ABS, RAX, D5A), R(ABS, RCX, 3)},
+      .w = {WR(RAX, 0x5A5A5A5A5A5A4567), WR(RSI, 6), WR(RCX, 0)}),
+    C(std_lodsq, .m1 = MB, .r = {R(WIN, RSI, 8), R(ABS, RAX, D5A)}, .w = {WR(RAX, MB), WR(RSI, 0)}),
+    C(scasb1, .m0 = ML, .r = {WIN_PTR(RDI), R(ABS, RAX, 0xEF)},
+      .w = {WR(RDI, 1), WF(F_STATUS, F_ZF | F_PF)}),
+    C(scasq1, .m1 = MB, .r = {R(WIN, RDI, 8), R(ABS, RAX, MB)}, .w = {WR(RDI, 16), WF(F_ZF, F_ZF)}),
+    C(repne_scasb, .m0 = 0x0706050403020100, .r = {WIN_PTR(RDI), R(ABS, RAX, 5), R(ABS, RCX, 10)},
+      .w = {WR(RDI, 6), WR(RCX, 4), WF(F_ZF, F_ZF)}),
+    C(repe_scasl, .m0 = 0x1111111111111111, .m1 = MB,
+      .r = {WIN_PTR(RDI), R(ABS, RAX, 0x11111111), R(ABS, RCX, 4)},
+      .w = {WR(RDI, 12), WR(RCX, 1), WF(F_STATUS, F_CF | F_PF | F_AF)}),
+    C(std_repne_scasw, .m0 = ML, .r = {R(WIN, RDI, 6), R(ABS, RAX, 0x89AB), R(ABS, RCX, 8)},
+      .w = {WR(RDI, 0), WR(RCX, 5), WF(F_ZF, F_ZF)}),
+    C(a32_repne_scasb, .m0 = 0x0706050403020100,
+      .r = {R(WIN, RDI, JUNK_HI), R(ABS, RAX, 2), R(ABS, RCX, 0xFFFF000000000004)},
+      .w = {WR(RDI, 3), WR(RCX, 1), WF(F_ZF, F_ZF)}),
+    /* CMPS (A6/A7): the side whose address reaches the device is emulated */
+    C(cmpsb_dev_src, .m0 = MA, .r = {WIN_PTR(RSI), R(BUF, RDI, 0)},
+      .w = {WR(RSI, 1), WR(RDI, 1), WF(F_STATUS, F_OF)}),
+    C(cmpsq_dev_dst, .m0 = BUF_Q(0), .r = {R(BUF, RSI, 0), WIN_PTR(RDI)},
+      .w = {WR(RSI, 8), WR(RDI, 8), WF(F_STATUS, F_ZF | F_PF)}),
+    C(repe_cmpsb, .m0 = BUF_Q(0), .m1 = MB, .r = {WIN_PTR(RSI), R(BUF, RDI, 0), R(ABS, RCX, 12)},
+      .w = {WR(RSI, 9), WR(RDI, 9), WR(RCX, 3)}),
+    C(repne_cmpsw, .m0 = MA, .m1 = 0x4948, .r = {R(BUF, RSI, 0), WIN_PTR(RDI), R(ABS, RCX, 10)},
+      .w = {WR(RDI, 10), WR(RCX, 5), WF(F_ZF, F_ZF)}),
+    C(std_repe_cmpsl, .m0 = BUF_Q(0), .r = {R(WIN, RSI, 4), R(BUF, RDI, 4), R(ABS, RCX, 2)},
+      .w = {WR(RSI, (u64)-4), WR(RCX, 0), WF(F_ZF, F_ZF)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
@@ -681,10 +995,20 @@ static bool mmio_wrong(const struct mmio_case *c, const struct mmio_result *r)
 	return false;
 }
 
+/* CPUID.1:ECX.MOVBE[bit 22] (SDM Vol. 2A "CPUID", Table 3-10). */
+static bool mmio_has_movbe(void)
+{
+	return x86_cpuid(1, 0).ecx & BIT(22);
+}
+
 static void mmio_case_check(const struct mmio_case *c)
 {
 	static struct mmio_result dev, ram;
 
+	if (c->movbe && !mmio_has_movbe()) {
+		print("SKIP %s: no MOVBE on this CPU\n", c->text);
+		return;
+	}
 	mmio_run(c, MMIO_WIN, &dev);
 	if (!c->dev_only) {
 		mmio_run(c, (uintptr_t)mmio_ram_win, &ram);
@@ -713,12 +1037,17 @@ static void mmio_bad(const char *args)
 {
 	u64 at = MMIO_DEV + 0x40, v = 1;
 
-	if (bootargs_has(args, "bad", "add")) {
-		print("PASS before add\n");
-		__asm__ volatile("addl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory", "cc");
-	} else if (bootargs_has(args, "bad", "lods")) {
-		print("PASS before lods\n");
-		__asm__ volatile("lodsb" : "+S"(at), "+a"(v) : : "memory");
+	if (bootargs_has(args, "bad", "cmpxchg8b")) {
+		u32 lo = 0, hi = 0;
+
+		print("PASS before cmpxchg8b\n");
+		__asm__ volatile("cmpxchg8b (%%rsi)"
+				 : "+a"(lo), "+d"(hi)
+				 : "S"(at), "b"(0), "c"(0)
+				 : "memory", "cc");
+	} else if (bootargs_has(args, "bad", "mul")) {
+		print("PASS before mul\n");
+		__asm__ volatile("mull (%%rsi)" : "+a"(v) : "S"(at) : "rdx", "memory", "cc");
 	} else if (bootargs_has(args, "bad", "sse")) {
 		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
 		print("PASS before sse\n");
@@ -732,7 +1061,7 @@ static void mmio_bad(const char *args)
 		print("PASS before straddle\n");
 		__asm__ volatile("movl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory");
 	} else {
-		check_fail("bad=: not one of add, lods, sse, straddle");
+		check_fail("bad=: not one of cmpxchg8b, mul, sse, straddle");
 		return;
 	}
 	check_fail("%s: the refused access returned to the guest", args);
@@ -742,6 +1071,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 {
 	const char *args = bootargs_keel(info, magic), *bad;
 	size_t bad_len;
+	u32 forms = 0;
 	u64 v;
 
 	idt_init();
@@ -755,8 +1085,10 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		check_fail("probe: the load returned 0x%lx", v);
 		return;
 	}
-	print("mmio: %u instruction forms against the device at 0x%lx\n",
-	      (unsigned)ARRAY_SIZE(mmio_cases), (unsigned long)MMIO_DEV);
+	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
+		forms += !mmio_cases[i].movbe || mmio_has_movbe();
+	print("mmio: %u instruction forms against the device at 0x%lx\n", forms,
+	      (unsigned long)MMIO_DEV);
 	mmio_check_device();
 	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
 		mmio_case_check(&mmio_cases[i]);

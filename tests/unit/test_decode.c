@@ -54,6 +54,8 @@ struct row {
 	u64 imm;
 	struct decode_mem mem;
 	bool override, rep, lock;
+	u8 cc;	    /* SETcc */
+	bool repne; /* string forms */
 };
 
 #define R(m, str, t)	    .mode = m, .bytes = str, .n = sizeof(str) - 1, .text = t
@@ -68,6 +70,8 @@ struct row {
 #define FAIL(s)	   .status = DECODE_##s
 #define STOSMEM	   MEMS(RDI, NOREG, 1, 0, ES)
 #define MOVSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = NOREG
+#define NOR	   .reg = NOREG
+#define LODSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = RAX
 
 static const struct row rows[] = {
     /* MOV r/m, r and r, r/m: sizes, REX, the AH-BH rule */
@@ -252,13 +256,40 @@ static const struct row rows[] = {
     {R(M64, "\xa4", "movsb"), OP(MOVS, TO, 1), MOVSMEM(DS)},
     {R(M64, "\xa5", "movsd"), OP(MOVS, TO, 4), MOVSMEM(DS)},
     {R(M64, "\xf3\x48\xa5", "rep movsq"), OP(MOVS, TO, 8), MOVSMEM(DS), .rep = true},
-    {R(M64, "\xf2\xa5", "repne movsd (REP)"), OP(MOVS, TO, 4), MOVSMEM(DS), .rep = true},
+    {R(M64, "\xf2\xa5", "repne movsd (REP)"), OP(MOVS, TO, 4), MOVSMEM(DS), .rep = true,
+     .repne = true},
     {R(M64, "\x64\xa4", "movsb fs:[rsi]"), OP(MOVS, TO, 1), MOVSMEM(FS), .override = true},
     {R(M64, "\x67\xf3\xa5", "rep movsd (addr32)"), OP(MOVS, TO, 4), .asize = 4, MOVSMEM(DS),
      .rep = true},
     {R(M16, "\xf3\xa5", "rep movsw"), OP(MOVS, TO, 2), MOVSMEM(DS), .rep = true},
     {R(M32, "\x66\xf3\xab", "rep stosw"), OP(STOS, TO, 2), .reg = RAX, STOSMEM, .rep = true},
     {R(M32, "\x26\xa5", "movsd es:[esi]"), OP(MOVS, TO, 4), MOVSMEM(ES), .override = true},
+
+    /* LODS / SCAS, with REP, REPE, REPNE */
+    {R(M64, "\xac", "lodsb"), OP(LODS, FROM, 1), LODSMEM(DS)},
+    {R(M64, "\x48\xad", "lodsq"), OP(LODS, FROM, 8), LODSMEM(DS)},
+    {R(M64, "\xf3\x66\xad", "rep lodsw"), OP(LODS, FROM, 2), LODSMEM(DS), .rep = true},
+    {R(M64, "\x65\xad", "lodsd gs:[rsi]"), OP(LODS, FROM, 4), LODSMEM(GS), .override = true},
+    {R(M64, "\xae", "scasb"), OP(SCAS, FROM, 1), .reg = RAX, STOSMEM},
+    {R(M64, "\xf3\xaf", "repe scasd"), OP(SCAS, FROM, 4), .reg = RAX, STOSMEM, .rep = true},
+    {R(M64, "\xf2\x48\xaf", "repne scasq"), OP(SCAS, FROM, 8), .reg = RAX, STOSMEM, .rep = true,
+     .repne = true},
+    {R(M64, "\xf2\xf3\xae", "repe scasb (the last of F2/F3)"), OP(SCAS, FROM, 1), .reg = RAX,
+     STOSMEM, .rep = true},
+    {R(M64, "\x64\xae", "scasb (FS cannot override ES)"), OP(SCAS, FROM, 1), .reg = RAX, STOSMEM},
+    {R(M64, "\x67\xf2\xae", "repne scasb (addr32)"), OP(SCAS, FROM, 1), .asize = 4, .reg = RAX,
+     STOSMEM, .rep = true, .repne = true},
+    {R(M16, "\xf3\xac", "rep lodsb"), OP(LODS, FROM, 1), LODSMEM(DS), .rep = true},
+    {R(M32, "\x66\xf2\xaf", "repne scasw"), OP(SCAS, FROM, 2), .reg = RAX, STOSMEM, .rep = true,
+     .repne = true},
+
+    /* CMPS, with REPE and REPNE */
+    {R(M64, "\xa6", "cmpsb"), OP(CMPS, FROM, 1), MOVSMEM(DS)},
+    {R(M64, "\xf3\x48\xa7", "repe cmpsq"), OP(CMPS, FROM, 8), MOVSMEM(DS), .rep = true},
+    {R(M64, "\xf2\x66\xa7", "repne cmpsw"), OP(CMPS, FROM, 2), MOVSMEM(DS), .rep = true,
+     .repne = true},
+    {R(M64, "\x64\xa6", "cmpsb fs:[rsi]"), OP(CMPS, FROM, 1), MOVSMEM(FS), .override = true},
+    {R(M16, "\xf3\xa7", "repe cmpsw"), OP(CMPS, FROM, 2), MOVSMEM(DS), .rep = true},
 
     /* AND / OR / XOR / CMP, register forms */
     {R(M64, "\x21\x08", "and [rax],ecx"), OP(AND, TO, 4), .reg = RCX, AT(RAX)},
@@ -325,6 +356,112 @@ static const struct row rows[] = {
     {R(M64, "\xf0\x87\x08", "lock xchg [rax],ecx"), OP(XCHG, TO, 4), .reg = RCX, AT(RAX),
      .lock = true},
 
+    /* ADD / ADC / SUB / SBB, register and immediate forms */
+    {R(M64, "\x01\x08", "add [rax],ecx"), OP(ADD, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x03\x08", "add ecx,[rax]"), OP(ADD, FROM, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x00\x20", "add [rax],ah"), OP(ADD, TO, 1), .reg = RAX, .high = true, AT(RAX)},
+    {R(M64, "\x48\x01\x08", "add [rax],rcx"), OP(ADD, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M64, "\x66\x03\x08", "add cx,[rax]"), OP(ADD, FROM, 2), .reg = RCX, AT(RAX)},
+    {R(M64, "\x11\x08", "adc [rax],ecx"), OP(ADC, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x12\x08", "adc cl,[rax]"), OP(ADC, FROM, 1), .reg = RCX, AT(RAX)},
+    {R(M64, "\x19\x08", "sbb [rax],ecx"), OP(SBB, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x1b\x08", "sbb ecx,[rax]"), OP(SBB, FROM, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x29\x08", "sub [rax],ecx"), OP(SUB, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x2b\x08", "sub ecx,[rax]"), OP(SUB, FROM, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x28\x08", "sub [rax],cl"), OP(SUB, TO, 1), .reg = RCX, AT(RAX)},
+    {R(M64, "\x83\x00\x01", "add dword [rax],1"), OP(ADD, TO, 4), IMM(1), AT(RAX)},
+    {R(M64, "\x81\x28\x01\x00\x00\x00", "sub dword [rax],1"), OP(SUB, TO, 4), IMM(1), AT(RAX)},
+    {R(M64, "\x80\x10\xff", "adc byte [rax],0xff"), OP(ADC, TO, 1), IMM(-1), AT(RAX)},
+    {R(M64, "\x48\x83\x18\xff", "sbb qword [rax],-1"), OP(SBB, TO, 8), IMM(-1), AT(RAX)},
+    {R(M64, "\x66\x81\x00\x34\x12", "add word [rax],0x1234"), OP(ADD, TO, 2), IMM(0x1234), AT(RAX)},
+    {R(M64, "\xf0\x01\x08", "lock add [rax],ecx"), OP(ADD, TO, 4), .reg = RCX, AT(RAX),
+     .lock = true},
+    {R(M64, "\xf0\x83\x28\x01", "lock sub dword [rax],1"), OP(SUB, TO, 4), IMM(1), AT(RAX),
+     .lock = true},
+    {R(M64, "\xf0\x10\x08", "lock adc [rax],cl"), OP(ADC, TO, 1), .reg = RCX, AT(RAX),
+     .lock = true},
+    {R(M32, "\x01\x05\x00\x00\xe0\xfe", "add [0xfee00000],eax"), OP(ADD, TO, 4), .reg = RAX,
+     MEM(NOREG, NOREG, 1, -0x1200000)},
+    {R(M16, "\x01\x07", "add [bx],ax"), OP(ADD, TO, 2), .reg = RAX, AT(RBX)},
+
+    /* INC / DEC / NEG / NOT */
+    {R(M64, "\xff\x00", "inc dword [rax]"), OP(INC, TO, 4), NOR, AT(RAX)},
+    {R(M64, "\xff\x08", "dec dword [rax]"), OP(DEC, TO, 4), NOR, AT(RAX)},
+    {R(M64, "\xfe\x00", "inc byte [rax]"), OP(INC, TO, 1), NOR, AT(RAX)},
+    {R(M64, "\xfe\x08", "dec byte [rax]"), OP(DEC, TO, 1), NOR, AT(RAX)},
+    {R(M64, "\x48\xff\x00", "inc qword [rax]"), OP(INC, TO, 8), NOR, AT(RAX)},
+    {R(M64, "\x66\xff\x08", "dec word [rax]"), OP(DEC, TO, 2), NOR, AT(RAX)},
+    {R(M64, "\xf6\x10", "not byte [rax]"), OP(NOT, TO, 1), NOR, AT(RAX)},
+    {R(M64, "\xf7\x18", "neg dword [rax]"), OP(NEG, TO, 4), NOR, AT(RAX)},
+    {R(M64, "\x48\xf7\x10", "not qword [rax]"), OP(NOT, TO, 8), NOR, AT(RAX)},
+    {R(M64, "\x66\xf7\x18", "neg word [rax]"), OP(NEG, TO, 2), NOR, AT(RAX)},
+    {R(M64, "\xf0\xff\x00", "lock inc dword [rax]"), OP(INC, TO, 4), NOR, AT(RAX), .lock = true},
+    {R(M64, "\xf0\xf6\x18", "lock neg byte [rax]"), OP(NEG, TO, 1), NOR, AT(RAX), .lock = true},
+    {R(M32, "\xff\x03", "inc dword [ebx]"), OP(INC, TO, 4), NOR, AT(RBX)},
+
+    /* shifts and rotates: by 1, CL, imm8 */
+    {R(M64, "\xd1\x20", "shl dword [rax],1"), OP(SHL, TO, 4), IMM(1), AT(RAX)},
+    {R(M64, "\xd0\x28", "shr byte [rax],1"), OP(SHR, TO, 1), IMM(1), AT(RAX)},
+    {R(M64, "\xd3\x38", "sar dword [rax],cl"), OP(SAR, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\xd2\x00", "rol byte [rax],cl"), OP(ROL, TO, 1), .reg = RCX, AT(RAX)},
+    {R(M64, "\xc1\x08\x05", "ror dword [rax],5"), OP(ROR, TO, 4), IMM(5), AT(RAX)},
+    {R(M64, "\xc0\x10\xff", "rcl byte [rax],0xff (zero-extended)"), OP(RCL, TO, 1), IMM(0xff),
+     AT(RAX)},
+    {R(M64, "\x48\xc1\x18\x3f", "rcr qword [rax],63"), OP(RCR, TO, 8), IMM(63), AT(RAX)},
+    {R(M64, "\x66\xd1\x20", "shl word [rax],1"), OP(SHL, TO, 2), IMM(1), AT(RAX)},
+    {R(M64, "\xc1\x30\x04", "sal dword [rax],4 (/6)"), OP(SHL, TO, 4), IMM(4), AT(RAX)},
+    {R(M64, "\x48\xd3\x28", "shr qword [rax],cl"), OP(SHR, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M16, "\xd1\x3f", "sar word [bx],1"), OP(SAR, TO, 2), IMM(1), AT(RBX)},
+
+    /* BT / BTS / BTR / BTC */
+    {R(M64, "\x0f\xa3\x08", "bt [rax],ecx"), OP(BT, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x48\x0f\xab\x08", "bts [rax],rcx"), OP(BTS, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M64, "\x66\x0f\xb3\x08", "btr [rax],cx"), OP(BTR, TO, 2), .reg = RCX, AT(RAX)},
+    {R(M64, "\x0f\xbb\x08", "btc [rax],ecx"), OP(BTC, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x0f\xba\x20\x05", "bt dword [rax],5"), OP(BT, TO, 4), IMM(5), AT(RAX)},
+    {R(M64, "\x0f\xba\x28\xff", "bts dword [rax],0xff"), OP(BTS, TO, 4), IMM(0xff), AT(RAX)},
+    {R(M64, "\x48\x0f\xba\x30\x3f", "btr qword [rax],63"), OP(BTR, TO, 8), IMM(63), AT(RAX)},
+    {R(M64, "\x66\x0f\xba\x38\x0f", "btc word [rax],15"), OP(BTC, TO, 2), IMM(15), AT(RAX)},
+    {R(M64, "\xf0\x0f\xab\x08", "lock bts [rax],ecx"), OP(BTS, TO, 4), .reg = RCX, AT(RAX),
+     .lock = true},
+    {R(M64, "\xf0\x0f\xba\x38\x01", "lock btc dword [rax],1"), OP(BTC, TO, 4), IMM(1), AT(RAX),
+     .lock = true},
+
+    /* XADD / CMPXCHG */
+    {R(M64, "\x0f\xc1\x08", "xadd [rax],ecx"), OP(XADD, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x0f\xc0\x20", "xadd [rax],ah"), OP(XADD, TO, 1), .reg = RAX, .high = true, AT(RAX)},
+    {R(M64, "\x48\x0f\xc1\x08", "xadd [rax],rcx"), OP(XADD, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M64, "\xf0\x0f\xc1\x08", "lock xadd [rax],ecx"), OP(XADD, TO, 4), .reg = RCX, AT(RAX),
+     .lock = true},
+    {R(M64, "\x0f\xb1\x08", "cmpxchg [rax],ecx"), OP(CMPXCHG, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x0f\xb0\x08", "cmpxchg [rax],cl"), OP(CMPXCHG, TO, 1), .reg = RCX, AT(RAX)},
+    {R(M64, "\x48\x0f\xb1\x08", "cmpxchg [rax],rcx"), OP(CMPXCHG, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M64, "\xf0\x66\x0f\xb1\x08", "lock cmpxchg [rax],cx"), OP(CMPXCHG, TO, 2), .reg = RCX,
+     AT(RAX), .lock = true},
+
+    /* SETcc (ModRM.reg ignored) */
+    {R(M64, "\x0f\x94\x00", "sete byte [rax]"), OP(SETCC, TO, 1), NOR, AT(RAX), .cc = 4},
+    {R(M64, "\x0f\x9f\x00", "setg byte [rax]"), OP(SETCC, TO, 1), NOR, AT(RAX), .cc = 15},
+    {R(M64, "\x0f\x90\x18", "seto byte [rax] (reg 3)"), OP(SETCC, TO, 1), NOR, AT(RAX)},
+    {R(M64, "\x41\x0f\x92\x00", "setb byte [r8]"), OP(SETCC, TO, 1), NOR, AT(8), .cc = 2},
+
+    /* MOVNTI (NP 0F C3), MOVBE (0F 38 F0/F1), PUSH m (FF /6), POP m (8F /0) */
+    {R(M64, "\x0f\xc3\x08", "movnti [rax],ecx"), OP(MOVNTI, TO, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x48\x0f\xc3\x08", "movnti [rax],rcx"), OP(MOVNTI, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M32, "\x0f\xc3\x03", "movnti [ebx],eax"), OP(MOVNTI, TO, 4), .reg = RAX, AT(RBX)},
+    {R(M64, "\x0f\x38\xf0\x08", "movbe ecx,[rax]"), OP(MOVBE, FROM, 4), .reg = RCX, AT(RAX)},
+    {R(M64, "\x66\x0f\x38\xf1\x08", "movbe [rax],cx"), OP(MOVBE, TO, 2), .reg = RCX, AT(RAX)},
+    {R(M64, "\x48\x0f\x38\xf1\x08", "movbe [rax],rcx"), OP(MOVBE, TO, 8), .reg = RCX, AT(RAX)},
+    {R(M64, "\xff\x30", "push qword [rax]"), OP(PUSH, FROM, 8), NOR, AT(RAX)},
+    {R(M64, "\x66\xff\x30", "push word [rax]"), OP(PUSH, FROM, 2), NOR, AT(RAX)},
+    {R(M64, "\x66\x48\xff\x30", "push qword [rax] (REX.W beats 66)"), OP(PUSH, FROM, 8), NOR,
+     AT(RAX)},
+    {R(M64, "\x8f\x00", "pop qword [rax]"), OP(POP, TO, 8), NOR, AT(RAX)},
+    {R(M64, "\x8f\x04\x24", "pop qword [rsp]"), OP(POP, TO, 8), NOR, MEMS(RSP, NOREG, 1, 0, SS)},
+    {R(M32, "\xff\x30", "push dword [eax]"), OP(PUSH, FROM, 4), NOR, AT(RAX)},
+    {R(M16, "\x8f\x07", "pop word [bx]"), OP(POP, TO, 2), NOR, AT(RBX)},
+    {R(M16, "\x66\xff\x37", "push dword [bx]"), OP(PUSH, FROM, 4), NOR, AT(RBX)},
+
     /* 16-bit addressing (Table 2-1) */
     {R(M16, "\x8b\x07", "mov ax,[bx]"), OP(MOV, FROM, 2), .reg = RAX, AT(RBX)},
     {R(M16, "\x8b\x00", "mov ax,[bx+si]"), OP(MOV, FROM, 2), .reg = RAX, MEM(RBX, RSI, 1, 0)},
@@ -387,17 +524,31 @@ static const struct row rows[] = {
     {R(M64, "\xf0\x85\x08", "lock test [rax],ecx"), FAIL(BAD_LOCK)},
     {R(M64, "\xf0\x0f\xb6\x03", "lock movzx eax,byte [rbx]"), FAIL(BAD_LOCK)},
     {R(M64, "\xf0\xaa", "lock stosb"), FAIL(BAD_LOCK)},
-    {R(M64, "\x83\x00\x01", "add dword [rax],1"), FAIL(UNSUPPORTED)},
-    {R(M64, "\x81\x28\x01\x00\x00\x00", "sub dword [rax],1"), FAIL(UNSUPPORTED)},
-    {R(M64, "\x01\x08", "add [rax],ecx"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf0\x03\x08", "lock add ecx,[rax]"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\x0f\xa3\x08", "lock bt [rax],ecx"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\x0f\xba\x20\x01", "lock bt dword [rax],1"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\xd1\x20", "lock shl dword [rax],1"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\x0f\x94\x00", "lock sete byte [rax]"), FAIL(BAD_LOCK)},
     {R(M64, "\xc7\x08\x00\x00\x00\x00", "C7 /1"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xf6\x10", "not byte [rax]"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xff\x00", "inc dword [rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf7\x20", "mul dword [rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf6\x08\x01", "F6 /1 (an undocumented TEST)"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xfe\x10", "FE /2"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xff\x10", "call [rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\xba\x00\x01", "0F BA /0"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\xc7\x08", "cmpxchg8b [rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x66\x0f\xc3\x08", "66 movnti (NP)"), FAIL(UNSUPPORTED)},
+    {R(M16, "\x0f\xc3\x07", "movnti in 16-bit code (no 16-bit form)"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf2\x0f\x38\xf1\x08", "crc32 ecx,dword [rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\x38\x00\x08", "pshufb mm1,[rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x8f\x08", "8F /1"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf0\xff\x30", "lock push qword [rax]"), FAIL(BAD_LOCK)},
+    {R(M64, "\xd1\xe0", "shl eax,1"), FAIL(NOT_MEMORY)},
+    {R(M64, "\x0f\x94\xc0", "sete al"), FAIL(NOT_MEMORY)},
     {R(M64, "\x0f\xaf\x03", "imul eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf3\x0f\xb8\x03", "popcnt eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xc5\xf8\x10\x00", "vmovups xmm0,[rax]"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xac", "lodsb"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xa6", "cmpsb"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf0\xac", "lock lodsb"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\xa6", "lock cmpsb"), FAIL(BAD_LOCK)},
     {R(M32, "\x63\x03", "arpl (not MOVSXD outside 64-bit)"), FAIL(UNSUPPORTED)},
     {R(M32, "\x40\x8b\x03", "inc eax; mov (no REX in 32-bit)"), FAIL(UNSUPPORTED)},
 };
@@ -453,7 +604,10 @@ static void check_row(const struct row *r, const struct decode_insn *d)
 	assert_int_equal(d->seg_override, r->override);
 	assert_int_equal(d->rep, r->rep);
 	assert_int_equal(d->lock, r->lock);
-	if (d->op == DECODE_OP_MOVS) {
+	if (d->op == DECODE_OP_SETCC)
+		assert_int_equal(d->cc, r->cc);
+	assert_int_equal(d->repne, r->repne);
+	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS) {
 		assert_int_equal(d->mem2.base, RDI);
 		assert_int_equal(d->mem2.seg, ES);
 	}

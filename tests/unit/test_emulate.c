@@ -76,6 +76,15 @@ static bool fake_mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
 	return true;
 }
 
+/* Linear DEV_LIN.. maps to the device, everything else to itself. */
+#define DEV_LIN 0x7000ULL
+static bool fake_mem_gpa(void *ctx, u64 linear, u64 *gpa)
+{
+	*gpa = linear >= DEV_LIN && linear < DEV_LIN + sizeof(dev) ? MMIO_BASE + (linear - DEV_LIN)
+								   : linear;
+	return true;
+}
+
 static bool fake_mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 {
 	if (ram_fail || linear < RAM_BASE || linear + size > RAM_BASE + RAM_SIZE)
@@ -97,8 +106,10 @@ static int setup(void **state)
 				   .mmio_read = fake_mmio_read,
 				   .mmio_write = fake_mmio_write,
 				   .mem_read = fake_mem_read,
-				   .mem_write = fake_mem_write};
+				   .mem_write = fake_mem_write,
+				   .mem_gpa = fake_mem_gpa};
 	env.seg_base[DECODE_SEG_FS] = FS_BASE;
+	env.stack_size = 8;
 	return 0;
 }
 
@@ -493,6 +504,408 @@ static void test_movs_segment_bases(void **state)
 	assert_int_equal(dev_writes, 3);
 }
 
+/* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
+static void test_add_sub(void **state)
+{
+	dev_set(0, 0xffffffff, 4);
+	regs.gpr[GPR_RCX] = 1;
+	WRITE("\x01\x08"); /* add [rax],ecx: 0, carry out of bits 31 and 3 */
+	assert_int_equal(dev_get(0, 8), 0);
+	assert_int_equal(FLAGS(), CF | ZF | PF | AF);
+	dev_set(0, 0x7f, 1);
+	WRITE("\x80\x00\x01"); /* add byte [rax],1: 0x80, signed overflow */
+	assert_int_equal(dev_get(0, 1), 0x80);
+	assert_int_equal(FLAGS(), OF | SF | AF);
+	regs.rflags |= CF;
+	dev_set(0, 0x10, 4);
+	regs.gpr[GPR_RCX] = 0x20;
+	WRITE("\x11\x08"); /* adc [rax],ecx: 0x10 + 0x20 + 1 */
+	assert_int_equal(dev_get(0, 4), 0x31);
+	assert_int_equal(FLAGS(), 0);
+	dev_set(0, 5, 4);
+	regs.gpr[GPR_RCX] = 0xffffffff00000003ULL;
+	READ("\x2b\x08"); /* sub ecx,[rax]: 3 - 5, zero-extended */
+	assert_int_equal(regs.gpr[GPR_RCX], 0xfffffffe);
+	assert_int_equal(FLAGS(), CF | SF | AF);
+	dev_set(0, 0, 8);
+	WRITE("\x48\x83\x18\x00"); /* sbb qword [rax],0 with CF=1: -1 */
+	assert_int_equal(dev_get(0, 8), ~0ULL);
+	assert_int_equal(FLAGS(), CF | SF | PF | AF);
+	dev_set(0, 0, 8);
+	WRITE("\x66\x81\x28\x00\x80"); /* sub word [rax],0x8000: 0x8000 */
+	assert_int_equal(dev_get(0, 8), 0x8000);
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+	regs.gpr[GPR_RAX] = 0x0100;
+	dev_set(0, 0xff, 1);
+	READ("\x02\x20"); /* add ah,[rax]: 1 + 0xff */
+	assert_int_equal(regs.gpr[GPR_RAX], 0);
+	assert_int_equal(FLAGS(), CF | ZF | PF | AF);
+	assert_int_equal(regs.rip, RIP0 + 2 + 3 + 2 + 2 + 4 + 5 + 2);
+}
+
+/* INC/DEC keep CF; NEG is 0 - m (CF unless m was 0); NOT changes no flag. */
+static void test_inc_dec_neg_not(void **state)
+{
+	regs.rflags |= CF;
+	dev_set(0, 0xff, 1);
+	WRITE("\xfe\x00"); /* inc byte [rax] */
+	assert_int_equal(dev_get(0, 8), 0);
+	assert_int_equal(FLAGS(), CF | ZF | PF | AF);
+	regs.rflags &= ~CF;
+	dev_set(0, 0x80000000, 4);
+	WRITE("\xff\x08"); /* dec dword [rax] */
+	assert_int_equal(dev_get(0, 8), 0x7fffffff);
+	assert_int_equal(FLAGS(), OF | AF | PF);
+	dev_set(0, 0x7fffffffffffffffULL, 8);
+	WRITE("\x48\xff\x00"); /* inc qword [rax] */
+	assert_int_equal(dev_get(0, 8), 0x8000000000000000ULL);
+	assert_int_equal(FLAGS(), OF | SF | AF | PF);
+	dev_set(0, 1, 8);
+	WRITE("\xf7\x18"); /* neg dword [rax] */
+	assert_int_equal(dev_get(0, 8), 0xffffffff);
+	assert_int_equal(FLAGS(), CF | SF | PF | AF);
+	dev_set(0, 0, 8);
+	WRITE("\xf0\xf7\x18"); /* lock neg dword [rax] of 0 */
+	assert_int_equal(FLAGS(), ZF | PF);
+	regs.rflags = RFLAGS_FIXED1 | CF | OF | SF;
+	dev_set(0, 0x00ff00ff00ff00ffULL, 8);
+	WRITE("\x48\xf7\x10"); /* not qword [rax] */
+	assert_int_equal(dev_get(0, 8), 0xff00ff00ff00ff00ULL);
+	assert_int_equal(FLAGS(), CF | OF | SF);
+	assert_int_equal(dev_reads, 6);
+	assert_int_equal(dev_writes, 6);
+}
+
+/* SHL/SHR/SAR: CF the last bit out, OF for a count of 1; a count of 0 writes nothing. */
+static void test_shifts(void **state)
+{
+	dev_set(0, 0x80000001, 4);
+	WRITE("\xd1\x20"); /* shl dword [rax],1 */
+	assert_int_equal(dev_get(0, 8), 2);
+	assert_int_equal(FLAGS(), CF | OF);
+	dev_set(0, 0x81, 1);
+	WRITE("\xd0\x28"); /* shr byte [rax],1 */
+	assert_int_equal(dev_get(0, 1), 0x40);
+	assert_int_equal(FLAGS(), CF | OF);
+	dev_set(0, 0x80000010, 4);
+	regs.gpr[GPR_RCX] = 4;
+	WRITE("\xd3\x38"); /* sar dword [rax],cl */
+	assert_int_equal(dev_get(0, 4), 0xf8000001);
+	assert_int_equal(FLAGS(), SF);
+	dev_set(0, 0x5a, 1);
+	WRITE("\xc0\x20\x09"); /* shl byte [rax],9: all out, CF 0 past the width */
+	assert_int_equal(dev_get(0, 1), 0);
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_set(0, 3, 8);
+	regs.gpr[GPR_RCX] = 0x41;
+	WRITE("\x48\xd3\x28"); /* shr qword [rax],cl: 0x41 & 63 = 1 */
+	assert_int_equal(dev_get(0, 8), 1);
+	assert_int_equal(FLAGS(), CF);
+	regs.rflags |= ZF | AF;
+	regs.gpr[GPR_RCX] = 0x20;
+	dev_writes = 0;
+	WRITE("\xd3\x20"); /* shl dword [rax],cl: 32 & 31 = 0, nothing */
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(FLAGS(), CF | ZF | AF);
+	assert_int_equal(dev_get(0, 8), 1);
+	dev_set(0, 0x8000, 2);
+	WRITE("\x66\xc1\x38\x0f"); /* sar word [rax],15 */
+	assert_int_equal(dev_get(0, 2), 0xffff);
+	assert_int_equal(FLAGS(), SF | PF);
+}
+
+/* ROL/ROR/RCL/RCR: only CF and OF change; RCL/RCR turn through CF. */
+static void test_rotates(void **state)
+{
+	regs.rflags |= ZF;
+	dev_set(0, 0x81, 1);
+	WRITE("\xd0\x00"); /* rol byte [rax],1 */
+	assert_int_equal(dev_get(0, 1), 0x03);
+	assert_int_equal(FLAGS(), ZF | CF | OF);
+	dev_set(0, 0x1f, 4);
+	WRITE("\xc1\x08\x05"); /* ror dword [rax],5 */
+	assert_int_equal(dev_get(0, 4), 0xf8000000);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0x80, 1);
+	regs.rflags |= CF;
+	WRITE("\xd0\x10"); /* rcl byte [rax],1, CF=1 */
+	assert_int_equal(dev_get(0, 1), 0x01);
+	assert_int_equal(FLAGS(), ZF | CF | OF);
+	regs.rflags &= ~CF;
+	dev_set(0, 1, 2);
+	WRITE("\x66\xd1\x18"); /* rcr word [rax],1, CF=0 */
+	assert_int_equal(dev_get(0, 2), 0);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0x5a, 1);
+	WRITE("\xc0\x10\x09"); /* rcl byte [rax],9: a whole turn through CF */
+	assert_int_equal(dev_get(0, 1), 0x5a);
+	assert_int_equal(FLAGS() & ~OF, ZF | CF); /* OF: undefined for counts but 1 */
+	regs.rflags &= ~CF;
+	dev_set(0, 0x01, 1);
+	WRITE("\xc0\x00\x08"); /* rol byte [rax],8: value kept, CF = its LSB */
+	assert_int_equal(dev_get(0, 1), 0x01);
+	assert_true(regs.rflags & CF);
+	dev_set(0, 0x8000000000000001ULL, 8);
+	regs.rflags &= ~CF;
+	WRITE("\x48\xc1\x18\x3f");	    /* rcr qword [rax],63 = rcl by 2 */
+	assert_int_equal(dev_get(0, 8), 5); /* 1 -> 0x2 (CF 1), then 0x5 (CF 0) */
+	assert_int_equal(FLAGS() & CF, 0);
+}
+
+/* BT*: CF = the bit (offset modulo the width); set, clear, flip it; other flags kept. */
+static void test_bt(void **state)
+{
+	regs.rflags |= ZF;
+	dev_set(0, 0x20, 4);
+	READ("\x0f\xba\x20\x05"); /* bt dword [rax],5 */
+	assert_int_equal(FLAGS(), ZF | CF);
+	assert_int_equal(dev_writes, 0);
+	dev_set(0, 0, 4);
+	regs.gpr[GPR_RCX] = 0x21;
+	WRITE("\x0f\xab\x08"); /* bts [rax],ecx: bit 33 mod 32 */
+	assert_int_equal(dev_get(0, 4), 2);
+	assert_int_equal(FLAGS(), ZF);
+	dev_set(0, 0x8000000000000001ULL, 8);
+	WRITE("\x48\x0f\xba\x30\x3f"); /* btr qword [rax],63 */
+	assert_int_equal(dev_get(0, 8), 1);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0x8000, 2);
+	regs.gpr[GPR_RCX] = 0xffff;    /* -1: bit 15 of the word below EA, which faulted */
+	WRITE("\xf0\x66\x0f\xbb\x08"); /* lock btc [rax],cx */
+	assert_int_equal(dev_get(0, 2), 0);
+	assert_int_equal(FLAGS(), ZF | CF);
+	dev_set(0, 0, 4);
+	WRITE("\x0f\xba\x38\x24"); /* btc dword [rax],36: bit 4 */
+	assert_int_equal(dev_get(0, 4), 0x10);
+	assert_int_equal(FLAGS(), ZF);
+}
+
+/* XADD; CMPXCHG hit (rAX kept whole) and miss (rAX loaded, memory written back). */
+static void test_xadd_cmpxchg(void **state)
+{
+	dev_set(0, 0xfffffff0, 4);
+	regs.gpr[GPR_RCX] = 0xaaaaaaaa00000020ULL;
+	WRITE("\x0f\xc1\x08"); /* xadd [rax],ecx */
+	assert_int_equal(dev_get(0, 8), 0x10);
+	assert_int_equal(regs.gpr[GPR_RCX], 0xfffffff0);
+	assert_int_equal(FLAGS(), CF);
+	regs.gpr[GPR_RAX] = 0xaaaaaaaa00001234ULL;
+	regs.gpr[GPR_RCX] = 0x5678;
+	dev_set(0, 0x1234, 4);
+	WRITE("\xf0\x0f\xb1\x08"); /* lock cmpxchg [rax],ecx: equal */
+	assert_int_equal(dev_get(0, 4), 0x5678);
+	assert_int_equal(regs.gpr[GPR_RAX], 0xaaaaaaaa00001234ULL);
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_writes = 0;
+	dev_set(0, 0x1000, 4);
+	WRITE("\x0f\xb1\x08"); /* cmpxchg [rax],ecx: differ */
+	assert_int_equal(dev_writes, 1);
+	assert_int_equal(dev_get(0, 4), 0x1000);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x1000);
+	assert_int_equal(FLAGS(), 0);
+	regs.gpr[GPR_RAX] = 0x7f;
+	dev_set(0, 0x80, 1);
+	WRITE("\x0f\xb0\x08"); /* cmpxchg [rax],cl: 0x7f - 0x80 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x80);
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+}
+
+/* SETcc writes 1 or 0 by the condition; no flag changes. */
+static void test_setcc(void **state)
+{
+	static const struct {
+		const char *insn;
+		u64 flags;
+		u8 want;
+	} cases[] = {
+	    {"\x0f\x94\x00", ZF, 1},	  /* sete */
+	    {"\x0f\x95\x00", ZF, 0},	  /* setne */
+	    {"\x0f\x9c\x00", SF, 1},	  /* setl */
+	    {"\x0f\x9c\x00", SF | OF, 0}, /* setl */
+	    {"\x0f\x9f\x00", 0, 1},	  /* setg */
+	    {"\x0f\x9e\x00", OF, 1},	  /* setle */
+	    {"\x0f\x96\x00", CF, 1},	  /* setbe */
+	    {"\x0f\x97\x00", ZF, 0},	  /* seta */
+	    {"\x0f\x9a\x18", PF, 1},	  /* setp (ModRM.reg 3) */
+	    {"\x0f\x91\x00", OF, 0},	  /* setno */
+	    {"\x0f\x99\x00", SF, 0},	  /* setns */
+	    {"\x0f\x93\x00", CF | ZF, 0}, /* setae */
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		regs.rflags = RFLAGS_FIXED1 | cases[i].flags;
+		dev_set(0, 0xcc, 1);
+		assert_int_equal(run_n(cases[i].insn, 3, DECODE_MODE_64, MMIO_BASE, true),
+				 EMULATE_OK);
+		assert_int_equal(dev_get(0, 1), cases[i].want);
+		assert_int_equal(FLAGS(), cases[i].flags);
+	}
+}
+
+/* MOVNTI stores as MOV does; MOVBE swaps the bytes either way. */
+static void test_movnti_movbe(void **state)
+{
+	regs.gpr[GPR_RCX] = 0xaabbccdd11223344ULL;
+	WRITE("\x0f\xc3\x08"); /* movnti [rax],ecx */
+	assert_int_equal(dev_get(0, 8), 0x11223344);
+	READ("\x0f\x38\xf0\x08"); /* movbe ecx,[rax] */
+	assert_int_equal(regs.gpr[GPR_RCX], 0x44332211);
+	regs.gpr[GPR_RCX] = 0xaabb;
+	WRITE("\x66\x0f\x38\xf1\x08"); /* movbe [rax],cx */
+	assert_int_equal(dev_get(0, 8), 0x1122bbaa);
+	regs.gpr[GPR_RCX] = 0x0102030405060708ULL;
+	WRITE("\x48\x0f\x38\xf1\x08"); /* movbe [rax],rcx */
+	assert_int_equal(dev_get(0, 8), 0x0807060504030201ULL);
+	assert_int_equal(FLAGS(), 0);
+}
+
+/* PUSH m / POP m: the stack side is guest RAM at SS:rSP, either side may be the device. */
+static void test_push_pop(void **state)
+{
+	u64 v;
+
+	dev_set(0, 0x1122334455667788ULL, 8);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x100;
+	READ("\xff\x30"); /* push qword [rax] */
+	memcpy(&v, ram + 0xf8, 8);
+	assert_int_equal(v, 0x1122334455667788ULL);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0xf8);
+	READ("\x66\xff\x30"); /* push word [rax] */
+	assert_int_equal(*(u16 *)(ram + 0xf6), 0x7788);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0xf6);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0xf8;
+	memset(dev, 0, sizeof(dev));
+	WRITE("\x8f\x00"); /* pop qword [rax] */
+	assert_int_equal(dev_get(0, 8), 0x1122334455667788ULL);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x100);
+	/* the stack is the device: pop [rsp] writes RAM at rSP after the pop */
+	dev_set(8, 0xcafe, 8);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x200;
+	OK("\x8f\x04\x24", MMIO_BASE + 8, false);
+	memcpy(&v, ram + 0x208, 8);
+	assert_int_equal(v, 0xcafe);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x208);
+	/* push [rsp] onto a device stack reads RAM at rSP before the push */
+	v = 0xf00d;
+	memcpy(ram + 0x300, &v, 8);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x300;
+	OK("\xff\x34\x24", MMIO_BASE + 16, true);
+	assert_int_equal(dev_get(16, 8), 0xf00d);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x2f8);
+	/* a 16-bit stack (SS.B=0) in 32-bit code: SP wraps, the rest of ESP stays */
+	env.stack_size = 2;
+	env.seg_base[DECODE_SEG_SS] = RAM_BASE + 0x400 - 0xfffc;
+	regs.gpr[GPR_RSP] = 0xabcd0000;
+	dev_set(0, 0x89abcdef, 4);
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(*(u32 *)(ram + 0x400), 0x89abcdef);
+	assert_int_equal(regs.gpr[GPR_RSP], 0xabcdfffc);
+	ram_fail = true;
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_MEM_FAILED);
+	assert_int_equal(regs.gpr[GPR_RSP], 0xabcdfffc);
+}
+
+/* LODS loads rAX and moves rSI; SCAS compares and moves rDI; REPE/REPNE stop on ZF. */
+static void test_lods_scas(void **state)
+{
+	regs.gpr[GPR_RAX] = 0x1111111111111111ULL;
+	regs.gpr[GPR_RSI] = 0x7000;
+	dev_set(0, 0x89abcdef, 4);
+	READ("\xac"); /* lodsb */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x11111111111111efULL);
+	assert_int_equal(regs.gpr[GPR_RSI], 0x7001);
+	READ("\xad"); /* lodsd: zero-extends */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x89abcdef);
+	regs.rflags |= DF;
+	READ("\x48\xad"); /* lodsq, DF=1 */
+	assert_int_equal(regs.gpr[GPR_RSI], 0x7005 - 8);
+	regs.rflags &= ~DF;
+	regs.gpr[GPR_RCX] = 2;
+	regs.rip = RIP0;
+	READ("\xf3\x66\xad"); /* rep lodsw: RIP held while rCX > 0 */
+	assert_int_equal(regs.rip, RIP0);
+	READ("\xf3\x66\xad");
+	assert_int_equal(regs.rip, RIP0 + 3);
+	assert_int_equal(regs.gpr[GPR_RCX], 0);
+	assert_int_equal(regs.gpr[GPR_RAX], 0x89abcdef); /* AX = 0xcdef, the rest kept */
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(FLAGS(), 0);
+
+	/* repne scasb: the second element matches, the run ends with rCX 3 */
+	regs.rip = RIP0;
+	regs.gpr[GPR_RAX] = 0x33;
+	regs.gpr[GPR_RCX] = 5;
+	regs.gpr[GPR_RDI] = 0x9000;
+	dev_set(0, 0x11, 1);
+	READ("\xf2\xae");
+	assert_int_equal(regs.rip, RIP0);
+	assert_int_equal(FLAGS() & ZF, 0);
+	dev_set(0, 0x33, 1);
+	READ("\xf2\xae");
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(FLAGS(), ZF | PF);
+	assert_int_equal(regs.gpr[GPR_RCX], 3);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x9002);
+	/* repe scasd: equal, then 7 - 8 ends it */
+	regs.rip = RIP0;
+	regs.gpr[GPR_RAX] = 0xffffffff00000007ULL;
+	regs.gpr[GPR_RCX] = 3;
+	dev_set(0, 7, 4);
+	READ("\xf3\xaf");
+	assert_int_equal(regs.rip, RIP0);
+	assert_int_equal(FLAGS(), ZF | PF);
+	dev_set(0, 8, 4);
+	READ("\xf3\xaf");
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(FLAGS(), CF | SF | PF | AF);
+	assert_int_equal(regs.gpr[GPR_RCX], 1);
+	assert_int_equal(regs.gpr[GPR_RDI], 0x900a);
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffff00000007ULL);
+	/* repe scasb that still matches when rCX runs out */
+	regs.rip = RIP0;
+	regs.gpr[GPR_RCX] = 1;
+	dev_set(0, 7, 1);
+	READ("\xf3\xae");
+	assert_int_equal(regs.rip, RIP0 + 2);
+	assert_int_equal(FLAGS(), ZF | PF);
+}
+
+/* CMPS: the side whose linear address reaches the fault's GPA is the device. */
+static void test_cmps(void **state)
+{
+	dev_set(0, 0xa8, 1);
+	ram[0] = 0x40;
+	regs.gpr[GPR_RSI] = DEV_LIN;
+	regs.gpr[GPR_RDI] = RAM_BASE;
+	READ("\xa6"); /* cmpsb: device - RAM = 0xa8 - 0x40 */
+	assert_int_equal(FLAGS(), OF);
+	assert_int_equal(regs.gpr[GPR_RSI], DEV_LIN + 1);
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE + 1);
+	regs.gpr[GPR_RSI] = RAM_BASE;
+	regs.gpr[GPR_RDI] = DEV_LIN;
+	READ("\xa6"); /* cmpsb: RAM - device = 0x40 - 0xa8 */
+	assert_int_equal(FLAGS(), CF | SF | OF | AF);
+	/* repne cmpsw with DF=1: the second pair matches */
+	regs.rip = RIP0;
+	regs.rflags |= DF;
+	regs.gpr[GPR_RCX] = 4;
+	regs.gpr[GPR_RSI] = RAM_BASE + 0x12;
+	regs.gpr[GPR_RDI] = DEV_LIN + 2;
+	*(u16 *)(ram + 0x12) = 0x1234;
+	*(u16 *)(ram + 0x10) = 0x5678;
+	dev_set(2, 0x1111, 2);
+	OK("\xf2\x66\xa7", MMIO_BASE + 2, false);
+	assert_int_equal(regs.rip, RIP0);
+	dev_set(0, 0x5678, 2);
+	OK("\xf2\x66\xa7", MMIO_BASE + 0, false);
+	assert_int_equal(regs.rip, RIP0 + 3);
+	assert_int_equal(FLAGS(), ZF | PF);
+	assert_int_equal(regs.gpr[GPR_RCX], 2);
+	assert_int_equal(regs.gpr[GPR_RSI], RAM_BASE + 0xe);
+	assert_int_equal(regs.gpr[GPR_RDI], DEV_LIN - 2);
+	assert_int_equal(dev_writes, 0);
+}
+
 /* A failed access leaves every register as it was. */
 static void test_failures(void **state)
 {
@@ -544,6 +957,17 @@ int main(void)
 	    cmocka_unit_test_setup(test_cmp, setup),
 	    cmocka_unit_test_setup(test_test, setup),
 	    cmocka_unit_test_setup(test_xchg, setup),
+	    cmocka_unit_test_setup(test_add_sub, setup),
+	    cmocka_unit_test_setup(test_inc_dec_neg_not, setup),
+	    cmocka_unit_test_setup(test_shifts, setup),
+	    cmocka_unit_test_setup(test_rotates, setup),
+	    cmocka_unit_test_setup(test_bt, setup),
+	    cmocka_unit_test_setup(test_xadd_cmpxchg, setup),
+	    cmocka_unit_test_setup(test_setcc, setup),
+	    cmocka_unit_test_setup(test_movnti_movbe, setup),
+	    cmocka_unit_test_setup(test_push_pop, setup),
+	    cmocka_unit_test_setup(test_lods_scas, setup),
+	    cmocka_unit_test_setup(test_cmps, setup),
 	    cmocka_unit_test_setup(test_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos, setup),
 	    cmocka_unit_test_setup(test_rep_stos_addr32, setup),
