@@ -590,6 +590,9 @@ def _run_bochs_here(iso, model, memory, timeout, cpus=1):
     return _run_bochs_keys(iso, model, memory, cpus, auto=AUTO_KEYS, deadline_s=timeout)
 
 
+SILENCE_NOTE_S = 30  # seconds without output before `keel run` says it is still running
+
+
 def _copy_keys_and_output(proc, sock, auto=None, deadline=None):
     """Terminal keys to COM1, COM1 to the terminal, until Keel's last line or
     Bochs exits; a person is at the keyboard, so there is no time limit.
@@ -599,9 +602,19 @@ def _copy_keys_and_output(proc, sock, auto=None, deadline=None):
     out, seen = sys.stdout.buffer, b""
     stdin = None if auto is not None else sys.stdin.fileno()
     pending = list(auto or ())
+    start = last_output = last_note = time.monotonic()
     while proc.poll() is None:
-        if deadline is not None and time.monotonic() > deadline:
+        now = time.monotonic()
+        if deadline is not None and now > deadline:
             return False
+        # A long silence (GRUB loading a large module, a guest computing) is not a hang:
+        # say so, between lines only, so that no output line is cut.
+        if now - max(last_output, last_note) > SILENCE_NOTE_S and (not seen or
+                                                                    seen.endswith(b"\n")):
+            print(f"keelrun: still running, {now - start:.0f} s so far, nothing new for "
+                  f"{now - last_output:.0f} s (Bochs runs about 100-200 M instructions/s)",
+                  file=sys.stderr)
+            last_note = now
         ready, _, _ = select.select([sock] + ([stdin] if stdin is not None else []), [], [],
                                     0.2)
         if stdin is not None and stdin in ready:
@@ -611,7 +624,8 @@ def _copy_keys_and_output(proc, sock, auto=None, deadline=None):
         if sock in ready:
             data = sock.recv(4096)
             if not data:
-                return
+                return True  # Bochs closed COM1: it has ended
+            last_output = time.monotonic()
             out.write(data)
             out.flush()
             seen = (seen + data)[-4096:]
