@@ -382,6 +382,16 @@ FORM(vmovdqu_ld_x_zero, "vmovdqu (%rdx), %ymm2; vmovdqu 8(%rsi), %xmm2; vmovdqu 
 FORM(movdqu_ld_keep, "vmovdqu (%rdx), %ymm2; movdqu 8(%rsi), %xmm2; vmovdqu %ymm2, (%rdx)")
 FORM(movd_ld_keep, "vmovdqu (%rdx), %ymm8; movd (%rsi), %xmm8; vmovdqu %ymm8, (%rdx)")
 
+/* INS/OUTS with the memory side in the window (Keel completes the element in its I/O exit),
+ * through the UART's scratch register (COM1 + 7): INS reads what the OUT put there, OUTS leaves
+ * its last byte there for the IN after it. */
+#define UART_SCR "mov $0x3ff, %dx; "
+FORM(rep_insb, UART_SCR "mov $0x5a, %al; outb %al, %dx; rep insb")
+FORM(std_rep_insb, UART_SCR "mov $0xc3, %al; outb %al, %dx; std; rep insb")
+FORM(rep_outsb, UART_SCR "rep outsb; inb %dx, %al")
+FORM(std_rep_outsb, UART_SCR "std; rep outsb; inb %dx, %al")
+FORM(insb1, UART_SCR "mov $0x7e, %al; outb %al, %dx; insb")
+
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
 
@@ -927,6 +937,16 @@ static const struct mmio_case mmio_cases[] = {
       .w = {WB(0, MB), WB(2, BUF_Q(2)), WB(3, BUF_Q(3))}),
     C(movd_ld_keep, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
       .w = {WB(0, 0x89ABCDEF), WB(1, 0), WB(2, BUF_Q(2))}),
+    /* INS/OUTS (6C/6E) with REP, DF=0 and DF=1 */
+    C(rep_insb, .m0 = MA, .r = {R(WIN, RDI, 1), R(ABS, RCX, 3)},
+      .w = {WM(0, 0xA1A2A3A45A5A5AA8), WR(RDI, 4), WR(RCX, 0)}),
+    C(std_rep_insb, .m0 = MA, .r = {R(WIN, RDI, 6), R(ABS, RCX, 3)},
+      .w = {WM(0, 0xA1C3C3C3A5A6A7A8), WR(RDI, 3), WR(RCX, 0)}),
+    C(rep_outsb, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RCX, 3), R(ABS, RAX, 0)},
+      .w = {WR(RAX, 0xA6), WR(RSI, 3), WR(RCX, 0)}),
+    C(std_rep_outsb, .m0 = MA, .r = {R(WIN, RSI, 7), R(ABS, RCX, 4), R(ABS, RAX, 0)},
+      .w = {WR(RAX, 0xA4), WR(RSI, 3), WR(RCX, 0)}),
+    C(insb1, .m0 = MA, .r = {WIN_PTR(RDI)}, .w = {WM(0, 0xA1A2A3A4A5A6A77E), WR(RDI, 1)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
