@@ -142,7 +142,8 @@ struct decode_insn {
 	enum decode_op op;
 	enum decode_dir dir;
 	u8 mem_size;  /* bytes of the memory access: 1, 2, 4 or 8; a vector move 4, 8, 16 or 32 */
-	u8 op_size;   /* operand size: the register's width (MOVZX/MOVSX: the destination) */
+	u8 op_size;   /* operand size: the register's width (MOVZX/MOVSX: the destination;
+		       * a vector move: mem_size) */
 	u8 addr_size; /* 2, 4 or 8 */
 	bool has_reg; /* a GPR operand: reg (with reg_high for AH/CH/DH/BH) */
 	int reg;

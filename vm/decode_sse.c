@@ -4,17 +4,23 @@
  * and VMOVDQU (SDM Vol. 2B under each name; Vol. 2A Table A-3 for the
  * 0F map). Legacy SSE forms are told apart by their mandatory prefix:
  *
- *   prefix  0F 10/11  0F 28/29  0F 6E/7E        0F 6F/7F  0F 7E    0F D6
- *   none    MOVUPS    MOVAPS    (MMX: no)       (MMX: no) (no)     (no)
- *   66      (no)      (no)      MOVD/MOVQ (W)   MOVDQA    -        MOVQ store
- *   F3      (no)      (no)      (F3 7E: MOVQ ld) MOVDQU   MOVQ ld  (no)
+ *   0F 10/11  NP: MOVUPS xmm, m128 / m128, xmm
+ *   0F 28/29  NP: MOVAPS
+ *   0F 6E     66: MOVD xmm, m32 (REX.W: MOVQ xmm, m64)
+ *   0F 7E     66: MOVD m32, xmm (REX.W: MOVQ m64, xmm); F3: MOVQ xmm, m64
+ *   0F 6F/7F  66: MOVDQA; F3: MOVDQU
+ *   0F D6     66: MOVQ m64, xmm
  *
- * F2/F3 select the instruction over a 66 also present, the last of F2
- * and F3 deciding (the decoder's `repne` records which came last); "(no)"
- * rows are left unsupported. VEX (2.3): C5 or C4, with map 0F, pp F3
- * and opcode 6F/7F is VMOVDQU, VEX.L choosing xmm/m128 or ymm/m256.
- * Its vvvv must be 1111b (#UD otherwise: "VEX.vvvv is reserved"), and a
- * 66, F2, F3 or REX before the VEX is #UD (2.3.2): both DECODE_BAD_VEX.
+ * Any other prefix on these opcodes is another instruction (NP 6E-7F the
+ * MMX forms, 66 10/11/28/29 MOVUPD/MOVAPD, F3/F2 10/11 MOVSS/MOVSD) and
+ * is left unsupported. F2/F3 select the instruction over a 66 also
+ * present, the last of F2 and F3 deciding (the decoder's `repne` records
+ * which came last).
+ *
+ * VEX (2.3): C5 or C4, with map 0F, pp F3 and opcode 6F/7F is VMOVDQU,
+ * VEX.L choosing xmm/m128 or ymm/m256. Its vvvv must be 1111b (#UD
+ * otherwise: "VEX.vvvv is reserved"), and a 66, F2, F3 or REX before the
+ * VEX is #UD (2.3.2-2.3.4): both DECODE_BAD_VEX.
  * Outside 64-bit code C4/C5 are LES/LDS unless the next byte's top two
  * bits are 11 (2.3.5): LES/LDS are not decoded here.
  */

@@ -71,7 +71,9 @@ enum emulate_status {
  * except that a REP string form does one iteration per call and leaves
  * RIP on the instruction while rCX is not yet zero (the guest re-executes
  * it and faults again on the next element). On failure nothing in *r has
- * changed, though a device may have seen a read.
+ * changed, though a device may have seen a read. EMULATE_FAULT_* (the
+ * vector moves) means the CPU would have raised that fault instead: no
+ * access was made, and the caller injects it.
  */
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env);

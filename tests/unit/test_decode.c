@@ -553,6 +553,8 @@ static const struct row rows[] = {
     {R(M16, "\x66\x0f\x7f\x04", "movdqa [si],xmm0"), VEC(MOVDQA, TO, 16, 0), AT(RSI),
      .aligned = true},
     {R(M16, "\xf3\x0f\x7e\x07", "movq xmm0,[bx]"), VEC(MOVQ, FROM, 8, 0), AT(RBX)},
+    {R(M16, "\xc5\xfa\x6f\x04", "vmovdqu xmm0,[si] (16-bit protected mode)"),
+     VEC(VMOVDQU, FROM, 16, 0), AT(RSI), .vex = true},
 
     /* rejections */
     {R(M64, "", "nothing"), FAIL(TRUNCATED)},
