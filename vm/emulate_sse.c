@@ -21,7 +21,7 @@
  *
  * A device sees a 16- or 32-byte access as 8-byte accesses in address
  * order, lowest first (docs/mmio.md); MOVD is one 4-byte access, MOVQ one
- * 8-byte access.
+ * 8-byte access. A move that straddles a page is refused (vector_in_page).
  */
 #include "vm/emulate.h"
 #include "arch/x86/cr.h"
@@ -30,10 +30,11 @@
 
 #define XCR0_SSE_AVX (XCR0_SSE | XCR0_AVX)
 #define VEC_MAX	     32
+#define VEC_PAGE     4096 /* the smallest page: an access within one is within every one */
 
-/* The fault the CPU would raise before accessing memory, or EMULATE_OK. */
+/* The fault the CPU would raise before accessing memory, or EMULATE_OK; lin: the operand's. */
 static int vector_fault(const struct decode_insn *d, const struct emulate_regs *r,
-			const struct emulate_env *env)
+			const struct emulate_env *env, u64 lin)
 {
 	if (d->vex) {
 		if (!(env->cr0 & CR0_PE) || (r->rflags & RFLAGS_VM))
@@ -45,10 +46,21 @@ static int vector_fault(const struct decode_insn *d, const struct emulate_regs *
 	}
 	if (env->cr0 & CR0_TS)
 		return EMULATE_FAULT_NM;
-	if (d->aligned &&
-	    (emulate_linear(d, env, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip)) & 15))
+	if (d->aligned && (lin & 15))
 		return EMULATE_FAULT_GP;
 	return EMULATE_OK;
+}
+
+/*
+ * Whether the operand at linear lin starts at gpa and stays in its page.
+ * The EPT violation names the page that faulted, which for an access
+ * straddling two pages may be the second: the device pieces at gpa + n
+ * would then be the wrong bytes. Until page-straddling accesses are
+ * emulated, such a move is refused (docs/mmio.md), never made elsewhere.
+ */
+static bool vector_in_page(const struct decode_insn *d, u64 gpa, u64 lin)
+{
+	return !((lin ^ gpa) & (VEC_PAGE - 1)) && (lin & (VEC_PAGE - 1)) + d->mem_size <= VEC_PAGE;
 }
 
 /* The register's bytes into the device, in pieces of at most 8 bytes from the lowest. */
@@ -95,10 +107,13 @@ static int vector_load(const struct decode_insn *d, u64 gpa, const struct emulat
 int emulate_vector(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 		   const struct emulate_env *env)
 {
-	int s = vector_fault(d, r, env);
+	u64 lin = emulate_linear(d, env, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+	int s = vector_fault(d, r, env, lin);
 
 	if (s)
 		return s;
+	if (!vector_in_page(d, gpa, lin))
+		return EMULATE_MMIO_FAILED;
 	if (d->dir == DECODE_DIR_TO_MEM)
 		return vector_store(d, gpa, env);
 	return vector_load(d, gpa, env);

@@ -18,6 +18,8 @@
  *   ram (8)       what a guest-memory read returns (likewise)
  *   vec (1)       the vector moves' state (vector_state()): clean, or with
  *                 one or more #UD/#NM conditions or the host's AVX missing;
+ *                 in half the clean runs the operand is steered onto the
+ *                 fault's page offset (else most moves are refused);
  *                 the 16 XMM/YMM registers' bytes follow (made up: take())
  *
  * Where the input ends early, the values it lacks are made up (take()).
@@ -52,8 +54,10 @@
  * checked by ref_vector()/check_vector(): their device accesses are 4 or
  * 8 bytes (a 16- or 32-byte move is 8-byte accesses from gpa up, so the
  * access size there is not the instruction's memory size), the fault the
- * SDM's exception class gives comes with no access at all, and the
- * XMM/YMM registers after a load are compared byte for byte.
+ * SDM's exception class gives comes with no access at all, a move whose
+ * operand does not start at the fault's page offset or leaves its page is
+ * refused with no access, and the XMM/YMM registers after a load are
+ * compared byte for byte.
  *
  * An operation the reference has no case for is a failure.
  * A disagreement prints the input, the decoding, both register files and
@@ -772,6 +776,34 @@ static int ref_vector_fault(const struct decode_insn *d, const struct emulate_en
 	return EMULATE_OK;
 }
 
+/* The operand's linear address has gpa's page offset, and the operand ends in that 4 KiB page. */
+static bool ref_in_page(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
+			const struct emulate_regs *r)
+{
+	u64 lin = ref_linear(d, env->seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+
+	return (lin & 0xfff) == (gpa & 0xfff) && (lin & 0xfff) + d->mem_size <= 0x1000;
+}
+
+/*
+ * Moves the operand's base register (or RIP, or a scale-1 index) so that
+ * its linear address has gpa's page offset, as on a CPU, where the fault
+ * is the operand's own page; without a register to move it stays apart.
+ */
+static void steer(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
+		  struct emulate_regs *r)
+{
+	u64 lin = ref_linear(d, env->seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+	u64 delta = (gpa - lin) & 0xfff;
+
+	if (d->mem.rip_rel)
+		r->rip += delta;
+	else if (d->mem.base != DECODE_NO_REG)
+		r->gpr[d->mem.base] += delta;
+	else if (d->mem.index != DECODE_NO_REG && d->mem.scale == 1)
+		r->gpr[d->mem.index] += delta;
+}
+
 /*
  * MOVD/MOVQ/MOVDQA/MOVDQU/MOVAPS/MOVUPS/VMOVDQU: the device sees
  * min(size, 8)-byte accesses from gpa up; a load fills the register with
@@ -791,6 +823,10 @@ static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulat
 	x->status = ref_vector_fault(d, env, r0);
 	if (x->status)
 		return;
+	if (!ref_in_page(d, gpa, env, r0)) {	 /* the fault is not the operand's first byte, or */
+		x->status = EMULATE_MMIO_FAILED; /* the operand runs into another page: refused */
+		return;
+	}
 	if (d->dir == DECODE_DIR_TO_MEM && size == 32 && !m->avx) {
 		x->status = EMULATE_VEC_FAILED;
 		return;
@@ -1006,9 +1042,10 @@ static u64 take(struct input *in, unsigned n)
  * bit 7 clear the guest may run every form (CR0.PE, CR4.OSFXSR and
  * OSXSAVE, XCR0 x87|SSE|AVX, AVX reachable); with it set, bits 0-6 each
  * break one condition (CR0.TS, CR0.EM, CR4.OSFXSR, CR4.OSXSAVE, XCR0.AVX,
- * CR0.PE, the host's AVX).
+ * CR0.PE, the host's AVX). True (bit 7 clear, bit 0 set): steer() the
+ * operand onto the fault's page offset, so the move is made.
  */
-static void vector_state(struct input *in, struct model *m, struct emulate_env *env)
+static bool vector_state(struct input *in, struct model *m, struct emulate_env *env)
 {
 	unsigned f = (unsigned)take(in, 1);
 	unsigned bad = (f & 0x80) ? f : 0;
@@ -1029,6 +1066,7 @@ static void vector_state(struct input *in, struct model *m, struct emulate_env *
 
 			memcpy(&m->vregs[i][b], &v, 8);
 		}
+	return (f & 0x81) == 0x01;
 }
 
 static const enum decode_mode modes[4] = {DECODE_MODE_64, DECODE_MODE_32, DECODE_MODE_16,
@@ -1053,7 +1091,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct ref x;
 	u8 insn[DECODE_MAX_LEN];
 	unsigned ctl, avail;
-	bool write_fault;
+	bool write_fault, follow;
 	u64 gpa;
 	u8 *copy;
 	int s;
@@ -1078,7 +1116,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		env.seg_base[i] = take(&in, 8);
 	m.dev_val = take(&in, 8);
 	m.ram_val = take(&in, 8);
-	vector_state(&in, &m, &env);
+	follow = vector_state(&in, &m, &env);
 
 	s = decode_insn(copy, avail, modes[ctl & 3], &d);
 	FUZZ_CHECK(!memcmp(copy, insn, avail));
@@ -1087,6 +1125,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		return 0;
 	FUZZ_CHECK(d.len >= 1 && d.len <= avail);
 	if (decode_op_is_vector(d.op)) {
+		if (follow)
+			steer(&d, gpa, &env, &before);
 		d0 = d;
 		env0 = env;
 		regs = before;

@@ -951,14 +951,20 @@ static void dev_fill(void)
 		dev[b] = (u8)(0x10 + b);
 }
 
+/* The device at offset off, and RSI and R8 pointing at the same page offset (vector_in_page). */
+static u64 at(unsigned off)
+{
+	regs.gpr[GPR_RSI] = regs.gpr[8] = 0x1000 + off;
+	return MMIO_BASE + off;
+}
+
 /* Stores: the register's bytes in 8-byte device accesses, lowest first (4 for MOVD). */
 static void test_vector_stores(void **state)
 {
 	struct emulate_regs before;
 
-	regs.gpr[GPR_RSI] = 0x1000;
 	before = regs;
-	OK("\xf3\x0f\x7f\x06", MMIO_BASE, true); /* movdqu [rsi],xmm0 */
+	OK("\xf3\x0f\x7f\x06", at(0), true); /* movdqu [rsi],xmm0 */
 	assert_memory_equal(dev, vregs[0], 16);
 	assert_int_equal(dev_writes, 2);
 	assert_int_equal(last_gpa, MMIO_BASE + 8);
@@ -966,28 +972,29 @@ static void test_vector_stores(void **state)
 	assert_int_equal(dev_get(16, 8), 0);
 	assert_int_equal(regs.rip, RIP0 + 4);
 	before.rip = regs.rip;
+	before.gpr[GPR_RSI] = before.gpr[8] = 0x1000;
 	assert_memory_equal(&regs, &before, sizeof(regs));
 
 	dev_writes = 0;
-	OK("\x66\x0f\x7e\x0e", MMIO_BASE + 0x20, true); /* movd [rsi],xmm1 */
+	OK("\x66\x0f\x7e\x0e", at(0x20), true); /* movd [rsi],xmm1 */
 	assert_int_equal(dev_writes, 1);
 	assert_int_equal(last_size, 4);
 	assert_memory_equal(dev + 0x20, vregs[1], 4);
 	assert_int_equal(dev_get(0x24, 4), 0);
 
 	dev_writes = 0;
-	OK("\x66\x0f\xd6\x1e", MMIO_BASE + 0x28, true); /* movq [rsi],xmm3 */
+	OK("\x66\x0f\xd6\x1e", at(0x28), true); /* movq [rsi],xmm3 */
 	assert_int_equal(dev_writes, 1);
 	assert_int_equal(last_size, 8);
 	assert_memory_equal(dev + 0x28, vregs[3], 8);
 
 	dev_writes = 0;
-	OK("\xc5\x7e\x7f\x3e", MMIO_BASE + 0x20, true); /* vmovdqu [rsi],ymm15 */
+	OK("\xc5\x7e\x7f\x3e", at(0x20), true); /* vmovdqu [rsi],ymm15 */
 	assert_int_equal(dev_writes, 4);
 	assert_memory_equal(dev + 0x20, vregs[15], 32);
 
 	dev_writes = 0;
-	OK("\x0f\x29\x16", MMIO_BASE, true); /* movaps [rsi],xmm2 (aligned) */
+	OK("\x0f\x29\x16", at(0), true); /* movaps [rsi],xmm2 (aligned) */
 	assert_int_equal(dev_writes, 2);
 	assert_memory_equal(dev, vregs[2], 16);
 }
@@ -999,40 +1006,40 @@ static void test_vector_stores(void **state)
 static void test_vector_loads(void **state)
 {
 	dev_fill();
-	OK("\xf3\x0f\x6f\x1e", MMIO_BASE + 8, false); /* movdqu xmm3,[rsi] */
+	OK("\xf3\x0f\x6f\x1e", at(8), false); /* movdqu xmm3,[rsi] */
 	assert_int_equal(dev_reads, 2);
 	assert_memory_equal(vregs[3], dev + 8, 16);
 	for (unsigned b = 16; b < 32; b++)
 		assert_int_equal(vregs[3][b], vpat(3, b));
 
-	OK("\x66\x0f\x6e\x26", MMIO_BASE + 4, false); /* movd xmm4,[rsi] */
+	OK("\x66\x0f\x6e\x26", at(4), false); /* movd xmm4,[rsi] */
 	assert_memory_equal(vregs[4], dev + 4, 4);
 	for (unsigned b = 4; b < 16; b++)
 		assert_int_equal(vregs[4][b], 0);
 	for (unsigned b = 16; b < 32; b++)
 		assert_int_equal(vregs[4][b], vpat(4, b));
 
-	OK("\xf3\x0f\x7e\x2e", MMIO_BASE + 16, false); /* movq xmm5,[rsi] */
+	OK("\xf3\x0f\x7e\x2e", at(16), false); /* movq xmm5,[rsi] */
 	assert_memory_equal(vregs[5], dev + 16, 8);
 	for (unsigned b = 8; b < 16; b++)
 		assert_int_equal(vregs[5][b], 0);
 	assert_int_equal(vregs[5][16], vpat(5, 16));
 
-	OK("\x66\x48\x0f\x6e\x36", MMIO_BASE + 24, false); /* movq xmm6,[rsi] (66 REX.W 6E) */
+	OK("\x66\x48\x0f\x6e\x36", at(24), false); /* movq xmm6,[rsi] (66 REX.W 6E) */
 	assert_memory_equal(vregs[6], dev + 24, 8);
 	assert_int_equal(vregs[6][8], 0);
 
-	OK("\xc5\xfa\x6f\x3e", MMIO_BASE, false); /* vmovdqu xmm7,[rsi] */
+	OK("\xc5\xfa\x6f\x3e", at(0), false); /* vmovdqu xmm7,[rsi] */
 	assert_memory_equal(vregs[7], dev, 16);
 	for (unsigned b = 16; b < 32; b++)
 		assert_int_equal(vregs[7][b], 0);
 
 	dev_reads = 0;
-	OK("\xc4\x41\x7e\x6f\x00", MMIO_BASE + 32, false); /* vmovdqu ymm8,[r8] */
+	OK("\xc4\x41\x7e\x6f\x00", at(32), false); /* vmovdqu ymm8,[r8] */
 	assert_int_equal(dev_reads, 4);
 	assert_memory_equal(vregs[8], dev + 32, 32);
 
-	OK("\x44\x0f\x10\x0e", MMIO_BASE + 3, false); /* movups xmm9,[rsi]: no alignment */
+	OK("\x44\x0f\x10\x0e", at(3), false); /* movups xmm9,[rsi]: no alignment */
 	assert_memory_equal(vregs[9], dev + 3, 16);
 }
 
@@ -1111,6 +1118,18 @@ static void test_vector_failures(void **state)
 	assert_int_equal(dev_reads, 1);
 	assert_int_equal(vregs[0][0], vpat(0, 0));
 	assert_memory_equal(&regs, &before, sizeof(regs));
+
+	/* the fault's page offset is not the operand's (a straddling access's second page) */
+	dev_fail = false;
+	dev_reads = dev_writes = 0;
+	regs.gpr[GPR_RSI] = 0xff8;
+	assert_int_equal(RUN("\xf3\x0f\x7f\x06", DECODE_MODE_64, MMIO_BASE, true),
+			 EMULATE_MMIO_FAILED);
+	/* the operand starts at the fault but runs into the next page */
+	assert_int_equal(RUN("\xf3\x0f\x7f\x06", DECODE_MODE_64, MMIO_BASE + 0xff8, true),
+			 EMULATE_MMIO_FAILED);
+	assert_int_equal(dev_reads + dev_writes, 0);
+	assert_int_equal(regs.gpr[GPR_RSI], 0xff8);
 }
 
 static void test_failures(void **state)
