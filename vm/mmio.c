@@ -11,6 +11,7 @@
  */
 #include "vm/mmio.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/exception.h"
 #include "arch/x86/vec_regs.h"
 #include "lib/console.h"
 #include "lib/string.h"
@@ -99,7 +100,7 @@ static bool inject_fault(struct vcpu *v, int status)
 	if (status == EMULATE_FAULT_UD)
 		vcpu_inject_ud(v);
 	else if (status == EMULATE_FAULT_NM)
-		vcpu_inject_exception(v, 7, false, 0);
+		vcpu_inject_exception(v, EXC_NM, false, 0);
 	else if (status == EMULATE_FAULT_GP)
 		vcpu_inject_gp(v);
 	else

@@ -14,6 +14,12 @@
  * Cases whose address is part of the instruction (moffs, absolute disp32,
  * EIP-relative) run in the device only and are judged by those values.
  *
+ * The vector moves (SSE enabled at start; the AVX forms only where CPUID
+ * has XSAVE and AVX, SKIP lines elsewhere) compare XMM/YMM values through
+ * the RAM buffer, which gives a store its source and takes a load's result.
+ * INS/OUTS (REP, DF=0 and DF=1) go between the window and the UART's
+ * scratch register; Keel makes their memory side in its I/O exit.
+ *
  * Not covered: RIP-relative without 67 (the device is more than 2 GiB
  * from the image at 1 MiB, so no disp32 reaches it); the EIP-relative
  * (67) form stands in for it.
