@@ -397,6 +397,11 @@ FORM(std_rep_insb, UART_SCR "mov $0xc3, %al; outb %al, %dx; std; rep insb")
 FORM(rep_outsb, UART_SCR "rep outsb; inb %dx, %al")
 FORM(std_rep_outsb, UART_SCR "std; rep outsb; inb %dx, %al")
 FORM(insb1, UART_SCR "mov $0x7e, %al; outb %al, %dx; insb")
+/* Word and dword elements: the unclaimed port 0x2F0 reads all ones and drops writes */
+#define UNCLAIMED "mov $0x2f0, %dx; "
+FORM(rep_insl, UNCLAIMED "rep insl")
+FORM(std_rep_insw, UNCLAIMED "std; rep insw")
+FORM(rep_outsl, UNCLAIMED "rep outsl")
 
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
@@ -953,6 +958,12 @@ static const struct mmio_case mmio_cases[] = {
     C(std_rep_outsb, .m0 = MA, .r = {R(WIN, RSI, 7), R(ABS, RCX, 4), R(ABS, RAX, 0)},
       .w = {WR(RAX, 0xA4), WR(RSI, 3), WR(RCX, 0)}),
     C(insb1, .m0 = MA, .r = {WIN_PTR(RDI)}, .w = {WM(0, 0xA1A2A3A4A5A6A77E), WR(RDI, 1)}),
+    C(rep_insl, .m0 = MA, .m1 = MB, .r = {R(WIN, RDI, 4), R(ABS, RCX, 2)},
+      .w = {WM(0, 0xFFFFFFFFA5A6A7A8), WM(1, 0xB1B2B3B4FFFFFFFF), WR(RDI, 12)}),
+    C(std_rep_insw, .m0 = MA, .r = {R(WIN, RDI, 6), R(ABS, RCX, 2)},
+      .w = {WM(0, 0xFFFFFFFFA5A6A7A8), WR(RDI, 2), WR(RCX, 0)}),
+    C(rep_outsl, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RCX, 3)},
+      .w = {WR(RSI, 12), WR(RCX, 0), WM(0, MA)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
