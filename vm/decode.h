@@ -4,10 +4,11 @@
  * MOVS, LODS, SCAS and CMPS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and
  * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
  * CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, and the SSE/AVX moves compilers use for memcpy
- * (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU; vm/decode_sse.c), in 16-, 32- and 64-bit code
- * (Intel SDM Vol. 2A, chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads
- * only the bytes it is given, so host tests run it over a table of encodings. Anything outside that
- * set is an error the caller reports with the bytes (docs/mmio.md); the decoder never guesses.
+ * (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS; vm/decode_sse.c), in
+ * 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter 2 "Instruction Format" and Appendix A
+ * "Opcode Map"). Pure: it reads only the bytes it is given, so host tests run it over a table of
+ * encodings. Anything outside that set is an error the caller reports with the bytes
+ * (docs/mmio.md); the decoder never guesses.
  */
 #ifndef KEEL_VM_DECODE_H
 #define KEEL_VM_DECODE_H
@@ -84,12 +85,15 @@ enum decode_op {
 	DECODE_OP_MOVAPS,  /* NP 0F 28/29: m128, 16-byte aligned */
 	DECODE_OP_MOVUPS,  /* NP 0F 10/11: m128 */
 	DECODE_OP_VMOVDQU, /* VEX.128/256.F3.0F 6F/7F: m128 (xmm) or m256 (ymm) */
+	DECODE_OP_VMOVDQA, /* VEX.66.0F 6F/7F: aligned to the operand's 16 or 32 bytes */
+	DECODE_OP_VMOVAPS, /* VEX.NP.0F 28/29: likewise aligned */
+	DECODE_OP_VMOVUPS, /* VEX.NP.0F 10/11 */
 };
 
-/* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVDQU. */
+/* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVUPS. */
 static inline bool decode_op_is_vector(enum decode_op op)
 {
-	return op >= DECODE_OP_MOVD && op <= DECODE_OP_VMOVDQU;
+	return op >= DECODE_OP_MOVD && op <= DECODE_OP_VMOVUPS;
 }
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
@@ -157,7 +161,7 @@ struct decode_insn {
 	bool seg_override;
 	u8 vreg;  /* a vector move's XMM/YMM register, 0-15 */
 	bool vex; /* VEX-encoded: a load zeroes the register above mem_size (SDM Vol. 2A 2.3.10) */
-	bool aligned;		/* MOVDQA/MOVAPS: a misaligned operand is #GP(0) */
+	bool aligned; /* (V)MOVDQA/(V)MOVAPS: an operand not aligned to its size is #GP(0) */
 	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */
 	struct decode_mem mem2; /* MOVS, CMPS only: ES:rDI */
 };

@@ -1,7 +1,7 @@
 /*
  * The vector moves a compiler emits for memcpy into device memory, for
  * the MMIO decoder (vm/decode.h): MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS
- * and VMOVDQU (SDM Vol. 2B under each name; Vol. 2A Table A-3 for the
+ * and VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS (SDM Vol. 2B under each name; Vol. 2A Table A-3 for the
  * 0F map). Legacy SSE forms are told apart by their mandatory prefix:
  *
  *   0F 10/11  NP: MOVUPS xmm, m128 / m128, xmm
@@ -17,10 +17,11 @@
  * present, the last of F2 and F3 deciding (the decoder's `repne` records
  * which came last).
  *
- * VEX (2.3): C5 or C4, with map 0F, pp F3 and opcode 6F/7F is VMOVDQU,
- * VEX.L choosing xmm/m128 or ymm/m256. Its vvvv must be 1111b (#UD
- * otherwise: "VEX.vvvv is reserved"), and a 66, F2, F3 or REX before the
- * VEX is #UD (2.3.2-2.3.4): both DECODE_BAD_VEX.
+ * VEX (2.3): C5 or C4 with map 0F: pp F3 6F/7F VMOVDQU, pp 66 6F/7F
+ * VMOVDQA, pp NP 28/29 VMOVAPS and 10/11 VMOVUPS, VEX.L choosing xmm/m128
+ * or ymm/m256. Their vvvv must be 1111b (#UD otherwise: "VEX.vvvv is
+ * reserved"), and a 66, F2, F3 or REX before the VEX is #UD (2.3.2-2.3.4):
+ * both DECODE_BAD_VEX.
  * Outside 64-bit code C4/C5 are LES/LDS unless the next byte's top two
  * bits are 11 (2.3.5): LES/LDS are not decoded here.
  */
@@ -106,6 +107,24 @@ int decode_sse(struct cursor *c, struct decode_insn *d, const struct prefixes *p
 	return vector_operands(c, d, p, p->rex & REX_R);
 }
 
+/* The VEX move of opcode op in map 0F under pp (0 NP, 1 66, 2 F3), its direction; false: none. */
+static bool vex_form(unsigned pp, u8 op, struct decode_insn *d)
+{
+	if (pp == 2 && (op == 0x6F || op == 0x7F))
+		d->op = DECODE_OP_VMOVDQU;
+	else if (pp == 1 && (op == 0x6F || op == 0x7F))
+		d->op = DECODE_OP_VMOVDQA;
+	else if (pp == 0 && (op == 0x28 || op == 0x29))
+		d->op = DECODE_OP_VMOVAPS;
+	else if (pp == 0 && (op == 0x10 || op == 0x11))
+		d->op = DECODE_OP_VMOVUPS;
+	else
+		return false;
+	d->dir = (op == 0x7F || op == 0x29 || op == 0x11) ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
+	d->aligned = d->op == DECODE_OP_VMOVDQA || d->op == DECODE_OP_VMOVAPS;
+	return true;
+}
+
 /*
  * VEX (SDM Vol. 2A 2.3.5, Figure 2-9):
  *   C5: [R' vvvv' L pp]             (map 0F, W 0, X' B' 1)
@@ -138,12 +157,9 @@ int decode_vex(struct cursor *c, struct decode_insn *d, struct prefixes *p, u8 o
 	s = decode_next(c, &op);
 	if (s)
 		return s;
-	/* pp 10 (F3), opcode 6F/7F: VMOVDQU */
-	if ((b2 & 3) != 2 || (op != 0x6F && op != 0x7F))
+	if (!vex_form(b2 & 3, op, d))
 		return DECODE_UNSUPPORTED;
-	d->op = DECODE_OP_VMOVDQU;
 	d->vex = true;
-	d->dir = op == 0x7F ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
 	d->mem_size = (b2 & 4) ? 32 : 16;
 	s = vector_operands(c, d, p, is64 && !(b1 & 0x80));
 	if (s)

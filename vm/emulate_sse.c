@@ -1,17 +1,19 @@
 /*
  * The vector moves on MMIO (vm/emulate.h, emulate_vector): MOVD/MOVQ,
- * MOVDQA/MOVDQU, MOVAPS/MOVUPS and VMOVDQU. Pure, like vm/emulate.c: the
+ * MOVDQA/MOVDQU, MOVAPS/MOVUPS and VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS. Pure, like vm/emulate.c: the
  * guest's XMM/YMM registers are reached through env->vec_read/vec_write.
  *
  * Before any access, the faults the CPU raises for the form (SDM Vol. 2A
- * 2.4, the tables of exception classes Type 1 (MOVDQA, MOVAPS), Type 4
- * (MOVDQU, MOVUPS, VMOVDQU) and Type 5 (MOVD, MOVQ)), in the CPU's order:
+ * 2.4, the tables of exception classes Type 1 ((V)MOVDQA, (V)MOVAPS),
+ * Type 4 (MOVDQU, MOVUPS, VMOVDQU, VMOVUPS) and Type 5 (MOVD, MOVQ)), in
+ * the CPU's order:
  *
  *   #UD  VEX in real-address or virtual-8086 mode (their "VEX prefix" rows);
  *        legacy SSE: CR0.EM = 1 or CR4.OSFXSR = 0;
  *        VEX: CR4.OSXSAVE = 0 or XCR0[2:1] != 11b
  *   #NM  CR0.TS = 1
- *   #GP(0) MOVDQA/MOVAPS: the linear address not 16-byte aligned
+ *   #GP(0) (V)MOVDQA/(V)MOVAPS: the linear address not aligned to the
+ *        operand's size (16, or 32 for VEX.256)
  *
  * The guest made the access, so it passed these checks when it ran; the
  * bytes read at RIP afterwards need not be the ones it ran (another vCPU
@@ -46,7 +48,7 @@ static int vector_fault(const struct decode_insn *d, const struct emulate_regs *
 	}
 	if (env->cr0 & CR0_TS)
 		return EMULATE_FAULT_NM;
-	if (d->aligned && (lin & 15))
+	if (d->aligned && (lin & (d->mem_size - 1u)))
 		return EMULATE_FAULT_GP;
 	return EMULATE_OK;
 }

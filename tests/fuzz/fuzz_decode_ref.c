@@ -9,13 +9,14 @@
  *   length           d.len == length
  *   operation        d.op names the mnemonic (STOS/MOVS: any of B/W/D/Q;
  *                    MOVSX: MOVSX or MOVSXD; MOVD, MOVQ, MOVDQA, MOVDQU,
- *                    MOVAPS, MOVUPS, VMOVDQU)
+ *                    MOVAPS, MOVUPS, VMOVDQU, VMOVDQA, VMOVAPS, VMOVUPS)
  *   operand size     d.op_size * 8 == operand_width; for the vector moves
  *                    (Zydis says 32 or 64 there, by REX.W) instead: one
  *                    XMM or YMM register operand, YMM exactly when
  *                    d.mem_size is 32, its number d.vreg, d.vex exactly
- *                    for Zydis's VEX encoding (the memory operand's size
- *                    is compared as for every form, below)
+ *                    for Zydis's VEX encoding, d.aligned exactly for
+ *                    (V)MOVDQA/(V)MOVAPS (the memory operand's size is
+ *                    compared as for every form, below)
  *   address size     d.addr_size * 8 == address_width
  *   LOCK, REP        d.lock as Zydis's HAS_LOCK; on STOS/MOVS, d.rep as
  *                    any of its HAS_REP/REPE/REPNE (Keel treats F2 there
@@ -75,11 +76,12 @@ static bool ready;
 static const char *what;
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx",	 "stos",   "movs",   "and",    "or",	 "xor",	 "cmp",	 "test",
-    "xchg", "add",     "adc",	 "sub",	   "sbb",    "inc",    "dec",	 "neg",	 "not",	 "rol",
-    "ror",  "rcl",     "rcr",	 "shl",	   "shr",    "sar",    "bt",	 "bts",	 "btr",	 "btc",
-    "xadd", "cmpxchg", "setcc",	 "movnti", "movbe",  "push",   "pop",	 "lods", "scas", "cmps",
-    "movd", "movq",    "movdqa", "movdqu", "movaps", "movups", "vmovdqu"};
+    "mov",    "movzx",	 "movsx",   "stos",    "movs",	  "and",   "or",     "xor",    "cmp",
+    "test",   "xchg",	 "add",	    "adc",     "sub",	  "sbb",   "inc",    "dec",    "neg",
+    "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
+    "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
+    "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
+    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -211,6 +213,9 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	    [DECODE_OP_MOVAPS] = ZYDIS_MNEMONIC_MOVAPS,
 	    [DECODE_OP_MOVUPS] = ZYDIS_MNEMONIC_MOVUPS,
 	    [DECODE_OP_VMOVDQU] = ZYDIS_MNEMONIC_VMOVDQU,
+	    [DECODE_OP_VMOVDQA] = ZYDIS_MNEMONIC_VMOVDQA,
+	    [DECODE_OP_VMOVAPS] = ZYDIS_MNEMONIC_VMOVAPS,
+	    [DECODE_OP_VMOVUPS] = ZYDIS_MNEMONIC_VMOVUPS,
 	};
 
 	switch (op) {
@@ -378,7 +383,8 @@ static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 
 /*
  * A vector move's register operand: the one XMM or YMM register Zydis
- * names, numbered d->vreg, a YMM exactly for a 32-byte VMOVDQU.
+ * names, numbered d->vreg, a YMM exactly for a 32-byte VEX move; d->aligned
+ * exactly for (V)MOVDQA and (V)MOVAPS.
  */
 static void compare_vreg(const u8 *b, size_t n, unsigned mi, const struct decode_insn *d,
 			 const ZydisDecodedInstruction *z, const ZydisDecodedOperand *ops)
@@ -399,6 +405,8 @@ static void compare_vreg(const u8 *b, size_t n, unsigned mi, const struct decode
 		disagree(b, n, mi, d, z, ops);
 	AGREE(ZydisRegisterGetClass(v->reg.value) ==
 	      (d->mem_size == 32 ? ZYDIS_REGCLASS_YMM : ZYDIS_REGCLASS_XMM));
+	AGREE(d->aligned == (d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS ||
+			     d->op == DECODE_OP_VMOVDQA || d->op == DECODE_OP_VMOVAPS));
 	AGREE(ZydisRegisterGetId(v->reg.value) == d->vreg);
 	AGREE(d->vex == (z->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX));
 	AGREE(d->op_size == d->mem_size);

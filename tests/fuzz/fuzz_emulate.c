@@ -50,7 +50,7 @@
  *     its kind (device or memory) and the registers are as they were;
  *   - neither the decoded instruction nor the environment is written.
  *
- * The vector moves (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU) are
+ * The vector moves (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS) are
  * checked by ref_vector()/check_vector(): their device accesses are 4 or
  * 8 bytes (a 16- or 32-byte move is 8-byte accesses from gpa up, so the
  * access size there is not the instruction's memory size), the fault the
@@ -757,7 +757,7 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 /*
  * A vector move's fault, read from the SDM's exception classes (Vol. 2A
  * 2.4: Types 1, 4, 5) in the CPU's order: #UD, #NM, then #GP(0) for a
- * misaligned MOVDQA/MOVAPS; EMULATE_OK if none.
+ * (V)MOVDQA/(V)MOVAPS not aligned to its size; EMULATE_OK if none.
  */
 static int ref_vector_fault(const struct decode_insn *d, const struct emulate_env *env,
 			    const struct emulate_regs *r)
@@ -771,7 +771,9 @@ static int ref_vector_fault(const struct decode_insn *d, const struct emulate_en
 		return EMULATE_FAULT_UD;
 	if (env->cr0 & CR0_TS)
 		return EMULATE_FAULT_NM;
-	if ((d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS) && (lin & 15))
+	if ((d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS || d->op == DECODE_OP_VMOVDQA ||
+	     d->op == DECODE_OP_VMOVAPS) &&
+	    lin % d->mem_size)
 		return EMULATE_FAULT_GP;
 	return EMULATE_OK;
 }
@@ -855,11 +857,12 @@ static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulat
 /* ---- reporting ---- */
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx",	 "stos",   "movs",   "and",    "or",	 "xor",	 "cmp",	 "test",
-    "xchg", "add",     "adc",	 "sub",	   "sbb",    "inc",    "dec",	 "neg",	 "not",	 "rol",
-    "ror",  "rcl",     "rcr",	 "shl",	   "shr",    "sar",    "bt",	 "bts",	 "btr",	 "btc",
-    "xadd", "cmpxchg", "setcc",	 "movnti", "movbe",  "push",   "pop",	 "lods", "scas", "cmps",
-    "movd", "movq",    "movdqa", "movdqu", "movaps", "movups", "vmovdqu"};
+    "mov",    "movzx",	 "movsx",   "stos",    "movs",	  "and",   "or",     "xor",    "cmp",
+    "test",   "xchg",	 "add",	    "adc",     "sub",	  "sbb",   "inc",    "dec",    "neg",
+    "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
+    "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
+    "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
+    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {

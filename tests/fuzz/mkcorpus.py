@@ -189,7 +189,8 @@ for name, b in (
         ('movq_d6', '66 0f d6 1e'), ('movdqa_r15', '66 44 0f 7f 3e'), ('movdqu_66_f3', '66 f3 0f 6f 06'),
         ('movups_sib', '0f 11 4c 24 10'), ('movaps', '0f 28 06'), ('vmovdqu_xmm', 'c5 fa 6f 06'),
         ('vmovdqu_ymm15', 'c5 7e 6f 3e'), ('vmovdqu_c4', 'c4 c1 7e 6f 00'),
-        ('vmovdqu_bad_vvvv', 'c5 f2 6f 06'), ('vex_after_66', '66 c5 fa 6f 06')):
+        ('vmovdqu_bad_vvvv', 'c5 f2 6f 06'), ('vex_after_66', '66 c5 fa 6f 06'),
+        ('vmovups_ymm', 'c5 fc 11 0e'), ('vmovdqa_c4', 'c4 41 7d 7f 00'), ('vmovaps', 'c5 f8 28 06')):
     w('decode_ref', name, bytes.fromhex(b))
 
 # ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
@@ -298,6 +299,8 @@ emu('movdqa_misaligned', '66 0f 6f 06', regs={RSI: M + 8}, off=8, vec=1)
 emu('movaps_cr0_ts', '0f 29 06', write=True, vec=0x81)
 emu('vmovdqu_no_avx', 'c5 fe 6f 06', vec=0xc0)
 emu('vmovdqu_past_end', 'c5 fe 7f 06', write=True, off=0x30, vec=1)
+emu('vmovups_ymm_store', 'c5 fc 11 26', write=True, off=0x18, vec=1)
+emu('vmovdqa_ymm_half_aligned', 'c5 fd 6f 06', off=0x10, vec=1)
 for name, insn, mode in (('short_rep_movsq', 'f3 48 a5', 0), ('short_cmp_32', '66 3b 4c 8d 10', 1),
                          ('short_xor_16', '80 36 34 12 ff', 2), ('short_mov_ah_16', '8a 27', 2)):
     emu(name, insn, mode=mode, short=True)

@@ -387,6 +387,10 @@ FORM(vmovdqu_ld_y14, "vmovdqu (%rsi), %ymm14; vmovdqu %ymm14, 32(%rdx)")
 FORM(vmovdqu_ld_x_zero, "vmovdqu (%rdx), %ymm2; vmovdqu 8(%rsi), %xmm2; vmovdqu %ymm2, (%rdx)")
 FORM(movdqu_ld_keep, "vmovdqu (%rdx), %ymm2; movdqu 8(%rsi), %xmm2; vmovdqu %ymm2, (%rdx)")
 FORM(movd_ld_keep, "vmovdqu (%rdx), %ymm8; movd (%rsi), %xmm8; vmovdqu %ymm8, (%rdx)")
+FORM(vmovups_st_y, "vmovdqu (%rdx), %ymm5; vmovups %ymm5, 8(%rsi)")
+FORM(vmovaps_ld_y, "vmovaps 32(%rsi), %ymm6; vmovdqu %ymm6, (%rdx)")
+FORM(vmovdqa_st_x, "vmovdqu (%rdx), %xmm13; vmovdqa %xmm13, 16(%rsi)")
+FORM(vmovups_ld_x, "vmovdqu (%rdx), %ymm1; vmovups 4(%rsi), %xmm1; vmovdqu %ymm1, (%rdx)")
 
 /* INS/OUTS with the memory side in the window (Keel completes the element in its I/O exit),
  * through the UART's scratch register (COM1 + 7): INS reads what the OUT put there, OUTS leaves
@@ -948,6 +952,14 @@ static const struct mmio_case mmio_cases[] = {
       .w = {WB(0, MB), WB(2, BUF_Q(2)), WB(3, BUF_Q(3))}),
     C(movd_ld_keep, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
       .w = {WB(0, 0x89ABCDEF), WB(1, 0), WB(2, BUF_Q(2))}),
+    C(vmovups_st_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(4, BUF_Q(3)), WM(5, MMIO_DEF(5))}),
+    C(vmovaps_ld_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, MMIO_DEF(4)), WB(3, MMIO_DEF(7)), WB(4, BUF_Q(4))}),
+    C(vmovdqa_st_x, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(2, BUF_Q(0)), WM(3, BUF_Q(1)), WM(4, MMIO_DEF(4))}),
+    C(vmovups_ld_x, .avx = true, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0xB5B6B7B801234567), WB(2, 0), WB(3, 0)}),
     /* INS/OUTS (6C/6E) with REP, DF=0 and DF=1 */
     C(rep_insb, .m0 = MA, .r = {R(WIN, RDI, 1), R(ABS, RCX, 3)},
       .w = {WM(0, 0xA1A2A3A45A5A5AA8), WR(RDI, 4), WR(RCX, 0)}),

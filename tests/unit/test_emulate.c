@@ -997,6 +997,14 @@ static void test_vector_stores(void **state)
 	OK("\x0f\x29\x16", at(0), true); /* movaps [rsi],xmm2 (aligned) */
 	assert_int_equal(dev_writes, 2);
 	assert_memory_equal(dev, vregs[2], 16);
+
+	dev_writes = 0;
+	OK("\xc5\xfc\x11\x26", at(0x18), true); /* vmovups [rsi],ymm4 */
+	assert_int_equal(dev_writes, 4);
+	assert_memory_equal(dev + 0x18, vregs[4], 32);
+
+	OK("\xc4\x41\x7d\x7f\x00", at(0x20), true); /* vmovdqa [r8],ymm8 (32-byte aligned) */
+	assert_memory_equal(dev + 0x20, vregs[8], 32);
 }
 
 /*
@@ -1067,6 +1075,11 @@ static void test_vector_faults(void **state)
 	regs.gpr[GPR_RSI] = 0x1008;
 	FAULT("\x66\x0f\x6f\x06", DECODE_MODE_64, GP); /* movdqa xmm0,[rsi]: misaligned */
 	FAULT("\x0f\x29\x06", DECODE_MODE_64, GP);     /* movaps [rsi],xmm0 */
+	regs.gpr[GPR_RSI] = 0x1010;
+	FAULT("\xc5\xfd\x6f\x06", DECODE_MODE_64, GP); /* vmovdqa ymm0,[rsi]: 16 of 32 aligned */
+	FAULT("\xc5\xfc\x29\x06", DECODE_MODE_64, GP); /* vmovaps [rsi],ymm0 */
+	regs.gpr[GPR_RSI] = 0x1008;
+	FAULT("\xc5\xf8\x28\x06", DECODE_MODE_64, GP); /* vmovaps xmm0,[rsi] */
 	regs.gpr[GPR_RSI] = 0x1000;
 	env.seg_base[DECODE_SEG_FS] = 0x804;
 	FAULT("\x64\x0f\x28\x06", DECODE_MODE_64, GP); /* movaps xmm0,fs:[rsi]: FS.base counts */
