@@ -12,6 +12,7 @@
  * caller's `avail` and the 15-byte limit.
  */
 #include "vm/decode.h"
+#include "vm/decode_priv.h"
 #include "vmx/vcpu_regs.h"
 
 /* Legacy prefixes (SDM Vol. 2A 2.1.1) */
@@ -27,12 +28,6 @@
 #define PFX_FS	   0x64
 #define PFX_GS	   0x65
 #define OPC_ESCAPE 0x0F
-
-/* REX (SDM Vol. 2A 2.2.1, Table 2-4): 0100WRXB */
-#define REX_W BIT(3)
-#define REX_R BIT(2)
-#define REX_X BIT(1)
-#define REX_B BIT(0)
 
 /* ModRM and SIB fields (SDM Vol. 2A 2.1.5) */
 #define MODRM_MOD(b) ((b) >> 6)
@@ -163,18 +158,6 @@ static const u8 group_ops[GRP_COUNT][8] = {
     [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_PUSH, NO_OP},
     [GRP_8] = {NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_BT, DECODE_OP_BTS, DECODE_OP_BTR,
 	       DECODE_OP_BTC},
-};
-
-struct prefixes {
-	bool opsize, adsize, lock, rep, repne;
-	int seg; /* -1: none */
-	u8 rex;
-};
-
-struct cursor {
-	const u8 *bytes;
-	unsigned avail;
-	unsigned pos;
 };
 
 /* The next byte, or TOO_LONG past 15 bytes, or TRUNCATED past `avail`. */
@@ -388,6 +371,16 @@ static int modrm(struct cursor *c, struct decode_insn *d, const struct prefixes 
 	return DECODE_OK;
 }
 
+int decode_next(struct cursor *c, u8 *b)
+{
+	return next(c, b);
+}
+
+int decode_modrm(struct cursor *c, struct decode_insn *d, const struct prefixes *p, u8 *b)
+{
+	return modrm(c, d, p, b);
+}
+
 /* Sets the register operand from a 3- or 4-bit number (AH-BH rule: SDM Vol. 2A 3.7.2.1). */
 static void set_reg(struct decode_insn *d, unsigned reg, unsigned size, u8 rex)
 {
@@ -576,6 +569,8 @@ static int two_byte(struct cursor *c, struct decode_insn *d, const struct prefix
 		return setcc(c, d, p, opc);
 	if (opc == 0x38)
 		return three_byte(c, d, p);
+	if (decode_sse_opcode(opc))
+		return decode_sse(c, d, p, opc);
 	/* MOVNTI (NP 0F C3) has no 16-bit form and takes no 66/F2/F3 */
 	if (opc == 0xC3 && (p->opsize || p->rep || d->op_size == 2))
 		return DECODE_UNSUPPORTED;
@@ -659,6 +654,8 @@ int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct d
 	set_sizes(out, &p, mode);
 	if (opc == OPC_ESCAPE)
 		s = two_byte(&c, out, &p);
+	else if (opc == VEX2 || opc == VEX3)
+		s = decode_vex(&c, out, &p, opc);
 	else if (opc == 0x63)
 		s = movsxd(&c, out, &p);
 	else
@@ -701,6 +698,8 @@ const char *decode_status_name(int status)
 		return "no memory operand";
 	case DECODE_BAD_LOCK:
 		return "LOCK not allowed";
+	case DECODE_BAD_VEX:
+		return "VEX prefix or field not allowed";
 	default:
 		return "unknown status";
 	}

@@ -3,10 +3,12 @@
  * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS,
  * MOVS, LODS, SCAS and CMPS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and
  * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
- * CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, in 16-, 32- and 64-bit code (Intel SDM Vol. 2A,
- * chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only the bytes it is
- * given, so host tests run it over a table of encodings. Anything outside that set is an error the
- * caller reports with the bytes (docs/mmio.md); the decoder never guesses.
+ * CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, and the SSE/AVX moves compilers use for memcpy
+ * (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS; vm/decode_sse.c), in
+ * 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter 2 "Instruction Format" and Appendix A
+ * "Opcode Map"). Pure: it reads only the bytes it is given, so host tests run it over a table of
+ * encodings. Anything outside that set is an error the caller reports with the bytes
+ * (docs/mmio.md); the decoder never guesses.
  */
 #ifndef KEEL_VM_DECODE_H
 #define KEEL_VM_DECODE_H
@@ -30,6 +32,7 @@ enum decode_status {
 	DECODE_UNSUPPORTED = -3, /* an opcode (or /digit) outside the set above */
 	DECODE_NOT_MEMORY = -4,	 /* ModRM.mod=11: a register form cannot touch MMIO */
 	DECODE_BAD_LOCK = -5,	 /* LOCK on an instruction that does not allow it (#UD) */
+	DECODE_BAD_VEX = -6,	 /* 66/F2/F3/REX before VEX, or a VEX.vvvv the form forbids (#UD) */
 };
 
 enum decode_op {
@@ -73,7 +76,25 @@ enum decode_op {
 	DECODE_OP_LODS,	   /* rAX = seg:rSI (mem) */
 	DECODE_OP_SCAS,	   /* flags of rAX - ES:rDI (mem); REPE/REPNE by repne */
 	DECODE_OP_CMPS,	   /* flags of seg:rSI (mem) - ES:rDI (mem2); REPE/REPNE by repne */
+	/* The vector moves (vm/decode_sse.c): vreg is the XMM/YMM register, mem_size the bytes
+	   moved */
+	DECODE_OP_MOVD,	   /* 66 0F 6E/7E: xmm <-> m32 */
+	DECODE_OP_MOVQ,	   /* 66 REX.W 0F 6E/7E, F3 0F 7E, 66 0F D6: xmm <-> m64 */
+	DECODE_OP_MOVDQA,  /* 66 0F 6F/7F: m128, 16-byte aligned */
+	DECODE_OP_MOVDQU,  /* F3 0F 6F/7F: m128 */
+	DECODE_OP_MOVAPS,  /* NP 0F 28/29: m128, 16-byte aligned */
+	DECODE_OP_MOVUPS,  /* NP 0F 10/11: m128 */
+	DECODE_OP_VMOVDQU, /* VEX.128/256.F3.0F 6F/7F: m128 (xmm) or m256 (ymm) */
+	DECODE_OP_VMOVDQA, /* VEX.66.0F 6F/7F: aligned to the operand's 16 or 32 bytes */
+	DECODE_OP_VMOVAPS, /* VEX.NP.0F 28/29: likewise aligned */
+	DECODE_OP_VMOVUPS, /* VEX.NP.0F 10/11 */
 };
+
+/* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVUPS. */
+static inline bool decode_op_is_vector(enum decode_op op)
+{
+	return op >= DECODE_OP_MOVD && op <= DECODE_OP_VMOVUPS;
+}
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
 enum decode_seg {
@@ -124,8 +145,9 @@ struct decode_insn {
 	enum decode_mode mode; /* the code size it was decoded in */
 	enum decode_op op;
 	enum decode_dir dir;
-	u8 mem_size;  /* bytes of the memory access: 1, 2, 4 or 8 */
-	u8 op_size;   /* operand size: the register's width (MOVZX/MOVSX: the destination) */
+	u8 mem_size;  /* bytes of the memory access: 1, 2, 4 or 8; a vector move 4, 8, 16 or 32 */
+	u8 op_size;   /* operand size: the register's width (MOVZX/MOVSX: the destination;
+		       * a vector move: mem_size) */
 	u8 addr_size; /* 2, 4 or 8 */
 	bool has_reg; /* a GPR operand: reg (with reg_high for AH/CH/DH/BH) */
 	int reg;
@@ -137,6 +159,9 @@ struct decode_insn {
 	bool repne;   /* the last of them was F2: REPNE on SCAS/CMPS (elsewhere just REP) */
 	bool lock;    /* F0 present (allowed only where the SDM allows it: lock_allowed()) */
 	bool seg_override;
+	u8 vreg;  /* a vector move's XMM/YMM register, 0-15 */
+	bool vex; /* VEX-encoded: a load zeroes the register above mem_size (SDM Vol. 2A 2.3.10) */
+	bool aligned; /* (V)MOVDQA/(V)MOVAPS: an operand not aligned to its size is #GP(0) */
 	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */
 	struct decode_mem mem2; /* MOVS, CMPS only: ES:rDI */
 };

@@ -273,6 +273,12 @@ static u64 linear(const struct decode_insn *d, const struct emulate_env *env, en
 	return (env->seg_base[seg] + off) & 0xFFFFFFFFULL;
 }
 
+u64 emulate_linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
+		   u64 off)
+{
+	return linear(d, env, seg, off);
+}
+
 /* One side of a PUSH or POP: the faulting MMIO access at gpa, or guest memory at lin. */
 static int side_read(const struct emulate_env *env, bool mmio, u64 gpa, u64 lin, unsigned size,
 		     u64 *v)
@@ -515,6 +521,9 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS ||
 	    d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS) {
 		s = string_op(d, gpa, write_fault, &n, env);
+	} else if (decode_op_is_vector(d->op)) {
+		s = emulate_vector(d, gpa, &n, env);
+		n.rip = next_rip(d, n.rip);
 	} else {
 		s = single_op(d, gpa, write_fault, &n, env);
 		n.rip = next_rip(d, n.rip);
@@ -533,6 +542,14 @@ const char *emulate_status_name(int status)
 		return "device access failed";
 	case EMULATE_MEM_FAILED:
 		return "guest memory access failed";
+	case EMULATE_VEC_FAILED:
+		return "vector register state unreachable";
+	case EMULATE_FAULT_UD:
+		return "#UD";
+	case EMULATE_FAULT_NM:
+		return "#NM";
+	case EMULATE_FAULT_GP:
+		return "#GP";
 	default:
 		return "unknown status";
 	}

@@ -39,12 +39,28 @@ struct emulate_env {
 	bool (*mem_gpa)(void *ctx, u64 linear, u64 *gpa);
 	u64 seg_base[DECODE_SEG_COUNT];
 	u8 stack_size; /* PUSH/POP: rSP's width in bytes, 8 in 64-bit code, else 4 or 2 (SS.B) */
+	/*
+	 * The vector moves (vm/emulate_sse.c). vec_read copies the low `size`
+	 * (16 or 32) bytes of XMM/YMM register reg into buf; vec_write loads
+	 * buf into it: size 16 without vex the low 128 bits only (the rest
+	 * kept, as a legacy SSE load keeps them), with vex the whole register
+	 * with everything above `size` bytes zeroed (a VEX load). False: the
+	 * state cannot be reached (no AVX enabled for a 32-byte or VEX access).
+	 */
+	bool (*vec_read)(void *ctx, unsigned reg, unsigned size, u8 *buf);
+	bool (*vec_write)(void *ctx, unsigned reg, unsigned size, bool vex, const u8 *buf);
+	u64 cr0, cr4, xcr0; /* the guest's, as it sees them: the #UD/#NM conditions */
 };
 
 enum emulate_status {
 	EMULATE_OK = 0,
 	EMULATE_MMIO_FAILED = -1, /* mmio_read/mmio_write said no */
 	EMULATE_MEM_FAILED = -2,  /* mem_read/mem_write said no */
+	EMULATE_VEC_FAILED = -3,  /* vec_read/vec_write said no */
+	/* The instruction faults on the CPU: nothing was accessed, inject it */
+	EMULATE_FAULT_UD = -4, /* #UD */
+	EMULATE_FAULT_NM = -5, /* #NM */
+	EMULATE_FAULT_GP = -6, /* #GP(0) */
 };
 
 /*
@@ -55,10 +71,28 @@ enum emulate_status {
  * except that a REP string form does one iteration per call and leaves
  * RIP on the instruction while rCX is not yet zero (the guest re-executes
  * it and faults again on the next element). On failure nothing in *r has
- * changed, though a device may have seen a read.
+ * changed, though a device may have seen a read. EMULATE_FAULT_* (the
+ * vector moves) means the CPU would have raised that fault instead: no
+ * access was made, and the caller injects it.
  */
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env);
+
+/*
+ * A vector move (decode_op_is_vector(d->op)): the fault checks, then the
+ * access, in 8-byte device accesses (4 for MOVD) from the lowest address
+ * up, then the register. RIP is left to the caller. Status as emulate_insn.
+ */
+int emulate_vector(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
+		   const struct emulate_env *env);
+
+/*
+ * The linear address of seg:off as the CPU forms it (SDM Vol. 1 3.3.7.1,
+ * Vol. 3A 3.4): 64-bit code counts only FS and GS bases; elsewhere the
+ * sum wraps at 4 GiB.
+ */
+u64 emulate_linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
+		   u64 off);
 
 /* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
 static inline u64 emulate_size_mask(unsigned size)

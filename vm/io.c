@@ -13,6 +13,10 @@
  * re-executes it with the updated RCX/RSI/RDI (as the CPU does after an
  * interrupt).
  *
+ * The memory side of an INS/OUTS element may be a device page (docs/mmio.md,
+ * "INS and OUTS"): the I/O exit comes before the CPU touches memory, so
+ * Keel makes that access too, to the device model (string_mmio).
+ *
  * A device may make the vCPU wait in an IN (vcpu_block_on: a UART whose
  * LSR is polled for an idle transmitter): then the instruction, or the
  * element of a string, is not completed and runs again when it wakes.
@@ -66,6 +70,32 @@ static void simple_io(struct vcpu *v, u64 q)
 }
 
 /*
+ * An element whose linear address translates to a device page: INS
+ * writes *val there, OUTS reads it into *val, one access of `size` bytes.
+ * GACCESS_OK, or the translation's failure, or GACCESS_NOT_RAM when no
+ * device claims the whole element (f->gpa the element's address).
+ */
+static int string_mmio(struct vcpu *v, u64 linear, bool in, unsigned size, u32 *val,
+		       struct gaccess_fault *f)
+{
+	const struct dev_region *r;
+	u64 gpa;
+	int s = gaccess_translate(v, linear, in ? GPT_ACCESS_WRITE : 0, &gpa, f);
+
+	if (s != GACCESS_OK)
+		return s;
+	f->gpa = gpa;
+	r = dev_find(v->guest, DEV_MMIO, gpa, size);
+	if (!r)
+		return GACCESS_NOT_RAM;
+	if (in)
+		r->ops->write(v->guest, r->state, gpa - r->base, size, *val);
+	else
+		*val = (u32)r->ops->read(v->guest, r->state, gpa - r->base, size);
+	return GACCESS_OK;
+}
+
+/*
  * One INS/OUTS element; false if it did not happen: the access faulted
  * (exception injected or guest ended) or the device made the vCPU wait.
  */
@@ -82,8 +112,12 @@ static bool string_element(struct vcpu *v, u64 q, u64 linear)
 		if (v->blocked)
 			return false; /* waits: this element again when it wakes */
 		s = gaccess_write(v, linear, &val, size, &f);
+		if (s == GACCESS_NOT_RAM)
+			s = string_mmio(v, linear, true, size, &val, &f);
 	} else {
 		s = gaccess_read(v, linear, &val, size, &f);
+		if (s == GACCESS_NOT_RAM)
+			s = string_mmio(v, linear, false, size, &val, &f);
 		if (s == GACCESS_OK)
 			dev_pio_write(v->guest, port, size, val);
 	}

@@ -11,12 +11,15 @@
  */
 #include "vm/mmio.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/exception.h"
+#include "arch/x86/vec_regs.h"
 #include "lib/console.h"
 #include "lib/string.h"
 #include "vm/decode.h"
 #include "vm/emulate.h"
 #include "vm/gaccess.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
@@ -76,6 +79,33 @@ static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
 	struct gaccess_fault f;
 
 	return gaccess_translate(c->v, linear, 0, gpa, &f) == GACCESS_OK;
+}
+
+/* The vector moves: the guest's XMM/YMM values are the CPU's own during its exit (vmx/xstate.c). */
+static bool vec_read(void *ctx, unsigned reg, unsigned size, u8 *buf)
+{
+	(void)ctx;
+	return vec_regs_read(reg, size, buf);
+}
+
+static bool vec_write(void *ctx, unsigned reg, unsigned size, bool vex, const u8 *buf)
+{
+	(void)ctx;
+	return vec_regs_write(reg, size, vex, buf);
+}
+
+/* An instruction the CPU would have faulted on (vm/emulate_sse.c): inject that fault. */
+static bool inject_fault(struct vcpu *v, int status)
+{
+	if (status == EMULATE_FAULT_UD)
+		vcpu_inject_ud(v);
+	else if (status == EMULATE_FAULT_NM)
+		vcpu_inject_exception(v, EXC_NM, false, 0);
+	else if (status == EMULATE_FAULT_GP)
+		vcpu_inject_gp(v);
+	else
+		return false;
+	return true;
 }
 
 static enum decode_mode code_mode(void)
@@ -158,7 +188,12 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 {
 	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
-	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
+	struct emulate_env env = {.ctx = &c,
+				  .mmio_read = dev_read,
+				  .mmio_write = dev_write,
+				  .mem_read = mem_read,
+				  .mem_write = mem_write,
+				  .mem_gpa = mem_gpa};
 	struct decode_insn d;
 	struct emulate_regs regs;
 	u8 bytes[MMIO_INSN_MAX];
@@ -177,8 +212,15 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
 		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
 	env.stack_size = stack_size(d.mode);
+	env.vec_read = vec_read;
+	env.vec_write = vec_write;
+	env.cr0 = cr_guest_cr0();
+	env.cr4 = cr_guest_cr4();
+	env.xcr0 = v->msrs.xcr0;
 	load_regs(v, &regs);
 	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
+	if (inject_fault(v, s))
+		return true;
 	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {
 		gaccess_inject_pf(v, &c.fault);
 		return true;

@@ -31,8 +31,8 @@ FUZZ_SRCS_gpt      := vm/gpt.c
 FUZZ_SRCS_linux_boot := vm/linux_boot.c lib/format.c
 FUZZ_SRCS_term_line  := lib/term_line.c
 FUZZ_SRCS_madt_cpus  := arch/x86/madt_cpus.c arch/x86/acpi_tables.c lib/format.c
-FUZZ_SRCS_decode_ref := vm/decode.c
-FUZZ_SRCS_emulate    := vm/emulate.c vm/emulate_alu.c vm/decode.c
+FUZZ_SRCS_decode_ref := vm/decode.c vm/decode_sse.c
+FUZZ_SRCS_emulate    := vm/emulate.c vm/emulate_alu.c vm/emulate_sse.c vm/decode.c vm/decode_sse.c
 FUZZ_SRCS_psf        := lib/psf.c lib/format.c
 
 # Libraries a target links besides its Keel sources: decode_ref checks
@@ -46,8 +46,9 @@ FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 # headers spread over a few KiB; a 4 KiB MADT holds over 500 processor
 # structures, past MADT_CPUS_MAX; an instruction is at most 15 bytes
 # (decode_ref's 24 leave room for a run of prefixes past that); emulate's
-# 225 are its parameters, a 15-byte instruction and the registers; a PSF
-# console font is 4-10 KiB with its Unicode table; the others need little.
+# 226 are its parameters, a 15-byte instruction, the registers and the
+# vector state byte; a PSF console font is 4-10 KiB with its Unicode table;
+# the others need little.
 FUZZ_MAXLEN_mb2      := 8192
 FUZZ_MAXLEN_elf      := 12288
 FUZZ_MAXLEN_cmdline  := 8192
@@ -57,7 +58,7 @@ FUZZ_MAXLEN_linux_boot := 8192
 FUZZ_MAXLEN_term_line  := 1024
 FUZZ_MAXLEN_madt_cpus := 4096
 FUZZ_MAXLEN_decode_ref := 24
-FUZZ_MAXLEN_emulate    := 225
+FUZZ_MAXLEN_emulate    := 226
 FUZZ_MAXLEN_psf        := 12288
 
 .PHONY: fuzz-build fuzz-smoke fuzz-zydis

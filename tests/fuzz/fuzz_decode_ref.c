@@ -8,8 +8,15 @@
  *
  *   length           d.len == length
  *   operation        d.op names the mnemonic (STOS/MOVS: any of B/W/D/Q;
- *                    MOVSX: MOVSX or MOVSXD)
- *   operand size     d.op_size * 8 == operand_width
+ *                    MOVSX: MOVSX or MOVSXD; MOVD, MOVQ, MOVDQA, MOVDQU,
+ *                    MOVAPS, MOVUPS, VMOVDQU, VMOVDQA, VMOVAPS, VMOVUPS)
+ *   operand size     d.op_size * 8 == operand_width; for the vector moves
+ *                    (Zydis says 32 or 64 there, by REX.W) instead: one
+ *                    XMM or YMM register operand, YMM exactly when
+ *                    d.mem_size is 32, its number d.vreg, d.vex exactly
+ *                    for Zydis's VEX encoding, d.aligned exactly for
+ *                    (V)MOVDQA/(V)MOVAPS (the memory operand's size is
+ *                    compared as for every form, below)
  *   address size     d.addr_size * 8 == address_width
  *   LOCK, REP        d.lock as Zydis's HAS_LOCK; on STOS/MOVS, d.rep as
  *                    any of its HAS_REP/REPE/REPNE (Keel treats F2 there
@@ -69,10 +76,12 @@ static bool ready;
 static const char *what;
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp",  "test",
-    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not",  "rol",
-    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr",  "btc",
-    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas", "cmps"};
+    "mov",    "movzx",	 "movsx",   "stos",    "movs",	  "and",   "or",     "xor",    "cmp",
+    "test",   "xchg",	 "add",	    "adc",     "sub",	  "sbb",   "inc",    "dec",    "neg",
+    "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
+    "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
+    "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
+    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -91,6 +100,8 @@ static void print_keel(const struct decode_insn *d)
 		d->op_size, d->addr_size, d->has_reg ? d->reg : -1, d->reg_high ? " (high)" : "",
 		d->has_reg ? "" : " (none)", d->has_imm ? "" : "(none) ",
 		(unsigned long long)d->imm, d->rep, d->lock, d->seg_override);
+	if (decode_op_is_vector(d->op))
+		fprintf(stderr, "  keel: vreg %u vex %d aligned %d\n", d->vreg, d->vex, d->aligned);
 	print_mem("mem", &d->mem);
 	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS)
 		print_mem("mem2", &d->mem2);
@@ -195,6 +206,16 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	    [DECODE_OP_MOVBE] = ZYDIS_MNEMONIC_MOVBE,
 	    [DECODE_OP_PUSH] = ZYDIS_MNEMONIC_PUSH,
 	    [DECODE_OP_POP] = ZYDIS_MNEMONIC_POP,
+	    [DECODE_OP_MOVD] = ZYDIS_MNEMONIC_MOVD,
+	    [DECODE_OP_MOVQ] = ZYDIS_MNEMONIC_MOVQ,
+	    [DECODE_OP_MOVDQA] = ZYDIS_MNEMONIC_MOVDQA,
+	    [DECODE_OP_MOVDQU] = ZYDIS_MNEMONIC_MOVDQU,
+	    [DECODE_OP_MOVAPS] = ZYDIS_MNEMONIC_MOVAPS,
+	    [DECODE_OP_MOVUPS] = ZYDIS_MNEMONIC_MOVUPS,
+	    [DECODE_OP_VMOVDQU] = ZYDIS_MNEMONIC_VMOVDQU,
+	    [DECODE_OP_VMOVDQA] = ZYDIS_MNEMONIC_VMOVDQA,
+	    [DECODE_OP_VMOVAPS] = ZYDIS_MNEMONIC_VMOVAPS,
+	    [DECODE_OP_VMOVUPS] = ZYDIS_MNEMONIC_VMOVUPS,
 	};
 
 	switch (op) {
@@ -360,6 +381,37 @@ static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 	return NULL;
 }
 
+/*
+ * A vector move's register operand: the one XMM or YMM register Zydis
+ * names, numbered d->vreg, a YMM exactly for a 32-byte VEX move; d->aligned
+ * exactly for (V)MOVDQA and (V)MOVAPS.
+ */
+static void compare_vreg(const u8 *b, size_t n, unsigned mi, const struct decode_insn *d,
+			 const ZydisDecodedInstruction *z, const ZydisDecodedOperand *ops)
+{
+	const ZydisDecodedOperand *v = NULL;
+
+	for (unsigned i = 0; i < z->operand_count; i++) {
+		ZydisRegisterClass c = ZydisRegisterGetClass(ops[i].reg.value);
+
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (c == ZYDIS_REGCLASS_XMM || c == ZYDIS_REGCLASS_YMM)) {
+			AGREE(v == NULL);
+			v = &ops[i];
+		}
+	}
+	what = "one vector register";
+	if (!v)
+		disagree(b, n, mi, d, z, ops);
+	AGREE(ZydisRegisterGetClass(v->reg.value) ==
+	      (d->mem_size == 32 ? ZYDIS_REGCLASS_YMM : ZYDIS_REGCLASS_XMM));
+	AGREE(d->aligned == (d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS ||
+			     d->op == DECODE_OP_VMOVDQA || d->op == DECODE_OP_VMOVAPS));
+	AGREE(ZydisRegisterGetId(v->reg.value) == d->vreg);
+	AGREE(d->vex == (z->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX));
+	AGREE(d->op_size == d->mem_size);
+}
+
 static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn *d,
 		    const ZydisDecodedInstruction *z, const ZydisDecodedOperand *ops)
 {
@@ -369,7 +421,10 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 
 	AGREE(d->len == z->length);
 	AGREE(op_matches(d->op, z->mnemonic) || setcc_matches(d, z->mnemonic));
-	AGREE(d->op_size * 8 == z->operand_width);
+	if (decode_op_is_vector(d->op))
+		compare_vreg(b, n, mi, d, z, ops);
+	else
+		AGREE(d->op_size * 8 == z->operand_width);
 	AGREE(d->addr_size * 8 == z->address_width);
 	AGREE(d->lock == !!(z->attributes & ZYDIS_ATTRIB_HAS_LOCK));
 	if (is_string(d->op))
@@ -431,7 +486,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		struct decode_insn d;
 		int s = decode_insn(b, (unsigned)MIN(size, 64), modes[mi].mode, &d);
 
-		FUZZ_CHECK(s <= DECODE_OK && s >= DECODE_BAD_LOCK);
+		FUZZ_CHECK(s <= DECODE_OK && s >= DECODE_BAD_VEX);
 		if (s != DECODE_OK)
 			continue;
 		FUZZ_CHECK(d.len >= 1 && d.len <= DECODE_MAX_LEN && d.len <= size);

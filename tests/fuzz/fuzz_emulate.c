@@ -16,6 +16,11 @@
  *   rflags (8), rip (8), gpr (16 x 8), seg_base (6 x 8: ES CS SS DS FS GS)
  *   dev (8)       what a device read returns (all 8 bytes, whatever the size)
  *   ram (8)       what a guest-memory read returns (likewise)
+ *   vec (1)       the vector moves' state (vector_state()): clean, or with
+ *                 one or more #UD/#NM conditions or the host's AVX missing;
+ *                 in half the clean runs the operand is steered onto the
+ *                 fault's page offset (else most moves are refused);
+ *                 the 16 XMM/YMM registers' bytes follow (made up: take())
  *
  * Where the input ends early, the values it lacks are made up (take()).
  * The device is [DEV_BASE, DEV_BASE + 64): an access past its end is
@@ -44,6 +49,15 @@
  *   - on a refusal the log stops at the refused access, the status names
  *     its kind (device or memory) and the registers are as they were;
  *   - neither the decoded instruction nor the environment is written.
+ *
+ * The vector moves (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS) are
+ * checked by ref_vector()/check_vector(): their device accesses are 4 or
+ * 8 bytes (a 16- or 32-byte move is 8-byte accesses from gpa up, so the
+ * access size there is not the instruction's memory size), the fault the
+ * SDM's exception class gives comes with no access at all, a move whose
+ * operand does not start at the fault's page offset or leaves its page is
+ * refused with no access, and the XMM/YMM registers after a load are
+ * compared byte for byte.
  *
  * An operation the reference has no case for is a failure.
  * A disagreement prints the input, the decoding, both register files and
@@ -90,6 +104,8 @@ struct model {
 	unsigned calls;
 	int refused; /* index in log of the refused access, or -1 */
 	struct log log;
+	u8 vregs[16][32]; /* the XMM/YMM registers behind vec_read/vec_write */
+	bool avx;	  /* YMM and VEX loads reachable (arch/x86/vec_regs.c's check) */
 };
 
 static const char *const kind_names[] = {"device read", "device write", "memory read",
@@ -140,6 +156,32 @@ static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 	return model_access(ctx, ACC_MEM_WRITE, linear, size, val);
 }
 
+/* The vector registers, as arch/x86/vec_regs.c gives them: not logged. */
+static bool vec_read(void *ctx, unsigned reg, unsigned size, u8 *buf)
+{
+	struct model *m = ctx;
+
+	FUZZ_CHECK(reg < 16 && (size == 16 || size == 32));
+	if (size == 32 && !m->avx)
+		return false;
+	memcpy(buf, m->vregs[reg], size);
+	return true;
+}
+
+/* Legacy (16 bytes): bits 255:128 kept; VEX: zeroed above `size`. */
+static bool vec_write(void *ctx, unsigned reg, unsigned size, bool vex, const u8 *buf)
+{
+	struct model *m = ctx;
+
+	FUZZ_CHECK(reg < 16 && (size == 16 || size == 32) && (vex || size == 16));
+	if ((vex || size == 32) && !m->avx)
+		return false;
+	if (vex)
+		memset(m->vregs[reg], 0, sizeof(m->vregs[reg]));
+	memcpy(m->vregs[reg], buf, size);
+	return true;
+}
+
 /* Not an access (not logged): dev_lin reaches the device, nothing else translates. */
 static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
 {
@@ -154,8 +196,10 @@ static bool mem_gpa(void *ctx, u64 linear, u64 *gpa)
 struct ref {
 	struct emulate_regs regs;
 	struct log log;
-	bool logic; /* AND/OR/XOR/TEST: AF compared as "clear", not with the host */
-	u64 undef;  /* status flags the SDM leaves undefined here: not compared */
+	bool logic;	  /* AND/OR/XOR/TEST: AF compared as "clear", not with the host */
+	u64 undef;	  /* status flags the SDM leaves undefined here: not compared */
+	int status;	  /* vector moves: the status expected when no access is refused */
+	u8 vregs[16][32]; /* vector moves: the registers expected after */
 };
 
 static u64 mask(unsigned size)
@@ -710,13 +754,115 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	r->rip = (r->rip + d->len) & mask(d->mode);
 }
 
+/*
+ * A vector move's fault, read from the SDM's exception classes (Vol. 2A
+ * 2.4: Types 1, 4, 5) in the CPU's order: #UD, #NM, then #GP(0) for a
+ * (V)MOVDQA/(V)MOVAPS not aligned to its size; EMULATE_OK if none.
+ */
+static int ref_vector_fault(const struct decode_insn *d, const struct emulate_env *env,
+			    const struct emulate_regs *r)
+{
+	bool ud = d->vex ? !(env->cr0 & CR0_PE) || (r->rflags & RFLAGS_VM) ||
+			       !(env->cr4 & CR4_OSXSAVE) || (env->xcr0 & 6) != 6
+			 : (env->cr0 & CR0_EM) || !(env->cr4 & CR4_OSFXSR);
+	u64 lin = ref_linear(d, env->seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+
+	if (ud)
+		return EMULATE_FAULT_UD;
+	if (env->cr0 & CR0_TS)
+		return EMULATE_FAULT_NM;
+	if ((d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS || d->op == DECODE_OP_VMOVDQA ||
+	     d->op == DECODE_OP_VMOVAPS) &&
+	    lin % d->mem_size)
+		return EMULATE_FAULT_GP;
+	return EMULATE_OK;
+}
+
+/* The operand's linear address has gpa's page offset, and the operand ends in that 4 KiB page. */
+static bool ref_in_page(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
+			const struct emulate_regs *r)
+{
+	u64 lin = ref_linear(d, env->seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+
+	return (lin & 0xfff) == (gpa & 0xfff) && (lin & 0xfff) + d->mem_size <= 0x1000;
+}
+
+/*
+ * Moves the operand's base register (or RIP, or a scale-1 index) so that
+ * its linear address has gpa's page offset, as on a CPU, where the fault
+ * is the operand's own page; without a register to move it stays apart.
+ */
+static void steer(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
+		  struct emulate_regs *r)
+{
+	u64 lin = ref_linear(d, env->seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+	u64 delta = (gpa - lin) & 0xfff;
+
+	if (d->mem.rip_rel)
+		r->rip += delta;
+	else if (d->mem.base != DECODE_NO_REG)
+		r->gpr[d->mem.base] += delta;
+	else if (d->mem.index != DECODE_NO_REG && d->mem.scale == 1)
+		r->gpr[d->mem.index] += delta;
+}
+
+/*
+ * MOVD/MOVQ/MOVDQA/MOVDQU/MOVAPS/MOVUPS/VMOVDQU: the device sees
+ * min(size, 8)-byte accesses from gpa up; a load fills the register with
+ * the bytes read, zero up to 16 bytes (MOVD/MOVQ), and, for VEX, zero up
+ * to 32; a legacy load keeps bytes 16-31.
+ */
+static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
+		       const struct model *m, const struct emulate_regs *r0, struct ref *x)
+{
+	unsigned size = d->mem_size, piece = MIN(size, 8u);
+	u8 *v = x->vregs[d->vreg];
+
+	*x = (struct ref){.regs = *r0};
+	memcpy(x->vregs, m->vregs, sizeof(x->vregs));
+	FUZZ_CHECK(d->vreg < 16 && !d->has_reg && !d->has_imm && !d->lock);
+	FUZZ_CHECK(size == 4 || size == 8 || size == 16 || (size == 32 && d->vex));
+	x->status = ref_vector_fault(d, env, r0);
+	if (x->status)
+		return;
+	if (!ref_in_page(d, gpa, env, r0)) {	 /* the fault is not the operand's first byte, or */
+		x->status = EMULATE_MMIO_FAILED; /* the operand runs into another page: refused */
+		return;
+	}
+	if (d->dir == DECODE_DIR_TO_MEM && size == 32 && !m->avx) {
+		x->status = EMULATE_VEC_FAILED;
+		return;
+	}
+	for (unsigned at = 0; at < size; at += piece) {
+		u64 val = 0;
+
+		memcpy(&val, v + at, piece);
+		expect(x, d->dir == DECODE_DIR_TO_MEM ? ACC_DEV_WRITE : ACC_DEV_READ, gpa + at,
+		       piece, d->dir == DECODE_DIR_TO_MEM ? val : 0);
+	}
+	if (d->dir == DECODE_DIR_FROM_MEM && (d->vex || size == 32) && !m->avx) {
+		x->status = EMULATE_VEC_FAILED;
+		return;
+	}
+	if (d->dir == DECODE_DIR_FROM_MEM) {
+		u64 val = m->dev_val & mask(piece);
+
+		memset(v, 0, d->vex ? 32 : 16);
+		for (unsigned at = 0; at < size; at += piece)
+			memcpy(v + at, &val, piece);
+	}
+	x->regs.rip = (r0->rip + d->len) & mask(d->mode);
+}
+
 /* ---- reporting ---- */
 
 static const char *const op_names[] = {
-    "mov",  "movzx",   "movsx", "stos",	  "movs",  "and",  "or",  "xor",  "cmp",  "test",
-    "xchg", "add",     "adc",	"sub",	  "sbb",   "inc",  "dec", "neg",  "not",  "rol",
-    "ror",  "rcl",     "rcr",	"shl",	  "shr",   "sar",  "bt",  "bts",  "btr",  "btc",
-    "xadd", "cmpxchg", "setcc", "movnti", "movbe", "push", "pop", "lods", "scas", "cmps"};
+    "mov",    "movzx",	 "movsx",   "stos",    "movs",	  "and",   "or",     "xor",    "cmp",
+    "test",   "xchg",	 "add",	    "adc",     "sub",	  "sbb",   "inc",    "dec",    "neg",
+    "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
+    "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
+    "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
+    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {
@@ -746,6 +892,7 @@ struct run {
 	const struct model *m;
 	const struct ref *x;
 	int status;
+	const u8 (*vregs_before)[32]; /* vector moves: the model's registers before */
 };
 
 static __attribute__((noreturn)) void disagree(const struct run *u, const char *what)
@@ -818,6 +965,33 @@ static void check(const struct run *u)
 	}
 }
 
+/*
+ * A vector move: the log as the reference's up to a refusal, the status,
+ * and on success the registers (RIP moved, nothing else) and the vector
+ * registers as the reference has them; on any failure both unchanged.
+ */
+static void check_vector(const struct run *u)
+{
+	const struct log *got = &u->m->log, *want = &u->x->log;
+	unsigned n = u->m->refused >= 0 ? (unsigned)u->m->refused + 1 : want->n;
+	int status = u->m->refused >= 0 ? EMULATE_MMIO_FAILED : u->x->status;
+
+	AGREE(!got->overflow);
+	AGREE(got->n == n && n <= want->n);
+	for (unsigned i = 0; i < n; i++) {
+		AGREE(same_access(&got->a[i], &want->a[i]));
+		AGREE(got->a[i].size == MIN(u->d->mem_size, 8u));
+	}
+	AGREE(u->status == status);
+	if (status != EMULATE_OK) {
+		AGREE(!memcmp(u->after, u->before, sizeof(*u->after)));
+		AGREE(!memcmp(u->m->vregs, u->vregs_before, sizeof(u->m->vregs)));
+		return;
+	}
+	AGREE(!memcmp(u->after, &u->x->regs, sizeof(*u->after)));
+	AGREE(!memcmp(u->m->vregs, u->x->vregs, sizeof(u->m->vregs)));
+}
+
 /* ---- the entry point ---- */
 
 /*
@@ -866,13 +1040,53 @@ static u64 take(struct input *in, unsigned n)
 	}
 }
 
+/*
+ * The vector state, from one control byte and the register bytes: with
+ * bit 7 clear the guest may run every form (CR0.PE, CR4.OSFXSR and
+ * OSXSAVE, XCR0 x87|SSE|AVX, AVX reachable); with it set, bits 0-6 each
+ * break one condition (CR0.TS, CR0.EM, CR4.OSFXSR, CR4.OSXSAVE, XCR0.AVX,
+ * CR0.PE, the host's AVX). True (bit 7 clear, bit 0 set): steer() the
+ * operand onto the fault's page offset, so the move is made.
+ */
+static bool vector_state(struct input *in, struct model *m, struct emulate_env *env)
+{
+	unsigned f = (unsigned)take(in, 1);
+	unsigned bad = (f & 0x80) ? f : 0;
+
+	env->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+	env->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	env->xcr0 = 7;
+	m->avx = !(bad & 0x40);
+	env->cr0 |= (bad & 1) ? CR0_TS : 0;
+	env->cr0 |= (bad & 2) ? CR0_EM : 0;
+	env->cr4 &= (bad & 4) ? ~CR4_OSFXSR : ~0ULL;
+	env->cr4 &= (bad & 8) ? ~CR4_OSXSAVE : ~0ULL;
+	env->xcr0 &= (bad & 0x10) ? ~4ULL : ~0ULL;
+	env->cr0 &= (bad & 0x20) ? ~(CR0_PE | CR0_PG) : ~0ULL;
+	for (unsigned i = 0; i < 16; i++)
+		for (unsigned b = 0; b < 32; b += 8) {
+			u64 v = take(in, 8);
+
+			memcpy(&m->vregs[i][b], &v, 8);
+		}
+	return (f & 0x81) == 0x01;
+}
+
 static const enum decode_mode modes[4] = {DECODE_MODE_64, DECODE_MODE_32, DECODE_MODE_16,
 					  DECODE_MODE_64};
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct model m = {.refused = -1};
-	struct emulate_env env = {&m, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
+	struct emulate_env env = {.ctx = &m,
+				  .mmio_read = dev_read,
+				  .mmio_write = dev_write,
+				  .mem_read = mem_read,
+				  .mem_write = mem_write,
+				  .mem_gpa = mem_gpa,
+				  .vec_read = vec_read,
+				  .vec_write = vec_write};
+	u8 vregs_before[16][32];
 	struct emulate_env env0;
 	struct emulate_regs before, regs;
 	struct decode_insn d, d0;
@@ -880,7 +1094,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct ref x;
 	u8 insn[DECODE_MAX_LEN];
 	unsigned ctl, avail;
-	bool write_fault;
+	bool write_fault, follow;
 	u64 gpa;
 	u8 *copy;
 	int s;
@@ -905,6 +1119,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		env.seg_base[i] = take(&in, 8);
 	m.dev_val = take(&in, 8);
 	m.ram_val = take(&in, 8);
+	follow = vector_state(&in, &m, &env);
 
 	s = decode_insn(copy, avail, modes[ctl & 3], &d);
 	FUZZ_CHECK(!memcmp(copy, insn, avail));
@@ -912,6 +1127,20 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (s != DECODE_OK)
 		return 0;
 	FUZZ_CHECK(d.len >= 1 && d.len <= avail);
+	if (decode_op_is_vector(d.op)) {
+		if (follow)
+			steer(&d, gpa, &env, &before);
+		d0 = d;
+		env0 = env;
+		regs = before;
+		memcpy(vregs_before, m.vregs, sizeof(vregs_before));
+		ref_vector(&d, gpa, &env, &m, &before, &x);
+		s = emulate_insn(&d, gpa, write_fault, &regs, &env);
+		FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
+		check_vector(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m,
+					   &x, s, vregs_before});
+		return 0;
+	}
 	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
 
 	env.stack_size = d.mode == DECODE_MODE_64 ? 8 : (ctl & 0x40) ? 4 : 2;
@@ -926,6 +1155,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	ref_run(&d, gpa, write_fault, env.seg_base, env.stack_size, &m, &before, &x);
 	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
 	FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
-	check(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m, &x, s});
+	check(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m, &x, s, NULL});
 	return 0;
 }

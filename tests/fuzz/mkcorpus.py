@@ -184,7 +184,13 @@ for name, b in (
         ('movbe_load', '0f 38 f0 08'), ('movbe_store16', '66 0f 38 f1 08'), ('push_m', 'ff 30'),
         ('pop_rsp', '8f 04 24'), ('push_m_16', '66 ff 37'), ('rep_lodsw', 'f3 66 ad'),
         ('repne_scasb', 'f2 ae'), ('repe_scasq', 'f3 48 af'), ('f2_f3_scasb', 'f2 f3 ae'),
-        ('cmpsb', 'a6'), ('repne_cmpsw', 'f2 66 a7'), ('fs_cmpsb', '64 a6')):
+        ('cmpsb', 'a6'), ('repne_cmpsw', 'f2 66 a7'), ('fs_cmpsb', '64 a6'),
+        ('movd_load', '66 0f 6e 06'), ('movq_store_w', '66 48 0f 7e 06'), ('movq_f3', 'f3 0f 7e 16'),
+        ('movq_d6', '66 0f d6 1e'), ('movdqa_r15', '66 44 0f 7f 3e'), ('movdqu_66_f3', '66 f3 0f 6f 06'),
+        ('movups_sib', '0f 11 4c 24 10'), ('movaps', '0f 28 06'), ('vmovdqu_xmm', 'c5 fa 6f 06'),
+        ('vmovdqu_ymm15', 'c5 7e 6f 3e'), ('vmovdqu_c4', 'c4 c1 7e 6f 00'),
+        ('vmovdqu_bad_vvvv', 'c5 f2 6f 06'), ('vex_after_66', '66 c5 fa 6f 06'),
+        ('vmovups_ymm', 'c5 fc 11 0e'), ('vmovdqa_c4', 'c4 41 7d 7f 00'), ('vmovaps', 'c5 f8 28 06')):
     w('decode_ref', name, bytes.fromhex(b))
 
 # ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
@@ -198,7 +204,7 @@ RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
 ES, CS, SS, DS, FS, GS = range(6)
 DF = 1 << 10
 def emu(name, insn, mode=0, write=False, refuse=0, off=0, rflags=2, rip=0x401000, regs=None,
-        segs=None, dev=0x8877665544332211, ram=0x0123456789abcdef, short=False):
+        segs=None, dev=0x8877665544332211, ram=0x0123456789abcdef, short=False, vec=None):
     b = bytes.fromhex(insn)
     ctl = bytes([{64: 0, 32: 1, 16: 2}.get(mode, mode) | (4 if write else 0) | refuse << 3])
     if short:  # the instruction alone: the target makes the values up
@@ -209,7 +215,8 @@ def emu(name, insn, mode=0, write=False, refuse=0, off=0, rflags=2, rip=0x401000
     sb = [0] * 6
     for r, v in (segs or {}).items(): sb[r] = v
     w('emulate', name, ctl + b.ljust(15, b'\x90') + bytes([off]) + struct.pack('<QQ', rflags, rip)
-      + struct.pack('<16Q', *g) + struct.pack('<6Q', *sb) + struct.pack('<QQ', dev, ram))
+      + struct.pack('<16Q', *g) + struct.pack('<6Q', *sb) + struct.pack('<QQ', dev, ram)
+      + (b'' if vec is None else bytes([vec])))
 M = 0xfeb00000
 emu('readl', '8b 00', regs={RAX: M})
 emu('writel', '89 02', write=True, regs={RAX: ~0 & (2**64 - 1), RDX: M})
@@ -281,6 +288,19 @@ emu('refuse_read', '8b 00', refuse=1)
 emu('refuse_write_after_read', '21 08', write=True, refuse=2)
 emu('refuse_ram_write', 'f3 a4', refuse=2, regs={RCX: 5})
 emu('straddle_end', '8b 00', off=0x3e)
+# the vector moves: vec is the control byte (bit 7 with bits 0-6: a fault
+# condition; bit 7 clear, bit 0 set: the operand steered onto the fault's page offset)
+emu('movdqu_store', 'f3 0f 7f 06', write=True, off=0x10, regs={RSI: M + 0x10}, vec=1)
+emu('movd_load', '66 0f 6e 06', off=4, regs={RSI: M + 4}, vec=1)
+emu('movq_load_f3', 'f3 0f 7e 16', off=8, vec=1)
+emu('vmovdqu_ymm_store', 'c5 fe 7f 0e', write=True, off=0x20, regs={RSI: M + 0x20}, vec=1)
+emu('vmovdqu_xmm_load', 'c5 fa 6f 06', vec=1)
+emu('movdqa_misaligned', '66 0f 6f 06', regs={RSI: M + 8}, off=8, vec=1)
+emu('movaps_cr0_ts', '0f 29 06', write=True, vec=0x81)
+emu('vmovdqu_no_avx', 'c5 fe 6f 06', vec=0xc0)
+emu('vmovdqu_past_end', 'c5 fe 7f 06', write=True, off=0x30, vec=1)
+emu('vmovups_ymm_store', 'c5 fc 11 26', write=True, off=0x18, vec=1)
+emu('vmovdqa_ymm_half_aligned', 'c5 fd 6f 06', off=0x10, vec=1)
 for name, insn, mode in (('short_rep_movsq', 'f3 48 a5', 0), ('short_cmp_32', '66 3b 4c 8d 10', 1),
                          ('short_xor_16', '80 36 34 12 ff', 2), ('short_mov_ah_16', '8a 27', 2)):
     emu(name, insn, mode=mode, short=True)

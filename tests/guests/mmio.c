@@ -14,6 +14,12 @@
  * Cases whose address is part of the instruction (moffs, absolute disp32,
  * EIP-relative) run in the device only and are judged by those values.
  *
+ * The vector moves (SSE enabled at start; the AVX forms only where CPUID
+ * has XSAVE and AVX, SKIP lines elsewhere) compare XMM/YMM values through
+ * the RAM buffer, which gives a store its source and takes a load's result.
+ * INS/OUTS (REP, DF=0 and DF=1) go between the window and the UART's
+ * scratch register; Keel makes their memory side in its I/O exit.
+ *
  * Not covered: RIP-relative without 67 (the device is more than 2 GiB
  * from the image at 1 MiB, so no disp32 reaches it); the EIP-relative
  * (67) form stands in for it.
@@ -21,8 +27,8 @@
  * Arguments (after `--`):
  *   bad=cmpxchg8b|mul|sse|straddle
  *                              one access Keel must refuse, ending the guest:
- *                              CMPXCHG8B, MUL (not emulated), an SSE store
- *                              (MOVD) and a 4-byte store straddling the end
+ *                              CMPXCHG8B, MUL (not emulated), an SSE
+ *                              arithmetic load (PADDD) and a 4-byte store straddling the end
  *                              of the device; prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
  *                              without testmmio=on); prints "PASS before probe"
@@ -356,6 +362,51 @@ FORM(repe_cmpsb, "repe cmpsb")
 FORM(repne_cmpsw, "repne cmpsw")
 FORM(std_repe_cmpsl, "std; repe cmpsl")
 
+/* The vector moves (the guest enables SSE, and AVX where CPUID has it): RDX points at the RAM
+ * buffer, which gives a store its source and takes a load's result, so both are compared. */
+FORM(movdqu_st, "movdqu (%rdx), %xmm3; movdqu %xmm3, 8(%rsi)")
+FORM(movdqa_st_x9, "movdqa (%rdx), %xmm9; movdqa %xmm9, 16(%rsi)")
+FORM(movups_st, "movups 16(%rdx), %xmm0; movups %xmm0, 4(%rsi)")
+FORM(movaps_st_x15, "movaps (%rdx), %xmm15; movaps %xmm15, 32(%rsi)")
+FORM(movd_st, "movdqu (%rdx), %xmm1; movd %xmm1, 4(%rsi)")
+FORM(movq_st, "movdqu (%rdx), %xmm2; movq %xmm2, 8(%rsi)")
+/* 66 REX.W 0F 7E: movq [rsi+8], xmm2 (GAS writes 66 0F D6 for it) */
+FORM(movq_st_w, "movdqu (%rdx), %xmm2; .byte 0x66, 0x48, 0x0f, 0x7e, 0x56, 0x08")
+FORM(movdqu_ld, "movdqu (%rdx), %xmm4; movdqu 8(%rsi), %xmm4; movdqu %xmm4, (%rdx)")
+FORM(movd_ld, "movdqu (%rdx), %xmm5; movd 4(%rsi), %xmm5; movdqu %xmm5, (%rdx)")
+FORM(movq_ld, "movdqu (%rdx), %xmm6; movq (%rsi), %xmm6; movdqu %xmm6, (%rdx)")
+/* 66 REX.W 0F 6E: movq xmm6, [rsi] */
+FORM(movq_ld_w, "movdqu (%rdx), %xmm6; .byte 0x66, 0x48, 0x0f, 0x6e, 0x36; movdqu %xmm6, (%rdx)")
+FORM(movdqa_ld_x12, "movdqa 16(%rsi), %xmm12; movdqa %xmm12, (%rdx)")
+FORM(movaps_ld, "movaps (%rsi), %xmm7; movaps %xmm7, 16(%rdx)")
+FORM(movups_ld, "movups 3(%rsi), %xmm7; movups %xmm7, (%rdx)")
+FORM(vmovdqu_st_y, "vmovdqu (%rdx), %ymm3; vmovdqu %ymm3, (%rsi)")
+FORM(vmovdqu_st_x11, "vmovdqu (%rdx), %xmm11; vmovdqu %xmm11, 8(%rsi)")
+FORM(vmovdqu_st_r8, "vmovdqu (%rdx), %ymm0; vmovdqu %ymm0, 32(%r8)")
+FORM(vmovdqu_ld_y14, "vmovdqu (%rsi), %ymm14; vmovdqu %ymm14, 32(%rdx)")
+FORM(vmovdqu_ld_x_zero, "vmovdqu (%rdx), %ymm2; vmovdqu 8(%rsi), %xmm2; vmovdqu %ymm2, (%rdx)")
+FORM(movdqu_ld_keep, "vmovdqu (%rdx), %ymm2; movdqu 8(%rsi), %xmm2; vmovdqu %ymm2, (%rdx)")
+FORM(movd_ld_keep, "vmovdqu (%rdx), %ymm8; movd (%rsi), %xmm8; vmovdqu %ymm8, (%rdx)")
+FORM(vmovups_st_y, "vmovdqu (%rdx), %ymm5; vmovups %ymm5, 8(%rsi)")
+FORM(vmovaps_ld_y, "vmovaps 32(%rsi), %ymm6; vmovdqu %ymm6, (%rdx)")
+FORM(vmovdqa_st_x, "vmovdqu (%rdx), %xmm13; vmovdqa %xmm13, 16(%rsi)")
+FORM(vmovups_ld_x, "vmovdqu (%rdx), %ymm1; vmovups 4(%rsi), %xmm1; vmovdqu %ymm1, (%rdx)")
+
+/* INS/OUTS with the memory side in the window (Keel completes the element in its I/O exit),
+ * through the UART's scratch register (COM1 + 7): INS reads what the OUT put there, OUTS leaves
+ * its last byte there for the IN after it. */
+#define UART_SCR "mov $0x3ff, %dx; "
+FORM(rep_insb, UART_SCR "mov $0x5a, %al; outb %al, %dx; rep insb")
+FORM(std_rep_insb, UART_SCR "mov $0xc3, %al; outb %al, %dx; std; rep insb")
+FORM(rep_outsb, UART_SCR "rep outsb; inb %dx, %al")
+FORM(std_rep_outsb, UART_SCR "std; rep outsb; inb %dx, %al")
+FORM(insb1, UART_SCR "mov $0x7e, %al; outb %al, %dx; insb")
+/* Word and dword elements: the unclaimed port 0x2F0 reads all ones and drops writes */
+#define UNCLAIMED "mov $0x2f0, %dx; "
+FORM(rep_insl, UNCLAIMED "rep insl")
+FORM(std_rep_insw, UNCLAIMED "std; rep insw")
+FORM(rep_outsl, UNCLAIMED "rep outsl")
+
 /* How a case sets a register: a value, or an offset from the window or the RAM buffer. */
 enum mmio_kind { K_NONE, K_ABS, K_WIN, K_BUF };
 
@@ -385,6 +436,7 @@ struct mmio_case {
 	bool dev_only; /* the address is in the instruction: no RAM run */
 	bool fs_buf;   /* FS.base = the RAM buffer for the case */
 	bool movbe;    /* runs only where CPUID.1:ECX.MOVBE[bit 22] says MOVBE exists */
+	bool avx;      /* runs only where the guest could enable AVX (mmio_enable_vector()) */
 	struct mmio_reg r[4];
 	struct mmio_want w[3];
 };
@@ -430,6 +482,7 @@ struct mmio_case {
 #define BT_U	   (F_OF | F_SF | F_AF | F_PF)
 #define SZPC	   (F_CF | F_ZF | F_SF | F_PF)
 #define WIN_PTR(n) R(WIN, n, 0)
+#define VBUF	   R(BUF, RDX, 0)
 
 static const struct mmio_case mmio_cases[] = {
     /* MOV r/m, r (88/89) */
@@ -866,6 +919,63 @@ static const struct mmio_case mmio_cases[] = {
       .w = {WR(RDI, 10), WR(RCX, 5), WF(F_ZF, F_ZF)}),
     C(std_repe_cmpsl, .m0 = BUF_Q(0), .r = {R(WIN, RSI, 4), R(BUF, RDI, 4), R(ABS, RCX, 2)},
       .w = {WR(RSI, (u64)-4), WR(RCX, 0), WF(F_ZF, F_ZF)}),
+    /* The vector moves: 16 and 32 bytes reach the device as 8-byte accesses */
+    C(movdqu_st, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(2, BUF_Q(1)), WM(3, MMIO_DEF(3))}),
+    C(movdqa_st_x9, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(2, BUF_Q(0)), WM(3, BUF_Q(1))}),
+    C(movups_st, .m0 = MA, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(0, 0x53525150A5A6A7A8), WM(1, 0x5B5A595857565554)}),
+    C(movaps_st_x15, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(4, BUF_Q(0)), WM(5, BUF_Q(1))}),
+    C(movd_st, .m0 = MA, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(0, 0x43424140A5A6A7A8)}),
+    C(movq_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(1, BUF_Q(0)), WM(2, MMIO_DEF(2))}),
+    C(movq_st_w, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(1, BUF_Q(0)), WM(2, MMIO_DEF(2))}),
+    C(movdqu_ld, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, MB), WB(1, MMIO_DEF(2)), WB(2, BUF_Q(2))}),
+    C(movd_ld, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, 0x01234567), WB(1, 0)}),
+    C(movq_ld, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, ML), WB(1, 0)}),
+    C(movq_ld_w, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, ML), WB(1, 0)}),
+    C(movdqa_ld_x12, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, MMIO_DEF(2)), WB(1, MMIO_DEF(3))}),
+    C(movaps_ld, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(2, ML), WB(3, MB)}),
+    C(movups_ld, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0xB6B7B80123456789), WB(1, 0xB2B2B2B1B2B3B4B5)}),
+    C(vmovdqu_st_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(0, BUF_Q(0)), WM(3, BUF_Q(3)), WM(4, MMIO_DEF(4))}),
+    C(vmovdqu_st_x11, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(2, BUF_Q(1)), WM(3, MMIO_DEF(3))}),
+    C(vmovdqu_st_r8, .avx = true, .r = {WIN_PTR(R8), VBUF},
+      .w = {WM(4, BUF_Q(0)), WM(7, BUF_Q(3))}),
+    C(vmovdqu_ld_y14, .avx = true, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(4, ML), WB(5, MB), WB(7, MMIO_DEF(3))}),
+    C(vmovdqu_ld_x_zero, .avx = true, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, MB), WB(2, 0), WB(3, 0)}),
+    C(movdqu_ld_keep, .avx = true, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, MB), WB(2, BUF_Q(2)), WB(3, BUF_Q(3))}),
+    C(movd_ld_keep, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0x89ABCDEF), WB(1, 0), WB(2, BUF_Q(2))}),
+    C(vmovups_st_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(4, BUF_Q(3)), WM(5, MMIO_DEF(5))}),
+    C(vmovaps_ld_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, MMIO_DEF(4)), WB(3, MMIO_DEF(7)), WB(4, BUF_Q(4))}),
+    C(vmovdqa_st_x, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(2, BUF_Q(0)), WM(3, BUF_Q(1)), WM(4, MMIO_DEF(4))}),
+    C(vmovups_ld_x, .avx = true, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0xB5B6B7B801234567), WB(2, 0), WB(3, 0)}),
+    /* INS/OUTS (6C/6E) with REP, DF=0 and DF=1 */
+    C(rep_insb, .m0 = MA, .r = {R(WIN, RDI, 1), R(ABS, RCX, 3)},
+      .w = {WM(0, 0xA1A2A3A45A5A5AA8), WR(RDI, 4), WR(RCX, 0)}),
+    C(std_rep_insb, .m0 = MA, .r = {R(WIN, RDI, 6), R(ABS, RCX, 3)},
+      .w = {WM(0, 0xA1C3C3C3A5A6A7A8), WR(RDI, 3), WR(RCX, 0)}),
+    C(rep_outsb, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RCX, 3), R(ABS, RAX, 0)},
+      .w = {WR(RAX, 0xA6), WR(RSI, 3), WR(RCX, 0)}),
+    C(std_rep_outsb, .m0 = MA, .r = {R(WIN, RSI, 7), R(ABS, RCX, 4), R(ABS, RAX, 0)},
+      .w = {WR(RAX, 0xA4), WR(RSI, 3), WR(RCX, 0)}),
+    C(insb1, .m0 = MA, .r = {WIN_PTR(RDI)}, .w = {WM(0, 0xA1A2A3A4A5A6A77E), WR(RDI, 1)}),
+    C(rep_insl, .m0 = MA, .m1 = MB, .r = {R(WIN, RDI, 4), R(ABS, RCX, 2)},
+      .w = {WM(0, 0xFFFFFFFFA5A6A7A8), WM(1, 0xB1B2B3B4FFFFFFFF), WR(RDI, 12)}),
+    C(std_rep_insw, .m0 = MA, .r = {R(WIN, RDI, 6), R(ABS, RCX, 2)},
+      .w = {WM(0, 0xFFFFFFFFA5A6A7A8), WR(RDI, 2), WR(RCX, 0)}),
+    C(rep_outsl, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RCX, 3)},
+      .w = {WR(RSI, 12), WR(RCX, 0), WM(0, MA)}),
 };
 
 /* The RAM side: a mirror of the window, and the buffer MOVS reads or writes. */
@@ -1001,12 +1111,48 @@ static bool mmio_has_movbe(void)
 	return x86_cpuid(1, 0).ecx & BIT(22);
 }
 
+/* Whether the AVX cases can run: set by mmio_enable_vector(). */
+static bool mmio_avx;
+
+static void mmio_xsetbv(u32 index, u64 v)
+{
+	__asm__ volatile("xsetbv" : : "c"(index), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+/*
+ * SSE: CR4.OSFXSR and OSXMMEXCPT (SDM Vol. 3A 13.1.3). AVX where
+ * CPUID.1:ECX says XSAVE (bit 26) and AVX (bit 28) exist and leaf 0DH
+ * lists the SSE and AVX state: CR4.OSXSAVE, then XCR0 = x87|SSE|AVX
+ * (Vol. 1 13.3, 14.3).
+ */
+static void mmio_enable_vector(void)
+{
+	u32 ecx = x86_cpuid(1, 0).ecx;
+
+	x86_write_cr4(x86_read_cr4() | BIT(9) | BIT(10));
+	if (!(ecx & BIT(26)) || !(ecx & BIT(28)) || (x86_cpuid(0xD, 0).eax & 6) != 6)
+		return;
+	x86_write_cr4(x86_read_cr4() | BIT(18));
+	mmio_xsetbv(0, 7);
+	mmio_avx = true;
+}
+
+/* Whether case c runs on this CPU. */
+static bool mmio_case_runs(const struct mmio_case *c)
+{
+	return (!c->movbe || mmio_has_movbe()) && (!c->avx || mmio_avx);
+}
+
 static void mmio_case_check(const struct mmio_case *c)
 {
 	static struct mmio_result dev, ram;
 
 	if (c->movbe && !mmio_has_movbe()) {
 		print("SKIP %s: no MOVBE on this CPU\n", c->text);
+		return;
+	}
+	if (c->avx && !mmio_avx) {
+		print("SKIP %s: no AVX on this CPU\n", c->text);
 		return;
 	}
 	mmio_run(c, MMIO_WIN, &dev);
@@ -1052,10 +1198,7 @@ static void mmio_bad(const char *args)
 		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
 		print("PASS before sse\n");
 		/* No xmm0 clobber: -mgeneral-regs-only code never holds anything there. */
-		__asm__ volatile("movd %%eax, %%xmm0; movd %%xmm0, (%%rsi)"
-				 :
-				 : "S"(at), "a"(v)
-				 : "memory");
+		__asm__ volatile("paddd (%%rsi), %%xmm0" : : "S"(at) : "memory");
 	} else if (bootargs_has(args, "bad", "straddle")) {
 		at = MMIO_DEV + MMIO_DEV_SIZE - 2;
 		print("PASS before straddle\n");
@@ -1085,8 +1228,9 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		check_fail("probe: the load returned 0x%lx", v);
 		return;
 	}
+	mmio_enable_vector();
 	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
-		forms += !mmio_cases[i].movbe || mmio_has_movbe();
+		forms += mmio_case_runs(&mmio_cases[i]);
 	print("mmio: %u instruction forms against the device at 0x%lx\n", forms,
 	      (unsigned long)MMIO_DEV);
 	mmio_check_device();

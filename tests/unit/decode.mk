@@ -1,1 +1,1 @@
-UNIT_SRCS_decode := vm/decode.c
+UNIT_SRCS_decode := vm/decode.c vm/decode_sse.c

@@ -1,1 +1,1 @@
-UNIT_SRCS_emulate := vm/emulate.c vm/emulate_alu.c vm/decode.c
+UNIT_SRCS_emulate := vm/emulate.c vm/emulate_alu.c vm/emulate_sse.c vm/decode.c vm/decode_sse.c

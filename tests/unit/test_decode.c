@@ -56,6 +56,8 @@ struct row {
 	bool override, rep, lock;
 	u8 cc;	    /* SETcc */
 	bool repne; /* string forms */
+	u8 vreg;    /* vector moves: the XMM/YMM register, VEX, 16-byte alignment */
+	bool vex, aligned;
 };
 
 #define R(m, str, t)	    .mode = m, .bytes = str, .n = sizeof(str) - 1, .text = t
@@ -72,6 +74,8 @@ struct row {
 #define MOVSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = NOREG
 #define NOR	   .reg = NOREG
 #define LODSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = RAX
+#define VEC(o, d, s, v)                                                                            \
+	.op = DECODE_OP_##o, .dir = d, .msize = s, .osize = s, .reg = NOREG, .vreg = v
 
 static const struct row rows[] = {
     /* MOV r/m, r and r, r/m: sizes, REX, the AH-BH rule */
@@ -493,6 +497,77 @@ static const struct row rows[] = {
      IMM(1), MEM(NOREG, NOREG, 1, -0x1200000)},
     {R(M32, "\x66\x89\x08", "mov [eax],cx"), OP(MOV, TO, 2), .reg = RCX, AT(RAX)},
 
+    /* the vector moves: mandatory prefixes, REX.R/REX.W, VEX 2- and 3-byte with L */
+    {R(M64, "\x66\x0f\x6e\x06", "movd xmm0,[rsi]"), VEC(MOVD, FROM, 4, 0), AT(RSI)},
+    {R(M64, "\x66\x0f\x7e\x0e", "movd [rsi],xmm1"), VEC(MOVD, TO, 4, 1), AT(RSI)},
+    {R(M64, "\x66\x48\x0f\x6e\x06", "movq xmm0,[rsi] (66 REX.W 6E)"), VEC(MOVQ, FROM, 8, 0),
+     AT(RSI)},
+    {R(M64, "\x66\x4c\x0f\x7e\x16", "movq [rsi],xmm10 (66 REX.W 7E)"), VEC(MOVQ, TO, 8, 10),
+     AT(RSI)},
+    {R(M64, "\xf3\x0f\x7e\x16", "movq xmm2,[rsi] (F3 7E)"), VEC(MOVQ, FROM, 8, 2), AT(RSI)},
+    {R(M64, "\xf3\x48\x0f\x7e\x16", "movq xmm2,[rsi] (F3 7E, REX.W ignored)"),
+     VEC(MOVQ, FROM, 8, 2), AT(RSI)},
+    {R(M64, "\x66\x0f\xd6\x1e", "movq [rsi],xmm3 (66 D6)"), VEC(MOVQ, TO, 8, 3), AT(RSI)},
+    {R(M64, "\x66\x0f\x6f\x06", "movdqa xmm0,[rsi]"), VEC(MOVDQA, FROM, 16, 0), AT(RSI),
+     .aligned = true},
+    {R(M64, "\x66\x44\x0f\x7f\x3e", "movdqa [rsi],xmm15"), VEC(MOVDQA, TO, 16, 15), AT(RSI),
+     .aligned = true},
+    {R(M64, "\xf3\x0f\x6f\x06", "movdqu xmm0,[rsi]"), VEC(MOVDQU, FROM, 16, 0), AT(RSI)},
+    {R(M64, "\xf3\x41\x0f\x7f\x00", "movdqu [r8],xmm0"), VEC(MOVDQU, TO, 16, 0), AT(8)},
+    {R(M64, "\x66\xf3\x0f\x6f\x06", "movdqu xmm0,[rsi] (F3 beats 66)"), VEC(MOVDQU, FROM, 16, 0),
+     AT(RSI)},
+    {R(M64, "\xf3\x66\x0f\x6f\x06", "movdqu xmm0,[rsi] (F3, then 66)"), VEC(MOVDQU, FROM, 16, 0),
+     AT(RSI)},
+    {R(M64, "\xf2\xf3\x0f\x7f\x06", "movdqu [rsi],xmm0 (the last of F2/F3)"),
+     VEC(MOVDQU, TO, 16, 0), AT(RSI)},
+    {R(M64, "\x0f\x10\x06", "movups xmm0,[rsi]"), VEC(MOVUPS, FROM, 16, 0), AT(RSI)},
+    {R(M64, "\x0f\x11\x4c\x24\x10", "movups [rsp+0x10],xmm1"), VEC(MOVUPS, TO, 16, 1),
+     MEMS(RSP, NOREG, 1, 0x10, SS)},
+    {R(M64, "\x0f\x28\x06", "movaps xmm0,[rsi]"), VEC(MOVAPS, FROM, 16, 0), AT(RSI),
+     .aligned = true},
+    {R(M64, "\x45\x0f\x29\x0c\x24", "movaps [r12],xmm9"), VEC(MOVAPS, TO, 16, 9), AT(12),
+     .aligned = true},
+    {R(M64, "\x64\x66\x0f\x7f\x00", "movdqa fs:[rax],xmm0"), VEC(MOVDQA, TO, 16, 0),
+     MEMS(RAX, NOREG, 1, 0, FS), .override = true, .aligned = true},
+    {R(M64, "\xc5\xfa\x6f\x06", "vmovdqu xmm0,[rsi]"), VEC(VMOVDQU, FROM, 16, 0), AT(RSI),
+     .vex = true},
+    {R(M64, "\xc5\xfe\x7f\x0e", "vmovdqu [rsi],ymm1"), VEC(VMOVDQU, TO, 32, 1), AT(RSI),
+     .vex = true},
+    {R(M64, "\xc5\x7e\x6f\x3e", "vmovdqu ymm15,[rsi]"), VEC(VMOVDQU, FROM, 32, 15), AT(RSI),
+     .vex = true},
+    {R(M64, "\xc4\xc1\x7e\x6f\x00", "vmovdqu ymm0,[r8] (C4, VEX.B)"), VEC(VMOVDQU, FROM, 32, 0),
+     AT(8), .vex = true},
+    {R(M64, "\xc4\xa1\x7a\x7f\x04\xc8", "vmovdqu [rax+r9*8],xmm0 (C4, VEX.X)"),
+     VEC(VMOVDQU, TO, 16, 0), MEM(RAX, 9, 8, 0), .vex = true},
+    {R(M64, "\xc4\xe1\xfa\x7f\x06", "vmovdqu [rsi],xmm0 (VEX.W ignored)"), VEC(VMOVDQU, TO, 16, 0),
+     AT(RSI), .vex = true},
+    {R(M64, "\x65\x67\xc5\xfe\x6f\x00", "vmovdqu ymm0,gs:[eax]"), VEC(VMOVDQU, FROM, 32, 0),
+     .asize = 4, MEMS(RAX, NOREG, 1, 0, GS), .override = true, .vex = true},
+    {R(M64, "\xc5\xf8\x10\x00", "vmovups xmm0,[rax]"), VEC(VMOVUPS, FROM, 16, 0), AT(RAX),
+     .vex = true},
+    {R(M64, "\xc5\xfc\x11\x0e", "vmovups [rsi],ymm1"), VEC(VMOVUPS, TO, 32, 1), AT(RSI),
+     .vex = true},
+    {R(M64, "\xc5\xf9\x6f\x06", "vmovdqa xmm0,[rsi]"), VEC(VMOVDQA, FROM, 16, 0), AT(RSI),
+     .vex = true, .aligned = true},
+    {R(M64, "\xc4\x41\x7d\x7f\x00", "vmovdqa [r8],ymm8"), VEC(VMOVDQA, TO, 32, 8), AT(8),
+     .vex = true, .aligned = true},
+    {R(M64, "\xc5\xfc\x28\x16", "vmovaps ymm2,[rsi]"), VEC(VMOVAPS, FROM, 32, 2), AT(RSI),
+     .vex = true, .aligned = true},
+    {R(M64, "\xc5\x78\x29\x3e", "vmovaps [rsi],xmm15"), VEC(VMOVAPS, TO, 16, 15), AT(RSI),
+     .vex = true, .aligned = true},
+    {R(M32, "\xc5\xfa\x6f\x06", "vmovdqu xmm0,[esi]"), VEC(VMOVDQU, FROM, 16, 0), AT(RSI),
+     .vex = true},
+    {R(M32, "\xc4\xc1\x7e\x7f\x00", "vmovdqu [eax],ymm0 (VEX.B ignored)"), VEC(VMOVDQU, TO, 32, 0),
+     AT(RAX), .vex = true},
+    {R(M32, "\x66\x0f\x6e\x06", "movd xmm0,[esi]"), VEC(MOVD, FROM, 4, 0), AT(RSI)},
+    {R(M32, "\x0f\x29\x45\x00", "movaps [ebp],xmm0"), VEC(MOVAPS, TO, 16, 0),
+     MEMS(RBP, NOREG, 1, 0, SS), .aligned = true},
+    {R(M16, "\x66\x0f\x7f\x04", "movdqa [si],xmm0"), VEC(MOVDQA, TO, 16, 0), AT(RSI),
+     .aligned = true},
+    {R(M16, "\xf3\x0f\x7e\x07", "movq xmm0,[bx]"), VEC(MOVQ, FROM, 8, 0), AT(RBX)},
+    {R(M16, "\xc5\xfa\x6f\x04", "vmovdqu xmm0,[si] (16-bit protected mode)"),
+     VEC(VMOVDQU, FROM, 16, 0), AT(RSI), .vex = true},
+
     /* rejections */
     {R(M64, "", "nothing"), FAIL(TRUNCATED)},
     {R(M64, "\xf0", "lone LOCK"), FAIL(TRUNCATED)},
@@ -546,9 +621,28 @@ static const struct row rows[] = {
     {R(M64, "\x0f\x94\xc0", "sete al"), FAIL(NOT_MEMORY)},
     {R(M64, "\x0f\xaf\x03", "imul eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf3\x0f\xb8\x03", "popcnt eax,[rbx]"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xc5\xf8\x10\x00", "vmovups xmm0,[rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xc5\xf9\x10\x00", "vmovupd xmm0,[rax]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xc5\xf0\x29\x06", "vmovaps with vvvv 1110"), FAIL(BAD_VEX)},
     {R(M64, "\xf0\xac", "lock lodsb"), FAIL(BAD_LOCK)},
     {R(M64, "\xf0\xa6", "lock cmpsb"), FAIL(BAD_LOCK)},
+    {R(M64, "\xc5\xf2\x6f\x06", "vmovdqu with vvvv 1110"), FAIL(BAD_VEX)},
+    {R(M64, "\xc4\xe1\x42\x7f\x06", "vmovdqu (C4) with vvvv 0111"), FAIL(BAD_VEX)},
+    {R(M64, "\x66\xc5\xfa\x6f\x06", "66 before VEX"), FAIL(BAD_VEX)},
+    {R(M64, "\xf3\xc5\xfa\x6f\x06", "F3 before VEX"), FAIL(BAD_VEX)},
+    {R(M64, "\x48\xc5\xfa\x6f\x06", "REX before VEX"), FAIL(BAD_VEX)},
+    {R(M64, "\xf0\xc5\xfa\x6f\x06", "lock vmovdqu"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\xf3\x0f\x7f\x06", "lock movdqu"), FAIL(BAD_LOCK)},
+    {R(M64, "\xc5\xfb\x6f\x06", "VEX.F2.0F 6F"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xc4\xe2\x7a\x6f\x06", "VEX map 0F38"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\x6f\x06", "movq mm0,[rsi] (MMX)"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\x7e\x06", "movd [rsi],mm0 (MMX)"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf2\x0f\x6f\x06", "F2 0F 6F"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x66\x0f\x10\x06", "movupd xmm0,[rsi]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\xf3\x0f\x10\x06", "movss xmm0,[rsi]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x66\x0f\xfe\x06", "paddd xmm0,[rsi]"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x66\x0f\x6f\xc1", "movdqa xmm0,xmm1"), FAIL(NOT_MEMORY)},
+    {R(M64, "\xc5\xfe\x6f\xc1", "vmovdqu ymm0,ymm1"), FAIL(NOT_MEMORY)},
+    {R(M32, "\xc5\x06", "lds eax,[esi] (not VEX outside 64-bit code)"), FAIL(UNSUPPORTED)},
     {R(M32, "\x63\x03", "arpl (not MOVSXD outside 64-bit)"), FAIL(UNSUPPORTED)},
     {R(M32, "\x40\x8b\x03", "inc eax; mov (no REX in 32-bit)"), FAIL(UNSUPPORTED)},
 };
@@ -607,6 +701,11 @@ static void check_row(const struct row *r, const struct decode_insn *d)
 	if (d->op == DECODE_OP_SETCC)
 		assert_int_equal(d->cc, r->cc);
 	assert_int_equal(d->repne, r->repne);
+	if (decode_op_is_vector(d->op)) {
+		assert_int_equal(d->vreg, r->vreg);
+		assert_int_equal(d->vex, r->vex);
+		assert_int_equal(d->aligned, r->aligned);
+	}
 	if (d->op == DECODE_OP_MOVS || d->op == DECODE_OP_CMPS) {
 		assert_int_equal(d->mem2.base, RDI);
 		assert_int_equal(d->mem2.seg, ES);

@@ -39,6 +39,8 @@ static bool dev_fail, ram_fail;
 static u8 ram[RAM_SIZE];
 static struct emulate_regs regs;
 static struct emulate_env env;
+static u8 vregs[16][32]; /* the fake XMM/YMM registers */
+static bool vec_avx;	 /* whether the fake CPU lets YMM and VEX loads through */
 
 static bool fake_mmio_read(void *ctx, u64 gpa, unsigned size, u64 *val)
 {
@@ -93,6 +95,27 @@ static bool fake_mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 	return true;
 }
 
+static bool fake_vec_read(void *ctx, unsigned reg, unsigned size, u8 *buf)
+{
+	assert_true(reg < 16 && (size == 16 || size == 32));
+	if (size == 32 && !vec_avx)
+		return false;
+	memcpy(buf, vregs[reg], size);
+	return true;
+}
+
+/* As arch/x86/vec_regs.c: legacy loads keep bits 255:128, VEX loads zero above `size`. */
+static bool fake_vec_write(void *ctx, unsigned reg, unsigned size, bool vex, const u8 *buf)
+{
+	assert_true(reg < 16 && (size == 16 || size == 32));
+	if ((vex || size == 32) && !vec_avx)
+		return false;
+	if (vex)
+		memset(vregs[reg], 0, sizeof(vregs[reg]));
+	memcpy(vregs[reg], buf, size);
+	return true;
+}
+
 static int setup(void **state)
 {
 	memset(dev, 0, sizeof(dev));
@@ -110,6 +133,15 @@ static int setup(void **state)
 				   .mem_gpa = fake_mem_gpa};
 	env.seg_base[DECODE_SEG_FS] = FS_BASE;
 	env.stack_size = 8;
+	env.vec_read = fake_vec_read;
+	env.vec_write = fake_vec_write;
+	env.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+	env.cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	env.xcr0 = 7;
+	for (unsigned i = 0; i < 16; i++)
+		for (unsigned b = 0; b < 32; b++)
+			vregs[i][b] = (u8)(0x80 + 16 * i + b);
+	vec_avx = true;
 	return 0;
 }
 
@@ -907,6 +939,212 @@ static void test_cmps(void **state)
 }
 
 /* A failed access leaves every register as it was. */
+/* The pattern register i holds at byte b after setup(). */
+static u8 vpat(unsigned i, unsigned b)
+{
+	return (u8)(0x80 + 16 * i + b);
+}
+
+static void dev_fill(void)
+{
+	for (unsigned b = 0; b < sizeof(dev); b++)
+		dev[b] = (u8)(0x10 + b);
+}
+
+/* The device at offset off, and RSI and R8 pointing at the same page offset (vector_in_page). */
+static u64 at(unsigned off)
+{
+	regs.gpr[GPR_RSI] = regs.gpr[8] = 0x1000 + off;
+	return MMIO_BASE + off;
+}
+
+/* Stores: the register's bytes in 8-byte device accesses, lowest first (4 for MOVD). */
+static void test_vector_stores(void **state)
+{
+	struct emulate_regs before;
+
+	before = regs;
+	OK("\xf3\x0f\x7f\x06", at(0), true); /* movdqu [rsi],xmm0 */
+	assert_memory_equal(dev, vregs[0], 16);
+	assert_int_equal(dev_writes, 2);
+	assert_int_equal(last_gpa, MMIO_BASE + 8);
+	assert_int_equal(last_size, 8);
+	assert_int_equal(dev_get(16, 8), 0);
+	assert_int_equal(regs.rip, RIP0 + 4);
+	before.rip = regs.rip;
+	before.gpr[GPR_RSI] = before.gpr[8] = 0x1000;
+	assert_memory_equal(&regs, &before, sizeof(regs));
+
+	dev_writes = 0;
+	OK("\x66\x0f\x7e\x0e", at(0x20), true); /* movd [rsi],xmm1 */
+	assert_int_equal(dev_writes, 1);
+	assert_int_equal(last_size, 4);
+	assert_memory_equal(dev + 0x20, vregs[1], 4);
+	assert_int_equal(dev_get(0x24, 4), 0);
+
+	dev_writes = 0;
+	OK("\x66\x0f\xd6\x1e", at(0x28), true); /* movq [rsi],xmm3 */
+	assert_int_equal(dev_writes, 1);
+	assert_int_equal(last_size, 8);
+	assert_memory_equal(dev + 0x28, vregs[3], 8);
+
+	dev_writes = 0;
+	OK("\xc5\x7e\x7f\x3e", at(0x20), true); /* vmovdqu [rsi],ymm15 */
+	assert_int_equal(dev_writes, 4);
+	assert_memory_equal(dev + 0x20, vregs[15], 32);
+
+	dev_writes = 0;
+	OK("\x0f\x29\x16", at(0), true); /* movaps [rsi],xmm2 (aligned) */
+	assert_int_equal(dev_writes, 2);
+	assert_memory_equal(dev, vregs[2], 16);
+
+	dev_writes = 0;
+	OK("\xc5\xfc\x11\x26", at(0x18), true); /* vmovups [rsi],ymm4 */
+	assert_int_equal(dev_writes, 4);
+	assert_memory_equal(dev + 0x18, vregs[4], 32);
+
+	OK("\xc4\x41\x7d\x7f\x00", at(0x20), true); /* vmovdqa [r8],ymm8 (32-byte aligned) */
+	assert_memory_equal(dev + 0x20, vregs[8], 32);
+}
+
+/*
+ * Loads: MOVD/MOVQ zero the XMM register above the bytes loaded; legacy
+ * loads keep bits 255:128; VEX.128 zeroes them.
+ */
+static void test_vector_loads(void **state)
+{
+	dev_fill();
+	OK("\xf3\x0f\x6f\x1e", at(8), false); /* movdqu xmm3,[rsi] */
+	assert_int_equal(dev_reads, 2);
+	assert_memory_equal(vregs[3], dev + 8, 16);
+	for (unsigned b = 16; b < 32; b++)
+		assert_int_equal(vregs[3][b], vpat(3, b));
+
+	OK("\x66\x0f\x6e\x26", at(4), false); /* movd xmm4,[rsi] */
+	assert_memory_equal(vregs[4], dev + 4, 4);
+	for (unsigned b = 4; b < 16; b++)
+		assert_int_equal(vregs[4][b], 0);
+	for (unsigned b = 16; b < 32; b++)
+		assert_int_equal(vregs[4][b], vpat(4, b));
+
+	OK("\xf3\x0f\x7e\x2e", at(16), false); /* movq xmm5,[rsi] */
+	assert_memory_equal(vregs[5], dev + 16, 8);
+	for (unsigned b = 8; b < 16; b++)
+		assert_int_equal(vregs[5][b], 0);
+	assert_int_equal(vregs[5][16], vpat(5, 16));
+
+	OK("\x66\x48\x0f\x6e\x36", at(24), false); /* movq xmm6,[rsi] (66 REX.W 6E) */
+	assert_memory_equal(vregs[6], dev + 24, 8);
+	assert_int_equal(vregs[6][8], 0);
+
+	OK("\xc5\xfa\x6f\x3e", at(0), false); /* vmovdqu xmm7,[rsi] */
+	assert_memory_equal(vregs[7], dev, 16);
+	for (unsigned b = 16; b < 32; b++)
+		assert_int_equal(vregs[7][b], 0);
+
+	dev_reads = 0;
+	OK("\xc4\x41\x7e\x6f\x00", at(32), false); /* vmovdqu ymm8,[r8] */
+	assert_int_equal(dev_reads, 4);
+	assert_memory_equal(vregs[8], dev + 32, 32);
+
+	OK("\x44\x0f\x10\x0e", at(3), false); /* movups xmm9,[rsi]: no alignment */
+	assert_memory_equal(vregs[9], dev + 3, 16);
+}
+
+/* A fault: the status, no device access, and the registers (RIP too) as they were. */
+static void expect_fault(const char *str, unsigned n, enum decode_mode mode, int status)
+{
+	struct emulate_regs before = regs;
+	u8 v[16][32];
+
+	memcpy(v, vregs, sizeof(v));
+	dev_reads = dev_writes = 0;
+	assert_int_equal(run_n(str, n, mode, MMIO_BASE, false), status);
+	assert_int_equal(dev_reads + dev_writes, 0);
+	assert_memory_equal(&regs, &before, sizeof(regs));
+	assert_memory_equal(vregs, v, sizeof(v));
+}
+
+#define FAULT(str, mode, st) expect_fault(str, sizeof(str) - 1, mode, EMULATE_FAULT_##st)
+
+/* SDM Vol. 2A 2.4: #UD (CR0.EM, CR4.OSFXSR; VEX: CR4.OSXSAVE, XCR0, real/V86), #NM, #GP. */
+static void test_vector_faults(void **state)
+{
+	u64 cr0 = env.cr0, cr4 = env.cr4;
+
+	regs.gpr[GPR_RSI] = 0x1008;
+	FAULT("\x66\x0f\x6f\x06", DECODE_MODE_64, GP); /* movdqa xmm0,[rsi]: misaligned */
+	FAULT("\x0f\x29\x06", DECODE_MODE_64, GP);     /* movaps [rsi],xmm0 */
+	regs.gpr[GPR_RSI] = 0x1010;
+	FAULT("\xc5\xfd\x6f\x06", DECODE_MODE_64, GP); /* vmovdqa ymm0,[rsi]: 16 of 32 aligned */
+	FAULT("\xc5\xfc\x29\x06", DECODE_MODE_64, GP); /* vmovaps [rsi],ymm0 */
+	regs.gpr[GPR_RSI] = 0x1008;
+	FAULT("\xc5\xf8\x28\x06", DECODE_MODE_64, GP); /* vmovaps xmm0,[rsi] */
+	regs.gpr[GPR_RSI] = 0x1000;
+	env.seg_base[DECODE_SEG_FS] = 0x804;
+	FAULT("\x64\x0f\x28\x06", DECODE_MODE_64, GP); /* movaps xmm0,fs:[rsi]: FS.base counts */
+	env.seg_base[DECODE_SEG_DS] = 0x804;	       /* ...DS.base does not in 64-bit code */
+	OK("\x0f\x28\x06", MMIO_BASE, false);
+	assert_int_equal(RUN("\x0f\x28\x06", DECODE_MODE_32, MMIO_BASE, false), EMULATE_FAULT_GP);
+	env.seg_base[DECODE_SEG_DS] = 0;
+
+	env.cr0 = cr0 | CR0_TS;
+	FAULT("\xf3\x0f\x6f\x06", DECODE_MODE_64, NM);
+	FAULT("\xc5\xfe\x6f\x06", DECODE_MODE_64, NM);
+	env.cr0 = cr0 | CR0_EM | CR0_TS; /* #UD comes first */
+	FAULT("\xf3\x0f\x6f\x06", DECODE_MODE_64, UD);
+	env.cr0 = cr0 | CR0_EM; /* VEX ignores CR0.EM */
+	OK("\xc5\xfe\x6f\x06", MMIO_BASE, false);
+	env.cr0 = cr0;
+	env.cr4 = cr4 & ~CR4_OSFXSR;
+	FAULT("\x66\x0f\x6e\x06", DECODE_MODE_64, UD);
+	env.cr4 = cr4 & ~CR4_OSXSAVE;
+	FAULT("\xc5\xfa\x7f\x06", DECODE_MODE_64, UD);
+	env.cr4 = cr4;
+	env.xcr0 = 3;
+	FAULT("\xc5\xfa\x7f\x06", DECODE_MODE_64, UD);
+	env.xcr0 = 7;
+	env.cr0 = cr0 & ~(CR0_PE | CR0_PG); /* real-address mode: VEX is #UD, SSE is not */
+	FAULT("\xc5\xfa\x7f\x04", DECODE_MODE_16, UD);
+	assert_int_equal(RUN("\x66\x0f\x7f\x04", DECODE_MODE_16, MMIO_BASE, true), EMULATE_OK);
+	env.cr0 = cr0;
+	regs.rflags |= RFLAGS_VM; /* virtual-8086 mode */
+	FAULT("\xc5\xfa\x7f\x04", DECODE_MODE_16, UD);
+}
+
+/* A register file out of reach or a device refusing: nothing changes but the device. */
+static void test_vector_failures(void **state)
+{
+	struct emulate_regs before = regs;
+
+	vec_avx = false;
+	assert_int_equal(RUN("\xc5\xfe\x7f\x06", DECODE_MODE_64, MMIO_BASE, true),
+			 EMULATE_VEC_FAILED);
+	assert_int_equal(RUN("\xc5\xfa\x6f\x06", DECODE_MODE_64, MMIO_BASE, false),
+			 EMULATE_VEC_FAILED);
+	assert_int_equal(dev_writes, 0);
+	vec_avx = true;
+	dev_fail = true;
+	dev_reads = 0;
+	assert_int_equal(RUN("\xf3\x0f\x6f\x06", DECODE_MODE_64, MMIO_BASE, false),
+			 EMULATE_MMIO_FAILED);
+	assert_int_equal(dev_reads, 1);
+	assert_int_equal(vregs[0][0], vpat(0, 0));
+	assert_memory_equal(&regs, &before, sizeof(regs));
+
+	/* the fault's page offset is not the operand's (a straddling access's second page) */
+	dev_fail = false;
+	dev_reads = dev_writes = 0;
+	regs.gpr[GPR_RSI] = 0xff8;
+	assert_int_equal(RUN("\xf3\x0f\x7f\x06", DECODE_MODE_64, MMIO_BASE, true),
+			 EMULATE_MMIO_FAILED);
+	/* the operand starts at the fault but runs into the next page */
+	assert_int_equal(RUN("\xf3\x0f\x7f\x06", DECODE_MODE_64, MMIO_BASE + 0xff8, true),
+			 EMULATE_MMIO_FAILED);
+	assert_int_equal(dev_reads + dev_writes, 0);
+	assert_int_equal(regs.gpr[GPR_RSI], 0xff8);
+}
+
 static void test_failures(void **state)
 {
 	struct emulate_regs before;
@@ -976,6 +1214,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_movs_to_mmio, setup),
 	    cmocka_unit_test_setup(test_rep_movs, setup),
 	    cmocka_unit_test_setup(test_movs_segment_bases, setup),
+	    cmocka_unit_test_setup(test_vector_stores, setup),
+	    cmocka_unit_test_setup(test_vector_loads, setup),
+	    cmocka_unit_test_setup(test_vector_faults, setup),
+	    cmocka_unit_test_setup(test_vector_failures, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};
