@@ -506,6 +506,65 @@ static int single_op(const struct decode_insn *d, u64 gpa, bool write_fault, str
 	}
 }
 
+/* BT* with a register offset: the operand-size unit the bit is in (see bit_op), as an EA. */
+static u64 bit_unit_ea(const struct decode_insn *d, const struct emulate_regs *r, u64 ea)
+{
+	unsigned width = 8 * d->op_size;
+	s64 off = (s64)(source(d, r) << (64 - width)) >> (64 - width); /* signed, op_size wide */
+	s64 unit = off >> __builtin_ctz(width); /* floor(off / width), as the CPU rounds */
+
+	return (ea + (u64)unit * d->op_size) & emulate_size_mask(d->addr_size);
+}
+
+unsigned emulate_device_linear(const struct decode_insn *d, bool write_fault,
+			       const struct emulate_regs *r, const struct emulate_env *env,
+			       u64 lin[2])
+{
+	u64 si = emulate_reg_read(r, GPR_RSI, false, d->addr_size);
+	u64 di = emulate_reg_read(r, GPR_RDI, false, d->addr_size);
+	u64 sp = r->gpr[GPR_RSP] & emulate_size_mask(env->stack_size), ea;
+	struct emulate_regs after = *r;
+
+	switch (d->op) {
+	case DECODE_OP_STOS:
+	case DECODE_OP_SCAS:
+		lin[0] = linear(d, env, DECODE_SEG_ES, di);
+		return 1;
+	case DECODE_OP_LODS:
+		lin[0] = linear(d, env, d->mem.seg, si);
+		return 1;
+	case DECODE_OP_MOVS:
+		lin[0] = write_fault ? linear(d, env, DECODE_SEG_ES, di)
+				     : linear(d, env, d->mem.seg, si);
+		return 1;
+	case DECODE_OP_CMPS:
+		lin[0] = linear(d, env, d->mem.seg, si);
+		lin[1] = linear(d, env, DECODE_SEG_ES, di);
+		return 2;
+	case DECODE_OP_PUSH:
+		if (write_fault) { /* the stack slot */
+			lin[0] = linear(d, env, DECODE_SEG_SS,
+					(sp - d->mem_size) & emulate_size_mask(env->stack_size));
+			return 1;
+		}
+		break;
+	case DECODE_OP_POP:
+		if (!write_fault) {
+			lin[0] = linear(d, env, DECODE_SEG_SS, sp);
+			return 1;
+		}
+		emulate_reg_write(&after, GPR_RSP, false, env->stack_size, sp + d->mem_size);
+		break;
+	default:
+		break;
+	}
+	ea = decode_ea(d, &d->mem, after.gpr, r->rip);
+	if (d->op >= DECODE_OP_BT && d->op <= DECODE_OP_BTC && !d->has_imm)
+		ea = bit_unit_ea(d, r, ea);
+	lin[0] = linear(d, env, d->mem.seg, ea);
+	return 1;
+}
+
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env)
 {

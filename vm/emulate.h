@@ -60,6 +60,21 @@ enum emulate_status {
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env);
 
+/*
+ * The linear address of the access of d that the CPU was making when it
+ * reached a device, from the registers before d (write_fault as for
+ * emulate_insn): seg:EA for the one-operand forms (BT* with a register
+ * offset: the operand-size unit the bit is in), seg:rSI or ES:rDI for the
+ * string forms, the operand or the stack slot for PUSH/POP. CMPS reads
+ * both, so it gives two candidates (seg:rSI, then ES:rDI). Returns how
+ * many of lin[] it filled (1 or 2). The caller translates them and checks
+ * one reaches the faulting page (docs/mmio.md, "Accesses that span two
+ * pages").
+ */
+unsigned emulate_device_linear(const struct decode_insn *d, bool write_fault,
+			       const struct emulate_regs *r, const struct emulate_env *env,
+			       u64 lin[2]);
+
 /* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
 static inline u64 emulate_size_mask(unsigned size)
 {

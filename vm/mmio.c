@@ -22,51 +22,142 @@
 #include "vmx/vmx_insn.h"
 
 #define MMIO_INSN_MAX 15
+#define MMIO_PAGE(a)  ((a) & ~(PAGE_SIZE - 1))
 
 struct mmio_ctx {
 	struct vcpu *v;
 	const struct dev_region *r;
 	struct gaccess_fault fault;
-	int mem_status; /* GACCESS_* of a failed RAM access */
+	int mem_status; /* GACCESS_* of a failed access */
+	u64 lin_mask;	/* linear addresses wrap here: 4 GiB outside 64-bit code */
+	u64 op_lin;	/* the faulting operand's linear address (mmio_locate) */
+	u64 op_gpa;	/* where its first byte is */
 };
 
+/*
+ * The largest naturally aligned device access (8, 4, 2 or 1 bytes) that
+ * starts at g and fits in n bytes.
+ */
+static unsigned piece_size(u64 g, unsigned n)
+{
+	unsigned p = 8;
+
+	while (p > n || (g & (p - 1)))
+		p /= 2;
+	return p;
+}
+
+/* Whether n bytes at guest-physical g (one page) are RAM, or every piece has its device. */
+static bool part_reachable(struct mmio_ctx *c, u64 g, unsigned n)
+{
+	if (g + n <= c->v->guest->mem.ram_size)
+		return true;
+	for (unsigned p; n; g += p, n -= p) {
+		p = piece_size(g, n);
+		if (g < c->v->guest->mem.ram_size || !dev_find(c->v->guest, DEV_MMIO, g, p))
+			return false;
+	}
+	return true;
+}
+
+/* n bytes at g (one page, part_reachable): RAM through gmem, a device piece by piece. */
+static bool part_access(struct mmio_ctx *c, u64 g, u8 *buf, unsigned n, bool write)
+{
+	struct gmem *m = &c->v->guest->mem;
+
+	if (g + n <= m->ram_size) {
+		enum gmem_status ms =
+		    write ? gmem_write(m, gpa(g), buf, n) : gmem_read(m, gpa(g), buf, n);
+
+		c->fault.gpa = g;
+		c->mem_status = ms == GMEM_OK ? GACCESS_OK : GACCESS_NOMEM;
+		return ms == GMEM_OK;
+	}
+	for (unsigned p; n; g += p, buf += p, n -= p) {
+		const struct dev_region *r =
+		    dev_find(c->v->guest, DEV_MMIO, g, p = piece_size(g, n));
+		u64 v = 0;
+
+		if (write) {
+			memcpy(&v, buf, p);
+			r->ops->write(c->v->guest, r->state, g - r->base, p, v);
+		} else {
+			v = r->ops->read(c->v->guest, r->state, g - r->base, p);
+			memcpy(buf, &v, p);
+		}
+	}
+	return true;
+}
+
+/*
+ * size bytes (1-8) at guest-linear lin, whatever is behind each page: RAM
+ * or a device (docs/mmio.md, "Accesses that span two pages"). Every page
+ * is translated, and every part found reachable, before any byte moves, so
+ * a #PF (kept in c->fault) or a hole leaves both sides untouched. Then the
+ * lower-addressed part goes first; the bytes are little-endian.
+ */
+static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, bool write)
+{
+	unsigned n[2] = {(unsigned)MIN((u64)size, PAGE_SIZE - (lin & (PAGE_SIZE - 1))), 0};
+	u64 at[2] = {lin, (lin + n[0]) & c->lin_mask}, g[2];
+	u8 bytes[8];
+	unsigned parts = n[0] < size ? 2 : 1, done = 0;
+
+	if (size > sizeof(bytes))
+		return false;
+	n[1] = size - n[0];
+	for (unsigned i = 0; i < parts; i++) {
+		c->mem_status =
+		    gaccess_translate(c->v, at[i], write ? GPT_ACCESS_WRITE : 0, &g[i], &c->fault);
+		if (c->mem_status != GACCESS_OK)
+			return false;
+	}
+	for (unsigned i = 0; i < parts; i++) {
+		if (!part_reachable(c, g[i], n[i])) {
+			c->fault.gpa = g[i];
+			c->mem_status = GACCESS_NOT_RAM;
+			return false;
+		}
+	}
+	memcpy(bytes, val, size);
+	for (unsigned i = 0; i < parts; done += n[i], i++)
+		if (!part_access(c, g[i], bytes + done, n[i], write))
+			return false;
+	if (!write) {
+		*val = 0;
+		memcpy(val, bytes, size);
+	}
+	return true;
+}
+
+/* The emulator's device operand: the linear access mmio_locate found, however it splits. */
 static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
 {
 	struct mmio_ctx *c = ctx;
-	const struct dev_region *r = dev_find(c->v->guest, DEV_MMIO, gpa, size);
 
-	if (!r)
-		return false;
-	*val = r->ops->read(c->v->guest, r->state, gpa - r->base, size);
-	return true;
+	(void)gpa;
+	*val = 0;
+	return linear_access(c, c->op_lin, size, val, false);
 }
 
 static bool dev_write(void *ctx, u64 gpa, unsigned size, u64 val)
 {
 	struct mmio_ctx *c = ctx;
-	const struct dev_region *r = dev_find(c->v->guest, DEV_MMIO, gpa, size);
 
-	if (!r)
-		return false;
-	r->ops->write(c->v->guest, r->state, gpa - r->base, size, val);
-	return true;
+	(void)gpa;
+	return linear_access(c, c->op_lin, size, &val, true);
 }
 
+/* The other side of MOVS, PUSH, POP, CMPS: RAM or a device, by linear address. */
 static bool mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
 {
-	struct mmio_ctx *c = ctx;
-
 	*val = 0;
-	c->mem_status = gaccess_read(c->v, linear, val, size, &c->fault);
-	return c->mem_status == GACCESS_OK;
+	return linear_access(ctx, linear, size, val, false);
 }
 
 static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 {
-	struct mmio_ctx *c = ctx;
-
-	c->mem_status = gaccess_write(c->v, linear, &val, size, &c->fault);
-	return c->mem_status == GACCESS_OK;
+	return linear_access(ctx, linear, size, &val, true);
 }
 
 /* CMPS: which guest-physical address a read at linear reaches. */
@@ -151,6 +242,68 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 	vcpu_retire_instruction(v, r->rip);
 }
 
+enum locate_status {
+	LOCATE_OK,
+	LOCATE_PAGE_FAULT, /* a page of the operand is not mapped for the access: c->fault */
+	LOCATE_ELSEWHERE,  /* no page of the operand reaches gpa's page */
+};
+
+/*
+ * Which linear access of d reached the device at gpa (docs/mmio.md,
+ * "Accesses that span two pages"): the candidate (emulate_device_linear)
+ * one of whose pages translates to gpa's page. Sets c->op_lin and
+ * c->op_gpa (the emulator's gpa: CMPS tells its sides by it). Each page of
+ * it is translated for the access the exit reports, so a page the guest's
+ * tables do not map (for that access) gives the #PF the CPU would.
+ */
+static enum locate_status mmio_locate(struct mmio_ctx *c, const struct decode_insn *d, u64 gpa,
+				      bool write_fault, const struct emulate_regs *regs,
+				      const struct emulate_env *env)
+{
+	unsigned access = write_fault ? GPT_ACCESS_WRITE : 0;
+	u64 lin[2];
+	unsigned count = emulate_device_linear(d, write_fault, regs, env, lin);
+
+	for (unsigned i = 0; i < count; i++) {
+		u64 first = lin[i] & c->lin_mask;
+		u64 second = ((first | (PAGE_SIZE - 1)) + 1) & c->lin_mask, g[2] = {0, 0};
+		bool split = (first & (PAGE_SIZE - 1)) + d->mem_size > PAGE_SIZE;
+		struct gaccess_fault f[2];
+		int s0 = gaccess_translate(c->v, first, access, &g[0], &f[0]);
+		int s1 = split ? gaccess_translate(c->v, second, access, &g[1], &f[1]) : s0;
+
+		if (!((s0 == GACCESS_OK && MMIO_PAGE(g[0]) == MMIO_PAGE(gpa)) ||
+		      (split && s1 == GACCESS_OK && MMIO_PAGE(g[1]) == MMIO_PAGE(gpa))))
+			continue;
+		if (s0 != GACCESS_OK || s1 != GACCESS_OK) {
+			c->fault = f[s0 != GACCESS_OK ? 0 : 1];
+			return LOCATE_PAGE_FAULT;
+		}
+		c->op_lin = first;
+		c->op_gpa = g[0];
+		return LOCATE_OK;
+	}
+	return LOCATE_ELSEWHERE;
+}
+
+/*
+ * The decoded operand does not reach the faulting page: the instruction
+ * at RIP is not the one that faulted (another vCPU rewrote it without the
+ * synchronization SDM Vol. 3A 8.1.3 asks for) or the guest's tables
+ * changed under a live translation. The guest ends.
+ */
+static void end_elsewhere(struct vcpu *v, u64 gpa, const u8 *bytes, unsigned n)
+{
+	char hex[MMIO_INSN_MAX * 3 + 1];
+
+	decode_hex(bytes, n, hex, sizeof(hex));
+	pr_err("guest %s: MMIO at gpa 0x%lx: the instruction at rip 0x%lx (bytes %s) does not "
+	       "access that page",
+	       v->guest->name, gpa, vmcs_read(VMCS_GUEST_RIP), hex);
+	guest_end(v->guest, GUEST_END_UNHANDLED, 0,
+		  "MMIO at gpa 0x%lx: the instruction at RIP does not access it", gpa);
+}
+
 /*
  * The instruction at RIP made the access at gpa, which a device claims:
  * emulate it (or end the guest with a report naming the bytes).
@@ -177,9 +330,20 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
 		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
 	env.stack_size = stack_size(d.mode);
+	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
 	load_regs(v, &regs);
-	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
-	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {
+	switch (mmio_locate(&c, &d, gpa, write_fault, &regs, &env)) {
+	case LOCATE_PAGE_FAULT:
+		gaccess_inject_pf(v, &c.fault);
+		return true;
+	case LOCATE_ELSEWHERE:
+		end_elsewhere(v, gpa, bytes, d.len);
+		return true;
+	default:
+		break;
+	}
+	s = emulate_insn(&d, c.op_gpa, write_fault, &regs, &env);
+	if (s != EMULATE_OK && c.mem_status == GACCESS_PAGE_FAULT) {
 		gaccess_inject_pf(v, &c.fault);
 		return true;
 	}

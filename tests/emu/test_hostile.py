@@ -473,3 +473,30 @@ def test_apic_relocation_takes_the_page_and_gives_it_back(mmio_cause):
         re.compile(EPT_REPORT.format(n="reloc", acc="read", gpa="0xfee00030")),
         re.compile(r"^keel: guest reloc: ended by ept-violation status="),
     ], fails=[*FAIL_MARKERS, "] FAIL", "[reloc] reloc: the old base answered"]))
+
+
+# Issue 15 item 6, what a hostile guest found in the MMIO emulator
+# (tests/guests/attack_mmio.c, testmmio=on): accesses that span a RAM page
+# and the device's page through the guest's own page tables. Before the fix
+# Keel applied the whole access to the device at the exit's GPA (a write at
+# 0xFFE of the RAM page put all four bytes on the device, none in RAM) or
+# ended the guest ("device access failed") when the device came first.
+STRADDLE_PASSES = (
+    "straddle: RAM then device write: two bytes each side, in order",
+    "straddle: RAM then device read: 0xd4c3b2a1",
+    "straddle: device then RAM write: two bytes each side, in order",
+    "straddle: device then RAM read: 0xd4c3b2a1",
+    "straddle: a write whose second page is not present",
+    "straddle: CR2 0x40004000, the first byte on the missing page",
+)
+
+
+def test_straddling_access_split_between_ram_and_device():
+    r = run(Scenario("hostile-mmio-straddle", modules=(
+        (guest("attack_mmio"), "name=straddle mem=16M -- mode=straddle"),),
+        cmdline=DEFAULT_CMDLINE + " testmmio=on"))
+    _fail_if(r, check_markers(r, passes=[
+        *(f"[straddle] PASS {p}" for p in STRADDLE_PASSES),
+        "[straddle] RESULT pass",
+        "keel: guests ok=1 failed=0",
+    ], fails=[*FAIL_MARKERS, "] FAIL"], end_status=0))

@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -39,6 +39,16 @@
  *              where nothing is left: Keel must end the guest with its
  *              "outside guest RAM and MMIO" report for 0xfee00030.
  *
+ *   straddle   32-bit paging with 4 KiB pages at linear AM_LINEAR: a RAM page,
+ *              the test device's page, a RAM page, the device's page again and
+ *              a not-present page.
+ *              4-byte writes and reads at 0xFFE of the first two pages span
+ *              RAM and the device: the bytes must land two and two, in
+ *              little-endian order, on both sides (before the fix Keel
+ *              wrote all four to the device and none to RAM, or ended the
+ *              guest). A write at 0xFFE of the fourth page, whose second
+ *              half is not present, must give #PF with CR2 at the page.
+ *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
  * the guest at the HLT with "unsupported instruction".
@@ -47,6 +57,7 @@
 #include "tests/guests/lib/bootargs.h"
 #include "tests/guests/lib/idt.h"
 #include "tests/guests/lib/multiboot1.h"
+#include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
 
 #define AM_APIC	    0xFEE00000u
@@ -202,6 +213,82 @@ static void am_reloc(void)
 	print("reloc: the old base answered 0x%x\n", v);
 }
 
+static u32 am_pt4k[1024] __attribute__((aligned(4096)));
+static u8 am_ram[2][4096] __attribute__((aligned(4096)));
+
+/*
+ * Linear AM_LINEAR: RAM 0, the device, RAM 1, the device again, nothing.
+ * Identity below 16 MiB and at the device.
+ */
+static void am_straddle_map(void)
+{
+	u32 v;
+
+	for (u32 i = 0; i < 4; i++)
+		am_pd[i] = (i << 22) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_DEV >> 22] = (AM_DEV & ~0x3FFFFFu) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_LINEAR >> 22] = (u32)(uintptr_t)am_pt4k | AM_P | AM_RW;
+	am_pt4k[0] = (u32)(uintptr_t)am_ram[0] | AM_P | AM_RW;
+	am_pt4k[1] = AM_DEV | AM_P | AM_RW;
+	am_pt4k[2] = (u32)(uintptr_t)am_ram[1] | AM_P | AM_RW;
+	am_pt4k[3] = AM_DEV | AM_P | AM_RW;
+	am_pt4k[4] = 0;
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PSE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pd) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
+}
+
+/* One straddling write then read at linear at: ram/dev hold the two halves' bytes. */
+static void am_straddle_one(const char *what, u32 at, volatile u8 *lo, volatile u8 *hi)
+{
+	u32 got;
+
+	lo[0] = lo[1] = hi[0] = hi[1] = 0xEE;
+	hi[2] = hi[3] = 0x5A;
+	__asm__ volatile("movl %1, (%0)" : : "r"(at), "r"(0x44332211u) : "memory");
+	if (lo[0] == 0x11 && lo[1] == 0x22 && hi[0] == 0x33 && hi[1] == 0x44 && hi[2] == 0x5A &&
+	    hi[3] == 0x5A)
+		check_pass("straddle: %s write: two bytes each side, in order", what);
+	else
+		check_fail("straddle: %s write: low side %02x %02x, high side %02x %02x %02x %02x",
+			   what, lo[0], lo[1], hi[0], hi[1], hi[2], hi[3]);
+	lo[0] = 0xA1;
+	lo[1] = 0xB2;
+	hi[0] = 0xC3;
+	hi[1] = 0xD4;
+	__asm__ volatile("movl (%1), %0" : "=r"(got) : "r"(at) : "memory");
+	if (got == 0xD4C3B2A1u)
+		check_pass("straddle: %s read: 0x%x", what, got);
+	else
+		check_fail("straddle: %s read 0x%x, not 0xd4c3b2a1", what, got);
+}
+
+static void am_straddle(void)
+{
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+	u32 at = AM_LINEAR + 0x3FFE;
+
+	am_straddle_map();
+	am_straddle_one("RAM then device", AM_LINEAR + 0xFFE, am_ram[0] + 0xFFE, dev);
+	am_straddle_one("device then RAM", AM_LINEAR + 0x1FFE, dev + 0xFFE, am_ram[1]);
+	dev[0xFFE] = dev[0xFFF] = 0xEE;
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("movl %1, (%0)") : : "r"(at), "r"(0x44332211u) : "memory");
+	if (trap_expect("straddle: a write whose second page is not present", TRAP_PF, 0x2)) {
+		u32 cr2;
+
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		if (cr2 == AM_LINEAR + 0x4000)
+			check_pass("straddle: CR2 0x%x, the first byte on the missing page", cr2);
+		else
+			check_fail("straddle: CR2 0x%x, not 0x%x", cr2, AM_LINEAR + 0x4000);
+	}
+	if (dev[0xFFE] != 0xEE || dev[0xFFF] != 0xEE)
+		check_fail("straddle: the faulting write reached the device (%02x %02x)",
+			   dev[0xFFE], dev[0xFFF]);
+	check_finish();
+}
+
 /* Never returns: the PDPTE load from the device ends the guest. */
 static void am_pdpte_on_device(void)
 {
@@ -253,8 +340,11 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_pdpte_cr0();
 	else if (bootargs_has(args, "mode", "reloc"))
 		am_reloc();
+	else if (bootargs_has(args, "mode", "straddle"))
+		am_straddle();
 	else
-		check_fail("want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc");
+		check_fail(
+		    "want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle");
 	check_fail("still running");
 	check_finish();
 }

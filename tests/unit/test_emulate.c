@@ -504,6 +504,60 @@ static void test_movs_segment_bases(void **state)
 	assert_int_equal(dev_writes, 3);
 }
 
+/* The linear address of the device access, per form (vm/mmio.c checks it reaches the exit's page).
+ */
+static unsigned dev_lin(const char *str, unsigned n, enum decode_mode mode, bool write, u64 lin[2])
+{
+	struct decode_insn d;
+
+	assert_int_equal(decode_insn((const u8 *)str, n, mode, &d), DECODE_OK);
+	return emulate_device_linear(&d, write, &regs, &env, lin);
+}
+
+#define DEV_LIN_OF(str, mode, write, lin) dev_lin(str, sizeof(str) - 1, mode, write, lin)
+
+static void test_device_linear(void **state)
+{
+	u64 lin[2];
+
+	regs.gpr[GPR_RAX] = 0x1ffe;
+	assert_int_equal(DEV_LIN_OF("\x89\x08", DECODE_MODE_64, true, lin), 1); /* mov [rax],ecx */
+	assert_int_equal(lin[0], 0x1ffe);
+	assert_int_equal(DEV_LIN_OF("\x64\x89\x08", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe + FS_BASE);
+	/* 32-bit code: DS base + EA wraps at 4 GiB */
+	env.seg_base[DECODE_SEG_DS] = 0xfffff000ULL;
+	assert_int_equal(DEV_LIN_OF("\x89\x08", DECODE_MODE_32, true, lin), 1);
+	assert_int_equal(lin[0], 0xffeULL);
+	/* bt [rax],rcx with rcx = -1: the unit below; with 65: two units up */
+	regs.gpr[GPR_RCX] = ~0ULL;
+	assert_int_equal(DEV_LIN_OF("\x48\x0f\xa3\x08", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe - 8);
+	regs.gpr[GPR_RCX] = 129;
+	assert_int_equal(DEV_LIN_OF("\x0f\xa3\x08", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe + 16); /* 32-bit operand: 129 / 32 = 4 units */
+	/* movsb: the source on a read fault, ES:rDI on a write fault; cmpsb: both */
+	regs.gpr[GPR_RSI] = 0x3000;
+	regs.gpr[GPR_RDI] = 0x4000;
+	assert_int_equal(DEV_LIN_OF("\xa4", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x3000);
+	assert_int_equal(DEV_LIN_OF("\xa4", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x4000);
+	assert_int_equal(DEV_LIN_OF("\xa6", DECODE_MODE_64, false, lin), 2);
+	assert_int_equal(lin[0], 0x3000);
+	assert_int_equal(lin[1], 0x4000);
+	/* push [rax]: the operand on a read fault, rSP - 8 on a write fault; pop: rSP, operand */
+	regs.gpr[GPR_RSP] = 0x9000;
+	assert_int_equal(DEV_LIN_OF("\xff\x30", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe);
+	assert_int_equal(DEV_LIN_OF("\xff\x30", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x8ff8);
+	assert_int_equal(DEV_LIN_OF("\x8f\x04\x24", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x9008); /* pop [rsp]: rSP after the pop */
+	assert_int_equal(DEV_LIN_OF("\x8f\x04\x24", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x9000);
+}
+
 /* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
 static void test_add_sub(void **state)
 {
@@ -976,6 +1030,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_movs_to_mmio, setup),
 	    cmocka_unit_test_setup(test_rep_movs, setup),
 	    cmocka_unit_test_setup(test_movs_segment_bases, setup),
+	    cmocka_unit_test_setup(test_device_linear, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};
