@@ -491,12 +491,27 @@ STRADDLE_PASSES = (
 )
 
 
-def test_straddling_access_split_between_ram_and_device():
-    r = run(Scenario("hostile-mmio-straddle", modules=(
-        (guest("attack_mmio"), "name=straddle mem=16M -- mode=straddle"),),
+# REP MOVS from the device to the device (mode=movs): before the fix the
+# guest ended ("guest memory access failed": the destination was not RAM).
+MOVS_PASSES = (
+    "movs: rep movsb device to device, DF=0: 16 bytes, ESI/EDI/ECX right",
+    "movs: rep movsl device to device, DF=1: 32 bytes, ESI/EDI/ECX right",
+)
+FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES}
+
+
+@pytest.fixture(scope="module")
+def mmio_findings():
+    return run(Scenario("hostile-mmio-findings", modules=tuple(
+        (guest("attack_mmio"), f"name={m} mem=16M -- mode={m}") for m in FINDINGS),
         cmdline=DEFAULT_CMDLINE + " testmmio=on"))
+
+
+@pytest.mark.parametrize("name", list(FINDINGS))
+def test_emulator_finding_fixed(mmio_findings, name):
+    r = mmio_findings
     _fail_if(r, check_markers(r, passes=[
-        *(f"[straddle] PASS {p}" for p in STRADDLE_PASSES),
-        "[straddle] RESULT pass",
-        "keel: guests ok=1 failed=0",
-    ], fails=[*FAIL_MARKERS, "] FAIL"], end_status=0))
+        *(f"[{name}] PASS {p}" for p in FINDINGS[name]),
+        f"[{name}] RESULT pass",
+        f"keel: guests ok={len(FINDINGS)} failed=0",
+    ], fails=[*FAIL_MARKERS, f"[{name}] FAIL"], end_status=0))

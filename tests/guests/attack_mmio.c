@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -48,6 +48,10 @@
  *              wrote all four to the device and none to RAM, or ended the
  *              guest). A write at 0xFFE of the fourth page, whose second
  *              half is not present, must give #PF with CR2 at the page.
+ *
+ *   movs       REP MOVSB (DF=0) and REP MOVSD (DF=1) from the test device to
+ *              another offset of it: both sides are the device. Keel used to
+ *              end the guest (the destination was not RAM).
  *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
@@ -289,6 +293,39 @@ static void am_straddle(void)
 	check_finish();
 }
 
+/* REP MOVS between two places on the device, forwards (bytes) and backwards (dwords). */
+static void am_movs(void)
+{
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+	u32 src = AM_DEV + 0x100, dst = AM_DEV + 0x200, n = 16, bad = 0;
+
+	for (u32 i = 0; i < 32; i++) {
+		dev[0x100 + i] = (u8)(0x80 + i);
+		dev[0x200 + i] = 0;
+	}
+	__asm__ volatile("cld; rep movsb" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
+	for (u32 i = 0; i < 16; i++)
+		bad += dev[0x200 + i] != (u8)(0x80 + i);
+	if (!bad && !n && src == AM_DEV + 0x110 && dst == AM_DEV + 0x210 && dev[0x210] == 0)
+		check_pass("movs: rep movsb device to device, DF=0: 16 bytes, ESI/EDI/ECX right");
+	else
+		check_fail("movs: rep movsb DF=0: %u bytes wrong, ecx %u, esi 0x%x, edi 0x%x", bad,
+			   n, src, dst);
+	src = AM_DEV + 0x11C;
+	dst = AM_DEV + 0x31C;
+	n = 8;
+	__asm__ volatile("std; rep movsl; cld" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
+	bad = 0;
+	for (u32 i = 0; i < 32; i++)
+		bad += dev[0x300 + i] != (u8)(0x80 + i);
+	if (!bad && !n && src == AM_DEV + 0xFC && dst == AM_DEV + 0x2FC)
+		check_pass("movs: rep movsl device to device, DF=1: 32 bytes, ESI/EDI/ECX right");
+	else
+		check_fail("movs: rep movsl DF=1: %u bytes wrong, ecx %u, esi 0x%x, edi 0x%x", bad,
+			   n, src, dst);
+	check_finish();
+}
+
 /* Never returns: the PDPTE load from the device ends the guest. */
 static void am_pdpte_on_device(void)
 {
@@ -342,9 +379,12 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_reloc();
 	else if (bootargs_has(args, "mode", "straddle"))
 		am_straddle();
+	else if (bootargs_has(args, "mode", "movs"))
+		am_movs();
 	else
 		check_fail(
-		    "want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle");
+		    "want "
+		    "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs");
 	check_fail("still running");
 	check_finish();
 }
