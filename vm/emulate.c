@@ -313,8 +313,14 @@ static int stack_op(const struct decode_insn *d, u64 gpa, bool write_fault, stru
 	int s;
 
 	emulate_reg_write(&after, GPR_RSP, false, ss, new_sp);
-	m_lin = linear(d, env, d->mem.seg, decode_ea(d, &d->mem, (push ? r : &after)->gpr, r->rip));
-	st_lin = linear(d, env, DECODE_SEG_SS, push ? new_sp : sp);
+	s = emulate_seg_check(env, d->mode, d->mem.seg,
+			      decode_ea(d, &d->mem, (push ? r : &after)->gpr, r->rip), size, !push,
+			      &m_lin);
+	if (!s)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_SS, push ? new_sp : sp, size, push,
+				      &st_lin);
+	if (s)
+		return s;
 	if (push)
 		s = side_read(env, m_is_mmio, gpa, m_lin, size, &v);
 	else
@@ -368,14 +374,41 @@ static int compare_step(const struct decode_insn *d, u64 gpa, u64 si, u64 di,
 			struct emulate_regs *r, const struct emulate_env *env)
 {
 	unsigned size = d->mem_size;
-	u64 lsi = linear(d, env, d->mem.seg, si), ldi = linear(d, env, DECODE_SEG_ES, di), g, a, b;
-	bool si_dev = env->mem_gpa(env->ctx, lsi, &g) && g == gpa;
-	int s = side_read(env, si_dev, gpa, lsi, size, &a);
+	u64 lsi, ldi, g, a, b;
+	bool si_dev;
+	int s = emulate_seg_check(env, d->mode, d->mem.seg, si, size, false, &lsi);
 
+	if (!s)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_ES, di, size, false, &ldi);
+	if (s)
+		return s;
+	si_dev = env->mem_gpa(env->ctx, lsi, &g) && g == gpa;
+	s = side_read(env, si_dev, gpa, lsi, size, &a);
 	if (!s)
 		s = side_read(env, !si_dev, gpa, ldi, size, &b);
 	if (!s)
 		r->rflags = emulate_flags_sub(r->rflags, a, b, size);
+	return s;
+}
+
+/*
+ * MOVS: seg:rSI -> ES:rDI, the device on the side write_fault names (a
+ * write fault: ES:rDI), guest memory on the other. Both sides' segment
+ * checks come first: the CPU checked only the access that faulted.
+ */
+static int movs_step(const struct decode_insn *d, u64 gpa, bool write_fault, u64 si, u64 di,
+		     const struct emulate_env *env)
+{
+	unsigned size = d->mem_size;
+	u64 lsi, ldi, v;
+	int s = emulate_seg_check(env, d->mode, d->mem.seg, si, size, false, &lsi);
+
+	if (!s)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_ES, di, size, true, &ldi);
+	if (!s)
+		s = side_read(env, !write_fault, gpa, lsi, size, &v);
+	if (!s)
+		s = side_write(env, write_fault, gpa, ldi, size, v);
 	return s;
 }
 
@@ -390,7 +423,6 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 	u64 step = (r->rflags & RFLAGS_DF) ? -(u64)size : size;
 	u64 si = emulate_reg_read(r, GPR_RSI, false, d->addr_size);
 	u64 di = emulate_reg_read(r, GPR_RDI, false, d->addr_size);
-	u64 v;
 	int s;
 
 	if (d->op == DECODE_OP_STOS) {
@@ -399,14 +431,8 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 		s = load_or_scan(d, gpa, r, env);
 	} else if (d->op == DECODE_OP_CMPS) {
 		s = compare_step(d, gpa, si, di, r, env);
-	} else if (write_fault) { /* RAM (or other) seg:rSI -> MMIO ES:rDI */
-		s = env->mem_read(env->ctx, linear(d, env, d->mem.seg, si), size, &v)
-			? mmio_write(env, gpa, size, v)
-			: EMULATE_MEM_FAILED;
-	} else { /* MMIO seg:rSI -> ES:rDI */
-		s = mmio_read(env, gpa, size, &v);
-		if (!s && !env->mem_write(env->ctx, linear(d, env, DECODE_SEG_ES, di), size, v))
-			s = EMULATE_MEM_FAILED;
+	} else {
+		s = movs_step(d, gpa, write_fault, si, di, env);
 	}
 	if (s)
 		return s;
@@ -592,6 +618,10 @@ const char *emulate_status_name(int status)
 		return "device access failed";
 	case EMULATE_MEM_FAILED:
 		return "guest memory access failed";
+	case EMULATE_GP:
+		return "#GP(0)";
+	case EMULATE_SS:
+		return "#SS(0)";
 	default:
 		return "unknown status";
 	}

@@ -39,13 +39,37 @@ struct emulate_env {
 	bool (*mem_gpa)(void *ctx, u64 linear, u64 *gpa);
 	u64 seg_base[DECODE_SEG_COUNT];
 	u8 stack_size; /* PUSH/POP: rSP's width in bytes, 8 in 64-bit code, else 4 or 2 (SS.B) */
+	/* Segment checks of the accesses the CPU did not make (emulate_seg_check). */
+	u8 seg_checks; /* enum emulate_segs */
+	u8 canon_bits; /* 64-bit code: linear-address width, 48 (57 with CR4.LA57) */
+	u32 seg_limit[DECODE_SEG_COUNT]; /* as the VMCS has them: bytes, G applied */
+	u32 seg_ar[DECODE_SEG_COUNT];	 /* VMCS access-rights format */
+};
+
+/* Which segment checks apply (the CPU's mode). NONE: none (host tests without segments). */
+enum emulate_segs {
+	EMULATE_SEGS_NONE,
+	EMULATE_SEGS_REAL,	/* CR0.PE=0: limits only, expand-up */
+	EMULATE_SEGS_PROTECTED, /* limits (expand-up or down) and types; 64-bit code: canonical */
 };
 
 enum emulate_status {
 	EMULATE_OK = 0,
 	EMULATE_MMIO_FAILED = -1, /* mmio_read/mmio_write said no */
 	EMULATE_MEM_FAILED = -2,  /* mem_read/mem_write said no */
+	EMULATE_GP = -3,	  /* a segment check failed: #GP(0) */
+	EMULATE_SS = -4,	  /* a segment check on an SS-relative access failed: #SS(0) */
 };
+
+/*
+ * The linear address of seg:off (*lin) for an access of size bytes, and
+ * whether the CPU would allow it: EMULATE_OK, or EMULATE_GP / EMULATE_SS
+ * (SS-relative) for a limit, type, null-selector or, in 64-bit code,
+ * canonical violation (SDM Vol. 3A 5.3, 5.4, 3.3.7.1). No checks with
+ * env->seg_checks NONE. vm/emulate_seg.c.
+ */
+int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
+		      u64 off, unsigned size, bool write, u64 *lin);
 
 /*
  * Emulates d, whose memory access at guest-physical `gpa` faulted

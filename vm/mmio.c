@@ -11,12 +11,14 @@
  */
 #include "vm/mmio.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/cr.h"
 #include "lib/console.h"
 #include "lib/string.h"
 #include "vm/decode.h"
 #include "vm/emulate.h"
 #include "vm/gaccess.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
@@ -226,6 +228,18 @@ static void end_undecodable(struct vcpu *v, u64 gpa, const char *why, const u8 *
 	guest_end(v->guest, GUEST_END_UNHANDLED, 0, "MMIO instruction not emulated: %s", why);
 }
 
+/* The segment registers' bases, limits and access rights, and which checks apply. */
+static void load_segments(struct emulate_env *env)
+{
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env->seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+		env->seg_limit[i] = (u32)vmcs_read(VMCS_GUEST_ES_LIMIT + 2 * i);
+		env->seg_ar[i] = (u32)vmcs_read(VMCS_GUEST_ES_AR + 2 * i);
+	}
+	env->seg_checks = (cr_guest_cr0() & CR0_PE) ? EMULATE_SEGS_PROTECTED : EMULATE_SEGS_REAL;
+	env->canon_bits = (cr_guest_cr4() & CR4_LA57) ? 57 : 48;
+}
+
 static void load_regs(const struct vcpu *v, struct emulate_regs *r)
 {
 	memcpy(r->gpr, v->regs.gpr, sizeof(r->gpr));
@@ -311,7 +325,12 @@ static void end_elsewhere(struct vcpu *v, u64 gpa, const u8 *bytes, unsigned n)
 static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 {
 	struct mmio_ctx c = {.v = v, .r = dev_find(v->guest, DEV_MMIO, gpa, 1)};
-	struct emulate_env env = {&c, dev_read, dev_write, mem_read, mem_write, mem_gpa, {0}, 0};
+	struct emulate_env env = {.ctx = &c,
+				  .mmio_read = dev_read,
+				  .mmio_write = dev_write,
+				  .mem_read = mem_read,
+				  .mem_write = mem_write,
+				  .mem_gpa = mem_gpa};
 	struct decode_insn d;
 	struct emulate_regs regs;
 	u8 bytes[MMIO_INSN_MAX];
@@ -327,8 +346,7 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 				n);
 		return true;
 	}
-	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
-		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+	load_segments(&env);
 	env.stack_size = stack_size(d.mode);
 	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
 	load_regs(v, &regs);
@@ -343,6 +361,10 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 		break;
 	}
 	s = emulate_insn(&d, c.op_gpa, write_fault, &regs, &env);
+	if (s == EMULATE_GP || s == EMULATE_SS) { /* no error code in real mode */
+		vcpu_inject_exception(v, s == EMULATE_GP ? 13 : 12, cr_guest_cr0() & CR0_PE, 0);
+		return true;
+	}
 	if (s != EMULATE_OK && c.mem_status == GACCESS_PAGE_FAULT) {
 		gaccess_inject_pf(v, &c.fault);
 		return true;

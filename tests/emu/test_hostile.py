@@ -497,7 +497,17 @@ MOVS_PASSES = (
     "movs: rep movsb device to device, DF=0: 16 bytes, ESI/EDI/ECX right",
     "movs: rep movsl device to device, DF=1: 32 bytes, ESI/EDI/ECX right",
 )
-FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES}
+# MOVS/CMPS from the device to an ES that the CPU would refuse (mode=segs):
+# before the fix Keel wrote or compared the byte.
+SEGS_PASSES = (
+    "segs: movsb from the device to a read-only ES: #GP(0)",
+    "segs: movsb from the device to a code-segment ES: #GP(0)",
+    "segs: movsb from the device past ES's limit: #GP(0)",
+    "segs: movsb from the device below an expand-down ES's limit: #GP(0)",
+    "segs: cmpsb from the device past ES's limit: #GP(0)",
+    "segs: movsb into an expand-down ES above its limit lands at base + EDI",
+)
+FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES, "segs": SEGS_PASSES}
 
 
 @pytest.fixture(scope="module")

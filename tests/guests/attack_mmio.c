@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -52,6 +52,12 @@
  *   movs       REP MOVSB (DF=0) and REP MOVSD (DF=1) from the test device to
  *              another offset of it: both sides are the device. Keel used to
  *              end the guest (the destination was not RAM).
+ *
+ *   segs       MOVSB and CMPSB from the test device to ES:EDI where ES is
+ *              read-only, a code segment, limited to 0xFFF (EDI 0x1000), or
+ *              expand-down with limit 0xFFF (EDI 0xFFF): each #GP(0), as the
+ *              CPU gives for the side it checks itself. Keel used to write
+ *              (or compare) the byte: it checked no segment.
  *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
@@ -326,6 +332,88 @@ static void am_movs(void)
 	check_finish();
 }
 
+/* A GDT of our own: the crt's flat code and data, then the segments under test. */
+#define AM_SEL_CODE 0x08
+#define AM_SEL_DATA 0x10
+#define AM_SEL_RO   0x18 /* read-only data, flat */
+#define AM_SEL_LIM  0x20 /* read/write data at am_seg_buf, limit 0xFFF */
+#define AM_SEL_DOWN 0x28 /* read/write expand-down data, limit 0xFFF, B=1: offsets 0x1000.. */
+static u64 am_gdt[6] __attribute__((aligned(8)));
+static u8 am_seg_buf[0x2000] __attribute__((aligned(4096)));
+
+/* SDM Vol. 3A 3.4.5 "Segment Descriptors": byte-granular limit, D/B=1. */
+static u64 am_desc(u32 base, u32 limit, u32 access)
+{
+	return (limit & 0xFFFFu) | (u64)(base & 0xFFFFFFu) << 16 | (u64)access << 40 |
+	       (u64)((limit >> 16) & 0xF) << 48 | (u64)0x4 << 52 | (u64)(base >> 24) << 56;
+}
+
+/*
+ * One MOVSB (or CMPSB) from the device at DS:ESI to ES:EDI with ES = sel,
+ * which must give #GP(0) and leave the byte at buf alone.
+ */
+static void am_seg_gp(const char *what, u16 sel, u32 edi, volatile u8 *buf, bool cmps)
+{
+	u32 esi = AM_DEV + 0x40, di = edi;
+
+	*buf = 0xEE;
+	trap_reset();
+	if (cmps)
+		__asm__ volatile("push %%es; mov %w2, %%es\n" TRAP_INSN("cmpsb") "pop %%es"
+				 : "+S"(esi), "+D"(di)
+				 : "r"(sel)
+				 : "memory", "cc");
+	else
+		__asm__ volatile("push %%es; mov %w2, %%es\n" TRAP_INSN("movsb") "pop %%es"
+				 : "+S"(esi), "+D"(di)
+				 : "r"(sel)
+				 : "memory");
+	if (trap_expect(what, TRAP_GP, 0) && (*buf != 0xEE || esi != AM_DEV + 0x40 || di != edi))
+		check_fail("segs: %s: the byte became 0x%x, esi 0x%x, edi 0x%x", what, *buf, esi,
+			   di);
+}
+
+static void am_segs(void)
+{
+	struct {
+		u16 limit;
+		u32 base;
+	} __attribute__((packed)) gdtr = {sizeof(am_gdt) - 1, (u32)(uintptr_t)am_gdt};
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+	u32 buf = (u32)(uintptr_t)am_seg_buf, esi = AM_DEV + 0x40, edi = 0x1010;
+
+	am_gdt[0] = 0;
+	am_gdt[1] = 0x00CF9A000000FFFFull;
+	am_gdt[2] = 0x00CF92000000FFFFull;
+	am_gdt[3] = 0x00CF90000000FFFFull;
+	am_gdt[4] = am_desc(buf, 0xFFF, 0x92);
+	am_gdt[5] = am_desc(buf, 0xFFF, 0x96);
+	__asm__ volatile("lgdt %0" : : "m"(gdtr) : "memory");
+	dev[0x40] = 0x5C;
+	am_seg_gp("segs: movsb from the device to a read-only ES: #GP(0)", AM_SEL_RO, buf,
+		  am_seg_buf, false);
+	am_seg_gp("segs: movsb from the device to a code-segment ES: #GP(0)", AM_SEL_CODE, buf,
+		  am_seg_buf, false);
+	am_seg_gp("segs: movsb from the device past ES's limit: #GP(0)", AM_SEL_LIM, 0x1000,
+		  am_seg_buf + 0x1000, false);
+	am_seg_gp("segs: movsb from the device below an expand-down ES's limit: #GP(0)",
+		  AM_SEL_DOWN, 0xFFF, am_seg_buf + 0xFFF, false);
+	am_seg_gp("segs: cmpsb from the device past ES's limit: #GP(0)", AM_SEL_LIM, 0x1000,
+		  am_seg_buf + 0x1000, true);
+	/* Inside the expand-down range the byte lands at base + EDI. */
+	am_seg_buf[0x1010] = 0xEE;
+	__asm__ volatile("push %%es; mov %w2, %%es; movsb; pop %%es"
+			 : "+S"(esi), "+D"(edi)
+			 : "r"(AM_SEL_DOWN)
+			 : "memory");
+	if (am_seg_buf[0x1010] == 0x5C)
+		check_pass(
+		    "segs: movsb into an expand-down ES above its limit lands at base + EDI");
+	else
+		check_fail("segs: movsb into expand-down ES: the byte is 0x%x", am_seg_buf[0x1010]);
+	check_finish();
+}
+
 /* Never returns: the PDPTE load from the device ends the guest. */
 static void am_pdpte_on_device(void)
 {
@@ -381,10 +469,12 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_straddle();
 	else if (bootargs_has(args, "mode", "movs"))
 		am_movs();
+	else if (bootargs_has(args, "mode", "segs"))
+		am_segs();
 	else
-		check_fail(
-		    "want "
-		    "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs");
+		check_fail("want "
+			   "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|"
+			   "movs|segs");
 	check_fail("still running");
 	check_finish();
 }

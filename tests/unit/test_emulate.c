@@ -558,6 +558,99 @@ static void test_device_linear(void **state)
 	assert_int_equal(lin[0], 0x9000);
 }
 
+/* Segment checks of the side the CPU did not check (SDM Vol. 3A 5.3, 5.4, 3.3.7.1). */
+static void test_segment_checks(void **state)
+{
+	u64 lin;
+
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.canon_bits = 48;
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env.seg_limit[i] = 0xffffffff;
+		env.seg_ar[i] = 0xc093; /* read/write data, accessed, G, D/B */
+	}
+	env.seg_base[DECODE_SEG_ES] = 0x1000;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0xffffffff, 1, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(lin, 0xfff); /* wraps at 4 GiB */
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0xffffffff, 2, true, &lin),
+	    EMULATE_GP);		    /* the second byte past the limit */
+	env.seg_ar[DECODE_SEG_ES] = 0xc091; /* read-only */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, false, &lin),
+			 EMULATE_OK);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, true, &lin),
+			 EMULATE_GP);
+	env.seg_ar[DECODE_SEG_ES] = 0xc09b; /* code, readable */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, false, &lin),
+			 EMULATE_OK);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, true, &lin),
+			 EMULATE_GP);
+	env.seg_ar[DECODE_SEG_ES] = 0xc099; /* code, execute-only */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, false, &lin),
+			 EMULATE_GP);
+	env.seg_ar[DECODE_SEG_DS] = 0x10000; /* unusable: a null selector */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_DS, 0, 1, false, &lin),
+			 EMULATE_GP);
+	/* SS past its limit: #SS; expand-down (limit, 0xffff] with B=0 */
+	env.seg_limit[DECODE_SEG_SS] = 0xfff;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_SS, 0xffe, 4, true, &lin),
+	    EMULATE_SS);
+	env.seg_ar[DECODE_SEG_SS] = 0x0097; /* read/write expand-down, B=0 */
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_SS, 0xfff, 2, true, &lin),
+	    EMULATE_SS);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_SS, 0x1000, 2, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_SS, 0xffff, 2, true, &lin),
+	    EMULATE_SS);
+	/* real mode: limits only, whatever the type */
+	env.seg_checks = EMULATE_SEGS_REAL;
+	env.seg_ar[DECODE_SEG_ES] = 0x91;
+	env.seg_limit[DECODE_SEG_ES] = 0xffff;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_ES, 0xfffe, 2, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_ES, 0xffff, 2, true, &lin),
+	    EMULATE_GP);
+	/* 64-bit code: canonical only, #SS for SS */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_ES,
+					   0x00007ffffffffffcULL, 4, true, &lin),
+			 EMULATE_OK);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_ES,
+					   0x00007ffffffffffdULL, 4, true, &lin),
+			 EMULATE_GP);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_SS,
+					   0x0000800000000000ULL, 1, false, &lin),
+			 EMULATE_SS);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_DS,
+					   0xffff800000000000ULL, 8, false, &lin),
+			 EMULATE_OK);
+	/* through MOVS: a read fault (the device is the source) into a read-only ES */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.seg_ar[DECODE_SEG_ES] = 0xc091;
+	env.seg_base[DECODE_SEG_ES] = 0;
+	regs.gpr[GPR_RDI] = RAM_BASE;
+	ram[0] = 0xee;
+	assert_int_equal(RUN("\xa4", DECODE_MODE_32, MMIO_BASE, false), EMULATE_GP);
+	assert_int_equal(ram[0], 0xee);
+	assert_int_equal(dev_reads, 0); /* checked before the device is read */
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE);
+	/* PUSH m from the device onto an SS whose limit the slot passes: #SS(0) */
+	env.seg_limit[DECODE_SEG_SS] = 0xfff;
+	env.seg_ar[DECODE_SEG_SS] = 0xc093;
+	env.seg_ar[DECODE_SEG_DS] = 0xc093;
+	regs.gpr[GPR_RSP] = 0x1002;
+	env.stack_size = 4;
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_SS);
+}
+
 /* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
 static void test_add_sub(void **state)
 {
@@ -1031,6 +1124,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_rep_movs, setup),
 	    cmocka_unit_test_setup(test_movs_segment_bases, setup),
 	    cmocka_unit_test_setup(test_device_linear, setup),
+	    cmocka_unit_test_setup(test_segment_checks, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};
