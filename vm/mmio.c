@@ -14,6 +14,7 @@
 #include "arch/x86/cr.h"
 #include "lib/console.h"
 #include "lib/string.h"
+#include "vm/dbreak.h"
 #include "vm/decode.h"
 #include "vm/emulate.h"
 #include "vm/gaccess.h"
@@ -22,9 +23,12 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
+#include "vmx/xstate.h"
 
 #define MMIO_INSN_MAX 15
 #define MMIO_PAGE(a)  ((a) & ~(PAGE_SIZE - 1))
+/* The most data accesses one emulated instruction makes (XCHG: 2, MOVS: 2, ...). */
+#define MMIO_ACCESS_MAX 4
 
 struct mmio_ctx {
 	struct vcpu *v;
@@ -34,6 +38,13 @@ struct mmio_ctx {
 	u64 lin_mask;	/* linear addresses wrap here: 4 GiB outside 64-bit code */
 	u64 op_lin;	/* the faulting operand's linear address (mmio_locate) */
 	u64 op_gpa;	/* where its first byte is */
+	/* The data accesses made, for the guest's breakpoints (mmio_breakpoints). */
+	struct {
+		u64 lin;
+		u8 size;
+		bool write;
+	} done[MMIO_ACCESS_MAX];
+	unsigned done_count;
 };
 
 /*
@@ -129,7 +140,31 @@ static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, 
 		*val = 0;
 		memcpy(val, bytes, size);
 	}
+	if (c->done_count < MMIO_ACCESS_MAX) {
+		c->done[c->done_count].lin = lin;
+		c->done[c->done_count].size = (u8)size;
+		c->done[c->done_count++].write = write;
+	}
 	return true;
+}
+
+/*
+ * The guest's data breakpoints (DR7, DR0-DR3) that the emulated
+ * instruction's accesses met: a #DB trap after it (vcpu_pend_breakpoints).
+ */
+static void mmio_breakpoints(struct mmio_ctx *c)
+{
+	u64 dr7 = vmcs_read(VMCS_GUEST_DR7), dr[4];
+	u32 hits = 0;
+
+	if (!(dr7 & 0xFF))
+		return; /* no L0-L3/G0-G3 bit: no breakpoint enabled */
+	xstate_read_dr0_3(dr);
+	for (unsigned i = 0; i < c->done_count; i++)
+		hits |= dbreak_match(dr7, dr, cr_guest_cr4() & CR4_DE,
+				     c->done[i].write ? DBREAK_WRITE : DBREAK_READ, c->done[i].lin,
+				     c->done[i].size);
+	vcpu_pend_breakpoints(c->v, hits);
 }
 
 /* The emulator's device operand: the linear access mmio_locate found, however it splits. */
@@ -374,6 +409,7 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 		return true;
 	}
 	store_regs(v, &regs);
+	mmio_breakpoints(&c);
 	return true;
 }
 

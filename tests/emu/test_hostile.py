@@ -507,7 +507,22 @@ SEGS_PASSES = (
     "segs: cmpsb from the device past ES's limit: #GP(0)",
     "segs: movsb into an expand-down ES above its limit lands at base + EDI",
 )
-FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES, "segs": SEGS_PASSES}
+# Data breakpoints on the device and an I/O breakpoint on an emulated port
+# (mode=dbg): before the fix no #DB came.
+DBG_PASSES = (
+    "dbg: write of the device at DR0: #DB after it, DR6.B = 0x1",
+    "dbg: read of the device at DR0 (a write breakpoint): no #DB",
+    "dbg: write of the 2 bytes after DR0, short of DR1: no #DB",
+    "dbg: read of 4 bytes over DR1: #DB after it, DR6.B = 0x2",
+    "dbg: write of 2 bytes over DR1: #DB after it, DR6.B = 0x2",
+    "dbg: xchg of the 4 bytes at DR0: #DB after it, DR6.B = 0x1",
+    "dbg: write at DR0 with DR7 clear: no #DB",
+    "dbg: out to the port at DR2: #DB after it, DR6.B = 0x4",
+    "dbg: in from the port after DR2: no #DB",
+    "dbg: out of a word over DR2: #DB after it, DR6.B = 0x4",
+)
+FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES, "segs": SEGS_PASSES,
+            "dbg": DBG_PASSES}
 
 
 @pytest.fixture(scope="module")

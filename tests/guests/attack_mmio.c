@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs|dbg
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -59,6 +59,13 @@
  *              CPU gives for the side it checks itself. Keel used to write
  *              (or compare) the byte: it checked no segment.
  *
+ *   dbg        DR0 a 4-byte write breakpoint and DR1 a 1-byte read/write
+ *              breakpoint on the test device: each emulated access that
+ *              meets them must give one #DB trap after it, DR6.B0-B3 naming
+ *              them; accesses that do not, none. Then DR2 an I/O breakpoint
+ *              on port 0x80 with CR4.DE: the emulated IN/OUT likewise. Keel
+ *              used to give none.
+ *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
  * the guest at the HLT with "unsupported instruction".
@@ -82,6 +89,7 @@
 #define AM_PS	   0x80u /* PDE: maps 4 MiB (CR4.PSE) */
 #define AM_CR4_PSE 0x10u
 #define AM_CR4_PAE 0x20u
+#define AM_CR4_DE  0x08u
 #define AM_CR0_PG  0x80000000u
 #define AM_CR0_CD  0x40000000u /* owned by Keel: the MOV that sets it exits */
 #define AM_LINEAR  0x40000000u /* PDE 0x100: its page table is on the device */
@@ -414,6 +422,80 @@ static void am_segs(void)
 	check_finish();
 }
 
+/* mode=dbg: what the #DB handler saw. */
+static volatile u32 am_db_count, am_db_dr6, am_db_ip;
+
+static void am_on_db(struct trap_frame *f)
+{
+	u32 dr6;
+
+	__asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+	am_db_count++;
+	am_db_dr6 = dr6;
+	am_db_ip = f->ip;
+}
+
+/* DR7 for breakpoint n: L bit, R/W and LEN (SDM Vol. 3B 17.2.4). */
+static u32 am_dr7(u32 n, u32 rw, u32 len)
+{
+	return 1u << (2 * n) | rw << (16 + 4 * n) | len << (18 + 4 * n);
+}
+
+/*
+ * One access by `insn` (a MOV with the device address in EDX, the value in
+ * EAX), then whether a #DB trap came after it with DR6.B3-B0 = want.
+ */
+#define AM_DB_CASE(what, insn, want)                                                               \
+	do {                                                                                       \
+		u32 ip_after;                                                                      \
+		__asm__ volatile("mov %0, %%db6" : : "r"(0xFFFF0FF0u));                            \
+		am_db_count = 0;                                                                   \
+		__asm__ volatile(insn "\n1: lea 1b, %0"                                            \
+				 : "=r"(ip_after), "+a"(val)                                       \
+				 : "d"(AM_DEV + 0x80)                                              \
+				 : "memory");                                                      \
+		am_db_check(what, want, ip_after);                                                 \
+	} while (0)
+
+static void am_db_check(const char *what, u32 want, u32 ip_after)
+{
+	if (!want && !am_db_count)
+		check_pass("dbg: %s: no #DB", what);
+	else if (want && am_db_count == 1 && (am_db_dr6 & 0xF) == want && am_db_ip == ip_after)
+		check_pass("dbg: %s: #DB after it, DR6.B = 0x%x", what, want);
+	else
+		check_fail("dbg: %s: %u #DB, DR6 0x%x (want B 0x%x), at 0x%x (after: 0x%x)", what,
+			   am_db_count, am_db_dr6, want, am_db_ip, ip_after);
+}
+
+static void am_dbg(void)
+{
+	u32 val = 0x12345678;
+
+	trap_set_handler(TRAP_DB, am_on_db);
+	/* DR0: writes to dev+0x80, 4 bytes; DR1: reads or writes of dev+0x86, 1 byte */
+	__asm__ volatile("mov %0, %%db0" : : "r"(AM_DEV + 0x80));
+	__asm__ volatile("mov %0, %%db1" : : "r"(AM_DEV + 0x86));
+	__asm__ volatile("mov %0, %%db7" : : "r"(am_dr7(0, 1, 3) | am_dr7(1, 3, 0)));
+	AM_DB_CASE("write of the device at DR0", "movl %%eax, (%%edx)", 1);
+	AM_DB_CASE("read of the device at DR0 (a write breakpoint)", "movl (%%edx), %%eax", 0);
+	AM_DB_CASE("write of the 2 bytes after DR0, short of DR1", "movw %%ax, 4(%%edx)", 0);
+	AM_DB_CASE("read of 4 bytes over DR1", "movl 4(%%edx), %%eax", 2);
+	AM_DB_CASE("write of 2 bytes over DR1", "movw %%ax, 6(%%edx)", 2);
+	AM_DB_CASE("xchg of the 4 bytes at DR0", "xchgl %%eax, (%%edx)", 1);
+	__asm__ volatile("mov %0, %%db7" : : "r"(0u));
+	AM_DB_CASE("write at DR0 with DR7 clear", "movl %%eax, (%%edx)", 0);
+	/* DR2: an I/O breakpoint on port 0x80 (R/W=10 needs CR4.DE) */
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(val) : "i"(AM_CR4_DE));
+	__asm__ volatile("mov %0, %%db2" : : "r"(0x80u));
+	__asm__ volatile("mov %0, %%db7" : : "r"(am_dr7(2, 2, 0)));
+	AM_DB_CASE("out to the port at DR2", "outb %%al, $0x80", 4);
+	AM_DB_CASE("in from the port after DR2", "inb $0x81, %%al", 0);
+	AM_DB_CASE("out of a word over DR2", "outw %%ax, $0x7f", 4);
+	__asm__ volatile("mov %0, %%db7" : : "r"(0u));
+	check_finish();
+}
+
 /* Never returns: the PDPTE load from the device ends the guest. */
 static void am_pdpte_on_device(void)
 {
@@ -471,6 +553,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_movs();
 	else if (bootargs_has(args, "mode", "segs"))
 		am_segs();
+	else if (bootargs_has(args, "mode", "dbg"))
+		am_dbg();
 	else
 		check_fail("want "
 			   "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|"
