@@ -336,6 +336,41 @@ static int stack_op(const struct decode_insn *d, u64 gpa, bool write_fault, stru
 	return s;
 }
 
+/*
+ * Near CALL m / JMP m (SDM Vol. 2A "CALL", "JMP"): the target is read from
+ * m (op_size bytes); a target past CS's limit, or not canonical in 64-bit
+ * code, is #GP(0) with nothing changed; CALL then pushes the address of
+ * the next instruction at SS:rSP - size (rSP env->stack_size wide). Like
+ * PUSH, one side is the faulting device access: for CALL a write fault
+ * means the stack slot is the device and m is guest memory.
+ */
+static int branch_op(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
+		     const struct emulate_env *env)
+{
+	bool call = d->op == DECODE_OP_CALL, m_is_mmio = !(call && write_fault);
+	unsigned size = d->mem_size, ss = env->stack_size;
+	u64 new_sp = ((r->gpr[GPR_RSP] & emulate_size_mask(ss)) - size) & emulate_size_mask(ss);
+	u64 m_lin, st_lin = 0, target;
+	int s = emulate_seg_check(env, d->mode, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip),
+				  size, false, &m_lin);
+
+	if (!s && call)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_SS, new_sp, size, true, &st_lin);
+	if (!s)
+		s = side_read(env, m_is_mmio, gpa, m_lin, size, &target);
+	if (!s)
+		s = emulate_branch_check(env, d->mode, target);
+	if (!s && call)
+		s = side_write(env, !m_is_mmio, gpa, st_lin, size,
+			       next_rip(d, r->rip) & emulate_size_mask(size));
+	if (s)
+		return s;
+	if (call)
+		emulate_reg_write(r, GPR_RSP, false, ss, new_sp);
+	r->rip = target;
+	return EMULATE_OK;
+}
+
 /* MOVBE: the bytes of a size-byte value in the other order. */
 static u64 byte_swap(u64 v, unsigned size)
 {
@@ -567,6 +602,7 @@ unsigned emulate_device_linear(const struct decode_insn *d, bool write_fault,
 		lin[0] = linear(d, env, d->mem.seg, si);
 		lin[1] = linear(d, env, DECODE_SEG_ES, di);
 		return 2;
+	case DECODE_OP_CALL:
 	case DECODE_OP_PUSH:
 		if (write_fault) { /* the stack slot */
 			lin[0] = linear(d, env, DECODE_SEG_SS,
@@ -600,6 +636,8 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 	if (d->op == DECODE_OP_STOS || d->op == DECODE_OP_MOVS || d->op == DECODE_OP_LODS ||
 	    d->op == DECODE_OP_SCAS || d->op == DECODE_OP_CMPS) {
 		s = string_op(d, gpa, write_fault, &n, env);
+	} else if (d->op == DECODE_OP_CALL || d->op == DECODE_OP_JMP) {
+		s = branch_op(d, gpa, write_fault, &n, env);
 	} else {
 		s = single_op(d, gpa, write_fault, &n, env);
 		n.rip = next_rip(d, n.rip);

@@ -70,6 +70,11 @@ enum emulate_status {
  */
 int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
 		      u64 off, unsigned size, bool write, u64 *lin);
+/*
+ * A near branch's target (the new RIP): EMULATE_GP past CS's limit, or
+ * not canonical in 64-bit code (SDM Vol. 2A "JMP"), else EMULATE_OK.
+ */
+int emulate_branch_check(const struct emulate_env *env, enum decode_mode mode, u64 target);
 
 /*
  * Emulates d, whose memory access at guest-physical `gpa` faulted

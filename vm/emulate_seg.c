@@ -62,3 +62,12 @@ int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum
 		return fault; /* execute-only code */
 	return within(ar, env->seg_limit[seg], off, size, types) ? EMULATE_OK : fault;
 }
+
+int emulate_branch_check(const struct emulate_env *env, enum decode_mode mode, u64 target)
+{
+	if (env->seg_checks == EMULATE_SEGS_NONE)
+		return EMULATE_OK;
+	if (mode == DECODE_MODE_64)
+		return canonical(target, 1, env->canon_bits) ? EMULATE_OK : EMULATE_GP;
+	return target <= env->seg_limit[DECODE_SEG_CS] ? EMULATE_OK : EMULATE_GP;
+}

@@ -521,8 +521,14 @@ DBG_PASSES = (
     "dbg: in from the port after DR2: no #DB",
     "dbg: out of a word over DR2: #DB after it, DR6.B = 0x4",
 )
+# CALL and JMP through the device (mode=branch): before the fix the guest
+# ended with "unsupported instruction".
+BRANCH_PASSES = (
+    "branch: call through the device went to its target and returned",
+    "branch: jmp through the device went to its target",
+)
 FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES, "segs": SEGS_PASSES,
-            "dbg": DBG_PASSES}
+            "dbg": DBG_PASSES, "branch": BRANCH_PASSES}
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,8 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	    [DECODE_OP_MOVBE] = ZYDIS_MNEMONIC_MOVBE,
 	    [DECODE_OP_PUSH] = ZYDIS_MNEMONIC_PUSH,
 	    [DECODE_OP_POP] = ZYDIS_MNEMONIC_POP,
+	    [DECODE_OP_CALL] = ZYDIS_MNEMONIC_CALL,
+	    [DECODE_OP_JMP] = ZYDIS_MNEMONIC_JMP,
 	};
 
 	switch (op) {
@@ -369,6 +371,14 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 
 	AGREE(d->len == z->length);
 	AGREE(op_matches(d->op, z->mnemonic) || setcc_matches(d, z->mnemonic));
+	/*
+	 * Zydis reads 3E on a near indirect CALL/JMP as CET's NOTRACK, whose
+	 * segment stays the default; without CET, which Keel's guests never
+	 * have (docs/platform.md, CPUID), it is a DS override, as Keel decodes it.
+	 */
+	if ((d->op == DECODE_OP_CALL || d->op == DECODE_OP_JMP) &&
+	    (z->attributes & ZYDIS_ATTRIB_HAS_NOTRACK))
+		return;
 	AGREE(d->op_size * 8 == z->operand_width);
 	AGREE(d->addr_size * 8 == z->address_width);
 	AGREE(d->lock == !!(z->attributes & ZYDIS_ATTRIB_HAS_LOCK));
@@ -384,8 +394,10 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 			imm = o;
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
 			continue;
-		/* PUSH/POP's stack slot, [rSP] in SS, is Zydis's hidden second memory operand */
-		if ((d->op == DECODE_OP_PUSH || d->op == DECODE_OP_POP) &&
+		/* PUSH/POP's (and CALL's) stack slot, [rSP] in SS, is Zydis's hidden memory operand
+		 */
+		if ((d->op == DECODE_OP_PUSH || d->op == DECODE_OP_POP ||
+		     d->op == DECODE_OP_CALL) &&
 		    o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
 			continue;
 		AGREE(o->mem.type == ZYDIS_MEMOP_TYPE_MEM);

@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs|dbg
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs|dbg|branch
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -65,6 +65,11 @@
  *              them; accesses that do not, none. Then DR2 an I/O breakpoint
  *              on port 0x80 with CR4.DE: the emulated IN/OUT likewise. Keel
  *              used to give none.
+ *
+ *   branch     CALL and JMP through a target stored on the test device
+ *              (FF /2, FF /4): they must reach it (the CALL's return address
+ *              pushed to the RAM stack). Keel used to end the guest
+ *              (unsupported instruction).
  *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
@@ -496,6 +501,45 @@ static void am_dbg(void)
 	check_finish();
 }
 
+/* mode=branch: where the CALL and JMP through the device land. */
+/* A bare RET for the CALL to reach (no prologue to unwind). */
+void am_branch_target(void);
+__asm__(".text\n"
+	"am_branch_target: ret\n");
+
+static void am_branch(void)
+{
+	volatile u32 *dev = (volatile u32 *)(uintptr_t)AM_DEV;
+	u32 hit = 0, esp0, esp1;
+
+	dev[0x60 / 4] = (u32)(uintptr_t)am_branch_target;
+	__asm__ volatile("mov %%esp, %0\n"
+			 "call *(%2)\n"
+			 "mov %%esp, %1\n"
+			 : "=&r"(esp0), "=&r"(esp1)
+			 : "r"(AM_DEV + 0x60)
+			 : "memory", "cc");
+	if (esp0 == esp1)
+		check_pass("branch: call through the device went to its target and returned");
+	else
+		check_fail("branch: call through the device: esp 0x%x before, 0x%x after", esp0,
+			   esp1);
+	__asm__ volatile("lea 1f, %%eax\n"
+			 "mov %%eax, (%1)\n"
+			 "jmp *(%1)\n"
+			 "jmp 2f\n"
+			 "1: mov $1, %0\n"
+			 "2:\n"
+			 : "+r"(hit)
+			 : "r"(AM_DEV + 0x64)
+			 : "eax", "memory");
+	if (hit)
+		check_pass("branch: jmp through the device went to its target");
+	else
+		check_fail("branch: jmp through the device fell through");
+	check_finish();
+}
+
 /* Never returns: the PDPTE load from the device ends the guest. */
 static void am_pdpte_on_device(void)
 {
@@ -555,6 +599,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_segs();
 	else if (bootargs_has(args, "mode", "dbg"))
 		am_dbg();
+	else if (bootargs_has(args, "mode", "branch"))
+		am_branch();
 	else
 		check_fail("want "
 			   "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|"

@@ -651,6 +651,51 @@ static void test_segment_checks(void **state)
 	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_SS);
 }
 
+/* CALL m / JMP m (near): the target from the device, CALL's return address pushed to RAM. */
+static void test_call_jmp(void **state)
+{
+	dev_set(0, 0x401234, 8);
+	READ("\xff\x20"); /* jmp [rax] */
+	assert_int_equal(regs.rip, 0x401234);
+	regs.rip = RIP0;
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x100;
+	READ("\xff\x10"); /* call [rax]: pushes RIP0 + 2 */
+	assert_int_equal(regs.rip, 0x401234);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0xf8);
+	assert_int_equal(*(u64 *)(ram + 0xf8), RIP0 + 2);
+	/* the stack on the device (a write fault): the target from RAM */
+	*(u64 *)(ram + 0x10) = 0x405678;
+	regs.rip = RIP0;
+	regs.gpr[GPR_RSP] = MMIO_BASE + 0x10;
+	regs.gpr[GPR_RBX] = RAM_BASE + 0x10;
+	OK("\xff\x13", MMIO_BASE + 8, true); /* call [rbx] */
+	assert_int_equal(regs.rip, 0x405678);
+	assert_int_equal(dev_get(8, 8), RIP0 + 2);
+	/* 32-bit code, 16-bit operand: IP = the word, 2 bytes pushed */
+	regs.rip = 0x1000;
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x200;
+	env.stack_size = 4;
+	dev_set(0, 0xffff2222, 4);
+	assert_int_equal(RUN("\x66\xff\x10", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(regs.rip, 0x2222);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x1fe);
+	assert_int_equal(*(u16 *)(ram + 0x1fe), 0x1003);
+	/* a target past CS's limit, or not canonical: #GP, nothing changed */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.canon_bits = 48;
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env.seg_limit[i] = 0xffffffff;
+		env.seg_ar[i] = 0xc093;
+	}
+	env.seg_limit[DECODE_SEG_CS] = 0xffff;
+	dev_set(0, 0x10000, 4);
+	assert_int_equal(RUN("\xff\x10", DECODE_MODE_32, MMIO_BASE, false), EMULATE_GP);
+	assert_int_equal(regs.rip, 0x2222);
+	env.stack_size = 8;
+	dev_set(0, 0x0000800000000000ULL, 8);
+	assert_int_equal(RUN("\xff\x20", DECODE_MODE_64, MMIO_BASE, false), EMULATE_GP);
+}
+
 /* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
 static void test_add_sub(void **state)
 {
@@ -1125,6 +1170,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_movs_segment_bases, setup),
 	    cmocka_unit_test_setup(test_device_linear, setup),
 	    cmocka_unit_test_setup(test_segment_checks, setup),
+	    cmocka_unit_test_setup(test_call_jmp, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};
