@@ -295,6 +295,7 @@ enum locate_status {
 	LOCATE_OK,
 	LOCATE_PAGE_FAULT, /* a page of the operand is not mapped for the access: c->fault */
 	LOCATE_ELSEWHERE,  /* no page of the operand reaches gpa's page */
+	LOCATE_BAD_WALK,   /* a walk for the operand's other page leaves guest RAM */
 };
 
 /*
@@ -326,7 +327,9 @@ static enum locate_status mmio_locate(struct mmio_ctx *c, const struct decode_in
 			continue;
 		if (s0 != GACCESS_OK || s1 != GACCESS_OK) {
 			c->fault = f[s0 != GACCESS_OK ? 0 : 1];
-			return LOCATE_PAGE_FAULT;
+			return (s0 != GACCESS_OK ? s0 : s1) == GACCESS_PAGE_FAULT
+				   ? LOCATE_PAGE_FAULT
+				   : LOCATE_BAD_WALK;
 		}
 		c->op_lin = first;
 		c->op_gpa = g[0];
@@ -391,6 +394,9 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 		return true;
 	case LOCATE_ELSEWHERE:
 		end_elsewhere(v, gpa, bytes, d.len);
+		return true;
+	case LOCATE_BAD_WALK:
+		end_undecodable(v, gpa, "operand's page-table walk leaves guest RAM", bytes, d.len);
 		return true;
 	default:
 		break;
