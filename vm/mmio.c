@@ -37,7 +37,8 @@ struct mmio_ctx {
 	int mem_status; /* GACCESS_* of a failed access */
 	u64 lin_mask;	/* linear addresses wrap here: 4 GiB outside 64-bit code */
 	u64 op_lin;	/* the faulting operand's linear address (mmio_locate) */
-	u64 op_gpa;	/* where its first byte is */
+	u64 op_g[2];	/* where its bytes are: the first, and the next page's */
+	unsigned op_size;
 	/* The data accesses made, for the guest's breakpoints (mmio_breakpoints). */
 	struct {
 		u64 lin;
@@ -103,28 +104,18 @@ static bool part_access(struct mmio_ctx *c, u64 g, u8 *buf, unsigned n, bool wri
 }
 
 /*
- * size bytes (1-8) at guest-linear lin, whatever is behind each page: RAM
- * or a device (docs/mmio.md, "Accesses that span two pages"). Every page
- * is translated, and every part found reachable, before any byte moves, so
- * a #PF (kept in c->fault) or a hole leaves both sides untouched. Then the
- * lower-addressed part goes first; the bytes are little-endian.
+ * The bytes of an access of size bytes (1-8) at lin whose parts are
+ * translated: n[0] bytes at g[0], then (parts 2) n[1] at g[1]. Every part
+ * is found reachable before any byte moves, so a hole leaves both sides
+ * untouched; then the lower-addressed part goes first, the bytes
+ * little-endian. The access is kept for the guest's breakpoints.
  */
-static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, bool write)
+static bool move_parts(struct mmio_ctx *c, u64 lin, const u64 g[2], const unsigned n[2],
+		       unsigned parts, u64 *val, bool write)
 {
-	unsigned n[2] = {(unsigned)MIN((u64)size, PAGE_SIZE - (lin & (PAGE_SIZE - 1))), 0};
-	u64 at[2] = {lin, (lin + n[0]) & c->lin_mask}, g[2];
 	u8 bytes[8];
-	unsigned parts = n[0] < size ? 2 : 1, done = 0;
+	unsigned size = n[0] + (parts > 1 ? n[1] : 0), done = 0;
 
-	if (size > sizeof(bytes))
-		return false;
-	n[1] = size - n[0];
-	for (unsigned i = 0; i < parts; i++) {
-		c->mem_status =
-		    gaccess_translate(c->v, at[i], write ? GPT_ACCESS_WRITE : 0, &g[i], &c->fault);
-		if (c->mem_status != GACCESS_OK)
-			return false;
-	}
 	for (unsigned i = 0; i < parts; i++) {
 		if (!part_reachable(c, g[i], n[i])) {
 			c->fault.gpa = g[i];
@@ -148,6 +139,56 @@ static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, 
 	return true;
 }
 
+/* The pages of size bytes at lin: how many (1 or 2), and the bytes on each. */
+static unsigned split_pages(const struct mmio_ctx *c, u64 lin, unsigned size, u64 at[2],
+			    unsigned n[2])
+{
+	n[0] = (unsigned)MIN((u64)size, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+	n[1] = size - n[0];
+	at[0] = lin;
+	at[1] = (lin + n[0]) & c->lin_mask;
+	return n[1] ? 2 : 1;
+}
+
+/*
+ * size bytes (1-8) at guest-linear lin, whatever is behind each page: RAM
+ * or a device (docs/mmio.md, "Accesses that span two pages"). Every page
+ * is translated before any byte moves, so a #PF (kept in c->fault) leaves
+ * both sides untouched; then move_parts.
+ */
+static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, bool write)
+{
+	u64 at[2], g[2];
+	unsigned n[2], parts;
+
+	if (size == 0 || size > 8)
+		return false;
+	parts = split_pages(c, lin, size, at, n);
+	for (unsigned i = 0; i < parts; i++) {
+		c->mem_status =
+		    gaccess_translate(c->v, at[i], write ? GPT_ACCESS_WRITE : 0, &g[i], &c->fault);
+		if (c->mem_status != GACCESS_OK)
+			return false;
+	}
+	return move_parts(c, lin, g, n, parts, val, write);
+}
+
+/*
+ * The emulator's device operand: the access mmio_locate found, whose pages
+ * it translated already for the exit's access (size as it found it; any
+ * other size, translated afresh).
+ */
+static bool operand_access(struct mmio_ctx *c, unsigned size, u64 *val, bool write)
+{
+	u64 at[2];
+	unsigned n[2], parts;
+
+	if (size != c->op_size)
+		return linear_access(c, c->op_lin, size, val, write);
+	parts = split_pages(c, c->op_lin, size, at, n);
+	return move_parts(c, c->op_lin, c->op_g, n, parts, val, write);
+}
+
 /*
  * The guest's data breakpoints (DR7, DR0-DR3) that the emulated
  * instruction's accesses met: a #DB trap after it (vcpu_pend_breakpoints).
@@ -167,22 +208,18 @@ static void mmio_breakpoints(struct mmio_ctx *c)
 	vcpu_pend_breakpoints(c->v, hits);
 }
 
-/* The emulator's device operand: the linear access mmio_locate found, however it splits. */
+/* The emulator's device operand (gpa is c->op_g[0]): however it splits. */
 static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
 {
-	struct mmio_ctx *c = ctx;
-
 	(void)gpa;
 	*val = 0;
-	return linear_access(c, c->op_lin, size, val, false);
+	return operand_access(ctx, size, val, false);
 }
 
 static bool dev_write(void *ctx, u64 gpa, unsigned size, u64 val)
 {
-	struct mmio_ctx *c = ctx;
-
 	(void)gpa;
-	return linear_access(c, c->op_lin, size, &val, true);
+	return operand_access(ctx, size, &val, true);
 }
 
 /* The other side of MOVS, PUSH, POP, CMPS: RAM or a device, by linear address. */
@@ -301,8 +338,8 @@ enum locate_status {
 /*
  * Which linear access of d reached the device at gpa (docs/mmio.md,
  * "Accesses that span two pages"): the candidate (emulate_device_linear)
- * one of whose pages translates to gpa's page. Sets c->op_lin and
- * c->op_gpa (the emulator's gpa: CMPS tells its sides by it). Each page of
+ * one of whose pages translates to gpa's page. Sets c->op_lin and c->op_g[]
+ * (op_g[0] is the emulator's gpa: CMPS tells its sides by it). Each page of
  * it is translated for the access the exit reports, so a page the guest's
  * tables do not map (for that access) gives the #PF the CPU would.
  */
@@ -332,7 +369,9 @@ static enum locate_status mmio_locate(struct mmio_ctx *c, const struct decode_in
 				   : LOCATE_BAD_WALK;
 		}
 		c->op_lin = first;
-		c->op_gpa = g[0];
+		c->op_g[0] = g[0];
+		c->op_g[1] = g[1];
+		c->op_size = d->mem_size;
 		return LOCATE_OK;
 	}
 	return LOCATE_ELSEWHERE;
@@ -401,7 +440,7 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	default:
 		break;
 	}
-	s = emulate_insn(&d, c.op_gpa, write_fault, &regs, &env);
+	s = emulate_insn(&d, c.op_g[0], write_fault, &regs, &env);
 	if (s == EMULATE_GP || s == EMULATE_SS) { /* no error code in real mode */
 		vcpu_inject_exception(v, s == EMULATE_GP ? 13 : 12, cr_guest_cr0() & CR0_PE, 0);
 		return true;
