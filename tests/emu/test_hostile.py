@@ -520,6 +520,7 @@ DBG_PASSES = (
     "dbg: out to the port at DR2: #DB after it, DR6.B = 0x4",
     "dbg: in from the port after DR2: no #DB",
     "dbg: out of a word over DR2: #DB after it, DR6.B = 0x4",
+    "dbg: movsb from the device onto a RAM byte at DR3: #DB after it, DR6.B = 0x8",
 )
 # CALL and JMP through the device (mode=branch): before the fix the guest
 # ended with "unsupported instruction".

@@ -473,6 +473,20 @@ static void am_db_check(const char *what, u32 want, u32 ip_after)
 			   am_db_count, am_db_dr6, want, am_db_ip, ip_after);
 }
 
+/* DR3 on a RAM byte: a MOVSB from the device writes it, on the side the CPU never touched. */
+static void am_dbg_movs(void)
+{
+	static volatile u8 ram_byte;
+	u32 si = AM_DEV + 0x80, di = (u32)(uintptr_t)&ram_byte, ip_after;
+
+	__asm__ volatile("mov %0, %%db3" : : "r"(di));
+	__asm__ volatile("mov %0, %%db7" : : "r"(am_dr7(3, 1, 0)));
+	__asm__ volatile("mov %0, %%db6" : : "r"(0xFFFF0FF0u));
+	am_db_count = 0;
+	__asm__ volatile("movsb\n1: lea 1b, %0" : "=r"(ip_after), "+S"(si), "+D"(di) : : "memory");
+	am_db_check("movsb from the device onto a RAM byte at DR3", 8, ip_after);
+}
+
 static void am_dbg(void)
 {
 	u32 val = 0x12345678;
@@ -497,6 +511,7 @@ static void am_dbg(void)
 	AM_DB_CASE("out to the port at DR2", "outb %%al, $0x80", 4);
 	AM_DB_CASE("in from the port after DR2", "inb $0x81, %%al", 0);
 	AM_DB_CASE("out of a word over DR2", "outw %%ax, $0x7f", 4);
+	am_dbg_movs();
 	__asm__ volatile("mov %0, %%db7" : : "r"(0u));
 	check_finish();
 }
