@@ -104,6 +104,39 @@ unsigned emulate_device_linear(const struct decode_insn *d, bool write_fault,
 			       const struct emulate_regs *r, const struct emulate_env *env,
 			       u64 lin[2]);
 
+/*
+ * One page's translation for emulate_locate: returns 0 with *gpa set, or a
+ * nonzero status of the caller's (a #PF, a walk outside RAM) for it to act on.
+ */
+typedef int emulate_xlate_fn(void *ctx, u64 lin, bool write, u64 *gpa);
+
+/* The access that reached the device, as emulate_locate found it. */
+struct emulate_operand {
+	u64 lin;       /* its linear address */
+	u64 g[2];      /* guest-physical: its first byte; with split, the next page's first */
+	unsigned size; /* d->mem_size */
+	bool split;    /* it spans two pages */
+	int status;    /* EMULATE_LOCATE_FAULT: the callback's status, */
+	u64 fault_lin; /* for the page at fault_lin */
+};
+
+enum emulate_locate_status {
+	EMULATE_LOCATED,	  /* *op is the device access; every page translated */
+	EMULATE_LOCATE_FAULT,	  /* it reaches gpa's page, another page did not translate */
+	EMULATE_LOCATE_ELSEWHERE, /* no access of d reaches gpa's page */
+};
+
+/*
+ * Which access of d reached the device at gpa: the candidate
+ * (emulate_device_linear) one of whose pages translates, for the exit's
+ * access (write_fault), to gpa's page. Each page of the candidate is
+ * translated through xlate; lin_mask wraps linear addresses (4 GiB
+ * outside 64-bit code). vm/emulate_locate.c.
+ */
+int emulate_locate(const struct decode_insn *d, u64 gpa, bool write_fault,
+		   const struct emulate_regs *r, const struct emulate_env *env, u64 lin_mask,
+		   emulate_xlate_fn *xlate, void *ctx, struct emulate_operand *op);
+
 /* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
 static inline u64 emulate_size_mask(unsigned size)
 {

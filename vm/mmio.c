@@ -26,7 +26,6 @@
 #include "vmx/xstate.h"
 
 #define MMIO_INSN_MAX 15
-#define MMIO_PAGE(a)  ((a) & ~(PAGE_SIZE - 1))
 /* The most data accesses one emulated instruction makes (XCHG: 2, MOVS: 2, ...). */
 #define MMIO_ACCESS_MAX 4
 
@@ -34,11 +33,9 @@ struct mmio_ctx {
 	struct vcpu *v;
 	const struct dev_region *r;
 	struct gaccess_fault fault;
-	int mem_status; /* GACCESS_* of a failed access */
-	u64 lin_mask;	/* linear addresses wrap here: 4 GiB outside 64-bit code */
-	u64 op_lin;	/* the faulting operand's linear address (mmio_locate) */
-	u64 op_g[2];	/* where its bytes are: the first, and the next page's */
-	unsigned op_size;
+	int mem_status;		   /* GACCESS_* of a failed access */
+	u64 lin_mask;		   /* linear addresses wrap here: 4 GiB outside 64-bit code */
+	struct emulate_operand op; /* the device access (emulate_locate) */
 	/* The data accesses made, for the guest's breakpoints (mmio_breakpoints). */
 	struct {
 		u64 lin;
@@ -174,8 +171,8 @@ static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, 
 }
 
 /*
- * The emulator's device operand: the access mmio_locate found, whose pages
- * it translated already for the exit's access (size as it found it; any
+ * The emulator's device operand: the access emulate_locate found, whose
+ * pages it translated already for the exit's access (size as it found it; any
  * other size, translated afresh).
  */
 static bool operand_access(struct mmio_ctx *c, unsigned size, u64 *val, bool write)
@@ -183,10 +180,10 @@ static bool operand_access(struct mmio_ctx *c, unsigned size, u64 *val, bool wri
 	u64 at[2];
 	unsigned n[2], parts;
 
-	if (size != c->op_size)
-		return linear_access(c, c->op_lin, size, val, write);
-	parts = split_pages(c, c->op_lin, size, at, n);
-	return move_parts(c, c->op_lin, c->op_g, n, parts, val, write);
+	if (size != c->op.size)
+		return linear_access(c, c->op.lin, size, val, write);
+	parts = split_pages(c, c->op.lin, size, at, n);
+	return move_parts(c, c->op.lin, c->op.g, n, parts, val, write);
 }
 
 /*
@@ -208,7 +205,7 @@ static void mmio_breakpoints(struct mmio_ctx *c)
 	vcpu_pend_breakpoints(c->v, hits);
 }
 
-/* The emulator's device operand (gpa is c->op_g[0]): however it splits. */
+/* The emulator's device operand (gpa is c->op.g[0]): however it splits. */
 static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
 {
 	(void)gpa;
@@ -328,53 +325,13 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 	vcpu_retire_instruction(v, r->rip);
 }
 
-enum locate_status {
-	LOCATE_OK,
-	LOCATE_PAGE_FAULT, /* a page of the operand is not mapped for the access: c->fault */
-	LOCATE_ELSEWHERE,  /* no page of the operand reaches gpa's page */
-	LOCATE_BAD_WALK,   /* a walk for the operand's other page leaves guest RAM */
-};
-
-/*
- * Which linear access of d reached the device at gpa (docs/mmio.md,
- * "Accesses that span two pages"): the candidate (emulate_device_linear)
- * one of whose pages translates to gpa's page. Sets c->op_lin and c->op_g[]
- * (op_g[0] is the emulator's gpa: CMPS tells its sides by it). Each page of
- * it is translated for the access the exit reports, so a page the guest's
- * tables do not map (for that access) gives the #PF the CPU would.
- */
-static enum locate_status mmio_locate(struct mmio_ctx *c, const struct decode_insn *d, u64 gpa,
-				      bool write_fault, const struct emulate_regs *regs,
-				      const struct emulate_env *env)
+/* emulate_locate's translation: the guest's page tables, for a read or a write. */
+static int xlate(void *ctx, u64 lin, bool write, u64 *gpa)
 {
-	unsigned access = write_fault ? GPT_ACCESS_WRITE : 0;
-	u64 lin[2];
-	unsigned count = emulate_device_linear(d, write_fault, regs, env, lin);
+	struct mmio_ctx *c = ctx;
+	struct gaccess_fault f;
 
-	for (unsigned i = 0; i < count; i++) {
-		u64 first = lin[i] & c->lin_mask;
-		u64 second = ((first | (PAGE_SIZE - 1)) + 1) & c->lin_mask, g[2] = {0, 0};
-		bool split = (first & (PAGE_SIZE - 1)) + d->mem_size > PAGE_SIZE;
-		struct gaccess_fault f[2];
-		int s0 = gaccess_translate(c->v, first, access, &g[0], &f[0]);
-		int s1 = split ? gaccess_translate(c->v, second, access, &g[1], &f[1]) : s0;
-
-		if (!((s0 == GACCESS_OK && MMIO_PAGE(g[0]) == MMIO_PAGE(gpa)) ||
-		      (split && s1 == GACCESS_OK && MMIO_PAGE(g[1]) == MMIO_PAGE(gpa))))
-			continue;
-		if (s0 != GACCESS_OK || s1 != GACCESS_OK) {
-			c->fault = f[s0 != GACCESS_OK ? 0 : 1];
-			return (s0 != GACCESS_OK ? s0 : s1) == GACCESS_PAGE_FAULT
-				   ? LOCATE_PAGE_FAULT
-				   : LOCATE_BAD_WALK;
-		}
-		c->op_lin = first;
-		c->op_g[0] = g[0];
-		c->op_g[1] = g[1];
-		c->op_size = d->mem_size;
-		return LOCATE_OK;
-	}
-	return LOCATE_ELSEWHERE;
+	return gaccess_translate(c->v, lin, write ? GPT_ACCESS_WRITE : 0, gpa, &f);
 }
 
 /*
@@ -427,20 +384,24 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	env.stack_size = stack_size(d.mode);
 	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
 	load_regs(v, &regs);
-	switch (mmio_locate(&c, &d, gpa, write_fault, &regs, &env)) {
-	case LOCATE_PAGE_FAULT:
-		gaccess_inject_pf(v, &c.fault);
-		return true;
-	case LOCATE_ELSEWHERE:
+	s = emulate_locate(&d, gpa, write_fault, &regs, &env, c.lin_mask, xlate, &c, &c.op);
+	if (s == EMULATE_LOCATE_ELSEWHERE) {
 		end_elsewhere(v, gpa, bytes, d.len);
 		return true;
-	case LOCATE_BAD_WALK:
-		end_undecodable(v, gpa, "operand's page-table walk leaves guest RAM", bytes, d.len);
-		return true;
-	default:
-		break;
 	}
-	s = emulate_insn(&d, c.op_g[0], write_fault, &regs, &env);
+	if (s == EMULATE_LOCATE_FAULT) { /* the #PF the CPU would give, or a bad walk */
+		u64 g;
+
+		gaccess_translate(v, c.op.fault_lin, write_fault ? GPT_ACCESS_WRITE : 0, &g,
+				  &c.fault);
+		if (c.op.status == GACCESS_PAGE_FAULT)
+			gaccess_inject_pf(v, &c.fault);
+		else
+			end_undecodable(v, gpa, "operand's page-table walk leaves guest RAM", bytes,
+					d.len);
+		return true;
+	}
+	s = emulate_insn(&d, c.op.g[0], write_fault, &regs, &env);
 	if (s == EMULATE_GP || s == EMULATE_SS) { /* no error code in real mode */
 		vcpu_inject_exception(v, s == EMULATE_GP ? 13 : 12, cr_guest_cr0() & CR0_PE, 0);
 		return true;

@@ -1,1 +1,1 @@
-UNIT_SRCS_emulate := vm/emulate.c vm/emulate_alu.c vm/emulate_seg.c vm/decode.c
+UNIT_SRCS_emulate := vm/emulate.c vm/emulate_alu.c vm/emulate_seg.c vm/emulate_locate.c vm/decode.c

@@ -696,6 +696,77 @@ static void test_call_jmp(void **state)
 	assert_int_equal(RUN("\xff\x20", DECODE_MODE_64, MMIO_BASE, false), EMULATE_GP);
 }
 
+/*
+ * emulate_locate's fake page tables: linear page 0x10000 is RAM at 0x3000,
+ * 0x11000 the device (MMIO_BASE), 0x12000 not present (status 14), and
+ * anything else maps to itself.
+ */
+static unsigned xlate_calls;
+
+static int fake_xlate(void *ctx, u64 lin, bool write, u64 *gpa)
+{
+	u64 page = lin & ~0xfffULL, off = lin & 0xfff;
+
+	(void)ctx;
+	(void)write;
+	xlate_calls++;
+	if (page == 0x12000)
+		return 14;
+	*gpa = (page == 0x10000 ? 0x3000 : page == 0x11000 ? MMIO_BASE : page) + off;
+	return 0;
+}
+
+static int locate(const char *str, unsigned n, u64 gpa, bool write, struct emulate_operand *op)
+{
+	struct decode_insn d;
+
+	assert_int_equal(decode_insn((const u8 *)str, n, DECODE_MODE_64, &d), DECODE_OK);
+	return emulate_locate(&d, gpa, write, &regs, &env, ~0ULL, fake_xlate, NULL, op);
+}
+
+#define LOCATE(str, gpa, write, op) locate(str, sizeof(str) - 1, gpa, write, op)
+
+static void test_locate(void **state)
+{
+	struct emulate_operand op;
+
+	/* a 4-byte write at 0xffe of the RAM page: the exit names the device page */
+	regs.gpr[GPR_RAX] = 0x10ffe;
+	assert_int_equal(LOCATE("\x89\x08", MMIO_BASE, true, &op), EMULATE_LOCATED);
+	assert_true(op.split);
+	assert_int_equal(op.lin, 0x10ffe);
+	assert_int_equal(op.g[0], 0x3ffe);
+	assert_int_equal(op.g[1], MMIO_BASE);
+	assert_int_equal(op.size, 4);
+	/* device then a page not present: a fault on the second page */
+	regs.gpr[GPR_RAX] = 0x11ffe;
+	assert_int_equal(LOCATE("\x89\x08", MMIO_BASE + 0xffe, true, &op), EMULATE_LOCATE_FAULT);
+	assert_int_equal(op.status, 14);
+	assert_int_equal(op.fault_lin, 0x12000);
+	/* within the device page: one translation, no split */
+	regs.gpr[GPR_RAX] = 0x11010;
+	xlate_calls = 0;
+	assert_int_equal(LOCATE("\x8b\x08", MMIO_BASE + 0x10, false, &op), EMULATE_LOCATED);
+	assert_false(op.split);
+	assert_int_equal(op.g[0], MMIO_BASE + 0x10);
+	assert_int_equal(xlate_calls, 1);
+	/* the operand is RAM only: the code changed since the exit */
+	regs.gpr[GPR_RAX] = 0x10010;
+	assert_int_equal(LOCATE("\x8b\x08", MMIO_BASE + 0x10, false, &op),
+			 EMULATE_LOCATE_ELSEWHERE);
+	/* CMPS: the device is the ES:rDI side */
+	regs.gpr[GPR_RSI] = 0x10020;
+	regs.gpr[GPR_RDI] = 0x11020;
+	assert_int_equal(LOCATE("\xa6", MMIO_BASE + 0x20, false, &op), EMULATE_LOCATED);
+	assert_int_equal(op.lin, 0x11020);
+	assert_int_equal(op.size, 1);
+	/* MOVS with a write fault: ES:rDI, whatever rSI is */
+	assert_int_equal(LOCATE("\xa4", MMIO_BASE + 0x20, true, &op), EMULATE_LOCATED);
+	assert_int_equal(op.lin, 0x11020);
+	/* and with a read fault the source, which is RAM here: elsewhere */
+	assert_int_equal(LOCATE("\xa4", MMIO_BASE + 0x20, false, &op), EMULATE_LOCATE_ELSEWHERE);
+}
+
 /* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
 static void test_add_sub(void **state)
 {
@@ -1171,6 +1242,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_device_linear, setup),
 	    cmocka_unit_test_setup(test_segment_checks, setup),
 	    cmocka_unit_test_setup(test_call_jmp, setup),
+	    cmocka_unit_test_setup(test_locate, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};
