@@ -258,21 +258,6 @@ static int cmpxchg(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 	return EMULATE_OK;
 }
 
-/*
- * The linear address of seg:off for MOVS's guest-memory side (SDM Vol. 1
- * 3.3.7.1, Vol. 3A 3.4): in 64-bit code the ES, CS, SS and DS bases count
- * as zero whatever the segment registers hold; outside it the linear
- * address space is 32 bits, so base + offset wraps at 4 GiB.
- */
-static u64 linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
-		  u64 off)
-{
-	if (d->mode == DECODE_MODE_64)
-		return (seg == DECODE_SEG_FS || seg == DECODE_SEG_GS ? env->seg_base[seg] : 0) +
-		       off;
-	return (env->seg_base[seg] + off) & 0xFFFFFFFFULL;
-}
-
 /* One side of a PUSH or POP: the faulting MMIO access at gpa, or guest memory at lin. */
 static int side_read(const struct emulate_env *env, bool mmio, u64 gpa, u64 lin, unsigned size,
 		     u64 *v)
@@ -565,66 +550,6 @@ static int single_op(const struct decode_insn *d, u64 gpa, bool write_fault, str
 	default:
 		return alu(d, gpa, r, env);
 	}
-}
-
-/* BT* with a register offset: the operand-size unit the bit is in (see bit_op), as an EA. */
-static u64 bit_unit_ea(const struct decode_insn *d, const struct emulate_regs *r, u64 ea)
-{
-	unsigned width = 8 * d->op_size;
-	s64 off = (s64)(source(d, r) << (64 - width)) >> (64 - width); /* signed, op_size wide */
-	s64 unit = off >> __builtin_ctz(width); /* floor(off / width), as the CPU rounds */
-
-	return (ea + (u64)unit * d->op_size) & emulate_size_mask(d->addr_size);
-}
-
-unsigned emulate_device_linear(const struct decode_insn *d, bool write_fault,
-			       const struct emulate_regs *r, const struct emulate_env *env,
-			       u64 lin[2])
-{
-	u64 si = emulate_reg_read(r, GPR_RSI, false, d->addr_size);
-	u64 di = emulate_reg_read(r, GPR_RDI, false, d->addr_size);
-	u64 sp = r->gpr[GPR_RSP] & emulate_size_mask(env->stack_size), ea;
-	struct emulate_regs after = *r;
-
-	switch (d->op) {
-	case DECODE_OP_STOS:
-	case DECODE_OP_SCAS:
-		lin[0] = linear(d, env, DECODE_SEG_ES, di);
-		return 1;
-	case DECODE_OP_LODS:
-		lin[0] = linear(d, env, d->mem.seg, si);
-		return 1;
-	case DECODE_OP_MOVS:
-		lin[0] = write_fault ? linear(d, env, DECODE_SEG_ES, di)
-				     : linear(d, env, d->mem.seg, si);
-		return 1;
-	case DECODE_OP_CMPS:
-		lin[0] = linear(d, env, d->mem.seg, si);
-		lin[1] = linear(d, env, DECODE_SEG_ES, di);
-		return 2;
-	case DECODE_OP_CALL:
-	case DECODE_OP_PUSH:
-		if (write_fault) { /* the stack slot */
-			lin[0] = linear(d, env, DECODE_SEG_SS,
-					(sp - d->mem_size) & emulate_size_mask(env->stack_size));
-			return 1;
-		}
-		break;
-	case DECODE_OP_POP:
-		if (!write_fault) {
-			lin[0] = linear(d, env, DECODE_SEG_SS, sp);
-			return 1;
-		}
-		emulate_reg_write(&after, GPR_RSP, false, env->stack_size, sp + d->mem_size);
-		break;
-	default:
-		break;
-	}
-	ea = decode_ea(d, &d->mem, after.gpr, r->rip);
-	if (d->op >= DECODE_OP_BT && d->op <= DECODE_OP_BTC && !d->has_imm)
-		ea = bit_unit_ea(d, r, ea);
-	lin[0] = linear(d, env, d->mem.seg, ea);
-	return 1;
 }
 
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,

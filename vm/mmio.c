@@ -353,6 +353,22 @@ static void end_elsewhere(struct vcpu *v, u64 gpa, const u8 *bytes, unsigned n)
 }
 
 /*
+ * A page of the device operand did not translate (emulate_locate): the
+ * #PF the CPU would give, with the fault translated again to fill its
+ * error code and CR2; a walk that left guest RAM ends the guest.
+ */
+static void locate_fault(struct mmio_ctx *c, u64 gpa, bool write_fault, const u8 *bytes, unsigned n)
+{
+	u64 g;
+
+	gaccess_translate(c->v, c->op.fault_lin, write_fault ? GPT_ACCESS_WRITE : 0, &g, &c->fault);
+	if (c->op.status == GACCESS_PAGE_FAULT)
+		gaccess_inject_pf(c->v, &c->fault);
+	else
+		end_undecodable(c->v, gpa, "operand's page-table walk leaves guest RAM", bytes, n);
+}
+
+/*
  * The instruction at RIP made the access at gpa, which a device claims:
  * emulate it (or end the guest with a report naming the bytes).
  */
@@ -389,16 +405,8 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 		end_elsewhere(v, gpa, bytes, d.len);
 		return true;
 	}
-	if (s == EMULATE_LOCATE_FAULT) { /* the #PF the CPU would give, or a bad walk */
-		u64 g;
-
-		gaccess_translate(v, c.op.fault_lin, write_fault ? GPT_ACCESS_WRITE : 0, &g,
-				  &c.fault);
-		if (c.op.status == GACCESS_PAGE_FAULT)
-			gaccess_inject_pf(v, &c.fault);
-		else
-			end_undecodable(v, gpa, "operand's page-table walk leaves guest RAM", bytes,
-					d.len);
+	if (s == EMULATE_LOCATE_FAULT) {
+		locate_fault(&c, gpa, write_fault, bytes, d.len);
 		return true;
 	}
 	s = emulate_insn(&d, c.op.g[0], write_fault, &regs, &env);
