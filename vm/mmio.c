@@ -2,12 +2,15 @@
  * The MMIO path (docs/mmio.md): an access the CPU made on its own, not for
  * the instruction at RIP (vm/mmio_cause.c), ends the guest; for the
  * instruction's own, fetch up to 15 instruction bytes at CS:RIP
- * through the guest's page tables, decode them (vm/decode.c), emulate the
- * one memory access against the device model and the guest's registers
- * (vm/emulate.c), then write the registers, RIP and RFLAGS back. Anything
+ * through the guest's page tables, decode them (vm/decode.c), find the
+ * access that reached the device (vm/emulate_locate.c; none: the guest
+ * ends), emulate the instruction against the device model and the guest's
+ * registers (vm/emulate.c), then write the registers, RIP and RFLAGS back
+ * and raise the breakpoints its accesses met. Every access goes page by
+ * page to RAM or a device, whichever is there (linear_access). Anything
  * the decoder does not handle ends the guest with a report naming the
- * bytes; a RAM side of MOVS/STOS that faults in the guest's page tables
- * gets the #PF it would get on hardware.
+ * bytes; a page that faults in the guest's page tables gets the #PF, and a
+ * segment check the #GP or #SS, it would get on hardware.
  */
 #include "vm/mmio.h"
 #include "arch/x86/cpu.h"
