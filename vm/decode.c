@@ -155,7 +155,8 @@ static const u8 group_ops[GRP_COUNT][8] = {
 	       DECODE_OP_SHR, DECODE_OP_SHL, DECODE_OP_SAR},
     [GRP_3] = {DECODE_OP_TEST, NO_OP, DECODE_OP_NOT, DECODE_OP_NEG, NO_OP, NO_OP, NO_OP, NO_OP},
     [GRP_4] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
-    [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_PUSH, NO_OP},
+    [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, DECODE_OP_CALL, NO_OP, DECODE_OP_JMP, NO_OP,
+	       DECODE_OP_PUSH, NO_OP},
     [GRP_8] = {NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_BT, DECODE_OP_BTS, DECODE_OP_BTR,
 	       DECODE_OP_BTC},
 };
@@ -590,6 +591,20 @@ static void stack_form(struct decode_insn *d, const struct prefixes *p)
 		d->dir = DECODE_DIR_FROM_MEM;
 }
 
+/*
+ * Near CALL m / JMP m (FF /2, /4; SDM Vol. 2A "CALL", "JMP"): in 64-bit
+ * code the operand is 64 bits whatever 66 or REX.W say (Intel CPUs ignore
+ * 66 there; AMD's honour it), else the operand size. The far forms (/3,
+ * /5) stay unsupported.
+ */
+static void branch_form(struct decode_insn *d)
+{
+	if (d->mode == DECODE_MODE_64)
+		d->op_size = 8;
+	d->mem_size = d->op_size;
+	d->dir = DECODE_DIR_FROM_MEM;
+}
+
 /* 63 /r MOVSXD (64-bit mode only; ARPL elsewhere): register = sign-extend(r/m32). */
 static int movsxd(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
 {
@@ -664,6 +679,8 @@ int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct d
 		return s;
 	if (out->op == DECODE_OP_PUSH || out->op == DECODE_OP_POP)
 		stack_form(out, &p);
+	if (out->op == DECODE_OP_CALL || out->op == DECODE_OP_JMP)
+		branch_form(out);
 	if (p.lock && !lock_allowed(out))
 		return DECODE_BAD_LOCK;
 	out->len = (u8)c.pos;

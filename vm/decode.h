@@ -3,12 +3,13 @@
  * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS,
  * MOVS, LODS, SCAS and CMPS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and
  * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
- * CMPXCHG, SETcc, MOVNTI, MOVBE and PUSH/POP m, and the SSE/AVX moves compilers use for memcpy
- * (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS; vm/decode_sse.c), in
- * 16-, 32- and 64-bit code (Intel SDM Vol. 2A, chapter 2 "Instruction Format" and Appendix A
- * "Opcode Map"). Pure: it reads only the bytes it is given, so host tests run it over a table of
- * encodings. Anything outside that set is an error the caller reports with the bytes
- * (docs/mmio.md); the decoder never guesses.
+ * CMPXCHG, SETcc, MOVNTI, MOVBE, PUSH/POP m and near CALL/JMP m, and the SSE/AVX moves
+ * compilers use for memcpy (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS,
+ * VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS; vm/decode_sse.c), in 16-, 32- and 64-bit code (Intel SDM
+ * Vol. 2A, chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only
+ * the bytes it is given, so host tests run it over a table of encodings. Anything outside
+ * that set is an error the caller reports with the bytes (docs/mmio.md); the decoder never
+ * guesses.
  */
 #ifndef KEEL_VM_DECODE_H
 #define KEEL_VM_DECODE_H
@@ -88,6 +89,8 @@ enum decode_op {
 	DECODE_OP_VMOVDQA, /* VEX.66.0F 6F/7F: aligned to the operand's 16 or 32 bytes */
 	DECODE_OP_VMOVAPS, /* VEX.NP.0F 28/29: likewise aligned */
 	DECODE_OP_VMOVUPS, /* VEX.NP.0F 10/11 */
+	DECODE_OP_CALL,	   /* CALL m (near, FF /2): RIP = [mem], the next RIP pushed at SS:rSP */
+	DECODE_OP_JMP,	   /* JMP m (near, FF /4): RIP = [mem] */
 };
 
 /* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVUPS. */
@@ -132,7 +135,8 @@ struct decode_mem {
  *            CMPXCHG, SETcc, POP m, MOVS;
  *   FROM_MEM a register (or the stack) is the destination, or the first
  *            operand: MOV/MOVZX/MOVSX/MOVBE loads, ADD..XOR r,m, CMP r,m,
- *            PUSH m, LODS, SCAS (rAX first), CMPS (seg:rSI first).
+ *            PUSH m, LODS, SCAS (rAX first), CMPS (seg:rSI first), CALL m and
+ *            JMP m (RIP).
  *   MOVS and CMPS use `mem` (seg:rSI) and `mem2` (ES:rDI).
  */
 enum decode_dir {

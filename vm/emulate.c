@@ -259,24 +259,20 @@ static int cmpxchg(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 }
 
 /*
- * The linear address of seg:off for MOVS's guest-memory side (SDM Vol. 1
- * 3.3.7.1, Vol. 3A 3.4): in 64-bit code the ES, CS, SS and DS bases count
- * as zero whatever the segment registers hold; outside it the linear
- * address space is 32 bits, so base + offset wraps at 4 GiB.
+ * The linear address of seg:off (SDM Vol. 1 3.3.7.1, Vol. 3A 3.4): in
+ * 64-bit code the ES, CS, SS and DS bases count as zero whatever the
+ * segment registers hold; outside it the linear address space is 32 bits,
+ * so base + offset wraps at 4 GiB. The vector moves' operand
+ * (vm/emulate_sse.c); the other forms check their accesses' segments too
+ * (emulate_seg_check).
  */
-static u64 linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
-		  u64 off)
+u64 emulate_linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
+		   u64 off)
 {
 	if (d->mode == DECODE_MODE_64)
 		return (seg == DECODE_SEG_FS || seg == DECODE_SEG_GS ? env->seg_base[seg] : 0) +
 		       off;
 	return (env->seg_base[seg] + off) & 0xFFFFFFFFULL;
-}
-
-u64 emulate_linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
-		   u64 off)
-{
-	return linear(d, env, seg, off);
 }
 
 /* One side of a PUSH or POP: the faulting MMIO access at gpa, or guest memory at lin. */
@@ -319,8 +315,14 @@ static int stack_op(const struct decode_insn *d, u64 gpa, bool write_fault, stru
 	int s;
 
 	emulate_reg_write(&after, GPR_RSP, false, ss, new_sp);
-	m_lin = linear(d, env, d->mem.seg, decode_ea(d, &d->mem, (push ? r : &after)->gpr, r->rip));
-	st_lin = linear(d, env, DECODE_SEG_SS, push ? new_sp : sp);
+	s = emulate_seg_check(env, d->mode, d->mem.seg,
+			      decode_ea(d, &d->mem, (push ? r : &after)->gpr, r->rip), size, !push,
+			      &m_lin);
+	if (!s)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_SS, push ? new_sp : sp, size, push,
+				      &st_lin);
+	if (s)
+		return s;
 	if (push)
 		s = side_read(env, m_is_mmio, gpa, m_lin, size, &v);
 	else
@@ -334,6 +336,41 @@ static int stack_op(const struct decode_insn *d, u64 gpa, bool write_fault, stru
 	if (!s)
 		r->gpr[GPR_RSP] = after.gpr[GPR_RSP];
 	return s;
+}
+
+/*
+ * Near CALL m / JMP m (SDM Vol. 2A "CALL", "JMP"): the target is read from
+ * m (op_size bytes); a target past CS's limit, or not canonical in 64-bit
+ * code, is #GP(0) with nothing changed; CALL then pushes the address of
+ * the next instruction at SS:rSP - size (rSP env->stack_size wide). Like
+ * PUSH, one side is the faulting device access: for CALL a write fault
+ * means the stack slot is the device and m is guest memory.
+ */
+static int branch_op(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
+		     const struct emulate_env *env)
+{
+	bool call = d->op == DECODE_OP_CALL, m_is_mmio = !(call && write_fault);
+	unsigned size = d->mem_size, ss = env->stack_size;
+	u64 new_sp = ((r->gpr[GPR_RSP] & emulate_size_mask(ss)) - size) & emulate_size_mask(ss);
+	u64 m_lin, st_lin = 0, target;
+	int s = emulate_seg_check(env, d->mode, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip),
+				  size, false, &m_lin);
+
+	if (!s && call)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_SS, new_sp, size, true, &st_lin);
+	if (!s)
+		s = side_read(env, m_is_mmio, gpa, m_lin, size, &target);
+	if (!s)
+		s = emulate_branch_check(env, d->mode, target);
+	if (!s && call)
+		s = side_write(env, !m_is_mmio, gpa, st_lin, size,
+			       next_rip(d, r->rip) & emulate_size_mask(size));
+	if (s)
+		return s;
+	if (call)
+		emulate_reg_write(r, GPR_RSP, false, ss, new_sp);
+	r->rip = target;
+	return EMULATE_OK;
 }
 
 /* MOVBE: the bytes of a size-byte value in the other order. */
@@ -374,14 +411,41 @@ static int compare_step(const struct decode_insn *d, u64 gpa, u64 si, u64 di,
 			struct emulate_regs *r, const struct emulate_env *env)
 {
 	unsigned size = d->mem_size;
-	u64 lsi = linear(d, env, d->mem.seg, si), ldi = linear(d, env, DECODE_SEG_ES, di), g, a, b;
-	bool si_dev = env->mem_gpa(env->ctx, lsi, &g) && g == gpa;
-	int s = side_read(env, si_dev, gpa, lsi, size, &a);
+	u64 lsi, ldi, g, a, b;
+	bool si_dev;
+	int s = emulate_seg_check(env, d->mode, d->mem.seg, si, size, false, &lsi);
 
+	if (!s)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_ES, di, size, false, &ldi);
+	if (s)
+		return s;
+	si_dev = env->mem_gpa(env->ctx, lsi, &g) && g == gpa;
+	s = side_read(env, si_dev, gpa, lsi, size, &a);
 	if (!s)
 		s = side_read(env, !si_dev, gpa, ldi, size, &b);
 	if (!s)
 		r->rflags = emulate_flags_sub(r->rflags, a, b, size);
+	return s;
+}
+
+/*
+ * MOVS: seg:rSI -> ES:rDI, the device on the side write_fault names (a
+ * write fault: ES:rDI), guest memory on the other. Both sides' segment
+ * checks come first: the CPU checked only the access that faulted.
+ */
+static int movs_step(const struct decode_insn *d, u64 gpa, bool write_fault, u64 si, u64 di,
+		     const struct emulate_env *env)
+{
+	unsigned size = d->mem_size;
+	u64 lsi, ldi, v;
+	int s = emulate_seg_check(env, d->mode, d->mem.seg, si, size, false, &lsi);
+
+	if (!s)
+		s = emulate_seg_check(env, d->mode, DECODE_SEG_ES, di, size, true, &ldi);
+	if (!s)
+		s = side_read(env, !write_fault, gpa, lsi, size, &v);
+	if (!s)
+		s = side_write(env, write_fault, gpa, ldi, size, v);
 	return s;
 }
 
@@ -396,7 +460,6 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 	u64 step = (r->rflags & RFLAGS_DF) ? -(u64)size : size;
 	u64 si = emulate_reg_read(r, GPR_RSI, false, d->addr_size);
 	u64 di = emulate_reg_read(r, GPR_RDI, false, d->addr_size);
-	u64 v;
 	int s;
 
 	if (d->op == DECODE_OP_STOS) {
@@ -405,14 +468,8 @@ static int string_step(const struct decode_insn *d, u64 gpa, bool write_fault,
 		s = load_or_scan(d, gpa, r, env);
 	} else if (d->op == DECODE_OP_CMPS) {
 		s = compare_step(d, gpa, si, di, r, env);
-	} else if (write_fault) { /* RAM (or other) seg:rSI -> MMIO ES:rDI */
-		s = env->mem_read(env->ctx, linear(d, env, d->mem.seg, si), size, &v)
-			? mmio_write(env, gpa, size, v)
-			: EMULATE_MEM_FAILED;
-	} else { /* MMIO seg:rSI -> ES:rDI */
-		s = mmio_read(env, gpa, size, &v);
-		if (!s && !env->mem_write(env->ctx, linear(d, env, DECODE_SEG_ES, di), size, v))
-			s = EMULATE_MEM_FAILED;
+	} else {
+		s = movs_step(d, gpa, write_fault, si, di, env);
 	}
 	if (s)
 		return s;
@@ -524,6 +581,8 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 	} else if (decode_op_is_vector(d->op)) {
 		s = emulate_vector(d, gpa, &n, env);
 		n.rip = next_rip(d, n.rip);
+	} else if (d->op == DECODE_OP_CALL || d->op == DECODE_OP_JMP) {
+		s = branch_op(d, gpa, write_fault, &n, env);
 	} else {
 		s = single_op(d, gpa, write_fault, &n, env);
 		n.rip = next_rip(d, n.rip);
@@ -550,6 +609,10 @@ const char *emulate_status_name(int status)
 		return "#NM";
 	case EMULATE_FAULT_GP:
 		return "#GP";
+	case EMULATE_GP:
+		return "#GP(0)";
+	case EMULATE_SS:
+		return "#SS(0)";
 	default:
 		return "unknown status";
 	}

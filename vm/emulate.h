@@ -50,6 +50,18 @@ struct emulate_env {
 	bool (*vec_read)(void *ctx, unsigned reg, unsigned size, u8 *buf);
 	bool (*vec_write)(void *ctx, unsigned reg, unsigned size, bool vex, const u8 *buf);
 	u64 cr0, cr4, xcr0; /* the guest's, as it sees them: the #UD/#NM conditions */
+	/* Segment checks of the accesses the CPU did not make (emulate_seg_check). */
+	u8 seg_checks; /* enum emulate_segs */
+	u8 canon_bits; /* 64-bit code: linear-address width, 48 (57 with CR4.LA57) */
+	u32 seg_limit[DECODE_SEG_COUNT]; /* as the VMCS has them: bytes, G applied */
+	u32 seg_ar[DECODE_SEG_COUNT];	 /* VMCS access-rights format */
+};
+
+/* Which segment checks apply (the CPU's mode). NONE: none (host tests without segments). */
+enum emulate_segs {
+	EMULATE_SEGS_NONE,
+	EMULATE_SEGS_REAL,	/* CR0.PE=0: limits only, expand-up */
+	EMULATE_SEGS_PROTECTED, /* limits (expand-up or down) and types; 64-bit code: canonical */
 };
 
 enum emulate_status {
@@ -61,7 +73,24 @@ enum emulate_status {
 	EMULATE_FAULT_UD = -4, /* #UD */
 	EMULATE_FAULT_NM = -5, /* #NM */
 	EMULATE_FAULT_GP = -6, /* #GP(0) */
+	EMULATE_GP = -7,       /* a segment check failed: #GP(0) */
+	EMULATE_SS = -8,       /* a segment check on an SS-relative access failed: #SS(0) */
 };
+
+/*
+ * The linear address of seg:off (*lin) for an access of size bytes, and
+ * whether the CPU would allow it: EMULATE_OK, or EMULATE_GP / EMULATE_SS
+ * (SS-relative) for a limit, type, null-selector or, in 64-bit code,
+ * canonical violation (SDM Vol. 3A 5.3, 5.4, 3.3.7.1). No checks with
+ * env->seg_checks NONE. vm/emulate_seg.c.
+ */
+int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
+		      u64 off, unsigned size, bool write, u64 *lin);
+/*
+ * A near branch's target (the new RIP): EMULATE_GP past CS's limit, or
+ * not canonical in 64-bit code (SDM Vol. 2A "JMP"), else EMULATE_OK.
+ */
+int emulate_branch_check(const struct emulate_env *env, enum decode_mode mode, u64 target);
 
 /*
  * Emulates d, whose memory access at guest-physical `gpa` faulted
@@ -93,6 +122,54 @@ int emulate_vector(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
  */
 u64 emulate_linear(const struct decode_insn *d, const struct emulate_env *env, enum decode_seg seg,
 		   u64 off);
+
+/*
+ * The linear address of the access of d that the CPU was making when it
+ * reached a device, from the registers before d (write_fault as for
+ * emulate_insn): seg:EA for the one-operand forms (BT* with a register
+ * offset: the operand-size unit the bit is in), seg:rSI or ES:rDI for the
+ * string forms, the operand or the stack slot for PUSH/POP. CMPS reads
+ * both, so it gives two candidates (seg:rSI, then ES:rDI). Returns how
+ * many of lin[] it filled (1 or 2). The caller translates them and checks
+ * one reaches the faulting page (docs/mmio.md, "Accesses that span two
+ * pages").
+ */
+unsigned emulate_device_linear(const struct decode_insn *d, bool write_fault,
+			       const struct emulate_regs *r, const struct emulate_env *env,
+			       u64 lin[2]);
+
+/*
+ * One page's translation for emulate_locate: returns 0 with *gpa set, or a
+ * nonzero status of the caller's (a #PF, a walk outside RAM) for it to act on.
+ */
+typedef int emulate_xlate_fn(void *ctx, u64 lin, bool write, u64 *gpa);
+
+/* The access that reached the device, as emulate_locate found it. */
+struct emulate_operand {
+	u64 lin;       /* its linear address */
+	u64 g[2];      /* guest-physical: its first byte; with split, the next page's first */
+	unsigned size; /* d->mem_size */
+	bool split;    /* it spans two pages */
+	int status;    /* EMULATE_LOCATE_FAULT: the callback's status, */
+	u64 fault_lin; /* for the page at fault_lin */
+};
+
+enum emulate_locate_status {
+	EMULATE_LOCATED,	  /* *op is the device access; every page translated */
+	EMULATE_LOCATE_FAULT,	  /* it reaches gpa's page, another page did not translate */
+	EMULATE_LOCATE_ELSEWHERE, /* no access of d reaches gpa's page */
+};
+
+/*
+ * Which access of d reached the device at gpa: the candidate
+ * (emulate_device_linear) one of whose pages translates, for the exit's
+ * access (write_fault), to gpa's page. Each page of the candidate is
+ * translated through xlate; lin_mask wraps linear addresses (4 GiB
+ * outside 64-bit code). vm/emulate_locate.c.
+ */
+int emulate_locate(const struct decode_insn *d, u64 gpa, bool write_fault,
+		   const struct emulate_regs *r, const struct emulate_env *env, u64 lin_mask,
+		   emulate_xlate_fn *xlate, void *ctx, struct emulate_operand *op);
 
 /* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
 static inline u64 emulate_size_mask(unsigned size)

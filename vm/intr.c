@@ -114,12 +114,14 @@ static void evaluate(struct vcpu *v)
 	struct vlapic *l = &v->lapic;
 	bool queued = vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID;
 	/*
-	 * A single-step #DB Keel made pending after an emulated instruction
-	 * (vcpu_retire_instruction) ranks above NMIs and interrupts (SDM Vol. 3A
-	 * 6.9, Table 6-2), and an injected event would discard it: let the CPU
-	 * deliver it first and come back through the window exits.
+	 * A single-step or breakpoint #DB Keel made pending after an emulated
+	 * instruction (vcpu_retire_instruction, vcpu_pend_breakpoints) ranks
+	 * above NMIs and interrupts (SDM Vol. 3A 6.9, Table 6-2), and an
+	 * injected event would discard it: let the CPU deliver it first and
+	 * come back through the window exits.
 	 */
-	bool db_pending = vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & VMCS_PENDING_DBG_BS;
+	bool db_pending = vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) &
+			  (VMCS_PENDING_DBG_BS | VMCS_PENDING_DBG_ENABLED_BP);
 	u64 blocking = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 	u32 want = 0;
 

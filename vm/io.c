@@ -24,11 +24,14 @@
 #include "arch/x86/cr.h"
 #include "dev/dev.h"
 #include "lib/console.h"
+#include "vm/dbreak.h"
 #include "vm/gaccess.h"
 #include "vm/guest.h"
+#include "vmx/cr.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_insn.h"
+#include "vmx/xstate.h"
 
 #define IO_QUAL_SIZE(q) (((q)&7) + 1)
 #define IO_QUAL_IN	BIT(3)
@@ -45,6 +48,21 @@
 static u64 addr_mask(unsigned addr_size)
 {
 	return addr_size == 0 ? 0xFFFF : addr_size == 1 ? 0xFFFFFFFF : ~0ULL;
+}
+
+/*
+ * The guest's I/O breakpoints (DR7 R/W=10, with CR4.DE: SDM Vol. 3B 17.2.4)
+ * that size bytes at port meet, as B3:B0. The CPU does not see the access
+ * Keel makes for it, so Keel raises the trap (vcpu_pend_breakpoints).
+ */
+static u32 io_breakpoints(u16 port, unsigned size)
+{
+	u64 dr7 = vmcs_read(VMCS_GUEST_DR7), dr[4];
+
+	if (!(dr7 & 0xFF) || !(cr_guest_cr4() & CR4_DE))
+		return 0;
+	xstate_read_dr0_3(dr);
+	return dbreak_match(dr7, dr, true, DBREAK_IO, port, size);
 }
 
 static void simple_io(struct vcpu *v, u64 q)
@@ -67,6 +85,7 @@ static void simple_io(struct vcpu *v, u64 q)
 		dev_pio_write(v->guest, port, size, (u32)*rax);
 	}
 	vcpu_skip_instruction(v);
+	vcpu_pend_breakpoints(v, io_breakpoints(port, size));
 }
 
 /*
@@ -149,6 +168,7 @@ static void string_io(struct vcpu *v, u64 q)
 	u64 *rcx = &v->regs.gpr[GPR_RCX], *ri = &v->regs.gpr[idx];
 	bool rep = q & IO_QUAL_REP;
 	u64 count = rep ? *rcx & mask : 1;
+	u32 hits = io_breakpoints(IO_QUAL_PORT(q), IO_QUAL_SIZE(q));
 
 	for (u64 done = 0; done < count; done++) {
 		/* RIP unchanged: the guest resumes the REP run when it runs next. */
@@ -160,8 +180,15 @@ static void string_io(struct vcpu *v, u64 q)
 		*ri = (*ri & ~mask) | ((*ri + (u64)step) & mask);
 		if (rep)
 			*rcx = (*rcx & ~mask) | ((*rcx - 1) & mask);
+		/* A breakpoint traps after each iteration that meets it (SDM Vol. 3B 17.3.1.2). */
+		if (hits && done + 1 < count) {
+			vcpu_pend_breakpoints(v, hits);
+			return;
+		}
 	}
 	vcpu_skip_instruction(v);
+	if (count)
+		vcpu_pend_breakpoints(v, hits);
 }
 
 void io_handle_exit(struct vcpu *v)

@@ -2,19 +2,24 @@
  * The MMIO path (docs/mmio.md): an access the CPU made on its own, not for
  * the instruction at RIP (vm/mmio_cause.c), ends the guest; for the
  * instruction's own, fetch up to 15 instruction bytes at CS:RIP
- * through the guest's page tables, decode them (vm/decode.c), emulate the
- * one memory access against the device model and the guest's registers
- * (vm/emulate.c), then write the registers, RIP and RFLAGS back. Anything
+ * through the guest's page tables, decode them (vm/decode.c), find the
+ * access that reached the device (vm/emulate_locate.c; none: the guest
+ * ends), emulate the instruction against the device model and the guest's
+ * registers (vm/emulate.c), then write the registers, RIP and RFLAGS back
+ * and raise the breakpoints its accesses met. Every access goes page by
+ * page to RAM or a device, whichever is there (linear_access). Anything
  * the decoder does not handle ends the guest with a report naming the
- * bytes; a RAM side of MOVS/STOS that faults in the guest's page tables
- * gets the #PF it would get on hardware.
+ * bytes; a page that faults in the guest's page tables gets the #PF, and a
+ * segment check the #GP or #SS, it would get on hardware.
  */
 #include "vm/mmio.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/cr.h"
 #include "arch/x86/exception.h"
 #include "arch/x86/vec_regs.h"
 #include "lib/console.h"
 #include "lib/string.h"
+#include "vm/dbreak.h"
 #include "vm/decode.h"
 #include "vm/emulate.h"
 #include "vm/gaccess.h"
@@ -23,53 +28,226 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
+#include "vmx/xstate.h"
 
 #define MMIO_INSN_MAX 15
+/* The most data accesses one emulated instruction makes (XCHG: 2, MOVS: 2, ...). */
+#define MMIO_ACCESS_MAX 4
 
 struct mmio_ctx {
 	struct vcpu *v;
 	const struct dev_region *r;
 	struct gaccess_fault fault;
-	int mem_status; /* GACCESS_* of a failed RAM access */
+	int mem_status;		   /* GACCESS_* of a failed access */
+	u64 lin_mask;		   /* linear addresses wrap here: 4 GiB outside 64-bit code */
+	struct emulate_operand op; /* the device access (emulate_locate) */
+	/* The data accesses made, for the guest's breakpoints (mmio_breakpoints). */
+	struct {
+		u64 lin;
+		u8 size;
+		bool write;
+	} done[MMIO_ACCESS_MAX];
+	unsigned done_count;
 };
+
+/*
+ * The largest naturally aligned device access (8, 4, 2 or 1 bytes) that
+ * starts at g and fits in n bytes.
+ */
+static unsigned piece_size(u64 g, unsigned n)
+{
+	unsigned p = 8;
+
+	while (p > n || (g & (p - 1)))
+		p /= 2;
+	return p;
+}
+
+/* Whether n bytes at guest-physical g (one page) are RAM, or every piece has its device. */
+static bool part_reachable(struct mmio_ctx *c, u64 g, unsigned n)
+{
+	if (g + n <= c->v->guest->mem.ram_size)
+		return true;
+	for (unsigned p; n; g += p, n -= p) {
+		p = piece_size(g, n);
+		if (g < c->v->guest->mem.ram_size || !dev_find(c->v->guest, DEV_MMIO, g, p))
+			return false;
+	}
+	return true;
+}
+
+/* n bytes at g (one page, part_reachable): RAM through gmem, a device piece by piece. */
+static bool part_access(struct mmio_ctx *c, u64 g, u8 *buf, unsigned n, bool write)
+{
+	struct gmem *m = &c->v->guest->mem;
+
+	if (g + n <= m->ram_size) {
+		enum gmem_status ms =
+		    write ? gmem_write(m, gpa(g), buf, n) : gmem_read(m, gpa(g), buf, n);
+
+		c->fault.gpa = g;
+		c->mem_status = ms == GMEM_OK ? GACCESS_OK : GACCESS_NOMEM;
+		return ms == GMEM_OK;
+	}
+	for (unsigned p; n; g += p, buf += p, n -= p) {
+		const struct dev_region *r =
+		    dev_find(c->v->guest, DEV_MMIO, g, p = piece_size(g, n));
+		u64 v = 0;
+
+		if (write) {
+			memcpy(&v, buf, p);
+			r->ops->write(c->v->guest, r->state, g - r->base, p, v);
+		} else {
+			v = r->ops->read(c->v->guest, r->state, g - r->base, p);
+			memcpy(buf, &v, p);
+		}
+	}
+	return true;
+}
+
+/*
+ * The bytes of an access of size bytes (1-8) at lin whose parts are
+ * translated: n[0] bytes at g[0], then (parts 2) n[1] at g[1]. Every part
+ * is found reachable before any byte moves, so a hole leaves both sides
+ * untouched; then the lower-addressed part goes first, the bytes
+ * little-endian. The access is kept for the guest's breakpoints.
+ */
+static bool move_parts(struct mmio_ctx *c, u64 lin, const u64 g[2], const unsigned n[2],
+		       unsigned parts, u64 *val, bool write)
+{
+	u8 bytes[8];
+	unsigned size = n[0] + (parts > 1 ? n[1] : 0), done = 0;
+
+	for (unsigned i = 0; i < parts; i++) {
+		if (!part_reachable(c, g[i], n[i])) {
+			c->fault.gpa = g[i];
+			c->mem_status = GACCESS_NOT_RAM;
+			return false;
+		}
+	}
+	memcpy(bytes, val, size);
+	for (unsigned i = 0; i < parts; done += n[i], i++)
+		if (!part_access(c, g[i], bytes + done, n[i], write))
+			return false;
+	if (!write) {
+		*val = 0;
+		memcpy(val, bytes, size);
+	}
+	if (c->done_count < MMIO_ACCESS_MAX) {
+		c->done[c->done_count].lin = lin;
+		c->done[c->done_count].size = (u8)size;
+		c->done[c->done_count++].write = write;
+	}
+	return true;
+}
+
+/* The pages of size bytes at lin: how many (1 or 2), and the bytes on each. */
+static unsigned split_pages(const struct mmio_ctx *c, u64 lin, unsigned size, u64 at[2],
+			    unsigned n[2])
+{
+	n[0] = (unsigned)MIN((u64)size, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+	n[1] = size - n[0];
+	at[0] = lin;
+	at[1] = (lin + n[0]) & c->lin_mask;
+	return n[1] ? 2 : 1;
+}
+
+/*
+ * size bytes (1-8) at guest-linear lin, whatever is behind each page: RAM
+ * or a device (docs/mmio.md, "Accesses that span two pages"). Every page
+ * is translated before any byte moves, so a #PF (kept in c->fault) leaves
+ * both sides untouched; then move_parts.
+ */
+static bool linear_access(struct mmio_ctx *c, u64 lin, unsigned size, u64 *val, bool write)
+{
+	u64 at[2], g[2];
+	unsigned n[2], parts;
+
+	if (size == 0 || size > 8)
+		return false;
+	parts = split_pages(c, lin, size, at, n);
+	for (unsigned i = 0; i < parts; i++) {
+		c->mem_status =
+		    gaccess_translate(c->v, at[i], write ? GPT_ACCESS_WRITE : 0, &g[i], &c->fault);
+		if (c->mem_status != GACCESS_OK)
+			return false;
+	}
+	return move_parts(c, lin, g, n, parts, val, write);
+}
+
+/*
+ * The emulator's device operand: the access emulate_locate found, whose
+ * pages it translated already for the exit's access (size as it found it; any
+ * other size, translated afresh).
+ */
+static bool operand_access(struct mmio_ctx *c, unsigned size, u64 *val, bool write)
+{
+	u64 at[2];
+	unsigned n[2], parts;
+
+	if (size != c->op.size)
+		return linear_access(c, c->op.lin, size, val, write);
+	parts = split_pages(c, c->op.lin, size, at, n);
+	return move_parts(c, c->op.lin, c->op.g, n, parts, val, write);
+}
+
+/*
+ * The guest's data breakpoints (DR7, DR0-DR3) that the emulated
+ * instruction's accesses met: a #DB trap after it (vcpu_pend_breakpoints).
+ */
+static void mmio_breakpoints(struct mmio_ctx *c)
+{
+	u64 dr7 = vmcs_read(VMCS_GUEST_DR7), dr[4];
+	u32 hits = 0;
+
+	if (!(dr7 & 0xFF))
+		return; /* no L0-L3/G0-G3 bit: no breakpoint enabled */
+	xstate_read_dr0_3(dr);
+	for (unsigned i = 0; i < c->done_count; i++)
+		hits |= dbreak_match(dr7, dr, cr_guest_cr4() & CR4_DE,
+				     c->done[i].write ? DBREAK_WRITE : DBREAK_READ, c->done[i].lin,
+				     c->done[i].size);
+	vcpu_pend_breakpoints(c->v, hits);
+}
+
+/*
+ * The emulator's device operand at gpa: c->op.g[0], however it splits, or
+ * (a vector move's 8-byte pieces, vm/emulate_sse.c) off bytes into it,
+ * inside the page of an operand that does not split.
+ */
+static bool operand_at(struct mmio_ctx *c, u64 gpa, unsigned size, u64 *val, bool write)
+{
+	u64 off = gpa - c->op.g[0], g[2] = {gpa, 0};
+	unsigned n[2] = {size, 0};
+
+	if (off == 0)
+		return operand_access(c, size, val, write);
+	if (!c->op.split && off < c->op.size && (gpa & (PAGE_SIZE - 1)) + size <= PAGE_SIZE)
+		return move_parts(c, (c->op.lin + off) & c->lin_mask, g, n, 1, val, write);
+	return false;
+}
 
 static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
 {
-	struct mmio_ctx *c = ctx;
-	const struct dev_region *r = dev_find(c->v->guest, DEV_MMIO, gpa, size);
-
-	if (!r)
-		return false;
-	*val = r->ops->read(c->v->guest, r->state, gpa - r->base, size);
-	return true;
+	*val = 0;
+	return operand_at(ctx, gpa, size, val, false);
 }
 
 static bool dev_write(void *ctx, u64 gpa, unsigned size, u64 val)
 {
-	struct mmio_ctx *c = ctx;
-	const struct dev_region *r = dev_find(c->v->guest, DEV_MMIO, gpa, size);
-
-	if (!r)
-		return false;
-	r->ops->write(c->v->guest, r->state, gpa - r->base, size, val);
-	return true;
+	return operand_at(ctx, gpa, size, &val, true);
 }
 
+/* The other side of MOVS, PUSH, POP, CMPS: RAM or a device, by linear address. */
 static bool mem_read(void *ctx, u64 linear, unsigned size, u64 *val)
 {
-	struct mmio_ctx *c = ctx;
-
 	*val = 0;
-	c->mem_status = gaccess_read(c->v, linear, val, size, &c->fault);
-	return c->mem_status == GACCESS_OK;
+	return linear_access(ctx, linear, size, val, false);
 }
 
 static bool mem_write(void *ctx, u64 linear, unsigned size, u64 val)
 {
-	struct mmio_ctx *c = ctx;
-
-	c->mem_status = gaccess_write(c->v, linear, &val, size, &c->fault);
-	return c->mem_status == GACCESS_OK;
+	return linear_access(ctx, linear, size, &val, true);
 }
 
 /* CMPS: which guest-physical address a read at linear reaches. */
@@ -165,6 +343,18 @@ static void end_undecodable(struct vcpu *v, u64 gpa, const char *why, const u8 *
 	guest_end(v->guest, GUEST_END_UNHANDLED, 0, "MMIO instruction not emulated: %s", why);
 }
 
+/* The segment registers' bases, limits and access rights, and which checks apply. */
+static void load_segments(struct emulate_env *env)
+{
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env->seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+		env->seg_limit[i] = (u32)vmcs_read(VMCS_GUEST_ES_LIMIT + 2 * i);
+		env->seg_ar[i] = (u32)vmcs_read(VMCS_GUEST_ES_AR + 2 * i);
+	}
+	env->seg_checks = (cr_guest_cr0() & CR0_PE) ? EMULATE_SEGS_PROTECTED : EMULATE_SEGS_REAL;
+	env->canon_bits = (cr_guest_cr4() & CR4_LA57) ? 57 : 48;
+}
+
 static void load_regs(const struct vcpu *v, struct emulate_regs *r)
 {
 	memcpy(r->gpr, v->regs.gpr, sizeof(r->gpr));
@@ -179,6 +369,49 @@ static void store_regs(struct vcpu *v, const struct emulate_regs *r)
 	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
 	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
 	vcpu_retire_instruction(v, r->rip);
+}
+
+/* emulate_locate's translation: the guest's page tables, for a read or a write. */
+static int xlate(void *ctx, u64 lin, bool write, u64 *gpa)
+{
+	struct mmio_ctx *c = ctx;
+	struct gaccess_fault f;
+
+	return gaccess_translate(c->v, lin, write ? GPT_ACCESS_WRITE : 0, gpa, &f);
+}
+
+/*
+ * The decoded operand does not reach the faulting page: the instruction
+ * at RIP is not the one that faulted (another vCPU rewrote it without the
+ * synchronization SDM Vol. 3A 8.1.3 asks for) or the guest's tables
+ * changed under a live translation. The guest ends.
+ */
+static void end_elsewhere(struct vcpu *v, u64 gpa, const u8 *bytes, unsigned n)
+{
+	char hex[MMIO_INSN_MAX * 3 + 1];
+
+	decode_hex(bytes, n, hex, sizeof(hex));
+	pr_err("guest %s: MMIO at gpa 0x%lx: the instruction at rip 0x%lx (bytes %s) does not "
+	       "access that page",
+	       v->guest->name, gpa, vmcs_read(VMCS_GUEST_RIP), hex);
+	guest_end(v->guest, GUEST_END_UNHANDLED, 0,
+		  "MMIO at gpa 0x%lx: the instruction at RIP does not access it", gpa);
+}
+
+/*
+ * A page of the device operand did not translate (emulate_locate): the
+ * #PF the CPU would give, with the fault translated again to fill its
+ * error code and CR2; a walk that left guest RAM ends the guest.
+ */
+static void locate_fault(struct mmio_ctx *c, u64 gpa, bool write_fault, const u8 *bytes, unsigned n)
+{
+	u64 g;
+
+	gaccess_translate(c->v, c->op.fault_lin, write_fault ? GPT_ACCESS_WRITE : 0, &g, &c->fault);
+	if (c->op.status == GACCESS_PAGE_FAULT)
+		gaccess_inject_pf(c->v, &c->fault);
+	else
+		end_undecodable(c->v, gpa, "operand's page-table walk leaves guest RAM", bytes, n);
 }
 
 /*
@@ -209,19 +442,32 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 				n);
 		return true;
 	}
-	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++)
-		env.seg_base[i] = vmcs_read(VMCS_GUEST_ES_BASE + 2 * i);
+	load_segments(&env);
 	env.stack_size = stack_size(d.mode);
 	env.vec_read = vec_read;
 	env.vec_write = vec_write;
 	env.cr0 = cr_guest_cr0();
 	env.cr4 = cr_guest_cr4();
 	env.xcr0 = v->msrs.xcr0;
+	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
 	load_regs(v, &regs);
-	s = emulate_insn(&d, gpa, write_fault, &regs, &env);
+	s = emulate_locate(&d, gpa, write_fault, &regs, &env, c.lin_mask, xlate, &c, &c.op);
+	if (s == EMULATE_LOCATE_ELSEWHERE) {
+		end_elsewhere(v, gpa, bytes, d.len);
+		return true;
+	}
+	if (s == EMULATE_LOCATE_FAULT) {
+		locate_fault(&c, gpa, write_fault, bytes, d.len);
+		return true;
+	}
+	s = emulate_insn(&d, c.op.g[0], write_fault, &regs, &env);
 	if (inject_fault(v, s))
 		return true;
-	if (s == EMULATE_MEM_FAILED && c.mem_status == GACCESS_PAGE_FAULT) {
+	if (s == EMULATE_GP || s == EMULATE_SS) { /* no error code in real mode */
+		vcpu_inject_exception(v, s == EMULATE_GP ? 13 : 12, cr_guest_cr0() & CR0_PE, 0);
+		return true;
+	}
+	if (s != EMULATE_OK && c.mem_status == GACCESS_PAGE_FAULT) {
 		gaccess_inject_pf(v, &c.fault);
 		return true;
 	}
@@ -230,6 +476,7 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 		return true;
 	}
 	store_regs(v, &regs);
+	mmio_breakpoints(&c);
 	return true;
 }
 

@@ -124,6 +124,26 @@ void vcpu_retire_instruction(struct vcpu *v, u64 rip)
 	(void)v;
 }
 
+/*
+ * Data and I/O breakpoints are traps: the #DB comes after the instruction
+ * completes, with DR6.B0-B3 naming the breakpoints met (SDM Vol. 3B
+ * 17.2.3, 17.3.1.2). The CPU did not see Keel's accesses, so Keel sets the
+ * guest's DR6 (the CPU's own while v is loaded) and makes the trap pending
+ * as it does for single-step: B3:B0 and "enabled breakpoint" (bit 12) in
+ * the pending debug exceptions, delivered after VM entry (SDM Vol. 3C
+ * 25.4.2, 27.7.3).
+ */
+void vcpu_pend_breakpoints(struct vcpu *v, u32 hits)
+{
+	(void)v;
+	if (!hits)
+		return;
+	xstate_set_dr6_hits(hits);
+	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
+							  (hits & VMCS_PENDING_DBG_B0_B3) |
+							  VMCS_PENDING_DBG_ENABLED_BP);
+}
+
 void vcpu_queue_event(struct vcpu *v, u32 info)
 {
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);

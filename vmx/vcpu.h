@@ -192,6 +192,11 @@ void vcpu_skip_instruction(struct vcpu *v);
  * clears, a TF single-step #DB becomes pending).
  */
 void vcpu_retire_instruction(struct vcpu *v, u64 rip);
+/*
+ * After an instruction Keel emulated (and retired) met data or I/O
+ * breakpoints: hits (B3:B0) become a #DB trap after it.
+ */
+void vcpu_pend_breakpoints(struct vcpu *v, u32 hits);
 /* Queues an event (VM-entry interruption-information format) for the next VM entry. */
 void vcpu_queue_event(struct vcpu *v, u32 info);
 /* Queues a hardware exception for the next VM entry. */

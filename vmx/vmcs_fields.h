@@ -191,8 +191,13 @@ enum vmcs_field {
 #define VMCS_INTR_BLOCKING_SMI	  BIT(2)
 #define VMCS_INTR_BLOCKING_NMI	  BIT(3)
 
-/* Pending debug exceptions (SDM 25.4.2, Table 25-4): BS, a single-step trap. */
-#define VMCS_PENDING_DBG_BS BIT(14)
+/*
+ * Pending debug exceptions (SDM 25.4.2, Table 25-4): B3:B0, the breakpoints
+ * met; bit 12, an enabled breakpoint among them; BS, a single-step trap.
+ */
+#define VMCS_PENDING_DBG_B0_B3	    0xFULL
+#define VMCS_PENDING_DBG_ENABLED_BP BIT(12)
+#define VMCS_PENDING_DBG_BS	    BIT(14)
 
 /* Segment access rights format (SDM Table 25-2) */
 #define VMCS_AR_TYPE(t)	 ((u32)(t))

@@ -90,3 +90,20 @@ void xstate_restore(const struct vcpu *v)
 	__asm__ volatile("mov %0, %%db3" : : "r"(v->dr[3]));
 	__asm__ volatile("mov %0, %%db6" : : "r"(v->dr[4]));
 }
+
+void xstate_read_dr0_3(u64 dr[4])
+{
+	__asm__ volatile("mov %%db0, %0" : "=r"(dr[0]));
+	__asm__ volatile("mov %%db1, %0" : "=r"(dr[1]));
+	__asm__ volatile("mov %%db2, %0" : "=r"(dr[2]));
+	__asm__ volatile("mov %%db3, %0" : "=r"(dr[3]));
+}
+
+void xstate_set_dr6_hits(u32 hits)
+{
+	u64 dr6;
+
+	__asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~0xFULL) | (hits & 0xF);
+	__asm__ volatile("mov %0, %%db6" : : "r"(dr6));
+}

@@ -216,6 +216,8 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	    [DECODE_OP_VMOVDQA] = ZYDIS_MNEMONIC_VMOVDQA,
 	    [DECODE_OP_VMOVAPS] = ZYDIS_MNEMONIC_VMOVAPS,
 	    [DECODE_OP_VMOVUPS] = ZYDIS_MNEMONIC_VMOVUPS,
+	    [DECODE_OP_CALL] = ZYDIS_MNEMONIC_CALL,
+	    [DECODE_OP_JMP] = ZYDIS_MNEMONIC_JMP,
 	};
 
 	switch (op) {
@@ -421,6 +423,14 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 
 	AGREE(d->len == z->length);
 	AGREE(op_matches(d->op, z->mnemonic) || setcc_matches(d, z->mnemonic));
+	/*
+	 * Zydis reads 3E on a near indirect CALL/JMP as CET's NOTRACK, whose
+	 * segment stays the default; without CET, which Keel's guests never
+	 * have (docs/platform.md, CPUID), it is a DS override, as Keel decodes it.
+	 */
+	if ((d->op == DECODE_OP_CALL || d->op == DECODE_OP_JMP) &&
+	    (z->attributes & ZYDIS_ATTRIB_HAS_NOTRACK))
+		return;
 	if (decode_op_is_vector(d->op))
 		compare_vreg(b, n, mi, d, z, ops);
 	else
@@ -439,8 +449,10 @@ static void compare(const u8 *b, size_t n, unsigned mi, const struct decode_insn
 			imm = o;
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY)
 			continue;
-		/* PUSH/POP's stack slot, [rSP] in SS, is Zydis's hidden second memory operand */
-		if ((d->op == DECODE_OP_PUSH || d->op == DECODE_OP_POP) &&
+		/* PUSH/POP's (and CALL's) stack slot, [rSP] in SS, is Zydis's hidden memory operand
+		 */
+		if ((d->op == DECODE_OP_PUSH || d->op == DECODE_OP_POP ||
+		     d->op == DECODE_OP_CALL) &&
 		    o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
 			continue;
 		AGREE(o->mem.type == ZYDIS_MEMOP_TYPE_MEM);

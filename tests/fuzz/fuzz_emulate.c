@@ -657,6 +657,38 @@ static void ref_stack(const struct decode_insn *d, u64 gpa, bool write_fault, co
 	*r = a;
 }
 
+/*
+ * Near CALL m / JMP m: the target read from m, RIP = it; CALL writes the
+ * next RIP at SS:rSP - size, the device side as write_fault says (a write
+ * fault: the stack slot). The model runs without segment checks.
+ */
+static void ref_branch(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
+		       unsigned ss, const struct model *m, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	bool call = d->op == DECODE_OP_CALL, dev_is_m = !(call && write_fault);
+	unsigned size = d->mem_size;
+	u64 nsp = (ref_reg(r, GPR_RSP, false, ss) - size) & mask(ss);
+	u64 mlin = ref_linear(d, seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+	u64 target = (dev_is_m ? m->dev_val : m->ram_val) & mask(size);
+
+	FUZZ_CHECK(d->op_size == size && !d->has_reg && !d->has_imm);
+	FUZZ_CHECK(d->mode != DECODE_MODE_64 || size == 8);
+	if (dev_is_m)
+		expect(x, ACC_DEV_READ, gpa, size, 0);
+	else
+		expect(x, ACC_MEM_READ, mlin, size, 0);
+	if (call && dev_is_m)
+		expect(x, ACC_MEM_WRITE, ref_linear(d, seg_base, DECODE_SEG_SS, nsp), size,
+		       ((r->rip + d->len) & mask(d->mode)) & mask(size));
+	else if (call)
+		expect(x, ACC_DEV_WRITE, gpa, size,
+		       ((r->rip + d->len) & mask(d->mode)) & mask(size));
+	if (call)
+		ref_set(r, GPR_RSP, false, ss, nsp);
+	r->rip = target;
+}
+
 /* What d must do from r0, the model's read values assumed; x->log lists every access. */
 static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, const u64 seg_base[],
 		    unsigned ss, const struct model *m, const struct emulate_regs *r0,
@@ -672,6 +704,10 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	case DECODE_OP_SCAS:
 	case DECODE_OP_CMPS:
 		ref_string(d, gpa, write_fault, seg_base, m, x);
+		return;
+	case DECODE_OP_CALL:
+	case DECODE_OP_JMP:
+		ref_branch(d, gpa, write_fault, seg_base, ss, m, x);
 		return;
 	case DECODE_OP_PUSH:
 	case DECODE_OP_POP:
@@ -862,7 +898,7 @@ static const char *const op_names[] = {
     "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
     "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
     "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
-    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups"};
+    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups", "call",  "jmp"};
 
 static void print_regs(const char *who, const struct emulate_regs *r)
 {
@@ -1085,7 +1121,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				  .mem_write = mem_write,
 				  .mem_gpa = mem_gpa,
 				  .vec_read = vec_read,
-				  .vec_write = vec_write};
+				  .vec_write =
+				      vec_write}; /* no segment checks: EMULATE_SEGS_NONE */
 	u8 vregs_before[16][32];
 	struct emulate_env env0;
 	struct emulate_regs before, regs;

@@ -5,7 +5,7 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc
+ *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs|dbg|branch
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -39,6 +39,38 @@
  *              where nothing is left: Keel must end the guest with its
  *              "outside guest RAM and MMIO" report for 0xfee00030.
  *
+ *   straddle   32-bit paging with 4 KiB pages at linear AM_LINEAR: a RAM page,
+ *              the test device's page, a RAM page, the device's page again and
+ *              a not-present page.
+ *              4-byte writes and reads at 0xFFE of the first two pages span
+ *              RAM and the device: the bytes must land two and two, in
+ *              little-endian order, on both sides (before the fix Keel
+ *              wrote all four to the device and none to RAM, or ended the
+ *              guest). A write at 0xFFE of the fourth page, whose second
+ *              half is not present, must give #PF with CR2 at the page.
+ *
+ *   movs       REP MOVSB (DF=0) and REP MOVSD (DF=1) from the test device to
+ *              another offset of it: both sides are the device. Keel used to
+ *              end the guest (the destination was not RAM).
+ *
+ *   segs       MOVSB and CMPSB from the test device to ES:EDI where ES is
+ *              read-only, a code segment, limited to 0xFFF (EDI 0x1000), or
+ *              expand-down with limit 0xFFF (EDI 0xFFF): each #GP(0), as the
+ *              CPU gives for the side it checks itself. Keel used to write
+ *              (or compare) the byte: it checked no segment.
+ *
+ *   dbg        DR0 a 4-byte write breakpoint and DR1 a 1-byte read/write
+ *              breakpoint on the test device: each emulated access that
+ *              meets them must give one #DB trap after it, DR6.B0-B3 naming
+ *              them; accesses that do not, none. Then DR2 an I/O breakpoint
+ *              on port 0x80 with CR4.DE: the emulated IN/OUT likewise. Keel
+ *              used to give none.
+ *
+ *   branch     CALL and JMP through a target stored on the test device
+ *              (FF /2, FF /4): they must reach it (the CALL's return address
+ *              pushed to the RAM stack). Keel used to end the guest
+ *              (unsupported instruction).
+ *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
  * the guest at the HLT with "unsupported instruction".
@@ -47,6 +79,7 @@
 #include "tests/guests/lib/bootargs.h"
 #include "tests/guests/lib/idt.h"
 #include "tests/guests/lib/multiboot1.h"
+#include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
 
 #define AM_APIC	    0xFEE00000u
@@ -61,6 +94,7 @@
 #define AM_PS	   0x80u /* PDE: maps 4 MiB (CR4.PSE) */
 #define AM_CR4_PSE 0x10u
 #define AM_CR4_PAE 0x20u
+#define AM_CR4_DE  0x08u
 #define AM_CR0_PG  0x80000000u
 #define AM_CR0_CD  0x40000000u /* owned by Keel: the MOV that sets it exits */
 #define AM_LINEAR  0x40000000u /* PDE 0x100: its page table is on the device */
@@ -202,6 +236,325 @@ static void am_reloc(void)
 	print("reloc: the old base answered 0x%x\n", v);
 }
 
+static u32 am_pt4k[1024] __attribute__((aligned(4096)));
+static u8 am_ram[2][4096] __attribute__((aligned(4096)));
+
+/*
+ * Linear AM_LINEAR: RAM 0, the device, RAM 1, the device again, nothing.
+ * Identity below 16 MiB and at the device.
+ */
+static void am_straddle_map(void)
+{
+	u32 v;
+
+	for (u32 i = 0; i < 4; i++)
+		am_pd[i] = (i << 22) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_DEV >> 22] = (AM_DEV & ~0x3FFFFFu) | AM_P | AM_RW | AM_PS;
+	am_pd[AM_LINEAR >> 22] = (u32)(uintptr_t)am_pt4k | AM_P | AM_RW;
+	am_pt4k[0] = (u32)(uintptr_t)am_ram[0] | AM_P | AM_RW;
+	am_pt4k[1] = AM_DEV | AM_P | AM_RW;
+	am_pt4k[2] = (u32)(uintptr_t)am_ram[1] | AM_P | AM_RW;
+	am_pt4k[3] = AM_DEV | AM_P | AM_RW;
+	am_pt4k[4] = 0;
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PSE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pd) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
+}
+
+/* One straddling write then read at linear at: ram/dev hold the two halves' bytes. */
+static void am_straddle_one(const char *what, u32 at, volatile u8 *lo, volatile u8 *hi)
+{
+	u32 got;
+
+	lo[0] = lo[1] = hi[0] = hi[1] = 0xEE;
+	hi[2] = hi[3] = 0x5A;
+	__asm__ volatile("movl %1, (%0)" : : "r"(at), "r"(0x44332211u) : "memory");
+	if (lo[0] == 0x11 && lo[1] == 0x22 && hi[0] == 0x33 && hi[1] == 0x44 && hi[2] == 0x5A &&
+	    hi[3] == 0x5A)
+		check_pass("straddle: %s write: two bytes each side, in order", what);
+	else
+		check_fail("straddle: %s write: low side %02x %02x, high side %02x %02x %02x %02x",
+			   what, lo[0], lo[1], hi[0], hi[1], hi[2], hi[3]);
+	lo[0] = 0xA1;
+	lo[1] = 0xB2;
+	hi[0] = 0xC3;
+	hi[1] = 0xD4;
+	__asm__ volatile("movl (%1), %0" : "=r"(got) : "r"(at) : "memory");
+	if (got == 0xD4C3B2A1u)
+		check_pass("straddle: %s read: 0x%x", what, got);
+	else
+		check_fail("straddle: %s read 0x%x, not 0xd4c3b2a1", what, got);
+}
+
+static void am_straddle(void)
+{
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+	u32 at = AM_LINEAR + 0x3FFE;
+
+	am_straddle_map();
+	am_straddle_one("RAM then device", AM_LINEAR + 0xFFE, am_ram[0] + 0xFFE, dev);
+	am_straddle_one("device then RAM", AM_LINEAR + 0x1FFE, dev + 0xFFE, am_ram[1]);
+	dev[0xFFE] = dev[0xFFF] = 0xEE;
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("movl %1, (%0)") : : "r"(at), "r"(0x44332211u) : "memory");
+	if (trap_expect("straddle: a write whose second page is not present", TRAP_PF, 0x2)) {
+		u32 cr2;
+
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		if (cr2 == AM_LINEAR + 0x4000)
+			check_pass("straddle: CR2 0x%x, the first byte on the missing page", cr2);
+		else
+			check_fail("straddle: CR2 0x%x, not 0x%x", cr2, AM_LINEAR + 0x4000);
+	}
+	if (dev[0xFFE] != 0xEE || dev[0xFFF] != 0xEE)
+		check_fail("straddle: the faulting write reached the device (%02x %02x)",
+			   dev[0xFFE], dev[0xFFF]);
+	check_finish();
+}
+
+/* REP MOVS between two places on the device, forwards (bytes) and backwards (dwords). */
+static void am_movs(void)
+{
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+	u32 src = AM_DEV + 0x100, dst = AM_DEV + 0x200, n = 16, bad = 0;
+
+	for (u32 i = 0; i < 32; i++) {
+		dev[0x100 + i] = (u8)(0x80 + i);
+		dev[0x200 + i] = 0;
+	}
+	__asm__ volatile("cld; rep movsb" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
+	for (u32 i = 0; i < 16; i++)
+		bad += dev[0x200 + i] != (u8)(0x80 + i);
+	if (!bad && !n && src == AM_DEV + 0x110 && dst == AM_DEV + 0x210 && dev[0x210] == 0)
+		check_pass("movs: rep movsb device to device, DF=0: 16 bytes, ESI/EDI/ECX right");
+	else
+		check_fail("movs: rep movsb DF=0: %u bytes wrong, ecx %u, esi 0x%x, edi 0x%x", bad,
+			   n, src, dst);
+	src = AM_DEV + 0x11C;
+	dst = AM_DEV + 0x31C;
+	n = 8;
+	__asm__ volatile("std; rep movsl; cld" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
+	bad = 0;
+	for (u32 i = 0; i < 32; i++)
+		bad += dev[0x300 + i] != (u8)(0x80 + i);
+	if (!bad && !n && src == AM_DEV + 0xFC && dst == AM_DEV + 0x2FC)
+		check_pass("movs: rep movsl device to device, DF=1: 32 bytes, ESI/EDI/ECX right");
+	else
+		check_fail("movs: rep movsl DF=1: %u bytes wrong, ecx %u, esi 0x%x, edi 0x%x", bad,
+			   n, src, dst);
+	check_finish();
+}
+
+/* A GDT of our own: the crt's flat code and data, then the segments under test. */
+#define AM_SEL_CODE 0x08
+#define AM_SEL_DATA 0x10
+#define AM_SEL_RO   0x18 /* read-only data, flat */
+#define AM_SEL_LIM  0x20 /* read/write data at am_seg_buf, limit 0xFFF */
+#define AM_SEL_DOWN 0x28 /* read/write expand-down data, limit 0xFFF, B=1: offsets 0x1000.. */
+static u64 am_gdt[6] __attribute__((aligned(8)));
+static u8 am_seg_buf[0x2000] __attribute__((aligned(4096)));
+
+/* SDM Vol. 3A 3.4.5 "Segment Descriptors": byte-granular limit, D/B=1. */
+static u64 am_desc(u32 base, u32 limit, u32 access)
+{
+	return (limit & 0xFFFFu) | (u64)(base & 0xFFFFFFu) << 16 | (u64)access << 40 |
+	       (u64)((limit >> 16) & 0xF) << 48 | (u64)0x4 << 52 | (u64)(base >> 24) << 56;
+}
+
+/*
+ * One MOVSB (or CMPSB) from the device at DS:ESI to ES:EDI with ES = sel,
+ * which must give #GP(0) and leave the byte at buf alone.
+ */
+static void am_seg_gp(const char *what, u16 sel, u32 edi, volatile u8 *buf, bool cmps)
+{
+	u32 esi = AM_DEV + 0x40, di = edi;
+
+	*buf = 0xEE;
+	trap_reset();
+	if (cmps)
+		__asm__ volatile("push %%es; mov %w2, %%es\n" TRAP_INSN("cmpsb") "pop %%es"
+				 : "+S"(esi), "+D"(di)
+				 : "r"(sel)
+				 : "memory", "cc");
+	else
+		__asm__ volatile("push %%es; mov %w2, %%es\n" TRAP_INSN("movsb") "pop %%es"
+				 : "+S"(esi), "+D"(di)
+				 : "r"(sel)
+				 : "memory");
+	if (trap_expect(what, TRAP_GP, 0) && (*buf != 0xEE || esi != AM_DEV + 0x40 || di != edi))
+		check_fail("segs: %s: the byte became 0x%x, esi 0x%x, edi 0x%x", what, *buf, esi,
+			   di);
+}
+
+static void am_segs(void)
+{
+	struct {
+		u16 limit;
+		u32 base;
+	} __attribute__((packed)) gdtr = {sizeof(am_gdt) - 1, (u32)(uintptr_t)am_gdt};
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+	u32 buf = (u32)(uintptr_t)am_seg_buf, esi = AM_DEV + 0x40, edi = 0x1010;
+
+	am_gdt[0] = 0;
+	am_gdt[1] = 0x00CF9A000000FFFFull;
+	am_gdt[2] = 0x00CF92000000FFFFull;
+	am_gdt[3] = 0x00CF90000000FFFFull;
+	am_gdt[4] = am_desc(buf, 0xFFF, 0x92);
+	am_gdt[5] = am_desc(buf, 0xFFF, 0x96);
+	__asm__ volatile("lgdt %0" : : "m"(gdtr) : "memory");
+	dev[0x40] = 0x5C;
+	am_seg_gp("segs: movsb from the device to a read-only ES: #GP(0)", AM_SEL_RO, buf,
+		  am_seg_buf, false);
+	am_seg_gp("segs: movsb from the device to a code-segment ES: #GP(0)", AM_SEL_CODE, buf,
+		  am_seg_buf, false);
+	am_seg_gp("segs: movsb from the device past ES's limit: #GP(0)", AM_SEL_LIM, 0x1000,
+		  am_seg_buf + 0x1000, false);
+	am_seg_gp("segs: movsb from the device below an expand-down ES's limit: #GP(0)",
+		  AM_SEL_DOWN, 0xFFF, am_seg_buf + 0xFFF, false);
+	am_seg_gp("segs: cmpsb from the device past ES's limit: #GP(0)", AM_SEL_LIM, 0x1000,
+		  am_seg_buf + 0x1000, true);
+	/* Inside the expand-down range the byte lands at base + EDI. */
+	am_seg_buf[0x1010] = 0xEE;
+	__asm__ volatile("push %%es; mov %w2, %%es; movsb; pop %%es"
+			 : "+S"(esi), "+D"(edi)
+			 : "r"(AM_SEL_DOWN)
+			 : "memory");
+	if (am_seg_buf[0x1010] == 0x5C)
+		check_pass(
+		    "segs: movsb into an expand-down ES above its limit lands at base + EDI");
+	else
+		check_fail("segs: movsb into expand-down ES: the byte is 0x%x", am_seg_buf[0x1010]);
+	check_finish();
+}
+
+/* mode=dbg: what the #DB handler saw. */
+static volatile u32 am_db_count, am_db_dr6, am_db_ip;
+
+static void am_on_db(struct trap_frame *f)
+{
+	u32 dr6;
+
+	__asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+	am_db_count++;
+	am_db_dr6 = dr6;
+	am_db_ip = f->ip;
+}
+
+/* DR7 for breakpoint n: L bit, R/W and LEN (SDM Vol. 3B 17.2.4). */
+static u32 am_dr7(u32 n, u32 rw, u32 len)
+{
+	return 1u << (2 * n) | rw << (16 + 4 * n) | len << (18 + 4 * n);
+}
+
+/*
+ * One access by `insn` (a MOV with the device address in EDX, the value in
+ * EAX), then whether a #DB trap came after it with DR6.B3-B0 = want.
+ */
+#define AM_DB_CASE(what, insn, want)                                                               \
+	do {                                                                                       \
+		u32 ip_after;                                                                      \
+		__asm__ volatile("mov %0, %%db6" : : "r"(0xFFFF0FF0u));                            \
+		am_db_count = 0;                                                                   \
+		__asm__ volatile(insn "\n1: lea 1b, %0"                                            \
+				 : "=r"(ip_after), "+a"(val)                                       \
+				 : "d"(AM_DEV + 0x80)                                              \
+				 : "memory");                                                      \
+		am_db_check(what, want, ip_after);                                                 \
+	} while (0)
+
+static void am_db_check(const char *what, u32 want, u32 ip_after)
+{
+	if (!want && !am_db_count)
+		check_pass("dbg: %s: no #DB", what);
+	else if (want && am_db_count == 1 && (am_db_dr6 & 0xF) == want && am_db_ip == ip_after)
+		check_pass("dbg: %s: #DB after it, DR6.B = 0x%x", what, want);
+	else
+		check_fail("dbg: %s: %u #DB, DR6 0x%x (want B 0x%x), at 0x%x (after: 0x%x)", what,
+			   am_db_count, am_db_dr6, want, am_db_ip, ip_after);
+}
+
+/* DR3 on a RAM byte: a MOVSB from the device writes it, on the side the CPU never touched. */
+static void am_dbg_movs(void)
+{
+	static volatile u8 ram_byte;
+	u32 si = AM_DEV + 0x80, di = (u32)(uintptr_t)&ram_byte, ip_after;
+
+	__asm__ volatile("mov %0, %%db3" : : "r"(di));
+	__asm__ volatile("mov %0, %%db7" : : "r"(am_dr7(3, 1, 0)));
+	__asm__ volatile("mov %0, %%db6" : : "r"(0xFFFF0FF0u));
+	am_db_count = 0;
+	__asm__ volatile("movsb\n1: lea 1b, %0" : "=r"(ip_after), "+S"(si), "+D"(di) : : "memory");
+	am_db_check("movsb from the device onto a RAM byte at DR3", 8, ip_after);
+}
+
+static void am_dbg(void)
+{
+	u32 val = 0x12345678;
+
+	trap_set_handler(TRAP_DB, am_on_db);
+	/* DR0: writes to dev+0x80, 4 bytes; DR1: reads or writes of dev+0x86, 1 byte */
+	__asm__ volatile("mov %0, %%db0" : : "r"(AM_DEV + 0x80));
+	__asm__ volatile("mov %0, %%db1" : : "r"(AM_DEV + 0x86));
+	__asm__ volatile("mov %0, %%db7" : : "r"(am_dr7(0, 1, 3) | am_dr7(1, 3, 0)));
+	AM_DB_CASE("write of the device at DR0", "movl %%eax, (%%edx)", 1);
+	AM_DB_CASE("read of the device at DR0 (a write breakpoint)", "movl (%%edx), %%eax", 0);
+	AM_DB_CASE("write of the 2 bytes after DR0, short of DR1", "movw %%ax, 4(%%edx)", 0);
+	AM_DB_CASE("read of 4 bytes over DR1", "movl 4(%%edx), %%eax", 2);
+	AM_DB_CASE("write of 2 bytes over DR1", "movw %%ax, 6(%%edx)", 2);
+	AM_DB_CASE("xchg of the 4 bytes at DR0", "xchgl %%eax, (%%edx)", 1);
+	__asm__ volatile("mov %0, %%db7" : : "r"(0u));
+	AM_DB_CASE("write at DR0 with DR7 clear", "movl %%eax, (%%edx)", 0);
+	/* DR2: an I/O breakpoint on port 0x80 (R/W=10 needs CR4.DE) */
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(val) : "i"(AM_CR4_DE));
+	__asm__ volatile("mov %0, %%db2" : : "r"(0x80u));
+	__asm__ volatile("mov %0, %%db7" : : "r"(am_dr7(2, 2, 0)));
+	AM_DB_CASE("out to the port at DR2", "outb %%al, $0x80", 4);
+	AM_DB_CASE("in from the port after DR2", "inb $0x81, %%al", 0);
+	AM_DB_CASE("out of a word over DR2", "outw %%ax, $0x7f", 4);
+	am_dbg_movs();
+	__asm__ volatile("mov %0, %%db7" : : "r"(0u));
+	check_finish();
+}
+
+/* mode=branch: where the CALL and JMP through the device land. */
+/* A bare RET for the CALL to reach (no prologue to unwind). */
+void am_branch_target(void);
+__asm__(".text\n"
+	"am_branch_target: ret\n");
+
+static void am_branch(void)
+{
+	volatile u32 *dev = (volatile u32 *)(uintptr_t)AM_DEV;
+	u32 hit = 0, esp0, esp1;
+
+	dev[0x60 / 4] = (u32)(uintptr_t)am_branch_target;
+	__asm__ volatile("mov %%esp, %0\n"
+			 "call *(%2)\n"
+			 "mov %%esp, %1\n"
+			 : "=&r"(esp0), "=&r"(esp1)
+			 : "r"(AM_DEV + 0x60)
+			 : "memory", "cc");
+	if (esp0 == esp1)
+		check_pass("branch: call through the device went to its target and returned");
+	else
+		check_fail("branch: call through the device: esp 0x%x before, 0x%x after", esp0,
+			   esp1);
+	__asm__ volatile("lea 1f, %%eax\n"
+			 "mov %%eax, (%1)\n"
+			 "jmp *(%1)\n"
+			 "jmp 2f\n"
+			 "1: mov $1, %0\n"
+			 "2:\n"
+			 : "+r"(hit)
+			 : "r"(AM_DEV + 0x64)
+			 : "eax", "memory");
+	if (hit)
+		check_pass("branch: jmp through the device went to its target");
+	else
+		check_fail("branch: jmp through the device fell through");
+	check_finish();
+}
+
 /* Never returns: the PDPTE load from the device ends the guest. */
 static void am_pdpte_on_device(void)
 {
@@ -253,8 +606,20 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_pdpte_cr0();
 	else if (bootargs_has(args, "mode", "reloc"))
 		am_reloc();
+	else if (bootargs_has(args, "mode", "straddle"))
+		am_straddle();
+	else if (bootargs_has(args, "mode", "movs"))
+		am_movs();
+	else if (bootargs_has(args, "mode", "segs"))
+		am_segs();
+	else if (bootargs_has(args, "mode", "dbg"))
+		am_dbg();
+	else if (bootargs_has(args, "mode", "branch"))
+		am_branch();
 	else
-		check_fail("want mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc");
+		check_fail("want "
+			   "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|"
+			   "movs|segs");
 	check_fail("still running");
 	check_finish();
 }

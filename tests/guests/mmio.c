@@ -38,6 +38,7 @@
 #include "tests/guests/lib/bootargs.h"
 #include "tests/guests/lib/guest.h"
 #include "tests/guests/lib/idt.h"
+#include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
 
 #define MMIO_DEV      0xFEB00000ULL
@@ -1178,6 +1179,41 @@ static void mmio_check_device(void)
 	check_eq("offset 0 kept its value", mmio_load64(MMIO_DEV), 0x1122334455667788);
 }
 
+/*
+ * Issue 15 item 6 in 64-bit code: a MOVSB from the device to a
+ * non-canonical RDI must give #GP(0) (the CPU checks only the access it
+ * makes, the device read), and CALL/JMP through the device reach their
+ * 64-bit targets.
+ */
+void mmio_ret_target(void);
+__asm__(".text\n"
+	"mmio_ret_target: ret\n");
+
+static void mmio_check_64(void)
+{
+	volatile u64 *dev = (volatile u64 *)(uintptr_t)MMIO_DEV;
+	u64 si = MMIO_DEV + 0x40, di = 0x0000800000000000ULL, sp0, sp1;
+
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("movsb") : "+S"(si), "+D"(di) : : "memory");
+	if (trap_expect("movsb from the device to a non-canonical rdi: #GP(0)", TRAP_GP, 0) &&
+	    (si != MMIO_DEV + 0x40 || di != 0x0000800000000000ULL))
+		check_fail("movsb to a non-canonical rdi moved rsi/rdi: 0x%lx 0x%lx",
+			   (unsigned long)si, (unsigned long)di);
+	dev[0x50 / 8] = (u64)(uintptr_t)mmio_ret_target;
+	__asm__ volatile("mov %%rsp, %0\n"
+			 "call *(%2)\n"
+			 "mov %%rsp, %1\n"
+			 : "=&r"(sp0), "=&r"(sp1)
+			 : "r"(MMIO_DEV + 0x50)
+			 : "memory", "cc");
+	if (sp0 == sp1)
+		check_pass("call qword [device] went to its target and returned");
+	else
+		check_fail("call qword [device]: rsp 0x%lx before, 0x%lx after", (unsigned long)sp0,
+			   (unsigned long)sp1);
+}
+
 /* An access Keel must refuse: prints the marker, makes it, fails if it returns. */
 static void mmio_bad(const char *args)
 {
@@ -1236,4 +1272,5 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	mmio_check_device();
 	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
 		mmio_case_check(&mmio_cases[i]);
+	mmio_check_64();
 }

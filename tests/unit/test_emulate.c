@@ -536,6 +536,269 @@ static void test_movs_segment_bases(void **state)
 	assert_int_equal(dev_writes, 3);
 }
 
+/* The linear address of the device access, per form (vm/mmio.c checks it reaches the exit's page).
+ */
+static unsigned dev_lin(const char *str, unsigned n, enum decode_mode mode, bool write, u64 lin[2])
+{
+	struct decode_insn d;
+
+	assert_int_equal(decode_insn((const u8 *)str, n, mode, &d), DECODE_OK);
+	return emulate_device_linear(&d, write, &regs, &env, lin);
+}
+
+#define DEV_LIN_OF(str, mode, write, lin) dev_lin(str, sizeof(str) - 1, mode, write, lin)
+
+static void test_device_linear(void **state)
+{
+	u64 lin[2];
+
+	regs.gpr[GPR_RAX] = 0x1ffe;
+	assert_int_equal(DEV_LIN_OF("\x89\x08", DECODE_MODE_64, true, lin), 1); /* mov [rax],ecx */
+	assert_int_equal(lin[0], 0x1ffe);
+	assert_int_equal(DEV_LIN_OF("\x64\x89\x08", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe + FS_BASE);
+	/* 32-bit code: DS base + EA wraps at 4 GiB */
+	env.seg_base[DECODE_SEG_DS] = 0xfffff000ULL;
+	assert_int_equal(DEV_LIN_OF("\x89\x08", DECODE_MODE_32, true, lin), 1);
+	assert_int_equal(lin[0], 0xffeULL);
+	/* bt [rax],rcx with rcx = -1: the unit below; with 65: two units up */
+	regs.gpr[GPR_RCX] = ~0ULL;
+	assert_int_equal(DEV_LIN_OF("\x48\x0f\xa3\x08", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe - 8);
+	regs.gpr[GPR_RCX] = 129;
+	assert_int_equal(DEV_LIN_OF("\x0f\xa3\x08", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe + 16); /* 32-bit operand: 129 / 32 = 4 units */
+	/* movsb: the source on a read fault, ES:rDI on a write fault; cmpsb: both */
+	regs.gpr[GPR_RSI] = 0x3000;
+	regs.gpr[GPR_RDI] = 0x4000;
+	assert_int_equal(DEV_LIN_OF("\xa4", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x3000);
+	assert_int_equal(DEV_LIN_OF("\xa4", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x4000);
+	assert_int_equal(DEV_LIN_OF("\xa6", DECODE_MODE_64, false, lin), 2);
+	assert_int_equal(lin[0], 0x3000);
+	assert_int_equal(lin[1], 0x4000);
+	/* push [rax]: the operand on a read fault, rSP - 8 on a write fault; pop: rSP, operand */
+	regs.gpr[GPR_RSP] = 0x9000;
+	assert_int_equal(DEV_LIN_OF("\xff\x30", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x1ffe);
+	assert_int_equal(DEV_LIN_OF("\xff\x30", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x8ff8);
+	assert_int_equal(DEV_LIN_OF("\x8f\x04\x24", DECODE_MODE_64, true, lin), 1);
+	assert_int_equal(lin[0], 0x9008); /* pop [rsp]: rSP after the pop */
+	assert_int_equal(DEV_LIN_OF("\x8f\x04\x24", DECODE_MODE_64, false, lin), 1);
+	assert_int_equal(lin[0], 0x9000);
+}
+
+/* Segment checks of the side the CPU did not check (SDM Vol. 3A 5.3, 5.4, 3.3.7.1). */
+static void test_segment_checks(void **state)
+{
+	u64 lin;
+
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.canon_bits = 48;
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env.seg_limit[i] = 0xffffffff;
+		env.seg_ar[i] = 0xc093; /* read/write data, accessed, G, D/B */
+	}
+	env.seg_base[DECODE_SEG_ES] = 0x1000;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0xffffffff, 1, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(lin, 0xfff); /* wraps at 4 GiB */
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0xffffffff, 2, true, &lin),
+	    EMULATE_GP);		    /* the second byte past the limit */
+	env.seg_ar[DECODE_SEG_ES] = 0xc091; /* read-only */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, false, &lin),
+			 EMULATE_OK);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, true, &lin),
+			 EMULATE_GP);
+	env.seg_ar[DECODE_SEG_ES] = 0xc09b; /* code, readable */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, false, &lin),
+			 EMULATE_OK);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, true, &lin),
+			 EMULATE_GP);
+	env.seg_ar[DECODE_SEG_ES] = 0xc099; /* code, execute-only */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0, 1, false, &lin),
+			 EMULATE_GP);
+	env.seg_ar[DECODE_SEG_DS] = 0x10000; /* unusable: a null selector */
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_DS, 0, 1, false, &lin),
+			 EMULATE_GP);
+	/* SS past its limit: #SS; expand-down (limit, 0xffff] with B=0 */
+	env.seg_limit[DECODE_SEG_SS] = 0xfff;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_SS, 0xffe, 4, true, &lin),
+	    EMULATE_SS);
+	env.seg_ar[DECODE_SEG_SS] = 0x0097; /* read/write expand-down, B=0 */
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_SS, 0xfff, 2, true, &lin),
+	    EMULATE_SS);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_SS, 0x1000, 2, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_SS, 0xffff, 2, true, &lin),
+	    EMULATE_SS);
+	/* real mode: limits only, whatever the type */
+	env.seg_checks = EMULATE_SEGS_REAL;
+	env.seg_ar[DECODE_SEG_ES] = 0x91;
+	env.seg_limit[DECODE_SEG_ES] = 0xffff;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_ES, 0xfffe, 2, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_16, DECODE_SEG_ES, 0xffff, 2, true, &lin),
+	    EMULATE_GP);
+	/* 64-bit code: canonical only, #SS for SS */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_ES,
+					   0x00007ffffffffffcULL, 4, true, &lin),
+			 EMULATE_OK);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_ES,
+					   0x00007ffffffffffdULL, 4, true, &lin),
+			 EMULATE_GP);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_SS,
+					   0x0000800000000000ULL, 1, false, &lin),
+			 EMULATE_SS);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_DS,
+					   0xffff800000000000ULL, 8, false, &lin),
+			 EMULATE_OK);
+	/* through MOVS: a read fault (the device is the source) into a read-only ES */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.seg_ar[DECODE_SEG_ES] = 0xc091;
+	env.seg_base[DECODE_SEG_ES] = 0;
+	regs.gpr[GPR_RDI] = RAM_BASE;
+	ram[0] = 0xee;
+	assert_int_equal(RUN("\xa4", DECODE_MODE_32, MMIO_BASE, false), EMULATE_GP);
+	assert_int_equal(ram[0], 0xee);
+	assert_int_equal(dev_reads, 0); /* checked before the device is read */
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE);
+	/* PUSH m from the device onto an SS whose limit the slot passes: #SS(0) */
+	env.seg_limit[DECODE_SEG_SS] = 0xfff;
+	env.seg_ar[DECODE_SEG_SS] = 0xc093;
+	env.seg_ar[DECODE_SEG_DS] = 0xc093;
+	regs.gpr[GPR_RSP] = 0x1002;
+	env.stack_size = 4;
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_SS);
+}
+
+/* CALL m / JMP m (near): the target from the device, CALL's return address pushed to RAM. */
+static void test_call_jmp(void **state)
+{
+	dev_set(0, 0x401234, 8);
+	READ("\xff\x20"); /* jmp [rax] */
+	assert_int_equal(regs.rip, 0x401234);
+	regs.rip = RIP0;
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x100;
+	READ("\xff\x10"); /* call [rax]: pushes RIP0 + 2 */
+	assert_int_equal(regs.rip, 0x401234);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0xf8);
+	assert_int_equal(*(u64 *)(ram + 0xf8), RIP0 + 2);
+	/* the stack on the device (a write fault): the target from RAM */
+	*(u64 *)(ram + 0x10) = 0x405678;
+	regs.rip = RIP0;
+	regs.gpr[GPR_RSP] = MMIO_BASE + 0x10;
+	regs.gpr[GPR_RBX] = RAM_BASE + 0x10;
+	OK("\xff\x13", MMIO_BASE + 8, true); /* call [rbx] */
+	assert_int_equal(regs.rip, 0x405678);
+	assert_int_equal(dev_get(8, 8), RIP0 + 2);
+	/* 32-bit code, 16-bit operand: IP = the word, 2 bytes pushed */
+	regs.rip = 0x1000;
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x200;
+	env.stack_size = 4;
+	dev_set(0, 0xffff2222, 4);
+	assert_int_equal(RUN("\x66\xff\x10", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(regs.rip, 0x2222);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x1fe);
+	assert_int_equal(*(u16 *)(ram + 0x1fe), 0x1003);
+	/* a target past CS's limit, or not canonical: #GP, nothing changed */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.canon_bits = 48;
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env.seg_limit[i] = 0xffffffff;
+		env.seg_ar[i] = 0xc093;
+	}
+	env.seg_limit[DECODE_SEG_CS] = 0xffff;
+	dev_set(0, 0x10000, 4);
+	assert_int_equal(RUN("\xff\x10", DECODE_MODE_32, MMIO_BASE, false), EMULATE_GP);
+	assert_int_equal(regs.rip, 0x2222);
+	env.stack_size = 8;
+	dev_set(0, 0x0000800000000000ULL, 8);
+	assert_int_equal(RUN("\xff\x20", DECODE_MODE_64, MMIO_BASE, false), EMULATE_GP);
+}
+
+/*
+ * emulate_locate's fake page tables: linear page 0x10000 is RAM at 0x3000,
+ * 0x11000 the device (MMIO_BASE), 0x12000 not present (status 14), and
+ * anything else maps to itself.
+ */
+static unsigned xlate_calls;
+
+static int fake_xlate(void *ctx, u64 lin, bool write, u64 *gpa)
+{
+	u64 page = lin & ~0xfffULL, off = lin & 0xfff;
+
+	(void)ctx;
+	(void)write;
+	xlate_calls++;
+	if (page == 0x12000)
+		return 14;
+	*gpa = (page == 0x10000 ? 0x3000 : page == 0x11000 ? MMIO_BASE : page) + off;
+	return 0;
+}
+
+static int locate(const char *str, unsigned n, u64 gpa, bool write, struct emulate_operand *op)
+{
+	struct decode_insn d;
+
+	assert_int_equal(decode_insn((const u8 *)str, n, DECODE_MODE_64, &d), DECODE_OK);
+	return emulate_locate(&d, gpa, write, &regs, &env, ~0ULL, fake_xlate, NULL, op);
+}
+
+#define LOCATE(str, gpa, write, op) locate(str, sizeof(str) - 1, gpa, write, op)
+
+static void test_locate(void **state)
+{
+	struct emulate_operand op;
+
+	/* a 4-byte write at 0xffe of the RAM page: the exit names the device page */
+	regs.gpr[GPR_RAX] = 0x10ffe;
+	assert_int_equal(LOCATE("\x89\x08", MMIO_BASE, true, &op), EMULATE_LOCATED);
+	assert_true(op.split);
+	assert_int_equal(op.lin, 0x10ffe);
+	assert_int_equal(op.g[0], 0x3ffe);
+	assert_int_equal(op.g[1], MMIO_BASE);
+	assert_int_equal(op.size, 4);
+	/* device then a page not present: a fault on the second page */
+	regs.gpr[GPR_RAX] = 0x11ffe;
+	assert_int_equal(LOCATE("\x89\x08", MMIO_BASE + 0xffe, true, &op), EMULATE_LOCATE_FAULT);
+	assert_int_equal(op.status, 14);
+	assert_int_equal(op.fault_lin, 0x12000);
+	/* within the device page: one translation, no split */
+	regs.gpr[GPR_RAX] = 0x11010;
+	xlate_calls = 0;
+	assert_int_equal(LOCATE("\x8b\x08", MMIO_BASE + 0x10, false, &op), EMULATE_LOCATED);
+	assert_false(op.split);
+	assert_int_equal(op.g[0], MMIO_BASE + 0x10);
+	assert_int_equal(xlate_calls, 1);
+	/* the operand is RAM only: the code changed since the exit */
+	regs.gpr[GPR_RAX] = 0x10010;
+	assert_int_equal(LOCATE("\x8b\x08", MMIO_BASE + 0x10, false, &op),
+			 EMULATE_LOCATE_ELSEWHERE);
+	/* CMPS: the device is the ES:rDI side */
+	regs.gpr[GPR_RSI] = 0x10020;
+	regs.gpr[GPR_RDI] = 0x11020;
+	assert_int_equal(LOCATE("\xa6", MMIO_BASE + 0x20, false, &op), EMULATE_LOCATED);
+	assert_int_equal(op.lin, 0x11020);
+	assert_int_equal(op.size, 1);
+	/* MOVS with a write fault: ES:rDI, whatever rSI is */
+	assert_int_equal(LOCATE("\xa4", MMIO_BASE + 0x20, true, &op), EMULATE_LOCATED);
+	assert_int_equal(op.lin, 0x11020);
+	/* and with a read fault the source, which is RAM here: elsewhere */
+	assert_int_equal(LOCATE("\xa4", MMIO_BASE + 0x20, false, &op), EMULATE_LOCATE_ELSEWHERE);
+}
+
 /* ADD/ADC/SUB/SBB: CF OF SF ZF PF AF as the SDM defines them, ADC/SBB with CF in. */
 static void test_add_sub(void **state)
 {
@@ -1218,6 +1481,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_vector_loads, setup),
 	    cmocka_unit_test_setup(test_vector_faults, setup),
 	    cmocka_unit_test_setup(test_vector_failures, setup),
+	    cmocka_unit_test_setup(test_device_linear, setup),
+	    cmocka_unit_test_setup(test_segment_checks, setup),
+	    cmocka_unit_test_setup(test_call_jmp, setup),
+	    cmocka_unit_test_setup(test_locate, setup),
 	    cmocka_unit_test_setup(test_failures, setup),
 	    cmocka_unit_test_setup(test_flag_helpers, setup),
 	};

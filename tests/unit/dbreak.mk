@@ -1,0 +1,1 @@
+UNIT_SRCS_dbreak := vm/dbreak.c
