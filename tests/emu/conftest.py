@@ -25,6 +25,16 @@ def pytest_sessionstart(session):
     os.makedirs(keeltest.EMU_BUILD, exist_ok=True)
 
 
+def pytest_collection_finish(session):
+    """The Linux boots (tests/emu/test_linux.py) take most of the suite's time on one
+    emulator each: when they run with other scenarios, they start at once in the
+    background and the others run beside them, every timeout doubled (keeltest.py)."""
+    linux = [i for i in session.items if os.path.basename(str(i.fspath)) == "test_linux.py"]
+    if linux and len(linux) < len(session.items):
+        keeltest.TIMEOUT_SCALE *= 2
+        linux[0].module.start_boots()
+
+
 @pytest.fixture(scope="session")
 def keel_sections():
     """Addresses of Keel's linker symbols (linker.ld), read from build/keel.elf."""

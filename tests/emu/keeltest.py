@@ -45,6 +45,10 @@ DEFAULT_CMDLINE = "console=com1 onexit=shutdown"
 # whole suite on two (docs/testing.md).
 DEFAULT_CPUS = int(os.environ.get("KEEL_TEST_CPUS", "1"))
 DEFAULT_TIMEOUT = 120  # seconds per scenario; reaching it fails the scenario
+# Every scenario's timeout is multiplied by this. conftest.py makes it 2 while the long
+# Linux boots run in the background beside the other scenarios (more emulators than
+# cores); a hang still fails, only later.
+TIMEOUT_SCALE = float(os.environ.get("KEEL_TIMEOUT_SCALE", "1"))
 # The Bochs CPU model of every scenario that names none: KEEL_MODEL=corei7_sandy_bridge_2600k
 # runs the suite on another (docs/testing.md); scenarios that depend on a model name it.
 DEFAULT_MODEL = os.environ.get("KEEL_MODEL", keelrun.DEFAULT_MODEL)
@@ -119,15 +123,16 @@ def boot(sc, iso, interact=None):
     """Boots iso as the scenario says; returns a keelrun.Run. interact: see run()."""
     if interact is not None and sc.emulator != "bochs":
         raise ValueError(f"scenario {sc.name}: interact= needs the bochs emulator")
+    timeout = sc.timeout * TIMEOUT_SCALE
     if sc.emulator == "bochs":
-        r = keelrun.boot_bochs(iso, sc.model, sc.memory, sc.cpus, timeout=sc.timeout,
+        r = keelrun.boot_bochs(iso, sc.model, sc.memory, sc.cpus, timeout=timeout,
                                interact=interact)
     elif sc.emulator == "qemu":
-        r = keelrun.boot_qemu(iso, sc.memory, timeout=sc.timeout)
+        r = keelrun.boot_qemu(iso, sc.memory, timeout=timeout)
     elif sc.emulator == "qemu-vga":
-        r = keelrun.boot_qemu_vga(iso, sc.memory, timeout=sc.timeout)
+        r = keelrun.boot_qemu_vga(iso, sc.memory, timeout=timeout)
     elif sc.emulator in ("qemu-fb", "qemu-uefi-fb"):
-        r = keelrun.boot_qemu_fb(iso, sc.memory, timeout=sc.timeout,
+        r = keelrun.boot_qemu_fb(iso, sc.memory, timeout=timeout,
                                  uefi=sc.emulator == "qemu-uefi-fb")
     else:
         raise ValueError(f"scenario {sc.name}: emulator {sc.emulator!r} not in {EMULATORS}")

@@ -197,8 +197,27 @@ def _shell_session(con):
     con.expect(r"keel: guest linux2: ended by poweroff status=0", WAIT)
 
 
+# Shared: the one background run of every Linux boot below (start_boots), its result
+# taken by the `boots` fixture. Set from the main thread only.
+_started = None
+
+
+def start_boots():
+    """Starts every Linux boot in the background, once: conftest.py calls it as the
+    session begins, so that they run beside the other scenarios (they take most of
+    `make test`'s time); the `boots` fixture waits for them."""
+    global _started
+    if _started is None:
+        _started = concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(_run_boots)
+    return _started
+
+
 @pytest.fixture(scope="module")
 def boots():
+    return start_boots().result()
+
+
+def _run_boots():
     vmlinuz, initramfs = linux_assets()
     scenarios = {name: _boot_scenario(name, vmlinuz, initramfs) for name in MODELS}
     scenarios["bad"] = _bad_scenario(vmlinuz, initramfs)
