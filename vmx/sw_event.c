@@ -35,10 +35,10 @@ bool sw_event_raised_by(const u8 *bytes, unsigned len, bool code64, unsigned typ
 	unsigned i = 0;
 	u8 op;
 
-	while (i < len && legacy_prefix(bytes[i]))
+	/* In 64-bit code a REX may come anywhere among them: one not just before the opcode is
+	 * ignored. */
+	while (i < len && (legacy_prefix(bytes[i]) || (code64 && (bytes[i] & 0xF0) == 0x40)))
 		i++;
-	if (code64 && i < len && (bytes[i] & 0xF0) == 0x40)
-		i++; /* REX: only just before the opcode */
 	if (i >= len)
 		return false;
 	op = bytes[i];

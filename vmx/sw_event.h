@@ -16,7 +16,8 @@
  * interrupt with that vector, CC for #BP (3), CE for #OF (4) outside
  * 64-bit code, F1 for #DB (1). Legacy prefixes may precede the opcode (the
  * CPU ignores them there, and counts them in the instruction length), and
- * in 64-bit code a REX prefix just before it. False for any other type.
+ * in 64-bit code REX prefixes among them (one that is not the last prefix
+ * is ignored, SDM Vol. 2A 2.2.1). False for any other type.
  */
 bool sw_event_raised_by(const u8 *bytes, unsigned len, bool code64, unsigned type, unsigned vector);
 

@@ -48,12 +48,21 @@
  * narrowly, in compare_mem(). Where a comparison fails the report names
  * it, with the bytes, every field of Keel's decoding and Zydis's text and
  * operands.
+ *
+ * The same bytes also check vmx/sw_event.c, which tells a software event
+ * in an exit's IDT-vectoring information from a stale record by the
+ * instruction at RIP: whatever Zydis decodes, sw_event_raised_by() on
+ * Zydis's length must say that INT n (its vector), INT3, INTO or INT1
+ * raises its own event, and that no other instruction raises any
+ * (check_sw_event()).
  */
 #include "tests/fuzz/fuzz_check.h"
 
 #include <Zydis/Zydis.h>
 
 #include "vm/decode.h"
+#include "vmx/sw_event.h"
+#include "vmx/vmcs_fields.h"
 #include "vmx/vcpu_regs.h"
 
 static const struct {
@@ -485,6 +494,69 @@ static void init(void)
 	ready = true;
 }
 
+/* The software event (type, vector) Zydis's instruction raises; false for any other. */
+static bool zydis_sw_event(const ZydisDecodedInstruction *z, const ZydisDecodedOperand *ops,
+			   unsigned *type, unsigned *vec)
+{
+	switch (z->mnemonic) {
+	case ZYDIS_MNEMONIC_INT:
+		*type = VMCS_INTR_TYPE_SW_INTERRUPT;
+		*vec = 0x100; /* no immediate found: matches nothing below */
+		for (unsigned i = 0; i < z->operand_count; i++)
+			if (ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+				*vec = (u8)ops[i].imm.value.u;
+		return true;
+	case ZYDIS_MNEMONIC_INT3:
+		*type = VMCS_INTR_TYPE_SW_EXCEPTION;
+		*vec = 3;
+		return true;
+	case ZYDIS_MNEMONIC_INTO:
+		*type = VMCS_INTR_TYPE_SW_EXCEPTION;
+		*vec = 4;
+		return true;
+	case ZYDIS_MNEMONIC_INT1:
+		*type = VMCS_INTR_TYPE_PRIV_SW_EXCEPTION;
+		*vec = 1;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* vmx/sw_event.c on one instruction Zydis decoded: its own event, and no other. */
+static void check_sw_event(const u8 *b, unsigned mi, const ZydisDecodedInstruction *z,
+			   const ZydisDecodedOperand *ops)
+{
+	static const struct {
+		unsigned type, vec;
+	} others[] = {
+	    {VMCS_INTR_TYPE_SW_EXCEPTION, 3},
+	    {VMCS_INTR_TYPE_SW_EXCEPTION, 4},
+	    {VMCS_INTR_TYPE_PRIV_SW_EXCEPTION, 1},
+	    {VMCS_INTR_TYPE_HW_EXCEPTION, 3},
+	};
+	bool code64 = modes[mi].mode == DECODE_MODE_64;
+	unsigned type = 0, vec = 0, len = z->length;
+	bool sw = zydis_sw_event(z, ops, &type, &vec);
+	bool ok = !sw || sw_event_raised_by(b, len, code64, type, vec);
+
+	/* INT n with the vector its last byte names, and the fixed ones */
+	if (sw_event_raised_by(b, len, code64, VMCS_INTR_TYPE_SW_INTERRUPT, b[len - 1]))
+		ok = ok && sw && type == VMCS_INTR_TYPE_SW_INTERRUPT && vec == b[len - 1];
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (sw_event_raised_by(b, len, code64, others[i].type, others[i].vec))
+			ok = ok && sw && type == others[i].type && vec == others[i].vec;
+	if (!ok) {
+		char hex[3 * DECODE_MAX_LEN + 1];
+
+		decode_hex(b, len, hex, sizeof(hex));
+		fprintf(stderr,
+			"decode_ref: %u-bit code, bytes %s: zydis says %s, sw_event disagrees\n",
+			modes[mi].mode * 8, hex, ZydisMnemonicGetString(z->mnemonic));
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	u8 *b = malloc(size ? size : 1);
@@ -497,12 +569,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 		struct decode_insn d;
 		int s = decode_insn(b, (unsigned)MIN(size, 64), modes[mi].mode, &d);
+		bool zok = ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoders[mi], b, size, &z, ops));
 
+		if (zok)
+			check_sw_event(b, mi, &z, ops);
 		FUZZ_CHECK(s <= DECODE_OK && s >= DECODE_BAD_VEX);
 		if (s != DECODE_OK)
 			continue;
 		FUZZ_CHECK(d.len >= 1 && d.len <= DECODE_MAX_LEN && d.len <= size);
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&decoders[mi], b, size, &z, ops)))
+		if (!zok)
 			rejected(b, size, mi, &d);
 		compare(b, size, mi, &d, &z, ops);
 	}

@@ -46,7 +46,8 @@ static void test_exceptions(void **state)
 	assert_true(raised("\xCD\x03", 2, false, SWI, 3));
 }
 
-/* Prefixes count in the length; LOCK makes the instruction #UD; REX only in 64-bit code. */
+/* Prefixes count in the length; LOCK makes the instruction #UD; REX (anywhere) in 64-bit code only.
+ */
 static void test_prefixes(void **state)
 {
 	assert_true(raised("\x66\xCD\x80", 3, false, SWI, 0x80));
@@ -54,9 +55,10 @@ static void test_prefixes(void **state)
 	assert_false(raised("\xF0\xCD\x80", 3, false, SWI, 0x80));
 	assert_true(raised("\x48\xCD\x80", 3, true, SWI, 0x80));
 	assert_true(raised("\x66\x41\xCC", 3, true, SWE, 3));
-	assert_false(raised("\x48\xCD\x80", 3, false, SWI, 0x80));    /* 48 is DEC eAX there */
-	assert_false(raised("\x48\x66\xCD\x80", 4, true, SWI, 0x80)); /* REX not last */
-	assert_false(raised("\x66\x66", 2, false, SWI, 0x66));	      /* prefixes only */
+	assert_false(raised("\x48\xCD\x80", 3, false, SWI, 0x80));   /* 48 is DEC eAX there */
+	assert_true(raised("\x48\x66\xCD\x80", 4, true, SWI, 0x80)); /* REX not last: ignored */
+	assert_true(raised("\x49\x2E\xF1", 3, true, PSWE, 1));
+	assert_false(raised("\x66\x66", 2, false, SWI, 0x66)); /* prefixes only */
 	assert_false(raised("", 0, false, SWI, 0));
 }
 
