@@ -185,6 +185,9 @@ int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct d
  */
 u64 decode_ea(const struct decode_insn *d, const struct decode_mem *m, const u64 gpr[16], u64 rip);
 
+/* "mov", "cmpxchg", "vmovdqu", ... for reports. */
+const char *decode_op_name(enum decode_op op);
+
 /* "truncated", "too long", ... for reports. */
 const char *decode_status_name(int status);
 

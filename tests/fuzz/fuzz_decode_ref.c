@@ -84,13 +84,6 @@ static bool ready;
 /* The one comparison being made, for the report: set before each check. */
 static const char *what;
 
-static const char *const op_names[] = {
-    "mov",    "movzx",	 "movsx",   "stos",    "movs",	  "and",   "or",     "xor",    "cmp",
-    "test",   "xchg",	 "add",	    "adc",     "sub",	  "sbb",   "inc",    "dec",    "neg",
-    "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
-    "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
-    "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
-    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups"};
 static const char *const seg_names[] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
 static void print_mem(const char *name, const struct decode_mem *m)
@@ -105,10 +98,10 @@ static void print_keel(const struct decode_insn *d)
 	fprintf(stderr,
 		"  keel: len %u op %s dir %d mem_size %u op_size %u addr_size %u reg %d%s%s "
 		"imm %s%#llx rep %d lock %d seg_override %d\n",
-		d->len, d->op < ARRAY_SIZE(op_names) ? op_names[d->op] : "?", d->dir, d->mem_size,
-		d->op_size, d->addr_size, d->has_reg ? d->reg : -1, d->reg_high ? " (high)" : "",
-		d->has_reg ? "" : " (none)", d->has_imm ? "" : "(none) ",
-		(unsigned long long)d->imm, d->rep, d->lock, d->seg_override);
+		d->len, decode_op_name(d->op), d->dir, d->mem_size, d->op_size, d->addr_size,
+		d->has_reg ? d->reg : -1, d->reg_high ? " (high)" : "", d->has_reg ? "" : " (none)",
+		d->has_imm ? "" : "(none) ", (unsigned long long)d->imm, d->rep, d->lock,
+		d->seg_override);
 	if (decode_op_is_vector(d->op))
 		fprintf(stderr, "  keel: vreg %u vex %d aligned %d\n", d->vreg, d->vex, d->aligned);
 	print_mem("mem", &d->mem);

@@ -892,14 +892,6 @@ static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulat
 
 /* ---- reporting ---- */
 
-static const char *const op_names[] = {
-    "mov",    "movzx",	 "movsx",   "stos",    "movs",	  "and",   "or",     "xor",    "cmp",
-    "test",   "xchg",	 "add",	    "adc",     "sub",	  "sbb",   "inc",    "dec",    "neg",
-    "not",    "rol",	 "ror",	    "rcl",     "rcr",	  "shl",   "shr",    "sar",    "bt",
-    "bts",    "btr",	 "btc",	    "xadd",    "cmpxchg", "setcc", "movnti", "movbe",  "push",
-    "pop",    "lods",	 "scas",    "cmps",    "movd",	  "movq",  "movdqa", "movdqu", "movaps",
-    "movups", "vmovdqu", "vmovdqa", "vmovaps", "vmovups", "call",  "jmp"};
-
 static void print_regs(const char *who, const struct emulate_regs *r)
 {
 	fprintf(stderr, "  %s: rip %#llx rflags %#llx\n", who, (unsigned long long)r->rip,
@@ -943,10 +935,9 @@ static __attribute__((noreturn)) void disagree(const struct run *u, const char *
 	fprintf(stderr,
 		"  decoded: op %s dir %d mem_size %u op_size %u addr_size %u reg %d%s imm %s%#llx "
 		"rep %d seg %d/%d\n",
-		d->op < ARRAY_SIZE(op_names) ? op_names[d->op] : "?", d->dir, d->mem_size,
-		d->op_size, d->addr_size, d->has_reg ? d->reg : -1, d->reg_high ? " (high)" : "",
-		d->has_imm ? "" : "(none) ", (unsigned long long)d->imm, d->rep, d->mem.seg,
-		d->mem2.seg);
+		decode_op_name(d->op), d->dir, d->mem_size, d->op_size, d->addr_size,
+		d->has_reg ? d->reg : -1, d->reg_high ? " (high)" : "", d->has_imm ? "" : "(none) ",
+		(unsigned long long)d->imm, d->rep, d->mem.seg, d->mem2.seg);
 	fprintf(stderr,
 		"  status %d (%s); model refused access %d; device reads %#llx, RAM %#llx\n",
 		u->status, emulate_status_name(u->status), u->m->refused,
