@@ -613,6 +613,8 @@ const char *emulate_status_name(int status)
 		return "#GP(0)";
 	case EMULATE_SS:
 		return "#SS(0)";
+	case EMULATE_AC:
+		return "#AC(0)";
 	default:
 		return "unknown status";
 	}

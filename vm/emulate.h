@@ -55,6 +55,11 @@ struct emulate_env {
 	u8 canon_bits; /* 64-bit code: linear-address width, 48 (57 with CR4.LA57) */
 	u32 seg_limit[DECODE_SEG_COUNT]; /* as the VMCS has them: bytes, G applied */
 	u32 seg_ar[DECODE_SEG_COUNT];	 /* VMCS access-rights format */
+	/*
+	 * Alignment checking is on: CR0.AM, RFLAGS.AC and CPL 3 (SDM Vol. 3A
+	 * 6.15 "Interrupt 17"). Only with seg_checks other than NONE.
+	 */
+	bool align_check;
 };
 
 /* Which segment checks apply (the CPU's mode). NONE: none (host tests without segments). */
@@ -75,14 +80,17 @@ enum emulate_status {
 	EMULATE_FAULT_GP = -6, /* #GP(0) */
 	EMULATE_GP = -7,       /* a segment check failed: #GP(0) */
 	EMULATE_SS = -8,       /* a segment check on an SS-relative access failed: #SS(0) */
+	EMULATE_AC = -9,       /* an access the CPU did not make is unaligned: #AC(0) */
 };
 
 /*
  * The linear address of seg:off (*lin) for an access of size bytes, and
  * whether the CPU would allow it: EMULATE_OK, or EMULATE_GP / EMULATE_SS
  * (SS-relative) for a limit, type, null-selector or, in 64-bit code,
- * canonical violation (SDM Vol. 3A 5.3, 5.4, 3.3.7.1). No checks with
- * env->seg_checks NONE. vm/emulate_seg.c.
+ * canonical violation (SDM Vol. 3A 5.3, 5.4, 3.3.7.1), then EMULATE_AC
+ * when env->align_check and *lin is not a multiple of size (2, 4 or 8:
+ * the data types of SDM Vol. 3A Table 6-7 these accesses have). No
+ * checks with env->seg_checks NONE. vm/emulate_seg.c.
  */
 int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
 		      u64 off, unsigned size, bool write, u64 *lin);

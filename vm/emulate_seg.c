@@ -5,6 +5,10 @@
  * the limit and type checks of SDM Vol. 3A 5.3 "Limit Checking" and 5.4
  * "Type Checking" (types as Table 3-1 "Code- and Data-Segment Types");
  * in 64-bit code only the canonical check (Vol. 3A 3.3.7.1; Vol. 1 3.3.7.1).
+ * Then the alignment check (Vol. 3A 6.15 "Interrupt 17"): the CPU makes it
+ * on the linear address, after segmentation and before paging, so a
+ * misaligned access that also fails a segment check is #GP/#SS, and one
+ * whose page is not present is #AC.
  * Pure: the limits and access rights come in struct emulate_env.
  */
 #include "vm/emulate.h"
@@ -37,8 +41,16 @@ static bool within(u32 ar, u32 limit, u64 off, unsigned size, bool types)
 	return last <= limit;
 }
 
-int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
-		      u64 off, unsigned size, bool write, u64 *lin)
+/* #AC: with alignment checking on, a 2-, 4- or 8-byte access must be aligned to its size. */
+static int aligned(const struct emulate_env *env, u64 lin, unsigned size)
+{
+	if (!env->align_check || size < 2 || size > 8)
+		return EMULATE_OK;
+	return (lin & (size - 1)) ? EMULATE_AC : EMULATE_OK;
+}
+
+static int segment(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
+		   u64 off, unsigned size, bool write, u64 *lin)
 {
 	u32 ar = env->seg_ar[seg], type = SEG_AR_TYPE(ar);
 	int fault = seg == DECODE_SEG_SS ? EMULATE_SS : EMULATE_GP;
@@ -61,6 +73,16 @@ int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum
 	if (types && !write && (type & SEG_TYPE_CODE) && !(type & SEG_TYPE_WR))
 		return fault; /* execute-only code */
 	return within(ar, env->seg_limit[seg], off, size, types) ? EMULATE_OK : fault;
+}
+
+int emulate_seg_check(const struct emulate_env *env, enum decode_mode mode, enum decode_seg seg,
+		      u64 off, unsigned size, bool write, u64 *lin)
+{
+	int s = segment(env, mode, seg, off, size, write, lin);
+
+	if (s || env->seg_checks == EMULATE_SEGS_NONE)
+		return s;
+	return aligned(env, *lin, size);
 }
 
 int emulate_branch_check(const struct emulate_env *env, enum decode_mode mode, u64 target)

@@ -353,6 +353,8 @@ static void load_segments(struct emulate_env *env)
 	}
 	env->seg_checks = (cr_guest_cr0() & CR0_PE) ? EMULATE_SEGS_PROTECTED : EMULATE_SEGS_REAL;
 	env->canon_bits = (cr_guest_cr4() & CR4_LA57) ? 57 : 48;
+	env->align_check = (cr_guest_cr0() & CR0_AM) &&
+			   (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_AC) && vcpu_cpl() == 3;
 }
 
 static void load_regs(const struct vcpu *v, struct emulate_regs *r)
@@ -465,6 +467,10 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 		return true;
 	if (s == EMULATE_GP || s == EMULATE_SS) { /* no error code in real mode */
 		vcpu_inject_exception(v, s == EMULATE_GP ? 13 : 12, cr_guest_cr0() & CR0_PE, 0);
+		return true;
+	}
+	if (s == EMULATE_AC) { /* CPL 3: protected or virtual-8086 mode, error code 0 */
+		vcpu_inject_exception(v, EXC_AC, true, 0);
 		return true;
 	}
 	if (s != EMULATE_OK && c.mem_status == GACCESS_PAGE_FAULT) {

@@ -5,7 +5,8 @@
  * accesses must not be taken for that instruction's (docs/mmio.md, "What
  * is not the instruction's access").
  *
- *   -- mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs|dbg|branch
+ *   --
+ * mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|movs|segs|dbg|branch|ac
  *
  *   push-apic  ESP = APIC base + 0x304, EAX = a fixed self IPI (vector 0xF0),
  *              then XCHG EAX, FS:[0x100] with FS null: #GP(0), whose first
@@ -71,6 +72,14 @@
  *              pushed to the RAM stack). Keel used to end the guest
  *              (unsupported instruction).
  *
+ *   ac         alignment checking (CR0.AM, EFLAGS.AC) at CPL 3, entered by
+ *              IRET through a TSS and left through a call gate: MOVSD and
+ *              CMPSD from the device to an unaligned ES:EDI in RAM and
+ *              PUSH m from the device onto an unaligned stack must give
+ *              #AC(0) and change nothing, as the CPU gives for the side it
+ *              checks itself; with EFLAGS.AC clear, with CR0.AM clear, or
+ *              at CPL 0 they complete. Keel used to complete them always.
+ *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
  * the guest at the HLT with "unsupported instruction".
@@ -81,6 +90,7 @@
 #include "tests/guests/lib/multiboot1.h"
 #include "tests/guests/lib/trap.h"
 #include "tests/guests/lib/x86.h"
+#include "lib/string.h"
 
 #define AM_APIC	    0xFEE00000u
 #define AM_DEV	    0xFEB00000u
@@ -427,6 +437,176 @@ static void am_segs(void)
 	check_finish();
 }
 
+/* mode=ac: a GDT with CPL-3 segments, a TSS for the way back in, and a call gate. */
+#define AC_SEL_CODE3 0x1B /* 0x18 | RPL 3 */
+#define AC_SEL_DATA3 0x23
+#define AC_SEL_TSS   0x28
+#define AC_SEL_GATE  0x33 /* call gate, DPL 3, to ac_back at CPL 0 */
+#define AC_EFLAGS_AC 0x40000u
+#define AC_CR0_AM    0x40000u
+static u64 ac_gdt[7] __attribute__((aligned(8)));
+static u32 ac_tss[26] __attribute__((aligned(8))); /* SDM Vol. 3A 8.2.1: 104 bytes */
+static u8 ac_stack0[2048] __attribute__((aligned(16)));
+static u8 ac_stack3[2048] __attribute__((aligned(16)));
+static u8 ac_buf[64] __attribute__((aligned(16)));
+/* Kept by ac_user across the trip to CPL 3, read by ac_back (asm below). */
+u32 ac_saved_esp, ac_resume, ac_user_esp;
+
+void ac_back(void);
+/*
+ * The call gate's target: CPL 0 on the TSS's stack, which holds the caller's
+ * EIP, CS, ESP and SS (SDM Vol. 3A 5.8.5). Keeps the CPL-3 ESP, reloads the
+ * data segments and goes back to the ac_user that left.
+ */
+__asm__(".text\n"
+	".globl ac_back\n"
+	"ac_back:\n"
+	"	movl 8(%esp), %ecx\n"
+	"	movw $0x10, %dx\n"
+	"	movw %dx, %ds\n"
+	"	movw %dx, %es\n"
+	"	movl %ecx, ac_user_esp\n"
+	"	movl ac_saved_esp, %esp\n"
+	"	jmp *ac_resume\n");
+
+/*
+ * Runs insn (using only ESI, EDI and the stack) at CPL 3 with the given
+ * ESI, EDI, ESP and EFLAGS; ESI and EDI come back, ac_user_esp has ESP.
+ */
+#define AC_USER(insn, esi, edi, esp3, eflags)                                                      \
+	__asm__ volatile("pushl %%ebp\n"                                                           \
+			 "movl %%esp, ac_saved_esp\n"                                              \
+			 "movl $3f, ac_resume\n"                                                   \
+			 "pushl $0x23\n"                                                           \
+			 "pushl %[sp3]\n"                                                          \
+			 "pushl %[fl]\n"                                                           \
+			 "pushl $0x1B\n"                                                           \
+			 "pushl $2f\n"                                                             \
+			 "iret\n"                                                                  \
+			 "2: movw $0x23, %%cx\n"                                                   \
+			 "movw %%cx, %%ds\n"                                                       \
+			 "movw %%cx, %%es\n" TRAP_INSN(insn) "lcall $0x33, $0\n"                   \
+							     "3: popl %%ebp\n"                     \
+			 : "+S"(esi), "+D"(edi)                                                    \
+			 : [sp3] "r"(esp3), [fl] "r"(eflags)                                       \
+			 : "ecx", "edx", "memory", "cc")
+
+static void ac_setup(void)
+{
+	struct {
+		u16 limit;
+		u32 base;
+	} __attribute__((packed)) gdtr = {sizeof(ac_gdt) - 1, (u32)(uintptr_t)ac_gdt};
+	u32 tss = (u32)(uintptr_t)ac_tss, back = (u32)(uintptr_t)ac_back;
+
+	ac_gdt[1] = 0x00CF9A000000FFFFull; /* the crt's code and data at 0x08, 0x10 */
+	ac_gdt[2] = 0x00CF92000000FFFFull;
+	ac_gdt[3] = 0x00CFFA000000FFFFull; /* DPL 3 code, data */
+	ac_gdt[4] = 0x00CFF2000000FFFFull;
+	/* an available 32-bit TSS, DPL 0, byte-granular limit 103 (SDM Vol. 3A 8.2.2) */
+	ac_gdt[5] = (sizeof(ac_tss) - 1) | (u64)(tss & 0xFFFFFFu) << 16 | (u64)0x89 << 40 |
+		    (u64)(tss >> 24) << 56;
+	/* a 32-bit call gate, DPL 3, to 0x08:ac_back (SDM Vol. 3A 5.8.3) */
+	ac_gdt[6] = (back & 0xFFFFu) | (u64)0x08 << 16 | (u64)0xEC << 40 | (u64)(back >> 16) << 48;
+	ac_tss[1] = (u32)(uintptr_t)(ac_stack0 + sizeof(ac_stack0)); /* ESP0 */
+	ac_tss[2] = 0x10;					     /* SS0 */
+	ac_tss[25] = sizeof(ac_tss) << 16; /* I/O map base past the limit: no bitmap */
+	__asm__ volatile("lgdt %0\n"
+			 "ltr %w1"
+			 :
+			 : "m"(gdtr), "r"(AC_SEL_TSS)
+			 : "memory");
+}
+
+static void ac_set_am(bool on)
+{
+	u32 cr0 = (u32)x86_read_cr0();
+
+	cr0 = on ? cr0 | AC_CR0_AM : cr0 & ~AC_CR0_AM;
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+}
+
+/* MOVSD (or CMPSD) at CPL 3 from the device to ES:EDI = ac_buf + off. */
+static void ac_string(const char *what, bool cmps, u32 off, u32 eflags, bool fault)
+{
+	u32 esi = AM_DEV + 0x40, edi = (u32)(uintptr_t)(ac_buf + off), esp3;
+	u32 esi0 = esi, edi0 = edi, got;
+
+	esp3 = (u32)(uintptr_t)(ac_stack3 + sizeof(ac_stack3));
+	memset(ac_buf, 0xEE, sizeof(ac_buf));
+	trap_reset();
+	if (cmps)
+		AC_USER("cmpsl", esi, edi, esp3, eflags);
+	else
+		AC_USER("movsl", esi, edi, esp3, eflags);
+	memcpy(&got, ac_buf + off, 4);
+	if (fault) {
+		if (trap_expect(what, TRAP_AC, 0) &&
+		    (got != 0xEEEEEEEEu || esi != esi0 || edi != edi0))
+			check_fail("ac: %s: the buffer has 0x%x, esi 0x%x, edi 0x%x", what, got,
+				   esi, edi);
+	} else if (trap_expect_none(what) && (esi != esi0 + 4 || edi != edi0 + 4 ||
+					      (!cmps && got != *(volatile u32 *)(AM_DEV + 0x40))))
+		check_fail("ac: %s: the buffer has 0x%x, esi 0x%x, edi 0x%x", what, got, esi, edi);
+}
+
+/* PUSH m at CPL 3, m on the device, ESP = the top of the stack - skew. */
+static void ac_push(const char *what, u32 skew, bool fault)
+{
+	u32 esi = AM_DEV + 0x40, edi = 0;
+	u32 top = (u32)(uintptr_t)(ac_stack3 + sizeof(ac_stack3)) - skew, slot;
+
+	memset(ac_stack3 + sizeof(ac_stack3) - 16, 0xEE, 16);
+	trap_reset();
+	AC_USER("pushl (%%esi)", esi, edi, top, AC_EFLAGS_AC | 0x2);
+	memcpy(&slot, (u8 *)(uintptr_t)(top - 4), 4);
+	if (fault) {
+		if (trap_expect(what, TRAP_AC, 0) && (ac_user_esp != top || slot != 0xEEEEEEEEu))
+			check_fail("ac: %s: esp 0x%x (was 0x%x), slot 0x%x", what, ac_user_esp, top,
+				   slot);
+	} else if (trap_expect_none(what) &&
+		   (ac_user_esp != top - 4 || slot != *(volatile u32 *)(AM_DEV + 0x40)))
+		check_fail("ac: %s: esp 0x%x (was 0x%x), slot 0x%x", what, ac_user_esp, top, slot);
+}
+
+static void am_ac(void)
+{
+	volatile u32 *dev = (volatile u32 *)(uintptr_t)(AM_DEV + 0x40);
+	u32 esi = AM_DEV + 0x40, edi = (u32)(uintptr_t)(ac_buf + 2);
+
+	ac_setup();
+	*dev = 0x1234ABCDu;
+	ac_set_am(true);
+	ac_string("ac: cpl 3, movsd from the device to an unaligned edi: #AC(0)", false, 2,
+		  AC_EFLAGS_AC | 0x2, true);
+	ac_string("ac: cpl 3, cmpsd of the device with an unaligned edi: #AC(0)", true, 2,
+		  AC_EFLAGS_AC | 0x2, true);
+	ac_push("ac: cpl 3, push from the device onto an unaligned esp: #AC(0)", 2, true);
+	ac_string("ac: cpl 3, movsd to an aligned edi: completes", false, 4, AC_EFLAGS_AC | 0x2,
+		  false);
+	ac_push("ac: cpl 3, push from the device onto an aligned esp: completes", 0, false);
+	ac_string("ac: cpl 3 with eflags.ac clear: completes", false, 2, 0x2, false);
+	ac_set_am(false);
+	ac_string("ac: cpl 3 with cr0.am clear: completes", false, 2, AC_EFLAGS_AC | 0x2, false);
+	ac_set_am(true);
+	/* CPL 0 with EFLAGS.AC set: no check */
+	memset(ac_buf, 0xEE, sizeof(ac_buf));
+	trap_reset();
+	__asm__ volatile("pushf\n"
+			 "orl $0x40000, (%%esp)\n"
+			 "popf\n" TRAP_INSN("movsl") "pushf\n"
+						     "andl $~0x40000, (%%esp)\n"
+						     "popf\n"
+			 : "+S"(esi), "+D"(edi)
+			 :
+			 : "memory", "cc");
+	if (trap_expect_none("ac: cpl 0 with eflags.ac set: completes") &&
+	    memcmp(ac_buf + 2, (const void *)dev, 4) != 0)
+		check_fail("ac: cpl 0: the bytes did not land");
+	ac_set_am(false);
+	check_finish();
+}
+
 /* mode=dbg: what the #DB handler saw. */
 static volatile u32 am_db_count, am_db_dr6, am_db_ip;
 
@@ -616,10 +796,12 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		am_dbg();
 	else if (bootargs_has(args, "mode", "branch"))
 		am_branch();
+	else if (bootargs_has(args, "mode", "ac"))
+		am_ac();
 	else
 		check_fail("want "
 			   "mode=push-apic|push-dev|idt-dev|pt|pdpte-dev|pdpte-cr0|reloc|straddle|"
-			   "movs|segs");
+			   "movs|segs|dbg|branch|ac");
 	check_fail("still running");
 	check_finish();
 }

@@ -683,6 +683,89 @@ static void test_segment_checks(void **state)
 	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_SS);
 }
 
+/*
+ * #AC on the accesses the CPU did not make (SDM Vol. 3A 6.15): with
+ * alignment checking on (CR0.AM, RFLAGS.AC, CPL 3: env.align_check) a 2-,
+ * 4- or 8-byte access must be aligned to its size; segment faults first.
+ */
+static void test_alignment_checks(void **state)
+{
+	u64 lin;
+
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.canon_bits = 48;
+	for (unsigned i = 0; i < DECODE_SEG_COUNT; i++) {
+		env.seg_limit[i] = 0xffffffff;
+		env.seg_ar[i] = 0xc0f3; /* read/write data, DPL 3 */
+	}
+	env.align_check = true;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1002, 4, true, &lin),
+	    EMULATE_AC);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1004, 4, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1001, 1, true, &lin),
+	    EMULATE_OK);
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1001, 2, true, &lin),
+	    EMULATE_AC);
+	assert_int_equal(emulate_seg_check(&env, DECODE_MODE_64, DECODE_SEG_SS, 0x7ffffffffff4ULL,
+					   8, true, &lin),
+			 EMULATE_AC);
+	/* the base counts: the linear address is checked, not the offset */
+	env.seg_base[DECODE_SEG_ES] = 0x2;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1002, 4, true, &lin),
+	    EMULATE_OK);
+	env.seg_base[DECODE_SEG_ES] = 0;
+	/* a segment fault comes first */
+	env.seg_limit[DECODE_SEG_SS] = 0xfff;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_SS, 0xffe, 4, true, &lin),
+	    EMULATE_SS);
+	/* off: nothing */
+	env.align_check = false;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1002, 4, true, &lin),
+	    EMULATE_OK);
+	/* no segment checks at all (the locator's own use): nothing either */
+	env.align_check = true;
+	env.seg_checks = EMULATE_SEGS_NONE;
+	assert_int_equal(
+	    emulate_seg_check(&env, DECODE_MODE_32, DECODE_SEG_ES, 0x1002, 4, true, &lin),
+	    EMULATE_OK);
+	/* MOVSD from the device to an unaligned ES:EDI in RAM: #AC, nothing read or written */
+	env.seg_checks = EMULATE_SEGS_PROTECTED;
+	env.seg_limit[DECODE_SEG_SS] = 0xffffffff;
+	regs.gpr[GPR_RSI] = 0;
+	regs.gpr[GPR_RDI] = RAM_BASE + 2;
+	memset(ram, 0xee, 8);
+	assert_int_equal(RUN("\xa5", DECODE_MODE_32, MMIO_BASE, false), EMULATE_AC);
+	assert_int_equal(ram[2], 0xee);
+	assert_int_equal(dev_reads, 0);
+	assert_int_equal(regs.gpr[GPR_RDI], RAM_BASE + 2);
+	assert_int_equal(regs.rip, RIP0);
+	/* aligned, it copies */
+	regs.gpr[GPR_RDI] = RAM_BASE + 4;
+	dev_set(0, 0x11223344, 4);
+	assert_int_equal(RUN("\xa5", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(*(u32 *)(ram + 4), 0x11223344);
+	/* PUSH m from the device onto an unaligned stack: #AC; onto an aligned one: pushed */
+	regs.rip = RIP0;
+	env.stack_size = 4;
+	regs.gpr[GPR_RAX] = 0;
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x102;
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_AC);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x102);
+	regs.gpr[GPR_RSP] = RAM_BASE + 0x104;
+	assert_int_equal(RUN("\xff\x30", DECODE_MODE_32, MMIO_BASE, false), EMULATE_OK);
+	assert_int_equal(regs.gpr[GPR_RSP], RAM_BASE + 0x100);
+	assert_int_equal(*(u32 *)(ram + 0x100), 0x11223344);
+	assert_string_equal(emulate_status_name(EMULATE_AC), "#AC(0)");
+}
+
 /* CALL m / JMP m (near): the target from the device, CALL's return address pushed to RAM. */
 static void test_call_jmp(void **state)
 {
@@ -1483,6 +1566,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_vector_failures, setup),
 	    cmocka_unit_test_setup(test_device_linear, setup),
 	    cmocka_unit_test_setup(test_segment_checks, setup),
+	    cmocka_unit_test_setup(test_alignment_checks, setup),
 	    cmocka_unit_test_setup(test_call_jmp, setup),
 	    cmocka_unit_test_setup(test_locate, setup),
 	    cmocka_unit_test_setup(test_failures, setup),

@@ -31,6 +31,7 @@
 #define TRAP_SS 12
 #define TRAP_GP 13
 #define TRAP_PF 14
+#define TRAP_AC 17
 
 /* trap_expect()'s error-code argument when the error code is not checked. */
 #define TRAP_ANY_ERROR 0xFFFFFFFFU
