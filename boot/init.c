@@ -21,6 +21,7 @@
 #include "mm/addr.h"
 #include "mm/paging.h"
 #include "mm/pmm.h"
+#include "mm/zpool.h"
 
 extern u64 boot_entry_tsc;
 /* linker.ld: Keel's image, which a framebuffer must not overlap. */
@@ -107,6 +108,8 @@ void keel_main(u32 magic, u32 info_pa)
 	boot_step("console, CPU tables, multiboot2 info");
 	if (!pmm_init(&boot_info))
 		keel_end(1);
+	pmm_zero_pool_init(keel_opts.zeropool ? ZPOOL_FRAMES_MAX : 0,
+			   keel_opts.zeropool ? ZPOOL_RUNS_MAX : 0);
 	boot_step("frame allocator");
 	if (!paging_init(&boot_info))
 		keel_end(1);

@@ -14,6 +14,7 @@ struct keel_options keel_opts = {
     .test = TEST_NONE,
     .vpid = 1,
     .apicv = 1,
+    .zeropool = 1,
     .slice = KEEL_DEFAULT_SLICE,
 };
 
@@ -108,6 +109,7 @@ static const struct option_desc option_table[] = {
     {"testmmio", OPT_CHOICE, onoff_choices, &keel_opts.testmmio, NULL},
     {"apicv", OPT_CHOICE, onoff_choices, &keel_opts.apicv, NULL},
     {"cpus", OPT_COUNT, NULL, &keel_opts.cpus, NULL},
+    {"zeropool", OPT_CHOICE, onoff_choices, &keel_opts.zeropool, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)

@@ -45,6 +45,7 @@ struct keel_options {
 	unsigned floor;	   /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */
 	unsigned apicv;	   /* 1: APIC virtualization where the CPU has it (apicv=on|off) */
 	unsigned cpus;	   /* cpus=N: use at most N CPUs, the boot CPU included; 0: all */
+	unsigned zeropool; /* 1: idle CPUs zero frames ahead of first touches (mm/zpool.h) */
 	unsigned errors;   /* malformed or unknown options seen */
 };
 

@@ -6,6 +6,9 @@
  * naming the address.
  */
 #include "mm/pmm.h"
+#include "mm/zero.h"
+#include "mm/zpool.h"
+#include "arch/x86/cpu.h"
 #include "lib/console.h"
 #include "lib/format.h"
 #include "lib/panic.h"
@@ -38,6 +41,8 @@ static struct spinlock pmm_lock = SPINLOCK_INIT("frames");
  */
 /* Shared, lock frames: the allocator and its accounts. */
 static struct pmm_core pmm;
+/* Shared, lock frames: the zero pool (mm/zpool.h); zeroing itself runs unlocked. */
+static struct zpool zpool;
 /* Shared, write-once at boot: pmm_init's RAM, what it keeps off and why. */
 static struct pmm_range ram[MB2_MAX_REGIONS];
 static struct pmm_range avoid[MB2_MAX_REGIONS + PMM_MAX_RESERVATIONS];
@@ -195,7 +200,10 @@ bool pmm_init(const struct boot_info *bi)
 bool pmm_alloc_frame(hpa_t *out)
 {
 	u64 pa;
-	bool ok = pmm_core_alloc_frame(take(), &pa);
+	struct pmm_core *p = take();
+	/* The zero pool gives way to any allocation it stands in the way of. */
+	bool ok = pmm_core_alloc_frame(p, &pa) ||
+		  (zpool_drain(&zpool, p) && pmm_core_alloc_frame(p, &pa));
 
 	put();
 	if (!ok)
@@ -207,7 +215,10 @@ bool pmm_alloc_frame(hpa_t *out)
 bool pmm_alloc_2m(hpa_t *out)
 {
 	u64 pa;
-	bool ok = pmm_core_alloc_2m(take(), &pa);
+	struct pmm_core *p = take();
+	/* The zero pool gives way to any allocation it stands in the way of. */
+	bool ok =
+	    pmm_core_alloc_2m(p, &pa) || (zpool_drain(&zpool, p) && pmm_core_alloc_2m(p, &pa));
 
 	put();
 	if (!ok)
@@ -219,7 +230,10 @@ bool pmm_alloc_2m(hpa_t *out)
 bool pmm_alloc_1g(hpa_t *out)
 {
 	u64 pa;
-	bool ok = pmm_core_alloc_1g(take(), &pa);
+	struct pmm_core *p = take();
+	/* The zero pool gives way to any allocation it stands in the way of. */
+	bool ok =
+	    pmm_core_alloc_1g(p, &pa) || (zpool_drain(&zpool, p) && pmm_core_alloc_1g(p, &pa));
 
 	put();
 	if (!ok)
@@ -282,7 +296,9 @@ void pmm_release(hpa_t start, u64 size)
  */
 bool pmm_account_open(struct pmm_account *a, u64 limit)
 {
-	bool ok = pmm_core_account_open(take(), a, limit);
+	struct pmm_core *p = take();
+	bool ok = pmm_core_account_open(p, a, limit) ||
+		  (zpool_drain(&zpool, p) && pmm_core_account_open(p, a, limit));
 
 	put();
 	return ok;
@@ -297,12 +313,36 @@ void pmm_account_close(struct pmm_account *a)
 		panic("pmm: account closed with %lu frames held", a->held);
 }
 
+enum pmm_account_status pmm_account_alloc_zeroed(struct pmm_account *a, enum pmm_kind kind,
+						 u64 size, hpa_t *out, bool *zeroed)
+{
+	u64 pa = 0;
+	bool z = false;
+	enum pmm_account_status st =
+	    pmm_core_account_alloc_pooled(take(), &zpool, a, kind, size, &pa, &z);
+
+	put();
+
+	CHECK(st != PMM_ACCOUNT_NO_RUN || size != PMM_FRAME_SIZE);
+	if (st == PMM_ACCOUNT_OK)
+		*out = hpa(pa);
+	*zeroed = z;
+	return st;
+}
+
 enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind kind, u64 size,
 					  hpa_t *out)
 {
 	u64 pa = 0;
-	enum pmm_account_status st = pmm_core_account_alloc(take(), a, kind, size, &pa);
+	/* Not from the pool (its frames are for those that would zero), but it gives way. */
+	struct pmm_core *p = take();
+	enum pmm_account_status st =
+	    pmm_core_account_alloc_pooled(p, NULL, a, kind, size, &pa, NULL);
 
+	if (st == PMM_ACCOUNT_NO_RUN && zpool_drain(&zpool, p)) {
+		a->allocs--; /* the same allocation, asked again: counted once */
+		st = pmm_core_account_alloc_pooled(p, NULL, a, kind, size, &pa, NULL);
+	}
 	put();
 
 	CHECK(st != PMM_ACCOUNT_NO_RUN || size != PMM_FRAME_SIZE);
@@ -354,4 +394,70 @@ u64 pmm_reserved_count(void)
 
 	put();
 	return n;
+}
+
+/* --- the zero pool --- */
+
+void pmm_zero_pool_init(u32 frames, u32 runs)
+{
+	take();
+	zpool_init(&zpool, frames, runs);
+	put();
+	if (frames || runs)
+		pr_info("mem: zero pool: up to %u 4 KiB frames and %u 2 MiB runs, zeroed while "
+			"idle",
+			zpool.want_frames, zpool.want_runs);
+	else
+		pr_info("mem: zero pool: off (first touches zero on the fault path)");
+}
+
+bool pmm_zero_step(struct pmm_zero_work *w)
+{
+	u64 start = rdtsc(), n;
+
+	if (!w->size) {
+		struct pmm_core *p = take();
+		u64 size = zpool_fill_next(&zpool, p), pa = 0;
+		bool ok = size && zpool_fill_take(&zpool, p, size, &pa);
+
+		put();
+		if (!ok)
+			return false;
+		*w = (struct pmm_zero_work){.pa = hpa(pa), .size = size, .ticks = w->ticks};
+	}
+	n = MIN((u64)PMM_ZERO_PIECE, w->size - w->done);
+	zero_frames(hpa(hpa_addr(w->pa) + w->done), n);
+	w->done += n;
+	if (w->done == w->size) {
+		zpool_fill_put(&zpool, take(), w->size, hpa_addr(w->pa));
+		put();
+		w->size = 0;
+	}
+	w->ticks += rdtsc() - start;
+	return true;
+}
+
+void pmm_zero_abandon(struct pmm_zero_work *w)
+{
+	if (!w->size)
+		return;
+	zpool_fill_abandon(take(), w->size, hpa_addr(w->pa));
+	put();
+	w->size = 0;
+}
+
+void pmm_zero_pool_end(void)
+{
+	struct zpool_stats st;
+	u64 drained;
+
+	drained = zpool_drain(&zpool, take());
+	st = zpool.st;
+	put();
+	if (!zpool.want_frames && !zpool.want_runs)
+		return;
+	pr_info("mem: zero pool: zeroed %lu frames and %lu runs while idle; faults took %lu and "
+		"%lu already zero, %lu and %lu found it empty; %lu frames back at the end",
+		st.zeroed[0], st.zeroed[1], st.hits[0], st.hits[1], st.misses[0], st.misses[1],
+		drained);
 }

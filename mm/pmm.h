@@ -64,6 +64,8 @@ enum pmm_list {
 	PMM_LIST_COUNT,
 };
 
+#define PMM_NIL UINT32_MAX /* the end of a chunk list */
+
 struct pmm_chunk {
 	u32 prev; /* neighbours in the list named by `list`; PMM_NIL at the ends */
 	u32 next;
@@ -175,6 +177,16 @@ bool pmm_core_account_close(struct pmm_core *p, struct pmm_account *a);
 /* Takes a frame (size PMM_FRAME_SIZE) or a 2 MiB or 1 GiB run for the account. */
 enum pmm_account_status pmm_core_account_alloc(struct pmm_core *p, struct pmm_account *a,
 					       enum pmm_kind kind, u64 size, u64 *pa);
+/*
+ * The same, first from the zero pool z (mm/zpool.h) when z and zeroed are
+ * given: *zeroed says whether the frames came from it, already zero. When
+ * the core has no such frame or run while the pool holds frames, the pool
+ * is drained into the core and the core asked again.
+ */
+struct zpool;
+enum pmm_account_status pmm_core_account_alloc_pooled(struct pmm_core *p, struct zpool *z,
+						      struct pmm_account *a, enum pmm_kind kind,
+						      u64 size, u64 *pa, bool *zeroed);
 /* Gives back what pmm_core_account_alloc gave for the same kind and size. */
 enum pmm_status pmm_core_account_free(struct pmm_core *p, struct pmm_account *a, enum pmm_kind kind,
 				      u64 size, u64 pa, u64 *bad);
@@ -224,6 +236,35 @@ void pmm_account_close(struct pmm_account *a);
 enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind kind, u64 size,
 					  hpa_t *out);
 void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t pa);
+/*
+ * pmm_account_alloc through the zero pool: a 4 KiB frame or 2 MiB run
+ * zeroed while Keel was idle when the pool has one (*zeroed true), else
+ * what pmm_account_alloc gives (*zeroed false: the caller zeroes).
+ */
+enum pmm_account_status pmm_account_alloc_zeroed(struct pmm_account *a, enum pmm_kind kind,
+						 u64 size, hpa_t *out, bool *zeroed);
+
+/*
+ * The zero pool (mm/zpool.h), filled by idle CPUs. pmm_zero_pool_init sets
+ * its targets (0, 0: off; the zeropool= option) and says so. A CPU with
+ * nothing to run calls pmm_zero_step with its own work record: each call
+ * zeroes at most PMM_ZERO_PIECE bytes (a frame, or a piece of a run), so a
+ * guest that becomes runnable waits for at most that much; false when the
+ * pool wants nothing. pmm_zero_abandon gives back a fill in progress (a
+ * CPU that stops idling for good); pmm_zero_pool_end drains the pool into
+ * the allocator at the end of the run and prints what it did.
+ */
+#define PMM_ZERO_PIECE PMM_FRAME_SIZE
+struct pmm_zero_work {
+	hpa_t pa;  /* the frame or run being zeroed */
+	u64 size;  /* its size; 0: none in progress */
+	u64 done;  /* bytes zeroed so far */
+	u64 ticks; /* TSC ticks spent zeroing, for the report */
+};
+void pmm_zero_pool_init(u32 frames, u32 runs);
+bool pmm_zero_step(struct pmm_zero_work *w);
+void pmm_zero_abandon(struct pmm_zero_work *w);
+void pmm_zero_pool_end(void);
 
 u64 pmm_free_count(void);	/* free 4 KiB frames */
 u64 pmm_unpromised_count(void); /* free frames no account was promised */

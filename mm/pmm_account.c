@@ -9,9 +9,13 @@
  *
  * Plain allocations take only unpromised frames (pmm_core_alloc_*). An
  * account's allocation turns part of its promise into frames it holds, so
- * single frames up to its limit are always there for it.
+ * single frames up to its limit are always there for it. The zero pool
+ * (mm/zpool.h) holds frames taken by plain allocations: an account that
+ * adopts one gives up the same part of its promise, so the invariant
+ * holds (count[FREE] unchanged, promised smaller).
  */
 #include "mm/pmm.h"
+#include "mm/zpool.h"
 #include "lib/string.h"
 
 bool pmm_core_account_open(struct pmm_core *p, struct pmm_account *a, u64 limit)
@@ -42,28 +46,54 @@ static bool take(struct pmm_core *p, u64 size, u64 *pa)
 	return size == PMM_GIG_SIZE && pmm_core_alloc_1g(p, pa);
 }
 
-enum pmm_account_status pmm_core_account_alloc(struct pmm_core *p, struct pmm_account *a,
-					       enum pmm_kind kind, u64 size, u64 *pa)
+/* Every allocation counts (fault injection) and must fit the limit; nothing is taken yet. */
+static enum pmm_account_status charge(struct pmm_account *a, enum pmm_kind kind, u64 n)
 {
-	u64 n = size / PMM_FRAME_SIZE;
-
 	if (++a->allocs == a->fail_at)
 		return PMM_ACCOUNT_INJECTED;
 	if (kind >= PMM_KIND_COUNT || n == 0 || a->held + n > a->limit) {
 		a->refused++;
 		return PMM_ACCOUNT_LIMIT;
 	}
-	/* The frames stop being promised as they are taken: a plain alloc of them must succeed. */
-	p->promised -= n;
-	if (!take(p, size, pa)) {
-		p->promised += n;
-		return PMM_ACCOUNT_NO_RUN;
-	}
+	return PMM_ACCOUNT_OK;
+}
+
+static void hold(struct pmm_account *a, enum pmm_kind kind, u64 n)
+{
 	a->held += n;
 	a->held_kind[kind] += n;
 	a->peak = MAX(a->peak, a->held);
 	a->peak_kind[kind] = MAX(a->peak_kind[kind], a->held_kind[kind]);
+}
+
+enum pmm_account_status pmm_core_account_alloc_pooled(struct pmm_core *p, struct zpool *z,
+						      struct pmm_account *a, enum pmm_kind kind,
+						      u64 size, u64 *pa, bool *zeroed)
+{
+	u64 n = size / PMM_FRAME_SIZE;
+	enum pmm_account_status st = charge(a, kind, n);
+
+	if (zeroed)
+		*zeroed = false;
+	if (st != PMM_ACCOUNT_OK)
+		return st;
+	/* The frames stop being promised as they are taken: a plain alloc of them must succeed. */
+	p->promised -= n;
+	if (z && zeroed && zpool_take(z, size, pa)) {
+		/* Taken from the core unpromised when the pool filled: now the account's. */
+		*zeroed = true;
+	} else if (!take(p, size, pa) && !(z && zpool_drain(z, p) && take(p, size, pa))) {
+		p->promised += n;
+		return PMM_ACCOUNT_NO_RUN;
+	}
+	hold(a, kind, n);
 	return PMM_ACCOUNT_OK;
+}
+
+enum pmm_account_status pmm_core_account_alloc(struct pmm_core *p, struct pmm_account *a,
+					       enum pmm_kind kind, u64 size, u64 *pa)
+{
+	return pmm_core_account_alloc_pooled(p, NULL, a, kind, size, pa, NULL);
 }
 
 enum pmm_status pmm_core_account_free(struct pmm_core *p, struct pmm_account *a, enum pmm_kind kind,

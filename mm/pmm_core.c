@@ -12,7 +12,6 @@
 #include "mm/pmm.h"
 #include "lib/string.h"
 
-#define PMM_NIL		UINT32_MAX
 #define FRAMES_PER_WORD 32
 #define WORDS_PER_CHUNK (PMM_FRAMES_PER_2M / FRAMES_PER_WORD)
 #define WORD_ALL(state) (0x5555555555555555ULL * (u64)(state))

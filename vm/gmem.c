@@ -29,6 +29,7 @@
 #include "arch/x86/smp.h"
 #include "lib/panic.h"
 #include "lib/string.h"
+#include "mm/zero.h"
 #include "boot/options.h"
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
@@ -42,10 +43,16 @@ static bool table_alloc(void *ctx, hpa_t *out)
 {
 	struct gmem *m = ctx;
 
-	m->alloc_status = pmm_account_alloc(m->acct, PMM_KIND_TABLE, PAGE_SIZE, out);
+	bool zeroed;
+
+	m->alloc_status =
+	    pmm_account_alloc_zeroed(m->acct, PMM_KIND_TABLE, PAGE_SIZE, out, &zeroed);
 	if (m->alloc_status != PMM_ACCOUNT_OK)
 		return false;
-	gmem_zero_frames(*out, PAGE_SIZE);
+	if (zeroed)
+		m->stats.prezeroed[1]++;
+	else
+		zero_frames(*out, PAGE_SIZE);
 	return true;
 }
 
@@ -59,14 +66,6 @@ static void table_free(void *ctx, hpa_t t)
 static u64 *table_ptr(void *ctx, hpa_t t)
 {
 	return hpa_ptr(t);
-}
-
-void gmem_zero_frames(hpa_t pa, u64 size)
-{
-	void *d = hpa_ptr(pa);
-	u64 n = size / 8;
-
-	__asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ULL) : "memory");
 }
 
 bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_account *acct)
@@ -394,10 +393,14 @@ const char *gmem_status_name(enum gmem_status s)
 	}
 }
 
-/* Takes a host run for a leaf at level from the account (not zeroed). */
-static enum gmem_status take_run(struct gmem *m, unsigned level, hpa_t *out)
+/*
+ * Takes a host run for a leaf at level from the account: *zeroed when the
+ * zero pool gave it (already zero), else the caller zeroes it.
+ */
+static enum gmem_status take_run(struct gmem *m, unsigned level, hpa_t *out, bool *zeroed)
 {
-	switch (pmm_account_alloc(m->acct, PMM_KIND_DATA, pt_level_size(level), out)) {
+	switch (
+	    pmm_account_alloc_zeroed(m->acct, PMM_KIND_DATA, pt_level_size(level), out, zeroed)) {
 	case PMM_ACCOUNT_OK:
 		return GMEM_OK;
 	case PMM_ACCOUNT_LIMIT:
@@ -435,15 +438,19 @@ static enum gmem_status map_run(struct gmem *m, u64 g, unsigned level, hpa_t run
 	return GMEM_OK;
 }
 
-/* Takes, zeroes and maps the leaf at `level` covering g, all at once. */
+/* Takes, zeroes (unless the zero pool did) and maps the leaf at `level` covering g, at once. */
 static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level, hpa_t *out)
 {
 	hpa_t run;
-	enum gmem_status s = take_run(m, level, &run);
+	bool zeroed;
+	enum gmem_status s = take_run(m, level, &run, &zeroed);
 
 	if (s != GMEM_OK)
 		return s;
-	gmem_zero_frames(run, pt_level_size(level));
+	if (zeroed)
+		m->stats.prezeroed[0]++;
+	else
+		zero_frames(run, pt_level_size(level));
 	return map_run(m, g, level, run, out);
 }
 
@@ -497,10 +504,12 @@ static enum gmem_status fill_continue(struct gmem *m, u64 g, u64 until)
 	enum gmem_status s;
 	hpa_t h;
 
-	do {
-		gmem_zero_frames(hpa(hpa_addr(f->run) + f->done), GMEM_FILL_PIECE);
+	while (f->done < size) { /* one piece at least, unless the zero pool did it all */
+		zero_frames(hpa(hpa_addr(f->run) + f->done), GMEM_FILL_PIECE);
 		f->done += GMEM_FILL_PIECE;
-	} while (f->done < size && rdtsc() < until);
+		if (rdtsc() >= until)
+			break;
+	}
 	if (f->done < size)
 		return GMEM_AGAIN;
 	s = map_run(m, f->base, f->level, f->run, &h);
@@ -512,6 +521,7 @@ static enum gmem_status fill_continue(struct gmem *m, u64 g, u64 until)
 enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 {
 	struct gmem_fill *f = &m->fill;
+	bool zeroed;
 	hpa_t h;
 
 	if (g >= m->ram_size)
@@ -529,7 +539,7 @@ enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 
 		if (!large_ok(m, g, level))
 			continue;
-		s = take_run(m, level, &f->run);
+		s = take_run(m, level, &f->run, &zeroed);
 		if (s != GMEM_OK) {
 			/* No run free (a fallback), or one would pass the limit: smaller pages. */
 			f->run = hpa(0);
@@ -538,7 +548,9 @@ enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 		}
 		f->base = ALIGN_DOWN(g, pt_level_size(level));
 		f->level = level;
-		f->done = 0;
+		/* A run from the zero pool is done already: mapped by fill_continue at once. */
+		f->done = zeroed ? pt_level_size(level) : 0;
+		m->stats.prezeroed[0] += zeroed;
 		return fill_continue(m, g, until);
 	}
 	return map_leaf(m, g, 1, &h);

@@ -39,6 +39,7 @@ struct gmem_stats {
 	u64 restores;	      /* permission faults on RAM answered by restoring full access */
 	u64 fill_resumes;     /* faults that found their large page still being zeroed */
 	u64 tables_freed;     /* EPT tables freed when an unmap emptied them */
+	u64 prezeroed[2];     /* [0] data leaves, [1] EPT tables taken already zero (zero pool) */
 	struct inv_stats inv; /* INVEPTs issued for this EPT, by type */
 };
 
@@ -201,8 +202,5 @@ enum gmem_status gmem_zero(struct gmem *m, gpa_t gpa, u64 len);
 
 u64 gmem_table_pages(const struct gmem *m);
 const char *gmem_status_name(enum gmem_status s);
-
-/* Zeroes one naturally aligned run of 4 KiB frames with REP STOSQ. */
-void gmem_zero_frames(hpa_t pa, u64 size);
 
 #endif

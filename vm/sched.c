@@ -41,6 +41,7 @@
 #include "arch/x86/uart.h"
 #include "lib/console.h"
 #include "lib/panic.h"
+#include "mm/pmm.h"
 #include "vm/console_input.h"
 #include "vm/guest.h"
 #include "vm/intr.h"
@@ -71,7 +72,8 @@ struct sched {
 	struct vcpu *loaded; /* whose VMCS is current */
 	u64 done;	     /* bit i: vs[i] is finished here (reported, or parked) */
 	u64 switches, switch_ticks, switch_min;
-	struct console_input in; /* keys typed at Keel's console (the console CPU only) */
+	struct console_input in;   /* keys typed at Keel's console (the console CPU only) */
+	struct pmm_zero_work zero; /* the zero pool's fill this CPU has in progress (idle time) */
 };
 
 /* This CPU is v's guest's home: it runs the guest's timers and devices, and reports it. */
@@ -409,7 +411,9 @@ static bool idle_until_event(struct sched *s)
 			break;
 		if (!until && !console_may_wake(s) && !end_sleepers(s) && !others_live(s))
 			break; /* nothing left to wait for */
-		idle_wait(s, until);
+		/* Idle: zero a piece for the pool (mm/zpool.h), then look again; else wait. */
+		if (!pmm_zero_step(&s->zero))
+			idle_wait(s, until);
 	}
 	for (unsigned i = 0; i < s->n; i++)
 		if (guest_running(s->vs[i]->guest) && !parked(s->vs[i]))
@@ -621,7 +625,7 @@ void sched_run(const struct sched_params *p)
 	}
 	while (live || (p->console && __atomic_load_n(p->live, __ATOMIC_ACQUIRE))) {
 		housekeeping(&s);
-		if (!live)
+		if (!live && !pmm_zero_step(&s.zero))
 			idle_wait(&s, 0); /* the console CPU, for the other CPUs' guests */
 		else if (s.in_turn && runnable(s.vs[s.cur]))
 			run_turn(&s);
@@ -634,6 +638,7 @@ void sched_run(const struct sched_params *p)
 		}
 		live -= reap(&s, p->ops);
 	}
+	pmm_zero_abandon(&s.zero);
 	say_switches(&s);
 	if (!p->console && homes(&s) == s.n)
 		pr_info("sched: CPU %u: its %u guest(s) ended; it halted %lu times waiting for "

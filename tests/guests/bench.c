@@ -21,6 +21,11 @@
  *        (module line vcpus=2 ept=4k, Keel testhc=on) or one: IPI round
  *        trips between the vCPUs, first touches by both at once, an unmap
  *        while the other vCPU spins or is parked (bench_vcpus.c)
+ *   run=touch4k|touch2m ... warm=N   halt N ticks first, so that Keel's
+ *        idle CPU fills its zero pool: the touches then map frames already
+ *        zero (bench_idle.c)
+ *   run=wake [iters=200] [sleep=10K]   how late a TSC-deadline wait in HLT
+ *        ends, while Keel's idle CPU fills the zero pool or not (bench_idle.c)
  *   run=spin [loops=10M]     a loop that never exits, loops iterations of
  *        two instructions (for Keel's guest-switch figure)
  *   run=none                 nothing (for Keel's boot figure)
@@ -348,6 +353,7 @@ static void bench_touch4k(void)
 
 	if (!base)
 		return;
+	bench_idle(bench_arg("warm", 0));
 	d = bench_stores(base, n, BENCH_PAGE);
 	bench_report("touch4k", n, 0, &d);
 	bench_expect("touch4k", "faults", d.faults, n);
@@ -365,6 +371,7 @@ static void bench_touch2m(void)
 
 	if (!base)
 		return;
+	bench_idle(bench_arg("warm", 0));
 	d = bench_stores(base, regions, BENCH_REGION);
 	bench_report("touch2m", regions, 0, &d);
 	bench_expect("touch2m", "faults", d.faults, regions);
@@ -417,6 +424,9 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		bench_touch2m();
 	else if (bootargs_has(bench_env.args, "run", "vcpus"))
 		bench_vcpus();
+	else if (bootargs_has(bench_env.args, "run", "wake"))
+		bench_wake();
 	else
-		check_fail("no run=exits|touch4k|touch2m|vcpus|spin|none in '%s'", bench_env.args);
+		check_fail("no run=exits|touch4k|touch2m|vcpus|wake|spin|none in '%s'",
+			   bench_env.args);
 }

@@ -61,5 +61,8 @@ u64 bench_t_store(u64 gpa);
 
 /* run=vcpus (bench_vcpus.c). */
 void bench_vcpus(void);
+/* Idle time (bench_idle.c): halt for `ticks` (warm=), and run=wake. */
+void bench_idle(u64 ticks);
+void bench_wake(void);
 
 #endif

@@ -46,7 +46,8 @@ GUEST_SMP_OBJS := $(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o \
 	$(GUEST_OUT)/obj64/tests/guests/smp_boot.c.o
 $(GUEST_OUT)/smp.elf $(GUEST_OUT)/bench.elf: $(GUEST_SMP_OBJS)
 $(GUEST_OUT)/smp.elf: $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o
-$(GUEST_OUT)/bench.elf: $(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o
+$(GUEST_OUT)/bench.elf: $(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o \
+	$(GUEST_OUT)/obj64/tests/guests/bench_idle.c.o
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
@@ -135,5 +136,6 @@ GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
 	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \
 	$(GUEST_SMP_OBJS) $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o \
 	$(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o \
+	$(GUEST_OUT)/obj64/tests/guests/bench_idle.c.o \
 	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32)) $(GUEST_MB1LOW_OBJS)
 -include $(sort $(GUEST_DEPS:.o=.d))

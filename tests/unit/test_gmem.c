@@ -33,6 +33,7 @@
 #include "boot/options.h"
 #include "mm/pmm.h"
 #include "vm/gmem.h"
+#include "mm/zpool.h"
 #include "vmx/vmx.h"
 
 /* ---- what gmem.c links against, stubbed ---- */
@@ -73,17 +74,45 @@ void smp_kick(struct cpu *c)
 #define RAM_SIZE (64 * MiB)
 
 static struct pmm_core core;
+static struct zpool pool; /* off unless a test fills it (fill_pool) */
 static void *meta, *ram;
 
-enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind kind, u64 size,
-					  hpa_t *out)
+enum pmm_account_status pmm_account_alloc_zeroed(struct pmm_account *a, enum pmm_kind kind,
+						 u64 size, hpa_t *out, bool *zeroed)
 {
 	u64 pa = 0;
-	enum pmm_account_status st = pmm_core_account_alloc(&core, a, kind, size, &pa);
+	enum pmm_account_status st =
+	    pmm_core_account_alloc_pooled(&core, &pool, a, kind, size, &pa, zeroed);
 
 	if (st == PMM_ACCOUNT_OK)
 		*out = hpa(pa);
 	return st;
+}
+
+/*
+ * Fills the zero pool as an idle CPU would, its 2 MiB runs set to
+ * `run_fill` instead of zero, so a test sees whether gmem zeroed them
+ * again (its frames stay zero: EPT tables come from them too).
+ */
+static void fill_pool(u32 frames, u32 runs, u8 run_fill)
+{
+	u64 size, pa;
+
+	zpool_drain(&pool, &core);
+	zpool_init(&pool, frames, runs);
+	while ((size = zpool_fill_next(&pool, &core))) {
+		assert_true(zpool_fill_take(&pool, &core, size, &pa));
+		memset(hpa_ptr(hpa(pa)), size == PMM_FRAME_SIZE ? 0 : run_fill, size);
+		zpool_fill_put(&pool, &core, size, pa);
+	}
+	assert_int_equal(pool.frames, frames);
+	assert_int_equal(pool.runs, runs);
+}
+
+static void empty_pool(void)
+{
+	zpool_drain(&pool, &core);
+	zpool_init(&pool, 0, 0);
 }
 
 void pmm_account_free(struct pmm_account *a, enum pmm_kind kind, u64 size, hpa_t pa)
@@ -223,12 +252,16 @@ static enum gmem_status fault_and_mark(struct life *l, u64 g)
  */
 static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life *l)
 {
-	u64 free_before = core.count[PMM_FREE];
+	u64 free_before;
 	u64 limit = sh->limit ? sh->limit
 			      : sh->ram / PAGE_SIZE + pt_tables_for(sh->ram) + GMEM_FOREIGN_TABLES;
 	u64 allocs;
 	bool made;
 
+	if (pool.want_frames || pool.want_runs) /* each life starts with the pool full */
+		fill_pool(pool.want_frames, pool.want_runs, 0);
+	/* The pool's frames are out of the core until the guest takes and frees them. */
+	free_before = core.count[PMM_FREE] + zpool_held(&pool);
 	memset(l, 0, sizeof(*l));
 	l->foreign = foreign;
 	assert_true(pmm_core_account_open(&core, &l->acct, limit));
@@ -270,7 +303,7 @@ static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life 
 	gmem_destroy(&l->m);
 	assert_int_equal(l->acct.held, 0);
 	assert_true(pmm_core_account_close(&core, &l->acct));
-	assert_int_equal(core.count[PMM_FREE], free_before);
+	assert_int_equal(core.count[PMM_FREE] + zpool_held(&pool), free_before);
 	return allocs;
 }
 
@@ -320,11 +353,61 @@ static void test_every_allocation_fails_in_turn_1g(void **state)
 	sweep(&sh);
 }
 
+/* The same with a warm zero pool: its frames and runs are charged and fail like any other. */
+static void test_every_allocation_fails_in_turn_pooled(void **state)
+{
+	const struct shape sh = {8 * MiB, 2, 0};
+
+	(void)state;
+	fill_pool(64, 2, 0);
+	sweep(&sh);
+	empty_pool();
+}
+
+/*
+ * A first touch maps what the pool gave as it is (the pool zeroed it: the
+ * fault path must not zero it again), and counts it; with the pool empty
+ * or off the fault path zeroes. Frames the pool gave are the guest's:
+ * charged to its account and freed back to the core at its end.
+ */
+static void test_pool_frames_map_as_they_are(void **state)
+{
+	struct pmm_account acct;
+	struct gmem m;
+	u64 free_before = core.count[PMM_FREE], v = 0;
+
+	(void)state;
+	fill_pool(4, 1, 0xA5); /* not zero: shows which frames were zeroed again */
+	assert_true(pmm_core_account_open(&core, &acct, 2048));
+	assert_true(gmem_init(&m, 8 * MiB, 2, &acct)); /* the EPT root: a pool frame */
+	assert_int_equal(m.stats.prezeroed[1], 1);
+	gmem_run(&m);
+	/* a 2 MiB fault: the pool's run, mapped at once (no AGAIN, nothing zeroed) */
+	assert_int_equal(gmem_fault(&m, 0x200000, 0), GMEM_OK);
+	assert_true(gmem_peek(&m, gpa(0x200000), &v, sizeof(v)));
+	assert_int_equal(v, 0xA5A5A5A5A5A5A5A5ULL);
+	assert_int_equal(m.stats.prezeroed[0], 1);
+	assert_int_equal(m.stats.fill_resumes, 0);
+	/* the next 2 MiB region: the pool has no run left, so it is zeroed (in pieces) */
+	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x400000, 0) == GMEM_AGAIN; i++)
+		;
+	assert_true(gmem_peek(&m, gpa(0x400000), &v, sizeof(v)));
+	assert_int_equal(v, 0);
+	assert_int_equal(pool.st.misses[1], 1);
+	gmem_destroy(&m);
+	assert_int_equal(acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &acct));
+	empty_pool();
+	assert_int_equal(core.count[PMM_FREE], free_before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_allocation_fails_in_turn),
 	    cmocka_unit_test(test_every_allocation_fails_in_turn_1g),
+	    cmocka_unit_test(test_every_allocation_fails_in_turn_pooled),
+	    cmocka_unit_test(test_pool_frames_map_as_they_are),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

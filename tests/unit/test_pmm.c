@@ -7,10 +7,26 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/panic.h"
 #include "mm/pmm.h"
+#include "mm/zpool.h"
+
+/* CHECK's end (lib/panic.h): a failed Keel invariant fails the test. */
+void panic(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fail_msg("panic: %s", msg);
+	abort();
+}
 
 #define FRAME PMM_FRAME_SIZE
 #define CHUNK PMM_CHUNK_SIZE
@@ -562,6 +578,152 @@ static void test_place(void **state)
 	assert_false(pmm_place(ram, 1, NULL, 0, FRAME, 4 * GiB, &pa)); /* below 1 MiB only */
 }
 
+/* Fills z as an idle CPU would (no memory here: the core keeps metadata only). */
+static void zfill(struct zpool *z)
+{
+	u64 size, pa;
+
+	while ((size = zpool_fill_next(z, &p))) {
+		assert_true(zpool_fill_take(z, &p, size, &pa));
+		zpool_fill_put(z, &p, size, pa);
+	}
+}
+
+/*
+ * The zero pool fills up to its targets from unpromised frames only,
+ * leaving ZPOOL_RESERVE of them; an account adopts pool frames as its own
+ * (charged, limit and fault injection as any allocation, the promise
+ * shrinking so free >= promised holds); draining gives everything back.
+ */
+static void test_zero_pool(void **state)
+{
+	struct zpool *z = calloc(1, sizeof(*z));
+	struct pmm_account a;
+	u64 free0, pa, pa2, bad, taken[ZPOOL_RUNS_MAX];
+	unsigned ntaken = 0;
+	bool zeroed;
+
+	setup_pc(64 * MiB);
+	free0 = p.count[PMM_FREE];
+	zpool_init(z, 0, 0);
+	assert_int_equal(zpool_fill_next(z, &p), 0); /* off */
+	assert_false(zpool_take(z, FRAME, &pa));
+	assert_int_equal(z->st.misses[0], 0); /* off: not a miss */
+	zpool_init(z, 100000, 100);	      /* capped at the maxima */
+	assert_int_equal(z->want_frames, ZPOOL_FRAMES_MAX);
+	assert_int_equal(z->want_runs, ZPOOL_RUNS_MAX);
+	zfill(z);
+	assert_int_equal(z->frames, ZPOOL_FRAMES_MAX);
+	assert_int_equal(z->runs, ZPOOL_RUNS_MAX);
+	assert_int_equal(z->st.zeroed[0], ZPOOL_FRAMES_MAX);
+	assert_int_equal(p.count[PMM_FREE], free0 - zpool_held(z));
+	check_invariants();
+	/* an account adopts a frame and a run: charged, zeroed, promise given up */
+	assert_true(pmm_core_account_open(&p, &a, 1024));
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, z, &a, PMM_KIND_DATA, FRAME, &pa, &zeroed),
+	    PMM_ACCOUNT_OK);
+	assert_true(zeroed);
+	assert_int_equal(pmm_core_state(&p, pa), PMM_USED);
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, z, &a, PMM_KIND_DATA, CHUNK, &pa2, &zeroed),
+	    PMM_ACCOUNT_OK);
+	assert_true(zeroed);
+	assert_int_equal(pa2 % CHUNK, 0);
+	assert_int_equal(a.held, 513);
+	assert_int_equal(p.promised, 1024 - 513);
+	assert_true(p.count[PMM_FREE] >= p.promised);
+	assert_int_equal(z->st.hits[0], 1);
+	assert_int_equal(z->st.hits[1], 1);
+	/* without a pool (or zeroed) the core gives, not zero */
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, NULL, &a, PMM_KIND_DATA, FRAME, &pa, &zeroed),
+	    PMM_ACCOUNT_OK);
+	assert_false(zeroed);
+	/* the limit and fault injection apply to pool frames too */
+	a.fail_at = a.allocs + 1;
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, z, &a, PMM_KIND_DATA, FRAME, &pa, &zeroed),
+	    PMM_ACCOUNT_INJECTED);
+	assert_int_equal(z->frames, ZPOOL_FRAMES_MAX - 1); /* nothing taken */
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, z, &a, PMM_KIND_DATA, CHUNK, &pa, &zeroed),
+	    PMM_ACCOUNT_LIMIT);
+	assert_int_equal(z->runs, ZPOOL_RUNS_MAX - 1);
+	check_invariants();
+	/* the account frees what it adopted into the core, as any frame */
+	assert_int_equal(pmm_core_account_free(&p, &a, PMM_KIND_DATA, CHUNK, pa2, &bad), PMM_OK);
+	/* runs run out: a miss, then the core's own run */
+	while (z->runs) {
+		assert_true(zpool_take(z, CHUNK, &taken[ntaken]));
+		ntaken++;
+	}
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, z, &a, PMM_KIND_DATA, CHUNK, &pa2, &zeroed),
+	    PMM_ACCOUNT_OK);
+	assert_false(zeroed);
+	assert_int_equal(z->st.misses[1], 1);
+	assert_int_equal(pmm_core_account_free(&p, &a, PMM_KIND_DATA, CHUNK, pa2, &bad), PMM_OK);
+	/* the runs taken by hand go back as an abandoned fill would; the rest drains */
+	for (unsigned i = 0; i < ntaken; i++)
+		zpool_fill_abandon(&p, CHUNK, taken[i]);
+	assert_int_equal(zpool_drain(z, &p), ZPOOL_FRAMES_MAX - 1);
+	assert_int_equal(pmm_core_account_free(&p, &a, PMM_KIND_DATA, FRAME, pa, &bad), PMM_OK);
+	check_invariants();
+	free(z);
+}
+
+/*
+ * The pool never stands in the way: with RAM of two chunks, one taken as a
+ * run and one broken by the pool's frame, and one frame of the first freed
+ * again, an account's 2 MiB run exists only once the pool is drained, and
+ * the pooled allocation drains it. A pool at its targets gives a late fill
+ * back to the core.
+ */
+static void test_zero_pool_gives_way(void **state)
+{
+	struct zpool *z = calloc(1, sizeof(*z));
+	struct pmm_account a;
+	u64 run, frame, pa, bad, free0;
+	bool zeroed;
+
+	free(meta);
+	meta = malloc(pmm_core_meta_size(8 * MiB));
+	pmm_core_init(&p, meta, 8 * MiB);
+	pmm_core_add_ram(&p, 2 * MiB, 6 * MiB);
+	assert_true(pmm_core_alloc_2m(&p, &run));
+	zpool_init(z, 1, 0);
+	assert_true(zpool_fill_take(z, &p, FRAME, &frame)); /* breaks the other chunk */
+	zpool_fill_put(z, &p, FRAME, frame);
+	assert_int_equal(pmm_core_free_frame(&p, run), PMM_OK);
+	assert_int_equal(p.head[PMM_LIST_WHOLE], PMM_NIL);
+	assert_true(pmm_core_account_open(&p, &a, 512));
+	assert_int_equal(pmm_core_account_alloc(&p, &a, PMM_KIND_DATA, CHUNK, &pa),
+			 PMM_ACCOUNT_NO_RUN); /* without the pool: no run */
+	assert_int_equal(
+	    pmm_core_account_alloc_pooled(&p, z, &a, PMM_KIND_DATA, CHUNK, &pa, &zeroed),
+	    PMM_ACCOUNT_OK); /* drained, then the run */
+	assert_false(zeroed);
+	assert_int_equal(pa, frame);
+	assert_int_equal(z->frames, 0);
+	assert_int_equal(z->st.drained[0], 1);
+	assert_int_equal(z->st.misses[1], 1);
+	assert_int_equal(pmm_core_account_free(&p, &a, PMM_KIND_DATA, CHUNK, pa, &bad), PMM_OK);
+	assert_true(pmm_core_account_close(&p, &a));
+	check_invariants();
+	/* a fill that finds the pool full (another CPU filled it) goes back to the core */
+	assert_true(zpool_fill_take(z, &p, FRAME, &frame));
+	assert_true(zpool_fill_take(z, &p, FRAME, &pa));
+	zpool_fill_put(z, &p, FRAME, frame);
+	free0 = p.count[PMM_FREE];
+	zpool_fill_put(z, &p, FRAME, pa);
+	assert_int_equal(p.count[PMM_FREE], free0 + 1);
+	assert_int_equal(z->frames, 1);
+	assert_int_equal(zpool_drain(z, &p), 1);
+	check_invariants();
+	free(z);
+}
+
 static void test_status_names(void **state)
 {
 	assert_string_equal(pmm_status_name(PMM_ERR_ALREADY_FREE),
@@ -585,6 +747,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_account_injection, teardown),
 	    cmocka_unit_test_teardown(test_account_promise_kept, teardown),
 	    cmocka_unit_test_teardown(test_account_random, teardown),
+	    cmocka_unit_test_teardown(test_zero_pool, teardown),
+	    cmocka_unit_test_teardown(test_zero_pool_gives_way, teardown),
 	    cmocka_unit_test(test_place),
 	    cmocka_unit_test(test_status_names),
 	};
