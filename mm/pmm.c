@@ -43,6 +43,8 @@ static struct spinlock pmm_lock = SPINLOCK_INIT("frames");
 static struct pmm_core pmm;
 /* Shared, lock frames: the zero pool (mm/zpool.h); zeroing itself runs unlocked. */
 static struct zpool zpool;
+/* Shared, atomic: ticks every CPU spent filling the pool (pmm_zero_abandon adds each). */
+static u64 zpool_ticks;
 /* Shared, write-once at boot: pmm_init's RAM, what it keeps off and why. */
 static struct pmm_range ram[MB2_MAX_REGIONS];
 static struct pmm_range avoid[MB2_MAX_REGIONS + PMM_MAX_RESERVATIONS];
@@ -411,9 +413,14 @@ void pmm_zero_pool_init(u32 frames, u32 runs)
 		pr_info("mem: zero pool: off (first touches zero on the fault path)");
 }
 
+/*
+ * One of: take a frame or run to fill, zero PMM_ZERO_PIECE bytes of it, or
+ * push it, now zero, onto the pool. Doing one per call keeps what a waking
+ * guest may wait for to the longest of the three, the zeroing.
+ */
 bool pmm_zero_step(struct pmm_zero_work *w)
 {
-	u64 start = rdtsc(), n;
+	u64 start = rdtsc();
 
 	if (!w->size) {
 		struct pmm_core *p = take();
@@ -424,11 +431,12 @@ bool pmm_zero_step(struct pmm_zero_work *w)
 		if (!ok)
 			return false;
 		*w = (struct pmm_zero_work){.pa = hpa(pa), .size = size, .ticks = w->ticks};
-	}
-	n = MIN((u64)PMM_ZERO_PIECE, w->size - w->done);
-	zero_frames(hpa(hpa_addr(w->pa) + w->done), n);
-	w->done += n;
-	if (w->done == w->size) {
+	} else if (w->done < w->size) {
+		u64 n = MIN((u64)PMM_ZERO_PIECE, w->size - w->done);
+
+		zero_frames(hpa(hpa_addr(w->pa) + w->done), n);
+		w->done += n;
+	} else {
 		zpool_fill_put(&zpool, take(), w->size, hpa_addr(w->pa));
 		put();
 		w->size = 0;
@@ -439,6 +447,8 @@ bool pmm_zero_step(struct pmm_zero_work *w)
 
 void pmm_zero_abandon(struct pmm_zero_work *w)
 {
+	__atomic_add_fetch(&zpool_ticks, w->ticks, __ATOMIC_RELAXED);
+	w->ticks = 0;
 	if (!w->size)
 		return;
 	zpool_fill_abandon(take(), w->size, hpa_addr(w->pa));
@@ -456,8 +466,9 @@ void pmm_zero_pool_end(void)
 	put();
 	if (!zpool.want_frames && !zpool.want_runs)
 		return;
-	pr_info("mem: zero pool: zeroed %lu frames and %lu runs while idle; faults took %lu and "
-		"%lu already zero, %lu and %lu found it empty; %lu frames back at the end",
-		st.zeroed[0], st.zeroed[1], st.hits[0], st.hits[1], st.misses[0], st.misses[1],
-		drained);
+	pr_info("mem: zero pool: zeroed %lu frames and %lu runs in %lu ticks of idle time; faults "
+		"took %lu and %lu already zero, %lu and %lu found it empty; %lu frames back at the "
+		"end",
+		st.zeroed[0], st.zeroed[1], __atomic_load_n(&zpool_ticks, __ATOMIC_RELAXED),
+		st.hits[0], st.hits[1], st.misses[0], st.misses[1], drained);
 }

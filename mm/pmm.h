@@ -248,18 +248,20 @@ enum pmm_account_status pmm_account_alloc_zeroed(struct pmm_account *a, enum pmm
  * The zero pool (mm/zpool.h), filled by idle CPUs. pmm_zero_pool_init sets
  * its targets (0, 0: off; the zeropool= option) and says so. A CPU with
  * nothing to run calls pmm_zero_step with its own work record: each call
- * zeroes at most PMM_ZERO_PIECE bytes (a frame, or a piece of a run), so a
- * guest that becomes runnable waits for at most that much; false when the
- * pool wants nothing. pmm_zero_abandon gives back a fill in progress (a
- * CPU that stops idling for good); pmm_zero_pool_end drains the pool into
- * the allocator at the end of the run and prints what it did.
+ * takes a frame or run to fill, or zeroes at most PMM_ZERO_PIECE bytes of
+ * it, or puts it in the pool, so a guest that becomes runnable waits for
+ * at most one piece of zeroing; false when the pool wants nothing.
+ * pmm_zero_abandon gives back a fill in progress and adds the record's
+ * ticks to the run's total (a CPU that stops idling for good);
+ * pmm_zero_pool_end drains the pool into the allocator at the end of the
+ * run and prints what it did.
  */
 #define PMM_ZERO_PIECE PMM_FRAME_SIZE
 struct pmm_zero_work {
 	hpa_t pa;  /* the frame or run being zeroed */
 	u64 size;  /* its size; 0: none in progress */
 	u64 done;  /* bytes zeroed so far */
-	u64 ticks; /* TSC ticks spent zeroing, for the report */
+	u64 ticks; /* TSC ticks spent in pmm_zero_step, for the report */
 };
 void pmm_zero_pool_init(u32 frames, u32 runs);
 bool pmm_zero_step(struct pmm_zero_work *w);
