@@ -15,8 +15,8 @@ build/keel.elf`) with a shadow call stack, the rest to the guest.
 Prints the table (Keel function, ticks and instructions per operation,
 share of the path, inclusive ticks), the check against the guest's own
 figure for the same k operations, and writes to build/profile/OP/:
-table.txt, table.md, folded.txt (folded stacks), flame.svg, serial.log and
-the trace (trace.log). `--all` profiles every OP into build/profile/ and
+table.txt, table.md, folded.txt (folded stacks), flame.svg and serial.log;
+with --keep-trace also the trace (trace.log: the switch's is about 200 MB). `--all` profiles every OP into build/profile/ and
 writes one chart of them all (profile.svg); `--docs` with --all copies it
 to docs/profile.svg and the tables into docs/benchmarks.md.
 
@@ -139,9 +139,9 @@ def reconcile(op, k, p, lines):
     agree with the guest's (or Keel's) own figure; raises Failed when they do not."""
     figs = bench.parse(lines)
     if op.bench_op:
-        if p.exits != k:
-            raise Failed(f"{op.name}: {p.exits} VM exits traced between the markers, want {k} "
-                         "(one per operation)")
+        if p.exits != k or p.entries != k:
+            raise Failed(f"{op.name}: {p.exits} VM exits and {p.entries} entries traced between "
+                         f"the markers, want {k} of each (one per operation)")
         b = figs.get(op.bench_op)
         if b is None:
             raise Failed(f"{op.name}: no BENCH op={op.bench_op} line in the serial log")
@@ -166,14 +166,14 @@ def reconcile(op, k, p, lines):
     left = f", {p.left_ticks / other:,.1f} ticks each" if other else ""
     return p.kept, (f"check: {p.exits} VM exits between the markers, {p.kept} of them switched "
                     f"guests (a VMPTRLD on the path): the profile holds those; the other {other} "
-                    f"(console polls, guest I/O) are left out{left}. Keel's own switch cost "
+                    f"(console polls, guest I/O) are left out{left} on average. Keel's own switch cost "
                     f"(its TSC from one guest's last exit to the next guest's entry, over the "
                     f"whole run) is min {sw['min']} mean {sw['mean']:.0f} over {sw['iters']} "
                     f"switches; the traced path, stub to VMRESUME, "
                     f"{p.keel_ticks / p.kept:,.1f} per switch")
 
 
-def profile(name, k, outdir, timeout):
+def profile(name, k, outdir, timeout, keep_trace=False):
     """Runs one profile; returns a dict of its results. Raises Failed or ProfileError."""
     op = OPS[name]
     k = op.k if k is None else k
@@ -181,8 +181,12 @@ def profile(name, k, outdir, timeout):
     nm = subprocess.run(["nm", "-n", "-S", bench.KEEL_ELF], stdout=subprocess.PIPE, text=True,
                         check=True).stdout
     syms = pt.Symbols(nm)
-    with open(trace, errors="replace") as f:
-        p = pt.attribute(pt.parse_trace(f), syms, op.keep)
+    try:
+        with open(trace, errors="replace") as f:
+            p = pt.attribute(pt.parse_trace(f), syms, op.keep)
+    finally:
+        if not keep_trace and os.path.exists(trace):
+            os.remove(trace)
     ops, check = reconcile(op, k, p, lines)
     folded = pt.folded(p, name)
     text, md = pt.table(p, ops), pt.table(p, ops, limit=8, md=True)
@@ -220,6 +224,8 @@ def main():
     ap.add_argument("--k", type=int, help="operations traced (switch: guest 1's loops in K)")
     ap.add_argument("--out", help="output folder (default build/profile)")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per boot")
+    ap.add_argument("--keep-trace", action="store_true",
+                    help="keep Bochs' trace as OUT/OP/trace.log")
     ap.add_argument("--smoke", action="store_true",
                     help=f"a few operations each ({SMOKE_K}), to build/bench/smoke/profile")
     ap.add_argument("--docs", action="store_true",
@@ -242,7 +248,7 @@ def main():
     for name in DOC_OPS if a.all else [a.op]:
         try:
             k = a.k if a.k is not None else SMOKE_K[name] if a.smoke else None
-            r = profile(name, k, os.path.join(base, name), a.timeout)
+            r = profile(name, k, os.path.join(base, name), a.timeout, a.keep_trace)
         except (Failed, pt.ProfileError, OSError, subprocess.SubprocessError) as e:
             print(f"profile: FAILED: {name}: {e}", flush=True)
             return 1
