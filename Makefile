@@ -111,6 +111,16 @@ bench: all
 
 bench-smoke: all
 	$(PYTHON) tests/bench/run.py --smoke $(BENCH_ARGS)
+	$(PYTHON) tests/bench/profile_run.py --all --smoke
+
+# `make profile OP=cpuid` (vmcall, io-in, io-out, touch4k, switch): where Keel's
+# ticks go on one path, function by function, from Bochs' instruction trace
+# (tests/bench/profile_run.py, docs/benchmarks.md); OP=all profiles the five of
+# the docs. PROFILE_ARGS passes options, e.g. PROFILE_ARGS="--k 50".
+.PHONY: profile
+OP ?= cpuid
+profile: all
+	$(PYTHON) tests/bench/profile_run.py $(if $(filter all,$(OP)),--all,$(OP)) $(PROFILE_ARGS)
 
 # Unit tests, then emulator scenarios even if a unit test failed; the last line
 # is pytest's summary.

@@ -26,8 +26,14 @@
  *        zero (bench_idle.c)
  *   run=wake [iters=200] [sleep=10K]   how late a TSC-deadline wait in HLT
  *        ends, while Keel's idle CPU fills the zero pool or not (bench_idle.c)
- *   run=spin [loops=10M]     a loop that never exits, loops iterations of
- *        two instructions (for Keel's guest-switch figure)
+ *   run=spin [loops=10M] [mark=1]   a loop that never exits, loops
+ *        iterations of two instructions (for Keel's guest-switch figure);
+ *        mark=1 puts a profile marker (below) before and after the loop
+ *   run=profile op=cpuid|vmcall|io-in|io-out|touch4k [k=100]   for
+ *        `make profile` (tests/bench/profile_run.py): a few warm-up iterations
+ *        of the operation, then the marker, k iterations, the marker again.
+ *        The marker is Bochs' magic breakpoint, XCHG BX,BX (a no-op
+ *        elsewhere); the profiler traces what runs between the two.
  *   run=none                 nothing (for Keel's boot figure)
  *
  * Each timed operation is one block: LFENCE; RDTSC; the operation; LFENCE;
@@ -383,13 +389,106 @@ static void bench_touch2m(void)
 
 /* --- run=spin, run=none --- */
 
+/* Bochs' magic breakpoint (magic_break: enabled=1): the profiler's marker. */
+static inline void bench_mark(void)
+{
+	__asm__ volatile("xchg %%bx, %%bx" : : : "memory");
+}
+
 static void bench_spin(void)
 {
 	u64 loops = bench_arg("loops", BENCH_DEFAULT_LOOPS), n = loops;
+	bool mark = bootargs_has(bench_env.args, "mark", "1");
 
+	if (mark)
+		bench_mark();
 	if (n)
 		__asm__ volatile("1: dec %0\n\tjnz 1b" : "+r"(n) : : "cc");
+	if (mark)
+		bench_mark();
 	check_pass("spin: %llu loops", (unsigned long long)loops);
+}
+
+/* --- run=profile --- */
+
+#define BENCH_PROFILE_WARMUP 4
+
+static const struct bench_op *bench_profile_op(void)
+{
+	static const struct {
+		const char *arg, *op;
+	} names[] = {{"cpuid", "cpuid-0"},
+		     {"vmcall", "vmcall-nop"},
+		     {"io-in", "in-uart-lsr"},
+		     {"io-out", "out-unclaimed"}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!bootargs_has(bench_env.args, "op", names[i].arg))
+			continue;
+		for (size_t j = 0; j < ARRAY_SIZE(bench_exit_ops); j++)
+			if (!strcmp(bench_exit_ops[j].name, names[i].op))
+				return &bench_exit_ops[j];
+	}
+	return NULL;
+}
+
+/* Warm-up, marker, k timed stores to fresh pages, marker; the BENCH line of
+ * the k, and a check of one fault each. */
+static void bench_profile_touch(u64 k)
+{
+	u64 n = k + BENCH_PROFILE_WARMUP, base = bench_fresh("profile", n * BENCH_PAGE, BENCH_PAGE);
+	struct keel_guest_stats a, b;
+	struct bench_delta d;
+
+	if (!base)
+		return;
+	for (u64 i = 0; i < BENCH_PROFILE_WARMUP; i++)
+		bench_t_store(base + i * BENCH_PAGE);
+	uart_wait_idle();
+	bench_stats(&a);
+	bench_mark();
+	for (u64 i = 0; i < k; i++)
+		bench_samples[i] = bench_t_store(base + (i + BENCH_PROFILE_WARMUP) * BENCH_PAGE);
+	bench_mark();
+	bench_stats(&b);
+	d = bench_delta(&a, &b);
+	bench_report("touch4k", k, 0, &d);
+	bench_expect("touch4k", "faults", d.faults, k);
+}
+
+static void bench_profile(void)
+{
+	u64 k = bench_arg("k", 100);
+	const struct bench_op *op = bench_profile_op();
+	struct keel_guest_stats a, b;
+	struct bench_delta d;
+
+	if (k == 0 || k > BENCH_MAX_SAMPLES - BENCH_PROFILE_WARMUP) {
+		check_fail("profile: k=%llu: want 1 to %u", (unsigned long long)k,
+			   BENCH_MAX_SAMPLES - BENCH_PROFILE_WARMUP);
+		return;
+	}
+	if (bootargs_has(bench_env.args, "op", "touch4k")) {
+		bench_profile_touch(k);
+		return;
+	}
+	if (!op) {
+		check_fail("profile: no op=cpuid|vmcall|io-in|io-out|touch4k in '%s'",
+			   bench_env.args);
+		return;
+	}
+	for (size_t i = 0; i < BENCH_PROFILE_WARMUP; i++)
+		op->time();
+	uart_wait_idle();
+	bench_stats(&a);
+	bench_mark();
+	for (size_t i = 0; i < k; i++)
+		bench_samples[i] = op->time();
+	bench_mark();
+	bench_stats(&b);
+	d = bench_delta(&a, &b);
+	bench_report(op->name, k, op->setup, &d);
+	bench_expect(op->name, "exits", d.exits, op->exits * k);
 }
 
 /* Writes every page of the sample array, so no fault lands in a timed loop. */
@@ -426,7 +525,9 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		bench_vcpus();
 	else if (bootargs_has(bench_env.args, "run", "wake"))
 		bench_wake();
+	else if (bootargs_has(bench_env.args, "run", "profile"))
+		bench_profile();
 	else
-		check_fail("no run=exits|touch4k|touch2m|vcpus|wake|spin|none in '%s'",
+		check_fail("no run=exits|touch4k|touch2m|vcpus|wake|profile|spin|none in '%s'",
 			   bench_env.args);
 }
