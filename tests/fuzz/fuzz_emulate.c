@@ -316,6 +316,13 @@ static u64 sign_extend(u64 v, unsigned size)
 		}                                                                                  \
 	} while (0)
 
+/* The status flags from HOST_POST's AX: LAHF's SF ZF AF PF CF in AH, SETO's OF in AL. */
+static u64 host_status(u64 ax)
+{
+	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
+	       ((ax & 1) ? RFLAGS_OF : 0);
+}
+
 static u64 host_op(enum decode_op op, u64 a, u64 b, u64 in, unsigned size, u64 *res)
 {
 	u64 ax = (in & 0xFF) << 8;
@@ -399,8 +406,7 @@ static u64 host_op(enum decode_op op, u64 a, u64 b, u64 in, unsigned size, u64 *
 		HOST_SIZES(HOST_BIN, "cmp");
 	}
 	*res = a & mask(size);
-	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
-	       ((ax & 1) ? RFLAGS_OF : 0);
+	return host_status(ax);
 }
 
 /*
@@ -438,8 +444,7 @@ static u64 host_wide(enum decode_op op, unsigned size, u64 *rax, u64 *rdx, u64 s
 	}
 	*rax = oa;
 	*rdx = od;
-	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
-	       ((ax & 1) ? RFLAGS_OF : 0);
+	return host_status(ax);
 }
 
 /* Whether the host is an Intel CPU, whose choices for undefined flags Keel follows. */
