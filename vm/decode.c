@@ -52,7 +52,7 @@
 #define F_CL	 BIT(11) /* the count is CL (D2/D3) */
 
 /* Opcode groups: ModRM.reg selects the operation (SDM Vol. 2A Table A-6). */
-enum group { GRP_NONE, GRP_1, GRP_2, GRP_3, GRP_4, GRP_5, GRP_8, GRP_COUNT };
+enum group { GRP_NONE, GRP_1, GRP_2, GRP_3, GRP_4, GRP_5, GRP_8, GRP_9, GRP_COUNT };
 
 struct form {
 	u16 flags; /* 0: not an instruction this decoder handles */
@@ -80,6 +80,8 @@ static const struct form forms[256] = {
     ALU_ROWS(0x28, DECODE_OP_SUB),
     ALU_ROWS(0x30, DECODE_OP_XOR),
     ALU_ROWS(0x38, DECODE_OP_CMP),
+    [0x69] = {RM_FROM | F_IMMZ, DECODE_OP_IMUL, 0},
+    [0x6B] = {RM_FROM | F_IMM8, DECODE_OP_IMUL, 0},
     [0x80] = {GRP | F_BYTE | F_IMM8, 0, GRP_1},
     [0x81] = {GRP | F_IMMZ, 0, GRP_1},
     [0x83] = {GRP | F_IMM8, 0, GRP_1},
@@ -124,6 +126,7 @@ static const struct form forms[256] = {
 static const struct form forms_0f[256] = {
     [0xA3] = {RM_TO, DECODE_OP_BT, 0},
     [0xAB] = {RM_TO, DECODE_OP_BTS, 0},
+    [0xAF] = {RM_FROM, DECODE_OP_IMUL, 0},
     [0xB0] = {RM_TO | F_BYTE, DECODE_OP_CMPXCHG, 0},
     [0xB1] = {RM_TO, DECODE_OP_CMPXCHG, 0},
     [0xB3] = {RM_TO, DECODE_OP_BTR, 0},
@@ -132,6 +135,7 @@ static const struct form forms_0f[256] = {
     [0xC0] = {RM_TO | F_BYTE, DECODE_OP_XADD, 0},
     [0xC1] = {RM_TO, DECODE_OP_XADD, 0},
     [0xC3] = {RM_TO, DECODE_OP_MOVNTI, 0},
+    [0xC7] = {GRP, 0, GRP_9},
 };
 
 /* The three-byte rows 0F 38 F0/F1 (SDM Vol. 2A Table A-4): MOVBE. */
@@ -153,12 +157,14 @@ static const u8 group_ops[GRP_COUNT][8] = {
 	       DECODE_OP_SUB, DECODE_OP_XOR, DECODE_OP_CMP},
     [GRP_2] = {DECODE_OP_ROL, DECODE_OP_ROR, DECODE_OP_RCL, DECODE_OP_RCR, DECODE_OP_SHL,
 	       DECODE_OP_SHR, DECODE_OP_SHL, DECODE_OP_SAR},
-    [GRP_3] = {DECODE_OP_TEST, NO_OP, DECODE_OP_NOT, DECODE_OP_NEG, NO_OP, NO_OP, NO_OP, NO_OP},
+    [GRP_3] = {DECODE_OP_TEST, NO_OP, DECODE_OP_NOT, DECODE_OP_NEG, DECODE_OP_MUL, DECODE_OP_IMUL,
+	       DECODE_OP_DIV, DECODE_OP_IDIV},
     [GRP_4] = {DECODE_OP_INC, DECODE_OP_DEC, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
     [GRP_5] = {DECODE_OP_INC, DECODE_OP_DEC, DECODE_OP_CALL, NO_OP, DECODE_OP_JMP, NO_OP,
 	       DECODE_OP_PUSH, NO_OP},
     [GRP_8] = {NO_OP, NO_OP, NO_OP, NO_OP, DECODE_OP_BT, DECODE_OP_BTS, DECODE_OP_BTR,
 	       DECODE_OP_BTC},
+    [GRP_9] = {NO_OP, DECODE_OP_CMPXCHG8B, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP, NO_OP},
 };
 
 /* The next byte, or TOO_LONG past 15 bytes, or TRUNCATED past `avail`. */
@@ -605,6 +611,25 @@ static void branch_form(struct decode_insn *d)
 	d->dir = DECODE_DIR_FROM_MEM;
 }
 
+/*
+ * The double-width forms. MUL/IMUL/DIV/IDIV r/m (F6/F7 /4-/7; SDM Vol. 2A
+ * "MUL", "IMUL", Vol. 2A "DIV", "IDIV"): the memory operand is a source,
+ * rAX (and rDX) the implicit destination. CMPXCHG8B m64 / CMPXCHG16B m128
+ * (0F C7 /1, REX.W selecting the second; Vol. 2A "CMPXCHG8B/CMPXCHG16B"):
+ * op_size is half the operand (EDX:EAX or RDX:RAX) whatever 66 says.
+ */
+static void wide_form(struct decode_insn *d, const struct prefixes *p)
+{
+	if (d->op == DECODE_OP_CMPXCHG8B) {
+		if (p->rex & REX_W)
+			d->op = DECODE_OP_CMPXCHG16B;
+		d->op_size = (p->rex & REX_W) ? 8 : 4;
+		d->mem_size = (u8)(2 * d->op_size);
+	} else {
+		d->dir = DECODE_DIR_FROM_MEM;
+	}
+}
+
 /* 63 /r MOVSXD (64-bit mode only; ARPL elsewhere): register = sign-extend(r/m32). */
 static int movsxd(struct cursor *c, struct decode_insn *d, const struct prefixes *p)
 {
@@ -625,7 +650,7 @@ static int movsxd(struct cursor *c, struct decode_insn *d, const struct prefixes
 
 /*
  * LOCK is allowed only where the SDM allows it (Vol. 2A "LOCK"): ADD, ADC,
- * AND, BTC, BTR, BTS, CMPXCHG, DEC, INC, NEG, NOT, OR, SBB, SUB, XOR, XADD
+ * AND, BTC, BTR, BTS, CMPXCHG, CMPXCHG8B/16B, DEC, INC, NEG, NOT, OR, SBB, SUB, XOR, XADD
  * and XCHG, each with a memory destination; anywhere else it is #UD.
  */
 static bool lock_allowed(const struct decode_insn *d)
@@ -648,6 +673,8 @@ static bool lock_allowed(const struct decode_insn *d)
 	case DECODE_OP_BTC:
 	case DECODE_OP_XADD:
 	case DECODE_OP_CMPXCHG:
+	case DECODE_OP_CMPXCHG8B:
+	case DECODE_OP_CMPXCHG16B:
 	case DECODE_OP_XCHG:
 		return true;
 	default:
@@ -681,6 +708,8 @@ int decode_insn(const u8 *bytes, unsigned avail, enum decode_mode mode, struct d
 		stack_form(out, &p);
 	if (out->op == DECODE_OP_CALL || out->op == DECODE_OP_JMP)
 		branch_form(out);
+	if (out->op >= DECODE_OP_MUL && out->op <= DECODE_OP_CMPXCHG8B)
+		wide_form(out, &p);
 	if (p.lock && !lock_allowed(out))
 		return DECODE_BAD_LOCK;
 	out->len = (u8)c.pos;
@@ -703,15 +732,16 @@ u64 decode_ea(const struct decode_insn *d, const struct decode_mem *m, const u64
 const char *decode_op_name(enum decode_op op)
 {
 	static const char *const names[] = {
-	    "mov",     "movzx",	  "movsx",  "stos",   "movs",	"and",	  "or",	     "xor",
-	    "cmp",     "test",	  "xchg",   "add",    "adc",	"sub",	  "sbb",     "inc",
-	    "dec",     "neg",	  "not",    "rol",    "ror",	"rcl",	  "rcr",     "shl",
-	    "shr",     "sar",	  "bt",	    "bts",    "btr",	"btc",	  "xadd",    "cmpxchg",
-	    "setcc",   "movnti",  "movbe",  "push",   "pop",	"lods",	  "scas",    "cmps",
-	    "movd",    "movq",	  "movdqa", "movdqu", "movaps", "movups", "vmovdqu", "vmovdqa",
-	    "vmovaps", "vmovups", "call",   "jmp"};
+	    "mov",	 "movzx",     "movsx",	"stos",	  "movs",   "and",    "or",	 "xor",
+	    "cmp",	 "test",      "xchg",	"add",	  "adc",    "sub",    "sbb",	 "inc",
+	    "dec",	 "neg",	      "not",	"rol",	  "ror",    "rcl",    "rcr",	 "shl",
+	    "shr",	 "sar",	      "bt",	"bts",	  "btr",    "btc",    "xadd",	 "cmpxchg",
+	    "setcc",	 "movnti",    "movbe",	"push",	  "pop",    "lods",   "scas",	 "cmps",
+	    "movd",	 "movq",      "movdqa", "movdqu", "movaps", "movups", "vmovdqu", "vmovdqa",
+	    "vmovaps",	 "vmovups",   "call",	"jmp",	  "mul",    "imul",   "div",	 "idiv",
+	    "cmpxchg8b", "cmpxchg16b"};
 
-	_Static_assert(sizeof(names) / sizeof(names[0]) == DECODE_OP_JMP + 1,
+	_Static_assert(sizeof(names) / sizeof(names[0]) == DECODE_OP_CMPXCHG16B + 1,
 		       "a name for every decode_op, in order");
 	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }

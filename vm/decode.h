@@ -3,7 +3,8 @@
  * memory forms of MOV (88-8B, C6/C7, A0-A3), MOVZX/MOVSX/MOVSXD, STOS,
  * MOVS, LODS, SCAS and CMPS (with REP/REPE/REPNE), ADD/ADC/SUB/SBB/AND/OR/XOR/CMP (register and
  * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
- * CMPXCHG, SETcc, MOVNTI, MOVBE, PUSH/POP m and near CALL/JMP m, and the SSE/AVX moves
+ * CMPXCHG, SETcc, MOVNTI, MOVBE, PUSH/POP m, near CALL/JMP m, MUL/IMUL/DIV/IDIV,
+ * CMPXCHG8B/CMPXCHG16B, and the SSE/AVX moves
  * compilers use for memcpy (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS,
  * VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS; vm/decode_sse.c), in 16-, 32- and 64-bit code (Intel SDM
  * Vol. 2A, chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only
@@ -91,6 +92,15 @@ enum decode_op {
 	DECODE_OP_VMOVUPS, /* VEX.NP.0F 10/11 */
 	DECODE_OP_CALL,	   /* CALL m (near, FF /2): RIP = [mem], the next RIP pushed at SS:rSP */
 	DECODE_OP_JMP,	   /* JMP m (near, FF /4): RIP = [mem] */
+	/* rDX:rAX (AX for bytes) and the memory operand, the source (DECODE_DIR_FROM_MEM) */
+	DECODE_OP_MUL,	/* F6/F7 /4: rDX:rAX = rAX * m (AX = AL * m8) */
+	DECODE_OP_IMUL, /* F6/F7 /5 as MUL, signed; with has_reg (0F AF, 69, 6B): reg = reg * m,
+			   or m * imm with has_imm */
+	DECODE_OP_DIV,	/* F6/F7 /6: rAX = rDX:rAX / m, rDX = the remainder (AL, AH for bytes) */
+	DECODE_OP_IDIV, /* F6/F7 /7: signed */
+	/* 0F C7 /1: m64, or m128 with REX.W; op_size is a half (EDX:EAX, RDX:RAX) */
+	DECODE_OP_CMPXCHG8B,
+	DECODE_OP_CMPXCHG16B,
 };
 
 /* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVUPS. */
@@ -131,12 +141,12 @@ struct decode_mem {
  * Which way the operation goes:
  *   TO_MEM   memory is the destination (or, for CMP/TEST/BT, the first operand):
  *            MOV/MOVNTI/MOVBE stores, ADD..XOR m,r / m,imm, CMP m,r / m,imm,
- *            TEST, XCHG, STOS, the one-operand forms, shifts, BT*, XADD,
- *            CMPXCHG, SETcc, POP m, MOVS;
+ *            TEST, XCHG, STOS, INC/DEC/NEG/NOT, shifts, BT*, XADD,
+ *            CMPXCHG, CMPXCHG8B/16B, SETcc, POP m, MOVS;
  *   FROM_MEM a register (or the stack) is the destination, or the first
  *            operand: MOV/MOVZX/MOVSX/MOVBE loads, ADD..XOR r,m, CMP r,m,
  *            PUSH m, LODS, SCAS (rAX first), CMPS (seg:rSI first), CALL m and
- *            JMP m (RIP).
+ *            JMP m (RIP), MUL/IMUL/DIV/IDIV (rAX or the register first).
  *   MOVS and CMPS use `mem` (seg:rSI) and `mem2` (ES:rDI).
  */
 enum decode_dir {
@@ -149,7 +159,8 @@ struct decode_insn {
 	enum decode_mode mode; /* the code size it was decoded in */
 	enum decode_op op;
 	enum decode_dir dir;
-	u8 mem_size;  /* bytes of the memory access: 1, 2, 4 or 8; a vector move 4, 8, 16 or 32 */
+	u8 mem_size;  /* bytes of the memory access: 1, 2, 4 or 8; a vector move 4, 8, 16 or 32;
+		       * CMPXCHG8B 8, CMPXCHG16B 16 */
 	u8 op_size;   /* operand size: the register's width (MOVZX/MOVSX: the destination;
 		       * a vector move: mem_size) */
 	u8 addr_size; /* 2, 4 or 8 */

@@ -3,7 +3,8 @@
  * of the registers and commits it only when every access succeeded, so a
  * failed access leaves the guest state as the fault found it.
  *
- * The values and flags of the operations are vm/emulate_alu.c's.
+ * The values and flags of the operations are vm/emulate_alu.c's; the
+ * double-width forms (MUL..IDIV, CMPXCHG8B/16B) are vm/emulate_wide.c's.
  */
 #include "vm/emulate.h"
 #include "arch/x86/cr.h"
@@ -583,6 +584,12 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 		n.rip = next_rip(d, n.rip);
 	} else if (d->op == DECODE_OP_CALL || d->op == DECODE_OP_JMP) {
 		s = branch_op(d, gpa, write_fault, &n, env);
+	} else if (d->op >= DECODE_OP_MUL && d->op <= DECODE_OP_IDIV) {
+		s = emulate_muldiv(d, gpa, &n, env);
+		n.rip = next_rip(d, n.rip);
+	} else if (d->op == DECODE_OP_CMPXCHG8B || d->op == DECODE_OP_CMPXCHG16B) {
+		s = emulate_cmpxchg_wide(d, gpa, &n, env);
+		n.rip = next_rip(d, n.rip);
 	} else {
 		s = single_op(d, gpa, write_fault, &n, env);
 		n.rip = next_rip(d, n.rip);
@@ -615,6 +622,8 @@ const char *emulate_status_name(int status)
 		return "#SS(0)";
 	case EMULATE_AC:
 		return "#AC(0)";
+	case EMULATE_FAULT_DE:
+		return "#DE";
 	default:
 		return "unknown status";
 	}

@@ -60,6 +60,9 @@ struct emulate_env {
 	 * 6.15 "Interrupt 17"). Only with seg_checks other than NONE.
 	 */
 	bool align_check;
+	/* The guest's CPUID.01H ECX and EDX as Keel presents them: CMPXCHG8B (EDX.CX8) and
+	   CMPXCHG16B (ECX.CX16) are #UD without their bit (vm/emulate_wide.c) */
+	u32 cpuid1_ecx, cpuid1_edx;
 };
 
 /* Which segment checks apply (the CPU's mode). NONE: none (host tests without segments). */
@@ -81,6 +84,7 @@ enum emulate_status {
 	EMULATE_GP = -7,       /* a segment check failed: #GP(0) */
 	EMULATE_SS = -8,       /* a segment check on an SS-relative access failed: #SS(0) */
 	EMULATE_AC = -9,       /* an access the CPU did not make is unaligned: #AC(0) */
+	EMULATE_FAULT_DE = -10, /* DIV/IDIV: #DE after the device read; nothing else changed */
 };
 
 /*
@@ -109,8 +113,9 @@ int emulate_branch_check(const struct emulate_env *env, enum decode_mode mode, u
  * RIP on the instruction while rCX is not yet zero (the guest re-executes
  * it and faults again on the next element). On failure nothing in *r has
  * changed, though a device may have seen a read. EMULATE_FAULT_* (the
- * vector moves) means the CPU would have raised that fault instead: no
- * access was made, and the caller injects it.
+ * vector moves, CMPXCHG8B/16B) means the CPU would have raised that fault
+ * instead: no access was made, and the caller injects it; EMULATE_FAULT_DE
+ * (DIV/IDIV) comes after the device read, as on the CPU.
  */
 int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct emulate_regs *r,
 		 const struct emulate_env *env);
@@ -122,6 +127,25 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
  */
 int emulate_vector(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 		   const struct emulate_env *env);
+
+/*
+ * MUL, IMUL, DIV, IDIV with a memory source (vm/emulate_wide.c): one
+ * device read, then rDX:rAX (or the IMUL register) and RFLAGS; DIV/IDIV
+ * give EMULATE_FAULT_DE after the read for a zero divisor or a quotient
+ * too large, changing nothing. RIP is left to the caller.
+ */
+int emulate_muldiv(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
+		   const struct emulate_env *env);
+
+/*
+ * CMPXCHG8B/CMPXCHG16B (vm/emulate_wide.c): EMULATE_FAULT_UD without the
+ * CPUID bit, EMULATE_FAULT_GP for a CMPXCHG16B operand not 16-byte
+ * aligned, both before any access; then 8-byte device reads, lowest
+ * first, and 8-byte writes, lowest first (the operand itself back on a
+ * miss); ZF, and rDX:rAX on a miss. RIP is left to the caller.
+ */
+int emulate_cmpxchg_wide(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
+			 const struct emulate_env *env);
 
 /*
  * The linear address of seg:off as the CPU forms it (SDM Vol. 1 3.3.7.1,

@@ -19,6 +19,7 @@
 #include "arch/x86/vec_regs.h"
 #include "lib/console.h"
 #include "lib/string.h"
+#include "vm/cpuid_policy.h"
 #include "vm/dbreak.h"
 #include "vm/decode.h"
 #include "vm/emulate.h"
@@ -281,6 +282,8 @@ static bool inject_fault(struct vcpu *v, int status)
 		vcpu_inject_exception(v, EXC_NM, false, 0);
 	else if (status == EMULATE_FAULT_GP)
 		vcpu_inject_gp(v);
+	else if (status == EMULATE_FAULT_DE)
+		vcpu_inject_exception(v, EXC_DE, false, 0);
 	else
 		return false;
 	return true;
@@ -451,6 +454,8 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	env.cr0 = cr_guest_cr0();
 	env.cr4 = cr_guest_cr4();
 	env.xcr0 = v->msrs.xcr0;
+	env.cpuid1_ecx = cpuid_caps()->leaf1_ecx; /* CX16, CX8: as the guest's CPUID has them */
+	env.cpuid1_edx = cpuid_caps()->leaf1_edx;
 	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
 	load_regs(v, &regs);
 	s = emulate_locate(&d, gpa, write_fault, &regs, &env, c.lin_mask, xlate, &c, &c.op);

@@ -8,7 +8,7 @@ on the device, and judges itself with PASS/FAIL lines.
 
 Boots:
 - "mmio-on" (testmmio=on), on corei7_skylake_x and corei7_sandy_bridge_2600k: four guests whose one access Keel must refuse
-  (CMPXCHG8B, MUL, an SSE arithmetic load (PADDD), a store straddling the device's end), each
+  (BSF, SHLD, an SSE arithmetic load (PADDD), a store straddling the device's end), each
   ended with the `MMIO at gpa ...` report, then the `mmio` guest, which
   must still run and pass every form;
 - "mmio-off" (Keel's default): the device is absent, so the same access
@@ -27,8 +27,8 @@ HELLO_OK = ("[hello] Goodbye: leaving by the debug-exit port with v=0",
 
 # name -> (guest argument, the GPA it touches, Keel's reason, the leading instruction bytes)
 REFUSED = {
-    "bad-cmpxchg8b": ("bad=cmpxchg8b", DEV + 0x40, "unsupported instruction", "0f c7 0e"),
-    "bad-mul": ("bad=mul", DEV + 0x40, "unsupported instruction", "f7 26"),
+    "bad-bsf": ("bad=bsf", DEV + 0x40, "unsupported instruction", "0f bc 06"),
+    "bad-shld": ("bad=shld", DEV + 0x40, "unsupported instruction", "0f a4 06 01"),
     "bad-sse": ("bad=sse", DEV + 0x40, "unsupported instruction", "66 0f fe 06"),
     "bad-straddle": ("bad=straddle", DEV + 0xFFE, "device access failed", "89 06"),
 }

@@ -32,7 +32,7 @@ FUZZ_SRCS_linux_boot := vm/linux_boot.c lib/format.c
 FUZZ_SRCS_term_line  := lib/term_line.c
 FUZZ_SRCS_madt_cpus  := arch/x86/madt_cpus.c arch/x86/acpi_tables.c lib/format.c
 FUZZ_SRCS_decode_ref := vm/decode.c vm/decode_sse.c vmx/sw_event.c
-FUZZ_SRCS_emulate    := vm/emulate.c vm/emulate_alu.c vm/emulate_sse.c vm/emulate_seg.c \
+FUZZ_SRCS_emulate    := vm/emulate.c vm/emulate_alu.c vm/emulate_sse.c vm/emulate_seg.c vm/emulate_wide.c \
 	vm/emulate_locate.c vm/decode.c vm/decode_sse.c
 FUZZ_SRCS_psf        := lib/psf.c lib/format.c
 

@@ -9,8 +9,11 @@
  *   length           d.len == length
  *   operation        d.op names the mnemonic (STOS/MOVS: any of B/W/D/Q;
  *                    MOVSX: MOVSX or MOVSXD; MOVD, MOVQ, MOVDQA, MOVDQU,
- *                    MOVAPS, MOVUPS, VMOVDQU, VMOVDQA, VMOVAPS, VMOVUPS)
- *   operand size     d.op_size * 8 == operand_width; for the vector moves
+ *                    MOVAPS, MOVUPS, VMOVDQU, VMOVDQA, VMOVAPS, VMOVUPS;
+ *                    MUL, IMUL (one operand, or with its register), DIV,
+ *                    IDIV, CMPXCHG8B, CMPXCHG16B)
+ *   operand size     d.op_size * 8 == operand_width (CMPXCHG8B/16B: 32/64,
+ *                    half the memory operand, as Zydis says); for the vector moves
  *                    (Zydis says 32 or 64 there, by REX.W) instead: one
  *                    XMM or YMM register operand, YMM exactly when
  *                    d.mem_size is 32, its number d.vreg, d.vex exactly
@@ -220,6 +223,12 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	    [DECODE_OP_VMOVUPS] = ZYDIS_MNEMONIC_VMOVUPS,
 	    [DECODE_OP_CALL] = ZYDIS_MNEMONIC_CALL,
 	    [DECODE_OP_JMP] = ZYDIS_MNEMONIC_JMP,
+	    [DECODE_OP_MUL] = ZYDIS_MNEMONIC_MUL,
+	    [DECODE_OP_IMUL] = ZYDIS_MNEMONIC_IMUL,
+	    [DECODE_OP_DIV] = ZYDIS_MNEMONIC_DIV,
+	    [DECODE_OP_IDIV] = ZYDIS_MNEMONIC_IDIV,
+	    [DECODE_OP_CMPXCHG8B] = ZYDIS_MNEMONIC_CMPXCHG8B,
+	    [DECODE_OP_CMPXCHG16B] = ZYDIS_MNEMONIC_CMPXCHG16B,
 	};
 
 	switch (op) {

@@ -20,7 +20,10 @@
  *                 one or more #UD/#NM conditions or the host's AVX missing;
  *                 in half the clean runs the operand is steered onto the
  *                 fault's page offset (else most moves are refused);
- *                 the 16 XMM/YMM registers' bytes follow (made up: take())
+ *                 the 16 XMM/YMM registers' bytes follow (made up: take());
+ *                 the same half of the runs aligns a CMPXCHG16B operand
+ *   cpuid (1)     bits 7 and 0 set: the guest's CPUID has no CX8, bits 7
+ *                 and 1: no CX16 (CMPXCHG8B/16B are then #UD)
  *
  * Where the input ends early, the values it lacks are made up (take()).
  * The device is [DEV_BASE, DEV_BASE + 64): an access past its end is
@@ -46,6 +49,15 @@
  *     shift, OF after a shift or rotate by other than 1, CF after SHL/SHR
  *     by the width or more, OF SF AF PF after BT* are not compared);
  *     SETcc's byte follows the SDM's table of conditions;
+ *   - MUL, IMUL, DIV and IDIV: the registers and status flags are the host
+ *     CPU's own after the same instruction on rDX:rAX (IMUL with a
+ *     register: its two-operand form), the undefined flags included on an
+ *     Intel host (Keel gives Intel's: docs/mmio.md), not compared on
+ *     another; a DIV/IDIV whose quotient does not fit (worked out in 128
+ *     bits, never run on the host) is EMULATE_FAULT_DE after the read with
+ *     nothing changed; CMPXCHG8B/16B follow the SDM's pseudo-code, 8-byte
+ *     accesses from gpa up, #UD (no CPUID bit) and #GP(0) (CMPXCHG16B not
+ *     16-byte aligned) with no access at all;
  *   - on a refusal the log stops at the refused access, the status names
  *     its kind (device or memory) and the registers are as they were;
  *   - neither the decoded instruction nor the environment is written.
@@ -66,6 +78,7 @@
 #include "tests/fuzz/fuzz_check.h"
 
 #include "arch/x86/cr.h"
+#include "vm/cpuid_policy.h"
 #include "vm/decode.h"
 #include "vm/emulate.h"
 #include "vmx/vcpu_regs.h"
@@ -106,6 +119,7 @@ struct model {
 	struct log log;
 	u8 vregs[16][32]; /* the XMM/YMM registers behind vec_read/vec_write */
 	bool avx;	  /* YMM and VEX loads reachable (arch/x86/vec_regs.c's check) */
+	bool cx8, cx16;	  /* the guest's CPUID.01H EDX.CX8, ECX.CX16 (env.cpuid1_*) */
 };
 
 static const char *const kind_names[] = {"device read", "device write", "memory read",
@@ -198,7 +212,7 @@ struct ref {
 	struct log log;
 	bool logic;	  /* AND/OR/XOR/TEST: AF compared as "clear", not with the host */
 	u64 undef;	  /* status flags the SDM leaves undefined here: not compared */
-	int status;	  /* vector moves: the status expected when no access is refused */
+	int status;	  /* the status expected when no access is refused (a fault) */
 	u8 vregs[16][32]; /* vector moves: the registers expected after */
 };
 
@@ -287,7 +301,7 @@ static u64 sign_extend(u64 v, unsigned size)
 			form(insn, "q", "q");                                                      \
 		}                                                                                  \
 	} while (0)
-/* BT* have no 8-bit form: sizes 2, 4, 8 only. */
+/* BT* and IMUL r, r/m have no 8-bit form: sizes 2, 4, 8 only. */
 #define HOST_SIZES_BT(insn)                                                                        \
 	do {                                                                                       \
 		switch (size) {                                                                    \
@@ -301,6 +315,13 @@ static u64 sign_extend(u64 v, unsigned size)
 			HOST_BIN(insn, "q", "q");                                                  \
 		}                                                                                  \
 	} while (0)
+
+/* The status flags from HOST_POST's AX: LAHF's SF ZF AF PF CF in AH, SETO's OF in AL. */
+static u64 host_status(u64 ax)
+{
+	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
+	       ((ax & 1) ? RFLAGS_OF : 0);
+}
 
 static u64 host_op(enum decode_op op, u64 a, u64 b, u64 in, unsigned size, u64 *res)
 {
@@ -377,13 +398,66 @@ static u64 host_op(enum decode_op op, u64 a, u64 b, u64 in, unsigned size, u64 *
 	case DECODE_OP_BTC:
 		HOST_SIZES_BT("btc");
 		break;
+	case DECODE_OP_IMUL: /* the two-operand form: a = a * b */
+		HOST_SIZES_BT("imul");
+		break;
 	default:
 		FUZZ_CHECK(op == DECODE_OP_CMP);
 		HOST_SIZES(HOST_BIN, "cmp");
 	}
 	*res = a & mask(size);
-	return ((ax >> 8) & (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)) |
-	       ((ax & 1) ? RFLAGS_OF : 0);
+	return host_status(ax);
+}
+
+/*
+ * The host CPU's one-operand MUL, IMUL, DIV or IDIV at `size` bytes on the
+ * whole of *rax and *rdx (so its own partial-register rules apply) with
+ * the operand src, from the status flags in `in`; returns the status flags
+ * after. RAX and RDX are loaded after SAHF (MOV changes no flag) and saved
+ * before LAHF. The caller rules #DE out first.
+ */
+#define HOST_WIDE(insn, sfx, mod)                                                                  \
+	__asm__(HOST_PRE "mov %[ia], %%rax\n\tmov %[id], %%rdx\n\t" insn sfx " %" mod "[s]\n\t"    \
+			 "mov %%rax, %[oa]\n\tmov %%rdx, %[od]" HOST_POST                          \
+		: [oa] "=&r"(oa), [od] "=&r"(od), "+a"(ax)                                         \
+		: [ia] "r"(*rax), [id] "r"(*rdx), [s] "r"(src), [of] "r"(of)                       \
+		: "cc", "rdx")
+
+static u64 host_wide(enum decode_op op, unsigned size, u64 *rax, u64 *rdx, u64 src, u64 in)
+{
+	u64 ax = (in & 0xFF) << 8, oa, od;
+	u8 of = (in & RFLAGS_OF) ? 0x7F : 0;
+
+	switch (op) {
+	case DECODE_OP_MUL:
+		HOST_SIZES(HOST_WIDE, "mul");
+		break;
+	case DECODE_OP_IMUL:
+		HOST_SIZES(HOST_WIDE, "imul");
+		break;
+	case DECODE_OP_DIV:
+		HOST_SIZES(HOST_WIDE, "div");
+		break;
+	default:
+		FUZZ_CHECK(op == DECODE_OP_IDIV);
+		HOST_SIZES(HOST_WIDE, "idiv");
+	}
+	*rax = oa;
+	*rdx = od;
+	return host_status(ax);
+}
+
+/* Whether the host is an Intel CPU, whose choices for undefined flags Keel follows. */
+static bool host_intel(void)
+{
+	static int intel = -1;
+	u32 a, b, c, d;
+
+	if (intel < 0) {
+		__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+		intel = b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e; /* GenuineIntel */
+	}
+	return intel;
 }
 
 static void expect(struct ref *x, enum acc_kind k, u64 addr, unsigned size, u64 val)
@@ -609,6 +683,107 @@ done:
 	r->rip = (r->rip + d->len) & mask(d->mode);
 }
 
+/*
+ * Whether DIV/IDIV of rDX:rAX (AX at size 1) by m faults with #DE (SDM
+ * Vol. 2A "DIV", "IDIV"): m = 0, or a quotient outside size bytes
+ * (unsigned, or signed), worked out in 128 bits.
+ */
+static bool ref_div_faults(enum decode_op op, unsigned size, u64 rax, u64 rdx, u64 m)
+{
+	unsigned bits = 8 * size;
+	__int128 max = ((__int128)1 << (bits - 1)) - 1, n, v, q;
+	unsigned __int128 un;
+
+	if ((m & mask(size)) == 0)
+		return true;
+	un = size == 1 ? rax & 0xFFFF
+		       : ((unsigned __int128)(rdx & mask(size)) << bits) | (rax & mask(size));
+	if (op == DECODE_OP_DIV)
+		return un / (m & mask(size)) > mask(size);
+	n = size == 1 ? (s16)rax : size == 8 ? (__int128)un : (s64)(u64)un;
+	if (size == 2 || size == 4) /* sign-extend the 2 * bits dividend */
+		n = (s64)((u64)un << (64 - 2 * bits)) >> (64 - 2 * bits);
+	v = (s64)sign_extend(m, size);
+	if (v == -1) /* -n, which could overflow __int128 itself */
+		return n < -max || n > max + 1;
+	q = n / v;
+	return q < -max - 1 || q > max;
+}
+
+/*
+ * MUL/IMUL/DIV/IDIV: the device read, then the host CPU's own result and
+ * flags (IMUL with a register: the two-operand form, the immediate as its
+ * first factor); DIV/IDIV that fault: nothing but the read, #DE. Where
+ * the host is not Intel, the flags the SDM leaves undefined are not
+ * compared (docs/mmio.md: Keel gives Intel's).
+ */
+static void ref_muldiv(const struct decode_insn *d, u64 gpa, u64 dev, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	unsigned size = d->op_size;
+	u64 m = dev & mask(size), a, res, fl;
+	bool div = d->op == DECODE_OP_DIV || d->op == DECODE_OP_IDIV;
+
+	FUZZ_CHECK(d->dir == DECODE_DIR_FROM_MEM && d->mem_size == size && !d->reg_high);
+	expect(x, ACC_DEV_READ, gpa, size, 0);
+	if (d->has_reg) {
+		FUZZ_CHECK(d->op == DECODE_OP_IMUL && size >= 2);
+		a = d->has_imm ? d->imm & mask(size) : ref_reg(r, d->reg, false, size);
+		fl = host_op(DECODE_OP_IMUL, a, m, r->rflags, size, &res);
+		ref_set(r, d->reg, false, size, res);
+	} else if (div && ref_div_faults(d->op, size, r->gpr[GPR_RAX], r->gpr[GPR_RDX], m)) {
+		x->status = EMULATE_FAULT_DE;
+		return;
+	} else {
+		FUZZ_CHECK(!d->has_imm);
+		fl = host_wide(d->op, size, &r->gpr[GPR_RAX], &r->gpr[GPR_RDX], m, r->rflags);
+	}
+	r->rflags = (r->rflags & ~STATUS_FLAGS) | fl;
+	if (!host_intel())
+		x->undef |= div ? STATUS_FLAGS : RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF;
+}
+
+/*
+ * CMPXCHG8B/16B: #UD without the CPUID bit, #GP(0) for a CMPXCHG16B not
+ * 16-byte aligned, with no access; else 8-byte reads from gpa up (each
+ * returning the model's 8 bytes), the compare with rDX:rAX, and 8-byte
+ * writes from gpa up: rCX:rBX, or on a miss what was read; rDX:rAX loaded
+ * only on a miss; ZF only.
+ */
+static void ref_cmpxchg_wide(const struct decode_insn *d, u64 gpa, const u64 seg_base[],
+			     const struct model *m, struct ref *x)
+{
+	struct emulate_regs *r = &x->regs;
+	bool wide = d->op == DECODE_OP_CMPXCHG16B;
+	unsigned half = wide ? 8 : 4;
+	u64 lin = ref_linear(d, seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
+	u64 lo = m->dev_val & mask(half), hi = wide ? m->dev_val : m->dev_val >> 32;
+	u64 b = ref_reg(r, GPR_RBX, false, half), c = ref_reg(r, GPR_RCX, false, half);
+	bool hit = ref_reg(r, GPR_RAX, false, half) == lo && ref_reg(r, GPR_RDX, false, half) == hi;
+
+	FUZZ_CHECK(d->op_size == half && d->mem_size == 2 * half && !d->has_reg && !d->has_imm);
+	FUZZ_CHECK(d->dir == DECODE_DIR_TO_MEM);
+	if (!(wide ? m->cx16 : m->cx8)) {
+		x->status = EMULATE_FAULT_UD;
+		return;
+	}
+	if (wide && lin % 16) {
+		x->status = EMULATE_FAULT_GP;
+		return;
+	}
+	expect(x, ACC_DEV_READ, gpa, 8, 0);
+	if (wide)
+		expect(x, ACC_DEV_READ, gpa + 8, 8, 0);
+	expect(x, ACC_DEV_WRITE, gpa, 8, wide ? (hit ? b : lo) : hit ? c << 32 | b : m->dev_val);
+	if (wide)
+		expect(x, ACC_DEV_WRITE, gpa + 8, 8, hit ? c : hi);
+	if (!hit) {
+		ref_set(r, GPR_RAX, false, half, lo);
+		ref_set(r, GPR_RDX, false, half, hi);
+	}
+	r->rflags = (r->rflags & ~RFLAGS_ZF) | (hit ? RFLAGS_ZF : 0);
+}
+
 /* The bytes of v's low `size` bytes read back to front. */
 static u64 ref_swap(u64 v, unsigned size)
 {
@@ -783,6 +958,20 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 		break;
 	case DECODE_OP_SETCC:
 		ref_setcc(d, gpa, x);
+		break;
+	case DECODE_OP_MUL:
+	case DECODE_OP_IMUL:
+	case DECODE_OP_DIV:
+	case DECODE_OP_IDIV:
+		ref_muldiv(d, gpa, m->dev_val, x);
+		if (x->status)
+			return;
+		break;
+	case DECODE_OP_CMPXCHG8B:
+	case DECODE_OP_CMPXCHG16B:
+		ref_cmpxchg_wide(d, gpa, seg_base, m, x);
+		if (x->status)
+			return;
 		break;
 	default:
 		FUZZ_CHECK(!"an operation the reference does not know");
@@ -971,7 +1160,7 @@ static void check(const struct run *u)
 	AGREE(got->n == n && n <= want->n);
 	for (unsigned i = 0; i < n; i++) {
 		AGREE(same_access(&got->a[i], &want->a[i]));
-		AGREE(got->a[i].size == u->d->mem_size);
+		AGREE(got->a[i].size == MIN(u->d->mem_size, 8u)); /* CMPXCHG16B: 8-byte halves */
 		AGREE(got->a[i].val <= mask(got->a[i].size));
 	}
 	if (u->m->refused >= 0) {
@@ -981,7 +1170,11 @@ static void check(const struct run *u)
 		AGREE(!memcmp(u->after, u->before, sizeof(*u->after)));
 		return;
 	}
-	AGREE(u->status == EMULATE_OK);
+	AGREE(u->status == u->x->status);
+	if (u->status != EMULATE_OK) { /* a fault: nothing changed */
+		AGREE(!memcmp(u->after, u->before, sizeof(*u->after)));
+		return;
+	}
 	AGREE(!memcmp(u->after->gpr, u->x->regs.gpr, sizeof(u->after->gpr)));
 	AGREE(u->after->rip == u->x->regs.rip);
 	if (u->x->logic) {
@@ -1121,7 +1314,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct input in = {data, size, 0xcbf29ce484222325ULL};
 	struct ref x;
 	u8 insn[DECODE_MAX_LEN];
-	unsigned ctl, avail;
+	unsigned ctl, avail, cpuid;
 	bool write_fault, follow;
 	u64 gpa;
 	u8 *copy;
@@ -1148,6 +1341,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	m.dev_val = take(&in, 8);
 	m.ram_val = take(&in, 8);
 	follow = vector_state(&in, &m, &env);
+	cpuid = (unsigned)take(&in, 1); /* bits 7 and 0: no CX8; bits 7 and 1: no CX16 */
+	m.cx8 = (cpuid & 0x81) != 0x81;
+	m.cx16 = (cpuid & 0x82) != 0x82;
+	env.cpuid1_edx = m.cx8 ? CPUID1_EDX_CX8 : 0;
+	env.cpuid1_ecx = m.cx16 ? CPUID1_ECX_CX16 : 0;
 
 	s = decode_insn(copy, avail, modes[ctl & 3], &d);
 	FUZZ_CHECK(!memcmp(copy, insn, avail));
@@ -1169,7 +1367,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 					   &x, s, vregs_before});
 		return 0;
 	}
-	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
+	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8 ||
+		   (d.op == DECODE_OP_CMPXCHG16B && d.mem_size == 16));
+	if (follow && d.op == DECODE_OP_CMPXCHG16B) /* half the time aligned, so not #GP */
+		steer(&d,
+		      ref_linear(&d, env.seg_base, d.mem.seg,
+				 decode_ea(&d, &d.mem, before.gpr, before.rip)) &
+			  ~15ULL,
+		      &env, &before);
 
 	env.stack_size = d.mode == DECODE_MODE_64 ? 8 : (ctl & 0x40) ? 4 : 2;
 	/* CMPS: bit 7 puts the device on the seg:rSI side, else on ES:rDI */

@@ -181,6 +181,10 @@ for name, b in (
         ('shl_one', 'd1 20'), ('sar_cl', 'd3 38'), ('rcl_imm', 'c0 10 09'), ('sal_alias', 'c1 30 04'),
         ('bt_reg', '0f a3 08'), ('lock_bts_imm', 'f0 0f ba 28 05'), ('xadd', 'f0 0f c1 08'),
         ('cmpxchg', 'f0 48 0f b1 08'), ('sete', '0f 94 00'), ('movnti', '48 0f c3 08'),
+        ('mul_dword', 'f7 26'), ('imul_byte', 'f6 2e'), ('div_qword', '48 f7 36'),
+        ('idiv_word_fs', '64 66 f7 3e'), ('imul_reg', '0f af 06'), ('imul_imm32', '69 06 78 56 34 12'),
+        ('imul_imm8_16', '66 6b 06 fd'), ('lock_cmpxchg8b', 'f0 0f c7 0e'),
+        ('lock_cmpxchg16b', 'f0 48 0f c7 0e'), ('cmpxchg8b_66', '66 0f c7 0e'),
         ('movbe_load', '0f 38 f0 08'), ('movbe_store16', '66 0f 38 f1 08'), ('push_m', 'ff 30'),
         ('pop_rsp', '8f 04 24'), ('push_m_16', '66 ff 37'), ('rep_lodsw', 'f3 66 ad'),
         ('repne_scasb', 'f2 ae'), ('repe_scasq', 'f3 48 af'), ('f2_f3_scasb', 'f2 f3 ae'),
@@ -270,6 +274,25 @@ emu('xadd', '0f c1 08', write=True, regs={RCX: 0x20}, dev=0xfffffff0)
 emu('cmpxchg_hit', '0f b1 08', write=True, regs={RAX: 0xaaaaaaaa00001234, RCX: 0x5678}, dev=0x1234)
 emu('cmpxchg_miss', '0f b1 08', write=True, regs={RAX: 0xaaaaaaaa00001234}, dev=0x1000)
 emu('setl', '0f 9c 00', write=True, rflags=2 | 0x80)
+# MUL/IMUL/DIV/IDIV (#DE cases among them) and CMPXCHG8B/16B; the CPUID byte after the
+# vector state is made up (fuzz_emulate.c)
+emu('mul_byte', 'f6 26', regs={RAX: 0x80}, dev=2)
+emu('mul_qword_max', '48 f7 26', regs={RAX: 2**64 - 1}, dev=2**64 - 1)
+emu('imul_dword_neg', 'f7 2e', regs={RAX: 0xfffffffe}, dev=3)
+emu('imul_reg16', '66 0f af 16', regs={RDX: 0xfffd}, dev=7)
+emu('imul_imm8', '6b 06 fd', dev=0x40000000)
+emu('imul_imm32_qword', '48 69 0e 00 00 00 80', dev=2)
+emu('div_dword', 'f7 36', regs={RAX: 5, RDX: 1}, dev=16)
+emu('div_by_zero', 'f7 36', regs={RAX: 5}, dev=0)
+emu('div_overflow', '48 f7 36', regs={RDX: 7}, dev=7)
+emu('idiv_min_by_minus1', '48 f7 3e', regs={RAX: 2**63, RDX: 2**64 - 1}, dev=2**64 - 1)
+emu('idiv_byte', 'f6 3e', regs={RAX: 0xfff9}, dev=0xfe)
+emu('cmpxchg8b_hit', 'f0 0f c7 0e', write=True,
+    regs={RAX: 0x22222222, RDX: 0x11111111, RBX: 0x33333333, RCX: 0x44444444}, dev=0x1111111122222222)
+emu('cmpxchg8b_miss_32bit', '0f c7 0e', mode=32, write=True, regs={RAX: 1}, dev=0x1111111122222222)
+emu('cmpxchg16b_hit', '48 0f c7 0e', write=True, off=0x10,
+    regs={RSI: 0x1010, RAX: 0x5555555555555555, RDX: 0x5555555555555555}, dev=0x5555555555555555)
+emu('cmpxchg16b_misaligned', '48 0f c7 0e', write=True, off=0x18, regs={RSI: 0x1018})
 emu('movnti', '48 0f c3 08', write=True, regs={RCX: 0x0102030405060708})
 emu('movbe_load', '0f 38 f0 08', dev=0x11223344)
 emu('push_from_mmio', 'ff 30', regs={RSP: 0x10100})

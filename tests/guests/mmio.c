@@ -25,9 +25,9 @@
  * (67) form stands in for it.
  *
  * Arguments (after `--`):
- *   bad=cmpxchg8b|mul|sse|straddle
+ *   bad=bsf|shld|sse|straddle
  *                              one access Keel must refuse, ending the guest:
- *                              CMPXCHG8B, MUL (not emulated), an SSE
+ *                              BSF, SHLD (not emulated), an SSE
  *                              arithmetic load (PADDD) and a 4-byte store straddling the end
  *                              of the device; prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
@@ -332,6 +332,32 @@ FORM(seta_, "seta (%rsi)")
 FORM(setp_, "setp (%rsi)")
 FORM(setno_, "setno (%rsi)")
 
+/* MUL, IMUL, DIV, IDIV (#DE: mmio_check_de), CMPXCHG8B, CMPXCHG16B (needs CPUID.1:ECX.CX16) */
+FORM(mul8, "mulb (%rsi)")
+FORM(mul16, "mulw 2(%rsi)")
+FORM(mul32, "mull (%rsi)")
+FORM(mul64, "mulq (%rsi)")
+FORM(imul8, "imulb (%rsi)")
+FORM(imul32, "imull 4(%rsi)")
+FORM(imul64, "imulq (%rsi)")
+FORM(imul_rm16, "imulw (%rsi), %dx")
+FORM(imul_rm32, "imull (%rsi), %r9d")
+FORM(imul_rm64, "imulq (%rsi), %rax")
+FORM(imul_ib32, "imull $-3, (%rsi), %ecx")
+FORM(imul_iw16, "imulw $0x1234, 2(%rsi), %ax")
+FORM(imul_id64, "imulq $0x12345678, (%rsi), %rbx")
+FORM(div8, "divb (%rsi)")
+FORM(div16, "divw (%rsi)")
+FORM(div32, "divl (%rsi)")
+FORM(div64, "divq (%rsi)")
+FORM(idiv8, "idivb (%rsi)")
+FORM(idiv32, "idivl 4(%rsi)")
+FORM(idiv64, "idivq (%rsi)")
+FORM(cmpxchg8b_hit, "cmpxchg8b (%rsi)")
+FORM(cmpxchg8b_miss, "lock cmpxchg8b 4(%rsi)")
+FORM(cmpxchg16b_hit, "lock cmpxchg16b (%rsi)")
+FORM(cmpxchg16b_miss, "cmpxchg16b 16(%rsi)")
+
 /* MOVNTI, MOVBE (needs CPUID.1:ECX.MOVBE), PUSH m and POP m (the stack is RAM) */
 FORM(movnti32, "movnti %eax, (%rsi)")
 FORM(movnti64, "movnti %r9, 8(%rsi)")
@@ -437,6 +463,7 @@ struct mmio_case {
 	bool dev_only; /* the address is in the instruction: no RAM run */
 	bool fs_buf;   /* FS.base = the RAM buffer for the case */
 	bool movbe;    /* runs only where CPUID.1:ECX.MOVBE[bit 22] says MOVBE exists */
+	bool cx16;     /* runs only where CPUID.1:ECX.CX16[bit 13] says CMPXCHG16B exists */
 	bool avx;      /* runs only where the guest could enable AVX (mmio_enable_vector()) */
 	struct mmio_reg r[4];
 	struct mmio_want w[3];
@@ -482,6 +509,8 @@ struct mmio_case {
 #define SH_U	   (F_AF | F_OF)
 #define BT_U	   (F_OF | F_SF | F_AF | F_PF)
 #define SZPC	   (F_CF | F_ZF | F_SF | F_PF)
+#define MUL_U	   (F_SF | F_ZF | F_AF | F_PF) /* after MUL/IMUL */
+#define DIV_U	   F_STATUS		       /* after DIV/IDIV */
 #define WIN_PTR(n) R(WIN, n, 0)
 #define VBUF	   R(BUF, RDX, 0)
 
@@ -858,6 +887,62 @@ static const struct mmio_case mmio_cases[] = {
       .w = {WM(1, 0x99), WF(F_ZF, F_ZF)}),
     C(cmpxchg16_miss, .m0 = MA, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x5555555555555555)},
       .w = {WR(RAX, 0x555555555555A7A8), WF(F_STATUS, F_CF | F_SF | F_OF | F_AF)}),
+    /* MUL, IMUL (F6/F7 /4 /5, 0F AF, 69, 6B), DIV, IDIV (F6/F7 /6 /7) */
+    C(mul8, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WR(RAX, 0x1122334455667EF8), WF(F_CF | F_OF, F_CF | F_OF)}),
+    C(mul16, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WR(RAX, 0x1122334455669FD8), WF(F_CF | F_OF, F_CF | F_OF)}),
+    C(mul32, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1122334455667788)},
+      .w = {WR(RAX, 0x68397FF8), WR(RDX, 0x2DED261C)}),
+    C(mul64, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, ~0ULL)},
+      .w = {WR(RAX, 0xFEDCBA9876543211), WR(RDX, 0x0123456789ABCDEE)}),
+    C(imul8, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x88)},
+      .w = {WR(RAX, 0x07F8), WF(F_CF | F_OF, F_CF | F_OF)}),
+    C(imul32, .m0 = ML, .undef = MUL_U, .flags = F_CF | F_OF,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, 0xFFFFFFFE)},
+      .w = {WR(RAX, 0xFDB97532), WR(RDX, 0xFFFFFFFF), WF(F_CF | F_OF, 0)}),
+    C(imul64, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, ~0ULL)},
+      .w = {WR(RAX, 0xFEDCBA9876543211), WR(RDX, ~0ULL), WF(F_CF | F_OF, 0)}),
+    C(imul_rm16, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RDX, 0xFFFD)},
+      .w = {WR(RDX, 0x9633), WF(F_CF | F_OF, F_CF | F_OF)}),
+    C(imul_rm32, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, R9, 0xFFFFFFFF00010000)},
+      .w = {WR(R9, 0xCDEF0000)}),
+    C(imul_rm64, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x100000000)},
+      .w = {WR(RAX, 0x89ABCDEF00000000)}),
+    C(imul_ib32, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI)}, .w = {WR(RCX, 0x62FC9633)}),
+    C(imul_iw16, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0)},
+      .w = {WR(RAX, 0xFCBC)}),
+    C(imul_id64, .m0 = ML, .undef = MUL_U, .r = {WIN_PTR(RSI)}, .w = {WR(RBX, 0xC28F5C28E242D208)}),
+    C(div8, .m0 = ML, .undef = DIV_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x1234)},
+      .w = {WR(RAX, 0x7713)}),
+    C(div16, .m0 = ML, .undef = DIV_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0x2345), R(ABS, RDX, 1)},
+      .w = {WR(RAX, 1), WR(RDX, 0x5556)}),
+    C(div32, .m0 = ML, .undef = DIV_U,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, 0x456789AB), R(ABS, RDX, 0x123)},
+      .w = {WR(RAX, 0x21D), WR(RDX, 0x55555798)}),
+    C(div64, .m0 = ML, .undef = DIV_U,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, 0x456789ABCDEF0123), R(ABS, RDX, 0x123)},
+      .w = {WR(RAX, 0x10000), WR(RDX, 0x123)}),
+    C(idiv8, .m0 = ML, .undef = DIV_U, .r = {WIN_PTR(RSI), R(ABS, RAX, 0xFF00)},
+      .w = {WR(RAX, 0xFF0F)}),
+    C(idiv32, .m0 = 0xFFFFFFF900000000, .undef = DIV_U,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, 100), R(ABS, RDX, 0)},
+      .w = {WR(RAX, 0xFFFFFFF2), WR(RDX, 2)}),
+    C(idiv64, .m0 = 1000, .undef = DIV_U,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, (u64)-1000000007), R(ABS, RDX, ~0ULL)},
+      .w = {WR(RAX, 0xFFFFFFFFFFF0BDC0), WR(RDX, 0xFFFFFFFFFFFFFFF9)}),
+    /* CMPXCHG8B, CMPXCHG16B (0F C7 /1): rDX:rAX loaded only on a miss, the operand written */
+    C(cmpxchg8b_hit, .m0 = 0xA1A2A3A4A5A6A7A8,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, 0xFFFFFFFFA5A6A7A8), R(ABS, RDX, 0xA1A2A3A4),
+	    R(ABS, RBX, 0x33333333)},
+      .w = {WM(0, 0x1111111133333333), WR(RAX, 0xFFFFFFFFA5A6A7A8), WF(F_ZF, F_ZF)}),
+    C(cmpxchg8b_miss, .m0 = MA, .m1 = MB, .flags = F_ZF, .r = {WIN_PTR(RSI)},
+      .w = {WR(RAX, 0xA1A2A3A4), WR(RDX, 0xB5B6B7B8), WF(F_ZF, 0)}),
+    C(cmpxchg16b_hit, .cx16 = true, .m0 = MA, .m1 = MB,
+      .r = {WIN_PTR(RSI), R(ABS, RAX, MA), R(ABS, RDX, MB), R(ABS, RBX, 0x0102030405060708)},
+      .w = {WM(0, 0x0102030405060708), WM(1, 0x8BADF00D11111111), WF(F_ZF, F_ZF)}),
+    C(cmpxchg16b_miss, .cx16 = true, .flags = F_ZF | F_CF, .r = {WIN_PTR(RSI)},
+      .w = {WR(RAX, MMIO_DEF(2)), WR(RDX, MMIO_DEF(3)), WF(F_ZF | F_CF, F_CF)}),
     /* SETcc (0F 90-9F) */
     C(sete_, .m0 = MA, .flags = F_ZF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A6A701)}),
     C(setne_, .m0 = MA, .flags = F_ZF, .r = {WIN_PTR(RSI)}, .w = {WM(0, 0xA1A2A3A4A5A600A8)}),
@@ -1112,6 +1197,12 @@ static bool mmio_has_movbe(void)
 	return x86_cpuid(1, 0).ecx & BIT(22);
 }
 
+/* CPUID.1:ECX.CX16[bit 13]: CMPXCHG16B. */
+static bool mmio_has_cx16(void)
+{
+	return x86_cpuid(1, 0).ecx & BIT(13);
+}
+
 /* Whether the AVX cases can run: set by mmio_enable_vector(). */
 static bool mmio_avx;
 
@@ -1141,7 +1232,8 @@ static void mmio_enable_vector(void)
 /* Whether case c runs on this CPU. */
 static bool mmio_case_runs(const struct mmio_case *c)
 {
-	return (!c->movbe || mmio_has_movbe()) && (!c->avx || mmio_avx);
+	return (!c->movbe || mmio_has_movbe()) && (!c->avx || mmio_avx) &&
+	       (!c->cx16 || mmio_has_cx16());
 }
 
 static void mmio_case_check(const struct mmio_case *c)
@@ -1154,6 +1246,10 @@ static void mmio_case_check(const struct mmio_case *c)
 	}
 	if (c->avx && !mmio_avx) {
 		print("SKIP %s: no AVX on this CPU\n", c->text);
+		return;
+	}
+	if (c->cx16 && !mmio_has_cx16()) {
+		print("SKIP %s: no CMPXCHG16B on this CPU\n", c->text);
 		return;
 	}
 	mmio_run(c, MMIO_WIN, &dev);
@@ -1214,22 +1310,67 @@ static void mmio_check_64(void)
 			   (unsigned long)sp1);
 }
 
+/*
+ * DIV/IDIV that fault, on the RAM mirror (the CPU) and on the device
+ * (Keel, after its read): #DE for a zero divisor, a quotient too large and
+ * IDIV's most negative dividend by -1, with rAX and rDX unchanged.
+ */
+static void mmio_check_de(void)
+{
+	static const struct {
+		const char *what[2]; /* RAM, device */
+		u64 rax, rdx;
+	} f[] = {
+	    {{"divl by 0: #DE (native)", "divl by 0: #DE (device)"}, 5, 0},
+	    {{"idivq INT64_MIN by -1: #DE (native)", "idivq INT64_MIN by -1: #DE (device)"},
+	     0x8000000000000000ULL,
+	     ~0ULL},
+	    {{"divb 0x1000 by 0x10: #DE (native)", "divb 0x1000 by 0x10: #DE (device)"}, 0x1000, 0},
+	};
+	const uintptr_t win[2] = {(uintptr_t)mmio_ram_win, MMIO_WIN};
+
+	for (u32 w = 0; w < 2; w++) {
+		mmio_store64(win[w], 0);
+		mmio_store64(win[w] + 8, ~0ULL);
+		mmio_store64(win[w] + 16, 0x10);
+		for (u32 i = 0; i < ARRAY_SIZE(f); i++) {
+			u64 a = f[i].rax, d = f[i].rdx;
+
+			trap_reset();
+			if (i == 0)
+				__asm__ volatile(TRAP_INSN("divl (%2)")
+						 : "+a"(a), "+d"(d)
+						 : "r"(win[w])
+						 : "memory", "cc");
+			else if (i == 1)
+				__asm__ volatile(TRAP_INSN("idivq 8(%2)")
+						 : "+a"(a), "+d"(d)
+						 : "r"(win[w])
+						 : "memory", "cc");
+			else
+				__asm__ volatile(TRAP_INSN("divb 16(%2)")
+						 : "+a"(a), "+d"(d)
+						 : "r"(win[w])
+						 : "memory", "cc");
+			if (trap_expect(f[i].what[w], TRAP_DE, 0) &&
+			    (a != f[i].rax || d != f[i].rdx))
+				check_fail("%s: rax 0x%lx rdx 0x%lx changed", f[i].what[w],
+					   (unsigned long)a, (unsigned long)d);
+		}
+	}
+}
+
 /* An access Keel must refuse: prints the marker, makes it, fails if it returns. */
 static void mmio_bad(const char *args)
 {
 	u64 at = MMIO_DEV + 0x40, v = 1;
 
-	if (bootargs_has(args, "bad", "cmpxchg8b")) {
-		u32 lo = 0, hi = 0;
-
-		print("PASS before cmpxchg8b\n");
-		__asm__ volatile("cmpxchg8b (%%rsi)"
-				 : "+a"(lo), "+d"(hi)
-				 : "S"(at), "b"(0), "c"(0)
-				 : "memory", "cc");
-	} else if (bootargs_has(args, "bad", "mul")) {
-		print("PASS before mul\n");
-		__asm__ volatile("mull (%%rsi)" : "+a"(v) : "S"(at) : "rdx", "memory", "cc");
+	if (bootargs_has(args, "bad", "bsf")) {
+		print("PASS before bsf\n");
+		__asm__ volatile("bsfl (%%rsi), %%eax" : "+a"(v) : "S"(at) : "memory", "cc");
+	} else if (bootargs_has(args, "bad", "shld")) {
+		print("PASS before shld\n");
+		__asm__ volatile("shldl $1, %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory", "cc");
 	} else if (bootargs_has(args, "bad", "sse")) {
 		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
 		print("PASS before sse\n");
@@ -1240,7 +1381,7 @@ static void mmio_bad(const char *args)
 		print("PASS before straddle\n");
 		__asm__ volatile("movl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory");
 	} else {
-		check_fail("bad=: not one of cmpxchg8b, mul, sse, straddle");
+		check_fail("bad=: not one of bsf, shld, sse, straddle");
 		return;
 	}
 	check_fail("%s: the refused access returned to the guest", args);
@@ -1273,4 +1414,5 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	for (u32 i = 0; i < ARRAY_SIZE(mmio_cases); i++)
 		mmio_case_check(&mmio_cases[i]);
 	mmio_check_64();
+	mmio_check_de();
 }

@@ -68,12 +68,14 @@ struct row {
 #define AT(b)		    MEM(b, NOREG, 1, 0)
 #define RIPREL(d)                                                                                  \
 	.mem = {.base = NOREG, .index = NOREG, .scale = 1, .rip_rel = true, .disp = d, .seg = DS}
-#define IMM(v)	   .has_imm = true, .imm = (u64)(v), .reg = NOREG
-#define FAIL(s)	   .status = DECODE_##s
-#define STOSMEM	   MEMS(RDI, NOREG, 1, 0, ES)
-#define MOVSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = NOREG
-#define NOR	   .reg = NOREG
-#define LODSMEM(g) MEMS(RSI, NOREG, 1, 0, g), .reg = RAX
+#define IMM(v)		   .has_imm = true, .imm = (u64)(v), .reg = NOREG
+#define FAIL(s)		   .status = DECODE_##s
+#define STOSMEM		   MEMS(RDI, NOREG, 1, 0, ES)
+#define MOVSMEM(g)	   MEMS(RSI, NOREG, 1, 0, g), .reg = NOREG
+#define NOR		   .reg = NOREG
+#define LODSMEM(g)	   MEMS(RSI, NOREG, 1, 0, g), .reg = RAX
+#define WIDE(o, d, ms, os) .op = DECODE_OP_##o, .dir = d, .msize = ms, .osize = os
+#define RIMM(r, v)	   .reg = r, .has_imm = true, .imm = (u64)(v)
 #define VEC(o, d, s, v)                                                                            \
 	.op = DECODE_OP_##o, .dir = d, .msize = s, .osize = s, .reg = NOREG, .vreg = v
 
@@ -575,6 +577,50 @@ static const struct row rows[] = {
     {R(M16, "\xc5\xfa\x6f\x04", "vmovdqu xmm0,[si] (16-bit protected mode)"),
      VEC(VMOVDQU, FROM, 16, 0), AT(RSI), .vex = true},
 
+    /* MUL, IMUL, DIV, IDIV (F6/F7 /4-/7, 0F AF, 69, 6B): memory is a source */
+    {R(M64, "\xf7\x20", "mul dword [rax]"), OP(MUL, FROM, 4), NOR, AT(RAX)},
+    {R(M64, "\xf6\x20", "mul byte [rax]"), OP(MUL, FROM, 1), NOR, AT(RAX)},
+    {R(M64, "\x48\xf7\x23", "mul qword [rbx]"), OP(MUL, FROM, 8), NOR, AT(RBX)},
+    {R(M64, "\x66\xf7\x26", "mul word [rsi]"), OP(MUL, FROM, 2), NOR, AT(RSI)},
+    {R(M64, "\xf7\x2e", "imul dword [rsi]"), OP(IMUL, FROM, 4), NOR, AT(RSI)},
+    {R(M64, "\xf6\x6c\x24\x08", "imul byte [rsp+8]"), OP(IMUL, FROM, 1), NOR,
+     MEMS(RSP, NOREG, 1, 8, SS)},
+    {R(M64, "\xf7\x30", "div dword [rax]"), OP(DIV, FROM, 4), NOR, AT(RAX)},
+    {R(M64, "\x49\xf7\x30", "div qword [r8]"), OP(DIV, FROM, 8), NOR, AT(8)},
+    {R(M64, "\xf6\x38", "idiv byte [rax]"), OP(IDIV, FROM, 1), NOR, AT(RAX)},
+    {R(M64, "\x48\xf7\x3c\x24", "idiv qword [rsp]"), OP(IDIV, FROM, 8), NOR,
+     MEMS(RSP, NOREG, 1, 0, SS)},
+    {R(M64, "\x64\x66\xf7\x3e", "idiv word fs:[rsi]"), OP(IDIV, FROM, 2), NOR,
+     MEMS(RSI, NOREG, 1, 0, FS), .override = true},
+    {R(M32, "\xf7\x26", "mul dword [esi]"), OP(MUL, FROM, 4), NOR, AT(RSI)},
+    {R(M16, "\xf7\x27", "mul word [bx]"), OP(MUL, FROM, 2), NOR, AT(RBX)},
+    {R(M16, "\x66\xf7\x37", "div dword [bx]"), OP(DIV, FROM, 4), NOR, AT(RBX)},
+    {R(M64, "\x0f\xaf\x03", "imul eax,[rbx]"), OP(IMUL, FROM, 4), .reg = RAX, AT(RBX)},
+    {R(M64, "\x66\x0f\xaf\x13", "imul dx,[rbx]"), OP(IMUL, FROM, 2), .reg = RDX, AT(RBX)},
+    {R(M64, "\x4c\x0f\xaf\x0e", "imul r9,[rsi]"), OP(IMUL, FROM, 8), .reg = 9, AT(RSI)},
+    {R(M64, "\x69\x03\x78\x56\x34\x12", "imul eax,[rbx],0x12345678"), OP(IMUL, FROM, 4),
+     RIMM(RAX, 0x12345678), AT(RBX)},
+    {R(M64, "\x66\x69\x0e\x34\x12", "imul cx,[rsi],0x1234"), OP(IMUL, FROM, 2), RIMM(RCX, 0x1234),
+     AT(RSI)},
+    {R(M64, "\x48\x69\x0e\x00\x00\x00\x80", "imul rcx,[rsi],-0x80000000"), OP(IMUL, FROM, 8),
+     RIMM(RCX, -0x80000000LL), AT(RSI)},
+    {R(M64, "\x6b\x03\xfd", "imul eax,[rbx],-3"), OP(IMUL, FROM, 4), RIMM(RAX, -3), AT(RBX)},
+    {R(M64, "\x48\x6b\x1e\x7f", "imul rbx,[rsi],0x7f"), OP(IMUL, FROM, 8), RIMM(RBX, 0x7f),
+     AT(RSI)},
+    {R(M16, "\x6b\x07\x05", "imul ax,[bx],5"), OP(IMUL, FROM, 2), RIMM(RAX, 5), AT(RBX)},
+
+    /* CMPXCHG8B m64, CMPXCHG16B m128 (0F C7 /1): op_size the half, whatever 66 says */
+    {R(M64, "\x0f\xc7\x08", "cmpxchg8b [rax]"), WIDE(CMPXCHG8B, TO, 8, 4), NOR, AT(RAX)},
+    {R(M64, "\xf0\x0f\xc7\x0e", "lock cmpxchg8b [rsi]"), WIDE(CMPXCHG8B, TO, 8, 4), NOR, AT(RSI),
+     .lock = true},
+    {R(M64, "\x66\x0f\xc7\x08", "cmpxchg8b [rax] (66 ignored)"), WIDE(CMPXCHG8B, TO, 8, 4), NOR,
+     AT(RAX)},
+    {R(M64, "\x48\x0f\xc7\x0e", "cmpxchg16b [rsi]"), WIDE(CMPXCHG16B, TO, 16, 8), NOR, AT(RSI)},
+    {R(M64, "\xf0\x49\x0f\xc7\x0f", "lock cmpxchg16b [r15]"), WIDE(CMPXCHG16B, TO, 16, 8), NOR,
+     AT(15), .lock = true},
+    {R(M32, "\x0f\xc7\x0e", "cmpxchg8b [esi]"), WIDE(CMPXCHG8B, TO, 8, 4), NOR, AT(RSI)},
+    {R(M16, "\x0f\xc7\x0f", "cmpxchg8b [bx]"), WIDE(CMPXCHG8B, TO, 8, 4), NOR, AT(RBX)},
+
     /* rejections */
     {R(M64, "", "nothing"), FAIL(TRUNCATED)},
     {R(M64, "\xf0", "lone LOCK"), FAIL(TRUNCATED)},
@@ -612,23 +658,32 @@ static const struct row rows[] = {
     {R(M64, "\xf0\xd1\x20", "lock shl dword [rax],1"), FAIL(BAD_LOCK)},
     {R(M64, "\xf0\x0f\x94\x00", "lock sete byte [rax]"), FAIL(BAD_LOCK)},
     {R(M64, "\xc7\x08\x00\x00\x00\x00", "C7 /1"), FAIL(UNSUPPORTED)},
-    {R(M64, "\xf7\x20", "mul dword [rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf6\x08\x01", "F6 /1 (an undocumented TEST)"), FAIL(UNSUPPORTED)},
     {R(M64, "\xfe\x10", "FE /2"), FAIL(UNSUPPORTED)},
     {R(M64, "\xff\x18", "call far [rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xff\x28", "jmp far [rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf0\xff\x10", "lock call [rax]"), FAIL(BAD_LOCK)},
     {R(M64, "\x0f\xba\x00\x01", "0F BA /0"), FAIL(UNSUPPORTED)},
-    {R(M64, "\x0f\xc7\x08", "cmpxchg8b [rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\x66\x0f\xc3\x08", "66 movnti (NP)"), FAIL(UNSUPPORTED)},
     {R(M16, "\x0f\xc3\x07", "movnti in 16-bit code (no 16-bit form)"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf2\x0f\x38\xf1\x08", "crc32 ecx,dword [rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\x0f\x38\x00\x08", "pshufb mm1,[rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\x8f\x08", "8F /1"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf0\xff\x30", "lock push qword [rax]"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf7\xe0", "mul eax"), FAIL(NOT_MEMORY)},
+    {R(M64, "\x0f\xaf\xc1", "imul eax,ecx"), FAIL(NOT_MEMORY)},
+    {R(M64, "\x0f\xc7\xc8", "cmpxchg8b with a register operand (#UD)"), FAIL(NOT_MEMORY)},
+    {R(M64, "\xf0\xf7\x20", "lock mul dword [rax]"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\xf6\x38", "lock idiv byte [rax]"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\x0f\xaf\x03", "lock imul eax,[rbx]"), FAIL(BAD_LOCK)},
+    {R(M64, "\xf0\x6b\x03\x01", "lock imul eax,[rbx],1"), FAIL(BAD_LOCK)},
+    {R(M64, "\x0f\xc7\x10", "0F C7 /2"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\xc7\x20", "xsavec [rax] (0F C7 /4)"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x0f\xc7\x30", "vmptrld [rax] (0F C7 /6)"), FAIL(UNSUPPORTED)},
+    {R(M64, "\x69\x03\x01\x02", "imul eax,[rbx],imm32 cut short"), FAIL(TRUNCATED)},
+    {R(M64, "\x48\x0f\xc7", "cmpxchg16b without its ModRM"), FAIL(TRUNCATED)},
     {R(M64, "\xd1\xe0", "shl eax,1"), FAIL(NOT_MEMORY)},
     {R(M64, "\x0f\x94\xc0", "sete al"), FAIL(NOT_MEMORY)},
-    {R(M64, "\x0f\xaf\x03", "imul eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xf3\x0f\xb8\x03", "popcnt eax,[rbx]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xc5\xf9\x10\x00", "vmovupd xmm0,[rax]"), FAIL(UNSUPPORTED)},
     {R(M64, "\xc5\xf0\x29\x06", "vmovaps with vvvv 1110"), FAIL(BAD_VEX)},

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arch/x86/cr.h"
+#include "vm/cpuid_policy.h"
 #include "vm/emulate.h"
 #include "vmx/vcpu_regs.h"
 
@@ -138,6 +139,8 @@ static int setup(void **state)
 	env.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
 	env.cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
 	env.xcr0 = 7;
+	env.cpuid1_ecx = CPUID1_ECX_CX16;
+	env.cpuid1_edx = CPUID1_EDX_CX8;
 	for (unsigned i = 0; i < 16; i++)
 		for (unsigned b = 0; b < 32; b++)
 			vregs[i][b] = (u8)(0x80 + 16 * i + b);
@@ -1088,6 +1091,255 @@ static void test_xadd_cmpxchg(void **state)
 	assert_int_equal(FLAGS(), CF | OF | SF | PF);
 }
 
+/*
+ * MUL and IMUL: rDX:rAX (AX for bytes), or IMUL's register; CF = OF = the
+ * result does not fit the low half; SF and PF from the low half, ZF and AF
+ * cleared (undefined in the SDM; as Intel processors leave them).
+ */
+static void test_mul_imul(void **state)
+{
+	regs.gpr[GPR_RAX] = 0xffffffffffff1280ULL;
+	regs.gpr[GPR_RDX] = 0x1111111111111111ULL;
+	regs.rflags |= ZF | AF;
+	dev_set(0, 0x02, 1);
+	READ("\xf6\x26"); /* mul byte [rsi]: AX = 0x80 * 2 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffffffff0100ULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 0x1111111111111111ULL);
+	assert_int_equal(FLAGS(), CF | OF | PF);
+	assert_int_equal(dev_reads, 1);
+	assert_int_equal(dev_writes, 0);
+	assert_int_equal(last_size, 1);
+	assert_int_equal(regs.rip, RIP0 + 2);
+	regs.gpr[GPR_RAX] = 0xffff;
+	dev_set(0, 0xffff, 2);
+	READ("\x66\xf7\x26"); /* mul word [rsi]: DX:AX = 0xfffe:0001 */
+	assert_int_equal(regs.gpr[GPR_RAX], 1);
+	assert_int_equal(regs.gpr[GPR_RDX], 0x111111111111fffeULL);
+	assert_int_equal(FLAGS(), CF | OF);
+	regs.gpr[GPR_RAX] = 0xaaaaaaaa80000000ULL;
+	dev_set(0, 2, 4);
+	READ("\xf7\x26"); /* mul dword [rsi]: EDX:EAX = 1:0, ZF still clear */
+	assert_int_equal(regs.gpr[GPR_RAX], 0);
+	assert_int_equal(regs.gpr[GPR_RDX], 1);
+	assert_int_equal(FLAGS(), CF | OF | PF);
+	regs.gpr[GPR_RAX] = ~0ULL;
+	dev_set(0, ~0ULL, 8);
+	READ("\x48\xf7\x26"); /* mul qword [rsi]: (2^64 - 1)^2 */
+	assert_int_equal(regs.gpr[GPR_RAX], 1);
+	assert_int_equal(regs.gpr[GPR_RDX], 0xfffffffffffffffeULL);
+	assert_int_equal(FLAGS(), CF | OF);
+	regs.gpr[GPR_RAX] = 3;
+	dev_set(0, 5, 8);
+	READ("\x48\xf7\x26"); /* mul qword [rsi]: 15, fits */
+	assert_int_equal(regs.gpr[GPR_RAX], 15);
+	assert_int_equal(regs.gpr[GPR_RDX], 0);
+	assert_int_equal(FLAGS(), PF);
+	regs.gpr[GPR_RAX] = 0x12ff;
+	dev_set(0, 0x80, 1);
+	READ("\xf6\x2e"); /* imul byte [rsi]: -1 * -128 = 128 does not fit */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x0080);
+	assert_int_equal(FLAGS(), CF | OF | SF);
+	regs.gpr[GPR_RAX] = 0xfffffffe;
+	dev_set(0, 3, 4);
+	READ("\xf7\x2e"); /* imul dword [rsi]: -2 * 3 = -6 fits */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xfffffffa);
+	assert_int_equal(regs.gpr[GPR_RDX], 0xffffffff);
+	assert_int_equal(FLAGS(), SF | PF);
+	regs.gpr[GPR_RAX] = 0x8000000000000000ULL;
+	dev_set(0, ~0ULL, 8);
+	READ("\x48\xf7\x2e"); /* imul qword [rsi]: INT64_MIN * -1 = 2^63 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x8000000000000000ULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 0);
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+	regs.gpr[GPR_RAX] = (u64)-3;
+	dev_set(0, 0x7fffffffffffffffULL, 8);
+	READ("\x48\xf7\x2e"); /* imul qword [rsi]: -3 * INT64_MAX */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x8000000000000003ULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 0xfffffffffffffffeULL);
+	assert_int_equal(FLAGS(), CF | OF | SF | PF);
+	/* the register forms: the destination is truncated, rDX untouched */
+	regs.gpr[GPR_RDX] = 0x1111111111111111ULL;
+	regs.gpr[GPR_RAX] = 0xaaaaaaaa00010000ULL;
+	dev_set(0, 0x10000, 4);
+	READ("\x0f\xaf\x06"); /* imul eax,[rsi]: 2^32 truncates to 0 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0);
+	assert_int_equal(regs.gpr[GPR_RDX], 0x1111111111111111ULL);
+	assert_int_equal(FLAGS(), CF | OF | PF);
+	regs.gpr[GPR_RDX] = 0x222222222222fffdULL;
+	dev_set(0, 7, 2);
+	READ("\x66\x0f\xaf\x16"); /* imul dx,[rsi]: -3 * 7 = -21 */
+	assert_int_equal(regs.gpr[GPR_RDX], 0x222222222222ffebULL);
+	assert_int_equal(FLAGS(), SF | PF);
+	dev_set(0, 2, 8);
+	READ("\x48\x69\x0e\x00\x00\x00\x80"); /* imul rcx,[rsi],-0x80000000 */
+	assert_int_equal(regs.gpr[GPR_RCX], 0xffffffff00000000ULL);
+	assert_int_equal(FLAGS(), SF | PF);
+	regs.gpr[GPR_RAX] = 0x5555;
+	dev_set(0, 0x40000000, 4);
+	READ("\x6b\x06\xfd"); /* imul eax,[rsi],-3: -3 * 2^30 does not fit */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x40000000);
+	assert_int_equal(FLAGS(), CF | OF | PF);
+	assert_int_equal(regs.rip, RIP0 + 2 + 3 + 2 + 3 + 3 + 2 + 2 + 3 + 3 + 3 + 4 + 7 + 3);
+}
+
+/*
+ * DIV and IDIV: quotient and remainder; flags kept (undefined in the SDM;
+ * as Intel processors leave them); #DE after the read, nothing changed,
+ * for a zero divisor or a quotient that does not fit.
+ */
+static void test_div_idiv(void **state)
+{
+	struct emulate_regs before;
+
+	regs.rflags |= CF | ZF | AF;
+	regs.gpr[GPR_RAX] = 0xffffffffffff0105ULL;
+	dev_set(0, 0x10, 1);
+	READ("\xf6\x36"); /* div byte [rsi]: 261 / 16 = 16 r 5 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xffffffffffff0510ULL);
+	assert_int_equal(FLAGS(), CF | ZF | AF);
+	regs.gpr[GPR_RAX] = 0xaaaaaaaa00000005ULL;
+	regs.gpr[GPR_RDX] = 0xbbbbbbbb00000001ULL;
+	READ("\xf7\x36"); /* div dword [rsi]: (2^32 + 5) / 16 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x10000000);
+	assert_int_equal(regs.gpr[GPR_RDX], 5);
+	regs.gpr[GPR_RAX] = 0;
+	regs.gpr[GPR_RDX] = 1;
+	dev_set(0, 3, 8);
+	READ("\x48\xf7\x36"); /* div qword [rsi]: 2^64 / 3 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x5555555555555555ULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 1);
+	regs.gpr[GPR_RAX] = 0xfffffff9;
+	regs.gpr[GPR_RDX] = 0xffffffff;
+	dev_set(0, 2, 4);
+	READ("\xf7\x3e"); /* idiv dword [rsi]: -7 / 2 = -3 r -1 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xfffffffd);
+	assert_int_equal(regs.gpr[GPR_RDX], 0xffffffff);
+	regs.gpr[GPR_RAX] = 0;
+	regs.gpr[GPR_RDX] = ~0ULL;
+	dev_set(0, 2, 8);
+	READ("\x48\xf7\x3e"); /* idiv qword [rsi]: -2^64 / 2 = INT64_MIN */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x8000000000000000ULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 0);
+	regs.gpr[GPR_RAX] = 0x1234ff80;
+	dev_set(0, 1, 1);
+	READ("\xf6\x3e"); /* idiv byte [rsi]: -128 / 1 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x12340080);
+	regs.gpr[GPR_RAX] = 0xfff9;
+	dev_set(0, 0xfe, 1);
+	READ("\xf6\x3e"); /* idiv byte [rsi]: -7 / -2 = 3 r -1 */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xff03);
+	assert_int_equal(FLAGS(), CF | ZF | AF);
+
+	/* #DE: the read, then nothing */
+	static const struct {
+		const char *insn;
+		unsigned n;
+		u64 rax, rdx, m;
+	} de[] = {
+	    {"\xf7\x36", 2, 5, 0, 0},			   /* div dword by 0 */
+	    {"\xf6\x3e", 2, 5, 0, 0},			   /* idiv byte by 0 */
+	    {"\xf7\x36", 2, 0, 2, 2},			   /* 2^33 / 2: 2^32 */
+	    {"\x48\xf7\x36", 3, 0, 7, 7},		   /* 7 * 2^64 / 7 */
+	    {"\xf6\x36", 2, 0x0100, 0, 1},		   /* 256 / 1 */
+	    {"\xf6\x3e", 2, 0xff80, 0, 0xff},		   /* -128 / -1 */
+	    {"\x66\xf7\x3e", 3, 0x8000, 0xffff, 0xffff},   /* -32768 / -1 */
+	    {"\x48\xf7\x3e", 3, 1ULL << 63, ~0ULL, ~0ULL}, /* INT64_MIN / -1 */
+	    {"\x48\xf7\x3e", 3, 0, ~0ULL, (u64)-2},	   /* -2^64 / -2 = 2^63 */
+	    {"\xf7\x3e", 2, 0x80000000, 0, 1},		   /* +2^31 / 1 */
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(de); i++) {
+		regs.gpr[GPR_RAX] = de[i].rax;
+		regs.gpr[GPR_RDX] = de[i].rdx;
+		dev_set(0, de[i].m, 8);
+		dev_reads = 0;
+		before = regs;
+		assert_int_equal(run_n(de[i].insn, de[i].n, DECODE_MODE_64, MMIO_BASE, false),
+				 EMULATE_FAULT_DE);
+		assert_int_equal(dev_reads, 1);
+		assert_memory_equal(&regs, &before, sizeof(regs));
+	}
+	assert_string_equal(emulate_status_name(EMULATE_FAULT_DE), "#DE");
+	dev_fail = true;
+	before = regs;
+	assert_int_equal(RUN("\xf7\x26", DECODE_MODE_64, MMIO_BASE, false), EMULATE_MMIO_FAILED);
+	assert_memory_equal(&regs, &before, sizeof(regs));
+}
+
+/*
+ * CMPXCHG8B/16B: one 8-byte access per half, reads then writes, low
+ * first; the operand written back on a miss; rDX:rAX loaded only on a
+ * miss (32-bit halves zero-extend then); #UD without the CPUID bit,
+ * #GP(0) for a CMPXCHG16B not 16-byte aligned, both before any access.
+ */
+static void test_cmpxchg8b_16b(void **state)
+{
+	regs.gpr[GPR_RAX] = 0xaaaaaaaa22222222ULL;
+	regs.gpr[GPR_RDX] = 0xdddddddd11111111ULL;
+	regs.gpr[GPR_RBX] = 0xffffffff33333333ULL;
+	regs.gpr[GPR_RCX] = 0xffffffff44444444ULL;
+	regs.rflags |= CF;
+	dev_set(8, 0x1111111122222222ULL, 8);
+	OK("\xf0\x0f\xc7\x0e", MMIO_BASE + 8, true); /* lock cmpxchg8b [rsi]: equal */
+	assert_int_equal(dev_get(8, 8), 0x4444444433333333ULL);
+	assert_int_equal(regs.gpr[GPR_RAX], 0xaaaaaaaa22222222ULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 0xdddddddd11111111ULL);
+	assert_int_equal(FLAGS(), CF | ZF);
+	assert_int_equal(dev_reads, 1);
+	assert_int_equal(dev_writes, 1);
+	assert_int_equal(last_size, 8);
+	OK("\x0f\xc7\x0e", MMIO_BASE + 8, true); /* cmpxchg8b [rsi]: differ */
+	assert_int_equal(dev_get(8, 8), 0x4444444433333333ULL);
+	assert_int_equal(dev_writes, 2); /* its own value back */
+	assert_int_equal(regs.gpr[GPR_RAX], 0x33333333);
+	assert_int_equal(regs.gpr[GPR_RDX], 0x44444444);
+	assert_int_equal(FLAGS(), CF);
+	assert_int_equal(RUN("\x0f\xc7\x0e", DECODE_MODE_32, MMIO_BASE + 8, true), EMULATE_OK);
+	assert_int_equal(dev_get(8, 8), 0x4444444433333333ULL);
+	assert_int_equal(FLAGS(), CF | ZF); /* equal now: ECX:EBX stored again */
+
+	regs.gpr[GPR_RSI] = 0x1010;
+	regs.gpr[GPR_RAX] = 0x0102030405060708ULL;
+	regs.gpr[GPR_RDX] = 0x1112131415161718ULL;
+	regs.gpr[GPR_RBX] = 0xaaaaaaaaaaaaaaaaULL;
+	regs.gpr[GPR_RCX] = 0xbbbbbbbbbbbbbbbbULL;
+	dev_set(16, 0x0102030405060708ULL, 8);
+	dev_set(24, 0x1112131415161718ULL, 8);
+	dev_reads = dev_writes = 0;
+	OK("\x48\x0f\xc7\x0e", MMIO_BASE + 16, true); /* cmpxchg16b [rsi]: equal */
+	assert_int_equal(dev_get(16, 8), 0xaaaaaaaaaaaaaaaaULL);
+	assert_int_equal(dev_get(24, 8), 0xbbbbbbbbbbbbbbbbULL);
+	assert_int_equal(dev_reads, 2);
+	assert_int_equal(dev_writes, 2);
+	assert_int_equal(last_gpa, MMIO_BASE + 24); /* the high half last */
+	assert_int_equal(FLAGS(), CF | ZF);
+	OK("\xf0\x48\x0f\xc7\x0e", MMIO_BASE + 16, true); /* lock cmpxchg16b: differ */
+	assert_int_equal(regs.gpr[GPR_RAX], 0xaaaaaaaaaaaaaaaaULL);
+	assert_int_equal(regs.gpr[GPR_RDX], 0xbbbbbbbbbbbbbbbbULL);
+	assert_int_equal(dev_get(16, 8), 0xaaaaaaaaaaaaaaaaULL);
+	assert_int_equal(dev_writes, 4);
+	assert_int_equal(FLAGS(), CF);
+
+	/* the faults, before any access */
+	dev_reads = dev_writes = 0;
+	regs.gpr[GPR_RSI] = 0x1018;
+	assert_int_equal(RUN("\x48\x0f\xc7\x0e", DECODE_MODE_64, MMIO_BASE + 24, true),
+			 EMULATE_FAULT_GP);
+	regs.gpr[GPR_RSI] = 0x1010;
+	env.seg_base[DECODE_SEG_FS] = 0x808;
+	assert_int_equal(RUN("\x64\x48\x0f\xc7\x0e", DECODE_MODE_64, MMIO_BASE + 24, true),
+			 EMULATE_FAULT_GP); /* FS.base counts */
+	env.cpuid1_ecx = 0;
+	assert_int_equal(RUN("\x48\x0f\xc7\x0e", DECODE_MODE_64, MMIO_BASE + 16, true),
+			 EMULATE_FAULT_UD);
+	OK("\x0f\xc7\x0e", MMIO_BASE + 16, true); /* CMPXCHG8B needs CX8 only */
+	env.cpuid1_edx = 0;
+	dev_reads = dev_writes = 0;
+	assert_int_equal(RUN("\x0f\xc7\x0e", DECODE_MODE_64, MMIO_BASE + 16, true),
+			 EMULATE_FAULT_UD);
+	assert_int_equal(dev_reads + dev_writes, 0);
+}
+
 /* SETcc writes 1 or 0 by the condition; no flag changes. */
 static void test_setcc(void **state)
 {
@@ -1547,6 +1799,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_rotates, setup),
 	    cmocka_unit_test_setup(test_bt, setup),
 	    cmocka_unit_test_setup(test_xadd_cmpxchg, setup),
+	    cmocka_unit_test_setup(test_mul_imul, setup),
+	    cmocka_unit_test_setup(test_div_idiv, setup),
+	    cmocka_unit_test_setup(test_cmpxchg8b_16b, setup),
 	    cmocka_unit_test_setup(test_setcc, setup),
 	    cmocka_unit_test_setup(test_movnti_movbe, setup),
 	    cmocka_unit_test_setup(test_push_pop, setup),
