@@ -457,15 +457,25 @@ static bool pt_map_one_fast(struct pt *pt, u64 va, u64 pa, unsigned level, unsig
 			    enum pt_memtype mt)
 {
 	const struct pt_fmt *fmt = pt->fmt;
-	u64 *table = pt_table(pt, pt->root);
+	u64 region = va / pt_level_size(2) + 1;
+	u64 *table;
 	unsigned i;
 
-	for (unsigned l = PT_LEVELS; l > level; l--) {
-		u64 e = pt_entry_read(table, pt_index(va, l));
+	if (level == 1 && pt->hint_region == region) {
+		table = pt->hint_table; /* the walk below found it, and nothing unlinked it since */
+	} else {
+		table = pt_table(pt, pt->root);
+		for (unsigned l = PT_LEVELS; l > level; l--) {
+			u64 e = pt_entry_read(table, pt_index(va, l));
 
-		if (!fmt->present(e) || fmt->leaf(e, l))
-			return false;
-		table = pt_table(pt, fmt->addr(e, l));
+			if (!fmt->present(e) || fmt->leaf(e, l))
+				return false;
+			table = pt_table(pt, fmt->addr(e, l));
+		}
+		if (level == 1) {
+			pt->hint_region = region;
+			pt->hint_table = table;
+		}
 	}
 	i = pt_index(va, level);
 	if (pt_entry_read(table, i) != 0)
@@ -529,6 +539,7 @@ static int pt_change(struct pt *pt, enum pt_op_kind kind, u64 va, u64 size, unsi
 	struct pt_op op = {.pt = pt, .kind = kind, .perms = perms};
 	int err = pt_check_va(pt, va, size, PAGE_SIZE);
 
+	pt->hint_region = 0; /* a table may be unlinked below: forget the hint */
 	op.chg = chg ? chg : &local;
 	op.chg->leaf_count = 0;
 	op.chg->split_count = 0;
@@ -609,6 +620,7 @@ int pt_init(struct pt *pt, const struct pt_fmt *fmt, const struct pt_mem *mem,
 	pt->mem = mem;
 	pt->cfg = *cfg;
 	pt->table_count = 0;
+	pt->hint_region = 0;
 	if (!mem->alloc(mem->ctx, &pt->root))
 		return PT_ERR_NOMEM;
 	pt->table_count = 1;
@@ -637,6 +649,7 @@ static void pt_destroy_level(struct pt *pt, unsigned level, hpa_t t, u64 va, pt_
 
 void pt_destroy(struct pt *pt, pt_leaf_fn *leaf_fn, void *ctx)
 {
+	pt->hint_region = 0;
 	if (pt->table_count == 0)
 		return;
 	pt_destroy_level(pt, PT_LEVELS, pt->root, 0, leaf_fn, ctx);

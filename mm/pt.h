@@ -118,6 +118,14 @@ struct pt {
 	struct pt_cfg cfg;
 	hpa_t root;	 /* the level-4 table (PML4) */
 	u64 table_count; /* tables held, the root included; 0 after pt_destroy */
+	/*
+	 * The level-1 table the last 4 KiB pt_map found, for the next one in the
+	 * same 2 MiB (a first touch after a first touch): hint_region is 1 +
+	 * va / 2 MiB, 0 for none. Forgotten by every unmap, protect and
+	 * destroy, the only operations that unlink or free a table.
+	 */
+	u64 hint_region;
+	u64 *hint_table;
 };
 
 /* Called for each leaf removed by pt_unmap or visited by pt_destroy. */

@@ -78,12 +78,12 @@ enum emulate_status {
 	EMULATE_MEM_FAILED = -2,  /* mem_read/mem_write said no */
 	EMULATE_VEC_FAILED = -3,  /* vec_read/vec_write said no */
 	/* The instruction faults on the CPU: nothing was accessed, inject it */
-	EMULATE_FAULT_UD = -4, /* #UD */
-	EMULATE_FAULT_NM = -5, /* #NM */
-	EMULATE_FAULT_GP = -6, /* #GP(0) */
-	EMULATE_GP = -7,       /* a segment check failed: #GP(0) */
-	EMULATE_SS = -8,       /* a segment check on an SS-relative access failed: #SS(0) */
-	EMULATE_AC = -9,       /* an access the CPU did not make is unaligned: #AC(0) */
+	EMULATE_FAULT_UD = -4,	/* #UD */
+	EMULATE_FAULT_NM = -5,	/* #NM */
+	EMULATE_FAULT_GP = -6,	/* #GP(0) */
+	EMULATE_GP = -7,	/* a segment check failed: #GP(0) */
+	EMULATE_SS = -8,	/* a segment check on an SS-relative access failed: #SS(0) */
+	EMULATE_AC = -9,	/* an access the CPU did not make is unaligned: #AC(0) */
 	EMULATE_FAULT_DE = -10, /* DIV/IDIV: #DE after the device read; nothing else changed */
 };
 

@@ -48,6 +48,24 @@ static void keep_nmi_blocking(struct vcpu *v, const struct ept_qual *d)
 		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) | VMCS_INTR_BLOCKING_NMI);
 }
 
+/* After gmem_fault: resume the guest, or end it naming why there is no page. */
+static void fault_done(struct vcpu *v, u64 g, enum gmem_status s, const struct ept_qual *d)
+{
+	if (s == GMEM_OK || s == GMEM_AGAIN) {
+		/* AGAIN: the large page is still being zeroed; the access faults again. */
+		keep_nmi_blocking(v, d);
+	} else if (s == GMEM_LIMIT) {
+		guest_end(v->guest, GUEST_END_OOM, 0,
+			  "out of memory at gpa 0x%lx: it holds its limit, %lu frames", g,
+			  v->guest->mem.acct->held);
+	} else if (s == GMEM_NOMEM) {
+		guest_end(v->guest, GUEST_END_OOM, 0, "out of memory at gpa 0x%lx", g);
+	} else {
+		guest_end(v->guest, GUEST_END_ERROR, 0, "EPT fault at gpa 0x%lx: %s", g,
+			  gmem_status_name(s));
+	}
+}
+
 void ept_handle_violation(struct vcpu *v)
 {
 	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
@@ -67,6 +85,19 @@ void ept_handle_violation(struct vcpu *v)
 	/* A fault that finds its large page still being zeroed counts as a fill resume. */
 	if (!gmem_filling(m, g))
 		m->stats.violations++;
+	/*
+	 * Not present (qualification bits 5:3 clear): a first touch, straight
+	 * to gmem_fault without a walk to look first. Should the page be mapped
+	 * after all (another vCPU mapped it since this CPU walked), gmem says
+	 * EXISTS, having given its new frame back, and the walk below decides.
+	 */
+	if (!d.present) {
+		s = gmem_fault(m, g, vcpu_deadline(v));
+		if (s != GMEM_EXISTS) {
+			fault_done(v, g, s, &d);
+			return;
+		}
+	}
 	if (pt_lookup(&m->ept, g, &w)) {
 		if (ept_qual_satisfied(&d, w.perms)) {
 			m->stats.spurious++;
@@ -80,18 +111,5 @@ void ept_handle_violation(struct vcpu *v)
 		keep_nmi_blocking(v, &d);
 		return;
 	}
-	s = gmem_fault(m, g, vcpu_deadline(v));
-	if (s == GMEM_OK || s == GMEM_AGAIN) {
-		/* AGAIN: the large page is still being zeroed; the access faults again. */
-		keep_nmi_blocking(v, &d);
-	} else if (s == GMEM_LIMIT) {
-		guest_end(v->guest, GUEST_END_OOM, 0,
-			  "out of memory at gpa 0x%lx: it holds its limit, %lu frames", g,
-			  m->acct->held);
-	} else if (s == GMEM_NOMEM) {
-		guest_end(v->guest, GUEST_END_OOM, 0, "out of memory at gpa 0x%lx", g);
-	} else {
-		guest_end(v->guest, GUEST_END_ERROR, 0, "EPT fault at gpa 0x%lx: %s", g,
-			  gmem_status_name(s));
-	}
+	fault_done(v, g, gmem_fault(m, g, vcpu_deadline(v)), &d);
 }

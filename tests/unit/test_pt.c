@@ -680,6 +680,46 @@ static void test_unmap_releases_empty_tables(void **state)
 }
 
 /*
+ * The last 4 KiB map's level-1 table is remembered for the next one in the
+ * same 2 MiB; an unmap that unlinks that table must make the next map
+ * build a new path, not write into the table it freed.
+ */
+static void test_leaf_table_hint(void **state)
+{
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	struct table_log log = {0};
+	struct pt_change chg;
+	const u64 va = 3 * GiB + 8 * MiB;
+
+	assert_int_equal(pt_map(&f->pt, va, hpa(0x5000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+			 PT_OK);
+	assert_int_equal(f->pt.hint_region, va / (2 * MiB) + 1);
+	/* the next page of the 2 MiB through the hint */
+	assert_int_equal(
+	    pt_map(&f->pt, va + PAGE_SIZE, hpa(0x6000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+	    PT_OK);
+	expect_map(f, va + PAGE_SIZE, 0x6000, 1, PT_PERM_RW, PT_MEM_WB);
+	assert_int_equal(f->pt.table_count, 4);
+	/* a taken slot still goes to the general path, which refuses it */
+	assert_int_equal(pt_map(&f->pt, va, hpa(0x7000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+			 PT_ERR_EXISTS);
+	/* both gone: PT, PD and PDPT unlinked and freed; the hint with them */
+	assert_int_equal(unmap_releasing(f, va, 2 * PAGE_SIZE, &log, &chg), PT_OK);
+	assert_int_equal(chg.table_count, 3);
+	assert_int_equal(f->pt.hint_region, 0);
+	assert_int_equal(
+	    pt_map(&f->pt, va + 2 * PAGE_SIZE, hpa(0x8000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+	    PT_OK);
+	assert_int_equal(f->pt.table_count, 4);
+	expect_map(f, va + 2 * PAGE_SIZE, 0x8000, 1, PT_PERM_RW, PT_MEM_WB);
+	expect_unmapped(f, va);
+	/* a protect forgets it too */
+	assert_int_equal(pt_protect(&f->pt, va + 2 * PAGE_SIZE, PAGE_SIZE, PT_PERM_R, &chg), PT_OK);
+	assert_int_equal(f->pt.hint_region, 0);
+	fix_free(f);
+}
+
+/*
  * A page moved over and over to new 2 MiB and 1 GiB regions across the
  * whole address width (what a guest moving its APIC base does to its EPT):
  * with emptied tables released, the tables never exceed one path.
@@ -1193,6 +1233,7 @@ int main(void)
 	    cmocka_unit_test(test_unmap_splits_2m),
 	    cmocka_unit_test(test_unmap_splits_1g_twice),
 	    cmocka_unit_test(test_unmap_releases_empty_tables),
+	    cmocka_unit_test(test_leaf_table_hint),
 	    cmocka_unit_test(test_moving_page_keeps_tables_bounded),
 	    cmocka_unit_test(test_tables_for),
 	    cmocka_unit_test(test_protect),
