@@ -484,7 +484,7 @@ static bool pt_map_one_fast(struct pt *pt, u64 va, u64 pa, unsigned level, unsig
 	return true;
 }
 
-bool pt_has_table(const struct pt *pt, u64 va, unsigned level)
+enum pt_slot pt_slot_state(const struct pt *pt, u64 va, unsigned level)
 {
 	const struct pt_fmt *fmt = pt->fmt;
 	const u64 *table = pt_table(pt, pt->root);
@@ -492,13 +492,15 @@ bool pt_has_table(const struct pt *pt, u64 va, unsigned level)
 	for (unsigned l = PT_LEVELS; l >= level; l--) {
 		u64 e = pt_entry_read(table, pt_index(va, l));
 
-		if (!fmt->present(e) || fmt->leaf(e, l))
-			return false;
+		if (!fmt->present(e))
+			return PT_SLOT_EMPTY;
+		if (fmt->leaf(e, l))
+			return PT_SLOT_LEAF;
 		if (l == level)
-			return true;
+			return PT_SLOT_TABLE;
 		table = pt_table(pt, fmt->addr(e, l));
 	}
-	return false;
+	return PT_SLOT_EMPTY;
 }
 
 int pt_map(struct pt *pt, u64 va, hpa_t pa, u64 size, unsigned leaf_level, unsigned perms,

@@ -215,11 +215,12 @@ int pt_unmap(struct pt *pt, u64 va, u64 size, struct pt_change *chg);
 int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms, struct pt_change *chg);
 
 /*
- * True if the entry at `level` covering va points to a table (so part of
- * that level's span is mapped by smaller leaves). Lets callers skip a
- * large-leaf attempt that pt_map would refuse with PT_ERR_EXISTS.
+ * What holds va at `level` (2 or above): a present leaf at that level or
+ * above covering va (PT_SLOT_LEAF), a present table at that level
+ * (PT_SLOT_TABLE: smaller pages may be there), or neither (PT_SLOT_EMPTY).
  */
-bool pt_has_table(const struct pt *pt, u64 va, unsigned level);
+enum pt_slot { PT_SLOT_EMPTY, PT_SLOT_TABLE, PT_SLOT_LEAF };
+enum pt_slot pt_slot_state(const struct pt *pt, u64 va, unsigned level);
 
 /* Finds the leaf mapping va. Returns false (w untouched) if none does. */
 bool pt_lookup(const struct pt *pt, u64 va, struct pt_walk *w);

@@ -462,12 +462,22 @@ static bool region_in_ram(const struct gmem *m, u64 g, unsigned level)
 	return ALIGN_DOWN(g, size) + size <= m->ram_size;
 }
 
-/* True if a leaf at `level` may map g: the CPU has it, RAM covers it, no smaller leaves are there.
+/*
+ * Whether a leaf at `level` may map g: GMEM_OK when the CPU has it, RAM
+ * covers it and no smaller leaves are there; GMEM_EXISTS when a leaf
+ * already maps g (another vCPU mapped it since this one faulted: nothing
+ * to take); else GMEM_ERROR (try the next size down).
  */
-static bool large_ok(const struct gmem *m, u64 g, unsigned level)
+static enum gmem_status large_ok(const struct gmem *m, u64 g, unsigned level)
 {
-	return (m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) && region_in_ram(m, g, level) &&
-	       !pt_has_table(&m->ept, g, level);
+	enum pt_slot st;
+
+	if (!(m->ept.cfg.leaf_levels & PT_LEVEL_MASK(level)) || !region_in_ram(m, g, level))
+		return GMEM_ERROR;
+	st = pt_slot_state(&m->ept, g, level);
+	if (st == PT_SLOT_LEAF)
+		return GMEM_EXISTS;
+	return st == PT_SLOT_EMPTY ? GMEM_OK : GMEM_ERROR;
 }
 
 /*
@@ -479,9 +489,11 @@ static bool large_ok(const struct gmem *m, u64 g, unsigned level)
 static enum gmem_status populate_now(struct gmem *m, u64 g, unsigned max_level, hpa_t *out)
 {
 	for (unsigned level = max_level; level > 1; level--) {
-		enum gmem_status s;
+		enum gmem_status s = large_ok(m, g, level);
 
-		if (!large_ok(m, g, level))
+		if (s == GMEM_EXISTS)
+			return s;
+		if (s != GMEM_OK)
 			continue;
 		s = map_leaf(m, g, level, out);
 		if (s == GMEM_OK || s == GMEM_ERROR)
@@ -535,9 +547,11 @@ enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 		return map_leaf(m, g, 1, &h);
 	}
 	for (unsigned level = m->max_level; level > 1; level--) {
-		enum gmem_status s;
+		enum gmem_status s = large_ok(m, g, level);
 
-		if (!large_ok(m, g, level))
+		if (s == GMEM_EXISTS)
+			return s; /* mapped meanwhile: no run taken, no fill left behind */
+		if (s != GMEM_OK)
 			continue;
 		s = take_run(m, level, &f->run, &zeroed);
 		if (s != GMEM_OK) {

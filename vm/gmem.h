@@ -23,7 +23,7 @@ enum gmem_status {
 	GMEM_NOMEM = -1,   /* host frames ran out */
 	GMEM_OUTSIDE = -2, /* the GPA is not RAM */
 	GMEM_ERROR = -3,   /* page-table error (a Keel bug if it happens) */
-	GMEM_EXISTS = -4,  /* internal: part of a large region is mapped already */
+	GMEM_EXISTS = -4,  /* gpa (or part of its large region) is mapped already */
 	GMEM_LIMIT = -5,   /* the guest holds as many frames as its limit allows */
 	GMEM_AGAIN = -6,   /* gmem_fault: a large page is still being zeroed; retry */
 };
@@ -177,12 +177,14 @@ enum gmem_status gmem_unmap_foreign(struct gmem *m, gpa_t g);
  */
 enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
 /*
- * The guest's own fault on RAM at gpa, which the caller found unmapped: the
+ * The guest's own fault on RAM at gpa, not present when the CPU walked: the
  * largest page that fits, as gmem_populate, but a large page is zeroed in
  * pieces and only until the TSC reaches `until` (at least one piece per
  * call). Returns GMEM_OK once mapped, GMEM_AGAIN while zeroing goes on (the
- * guest, resumed later, faults again and it continues), GMEM_LIMIT when the
- * guest's frame limit is reached, else an error.
+ * guest, resumed later, faults again and it continues), GMEM_EXISTS when a
+ * leaf maps gpa already (another vCPU mapped it since: nothing was taken,
+ * no fill is left in progress), GMEM_LIMIT when the guest's frame limit is
+ * reached, else an error.
  */
 enum gmem_status gmem_fault(struct gmem *m, u64 gpa, u64 until);
 /* True if gpa lies in the large page gmem_fault is zeroing. */

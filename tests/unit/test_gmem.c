@@ -401,6 +401,49 @@ static void test_pool_frames_map_as_they_are(void **state)
 	assert_int_equal(core.count[PMM_FREE], free_before);
 }
 
+/*
+ * A fault on a page another vCPU mapped since the CPU walked: gmem_fault
+ * says EXISTS without taking a run or leaving a fill in progress (a fill
+ * left behind for a mapped region would send every other region's faults
+ * to 4 KiB pages), and a 4 KiB one gives its frame back.
+ */
+static void test_fault_on_mapped_page(void **state)
+{
+	struct pmm_account acct;
+	struct gmem m;
+	u64 allocs, held;
+
+	(void)state;
+	assert_true(pmm_core_account_open(&core, &acct, 4096));
+	assert_true(gmem_init(&m, 8 * MiB, 2, &acct));
+	gmem_run(&m);
+	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x200000, 0) == GMEM_AGAIN; i++)
+		;
+	assert_int_equal(m.stats.leaves[2], 1);
+	allocs = acct.allocs;
+	held = acct.held;
+	assert_int_equal(gmem_fault(&m, 0x3ff000, 0), GMEM_EXISTS);
+	assert_int_equal(acct.allocs, allocs); /* no run taken */
+	assert_false(gmem_filling(&m, 0x3ff000));
+	assert_int_equal(hpa_addr(m.fill.run), 0);
+	/* the next region still gets its 2 MiB leaf */
+	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x400000, 0) == GMEM_AGAIN; i++)
+		;
+	assert_int_equal(m.stats.leaves[2], 2);
+	assert_int_equal(m.stats.leaves[1], 0);
+	gmem_destroy(&m);
+	/* 4 KiB leaves only: the frame taken for the lost race goes back */
+	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
+	gmem_run(&m);
+	assert_int_equal(gmem_fault(&m, 0x5000, 0), GMEM_OK);
+	held = acct.held;
+	assert_int_equal(gmem_fault(&m, 0x5000, 0), GMEM_EXISTS);
+	assert_int_equal(acct.held, held);
+	gmem_destroy(&m);
+	assert_int_equal(acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &acct));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(test_every_allocation_fails_in_turn_1g),
 	    cmocka_unit_test(test_every_allocation_fails_in_turn_pooled),
 	    cmocka_unit_test(test_pool_frames_map_as_they_are),
+	    cmocka_unit_test(test_fault_on_mapped_page),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

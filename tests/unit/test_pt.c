@@ -691,20 +691,26 @@ static void test_leaf_table_hint(void **state)
 	struct pt_change chg;
 	const u64 va = 3 * GiB + 8 * MiB;
 
+	/* the first map builds the path (the general way: no hint yet) */
 	assert_int_equal(pt_map(&f->pt, va, hpa(0x5000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
 			 PT_OK);
+	assert_int_equal(f->pt.hint_region, 0);
+	/* the next walks it and keeps its table; the one after goes through the hint */
+	assert_int_equal(
+	    pt_map(&f->pt, va + 3 * PAGE_SIZE, hpa(0x9000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
+	    PT_OK);
 	assert_int_equal(f->pt.hint_region, va / (2 * MiB) + 1);
-	/* the next page of the 2 MiB through the hint */
 	assert_int_equal(
 	    pt_map(&f->pt, va + PAGE_SIZE, hpa(0x6000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
 	    PT_OK);
 	expect_map(f, va + PAGE_SIZE, 0x6000, 1, PT_PERM_RW, PT_MEM_WB);
+	expect_map(f, va + 3 * PAGE_SIZE, 0x9000, 1, PT_PERM_RW, PT_MEM_WB);
 	assert_int_equal(f->pt.table_count, 4);
 	/* a taken slot still goes to the general path, which refuses it */
 	assert_int_equal(pt_map(&f->pt, va, hpa(0x7000), PAGE_SIZE, 1, PT_PERM_RW, PT_MEM_WB),
 			 PT_ERR_EXISTS);
-	/* both gone: PT, PD and PDPT unlinked and freed; the hint with them */
-	assert_int_equal(unmap_releasing(f, va, 2 * PAGE_SIZE, &log, &chg), PT_OK);
+	/* all gone: PT, PD and PDPT unlinked and freed; the hint with them */
+	assert_int_equal(unmap_releasing(f, va, 4 * PAGE_SIZE, &log, &chg), PT_OK);
 	assert_int_equal(chg.table_count, 3);
 	assert_int_equal(f->pt.hint_region, 0);
 	assert_int_equal(
