@@ -77,7 +77,7 @@ struct row {
 #define VEC(o, d, s, v)                                                                            \
 	.op = DECODE_OP_##o, .dir = d, .msize = s, .osize = s, .reg = NOREG, .vreg = v
 /* An aligned form (#GP(0) off its size), VEX or not. */
-#define VEX_A(o, d, s, v, x) VEC(o, d, s, v), .aligned = true, .vex = x
+#define VEC_A(o, d, s, v, x) VEC(o, d, s, v), .aligned = true, .vex = x
 
 static const struct row rows[] = {
     /* MOV r/m, r and r, r/m: sizes, REX, the AH-BH rule */
@@ -566,12 +566,12 @@ static const struct row rows[] = {
      .vex = true, .aligned = true},
     {R(M64, "\x66\x0f\x10\x06", "movupd xmm0,[rsi]"), VEC(MOVUPD, FROM, 16, 0), AT(RSI)},
     {R(M64, "\x66\x41\x0f\x11\x08", "movupd [r8],xmm1"), VEC(MOVUPD, TO, 16, 1), AT(8)},
-    {R(M64, "\x66\x0f\x28\x16", "movapd xmm2,[rsi]"), VEX_A(MOVAPD, FROM, 16, 2, false), AT(RSI)},
-    {R(M64, "\x66\x44\x0f\x29\x1e", "movapd [rsi],xmm11"), VEX_A(MOVAPD, TO, 16, 11, false),
+    {R(M64, "\x66\x0f\x28\x16", "movapd xmm2,[rsi]"), VEC_A(MOVAPD, FROM, 16, 2, false), AT(RSI)},
+    {R(M64, "\x66\x44\x0f\x29\x1e", "movapd [rsi],xmm11"), VEC_A(MOVAPD, TO, 16, 11, false),
      AT(RSI)},
-    {R(M64, "\x66\x0f\xe7\x06", "movntdq [rsi],xmm0"), VEX_A(MOVNTDQ, TO, 16, 0, false), AT(RSI)},
-    {R(M64, "\x0f\x2b\x0e", "movntps [rsi],xmm1"), VEX_A(MOVNTPS, TO, 16, 1, false), AT(RSI)},
-    {R(M64, "\x66\x0f\x2b\x0e", "movntpd [rsi],xmm1"), VEX_A(MOVNTPD, TO, 16, 1, false), AT(RSI)},
+    {R(M64, "\x66\x0f\xe7\x06", "movntdq [rsi],xmm0"), VEC_A(MOVNTDQ, TO, 16, 0, false), AT(RSI)},
+    {R(M64, "\x0f\x2b\x0e", "movntps [rsi],xmm1"), VEC_A(MOVNTPS, TO, 16, 1, false), AT(RSI)},
+    {R(M64, "\x66\x0f\x2b\x0e", "movntpd [rsi],xmm1"), VEC_A(MOVNTPD, TO, 16, 1, false), AT(RSI)},
     {R(M64, "\xf3\x0f\x10\x06", "movss xmm0,[rsi]"), VEC(MOVSS, FROM, 4, 0), AT(RSI)},
     {R(M64, "\xf3\x0f\x11\x0e", "movss [rsi],xmm1"), VEC(MOVSS, TO, 4, 1), AT(RSI)},
     {R(M64, "\x66\xf3\x0f\x10\x06", "movss xmm0,[rsi] (F3 beats 66)"), VEC(MOVSS, FROM, 4, 0),
@@ -590,17 +590,17 @@ static const struct row rows[] = {
     {R(M64, "\x66\x0f\x17\x1e", "movhpd [rsi],xmm3"), VEC(MOVHPD, TO, 8, 3), AT(RSI)},
     {R(M32, "\xf3\x0f\x10\x45\x04", "movss xmm0,[ebp+4]"), VEC(MOVSS, FROM, 4, 0),
      MEMS(RBP, NOREG, 1, 4, SS)},
-    {R(M16, "\x66\x0f\xe7\x04", "movntdq [si],xmm0"), VEX_A(MOVNTDQ, TO, 16, 0, false), AT(RSI)},
+    {R(M16, "\x66\x0f\xe7\x04", "movntdq [si],xmm0"), VEC_A(MOVNTDQ, TO, 16, 0, false), AT(RSI)},
     {R(M64, "\xc5\xf9\x10\x00", "vmovupd xmm0,[rax]"), VEC(VMOVUPD, FROM, 16, 0), AT(RAX),
      .vex = true},
     {R(M64, "\xc5\xfd\x11\x0e", "vmovupd [rsi],ymm1"), VEC(VMOVUPD, TO, 32, 1), AT(RSI),
      .vex = true},
-    {R(M64, "\xc5\xfd\x28\x16", "vmovapd ymm2,[rsi]"), VEX_A(VMOVAPD, FROM, 32, 2, true), AT(RSI)},
-    {R(M64, "\xc4\x41\x79\x29\x00", "vmovapd [r8],xmm8"), VEX_A(VMOVAPD, TO, 16, 8, true), AT(8)},
-    {R(M64, "\xc5\xfd\xe7\x06", "vmovntdq [rsi],ymm0"), VEX_A(VMOVNTDQ, TO, 32, 0, true), AT(RSI)},
-    {R(M64, "\xc5\xf9\xe7\x06", "vmovntdq [rsi],xmm0"), VEX_A(VMOVNTDQ, TO, 16, 0, true), AT(RSI)},
-    {R(M64, "\xc5\xfc\x2b\x0e", "vmovntps [rsi],ymm1"), VEX_A(VMOVNTPS, TO, 32, 1, true), AT(RSI)},
-    {R(M64, "\xc5\x79\x2b\x16", "vmovntpd [rsi],xmm10"), VEX_A(VMOVNTPD, TO, 16, 10, true),
+    {R(M64, "\xc5\xfd\x28\x16", "vmovapd ymm2,[rsi]"), VEC_A(VMOVAPD, FROM, 32, 2, true), AT(RSI)},
+    {R(M64, "\xc4\x41\x79\x29\x00", "vmovapd [r8],xmm8"), VEC_A(VMOVAPD, TO, 16, 8, true), AT(8)},
+    {R(M64, "\xc5\xfd\xe7\x06", "vmovntdq [rsi],ymm0"), VEC_A(VMOVNTDQ, TO, 32, 0, true), AT(RSI)},
+    {R(M64, "\xc5\xf9\xe7\x06", "vmovntdq [rsi],xmm0"), VEC_A(VMOVNTDQ, TO, 16, 0, true), AT(RSI)},
+    {R(M64, "\xc5\xfc\x2b\x0e", "vmovntps [rsi],ymm1"), VEC_A(VMOVNTPS, TO, 32, 1, true), AT(RSI)},
+    {R(M64, "\xc5\x79\x2b\x16", "vmovntpd [rsi],xmm10"), VEC_A(VMOVNTPD, TO, 16, 10, true),
      AT(RSI)},
     {R(M64, "\xc5\xfa\x10\x06", "vmovss xmm0,[rsi]"), VEC(VMOVSS, FROM, 4, 0), AT(RSI),
      .vex = true},
