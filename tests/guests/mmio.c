@@ -25,11 +25,13 @@
  * (67) form stands in for it.
  *
  * Arguments (after `--`):
- *   bad=cmpxchg8b|mul|sse|straddle
+ *   bad=cmpxchg8b|mul|sse|straddle|vstraddle
  *                              one access Keel must refuse, ending the guest:
  *                              CMPXCHG8B, MUL (not emulated), an SSE
- *                              arithmetic load (PADDD) and a 4-byte store straddling the end
- *                              of the device; prints "PASS before <bad>"
+ *                              arithmetic load (PADDD) and a 4-byte store and a
+ *                              16-byte MOVDQU straddling the end of the device
+ *                              (the next page is neither RAM nor a device);
+ *                              prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
  *                              without testmmio=on); prints "PASS before probe"
  * The guest's name is the first word of its command line, so a guest named
@@ -1312,8 +1314,13 @@ static void mmio_bad(const char *args)
 		at = MMIO_DEV + MMIO_DEV_SIZE - 2;
 		print("PASS before straddle\n");
 		__asm__ volatile("movl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory");
+	} else if (bootargs_has(args, "bad", "vstraddle")) {
+		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
+		at = MMIO_DEV + MMIO_DEV_SIZE - 8;
+		print("PASS before vstraddle\n");
+		__asm__ volatile("movdqu %%xmm0, (%%rsi)" : : "S"(at) : "memory");
 	} else {
-		check_fail("bad=: not one of cmpxchg8b, mul, sse, straddle");
+		check_fail("bad=: not one of cmpxchg8b, mul, sse, straddle, vstraddle");
 		return;
 	}
 	check_fail("%s: the refused access returned to the guest", args);
