@@ -21,6 +21,7 @@
  *                 in half the clean runs the operand is steered onto the
  *                 fault's page offset (else most moves are refused);
  *                 the 16 XMM/YMM registers' bytes follow (made up: take())
+ *   parts (2, 8)  check_parts()'s page offset and second page (made up too)
  *
  * Where the input ends early, the values it lacks are made up (take()).
  * The device is [DEV_BASE, DEV_BASE + 64): an access past its end is
@@ -60,6 +61,9 @@
  * start at the fault's page offset is refused with no access, and the
  * XMM/YMM registers after a load are compared byte for byte (which bytes
  * a load keeps, read from the SDM per form, not from vm/emulate_sse.c).
+ * Then emulate_operand_parts() places each piece of the same operand
+ * size, at a page offset and second page taken from the input, on its
+ * pages byte by byte (check_parts()).
  *
  * An operation the reference has no case for is a failure.
  * A disagreement prints the input, the decoding, both register files and
@@ -1052,6 +1056,35 @@ static void check_vector(const struct run *u)
 	AGREE(!memcmp(u->m->vregs, u->x->vregs, sizeof(u->m->vregs)));
 }
 
+/*
+ * emulate_operand_parts (vm/emulate_locate.c), which vm/mmio.c uses to put
+ * a vector move's pieces on its pages: for an operand of size bytes at page
+ * offset at, its first page at g0 and (past the boundary) its second at
+ * g1, each piece of at most 8 bytes must come back as one or two parts
+ * whose bytes, lowest first, are exactly the piece's bytes, each where its
+ * page puts it (byte b of the operand: g0's page plus at + b on the first
+ * page, g1 plus the overshoot on the second).
+ */
+static void check_parts(unsigned size, u64 at, u64 g0, u64 g1)
+{
+	bool split = at + size > 0x1000;
+	struct emulate_operand op = {
+	    .lin = 0x7000 + at, .g = {g0 + at, split ? g1 : 0}, .size = size, .split = split};
+
+	for (unsigned off = 0; off < size; off += 8) {
+		unsigned n = MIN(8u, size - off), part[2] = {0, 0}, b = off;
+		u64 g[2] = {0, 0};
+		unsigned parts = emulate_operand_parts(&op, off, n, g, part);
+
+		FUZZ_CHECK(parts == 1 || parts == 2);
+		FUZZ_CHECK(part[0] + (parts == 2 ? part[1] : 0) == n && part[0] > 0);
+		for (unsigned i = 0; i < parts; i++)
+			for (unsigned k = 0; k < part[i]; k++, b++)
+				FUZZ_CHECK(g[i] + k == (at + b < 0x1000 ? g0 + at + b
+									: g1 + (at + b - 0x1000)));
+	}
+}
+
 /* ---- the entry point ---- */
 
 /*
@@ -1200,6 +1233,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
 		check_vector(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m,
 					   &x, s, vregs_before});
+		check_parts(d.mem_size, take(&in, 2) & 0xfff, DEV_BASE, take(&in, 8) & ~0xfffULL);
 		return 0;
 	}
 	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8);
