@@ -732,14 +732,17 @@ u64 decode_ea(const struct decode_insn *d, const struct decode_mem *m, const u64
 const char *decode_op_name(enum decode_op op)
 {
 	static const char *const names[] = {
-	    "mov",	 "movzx",     "movsx",	"stos",	  "movs",   "and",    "or",	 "xor",
-	    "cmp",	 "test",      "xchg",	"add",	  "adc",    "sub",    "sbb",	 "inc",
-	    "dec",	 "neg",	      "not",	"rol",	  "ror",    "rcl",    "rcr",	 "shl",
-	    "shr",	 "sar",	      "bt",	"bts",	  "btr",    "btc",    "xadd",	 "cmpxchg",
-	    "setcc",	 "movnti",    "movbe",	"push",	  "pop",    "lods",   "scas",	 "cmps",
-	    "movd",	 "movq",      "movdqa", "movdqu", "movaps", "movups", "vmovdqu", "vmovdqa",
-	    "vmovaps",	 "vmovups",   "call",	"jmp",	  "mul",    "imul",   "div",	 "idiv",
-	    "cmpxchg8b", "cmpxchg16b"};
+	    "mov",	"movzx",    "movsx",	"stos",	   "movs",	"and",	     "or",
+	    "xor",	"cmp",	    "test",	"xchg",	   "add",	"adc",	     "sub",
+	    "sbb",	"inc",	    "dec",	"neg",	   "not",	"rol",	     "ror",
+	    "rcl",	"rcr",	    "shl",	"shr",	   "sar",	"bt",	     "bts",
+	    "btr",	"btc",	    "xadd",	"cmpxchg", "setcc",	"movnti",    "movbe",
+	    "push",	"pop",	    "lods",	"scas",	   "cmps",	"movd",	     "movq",
+	    "movdqa",	"movdqu",   "movaps",	"movups",  "vmovdqu",	"vmovdqa",   "vmovaps",
+	    "vmovups",	"movapd",   "movupd",	"movntdq", "movntps",	"movntpd",   "movss",
+	    "movsd",	"movlps",   "movhps",	"movlpd",  "movhpd",	"vmovapd",   "vmovupd",
+	    "vmovntdq", "vmovntps", "vmovntpd", "vmovss",  "vmovsd",	"call",	     "jmp",
+	    "mul",	"imul",	    "div",	"idiv",	   "cmpxchg8b", "cmpxchg16b"};
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == DECODE_OP_CMPXCHG16B + 1,
 		       "a name for every decode_op, in order");

@@ -5,8 +5,9 @@
  * immediate forms), TEST, XCHG, INC/DEC/NEG/NOT, the shifts and rotates, BT/BTS/BTR/BTC, XADD,
  * CMPXCHG, SETcc, MOVNTI, MOVBE, PUSH/POP m, near CALL/JMP m, MUL/IMUL/DIV/IDIV,
  * CMPXCHG8B/CMPXCHG16B, and the SSE/AVX moves
- * compilers use for memcpy (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS,
- * VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS; vm/decode_sse.c), in 16-, 32- and 64-bit code (Intel SDM
+ * compilers emit (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS/MOVAPD/MOVUPD, MOVNTDQ/MOVNTPS/
+ * MOVNTPD, MOVSS/MOVSD, MOVLPS/MOVHPS/MOVLPD/MOVHPD and the VEX forms of most of them;
+ * vm/decode_sse.c), in 16-, 32- and 64-bit code (Intel SDM
  * Vol. 2A, chapter 2 "Instruction Format" and Appendix A "Opcode Map"). Pure: it reads only
  * the bytes it is given, so host tests run it over a table of encodings. Anything outside
  * that set is an error the caller reports with the bytes (docs/mmio.md); the decoder never
@@ -90,8 +91,28 @@ enum decode_op {
 	DECODE_OP_VMOVDQA, /* VEX.66.0F 6F/7F: aligned to the operand's 16 or 32 bytes */
 	DECODE_OP_VMOVAPS, /* VEX.NP.0F 28/29: likewise aligned */
 	DECODE_OP_VMOVUPS, /* VEX.NP.0F 10/11 */
-	DECODE_OP_CALL,	   /* CALL m (near, FF /2): RIP = [mem], the next RIP pushed at SS:rSP */
-	DECODE_OP_JMP,	   /* JMP m (near, FF /4): RIP = [mem] */
+	/* More vector moves (issue 15 item 3) */
+	DECODE_OP_MOVAPD,   /* 66 0F 28/29: m128, 16-byte aligned */
+	DECODE_OP_MOVUPD,   /* 66 0F 10/11: m128 */
+	DECODE_OP_MOVNTDQ,  /* 66 0F E7: m128 store, 16-byte aligned */
+	DECODE_OP_MOVNTPS,  /* NP 0F 2B: likewise */
+	DECODE_OP_MOVNTPD,  /* 66 0F 2B: likewise */
+	DECODE_OP_MOVSS,    /* F3 0F 10/11: m32; a load zeroes bits 127:32 */
+	DECODE_OP_MOVSD,    /* F2 0F 10/11: m64 (the SSE2 move, not the string MOVSD: MOVS) */
+	DECODE_OP_MOVLPS,   /* NP 0F 12/13: m64 <-> bits 63:0, a load keeping the rest */
+	DECODE_OP_MOVHPS,   /* NP 0F 16/17: m64 <-> bits 127:64, likewise */
+	DECODE_OP_MOVLPD,   /* 66 0F 12/13: as MOVLPS */
+	DECODE_OP_MOVHPD,   /* 66 0F 16/17: as MOVHPS */
+	DECODE_OP_VMOVAPD,  /* VEX.66.0F 28/29: aligned to the operand's 16 or 32 bytes */
+	DECODE_OP_VMOVUPD,  /* VEX.66.0F 10/11 */
+	DECODE_OP_VMOVNTDQ, /* VEX.66.0F E7: store, aligned */
+	DECODE_OP_VMOVNTPS, /* VEX.NP.0F 2B: store, aligned */
+	DECODE_OP_VMOVNTPD, /* VEX.66.0F 2B: store, aligned */
+	DECODE_OP_VMOVSS,   /* VEX.LIG.F3.0F 10/11: m32; a load zeroes every bit above */
+	DECODE_OP_VMOVSD,   /* VEX.LIG.F2.0F 10/11: m64; likewise */
+	/* The near branches through memory */
+	DECODE_OP_CALL, /* CALL m (near, FF /2): RIP = [mem], the next RIP pushed at SS:rSP */
+	DECODE_OP_JMP,	/* JMP m (near, FF /4): RIP = [mem] */
 	/* rDX:rAX (AX for bytes) and the memory operand, the source (DECODE_DIR_FROM_MEM) */
 	DECODE_OP_MUL,	/* F6/F7 /4: rDX:rAX = rAX * m (AX = AL * m8) */
 	DECODE_OP_IMUL, /* F6/F7 /5 as MUL, signed; with has_reg (0F AF, 69, 6B): reg = reg * m,
@@ -103,10 +124,10 @@ enum decode_op {
 	DECODE_OP_CMPXCHG16B,
 };
 
-/* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVUPS. */
+/* The vector moves: DECODE_OP_MOVD..DECODE_OP_VMOVSD. */
 static inline bool decode_op_is_vector(enum decode_op op)
 {
-	return op >= DECODE_OP_MOVD && op <= DECODE_OP_VMOVUPS;
+	return op >= DECODE_OP_MOVD && op <= DECODE_OP_VMOVSD;
 }
 
 /* Segment registers in the SDM's Sreg encoding (Vol. 2A Table 3-5 / B-6). */
@@ -176,7 +197,7 @@ struct decode_insn {
 	bool seg_override;
 	u8 vreg;  /* a vector move's XMM/YMM register, 0-15 */
 	bool vex; /* VEX-encoded: a load zeroes the register above mem_size (SDM Vol. 2A 2.3.10) */
-	bool aligned; /* (V)MOVDQA/(V)MOVAPS: an operand not aligned to its size is #GP(0) */
+	bool aligned; /* (V)MOVDQA/APS/APD, (V)MOVNT*: an operand not aligned to its size: #GP(0) */
 	struct decode_mem mem;	/* the memory operand; for MOVS the source, seg:rSI */
 	struct decode_mem mem2; /* MOVS, CMPS only: ES:rDI */
 };

@@ -1,27 +1,35 @@
 /*
- * The vector moves a compiler emits for memcpy into device memory, for
- * the MMIO decoder (vm/decode.h): MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS
- * and VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS (SDM Vol. 2B under each name; Vol. 2A Table A-3 for the
- * 0F map). Legacy SSE forms are told apart by their mandatory prefix:
+ * The vector moves compilers emit, for the MMIO decoder (vm/decode.h)
+ * (SDM Vol. 2B under each name; Vol. 2A Table A-3 for the 0F map).
+ * Legacy SSE forms are told apart by their mandatory prefix:
  *
- *   0F 10/11  NP: MOVUPS xmm, m128 / m128, xmm
- *   0F 28/29  NP: MOVAPS
+ *   0F 10/11  NP: MOVUPS xmm, m128 / m128, xmm; 66: MOVUPD; F3: MOVSS m32; F2: MOVSD m64
+ *   0F 12/13  NP: MOVLPS xmm, m64 / m64, xmm; 66: MOVLPD
+ *   0F 16/17  NP: MOVHPS; 66: MOVHPD
+ *   0F 28/29  NP: MOVAPS; 66: MOVAPD
+ *   0F 2B     NP: MOVNTPS m128, xmm; 66: MOVNTPD
  *   0F 6E     66: MOVD xmm, m32 (REX.W: MOVQ xmm, m64)
  *   0F 7E     66: MOVD m32, xmm (REX.W: MOVQ m64, xmm); F3: MOVQ xmm, m64
  *   0F 6F/7F  66: MOVDQA; F3: MOVDQU
  *   0F D6     66: MOVQ m64, xmm
+ *   0F E7     66: MOVNTDQ m128, xmm
  *
- * Any other prefix on these opcodes is another instruction (NP 6E-7F the
- * MMX forms, 66 10/11/28/29 MOVUPD/MOVAPD, F3/F2 10/11 MOVSS/MOVSD) and
- * is left unsupported. F2/F3 select the instruction over a 66 also
- * present, the last of F2 and F3 deciding (the decoder's `repne` records
- * which came last).
+ * Any other prefix on these opcodes is another instruction (NP 6E-7F and
+ * E7 the MMX forms, F3/F2 12 and F3 16 MOVSLDUP/MOVDDUP/MOVSHDUP, F3/F2 2B
+ * AMD's MOVNTSS/MOVNTSD) and is left unsupported; the register forms of
+ * 12/16 (MOVHLPS/MOVLHPS) are DECODE_NOT_MEMORY like every register form.
+ * F2/F3 select the instruction over a 66 also present, the last of F2 and
+ * F3 deciding (the decoder's `repne` records which came last).
  *
  * VEX (2.3): C5 or C4 with map 0F: pp F3 6F/7F VMOVDQU, pp 66 6F/7F
- * VMOVDQA, pp NP 28/29 VMOVAPS and 10/11 VMOVUPS, VEX.L choosing xmm/m128
- * or ymm/m256. Their vvvv must be 1111b (#UD otherwise: "VEX.vvvv is
- * reserved"), and a 66, F2, F3 or REX before the VEX is #UD (2.3.2-2.3.4):
- * both DECODE_BAD_VEX.
+ * VMOVDQA, 10/11 VMOVUPD, 28/29 VMOVAPD, 2B VMOVNTPD, E7 VMOVNTDQ, pp NP
+ * 28/29 VMOVAPS, 10/11 VMOVUPS, 2B VMOVNTPS, VEX.L choosing xmm/m128 or
+ * ymm/m256; pp F3 10/11 VMOVSS m32 and pp F2 VMOVSD m64, VEX.L ignored
+ * (LIG in their opcode rows). Their vvvv must be 1111b (#UD otherwise:
+ * "VEX.vvvv is reserved"; VMOVSS/VMOVSD name it for the memory forms),
+ * and a 66, F2, F3 or REX before the VEX is #UD (2.3.2-2.3.4): both
+ * DECODE_BAD_VEX. VMOVLPS/VMOVHPS/VMOVLPD/VMOVHPD (a three-operand load,
+ * VEX.128 only) and every EVEX form (62) are not decoded.
  * Outside 64-bit code C4/C5 are LES/LDS unless the next byte's top two
  * bits are 11 (2.3.5): LES/LDS are not decoded here.
  */
@@ -40,49 +48,104 @@ static enum mpfx mandatory(const struct prefixes *p)
 	return p->opsize ? MPFX_66 : MPFX_NONE;
 }
 
+/* One legacy move: its load and store opcodes (load 0: a store only), operation and size. */
+struct sse_row {
+	u8 load, store;
+	enum mpfx m;
+	enum decode_op op;
+	u8 size;
+};
+
+static const struct sse_row sse_rows[] = {
+    {0x10, 0x11, MPFX_NONE, DECODE_OP_MOVUPS, 16}, {0x10, 0x11, MPFX_66, DECODE_OP_MOVUPD, 16},
+    {0x10, 0x11, MPFX_F3, DECODE_OP_MOVSS, 4},	   {0x10, 0x11, MPFX_F2, DECODE_OP_MOVSD, 8},
+    {0x12, 0x13, MPFX_NONE, DECODE_OP_MOVLPS, 8},  {0x12, 0x13, MPFX_66, DECODE_OP_MOVLPD, 8},
+    {0x16, 0x17, MPFX_NONE, DECODE_OP_MOVHPS, 8},  {0x16, 0x17, MPFX_66, DECODE_OP_MOVHPD, 8},
+    {0x28, 0x29, MPFX_NONE, DECODE_OP_MOVAPS, 16}, {0x28, 0x29, MPFX_66, DECODE_OP_MOVAPD, 16},
+    {0, 0x2B, MPFX_NONE, DECODE_OP_MOVNTPS, 16},   {0, 0x2B, MPFX_66, DECODE_OP_MOVNTPD, 16},
+    {0x6F, 0x7F, MPFX_66, DECODE_OP_MOVDQA, 16},   {0x6F, 0x7F, MPFX_F3, DECODE_OP_MOVDQU, 16},
+    {0, 0xE7, MPFX_66, DECODE_OP_MOVNTDQ, 16},
+};
+
 bool decode_sse_opcode(u8 opc)
 {
 	switch (opc) {
 	case 0x10:
 	case 0x11:
+	case 0x12:
+	case 0x13:
+	case 0x16:
+	case 0x17:
 	case 0x28:
 	case 0x29:
+	case 0x2B:
 	case 0x6E:
 	case 0x6F:
 	case 0x7E:
 	case 0x7F:
 	case 0xD6:
+	case 0xE7:
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* The forms that must be aligned to their size: #GP(0) otherwise (exception class Type 1). */
+static bool sse_aligned(enum decode_op op)
+{
+	switch (op) {
+	case DECODE_OP_MOVDQA:
+	case DECODE_OP_MOVAPS:
+	case DECODE_OP_MOVAPD:
+	case DECODE_OP_MOVNTDQ:
+	case DECODE_OP_MOVNTPS:
+	case DECODE_OP_MOVNTPD:
+	case DECODE_OP_VMOVDQA:
+	case DECODE_OP_VMOVAPS:
+	case DECODE_OP_VMOVAPD:
+	case DECODE_OP_VMOVNTDQ:
+	case DECODE_OP_VMOVNTPS:
+	case DECODE_OP_VMOVNTPD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The row for 0F opc under prefix m, or NULL. */
+static const struct sse_row *sse_row(u8 opc, enum mpfx m)
+{
+	for (unsigned i = 0; i < sizeof(sse_rows) / sizeof(sse_rows[0]); i++) {
+		const struct sse_row *r = &sse_rows[i];
+
+		if (r->m == m && (opc == r->store || (r->load && opc == r->load)))
+			return r;
+	}
+	return NULL;
+}
+
 /* The operation of 0F opc under prefix m, its direction and size; false: not one of ours. */
 static bool sse_form(u8 opc, enum mpfx m, bool rex_w, struct decode_insn *d)
 {
-	bool store = opc == 0x11 || opc == 0x29 || opc == 0x7F || opc == 0xD6 ||
-		     (opc == 0x7E && m == MPFX_66);
+	const struct sse_row *row = sse_row(opc, m);
 
-	d->dir = store ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
-	d->mem_size = 16;
-	if ((opc == 0x10 || opc == 0x11) && m == MPFX_NONE)
-		d->op = DECODE_OP_MOVUPS;
-	else if ((opc == 0x28 || opc == 0x29) && m == MPFX_NONE)
-		d->op = DECODE_OP_MOVAPS;
-	else if ((opc == 0x6F || opc == 0x7F) && m == MPFX_66)
-		d->op = DECODE_OP_MOVDQA;
-	else if ((opc == 0x6F || opc == 0x7F) && m == MPFX_F3)
-		d->op = DECODE_OP_MOVDQU;
-	else if ((opc == 0x6E || opc == 0x7E) && m == MPFX_66) {
+	d->dir = DECODE_DIR_FROM_MEM;
+	if (row) {
+		d->op = row->op;
+		d->mem_size = row->size;
+		d->dir = opc == row->store ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
+	} else if ((opc == 0x6E || opc == 0x7E) && m == MPFX_66) {
 		d->op = rex_w ? DECODE_OP_MOVQ : DECODE_OP_MOVD;
 		d->mem_size = rex_w ? 8 : 4;
+		d->dir = opc == 0x7E ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
 	} else if ((opc == 0x7E && m == MPFX_F3) || (opc == 0xD6 && m == MPFX_66)) {
 		d->op = DECODE_OP_MOVQ;
 		d->mem_size = 8;
+		d->dir = opc == 0xD6 ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
 	} else
 		return false;
-	d->aligned = d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS;
+	d->aligned = sse_aligned(d->op);
 	return true;
 }
 
@@ -107,22 +170,37 @@ int decode_sse(struct cursor *c, struct decode_insn *d, const struct prefixes *p
 	return vector_operands(c, d, p, p->rex & REX_R);
 }
 
-/* The VEX move of opcode op in map 0F under pp (0 NP, 1 66, 2 F3), its direction; false: none. */
-static bool vex_form(unsigned pp, u8 op, struct decode_insn *d)
+/* One VEX move in map 0F: pp (0 NP, 1 66, 2 F3, 3 F2), opcodes as in struct sse_row. */
+struct vex_row {
+	u8 load, store, pp;
+	enum decode_op op;
+	u8 scalar; /* VMOVSS/VMOVSD: m32/m64 whatever VEX.L says; 0: VEX.L picks 16 or 32 */
+};
+
+static const struct vex_row vex_rows[] = {
+    {0x6F, 0x7F, 2, DECODE_OP_VMOVDQU, 0}, {0x6F, 0x7F, 1, DECODE_OP_VMOVDQA, 0},
+    {0x28, 0x29, 0, DECODE_OP_VMOVAPS, 0}, {0x10, 0x11, 0, DECODE_OP_VMOVUPS, 0},
+    {0x28, 0x29, 1, DECODE_OP_VMOVAPD, 0}, {0x10, 0x11, 1, DECODE_OP_VMOVUPD, 0},
+    {0, 0xE7, 1, DECODE_OP_VMOVNTDQ, 0},   {0, 0x2B, 0, DECODE_OP_VMOVNTPS, 0},
+    {0, 0x2B, 1, DECODE_OP_VMOVNTPD, 0},   {0x10, 0x11, 2, DECODE_OP_VMOVSS, 4},
+    {0x10, 0x11, 3, DECODE_OP_VMOVSD, 8},
+};
+
+/* The VEX move of opcode op in map 0F under pp, its direction and size (by l); false: none. */
+static bool vex_form(unsigned pp, u8 op, bool l, struct decode_insn *d)
 {
-	if (pp == 2 && (op == 0x6F || op == 0x7F))
-		d->op = DECODE_OP_VMOVDQU;
-	else if (pp == 1 && (op == 0x6F || op == 0x7F))
-		d->op = DECODE_OP_VMOVDQA;
-	else if (pp == 0 && (op == 0x28 || op == 0x29))
-		d->op = DECODE_OP_VMOVAPS;
-	else if (pp == 0 && (op == 0x10 || op == 0x11))
-		d->op = DECODE_OP_VMOVUPS;
-	else
-		return false;
-	d->dir = (op == 0x7F || op == 0x29 || op == 0x11) ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
-	d->aligned = d->op == DECODE_OP_VMOVDQA || d->op == DECODE_OP_VMOVAPS;
-	return true;
+	for (unsigned i = 0; i < sizeof(vex_rows) / sizeof(vex_rows[0]); i++) {
+		const struct vex_row *r = &vex_rows[i];
+
+		if (r->pp != pp || !(op == r->store || (r->load && op == r->load)))
+			continue;
+		d->op = r->op;
+		d->dir = op == r->store ? DECODE_DIR_TO_MEM : DECODE_DIR_FROM_MEM;
+		d->mem_size = r->scalar ? r->scalar : l ? 32 : 16;
+		d->aligned = sse_aligned(d->op);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -157,10 +235,9 @@ int decode_vex(struct cursor *c, struct decode_insn *d, struct prefixes *p, u8 o
 	s = decode_next(c, &op);
 	if (s)
 		return s;
-	if (!vex_form(b2 & 3, op, d))
+	if (!vex_form(b2 & 3, op, b2 & 4, d))
 		return DECODE_UNSUPPORTED;
 	d->vex = true;
-	d->mem_size = (b2 & 4) ? 32 : 16;
 	s = vector_operands(c, d, p, is64 && !(b1 & 0x80));
 	if (s)
 		return s;

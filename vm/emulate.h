@@ -122,8 +122,11 @@ int emulate_insn(const struct decode_insn *d, u64 gpa, bool write_fault, struct 
 
 /*
  * A vector move (decode_op_is_vector(d->op)): the fault checks, then the
- * access, in 8-byte device accesses (4 for MOVD) from the lowest address
- * up, then the register. RIP is left to the caller. Status as emulate_insn.
+ * access, in pieces of at most 8 bytes (MOVD/MOVSS one of 4) from the
+ * lowest address up, each named as gpa (the operand's first byte) plus its
+ * offset in the operand, for env->mmio_* to place on the operand's pages
+ * (emulate_operand_parts), then the register. RIP is left to the caller.
+ * Status as emulate_insn.
  */
 int emulate_vector(const struct decode_insn *d, u64 gpa, struct emulate_regs *r,
 		   const struct emulate_env *env);
@@ -202,6 +205,16 @@ enum emulate_locate_status {
 int emulate_locate(const struct decode_insn *d, u64 gpa, bool write_fault,
 		   const struct emulate_regs *r, const struct emulate_env *env, u64 lin_mask,
 		   emulate_xlate_fn *xlate, void *ctx, struct emulate_operand *op);
+
+/*
+ * Where the n bytes at offset off into operand op lie: on its first page
+ * up to the page boundary, the rest on its second (a vector move's pieces,
+ * vm/emulate_sse.c, placed by vm/mmio.c). Fills g[] and part[] (bytes per
+ * part) lowest first; returns how many parts (1 or 2). off + n must not
+ * pass op->size. vm/emulate_locate.c.
+ */
+unsigned emulate_operand_parts(const struct emulate_operand *op, u64 off, unsigned n, u64 g[2],
+			       unsigned part[2]);
 
 /* All ones in the low `size` bytes (1, 2, 4 or 8), and the sign bit of that size. */
 static inline u64 emulate_size_mask(unsigned size)

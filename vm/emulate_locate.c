@@ -117,3 +117,21 @@ int emulate_locate(const struct decode_insn *d, u64 gpa, bool write_fault,
 			return op->status ? EMULATE_LOCATE_FAULT : EMULATE_LOCATED;
 	return EMULATE_LOCATE_ELSEWHERE;
 }
+
+unsigned emulate_operand_parts(const struct emulate_operand *op, u64 off, unsigned n, u64 g[2],
+			       unsigned part[2])
+{
+	u64 first = op->split ? LOCATE_PAGE - (op->lin & (LOCATE_PAGE - 1)) : op->size;
+
+	if (off >= first) {
+		g[0] = op->g[1] + (off - first);
+		part[0] = n;
+		part[1] = 0;
+		return 1;
+	}
+	g[0] = op->g[0] + off;
+	part[0] = (unsigned)(n < first - off ? n : first - off);
+	part[1] = n - part[0];
+	g[1] = op->g[1];
+	return part[1] ? 2 : 1;
+}

@@ -42,6 +42,7 @@ struct mmio_ctx {
 	int mem_status;		   /* GACCESS_* of a failed access */
 	u64 lin_mask;		   /* linear addresses wrap here: 4 GiB outside 64-bit code */
 	struct emulate_operand op; /* the device access (emulate_locate) */
+	bool vector;		   /* a vector move: its pieces are offsets into op (operand_at) */
 	/* The data accesses made, for the guest's breakpoints (mmio_breakpoints). */
 	struct {
 		u64 lin;
@@ -212,20 +213,45 @@ static void mmio_breakpoints(struct mmio_ctx *c)
 }
 
 /*
+ * Whether every byte of the (vector) operand is RAM or claimed by a
+ * device: checked before its first piece moves, so that a hole ends the
+ * guest with nothing touched, as linear_access does for one access.
+ */
+static bool operand_reachable(struct mmio_ctx *c)
+{
+	u64 g[2];
+	unsigned part[2], parts = emulate_operand_parts(&c->op, 0, c->op.size, g, part);
+
+	for (unsigned i = 0; i < parts; i++) {
+		if (!part_reachable(c, g[i], part[i])) {
+			c->fault.gpa = g[i];
+			c->mem_status = GACCESS_NOT_RAM;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * The emulator's device operand at gpa: c->op.g[0], however it splits, or
- * (a vector move's 8-byte pieces, vm/emulate_sse.c) off bytes into it,
- * inside the page of an operand that does not split.
+ * (a vector move's pieces of at most 8 bytes, vm/emulate_sse.c) gpa -
+ * g[0] bytes into it, placed on the operand's pages (emulate_operand_parts): a
+ * piece that crosses the boundary is two parts, lower first, and a device
+ * part goes as naturally aligned accesses (part_access).
  */
 static bool operand_at(struct mmio_ctx *c, u64 gpa, unsigned size, u64 *val, bool write)
 {
-	u64 off = gpa - c->op.g[0], g[2] = {gpa, 0};
-	unsigned n[2] = {size, 0};
+	u64 off = gpa - c->op.g[0], g[2];
+	unsigned n[2], parts;
 
-	if (off == 0)
-		return operand_access(c, size, val, write);
-	if (!c->op.split && off < c->op.size && (gpa & (PAGE_SIZE - 1)) + size <= PAGE_SIZE)
-		return move_parts(c, (c->op.lin + off) & c->lin_mask, g, n, 1, val, write);
-	return false;
+	if (!c->vector)
+		return off == 0 && operand_access(c, size, val, write);
+	if (off >= c->op.size || size > c->op.size - off)
+		return false;
+	if (off == 0 && !operand_reachable(c))
+		return false;
+	parts = emulate_operand_parts(&c->op, off, size, g, n);
+	return move_parts(c, (c->op.lin + off) & c->lin_mask, g, n, parts, val, write);
 }
 
 static bool dev_read(void *ctx, u64 gpa, unsigned size, u64 *val)
@@ -457,6 +483,7 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	env.cpuid1_ecx = cpuid_caps()->leaf1_ecx; /* CX16, CX8: as the guest's CPUID has them */
 	env.cpuid1_edx = cpuid_caps()->leaf1_edx;
 	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
+	c.vector = decode_op_is_vector(d.op);
 	load_regs(v, &regs);
 	s = emulate_locate(&d, gpa, write_fault, &regs, &env, c.lin_mask, xlate, &c, &c.op);
 	if (s == EMULATE_LOCATE_ELSEWHERE) {

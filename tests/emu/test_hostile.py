@@ -488,6 +488,13 @@ STRADDLE_PASSES = (
     "straddle: device then RAM read: 0xd4c3b2a1",
     "straddle: a write whose second page is not present",
     "straddle: CR2 0x40004000, the first byte on the missing page",
+    # issue 15 item 3: vector moves across the same pages, each against the CPU on RAM
+    *(f"straddle: {m} {op}: as the CPU on RAM" for m in (
+        "movdqu RAM then device", "movups device then RAM", "movq RAM then device",
+        "movd device then RAM", "movdqu device then device", "vmovdqu ymm RAM then device",
+        "vmovups xmm device then RAM") for op in ("store", "load")),
+    "straddle: a movdqu whose second page is not present",
+    "straddle: movdqu: CR2 0x40004000, the first byte on the missing page",
 )
 
 

@@ -7,8 +7,9 @@ completes by decoding and emulating the instruction. The `mmio` guest
 on the device, and judges itself with PASS/FAIL lines.
 
 Boots:
-- "mmio-on" (testmmio=on), on corei7_skylake_x and corei7_sandy_bridge_2600k: four guests whose one access Keel must refuse
-  (BSF, SHLD, an SSE arithmetic load (PADDD), a store straddling the device's end), each
+- "mmio-on" (testmmio=on), on corei7_skylake_x and corei7_sandy_bridge_2600k: five guests whose one access Keel must refuse
+  (BSF, SHLD, an SSE arithmetic load (PADDD), a store and a MOVDQU straddling the device's
+  end into a page that is neither RAM nor a device), each
   ended with the `MMIO at gpa ...` report, then the `mmio` guest, which
   must still run and pass every form;
 - "mmio-off" (Keel's default): the device is absent, so the same access
@@ -31,6 +32,7 @@ REFUSED = {
     "bad-shld": ("bad=shld", DEV + 0x40, "unsupported instruction", "0f a4 06 01"),
     "bad-sse": ("bad=sse", DEV + 0x40, "unsupported instruction", "66 0f fe 06"),
     "bad-straddle": ("bad=straddle", DEV + 0xFFE, "device access failed", "89 06"),
+    "bad-vstraddle": ("bad=vstraddle", DEV + 0xFF8, "device access failed", "f3 0f 7f 06"),
 }
 
 

@@ -8,10 +8,10 @@
  *
  *   length           d.len == length
  *   operation        d.op names the mnemonic (STOS/MOVS: any of B/W/D/Q;
- *                    MOVSX: MOVSX or MOVSXD; MOVD, MOVQ, MOVDQA, MOVDQU,
- *                    MOVAPS, MOVUPS, VMOVDQU, VMOVDQA, VMOVAPS, VMOVUPS;
- *                    MUL, IMUL (one operand, or with its register), DIV,
- *                    IDIV, CMPXCHG8B, CMPXCHG16B)
+ *                    MOVSX: MOVSX or MOVSXD; each vector move its own
+ *                    mnemonic, MOVD to VMOVSD in vm/decode.h; MUL, IMUL
+ *                    (one operand, or with its register), DIV, IDIV,
+ *                    CMPXCHG8B, CMPXCHG16B)
  *   operand size     d.op_size * 8 == operand_width (CMPXCHG8B/16B: 32/64,
  *                    half the memory operand, as Zydis says); for the vector moves
  *                    (Zydis says 32 or 64 there, by REX.W) instead: one
@@ -221,6 +221,24 @@ static bool op_matches(enum decode_op op, ZydisMnemonic m)
 	    [DECODE_OP_VMOVDQA] = ZYDIS_MNEMONIC_VMOVDQA,
 	    [DECODE_OP_VMOVAPS] = ZYDIS_MNEMONIC_VMOVAPS,
 	    [DECODE_OP_VMOVUPS] = ZYDIS_MNEMONIC_VMOVUPS,
+	    [DECODE_OP_MOVAPD] = ZYDIS_MNEMONIC_MOVAPD,
+	    [DECODE_OP_MOVUPD] = ZYDIS_MNEMONIC_MOVUPD,
+	    [DECODE_OP_MOVNTDQ] = ZYDIS_MNEMONIC_MOVNTDQ,
+	    [DECODE_OP_MOVNTPS] = ZYDIS_MNEMONIC_MOVNTPS,
+	    [DECODE_OP_MOVNTPD] = ZYDIS_MNEMONIC_MOVNTPD,
+	    [DECODE_OP_MOVSS] = ZYDIS_MNEMONIC_MOVSS,
+	    [DECODE_OP_MOVSD] = ZYDIS_MNEMONIC_MOVSD,
+	    [DECODE_OP_MOVLPS] = ZYDIS_MNEMONIC_MOVLPS,
+	    [DECODE_OP_MOVHPS] = ZYDIS_MNEMONIC_MOVHPS,
+	    [DECODE_OP_MOVLPD] = ZYDIS_MNEMONIC_MOVLPD,
+	    [DECODE_OP_MOVHPD] = ZYDIS_MNEMONIC_MOVHPD,
+	    [DECODE_OP_VMOVAPD] = ZYDIS_MNEMONIC_VMOVAPD,
+	    [DECODE_OP_VMOVUPD] = ZYDIS_MNEMONIC_VMOVUPD,
+	    [DECODE_OP_VMOVNTDQ] = ZYDIS_MNEMONIC_VMOVNTDQ,
+	    [DECODE_OP_VMOVNTPS] = ZYDIS_MNEMONIC_VMOVNTPS,
+	    [DECODE_OP_VMOVNTPD] = ZYDIS_MNEMONIC_VMOVNTPD,
+	    [DECODE_OP_VMOVSS] = ZYDIS_MNEMONIC_VMOVSS,
+	    [DECODE_OP_VMOVSD] = ZYDIS_MNEMONIC_VMOVSD,
 	    [DECODE_OP_CALL] = ZYDIS_MNEMONIC_CALL,
 	    [DECODE_OP_JMP] = ZYDIS_MNEMONIC_JMP,
 	    [DECODE_OP_MUL] = ZYDIS_MNEMONIC_MUL,
@@ -394,10 +412,33 @@ static const ZydisDecodedOperand *data_reg(const struct decode_insn *d,
 	return NULL;
 }
 
+/* The vector moves SDM Vol. 2A 2.4 puts in exception class Type 1: aligned to their size. */
+static bool zydis_aligned(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_MOVDQA:
+	case ZYDIS_MNEMONIC_MOVAPS:
+	case ZYDIS_MNEMONIC_MOVAPD:
+	case ZYDIS_MNEMONIC_MOVNTDQ:
+	case ZYDIS_MNEMONIC_MOVNTPS:
+	case ZYDIS_MNEMONIC_MOVNTPD:
+	case ZYDIS_MNEMONIC_VMOVDQA:
+	case ZYDIS_MNEMONIC_VMOVAPS:
+	case ZYDIS_MNEMONIC_VMOVAPD:
+	case ZYDIS_MNEMONIC_VMOVNTDQ:
+	case ZYDIS_MNEMONIC_VMOVNTPS:
+	case ZYDIS_MNEMONIC_VMOVNTPD:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
  * A vector move's register operand: the one XMM or YMM register Zydis
  * names, numbered d->vreg, a YMM exactly for a 32-byte VEX move; d->aligned
- * exactly for (V)MOVDQA and (V)MOVAPS.
+ * exactly for the aligned forms (zydis_aligned). Zydis's store direction
+ * (the memory operand first) is d->dir TO_MEM.
  */
 static void compare_vreg(const u8 *b, size_t n, unsigned mi, const struct decode_insn *d,
 			 const ZydisDecodedInstruction *z, const ZydisDecodedOperand *ops)
@@ -418,8 +459,8 @@ static void compare_vreg(const u8 *b, size_t n, unsigned mi, const struct decode
 		disagree(b, n, mi, d, z, ops);
 	AGREE(ZydisRegisterGetClass(v->reg.value) ==
 	      (d->mem_size == 32 ? ZYDIS_REGCLASS_YMM : ZYDIS_REGCLASS_XMM));
-	AGREE(d->aligned == (d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS ||
-			     d->op == DECODE_OP_VMOVDQA || d->op == DECODE_OP_VMOVAPS));
+	AGREE(d->aligned == zydis_aligned(z->mnemonic));
+	AGREE((d->dir == DECODE_DIR_TO_MEM) == (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY));
 	AGREE(ZydisRegisterGetId(v->reg.value) == d->vreg);
 	AGREE(d->vex == (z->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX));
 	AGREE(d->op_size == d->mem_size);

@@ -24,6 +24,8 @@
  *                 the same half of the runs aligns a CMPXCHG16B operand
  *   cpuid (1)     bits 7 and 0 set: the guest's CPUID has no CX8, bits 7
  *                 and 1: no CX16 (CMPXCHG8B/16B are then #UD)
+ *   parts (2, 8)  vector moves: check_parts()'s page offset and second page
+ *                 (made up too)
  *
  * Where the input ends early, the values it lacks are made up (take()).
  * The device is [DEV_BASE, DEV_BASE + 64): an access past its end is
@@ -62,14 +64,19 @@
  *     its kind (device or memory) and the registers are as they were;
  *   - neither the decoded instruction nor the environment is written.
  *
- * The vector moves (MOVD/MOVQ, MOVDQA/MOVDQU, MOVAPS/MOVUPS, VMOVDQU/VMOVDQA/VMOVAPS/VMOVUPS) are
- * checked by ref_vector()/check_vector(): their device accesses are 4 or
- * 8 bytes (a 16- or 32-byte move is 8-byte accesses from gpa up, so the
- * access size there is not the instruction's memory size), the fault the
- * SDM's exception class gives comes with no access at all, a move whose
- * operand does not start at the fault's page offset or leaves its page is
- * refused with no access, and the XMM/YMM registers after a load are
- * compared byte for byte.
+ * The vector moves (every form decode_op_is_vector() names: MOVD/MOVQ
+ * to VMOVSS/VMOVSD) are checked by ref_vector()/check_vector(): their
+ * device accesses are 4 or 8 bytes (a 16- or 32-byte move is 8-byte
+ * accesses from gpa up, so the access size there is not the instruction's
+ * memory size; an operand running past its page is still made, its
+ * pieces named by their offset from gpa), the fault the SDM's exception
+ * class gives comes with no access at all, a move whose operand does not
+ * start at the fault's page offset is refused with no access, and the
+ * XMM/YMM registers after a load are compared byte for byte (which bytes
+ * a load keeps, read from the SDM per form, not from vm/emulate_sse.c).
+ * Then emulate_operand_parts() places each piece of the same operand
+ * size, at a page offset and second page taken from the input, on its
+ * pages byte by byte (check_parts()).
  *
  * An operation the reference has no case for is a failure.
  * A disagreement prints the input, the decoding, both register files and
@@ -979,10 +986,25 @@ static void ref_run(const struct decode_insn *d, u64 gpa, bool write_fault, cons
 	r->rip = (r->rip + d->len) & mask(d->mode);
 }
 
+/* The forms SDM Vol. 2A 2.4 puts in exception class Type 1: #GP(0) off their size. */
+static bool ref_aligned(enum decode_op op)
+{
+	static const enum decode_op type1[] = {
+	    DECODE_OP_MOVDQA,  DECODE_OP_MOVAPS,   DECODE_OP_MOVAPD,   DECODE_OP_MOVNTDQ,
+	    DECODE_OP_MOVNTPS, DECODE_OP_MOVNTPD,  DECODE_OP_VMOVDQA,  DECODE_OP_VMOVAPS,
+	    DECODE_OP_VMOVAPD, DECODE_OP_VMOVNTDQ, DECODE_OP_VMOVNTPS, DECODE_OP_VMOVNTPD,
+	};
+
+	for (unsigned i = 0; i < sizeof(type1) / sizeof(type1[0]); i++)
+		if (type1[i] == op)
+			return true;
+	return false;
+}
+
 /*
  * A vector move's fault, read from the SDM's exception classes (Vol. 2A
  * 2.4: Types 1, 4, 5) in the CPU's order: #UD, #NM, then #GP(0) for a
- * (V)MOVDQA/(V)MOVAPS not aligned to its size; EMULATE_OK if none.
+ * Type 1 form not aligned to its size; EMULATE_OK if none.
  */
 static int ref_vector_fault(const struct decode_insn *d, const struct emulate_env *env,
 			    const struct emulate_regs *r)
@@ -996,20 +1018,18 @@ static int ref_vector_fault(const struct decode_insn *d, const struct emulate_en
 		return EMULATE_FAULT_UD;
 	if (env->cr0 & CR0_TS)
 		return EMULATE_FAULT_NM;
-	if ((d->op == DECODE_OP_MOVDQA || d->op == DECODE_OP_MOVAPS || d->op == DECODE_OP_VMOVDQA ||
-	     d->op == DECODE_OP_VMOVAPS) &&
-	    lin % d->mem_size)
+	if (ref_aligned(d->op) && lin % d->mem_size)
 		return EMULATE_FAULT_GP;
 	return EMULATE_OK;
 }
 
-/* The operand's linear address has gpa's page offset, and the operand ends in that 4 KiB page. */
-static bool ref_in_page(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
-			const struct emulate_regs *r)
+/* The operand's linear address has gpa's page offset (gpa is its first byte, wherever it ends). */
+static bool ref_starts_at(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
+			  const struct emulate_regs *r)
 {
 	u64 lin = ref_linear(d, env->seg_base, d->mem.seg, decode_ea(d, &d->mem, r->gpr, r->rip));
 
-	return (lin & 0xfff) == (gpa & 0xfff) && (lin & 0xfff) + d->mem_size <= 0x1000;
+	return (lin & 0xfff) == (gpa & 0xfff);
 }
 
 /*
@@ -1031,27 +1051,44 @@ static void steer(const struct decode_insn *d, u64 gpa, const struct emulate_env
 		r->gpr[d->mem.index] += delta;
 }
 
+/* MOVHPS/MOVHPD move the XMM register's high quadword (SDM Vol. 2B "MOVHPS", "MOVHPD"). */
+static unsigned ref_reg_offset(enum decode_op op)
+{
+	return op == DECODE_OP_MOVHPS || op == DECODE_OP_MOVHPD ? 8 : 0;
+}
+
+/* MOVLPS/MOVHPS/MOVLPD/MOVHPD loads keep every register byte they do not load. */
+static bool ref_keeps_rest(enum decode_op op)
+{
+	return op == DECODE_OP_MOVLPS || op == DECODE_OP_MOVHPS || op == DECODE_OP_MOVLPD ||
+	       op == DECODE_OP_MOVHPD;
+}
+
 /*
- * MOVD/MOVQ/MOVDQA/MOVDQU/MOVAPS/MOVUPS/VMOVDQU: the device sees
- * min(size, 8)-byte accesses from gpa up; a load fills the register with
- * the bytes read, zero up to 16 bytes (MOVD/MOVQ), and, for VEX, zero up
- * to 32; a legacy load keeps bytes 16-31.
+ * Every vector move: the device sees min(size, 8)-byte accesses from gpa
+ * up (gpa plus the offset in the operand, which may run past the page:
+ * the caller places the pieces, so the device model refuses only past its
+ * end); a store writes the register's bytes from its offset (8 for
+ * MOVHPS/MOVHPD); a load fills them with the bytes read, MOVLPS/MOVHPS/
+ * MOVLPD/MOVHPD keeping every other byte, the others zeroing up to 16
+ * bytes (legacy: bytes 16-31 kept) or, with VEX, up to 32.
  */
 static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulate_env *env,
 		       const struct model *m, const struct emulate_regs *r0, struct ref *x)
 {
-	unsigned size = d->mem_size, piece = MIN(size, 8u);
+	unsigned size = d->mem_size, piece = MIN(size, 8u), off = ref_reg_offset(d->op);
 	u8 *v = x->vregs[d->vreg];
 
 	*x = (struct ref){.regs = *r0};
 	memcpy(x->vregs, m->vregs, sizeof(x->vregs));
 	FUZZ_CHECK(d->vreg < 16 && !d->has_reg && !d->has_imm && !d->lock);
 	FUZZ_CHECK(size == 4 || size == 8 || size == 16 || (size == 32 && d->vex));
+	FUZZ_CHECK(off + size <= (d->vex ? 32u : 16u) || size == 32);
 	x->status = ref_vector_fault(d, env, r0);
 	if (x->status)
 		return;
-	if (!ref_in_page(d, gpa, env, r0)) {	 /* the fault is not the operand's first byte, or */
-		x->status = EMULATE_MMIO_FAILED; /* the operand runs into another page: refused */
+	if (!ref_starts_at(d, gpa, env, r0)) {	 /* the fault is not the operand's first byte: */
+		x->status = EMULATE_MMIO_FAILED; /* refused */
 		return;
 	}
 	if (d->dir == DECODE_DIR_TO_MEM && size == 32 && !m->avx) {
@@ -1061,7 +1098,7 @@ static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulat
 	for (unsigned at = 0; at < size; at += piece) {
 		u64 val = 0;
 
-		memcpy(&val, v + at, piece);
+		memcpy(&val, v + off + at, piece);
 		expect(x, d->dir == DECODE_DIR_TO_MEM ? ACC_DEV_WRITE : ACC_DEV_READ, gpa + at,
 		       piece, d->dir == DECODE_DIR_TO_MEM ? val : 0);
 	}
@@ -1072,9 +1109,10 @@ static void ref_vector(const struct decode_insn *d, u64 gpa, const struct emulat
 	if (d->dir == DECODE_DIR_FROM_MEM) {
 		u64 val = m->dev_val & mask(piece);
 
-		memset(v, 0, d->vex ? 32 : 16);
+		if (!ref_keeps_rest(d->op))
+			memset(v, 0, d->vex ? 32 : 16);
 		for (unsigned at = 0; at < size; at += piece)
-			memcpy(v + at, &val, piece);
+			memcpy(v + off + at, &val, piece);
 	}
 	x->regs.rip = (r0->rip + d->len) & mask(d->mode);
 }
@@ -1210,6 +1248,35 @@ static void check_vector(const struct run *u)
 	}
 	AGREE(!memcmp(u->after, &u->x->regs, sizeof(*u->after)));
 	AGREE(!memcmp(u->m->vregs, u->x->vregs, sizeof(u->m->vregs)));
+}
+
+/*
+ * emulate_operand_parts (vm/emulate_locate.c), which vm/mmio.c uses to put
+ * a vector move's pieces on its pages: for an operand of size bytes at page
+ * offset at, its first page at g0 and (past the boundary) its second at
+ * g1, each piece of at most 8 bytes must come back as one or two parts
+ * whose bytes, lowest first, are exactly the piece's bytes, each where its
+ * page puts it (byte b of the operand: g0's page plus at + b on the first
+ * page, g1 plus the overshoot on the second).
+ */
+static void check_parts(unsigned size, u64 at, u64 g0, u64 g1)
+{
+	bool split = at + size > 0x1000;
+	struct emulate_operand op = {
+	    .lin = 0x7000 + at, .g = {g0 + at, split ? g1 : 0}, .size = size, .split = split};
+
+	for (unsigned off = 0; off < size; off += 8) {
+		unsigned n = MIN(8u, size - off), part[2] = {0, 0}, b = off;
+		u64 g[2] = {0, 0};
+		unsigned parts = emulate_operand_parts(&op, off, n, g, part);
+
+		FUZZ_CHECK(parts == 1 || parts == 2);
+		FUZZ_CHECK(part[0] + (parts == 2 ? part[1] : 0) == n && part[0] > 0);
+		for (unsigned i = 0; i < parts; i++)
+			for (unsigned k = 0; k < part[i]; k++, b++)
+				FUZZ_CHECK(g[i] + k == (at + b < 0x1000 ? g0 + at + b
+									: g1 + (at + b - 0x1000)));
+	}
 }
 
 /* ---- the entry point ---- */
@@ -1365,6 +1432,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		FUZZ_CHECK(!memcmp(&d, &d0, sizeof(d)) && !memcmp(&env, &env0, sizeof(env)));
 		check_vector(&(struct run){insn, avail, &d, gpa, write_fault, &before, &regs, &m,
 					   &x, s, vregs_before});
+		check_parts(d.mem_size, take(&in, 2) & 0xfff, DEV_BASE, take(&in, 8) & ~0xfffULL);
 		return 0;
 	}
 	FUZZ_CHECK(d.mem_size == 1 || d.mem_size == 2 || d.mem_size == 4 || d.mem_size == 8 ||

@@ -194,7 +194,15 @@ for name, b in (
         ('movups_sib', '0f 11 4c 24 10'), ('movaps', '0f 28 06'), ('vmovdqu_xmm', 'c5 fa 6f 06'),
         ('vmovdqu_ymm15', 'c5 7e 6f 3e'), ('vmovdqu_c4', 'c4 c1 7e 6f 00'),
         ('vmovdqu_bad_vvvv', 'c5 f2 6f 06'), ('vex_after_66', '66 c5 fa 6f 06'),
-        ('vmovups_ymm', 'c5 fc 11 0e'), ('vmovdqa_c4', 'c4 41 7d 7f 00'), ('vmovaps', 'c5 f8 28 06')):
+        ('vmovups_ymm', 'c5 fc 11 0e'), ('vmovdqa_c4', 'c4 41 7d 7f 00'), ('vmovaps', 'c5 f8 28 06'),
+        ('movupd', '66 0f 10 06'), ('movapd_store', '66 44 0f 29 1e'), ('movntdq', '66 0f e7 06'),
+        ('movntps', '0f 2b 0e'), ('movntpd', '66 0f 2b 0e'), ('movss_load', 'f3 0f 10 06'),
+        ('movsd_store', 'f2 45 0f 11 38'), ('movlps', '0f 12 06'), ('movhps_store', '0f 17 0e'),
+        ('movlpd_store', '66 0f 13 16'), ('movhpd', '66 0f 16 1e'), ('vmovupd_ymm', 'c5 fd 11 0e'),
+        ('vmovapd_c4', 'c4 41 79 29 00'), ('vmovntdq_ymm', 'c5 fd e7 06'),
+        ('vmovntps', 'c5 fc 2b 0e'), ('vmovntpd', 'c5 79 2b 16'), ('vmovss_l1', 'c5 fe 11 06'),
+        ('vmovsd_c4', 'c4 c1 7b 11 38'), ('vmovss_bad_vvvv', 'c5 f2 10 06'),
+        ('evex_vmovups', '62 f1 7c 48 10 06')):
     w('decode_ref', name, bytes.fromhex(b))
 
 # ---- emulate: ctl (mode: 0 64-bit, 1 32-bit, 2 16-bit; bit 2 write fault;
@@ -324,6 +332,15 @@ emu('vmovdqu_no_avx', 'c5 fe 6f 06', vec=0xc0)
 emu('vmovdqu_past_end', 'c5 fe 7f 06', write=True, off=0x30, vec=1)
 emu('vmovups_ymm_store', 'c5 fc 11 26', write=True, off=0x18, vec=1)
 emu('vmovdqa_ymm_half_aligned', 'c5 fd 6f 06', off=0x10, vec=1)
+emu('movss_load', 'f3 0f 10 06', off=4, regs={RSI: M + 4}, vec=1)
+emu('movsd_store', 'f2 0f 11 06', write=True, off=8, regs={RSI: M + 8}, vec=1)
+emu('movhps_load', '0f 16 06', off=8, regs={RSI: M + 8}, vec=1)
+emu('movlpd_store', '66 0f 13 06', write=True, off=0x10, regs={RSI: M + 0x10}, vec=1)
+emu('movntdq_misaligned', '66 0f e7 06', write=True, off=8, regs={RSI: M + 8}, vec=1)
+emu('vmovntpd_ymm', 'c5 fd 2b 06', write=True, off=0x20, regs={RSI: M + 0x20}, vec=1)
+emu('vmovsd_load', 'c5 fb 10 06', off=0x18, regs={RSI: M + 0x18}, vec=1)
+emu('vmovapd_load', 'c5 f9 28 06', off=0x10, regs={RSI: M + 0x10}, vec=1)
+emu('movupd_straddle', '66 0f 11 06', write=True, off=0x38, regs={RSI: M + 0x38}, vec=1)
 for name, insn, mode in (('short_rep_movsq', 'f3 48 a5', 0), ('short_cmp_32', '66 3b 4c 8d 10', 1),
                          ('short_xor_16', '80 36 34 12 ff', 2), ('short_mov_ah_16', '8a 27', 2)):
     emu(name, insn, mode=mode, short=True)

@@ -49,6 +49,13 @@
  *              wrote all four to the device and none to RAM, or ended the
  *              guest). A write at 0xFFE of the fourth page, whose second
  *              half is not present, must give #PF with CR2 at the page.
+ *              Then the vector moves (issue 15 item 3): MOVDQU, MOVUPS,
+ *              MOVQ and MOVD across RAM and the device both ways and across
+ *              the device mapped twice in a row, VMOVDQU ymm and VMOVUPS
+ *              xmm where CPUID has AVX: every byte of the store and the
+ *              whole register after the load as the CPU gives them across
+ *              two RAM pages; a MOVDQU whose second page is not present
+ *              must give #PF at that page with the device untouched.
  *
  *   movs       REP MOVSB (DF=0) and REP MOVSD (DF=1) from the test device to
  *              another offset of it: both sides are the device. Keel used to
@@ -250,8 +257,8 @@ static u32 am_pt4k[1024] __attribute__((aligned(4096)));
 static u8 am_ram[2][4096] __attribute__((aligned(4096)));
 
 /*
- * Linear AM_LINEAR: RAM 0, the device, RAM 1, the device again, nothing.
- * Identity below 16 MiB and at the device.
+ * Linear AM_LINEAR: RAM 0, the device, RAM 1, the device again, nothing,
+ * the device twice more. Identity below 16 MiB and at the device.
  */
 static void am_straddle_map(void)
 {
@@ -266,6 +273,8 @@ static void am_straddle_map(void)
 	am_pt4k[2] = (u32)(uintptr_t)am_ram[1] | AM_P | AM_RW;
 	am_pt4k[3] = AM_DEV | AM_P | AM_RW;
 	am_pt4k[4] = 0;
+	am_pt4k[5] = AM_DEV | AM_P | AM_RW; /* the device twice in a row */
+	am_pt4k[6] = AM_DEV | AM_P | AM_RW;
 	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(v) : "i"(AM_CR4_PSE));
 	__asm__ volatile("mov %0, %%cr3" : : "r"((u32)(uintptr_t)am_pd) : "memory");
 	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(v) : "i"(AM_CR0_PG));
@@ -296,6 +305,217 @@ static void am_straddle_one(const char *what, u32 at, volatile u8 *lo, volatile 
 		check_fail("straddle: %s read 0x%x, not 0xd4c3b2a1", what, got);
 }
 
+/* The vector moves of the straddle checks (am_vec_store/am_vec_load). */
+enum am_vec { AM_MOVDQU, AM_MOVUPS, AM_MOVQ, AM_MOVD, AM_VMOVDQU, AM_VMOVUPS };
+
+static const unsigned am_vec_size[] = {16, 16, 8, 4, 32, 16};
+static bool am_avx;
+
+/*
+ * SSE: CR0.EM clear, CR0.MP and CR4.OSFXSR/OSXMMEXCPT set (SDM Vol. 3A
+ * 13.1.3); AVX where CPUID.1:ECX has XSAVE and AVX: CR4.OSXSAVE, XCR0 =
+ * x87|SSE|AVX.
+ */
+static void am_enable_vector(void)
+{
+	u32 cr0, ecx = x86_cpuid(1, 0).ecx;
+
+	__asm__ volatile("mov %%cr0, %0; and $~4, %0; or $2, %0; mov %0, %%cr0" : "=&r"(cr0));
+	x86_write_cr4(x86_read_cr4() | BIT(9) | BIT(10));
+	if (!(ecx & BIT(26)) || !(ecx & BIT(28)) || (x86_cpuid(0xD, 0).eax & 6) != 6)
+		return;
+	x86_write_cr4(x86_read_cr4() | BIT(18));
+	__asm__ volatile("xsetbv" : : "c"(0), "a"(7), "d"(0) : "memory");
+	am_avx = true;
+}
+
+/* The move k storing src's first bytes at linear at. */
+static void am_vec_store(enum am_vec k, u32 at, const u8 *src)
+{
+	switch (k) {
+	case AM_MOVDQU:
+		__asm__ volatile("movdqu (%0), %%xmm0; movdqu %%xmm0, (%1)"
+				 :
+				 : "r"(src), "r"(at)
+				 : "memory");
+		break;
+	case AM_MOVUPS:
+		__asm__ volatile("movups (%0), %%xmm1; movups %%xmm1, (%1)"
+				 :
+				 : "r"(src), "r"(at)
+				 : "memory");
+		break;
+	case AM_MOVQ:
+		__asm__ volatile("movq (%0), %%xmm2; movq %%xmm2, (%1)"
+				 :
+				 : "r"(src), "r"(at)
+				 : "memory");
+		break;
+	case AM_MOVD:
+		__asm__ volatile("movd (%0), %%xmm3; movd %%xmm3, (%1)"
+				 :
+				 : "r"(src), "r"(at)
+				 : "memory");
+		break;
+	case AM_VMOVDQU:
+		__asm__ volatile("vmovdqu (%0), %%ymm4; vmovdqu %%ymm4, (%1)"
+				 :
+				 : "r"(src), "r"(at)
+				 : "memory");
+		break;
+	case AM_VMOVUPS:
+		__asm__ volatile("vmovups (%0), %%xmm5; vmovups %%xmm5, (%1)"
+				 :
+				 : "r"(src), "r"(at)
+				 : "memory");
+		break;
+	}
+}
+
+/* The move k loading from linear at; the whole register after it into out (32 bytes). */
+static void am_vec_load(enum am_vec k, u32 at, u8 *out)
+{
+	switch (k) {
+	case AM_MOVDQU:
+		__asm__ volatile("movdqu (%1), %%xmm0; movdqu %%xmm0, (%0)"
+				 :
+				 : "r"(out), "r"(at)
+				 : "memory");
+		break;
+	case AM_MOVUPS:
+		__asm__ volatile("movups (%1), %%xmm1; movdqu %%xmm1, (%0)"
+				 :
+				 : "r"(out), "r"(at)
+				 : "memory");
+		break;
+	case AM_MOVQ:
+		__asm__ volatile("movq (%1), %%xmm2; movdqu %%xmm2, (%0)"
+				 :
+				 : "r"(out), "r"(at)
+				 : "memory");
+		break;
+	case AM_MOVD:
+		__asm__ volatile("movd (%1), %%xmm3; movdqu %%xmm3, (%0)"
+				 :
+				 : "r"(out), "r"(at)
+				 : "memory");
+		break;
+	case AM_VMOVDQU:
+		__asm__ volatile("vmovdqu (%1), %%ymm4; vmovdqu %%ymm4, (%0)"
+				 :
+				 : "r"(out), "r"(at)
+				 : "memory");
+		break;
+	case AM_VMOVUPS:
+		__asm__ volatile("vmovdqu (%0), %%ymm5; vmovups (%1), %%xmm5; vmovdqu %%ymm5, (%0)"
+				 :
+				 : "r"(out), "r"(at)
+				 : "memory");
+		break;
+	}
+}
+
+/* Two RAM pages for the CPU's own run of each straddling move. */
+static u8 am_vram[2][4096] __attribute__((aligned(4096)));
+
+/* Byte i of the straddle around a page boundary: lo's page before it, hi's after. */
+static volatile u8 *am_vbyte(volatile u8 *lo, volatile u8 *hi, unsigned off, int i)
+{
+	return i < (int)off ? lo + 0x1000 - off + i : hi + (i - (int)off);
+}
+
+/*
+ * Move k at linear at, off bytes before a page boundary, lo and hi the two
+ * pages as the guest reaches them otherwise: a store and a load must do
+ * exactly what the CPU does with the same move across two RAM pages
+ * (am_vram): every byte on both sides, two bytes around untouched, the
+ * register (all of it) after the load.
+ */
+static void am_vec_straddle(const char *what, enum am_vec k, u32 at, unsigned off, volatile u8 *lo,
+			    volatile u8 *hi)
+{
+	volatile u8 *rlo = am_vram[0], *rhi = am_vram[1];
+	u32 ram_at = (u32)(uintptr_t)am_vram[1] - off;
+	int n = (int)am_vec_size[k];
+	u8 src[32], cpu[32], got[32];
+	bool same = true;
+
+	for (int i = 0; i < 32; i++)
+		src[i] = (u8)(0x10 + i);
+	for (int i = -2; i < n + 2; i++)
+		*am_vbyte(lo, hi, off, i) = *am_vbyte(rlo, rhi, off, i) = 0xEE;
+	am_vec_store(k, ram_at, src);
+	am_vec_store(k, at, src);
+	for (int i = -2; i < n + 2; i++)
+		same = same && *am_vbyte(lo, hi, off, i) == *am_vbyte(rlo, rhi, off, i);
+	if (same)
+		check_pass("straddle: %s store: as the CPU on RAM", what);
+	else
+		check_fail(
+		    "straddle: %s store: bytes %02x %02x .. %02x %02x, the CPU's %02x %02x .. "
+		    "%02x %02x",
+		    what, *am_vbyte(lo, hi, off, 0), *am_vbyte(lo, hi, off, 1),
+		    *am_vbyte(lo, hi, off, n - 2), *am_vbyte(lo, hi, off, n - 1),
+		    *am_vbyte(rlo, rhi, off, 0), *am_vbyte(rlo, rhi, off, 1),
+		    *am_vbyte(rlo, rhi, off, n - 2), *am_vbyte(rlo, rhi, off, n - 1));
+	for (int i = 0; i < n; i++)
+		*am_vbyte(lo, hi, off, i) = *am_vbyte(rlo, rhi, off, i) = (u8)(0x60 + i);
+	for (int i = 0; i < 32; i++)
+		cpu[i] = got[i] = 0x5A;
+	am_vec_load(k, ram_at, cpu);
+	am_vec_load(k, at, got);
+	same = true;
+	for (int i = 0; i < 32; i++)
+		same = same && cpu[i] == got[i];
+	if (same && got[0] == 0x60 && got[n - 1] == 0x60 + n - 1)
+		check_pass("straddle: %s load: as the CPU on RAM", what);
+	else
+		check_fail("straddle: %s load: bytes %02x %02x .. %02x %02x, the CPU's %02x %02x "
+			   ".. %02x %02x",
+			   what, got[0], got[1], got[n - 2], got[n - 1], cpu[0], cpu[1], cpu[n - 2],
+			   cpu[n - 1]);
+}
+
+/* Vector moves across RAM and the device, both ways, device and device, and a missing page. */
+static void am_straddle_vector(void)
+{
+	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
+
+	am_enable_vector();
+	am_vec_straddle("movdqu RAM then device", AM_MOVDQU, AM_LINEAR + 0xFF8, 8, am_ram[0], dev);
+	am_vec_straddle("movups device then RAM", AM_MOVUPS, AM_LINEAR + 0x1FFC, 4, dev, am_ram[1]);
+	am_vec_straddle("movq RAM then device", AM_MOVQ, AM_LINEAR + 0xFFD, 3, am_ram[0], dev);
+	am_vec_straddle("movd device then RAM", AM_MOVD, AM_LINEAR + 0x1FFE, 2, dev, am_ram[1]);
+	am_vec_straddle("movdqu device then device", AM_MOVDQU, AM_LINEAR + 0x5FF9, 7, dev, dev);
+	if (am_avx) {
+		am_vec_straddle("vmovdqu ymm RAM then device", AM_VMOVDQU, AM_LINEAR + 0xFF4, 12,
+				am_ram[0], dev);
+		am_vec_straddle("vmovups xmm device then RAM", AM_VMOVUPS, AM_LINEAR + 0x1FF8, 8,
+				dev, am_ram[1]);
+	} else {
+		print("SKIP straddle: no AVX on this CPU\n");
+	}
+	for (int i = 0; i < 8; i++)
+		dev[0xFF8 + i] = 0xEE;
+	trap_reset();
+	__asm__ volatile(TRAP_INSN("movdqu %%xmm0, (%0)") : : "r"(AM_LINEAR + 0x3FF8) : "memory");
+	if (trap_expect("straddle: a movdqu whose second page is not present", TRAP_PF, 0x2)) {
+		u32 cr2;
+
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		if (cr2 == AM_LINEAR + 0x4000)
+			check_pass("straddle: movdqu: CR2 0x%x, the first byte on the missing page",
+				   cr2);
+		else
+			check_fail("straddle: movdqu: CR2 0x%x, not 0x%x", cr2, AM_LINEAR + 0x4000);
+	}
+	for (int i = 0; i < 8; i++)
+		if (dev[0xFF8 + i] != 0xEE)
+			check_fail(
+			    "straddle: the faulting movdqu reached the device (byte %d: %02x)", i,
+			    dev[0xFF8 + i]);
+}
+
 static void am_straddle(void)
 {
 	volatile u8 *dev = (volatile u8 *)(uintptr_t)AM_DEV;
@@ -319,6 +539,7 @@ static void am_straddle(void)
 	if (dev[0xFFE] != 0xEE || dev[0xFFF] != 0xEE)
 		check_fail("straddle: the faulting write reached the device (%02x %02x)",
 			   dev[0xFFE], dev[0xFFF]);
+	am_straddle_vector();
 	check_finish();
 }
 

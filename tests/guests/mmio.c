@@ -25,11 +25,13 @@
  * (67) form stands in for it.
  *
  * Arguments (after `--`):
- *   bad=bsf|shld|sse|straddle
+ *   bad=bsf|shld|sse|straddle|vstraddle
  *                              one access Keel must refuse, ending the guest:
  *                              BSF, SHLD (not emulated), an SSE
- *                              arithmetic load (PADDD) and a 4-byte store straddling the end
- *                              of the device; prints "PASS before <bad>"
+ *                              arithmetic load (PADDD) and a 4-byte store and a
+ *                              16-byte MOVDQU straddling the end of the device
+ *                              (the next page is neither RAM nor a device);
+ *                              prints "PASS before <bad>"
  *   probe=1                    one 4-byte load from the device (for a Keel
  *                              without testmmio=on); prints "PASS before probe"
  * The guest's name is the first word of its command line, so a guest named
@@ -418,6 +420,36 @@ FORM(vmovups_st_y, "vmovdqu (%rdx), %ymm5; vmovups %ymm5, 8(%rsi)")
 FORM(vmovaps_ld_y, "vmovaps 32(%rsi), %ymm6; vmovdqu %ymm6, (%rdx)")
 FORM(vmovdqa_st_x, "vmovdqu (%rdx), %xmm13; vmovdqa %xmm13, 16(%rsi)")
 FORM(vmovups_ld_x, "vmovdqu (%rdx), %ymm1; vmovups 4(%rsi), %xmm1; vmovdqu %ymm1, (%rdx)")
+/* Issue 15 item 3: the other moves compilers emit */
+FORM(movupd_st, "movdqu (%rdx), %xmm3; movupd %xmm3, 8(%rsi)")
+FORM(movupd_ld, "movupd 3(%rsi), %xmm7; movupd %xmm7, (%rdx)")
+FORM(movapd_ld, "movapd 16(%rsi), %xmm7; movdqu %xmm7, (%rdx)")
+FORM(movntdq_st, "movdqu (%rdx), %xmm2; movntdq %xmm2, 16(%rsi)")
+FORM(movntps_st, "movdqu (%rdx), %xmm4; movntps %xmm4, 32(%rsi)")
+FORM(movntpd_st, "movdqu 16(%rdx), %xmm5; movntpd %xmm5, (%rsi)")
+FORM(movss_st, "movdqu (%rdx), %xmm1; movss %xmm1, 4(%rsi)")
+FORM(movsd_st, "movdqu (%rdx), %xmm2; movsd %xmm2, 8(%rsi)")
+FORM(movss_ld, "movdqu (%rdx), %xmm5; movss 4(%rsi), %xmm5; movdqu %xmm5, (%rdx)")
+FORM(movsd_ld, "movdqu (%rdx), %xmm6; movsd (%rsi), %xmm6; movdqu %xmm6, (%rdx)")
+FORM(movlps_ld, "movdqu (%rdx), %xmm3; movlps 8(%rsi), %xmm3; movdqu %xmm3, (%rdx)")
+FORM(movhps_ld, "movdqu (%rdx), %xmm3; movhps 8(%rsi), %xmm3; movdqu %xmm3, (%rdx)")
+FORM(movlps_st, "movdqu (%rdx), %xmm12; movlps %xmm12, 40(%rsi)")
+FORM(movhps_st, "movdqu (%rdx), %xmm9; movhps %xmm9, 24(%rsi)")
+FORM(movlpd_ld, "movdqu (%rdx), %xmm10; movlpd (%rsi), %xmm10; movdqu %xmm10, (%rdx)")
+FORM(movhpd_ld, "movdqu (%rdx), %xmm11; movhpd (%rsi), %xmm11; movdqu %xmm11, (%rdx)")
+FORM(movlpd_st, "movdqu (%rdx), %xmm4; movlpd %xmm4, 8(%rsi)")
+FORM(movhpd_st, "movdqu (%rdx), %xmm4; movhpd %xmm4, 8(%rsi)")
+FORM(vmovupd_st_y, "vmovdqu (%rdx), %ymm5; vmovupd %ymm5, 8(%rsi)")
+FORM(vmovapd_ld_x, "vmovdqu (%rdx), %ymm1; vmovapd 16(%rsi), %xmm1; vmovdqu %ymm1, (%rdx)")
+FORM(vmovntdq_st_y, "vmovdqu (%rdx), %ymm2; vmovntdq %ymm2, 32(%rsi)")
+FORM(vmovntps_st_x, "vmovdqu (%rdx), %xmm3; vmovntps %xmm3, 16(%rsi)")
+FORM(vmovntpd_st_y, "vmovdqu (%rdx), %ymm4; vmovntpd %ymm4, (%rsi)")
+FORM(vmovss_ld, "vmovdqu (%rdx), %ymm6; vmovss 4(%rsi), %xmm6; vmovdqu %ymm6, (%rdx)")
+FORM(vmovss_st, "vmovdqu (%rdx), %xmm9; vmovss %xmm9, 4(%rsi)")
+FORM(vmovsd_ld, "vmovdqu (%rdx), %ymm8; vmovsd (%rsi), %xmm8; vmovdqu %ymm8, (%rdx)")
+FORM(vmovsd_st, "vmovdqu (%rdx), %xmm7; vmovsd %xmm7, 8(%rsi)")
+FORM(movss_ld_keep, "vmovdqu (%rdx), %ymm10; movss 4(%rsi), %xmm10; vmovdqu %ymm10, (%rdx)")
+FORM(movhps_ld_keep, "vmovdqu (%rdx), %ymm11; movhps (%rsi), %xmm11; vmovdqu %ymm11, (%rdx)")
 
 /* INS/OUTS with the memory side in the window (Keel completes the element in its I/O exit),
  * through the UART's scratch register (COM1 + 7): INS reads what the OUT put there, OUTS leaves
@@ -1046,6 +1078,49 @@ static const struct mmio_case mmio_cases[] = {
       .w = {WM(2, BUF_Q(0)), WM(3, BUF_Q(1)), WM(4, MMIO_DEF(4))}),
     C(vmovups_ld_x, .avx = true, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
       .w = {WB(0, 0xB5B6B7B801234567), WB(2, 0), WB(3, 0)}),
+    /* MOVAPD/MOVUPD, MOVNT*, MOVSS/MOVSD, MOVLPS/MOVHPS/MOVLPD/MOVHPD and their VEX forms */
+    C(movupd_st, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(2, BUF_Q(1)), WM(3, MMIO_DEF(3))}),
+    C(movupd_ld, .m0 = ML, .m1 = MB, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0xB6B7B80123456789), WB(1, 0xB2B2B2B1B2B3B4B5)}),
+    C(movapd_ld, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, MMIO_DEF(2)), WB(1, MMIO_DEF(3))}),
+    C(movntdq_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(2, BUF_Q(0)), WM(3, BUF_Q(1))}),
+    C(movntps_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(4, BUF_Q(0)), WM(5, BUF_Q(1))}),
+    C(movntpd_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(0, BUF_Q(2)), WM(1, BUF_Q(3))}),
+    C(movss_st, .m0 = MA, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(0, 0x43424140A5A6A7A8)}),
+    C(movsd_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(1, BUF_Q(0)), WM(2, MMIO_DEF(2))}),
+    C(movss_ld, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, 0x01234567), WB(1, 0)}),
+    C(movsd_ld, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, ML), WB(1, 0)}),
+    C(movlps_ld, .m1 = MB, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, MB), WB(1, BUF_Q(1))}),
+    C(movhps_ld, .m1 = MB, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, BUF_Q(0)), WB(1, MB)}),
+    C(movlps_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(5, BUF_Q(0)), WM(6, MMIO_DEF(6))}),
+    C(movhps_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(3, BUF_Q(1)), WM(4, MMIO_DEF(4))}),
+    C(movlpd_ld, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, ML), WB(1, BUF_Q(1))}),
+    C(movhpd_ld, .m0 = ML, .r = {WIN_PTR(RSI), VBUF}, .w = {WB(0, BUF_Q(0)), WB(1, ML)}),
+    C(movlpd_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(1, BUF_Q(0)), WM(2, MMIO_DEF(2))}),
+    C(movhpd_st, .r = {WIN_PTR(RSI), VBUF}, .w = {WM(1, BUF_Q(1)), WM(2, MMIO_DEF(2))}),
+    C(vmovupd_st_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(4, BUF_Q(3)), WM(5, MMIO_DEF(5))}),
+    C(vmovapd_ld_x, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, MMIO_DEF(2)), WB(1, MMIO_DEF(3)), WB(2, 0)}),
+    C(vmovntdq_st_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(4, BUF_Q(0)), WM(7, BUF_Q(3))}),
+    C(vmovntps_st_x, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(2, BUF_Q(0)), WM(3, BUF_Q(1)), WM(4, MMIO_DEF(4))}),
+    C(vmovntpd_st_y, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(0, BUF_Q(0)), WM(3, BUF_Q(3)), WM(4, MMIO_DEF(4))}),
+    C(vmovss_ld, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0x01234567), WB(1, 0), WB(2, 0)}),
+    C(vmovss_st, .avx = true, .m0 = MA, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(0, 0x43424140A5A6A7A8)}),
+    C(vmovsd_ld, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, ML), WB(1, 0), WB(3, 0)}),
+    C(vmovsd_st, .avx = true, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WM(1, BUF_Q(0)), WM(2, MMIO_DEF(2))}),
+    C(movss_ld_keep, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, 0x01234567), WB(1, 0), WB(2, BUF_Q(2))}),
+    C(movhps_ld_keep, .avx = true, .m0 = ML, .r = {WIN_PTR(RSI), VBUF},
+      .w = {WB(0, BUF_Q(0)), WB(1, ML), WB(3, BUF_Q(3))}),
     /* INS/OUTS (6C/6E) with REP, DF=0 and DF=1 */
     C(rep_insb, .m0 = MA, .r = {R(WIN, RDI, 1), R(ABS, RCX, 3)},
       .w = {WM(0, 0xA1A2A3A45A5A5AA8), WR(RDI, 4), WR(RCX, 0)}),
@@ -1380,8 +1455,13 @@ static void mmio_bad(const char *args)
 		at = MMIO_DEV + MMIO_DEV_SIZE - 2;
 		print("PASS before straddle\n");
 		__asm__ volatile("movl %%eax, (%%rsi)" : : "S"(at), "a"(v) : "memory");
+	} else if (bootargs_has(args, "bad", "vstraddle")) {
+		x86_write_cr4(x86_read_cr4() | BIT(9) /* CR4.OSFXSR */);
+		at = MMIO_DEV + MMIO_DEV_SIZE - 8;
+		print("PASS before vstraddle\n");
+		__asm__ volatile("movdqu %%xmm0, (%%rsi)" : : "S"(at) : "memory");
 	} else {
-		check_fail("bad=: not one of bsf, shld, sse, straddle");
+		check_fail("bad=: not one of bsf, shld, sse, straddle, vstraddle");
 		return;
 	}
 	check_fail("%s: the refused access returned to the guest", args);
