@@ -49,7 +49,7 @@ KERNEL_ARGS = "console=ttyS0 quiet panic=-1 nokaslr"
 # Keel under QEMU: the serial console only (no VGA: -nodefaults gives QEMU none), and
 # apicv=off for the Bochs bug described above.
 KEEL_CMDLINE = "console=com1 onexit=shutdown apicv=off"
-# Seconds for the Bochs run, measured at 164-255 s on a loaded 2-core machine
+# Seconds for the Bochs run, measured at 173-255 s on a loaded 2-core machine
 # (docs/testing.md): a hang fails it, named by the stage it stopped after.
 TIMEOUT = 1200
 END_MARKER = "nested: end status="
