@@ -25,7 +25,7 @@ KEEL_DIRS := boot arch/x86 mm vmx vm dev lib
 KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KEEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KEEL_SRCS))
 
-.PHONY: all iso run test unit emu lint format deps clean bench fuzz
+.PHONY: all iso run test unit emu lint format deps clean bench fuzz test-nested
 all: $(BUILD)/keel.elf $(BUILD)/keel.iso
 
 $(BUILD)/obj/%.c.o: %.c
@@ -100,6 +100,11 @@ include tests/fuzz/fuzz.mk
 # test (5), so `make emu` can only pass by running scenarios.
 emu: all
 	$(PYTHON) -m pytest -q --durations=5 tests/emu $(PYTEST_ARGS)
+
+# Keel as a guest hypervisor on KVM's nested VMX, inside Bochs (tests/nested): one
+# boot of 3 to 5 minutes, kept out of `make test` and CI (docs/testing.md).
+test-nested: all
+	$(PYTHON) -m pytest -q -s tests/nested $(PYTEST_ARGS)
 
 # Benchmarks in TSC ticks under Bochs (tests/bench/run.py, docs/benchmarks.md):
 # `make bench` prints the table and writes build/bench/results.json and

@@ -369,7 +369,8 @@ def _boot_bochs_interactive(iso, model, memory, cpus, timeout, end_marker, inter
 
 
 def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
-               end_marker=END_MARKER, interact=None, debugger=("c",), time0="local"):
+               end_marker=END_MARKER, interact=None, debugger=("c",), time0="local",
+               echo=None):
     """Boots iso under Bochs; returns a Run (serial log, timed_out).
 
     interact: COM1 is a TCP socket and interact(SerialConsole) runs while
@@ -380,6 +381,7 @@ def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
     print is in the Run's emulator_output. With end_marker None the run
     lasts until Bochs exits or the timeout. time0: the RTC's start
     (bochsrc); a fixed one makes what a guest reads from the RTC repeat.
+    echo: a binary stream that gets the serial output as it comes (not with interact).
     """
     if interact is not None:
         return _boot_bochs_interactive(iso, model, memory, cpus, timeout, end_marker,
@@ -390,7 +392,7 @@ def boot_bochs(iso, model=DEFAULT_MODEL, memory=256, cpus=1, timeout=60,
         with open(os.path.join(tmp, "bochs.out"), "w") as out:
             proc = _start_bochs(tmp, iso, serial, model, memory, cpus, out, None, debugger,
                                 time0)
-            timed_out = _wait(proc, serial, timeout, end_marker)
+            timed_out = _wait(proc, serial, timeout, end_marker, echo)
         seconds = time.monotonic() - start
         log = _read(serial).decode("latin-1")
         with open(os.path.join(tmp, "bochs.out"), errors="replace") as f:

@@ -64,15 +64,47 @@ def kernel_package():
     sys.exit("linux_assets: apt-cache shows no kernel image that linux-image-amd64 depends on")
 
 
+# apt-get's words when the archive cannot be reached (not a missing package): the
+# scenarios that need these files may then be skipped, with the reason.
+UNREACHABLE = ("Failed to fetch", "Could not resolve", "Temporary failure resolving",
+               "Unable to connect", "Could not connect", "Connection timed out")
+EXIT_UNREACHABLE = 3
+
+
+def fetch_debs(pkgs, work):
+    """Downloads each package's .deb into work, unless there already, and unpacks it into
+    work/PKG unless that exists; returns {pkg: unpacked tree}. One `apt-get download` for
+    all that are missing. Exits with EXIT_UNREACHABLE when the archive cannot be reached."""
+    def deb(pkg):
+        found = glob.glob(os.path.join(work, f"{pkg}_*.deb"))
+        return found[0] if found else None
+    missing = [p for p in pkgs if deb(p) is None]
+    if missing:
+        r = subprocess.run(["apt-get", "download", *missing], cwd=work, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, check=False)
+        err = r.stderr.strip().splitlines()
+        if r.returncode != 0 and any(w in r.stderr for w in UNREACHABLE):
+            print(f"linux_assets: the Debian archive cannot be reached: {err[-1]}",
+                  file=sys.stderr)
+            sys.exit(EXIT_UNREACHABLE)
+        if r.returncode != 0:
+            sys.exit(f"linux_assets: apt-get download {' '.join(missing)} failed "
+                     f"({r.returncode}): {err[-1] if err else 'no message'}")
+    trees = {}
+    for pkg in pkgs:
+        if deb(pkg) is None:
+            sys.exit(f"linux_assets: apt-get download {pkg} left no .deb")
+        tree = os.path.join(work, pkg)
+        if not os.path.isdir(tree):
+            _run(["dpkg-deb", "-x", deb(pkg), tree + ".tmp"])
+            os.replace(tree + ".tmp", tree)
+        trees[pkg] = tree
+    return trees
+
+
 def fetch_deb(pkg, work):
     """Downloads pkg's .deb into work and unpacks it; returns the unpacked tree."""
-    _run(["apt-get", "download", pkg], cwd=work)
-    debs = glob.glob(os.path.join(work, f"{pkg}_*.deb"))
-    if not debs:
-        sys.exit(f"linux_assets: apt-get download {pkg} left no .deb")
-    tree = os.path.join(work, pkg)
-    _run(["dpkg-deb", "-x", debs[0], tree])
-    return tree
+    return fetch_debs([pkg], work)[pkg]
 
 
 def build_tsc(out):
@@ -83,9 +115,9 @@ def build_tsc(out):
     os.replace(out + ".tmp", out)
 
 
-def build_initramfs(busybox, init, tsc, out):
+def build_initramfs(busybox, init, tsc, out, extra=()):
     """A newc cpio with busybox, a link per applet, keel-tsc, the /init script and empty
-    mount points."""
+    mount points; extra: (path in the initramfs, file) pairs copied in as well."""
     root = tempfile.mkdtemp(prefix="initramfs-")
     try:
         for d in DIRS:
@@ -101,6 +133,10 @@ def build_initramfs(busybox, init, tsc, out):
         os.chmod(os.path.join(root, "bin", "keel-tsc"), 0o755)
         shutil.copy(init, os.path.join(root, "init"))
         os.chmod(os.path.join(root, "init"), 0o755)
+        for dest, src in extra:
+            path = os.path.join(root, dest.lstrip("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            shutil.copy(src, path)
         with open(os.path.join(root, "etc", "inittab"), "w", encoding="utf-8") as f:
             f.write(INITTAB)
         names = []
