@@ -33,7 +33,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
-EMU_BUILD = os.path.join(BUILD, "emu")
+# Where ISOs and serial logs go; KEEL_EMU_BUILD moves them (the second-model run
+# beside the first, conftest.py, must not overwrite its files).
+EMU_BUILD = os.environ.get("KEEL_EMU_BUILD") or os.path.join(BUILD, "emu")
 KEEL_ELF = os.path.join(BUILD, "keel.elf")
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 
