@@ -110,6 +110,7 @@ static const struct option_desc option_table[] = {
     {"apicv", OPT_CHOICE, onoff_choices, &keel_opts.apicv, NULL},
     {"cpus", OPT_COUNT, NULL, &keel_opts.cpus, NULL},
     {"zeropool", OPT_CHOICE, onoff_choices, &keel_opts.zeropool, NULL},
+    {"faultaround", OPT_CHOICE, onoff_choices, &keel_opts.faultaround, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)

@@ -40,13 +40,14 @@ struct keel_options {
 	    testhc;    /* 1: the test-only hypercalls (KEEL_HC_TEST_*) answer, failalloc= counts */
 	unsigned vpid; /* 1: use VPIDs where the CPU has them (vpid=on|off) */
 	u64 slice;     /* scheduler time slice in TSC ticks */
-	unsigned hidecap;  /* HIDECAP_* bits: capabilities to treat as absent (tests) */
-	unsigned testmmio; /* 1: every guest gets the test MMIO device (dev/testreg.c) */
-	unsigned floor;	   /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */
-	unsigned apicv;	   /* 1: APIC virtualization where the CPU has it (apicv=on|off) */
-	unsigned cpus;	   /* cpus=N: use at most N CPUs, the boot CPU included; 0: all */
-	unsigned zeropool; /* 1: idle CPUs zero frames ahead of first touches (mm/zpool.h) */
-	unsigned errors;   /* malformed or unknown options seen */
+	unsigned hidecap;     /* HIDECAP_* bits: capabilities to treat as absent (tests) */
+	unsigned testmmio;    /* 1: every guest gets the test MMIO device (dev/testreg.c) */
+	unsigned floor;	      /* 1: CPUID/VMCALL take the shortest path (make bench's floor) */
+	unsigned apicv;	      /* 1: APIC virtualization where the CPU has it (apicv=on|off) */
+	unsigned cpus;	      /* cpus=N: use at most N CPUs, the boot CPU included; 0: all */
+	unsigned zeropool;    /* 1: idle CPUs zero frames ahead of first touches (mm/zpool.h) */
+	unsigned faultaround; /* 1: sequential first touches of ept=4k guests map pages ahead */
+	unsigned errors;      /* malformed or unknown options seen */
 };
 
 /* hidecap=: VMX capabilities Keel pretends the CPU lacks, to test fallbacks. */

@@ -530,9 +530,52 @@ static enum gmem_status fill_continue(struct gmem *m, u64 g, u64 until)
 	return s == GMEM_EXISTS ? GMEM_AGAIN : s;
 }
 
+void gmem_fault_around(struct gmem *m, unsigned max)
+{
+	m->around = (struct gmem_around){.max = MIN(max, (unsigned)GMEM_AROUND_MAX)};
+}
+
+/*
+ * After the fault at page g mapped it (4 KiB leaves only): if g is the page
+ * after the last one mapped, map up to the next `around.n` pages ahead
+ * (struct gmem_around). Never a failure: a page that cannot be mapped
+ * (already mapped, the 2 MiB or RAM ends, no frame) ends the run early.
+ */
+static void fault_around(struct gmem *m, u64 g)
+{
+	struct gmem_around *a = &m->around;
+	u64 region_end = ALIGN_DOWN(g, pt_level_size(2)) + pt_level_size(2);
+	u64 ram_pages = m->ram_size / PAGE_SIZE, want, done = 0;
+	hpa_t h;
+
+	if (g != a->next) {
+		a->n = 0;
+		a->next = g + PAGE_SIZE;
+		return;
+	}
+	a->sequential++;
+	a->n = MIN(MAX(a->n * 2, 1u), a->max);
+	want = a->n;
+	/*
+	 * Pages ahead are pages of RAM not mapped yet: they take nothing a guest
+	 * with room for all of its RAM would miss. One without (maxmem= below
+	 * mem=, overcommitted) gets none: each could take a frame it needs.
+	 */
+	if (m->acct->limit - m->acct->held < ram_pages - MIN(m->data_frames, ram_pages))
+		want = 0;
+	for (u64 p = g + PAGE_SIZE; done < want && p < region_end && p < m->ram_size;
+	     p += PAGE_SIZE, done++)
+		if (map_leaf(m, p, 1, &h) != GMEM_OK)
+			break;
+	m->stats.around += done;
+	a->mapped += done;
+	a->next = g + (done + 1) * PAGE_SIZE;
+}
+
 enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 {
 	struct gmem_fill *f = &m->fill;
+	enum gmem_status st;
 	bool zeroed;
 	hpa_t h;
 
@@ -567,7 +610,10 @@ enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 		m->stats.prezeroed[0] += zeroed;
 		return fill_continue(m, g, until);
 	}
-	return map_leaf(m, g, 1, &h);
+	st = map_leaf(m, g, 1, &h);
+	if (st == GMEM_OK && m->around.max && m->max_level == 1)
+		fault_around(m, ALIGN_DOWN(g, PAGE_SIZE));
+	return st;
 }
 
 /* The host address of RAM page g if it is mapped: from the cache, else the EPT. */

@@ -40,6 +40,7 @@ struct gmem_stats {
 	u64 fill_resumes;     /* faults that found their large page still being zeroed */
 	u64 tables_freed;     /* EPT tables freed when an unmap emptied them */
 	u64 prezeroed[2];     /* [0] data leaves, [1] EPT tables taken already zero (zero pool) */
+	u64 around;	      /* 4 KiB pages mapped ahead by fault-around (struct gmem_around) */
 	struct inv_stats inv; /* INVEPTs issued for this EPT, by type */
 };
 
@@ -63,6 +64,25 @@ struct gmem_fill {
  */
 #define GMEM_XLAT_SLOTS 16
 
+/*
+ * Fault-around for a guest of 4 KiB leaves only (gmem_fault_around): a
+ * first touch of the page right after the last one mapped maps the next
+ * `n` pages too, n doubling from 1 up to `max` while the touches stay
+ * sequential, and back to none at the first that is not. Only inside the
+ * faulting page's 2 MiB (its EPT table) and RAM, and only while the guest's
+ * account has room for all of its RAM besides (never for an overcommitted
+ * guest: a page mapped ahead must not take a frame it will need).
+ */
+#define GMEM_AROUND_MAX 16
+
+struct gmem_around {
+	unsigned max;	/* 0: off */
+	unsigned n;	/* pages mapped ahead at the last sequential fault */
+	u64 next;	/* the page a sequential touch faults on next; 0: none yet */
+	u64 mapped;	/* pages mapped ahead in all (the summary) */
+	u64 sequential; /* faults found sequential */
+};
+
 struct gmem_xlat {
 	u64 gfn1[GMEM_XLAT_SLOTS]; /* guest frame number + 1; 0: empty */
 	u64 hpa[GMEM_XLAT_SLOTS];  /* host address of the frame */
@@ -79,6 +99,7 @@ struct gmem {
 	u64 eptp;
 	u64 data_frames; /* 4 KiB frames of guest data mapped */
 	struct gmem_fill fill;
+	struct gmem_around around;
 	/*
 	 * Set when a translation was removed or downgraded and no INVEPT has
 	 * followed yet: VM entry with this set is a Keel bug (checked in debug
@@ -187,6 +208,8 @@ enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
  * reached, else an error.
  */
 enum gmem_status gmem_fault(struct gmem *m, u64 gpa, u64 until);
+/* Turns fault-around on (max pages ahead, at most GMEM_AROUND_MAX) or off (0). */
+void gmem_fault_around(struct gmem *m, unsigned max);
 /* True if gpa lies in the large page gmem_fault is zeroing. */
 static inline bool gmem_filling(const struct gmem *m, u64 gpa)
 {

@@ -100,13 +100,16 @@ class Params:
     warm_touch_size: str = "6M"  # what the pool (2,048 frames, 4 runs) covers at once
     warm_region_size: str = "8M"
     wake_iters: int = 200
+    around_size: str = "16M"  # size= of the fault-around steps (4,096 pages)
+    around_mib: int = 16
 
 
 FULL = Params(iters=1000, touch_size="64M", touch_mem="80M", region_size="64M",
               region_mem="80M", spin_loops="10M", timeout=600)
 SMOKE = Params(iters=1, touch_size="4K", touch_mem="16M", region_size="2M",
                region_mem="16M", spin_loops="300K", timeout=300, warm="100K",
-               warm_touch_size="4K", warm_region_size="2M", wake_iters=1)
+               warm_touch_size="4K", warm_region_size="2M", wake_iters=1, around_size="1M",
+               around_mib=1)
 # The touch steps measure the fault path zeroing (pool empty: zeropool=off)
 # and, beside them, with the zero pool full (its own steps, zeropool=on).
 NOPOOL = "zeropool=off"
@@ -146,6 +149,13 @@ def steps(p):
              f"{p.warm} ticks idle: the zero pool full", f"{CMDLINE} {SOLO_SLICE}",
              [f"name=touch2m mem=32M ept=2m -- run=touch2m size={p.warm_region_size} "
               f"warm={p.warm}"]),
+        *[Step(f"around-{order}{'-on' if on else ''}",
+               f"first touch of {p.around_size} in 4 KiB pages, {order} order, fault-around "
+               f"{'on' if on else 'off'}, zero pool off",
+               f"{CMDLINE} {SOLO_SLICE} {NOPOOL}{' faultaround=on' if on else ''}",
+               [f"name=around mem=32M ept=4k -- run=touch4k size={p.around_size} "
+                f"order={order}{' around=1' if on else ''}"])
+          for order in ("seq", "random") for on in (False, True)],
         Step("wake", f"{p.wake_iters} waits of 10K ticks in HLT while the zero pool fills",
              f"{CMDLINE} {SOLO_SLICE}",
              [f"name=wake mem=16M -- run=wake iters={p.wake_iters} sleep=10K"]),
@@ -295,6 +305,11 @@ ROWS = [
     ("touch2m-warm", "first touch 2 MiB region (ept=2m), pool warm", "touch2m-warm", "touch2m",
      False),
     ("retouch2m", "touch 4 KiB in a mapped 2 MiB", "touch2m", "retouch2m", False),
+    *[(f"around-{o}{'-on' if on else ''}-{what}",
+       f"first touch per MiB, {'sequential' if o == 'seq' else 'random order'}, fault-around "
+       f"{'on' if on else 'off'}: {what}", f"around-{o}{'-on' if on else ''}",
+       ("per-mib", "touch4k", what), False)
+      for o in ("seq", "random") for on in (False, True) for what in ("ticks", "exits")],
     ("wake", "wake at a TSC deadline in HLT, pool filling", "wake", "wake", False),
     ("wake-nopool", "wake at a TSC deadline in HLT, zeropool=off", "wake-nopool", "wake",
      False),
@@ -346,11 +361,18 @@ LINUX_LABEL = "Linux boot to /init (native: from GRUB)"
 LINUX_TARGET = "Linux boot to /init <= 1.10x native"
 
 
-def build_rows(figs, linux=None):
+def build_rows(figs, linux=None, around_mib=16):
     """The table rows as dicts, from every step's figures and the Linux row's
     (linux_row.measure), when it ran."""
     rows = []
     for key, label, step, op, floorable in ROWS:
+        if isinstance(op, tuple):  # ("per-mib", op, "ticks" or "exits"): a whole run per MiB
+            f = need(figs[step], step, op[1])
+            v = (f["sum"] if op[2] == "ticks" else f["exits"]) / around_mib
+            rows.append({"key": key, "label": label, "iters": f["iters"], "min": v,
+                         "median": v, "mean": v, "max": v, "exits": f["exits"],
+                         "faults": f["faults"]})
+            continue
         if op is None:  # touch2m-per4k: the region's cost spread over its pages
             f = need(figs[step], step, "touch2m")
             d = {k: (None if f[k] is None else f[k] / REGION_PAGES)
@@ -411,6 +433,12 @@ def targets(rows, linux_skipped=None):
     out.append(("wake-up delayed by the pool's zeroing <= one 4 KiB piece (1,000 ticks)",
                 f"max {r['wake']['max']:,} vs {r['wake-nopool']['max']:,} without: "
                 f"{late:+,}", late <= 1000))
+    seq, seq_on = r["around-seq-exits"]["median"], r["around-seq-on-exits"]["median"]
+    out.append(("fault-around: sequential first touches, exits per MiB at most a quarter of "
+                "without", f"{seq_on:,.1f} vs {seq:,.1f}", seq_on * 4 <= seq))
+    rnd, rnd_on = r["around-random-ticks"]["median"], r["around-random-on-ticks"]["median"]
+    out.append(("fault-around: random first touches cost at most 2% more ticks per MiB",
+                f"{rnd_on:,.0f} vs {rnd:,.0f}", rnd_on <= rnd * 1.02))
     boot = r["boot-4g"]["median"]
     out.append(("boot to first VMLAUNCH <= 5 M ticks at 4 GiB", f"{boot:,}", boot <= 5_000_000))
     if "linux" in r:
@@ -664,7 +692,8 @@ def check_pool(figs, p):
     """The warm steps measured frames the zero pool gave (every touch's leaf
     came from it, in the full bench: the smoke run's short warm-up may not
     fill it), and the steps with zeropool=off none."""
-    for step in ("touch4k", "touch2m", "wake-nopool"):
+    for step in ("touch4k", "touch2m", "wake-nopool", "around-seq", "around-seq-on",
+                 "around-random", "around-random-on"):
         if "pool" in figs[step]:
             raise BenchError(f"step {step}: zeropool=off, yet the pool gave "
                              f"{figs[step]['pool']['leaves']} leaves")
@@ -732,7 +761,7 @@ def main():
         linux, linux_skipped = run_linux(a, outdir, images[0])
         if linux:
             seconds["linux"] = max(linux["keel"]["seconds"], linux["native"]["seconds"])
-        rows = build_rows(figs, linux)
+        rows = build_rows(figs, linux, p.around_mib)
         ts = targets(rows, linux_skipped)
         png = chart(rows, outdir, f"Keel make bench ({mode}): Bochs {MODEL}, clock sync=none")
     except BenchError as e:

@@ -444,6 +444,64 @@ static void test_fault_on_mapped_page(void **state)
 	assert_true(pmm_core_account_close(&core, &acct));
 }
 
+/* Mapped (through the EPT) or not. */
+static bool mapped(struct gmem *m, u64 g)
+{
+	u64 v;
+
+	return gmem_peek(m, gpa(g), &v, sizeof(v));
+}
+
+/*
+ * Fault-around (4 KiB leaves): the window doubles from 1 to 16 pages while
+ * the faults stay sequential, resets at one that is not, stops at its
+ * 2 MiB's end and never maps for an overcommitted guest.
+ */
+static void test_fault_around(void **state)
+{
+	struct pmm_account acct;
+	struct gmem m;
+	/* sequential faults land on 0, 1, 3, 6, 11, 20, 37: the windows 0, 1, 2, 4, 8, 16, 16 */
+	static const u64 faults[] = {0, 1, 3, 6, 11, 20, 37};
+	u64 base = 0x200000;
+
+	(void)state;
+	assert_true(pmm_core_account_open(&core, &acct, 8 * MiB / PAGE_SIZE + 64));
+	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
+	gmem_run(&m);
+	gmem_fault_around(&m, 100); /* capped */
+	assert_int_equal(m.around.max, GMEM_AROUND_MAX);
+	for (unsigned i = 0; i < ARRAY_SIZE(faults); i++) {
+		assert_false(mapped(&m, base + faults[i] * PAGE_SIZE));
+		assert_int_equal(gmem_fault(&m, base + faults[i] * PAGE_SIZE + 8, 0), GMEM_OK);
+	}
+	for (u64 p = 0; p <= 53; p++) /* the last window: 38 to 53 */
+		assert_true(mapped(&m, base + p * PAGE_SIZE));
+	assert_false(mapped(&m, base + 54 * PAGE_SIZE));
+	assert_int_equal(m.stats.around, 1 + 2 + 4 + 8 + 16 + 16);
+	assert_int_equal(m.around.sequential, 6);
+	assert_int_equal(m.data_frames, 54);
+	/* another page: the window starts again; the 2 MiB's end stops it */
+	assert_int_equal(gmem_fault(&m, base + 0x1FE000, 0), GMEM_OK);
+	assert_int_equal(gmem_fault(&m, base + 0x1FF000, 0), GMEM_OK); /* sequential, at the end */
+	assert_false(mapped(&m, base + 0x200000));
+	assert_int_equal(m.stats.around, 47);
+	gmem_destroy(&m);
+	assert_int_equal(acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &acct));
+	/* overcommitted (a limit below its RAM): sequential faults map only themselves */
+	assert_true(pmm_core_account_open(&core, &acct, 64));
+	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
+	gmem_run(&m);
+	gmem_fault_around(&m, GMEM_AROUND_MAX);
+	for (u64 p = 0; p < 8; p++)
+		assert_int_equal(gmem_fault(&m, base + p * PAGE_SIZE, 0), GMEM_OK);
+	assert_int_equal(m.stats.around, 0);
+	assert_int_equal(m.data_frames, 8);
+	gmem_destroy(&m);
+	assert_true(pmm_core_account_close(&core, &acct));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(test_every_allocation_fails_in_turn_pooled),
 	    cmocka_unit_test(test_pool_frames_map_as_they_are),
 	    cmocka_unit_test(test_fault_on_mapped_page),
+	    cmocka_unit_test(test_fault_around),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
