@@ -354,7 +354,8 @@ static struct bench_delta bench_stores(u64 base, u64 n, u64 step, u64 scatter)
 	uart_wait_idle();
 	bench_stats(&a);
 	for (u64 i = 0; i < n; i++)
-		bench_samples[i] = bench_t_store(base + (scatter ? (i * scatter) & (n - 1) : i) * step);
+		bench_samples[i] =
+		    bench_t_store(base + (scatter ? (i * scatter) & (n - 1) : i) * step);
 	bench_stats(&b);
 	return bench_delta(&a, &b);
 }
@@ -383,8 +384,8 @@ static void bench_touch4k(void)
 			check_pass("touch4k: %llu faults for %llu pages (fault-around)",
 				   (unsigned long long)d.faults, (unsigned long long)n);
 		else
-			check_fail("touch4k: %llu faults for %llu pages", (unsigned long long)d.faults,
-				   (unsigned long long)n);
+			check_fail("touch4k: %llu faults for %llu pages",
+				   (unsigned long long)d.faults, (unsigned long long)n);
 	} else {
 		bench_expect("touch4k", "faults", d.faults, n);
 		bench_expect("touch4k", "4 KiB leaves", d.leaves_4k, n);
