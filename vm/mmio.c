@@ -42,7 +42,7 @@ struct mmio_ctx {
 	int mem_status;		   /* GACCESS_* of a failed access */
 	u64 lin_mask;		   /* linear addresses wrap here: 4 GiB outside 64-bit code */
 	struct emulate_operand op; /* the device access (emulate_locate) */
-	bool vector;		   /* a vector move: its pieces are offsets into op (operand_at) */
+	bool pieces; /* a vector move or CMPXCHG16B: its pieces are offsets into op (operand_at) */
 	/* The data accesses made, for the guest's breakpoints (mmio_breakpoints). */
 	struct {
 		u64 lin;
@@ -234,7 +234,8 @@ static bool operand_reachable(struct mmio_ctx *c)
 
 /*
  * The emulator's device operand at gpa: c->op.g[0], however it splits, or
- * (a vector move's pieces of at most 8 bytes, vm/emulate_sse.c) gpa -
+ * (the pieces of at most 8 bytes of a vector move, vm/emulate_sse.c, or of
+ * CMPXCHG16B's two halves, vm/emulate_wide.c) gpa -
  * g[0] bytes into it, placed on the operand's pages (emulate_operand_parts): a
  * piece that crosses the boundary is two parts, lower first, and a device
  * part goes as naturally aligned accesses (part_access).
@@ -244,7 +245,7 @@ static bool operand_at(struct mmio_ctx *c, u64 gpa, unsigned size, u64 *val, boo
 	u64 off = gpa - c->op.g[0], g[2];
 	unsigned n[2], parts;
 
-	if (!c->vector)
+	if (!c->pieces)
 		return off == 0 && operand_access(c, size, val, write);
 	if (off >= c->op.size || size > c->op.size - off)
 		return false;
@@ -483,7 +484,8 @@ static bool mmio_handle(struct vcpu *v, u64 gpa, bool write_fault)
 	env.cpuid1_ecx = cpuid_caps()->leaf1_ecx; /* CX16, CX8: as the guest's CPUID has them */
 	env.cpuid1_edx = cpuid_caps()->leaf1_edx;
 	c.lin_mask = d.mode == DECODE_MODE_64 ? ~0ULL : 0xFFFFFFFFULL;
-	c.vector = decode_op_is_vector(d.op);
+	/* Moved in pieces of at most 8 bytes, each at its offset into the operand */
+	c.pieces = decode_op_is_vector(d.op) || d.op == DECODE_OP_CMPXCHG16B;
 	load_regs(v, &regs);
 	s = emulate_locate(&d, gpa, write_fault, &regs, &env, c.lin_mask, xlate, &c, &c.op);
 	if (s == EMULATE_LOCATE_ELSEWHERE) {
