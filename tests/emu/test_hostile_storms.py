@@ -50,11 +50,14 @@ STORMS = {
     "insb": ("storm", "kind=insb", ""),
     "stos-mmio": ("storm", "kind=stos-mmio", "testmmio=on"),
     "cpuid": ("storm", "kind=cpuid", ""),
-    "nmi": ("storm", "kind=nmi", ""),
+    # Emulated (apicv=off, or a model without APIC virtualization such as
+    # corei7_sandy_bridge_2600k), an APIC timer round costs three exits (EOI, TMICT,
+    # interrupt window), about 7,000 ticks, and a self NMI's ICR write goes through the MMIO
+    # emulator: 4,000 rounds (the default report) do not fit in the storm's time. Every
+    # NMI and APIC timer storm reports every 500, so the same line shows on any model.
+    "nmi": ("storm", "kind=nmi report=500", ""),
     "nmi-emulated": ("storm", "kind=nmi report=500", "apicv=off"),
-    "apic-timer": ("storm", "kind=apic-timer", ""),
-    # Emulated, a round costs three exits (EOI, TMICT, interrupt window): about 7,000
-    # ticks, so 4,000 rounds (the default report) do not fit in the storm's time.
+    "apic-timer": ("storm", "kind=apic-timer report=500", ""),
     "apic-timer-emulated": ("storm", "kind=apic-timer report=500", "apicv=off"),
     "deadline": ("storm", "kind=deadline", ""),
     "apic-move": ("storm", "kind=apic-move", ""),
