@@ -153,7 +153,7 @@ def steps(p):
                f"first touch of {p.around_size} in 4 KiB pages, {order} order, fault-around "
                f"{'on' if on else 'off'}, zero pool off",
                f"{CMDLINE} {SOLO_SLICE} {NOPOOL}{' faultaround=on' if on else ''}",
-               [f"name=around mem=32M ept=4k -- run=touch4k size={p.around_size} "
+               [f"name=fa mem=32M ept=4k -- run=touch4k size={p.around_size} "
                 f"order={order}{' around=1' if on else ''}"])
           for order in ("seq", "random") for on in (False, True)],
         Step("wake", f"{p.wake_iters} waits of 10K ticks in HLT while the zero pool fills",
