@@ -44,18 +44,6 @@ struct keel_options keel_opts;
 struct cpu cpu_table[CPU_MAX];
 static unsigned invepts;
 
-void panic(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fail_msg("panic: %s", msg);
-	abort();
-}
-
 void inv_ept(u64 eptp, struct inv_stats *st)
 {
 	(void)eptp;

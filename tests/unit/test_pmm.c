@@ -7,26 +7,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/panic.h"
 #include "mm/pmm.h"
 #include "mm/zpool.h"
-
-/* CHECK's end (lib/panic.h): a failed Keel invariant fails the test. */
-void panic(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fail_msg("panic: %s", msg);
-	abort();
-}
 
 #define FRAME PMM_FRAME_SIZE
 #define CHUNK PMM_CHUNK_SIZE

@@ -20,19 +20,6 @@
 #include "mm/pte_x86.h"
 #include "vmx/ept.h"
 
-/* mm/pt.c CHECKs its own invariants; here a failed CHECK fails the test. */
-void panic(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fail_msg("panic: %s", msg);
-	abort();
-}
-
 /* ---- table memory with failure injection ---- */
 
 struct arena {
