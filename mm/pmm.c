@@ -336,15 +336,10 @@ enum pmm_account_status pmm_account_alloc(struct pmm_account *a, enum pmm_kind k
 					  hpa_t *out)
 {
 	u64 pa = 0;
-	/* Not from the pool (its frames are for those that would zero), but it gives way. */
-	struct pmm_core *p = take();
+	/* Not from the pool (its frames are for those that would zero), but the pool gives way. */
 	enum pmm_account_status st =
-	    pmm_core_account_alloc_pooled(p, NULL, a, kind, size, &pa, NULL);
+	    pmm_core_account_alloc_pooled(take(), &zpool, a, kind, size, &pa, NULL);
 
-	if (st == PMM_ACCOUNT_NO_RUN && zpool_drain(&zpool, p)) {
-		a->allocs--; /* the same allocation, asked again: counted once */
-		st = pmm_core_account_alloc_pooled(p, NULL, a, kind, size, &pa, NULL);
-	}
 	put();
 
 	CHECK(st != PMM_ACCOUNT_NO_RUN || size != PMM_FRAME_SIZE);

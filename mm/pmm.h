@@ -179,9 +179,9 @@ enum pmm_account_status pmm_core_account_alloc(struct pmm_core *p, struct pmm_ac
 					       enum pmm_kind kind, u64 size, u64 *pa);
 /*
  * The same, first from the zero pool z (mm/zpool.h) when z and zeroed are
- * given: *zeroed says whether the frames came from it, already zero. When
- * the core has no such frame or run while the pool holds frames, the pool
- * is drained into the core and the core asked again.
+ * given: *zeroed says whether the frames came from it, already zero. With z
+ * (zeroed or not), when the core has no such frame or run while the pool
+ * holds frames, the pool is drained into the core and the core asked again.
  */
 struct zpool;
 enum pmm_account_status pmm_core_account_alloc_pooled(struct pmm_core *p, struct zpool *z,
