@@ -625,11 +625,14 @@ void sched_run(const struct sched_params *p)
 	}
 	while (live || (p->console && __atomic_load_n(p->live, __ATOMIC_ACQUIRE))) {
 		housekeeping(&s);
-		if (!live && !pmm_zero_step(&s.zero))
-			idle_wait(&s, 0); /* the console CPU, for the other CPUs' guests */
-		else if (s.in_turn && runnable(s.vs[s.cur]))
+		if (!live) {
+			/* the console CPU, for the other CPUs' guests: zero for the pool, or wait
+			 */
+			if (!pmm_zero_step(&s.zero))
+				idle_wait(&s, 0);
+		} else if (s.in_turn && runnable(s.vs[s.cur])) {
 			run_turn(&s);
-		else if (!next_turn(&s)) {
+		} else if (!next_turn(&s)) {
 			if (idle_until_event(&s))
 				for (unsigned k = 0; k < s.n; k++)
 					check_timeout(s.vs[k]);
