@@ -102,7 +102,8 @@ emu: all
 	$(PYTHON) -m pytest -q --durations=5 tests/emu $(PYTEST_ARGS)
 
 # Keel as a guest hypervisor on KVM's nested VMX, inside Bochs (tests/nested): one
-# boot of 3 to 5 minutes, kept out of `make test` and CI (docs/testing.md).
+# boot of 2 to 5 minutes, outside `make test`; .ci/run runs it beside make
+# bench-smoke (docs/testing.md).
 test-nested: all
 	$(PYTHON) -m pytest -q -s tests/nested $(PYTEST_ARGS)
 
