@@ -111,15 +111,20 @@ test-nested: all
 # `make bench` prints the table and writes build/bench/results.json and
 # bench.png; `make bench-smoke` runs one iteration of each (CI, timings not
 # asserted). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare FILE".
-.PHONY: bench-smoke
-bench: all
+.PHONY: bench-smoke release
+bench: all release
 	$(PYTHON) tests/bench/run.py $(BENCH_ARGS)
 
-bench-smoke: all
+bench-smoke: all release
 	$(PYTHON) tests/bench/run.py --smoke $(BENCH_ARGS)
 	$(PYTHON) tests/bench/profile_run.py --all --smoke
 
-# `make profile OP=cpuid` (vmcall, io-in, io-out, touch4k, switch): where Keel's
+# The same Keel built with DEBUG=0 (no debug checks), measured beside the default
+# build by `make bench`: build/release/keel.elf.
+release:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/release DEBUG=0 $(BUILD)/release/keel.elf
+
+# `make profile OP=cpuid` (vmcall, io-in, io-out, io-pic, touch4k, switch): where Keel's
 # ticks go on one path, function by function, from Bochs' instruction trace
 # (tests/bench/profile_run.py, docs/benchmarks.md); OP=all profiles the five of
 # the docs. PROFILE_ARGS passes options, e.g. PROFILE_ARGS="--k 50".

@@ -2,7 +2,19 @@
  * The device-region table of a guest, and port I/O dispatch.
  */
 #include "dev/dev.h"
+#include "lib/string.h"
 #include "vm/guest.h"
+
+/* Enters devs[i], a port region, in pio_index. */
+static void index_pio(struct guest *g, unsigned i)
+{
+	const struct dev_region *r = &g->devs[i];
+
+	for (u64 grp = r->base / DEV_PIO_GROUP;
+	     grp <= (r->base + r->size - 1) / DEV_PIO_GROUP && grp < DEV_PIO_GROUPS; grp++)
+		g->pio_index[grp] =
+		    g->pio_index[grp] == DEV_PIO_NONE ? (u8)(i + 1) : DEV_PIO_SEVERAL;
+}
 
 bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 		  const struct dev_ops *ops, void *state)
@@ -17,19 +29,25 @@ bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 	}
 	g->devs[g->dev_count++] = (struct dev_region){space, base, size, ops, state};
 	if (space == DEV_PIO)
-		for (u64 grp = base / DEV_PIO_GROUP;
-		     grp <= (base + size - 1) / DEV_PIO_GROUP && grp < DEV_PIO_GROUPS; grp++)
-			g->pio_groups[grp / 64] |= BIT(grp % 64);
+		index_pio(g, g->dev_count - 1);
 	return true;
 }
 
 const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
 				  unsigned size)
 {
-	/* Most ports are nobody's: one bit per 16 ports says so without a scan. */
-	if (space == DEV_PIO && addr < DEV_PIO_GROUP * DEV_PIO_GROUPS &&
-	    !(g->pio_groups[addr / DEV_PIO_GROUP / 64] & BIT(addr / DEV_PIO_GROUP % 64)))
-		return NULL;
+	/* Ports: most are nobody's, most others one region's (pio_index), without a scan. */
+	if (space == DEV_PIO && addr < DEV_PIO_GROUP * DEV_PIO_GROUPS) {
+		u8 at = g->pio_index[addr / DEV_PIO_GROUP];
+
+		if (at == DEV_PIO_NONE)
+			return NULL;
+		if (at != DEV_PIO_SEVERAL) {
+			const struct dev_region *r = &g->devs[at - 1];
+
+			return addr >= r->base && addr + size <= r->base + r->size ? r : NULL;
+		}
+	}
 	for (unsigned i = 0; i < g->dev_count; i++) {
 		const struct dev_region *r = &g->devs[i];
 
@@ -87,5 +105,10 @@ bool dev_rebase(struct guest *g, const void *state, u64 base, bool over)
 			g->devs[i] = g->devs[i + 1];
 		g->devs[last] = r;
 	}
+	/* The indices moved: pio_index again. */
+	memset(g->pio_index, DEV_PIO_NONE, sizeof(g->pio_index));
+	for (i = 0; i < g->dev_count; i++)
+		if (g->devs[i].space == DEV_PIO)
+			index_pio(g, i);
 	return true;
 }

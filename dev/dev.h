@@ -33,9 +33,17 @@ struct dev_region {
 
 #define GUEST_MAX_DEV_REGIONS 32
 
-/* struct guest's pio_groups: a bit per 16 ports, set where some region claims a port. */
-#define DEV_PIO_GROUP  16
-#define DEV_PIO_GROUPS (65536 / DEV_PIO_GROUP)
+/*
+ * struct guest's pio_index: per 16 ports, which region claims them, so
+ * that a port access finds its model without a scan: DEV_PIO_NONE, the
+ * region's index in devs[] plus one when it is the only one there, or
+ * DEV_PIO_SEVERAL (then dev_find scans).
+ */
+#define DEV_PIO_GROUP	16
+#define DEV_PIO_GROUPS	(65536 / DEV_PIO_GROUP)
+#define DEV_PIO_NONE	0
+#define DEV_PIO_SEVERAL 0xFF
+_Static_assert(GUEST_MAX_DEV_REGIONS < DEV_PIO_SEVERAL, "pio_index holds an index plus one");
 
 /* Claims [base, base+size) in a space for a model; false if full or overlapping. */
 bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,

@@ -82,6 +82,11 @@ void pic8259_core_init(struct pic8259_core *p);
 void pic8259_core_write(struct pic8259_core *p, unsigned chip, unsigned a0, u8 val);
 /* A read from chip at a0: IMR (a0 = 1), else the poll word, ISR or IRR as OCW3 selected. */
 u8 pic8259_core_read(struct pic8259_core *p, unsigned chip, unsigned a0);
+/*
+ * True if that read returns the IMR: a register only the guest writes, so
+ * the read changes nothing and depends on no input (no poll is pending).
+ */
+bool pic8259_core_reads_imr(const struct pic8259_core *p, unsigned chip, unsigned a0);
 /* Input irq (0-15; others ignored) is now at level: a rising edge, or a high level on a
  * level-triggered input, requests an interrupt. */
 void pic8259_core_set_irq(struct pic8259_core *p, unsigned irq, bool level);

@@ -13,6 +13,8 @@
 #include "vm/msr_core.h"
 #include "vmx/cr.h"
 #include "vmx/exit.h"
+#include "vmx/exit_fast.h"
+#include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
@@ -71,8 +73,14 @@ static void leaf1_apic(const struct vcpu *v, struct cpuid_regs *r)
  */
 #define CPUID_MEMO_SLOTS 32
 
+enum memo_state {
+	MEMO_EMPTY,
+	MEMO_VCPU,  /* the vCPU adds to the answer (vcpu_part): leaves 1, 0xB, 0x1F */
+	MEMO_PLAIN, /* the answer as it is */
+};
+
 struct cpuid_memo {
-	bool valid;
+	u8 state; /* enum memo_state */
 	u32 leaf, sub, osxsave;
 	struct cpuid_regs r;
 };
@@ -90,20 +98,87 @@ static struct cpuid_regs guest_view(u32 leaf, u32 sub, struct cpuid_guest *g)
 	return cpuid_policy_leaf(cpuid_caps(), host_cpuid, NULL, leaf, sub, g);
 }
 
+/* The memo slot for leaf and sub on this CPU. */
+static inline struct cpuid_memo *memo_slot(u32 leaf, u32 sub)
+{
+	return &cpuid_memo[this_cpu()->index][(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
+}
+
+static void answer(struct vcpu *v, const struct cpuid_regs *r)
+{
+	u64 *gpr = v->regs.gpr;
+
+	gpr[GPR_RAX] = r->eax;
+	gpr[GPR_RBX] = r->ebx;
+	gpr[GPR_RCX] = r->ecx;
+	gpr[GPR_RDX] = r->edx;
+}
+
+/* True for the leaves whose answer the vCPU adds to (vcpu_part). */
+static bool vcpu_leaf(u32 leaf)
+{
+	return leaf == 1 || leaf == 0xB || leaf == 0x1F;
+}
+
+/* What the vCPU itself adds to a leaf's answer: its APIC in leaf 1, its ID in 0xB and 0x1F. */
+static void vcpu_part(const struct vcpu *v, u32 leaf, struct cpuid_regs *r)
+{
+	if (leaf == 1)
+		leaf1_apic(v, r);
+	else if (leaf == 0xB || leaf == 0x1F)
+		r->edx = v->index; /* EDX: the x2APIC ID, at every level (SDM Vol. 2A, CPUID) */
+}
+
+/* CR4.OSXSAVE as the guest sees it: one VMREAD, of the shadow if Keel owns the bit. */
+static u32 guest_osxsave(const struct vcpu *v)
+{
+	return vmcs_read((v->cr4_mask & CR4_OSXSAVE) ? VMCS_CR4_READ_SHADOW : VMCS_GUEST_CR4) &
+	       CR4_OSXSAVE;
+}
+
+/* The fast exit for a leaf the vCPU adds to (out of line: the common leaves keep no frame). */
+static __attribute__((noinline)) int memo_vcpu_leaf(struct vcpu *v, const struct cpuid_memo *m,
+						    u64 exit_tsc, u64 target)
+{
+	struct cpuid_regs r = m->r;
+
+	if (m->leaf == 1 && m->osxsave != guest_osxsave(v))
+		return VMX_EXIT_SLOW;
+	vcpu_part(v, m->leaf, &r);
+	answer(v, &r);
+	return vmx_exit_fast_done(v, exit_tsc, target, EXIT_REASON_CPUID);
+}
+
+/*
+ * The memo alone (vmx_exit_fast_done advances RIP): a miss, or a guest
+ * with its own CPUID bits in IA32_MISC_ENABLE, takes the full path below.
+ */
+int cpuid_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
+{
+	u32 leaf = (u32)v->regs.gpr[GPR_RAX], sub = (u32)v->regs.gpr[GPR_RCX];
+	const struct cpuid_memo *m = memo_slot(leaf, sub);
+
+	if (m->state == MEMO_EMPTY || m->leaf != leaf || m->sub != sub || v->msrs.cpuid_custom)
+		return VMX_EXIT_SLOW;
+	if (__builtin_expect(m->state == MEMO_VCPU, 0))
+		return memo_vcpu_leaf(v, m, exit_tsc, target);
+	answer(v, &m->r);
+	return vmx_exit_fast_done(v, exit_tsc, target, EXIT_REASON_CPUID);
+}
+
 void cpuid_handle_exit(struct vcpu *v)
 {
 	u64 *gpr = v->regs.gpr;
 	u32 leaf = (u32)gpr[GPR_RAX], sub = (u32)gpr[GPR_RCX];
 	struct cpuid_guest g = {.xcr0 = v->msrs.xcr0};
-	struct cpuid_memo *m =
-	    &cpuid_memo[this_cpu()->index][(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
+	struct cpuid_memo *m = memo_slot(leaf, sub);
 	struct cpuid_regs r;
 
 	/* Only leaf 1 depends on CR4 (OSXSAVE): read it just for that leaf. */
 	if (leaf == 1)
-		g.cr4 = cr_guest_cr4() & CR4_OSXSAVE;
+		g.cr4 = guest_osxsave(v);
 	/* cpuid_custom: kept by vm/msr.c on each IA32_MISC_ENABLE write. */
-	if (!v->msrs.cpuid_custom && m->valid && m->leaf == leaf && m->sub == sub &&
+	if (!v->msrs.cpuid_custom && m->state != MEMO_EMPTY && m->leaf == leaf && m->sub == sub &&
 	    m->osxsave == g.cr4) {
 		r = m->r;
 	} else {
@@ -114,15 +189,10 @@ void cpuid_handle_exit(struct vcpu *v)
 		g.xd_disable = misc & MISC_ENABLE_XD_DISABLE;
 		r = guest_view(leaf, sub, &g);
 		if (!v->msrs.cpuid_custom && cpuid_policy_cacheable(cpuid_caps(), leaf))
-			*m = (struct cpuid_memo){true, leaf, sub, (u32)g.cr4, r};
+			*m = (struct cpuid_memo){vcpu_leaf(leaf) ? MEMO_VCPU : MEMO_PLAIN, leaf,
+						 sub, (u32)g.cr4, r};
 	}
-	if (leaf == 1)
-		leaf1_apic(v, &r);
-	else if (leaf == 0xB || leaf == 0x1F)
-		r.edx = v->index; /* EDX: the x2APIC ID, at every level (SDM Vol. 2A, CPUID) */
-	gpr[GPR_RAX] = r.eax;
-	gpr[GPR_RBX] = r.ebx;
-	gpr[GPR_RCX] = r.ecx;
-	gpr[GPR_RDX] = r.edx;
+	vcpu_part(v, leaf, &r);
+	answer(v, &r);
 	vcpu_skip_instruction(v);
 }

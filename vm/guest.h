@@ -103,7 +103,7 @@ struct guest {
 	struct uart16550 *com1; /* dev/uart16550.c */
 
 	struct dev_region devs[GUEST_MAX_DEV_REGIONS];
-	u64 pio_groups[DEV_PIO_GROUPS / 64]; /* dev/dev.c: ports some region may claim */
+	u8 pio_index[DEV_PIO_GROUPS]; /* dev/dev.c: which region claims each 16 ports */
 	unsigned dev_count;
 	u8 dev_storage[GUEST_DEV_STORAGE] __aligned(16);
 	unsigned dev_storage_used;

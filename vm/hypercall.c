@@ -11,6 +11,8 @@
 #include "vm/guest.h"
 #include "vm/guest_abi.h"
 #include "vmx/exit.h"
+#include "vmx/exit_fast.h"
+#include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_insn.h"
 
@@ -128,4 +130,15 @@ void hypercall_handle_exit(struct vcpu *v)
 		ret = KEEL_HC_ENOSYS;
 	gpr[GPR_RAX] = (u64)ret;
 	vcpu_skip_instruction(v);
+}
+
+int hypercall_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
+{
+	u64 *gpr = v->regs.gpr;
+
+	if (gpr[GPR_RAX] != KEEL_HC_NOP || vcpu_cpl() != 0)
+		return VMX_EXIT_SLOW;
+	v->guest->stats.hypercalls++;
+	gpr[GPR_RAX] = 0;
+	return vmx_exit_fast_done(v, exit_tsc, target, EXIT_REASON_VMCALL);
 }

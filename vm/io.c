@@ -29,6 +29,8 @@
 #include "vm/guest.h"
 #include "vmx/cr.h"
 #include "vmx/exit.h"
+#include "vmx/exit_fast.h"
+#include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_insn.h"
 #include "vmx/xstate.h"
@@ -55,14 +57,22 @@ static u64 addr_mask(unsigned addr_size)
  * that size bytes at port meet, as B3:B0. The CPU does not see the access
  * Keel makes for it, so Keel raises the trap (vcpu_pend_breakpoints).
  */
-static u32 io_breakpoints(u16 port, unsigned size)
+static __attribute__((noinline)) u32 io_breakpoints_enabled(u64 dr7, u16 port, unsigned size)
 {
-	u64 dr7 = vmcs_read(VMCS_GUEST_DR7), dr[4];
+	u64 dr[4];
 
-	if (!(dr7 & 0xFF) || !(cr_guest_cr4() & CR4_DE))
+	if (!(cr_guest_cr4() & CR4_DE))
 		return 0;
 	xstate_read_dr0_3(dr);
 	return dbreak_match(dr7, dr, true, DBREAK_IO, port, size);
+}
+
+/* Inline: on every I/O exit; with no breakpoint enabled (DR7 L0-G3 clear) one VMREAD. */
+static inline u32 io_breakpoints(u16 port, unsigned size)
+{
+	u64 dr7 = vmcs_read(VMCS_GUEST_DR7);
+
+	return (dr7 & 0xFF) ? io_breakpoints_enabled(dr7, port, size) : 0;
 }
 
 static void simple_io(struct vcpu *v, u64 q)
@@ -70,6 +80,7 @@ static void simple_io(struct vcpu *v, u64 q)
 	unsigned size = IO_QUAL_SIZE(q);
 	u16 port = IO_QUAL_PORT(q);
 	u64 *rax = &v->regs.gpr[GPR_RAX];
+	u32 hits;
 
 	if (q & IO_QUAL_IN) {
 		u32 val = dev_pio_read(v->guest, port, size);
@@ -85,7 +96,9 @@ static void simple_io(struct vcpu *v, u64 q)
 		dev_pio_write(v->guest, port, size, (u32)*rax);
 	}
 	vcpu_skip_instruction(v);
-	vcpu_pend_breakpoints(v, io_breakpoints(port, size));
+	hits = io_breakpoints(port, size);
+	if (hits)
+		vcpu_pend_breakpoints(v, hits);
 }
 
 /*
@@ -199,4 +212,14 @@ void io_handle_exit(struct vcpu *v)
 		string_io(v, q);
 	else
 		simple_io(v, q);
+}
+
+int io_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
+{
+	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+
+	if (q & IO_QUAL_STRING)
+		return VMX_EXIT_SLOW;
+	simple_io(v, q);
+	return vmx_exit_fast_device(v, exit_tsc, target, EXIT_REASON_IO_INSTRUCTION);
 }

@@ -4,7 +4,11 @@
  */
 #include "vm/monitor.h"
 #include "lib/console.h"
+#include "lib/format.h"
 #include "lib/string.h"
+#include "arch/x86/apic_regs.h"
+#include "arch/x86/cpu.h"
+#include "vm/apic_core.h"
 #include "vm/guest.h"
 
 #define MONITOR_PROMPT_LEN (sizeof(MONITOR_PROMPT) - 1)
@@ -43,6 +47,63 @@ static void monitor_list(struct guest *const *gs, unsigned n)
 	}
 }
 
+/* How far t is from now, for a line: "in N", "N ago" or "off". */
+static void say_when(char *buf, unsigned size, u64 t, u64 now)
+{
+	if (!t)
+		fmt_snprintf(buf, size, "off");
+	else if (t >= now)
+		fmt_snprintf(buf, size, "in %lu", t - now);
+	else
+		fmt_snprintf(buf, size, "%lu ago", now - t);
+}
+
+/*
+ * `v`: each vCPU's state and what is pending for it, for a guest that
+ * seems stuck. Read without locks from other CPUs' vCPUs: a snapshot that
+ * may be a moment stale, never acted on.
+ */
+static void monitor_vcpus(struct guest *const *gs, unsigned n)
+{
+	u64 now = rdtsc();
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct guest *g = gs[i];
+		char when[32];
+
+		if (!guest_running(g))
+			continue;
+		for (unsigned t = 0; t < g->vtimer_count; t++) {
+			say_when(when, sizeof(when), g->vtimers[t]->deadline, now);
+			pr_info("monitor: guest %s: timer %u: %s", g->name, t, when);
+		}
+		for (unsigned k = 0; k < g->vcpu_count; k++) {
+			const struct vcpu *v = &g->vcpus[k];
+			const u32 *page = v->lapic.page;
+			const char *state = v->wait_sipi    ? "waiting for SIPI"
+					    : !v->blocked   ? "runnable"
+					    : v->blocked_on ? "waiting for a device"
+							    : "halted";
+
+			say_when(when, sizeof(when), v->lapic.timer.deadline, now);
+			pr_info(
+			    "monitor: guest %s: vcpu %u on CPU %d: %s%s (rip 0x%lx after HLT, "
+			    "0x%lx IF=%d at the last timer exit), intr_dirty %d, NMI pending %d, "
+			    "signals %u; APIC IRR top %d, ISR top %d, TPR 0x%x, PPR 0x%x, timer %s",
+			    g->name, k, v->home_cpu, state,
+			    v->blocked && !v->blocked_on
+				? (v->halted_if_clear ? ", IF=0" : ", IF=1")
+				: "",
+			    v->halt_rip, v->timer_rip, (int)((v->timer_rflags >> 9) & 1),
+			    v->intr_dirty, v->nmi_pending, v->signals,
+			    page ? apic_vec_highest(page, APIC_IRR) : -1,
+			    page ? apic_vec_highest(page, APIC_ISR) : -1,
+			    page ? apic_get(page, APIC_TPR) : 0,
+			    page ? apic_get(page, APIC_PPR) : 0, when);
+		}
+	}
+}
+
 static void monitor_run(const char *cmd, unsigned len, struct guest *const *gs, unsigned n)
 {
 	while (len && *cmd == ' ') {
@@ -55,9 +116,11 @@ static void monitor_run(const char *cmd, unsigned len, struct guest *const *gs, 
 		return;
 	if (len == 1 && *cmd == 'l')
 		monitor_list(gs, n);
+	else if (len == 1 && *cmd == 'v')
+		monitor_vcpus(gs, n);
 	else if (len == 1 && (*cmd == 'h' || *cmd == '?'))
-		pr_info("monitor: l: list the guests; h: this help; Ctrl-A three times: input to "
-			"the next guest");
+		pr_info("monitor: l: list the guests; v: their vCPUs and what is pending for them; "
+			"h: this help; Ctrl-A three times: input to the next guest");
 	else
 		pr_info("monitor: unknown command '%c' (h: help)", *cmd);
 }

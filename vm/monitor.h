@@ -2,7 +2,10 @@
  * Keel's monitor: where the keys typed at Keel's console go after the last
  * guest (vm/input_focus.h). It reads a line at its "keel> " prompt and
  * answers one-letter commands: `l` lists the guests (name, running,
- * halted, waiting for a device or ended, exits, frames held, ticks run), `h` says what there is.
+ * halted, waiting for a device or ended, exits, frames held, ticks run),
+ * `v` their vCPUs and what is pending for them (state, the RIP of a HLT,
+ * the local APIC's highest requested and in-service vectors, timers),
+ * `h` says what there is.
  * Its prompt is an unfinished console line (lib/console.h), shown again
  * after other output ends it.
  */

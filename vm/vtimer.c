@@ -51,6 +51,9 @@ u64 vtimer_next(const struct guest *g)
 
 void vtimer_expire(struct guest *g, u64 now)
 {
+	/* vtimer_next is the earliest deadline: none due, nothing to run or to recompute. */
+	if (!g->vtimer_next || now < g->vtimer_next)
+		return;
 	for (unsigned i = 0; i < g->vtimer_count; i++) {
 		struct vtimer *t = g->vtimers[i];
 

@@ -103,6 +103,7 @@ static void handle_hlt(struct vcpu *v)
 		v->blocked = true;
 		v->blocked_on = NULL;
 		v->halted_if_clear = !if_set;
+		v->halt_rip = vmcs_read(VMCS_GUEST_RIP);
 		return;
 	}
 	guest_end(v->guest, GUEST_END_HLT, 0, "HLT with interrupts disabled at rip 0x%lx",
@@ -130,11 +131,14 @@ static void handle_skip(struct vcpu *v)
 /*
  * The VMX-preemption timer ran out: the run's time is up (the check before
  * the next entry sends the vCPU back to the scheduler), or one of the
- * guest's timers is due (vm/intr.c runs it before the next entry).
+ * guest's timers is due (vm/intr.c runs it before the next entry). Where
+ * the guest was is kept for Keel's monitor.
  */
 static void handle_preemption_timer(struct vcpu *v)
 {
-	(void)v;
+	/* Where a running vCPU was, for Keel's monitor (a guest that seems stuck). */
+	v->timer_rip = vmcs_read(VMCS_GUEST_RIP);
+	v->timer_rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 }
 
 static void handle_cr_access(struct vcpu *v)
@@ -310,10 +314,13 @@ static void reinject_vectored_event(struct vcpu *v, u32 injected)
 	u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	u32 type;
 
+	v->last_idt = idt;
+	v->last_idt_fixed = 0;
 	if (!(idt & VMCS_INTR_INFO_VALID) || !guest_running(v->guest) ||
 	    (vmcs_read(VMCS_ENTRY_INTR_INFO) & VMCS_INTR_INFO_VALID))
 		return;
 	idt = bochs_fix_vectoring(v, idt, injected);
+	v->last_idt_fixed = idt;
 	if (!(idt & VMCS_INTR_INFO_VALID))
 		return;
 	type = VMCS_INTR_INFO_TYPE(idt);
@@ -348,6 +355,9 @@ void exit_dispatch(struct vcpu *v, u32 injected)
 	exit_handler_fn *fn;
 
 	v->guest->stats.exits++;
+	v->last_exit = reason;
+	v->last_idt = 0;
+	v->last_idt_fixed = 0;
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		handle_entry_failure(v);
 		return;

@@ -27,6 +27,17 @@ void hypercall_handle_exit(struct vcpu *v);
 void ept_handle_violation(struct vcpu *v);
 void xsetbv_handle_exit(struct vcpu *v);
 
+/*
+ * The fast exit's handlers (vmx_exit_fast, vmx/vcpu.c; their common end
+ * is vmx/exit_fast.h). exit_tsc and target: vmx_exit_fast's.
+ */
+/* CPUID with an answer in the memo (leaf 1 and the APIC-ID leaves decline). */
+int cpuid_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
+/* VMCALL KEEL_HC_NOP at CPL 0. */
+int hypercall_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
+/* IN and OUT (not INS/OUTS). */
+int io_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
+
 /* Ends the guest with the standard report for the current exit. */
 void exit_report_unhandled(struct vcpu *v, const char *why);
 

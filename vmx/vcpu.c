@@ -11,6 +11,7 @@
 #include "vm/guest.h"
 #include "vmx/cr.h"
 #include "vmx/exit.h"
+#include "vmx/exit_fast.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_controls.h"
@@ -80,12 +81,6 @@ void vcpu_destroy(struct vcpu *v)
 	v->cpu = VCPU_NO_CPU;
 	pmm_account_free(&v->guest->frames, PMM_KIND_DEVICE, PAGE_SIZE, v->vmcs);
 	v->vmcs = hpa(0);
-}
-
-void vcpu_skip_instruction(struct vcpu *v)
-{
-	vcpu_retire_instruction(v,
-				vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
 void vcpu_retire_instruction(struct vcpu *v, u64 rip)
@@ -198,20 +193,10 @@ static void entry_instruction_failed(struct vcpu *v, int status)
 		  status == VMX_FAIL_VALID ? vmx_error_name(err) : vmx_status_name(status));
 }
 
-/*
- * Debug builds: the invalidation discipline, checked before every VM entry.
- * An EPT removal or downgrade not yet followed by INVEPT could leave the
- * guest a stale translation to a frame Keel has reused (vm/gmem.c).
- */
-static void check_invalidations(const struct vcpu *v)
+__noreturn void vmx_invalidation_missed(const struct vcpu *v)
 {
-#ifndef NDEBUG
-	if (v->guest->mem.inv_pending)
-		panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
-		      v->guest->name);
-#else
-	(void)v;
-#endif
+	panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
+	      v->guest->name);
 }
 
 extern u64 boot_entry_tsc;
@@ -310,14 +295,49 @@ static inline bool arm_timer(struct vcpu *v)
 	if (now >= target)
 		return false;
 	v->entry_tsc = now;
-	if (!vmx_caps.preemption_timer)
-		return true;
 	if (next && next < target)
 		target = next;
-	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
-		   MIN((target > now ? target - now : 0) >> vmx_caps.preemption_timer_shift,
-		       0xFFFFFFFFULL));
+	/*
+	 * The fast exit may take this vCPU's exits until then if nothing else
+	 * is for the entry to do: a guest of one vCPU (several need the
+	 * guest lock and the shootdown protocol) and no event injected on this
+	 * entry (its exit may need to deliver it again).
+	 */
+	v->fast_until = v->guest->vcpu_count == 1 && !v->queued_event && v->launched ? target : 0;
+	if (vmx_caps.preemption_timer)
+		vmx_write_timer(target, now);
 	return true;
+}
+
+/*
+ * Debug builds: an external interrupt Keel injects must be one the guest
+ * can take now (RFLAGS.IF set, no STI or MOV SS blocking: SDM Vol. 3A
+ * 6.8.1, 6.8.3), also when it is delivered again after an exit cut its
+ * delivery short (the RFLAGS saved is then the one the delivery started
+ * from). Delivered otherwise it interrupts code that runs with interrupts
+ * off: a Linux guest deadlocks in its scheduler.
+ */
+static void check_injection(const struct vcpu *v)
+{
+#ifndef NDEBUG
+	u32 ev = v->queued_event;
+	u64 rflags, blocking;
+
+	if (!(ev & VMCS_INTR_INFO_VALID) || VMCS_INTR_INFO_TYPE(ev) != VMCS_INTR_TYPE_EXTERNAL)
+		return;
+	rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	blocking = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	if ((rflags & RFLAGS_IF) &&
+	    !(blocking & (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS)))
+		return;
+	panic("guest %s: vCPU %u: external interrupt %u injected while the guest cannot take one "
+	      "(RFLAGS 0x%lx, interruptibility 0x%lx) at rip 0x%lx, after exit %u with "
+	      "IDT-vectoring 0x%x (taken as 0x%x)",
+	      v->guest->name, v->index, ev & 0xFF, rflags, blocking, vmcs_read(VMCS_GUEST_RIP),
+	      v->last_exit, v->last_idt, v->last_idt_fixed);
+#else
+	(void)v;
+#endif
 }
 
 /*
@@ -334,8 +354,8 @@ static inline bool prepare_entry(struct vcpu *v)
 	}
 	if (!arm_timer(v))
 		return false;
-	check_invalidations(v);
-	vpid_check(v->vpid, v->owner, v->guest->name);
+	vcpu_entry_checks(v);
+	check_injection(v);
 	return true;
 }
 
@@ -450,8 +470,7 @@ static __attribute__((noinline)) int exit_shared(struct vcpu *v, u32 injected)
 	gmem_leave(&g->mem, cpu);
 	guest_lock(g);
 	g->exiting = v;
-	if (!(keel_opts.floor && floor_handle(v)))
-		exit_dispatch(v, injected);
+	exit_dispatch(v, injected);
 	resume = resume_now(v);
 	if (resume) /* debug builds: the other CPUs' part of the invalidation discipline */
 		gmem_check_shootdown(&g->mem, cpu, g->name);
@@ -473,9 +492,73 @@ int vmx_exit_handler(struct vcpu_regs *regs)
 	if (__builtin_expect(g->vcpu_count > 1, 0))
 		return exit_shared(v, injected);
 	g->exiting = v;
-	if (!(keel_opts.floor && floor_handle(v)))
-		exit_dispatch(v, injected);
+	exit_dispatch(v, injected);
 	return resume_now(v);
+}
+
+/*
+ * The fast exit's rare turns (vmx/exit_fast.h), out of line: the full
+ * preparation of the entry (the deadline reached meanwhile, or a device
+ * changed what it must do), and an instruction that does not retire
+ * plainly.
+ */
+int vmx_fast_prepare_full(struct vcpu *v)
+{
+	return resume_now(v) ? VMX_EXIT_RESUME : VMX_EXIT_LEAVE;
+}
+
+int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason)
+{
+	vcpu_retire_instruction(v, rip);
+	return vmx_fast_finish(v, exit_tsc, target, reason);
+}
+
+/*
+ * The fast exit, called by vmx/entry.S first for every exit with ten
+ * registers stored (RBP and R12-R15 are still the guest's, in their
+ * registers). It takes CPUID, VMCALL and IN/OUT while fast_until allows
+ * (arm_timer): the vCPU alone in its guest, no event injected on the
+ * entry, its run's deadline and timers not reached, no event source
+ * changed (intr_dirty). Everything the full path does for these exits
+ * happens here too, in fewer steps: the handler (which declines, having
+ * changed nothing, what it does not take fast), the exit counted, the
+ * guest's time, the preemption timer armed again from the TSC and the
+ * debug checks (vmx_exit_fast_done). VMX_EXIT_SLOW sends the exit to the
+ * full path.
+ */
+int vmx_exit_fast(struct vcpu_regs *regs)
+{
+	struct vcpu *v = (struct vcpu *)regs;
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	u64 now, target;
+
+	/* The reason first: the full path's exits pay only this for the look. */
+	if (reason != EXIT_REASON_CPUID && reason != EXIT_REASON_VMCALL &&
+	    reason != EXIT_REASON_IO_INSTRUCTION)
+		return VMX_EXIT_SLOW;
+	now = rdtsc();
+	target = v->fast_until;
+	if (v->polls_console) {
+		u64 due = uart_poll_due;
+
+		if (due && due < target)
+			target = due;
+	}
+	if (now >= target || __atomic_load_n(&v->intr_dirty, __ATOMIC_RELAXED))
+		return VMX_EXIT_SLOW;
+	if (reason == EXIT_REASON_CPUID)
+		return cpuid_exit_fast(v, now, target);
+	if (reason == EXIT_REASON_VMCALL)
+		return hypercall_exit_fast(v, now, target);
+	return io_exit_fast(v, now, target);
+}
+
+/* floor=on (vmx/entry.S's vmx_exit_floor): floor_handle first, then the real path. */
+int vmx_exit_floor_fast(struct vcpu_regs *regs)
+{
+	if (floor_handle((struct vcpu *)regs))
+		return VMX_EXIT_RESUME;
+	return vmx_exit_fast(regs);
 }
 
 void vcpu_run(struct vcpu *v, u64 until)

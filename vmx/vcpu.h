@@ -10,6 +10,7 @@
 #include "mm/addr.h"
 #include "vmx/invalidate.h"
 #include "vmx/vcpu_regs.h"
+#include "vmx/vmx_insn.h"
 #include "vm/msr_core.h"
 #include "vm/vlapic.h"
 
@@ -62,13 +63,24 @@ struct vcpu {
 	bool blocked;		/* waits: HLT with interrupts enabled, or a device (below) */
 	const void *blocked_on; /* with blocked: the device it waits for; NULL: HLT */
 	bool halted_if_clear; /* with blocked on HLT: RFLAGS.IF was 0 (only NMI, INIT, SIPI wake) */
-	bool wait_sipi;	      /* in wait-for-SIPI (blocked too): an AP not started, or after INIT */
-	u32 signals;	      /* VCPU_SIG_*: INIT and SIPI not yet taken (atomic, any CPU) */
-	u8 sipi_vector;	      /* with VCPU_SIG_SIPI: the last STARTUP IPI's vector */
-	bool parked;	      /* its guest ended: released by its CPU, never run again (atomic) */
-	u64 run_until;	      /* TSC at which vcpu_run hands the CPU back to the scheduler */
-	u64 entry_tsc;	      /* TSC just before the last VM entry */
-	u64 idle_ticks;	      /* TSC ticks spent halted waiting for its own timers */
+	u64 halt_rip;	      /* with blocked on HLT: the guest RIP after the HLT (the monitor) */
+	u64 timer_rip, timer_rflags; /* at its last VMX-preemption-timer exit (the monitor) */
+	u32 last_exit;		     /* the last full-path exit's reason (reports) */
+	u32 last_idt;		     /* its IDT-vectoring information, as read and as fixed */
+	u32 last_idt_fixed;
+	bool wait_sipi; /* in wait-for-SIPI (blocked too): an AP not started, or after INIT */
+	u32 signals;	/* VCPU_SIG_*: INIT and SIPI not yet taken (atomic, any CPU) */
+	u8 sipi_vector; /* with VCPU_SIG_SIPI: the last STARTUP IPI's vector */
+	bool parked;	/* its guest ended: released by its CPU, never run again (atomic) */
+	u64 run_until;	/* TSC at which vcpu_run hands the CPU back to the scheduler */
+	u64 entry_tsc;	/* TSC just before the last VM entry */
+	/*
+	 * Per-CPU (its CPU's): the fast exit (vmx_exit_fast) may handle this
+	 * vCPU's exits until the TSC reaches it; 0: it may not. Set before
+	 * each entry the full path prepares (prepare_entry).
+	 */
+	u64 fast_until;
+	u64 idle_ticks; /* TSC ticks spent halted waiting for its own timers */
 
 	/* Events (vm/intr.c) and the local APIC (vm/vlapic.c). */
 	struct vlapic lapic;
@@ -184,14 +196,35 @@ void vcpu_wait_for_sipi(struct vcpu *v);
 /* Saves what vcpu_load loads and only the CPU holds (CR2) before another vCPU runs. */
 void vcpu_put(struct vcpu *v);
 
-/* Advances guest RIP past the instruction that caused the current exit. */
-void vcpu_skip_instruction(struct vcpu *v);
 /*
  * Completes an instruction Keel emulated, with rip the next one: what the
  * CPU does as any instruction retires (STI/MOV SS blocking ends, RF
  * clears, a TF single-step #DB becomes pending).
  */
 void vcpu_retire_instruction(struct vcpu *v, u64 rip);
+/*
+ * Advances guest RIP past the instruction that caused the current exit,
+ * retiring it. Inline, on every exit path: the common case (a RIP below
+ * 4 GiB, no STI or MOV SS blocking, RF and TF clear: it retires plainly)
+ * writes RIP alone.
+ */
+static inline bool vcpu_retires_plainly(u64 rip)
+{
+	return rip <= 0xFFFFFFFFULL &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS)) &&
+	       !(vmcs_read(VMCS_GUEST_RFLAGS) & (BIT(8) | BIT(16))); /* TF, RF */
+}
+
+static inline void vcpu_skip_instruction(struct vcpu *v)
+{
+	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+
+	if (__builtin_expect(!vcpu_retires_plainly(rip), 0))
+		vcpu_retire_instruction(v, rip);
+	else
+		vmcs_write(VMCS_GUEST_RIP, rip);
+}
 /*
  * After an instruction Keel emulated (and retired) met data or I/O
  * breakpoints: hits (B3:B0) become a #DB trap after it.

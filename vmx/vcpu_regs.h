@@ -28,6 +28,11 @@
 #define VCPU_REGS_CR2  (GPR_COUNT * 8)
 #define VCPU_REGS_SIZE (VCPU_REGS_CR2 + 8)
 
+/* vmx_exit_fast's answers to vmx/entry.S. */
+#define VMX_EXIT_SLOW	0 /* not handled: the full path (vmx_exit_handler) takes it */
+#define VMX_EXIT_RESUME 1 /* handled: resume the guest */
+#define VMX_EXIT_LEAVE	2 /* handled: back to the scheduler */
+
 #ifndef __ASSEMBLER__
 #include "lib/types.h"
 
@@ -51,6 +56,13 @@ int vmx_enter(struct vcpu_regs *regs, u64 launched);
  * in *regs: handles the exit; non-zero resumes the guest at once.
  */
 int vmx_exit_handler(struct vcpu_regs *regs);
+/*
+ * Called by vmx/entry.S first for every exit, with RAX, RCX, RDX, RBX,
+ * RSI, RDI and R8-R11 saved: VMX_EXIT_SLOW, VMX_EXIT_RESUME or
+ * VMX_EXIT_LEAVE. vmx_exit_floor_fast is the same with floor=on.
+ */
+int vmx_exit_fast(struct vcpu_regs *regs);
+int vmx_exit_floor_fast(struct vcpu_regs *regs);
 #endif
 
 #endif

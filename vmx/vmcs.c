@@ -15,11 +15,12 @@
 #include "vm/guest.h"
 #include "vmx/cr.h"
 #include "vmx/vmcs.h"
+#include "boot/options.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
 
-extern char vmx_exit[];
+extern char vmx_exit[], vmx_exit_floor[];
 
 /* Computes one control field; false (with a line naming the bits) if required bits are missing. */
 static bool set_ctl(enum vmcs_field f, const char *what, u64 cap, u32 wanted, u32 required)
@@ -155,7 +156,7 @@ static void setup_host_state(void)
 	vmcs_write(VMCS_HOST_IA32_SYSENTER_EIP, 0);
 	vmcs_write(VMCS_HOST_IA32_EFER, rdmsr(IA32_EFER));
 	vmcs_write(VMCS_HOST_IA32_PAT, rdmsr(IA32_PAT));
-	vmcs_write(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit);
+	vmcs_write(VMCS_HOST_RIP, (u64)(uintptr_t)(keel_opts.floor ? vmx_exit_floor : vmx_exit));
 	/* HOST_RSP is written by vmx_enter on every entry. */
 }
 

@@ -15,8 +15,13 @@
 
 /* Shared, atomic: the VPID lock, which guards the pool below. */
 static struct spinlock vpid_lock = SPINLOCK_INIT("vpid");
+/*
+ * vpid_check (vpid.h) reads one entry without the lock: that entry changes
+ * hands only by its own vCPU's assign and release, never while the vCPU
+ * runs; other VPIDs' entries are not read.
+ */
 /* Shared, lock vpid: the VPID pool (owners, and which were flushed since assigned). */
-static struct vpid_pool pool;
+struct vpid_pool vpid_pool;
 /* Shared, write-once at boot: vpid_init, before the first guest. */
 static bool enabled;
 
@@ -27,7 +32,7 @@ bool vpid_enabled(void)
 
 void vpid_init(void)
 {
-	vpid_pool_init(&pool);
+	vpid_pool_init(&vpid_pool);
 	enabled = vmx_caps.vpid && keel_opts.vpid;
 	if (!enabled)
 		pr_info("vmx: VPID off (%s): the CPU flushes guest TLB entries on every VM entry "
@@ -42,7 +47,7 @@ u16 vpid_assign(u32 owner, struct inv_stats *st)
 	if (!enabled)
 		return 0;
 	spin_lock(&vpid_lock, cpu_lock_token());
-	v = vpid_pool_alloc(&pool, owner);
+	v = vpid_pool_alloc(&vpid_pool, owner);
 	if (v && keel_opts.test != TEST_SKIP_INVVPID) {
 		/*
 		 * A new owner must not see translations tagged by the previous
@@ -50,7 +55,7 @@ u16 vpid_assign(u32 owner, struct inv_stats *st)
 		 * on each other CPU it first runs on (vcpu_load).
 		 */
 		inv_vpid(v, st);
-		vpid_pool_flushed(&pool, v);
+		vpid_pool_flushed(&vpid_pool, v);
 	}
 	spin_unlock(&vpid_lock);
 	return v;
@@ -63,25 +68,12 @@ void vpid_release(u16 vpid, u32 owner)
 	if (!vpid)
 		return;
 	spin_lock(&vpid_lock, cpu_lock_token());
-	ok = vpid_pool_release(&pool, vpid, owner);
+	ok = vpid_pool_release(&vpid_pool, vpid, owner);
 	spin_unlock(&vpid_lock);
 	CHECK(ok);
 }
 
-void vpid_check(u16 vpid, u32 owner, const char *who)
+void vpid_check_failed(u16 vpid, const char *who)
 {
-#ifndef NDEBUG
-	/*
-	 * No lock: this entry's VPID changes hands only by its own vCPU's
-	 * assign and release, never while the vCPU runs; other VPIDs' entries
-	 * are not read.
-	 */
-	if (vpid && !vpid_pool_ready(&pool, vpid, owner))
-		panic("%s: VPID %u not owned by it or not flushed since it was assigned", who,
-		      vpid);
-#else
-	(void)vpid;
-	(void)owner;
-	(void)who;
-#endif
+	panic("%s: VPID %u not owned by it or not flushed since it was assigned", who, vpid);
 }

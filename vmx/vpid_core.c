@@ -6,18 +6,15 @@
 
 static void set_flushed(struct vpid_pool *p, u16 v, bool on)
 {
-	if (on)
-		p->flushed[v / 64] |= 1ULL << (v % 64);
-	else
-		p->flushed[v / 64] &= ~(1ULL << (v % 64));
+	p->ready[v] = on ? p->owner[v] : 0;
 }
 
 void vpid_pool_init(struct vpid_pool *p)
 {
-	for (u32 i = 0; i < VPID_COUNT; i++)
+	for (u32 i = 0; i < VPID_COUNT; i++) {
 		p->owner[i] = 0;
-	for (u32 i = 0; i < VPID_COUNT / 64; i++)
-		p->flushed[i] = 0;
+		p->ready[i] = 0;
+	}
 	p->live = 0;
 	p->next = 1;
 }
@@ -54,10 +51,4 @@ bool vpid_pool_release(struct vpid_pool *p, u16 vpid, u32 owner)
 	set_flushed(p, vpid, false);
 	p->live--;
 	return true;
-}
-
-bool vpid_pool_ready(const struct vpid_pool *p, u16 vpid, u32 owner)
-{
-	return vpid != 0 && owner != 0 && p->owner[vpid] == owner &&
-	       (p->flushed[vpid / 64] >> (vpid % 64) & 1);
 }

@@ -14,8 +14,9 @@
 #define VPID_COUNT (VPID_MAX + 1)
 
 struct vpid_pool {
-	u32 owner[VPID_COUNT];	      /* 0: free; else the owner's token */
-	u64 flushed[VPID_COUNT / 64]; /* bit set: flushed since its owner got it */
+	u32 owner[VPID_COUNT]; /* 0: free; else the owner's token */
+	/* its owner's token once flushed since the owner got it, else 0 (vpid_pool_ready) */
+	u32 ready[VPID_COUNT];
 	u32 live;
 	u16 next; /* where the next search starts (round-robin reuse) */
 };
@@ -29,7 +30,13 @@ u16 vpid_pool_alloc(struct vpid_pool *p, u32 owner);
 void vpid_pool_flushed(struct vpid_pool *p, u16 vpid);
 /* Takes the VPID back from owner; false if owner does not hold it. */
 bool vpid_pool_release(struct vpid_pool *p, u16 vpid, u32 owner);
-/* True if vpid is held by owner and was flushed since it was given out. */
-bool vpid_pool_ready(const struct vpid_pool *p, u16 vpid, u32 owner);
+/*
+ * True if vpid is held by owner and was flushed since it was given out.
+ * Inline: the debug check before every VM entry asks it (vpid_check).
+ */
+static inline bool vpid_pool_ready(const struct vpid_pool *p, u16 vpid, u32 owner)
+{
+	return vpid != 0 && owner != 0 && p->ready[vpid] == owner;
+}
 
 #endif

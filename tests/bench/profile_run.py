@@ -10,7 +10,7 @@ turns it off and lets the run end. The trace (Bochs' -dbglog) is read by
 profile_trace.py: every line in Keel's code to its function (`nm -n -S
 build/keel.elf`) with a shadow call stack, the rest to the guest.
 
-  profile_run.py OP [--k N] [--out DIR]     OP: cpuid, vmcall, io-in, io-out, touch4k, switch
+  profile_run.py OP [--k N] [--out DIR]     OP: cpuid, vmcall, io-in, io-out, io-pic, touch4k, switch
 
 Prints the table (Keel function, ticks and instructions per operation,
 share of the path, inclusive ticks), the check against the guest's own
@@ -72,6 +72,8 @@ OPS = {
                 solo("io-in", "{k}"), 200, "in-uart-lsr"),
     "io-out": Op("io-out", "OUT to an unclaimed port (0x2F0)", bench.SOLO_SLICE,
                  solo("io-out", "{k}"), 200, "out-unclaimed"),
+    "io-pic": Op("io-pic", "IN from the master PIC's IMR (0x21)", bench.SOLO_SLICE,
+                 solo("io-pic", "{k}"), 200, "in-pic-imr"),
     "touch4k": Op("touch4k", "first touch of a 4 KiB page (ept=4k)", bench.SOLO_SLICE,
                   solo("touch4k", "{k}", mem="32M", extra=" ept=4k"), 256, "touch4k",
                   retried=1),  # the store runs again after the fault: 1 tick
@@ -82,9 +84,10 @@ OPS = {
                  ["name=spin1 mem=16M -- run=spin loops={k}K mark=1",
                   "name=spin2 mem=16M -- run=spin loops={k2}K"], 500, keep=pt.switches),
 }
-DOC_OPS = ["cpuid", "io-in", "io-out", "touch4k", "switch"]
+DOC_OPS = ["cpuid", "vmcall", "io-in", "io-out", "io-pic", "touch4k", "switch"]
 # --smoke (make bench-smoke, CI): a few operations each, to build/bench/smoke/profile.
-SMOKE_K = {"cpuid": 5, "io-in": 5, "io-out": 5, "touch4k": 5, "switch": 250}
+SMOKE_K = {"cpuid": 5, "vmcall": 5, "io-in": 5, "io-out": 5, "io-pic": 5, "touch4k": 5,
+           "switch": 250}
 SWITCH_RE = bench.SWITCH_RE
 
 

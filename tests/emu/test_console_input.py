@@ -7,7 +7,8 @@ into it (keeltest.run(..., interact=...)). It checks: the first guest has
 the keys at first and its prompt shows without a newline (`[e1] echo> `)
 while it waits; a line typed is answered reversed by that guest only;
 Ctrl-A three times moves the keys to the second guest, then to Keel's
-monitor (`l` lists both guests), then back to the first; a Ctrl-A followed
+monitor (`l` lists both guests, `v` their vCPUs halted with nothing
+pending), then back to the first; a Ctrl-A followed
 by another key reaches the guest as both; a line edited with Backspace and
 an erase shows as a terminal draws it, and no ESC a guest writes reaches
 Keel's console; when the focused guest ends the
@@ -61,6 +62,14 @@ def _session(con):
     con.send("l\r")
     con.expect(r"keel: monitor: guest e1: halted, exits \d+, frames held \d+, ticks \d+", WAIT)
     con.expect(r"keel: monitor: guest e2: halted, exits \d+, frames held \d+, ticks \d+", WAIT)
+    con.expect(r"keel> ", WAIT)
+    # `v`: each vCPU, halted in `sti; hlt` waiting for the UART's IRQ 4 (nothing pending).
+    con.send("v\r")
+    for name in ("e1", "e2"):
+        con.expect(rf"keel: monitor: guest {name}: vcpu 0 on CPU 0: halted, IF=1 \(rip "
+                   r"0x[0-9a-f]+ after HLT, 0x[0-9a-f]+ IF=[01] at the last timer exit\), "
+                   r"intr_dirty 0, NMI pending 0, signals 0; APIC IRR top -1, ISR top -1, TPR "
+                   r"0x0, PPR 0x0, timer off", WAIT)
     con.expect(r"keel> ", WAIT)
     # And back to the first guest: it ends on `quit`, and the keys move on to e2.
     con.send(CTRL_A3)

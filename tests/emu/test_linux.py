@@ -39,9 +39,11 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
+import keelrun
 from keeltest import BUILD, DEFAULT_CMDLINE, FAIL_MARKERS, ROOT, Scenario, check_markers, find, \
     find_all, guest, report, run
 
@@ -154,7 +156,41 @@ def _expect_both(con, patterns, wait=WAIT):
 
 
 def _shell_session(con):
-    """What a person checks at the shell; any answer missing fails the run."""
+    """What a person checks at the shell; any answer missing fails the run, and
+    then Keel's monitor shows where each vCPU stands (`v`) in the log."""
+    try:
+        _shell_steps(con)
+    except keelrun.ExpectError:
+        _monitor_dump(con)
+        raise
+
+
+def _monitor_dump(con):
+    """Moves the keys on to Keel's monitor (at most three moves: two guests,
+    then the monitor) and has it list the guests and their vCPUs."""
+    for _ in range(3):
+        con.send(CTRL_A3)
+        try:
+            con.expect(r"keel: input: to (guest \w+|the monitor)", 10)
+        except keelrun.ExpectError:
+            return
+        if con.text()[:con.pos].endswith("to the monitor"):
+            break
+    else:
+        return
+    # Twice, a few seconds apart: is a running vCPU moving?
+    for n in range(2):
+        if n:
+            time.sleep(5)
+        con.send("l\r")
+        con.send("v\r")
+        try:
+            con.expect(r"keel: monitor: guest linux2: vcpu 0 .*\r\n", 20)
+        except keelrun.ExpectError:
+            return
+
+
+def _shell_steps(con):
     con.expect(r"keel: input: to guest linux \(Ctrl-A three times: next\)", WAIT)
     # The two boots run side by side: either may reach /init first.
     _expect_both(con, (r"\[linux\] keel-linux: init up, kernel 6\.1\.",

@@ -32,7 +32,7 @@
  *   run=spin [loops=10M] [mark=1]   a loop that never exits, loops
  *        iterations of two instructions (for Keel's guest-switch figure);
  *        mark=1 puts a profile marker (below) before and after the loop
- *   run=profile op=cpuid|vmcall|io-in|io-out|touch4k [k=100]   for
+ *   run=profile op=cpuid|vmcall|io-in|io-out|io-pic|touch4k [k=100]   for
  *        `make profile` (tests/bench/profile_run.py): a few warm-up iterations
  *        of the operation, then the marker, k iterations, the marker again.
  *        The marker is Bochs' magic breakpoint, XCHG BX,BX (a no-op
@@ -64,6 +64,7 @@
 #define BENCH_IDENTITY_END   (4 * GiB) /* Keel's boot page tables map [0, 4 GiB) */
 #define BENCH_UART_LSR	     0x3FD     /* COM1 line status (Keel's UART model) */
 #define BENCH_UNCLAIMED_PORT 0x2F0     /* no device: reads all ones, writes dropped */
+#define BENCH_PIC_IMR	     0x21      /* master 8259's interrupt mask (Keel's PIC model) */
 #define BENCH_DEFAULT_ITERS  1000
 #define BENCH_DEFAULT_SIZE   (64 * MiB)
 #define BENCH_DEFAULT_LOOPS  (10 * MiB) /* "10M", as the command line reads it */
@@ -133,6 +134,18 @@ static u64 bench_t_in_lsr(void)
 	__asm__ volatile(BENCH_T0 "mov %[port], %%edx\n\tinb %%dx, %%al" BENCH_T1
 			 : "=&a"(d)
 			 : [port] "i"(BENCH_UART_LSR)
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* Setup: one MOV to EDX (the port). */
+static u64 bench_t_in_pic(void)
+{
+	u64 d;
+
+	__asm__ volatile(BENCH_T0 "mov %[port], %%edx\n\tinb %%dx, %%al" BENCH_T1
+			 : "=&a"(d)
+			 : [port] "i"(BENCH_PIC_IMR)
 			 : "rdx", "r8", "memory", "cc");
 	return d;
 }
@@ -285,6 +298,7 @@ static const struct bench_op bench_exit_ops[] = {
     {"vmcall-nop", bench_t_vmcall_nop, 1, 1, true},
     {"in-uart-lsr", bench_t_in_lsr, 1, 1, false},
     {"out-unclaimed", bench_t_out_unclaimed, 1, 1, false},
+    {"in-pic-imr", bench_t_in_pic, 1, 1, false},
     {"native-stosq-4k", bench_t_stosq_4k, 0, 0, false},
     {"native-stosb-4k", bench_t_stosb_4k, 0, 0, false},
 };
@@ -450,7 +464,8 @@ static const struct bench_op *bench_profile_op(void)
 	} names[] = {{"cpuid", "cpuid-0"},
 		     {"vmcall", "vmcall-nop"},
 		     {"io-in", "in-uart-lsr"},
-		     {"io-out", "out-unclaimed"}};
+		     {"io-out", "out-unclaimed"},
+		     {"io-pic", "in-pic-imr"}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!bootargs_has(bench_env.args, "op", names[i].arg))
@@ -503,7 +518,7 @@ static void bench_profile(void)
 		return;
 	}
 	if (!op) {
-		check_fail("profile: no op=cpuid|vmcall|io-in|io-out|touch4k in '%s'",
+		check_fail("profile: no op=cpuid|vmcall|io-in|io-out|io-pic|touch4k in '%s'",
 			   bench_env.args);
 		return;
 	}

@@ -4,7 +4,8 @@
  * fresh page faults on its own.
  *
  *   - STI shadow: a self IPI left pending while IF=0 is taken after the
- *     instruction that follows STI, not before it;
+ *     instruction that follows STI, not before it, and right after it when
+ *     Keel completes that instruction (CPUID, OUT: the fast exit);
  *   - MOV SS shadow: a self IPI sent by the instruction right after MOV SS
  *     (an ICR write Keel completes) is taken right after that instruction;
  *   - a self NMI through the ICR reaches vector 2;
@@ -76,6 +77,53 @@ static void check_sti_shadow(void)
 	__asm__ volatile("sti; movl $1, %0; cli" : "=m"(shadow_flag) : : "memory");
 	check_eq("self IPI delivered once after STI", ipi_hits, 1);
 	check_eq("the instruction after STI ran before the handler", flag_seen_by_handler, 1);
+}
+
+/*
+ * The same when the instruction in the STI shadow is one Keel completes
+ * (CPUID, OUT to an unclaimed port: its fast exit): retiring it ends the
+ * blocking by STI (SDM Vol. 3C 25.4.2 / Table 25-4 in Keel's retire), so
+ * the interrupt is taken right after it, before the next instruction.
+ */
+static void check_sti_shadow_exit(void)
+{
+	extern char intr_after_cpuid[], intr_after_out[];
+	u32 a, b, c, d;
+
+	/* Once first: Keel's CPUID memo then has the answer (its fast exit gives it). */
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	ipi_hits = 0;
+	shadow_flag = 0;
+	self_ipi(VEC_IPI);
+	__asm__ volatile("sti\n\t"
+			 "cpuid\n\t"
+			 "intr_after_cpuid:\n\t"
+			 "movl $1, %4\n\t"
+			 "cli"
+			 : "=a"(a), "=b"(b), "=c"(c), "=d"(d), "=m"(shadow_flag)
+			 : "a"(0), "c"(0)
+			 : "memory");
+	check_eq("self IPI pending at STI; CPUID: taken once", ipi_hits, 1);
+	check_eq("... right after CPUID, before the next instruction", frame_rip,
+		 (u64)(uintptr_t)intr_after_cpuid);
+	check_eq("... which had not run", flag_seen_by_handler, 0);
+
+	ipi_hits = 0;
+	shadow_flag = 0;
+	self_ipi(VEC_IPI);
+	__asm__ volatile("sti\n\t"
+			 "outb %%al, %%dx\n\t"
+			 "intr_after_out:\n\t"
+			 "movl $1, %0\n\t"
+			 "cli"
+			 : "=m"(shadow_flag)
+			 : "a"(0), "d"(0x2F0)
+			 : "memory");
+	check_eq("self IPI pending at STI; OUT: taken once", ipi_hits, 1);
+	check_eq("... right after OUT, before the next instruction", frame_rip,
+		 (u64)(uintptr_t)intr_after_out);
+	check_eq("... which had not run", flag_seen_by_handler, 0);
+	(void)a, (void)b, (void)c, (void)d;
 }
 
 /*
@@ -239,6 +287,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	trap_set_handler(3, on_bp);
 	print("intr: interrupt delivery edge cases\n");
 	check_sti_shadow();
+	check_sti_shadow_exit();
 	check_mov_ss_shadow();
 	check_nmi();
 	check_timer_wakes_hlt();

@@ -1,7 +1,8 @@
 /*
  * Host tests for dev/dev.c: the device-region table, and a region moved
  * over another (a relocated local APIC, SDM Vol. 3A 11.4.5): the moved one
- * answers first where they overlap while it is "over", last otherwise.
+ * answers first where they overlap while it is "over", last otherwise; and
+ * port regions found through the per-16-port index (pio_index).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +88,48 @@ static void test_rebase_refuses(void **state)
 	assert_int_equal(g.dev_count, 3);
 }
 
+static void *port_owner(u64 port, unsigned size)
+{
+	const struct dev_region *r = dev_find(&g, DEV_PIO, port, size);
+
+	return r ? r->state : NULL;
+}
+
+/*
+ * Ports are found through pio_index (16 ports a slot): a slot of one
+ * region, a slot two regions share, ports of a claimed slot outside the
+ * region, and the index kept right when a rebase reorders the table.
+ */
+static void test_ports_through_the_index(void **state)
+{
+	int pic, pit, uart, fdc;
+
+	assert_true(dev_register(&g, DEV_PIO, 0x20, 2, &ops, &pic));
+	assert_true(dev_register(&g, DEV_PIO, 0x40, 4, &ops, &pit));
+	assert_true(dev_register(&g, DEV_PIO, 0x3F8, 8, &ops, &uart));
+	assert_true(dev_register(&g, DEV_PIO, 0x3F2, 4, &ops, &fdc)); /* the same slot */
+	assert_int_equal(g.pio_index[0x20 / DEV_PIO_GROUP], 4);	      /* devs[3] */
+	assert_int_equal(g.pio_index[0x3F0 / DEV_PIO_GROUP], DEV_PIO_SEVERAL);
+	assert_int_equal(g.pio_index[0x60 / DEV_PIO_GROUP], DEV_PIO_NONE);
+	assert_ptr_equal(port_owner(0x21, 1), &pic);
+	assert_ptr_equal(port_owner(0x22, 1), NULL); /* in the PIC's slot, not its ports */
+	assert_ptr_equal(port_owner(0x21, 2), NULL); /* runs past the region's end */
+	assert_ptr_equal(port_owner(0x43, 1), &pit);
+	assert_ptr_equal(port_owner(0x3FD, 1), &uart);
+	assert_ptr_equal(port_owner(0x3F4, 2), &fdc);
+	assert_ptr_equal(port_owner(0x3F6, 1), NULL);
+	assert_ptr_equal(port_owner(0x61, 1), NULL);
+	/* Moving the APIC to the front shifts every index: the ports still find theirs. */
+	assert_true(dev_rebase(&g, &apic, 0xFEB00000, true));
+	assert_ptr_equal(port_owner(0x20, 1), &pic);
+	assert_ptr_equal(port_owner(0x40, 4), &pit);
+	assert_ptr_equal(port_owner(0x3F8, 1), &uart);
+	assert_ptr_equal(port_owner(0x3F2, 1), &fdc);
+	assert_true(dev_rebase(&g, &apic, 0xFEE00000, false));
+	assert_ptr_equal(port_owner(0x21, 1), &pic);
+	assert_ptr_equal(port_owner(0x3FF, 1), &uart);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +137,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_rebase_over_takes_the_page, setup),
 	    cmocka_unit_test_setup(test_rebase_under_gives_the_page_back, setup),
 	    cmocka_unit_test_setup(test_rebase_refuses, setup),
+	    cmocka_unit_test_setup(test_ports_through_the_index, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,8 +280,11 @@ static void test_ocw3_reads_and_poll(void **state)
 	assert_int_equal(read_isr(M), 0x00);
 	pic8259_core_write(&p, M, 0, 0x08); /* RR clear: the selection stays ISR */
 	assert_int_equal(pic8259_core_read(&p, M, 0), 0x00);
+	assert_true(pic8259_core_reads_imr(&p, M, 1));
+	assert_false(pic8259_core_reads_imr(&p, M, 0));
 	assert_int_equal(pic8259_core_read(&p, M, 1), 0x00); /* A0 = 1 is the IMR */
 	pic8259_core_write(&p, M, 0, 0x0C);		     /* poll */
+	assert_false(pic8259_core_reads_imr(&p, M, 1));	     /* the next read is the poll word */
 	assert_int_equal(pic8259_core_read(&p, M, 0), 0x84);
 	assert_int_equal(read_isr(M), 0x10);
 	assert_int_equal(read_irr(M), 0x40);

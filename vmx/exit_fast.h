@@ -1,0 +1,102 @@
+/*
+ * The fast exit's common end, inline in each fast handler (vm/cpuid.c,
+ * vm/hypercall.c, vm/io.c) so that a CPUID, a VMCALL or an I/O exit runs
+ * in one frame from vmx_exit_fast to VMRESUME (vmx/entry.S, vmx/vcpu.c).
+ * A handler that takes its exit ends by returning vmx_exit_fast_done (only
+ * the vCPU's registers changed: the instruction retires here) or
+ * vmx_exit_fast_device (a device model ran and retired the instruction,
+ * or made the vCPU wait; what it changed may need the full preparation of
+ * the entry). One that does not declines with VMX_EXIT_SLOW before it
+ * changes anything, and the full path takes the exit.
+ */
+#ifndef KEEL_VMX_EXIT_FAST_H
+#define KEEL_VMX_EXIT_FAST_H
+
+#include "arch/x86/cpu.h"
+#include "vm/guest.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx.h"
+#include "vmx/vpid.h"
+
+/* The rare turns, out of line (vmx/vcpu.c), reached by tail calls. */
+int vmx_fast_prepare_full(struct vcpu *v);
+int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason);
+__noreturn void vmx_invalidation_missed(const struct vcpu *v);
+
+/* Arms the VMX-preemption timer for the ticks from now to target. */
+static inline void vmx_write_timer(u64 target, u64 now)
+{
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
+		   MIN((target > now ? target - now : 0) >> vmx_caps.preemption_timer_shift,
+		       0xFFFFFFFFULL));
+}
+
+/*
+ * Debug builds: the invalidation discipline (an EPT removal or downgrade
+ * not yet followed by INVEPT could leave the guest a stale translation to
+ * a frame Keel has reused, vm/gmem.c) and VPID ownership, checked before
+ * every VM entry, the fast exit's included: a load and a compare or two
+ * each, cheap enough to stay on.
+ */
+static inline void vcpu_entry_checks(const struct vcpu *v)
+{
+#ifndef NDEBUG
+	if (v->guest->mem.inv_pending)
+		vmx_invalidation_missed(v);
+#endif
+	vpid_check(v->vpid, v->owner, v->guest->name);
+}
+
+/*
+ * The end of every fast exit: the exit counted, the guest's time, the
+ * preemption timer armed again from the TSC for what is left before
+ * target (Keel's ticks in the exit are the run's, not the guest's), and
+ * the debug checks.
+ */
+static inline __attribute__((always_inline)) int vmx_fast_finish(struct vcpu *v, u64 exit_tsc,
+								 u64 target, u32 reason)
+{
+	struct guest *g = v->guest;
+	u64 now;
+
+	g->stats.exits++;
+	g->stats.exit_count[reason]++;
+	v->guest_ticks += exit_tsc - v->entry_tsc;
+	now = rdtsc();
+	if (__builtin_expect(now >= target, 0))
+		return vmx_fast_prepare_full(v);
+	v->entry_tsc = now;
+	if (vmx_caps.preemption_timer)
+		vmx_write_timer(target, now);
+	vcpu_entry_checks(v);
+	return VMX_EXIT_RESUME;
+}
+
+/* exit_tsc and target: vmx_exit_fast's; reason: the exit's basic reason. */
+static inline __attribute__((always_inline)) int vmx_exit_fast_done(struct vcpu *v, u64 exit_tsc,
+								    u64 target, u32 reason)
+{
+	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+
+	if (__builtin_expect(!vcpu_retires_plainly(rip), 0))
+		return vmx_fast_retire(v, rip, exit_tsc, target, reason);
+	vmcs_write(VMCS_GUEST_RIP, rip);
+	return vmx_fast_finish(v, exit_tsc, target, reason);
+}
+
+static inline __attribute__((always_inline)) int vmx_exit_fast_device(struct vcpu *v, u64 exit_tsc,
+								      u64 target, u32 reason)
+{
+	struct guest *g = v->guest;
+
+	if (v->intr_dirty || v->blocked || !guest_running(g) ||
+	    (g->vtimer_next && g->vtimer_next < target)) { /* a timer armed sooner */
+		g->stats.exits++;
+		g->stats.exit_count[reason]++;
+		v->guest_ticks += exit_tsc - v->entry_tsc;
+		return vmx_fast_prepare_full(v);
+	}
+	return vmx_fast_finish(v, exit_tsc, target, reason);
+}
+
+#endif
