@@ -38,18 +38,17 @@ bool vlapic_use_apicv(void)
 
 /*
  * Bochs 2.7 workaround, the one place for this bug (docs/testing.md,
- * "Bochs workarounds"): Bochs delivered a *virtual* interrupt to a guest
- * with two vCPUs while its RFLAGS.IF was clear (seen: the APIC timer's
- * vector taken right after a CLI in Linux's scheduler, which then
- * deadlocks), with Keel's own injection check (vmx/vcpu.c,
- * check_injection) silent: the CPU delivered it, not Keel. The SDM
- * delivers a virtual interrupt only with IF set (Vol. 3C 30.2.2). Bochs'
- * interrupt acknowledge delivers a pending virtual interrupt in place of a
- * host interrupt's VM exit whenever it is reached, testing the virtual
- * interrupt as pending, not as unmasked; the host interrupts that reach a
- * running guest are Keel's kicks, which the vCPUs of a guest with several
- * send each other's CPUs all the time. Such a guest's APIC is emulated on
- * Bochs: Keel injects its interrupts, after checking IF.
+ * "Bochs"): when a host interrupt arrives for a CPU running a guest (with
+ * external-interrupt exiting, so IF does not mask it) while a virtual
+ * interrupt waits in RVI for the guest to set IF, Bochs delivers the
+ * virtual interrupt at once instead of the external-interrupt VM exit,
+ * with RFLAGS.IF clear (its event loop tests the virtual interrupt as
+ * pending, not as unmasked). The SDM delivers a virtual interrupt only
+ * with IF set (Vol. 3C 30.2.2). Host interrupts reach a running guest as
+ * Keel's kicks, which the vCPUs of a guest with several send each other's
+ * CPUs all the time: such a guest's APIC is emulated on Bochs (Keel
+ * injects, after checking IF), and a Linux guest with two vCPUs no longer
+ * takes its timer interrupt inside its scheduler's CLI section.
  */
 bool vlapic_use_apicv_for(unsigned vcpus)
 {
