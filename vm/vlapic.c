@@ -36,25 +36,6 @@ bool vlapic_use_apicv(void)
 	       (vmx_caps.pin >> 32 & PIN_EXTERNAL_INTERRUPT_EXITING);
 }
 
-/*
- * Bochs 2.7 workaround, the one place for this bug (docs/testing.md,
- * "Bochs"): when a host interrupt arrives for a CPU running a guest (with
- * external-interrupt exiting, so IF does not mask it) while a virtual
- * interrupt waits in RVI for the guest to set IF, Bochs delivers the
- * virtual interrupt at once instead of the external-interrupt VM exit,
- * with RFLAGS.IF clear (its event loop tests the virtual interrupt as
- * pending, not as unmasked). The SDM delivers a virtual interrupt only
- * with IF set (Vol. 3C 30.2.2). Host interrupts reach a running guest as
- * Keel's kicks, which the vCPUs of a guest with several send each other's
- * CPUs all the time: such a guest's APIC is emulated on Bochs (Keel
- * injects, after checking IF), and a Linux guest with two vCPUs no longer
- * takes its timer interrupt inside its scheduler's CLI section.
- */
-bool vlapic_use_apicv_for(unsigned vcpus)
-{
-	return vlapic_use_apicv() && !(vmx_caps.bochs_vectoring && vcpus > 1);
-}
-
 static bool globally_enabled(const struct vlapic *l)
 {
 	return l->base_msr & APIC_BASE_EN;

@@ -49,8 +49,6 @@ struct vlapic {
 
 /* Whether APIC virtualization will be used (CPU support and the apicv= option). */
 bool vlapic_use_apicv(void);
-/* The same for a vCPU of a guest with vcpus vCPUs (on Bochs, only one: vlapic.c). */
-bool vlapic_use_apicv_for(unsigned vcpus);
 /* Allocates the pages, resets the APIC to the state a BIOS leaves, claims the MMIO range. */
 bool vlapic_create(struct vlapic *l, struct vcpu *v, bool apicv);
 /* Writes the APIC fields of the current VMCS (virtual-APIC page, access page...). */

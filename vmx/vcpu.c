@@ -58,7 +58,7 @@ bool vcpu_create(struct vcpu *v, struct guest *g, const struct vcpu_boot_state *
 		guest_end(g, GUEST_END_OOM, 0, "no memory for the vCPU's register state");
 		return false;
 	}
-	if (!vlapic_create(&v->lapic, v, vlapic_use_apicv_for(g->vcpu_count))) {
+	if (!vlapic_create(&v->lapic, v, vlapic_use_apicv())) {
 		guest_end(g, GUEST_END_OOM, 0, "no memory or device slot for the local APIC");
 		return false;
 	}
