@@ -411,17 +411,21 @@ static int pt_check_va(const struct pt *pt, u64 va, u64 size, u64 align)
 	return PT_OK;
 }
 
+/* perms are expressible in a leaf of this format (pt_init asked it). */
+static bool pt_leaf_perms_ok(const struct pt *pt, unsigned perms)
+{
+	return perms < 32 && (pt->leaf_perms & BIT(perms));
+}
+
 /* Leaf frames [pa, pa + size) fit the output width; the rights and type are expressible. */
 static int pt_check_leaf(const struct pt *pt, u64 pa, u64 size, u64 align, unsigned perms,
 			 enum pt_memtype mt)
 {
-	const struct pt_fmt *fmt = pt->fmt;
-
 	if (pa + size < pa || pa + size > BIT(pt->cfg.pa_bits))
 		return PT_ERR_RANGE;
 	if (!IS_ALIGNED(pa, align))
 		return PT_ERR_ALIGN;
-	if ((perms & ~fmt->perm_mask) || !fmt->perms_ok(perms) || !fmt->memtype_ok(mt))
+	if (!pt_leaf_perms_ok(pt, perms) || (unsigned)mt >= 32 || !(pt->memtypes & BIT(mt)))
 		return PT_ERR_INVAL;
 	return PT_OK;
 }
@@ -560,9 +564,7 @@ int pt_unmap(struct pt *pt, u64 va, u64 size, struct pt_change *chg)
 
 int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms, struct pt_change *chg)
 {
-	const struct pt_fmt *fmt = pt->fmt;
-
-	if ((perms & ~fmt->perm_mask) || !fmt->perms_ok(perms))
+	if (!pt_leaf_perms_ok(pt, perms))
 		return PT_ERR_INVAL;
 	return pt_change(pt, PT_OP_PROTECT, va, size, perms, chg);
 }
@@ -623,6 +625,15 @@ int pt_init(struct pt *pt, const struct pt_fmt *fmt, const struct pt_mem *mem,
 	pt->cfg = *cfg;
 	pt->table_count = 0;
 	pt->hint_region = 0;
+	CHECK(fmt->perm_mask < 32);
+	pt->leaf_perms = 0;
+	for (unsigned p = 0; p < 32; p++)
+		if (!(p & ~fmt->perm_mask) && fmt->perms_ok(p))
+			pt->leaf_perms |= BIT(p);
+	pt->memtypes = 0;
+	for (unsigned t = 0; t < 32; t++)
+		if (fmt->memtype_ok((enum pt_memtype)t))
+			pt->memtypes |= BIT(t);
 	if (!mem->alloc(mem->ctx, &pt->root))
 		return PT_ERR_NOMEM;
 	pt->table_count = 1;

@@ -126,6 +126,13 @@ struct pt {
 	 */
 	u64 hint_region;
 	u64 *hint_table;
+	/*
+	 * The format's answers, asked once by pt_init so that a map asks no
+	 * function: bit p of leaf_perms is set when p is within perm_mask and
+	 * perms_ok(p); bit t of memtypes when memtype_ok(t).
+	 */
+	u32 leaf_perms;
+	u32 memtypes;
 };
 
 /* Called for each leaf removed by pt_unmap or visited by pt_destroy. */

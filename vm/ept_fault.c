@@ -11,6 +11,7 @@
 #include "vm/mmio.h"
 #include "vmx/ept_qual.h"
 #include "vmx/exit.h"
+#include "vmx/exit_fast.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_insn.h"
 
@@ -39,9 +40,9 @@ static void report_outside(struct vcpu *v, u64 g, const struct ept_qual *d)
  * (SDM Vol. 3C 31.7.1.2 "Resuming Guest Software after Handling an
  * Exception"). The bit is undefined when the exit hit event delivery.
  */
-static void keep_nmi_blocking(struct vcpu *v, const struct ept_qual *d)
+static void keep_nmi_blocking(struct vcpu *v, u64 q)
 {
-	if (!d->nmi_unblocking || !v->virtual_nmis ||
+	if (!(q & EPT_QUAL_NMI_UNBLOCKING) || !v->virtual_nmis ||
 	    (vmcs_read(VMCS_IDT_VECTORING_INFO) & VMCS_INTR_INFO_VALID))
 		return;
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
@@ -49,11 +50,11 @@ static void keep_nmi_blocking(struct vcpu *v, const struct ept_qual *d)
 }
 
 /* After gmem_fault: resume the guest, or end it naming why there is no page. */
-static void fault_done(struct vcpu *v, u64 g, enum gmem_status s, const struct ept_qual *d)
+static void fault_done(struct vcpu *v, u64 g, enum gmem_status s, u64 q)
 {
 	if (s == GMEM_OK || s == GMEM_AGAIN) {
 		/* AGAIN: the large page is still being zeroed; the access faults again. */
-		keep_nmi_blocking(v, d);
+		keep_nmi_blocking(v, q);
 	} else if (s == GMEM_LIMIT) {
 		guest_end(v->guest, GUEST_END_OOM, 0,
 			  "out of memory at gpa 0x%lx: it holds its limit, %lu frames", g,
@@ -66,14 +67,60 @@ static void fault_done(struct vcpu *v, u64 g, enum gmem_status s, const struct e
 	}
 }
 
+/*
+ * A fault on an entry that allows something (a permission fault), or a
+ * first touch that found its page mapped after all (another vCPU mapped it
+ * since this CPU walked): the walk decides.
+ */
+static void fault_on_mapped(struct vcpu *v, u64 g, u64 q)
+{
+	struct ept_qual d = ept_qual_decode(q);
+	struct gmem *m = &v->guest->mem;
+	struct pt_walk w;
+
+	if (!pt_lookup(&m->ept, g, &w)) {
+		fault_done(v, g, gmem_fault(m, g, vcpu_deadline(v)), q);
+		return;
+	}
+	if (ept_qual_satisfied(&d, w.perms)) {
+		m->stats.spurious++;
+		keep_nmi_blocking(v, q);
+		return;
+	}
+	/* Mapped with less than RAM allows (a protect earlier): give it back. */
+	if (gmem_restore(m, gpa(g)) != GMEM_OK)
+		guest_end(v->guest, GUEST_END_ERROR, 0,
+			  "EPT fault at gpa 0x%lx: cannot restore permissions", g);
+	keep_nmi_blocking(v, q);
+}
+
+/*
+ * Not present (qualification bits 5:3 clear): a first touch, straight to
+ * gmem_fault without a walk to look first. Should the page be mapped after
+ * all, gmem says EXISTS, having given its new frame back, and the walk
+ * decides. until: when long work (zeroing a large page) stops to resume.
+ */
+static void first_touch(struct vcpu *v, u64 g, u64 q, u64 until)
+{
+	struct gmem *m = &v->guest->mem;
+	enum gmem_status s;
+
+	/* A fault that finds its large page still being zeroed counts as a fill resume. */
+	if (!gmem_filling(m, g))
+		m->stats.violations++;
+	s = gmem_fault(m, g, until);
+	if (s == GMEM_EXISTS)
+		fault_on_mapped(v, g, q);
+	else
+		fault_done(v, g, s, q);
+}
+
 void ept_handle_violation(struct vcpu *v)
 {
 	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	struct ept_qual d = ept_qual_decode(q);
 	u64 g = vmcs_read(VMCS_GUEST_PHYSICAL_ADDR);
 	struct gmem *m = &v->guest->mem;
-	struct pt_walk w;
-	enum gmem_status s;
 
 	if (g >= m->ram_size) {
 		u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
@@ -82,34 +129,30 @@ void ept_handle_violation(struct vcpu *v)
 			report_outside(v, g, &d);
 		return;
 	}
-	/* A fault that finds its large page still being zeroed counts as a fill resume. */
-	if (!gmem_filling(m, g))
-		m->stats.violations++;
-	/*
-	 * Not present (qualification bits 5:3 clear): a first touch, straight
-	 * to gmem_fault without a walk to look first. Should the page be mapped
-	 * after all (another vCPU mapped it since this CPU walked), gmem says
-	 * EXISTS, having given its new frame back, and the walk below decides.
-	 */
 	if (!d.present) {
-		s = gmem_fault(m, g, vcpu_deadline(v));
-		if (s != GMEM_EXISTS) {
-			fault_done(v, g, s, &d);
-			return;
-		}
-	}
-	if (pt_lookup(&m->ept, g, &w)) {
-		if (ept_qual_satisfied(&d, w.perms)) {
-			m->stats.spurious++;
-			keep_nmi_blocking(v, &d);
-			return;
-		}
-		/* Mapped with less than RAM allows (a protect earlier): give it back. */
-		if (gmem_restore(m, gpa(g)) != GMEM_OK)
-			guest_end(v->guest, GUEST_END_ERROR, 0,
-				  "EPT fault at gpa 0x%lx: cannot restore permissions", g);
-		keep_nmi_blocking(v, &d);
+		first_touch(v, g, q, vcpu_deadline(v));
 		return;
 	}
-	fault_done(v, g, gmem_fault(m, g, vcpu_deadline(v)), &d);
+	if (!gmem_filling(m, g))
+		m->stats.violations++;
+	fault_on_mapped(v, g, q);
+}
+
+/*
+ * The fast exit's share (vmx_exit_fast): a first touch of RAM that did not
+ * interrupt an event's delivery (which would have to be delivered again,
+ * exit_dispatch) nor follow an IRET that unblocked NMIs. Everything else,
+ * MMIO included, declines before it changes anything.
+ */
+int ept_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
+{
+	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	u64 g = vmcs_read(VMCS_GUEST_PHYSICAL_ADDR);
+	struct ept_qual d = ept_qual_decode(q);
+
+	if (d.present || d.nmi_unblocking || g >= v->guest->mem.ram_size ||
+	    (vmcs_read(VMCS_IDT_VECTORING_INFO) & VMCS_INTR_INFO_VALID))
+		return VMX_EXIT_SLOW;
+	first_touch(v, g, q, target);
+	return vmx_exit_fast_device(v, exit_tsc, target, EXIT_REASON_EPT_VIOLATION);
 }

@@ -421,7 +421,8 @@ static enum gmem_status map_status(const struct gmem *m, int r)
  * Maps the zeroed run as the leaf at `level` covering g; on success *out is
  * the host address of g, on failure the run goes back to the account.
  */
-static enum gmem_status map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
+static inline __attribute__((always_inline)) enum gmem_status
+map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 {
 	u64 size = pt_level_size(level);
 	u64 base = ALIGN_DOWN(g, size);

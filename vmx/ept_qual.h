@@ -29,7 +29,25 @@ struct ept_qual {
 	bool present;	     /* the entry allowed anything: a permission fault */
 };
 
-struct ept_qual ept_qual_decode(u64 q);
+/* Inline: a fault path that reads two fields pays for two. */
+static inline struct ept_qual ept_qual_decode(u64 q)
+{
+	struct ept_qual d = {
+	    .read = q & EPT_QUAL_READ,
+	    .write = q & EPT_QUAL_WRITE,
+	    .fetch = q & EPT_QUAL_FETCH,
+	    .readable = q & EPT_QUAL_READABLE,
+	    .writable = q & EPT_QUAL_WRITABLE,
+	    .executable = q & EPT_QUAL_EXECUTABLE,
+	    .linear_valid = q & EPT_QUAL_LINEAR_VALID,
+	    .translated = (q & EPT_QUAL_LINEAR_VALID) && (q & EPT_QUAL_TRANSLATED),
+	    .nmi_unblocking = q & EPT_QUAL_NMI_UNBLOCKING,
+	    .async = q & EPT_QUAL_ASYNC,
+	    .present = q & (EPT_QUAL_READABLE | EPT_QUAL_WRITABLE | EPT_QUAL_EXECUTABLE),
+	};
+
+	return d;
+}
 /* True if an entry with these permissions (PT_PERM_*) satisfies the access. */
 bool ept_qual_satisfied(const struct ept_qual *d, unsigned perms);
 /* "read", "write", "fetch" or a combination, for reports. */

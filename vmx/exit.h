@@ -37,6 +37,8 @@ int cpuid_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
 int hypercall_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
 /* IN and OUT (not INS/OUTS). */
 int io_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
+/* An EPT violation that is a first touch of RAM. */
+int ept_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
 
 /* Ends the guest with the standard report for the current exit. */
 void exit_report_unhandled(struct vcpu *v, const char *why);

@@ -526,15 +526,27 @@ int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reaso
  * debug checks (vmx_exit_fast_done). VMX_EXIT_SLOW sends the exit to the
  * full path.
  */
+/* The exits the fast exit may take, by basic reason (all below 64). */
+typedef int exit_fast_fn(struct vcpu *v, u64 exit_tsc, u64 target);
+static exit_fast_fn *const exit_fast_handlers[64] = {
+    [EXIT_REASON_CPUID] = cpuid_exit_fast,
+    [EXIT_REASON_VMCALL] = hypercall_exit_fast,
+    [EXIT_REASON_IO_INSTRUCTION] = io_exit_fast,
+    [EXIT_REASON_EPT_VIOLATION] = ept_exit_fast,
+};
+
 int vmx_exit_fast(struct vcpu_regs *regs)
 {
 	struct vcpu *v = (struct vcpu *)regs;
 	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	exit_fast_fn *fn;
 	u64 now, target;
 
 	/* The reason first: the full path's exits pay only this for the look. */
-	if (reason != EXIT_REASON_CPUID && reason != EXIT_REASON_VMCALL &&
-	    reason != EXIT_REASON_IO_INSTRUCTION)
+	if (reason >= ARRAY_SIZE(exit_fast_handlers))
+		return VMX_EXIT_SLOW;
+	fn = exit_fast_handlers[reason];
+	if (!fn)
 		return VMX_EXIT_SLOW;
 	now = rdtsc();
 	target = v->fast_until;
@@ -546,11 +558,7 @@ int vmx_exit_fast(struct vcpu_regs *regs)
 	}
 	if (now >= target || __atomic_load_n(&v->intr_dirty, __ATOMIC_RELAXED))
 		return VMX_EXIT_SLOW;
-	if (reason == EXIT_REASON_CPUID)
-		return cpuid_exit_fast(v, now, target);
-	if (reason == EXIT_REASON_VMCALL)
-		return hypercall_exit_fast(v, now, target);
-	return io_exit_fast(v, now, target);
+	return fn(v, now, target);
 }
 
 /* floor=on (vmx/entry.S's vmx_exit_floor): floor_handle first, then the real path. */
