@@ -651,6 +651,8 @@ void sched_run(const struct sched_params *p)
 		pr_info("sched: CPU %u: its %u guest(s) and %u vCPU(s) of guests at home "
 			"elsewhere ended; it halted %lu times waiting for them, woken by %lu IPIs",
 			s.cpu, homes(&s), s.n - homes(&s), this_cpu()->halts, this_cpu()->wakes);
+	if (smp_kicks_by_nmi())
+		pr_info("sched: CPU %u: kicked by %lu NMIs", s.cpu, this_cpu()->nmi_kicks);
 	if (p->console) {
 		__atomic_store_n(&sched_focus, NULL, __ATOMIC_RELEASE);
 		pr_info("sched: console output waited at most %lu ticks for the line",

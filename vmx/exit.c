@@ -61,7 +61,8 @@ static void handle_exception_nmi(struct vcpu *v)
 	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
 
 	if (VMCS_INTR_INFO_TYPE(info) == VMCS_INTR_TYPE_NMI) {
-		pr_warn("NMI while guest %s ran: ignored", v->guest->name);
+		if (!vmx_nmi_exit())
+			pr_warn("NMI while guest %s ran: ignored", v->guest->name);
 		return;
 	}
 	exit_report_unhandled(v, "unexpected exception exit");

@@ -13,6 +13,7 @@
 #define KEEL_VMX_EXIT_FAST_H
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "vm/guest.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
@@ -23,12 +24,19 @@ int vmx_fast_prepare_full(struct vcpu *v);
 int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason);
 __noreturn void vmx_invalidation_missed(const struct vcpu *v);
 
-/* Arms the VMX-preemption timer for the ticks from now to target. */
+/*
+ * Arms the VMX-preemption timer for the ticks from now to target. Then,
+ * with kicks by NMI (arch/x86/smp.h), an NMI kick that came since the
+ * exit makes the entry exit at once: one that came before the write is
+ * seen here, one after it wrote 0 itself (vmx_kick_in_root).
+ */
 static inline void vmx_write_timer(u64 target, u64 now)
 {
 	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
 		   MIN((target > now ? target - now : 0) >> vmx_caps.preemption_timer_shift,
 		       0xFFFFFFFFULL));
+	if (__builtin_expect(this_cpu_kicked(), 0))
+		vmx_kick_taken();
 }
 
 /*

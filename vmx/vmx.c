@@ -11,6 +11,7 @@
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "boot/options.h"
 #include "lib/console.h"
 #include "lib/format.h"
@@ -257,6 +258,53 @@ static bool vmxon_cpu(struct vmx_cpu *cpu)
 	return true;
 }
 
+/*
+ * Kicks by NMI (Bochs 2.7 only, docs/testing.md "Bochs workarounds").
+ * Bochs' interrupt acknowledge, reached for a host interrupt that arrives
+ * while a guest runs, delivers the guest's pending virtual interrupt
+ * instead of exiting, without asking whether the guest's RFLAGS.IF masks
+ * it: a guest with IF clear takes an interrupt (a Linux guest of two vCPUs
+ * deadlocked in its scheduler). NMIs take another path there, to the exit
+ * the SDM describes, so Keel's kicks between CPUs are NMIs on Bochs.
+ *
+ * An NMI kick on a CPU outside a guest is not left pending as an
+ * interrupt would be (Keel runs with interrupts off), so it must not be
+ * lost between the entry's last look at the vCPU's events and VMRESUME:
+ * the NMI handler sets the CPU's `kicked` and writes 0 into the current
+ * VMCS's preemption timer (vmx_kick_in_root); each entry writes the timer
+ * and then looks at `kicked` (vmx_write_timer). Either way the entry exits
+ * at once, with the events looked at again. An NMI that causes a VM exit
+ * blocks later NMIs once the exit completes, until an IRET (SDM Vol. 3C
+ * 28.1 "Architectural State before a VM Exit"): vmx_nmi_exit ends with one.
+ */
+static void vmx_kick_in_root(void)
+{
+	u64 zero = 0;
+
+	if (!vmx_cpus[this_cpu()->index].in_root)
+		return;
+	/* No VMCS current, or a VMCS not entered next: fails, or costs one early exit. */
+	__asm__ volatile("vmwrite %1, %0"
+			 :
+			 : "r"((u64)VMCS_PREEMPTION_TIMER_VALUE), "r"(zero)
+			 : "cc", "memory");
+}
+
+void vmx_kick_taken(void)
+{
+	__atomic_store_n(&this_cpu()->kicked, false, __ATOMIC_RELAXED);
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, 0);
+}
+
+bool vmx_nmi_exit(void)
+{
+	if (!smp_kicks_by_nmi())
+		return false;
+	this_cpu()->nmi_kicks++;
+	cpu_iret_to_self();
+	return true;
+}
+
 bool vmx_init(const struct vmx_platform *p)
 {
 	if (!cpu_has_vmx() || !feature_control_ok())
@@ -268,6 +316,11 @@ bool vmx_init(const struct vmx_platform *p)
 		    "vmx: running on Bochs: its stale IDT-vectoring information is worked around");
 	hide_caps(&vmx_caps, keel_opts.hidecap);
 	print_caps(&vmx_caps);
+	if (p->bochs && vmx_caps.preemption_timer) {
+		smp_kick_by_nmi(vmx_kick_in_root);
+		pr_info("vmx: running on Bochs: kicks between CPUs are NMIs (its interrupt "
+			"acknowledge ignores a guest's IF)");
+	}
 	pr_debug("vmx: CR0 fixed0 0x%lx fixed1 0x%lx, CR4 fixed0 0x%lx fixed1 0x%lx",
 		 vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1, vmx_caps.cr4_fixed0,
 		 vmx_caps.cr4_fixed1);

@@ -58,6 +58,15 @@ struct vmx_cpu {
 bool vmx_init(const struct vmx_platform *p);
 
 /*
+ * A VM exit for an NMI (exit reason 0, NMI type): true if it was Keel's
+ * kick (vmx.c, "Kicks by NMI"), with NMIs unblocked again; false for an
+ * NMI Keel did not send.
+ */
+bool vmx_nmi_exit(void);
+/* An NMI kick came since this CPU's last exit: the entry being prepared exits at once. */
+void vmx_kick_taken(void);
+
+/*
  * Allocates and stamps the VMXON region of CPU `index` (0: the boot CPU,
  * which vmx_init does itself). Boot CPU; false if there is no frame.
  */

@@ -70,6 +70,31 @@ static inline u64 read_rflags(void)
 	return v;
 }
 
+/*
+ * An IRET to the next instruction, on the same stack: ends the blocking of
+ * NMIs an NMI left (SDM Vol. 3A 6.7.1 "Handling Multiple NMIs"), here after
+ * a VM exit caused by one.
+ */
+static inline void cpu_iret_to_self(void)
+{
+	u64 tmp;
+
+	__asm__ volatile("mov %%ss, %k0\n\t"
+			 "push %0\n\t"
+			 "lea 8(%%rsp), %0\n\t"
+			 "push %0\n\t"
+			 "pushfq\n\t"
+			 "mov %%cs, %k0\n\t"
+			 "push %0\n\t"
+			 "lea 1f(%%rip), %0\n\t"
+			 "push %0\n\t"
+			 "iretq\n"
+			 "1:"
+			 : "=&r"(tmp)
+			 :
+			 : "memory", "cc");
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause");

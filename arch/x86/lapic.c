@@ -117,6 +117,13 @@ bool lapic_send_fixed(u32 apic_id, u8 vector, u64 timeout)
 	    apic_id, APIC_ICR_DM_FIXED | APIC_ICR_ASSERT | APIC_ICR_DEST_FIELD | vector, timeout);
 }
 
+bool lapic_send_nmi(u32 apic_id, u64 timeout)
+{
+	/* The vector field is ignored for an NMI (SDM Vol. 3A 11.6.1). */
+	return lapic_send(apic_id, APIC_ICR_DM_NMI | APIC_ICR_ASSERT | APIC_ICR_DEST_FIELD,
+			  timeout);
+}
+
 bool lapic_send_init(u32 apic_id, u64 timeout)
 {
 	/* Level assert, edge: the INIT IPI of SDM 9.4.4.1's sequence. */

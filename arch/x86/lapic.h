@@ -33,6 +33,8 @@ bool lapic_x2apic(void);
 bool lapic_send_init(u32 apic_id, u64 timeout);
 /* A fixed interrupt, edge, physical destination. */
 bool lapic_send_fixed(u32 apic_id, u8 vector, u64 timeout);
+/* An NMI, physical destination. */
+bool lapic_send_nmi(u32 apic_id, u64 timeout);
 
 /* Software-enables this CPU's local APIC with that spurious-interrupt vector. */
 void lapic_enable(u8 spurious_vector);

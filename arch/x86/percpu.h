@@ -50,6 +50,13 @@ struct cpu {
 	u64 wakes;		      /* wake-up IPIs this CPU took; its own */
 	u64 halts;		      /* smp_halt_until's halts; its own */
 	bool tsc_deadline;	      /* its APIC timer has TSC-deadline mode; its own */
+	/*
+	 * NMI kicks (smp_kick_by_nmi): set by the NMI handler when one comes
+	 * outside a guest, cleared by the next VM entry that takes it
+	 * (vmx/exit_fast.h, vmx_write_timer); its own, an NMI being this CPU's.
+	 */
+	bool kicked;
+	u64 nmi_kicks; /* NMI kicks this CPU took, in a guest or not; its own */
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, self) == 0, "this_cpu() reads %gs:0");
@@ -67,6 +74,17 @@ static inline struct cpu *this_cpu(void)
 
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(c));
 	return c;
+}
+
+/* This CPU's `kicked`, in one load (GS's base is its struct cpu). */
+static inline bool this_cpu_kicked(void)
+{
+	u8 k;
+
+	__asm__ volatile("movb %%gs:%c1, %0"
+			 : "=r"(k)
+			 : "i"(__builtin_offsetof(struct cpu, kicked)));
+	return k;
 }
 
 /*

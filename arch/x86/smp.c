@@ -45,6 +45,9 @@ static u8 ap_ist_stacks[CPU_MAX - 1][GDT_IST_USED * CPU_IST_STACK_SIZE] __aligne
  */
 static struct smp_params smp;
 static u64 boot_cr0, boot_cr4, boot_efer;
+/* Shared, write-once at boot: smp_kick_by_nmi, before the other CPUs start. */
+static bool kick_nmi;
+static void (*kick_nmi_root)(void);
 
 _Static_assert(AP_DATA + AP_DATA_SIZE <= PAGE_SIZE, "the data block fits page 0");
 _Static_assert(AP_GDT % 8 == 0 && AP_CR3 % 8 == 0, "64-bit fields are aligned");
@@ -259,7 +262,35 @@ u64 smp_wake(struct cpu *c, u64 timeout)
 void smp_kick(struct cpu *c)
 {
 	/* A CPU that misses a kick still looks again within its poll period. */
-	(void)lapic_send_fixed(c->apic_id, SMP_VECTOR_WAKE, SMP_KICK_TIMEOUT);
+	if (kick_nmi)
+		(void)lapic_send_nmi(c->apic_id, SMP_KICK_TIMEOUT);
+	else
+		(void)lapic_send_fixed(c->apic_id, SMP_VECTOR_WAKE, SMP_KICK_TIMEOUT);
+}
+
+void smp_kick_by_nmi(void (*on_root)(void))
+{
+	CHECK(!smp.entry); /* no other CPU has started */
+	kick_nmi_root = on_root;
+	kick_nmi = true;
+}
+
+bool smp_kicks_by_nmi(void)
+{
+	return kick_nmi;
+}
+
+bool smp_nmi(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (!kick_nmi)
+		return false;
+	c->nmi_kicks++;
+	__atomic_store_n(&c->kicked, true, __ATOMIC_RELAXED);
+	if (kick_nmi_root)
+		kick_nmi_root();
+	return true;
 }
 
 void smp_kick_boot_cpu(void)

@@ -76,9 +76,28 @@ u64 smp_wake(struct cpu *c, u64 timeout);
 
 /*
  * Sends CPU c a wake-up IPI with no work: if it is halted in
- * smp_halt_until, it returns and looks again at what it waits for.
+ * smp_halt_until, it returns and looks again at what it waits for; if it
+ * runs a guest, the guest exits. The IPI is SMP_VECTOR_WAKE, or an NMI
+ * after smp_kick_by_nmi.
  */
 void smp_kick(struct cpu *c);
+
+/*
+ * From now on smp_kick sends NMIs: for a CPU that mishandles an external
+ * interrupt arriving while a guest runs (Bochs 2.7: docs/testing.md,
+ * "Bochs workarounds"). An NMI is not masked by the guest's RFLAGS.IF and
+ * makes it exit (the "NMI exiting" control). Outside a guest the NMI
+ * handler sets the CPU's `kicked`, for the next VM entry to take, and
+ * calls on_root (the VMX layer's: it makes an entry already prepared exit
+ * at once). Called once at boot, before any CPU but the boot CPU starts.
+ */
+void smp_kick_by_nmi(void (*on_root)(void));
+
+/* True once smp_kick_by_nmi has been called. */
+bool smp_kicks_by_nmi(void);
+
+/* Called by the NMI entry: true if the NMI was taken as a kick (then it is handled). */
+bool smp_nmi(void);
 
 /*
  * From another CPU, once the others have been started: kicks the boot CPU

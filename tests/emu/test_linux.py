@@ -339,20 +339,9 @@ def test_bad_linux_inputs_named(boots):
     _fail_if(r, problems + _frames_back(r))
 
 
-# The known open bug (docs/testing.md, "test_linux_shell's known hang"): during the
-# 64 MiB pipeline, while Linux changes clocksource with stop_machine, the two-vCPU
-# guest may stop answering. Only that answer missing is the known failure; any other
-# problem fails the test as before.
-KNOWN_HANG = re.compile(r"expected /.*67108864 / but \d+s passed")
-
-
 def test_linux_shell(boots):
     """A person's session at the guest's shell, typed through Keel's serial console."""
     r = boots["shell"]
-    if r.interaction_error and KNOWN_HANG.match(r.interaction_error):
-        pytest.xfail("known open bug: the two-vCPU guest stopped answering during the 64 MiB "
-                     "pipeline (docs/testing.md, test_linux_shell's known hang); the monitor's "
-                     "dump is in build/emu/linux-shell.log")
     problems = check_markers(r, passes=["keel: guest linux: ended by poweroff status=0,",
                                         "keel: guest linux2: ended by poweroff status=0,",
                                         "keel: guests ok=2 failed=0"],

@@ -17,6 +17,10 @@ four vCPUs on four CPUs, on two, and four sharing one CPU; each AP's one
 line through COM1 comes out whole. What they cannot prove: memory ordering
 a real multi-core machine would stress (Bochs runs its CPUs in turns), or
 timing: the SDM's INIT and SIPI waits are shortened to fixed tick counts.
+
+`test=ifmask`: RFLAGS.IF keeps masking a pending interrupt on one vCPU while
+another's IPI makes Keel kick its CPU out of the guest (Bochs' own bug
+there is why Keel's kicks are NMIs on Bochs, docs/testing.md).
 """
 import re
 
@@ -96,6 +100,7 @@ UNMAP_SEEN = 2000    # pattern reads each reader makes before vCPU 0 unmaps
 STRESS = {"stress-four-on-four": ("", 64, 20, 2),
           "stress-four-on-four-4k": ("ept=4k ", 16, 20, 0)}
 X2APIC = (4, 4, 3, 20)  # Bochs CPUs, vCPUs, rounds, ring trips
+IFMASK_ROUNDS = 20
 TESTHC = "console=com1 onexit=shutdown testhc=on"
 # Resets itself after each pass: Keel restarts it until its time (vCPU 0's) is up.
 RESTART_MODULE = ("name=smp mem=32M vcpus=2 timeout=100M expect=timeout -- rounds=2 ring=10 "
@@ -113,6 +118,9 @@ def _more_scenarios():
                                                 f"-- test=stress size={mib}M rounds={rounds}"),))
     s["restart"] = Scenario("vcpus-restart", cmdline="console=com1 onexit=shutdown", cpus=2,
                             timeout=180, modules=((guest("smp"), RESTART_MODULE),))
+    s["ifmask"] = Scenario("vcpus-ifmask", cmdline="console=com1 onexit=shutdown", cpus=2,
+                           timeout=180, modules=((guest("smp"), "name=smp mem=32M vcpus=2 -- "
+                                                  f"test=ifmask rounds={IFMASK_ROUNDS}"),))
     cpus, n, rounds, ring = X2APIC
     s["x2apic"] = Scenario("vcpus-x2apic", cmdline="console=com1 onexit=shutdown", cpus=cpus,
                            timeout=180, modules=((guest("smp"), _module(n, rounds, ring)
@@ -222,6 +230,31 @@ def test_x2apic_ipis(more_boots):
     passes += ["keel: guest smp: msr: #GP injected for 0x80d x1",
                re.compile(r"^keel: guest smp: irq: .*, x2APIC mode used")]
     problems = check_markers(r, passes=passes, fails=SMP_FAILS, end_status=0)
+    if problems:
+        pytest.fail(report(r, problems), pytrace=False)
+
+
+def test_if_masks_interrupts_across_kicks(more_boots):
+    """RFLAGS.IF masks a pending interrupt while Keel kicks the vCPU's CPU: vCPU 1 holds a
+    self-IPI pending with IF clear while vCPU 0's IPI makes Keel kick its CPU out of the
+    guest; neither interrupt may come before vCPU 1's STI (smp_ifmask.c). On Bochs the
+    kicks are NMIs (vmx/vmx.c, "Kicks by NMI"): with them as external interrupts Bochs
+    delivered the pending interrupt at the kick in 19 of 20 rounds."""
+    r = more_boots["ifmask"]
+    problems = check_markers(r, passes=_start_passes(2) + [
+        f"[smp] ifmask: {IFMASK_ROUNDS} rounds: self-IPIs taken {IFMASK_ROUNDS}, vCPU 0's "
+        f"IPIs taken {IFMASK_ROUNDS}",
+        f"[smp] PASS ifmask: {IFMASK_ROUNDS} rounds, a self-IPI pending and another vCPU's IPI "
+        "arriving while IF was clear: neither taken before STI, both right after",
+        "keel: vmx: running on Bochs: kicks between CPUs are NMIs (its interrupt acknowledge "
+        "ignores a guest's IF)",
+        "keel: guest smp: vcpu 1 runs on CPU 1 (APIC ID 1)"] + END_OK,
+        fails=SMP_FAILS, end_status=0)
+    # Each round's kick reached vCPU 1's CPU as an NMI, in the guest or just outside it.
+    kicks = find(r, r"^keel: sched: CPU 1: kicked by (\d+) NMIs$")
+    if not kicks or int(kicks.group(1)) < IFMASK_ROUNDS:
+        problems.append(f"CPU 1's NMI kicks: {kicks.group(0) if kicks else 'no line'}; want "
+                        f">= {IFMASK_ROUNDS}, one per round")
     if problems:
         pytest.fail(report(r, problems), pytrace=False)
 

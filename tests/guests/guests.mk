@@ -45,7 +45,8 @@ GUESTS_64 += smp
 GUEST_SMP_OBJS := $(GUEST_OUT)/obj64/tests/guests/smp_tramp.S.o \
 	$(GUEST_OUT)/obj64/tests/guests/smp_boot.c.o
 $(GUEST_OUT)/smp.elf $(GUEST_OUT)/bench.elf: $(GUEST_SMP_OBJS)
-$(GUEST_OUT)/smp.elf: $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o
+$(GUEST_OUT)/smp.elf: $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o \
+	$(GUEST_OUT)/obj64/tests/guests/smp_ifmask.c.o
 $(GUEST_OUT)/bench.elf: $(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o \
 	$(GUEST_OUT)/obj64/tests/guests/bench_idle.c.o
 
@@ -135,6 +136,7 @@ all: $(GUEST_SHIM)
 GUEST_DEPS := $(GUEST_RT_OBJS_64) $(GUEST_RT_OBJS_32) $(GUEST_SHIM_OBJS) \
 	$(patsubst %,$(GUEST_OUT)/obj64/tests/guests/%.c.o,$(GUESTS_64)) \
 	$(GUEST_SMP_OBJS) $(GUEST_OUT)/obj64/tests/guests/smp_mem.c.o \
+	$(GUEST_OUT)/obj64/tests/guests/smp_ifmask.c.o \
 	$(GUEST_OUT)/obj64/tests/guests/bench_vcpus.c.o \
 	$(GUEST_OUT)/obj64/tests/guests/bench_idle.c.o \
 	$(patsubst %,$(GUEST_OUT)/obj32/tests/guests/%.c.o,$(GUESTS_32)) $(GUEST_MB1LOW_OBJS)

@@ -1,7 +1,7 @@
 /*
  * Guest "smp": a guest with several vCPUs (Keel's `vcpus=N`), started and
  * used the way a PC operating system does. `-- [rounds=20] [ring=100]
- * [x2apic] [test=unmap|stress [size=64M]] [reset=1]`.
+ * [x2apic] [test=unmap|stress [size=64M]|ifmask] [reset=1]`.
  *
  *   madt     the ACPI MADT (RSDP found by the legacy scan of 0xE0000-0xFFFFF,
  *            ACPI 6.5 5.2.5.1) lists N local APICs, IDs 0..N-1, all enabled
@@ -27,6 +27,8 @@
  *            access: SDM Vol. 3A 11.12.5) and reaches it through MSRs only;
  *            the BSP checks each one's mode, ID and derived logical ID and
  *            that the LDR is read-only; the pages and IPIs as above
+ *   test=ifmask  instead of the pages and IPIs, smp_ifmask.c's: IF masks a
+ *            pending interrupt on vCPU 1 while Keel kicks its CPU
  *   test=    instead of the pages and IPIs, an EPT test of smp_mem.c
  *            (smp.h): `unmap` (a page unmapped while the APs read it) or
  *            `stress` (`size` bytes faulted in by all vCPUs at once,
@@ -99,7 +101,7 @@ extern u8 __image_end[];
 u32 vcpu_count = 1, rounds;
 u64 area_base, mem_size, stress_size;
 static u32 ring_trips;
-static enum smp_test { SMP_PAGES, SMP_UNMAP, SMP_STRESS } smp_test;
+static enum smp_test { SMP_PAGES, SMP_UNMAP, SMP_STRESS, SMP_IFMASK } smp_test;
 
 /* Shared, atomics: the per-vCPU records, the barrier, the flags. */
 static struct vcpu_slot slots[SMP_MAX_VCPUS];
@@ -344,6 +346,8 @@ static bool work_run(u32 me)
 		return unmap_run(me);
 	case SMP_STRESS:
 		return stress_run(me);
+	case SMP_IFMASK:
+		return ifmask_run(me);
 	default:
 		return pages_run(me);
 	}
@@ -533,11 +537,16 @@ static void mem_test(void)
 	if (!ran)
 		check_fail("test=%s: not every vCPU came through within %llu ticks (%u at the "
 			   "barrier)",
-			   smp_test == SMP_UNMAP ? "unmap" : "stress", WAIT_LONG, LOAD(bar.count));
+			   smp_test == SMP_UNMAP    ? "unmap"
+			   : smp_test == SMP_STRESS ? "stress"
+						    : "ifmask",
+			   WAIT_LONG, LOAD(bar.count));
 	if (smp_test == SMP_UNMAP)
 		unmap_report();
-	else
+	else if (smp_test == SMP_STRESS)
 		stress_report();
+	else
+		ifmask_report();
 	if (!ran)
 		STORE(smp_abort, 1);
 }
@@ -562,6 +571,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	stress_size = ALIGN_DOWN((u64)arg(args, "size", 64 * MiB), PAGE_BYTES);
 	smp_test = bootargs_has(args, "test", "unmap")	  ? SMP_UNMAP
 		   : bootargs_has(args, "test", "stress") ? SMP_STRESS
+		   : bootargs_has(args, "test", "ifmask") ? SMP_IFMASK
 							  : SMP_PAGES;
 	lapic_x2apic = bootargs_find(args, "x2apic", &flag, &flag_len);
 	area_base = ALIGN_UP((u64)(uintptr_t)__image_end, 2 * MiB);
@@ -571,6 +581,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	trap_set_handler(VEC_BCAST, bcast_handler);
 	trap_set_handler(VEC_LOGICAL, logical_handler);
 	trap_set_handler(VEC_WAKE, wake_handler);
+	if (smp_test == SMP_IFMASK)
+		ifmask_setup();
 	outb(PIC_MASTER_DATA, 0xFF);
 	outb(PIC_SLAVE_DATA, 0xFF);
 	if (lapic_x2apic && !(x86_cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC)) {

@@ -39,4 +39,13 @@ void unmap_report(void);
 bool stress_run(u32 me);
 void stress_report(void);
 
+/*
+ * test=ifmask (smp_ifmask.c): with IF clear on vCPU 1, its self-IPI pending
+ * and vCPU 0's IPI arriving, neither is taken before its STI. setup: the
+ * BSP, before the APs start.
+ */
+void ifmask_setup(void);
+bool ifmask_run(u32 me);
+void ifmask_report(void);
+
 #endif
