@@ -95,6 +95,10 @@ static inline void cpu_iret_to_self(void)
 			 : "memory", "cc");
 }
 
+/* arch/x86/halt.S: STI; HLT; CLI, unless *flag is set (then only CLI). */
+void cpu_halt_unless(const u8 *flag);
+extern const u8 cpu_halt_window[], cpu_halt_window_end[];
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause");

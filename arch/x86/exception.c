@@ -113,7 +113,7 @@ void exception_dispatch(struct exception_frame *f)
 
 	if (f->vector >= EXC_FIRST_INTERRUPT && smp_interrupt((unsigned)f->vector))
 		return; /* an idle CPU's wake-up: it resumes after its HLT */
-	if (f->vector == EXC_NMI && smp_nmi())
+	if (f->vector == EXC_NMI && smp_nmi(&f->rip))
 		return; /* a kick (smp_kick_by_nmi); its IRET unblocks NMIs */
 	switch (__atomic_fetch_add(&depth, 1, __ATOMIC_RELAXED)) {
 	case 0:

@@ -52,8 +52,9 @@ struct cpu {
 	bool tsc_deadline;	      /* its APIC timer has TSC-deadline mode; its own */
 	/*
 	 * NMI kicks (smp_kick_by_nmi): set by the NMI handler when one comes
-	 * outside a guest, cleared by the next VM entry that takes it
-	 * (vmx/exit_fast.h, vmx_write_timer); its own, an NMI being this CPU's.
+	 * outside a guest, cleared by whichever takes it first: the next VM
+	 * entry (it exits at once: vmx/exit_fast.h, vmx_write_timer) or
+	 * smp_halt_until (it does not halt). Its own, an NMI being this CPU's.
 	 */
 	bool kicked;
 	u64 nmi_kicks; /* NMI kicks this CPU took, in a guest or not; its own */

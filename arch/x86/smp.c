@@ -280,7 +280,7 @@ bool smp_kicks_by_nmi(void)
 	return kick_nmi;
 }
 
-bool smp_nmi(void)
+bool smp_nmi(u64 *rip)
 {
 	struct cpu *c = this_cpu();
 
@@ -288,6 +288,9 @@ bool smp_nmi(void)
 		return false;
 	c->nmi_kicks++;
 	__atomic_store_n(&c->kicked, true, __ATOMIC_RELAXED);
+	/* Between cpu_halt_unless's look at `kicked` and its HLT: not halting after all. */
+	if (*rip >= (uintptr_t)cpu_halt_window && *rip < (uintptr_t)cpu_halt_window_end)
+		*rip = (uintptr_t)cpu_halt_window_end;
 	if (kick_nmi_root)
 		kick_nmi_root();
 	return true;
@@ -306,7 +309,9 @@ bool smp_halt_until(u64 until)
 	if (!c->tsc_deadline)
 		return false;
 	lapic_timer_at(SMP_VECTOR_WAKE, MAX(until, (u64)1));
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	cpu_halt_unless((const u8 *)&c->kicked);
+	/* A kick while halting or just before: the caller looks again, which is all it asks. */
+	__atomic_store_n(&c->kicked, false, __ATOMIC_RELAXED);
 	lapic_timer_at(SMP_VECTOR_WAKE, 0);
 	c->halts++;
 	return true;

@@ -96,8 +96,12 @@ void smp_kick_by_nmi(void (*on_root)(void));
 /* True once smp_kick_by_nmi has been called. */
 bool smp_kicks_by_nmi(void);
 
-/* Called by the NMI entry: true if the NMI was taken as a kick (then it is handled). */
-bool smp_nmi(void);
+/*
+ * Called by the NMI entry with the interrupted RIP: true if the NMI was
+ * taken as a kick (then it is handled, and *rip may have moved past a HLT
+ * that must not begin: arch/x86/halt.S).
+ */
+bool smp_nmi(u64 *rip);
 
 /*
  * From another CPU, once the others have been started: kicks the boot CPU
