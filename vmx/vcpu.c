@@ -513,19 +513,6 @@ int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reaso
 	return vmx_fast_finish(v, exit_tsc, target, reason);
 }
 
-/*
- * The fast exit, called by vmx/entry.S first for every exit with ten
- * registers stored (RBP and R12-R15 are still the guest's, in their
- * registers). It takes CPUID, VMCALL and IN/OUT while fast_until allows
- * (arm_timer): the vCPU alone in its guest, no event injected on the
- * entry, its run's deadline and timers not reached, no event source
- * changed (intr_dirty). Everything the full path does for these exits
- * happens here too, in fewer steps: the handler (which declines, having
- * changed nothing, what it does not take fast), the exit counted, the
- * guest's time, the preemption timer armed again from the TSC and the
- * debug checks (vmx_exit_fast_done). VMX_EXIT_SLOW sends the exit to the
- * full path.
- */
 /* The exits the fast exit may take, by basic reason (all below 64). */
 typedef int exit_fast_fn(struct vcpu *v, u64 exit_tsc, u64 target);
 static exit_fast_fn *const exit_fast_handlers[64] = {
@@ -535,6 +522,20 @@ static exit_fast_fn *const exit_fast_handlers[64] = {
     [EXIT_REASON_EPT_VIOLATION] = ept_exit_fast,
 };
 
+/*
+ * The fast exit, called by vmx/entry.S first for every exit with ten
+ * registers stored (RBP and R12-R15 are still the guest's, in their
+ * registers). It takes CPUID, VMCALL, IN/OUT and a first touch of RAM
+ * (exit_fast_handlers) while fast_until allows
+ * (arm_timer): the vCPU alone in its guest, no event injected on the
+ * entry, its run's deadline and timers not reached, no event source
+ * changed (intr_dirty). Everything the full path does for these exits
+ * happens here too, in fewer steps: the handler (which declines, having
+ * changed nothing, what it does not take fast), the exit counted, the
+ * guest's time, the preemption timer armed again from the TSC and the
+ * debug checks (vmx_exit_fast_done). VMX_EXIT_SLOW sends the exit to the
+ * full path.
+ */
 int vmx_exit_fast(struct vcpu_regs *regs)
 {
 	struct vcpu *v = (struct vcpu *)regs;

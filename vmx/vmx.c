@@ -279,15 +279,13 @@ static bool vmxon_cpu(struct vmx_cpu *cpu)
  */
 static void vmx_kick_in_root(void)
 {
-	u64 zero = 0;
+	enum vmx_status s;
 
 	if (!vmx_cpus[this_cpu()->index].in_root)
 		return;
 	/* No VMCS current, or a VMCS not entered next: fails, or costs one early exit. */
-	__asm__ volatile("vmwrite %1, %0"
-			 :
-			 : "r"((u64)VMCS_PREEMPTION_TIMER_VALUE), "r"(zero)
-			 : "cc", "memory");
+	s = vmx_write(VMCS_PREEMPTION_TIMER_VALUE, 0);
+	(void)s;
 }
 
 void vmx_kick_taken(void)
