@@ -170,6 +170,18 @@ bool barrier(void)
 	return true;
 }
 
+bool wait_for(u32 *p, u32 want)
+{
+	u64 t0 = x86_rdtsc();
+
+	while (LOAD(*p) != want) {
+		if (LOAD(smp_abort) || x86_rdtsc() - t0 > WAIT_LONG)
+			return false;
+		cpu_pause();
+	}
+	return true;
+}
+
 static void slot_record(u32 me)
 {
 	struct vcpu_slot *s = &slots[me];

@@ -27,6 +27,9 @@ extern u32 smp_abort;
 /* All vcpu_count vCPUs meet; false after WAIT_LONG or once smp_abort is set. */
 bool barrier(void);
 
+/* Waits (spinning: no exit) until *p == want; false after WAIT_LONG or an abort. */
+bool wait_for(u32 *p, u32 want);
+
 /*
  * test=unmap (smp_mem.c): vCPU 1 fills a page, every AP reads it in a
  * tight loop, vCPU 0 unmaps it with KEEL_HC_TEST_UNMAP and raises a flag;

@@ -72,19 +72,6 @@ static bool irr_has(u32 vector)
 	return lapic_read(APIC_IRR + (vector / 32) * 0x10) & BIT(vector % 32);
 }
 
-/* Waits (spinning) until *p == want; false after WAIT_LONG or an abort. */
-static bool wait_for(u32 *p, u32 want)
-{
-	u64 t0 = x86_rdtsc();
-
-	while (LOAD(*p) != want) {
-		if (LOAD(smp_abort) || x86_rdtsc() - t0 > WAIT_LONG)
-			return false;
-		cpu_pause();
-	}
-	return true;
-}
-
 /* vCPU 1's round t. */
 static bool masked_round(u32 t)
 {

@@ -66,19 +66,6 @@ static void note(u32 me, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Waits (spinning: no exit) until *p == want; false after WAIT_LONG or an abort. */
-static bool wait_for(u32 *p, u32 want)
-{
-	u64 t0 = x86_rdtsc();
-
-	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != want) {
-		if (LOAD(smp_abort) || x86_rdtsc() - t0 > WAIT_LONG)
-			return false;
-		cpu_pause();
-	}
-	return true;
-}
-
 static bool unmap(u64 gpa, u64 len)
 {
 	long r = vmcall3(KEEL_HC_TEST_UNMAP, gpa, len, 0);
