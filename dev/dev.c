@@ -2,6 +2,7 @@
  * The device-region table of a guest, and port I/O dispatch.
  */
 #include "dev/dev.h"
+#include "dev/pio.h"
 #include "lib/string.h"
 #include "vm/guest.h"
 
@@ -33,21 +34,9 @@ bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 	return true;
 }
 
-const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
+const struct dev_region *dev_scan(const struct guest *g, enum dev_space space, u64 addr,
 				  unsigned size)
 {
-	/* Ports: most are nobody's, most others one region's (pio_index), without a scan. */
-	if (space == DEV_PIO && addr < DEV_PIO_GROUP * DEV_PIO_GROUPS) {
-		u8 at = g->pio_index[addr / DEV_PIO_GROUP];
-
-		if (at == DEV_PIO_NONE)
-			return NULL;
-		if (at != DEV_PIO_SEVERAL) {
-			const struct dev_region *r = &g->devs[at - 1];
-
-			return addr >= r->base && addr + size <= r->base + r->size ? r : NULL;
-		}
-	}
 	for (unsigned i = 0; i < g->dev_count; i++) {
 		const struct dev_region *r = &g->devs[i];
 
@@ -57,31 +46,13 @@ const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u
 	return NULL;
 }
 
-static u32 size_mask(unsigned size)
+const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
+				  unsigned size)
 {
-	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
-}
-
-u32 dev_pio_read(struct guest *g, u16 port, unsigned size)
-{
-	const struct dev_region *r = dev_find(g, DEV_PIO, port, size);
-
-	if (!r) {
-		g->stats.io_unclaimed_reads++;
-		return size_mask(size);
-	}
-	return (u32)r->ops->read(g, r->state, port - r->base, size) & size_mask(size);
-}
-
-void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val)
-{
-	const struct dev_region *r = dev_find(g, DEV_PIO, port, size);
-
-	if (!r) {
-		g->stats.io_unclaimed_writes++;
-		return;
-	}
-	r->ops->write(g, r->state, port - r->base, size, val & size_mask(size));
+	/* Ports: most are nobody's, most others one region's (pio_index), without a scan. */
+	if (space == DEV_PIO && addr < DEV_PIO_GROUP * DEV_PIO_GROUPS)
+		return dev_pio_find(g, (u16)addr, size);
+	return dev_scan(g, space, addr, size);
 }
 
 bool dev_rebase(struct guest *g, const void *state, u64 base, bool over)

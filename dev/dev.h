@@ -60,9 +60,10 @@ bool dev_rebase(struct guest *g, const void *state, u64 base, bool over);
 /* The region covering [addr, addr+size), or NULL; where regions overlap, the first. */
 const struct dev_region *dev_find(const struct guest *g, enum dev_space space, u64 addr,
 				  unsigned size);
-/* Port I/O from the guest: dispatch to a model or the unclaimed default. */
-u32 dev_pio_read(struct guest *g, u16 port, unsigned size);
-void dev_pio_write(struct guest *g, u16 port, unsigned size, u32 val);
+/* dev_find's scan of every region, without pio_index (dev/pio.h: a group several share). */
+const struct dev_region *dev_scan(const struct guest *g, enum dev_space space, u64 addr,
+				  unsigned size);
+/* Port I/O from the guest: dev/pio.h, inline. */
 
 /* The models every guest gets (one file each under dev/). */
 bool uart16550_attach(struct guest *g, u16 base);

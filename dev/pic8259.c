@@ -25,14 +25,15 @@ static void pic8259_catch_up(struct guest *g)
 	vtimer_expire(g, rdtsc());
 }
 
-static u8 pic8259_read8(struct guest *g, struct pic8259 *p, unsigned chip, unsigned a0)
+static inline __attribute__((always_inline)) u8 pic8259_read8(struct guest *g, struct pic8259 *p,
+							      unsigned chip, unsigned a0)
 {
 	bool was;
 	u8 v;
 
 	/* The IMR needs no timer brought up to date and moves no request. */
 	if (pic8259_core_reads_imr(&p->core, chip, a0))
-		return pic8259_core_read(&p->core, chip, a0);
+		return pic8259_core_imr(&p->core, chip);
 	was = pic8259_core_intr(&p->core);
 	pic8259_catch_up(g);
 	v = pic8259_core_read(&p->core, chip, a0);

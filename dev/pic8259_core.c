@@ -298,11 +298,6 @@ u8 pic8259_core_read(struct pic8259_core *p, unsigned chip, unsigned a0)
 	return c->read_isr ? c->isr : requests(p, chip & 1);
 }
 
-bool pic8259_core_reads_imr(const struct pic8259_core *p, unsigned chip, unsigned a0)
-{
-	return (a0 & 1) && !p->chip[chip & 1].poll;
-}
-
 void pic8259_core_set_irq(struct pic8259_core *p, unsigned irq, bool level)
 {
 	/* IRQ 2 is the slave's INT on a PC (ISA's IRQ2 pin is wired to IRQ 9). */

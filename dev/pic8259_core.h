@@ -86,7 +86,15 @@ u8 pic8259_core_read(struct pic8259_core *p, unsigned chip, unsigned a0);
  * True if that read returns the IMR: a register only the guest writes, so
  * the read changes nothing and depends on no input (no poll is pending).
  */
-bool pic8259_core_reads_imr(const struct pic8259_core *p, unsigned chip, unsigned a0);
+static inline bool pic8259_core_reads_imr(const struct pic8259_core *p, unsigned chip, unsigned a0)
+{
+	return (a0 & 1) && !p->chip[chip & 1].poll;
+}
+/* The IMR of chip, as that read returns it. */
+static inline u8 pic8259_core_imr(const struct pic8259_core *p, unsigned chip)
+{
+	return p->chip[chip & 1].imr;
+}
 /* Input irq (0-15; others ignored) is now at level: a rising edge, or a high level on a
  * level-triggered input, requests an interrupt. */
 void pic8259_core_set_irq(struct pic8259_core *p, unsigned irq, bool level);
