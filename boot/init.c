@@ -21,6 +21,7 @@
 #include "mm/addr.h"
 #include "mm/paging.h"
 #include "mm/pmm.h"
+#include "mm/rmap.h"
 #include "mm/zpool.h"
 
 extern u64 boot_entry_tsc;
@@ -114,6 +115,9 @@ void keel_main(u32 magic, u32 info_pa)
 	if (!paging_init(&boot_info))
 		keel_end(1);
 	boot_step("page tables");
+	if (!rmap_init(&boot_info))
+		keel_end(1);
+	boot_step("reverse map");
 	acpi_init(boot_info.acpi.rsdp, boot_info.acpi.length);
 	platform.bochs = acpi_oem_is("BOCHS ") && !(cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR);
 	boot_step("ACPI");

@@ -277,6 +277,9 @@ static void pt_split(struct pt_op *op, u64 *table, unsigned i, unsigned level, u
 	for (unsigned j = 0; j < PT_ENTRY_COUNT; j++)
 		pt_entry_write(sub, j, fmt->make_leaf(hpa(base + j * step), level - 1, perms, mt));
 	op->chg->split_count++;
+	if (op->chg->on_split)
+		op->chg->on_split(op->chg->ctx, ALIGN_DOWN(va, pt_level_size(level)), hpa(base),
+				  level);
 	pt_change_level(op, level - 1, sub, va, end);
 	pt_entry_write(table, i, fmt->make_table(t));
 }

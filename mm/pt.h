@@ -146,6 +146,13 @@ typedef void pt_leaf_fn(void *ctx, u64 va, hpa_t pa, unsigned level);
 typedef void pt_table_fn(void *ctx, hpa_t table, unsigned level);
 
 /*
+ * Called for each large leaf pt_unmap or pt_protect replaces by a table of
+ * 512 leaves one level down (the same frames), before anything inside it
+ * changes: va and pa are the old leaf's first addresses, level its level.
+ */
+typedef void pt_split_fn(void *ctx, u64 va, hpa_t pa, unsigned level);
+
+/*
  * What an unmap or protect did. Set on_leaf/ctx (or leave them zero) before
  * the call; the call fills the rest. [start, end) covers every entry that
  * changed; start == end when none did. flush is true when a present
@@ -156,6 +163,7 @@ typedef void pt_table_fn(void *ctx, hpa_t table, unsigned level);
 struct pt_change {
 	pt_leaf_fn *on_leaf;   /* pt_unmap: called per removed leaf, after it is cleared */
 	pt_table_fn *on_table; /* pt_unmap: called per emptied table, after it is unlinked */
+	pt_split_fn *on_split; /* both: called per large leaf split, before its part changes */
 	void *ctx;
 	u64 leaf_count;	 /* leaves removed (unmap) or rewritten (protect) */
 	u64 split_count; /* large leaves replaced by a table of smaller ones */

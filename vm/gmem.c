@@ -29,6 +29,7 @@
 #include "arch/x86/smp.h"
 #include "lib/panic.h"
 #include "lib/string.h"
+#include "mm/rmap.h"
 #include "mm/zero.h"
 #include "boot/options.h"
 #include "vmx/ept.h"
@@ -68,6 +69,39 @@ static u64 *table_ptr(void *ctx, hpa_t t)
 	return hpa_ptr(t);
 }
 
+/*
+ * The reverse map's owners: rmap_owners[i] is the guest memory whose leaves
+ * carry owner number i (0 is none), claimed by gmem_init, given back by
+ * gmem_destroy.
+ */
+/* Shared, atomic: a number is claimed with a compare-and-swap from NULL. */
+static struct gmem *rmap_owners[RMAP_OWNERS];
+
+static u16 owner_claim(struct gmem *m)
+{
+	for (u16 i = 1; i < RMAP_OWNERS; i++) {
+		struct gmem *none = NULL;
+
+		if (__atomic_compare_exchange_n(&rmap_owners[i], &none, m, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			return i;
+	}
+	return 0;
+}
+
+/* Records the leaf at `level` just mapped at gpa g to run, or removes or splits it. */
+static inline __attribute__((always_inline)) void
+rmap_note(struct gmem *m, enum rmap_status (*op)(struct rmap *, hpa_t, u16, u64, unsigned),
+	  hpa_t run, u64 g, unsigned level)
+{
+	enum rmap_status s = op(&keel_rmap, run, m->rmap_owner, g, level);
+
+	/* The EPT and the map change together: disagreeing is a Keel bug. */
+	if (unlikely(s != RMAP_OK))
+		panic("rmap: owner %u gpa 0x%lx hpa 0x%lx level %u: %s", m->rmap_owner, g,
+		      hpa_addr(run), level, rmap_status_name(s));
+}
+
 bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_account *acct)
 {
 	struct pt_cfg cfg = {
@@ -83,8 +117,13 @@ bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_acco
 	m->ram_size = ram_size;
 	m->max_level = max_level;
 	m->sync_level = max_level;
-	if (pt_init(&m->ept, &ept_fmt, &m->table_mem, &cfg) != PT_OK)
+	m->rmap_owner = owner_claim(m);
+	if (!m->rmap_owner)
 		return false;
+	if (pt_init(&m->ept, &ept_fmt, &m->table_mem, &cfg) != PT_OK) {
+		__atomic_store_n(&rmap_owners[m->rmap_owner], NULL, __ATOMIC_RELEASE);
+		return false;
+	}
 	/* A/D flags are not used yet: enabling them would only add work for the CPU. */
 	m->eptp = ept_eptp(m->ept.root, false);
 	return true;
@@ -105,6 +144,8 @@ static void free_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
 {
 	struct gmem *m = ctx;
 
+	rmap_note(m, rmap_remove, pa, va, level);
+	m->rmap_leaves--;
 	give_run(m, level, pa);
 	m->data_frames -= pt_level_size(level) / PAGE_SIZE;
 }
@@ -242,15 +283,25 @@ void gmem_destroy(struct gmem *m)
 	if (hpa_addr(m->fill.run))
 		give_run(m, m->fill.level, m->fill.run);
 	m->fill.run = hpa(0);
+	/* free_leaf checks each leaf against the reverse map as it goes. */
 	pt_destroy(&m->ept, free_leaf, m);
 	CHECK(m->data_frames == 0);
+	CHECK(m->rmap_leaves == 0);
+#ifndef NDEBUG
+	/* Debug builds: and the map holds nothing else of this guest's (a scan of the map). */
+	CHECK(rmap_count_owner(&keel_rmap, m->rmap_owner) == 0);
+#endif
+	__atomic_store_n(&rmap_owners[m->rmap_owner], NULL, __ATOMIC_RELEASE);
+	m->rmap_owner = 0;
 }
 
 /* Leaves and tables removed by one pt_unmap call, freed only after the INVEPT. */
 #define GMEM_PIECE (2 * MiB) /* at most 512 leaves, or one large leaf, per piece */
 
 struct removed {
+	struct gmem *m; /* for note_split */
 	struct {
+		u64 va;
 		hpa_t pa;
 		unsigned level;
 	} leaf[PT_ENTRY_COUNT];
@@ -264,9 +315,27 @@ static void note_removed(void *ctx, u64 va, hpa_t pa, unsigned level)
 	struct removed *r = ctx;
 
 	CHECK(r->count < PT_ENTRY_COUNT);
+	r->leaf[r->count].va = va;
 	r->leaf[r->count].pa = pa;
 	r->leaf[r->count].level = level;
 	r->count++;
+}
+
+/* A large leaf split (pt_split_fn): its frames get a slot each in the reverse map. */
+static void split_leaf(struct gmem *m, u64 va, hpa_t pa, unsigned level)
+{
+	rmap_note(m, rmap_split, pa, va, level);
+	m->rmap_leaves += PT_ENTRY_COUNT - 1;
+}
+
+static void note_split(void *ctx, u64 va, hpa_t pa, unsigned level)
+{
+	split_leaf(((struct removed *)ctx)->m, va, pa, level);
+}
+
+static void note_split_protect(void *ctx, u64 va, hpa_t pa, unsigned level)
+{
+	split_leaf(ctx, va, pa, level);
 }
 
 static void note_table(void *ctx, hpa_t t, unsigned level)
@@ -293,9 +362,11 @@ static enum gmem_status unmap_piece(struct gmem *m, u64 g, u64 size, bool free_l
 	/* Per-CPU: row i is CPU i's (too big for a stack); an unmap is not reentered. */
 	static struct removed removed[CPU_MAX];
 	struct removed *r = &removed[this_cpu()->index];
-	struct pt_change chg = {.on_leaf = note_removed, .on_table = note_table, .ctx = r};
+	struct pt_change chg = {
+	    .on_leaf = note_removed, .on_table = note_table, .on_split = note_split, .ctx = r};
 	int e;
 
+	r->m = m;
 	r->count = 0;
 	r->table_count = 0;
 	e = pt_unmap(&m->ept, g, size, &chg);
@@ -309,7 +380,7 @@ static enum gmem_status unmap_piece(struct gmem *m, u64 g, u64 size, bool free_l
 	}
 	xlat_flush(m);
 	for (unsigned i = 0; free_leaves && i < r->count; i++)
-		free_leaf(m, 0, r->leaf[i].pa, r->leaf[i].level);
+		free_leaf(m, r->leaf[i].va, r->leaf[i].pa, r->leaf[i].level);
 	for (unsigned i = 0; i < r->table_count; i++)
 		table_free(m, r->table[i]);
 	m->stats.tables_freed += r->table_count;
@@ -333,9 +404,33 @@ enum gmem_status gmem_unmap(struct gmem *m, gpa_t gp, u64 size)
 	return GMEM_OK;
 }
 
+bool gmem_frame_owner(hpa_t frame, struct gmem **m, gpa_t *g, unsigned *level)
+{
+	struct rmap_leaf l;
+
+	if (!rmap_find(&keel_rmap, frame, &l))
+		return false;
+	*m = __atomic_load_n(&rmap_owners[l.owner], __ATOMIC_ACQUIRE);
+	CHECK(*m); /* a leaf recorded for an owner number nobody holds */
+	*g = gpa(l.gpa + (ALIGN_DOWN(hpa_addr(frame), PAGE_SIZE) - hpa_addr(l.head)));
+	*level = l.level;
+	return true;
+}
+
+enum gmem_status gmem_unmap_frame(hpa_t frame)
+{
+	struct gmem *m;
+	unsigned level;
+	gpa_t g;
+
+	if (!gmem_frame_owner(frame, &m, &g, &level))
+		return GMEM_OUTSIDE;
+	return gmem_unmap(m, g, PAGE_SIZE);
+}
+
 enum gmem_status gmem_protect(struct gmem *m, gpa_t gp, u64 size, unsigned perms)
 {
-	struct pt_change chg = {0};
+	struct pt_change chg = {.on_split = note_split_protect, .ctx = m};
 	int e;
 
 	if (!range_ok(m, gpa_addr(gp), size))
@@ -433,6 +528,8 @@ map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 		give_run(m, level, run);
 		return map_status(m, r);
 	}
+	rmap_note(m, rmap_add_valid, run, base, level);
+	m->rmap_leaves++;
 	m->stats.leaves[level]++;
 	m->data_frames += size / PAGE_SIZE;
 	*out = hpa(hpa_addr(run) + (g - base));

@@ -98,6 +98,8 @@ struct gmem {
 	unsigned sync_level; /* largest leaf Keel's own accesses may populate (gmem_run) */
 	u64 eptp;
 	u64 data_frames; /* 4 KiB frames of guest data mapped */
+	u16 rmap_owner;	 /* its owner number in the reverse map (mm/rmap.h) */
+	u64 rmap_leaves; /* leaves of guest RAM the reverse map records for it */
 	struct gmem_fill fill;
 	struct gmem_around around;
 	/*
@@ -181,6 +183,23 @@ u64 gmem_invept_count(const struct gmem *m);
  * progress) back to the account; the struct may then be reused.
  */
 void gmem_destroy(struct gmem *m);
+
+/*
+ * The reverse map (mm/rmap.h) for guest RAM: which guest memory maps the
+ * host frame holding `frame`, at which guest-physical address (of that
+ * frame, not of its leaf) and in a leaf of which level. False when no
+ * guest's RAM is backed by it.
+ */
+bool gmem_frame_owner(hpa_t frame, struct gmem **m, gpa_t *g, unsigned *level);
+/*
+ * Takes the 4 KiB host frame holding `frame` out of the EPT that maps it,
+ * found through the reverse map (a large leaf around it is split first),
+ * with that EPT's INVEPT (and shootdown), and frees it; the guest's next
+ * touch of that page faults in a new zeroed frame. The caller holds the
+ * owner's guest lock (or runs its only vCPU's exit). GMEM_OUTSIDE when no
+ * guest maps the frame; otherwise as gmem_unmap.
+ */
+enum gmem_status gmem_unmap_frame(hpa_t frame);
 
 /*
  * Maps a page Keel owns (the APIC-access page) at g, above RAM, read/write

@@ -90,6 +90,12 @@ enum keel_hypercall {
 	KEEL_HC_TEST_BASE = 0x1000,    /* test-only functions: ENOSYS unless Keel has testhc=on */
 	KEEL_HC_TEST_UNMAP = 0x1000,   /* unmap guest-physical [RDI, RDI+RSI) (4 KiB aligned) */
 	KEEL_HC_TEST_PROTECT = 0x1001, /* set [RDI, RDI+RSI) to permissions RDX (KEEL_PERM_*) */
+	/*
+	 * Take the host frame behind guest-physical RDI out of the guest by
+	 * the frame alone, through Keel's reverse map (docs/ept.md); returns
+	 * the level of the leaf that mapped it (1: 4 KiB, 2: 2 MiB, 3: 1 GiB).
+	 */
+	KEEL_HC_TEST_UNMAP_FRAME = 0x1002,
 };
 
 /* Permissions for KEEL_HC_TEST_PROTECT. */

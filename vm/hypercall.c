@@ -90,9 +90,35 @@ static s64 hc_test_protect(struct vcpu *v, u64 start, u64 len, u64 perms)
 	return gmem_result(gmem_protect(&v->guest->mem, gpa(start), len, p));
 }
 
+/*
+ * Test-only: the host frame the EPT maps at guest-physical a0, taken back
+ * by the frame alone (gmem_unmap_frame finds the guest and page through
+ * the reverse map). First the map must name this guest, this page and the
+ * EPT's leaf level (EFAULT if not: a Keel bug shown to the test); EINVAL
+ * when a0 is not mapped RAM. Returns the level.
+ */
+static s64 hc_test_unmap_frame(struct vcpu *v, u64 a0, u64 a1, u64 a2)
+{
+	struct gmem *mem = &v->guest->mem, *owner;
+	u64 page = ALIGN_DOWN(a0, PAGE_SIZE);
+	enum gmem_status s;
+	struct pt_walk w;
+	unsigned level;
+	gpa_t g;
+
+	if (a0 >= mem->ram_size || !pt_lookup(&mem->ept, page, &w))
+		return KEEL_HC_EINVAL;
+	if (!gmem_frame_owner(w.pa, &owner, &g, &level) || owner != mem || gpa_addr(g) != page ||
+	    level != w.level)
+		return KEEL_HC_EFAULT;
+	s = gmem_unmap_frame(w.pa);
+	return s == GMEM_OK ? (s64)level : gmem_result(s);
+}
+
 static hypercall_fn *const test_hypercalls[] = {
     [KEEL_HC_TEST_UNMAP - KEEL_HC_TEST_BASE] = hc_test_unmap,
     [KEEL_HC_TEST_PROTECT - KEEL_HC_TEST_BASE] = hc_test_protect,
+    [KEEL_HC_TEST_UNMAP_FRAME - KEEL_HC_TEST_BASE] = hc_test_unmap_frame,
 };
 
 /* The handler for fn, or NULL: test functions only with testhc=on. */

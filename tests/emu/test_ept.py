@@ -72,6 +72,8 @@ TESTHC = {
     "ept-protect4k": ("mem=16M ept=4k -- test=protect", "debug-exit"),
     "ept-protect2m": ("mem=32M ept=2m -- test=protect leaf=2m", "debug-exit"),
     "ept-badargs": ("mem=16M ept=4k -- test=badargs", "debug-exit"),
+    "ept-rmap4k": ("mem=16M ept=4k -- test=rmap", "debug-exit"),
+    "ept-rmap2m": ("mem=32M ept=2m -- test=rmap leaf=2m", "debug-exit"),
 }
 # When Keel schedules these guests together, the delays (TSC ticks, about one
 # per instruction under Bochs) make them take memory one after another: ept-oom
@@ -105,6 +107,8 @@ SUMMARY_MIN = {
     "ept-unmap2m": {"invept": 1},
     "ept-protect4k": {"invept": 1},
     "ept-protect2m": {"invept": 1},
+    "ept-rmap4k": {"invept": 2},
+    "ept-rmap2m": {"invept": 2},
 }
 
 EPT_FIELDS = ("violations", "leaves_4k", "leaves_2m", "leaves_1g", "fallbacks", "spurious")

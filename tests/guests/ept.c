@@ -9,6 +9,7 @@
  *   test=zero [pages=|size=]   fresh memory reads as zero
  *   test=pattern [size=64M]    write a pattern, read it back
  *   test=unmap, test=protect   KEEL_HC_TEST_UNMAP / _PROTECT (Keel's testhc=on)
+ *   test=rmap                  KEEL_HC_TEST_UNMAP_FRAME: frames taken back by the reverse map
  *   test=badargs               bad ranges and permissions -> errors, no change
  *   test=nohc                  without testhc=on the test hypercalls are ENOSYS
  *   test=outside addr=GPA access=read|write|fetch
@@ -461,6 +462,52 @@ static void ept_test_unmap(void)
 	ept_unmap_region(env.base + 2 * EPT_REGION);
 }
 
+/* --- the reverse map: KEEL_HC_TEST_UNMAP_FRAME --- */
+
+static long ept_unmap_frame(u64 gpa)
+{
+	return vmcall3(KEEL_HC_TEST_UNMAP_FRAME, gpa, 0, 0);
+}
+
+/*
+ * A filled 2 MiB region; the frames behind two of its pages taken back by
+ * the frame alone (Keel finds guest and page through its reverse map). The
+ * first call names the leaf that mapped the frame (2 MiB with leaf=2m: the
+ * rest of it stays mapped as 4 KiB leaves, so the second call names a
+ * 4 KiB one); the two pages read zero and fault once each; every other
+ * page keeps its data; a page no longer mapped is EINVAL.
+ */
+static void ept_test_rmap(void)
+{
+	u64 r = env.base, p = r + 5 * EPT_PAGE;
+	struct ept_expect call = {.checked = BIT(EF_VIOLATIONS) | BIT(EF_FRAMES)};
+	struct ept_expect again = ept_new_leaves(2, 0);
+	struct keel_guest_stats a, b, c, d;
+
+	if (!ept_range_ok("rmap", r, r + EPT_REGION))
+		return;
+	ept_fill(r, EPT_REGION, 11);
+	a = ept_stats();
+	ept_check_ret("rmap: TEST_UNMAP_FRAME(a page of a filled region)", ept_unmap_frame(p),
+		      env.leaf == EPT_REGION ? 2 : 1);
+	ept_check_ret("rmap: TEST_UNMAP_FRAME(the page after it)", ept_unmap_frame(p + EPT_PAGE),
+		      1);
+	ept_check_ret("rmap: TEST_UNMAP_FRAME(the first page again)", ept_unmap_frame(p),
+		      KEEL_HC_EINVAL);
+	b = ept_stats();
+	call.want[EF_FRAMES] = -2;
+	ept_check("rmap: the calls", &a, &b, call);
+	ept_check_data("rmap: the pages below keep their data", r, p - r, 11);
+	ept_check_data("rmap: the pages above keep their data", p + 2 * EPT_PAGE,
+		       r + EPT_REGION - p - 2 * EPT_PAGE, 11);
+	c = ept_stats();
+	ept_check("rmap: the rest of the region", &b, &c, ept_new_leaves(0, 0));
+	ept_check_data("rmap: the two pages taken back", p, 2 * EPT_PAGE, 0);
+	d = ept_stats();
+	again.checked &= ~BIT(EF_FALLBACKS); /* as in ept_unmap_middle */
+	ept_check("rmap: touching them again", &c, &d, again);
+}
+
 /* PROTECT(p, len, perms) must return 0. */
 static void ept_protect_ok(u64 p, u64 len, u64 perms)
 {
@@ -775,6 +822,7 @@ static const struct {
     {"unmap", ept_test_unmap},	   {"protect", ept_test_protect},
     {"badargs", ept_test_badargs}, {"nohc", ept_test_nohc},
     {"outside", ept_test_outside}, {"touchall", ept_test_touchall},
+    {"rmap", ept_test_rmap},
 };
 
 static bool ept_env_init(uintptr_t info, uintptr_t magic)

@@ -32,6 +32,7 @@
 #include "arch/x86/percpu.h"
 #include "boot/options.h"
 #include "mm/pmm.h"
+#include "mm/rmap.h"
 #include "vm/gmem.h"
 #include "mm/zpool.h"
 #include "vmx/vmx.h"
@@ -39,6 +40,7 @@
 /* ---- what gmem.c links against, stubbed ---- */
 
 u64 mm_direct_base;
+struct rmap keel_rmap; /* block 0 only: the stand-in RAM is below 1 GiB */
 struct vmx_caps vmx_caps;
 struct keel_options keel_opts;
 struct cpu cpu_table[CPU_MAX];
@@ -115,8 +117,10 @@ static int setup(void **state)
 	(void)state;
 	ram = aligned_alloc(2 * MiB, RAM_SIZE);
 	meta = aligned_alloc(8, pmm_core_meta_size(RAM_SIZE));
+	keel_rmap.block[0] = calloc(RMAP_BLOCK_SLOTS, sizeof(u64));
 	assert_non_null(ram);
 	assert_non_null(meta);
+	assert_non_null(keel_rmap.block[0]);
 	mm_direct_base = (u64)(uintptr_t)ram;
 	pmm_core_init(&core, meta, RAM_SIZE);
 	pmm_core_add_ram(&core, PMM_LOW_LIMIT, RAM_SIZE);
@@ -131,6 +135,8 @@ static int teardown(void **state)
 	(void)state;
 	free(ram);
 	free(meta);
+	free(keel_rmap.block[0]);
+	keel_rmap.block[0] = NULL;
 	return 0;
 }
 

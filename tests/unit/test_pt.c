@@ -479,6 +479,41 @@ static void test_unmap_splits_2m(void **state)
 	fix_free(f);
 }
 
+/* on_split: each large leaf replaced, by its own first addresses and level, outermost first. */
+static void test_split_callback(void **state)
+{
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	struct leaf_log log = {0};
+	struct pt_change chg = {.on_split = log_leaf, .ctx = &log};
+	const u64 base = 4 * GiB, pa = 7 * GiB;
+
+	assert_int_equal(pt_map(&f->pt, base, hpa(pa), GiB, 3, PT_PERM_RWX, PT_MEM_WB), PT_OK);
+	assert_int_equal(
+	    pt_unmap(&f->pt, base + 2 * MiB - PAGE_SIZE, 2 * MiB + 2 * PAGE_SIZE, &chg), PT_OK);
+	assert_int_equal(log.count, 3);
+	assert_int_equal(log.va[0], base);
+	assert_int_equal(log.pa[0], pa);
+	assert_int_equal(log.level[0], 3);
+	assert_int_equal(log.va[1], base);
+	assert_int_equal(log.pa[1], pa);
+	assert_int_equal(log.level[1], 2);
+	assert_int_equal(log.va[2], base + 4 * MiB);
+	assert_int_equal(log.pa[2], pa + 4 * MiB);
+	assert_int_equal(log.level[2], 2);
+	/* pt_protect reports its splits too; a whole leaf is not split. */
+	log.count = 0;
+	assert_int_equal(pt_protect(&f->pt, base + 8 * MiB + PAGE_SIZE, PAGE_SIZE, PT_PERM_R, &chg),
+			 PT_OK);
+	assert_int_equal(log.count, 1);
+	assert_int_equal(log.va[0], base + 8 * MiB);
+	assert_int_equal(log.pa[0], pa + 8 * MiB);
+	assert_int_equal(log.level[0], 2);
+	log.count = 0;
+	assert_int_equal(pt_protect(&f->pt, base + 10 * MiB, 2 * MiB, PT_PERM_R, &chg), PT_OK);
+	assert_int_equal(log.count, 0);
+	fix_free(f);
+}
+
 static void test_unmap_splits_1g_twice(void **state)
 {
 	struct fix *f = fix_new(&fake_fmt, NULL);
@@ -1225,6 +1260,7 @@ int main(void)
 	    cmocka_unit_test(test_nomem_all_or_nothing),
 	    cmocka_unit_test(test_unmap_splits_2m),
 	    cmocka_unit_test(test_unmap_splits_1g_twice),
+	    cmocka_unit_test(test_split_callback),
 	    cmocka_unit_test(test_unmap_releases_empty_tables),
 	    cmocka_unit_test(test_leaf_table_hint),
 	    cmocka_unit_test(test_moving_page_keeps_tables_bounded),

@@ -1,0 +1,1 @@
+UNIT_SRCS_rmap := mm/rmap_core.c
