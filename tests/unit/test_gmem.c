@@ -140,6 +140,18 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * gmem_destroy, then what Keel leaves out for its time: a scan of the whole
+ * reverse map for any slot still naming the guest's owner number.
+ */
+static void destroy(struct gmem *m)
+{
+	u16 owner = m->rmap_owner;
+
+	gmem_destroy(m);
+	assert_int_equal(rmap_count_owner(&keel_rmap, owner), 0);
+}
+
 /* ---- a miniature guest life ---- */
 
 /*
@@ -294,7 +306,7 @@ static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life 
 	assert_int_equal(gmem_unmap_foreign(&l->m, gpa(APIC_GPA)), GMEM_OK);
 	l->fallbacks = l->m.stats.fallbacks;
 	allocs = l->acct.allocs;
-	gmem_destroy(&l->m);
+	destroy(&l->m);
 	assert_int_equal(l->acct.held, 0);
 	assert_true(pmm_core_account_close(&core, &l->acct));
 	assert_int_equal(core.count[PMM_FREE] + zpool_held(&pool), free_before);
@@ -388,7 +400,7 @@ static void test_pool_frames_map_as_they_are(void **state)
 	assert_true(gmem_peek(&m, gpa(0x400000), &v, sizeof(v)));
 	assert_int_equal(v, 0);
 	assert_int_equal(pool.st.misses[1], 1);
-	gmem_destroy(&m);
+	destroy(&m);
 	assert_int_equal(acct.held, 0);
 	assert_true(pmm_core_account_close(&core, &acct));
 	empty_pool();
@@ -425,7 +437,7 @@ static void test_fault_on_mapped_page(void **state)
 		;
 	assert_int_equal(m.stats.leaves[2], 2);
 	assert_int_equal(m.stats.leaves[1], 0);
-	gmem_destroy(&m);
+	destroy(&m);
 	/* 4 KiB leaves only: the frame taken for the lost race goes back */
 	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
 	gmem_run(&m);
@@ -433,7 +445,7 @@ static void test_fault_on_mapped_page(void **state)
 	held = acct.held;
 	assert_int_equal(gmem_fault(&m, 0x5000, 0), GMEM_EXISTS);
 	assert_int_equal(acct.held, held);
-	gmem_destroy(&m);
+	destroy(&m);
 	assert_int_equal(acct.held, 0);
 	assert_true(pmm_core_account_close(&core, &acct));
 }
@@ -480,7 +492,7 @@ static void test_fault_around(void **state)
 	assert_int_equal(gmem_fault(&m, base + 0x1FF000, 0), GMEM_OK); /* sequential, at the end */
 	assert_false(mapped(&m, base + 0x200000));
 	assert_int_equal(m.stats.around, 47);
-	gmem_destroy(&m);
+	destroy(&m);
 	assert_int_equal(acct.held, 0);
 	assert_true(pmm_core_account_close(&core, &acct));
 	/* overcommitted (a limit below its RAM): sequential faults map only themselves */
@@ -492,7 +504,7 @@ static void test_fault_around(void **state)
 		assert_int_equal(gmem_fault(&m, base + p * PAGE_SIZE, 0), GMEM_OK);
 	assert_int_equal(m.stats.around, 0);
 	assert_int_equal(m.data_frames, 8);
-	gmem_destroy(&m);
+	destroy(&m);
 	assert_true(pmm_core_account_close(&core, &acct));
 }
 
