@@ -111,6 +111,7 @@ static const struct option_desc option_table[] = {
     {"cpus", OPT_COUNT, NULL, &keel_opts.cpus, NULL},
     {"zeropool", OPT_CHOICE, onoff_choices, &keel_opts.zeropool, NULL},
     {"faultaround", OPT_CHOICE, onoff_choices, &keel_opts.faultaround, NULL},
+    {"zeropage", OPT_CHOICE, onoff_choices, &keel_opts.zeropage, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)

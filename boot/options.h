@@ -47,6 +47,7 @@ struct keel_options {
 	unsigned cpus;	      /* cpus=N: use at most N CPUs, the boot CPU included; 0: all */
 	unsigned zeropool;    /* 1: idle CPUs zero frames ahead of first touches (mm/zpool.h) */
 	unsigned faultaround; /* 1: sequential first touches of ept=4k guests map pages ahead */
+	unsigned zeropage;    /* 1: never-written guest pages read the shared zero frame */
 	unsigned errors;      /* malformed or unknown options seen */
 };
 

@@ -290,7 +290,7 @@ static void pt_change_leaf(struct pt_op *op, u64 *table, unsigned i, unsigned le
 	const struct pt_fmt *fmt = op->pt->fmt;
 	u64 end = va + pt_level_size(level);
 	hpa_t pa = fmt->addr(e, level);
-	unsigned old;
+	unsigned old, perms;
 	u64 ne;
 
 	if (!op->commit)
@@ -303,11 +303,14 @@ static void pt_change_leaf(struct pt_op *op, u64 *table, unsigned i, unsigned le
 		return;
 	}
 	old = fmt->perms(e, level);
-	ne = fmt->make_leaf(pa, level, op->perms, fmt->memtype(e, level));
+	perms = op->perms;
+	if (hpa_addr(pa) == hpa_addr(op->pt->keep_ro) && hpa_addr(op->pt->keep_ro))
+		perms &= ~(unsigned)PT_PERM_W; /* R or RX alone: both valid wherever RW is */
+	ne = fmt->make_leaf(pa, level, perms, fmt->memtype(e, level));
 	if (ne == e)
 		return;
 	pt_entry_write(table, i, ne);
-	pt_note(op, va, end, (old & ~op->perms) != 0);
+	pt_note(op, va, end, (old & ~perms) != 0);
 }
 
 /* True if no entry of the table is present. */
@@ -570,6 +573,73 @@ int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms, struct pt_change
 	if (!pt_leaf_perms_ok(pt, perms))
 		return PT_ERR_INVAL;
 	return pt_change(pt, PT_OP_PROTECT, va, size, perms, chg);
+}
+
+int pt_remap(struct pt *pt, u64 va, unsigned level, hpa_t pa, unsigned perms)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+	u64 *table = pt_table(pt, pt->root);
+	u64 e;
+
+	CHECK(pt->table_count > 0);
+	if (level < 1 || level > PT_LEVELS || !pt_leaf_perms_ok(pt, perms) ||
+	    va >= BIT(pt->cfg.va_bits))
+		return PT_ERR_INVAL;
+	if (!IS_ALIGNED(va, pt_level_size(level)) ||
+	    !IS_ALIGNED(hpa_addr(pa), pt_level_size(level)))
+		return PT_ERR_ALIGN;
+	for (unsigned l = PT_LEVELS; l > level; l--) {
+		e = pt_entry_read(table, pt_index(va, l));
+		if (!fmt->present(e) || fmt->leaf(e, l))
+			return PT_ERR_INVAL;
+		table = pt_table(pt, fmt->addr(e, l));
+	}
+	e = pt_entry_read(table, pt_index(va, level));
+	if (!fmt->present(e) || !fmt->leaf(e, level))
+		return PT_ERR_INVAL;
+	if (hpa_addr(pa) == hpa_addr(pt->keep_ro) && hpa_addr(pt->keep_ro))
+		perms &= ~(unsigned)PT_PERM_W;
+	pt_entry_write(table, pt_index(va, level),
+		       fmt->make_leaf(pa, level, perms, fmt->memtype(e, level)));
+	return PT_OK;
+}
+
+/* pt_maps_only below the table at `level` (its entries are one level down). */
+static bool pt_table_maps_only(const struct pt *pt, const u64 *table, unsigned level, u64 pa)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+	unsigned child = level - 1;
+
+	for (unsigned i = 0; i < PT_ENTRY_COUNT; i++) {
+		u64 e = pt_entry_read(table, i);
+
+		if (!fmt->present(e))
+			continue;
+		if (fmt->leaf(e, child)) {
+			if (child != 1 || hpa_addr(fmt->addr(e, child)) != pa)
+				return false;
+		} else if (!pt_table_maps_only(pt, pt_table(pt, fmt->addr(e, child)), child, pa)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool pt_maps_only(const struct pt *pt, u64 va, unsigned level, hpa_t pa)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+	const u64 *table = pt_table(pt, pt->root);
+
+	CHECK(level >= 2 && level <= PT_LEVELS);
+	for (unsigned l = PT_LEVELS; l >= level; l--) {
+		u64 e = pt_entry_read(table, pt_index(va, l));
+
+		if (!fmt->present(e) || fmt->leaf(e, l))
+			return false;
+		table = pt_table(pt, fmt->addr(e, l));
+	}
+	/* table: the one va's entry at `level` points to. */
+	return pt_table_maps_only(pt, table, level, hpa_addr(pa));
 }
 
 u64 pt_tables_for(u64 size)

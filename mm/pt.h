@@ -127,6 +127,12 @@ struct pt {
 	u64 hint_region;
 	u64 *hint_table;
 	/*
+	 * A frame no leaf may map writable (0: none), whatever pt_protect is
+	 * asked: gmem's shared zero frame, which a protect widening a range's
+	 * permissions must leave read-only. Set once, before the first map.
+	 */
+	hpa_t keep_ro;
+	/*
 	 * The format's answers, asked once by pt_init so that a map asks no
 	 * function: bit p of leaf_perms is set when p is within perm_mask and
 	 * perms_ok(p); bit t of memtypes when memtype_ok(t).
@@ -228,6 +234,23 @@ int pt_unmap(struct pt *pt, u64 va, u64 size, struct pt_change *chg);
  * for permissions the encoding cannot express (use pt_unmap to remove).
  */
 int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms, struct pt_change *chg);
+
+/*
+ * Points the present leaf at `level` that maps va (aligned to the level's
+ * size) at pa instead, with perms and the memory type it had: one entry
+ * write. The old translation is gone, so the caller invalidates as after
+ * a removal. PT_ERR_ALIGN, PT_ERR_INVAL (bad perms, or no leaf of that
+ * level maps va: nothing changed) or 0.
+ */
+int pt_remap(struct pt *pt, u64 va, unsigned level, hpa_t pa, unsigned perms);
+
+/*
+ * True when the table at `level` (2 or above) that holds va maps nothing
+ * but 4 KiB leaves of the one frame pa, or nothing at all: every entry
+ * below it is empty, a table, or such a leaf. False when va's slot at that
+ * level is not a table. Reads at most every entry below: 512 for level 2.
+ */
+bool pt_maps_only(const struct pt *pt, u64 va, unsigned level, hpa_t pa);
 
 /*
  * What holds va at `level` (2 or above): a present leaf at that level or

@@ -49,11 +49,14 @@ static void keep_nmi_blocking(struct vcpu *v, u64 q)
 		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) | VMCS_INTR_BLOCKING_NMI);
 }
 
-/* After gmem_fault: resume the guest, or end it naming why there is no page. */
+/* After gmem_fault or gmem_cow: resume the guest, or end it naming why there is no page. */
 static void fault_done(struct vcpu *v, u64 g, enum gmem_status s, u64 q)
 {
-	if (s == GMEM_OK || s == GMEM_AGAIN) {
-		/* AGAIN: the large page is still being zeroed; the access faults again. */
+	if (s == GMEM_OK || s == GMEM_AGAIN || s == GMEM_EXISTS) {
+		/*
+		 * AGAIN: the large page is still being zeroed; the access faults
+		 * again. EXISTS: the page is mapped as the access needs by now.
+		 */
 		keep_nmi_blocking(v, q);
 	} else if (s == GMEM_LIMIT) {
 		guest_end(v->guest, GUEST_END_OOM, 0,
@@ -70,7 +73,8 @@ static void fault_done(struct vcpu *v, u64 g, enum gmem_status s, u64 q)
 /*
  * A fault on an entry that allows something (a permission fault), or a
  * first touch that found its page mapped after all (another vCPU mapped it
- * since this CPU walked): the walk decides.
+ * since this CPU walked): the walk decides. A write to the zero frame is
+ * copy-on-write (gmem_cow).
  */
 static void fault_on_mapped(struct vcpu *v, u64 g, u64 q)
 {
@@ -79,7 +83,11 @@ static void fault_on_mapped(struct vcpu *v, u64 g, u64 q)
 	struct pt_walk w;
 
 	if (!pt_lookup(&m->ept, g, &w)) {
-		fault_done(v, g, gmem_fault(m, g, vcpu_deadline(v)), q);
+		fault_done(v, g, gmem_fault(m, g, vcpu_deadline(v), d.write), q);
+		return;
+	}
+	if (d.write && gmem_is_zero(m, w.pa)) {
+		fault_done(v, g, gmem_cow(m, g, vcpu_deadline(v)), q);
 		return;
 	}
 	if (ept_qual_satisfied(&d, w.perms)) {
@@ -108,7 +116,7 @@ static void first_touch(struct vcpu *v, u64 g, u64 q, u64 until)
 	/* A fault that finds its large page still being zeroed counts as a fill resume. */
 	if (!gmem_filling(m, g))
 		m->stats.violations++;
-	s = gmem_fault(m, g, until);
+	s = gmem_fault(m, g, until, q & EPT_QUAL_WRITE);
 	if (s == GMEM_EXISTS)
 		fault_on_mapped(v, g, q);
 	else

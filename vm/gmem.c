@@ -12,6 +12,14 @@
  *        with the next size down, 4 KiB last)
  *     -> take a frame, zero, map 4 KiB
  *
+ * With zero-page sharing (gmem_zero_sharing) a read or fetch of a page
+ * never written maps the one shared zero frame instead, read and execute
+ * only; the first write to it is copy-on-write of zero (gmem_cow): a
+ * fresh zeroed frame replaces it, with INVEPT. A write to a 2 MiB region
+ * of zero mappings alone takes a 2 MiB leaf for the whole region instead.
+ * The zero frame is never in the reverse map, never charged to a guest
+ * and never freed: free_leaf passes it by.
+ *
  * Installing a translation where there was none needs no INVEPT: the CPU
  * does not cache not-present EPT entries (SDM Vol. 3C 29.4.2 "Creating and
  * Using Cached Translation Information"). Removals and downgrades are the
@@ -129,6 +137,14 @@ bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_acco
 	return true;
 }
 
+void gmem_zero_sharing(struct gmem *m, hpa_t zero)
+{
+	CHECK(m->data_frames == 0 && m->zero_maps == 0); /* before anything is mapped */
+	CHECK(IS_ALIGNED(hpa_addr(zero), PAGE_SIZE));
+	m->zero = zero;
+	m->ept.keep_ro = zero; /* no protect ever makes it writable */
+}
+
 void gmem_run(struct gmem *m)
 {
 	m->sync_level = MIN(m->max_level, GMEM_SYNC_LEVEL);
@@ -144,6 +160,11 @@ static void free_leaf(void *ctx, u64 va, hpa_t pa, unsigned level)
 {
 	struct gmem *m = ctx;
 
+	if (gmem_is_zero(m, pa)) { /* shared: only the mapping goes */
+		CHECK(level == 1 && m->zero_maps > 0);
+		m->zero_maps--;
+		return;
+	}
 	rmap_note(m, rmap_remove, pa, va, level);
 	m->rmap_leaves--;
 	give_run(m, level, pa);
@@ -285,7 +306,13 @@ void gmem_destroy(struct gmem *m)
 	m->fill.run = hpa(0);
 	/* free_leaf checks each leaf against the reverse map as it goes. */
 	pt_destroy(&m->ept, free_leaf, m);
-	CHECK(m->data_frames == 0);
+	CHECK(m->data_frames == 0 && m->zero_maps == 0);
+#ifndef NDEBUG
+	/* Debug builds: nothing ever wrote to the frame every guest reads as zero. */
+	if (hpa_addr(m->zero))
+		for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+			CHECK(((const u64 *)hpa_ptr(m->zero))[i] == 0);
+#endif
 	/*
 	 * And the map holds no other leaf of this guest's. (A scan of the map
 	 * to show it, 1.5 M ticks per GiB of RAM, would hold the CPU past two
@@ -514,6 +541,27 @@ static enum gmem_status map_status(const struct gmem *m, int r)
 }
 
 /*
+ * A 2 MiB region about to get a large leaf (zero-page sharing): if a table
+ * is there that maps nothing but the zero frame, take it out (the mappings
+ * and, after INVEPT, the table), which is a promotion; GMEM_EXISTS when the
+ * table maps anything else, GMEM_OK when no table is there.
+ */
+static enum gmem_status promote(struct gmem *m, u64 base, unsigned level)
+{
+	enum gmem_status s;
+
+	if (pt_slot_state(&m->ept, base, level) != PT_SLOT_TABLE)
+		return GMEM_OK;
+	if (level != 2 || !pt_maps_only(&m->ept, base, level, m->zero))
+		return GMEM_EXISTS;
+	/* Zero mappings removed and replaced by another frame: INVEPT (unmap_piece). */
+	s = unmap_piece(m, base, pt_level_size(level), true);
+	if (s == GMEM_OK)
+		m->stats.promotions++;
+	return s;
+}
+
+/*
  * Maps the zeroed run as the leaf at `level` covering g; on success *out is
  * the host address of g, on failure the run goes back to the account.
  */
@@ -522,9 +570,17 @@ map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 {
 	u64 size = pt_level_size(level);
 	u64 base = ALIGN_DOWN(g, size);
-	/* Not-present -> present: no INVEPT needed (see the comment at the top). */
-	int r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
+	enum gmem_status s = GMEM_OK;
+	int r;
 
+	if (level > 1 && hpa_addr(m->zero))
+		s = promote(m, base, level);
+	if (s != GMEM_OK) {
+		give_run(m, level, run);
+		return s;
+	}
+	/* Not-present -> present: no INVEPT needed (see the comment at the top). */
+	r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
 	if (r != PT_OK) {
 		give_run(m, level, run);
 		return map_status(m, r);
@@ -576,7 +632,63 @@ static enum gmem_status large_ok(const struct gmem *m, u64 g, unsigned level)
 	st = pt_slot_state(&m->ept, g, level);
 	if (st == PT_SLOT_LEAF)
 		return GMEM_EXISTS;
+	if (st == PT_SLOT_TABLE && level == 2 && hpa_addr(m->zero) &&
+	    pt_maps_only(&m->ept, g, level, m->zero))
+		return GMEM_OK; /* zero mappings only: map_run promotes */
 	return st == PT_SLOT_EMPTY ? GMEM_OK : GMEM_ERROR;
+}
+
+/* Maps the zero frame, read and execute only, at the unmapped page holding g. */
+static enum gmem_status map_zero(struct gmem *m, u64 g)
+{
+	/* Not-present -> present: no INVEPT. */
+	int r =
+	    pt_map(&m->ept, ALIGN_DOWN(g, PAGE_SIZE), m->zero, PAGE_SIZE, 1, PT_PERM_RX, PT_MEM_WB);
+
+	if (r != PT_OK)
+		return map_status(m, r);
+	m->zero_maps++;
+	return GMEM_OK;
+}
+
+/*
+ * Copy-on-write of zero at 4 KiB: the page at g, mapping the zero frame,
+ * gets a zeroed frame of its own, read/write/execute. The old translation
+ * goes with INVEPT: the EPT violation dropped the faulting address's own
+ * cached translations, but not a combined mapping of another linear
+ * address that aliases the page, which would go on reading the zero frame
+ * (SDM Vol. 3C 29.4.3.1 "Operations that Invalidate Cached Mappings").
+ * *out: the host address of g.
+ */
+static enum gmem_status cow_page(struct gmem *m, u64 g, hpa_t *out)
+{
+	u64 page = ALIGN_DOWN(g, PAGE_SIZE);
+	enum gmem_status s;
+	bool zeroed;
+	hpa_t run;
+
+	s = take_run(m, 1, &run, &zeroed);
+	if (s != GMEM_OK)
+		return s;
+	if (zeroed)
+		m->stats.prezeroed[0]++;
+	else
+		zero_frames(run, PAGE_SIZE);
+	if (pt_remap(&m->ept, page, 1, run, PT_PERM_RWX) != PT_OK) {
+		give_run(m, 1, run);
+		return GMEM_ERROR;
+	}
+	m->inv_pending = true;
+	invalidate(m);
+	CHECK(m->zero_maps > 0);
+	m->zero_maps--;
+	rmap_note(m, rmap_add_valid, run, page, 1);
+	m->rmap_leaves++;
+	m->stats.leaves[1]++;
+	m->stats.cow++;
+	m->data_frames++;
+	*out = hpa(hpa_addr(run) + (g - page));
+	return GMEM_OK;
 }
 
 /*
@@ -671,7 +783,7 @@ static void fault_around(struct gmem *m, u64 g)
 	a->next = g + (done + 1) * PAGE_SIZE;
 }
 
-enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
+enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until, bool write)
 {
 	struct gmem_fill *f = &m->fill;
 	enum gmem_status st;
@@ -680,14 +792,18 @@ enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 
 	if (g >= m->ram_size)
 		return GMEM_OUTSIDE;
-	if (hpa_addr(f->run)) {
-		if (gmem_filling(m, g)) {
-			m->stats.fill_resumes++;
-			return fill_continue(m, g, until);
-		}
-		/* Another region while one is being zeroed: a 4 KiB page, at once. */
-		return map_leaf(m, g, 1, &h);
+	if (hpa_addr(f->run) && gmem_filling(m, g)) {
+		m->stats.fill_resumes++;
+		return fill_continue(m, g, until);
 	}
+	if (!write && hpa_addr(m->zero)) {
+		st = map_zero(m, g);
+		m->stats.zero_faults += st == GMEM_OK;
+		return st;
+	}
+	/* Another region while one is being zeroed: a 4 KiB page, at once. */
+	if (hpa_addr(f->run))
+		return map_leaf(m, g, 1, &h);
 	for (unsigned level = m->max_level; level > 1; level--) {
 		enum gmem_status s = large_ok(m, g, level);
 
@@ -715,7 +831,26 @@ enum gmem_status gmem_fault(struct gmem *m, u64 g, u64 until)
 	return st;
 }
 
-/* The host address of RAM page g if it is mapped: from the cache, else the EPT. */
+enum gmem_status gmem_cow(struct gmem *m, u64 g, u64 until)
+{
+	enum gmem_status s;
+	struct pt_walk w;
+	hpa_t h;
+
+	if (g >= m->ram_size || !pt_lookup(&m->ept, g, &w) || !gmem_is_zero(m, w.pa))
+		return GMEM_EXISTS;
+	/* A 2 MiB leaf for the region if it holds zero mappings alone (a promotion). */
+	s = gmem_fault(m, g, until, true);
+	if (s != GMEM_EXISTS)
+		return s;
+	return cow_page(m, g, &h);
+}
+
+/*
+ * The host address of RAM page g if it is mapped: from the cache, else the
+ * EPT. The zero frame's translations are not cached: gmem_populate must
+ * see them to give the page a frame of its own.
+ */
 static bool xlat_lookup(struct gmem *m, u64 g, hpa_t *out)
 {
 	u64 gfn = g >> PAGE_SHIFT;
@@ -728,9 +863,11 @@ static bool xlat_lookup(struct gmem *m, u64 g, hpa_t *out)
 	}
 	if (!pt_lookup(&m->ept, g, &w))
 		return false;
+	*out = w.pa;
+	if (gmem_is_zero(m, w.pa))
+		return true;
 	m->xlat.gfn1[slot] = gfn + 1;
 	m->xlat.hpa[slot] = hpa_addr(w.pa) & ~(u64)(PAGE_SIZE - 1);
-	*out = w.pa;
 	return true;
 }
 
@@ -741,12 +878,32 @@ enum gmem_status gmem_populate(struct gmem *m, gpa_t gp, hpa_t *out)
 	if (g >= m->ram_size)
 		return GMEM_OUTSIDE;
 	if (xlat_lookup(m, g, out))
-		return GMEM_OK;
+		return likely(!gmem_is_zero(m, *out)) ? GMEM_OK : cow_page(m, g, out);
 	return populate_now(m, g, m->sync_level, out);
 }
 
-/* Calls fn on each host chunk of [g, g+len), populating pages as it goes. */
-static enum gmem_status for_each_chunk(struct gmem *m, u64 g, u64 len,
+/* As gmem_populate for Keel to read: a page never written may map the zero frame. */
+static enum gmem_status populate_read(struct gmem *m, u64 g, hpa_t *out)
+{
+	enum gmem_status s;
+
+	if (g >= m->ram_size)
+		return GMEM_OUTSIDE;
+	if (xlat_lookup(m, g, out))
+		return GMEM_OK;
+	if (!hpa_addr(m->zero))
+		return populate_now(m, g, m->sync_level, out);
+	s = map_zero(m, g);
+	if (s == GMEM_OK)
+		*out = hpa(hpa_addr(m->zero) + (g & (PAGE_SIZE - 1)));
+	return s;
+}
+
+/*
+ * Calls fn on each host chunk of [g, g+len), populating pages as it goes
+ * (for Keel to write to them unless `read`).
+ */
+static enum gmem_status for_each_chunk(struct gmem *m, u64 g, u64 len, bool read,
 				       void (*fn)(void *host, u64 n, void *arg), void *arg)
 {
 	while (len) {
@@ -756,7 +913,7 @@ static enum gmem_status for_each_chunk(struct gmem *m, u64 g, u64 len,
 
 		if (g + n > m->ram_size || g + n < g)
 			return GMEM_OUTSIDE;
-		s = gmem_populate(m, gpa(g), &h);
+		s = read ? populate_read(m, g, &h) : gmem_populate(m, gpa(g), &h);
 		if (s != GMEM_OK)
 			return s;
 		fn(hpa_ptr(h), n, arg);
@@ -785,17 +942,17 @@ static void chunk_zero(void *host, u64 n, void *unused)
 
 enum gmem_status gmem_write(struct gmem *m, gpa_t g, const void *src, u64 len)
 {
-	return for_each_chunk(m, gpa_addr(g), len, chunk_write, (void *)src);
+	return for_each_chunk(m, gpa_addr(g), len, false, chunk_write, (void *)src);
 }
 
 enum gmem_status gmem_read(struct gmem *m, gpa_t g, void *dst, u64 len)
 {
-	return for_each_chunk(m, gpa_addr(g), len, chunk_read, dst);
+	return for_each_chunk(m, gpa_addr(g), len, true, chunk_read, dst);
 }
 
 enum gmem_status gmem_zero(struct gmem *m, gpa_t g, u64 len)
 {
-	return for_each_chunk(m, gpa_addr(g), len, chunk_zero, NULL);
+	return for_each_chunk(m, gpa_addr(g), len, false, chunk_zero, NULL);
 }
 
 bool gmem_peek(struct gmem *m, gpa_t gp, void *dst, u64 len)

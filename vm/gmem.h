@@ -41,6 +41,9 @@ struct gmem_stats {
 	u64 tables_freed;     /* EPT tables freed when an unmap emptied them */
 	u64 prezeroed[2];     /* [0] data leaves, [1] EPT tables taken already zero (zero pool) */
 	u64 around;	      /* 4 KiB pages mapped ahead by fault-around (struct gmem_around) */
+	u64 zero_faults;      /* reads of never-written pages answered by the zero frame */
+	u64 cow;	      /* writes that gave a zero-mapped page a frame of its own */
+	u64 promotions;	      /* 2 MiB regions of zero mappings given a 2 MiB leaf at a write */
 	struct inv_stats inv; /* INVEPTs issued for this EPT, by type */
 };
 
@@ -98,6 +101,13 @@ struct gmem {
 	unsigned sync_level; /* largest leaf Keel's own accesses may populate (gmem_run) */
 	u64 eptp;
 	u64 data_frames; /* 4 KiB frames of guest data mapped */
+	/*
+	 * Zero-page sharing (gmem_zero_sharing): the one read-only frame of
+	 * zeros every guest's never-written pages map, 0 when off; zero_maps:
+	 * this EPT's 4 KiB leaves that map it now.
+	 */
+	hpa_t zero;
+	u64 zero_maps;
 	u16 rmap_owner;	 /* its owner number in the reverse map (mm/rmap.h) */
 	u64 rmap_leaves; /* leaves of guest RAM the reverse map records for it */
 	struct gmem_fill fill;
@@ -159,6 +169,18 @@ void gmem_check_shootdown(const struct gmem *m, unsigned cpu, const char *who);
  */
 bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_account *acct);
 /*
+ * Zero-page sharing, set before anything is mapped: a read or fetch of a
+ * never-written page maps `zero` (a zeroed frame Keel never frees nor
+ * writes) read and execute only, at 4 KiB, instead of taking a frame; the
+ * first write gives the page a frame of its own (gmem_cow). 0: off.
+ */
+void gmem_zero_sharing(struct gmem *m, hpa_t zero);
+/* True if the host address pa lies in the shared zero frame this EPT maps. */
+static inline bool gmem_is_zero(const struct gmem *m, hpa_t pa)
+{
+	return hpa_addr(m->zero) && ALIGN_DOWN(hpa_addr(pa), PAGE_SIZE) == hpa_addr(m->zero);
+}
+/*
  * The guest is about to run: from now on a page Keel itself populates
  * (string I/O, hypercall buffers) is at most 2 MiB, zeroed at once; only
  * the guest's own faults take 1 GiB pages, zeroed a piece per exit
@@ -210,23 +232,35 @@ enum gmem_status gmem_map_foreign(struct gmem *m, gpa_t g, hpa_t h);
 enum gmem_status gmem_unmap_foreign(struct gmem *m, gpa_t g);
 
 /*
- * Makes the page containing gpa present (mapping a zeroed frame, or a large
- * page up to sync_level when the whole aligned region is RAM and unmapped)
- * and returns the host-physical address of gpa. A mapping that already
- * exists is reused.
+ * Makes the page containing gpa present and writable (mapping a zeroed
+ * frame, or a large page up to sync_level when the whole aligned region is
+ * RAM and unmapped; a page mapping the zero frame gets a frame of its own)
+ * and returns the host-physical address of gpa, for Keel to write. A
+ * mapping that already exists is reused.
  */
 enum gmem_status gmem_populate(struct gmem *m, gpa_t gpa, hpa_t *out);
 /*
  * The guest's own fault on RAM at gpa, not present when the CPU walked: the
  * largest page that fits, as gmem_populate, but a large page is zeroed in
  * pieces and only until the TSC reaches `until` (at least one piece per
- * call). Returns GMEM_OK once mapped, GMEM_AGAIN while zeroing goes on (the
- * guest, resumed later, faults again and it continues), GMEM_EXISTS when a
- * leaf maps gpa already (another vCPU mapped it since: nothing was taken,
- * no fill is left in progress), GMEM_LIMIT when the guest's frame limit is
- * reached, else an error.
+ * call). With zero-page sharing a fault that is not a write maps the zero
+ * frame instead (4 KiB), and a write in a 2 MiB region that maps nothing
+ * but the zero frame replaces those mappings by a 2 MiB leaf (a
+ * promotion: they all read zero, as the new leaf does). Returns GMEM_OK
+ * once mapped, GMEM_AGAIN while zeroing goes on (the guest, resumed later,
+ * faults again and it continues), GMEM_EXISTS when a leaf maps gpa already
+ * (another vCPU mapped it since: nothing was taken, no fill is left in
+ * progress), GMEM_LIMIT when the guest's frame limit is reached, else an
+ * error.
  */
-enum gmem_status gmem_fault(struct gmem *m, u64 gpa, u64 until);
+enum gmem_status gmem_fault(struct gmem *m, u64 gpa, u64 until, bool write);
+/*
+ * The guest wrote to the page at gpa, which maps the zero frame: a frame of
+ * its own, zeroed, mapped read/write/execute in its place, with INVEPT
+ * (copy-on-write of zero), or a promotion as gmem_fault's. GMEM_EXISTS when
+ * the page does not map the zero frame (nothing done); else as gmem_fault.
+ */
+enum gmem_status gmem_cow(struct gmem *m, u64 gpa, u64 until);
 /* Turns fault-around on (max pages ahead, at most GMEM_AROUND_MAX) or off (0). */
 void gmem_fault_around(struct gmem *m, unsigned max);
 /* True if gpa lies in the large page gmem_fault is zeroing. */
@@ -236,7 +270,10 @@ static inline bool gmem_filling(const struct gmem *m, u64 gpa)
 	       ALIGN_DOWN(gpa, pt_level_size(m->fill.level)) == m->fill.base;
 }
 
-/* Copies between Keel and guest RAM, populating as needed. */
+/*
+ * Copies between Keel and guest RAM, populating as needed (a read maps the
+ * zero frame where a page was never written, with zero-page sharing).
+ */
 enum gmem_status gmem_write(struct gmem *m, gpa_t gpa, const void *src, u64 len);
 enum gmem_status gmem_read(struct gmem *m, gpa_t gpa, void *dst, u64 len);
 /* Reads guest RAM only where it is already mapped; false if any page is not. */

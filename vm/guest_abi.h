@@ -125,6 +125,10 @@ struct keel_guest_stats {
 	uint64_t keel_ticks;   /* TSC ticks Keel spent on this guest's behalf so far */
 	uint64_t guest_ticks;  /* TSC ticks it ran in VMX non-root operation so far */
 	uint64_t restarts;     /* times Keel restarted it after a reset request */
+	uint64_t zero_maps;    /* 4 KiB pages mapping the shared zero frame now (zeropage=on) */
+	uint64_t zero_faults;  /* reads of never-written pages answered by the zero frame */
+	uint64_t cow;	       /* writes that gave a zero-mapped page a frame of its own */
+	uint64_t promotions;   /* 2 MiB regions of zero mappings given a 2 MiB leaf at a write */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

@@ -61,6 +61,10 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	s.guest_ticks = v->guest_ticks;
 	s.keel_ticks = vcpu_used_now(v) - v->guest_ticks;
 	s.restarts = g->restarts;
+	s.zero_maps = g->mem.zero_maps;
+	s.zero_faults = g->mem.stats.zero_faults;
+	s.cow = g->mem.stats.cow;
+	s.promotions = g->mem.stats.promotions;
 	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
 		return KEEL_HC_EFAULT;
 	return (s64)n;
@@ -95,7 +99,7 @@ static s64 hc_test_protect(struct vcpu *v, u64 start, u64 len, u64 perms)
  * by the frame alone (gmem_unmap_frame finds the guest and page through
  * the reverse map). First the map must name this guest, this page and the
  * EPT's leaf level (EFAULT if not: a Keel bug shown to the test); EINVAL
- * when a0 is not mapped RAM. Returns the level.
+ * when a0 is not mapped RAM or maps the zero frame. Returns the level.
  */
 static s64 hc_test_unmap_frame(struct vcpu *v, u64 a0, u64 a1, u64 a2)
 {
@@ -106,7 +110,8 @@ static s64 hc_test_unmap_frame(struct vcpu *v, u64 a0, u64 a1, u64 a2)
 	unsigned level;
 	gpa_t g;
 
-	if (a0 >= mem->ram_size || !pt_lookup(&mem->ept, page, &w))
+	/* The shared zero frame is no frame of the guest's: it is never taken back. */
+	if (a0 >= mem->ram_size || !pt_lookup(&mem->ept, page, &w) || gmem_is_zero(mem, w.pa))
 		return KEEL_HC_EINVAL;
 	if (!gmem_frame_owner(w.pa, &owner, &g, &level) || owner != mem || gpa_addr(g) != page ||
 	    level != w.level)

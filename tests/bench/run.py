@@ -153,6 +153,9 @@ def steps(p):
         Step("touch2m", f"first touch of {p.region_size} in 2 MiB regions, ept=2m, "
              "zero pool off", f"{CMDLINE} {SOLO_SLICE} {NOPOOL}",
              [f"name=touch2m mem={p.region_mem} ept=2m -- run=touch2m size={p.region_size}"]),
+        Step("zeropage", f"first read, then first write, of {p.touch_size} in 4 KiB pages, "
+             "ept=4k, zeropage=on, zero pool off", f"{CMDLINE} {SOLO_SLICE} {NOPOOL} zeropage=on",
+             [f"name=zeropage mem={p.touch_mem} ept=4k -- run=zeropage size={p.touch_size}"]),
         Step("touch4k-warm", f"first touch of {p.warm_touch_size} in 4 KiB pages after "
              f"{p.warm} ticks idle: the zero pool full", f"{CMDLINE} {SOLO_SLICE}",
              [f"name=touch4k mem=16M ept=4k -- run=touch4k size={p.warm_touch_size} "
@@ -319,6 +322,10 @@ ROWS = [
     ("touch4k-warm", "first touch 4 KiB (ept=4k), zero pool warm", "touch4k-warm", "touch4k",
      False),
     ("retouch4k", "second touch 4 KiB (ept=4k)", "touch4k", "retouch4k", False),
+    ("zero-read", "read fault, never-written 4 KiB (zeropage=on)", "zeropage", "zero-read",
+     False),
+    ("cow4k", "copy-on-write of zero, 4 KiB (zeropage=on), pool empty", "zeropage", "cow4k",
+     False),
     ("touch2m", "first touch 2 MiB region (ept=2m), pool empty", "touch2m", "touch2m", False),
     ("touch2m-per4k", "  the same per 4 KiB (/512)", "touch2m", None, False),
     ("touch2m-warm", "first touch 2 MiB region (ept=2m), pool warm", "touch2m-warm", "touch2m",

@@ -42,7 +42,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 import keelrun  # noqa: E402
 import mkiso  # noqa: E402
 
-DEFAULT_CMDLINE = "console=com1 onexit=shutdown"
+# KEEL_TEST_OPTIONS: Keel options added to every scenario that starts from
+# the default command line (say zeropage=on, to run them all with it).
+DEFAULT_CMDLINE = " ".join(["console=com1 onexit=shutdown",
+                            *filter(None, [os.environ.get("KEEL_TEST_OPTIONS")])])
 # CPUs of a Bochs machine unless a scenario says: KEEL_TEST_CPUS=2 runs the
 # whole suite on two (docs/testing.md).
 DEFAULT_CPUS = int(os.environ.get("KEEL_TEST_CPUS", "1"))

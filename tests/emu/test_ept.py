@@ -37,7 +37,8 @@ import re
 
 import pytest
 
-from keeltest import DEFAULT_CMDLINE, FAIL_MARKERS, Scenario, check_markers, guest, report, run
+from keeltest import (DEFAULT_CMDLINE, FAIL_MARKERS, Scenario, check_markers, guest, on_cpu0, report,
+                      run)
 
 TESTHC_CMDLINE = DEFAULT_CMDLINE + " testhc=on"
 SUCCESS_STATUS = 1  # debug-exit with v = 0
@@ -333,3 +334,64 @@ def test_unreservable_guest_refused(boots):
     if hit and not int(hit.group(2)) < int(hit.group(1)):
         problems.append(f"refused although {hit.group(2)} KiB were free for {hit.group(1)} KiB")
     _fail_if(r, problems)
+
+
+# Issue 18, zero-page sharing (Keel's zeropage=on): the ept guests' own checks
+# (tests/guests/ept.c test=zeropage, and guests that write first beside them) and the
+# witness, which reads pages it never writes (they map the one zero frame
+# every guest shares) and checks on every round that they still read zero
+# while the others write over their own zero pages. All on one CPU, so that
+# the witness watches the others run.
+ZEROPAGE_CMDLINE = DEFAULT_CMDLINE + " zeropage=on testhc=on"
+ZEROPAGE = {
+    "zp-4k": "mem=16M ept=4k -- test=zeropage",
+    "zp-2m": "mem=32M ept=2m -- test=zeropage leaf=2m",
+    # Guests that write before they read: no zero mapping, the same counts as without.
+    "zp-pattern": "mem=32M ept=2m -- test=pattern size=8M leaf=2m",
+    "zp-protect": "mem=16M ept=4k -- test=protect",
+}
+ZERO_SUMMARY_RE = re.compile(r"^keel: guest (\S+): ept: zero page: (\d+) read faults mapped "
+                             r"it, (\d+) copy-on-write faults, (\d+) 2 MiB promotions; frames "
+                             r"held at peak (\d+)$")
+
+
+@pytest.fixture(scope="module")
+def zeropage():
+    mods = [(guest("witness"), on_cpu0("name=witness mem=16M -- pages=64 zeros=64 "
+                                       "min_switches=1"))]
+    mods += [(guest("ept"), on_cpu0(f"name={n} {a}")) for n, a in ZEROPAGE.items()]
+    return run(Scenario("ept-zeropage", cmdline=ZEROPAGE_CMDLINE, modules=tuple(mods)))
+
+
+@pytest.mark.parametrize("name", list(ZEROPAGE))
+def test_zero_page_guest_passes(zeropage, name):
+    """Reads and fetches share the zero frame, writes copy or promote, exactly as counted;
+    Keel's summary agrees and reports the zero page's counters."""
+    r = zeropage
+    problems = check_markers(
+        r, passes=[f"[{name}] RESULT pass", _ended_re(name, "debug-exit", SUCCESS_STATUS)],
+        fails=[f"[{name}] FAIL", f"[{name}] RESULT fail"] + list(FAIL_MARKERS))
+    zero = [m for m in map(ZERO_SUMMARY_RE.match, r.lines()) if m and m.group(1) == name]
+    if not zero:
+        problems.append(f"no `keel: guest {name}: ept: zero page: ...` summary line")
+    elif name in ("zp-4k", "zp-2m"):
+        faults, cow, promotions = (int(x) for x in zero[0].groups()[1:4])
+        want = (64, 1, 1) if name == "zp-2m" else (64, 65, 0)
+        if faults < 64 + 1 or (cow, promotions) != want[1:]:
+            problems.append(f"{name}: zero page read faults {faults} (want at least 65), "
+                            f"copy-on-write {cow}, promotions {promotions} (want {want[1:]})")
+    _fail_if(r, problems + _summary_problems(r, name))
+
+
+def test_zero_page_witness(zeropage):
+    """The witness's never-written pages map the shared zero frame and read zero throughout,
+    while the others write to theirs; every frame comes back; Keel ends well."""
+    r = zeropage
+    problems = check_markers(
+        r, passes=["[witness] PASS the pages never written map the shared zero frame",
+                   "[witness] PASS words changed under the witness",
+                   "[witness] PASS the other guests ran while the witness watched",
+                   "[witness] RESULT pass", "keel: guest witness: ended by hypercall status=0,",
+                   f"keel: guests ok={len(ZEROPAGE) + 1} failed=0"],
+        fails=["[witness] FAIL"] + list(FAIL_MARKERS), end_status=0)
+    _fail_if(r, problems + _free_frames_problems(r, ["witness", *ZEROPAGE]))

@@ -14,6 +14,9 @@
  *   run=touch4k [size=64M]   module line ept=4k: first touch of each 4 KiB
  *        page of fresh memory (one EPT violation each, zeroing included),
  *        then a second touch of each page (no exit)
+ *   run=zeropage [size=64M]  module line ept=4k, Keel's zeropage=on: first read of
+ *                            each 4 KiB page (the shared zero frame), then first
+ *                            write (copy-on-write of zero)
  *   run=touch2m [size=64M]   module line ept=2m: first touch of each 2 MiB
  *        region (one EPT violation per region), then a touch of each 4 KiB
  *        page of the mapped regions (no exit)
@@ -183,6 +186,18 @@ static u64 bench_t_stosb_4k(void)
 	__asm__ volatile(BENCH_T0 "rep stosb" BENCH_T1
 			 : "=&a"(d), "+D"(p), "+c"(n)
 			 :
+			 : "rdx", "r8", "memory", "cc");
+	return d;
+}
+
+/* One timed 8-byte load from gpa; no setup. */
+static u64 bench_t_load(u64 gpa)
+{
+	u64 d, v;
+
+	__asm__ volatile(BENCH_T0 "movq (%[p]), %[v]" BENCH_T1
+			 : "=&a"(d), [v] "=&r"(v)
+			 : [p] "r"((uintptr_t)gpa)
 			 : "rdx", "r8", "memory", "cc");
 	return d;
 }
@@ -431,6 +446,38 @@ static void bench_touch2m(void)
 	bench_expect("retouch2m", "exits", d.exits, 0);
 }
 
+/*
+ * Keel's zeropage=on, ept=4k: the first read of each never-written page
+ * (it maps the shared zero frame: zero-read), then the first write to each
+ * (copy-on-write of zero: cow4k).
+ */
+static void bench_zeropage(void)
+{
+	u64 size = bench_arg("size", BENCH_DEFAULT_SIZE), n = size / BENCH_PAGE;
+	u64 base = bench_fresh("zeropage", size, BENCH_PAGE);
+	struct keel_guest_stats a, b;
+	struct bench_delta d;
+
+	if (!base)
+		return;
+	uart_wait_idle();
+	bench_stats(&a);
+	for (u64 i = 0; i < n; i++)
+		bench_samples[i] = bench_t_load(base + i * BENCH_PAGE);
+	bench_stats(&b);
+	d = bench_delta(&a, &b);
+	bench_report("zero-read", n, 0, &d);
+	bench_expect("zero-read", "faults", d.faults, n);
+	bench_expect("zero-read", "zero-page read faults", b.zero_faults - a.zero_faults, n);
+	bench_expect("zero-read", "4 KiB leaves", d.leaves_4k, 0);
+	a = b;
+	d = bench_stores(base, n, BENCH_PAGE, 0);
+	bench_stats(&b);
+	bench_report("cow4k", n, 0, &d);
+	bench_expect("cow4k", "faults", d.faults, n);
+	bench_expect("cow4k", "copy-on-write faults", b.cow - a.cow, n);
+}
+
 /* --- run=spin, run=none --- */
 
 /* Bochs' magic breakpoint (magic_break: enabled=1): the profiler's marker. */
@@ -566,6 +613,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		bench_touch4k();
 	else if (bootargs_has(bench_env.args, "run", "touch2m"))
 		bench_touch2m();
+	else if (bootargs_has(bench_env.args, "run", "zeropage"))
+		bench_zeropage();
 	else if (bootargs_has(bench_env.args, "run", "vcpus"))
 		bench_vcpus();
 	else if (bootargs_has(bench_env.args, "run", "wake"))
@@ -573,6 +622,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	else if (bootargs_has(bench_env.args, "run", "profile"))
 		bench_profile();
 	else
-		check_fail("no run=exits|touch4k|touch2m|vcpus|wake|profile|spin|none in '%s'",
+		check_fail("no run=exits|touch4k|touch2m|zeropage|vcpus|wake|profile|spin|none in "
+			   "'%s'",
 			   bench_env.args);
 }

@@ -10,6 +10,8 @@
  *   test=pattern [size=64M]    write a pattern, read it back
  *   test=unmap, test=protect   KEEL_HC_TEST_UNMAP / _PROTECT (Keel's testhc=on)
  *   test=rmap                  KEEL_HC_TEST_UNMAP_FRAME: frames taken back by the reverse map
+ *   test=zeropage              Keel's zeropage=on: reads and fetches of never-written pages
+ *                              share the zero frame; writes copy (4k) or promote (2m)
  *   test=badargs               bad ranges and permissions -> errors, no change
  *   test=nohc                  without testhc=on the test hypercalls are ENOSYS
  *   test=outside addr=GPA access=read|write|fetch
@@ -508,6 +510,104 @@ static void ept_test_rmap(void)
 	ept_check("rmap: touching them again", &c, &d, again);
 }
 
+/* --- zero-page sharing: Keel's zeropage=on --- */
+
+/* The zero-page counters' changes from a to b must be these. */
+static void ept_zero_check(const char *what, const struct keel_guest_stats *a,
+			   const struct keel_guest_stats *b, s64 maps, u64 faults, u64 cow,
+			   u64 promotions)
+{
+	char w[EPT_WHAT];
+
+	fmt_snprintf(w, sizeof(w), "%s: zero-page mappings", what);
+	check_eq(w, (s64)(b->zero_maps - a->zero_maps), maps);
+	fmt_snprintf(w, sizeof(w), "%s: zero-page read faults", what);
+	check_eq(w, b->zero_faults - a->zero_faults, faults);
+	fmt_snprintf(w, sizeof(w), "%s: copy-on-write faults", what);
+	check_eq(w, b->cow - a->cow, cow);
+	fmt_snprintf(w, sizeof(w), "%s: promotions", what);
+	check_eq(w, b->promotions - a->promotions, promotions);
+}
+
+/*
+ * Runs the never-written page at p from its start: zeros decode as
+ * ADD [RAX], AL, and with RAX pointing at a 256-byte aligned scratch
+ * buffer AL is 0, so each adds nothing, up to the RET placed at the start
+ * of the page after p.
+ */
+static void ept_run_zeros(u64 p)
+{
+	static u8 scratch[256] __attribute__((aligned(256)));
+	uintptr_t rax = (uintptr_t)scratch;
+
+	*(volatile u8 *)(uintptr_t)(p + EPT_PAGE) = EPT_RET;
+	__asm__ volatile("call *%1" : "+a"(rax) : "r"((uintptr_t)p) : "memory", "cc");
+}
+
+/*
+ * Three regions from base. Region 0: n pages read, never written, read
+ * zero and map the shared zero frame (one read fault each, no frame). The
+ * last page of region 1 is fetched (run) without a write: a fetch fault
+ * maps the zero frame too (read and execute allowed). Then every read page
+ * of region 0 is written: with 4 KiB leaves each write is a copy-on-write
+ * fault (a frame of its own, with an INVEPT); with 2 MiB leaves the first
+ * write replaces the region's zero mappings by one 2 MiB leaf (a
+ * promotion) and the rest do not fault. Keel's own write (KEEL_HC_STATS
+ * into a page read as zero) gets a copy too, and the pages still read as
+ * zero stay zero throughout.
+ */
+static void ept_test_zeropage(void)
+{
+	u64 r = env.base, n = 64, fetch = r + 2 * EPT_REGION - EPT_PAGE;
+	u64 stats_page = r + EPT_REGION, nonzero;
+	bool big = env.leaf == EPT_REGION;
+	struct keel_guest_stats a, b, c, d, e;
+	struct ept_expect reads = ept_new_leaves(0, 0), writes;
+
+	if (!ept_range_ok("zeropage", r, r + 3 * EPT_REGION))
+		return;
+	a = ept_stats();
+	nonzero = ept_read_pages(r, n * EPT_PAGE);
+	b = ept_stats();
+	check_eq("zeropage: never-written pages read zero (non-zero pages)", nonzero, 0);
+	reads.want[EF_VIOLATIONS] = (s64)n;
+	ept_check("zeropage: reading 64 pages", &a, &b, reads);
+	ept_zero_check("zeropage: reading 64 pages", &a, &b, (s64)n, n, 0, 0);
+	/* a fetch: the RET's page (region 2) is written first, outside the counts */
+	*(volatile u8 *)(uintptr_t)(fetch + EPT_PAGE) = 0;
+	b = ept_stats();
+	ept_run_zeros(fetch);
+	c = ept_stats();
+	reads.want[EF_VIOLATIONS] = 1;
+	ept_check("zeropage: running a never-written page", &b, &c, reads);
+	ept_zero_check("zeropage: running a never-written page", &b, &c, 1, 1, 0, 0);
+	/* writes */
+	ept_fill(r, n * EPT_PAGE, 5);
+	d = ept_stats();
+	writes = big ? ept_new_leaves(0, 1) : ept_new_leaves(n, 0);
+	writes.checked &= ~BIT(EF_FALLBACKS);
+	ept_check("zeropage: writing the 64 pages", &c, &d, writes);
+	ept_zero_check("zeropage: writing the 64 pages", &c, &d, -(s64)n, 0, big ? 0 : n,
+		       big ? 1 : 0);
+	check_true(d.invept - c.invept >= (big ? 1 : n),
+		   "zeropage: an INVEPT for each zero mapping replaced");
+	ept_check_data("zeropage: the written pages", r, n * EPT_PAGE, 5);
+	ept_check_data("zeropage: the rest of region 0", r + n * EPT_PAGE,
+		       EPT_REGION - n * EPT_PAGE, 0);
+	/* Keel's write into a page read as zero (a hypercall's buffer) */
+	(void)ept_rd(stats_page);
+	d = ept_stats();
+	check_eq("zeropage: KEEL_HC_STATS into a zero page",
+		 vmcall3(KEEL_HC_STATS, stats_page, sizeof(e), 0), (long)sizeof(e));
+	e = *(volatile struct keel_guest_stats *)(uintptr_t)stats_page;
+	check_true(e.exits > d.exits, "zeropage: the stats landed in a page of its own");
+	/* 4 KiB whatever the leaf: Keel's own writes never promote */
+	check_eq("zeropage: Keel's write was a copy-on-write", ept_stats().cow - d.cow, 1);
+	ept_check_data("zeropage: pages of region 1 still read zero", stats_page + EPT_PAGE,
+		       16 * EPT_PAGE, 0);
+	ept_check_data("zeropage: the page run reads zero", fetch, EPT_PAGE, 0);
+}
+
 /* PROTECT(p, len, perms) must return 0. */
 static void ept_protect_ok(u64 p, u64 len, u64 perms)
 {
@@ -822,7 +922,7 @@ static const struct {
     {"unmap", ept_test_unmap},	   {"protect", ept_test_protect},
     {"badargs", ept_test_badargs}, {"nohc", ept_test_nohc},
     {"outside", ept_test_outside}, {"touchall", ept_test_touchall},
-    {"rmap", ept_test_rmap},
+    {"rmap", ept_test_rmap},	   {"zeropage", ept_test_zeropage},
 };
 
 static bool ept_env_init(uintptr_t info, uintptr_t magic)

@@ -3,11 +3,14 @@
  * tests/emu/test_hostile.py). It runs next to the attack_* guests and keeps
  * checking that nothing they do reaches it:
  *
- *   -- [pages=256] [alone=16M] [min_switches=4] [max=4G]
+ *   -- [pages=256] [zeros=0] [alone=16M] [min_switches=4] [max=4G]
  *
  * It fills `pages` 4 KiB pages of its RAM (from the first 2 MiB boundary
  * above its image) with a pattern derived from each word's address, takes a
  * checksum of its own code and read-only data, and reads KEEL_HC_STATS.
+ * With zeros=N it also reads N pages it never writes, in the next 2 MiB
+ * region (with Keel's zeropage=on they map the zero frame every guest
+ * shares), and checks on every round that they still read zero.
  * Then it verifies one page after another, round and round, polling
  * KEEL_HC_STATS between pages. Keel's `switches` counter rises each time the
  * scheduler runs another guest; once it has risen at least `min_switches`
@@ -37,6 +40,7 @@ extern const u8 __image_start[], __image_end[], __trap_table_end[];
 static struct {
 	const char *args;
 	u64 mem, base, pages, alone, min_switches, max;
+	u64 zeros, zero_base; /* pages only read, from zero_base */
 } env;
 
 /* KEEL_HC_STATS writes here (.bss, populated by the loader). */
@@ -82,20 +86,25 @@ static void wit_fill(void)
 		*(volatile u64 *)(uintptr_t)a = wit_word(a);
 }
 
-/* Verifies page i; a changed word is a FAIL (the first few are printed). */
+/*
+ * Verifies page i (of the filled pages, then of the zero pages); a changed
+ * word is a FAIL (the first few are printed).
+ */
 static void wit_verify_page(u64 i)
 {
-	u64 page = env.base + i * WIT_PAGE;
+	bool zero = i >= env.pages;
+	u64 page = zero ? env.zero_base + (i - env.pages) * WIT_PAGE : env.base + i * WIT_PAGE;
 
 	for (u64 w = 0; w < WIT_WORDS; w++) {
 		u64 a = page + w * 8, got = *(volatile u64 *)(uintptr_t)a;
+		u64 want = zero ? 0 : wit_word(a);
 
-		if (got == wit_word(a))
+		if (got == want)
 			continue;
 		if (wit_bad++ < WIT_BAD_SHOWN)
 			check_fail("word at gpa 0x%llx changed: 0x%llx, want 0x%llx",
 				   (unsigned long long)a, (unsigned long long)got,
-				   (unsigned long long)wit_word(a));
+				   (unsigned long long)want);
 	}
 }
 
@@ -105,14 +114,14 @@ static void wit_verify_page(u64 i)
  */
 static u64 wit_watch(const struct keel_guest_stats *s0, u64 *passes)
 {
-	u64 sw = s0->switches, t0 = x86_rdtsc(), last = t0;
+	u64 sw = s0->switches, t0 = x86_rdtsc(), last = t0, all = env.pages + env.zeros;
 
 	for (u64 i = 0;; i++) {
 		struct keel_guest_stats s;
 		u64 now;
 
-		wit_verify_page(i % env.pages);
-		if (i % env.pages == env.pages - 1)
+		wit_verify_page(i % all);
+		if (i % all == all - 1)
 			++*passes;
 		s = wit_stats();
 		now = x86_rdtsc();
@@ -140,10 +149,12 @@ static void wit_run(void)
 	      (unsigned long long)env.pages, (unsigned long long)env.base,
 	      (unsigned long long)env.alone);
 	wit_fill();
+	for (u64 i = env.pages; i < env.pages + env.zeros; i++)
+		wit_verify_page(i); /* the first reads: they fault before s0 */
 	sum0 = wit_checksum();
 	s0 = wit_stats();
 	switches = wit_watch(&s0, &passes);
-	for (u64 i = 0; i < env.pages; i++)
+	for (u64 i = 0; i < env.pages + env.zeros; i++)
 		wit_verify_page(i);
 	s1 = wit_stats();
 	print("witness: %llu passes, %llu switches, %llu exits\n", (unsigned long long)passes,
@@ -154,6 +165,12 @@ static void wit_run(void)
 	check_eq("no EPT violation after the set-up (no page taken away)", s1.ept_violations,
 		 s0.ept_violations);
 	check_eq("data frames held unchanged", s1.data_frames, s0.data_frames);
+	if (env.zeros) {
+		print("witness: %llu pages read, never written: %llu map the shared zero frame\n",
+		      (unsigned long long)env.zeros, (unsigned long long)s1.zero_maps);
+		check_true(s1.zero_maps >= env.zeros,
+			   "the pages never written map the shared zero frame");
+	}
 }
 
 void guest_main(uintptr_t info, uintptr_t magic)
@@ -173,10 +190,13 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	env.alone = wit_arg("alone", 16 * MiB);
 	env.min_switches = wit_arg("min_switches", 4);
 	env.max = wit_arg("max", 4 * GiB);
-	if (env.pages == 0 || env.base + env.pages * WIT_PAGE > env.mem) {
-		check_fail("pages=%llu do not fit above 0x%llx in mem 0x%llx",
-			   (unsigned long long)env.pages, (unsigned long long)env.base,
-			   (unsigned long long)env.mem);
+	env.zeros = wit_arg("zeros", 0);
+	env.zero_base = ALIGN_UP(env.base + env.pages * WIT_PAGE, 2 * MiB);
+	if (env.pages == 0 || env.base + env.pages * WIT_PAGE > env.mem ||
+	    env.zero_base + env.zeros * WIT_PAGE > env.mem) {
+		check_fail("pages=%llu zeros=%llu do not fit above 0x%llx in mem 0x%llx",
+			   (unsigned long long)env.pages, (unsigned long long)env.zeros,
+			   (unsigned long long)env.base, (unsigned long long)env.mem);
 		return;
 	}
 	wit_run();

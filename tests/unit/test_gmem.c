@@ -164,7 +164,11 @@ struct shape {
 	u64 ram;
 	unsigned level;
 	u64 limit; /* frames; 0: what the RAM needs */
+	bool zero; /* zero-page sharing, with its steps (16 MiB of RAM at least) */
 };
+
+/* The sweep's shared zero frame (a shape with zero set). */
+static hpa_t sweep_zero;
 #define APIC_GPA 0xFEE00000ULL
 
 struct life {
@@ -227,7 +231,7 @@ static enum gmem_status fault(struct life *l, u64 g)
 	unsigned rounds = 0;
 
 	do {
-		s = gmem_fault(&l->m, g, 0);
+		s = gmem_fault(&l->m, g, 0, true);
 		assert_true(++rounds < 100);
 	} while (s == GMEM_AGAIN);
 	return s;
@@ -240,6 +244,21 @@ static enum gmem_status write_at(struct life *l, u64 g)
 
 	if (s == GMEM_OK)
 		l->written[l->nwritten++] = g;
+	return s;
+}
+
+/* gmem_cow until it maps (AGAIN while a promotion's 2 MiB is zeroed), then a mark. */
+static enum gmem_status cow_and_mark(struct life *l, u64 g)
+{
+	enum gmem_status s;
+	unsigned rounds = 0;
+
+	do {
+		s = gmem_cow(&l->m, g, 0);
+		assert_true(++rounds < 100);
+	} while (s == GMEM_AGAIN);
+	if (s == GMEM_OK)
+		note_write(l, g);
 	return s;
 }
 
@@ -280,6 +299,8 @@ static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life 
 		made = gmem_init(&l->m, sh->ram, sh->level, &l->acct);
 	}
 	assert_true(made);
+	if (sh->zero)
+		gmem_zero_sharing(&l->m, sweep_zero);
 	/* The loader: a 2 MiB leaf (falls back to 4 KiB ones), then more pages of it. */
 	STEP(l, write_at(l, 0x100000));
 	STEP(l, write_at(l, 0x1ff000));
@@ -303,6 +324,23 @@ static u64 live(const struct shape *sh, u64 fail_at, hpa_t foreign, struct life 
 		assert_true(gmem_peek(&l->m, gpa(0x401000), &v, sizeof(v)));
 		assert_int_equal(v, 0);
 	}
+	if (sh->zero) {
+		u64 v, fb;
+
+		/* Reads map the zero frame (tables may fail); a write promotes the region. */
+		STEP(l, gmem_fault(&l->m, 0x800000, 0, false));
+		STEP(l, gmem_read(&l->m, gpa(0x801000), &v, sizeof(v)));
+		fb = l->m.stats.fallbacks;
+		STEP(l, cow_and_mark(l, 0x801000));
+		/* promoted, or its 2 MiB run failed and the page was copied at 4 KiB */
+		assert_int_equal(l->m.stats.promotions + l->m.stats.fallbacks - fb, 1);
+		/* A region Keel writes into first: 4 KiB copies, no promotion. */
+		STEP(l, gmem_fault(&l->m, 0xA00000, 0, false));
+		STEP(l, gmem_fault(&l->m, 0xA01000, 0, false));
+		STEP(l, write_at(l, 0xA00000));
+		STEP(l, cow_and_mark(l, 0xA01000));
+		assert_int_equal(l->m.stats.cow + l->m.stats.promotions, 3);
+	}
 	assert_int_equal(gmem_unmap_foreign(&l->m, gpa(APIC_GPA)), GMEM_OK);
 	l->fallbacks = l->m.stats.fallbacks;
 	allocs = l->acct.allocs;
@@ -320,6 +358,13 @@ static void sweep(const struct shape *sh)
 
 	assert_non_null(l);
 	assert_true(pmm_core_alloc_frame(&core, &pa));
+	if (sh->zero) {
+		u64 z = 0;
+
+		assert_true(pmm_core_alloc_frame(&core, &z));
+		memset(hpa_ptr(hpa(z)), 0, PAGE_SIZE);
+		sweep_zero = hpa(z);
+	}
 	total = live(sh, 0, hpa(pa), l);
 	assert_int_equal(l->failed_steps, 0);
 	assert_int_equal(l->fallbacks, 0);
@@ -340,12 +385,17 @@ static void sweep(const struct shape *sh)
 	/* The loader's and both faults' large runs fell back, and tables of theirs. */
 	assert_true(with_fallback >= 3);
 	assert_int_equal(pmm_core_free_frame(&core, pa), PMM_OK);
+	if (sh->zero) {
+		for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+			assert_int_equal(((const u64 *)hpa_ptr(sweep_zero))[i], 0);
+		assert_int_equal(pmm_core_free_frame(&core, hpa_addr(sweep_zero)), PMM_OK);
+	}
 	free(l);
 }
 
 static void test_every_allocation_fails_in_turn(void **state)
 {
-	const struct shape sh = {8 * MiB, 2, 0};
+	const struct shape sh = {8 * MiB, 2, 0, false};
 
 	(void)state;
 	sweep(&sh);
@@ -353,7 +403,21 @@ static void test_every_allocation_fails_in_turn(void **state)
 
 static void test_every_allocation_fails_in_turn_1g(void **state)
 {
-	const struct shape sh = {GiB, 3, 4096};
+	const struct shape sh = {GiB, 3, 4096, false};
+
+	(void)state;
+	sweep(&sh);
+}
+
+/*
+ * With zero-page sharing: reads that map the zero frame, a write that
+ * promotes a region (its 2 MiB run may fail: 4 KiB copies then), Keel's
+ * write and a guest's write copying at 4 KiB; every allocation fails in
+ * turn as before, and the zero frame is never written.
+ */
+static void test_every_allocation_fails_in_turn_zero(void **state)
+{
+	const struct shape sh = {16 * MiB, 2, 0, true};
 
 	(void)state;
 	sweep(&sh);
@@ -362,7 +426,7 @@ static void test_every_allocation_fails_in_turn_1g(void **state)
 /* The same with a warm zero pool: its frames and runs are charged and fail like any other. */
 static void test_every_allocation_fails_in_turn_pooled(void **state)
 {
-	const struct shape sh = {8 * MiB, 2, 0};
+	const struct shape sh = {8 * MiB, 2, 0, false};
 
 	(void)state;
 	fill_pool(64, 2, 0);
@@ -389,13 +453,13 @@ static void test_pool_frames_map_as_they_are(void **state)
 	assert_int_equal(m.stats.prezeroed[1], 1);
 	gmem_run(&m);
 	/* a 2 MiB fault: the pool's run, mapped at once (no AGAIN, nothing zeroed) */
-	assert_int_equal(gmem_fault(&m, 0x200000, 0), GMEM_OK);
+	assert_int_equal(gmem_fault(&m, 0x200000, 0, true), GMEM_OK);
 	assert_true(gmem_peek(&m, gpa(0x200000), &v, sizeof(v)));
 	assert_int_equal(v, 0xA5A5A5A5A5A5A5A5ULL);
 	assert_int_equal(m.stats.prezeroed[0], 1);
 	assert_int_equal(m.stats.fill_resumes, 0);
 	/* the next 2 MiB region: the pool has no run left, so it is zeroed (in pieces) */
-	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x400000, 0) == GMEM_AGAIN; i++)
+	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x400000, 0, true) == GMEM_AGAIN; i++)
 		;
 	assert_true(gmem_peek(&m, gpa(0x400000), &v, sizeof(v)));
 	assert_int_equal(v, 0);
@@ -423,17 +487,17 @@ static void test_fault_on_mapped_page(void **state)
 	assert_true(pmm_core_account_open(&core, &acct, 4096));
 	assert_true(gmem_init(&m, 8 * MiB, 2, &acct));
 	gmem_run(&m);
-	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x200000, 0) == GMEM_AGAIN; i++)
+	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x200000, 0, true) == GMEM_AGAIN; i++)
 		;
 	assert_int_equal(m.stats.leaves[2], 1);
 	allocs = acct.allocs;
 	held = acct.held;
-	assert_int_equal(gmem_fault(&m, 0x3ff000, 0), GMEM_EXISTS);
+	assert_int_equal(gmem_fault(&m, 0x3ff000, 0, true), GMEM_EXISTS);
 	assert_int_equal(acct.allocs, allocs); /* no run taken */
 	assert_false(gmem_filling(&m, 0x3ff000));
 	assert_int_equal(hpa_addr(m.fill.run), 0);
 	/* the next region still gets its 2 MiB leaf */
-	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x400000, 0) == GMEM_AGAIN; i++)
+	for (unsigned i = 0; i < 100 && gmem_fault(&m, 0x400000, 0, true) == GMEM_AGAIN; i++)
 		;
 	assert_int_equal(m.stats.leaves[2], 2);
 	assert_int_equal(m.stats.leaves[1], 0);
@@ -441,9 +505,9 @@ static void test_fault_on_mapped_page(void **state)
 	/* 4 KiB leaves only: the frame taken for the lost race goes back */
 	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
 	gmem_run(&m);
-	assert_int_equal(gmem_fault(&m, 0x5000, 0), GMEM_OK);
+	assert_int_equal(gmem_fault(&m, 0x5000, 0, true), GMEM_OK);
 	held = acct.held;
-	assert_int_equal(gmem_fault(&m, 0x5000, 0), GMEM_EXISTS);
+	assert_int_equal(gmem_fault(&m, 0x5000, 0, true), GMEM_EXISTS);
 	assert_int_equal(acct.held, held);
 	destroy(&m);
 	assert_int_equal(acct.held, 0);
@@ -479,7 +543,8 @@ static void test_fault_around(void **state)
 	assert_int_equal(m.around.max, GMEM_AROUND_MAX);
 	for (unsigned i = 0; i < ARRAY_SIZE(faults); i++) {
 		assert_false(mapped(&m, base + faults[i] * PAGE_SIZE));
-		assert_int_equal(gmem_fault(&m, base + faults[i] * PAGE_SIZE + 8, 0), GMEM_OK);
+		assert_int_equal(gmem_fault(&m, base + faults[i] * PAGE_SIZE + 8, 0, true),
+				 GMEM_OK);
 	}
 	for (u64 p = 0; p <= 53; p++) /* the last window: 38 to 53 */
 		assert_true(mapped(&m, base + p * PAGE_SIZE));
@@ -488,8 +553,9 @@ static void test_fault_around(void **state)
 	assert_int_equal(m.around.sequential, 6);
 	assert_int_equal(m.data_frames, 54);
 	/* another page: the window starts again; the 2 MiB's end stops it */
-	assert_int_equal(gmem_fault(&m, base + 0x1FE000, 0), GMEM_OK);
-	assert_int_equal(gmem_fault(&m, base + 0x1FF000, 0), GMEM_OK); /* sequential, at the end */
+	assert_int_equal(gmem_fault(&m, base + 0x1FE000, 0, true), GMEM_OK);
+	assert_int_equal(gmem_fault(&m, base + 0x1FF000, 0, true),
+			 GMEM_OK); /* sequential, at the end */
 	assert_false(mapped(&m, base + 0x200000));
 	assert_int_equal(m.stats.around, 47);
 	destroy(&m);
@@ -501,11 +567,206 @@ static void test_fault_around(void **state)
 	gmem_run(&m);
 	gmem_fault_around(&m, GMEM_AROUND_MAX);
 	for (u64 p = 0; p < 8; p++)
-		assert_int_equal(gmem_fault(&m, base + p * PAGE_SIZE, 0), GMEM_OK);
+		assert_int_equal(gmem_fault(&m, base + p * PAGE_SIZE, 0, true), GMEM_OK);
 	assert_int_equal(m.stats.around, 0);
 	assert_int_equal(m.data_frames, 8);
 	destroy(&m);
 	assert_true(pmm_core_account_close(&core, &acct));
+}
+
+/* ---- zero-page sharing ---- */
+
+/* A frame of zeros from the core, as vm.c takes the shared zero frame. */
+static hpa_t zero_frame_new(void)
+{
+	u64 pa = 0;
+
+	assert_true(pmm_core_alloc_frame(&core, &pa));
+	memset(hpa_ptr(hpa(pa)), 0, PAGE_SIZE);
+	return hpa(pa);
+}
+
+/* The zero frame is still all zero: no path wrote through a zero mapping. */
+static void expect_zero_frame(hpa_t z)
+{
+	const u64 *q = hpa_ptr(z);
+
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		assert_int_equal(q[i], 0);
+}
+
+/* The host frame page g maps (it must be mapped). */
+static u64 frame_of(struct gmem *m, u64 g)
+{
+	struct pt_walk w;
+
+	assert_true(pt_lookup(&m->ept, g, &w));
+	return ALIGN_DOWN(hpa_addr(w.pa), PAGE_SIZE);
+}
+
+static enum gmem_status cow(struct gmem *m, u64 g)
+{
+	enum gmem_status s;
+	unsigned rounds = 0;
+
+	do {
+		s = gmem_cow(m, g, 0);
+		assert_true(++rounds < 100);
+	} while (s == GMEM_AGAIN);
+	return s;
+}
+
+/*
+ * 4 KiB leaves: reads of never-written pages (the guest's faults and
+ * Keel's own reads) map the one zero frame read and execute only and take
+ * no frame; a write (the guest's, or Keel's) gives the page a zeroed frame
+ * of its own with one INVEPT, recorded in the reverse map; a protect never
+ * makes the zero frame writable; an unmap or the guest's end drops its
+ * mappings and never frees it.
+ */
+static void test_zero_page_4k(void **state)
+{
+	struct pmm_account acct;
+	struct gmem m;
+	hpa_t z = zero_frame_new();
+	u64 base = 0x200000, v = 1, tables, inv, own;
+	struct gmem *owner;
+	struct pt_walk w;
+	unsigned level;
+	gpa_t at;
+
+	(void)state;
+	assert_true(pmm_core_account_open(&core, &acct, 4096));
+	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
+	gmem_zero_sharing(&m, z);
+	gmem_run(&m);
+	for (u64 p = 0; p < 4; p++)
+		assert_int_equal(gmem_fault(&m, base + p * PAGE_SIZE, 0, false), GMEM_OK);
+	assert_int_equal(gmem_read(&m, gpa(base + 4 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(m.zero_maps, 5);
+	assert_int_equal(m.stats.zero_faults, 4);
+	assert_int_equal(m.data_frames, 0);
+	tables = gmem_table_pages(&m);
+	assert_int_equal(acct.held, tables); /* tables only: no data frame */
+	for (u64 p = 0; p < 5; p++) {
+		assert_true(pt_lookup(&m.ept, base + p * PAGE_SIZE, &w));
+		assert_int_equal(hpa_addr(w.pa), hpa_addr(z));
+		assert_int_equal(w.perms, PT_PERM_RX);
+	}
+	assert_false(gmem_frame_owner(z, &owner, &at, &level)); /* not in the reverse map */
+	/* a protect asking for everything: still no W on the zero frame */
+	assert_int_equal(gmem_protect(&m, gpa(base), 5 * PAGE_SIZE, PT_PERM_RWX), GMEM_OK);
+	assert_true(pt_lookup(&m.ept, base, &w));
+	assert_int_equal(w.perms, PT_PERM_RX);
+	/* the guest's write: copy-on-write of zero, with INVEPT */
+	inv = invepts;
+	assert_int_equal(cow(&m, base + PAGE_SIZE + 16), GMEM_OK);
+	assert_int_equal(invepts, inv + 1);
+	own = frame_of(&m, base + PAGE_SIZE);
+	assert_true(own != hpa_addr(z));
+	assert_true(pt_lookup(&m.ept, base + PAGE_SIZE, &w));
+	assert_int_equal(w.perms, PT_PERM_RWX);
+	assert_int_equal(m.stats.cow, 1);
+	assert_int_equal(m.zero_maps, 4);
+	assert_int_equal(m.data_frames, 1);
+	assert_true(gmem_frame_owner(hpa(own), &owner, &at, &level));
+	assert_ptr_equal(owner, &m);
+	assert_int_equal(gpa_addr(at), base + PAGE_SIZE);
+	assert_true(gmem_peek(&m, gpa(base + PAGE_SIZE), &v, sizeof(v)));
+	assert_int_equal(v, 0);
+	/* a page with a frame of its own is no zero page: nothing to do */
+	assert_int_equal(gmem_cow(&m, base + PAGE_SIZE, 0), GMEM_EXISTS);
+	assert_int_equal(gmem_cow(&m, base + 7 * PAGE_SIZE, 0), GMEM_EXISTS); /* unmapped */
+	/* Keel's write into a zero page: a frame of its own too, the zero frame untouched */
+	v = 0x1234;
+	assert_int_equal(gmem_write(&m, gpa(base + 2 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
+	assert_true(frame_of(&m, base + 2 * PAGE_SIZE) != hpa_addr(z));
+	assert_int_equal(m.stats.cow, 2);
+	v = 0;
+	assert_int_equal(gmem_read(&m, gpa(base + 2 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(v, 0x1234);
+	expect_zero_frame(z);
+	/* an unmap drops a zero mapping and frees nothing */
+	assert_int_equal(gmem_unmap(&m, gpa(base), PAGE_SIZE), GMEM_OK);
+	assert_int_equal(m.zero_maps, 2);
+	assert_int_equal(pmm_core_state(&core, hpa_addr(z)), PMM_USED);
+	destroy(&m);
+	assert_int_equal(m.zero_maps, 0);
+	assert_int_equal(acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &acct));
+	assert_int_equal(pmm_core_state(&core, hpa_addr(z)), PMM_USED);
+	expect_zero_frame(z);
+	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
+}
+
+/*
+ * 2 MiB leaves: reads map the zero frame at 4 KiB; the first write in a
+ * region that maps nothing else (a fault on an unmapped page, or on a
+ * zero page) replaces the region's zero mappings by one 2 MiB leaf, its
+ * table freed after the INVEPT (a promotion). A region that holds a frame
+ * of its own stays at 4 KiB.
+ */
+static void test_zero_page_promotion(void **state)
+{
+	struct pmm_account acct;
+	struct gmem m;
+	hpa_t z = zero_frame_new();
+	u64 r1 = 0x200000, r2 = 0x400000, r3 = 0x600000, tables, inv, v;
+	struct pt_walk w;
+
+	(void)state;
+	assert_true(pmm_core_account_open(&core, &acct, 4096));
+	assert_true(gmem_init(&m, 8 * MiB, 2, &acct));
+	gmem_zero_sharing(&m, z);
+	gmem_run(&m);
+	for (u64 r = r1; r <= r3; r += 2 * MiB)
+		for (u64 p = 0; p < 3; p++)
+			assert_int_equal(gmem_fault(&m, r + p * 0x10000, 0, false), GMEM_OK);
+	assert_int_equal(m.zero_maps, 9);
+	tables = gmem_table_pages(&m);
+	/* region 1: a write to a zero page promotes */
+	inv = invepts;
+	assert_int_equal(cow(&m, r1 + 0x10000), GMEM_OK);
+	assert_true(pt_lookup(&m.ept, r1 + 0x10000, &w));
+	assert_int_equal(w.level, 2);
+	assert_int_equal(w.perms, PT_PERM_RWX);
+	assert_int_equal(m.stats.promotions, 1);
+	assert_int_equal(m.stats.cow, 0);
+	assert_int_equal(m.zero_maps, 6);
+	assert_int_equal(gmem_table_pages(&m), tables - 1);
+	assert_true(invepts > inv);
+	assert_true(gmem_peek(&m, gpa(r1), &v, sizeof(v)));
+	assert_int_equal(v, 0);
+	/* region 2: a write fault on a page not mapped yet promotes as well */
+	assert_int_equal(cow(&m, r2 + 0x30000), GMEM_EXISTS); /* not a zero page */
+	{
+		enum gmem_status s;
+		unsigned rounds = 0;
+
+		while ((s = gmem_fault(&m, r2 + 0x30000, 0, true)) == GMEM_AGAIN)
+			assert_true(++rounds < 100);
+		assert_int_equal(s, GMEM_OK);
+	}
+	assert_true(pt_lookup(&m.ept, r2, &w));
+	assert_int_equal(w.level, 2);
+	assert_int_equal(m.stats.promotions, 2);
+	assert_int_equal(m.zero_maps, 3);
+	/* region 3: Keel's write gives one page a frame of its own: no promotion after */
+	v = 7;
+	assert_int_equal(gmem_write(&m, gpa(r3 + 0x10000), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(cow(&m, r3), GMEM_OK);
+	assert_true(pt_lookup(&m.ept, r3, &w));
+	assert_int_equal(w.level, 1);
+	assert_int_equal(m.stats.promotions, 2);
+	assert_int_equal(m.stats.cow, 2);
+	assert_int_equal(m.zero_maps, 1);
+	assert_int_equal(m.data_frames, 2 * 512 + 2);
+	expect_zero_frame(z);
+	destroy(&m);
+	assert_int_equal(acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &acct));
+	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
 }
 
 int main(void)
@@ -513,10 +774,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_allocation_fails_in_turn),
 	    cmocka_unit_test(test_every_allocation_fails_in_turn_1g),
+	    cmocka_unit_test(test_every_allocation_fails_in_turn_zero),
 	    cmocka_unit_test(test_every_allocation_fails_in_turn_pooled),
 	    cmocka_unit_test(test_pool_frames_map_as_they_are),
 	    cmocka_unit_test(test_fault_on_mapped_page),
 	    cmocka_unit_test(test_fault_around),
+	    cmocka_unit_test(test_zero_page_4k),
+	    cmocka_unit_test(test_zero_page_promotion),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -514,6 +514,57 @@ static void test_split_callback(void **state)
 	fix_free(f);
 }
 
+/*
+ * The zero-page machinery: pt_remap points one present leaf at another
+ * frame (and refuses a hole, a table or another level), pt_maps_only sees
+ * whether a table maps one frame alone, and keep_ro stays read-only
+ * whatever pt_protect or pt_remap asks.
+ */
+static void test_remap_maps_only_keep_ro(void **state)
+{
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	const u64 base = 4 * GiB, zero = 9 * GiB, own = 10 * GiB;
+	struct pt_walk w;
+
+	(void)state;
+	f->pt.keep_ro = hpa(zero);
+	for (u64 p = 0; p < 3; p++)
+		assert_int_equal(pt_map(&f->pt, base + p * PAGE_SIZE, hpa(zero), PAGE_SIZE, 1,
+					PT_PERM_RX, PT_MEM_WB),
+				 PT_OK);
+	assert_true(pt_maps_only(&f->pt, base, 2, hpa(zero)));
+	assert_true(pt_maps_only(&f->pt, base + MiB, 3, hpa(zero))); /* through its PD */
+	assert_false(pt_maps_only(&f->pt, base, 2, hpa(own)));
+	assert_false(pt_maps_only(&f->pt, base + 2 * MiB, 2, hpa(zero))); /* no table there */
+	/* protect widening the range: the zero frame's leaves stay without W */
+	assert_int_equal(pt_protect(&f->pt, base, 2 * PAGE_SIZE, PT_PERM_RWX, NULL), PT_OK);
+	assert_true(pt_lookup(&f->pt, base, &w));
+	assert_int_equal(w.perms, PT_PERM_RX);
+	/* remap: one entry changes, to the frame and permissions asked */
+	assert_int_equal(pt_remap(&f->pt, base + PAGE_SIZE, 1, hpa(own), PT_PERM_RWX), PT_OK);
+	expect_map(f, base + PAGE_SIZE, own, 1, PT_PERM_RWX, PT_MEM_WB);
+	expect_map(f, base, zero, 1, PT_PERM_RX, PT_MEM_WB);
+	assert_false(pt_maps_only(&f->pt, base, 2, hpa(zero)));
+	/* ... and never makes keep_ro writable */
+	assert_int_equal(pt_remap(&f->pt, base + 2 * PAGE_SIZE, 1, hpa(zero), PT_PERM_RWX), PT_OK);
+	expect_map(f, base + 2 * PAGE_SIZE, zero, 1, PT_PERM_RX, PT_MEM_WB);
+	/* a hole, the wrong level, misalignment, bad permissions: refused, nothing changes */
+	assert_int_equal(pt_remap(&f->pt, base + 3 * PAGE_SIZE, 1, hpa(own), PT_PERM_RWX),
+			 PT_ERR_INVAL);
+	assert_int_equal(pt_remap(&f->pt, base, 2, hpa(own), PT_PERM_RWX), PT_ERR_INVAL);
+	assert_int_equal(pt_remap(&f->pt, base + 8, 1, hpa(own), PT_PERM_RWX), PT_ERR_ALIGN);
+	assert_int_equal(pt_remap(&f->pt, base, 1, hpa(own), 0), PT_ERR_INVAL);
+	expect_unmapped(f, base + 3 * PAGE_SIZE);
+	expect_map(f, base, zero, 1, PT_PERM_RX, PT_MEM_WB);
+	/* a large leaf: remapped at its own level only */
+	assert_int_equal(
+	    pt_map(&f->pt, base + 2 * MiB, hpa(own), 2 * MiB, 2, PT_PERM_RW, PT_MEM_WB), PT_OK);
+	assert_int_equal(pt_remap(&f->pt, base + 2 * MiB, 1, hpa(zero), PT_PERM_R), PT_ERR_INVAL);
+	assert_int_equal(pt_remap(&f->pt, base + 2 * MiB, 2, hpa(own + 2 * MiB), PT_PERM_R), PT_OK);
+	expect_map(f, base + 2 * MiB, own + 2 * MiB, 2, PT_PERM_R, PT_MEM_WB);
+	fix_free(f);
+}
+
 static void test_unmap_splits_1g_twice(void **state)
 {
 	struct fix *f = fix_new(&fake_fmt, NULL);
@@ -1261,6 +1312,7 @@ int main(void)
 	    cmocka_unit_test(test_unmap_splits_2m),
 	    cmocka_unit_test(test_unmap_splits_1g_twice),
 	    cmocka_unit_test(test_split_callback),
+	    cmocka_unit_test(test_remap_maps_only_keep_ro),
 	    cmocka_unit_test(test_unmap_releases_empty_tables),
 	    cmocka_unit_test(test_leaf_table_hint),
 	    cmocka_unit_test(test_moving_page_keeps_tables_bounded),
