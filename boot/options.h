@@ -48,6 +48,7 @@ struct keel_options {
 	unsigned zeropool;    /* 1: idle CPUs zero frames ahead of first touches (mm/zpool.h) */
 	unsigned faultaround; /* 1: sequential first touches of ept=4k guests map pages ahead */
 	unsigned zeropage;    /* 1: never-written guest pages read the shared zero frame */
+	unsigned reclaim;     /* 1: idle CPUs give back guest frames of zeros (zeropage too) */
 	unsigned errors;      /* malformed or unknown options seen */
 };
 

@@ -846,6 +846,127 @@ enum gmem_status gmem_cow(struct gmem *m, u64 g, u64 until)
 	return cow_page(m, g, &h);
 }
 
+/* Frames one reclaim step gives back at most (one INVEPT covers them). */
+#define GMEM_RECLAIM_BATCH 16
+
+/*
+ * True if the 4 KiB frame at p holds zeros only; *loads counts the qwords
+ * read. One REPE SCASQ, which stops at the first qword that is not zero.
+ */
+static bool frame_is_zero(const u64 *p, unsigned *loads)
+{
+	u64 left = PAGE_SIZE / 8;
+	bool differs;
+
+	__asm__ volatile("repe scasq"
+			 : "+D"(p), "+c"(left), "=@ccnz"(differs)
+			 : "a"(0ULL)
+			 : "memory", "cc");
+	*loads += (unsigned)(PAGE_SIZE / 8 - left);
+	return !differs;
+}
+
+/* The first address past the hole at g (nothing mapped there): past its 1 GiB or 2 MiB if empty. */
+static u64 hole_end(const struct gmem *m, u64 g)
+{
+	for (unsigned level = 3; level >= 2; level--)
+		if (pt_slot_state(&m->ept, g, level) == PT_SLOT_EMPTY)
+			return ALIGN_DOWN(g, pt_level_size(level)) + pt_level_size(level);
+	return ALIGN_DOWN(g, PAGE_SIZE) + PAGE_SIZE;
+}
+
+/*
+ * The 2 MiB leaf at base, every page of it checked zero with the guest
+ * idle all along: unmapped whole (INVEPT, then its run is freed).
+ */
+static void reclaim_leaf(struct gmem *m, u64 base)
+{
+	if (unmap_piece(m, base, pt_level_size(2), true) == GMEM_OK)
+		m->reclaim.returned += PT_ENTRY_COUNT;
+}
+
+bool gmem_reclaim_step(struct gmem *m, u64 ran, unsigned budget)
+{
+	struct gmem_reclaim *r = &m->reclaim;
+	hpa_t freed[GMEM_RECLAIM_BATCH];
+	unsigned nfreed = 0, loads = 0;
+	u64 t0;
+
+	if (!hpa_addr(m->zero) || m->shared || hpa_addr(m->fill.run))
+		return false;
+	if (r->cursor == 0 && r->passes && r->pass_ran == ran)
+		return false; /* idle since the last whole pass: nothing can have changed */
+	t0 = rdtsc();
+	if (r->cursor == 0)
+		r->pass_ran = ran;
+	if (r->leaf_base && r->leaf_ran != ran) { /* it ran: the leaf's pages are checked again */
+		r->cursor = r->leaf_base - 1;
+		r->leaf_ran = ran;
+	}
+	while (loads < budget && nfreed < GMEM_RECLAIM_BATCH) {
+		u64 g = r->cursor, size;
+		struct pt_walk w;
+
+		if (g >= m->ram_size) {
+			r->cursor = 0;
+			r->passes++;
+			break;
+		}
+		loads += 8; /* a walk, about as dear as eight loads */
+		if (!pt_lookup(&m->ept, g, &w)) {
+			r->cursor = hole_end(m, g);
+			continue;
+		}
+		size = pt_level_size(w.level);
+		if (gmem_is_zero(m, w.pa) || w.level == 3) {
+			r->cursor =
+			    ALIGN_DOWN(g, size) + size; /* shared already, or too large to check */
+			continue;
+		}
+		r->scanned++;
+		if (w.level == 2) {
+			u64 base = ALIGN_DOWN(g, size), run = hpa_addr(w.pa) - (g - base);
+
+			if (r->leaf_base != base + 1) { /* a new leaf: from its first page */
+				r->leaf_base = base + 1;
+				r->leaf_ran = ran;
+				g = base;
+			}
+			if (!frame_is_zero(hpa_ptr(hpa(run + (g - base))), &loads)) {
+				r->leaf_base = 0;
+				r->cursor = base + size;
+				continue;
+			}
+			r->cursor = g + PAGE_SIZE;
+			if (r->cursor == base + size) {
+				r->leaf_base = 0;
+				reclaim_leaf(m, base);
+			}
+			continue;
+		}
+		r->cursor = g + PAGE_SIZE;
+		if (!frame_is_zero(hpa_ptr(w.pa), &loads))
+			continue;
+		/* Zeros only: the zero frame takes its place, the frame goes once INVEPT ran. */
+		CHECK(pt_remap(&m->ept, g, 1, m->zero, PT_PERM_RX) == PT_OK);
+		rmap_note(m, rmap_remove, w.pa, g, 1);
+		m->rmap_leaves--;
+		m->data_frames--;
+		m->zero_maps++;
+		freed[nfreed++] = w.pa;
+	}
+	if (nfreed) {
+		m->inv_pending = true;
+		invalidate(m);
+		xlat_flush(m);
+		for (unsigned i = 0; i < nfreed; i++)
+			give_run(m, 1, freed[i]);
+		r->returned += nfreed;
+	}
+	r->ticks += rdtsc() - t0;
+	return true;
+}
+
 /*
  * The host address of RAM page g if it is mapped: from the cache, else the
  * EPT. The zero frame's translations are not cached: gmem_populate must

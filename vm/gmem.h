@@ -86,6 +86,26 @@ struct gmem_around {
 	u64 sequential; /* faults found sequential */
 };
 
+/*
+ * Reclaim (Keel's reclaim=on, with zero-page sharing): while every vCPU on
+ * the guest's CPU is halted, that CPU walks the guest's RAM a little per
+ * idle step (gmem_reclaim_step) for frames holding nothing but zeros. A
+ * 4 KiB one is replaced by the zero frame and given back; a 2 MiB leaf all
+ * zero is unmapped whole (its next read maps the zero frame, its next
+ * write a fresh leaf), checked a page per step and started again if the
+ * guest ran in between. 1 GiB leaves are passed by.
+ */
+struct gmem_reclaim {
+	u64 cursor;    /* the next guest-physical address to look at */
+	u64 pass_ran;  /* the guest's run count (its exits) when this pass began */
+	u64 leaf_base; /* the 2 MiB leaf being checked, + 1 (0: none) */
+	u64 leaf_ran;  /* the run count when its check began */
+	u64 passes;    /* whole passes over RAM */
+	u64 scanned;   /* 4 KiB pages looked at */
+	u64 returned;  /* frames given back to the allocator */
+	u64 ticks;     /* TSC ticks spent */
+};
+
 struct gmem_xlat {
 	u64 gfn1[GMEM_XLAT_SLOTS]; /* guest frame number + 1; 0: empty */
 	u64 hpa[GMEM_XLAT_SLOTS];  /* host address of the frame */
@@ -112,6 +132,7 @@ struct gmem {
 	u64 rmap_leaves; /* leaves of guest RAM the reverse map records for it */
 	struct gmem_fill fill;
 	struct gmem_around around;
+	struct gmem_reclaim reclaim;
 	/*
 	 * Set when a translation was removed or downgraded and no INVEPT has
 	 * followed yet: VM entry with this set is a Keel bug (checked in debug
@@ -180,6 +201,18 @@ static inline bool gmem_is_zero(const struct gmem *m, hpa_t pa)
 {
 	return hpa_addr(m->zero) && ALIGN_DOWN(hpa_addr(pa), PAGE_SIZE) == hpa_addr(m->zero);
 }
+/*
+ * One bounded step of the reclaim scan (struct gmem_reclaim), run while
+ * the guest is idle by the CPU that runs it, under its guest lock: looks
+ * at pages until about `budget` qwords were read, gives back the zero
+ * frames found (one INVEPT for them all, before they are freed). `ran`
+ * moves whenever the guest runs (its exit count). False, having done
+ * nothing, when a whole pass ended and the guest has not run since, or
+ * when reclaim does not apply (no zero-page sharing, or vCPUs on several
+ * CPUs).
+ */
+bool gmem_reclaim_step(struct gmem *m, u64 ran, unsigned budget);
+
 /*
  * The guest is about to run: from now on a page Keel itself populates
  * (string I/O, hypercall buffers) is at most 2 MiB, zeroed at once; only

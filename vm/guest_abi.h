@@ -129,6 +129,7 @@ struct keel_guest_stats {
 	uint64_t zero_faults;  /* reads of never-written pages answered by the zero frame */
 	uint64_t cow;	       /* writes that gave a zero-mapped page a frame of its own */
 	uint64_t promotions;   /* 2 MiB regions of zero mappings given a 2 MiB leaf at a write */
+	uint64_t reclaimed;    /* frames of zeros Keel took back while it was idle (reclaim=on) */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

@@ -65,6 +65,7 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	s.zero_faults = g->mem.stats.zero_faults;
 	s.cow = g->mem.stats.cow;
 	s.promotions = g->mem.stats.promotions;
+	s.reclaimed = g->mem.reclaim.returned;
 	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
 		return KEEL_HC_EFAULT;
 	return (s64)n;

@@ -74,6 +74,7 @@ struct sched {
 	u64 switches, switch_ticks, switch_min;
 	struct console_input in;   /* keys typed at Keel's console (the console CPU only) */
 	struct pmm_zero_work zero; /* the zero pool's fill this CPU has in progress (idle time) */
+	unsigned reclaim_next;	   /* the vCPU whose guest the reclaim scan looks at next */
 };
 
 /* This CPU is v's guest's home: it runs the guest's timers and devices, and reports it. */
@@ -369,6 +370,39 @@ static bool others_live(struct sched *s)
 }
 
 /*
+ * Qwords one reclaim step reads at most: four 4 KiB frames of zeros, about
+ * 2,000 ticks of REPE SCASQ, which is how late a step can make a wake-up.
+ */
+#define RECLAIM_BUDGET (4 * PAGE_SIZE / 8)
+
+/*
+ * Idle time (every vCPU here blocked): one step of the reclaim scan of a
+ * guest at home here, taking the guests in turn (gmem_reclaim_step). False
+ * when none had anything to scan.
+ */
+static bool reclaim_step(struct sched *s)
+{
+	if (!s->p->reclaim)
+		return false;
+	for (unsigned k = 0; k < s->n; k++) {
+		struct vcpu *v = s->vs[(s->reclaim_next + k) % s->n];
+		struct guest *g = v->guest;
+		bool did;
+
+		if (!home(v) || !guest_running(g))
+			continue;
+		guest_lock(g);
+		did = gmem_reclaim_step(&g->mem, g->stats.exits, RECLAIM_BUDGET);
+		guest_unlock(g);
+		if (did) {
+			s->reclaim_next = (s->reclaim_next + k) % s->n;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Every live vCPU here is blocked. Wait until the earliest timer deadline
  * or time limit among them, or until a key, the console or another CPU
  * wakes one, charging the wait to each as idle time. With no deadline the
@@ -411,8 +445,12 @@ static bool idle_until_event(struct sched *s)
 			break;
 		if (!until && !console_may_wake(s) && !end_sleepers(s) && !others_live(s))
 			break; /* nothing left to wait for */
-		/* Idle: zero a piece for the pool (mm/zpool.h), then look again; else wait. */
-		if (!pmm_zero_step(&s->zero))
+		/*
+		 * Idle: zero a piece for the pool (mm/zpool.h), or scan a little of a
+		 * guest's RAM for frames of zeros (reclaim=on), then look again;
+		 * else wait.
+		 */
+		if (!pmm_zero_step(&s->zero) && !reclaim_step(s))
 			idle_wait(s, until);
 	}
 	for (unsigned i = 0; i < s->n; i++)

@@ -42,6 +42,7 @@ struct sched_params {
 	unsigned all_n;
 	unsigned *live; /* shared, atomic: guests of the run not yet ended and reported */
 	bool keys_on;	/* keys can come at Keel's console (a halted guest may wait for them) */
+	bool reclaim;	/* idle time also scans its guests' RAM for frames of zeros (gmem) */
 };
 
 /*

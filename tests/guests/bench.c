@@ -17,6 +17,9 @@
  *   run=zeropage [size=64M]  module line ept=4k, Keel's zeropage=on: first read of
  *                            each 4 KiB page (the shared zero frame), then first
  *                            write (copy-on-write of zero)
+ *   run=reclaim [size=64M] [idle=200M]   module line ept=4k, Keel's reclaim=on:
+ *                            pages written, 3/4 cleared, then idle: Keel takes
+ *                            the cleared pages' frames back
  *   run=touch2m [size=64M]   module line ept=2m: first touch of each 2 MiB
  *        region (one EPT violation per region), then a touch of each 4 KiB
  *        page of the mapped regions (no exit)
@@ -478,6 +481,53 @@ static void bench_zeropage(void)
 	bench_expect("cow4k", "copy-on-write faults", b.cow - a.cow, n);
 }
 
+/*
+ * Keel's reclaim=on, ept=4k: size bytes written in 4 KiB pages, then 3/4 of
+ * them set back to zero (a buffer cleared and freed), then an idle wait
+ * (idle=, TSC ticks halted) while Keel scans. Keel must have taken back a
+ * frame for each page cleared (each now maps the zero frame: writing it
+ * again is a copy-on-write fault); the pages kept hold their data.
+ */
+static void bench_reclaim(void)
+{
+	u64 size = bench_arg("size", BENCH_DEFAULT_SIZE), n = size / BENCH_PAGE,
+	    cleared = n - n / 4;
+	u64 base = bench_fresh("reclaim", size, BENCH_PAGE), bad = 0;
+	struct keel_guest_stats a, b, c;
+
+	if (!base)
+		return;
+	for (u64 i = 0; i < n; i++)
+		for (u64 w = 0; w < BENCH_PAGE / 8; w += 64)
+			*(volatile u64 *)(uintptr_t)(base + i * BENCH_PAGE + w * 8) = i * 8 + w + 1;
+	for (u64 i = 0; i < cleared; i++)
+		memset((void *)(uintptr_t)(base + i * BENCH_PAGE), 0, BENCH_PAGE);
+	bench_stats(&a);
+	bench_idle(bench_arg("idle", 200 * MiB));
+	bench_stats(&b);
+	if (b.reclaimed - a.reclaimed >= cleared && a.data_frames - b.data_frames >= cleared)
+		check_pass("reclaim: %llu frames taken back while idle, %llu pages cleared",
+			   (unsigned long long)(b.reclaimed - a.reclaimed),
+			   (unsigned long long)cleared);
+	else
+		check_fail("reclaim: %llu frames taken back while idle (data frames %llu -> %llu), "
+			   "want at least the %llu pages cleared",
+			   (unsigned long long)(b.reclaimed - a.reclaimed),
+			   (unsigned long long)a.data_frames, (unsigned long long)b.data_frames,
+			   (unsigned long long)cleared);
+	for (u64 i = 0; i < n; i++)
+		for (u64 w = 0; w < BENCH_PAGE / 8; w += 64)
+			bad += *(volatile u64 *)(uintptr_t)(base + i * BENCH_PAGE + w * 8) !=
+			       (i < cleared ? 0 : i * 8 + w + 1);
+	bench_expect("reclaim", "words changed", bad, 0);
+	bench_stats(&b);
+	for (u64 i = 0; i < cleared; i++)
+		*(volatile u64 *)(uintptr_t)(base + i * BENCH_PAGE) = 1;
+	bench_stats(&c);
+	bench_expect("reclaim", "copy-on-write faults writing the cleared pages", c.cow - b.cow,
+		     cleared);
+}
+
 /* --- run=spin, run=none --- */
 
 /* Bochs' magic breakpoint (magic_break: enabled=1): the profiler's marker. */
@@ -615,6 +665,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		bench_touch2m();
 	else if (bootargs_has(bench_env.args, "run", "zeropage"))
 		bench_zeropage();
+	else if (bootargs_has(bench_env.args, "run", "reclaim"))
+		bench_reclaim();
 	else if (bootargs_has(bench_env.args, "run", "vcpus"))
 		bench_vcpus();
 	else if (bootargs_has(bench_env.args, "run", "wake"))
@@ -622,7 +674,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	else if (bootargs_has(bench_env.args, "run", "profile"))
 		bench_profile();
 	else
-		check_fail("no run=exits|touch4k|touch2m|zeropage|vcpus|wake|profile|spin|none in "
-			   "'%s'",
-			   bench_env.args);
+		check_fail(
+		    "no run=exits|touch4k|touch2m|zeropage|reclaim|vcpus|wake|profile|spin|none in "
+		    "'%s'",
+		    bench_env.args);
 }
