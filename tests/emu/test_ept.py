@@ -350,9 +350,10 @@ ZEROPAGE = {
     "zp-pattern": "mem=32M ept=2m -- test=pattern size=8M leaf=2m",
     "zp-protect": "mem=16M ept=4k -- test=protect",
 }
-ZERO_SUMMARY_RE = re.compile(r"^keel: guest (\S+): ept: zero page: (\d+) read faults mapped "
-                             r"it, (\d+) copy-on-write faults, (\d+) 2 MiB promotions; frames "
-                             r"held at peak (\d+)$")
+ZERO_SUMMARY_RE = re.compile(r"^keel: guest (\S+): ept: zero page: (\d+) pages map it at the "
+                             r"end, (\d+) read faults mapped it, (\d+) copy-on-write faults, "
+                             r"(\d+) 2 MiB promotions, (\d+) frames reclaimed; frames held at "
+                             r"peak (\d+)$")
 
 
 @pytest.fixture(scope="module")
@@ -375,7 +376,7 @@ def test_zero_page_guest_passes(zeropage, name):
     if not zero:
         problems.append(f"no `keel: guest {name}: ept: zero page: ...` summary line")
     elif name in ("zp-4k", "zp-2m"):
-        faults, cow, promotions = (int(x) for x in zero[0].groups()[1:4])
+        faults, cow, promotions = (int(x) for x in zero[0].groups()[2:5])
         want = (64, 1, 1) if name == "zp-2m" else (64, 65, 0)
         if faults < 64 + 1 or (cow, promotions) != want[1:]:
             problems.append(f"{name}: zero page read faults {faults} (want at least 65), "
@@ -419,3 +420,53 @@ def test_reclaim_takes_cleared_frames_back():
                    RECLAIM_SUMMARY_RE, "keel: guests ok=1 failed=0"],
         fails=["[reclaim] FAIL"] + list(FAIL_MARKERS), end_status=0)
     _fail_if(r, problems + _free_frames_problems(r, ["reclaim"]))
+
+
+# Issue 18, overcommit: on a 512 MiB machine, eight mem=256M guests that read
+# all of their RAM and write 1 MiB (test=readmost), each let hold at most 40 MiB
+# of host frames (maxmem=40M: 320 MiB promised in all). With zeropage=on they
+# all run to completion: their reads map the zero frame. Without it (the
+# second boot, one such guest) the reads take frames and the guest ends by
+# out-of-memory at its limit: eight would need 2 GiB.
+OVERCOMMIT_GUESTS = 8
+OVERCOMMIT_ARGS = "mem=256M maxmem=40M ept=2m -- test=readmost write=1M leaf=2m"
+
+
+def test_overcommit_with_zero_page():
+    """Eight mem=256M guests on 512 MiB: each ends well, holding a few MiB; Keel's report says
+    per guest its peak frames, zero mappings, copies and frames reclaimed."""
+    mods = tuple((guest("ept"), f"name=oc{i} {OVERCOMMIT_ARGS}")
+                 for i in range(OVERCOMMIT_GUESTS))
+    r = run(Scenario("ept-overcommit", memory=512, cmdline=DEFAULT_CMDLINE + " zeropage=on",
+                     modules=mods))
+    names = [f"oc{i}" for i in range(OVERCOMMIT_GUESTS)]
+    problems = check_markers(
+        r, passes=[f"keel: guests ok={OVERCOMMIT_GUESTS} failed=0"] +
+        [f"[{n}] RESULT pass" for n in names],
+        fails=["RESULT fail", "FAIL "] + list(FAIL_MARKERS), end_status=0)
+    peaks = {}
+    for m in map(ZERO_SUMMARY_RE.match, r.lines()):
+        if m and m.group(1) in names:
+            maps, faults, cow, promotions, reclaimed, peak = (int(x) for x in m.groups()[1:])
+            peaks[m.group(1)] = peak
+            # 256 MiB less the image's 2 MiB region read: 65,024 pages, less the 1 MiB written
+            # (promoted to a 2 MiB leaf at its first write)
+            if faults < 65024 - 512 or peak > 40 * MiB // PAGE:
+                problems.append(f"{m.group(1)}: {faults} zero-page read faults, peak {peak} "
+                                "frames: want about 65,000 faults under 40 MiB")
+    problems += [f"no zero-page summary for {n}" for n in names if n not in peaks]
+    _fail_if(r, problems + _free_frames_problems(r, names))
+
+
+def test_overcommit_without_zero_page_runs_out():
+    """The same guest without the zero page: its reads take frames, and at its 40 MiB limit
+    Keel ends it by out-of-memory, naming the limit."""
+    r = run(Scenario("ept-overcommit-nozp", memory=512,
+                     modules=((guest("ept"), f"name=oc-nozp expect=out-of-memory "
+                                             f"{OVERCOMMIT_ARGS}"),)))
+    problems = check_markers(
+        r, passes=[_ended_re("oc-nozp", "out-of-memory"),
+                   re.compile(r"^keel: guest oc-nozp: out of memory at gpa 0x[0-9a-f]+: it holds "
+                              rf"its limit, {40 * MiB // PAGE} frames$")],
+        fails=["[oc-nozp] RESULT pass"] + list(FAIL_MARKERS))
+    _fail_if(r, problems + _free_frames_problems(r, ["oc-nozp"]))

@@ -12,6 +12,7 @@
  *   test=rmap                  KEEL_HC_TEST_UNMAP_FRAME: frames taken back by the reverse map
  *   test=zeropage              Keel's zeropage=on: reads and fetches of never-written pages
  *                              share the zero frame; writes copy (4k) or promote (2m)
+ *   test=readmost [write=1M]   reads all of RAM, writes little (the overcommit demo)
  *   test=badargs               bad ranges and permissions -> errors, no change
  *   test=nohc                  without testhc=on the test hypercalls are ENOSYS
  *   test=outside addr=GPA access=read|write|fetch
@@ -608,6 +609,37 @@ static void ept_test_zeropage(void)
 	ept_check_data("zeropage: the page run reads zero", fetch, EPT_PAGE, 0);
 }
 
+/*
+ * Reads every page of RAM above the image (they must read zero), writes
+ * only `write=` bytes (default 1 MiB) from base and reads the rest again:
+ * with Keel's zeropage=on the reads share the zero frame, so the guest
+ * holds its image's frames, what it wrote and EPT tables only. Eight
+ * mem=256M guests, each let hold maxmem=40M, run on a 512 MiB machine so
+ * (tests/emu/test_ept.py, the overcommit boot); without the zero page the
+ * first 40 MiB of reads end each by out-of-memory.
+ */
+static void ept_test_readmost(void)
+{
+	u64 top = env.base, len = env.mem - top, wr = ept_arg("write", MiB), nonzero;
+	struct keel_guest_stats s;
+
+	if (!ept_range_ok("readmost", top, top + wr))
+		return;
+	print("readmost: reading 0x%llx pages, writing 0x%llx\n",
+	      (unsigned long long)(len / EPT_PAGE), (unsigned long long)(wr / EPT_PAGE));
+	nonzero = ept_read_pages(top, len);
+	ept_fill(top, wr, 21);
+	nonzero += ept_read_pages(top + wr, len - wr);
+	s = ept_stats();
+	check_eq("readmost: pages never written read zero (non-zero pages)", nonzero, 0);
+	ept_check_data("readmost: the pages written", top, wr, 21);
+	print("readmost: data frames %llu, zero-page mappings %llu, read faults %llu, copies "
+	      "%llu, promotions %llu\n",
+	      (unsigned long long)s.data_frames, (unsigned long long)s.zero_maps,
+	      (unsigned long long)s.zero_faults, (unsigned long long)s.cow,
+	      (unsigned long long)s.promotions);
+}
+
 /* PROTECT(p, len, perms) must return 0. */
 static void ept_protect_ok(u64 p, u64 len, u64 perms)
 {
@@ -917,12 +949,13 @@ static const struct {
 	const char *name;
 	void (*run)(void);
 } ept_tests[] = {
-    {"count", ept_test_count},	   {"regions2m", ept_test_regions2m},
-    {"zero", ept_test_zero},	   {"pattern", ept_test_pattern},
-    {"unmap", ept_test_unmap},	   {"protect", ept_test_protect},
-    {"badargs", ept_test_badargs}, {"nohc", ept_test_nohc},
-    {"outside", ept_test_outside}, {"touchall", ept_test_touchall},
-    {"rmap", ept_test_rmap},	   {"zeropage", ept_test_zeropage},
+    {"count", ept_test_count},	     {"regions2m", ept_test_regions2m},
+    {"zero", ept_test_zero},	     {"pattern", ept_test_pattern},
+    {"unmap", ept_test_unmap},	     {"protect", ept_test_protect},
+    {"badargs", ept_test_badargs},   {"nohc", ept_test_nohc},
+    {"outside", ept_test_outside},   {"touchall", ept_test_touchall},
+    {"rmap", ept_test_rmap},	     {"zeropage", ept_test_zeropage},
+    {"readmost", ept_test_readmost},
 };
 
 static bool ept_env_init(uintptr_t info, uintptr_t magic)
