@@ -49,6 +49,7 @@ struct keel_options {
 	unsigned faultaround; /* 1: sequential first touches of ept=4k guests map pages ahead */
 	unsigned zeropage;    /* 1: never-written guest pages read the shared zero frame */
 	unsigned reclaim;     /* 1: idle CPUs give back guest frames of zeros (zeropage too) */
+	unsigned workingset;  /* 1: sample each guest's accessed pages (EPT A/D flags) */
 	unsigned errors;      /* malformed or unknown options seen */
 };
 

@@ -642,6 +642,44 @@ bool pt_maps_only(const struct pt *pt, u64 va, unsigned level, hpa_t pa)
 	return pt_table_maps_only(pt, table, level, hpa_addr(pa));
 }
 
+/* pt_harvest inside the table at `level` (entries at that level) for [va, end). */
+static void pt_harvest_level(struct pt *pt, unsigned level, u64 *table, u64 va, u64 end, u64 test,
+			     u64 clear, pt_leaf_fn *fn, void *ctx, u64 *pages)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+
+	for (unsigned i = pt_index(va, level); va < end; i++) {
+		u64 next = MIN(pt_slot_end(va, level), end);
+		u64 e = pt_entry_read(table, i);
+
+		if (fmt->present(e) && !fmt->leaf(e, level)) {
+			pt_harvest_level(pt, level - 1, pt_table(pt, fmt->addr(e, level)), va, next,
+					 test, clear, fn, ctx, pages);
+		} else if (fmt->present(e)) {
+			if (e & test) {
+				*pages += pt_level_size(level) / PAGE_SIZE;
+				if (fn)
+					fn(ctx, ALIGN_DOWN(va, pt_level_size(level)),
+					   fmt->addr(e, level), level);
+			}
+			if (e & clear)
+				__atomic_fetch_and(&table[i], ~clear, __ATOMIC_RELAXED);
+		}
+		va = next;
+	}
+}
+
+void pt_harvest(struct pt *pt, u64 va, u64 size, u64 test, u64 clear, pt_leaf_fn *fn, void *ctx,
+		u64 *pages)
+{
+	CHECK(pt->table_count > 0);
+	CHECK(!(clear & ~(pt->fmt->accessed | pt->fmt->dirty))); /* flags only */
+	if (pt_check_va(pt, va, size, PAGE_SIZE) != PT_OK)
+		return;
+	pt_harvest_level(pt, PT_LEVELS, pt_table(pt, pt->root), va, va + size, test, clear, fn, ctx,
+			 pages);
+}
+
 u64 pt_tables_for(u64 size)
 {
 	u64 n = 1; /* the root */

@@ -95,6 +95,11 @@ struct pt_fmt {
 	hpa_t (*addr)(u64 e, unsigned level); /* the next table, or the leaf's frame */
 	unsigned (*perms)(u64 e, unsigned level);
 	enum pt_memtype (*memtype)(u64 e, unsigned level);
+	/*
+	 * The accessed and dirty flags of a leaf, as entry bits (0: the
+	 * format has none). The CPU sets them; make_leaf leaves them clear.
+	 */
+	u64 accessed, dirty;
 };
 
 /* Where table frames come from. */
@@ -251,6 +256,18 @@ int pt_remap(struct pt *pt, u64 va, unsigned level, hpa_t pa, unsigned perms);
  * level is not a table. Reads at most every entry below: 512 for level 2.
  */
 bool pt_maps_only(const struct pt *pt, u64 va, unsigned level, hpa_t pa);
+
+/*
+ * For every leaf in [va, va + size) (4 KiB aligned; a leaf partly inside
+ * counts whole): adds to *pages the 4 KiB pages of each leaf whose entry
+ * has any of the `test` bits (the format's accessed or dirty flag) and
+ * calls fn (may be NULL) for it, then clears the `clear` bits of every
+ * leaf with one atomic AND, since the CPU may set flags at the same time.
+ * A flag cleared may stay set in the CPU's cached translations: the
+ * caller invalidates when it wants the CPU to set it again.
+ */
+void pt_harvest(struct pt *pt, u64 va, u64 size, u64 test, u64 clear, pt_leaf_fn *fn, void *ctx,
+		u64 *pages);
 
 /*
  * What holds va at `level` (2 or above): a present leaf at that level or

@@ -108,4 +108,6 @@ const struct pt_fmt pt_x86_fmt = {
     .addr = pt_x86_addr,
     .perms = pt_x86_perms,
     .memtype = pt_x86_memtype,
+    .accessed = PTE_A,
+    .dirty = PTE_D,
 };

@@ -132,7 +132,7 @@ bool gmem_init(struct gmem *m, u64 ram_size, unsigned max_level, struct pmm_acco
 		__atomic_store_n(&rmap_owners[m->rmap_owner], NULL, __ATOMIC_RELEASE);
 		return false;
 	}
-	/* A/D flags are not used yet: enabling them would only add work for the CPU. */
+	/* A/D flags only when asked (gmem_track_ad): they add work for the CPU. */
 	m->eptp = ept_eptp(m->ept.root, false);
 	return true;
 }
@@ -143,6 +143,12 @@ void gmem_zero_sharing(struct gmem *m, hpa_t zero)
 	CHECK(IS_ALIGNED(hpa_addr(zero), PAGE_SIZE));
 	m->zero = zero;
 	m->ept.keep_ro = zero; /* no protect ever makes it writable */
+}
+
+void gmem_track_ad(struct gmem *m)
+{
+	m->ad = true;
+	m->eptp = ept_eptp(m->ept.root, true);
 }
 
 void gmem_run(struct gmem *m)
@@ -282,6 +288,24 @@ static void invalidate(struct gmem *m)
 static void xlat_flush(struct gmem *m)
 {
 	memset(&m->xlat, 0, sizeof(m->xlat));
+}
+
+u64 gmem_ws_sample(struct gmem *m)
+{
+	u64 pages = 0, a = m->ept.fmt->accessed;
+
+	CHECK(m->ad);
+	pt_harvest(&m->ept, 0, ALIGN_UP(m->ram_size, PAGE_SIZE), a, a, NULL, NULL, &pages);
+	/*
+	 * A translation the CPU cached with the flag set lets it skip setting
+	 * it again: without this INVEPT the next sample would undercount.
+	 */
+	invalidate(m);
+	m->ws.samples++;
+	m->ws.last = pages;
+	m->ws.peak = MAX(m->ws.peak, pages);
+	m->ws.sum += pages;
+	return pages;
 }
 
 u64 gmem_invept_count(const struct gmem *m)

@@ -106,6 +106,20 @@ struct gmem_reclaim {
 	u64 ticks;     /* TSC ticks spent */
 };
 
+/*
+ * The working set (Keel's workingset=on, on a CPU with EPT accessed and
+ * dirty flags): every GMEM_WS_INTERVAL ticks of the guest's time Keel
+ * counts the pages whose leaves the CPU marked accessed since the last
+ * look, and clears the flags (gmem_ws_sample).
+ */
+#define GMEM_WS_INTERVAL (1ULL << 24)
+
+struct gmem_ws {
+	u64 next_at; /* vCPU 0's run time (used ticks) at which the next sample is due */
+	u64 samples;
+	u64 last, peak, sum; /* 4 KiB pages accessed in an interval */
+};
+
 struct gmem_xlat {
 	u64 gfn1[GMEM_XLAT_SLOTS]; /* guest frame number + 1; 0: empty */
 	u64 hpa[GMEM_XLAT_SLOTS];  /* host address of the frame */
@@ -133,6 +147,8 @@ struct gmem {
 	struct gmem_fill fill;
 	struct gmem_around around;
 	struct gmem_reclaim reclaim;
+	bool ad; /* the EPTP enables accessed and dirty flags (gmem_track_ad) */
+	struct gmem_ws ws;
 	/*
 	 * Set when a translation was removed or downgraded and no INVEPT has
 	 * followed yet: VM entry with this set is a Keel bug (checked in debug
@@ -212,6 +228,21 @@ static inline bool gmem_is_zero(const struct gmem *m, hpa_t pa)
  * CPUs).
  */
 bool gmem_reclaim_step(struct gmem *m, u64 ran, unsigned budget);
+
+/*
+ * Before the guest's vCPUs are built (the EPTP goes into their VMCSs): the
+ * CPU sets accessed and dirty flags in this EPT (EPTP bit 6; the caller
+ * checked IA32_VMX_EPT_VPID_CAP bit 21). The CPU then treats its own
+ * accesses to the guest's paging structures as writes.
+ */
+void gmem_track_ad(struct gmem *m);
+/*
+ * One working-set sample (m->ad): the 4 KiB pages of RAM accessed since the
+ * last one (a 2 MiB leaf counts 512), accessed flags cleared, then INVEPT
+ * (with the shootdown for a guest on several CPUs) so that the CPU sets
+ * them again at the next access. Returns the pages counted.
+ */
+u64 gmem_ws_sample(struct gmem *m);
 
 /*
  * The guest is about to run: from now on a page Keel itself populates

@@ -130,6 +130,8 @@ struct keel_guest_stats {
 	uint64_t cow;	       /* writes that gave a zero-mapped page a frame of its own */
 	uint64_t promotions;   /* 2 MiB regions of zero mappings given a 2 MiB leaf at a write */
 	uint64_t reclaimed;    /* frames of zeros Keel took back while it was idle (reclaim=on) */
+	uint64_t ws_samples;   /* working-set samples taken (workingset=on) */
+	uint64_t ws_last;      /* 4 KiB pages accessed in the last sampled interval */
 };
 #define KEEL_HC_ENOSYS (-1)
 #define KEEL_HC_EINVAL (-2)

@@ -66,6 +66,8 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	s.cow = g->mem.stats.cow;
 	s.promotions = g->mem.stats.promotions;
 	s.reclaimed = g->mem.reclaim.returned;
+	s.ws_samples = g->mem.ws.samples;
+	s.ws_last = g->mem.ws.last;
 	if (gmem_write(&g->mem, gpa(dst), &s, n) != GMEM_OK)
 		return KEEL_HC_EFAULT;
 	return (s64)n;

@@ -491,6 +491,23 @@ static bool next_turn(struct sched *s)
 }
 
 /* Runs the current vCPU until its credit is spent or its timeout (vcpu_run may end sooner). */
+/*
+ * After a turn of a guest at home here (workingset=on): a working-set
+ * sample once its vCPU 0 has run GMEM_WS_INTERVAL ticks since the last.
+ */
+static void sample_working_set(struct sched *s, struct vcpu *v)
+{
+	struct guest *g = v->guest;
+
+	if (!s->p->workingset || !home(v) || !g->mem.ad || !guest_running(g) ||
+	    v->used_ticks < g->mem.ws.next_at)
+		return;
+	guest_lock(g);
+	gmem_ws_sample(&g->mem);
+	g->mem.ws.next_at = v->used_ticks + GMEM_WS_INTERVAL;
+	guest_unlock(g);
+}
+
 static void run_turn(struct sched *s)
 {
 	struct vcpu *v = s->vs[s->cur], *prev = s->loaded;
@@ -512,6 +529,7 @@ static void run_turn(struct sched *s)
 	}
 	s->credit[s->cur] -= (s64)(v->used_ticks - used);
 	check_timeout(v);
+	sample_working_set(s, v);
 	s->in_turn = s->credit[s->cur] > 0 && runnable(v);
 }
 

@@ -40,9 +40,10 @@ struct sched_params {
 	bool console;
 	struct guest *const *all;
 	unsigned all_n;
-	unsigned *live; /* shared, atomic: guests of the run not yet ended and reported */
-	bool keys_on;	/* keys can come at Keel's console (a halted guest may wait for them) */
-	bool reclaim;	/* idle time also scans its guests' RAM for frames of zeros (gmem) */
+	unsigned *live;	 /* shared, atomic: guests of the run not yet ended and reported */
+	bool keys_on;	 /* keys can come at Keel's console (a halted guest may wait for them) */
+	bool reclaim;	 /* idle time also scans its guests' RAM for frames of zeros (gmem) */
+	bool workingset; /* sample the working set of guests at home here (gmem_ws_sample) */
 };
 
 /*

@@ -96,4 +96,6 @@ const struct pt_fmt ept_fmt = {
     .addr = ept_fmt_addr,
     .perms = ept_fmt_perms,
     .memtype = ept_fmt_memtype,
+    .accessed = EPT_ACCESSED,
+    .dirty = EPT_DIRTY,
 };

@@ -470,3 +470,31 @@ def test_overcommit_without_zero_page_runs_out():
                               rf"its limit, {40 * MiB // PAGE} frames$")],
         fails=["[oc-nozp] RESULT pass"] + list(FAIL_MARKERS))
     _fail_if(r, problems + _free_frames_problems(r, ["oc-nozp"]))
+
+
+# Issue 18, working sets (Keel's workingset=on): test=workingset reads 256 pages,
+# then 32, each for 3.5 of Keel's sample intervals; Keel's last sample of each
+# phase must follow (corei7_skylake_x has EPT accessed/dirty flags). On
+# corei7_sandy_bridge_2600k, which has none, Keel says so and samples nothing.
+WS_SUMMARY_RE = re.compile(r"^keel: guest ws: ept: working set: (\d+) samples, one per 16777216 "
+                           r"ticks of its time: last (\d+) pages, mean (\d+), peak (\d+) "
+                           r"\((\d+) KiB\)$")
+
+
+@pytest.mark.parametrize("model", ["corei7_skylake_x", "corei7_sandy_bridge_2600k"])
+def test_working_set_sampled(model):
+    """The sampled working set follows what the guest reads; without A/D flags, said and none."""
+    ad = model == "corei7_skylake_x"
+    args = "mem=16M ept=4k -- test=workingset" + ("" if ad else " sampled=0")
+    r = run(Scenario(f"ept-workingset-{model}", model=model,
+                     cmdline=DEFAULT_CMDLINE + " workingset=on",
+                     modules=((guest("ept"), f"name=ws {args}"),)))
+    passes = ["[ws] RESULT pass", _ended_re("ws", "debug-exit", SUCCESS_STATUS)]
+    if ad:
+        passes.append(WS_SUMMARY_RE)
+    else:
+        passes.append("keel: guest ws: ept: working set: not sampled: the CPU has no EPT "
+                      "accessed and dirty flags (IA32_VMX_EPT_VPID_CAP bit 21)")
+    problems = check_markers(r, passes=passes, fails=["[ws] FAIL"] + list(FAIL_MARKERS),
+                             end_status=0)
+    _fail_if(r, problems)

@@ -13,6 +13,8 @@
  *   test=zeropage              Keel's zeropage=on: reads and fetches of never-written pages
  *                              share the zero frame; writes copy (4k) or promote (2m)
  *   test=readmost [write=1M]   reads all of RAM, writes little (the overcommit demo)
+ *   test=workingset [sampled=0]  Keel's workingset=on: the sampled working set follows
+ *                              the pages read
  *   test=badargs               bad ranges and permissions -> errors, no change
  *   test=nohc                  without testhc=on the test hypercalls are ENOSYS
  *   test=outside addr=GPA access=read|write|fetch
@@ -640,6 +642,51 @@ static void ept_test_readmost(void)
 	      (unsigned long long)s.promotions);
 }
 
+/* Ticks of the guest's time between two of Keel's working-set samples (GMEM_WS_INTERVAL). */
+#define EPT_WS_INTERVAL (1ULL << 24)
+
+/*
+ * Keel's workingset=on: reads 256 pages of base round and round for 3.5
+ * sample intervals, then only 32 of them for 3.5 more. Keel's last sample
+ * of each phase must count that phase's pages and at most 64 more (the
+ * guest's code, stack, data and page tables), which shows it clears the
+ * accessed flags between samples. With sampled=0 (a CPU without EPT
+ * accessed/dirty flags) Keel must have taken no sample at all.
+ */
+static void ept_test_workingset(void)
+{
+	static const u64 phase_pages[] = {256, 32};
+	bool sampled = ept_arg("sampled", 1) != 0;
+
+	if (!ept_range_ok("workingset", env.base, env.base + 256 * EPT_PAGE))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(phase_pages); i++) {
+		u64 n = phase_pages[i], t0 = x86_rdtsc(), passes = 0;
+		struct keel_guest_stats s;
+		char what[EPT_WHAT];
+
+		while (x86_rdtsc() - t0 < 7 * EPT_WS_INTERVAL / 2) {
+			ept_read_pages(env.base, n * EPT_PAGE);
+			passes++;
+		}
+		s = ept_stats();
+		print("workingset: %llu pages read %llu times: %llu samples, the last %llu pages\n",
+		      (unsigned long long)n, (unsigned long long)passes,
+		      (unsigned long long)s.ws_samples, (unsigned long long)s.ws_last);
+		if (!sampled) {
+			check_eq("workingset: no sample without EPT A/D flags", s.ws_samples, 0);
+			continue;
+		}
+		fmt_snprintf(
+		    what, sizeof(what),
+		    "workingset: the last sample counts the %llu pages read, and at most 64 "
+		    "more",
+		    (unsigned long long)n);
+		check_true(s.ws_last >= n && s.ws_last <= n + 64, what);
+		check_true(s.ws_samples >= 2 * (i + 1), "workingset: a sample per interval");
+	}
+}
+
 /* PROTECT(p, len, perms) must return 0. */
 static void ept_protect_ok(u64 p, u64 len, u64 perms)
 {
@@ -955,7 +1002,7 @@ static const struct {
     {"badargs", ept_test_badargs},   {"nohc", ept_test_nohc},
     {"outside", ept_test_outside},   {"touchall", ept_test_touchall},
     {"rmap", ept_test_rmap},	     {"zeropage", ept_test_zeropage},
-    {"readmost", ept_test_readmost},
+    {"readmost", ept_test_readmost}, {"workingset", ept_test_workingset},
 };
 
 static bool ept_env_init(uintptr_t info, uintptr_t magic)

@@ -74,6 +74,8 @@ static void arena_arm(struct arena *a, long fail_at)
 #define FAKE_X	       BIT(5)
 #define FAKE_USER      BIT(6)
 #define FAKE_GLOBAL    BIT(7)
+#define FAKE_A	       BIT(8)
+#define FAKE_D	       BIT(9)
 #define FAKE_PFN_SHIFT 10 /* frame number (address >> 12) in bits 49:10 */
 #define FAKE_PFN_MASK  (((1ULL << 40) - 1) << FAKE_PFN_SHIFT)
 #define FAKE_MT_SHIFT  52
@@ -156,6 +158,8 @@ static const struct pt_fmt fake_fmt = {
     .addr = fake_addr,
     .perms = fake_perms,
     .memtype = fake_memtype,
+    .accessed = FAKE_A,
+    .dirty = FAKE_D,
 };
 
 /* ---- fixture ---- */
@@ -562,6 +566,72 @@ static void test_remap_maps_only_keep_ro(void **state)
 	assert_int_equal(pt_remap(&f->pt, base + 2 * MiB, 1, hpa(zero), PT_PERM_R), PT_ERR_INVAL);
 	assert_int_equal(pt_remap(&f->pt, base + 2 * MiB, 2, hpa(own + 2 * MiB), PT_PERM_R), PT_OK);
 	expect_map(f, base + 2 * MiB, own + 2 * MiB, 2, PT_PERM_R, PT_MEM_WB);
+	fix_free(f);
+}
+
+/* The leaf entry that maps va in the fake encoding, for a test to set the CPU's flags in. */
+static u64 *fake_leaf_entry(struct fix *f, u64 va)
+{
+	u64 *table = arena_table(&f->arena, f->pt.root);
+
+	for (unsigned level = PT_LEVELS; level >= 1; level--) {
+		u64 *e = &table[(va >> (PAGE_SHIFT + PT_LEVEL_BITS * (level - 1))) & 511];
+
+		assert_true(fake_present(*e));
+		if (fake_leaf(*e, level))
+			return e;
+		table = arena_table(&f->arena, fake_addr(*e, level));
+	}
+	fail_msg("no leaf maps 0x%llx", (unsigned long long)va);
+	return NULL;
+}
+
+static void count_leaf(void *ctx, u64 va, hpa_t pa, unsigned level);
+
+/*
+ * pt_harvest: counts the pages of the leaves with the flags asked (a 2 MiB
+ * leaf as 512), names each, clears only the flags asked, and leaves
+ * everything else of the entry alone.
+ */
+static void test_harvest(void **state)
+{
+	struct fix *f = fix_new(&fake_fmt, NULL);
+	const u64 base = 4 * GiB, pa = 7 * GiB;
+	u64 pages = 0, named = 0;
+	struct pt_walk w;
+
+	(void)state;
+	for (u64 p = 0; p < 8; p++)
+		assert_int_equal(pt_map(&f->pt, base + p * PAGE_SIZE, hpa(pa + p * PAGE_SIZE),
+					PAGE_SIZE, 1, PT_PERM_RWX, PT_MEM_WB),
+				 PT_OK);
+	assert_int_equal(
+	    pt_map(&f->pt, base + 2 * MiB, hpa(pa + 2 * MiB), 2 * MiB, 2, PT_PERM_RW, PT_MEM_WB),
+	    PT_OK);
+	*fake_leaf_entry(f, base + PAGE_SIZE) |= FAKE_A;
+	*fake_leaf_entry(f, base + 3 * PAGE_SIZE) |= FAKE_A | FAKE_D;
+	*fake_leaf_entry(f, base + 2 * MiB) |= FAKE_A | FAKE_D;
+	/* dirty ones, nothing cleared */
+	pt_harvest(&f->pt, base, 4 * MiB, FAKE_D, 0, count_leaf, &named, &pages);
+	assert_int_equal(pages, 1 + 512);
+	assert_int_equal(named, PAGE_SIZE + 2 * MiB); /* count_leaf adds their sizes */
+	/* accessed ones, accessed cleared */
+	pages = 0;
+	pt_harvest(&f->pt, base, 4 * MiB, FAKE_A, FAKE_A, NULL, NULL, &pages);
+	assert_int_equal(pages, 2 + 512);
+	pages = 0;
+	pt_harvest(&f->pt, base, 4 * MiB, FAKE_A, 0, NULL, NULL, &pages);
+	assert_int_equal(pages, 0);
+	/* dirty stays, the rest of the entry too */
+	assert_int_equal(*fake_leaf_entry(f, base + 3 * PAGE_SIZE) & (FAKE_A | FAKE_D), FAKE_D);
+	expect_map(f, base + 3 * PAGE_SIZE, pa + 3 * PAGE_SIZE, 1, PT_PERM_RWX, PT_MEM_WB);
+	assert_true(pt_lookup(&f->pt, base + 2 * MiB + 5, &w));
+	assert_int_equal(w.level, 2);
+	/* a range that covers part of the 2 MiB leaf counts it whole */
+	pages = 0;
+	pt_harvest(&f->pt, base + 3 * MiB, PAGE_SIZE, FAKE_D, FAKE_D, NULL, NULL, &pages);
+	assert_int_equal(pages, 512);
+	assert_int_equal(*fake_leaf_entry(f, base + 2 * MiB) & FAKE_D, 0);
 	fix_free(f);
 }
 
@@ -1313,6 +1383,7 @@ int main(void)
 	    cmocka_unit_test(test_unmap_splits_1g_twice),
 	    cmocka_unit_test(test_split_callback),
 	    cmocka_unit_test(test_remap_maps_only_keep_ro),
+	    cmocka_unit_test(test_harvest),
 	    cmocka_unit_test(test_unmap_releases_empty_tables),
 	    cmocka_unit_test(test_leaf_table_hint),
 	    cmocka_unit_test(test_moving_page_keeps_tables_bounded),
