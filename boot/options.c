@@ -114,6 +114,7 @@ static const struct option_desc option_table[] = {
     {"zeropage", OPT_CHOICE, onoff_choices, &keel_opts.zeropage, NULL},
     {"reclaim", OPT_CHOICE, onoff_choices, &keel_opts.reclaim, NULL},
     {"workingset", OPT_CHOICE, onoff_choices, &keel_opts.workingset, NULL},
+    {"dirtylog", OPT_CHOICE, onoff_choices, &keel_opts.dirtylog, NULL},
 };
 
 static bool bad_value(const struct cmdline_token *tok, const struct option_desc *d)

@@ -86,6 +86,8 @@ static void fault_on_mapped(struct vcpu *v, u64 g, u64 q)
 		fault_done(v, g, gmem_fault(m, g, vcpu_deadline(v), d.write), q);
 		return;
 	}
+	if (d.write && m->dirty.mode == GMEM_DIRTY_WP)
+		gmem_dirty_note(m, g); /* the dirty log's write protection caught it */
 	if (d.write && gmem_is_zero(m, w.pa)) {
 		fault_done(v, g, gmem_cow(m, g, vcpu_deadline(v)), q);
 		return;
@@ -117,6 +119,8 @@ static void first_touch(struct vcpu *v, u64 g, u64 q, u64 until)
 	if (!gmem_filling(m, g))
 		m->stats.violations++;
 	s = gmem_fault(m, g, until, q & EPT_QUAL_WRITE);
+	if (unlikely(m->dirty.mode == GMEM_DIRTY_WP) && (q & EPT_QUAL_WRITE) && s == GMEM_OK)
+		gmem_dirty_note(m, g); /* a new page, writable at once: its first write is this */
 	if (s == GMEM_EXISTS)
 		fault_on_mapped(v, g, q);
 	else
@@ -144,6 +148,18 @@ void ept_handle_violation(struct vcpu *v)
 	if (!gmem_filling(m, g))
 		m->stats.violations++;
 	fault_on_mapped(v, g, q);
+}
+
+void pml_handle_full(struct vcpu *v)
+{
+	struct gmem *m = &v->guest->mem;
+
+	/* Every entry is used: the index went below 0 (it reads 0xFFFF now). */
+	if (m->dirty.mode == GMEM_DIRTY_PML)
+		gmem_dirty_drain(m, 0);
+	vmcs_write(VMCS_GUEST_PML_INDEX, PAGE_SIZE / 8 - 1);
+	/* The write that found the log full has not happened: it is executed again. */
+	keep_nmi_blocking(v, vmcs_read(VMCS_EXIT_QUALIFICATION));
 }
 
 /*

@@ -308,6 +308,91 @@ u64 gmem_ws_sample(struct gmem *m)
 	return pages;
 }
 
+/* Makes every write after now be noted: dirty flags cleared, or RAM write-protected. */
+static enum gmem_status dirty_arm(struct gmem *m)
+{
+	u64 pages = 0, d = m->ept.fmt->dirty;
+
+	if (m->dirty.mode == GMEM_DIRTY_WP)
+		return gmem_protect(m, gpa(0), ALIGN_UP(m->ram_size, PAGE_SIZE), PT_PERM_RX);
+	pt_harvest(&m->ept, 0, ALIGN_UP(m->ram_size, PAGE_SIZE), 0, d, NULL, NULL, &pages);
+	/* A translation cached with the dirty flag set would let a write go unlogged. */
+	invalidate(m);
+	return GMEM_OK;
+}
+
+enum gmem_status gmem_dirty_start(struct gmem *m, bool pml)
+{
+	struct gmem_dirty *l = &m->dirty;
+	enum gmem_status s;
+	bool zeroed;
+
+	if (l->mode != GMEM_DIRTY_OFF)
+		return GMEM_EXISTS;
+	CHECK(!pml || m->ad);
+	if (pml) {
+		switch (pmm_account_alloc_zeroed(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, &l->pml,
+						 &zeroed)) {
+		case PMM_ACCOUNT_OK:
+			break;
+		case PMM_ACCOUNT_LIMIT:
+			return GMEM_LIMIT;
+		default:
+			return GMEM_NOMEM;
+		}
+	}
+	l->mode = pml ? GMEM_DIRTY_PML : GMEM_DIRTY_WP;
+	l->count = 0;
+	l->overflow = 0;
+	s = dirty_arm(m);
+	if (s != GMEM_OK)
+		gmem_dirty_stop(m);
+	return s;
+}
+
+void gmem_dirty_note(struct gmem *m, u64 g)
+{
+	struct gmem_dirty *l = &m->dirty;
+	u64 page = ALIGN_DOWN(g, PAGE_SIZE);
+
+	for (unsigned i = 0; i < l->count; i++)
+		if (l->gpa[i] == page)
+			return;
+	if (l->count < GMEM_DIRTY_MAX)
+		l->gpa[l->count++] = page;
+	else
+		l->overflow++;
+}
+
+void gmem_dirty_drain(struct gmem *m, unsigned first)
+{
+	const u64 *log = hpa_ptr(m->dirty.pml);
+
+	CHECK(m->dirty.mode == GMEM_DIRTY_PML);
+	for (unsigned i = first; i < PAGE_SIZE / 8; i++)
+		if (log[i] < m->ram_size) /* the CPU logs what it walked: RAM only */
+			gmem_dirty_note(m, log[i]);
+}
+
+void gmem_dirty_rearm(struct gmem *m)
+{
+	CHECK(m->dirty.mode != GMEM_DIRTY_OFF);
+	m->dirty.count = 0;
+	m->dirty.overflow = 0;
+	/* Whole leaves only (no split): a protect or a flag harvest of all of RAM cannot fail. */
+	CHECK(dirty_arm(m) == GMEM_OK);
+}
+
+void gmem_dirty_stop(struct gmem *m)
+{
+	struct gmem_dirty *l = &m->dirty;
+
+	if (hpa_addr(l->pml))
+		pmm_account_free(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, l->pml);
+	l->pml = hpa(0);
+	l->mode = GMEM_DIRTY_OFF;
+}
+
 u64 gmem_invept_count(const struct gmem *m)
 {
 	return m->stats.inv.invept_single + m->stats.inv.invept_all;
@@ -325,6 +410,7 @@ void gmem_destroy(struct gmem *m)
 	inv_ept(m->eptp, &m->stats.inv);
 	m->inv_pending = false;
 	xlat_flush(m);
+	gmem_dirty_stop(m); /* its log page, if it is on */
 	if (hpa_addr(m->fill.run))
 		give_run(m, m->fill.level, m->fill.run);
 	m->fill.run = hpa(0);

@@ -120,6 +120,28 @@ struct gmem_ws {
 	u64 last, peak, sum; /* 4 KiB pages accessed in an interval */
 };
 
+/*
+ * The dirty log (the test hypercall KEEL_HC_TEST_DIRTY_LOG, one vCPU): the
+ * pages the guest wrote since the log was started or last read. With the
+ * page-modification log (PML, which needs EPT accessed/dirty flags) the
+ * CPU writes the address of each page whose leaf's dirty flag it sets into
+ * a log page, and Keel empties that page into `gpa` when it is full or the
+ * log is read; without, Keel write-protects all of RAM and notes each
+ * page at its first write fault. Either way a 2 MiB leaf is noted once, by
+ * the first page written in it: the whole leaf counts as written.
+ */
+#define GMEM_DIRTY_MAX 1024
+
+enum gmem_dirty_mode { GMEM_DIRTY_OFF, GMEM_DIRTY_PML, GMEM_DIRTY_WP };
+
+struct gmem_dirty {
+	enum gmem_dirty_mode mode;
+	hpa_t pml;	/* GMEM_DIRTY_PML: the log page (a device frame of the guest's) */
+	unsigned count; /* pages in gpa[] */
+	u64 overflow;	/* pages written that did not fit */
+	u64 gpa[GMEM_DIRTY_MAX];
+};
+
 struct gmem_xlat {
 	u64 gfn1[GMEM_XLAT_SLOTS]; /* guest frame number + 1; 0: empty */
 	u64 hpa[GMEM_XLAT_SLOTS];  /* host address of the frame */
@@ -148,6 +170,7 @@ struct gmem {
 	struct gmem_around around;
 	struct gmem_reclaim reclaim;
 	bool ad; /* the EPTP enables accessed and dirty flags (gmem_track_ad) */
+	struct gmem_dirty dirty;
 	struct gmem_ws ws;
 	/*
 	 * Set when a translation was removed or downgraded and no INVEPT has
@@ -243,6 +266,29 @@ void gmem_track_ad(struct gmem *m);
  * them again at the next access. Returns the pages counted.
  */
 u64 gmem_ws_sample(struct gmem *m);
+
+/*
+ * Starts the dirty log (struct gmem_dirty): with PML (`pml`: the CPU has
+ * it and m->ad) a log page is taken from the account and every leaf's
+ * dirty flag cleared, else all of RAM is write-protected; INVEPT either
+ * way. The caller points its vCPU's VMCS at m->dirty.pml. GMEM_LIMIT or
+ * GMEM_NOMEM when no log page can be had, GMEM_EXISTS if already on.
+ */
+enum gmem_status gmem_dirty_start(struct gmem *m, bool pml);
+/* Notes the page holding g as written (once; past GMEM_DIRTY_MAX, counted as overflow). */
+void gmem_dirty_note(struct gmem *m, u64 g);
+/*
+ * Empties a PML log page into the dirty log: entries [first, 512) hold
+ * guest-physical addresses (their low 12 bits are not trusted).
+ */
+void gmem_dirty_drain(struct gmem *m, unsigned first);
+/*
+ * After the log was read: forgets the pages noted and makes new writes
+ * noted again (dirty flags cleared, or RAM write-protected again; INVEPT).
+ */
+void gmem_dirty_rearm(struct gmem *m);
+/* Stops the log and gives its log page back; RAM keeps whatever permissions it has. */
+void gmem_dirty_stop(struct gmem *m);
 
 /*
  * The guest is about to run: from now on a page Keel itself populates

@@ -96,6 +96,14 @@ enum keel_hypercall {
 	 * the level of the leaf that mapped it (1: 4 KiB, 2: 2 MiB, 3: 1 GiB).
 	 */
 	KEEL_HC_TEST_UNMAP_FRAME = 0x1002,
+	/*
+	 * The dirty log of a guest with one vCPU: RDI 0 starts it (returns 1
+	 * when the CPU logs, PML; 2 when Keel write-protects); 1 copies the
+	 * addresses of the 4 KiB pages written since (ascending, u64 each, at
+	 * most RDX) to GPA RSI, returns how many and starts afresh (a 2 MiB
+	 * page counts once, by the first page written in it); 2 stops it.
+	 */
+	KEEL_HC_TEST_DIRTY_LOG = 0x1003,
 };
 
 /* Permissions for KEEL_HC_TEST_PROTECT. */

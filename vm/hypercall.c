@@ -14,6 +14,7 @@
 #include "vmx/exit_fast.h"
 #include "vmx/exit_reason.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
 
 typedef s64 hypercall_fn(struct vcpu *v, u64 a0, u64 a1, u64 a2);
@@ -123,10 +124,85 @@ static s64 hc_test_unmap_frame(struct vcpu *v, u64 a0, u64 a1, u64 a2)
 	return s == GMEM_OK ? (s64)level : gmem_result(s);
 }
 
+/* Entries in a page-modification log page (SDM Vol. 3C 29.3.6 "Page-Modification Logging"). */
+#define PML_ENTRIES (PAGE_SIZE / 8)
+
+/* Ascending order for the addresses the dirty log hands back. */
+static void sort_u64(u64 *a, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) {
+		u64 x = a[i];
+		unsigned j = i;
+
+		for (; j > 0 && a[j - 1] > x; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+}
+
+/*
+ * KEEL_HC_TEST_DIRTY_LOG (vm/guest_abi.h; struct gmem_dirty): PML when the
+ * CPU offers it and the guest's EPT sets dirty flags (dirtylog=on), the
+ * VMCS of this, the guest's only vCPU, pointed at the log page; else
+ * write protection. EPERM with several vCPUs; EINVAL for a bad op, an op
+ * out of turn, or more pages written than `max` or the log holds;
+ * EFAULT for a buffer outside RAM.
+ */
+static s64 hc_test_dirty_log(struct vcpu *v, u64 op, u64 buf, u64 max)
+{
+	struct gmem *m = &v->guest->mem;
+	struct gmem_dirty *l = &m->dirty;
+	bool pml = m->ad && ((vmx_caps.proc2 >> 32) & PROC2_ENABLE_PML);
+	enum gmem_status s;
+	unsigned n;
+
+	if (v->guest->vcpu_count != 1)
+		return KEEL_HC_EPERM;
+	if (op == 0) {
+		s = gmem_dirty_start(m, pml);
+		if (s != GMEM_OK)
+			return s == GMEM_EXISTS ? KEEL_HC_EINVAL : gmem_result(s);
+		if (pml) {
+			vmcs_write(VMCS_PML_ADDRESS, hpa_addr(l->pml));
+			vmcs_write(VMCS_GUEST_PML_INDEX, PML_ENTRIES - 1);
+			vmcs_write(VMCS_PROC_BASED_CTLS2,
+				   vmcs_read(VMCS_PROC_BASED_CTLS2) | PROC2_ENABLE_PML);
+		}
+		return pml ? 1 : 2;
+	}
+	if (l->mode == GMEM_DIRTY_OFF || op > 2)
+		return KEEL_HC_EINVAL;
+	if (l->mode == GMEM_DIRTY_PML) {
+		u64 index = vmcs_read(VMCS_GUEST_PML_INDEX) & 0xFFFF;
+
+		/* The next free entry: those above it are written (all, once it wrapped). */
+		gmem_dirty_drain(m, index >= PML_ENTRIES ? 0 : (unsigned)index + 1);
+		vmcs_write(VMCS_GUEST_PML_INDEX, PML_ENTRIES - 1);
+	}
+	if (op == 2) {
+		if (l->mode == GMEM_DIRTY_PML)
+			vmcs_write(VMCS_PROC_BASED_CTLS2,
+				   vmcs_read(VMCS_PROC_BASED_CTLS2) & ~(u64)PROC2_ENABLE_PML);
+		gmem_dirty_stop(m);
+		return 0;
+	}
+	n = l->count;
+	if (l->overflow || n > max)
+		return KEEL_HC_EINVAL;
+	if (buf >= m->ram_size || (u64)n * 8 > m->ram_size - buf)
+		return KEEL_HC_EFAULT;
+	sort_u64(l->gpa, n);
+	if (gmem_write(m, gpa(buf), l->gpa, (u64)n * 8) != GMEM_OK)
+		return KEEL_HC_EFAULT;
+	gmem_dirty_rearm(m);
+	return n;
+}
+
 static hypercall_fn *const test_hypercalls[] = {
     [KEEL_HC_TEST_UNMAP - KEEL_HC_TEST_BASE] = hc_test_unmap,
     [KEEL_HC_TEST_PROTECT - KEEL_HC_TEST_BASE] = hc_test_protect,
     [KEEL_HC_TEST_UNMAP_FRAME - KEEL_HC_TEST_BASE] = hc_test_unmap_frame,
+    [KEEL_HC_TEST_DIRTY_LOG - KEEL_HC_TEST_BASE] = hc_test_dirty_log,
 };
 
 /* The handler for fn, or NULL: test functions only with testhc=on. */

@@ -197,6 +197,7 @@ static exit_handler_fn *const exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_PAUSE] = handle_skip,
     [EXIT_REASON_EPT_VIOLATION] = ept_handle_violation,
     [EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+    [EXIT_REASON_PML_FULL] = pml_handle_full,
     [EXIT_REASON_INVEPT] = handle_inject_ud,
     [EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
     [EXIT_REASON_INVVPID] = handle_inject_ud,

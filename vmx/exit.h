@@ -25,6 +25,8 @@ void msr_handle_wrmsr(struct vcpu *v);
 void io_handle_exit(struct vcpu *v);
 void hypercall_handle_exit(struct vcpu *v);
 void ept_handle_violation(struct vcpu *v);
+/* Page-modification log full (vm/ept_fault.c): emptied into the guest's dirty log. */
+void pml_handle_full(struct vcpu *v);
 void xsetbv_handle_exit(struct vcpu *v);
 
 /*

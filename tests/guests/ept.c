@@ -15,6 +15,7 @@
  *   test=readmost [write=1M]   reads all of RAM, writes little (the overcommit demo)
  *   test=workingset [sampled=0]  Keel's workingset=on: the sampled working set follows
  *                              the pages read
+ *   test=dirtylog [mode=1|2]   KEEL_HC_TEST_DIRTY_LOG names exactly the pages written
  *   test=badargs               bad ranges and permissions -> errors, no change
  *   test=nohc                  without testhc=on the test hypercalls are ENOSYS
  *   test=outside addr=GPA access=read|write|fetch
@@ -687,6 +688,95 @@ static void ept_test_workingset(void)
 	}
 }
 
+/* --- the dirty log: KEEL_HC_TEST_DIRTY_LOG --- */
+
+#define EPT_DIRTY_MAX 1024
+
+/* KEEL_HC_TEST_DIRTY_LOG reads into this: .bss, populated by the loader. */
+static u64 dirty_buf[EPT_DIRTY_MAX];
+
+static long ept_dirty_log(u64 op)
+{
+	return vmcall3(KEEL_HC_TEST_DIRTY_LOG, op, (uintptr_t)dirty_buf, EPT_DIRTY_MAX);
+}
+
+/*
+ * Reads the log; PASS/FAIL: of the 64 pages from base exactly those whose
+ * numbers are in want[] were logged, and at most 32 pages outside them
+ * (the guest's stack and page tables).
+ */
+static void ept_dirty_check(const char *what, const u64 *want, unsigned nwant)
+{
+	long n = ept_dirty_log(1);
+	unsigned in_region = 0, found = 0, outside = 0;
+
+	if (n < 0) {
+		check_fail("%s: TEST_DIRTY_LOG(read) returned %ld", what, n);
+		return;
+	}
+	for (long i = 0; i < n; i++) {
+		u64 a = dirty_buf[i];
+
+		if (i > 0 && dirty_buf[i - 1] >= a)
+			check_fail("%s: the log is not ascending at entry %ld", what, i);
+		if (a < env.base || a >= env.base + 64 * EPT_PAGE) {
+			outside++;
+			continue;
+		}
+		in_region++;
+		for (unsigned k = 0; k < nwant; k++)
+			found += a == env.base + want[k] * EPT_PAGE;
+	}
+	print("%s: %ld pages logged, %u of them in the test's 64, %u outside\n", what, n, in_region,
+	      outside);
+	if (found == nwant && in_region == nwant && outside <= 32)
+		check_pass("%s: the log names the %u pages written and no other of the 64", what,
+			   nwant);
+	else
+		check_fail("%s: %u of the %u pages written logged, %u of the 64 logged, %u outside",
+			   what, found, nwant, in_region, outside);
+}
+
+/*
+ * 64 pages from base, written before the log starts (mapped, and written:
+ * not in the log). Then nine of them written: the log names those nine,
+ * not the other 55 (and some of the guest's own pages). Read again after
+ * two more writes: only those two, since a read starts afresh. Keel says
+ * how it logs (mode=1: PML, the default; mode=2: write protection).
+ */
+static void ept_test_dirtylog(void)
+{
+	static const u64 first[] = {1, 2, 3, 5, 8, 13, 21, 34, 55}, second[] = {4, 60};
+
+	if (!ept_range_ok("dirtylog", env.base, env.base + 764 * EPT_PAGE))
+		return;
+	ept_fill(env.base, 64 * EPT_PAGE, 3);
+	ept_check_ret("dirtylog: TEST_DIRTY_LOG(start)", ept_dirty_log(0),
+		      (long)ept_arg("mode", 1));
+	ept_check_ret("dirtylog: TEST_DIRTY_LOG(start) again", ept_dirty_log(0), KEEL_HC_EINVAL);
+	for (unsigned k = 0; k < ARRAY_SIZE(first); k++)
+		ept_wr(env.base + first[k] * EPT_PAGE + 8, 1);
+	ept_dirty_check("dirtylog: nine pages written", first, ARRAY_SIZE(first));
+	for (unsigned k = 0; k < ARRAY_SIZE(second); k++)
+		ept_wr(env.base + second[k] * EPT_PAGE + 16, 2);
+	ept_dirty_check("dirtylog: two more, after a read", second, ARRAY_SIZE(second));
+	/* 700 fresh pages: more than a PML log page holds (512), so it fills once */
+	{
+		u64 from = env.base + 64 * EPT_PAGE, to = from + 700 * EPT_PAGE, got = 0;
+		long n;
+
+		ept_write_pages(from, to - from, 4);
+		n = ept_dirty_log(1);
+		for (long i = 0; i < n; i++)
+			got += dirty_buf[i] >= from && dirty_buf[i] < to;
+		check_eq("dirtylog: 700 pages written past a full log page, logged", got, 700);
+	}
+	ept_check_ret("dirtylog: TEST_DIRTY_LOG(stop)", ept_dirty_log(2), 0);
+	ept_check_ret("dirtylog: TEST_DIRTY_LOG(read) once stopped", ept_dirty_log(1),
+		      KEEL_HC_EINVAL);
+	ept_check_data("dirtylog: the pages never written again", env.base, EPT_PAGE, 3);
+}
+
 /* PROTECT(p, len, perms) must return 0. */
 static void ept_protect_ok(u64 p, u64 len, u64 perms)
 {
@@ -1003,6 +1093,7 @@ static const struct {
     {"outside", ept_test_outside},   {"touchall", ept_test_touchall},
     {"rmap", ept_test_rmap},	     {"zeropage", ept_test_zeropage},
     {"readmost", ept_test_readmost}, {"workingset", ept_test_workingset},
+    {"dirtylog", ept_test_dirtylog},
 };
 
 static bool ept_env_init(uintptr_t info, uintptr_t magic)

@@ -890,6 +890,68 @@ static void test_reclaim_2m(void **state)
 	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
 }
 
+/*
+ * The dirty log's pure part. Write protection: start leaves all of RAM
+ * read/execute only; a page is noted once; past GMEM_DIRTY_MAX pages are
+ * counted as overflow; rearm forgets them and protects again. PML: the
+ * log page comes from the account and goes back at stop; draining takes
+ * entries from the index given up, drops their low 12 bits and what lies
+ * outside RAM.
+ */
+static void test_dirty_log(void **state)
+{
+	struct pmm_account acct;
+	struct gmem m;
+	u64 v = 1, held, *log;
+	struct pt_walk w;
+
+	(void)state;
+	assert_true(pmm_core_account_open(&core, &acct, 4096));
+	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
+	gmem_run(&m);
+	for (u64 p = 0; p < 4; p++)
+		assert_int_equal(gmem_write(&m, gpa(0x200000 + p * PAGE_SIZE), &v, sizeof(v)),
+				 GMEM_OK);
+	assert_int_equal(gmem_dirty_start(&m, false), GMEM_OK);
+	assert_int_equal(gmem_dirty_start(&m, false), GMEM_EXISTS);
+	assert_true(pt_lookup(&m.ept, 0x201000, &w));
+	assert_int_equal(w.perms, PT_PERM_RX);
+	gmem_dirty_note(&m, 0x201008);
+	gmem_dirty_note(&m, 0x201ff0);
+	gmem_dirty_note(&m, 0x203000);
+	assert_int_equal(m.dirty.count, 2);
+	assert_int_equal(m.dirty.gpa[0], 0x201000);
+	for (u64 p = 0; p < GMEM_DIRTY_MAX + 5; p++)
+		gmem_dirty_note(&m, 0x400000 + p * PAGE_SIZE);
+	assert_int_equal(m.dirty.count, GMEM_DIRTY_MAX);
+	assert_int_equal(m.dirty.overflow, 7);
+	assert_int_equal(gmem_restore(&m, gpa(0x202000)), GMEM_OK); /* a write fault's answer */
+	gmem_dirty_rearm(&m);
+	assert_int_equal(m.dirty.count, 0);
+	assert_int_equal(m.dirty.overflow, 0);
+	assert_true(pt_lookup(&m.ept, 0x202000, &w));
+	assert_int_equal(w.perms, PT_PERM_RX);
+	gmem_dirty_stop(&m);
+	assert_int_equal(m.dirty.mode, GMEM_DIRTY_OFF);
+	/* PML */
+	gmem_track_ad(&m);
+	held = acct.held;
+	assert_int_equal(gmem_dirty_start(&m, true), GMEM_OK);
+	assert_int_equal(m.dirty.mode, GMEM_DIRTY_PML);
+	assert_int_equal(acct.held, held + 1);
+	log = hpa_ptr(m.dirty.pml);
+	log[509] = 0x300123;	     /* an offset in it */
+	log[510] = 8 * MiB + 0x1000; /* past RAM */
+	log[511] = 0x201000;
+	gmem_dirty_drain(&m, 509);
+	assert_int_equal(m.dirty.count, 2);
+	assert_int_equal(m.dirty.gpa[0], 0x300000);
+	assert_int_equal(m.dirty.gpa[1], 0x201000);
+	destroy(&m); /* stops the log: its page goes back too */
+	assert_int_equal(acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &acct));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -904,6 +966,7 @@ int main(void)
 	    cmocka_unit_test(test_zero_page_promotion),
 	    cmocka_unit_test(test_reclaim_4k),
 	    cmocka_unit_test(test_reclaim_2m),
+	    cmocka_unit_test(test_dirty_log),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
