@@ -50,7 +50,7 @@ struct keel_options {
 	unsigned zeropage;    /* 1: never-written guest pages read the shared zero frame */
 	unsigned reclaim;     /* 1: idle CPUs give back guest frames of zeros (zeropage too) */
 	unsigned workingset;  /* 1: sample each guest's accessed pages (EPT A/D flags) */
-	unsigned dirtylog;    /* 1: EPT A/D flags on where the CPU has them: the dirty log uses PML */
+	unsigned dirtylog;    /* 1: EPT A/D flags where the CPU has them (the dirty log: PML) */
 	unsigned errors;      /* malformed or unknown options seen */
 };
 
