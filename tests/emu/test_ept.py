@@ -519,3 +519,21 @@ def test_dirty_log(model, mode):
                    "and no other of the 64"],
         fails=["[dl] FAIL"] + list(FAIL_MARKERS), end_status=0)
     _fail_if(r, problems + _free_frames_problems(r, ["dl"]))
+
+
+def test_reclaim_beside_witness():
+    """Reclaim on one CPU, the witness on the other: the frames of zeros one guest gives back
+    and takes again never show the witness anything but its own data and zeros."""
+    r = run(Scenario("ept-reclaim-witness", cpus=2,
+                     cmdline=DEFAULT_CMDLINE + " reclaim=on zeropool=off",
+                     modules=((guest("witness"), "name=witness mem=16M cpus=0 -- pages=64 "
+                                                 "zeros=64 min_switches=0 alone=400M"),
+                              (guest("bench"), "name=reclaim mem=16M ept=4k cpus=1 -- "
+                                               "run=reclaim size=4M idle=100M"))))
+    problems = check_markers(
+        r, passes=["[reclaim] RESULT pass", "[witness] RESULT pass",
+                   "[witness] PASS words changed under the witness",
+                   "[witness] PASS the pages never written map the shared zero frame",
+                   RECLAIM_SUMMARY_RE, "keel: guests ok=2 failed=0"],
+        fails=["[reclaim] FAIL", "[witness] FAIL"] + list(FAIL_MARKERS), end_status=0)
+    _fail_if(r, problems + _free_frames_problems(r, ["witness", "reclaim"]))
