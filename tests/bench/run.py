@@ -82,6 +82,8 @@ POOL_RE = re.compile(r"^keel: guest [\w.-]+: ept: the zero pool gave (\d+) leave
                      r"tables already zero$")
 SHOOTDOWN_RE = re.compile(r"^keel: guest [\w.-]+: ept: shootdowns (\d+) "
                           r"\(CPUs kicked out of the guest (\d+)\)")
+RECLAIM_RE = re.compile(r"^keel: guest [\w.-]+: ept: reclaim: \d+ passes, (\d+) pages scanned "
+                        r"in (\d+) ticks \((\d+) per MiB\), (\d+) frames returned$")
 END_RE = re.compile(r"^keel: end status=(-?\d+)$")
 GUESTS_RE = re.compile(r"^keel: guests ok=(\d+) failed=(\d+)$")
 GUEST_FAIL_RE = re.compile(r"^\[[\w.-]+\] (FAIL |RESULT fail)")
@@ -156,6 +158,10 @@ def steps(p):
         Step("zeropage", f"first read, then first write, of {p.touch_size} in 4 KiB pages, "
              "ept=4k, zeropage=on, zero pool off", f"{CMDLINE} {SOLO_SLICE} {NOPOOL} zeropage=on",
              [f"name=zeropage mem={p.touch_mem} ept=4k -- run=zeropage size={p.touch_size}"]),
+        Step("reclaim", f"reclaim=on: {p.touch_size} written in 4 KiB pages, 3/4 of them "
+             "cleared again, then idle while Keel scans",
+             f"{CMDLINE} {SOLO_SLICE} {NOPOOL} reclaim=on",
+             [f"name=reclaim mem={p.touch_mem} ept=4k -- run=reclaim size={p.touch_size}"]),
         Step("touch4k-warm", f"first touch of {p.warm_touch_size} in 4 KiB pages after "
              f"{p.warm} ticks idle: the zero pool full", f"{CMDLINE} {SOLO_SLICE}",
              [f"name=touch4k mem=16M ept=4k -- run=touch4k size={p.warm_touch_size} "
@@ -284,6 +290,11 @@ def parse(lines):
         m = SHOOTDOWN_RE.match(line)
         if m:
             out["shootdown"] = {"shootdowns": int(m.group(1)), "kicks": int(m.group(2))}
+        m = RECLAIM_RE.match(line)
+        if m:
+            v = int(m.group(3))  # Keel's mean over the pages its scan looked at
+            out["reclaim-mib"] = {"iters": int(m.group(1)), "min": None, "median": None,
+                                  "mean": float(v), "max": None}
     return out
 
 
@@ -325,6 +336,8 @@ ROWS = [
     ("zero-read", "read fault, never-written 4 KiB (zeropage=on)", "zeropage", "zero-read",
      False),
     ("cow4k", "copy-on-write of zero, 4 KiB (zeropage=on), pool empty", "zeropage", "cow4k",
+     False),
+    ("reclaim-mib", "reclaim scan per MiB of guest RAM (mean)", "reclaim", "reclaim-mib",
      False),
     ("touch2m", "first touch 2 MiB region (ept=2m), pool empty", "touch2m", "touch2m", False),
     ("touch2m-per4k", "  the same per 4 KiB (/512)", "touch2m", None, False),
