@@ -158,6 +158,10 @@ def steps(p):
         Step("zeropage", f"first read, then first write, of {p.touch_size} in 4 KiB pages, "
              "ept=4k, zeropage=on, zero pool off", f"{CMDLINE} {SOLO_SLICE} {NOPOOL} zeropage=on",
              [f"name=zeropage mem={p.touch_mem} ept=4k -- run=zeropage size={p.touch_size}"]),
+        Step("promote", f"a read, then the first write, in each 2 MiB region of "
+             f"{p.region_size}, ept=2m, zeropage=on, zero pool off",
+             f"{CMDLINE} {SOLO_SLICE} {NOPOOL} zeropage=on",
+             [f"name=promote mem={p.region_mem} ept=2m -- run=promote size={p.region_size}"]),
         Step("reclaim", f"reclaim=on: {p.touch_size} written in 4 KiB pages, 3/4 of them "
              "cleared again, then idle while Keel scans",
              f"{CMDLINE} {SOLO_SLICE} {NOPOOL} reclaim=on",
@@ -337,6 +341,8 @@ ROWS = [
      False),
     ("cow4k", "copy-on-write of zero, 4 KiB (zeropage=on), pool empty", "zeropage", "cow4k",
      False),
+    ("promote2m", "first write to a 2 MiB region of zero mappings (promotion), pool empty",
+     "promote", "promote2m", False),
     ("reclaim-mib", "reclaim scan per MiB of guest RAM (mean)", "reclaim", "reclaim-mib",
      False),
     ("touch2m", "first touch 2 MiB region (ept=2m), pool empty", "touch2m", "touch2m", False),

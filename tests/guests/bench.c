@@ -20,6 +20,8 @@
  *   run=reclaim [size=64M] [idle=200M]   module line ept=4k, Keel's reclaim=on:
  *                            pages written, 3/4 cleared, then idle: Keel takes
  *                            the cleared pages' frames back
+ *   run=promote [size=64M]   module line ept=2m, Keel's zeropage=on: a read, then the
+ *                            first write, in each 2 MiB region (a promotion)
  *   run=touch2m [size=64M]   module line ept=2m: first touch of each 2 MiB
  *        region (one EPT violation per region), then a touch of each 4 KiB
  *        page of the mapped regions (no exit)
@@ -528,6 +530,32 @@ static void bench_reclaim(void)
 		     cleared);
 }
 
+/*
+ * Keel's zeropage=on, ept=2m: a read of the first page of each 2 MiB
+ * region (a zero mapping, at 4 KiB), then the first write to each: a
+ * promotion, the region's zero mappings replaced by a 2 MiB leaf zeroed
+ * for it (promote2m).
+ */
+static void bench_promote(void)
+{
+	u64 size = bench_arg("size", BENCH_DEFAULT_SIZE), regions = size / BENCH_REGION;
+	u64 base = bench_fresh("promote", size, BENCH_REGION);
+	struct keel_guest_stats a, b;
+	struct bench_delta d;
+
+	if (!base)
+		return;
+	for (u64 i = 0; i < regions; i++)
+		(void)bench_t_load(base + i * BENCH_REGION);
+	bench_stats(&a);
+	d = bench_stores(base, regions, BENCH_REGION, 0);
+	bench_stats(&b);
+	bench_report("promote2m", regions, 0, &d);
+	bench_expect("promote2m", "faults", d.faults, regions);
+	bench_expect("promote2m", "promotions", b.promotions - a.promotions, regions);
+	bench_expect("promote2m", "2 MiB leaves", d.leaves_2m, regions);
+}
+
 /* --- run=spin, run=none --- */
 
 /* Bochs' magic breakpoint (magic_break: enabled=1): the profiler's marker. */
@@ -667,6 +695,8 @@ void guest_main(uintptr_t info, uintptr_t magic)
 		bench_zeropage();
 	else if (bootargs_has(bench_env.args, "run", "reclaim"))
 		bench_reclaim();
+	else if (bootargs_has(bench_env.args, "run", "promote"))
+		bench_promote();
 	else if (bootargs_has(bench_env.args, "run", "vcpus"))
 		bench_vcpus();
 	else if (bootargs_has(bench_env.args, "run", "wake"))
@@ -674,8 +704,9 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	else if (bootargs_has(bench_env.args, "run", "profile"))
 		bench_profile();
 	else
-		check_fail(
-		    "no run=exits|touch4k|touch2m|zeropage|reclaim|vcpus|wake|profile|spin|none in "
-		    "'%s'",
-		    bench_env.args);
+		check_fail("no "
+			   "run=exits|touch4k|touch2m|zeropage|reclaim|promote|vcpus|wake|profile|"
+			   "spin|none in "
+			   "'%s'",
+			   bench_env.args);
 }
