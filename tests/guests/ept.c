@@ -24,6 +24,9 @@
  *
  * delay=TICKS first spins that many TSC ticks (see ept_delay()).
  *
+ * zeropage=1 says Keel runs with zeropage=on: a first read then maps the
+ * shared zero frame (a fault, no frame), and the tests expect that.
+ *
  * leaf=4k|2m (default 4k) tells the guest which EPT leaf Keel should use for
  * fresh regions, i.e. the ept= option on its module line. base=GPA moves the
  * fresh memory the tests use (default: the first 2 MiB boundary above the
@@ -58,9 +61,10 @@ extern const u8 __image_end[];
 /* What the command line says; filled once by ept_env_init(). */
 static struct {
 	const char *args;
-	u64 mem;  /* boot info mem_size */
-	u64 leaf; /* EPT_PAGE or EPT_REGION: the leaf fresh regions should get */
-	u64 base; /* fresh memory for the tests, 2 MiB aligned */
+	u64 mem;       /* boot info mem_size */
+	u64 leaf;      /* EPT_PAGE or EPT_REGION: the leaf fresh regions should get */
+	u64 base;      /* fresh memory for the tests, 2 MiB aligned */
+	bool zeropage; /* zeropage=1: Keel runs with zeropage=on (reads map the zero frame) */
 } env;
 
 /* KEEL_HC_STATS writes here: .bss, populated by the loader. */
@@ -164,6 +168,22 @@ static struct ept_expect ept_touch(u64 len)
 	if (env.leaf == EPT_REGION)
 		return ept_new_leaves(0, len / EPT_REGION);
 	return ept_new_leaves(len / EPT_PAGE, 0);
+}
+
+/*
+ * The first read of every page of len (which must all be unmapped): as
+ * ept_touch, or with Keel's zeropage=on (zeropage=1 among the guest's
+ * arguments) a fault per 4 KiB page mapping the zero frame, no leaf of RAM
+ * and no frame.
+ */
+static struct ept_expect ept_read_touch(u64 len)
+{
+	struct ept_expect e = ept_new_leaves(0, 0);
+
+	if (!env.zeropage)
+		return ept_touch(len);
+	e.want[EF_VIOLATIONS] = (s64)(len / EPT_PAGE);
+	return e;
 }
 
 /* n faults that only restore full permissions: no new frame, nothing spurious. */
@@ -351,7 +371,7 @@ static void ept_test_zero(void)
 	ept_check_data("zero: fresh memory", env.base, len, 0);
 	b = ept_stats();
 	ept_check(len % env.leaf ? "zero: reads (partial last leaf)" : "zero: reads", &a, &b,
-		  ept_touch(ALIGN_UP(len, env.leaf)));
+		  env.zeropage ? ept_read_touch(len) : ept_touch(ALIGN_UP(len, env.leaf)));
 	/* Leave the frames dirty for whichever guest gets them next. */
 	ept_fill(env.base, len, 0x5A5A5A5A5A5A5A5AULL);
 }
@@ -403,7 +423,8 @@ static void ept_unmap_middle(u64 p)
 {
 	struct keel_guest_stats a, b, c, d;
 	struct ept_expect call = {.checked = BIT(EF_VIOLATIONS) | BIT(EF_FRAMES)};
-	struct ept_expect again = ept_new_leaves(2, 0);
+	struct ept_expect again =
+	    env.zeropage ? ept_read_touch(2 * EPT_PAGE) : ept_new_leaves(2, 0);
 
 	ept_fill(p, 4 * EPT_PAGE, 7);
 	ept_check_data("unmap: before", p, 4 * EPT_PAGE, 7);
@@ -436,7 +457,8 @@ static void ept_unmap_untouched(u64 p)
 	ept_check("unmap: untouched page", &a, &b, ept_new_leaves(0, 0));
 	ept_check_data("unmap: untouched page", p, EPT_PAGE, 0);
 	c = ept_stats();
-	ept_check("unmap: first touch after unmapping it", &b, &c, ept_touch(env.leaf));
+	ept_check("unmap: first touch after unmapping it", &b, &c,
+		  env.zeropage ? ept_read_touch(EPT_PAGE) : ept_touch(env.leaf));
 }
 
 /* A whole 2 MiB region filled, unmapped, touched again: zeros, the leaves of a fresh region. */
@@ -456,7 +478,7 @@ static void ept_unmap_region(u64 r)
 	else
 		check_pass("unmap: whole region reads zero again");
 	c = ept_stats();
-	ept_check("unmap: whole region touched again", &b, &c, ept_touch(EPT_REGION));
+	ept_check("unmap: whole region touched again", &b, &c, ept_read_touch(EPT_REGION));
 }
 
 static void ept_test_unmap(void)
@@ -487,7 +509,8 @@ static void ept_test_rmap(void)
 {
 	u64 r = env.base, p = r + 5 * EPT_PAGE;
 	struct ept_expect call = {.checked = BIT(EF_VIOLATIONS) | BIT(EF_FRAMES)};
-	struct ept_expect again = ept_new_leaves(2, 0);
+	struct ept_expect again =
+	    env.zeropage ? ept_read_touch(2 * EPT_PAGE) : ept_new_leaves(2, 0);
 	struct keel_guest_stats a, b, c, d;
 
 	if (!ept_range_ok("rmap", r, r + EPT_REGION))
@@ -1073,9 +1096,10 @@ static void ept_test_touchall(void)
 	check_eq("touchall: pages above the image read zero (non-zero pages)", nonzero, 0);
 	check_eq("touchall: every frame of RAM held (data frames)", b.data_frames,
 		 env.mem / EPT_PAGE);
+	/* With zeropage=on a read first maps the zero frame: that fault maps no leaf of RAM. */
 	check_eq("touchall: one leaf per fault",
-		 (b.leaves_4k + b.leaves_2m + b.leaves_1g) -
-		     (a.leaves_4k + a.leaves_2m + a.leaves_1g),
+		 (b.leaves_4k + b.leaves_2m + b.leaves_1g + b.zero_faults) -
+		     (a.leaves_4k + a.leaves_2m + a.leaves_1g + a.zero_faults),
 		 b.ept_violations - a.ept_violations);
 	check_eq("touchall: no spurious faults", b.spurious - a.spurious, 0);
 }
@@ -1109,6 +1133,7 @@ static bool ept_env_init(uintptr_t info, uintptr_t magic)
 	env.mem = bi->mem_size;
 	env.leaf = bootargs_has(env.args, "leaf", "2m") ? EPT_REGION : EPT_PAGE;
 	env.base = ept_arg("base", ALIGN_UP((u64)(uintptr_t)__image_end, EPT_REGION));
+	env.zeropage = bootargs_has(env.args, "zeropage", "1");
 	return true;
 }
 
