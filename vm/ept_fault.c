@@ -119,12 +119,16 @@ static void first_touch(struct vcpu *v, u64 g, u64 q, u64 until)
 	if (!gmem_filling(m, g))
 		m->stats.violations++;
 	s = gmem_fault(m, g, until, q & EPT_QUAL_WRITE);
-	if (unlikely(m->dirty.mode == GMEM_DIRTY_WP) && (q & EPT_QUAL_WRITE) && s == GMEM_OK)
-		gmem_dirty_note(m, g); /* a new page, writable at once: its first write is this */
-	if (s == GMEM_EXISTS)
+	if (likely(s == GMEM_OK)) { /* the common case, without a call */
+		if (unlikely(m->dirty.mode == GMEM_DIRTY_WP) && (q & EPT_QUAL_WRITE))
+			gmem_dirty_note(
+			    m, g); /* a new page, writable at once: this is its first write */
+		keep_nmi_blocking(v, q);
+	} else if (s == GMEM_EXISTS) {
 		fault_on_mapped(v, g, q);
-	else
+	} else {
 		fault_done(v, g, s, q);
+	}
 }
 
 void ept_handle_violation(struct vcpu *v)

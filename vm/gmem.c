@@ -321,32 +321,40 @@ static enum gmem_status dirty_arm(struct gmem *m)
 	return GMEM_OK;
 }
 
+/* One device frame of the guest's for the dirty log (nothing taken unless GMEM_OK). */
+static enum gmem_status dirty_frame(struct gmem *m, hpa_t *out)
+{
+	bool zeroed;
+
+	switch (pmm_account_alloc_zeroed(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, out, &zeroed)) {
+	case PMM_ACCOUNT_OK:
+		return GMEM_OK;
+	case PMM_ACCOUNT_LIMIT:
+		return GMEM_LIMIT;
+	default:
+		return GMEM_NOMEM;
+	}
+}
+
 enum gmem_status gmem_dirty_start(struct gmem *m, bool pml)
 {
 	struct gmem_dirty *l = &m->dirty;
-	enum gmem_status s;
-	bool zeroed;
+	enum gmem_status s = GMEM_OK;
 
 	if (l->mode != GMEM_DIRTY_OFF)
 		return GMEM_EXISTS;
 	CHECK(!pml || m->ad);
-	if (pml) {
-		switch (pmm_account_alloc_zeroed(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, &l->pml,
-						 &zeroed)) {
-		case PMM_ACCOUNT_OK:
-			break;
-		case PMM_ACCOUNT_LIMIT:
-			return GMEM_LIMIT;
-		default:
-			return GMEM_NOMEM;
-		}
-	}
 	l->mode = pml ? GMEM_DIRTY_PML : GMEM_DIRTY_WP;
 	l->count = 0;
 	l->overflow = 0;
-	s = dirty_arm(m);
+	for (unsigned i = 0; i < GMEM_DIRTY_FRAMES && s == GMEM_OK; i++)
+		s = dirty_frame(m, &l->list[i]);
+	if (s == GMEM_OK && pml)
+		s = dirty_frame(m, &l->pml);
+	if (s == GMEM_OK)
+		s = dirty_arm(m);
 	if (s != GMEM_OK)
-		gmem_dirty_stop(m);
+		gmem_dirty_stop(m); /* gives back what was taken */
 	return s;
 }
 
@@ -356,10 +364,10 @@ void gmem_dirty_note(struct gmem *m, u64 g)
 	u64 page = ALIGN_DOWN(g, PAGE_SIZE);
 
 	for (unsigned i = 0; i < l->count; i++)
-		if (l->gpa[i] == page)
+		if (*gmem_dirty_entry(l, i) == page)
 			return;
 	if (l->count < GMEM_DIRTY_MAX)
-		l->gpa[l->count++] = page;
+		*gmem_dirty_entry(l, l->count++) = page;
 	else
 		l->overflow++;
 }
@@ -390,6 +398,11 @@ void gmem_dirty_stop(struct gmem *m)
 	if (hpa_addr(l->pml))
 		pmm_account_free(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, l->pml);
 	l->pml = hpa(0);
+	for (unsigned i = 0; i < GMEM_DIRTY_FRAMES; i++) {
+		if (hpa_addr(l->list[i]))
+			pmm_account_free(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, l->list[i]);
+		l->list[i] = hpa(0);
+	}
 	l->mode = GMEM_DIRTY_OFF;
 }
 
@@ -680,14 +693,15 @@ map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 {
 	u64 size = pt_level_size(level);
 	u64 base = ALIGN_DOWN(g, size);
-	enum gmem_status s = GMEM_OK;
 	int r;
 
-	if (level > 1 && hpa_addr(m->zero))
-		s = promote(m, base, level);
-	if (s != GMEM_OK) {
-		give_run(m, level, run);
-		return s;
+	if (level > 1 && hpa_addr(m->zero)) {
+		enum gmem_status s = promote(m, base, level);
+
+		if (s != GMEM_OK) {
+			give_run(m, level, run);
+			return s;
+		}
 	}
 	/* Not-present -> present: no INVEPT needed (see the comment at the top). */
 	r = pt_map(&m->ept, base, run, size, level, PT_PERM_RWX, PT_MEM_WB);
@@ -703,8 +717,13 @@ map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 	return GMEM_OK;
 }
 
-/* Takes, zeroes (unless the zero pool did) and maps the leaf at `level` covering g, at once. */
-static enum gmem_status map_leaf(struct gmem *m, u64 g, unsigned level, hpa_t *out)
+/*
+ * Takes, zeroes (unless the zero pool did) and maps the leaf at `level`
+ * covering g, at once. Inline: the 4 KiB calls, level a constant, leave
+ * the large pages' work out.
+ */
+static inline __attribute__((always_inline)) enum gmem_status map_leaf(struct gmem *m, u64 g,
+								       unsigned level, hpa_t *out)
 {
 	hpa_t run;
 	bool zeroed;

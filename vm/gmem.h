@@ -130,17 +130,26 @@ struct gmem_ws {
  * page at its first write fault. Either way a 2 MiB leaf is noted once, by
  * the first page written in it: the whole leaf counts as written.
  */
-#define GMEM_DIRTY_MAX 1024
+#define GMEM_DIRTY_FRAMES    2 /* frames holding the list of pages noted, taken at start */
+#define GMEM_DIRTY_PER_FRAME (PAGE_SIZE / sizeof(u64))
+#define GMEM_DIRTY_MAX	     (GMEM_DIRTY_FRAMES * GMEM_DIRTY_PER_FRAME)
 
 enum gmem_dirty_mode { GMEM_DIRTY_OFF, GMEM_DIRTY_PML, GMEM_DIRTY_WP };
 
 struct gmem_dirty {
 	enum gmem_dirty_mode mode;
-	hpa_t pml;	/* GMEM_DIRTY_PML: the log page (a device frame of the guest's) */
-	unsigned count; /* pages in gpa[] */
+	hpa_t pml; /* GMEM_DIRTY_PML: the log page the CPU writes */
+	/* The pages noted, each once, in the order noted: device frames of the guest's. */
+	hpa_t list[GMEM_DIRTY_FRAMES];
+	unsigned count; /* pages in the list */
 	u64 overflow;	/* pages written that did not fit */
-	u64 gpa[GMEM_DIRTY_MAX];
 };
+
+/* Entry i of the dirty log's list (i < GMEM_DIRTY_MAX, the log on). */
+static inline u64 *gmem_dirty_entry(const struct gmem_dirty *l, unsigned i)
+{
+	return (u64 *)hpa_ptr(l->list[i / GMEM_DIRTY_PER_FRAME]) + i % GMEM_DIRTY_PER_FRAME;
+}
 
 struct gmem_xlat {
 	u64 gfn1[GMEM_XLAT_SLOTS]; /* guest frame number + 1; 0: empty */

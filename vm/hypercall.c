@@ -127,16 +127,16 @@ static s64 hc_test_unmap_frame(struct vcpu *v, u64 a0, u64 a1, u64 a2)
 /* Entries in a page-modification log page (SDM Vol. 3C 29.3.6 "Page-Modification Logging"). */
 #define PML_ENTRIES (PAGE_SIZE / 8)
 
-/* Ascending order for the addresses the dirty log hands back. */
-static void sort_u64(u64 *a, unsigned n)
+/* Ascending order for the addresses the dirty log hands back (its list spans frames). */
+static void sort_dirty(const struct gmem_dirty *l)
 {
-	for (unsigned i = 1; i < n; i++) {
-		u64 x = a[i];
+	for (unsigned i = 1; i < l->count; i++) {
+		u64 x = *gmem_dirty_entry(l, i);
 		unsigned j = i;
 
-		for (; j > 0 && a[j - 1] > x; j--)
-			a[j] = a[j - 1];
-		a[j] = x;
+		for (; j > 0 && *gmem_dirty_entry(l, j - 1) > x; j--)
+			*gmem_dirty_entry(l, j) = *gmem_dirty_entry(l, j - 1);
+		*gmem_dirty_entry(l, j) = x;
 	}
 }
 
@@ -191,9 +191,14 @@ static s64 hc_test_dirty_log(struct vcpu *v, u64 op, u64 buf, u64 max)
 		return KEEL_HC_EINVAL;
 	if (buf >= m->ram_size || (u64)n * 8 > m->ram_size - buf)
 		return KEEL_HC_EFAULT;
-	sort_u64(l->gpa, n);
-	if (gmem_write(m, gpa(buf), l->gpa, (u64)n * 8) != GMEM_OK)
-		return KEEL_HC_EFAULT;
+	sort_dirty(l);
+	for (unsigned i = 0; i < n; i += GMEM_DIRTY_PER_FRAME) {
+		unsigned k = MIN(n - i, (unsigned)GMEM_DIRTY_PER_FRAME);
+
+		if (gmem_write(m, gpa(buf + (u64)i * 8), gmem_dirty_entry(l, i), (u64)k * 8) !=
+		    GMEM_OK)
+			return KEEL_HC_EFAULT;
+	}
 	gmem_dirty_rearm(m);
 	return n;
 }

@@ -471,7 +471,7 @@ def test_overcommit_with_zero_page():
 def test_overcommit_without_zero_page_runs_out():
     """The same guest without the zero page: its reads take frames, and at its 40 MiB limit
     Keel ends it by out-of-memory, naming the limit."""
-    r = run(Scenario("ept-overcommit-nozp", memory=512,
+    r = run(Scenario("ept-overcommit-nozp", memory=512, cmdline=DEFAULT_CMDLINE + " zeropage=off",
                      modules=((guest("ept"), f"name=oc-nozp expect=out-of-memory "
                                              f"{OVERCOMMIT_ARGS}"),)))
     problems = check_markers(
