@@ -120,9 +120,9 @@ static void first_touch(struct vcpu *v, u64 g, u64 q, u64 until)
 		m->stats.violations++;
 	s = gmem_fault(m, g, until, q & EPT_QUAL_WRITE);
 	if (likely(s == GMEM_OK)) { /* the common case, without a call */
+		/* A new page, writable at once: this is its first write. */
 		if (unlikely(m->dirty.mode == GMEM_DIRTY_WP) && (q & EPT_QUAL_WRITE))
-			gmem_dirty_note(
-			    m, g); /* a new page, writable at once: this is its first write */
+			gmem_dirty_note(m, g);
 		keep_nmi_blocking(v, q);
 	} else if (s == GMEM_EXISTS) {
 		fault_on_mapped(v, g, q);
