@@ -284,6 +284,14 @@ static void pt_split(struct pt_op *op, u64 *table, unsigned i, unsigned level, u
 	pt_entry_write(table, i, fmt->make_table(t));
 }
 
+/* perms for a leaf mapping pa: without W when pa is the frame kept read-only (pt.keep_ro). */
+static unsigned pt_leaf_perms(const struct pt *pt, hpa_t pa, unsigned perms)
+{
+	if (hpa_addr(pt->keep_ro) && hpa_addr(pa) == hpa_addr(pt->keep_ro))
+		return perms & ~(unsigned)PT_PERM_W; /* R or RX alone: valid wherever RW is */
+	return perms;
+}
+
 /* Removes or re-permits the whole leaf e at table[i], which maps va onwards. */
 static void pt_change_leaf(struct pt_op *op, u64 *table, unsigned i, unsigned level, u64 e, u64 va)
 {
@@ -303,9 +311,7 @@ static void pt_change_leaf(struct pt_op *op, u64 *table, unsigned i, unsigned le
 		return;
 	}
 	old = fmt->perms(e, level);
-	perms = op->perms;
-	if (hpa_addr(pa) == hpa_addr(op->pt->keep_ro) && hpa_addr(op->pt->keep_ro))
-		perms &= ~(unsigned)PT_PERM_W; /* R or RX alone: both valid wherever RW is */
+	perms = pt_leaf_perms(op->pt, pa, op->perms);
 	ne = fmt->make_leaf(pa, level, perms, fmt->memtype(e, level));
 	if (ne == e)
 		return;
@@ -458,6 +464,26 @@ static int pt_map_mask(struct pt *pt, u64 va, hpa_t pa, u64 size, unsigned mask,
 }
 
 /*
+ * The table that holds va's entry at `level`, reached through tables only;
+ * NULL when an entry above it is empty or a leaf.
+ */
+static inline __attribute__((always_inline)) u64 *pt_table_holding(const struct pt *pt, u64 va,
+								   unsigned level)
+{
+	const struct pt_fmt *fmt = pt->fmt;
+	u64 *table = pt_table(pt, pt->root);
+
+	for (unsigned l = PT_LEVELS; l > level; l--) {
+		u64 e = pt_entry_read(table, pt_index(va, l));
+
+		if (!fmt->present(e) || fmt->leaf(e, l))
+			return NULL;
+		table = pt_table(pt, fmt->addr(e, l));
+	}
+	return table;
+}
+
+/*
  * The common case of pt_map, taken without the general machinery: one leaf
  * whose tables all exist. Walks down to the leaf's table; returns true
  * after writing the leaf into an empty slot, false (nothing changed) when a
@@ -474,14 +500,9 @@ static bool pt_map_one_fast(struct pt *pt, u64 va, u64 pa, unsigned level, unsig
 	if (level == 1 && pt->hint_region == region) {
 		table = pt->hint_table; /* the walk below found it, and nothing unlinked it since */
 	} else {
-		table = pt_table(pt, pt->root);
-		for (unsigned l = PT_LEVELS; l > level; l--) {
-			u64 e = pt_entry_read(table, pt_index(va, l));
-
-			if (!fmt->present(e) || fmt->leaf(e, l))
-				return false;
-			table = pt_table(pt, fmt->addr(e, l));
-		}
+		table = pt_table_holding(pt, va, level);
+		if (!table)
+			return false;
 		if (level == 1) {
 			pt->hint_region = region;
 			pt->hint_table = table;
@@ -578,7 +599,7 @@ int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms, struct pt_change
 int pt_remap(struct pt *pt, u64 va, unsigned level, hpa_t pa, unsigned perms)
 {
 	const struct pt_fmt *fmt = pt->fmt;
-	u64 *table = pt_table(pt, pt->root);
+	u64 *table;
 	u64 e;
 
 	CHECK(pt->table_count > 0);
@@ -588,19 +609,15 @@ int pt_remap(struct pt *pt, u64 va, unsigned level, hpa_t pa, unsigned perms)
 	if (!IS_ALIGNED(va, pt_level_size(level)) ||
 	    !IS_ALIGNED(hpa_addr(pa), pt_level_size(level)))
 		return PT_ERR_ALIGN;
-	for (unsigned l = PT_LEVELS; l > level; l--) {
-		e = pt_entry_read(table, pt_index(va, l));
-		if (!fmt->present(e) || fmt->leaf(e, l))
-			return PT_ERR_INVAL;
-		table = pt_table(pt, fmt->addr(e, l));
-	}
+	table = pt_table_holding(pt, va, level);
+	if (!table)
+		return PT_ERR_INVAL;
 	e = pt_entry_read(table, pt_index(va, level));
 	if (!fmt->present(e) || !fmt->leaf(e, level))
 		return PT_ERR_INVAL;
-	if (hpa_addr(pa) == hpa_addr(pt->keep_ro) && hpa_addr(pt->keep_ro))
-		perms &= ~(unsigned)PT_PERM_W;
-	pt_entry_write(table, pt_index(va, level),
-		       fmt->make_leaf(pa, level, perms, fmt->memtype(e, level)));
+	pt_entry_write(
+	    table, pt_index(va, level),
+	    fmt->make_leaf(pa, level, pt_leaf_perms(pt, pa, perms), fmt->memtype(e, level)));
 	return PT_OK;
 }
 
@@ -628,18 +645,17 @@ static bool pt_table_maps_only(const struct pt *pt, const u64 *table, unsigned l
 bool pt_maps_only(const struct pt *pt, u64 va, unsigned level, hpa_t pa)
 {
 	const struct pt_fmt *fmt = pt->fmt;
-	const u64 *table = pt_table(pt, pt->root);
+	const u64 *table;
+	u64 e;
 
 	CHECK(level >= 2 && level <= PT_LEVELS);
-	for (unsigned l = PT_LEVELS; l >= level; l--) {
-		u64 e = pt_entry_read(table, pt_index(va, l));
-
-		if (!fmt->present(e) || fmt->leaf(e, l))
-			return false;
-		table = pt_table(pt, fmt->addr(e, l));
-	}
-	/* table: the one va's entry at `level` points to. */
-	return pt_table_maps_only(pt, table, level, hpa_addr(pa));
+	table = pt_table_holding(pt, va, level);
+	if (!table)
+		return false;
+	e = pt_entry_read(table, pt_index(va, level));
+	if (!fmt->present(e) || fmt->leaf(e, level))
+		return false;
+	return pt_table_maps_only(pt, pt_table(pt, fmt->addr(e, level)), level, hpa_addr(pa));
 }
 
 /* pt_harvest inside the table at `level` (entries at that level) for [va, end). */

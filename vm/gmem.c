@@ -65,6 +65,24 @@ static bool table_alloc(void *ctx, hpa_t *out)
 	return true;
 }
 
+/*
+ * Takes `size` bytes of `kind` from the guest's account (*zeroed when the
+ * zero pool gave them): GMEM_OK, GMEM_LIMIT at its limit, else GMEM_NOMEM
+ * (no frame, or no aligned run, free).
+ */
+static enum gmem_status account_take(struct gmem *m, enum pmm_kind kind, u64 size, hpa_t *out,
+				     bool *zeroed)
+{
+	switch (pmm_account_alloc_zeroed(m->acct, kind, size, out, zeroed)) {
+	case PMM_ACCOUNT_OK:
+		return GMEM_OK;
+	case PMM_ACCOUNT_LIMIT:
+		return GMEM_LIMIT;
+	default:
+		return GMEM_NOMEM;
+	}
+}
+
 static void table_free(void *ctx, hpa_t t)
 {
 	struct gmem *m = ctx;
@@ -290,17 +308,27 @@ static void xlat_flush(struct gmem *m)
 	memset(&m->xlat, 0, sizeof(m->xlat));
 }
 
+/*
+ * The pages of RAM whose leaves have a `test` flag; the `clear` flags
+ * cleared, then INVEPT: a translation the CPU cached with a flag set lets
+ * it skip setting the flag again (the next working-set sample would
+ * undercount, a write would go unlogged).
+ */
+static u64 harvest_ram(struct gmem *m, u64 test, u64 clear)
+{
+	u64 pages = 0;
+
+	pt_harvest(&m->ept, 0, ALIGN_UP(m->ram_size, PAGE_SIZE), test, clear, NULL, NULL, &pages);
+	invalidate(m);
+	return pages;
+}
+
 u64 gmem_ws_sample(struct gmem *m)
 {
-	u64 pages = 0, a = m->ept.fmt->accessed;
+	u64 a = m->ept.fmt->accessed, pages;
 
 	CHECK(m->ad);
-	pt_harvest(&m->ept, 0, ALIGN_UP(m->ram_size, PAGE_SIZE), a, a, NULL, NULL, &pages);
-	/*
-	 * A translation the CPU cached with the flag set lets it skip setting
-	 * it again: without this INVEPT the next sample would undercount.
-	 */
-	invalidate(m);
+	pages = harvest_ram(m, a, a);
 	m->ws.samples++;
 	m->ws.last = pages;
 	m->ws.peak = MAX(m->ws.peak, pages);
@@ -311,35 +339,17 @@ u64 gmem_ws_sample(struct gmem *m)
 /* Makes every write after now be noted: dirty flags cleared, or RAM write-protected. */
 static enum gmem_status dirty_arm(struct gmem *m)
 {
-	u64 pages = 0, d = m->ept.fmt->dirty;
-
 	if (m->dirty.mode == GMEM_DIRTY_WP)
 		return gmem_protect(m, gpa(0), ALIGN_UP(m->ram_size, PAGE_SIZE), PT_PERM_RX);
-	pt_harvest(&m->ept, 0, ALIGN_UP(m->ram_size, PAGE_SIZE), 0, d, NULL, NULL, &pages);
-	/* A translation cached with the dirty flag set would let a write go unlogged. */
-	invalidate(m);
+	harvest_ram(m, 0, m->ept.fmt->dirty);
 	return GMEM_OK;
-}
-
-/* One device frame of the guest's for the dirty log (nothing taken unless GMEM_OK). */
-static enum gmem_status dirty_frame(struct gmem *m, hpa_t *out)
-{
-	bool zeroed;
-
-	switch (pmm_account_alloc_zeroed(m->acct, PMM_KIND_DEVICE, PAGE_SIZE, out, &zeroed)) {
-	case PMM_ACCOUNT_OK:
-		return GMEM_OK;
-	case PMM_ACCOUNT_LIMIT:
-		return GMEM_LIMIT;
-	default:
-		return GMEM_NOMEM;
-	}
 }
 
 enum gmem_status gmem_dirty_start(struct gmem *m, bool pml)
 {
 	struct gmem_dirty *l = &m->dirty;
 	enum gmem_status s = GMEM_OK;
+	bool zeroed;
 
 	if (l->mode != GMEM_DIRTY_OFF)
 		return GMEM_EXISTS;
@@ -348,9 +358,9 @@ enum gmem_status gmem_dirty_start(struct gmem *m, bool pml)
 	l->count = 0;
 	l->overflow = 0;
 	for (unsigned i = 0; i < GMEM_DIRTY_FRAMES && s == GMEM_OK; i++)
-		s = dirty_frame(m, &l->list[i]);
+		s = account_take(m, PMM_KIND_DEVICE, PAGE_SIZE, &l->list[i], &zeroed);
 	if (s == GMEM_OK && pml)
-		s = dirty_frame(m, &l->pml);
+		s = account_take(m, PMM_KIND_DEVICE, PAGE_SIZE, &l->pml, &zeroed);
 	if (s == GMEM_OK)
 		s = dirty_arm(m);
 	if (s != GMEM_OK)
@@ -411,6 +421,23 @@ u64 gmem_invept_count(const struct gmem *m)
 	return m->stats.inv.invept_single + m->stats.inv.invept_all;
 }
 
+/*
+ * True if the 4 KiB frame at p holds zeros only; *loads counts the qwords
+ * read. One REPE SCASQ, which stops at the first qword that is not zero.
+ */
+static bool frame_is_zero(const u64 *p, unsigned *loads)
+{
+	u64 left = PAGE_SIZE / 8;
+	bool differs;
+
+	__asm__ volatile("repe scasq"
+			 : "+D"(p), "+c"(left), "=@ccnz"(differs)
+			 : "a"(0ULL)
+			 : "memory", "cc");
+	*loads += (unsigned)(PAGE_SIZE / 8 - left);
+	return !differs;
+}
+
 void gmem_destroy(struct gmem *m)
 {
 	if (!m->ept.table_count)
@@ -432,9 +459,11 @@ void gmem_destroy(struct gmem *m)
 	CHECK(m->data_frames == 0 && m->zero_maps == 0);
 #ifndef NDEBUG
 	/* Debug builds: nothing ever wrote to the frame every guest reads as zero. */
-	if (hpa_addr(m->zero))
-		for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
-			CHECK(((const u64 *)hpa_ptr(m->zero))[i] == 0);
+	if (hpa_addr(m->zero)) {
+		unsigned loads = 0;
+
+		CHECK(frame_is_zero(hpa_ptr(m->zero), &loads));
+	}
 #endif
 	/*
 	 * And the map holds no other leaf of this guest's. (A scan of the map
@@ -645,15 +674,7 @@ const char *gmem_status_name(enum gmem_status s)
  */
 static enum gmem_status take_run(struct gmem *m, unsigned level, hpa_t *out, bool *zeroed)
 {
-	switch (
-	    pmm_account_alloc_zeroed(m->acct, PMM_KIND_DATA, pt_level_size(level), out, zeroed)) {
-	case PMM_ACCOUNT_OK:
-		return GMEM_OK;
-	case PMM_ACCOUNT_LIMIT:
-		return GMEM_LIMIT;
-	default:
-		return GMEM_NOMEM; /* no aligned run free */
-	}
+	return account_take(m, PMM_KIND_DATA, pt_level_size(level), out, zeroed);
 }
 
 static enum gmem_status map_status(const struct gmem *m, int r)
@@ -661,6 +682,32 @@ static enum gmem_status map_status(const struct gmem *m, int r)
 	if (r == PT_ERR_NOMEM)
 		return m->alloc_status == PMM_ACCOUNT_LIMIT ? GMEM_LIMIT : GMEM_NOMEM;
 	return r == PT_ERR_EXISTS ? GMEM_EXISTS : GMEM_ERROR;
+}
+
+/* Takes a run for a leaf at `level`, zeroed (by the zero pool, or here). */
+static inline __attribute__((always_inline)) enum gmem_status
+take_zeroed(struct gmem *m, unsigned level, hpa_t *run)
+{
+	bool zeroed;
+	enum gmem_status s = take_run(m, level, run, &zeroed);
+
+	if (s != GMEM_OK)
+		return s;
+	if (zeroed)
+		m->stats.prezeroed[0]++;
+	else
+		zero_frames(*run, pt_level_size(level));
+	return GMEM_OK;
+}
+
+/* A leaf of RAM at `level` now maps run at gpa base: the reverse map and the counts. */
+static inline __attribute__((always_inline)) void note_leaf(struct gmem *m, hpa_t run, u64 base,
+							    unsigned level)
+{
+	rmap_note(m, rmap_add_valid, run, base, level);
+	m->rmap_leaves++;
+	m->stats.leaves[level]++;
+	m->data_frames += pt_level_size(level) / PAGE_SIZE;
 }
 
 /*
@@ -709,10 +756,7 @@ map_run(struct gmem *m, u64 g, unsigned level, hpa_t run, hpa_t *out)
 		give_run(m, level, run);
 		return map_status(m, r);
 	}
-	rmap_note(m, rmap_add_valid, run, base, level);
-	m->rmap_leaves++;
-	m->stats.leaves[level]++;
-	m->data_frames += size / PAGE_SIZE;
+	note_leaf(m, run, base, level);
 	*out = hpa(hpa_addr(run) + (g - base));
 	return GMEM_OK;
 }
@@ -726,16 +770,9 @@ static inline __attribute__((always_inline)) enum gmem_status map_leaf(struct gm
 								       unsigned level, hpa_t *out)
 {
 	hpa_t run;
-	bool zeroed;
-	enum gmem_status s = take_run(m, level, &run, &zeroed);
+	enum gmem_status s = take_zeroed(m, level, &run);
 
-	if (s != GMEM_OK)
-		return s;
-	if (zeroed)
-		m->stats.prezeroed[0]++;
-	else
-		zero_frames(run, pt_level_size(level));
-	return map_run(m, g, level, run, out);
+	return s == GMEM_OK ? map_run(m, g, level, run, out) : s;
 }
 
 /* True if the aligned region of `level` around g lies wholly inside RAM. */
@@ -792,17 +829,11 @@ static enum gmem_status map_zero(struct gmem *m, u64 g)
 static enum gmem_status cow_page(struct gmem *m, u64 g, hpa_t *out)
 {
 	u64 page = ALIGN_DOWN(g, PAGE_SIZE);
-	enum gmem_status s;
-	bool zeroed;
 	hpa_t run;
+	enum gmem_status s = take_zeroed(m, 1, &run);
 
-	s = take_run(m, 1, &run, &zeroed);
 	if (s != GMEM_OK)
 		return s;
-	if (zeroed)
-		m->stats.prezeroed[0]++;
-	else
-		zero_frames(run, PAGE_SIZE);
 	if (pt_remap(&m->ept, page, 1, run, PT_PERM_RWX) != PT_OK) {
 		give_run(m, 1, run);
 		return GMEM_ERROR;
@@ -811,11 +842,8 @@ static enum gmem_status cow_page(struct gmem *m, u64 g, hpa_t *out)
 	invalidate(m);
 	CHECK(m->zero_maps > 0);
 	m->zero_maps--;
-	rmap_note(m, rmap_add_valid, run, page, 1);
-	m->rmap_leaves++;
-	m->stats.leaves[1]++;
+	note_leaf(m, run, page, 1);
 	m->stats.cow++;
-	m->data_frames++;
 	*out = hpa(hpa_addr(run) + (g - page));
 	return GMEM_OK;
 }
@@ -978,23 +1006,6 @@ enum gmem_status gmem_cow(struct gmem *m, u64 g, u64 until)
 /* Frames one reclaim step gives back at most (one INVEPT covers them). */
 #define GMEM_RECLAIM_BATCH 16
 
-/*
- * True if the 4 KiB frame at p holds zeros only; *loads counts the qwords
- * read. One REPE SCASQ, which stops at the first qword that is not zero.
- */
-static bool frame_is_zero(const u64 *p, unsigned *loads)
-{
-	u64 left = PAGE_SIZE / 8;
-	bool differs;
-
-	__asm__ volatile("repe scasq"
-			 : "+D"(p), "+c"(left), "=@ccnz"(differs)
-			 : "a"(0ULL)
-			 : "memory", "cc");
-	*loads += (unsigned)(PAGE_SIZE / 8 - left);
-	return !differs;
-}
-
 /* The first address past the hole at g (nothing mapped there): past its 1 GiB or 2 MiB if empty. */
 static u64 hole_end(const struct gmem *m, u64 g)
 {
@@ -1017,7 +1028,10 @@ static void reclaim_leaf(struct gmem *m, u64 base)
 bool gmem_reclaim_step(struct gmem *m, u64 ran, unsigned budget)
 {
 	struct gmem_reclaim *r = &m->reclaim;
-	hpa_t freed[GMEM_RECLAIM_BATCH];
+	struct {
+		u64 g;
+		hpa_t pa;
+	} freed[GMEM_RECLAIM_BATCH];
 	unsigned nfreed = 0, loads = 0;
 	u64 t0;
 
@@ -1054,7 +1068,7 @@ bool gmem_reclaim_step(struct gmem *m, u64 ran, unsigned budget)
 		}
 		r->scanned++;
 		if (w.level == 2) {
-			u64 base = ALIGN_DOWN(g, size), run = hpa_addr(w.pa) - (g - base);
+			u64 base = ALIGN_DOWN(g, size), run = ALIGN_DOWN(hpa_addr(w.pa), size);
 
 			if (r->leaf_base != base + 1) { /* a new leaf: from its first page */
 				r->leaf_base = base + 1;
@@ -1078,18 +1092,16 @@ bool gmem_reclaim_step(struct gmem *m, u64 ran, unsigned budget)
 			continue;
 		/* Zeros only: the zero frame takes its place, the frame goes once INVEPT ran. */
 		CHECK(pt_remap(&m->ept, g, 1, m->zero, PT_PERM_RX) == PT_OK);
-		rmap_note(m, rmap_remove, w.pa, g, 1);
-		m->rmap_leaves--;
-		m->data_frames--;
 		m->zero_maps++;
-		freed[nfreed++] = w.pa;
+		freed[nfreed].g = g;
+		freed[nfreed++].pa = w.pa;
 	}
 	if (nfreed) {
 		m->inv_pending = true;
 		invalidate(m);
 		xlat_flush(m);
 		for (unsigned i = 0; i < nfreed; i++)
-			give_run(m, 1, freed[i]);
+			free_leaf(m, freed[i].g, freed[i].pa, 1);
 		r->returned += nfreed;
 	}
 	r->ticks += rdtsc() - t0;

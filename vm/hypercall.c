@@ -152,7 +152,7 @@ static s64 hc_test_dirty_log(struct vcpu *v, u64 op, u64 buf, u64 max)
 {
 	struct gmem *m = &v->guest->mem;
 	struct gmem_dirty *l = &m->dirty;
-	bool pml = m->ad && ((vmx_caps.proc2 >> 32) & PROC2_ENABLE_PML);
+	bool pml = m->ad && vmx_caps.pml;
 	enum gmem_status s;
 	unsigned n;
 

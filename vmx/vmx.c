@@ -90,6 +90,7 @@ static void read_caps(struct vmx_caps *c)
 	c->ept_2m = ev & EPT_CAP_PDE_2MB;
 	c->ept_1g = ev & EPT_CAP_PDPTE_1GB;
 	c->ept_ad = ev & EPT_CAP_AD_FLAGS;
+	c->pml = c->ept_ad && (p2 & PROC2_ENABLE_PML);
 	c->execute_only = ev & EPT_CAP_EXECUTE_ONLY;
 	c->unrestricted_guest = p2 & PROC2_UNRESTRICTED_GUEST;
 	c->vpid = (p2 & PROC2_ENABLE_VPID) && (ev & VPID_CAP_INVVPID);

@@ -19,6 +19,7 @@ struct vmx_caps {
 	u64 pin, proc, proc2, exit, entry;
 	bool true_ctls;
 	bool ept, ept_2m, ept_1g, ept_ad, execute_only;
+	bool pml; /* page-modification logging (needs the EPT A/D flags) */
 	bool unrestricted_guest;
 	bool vpid;
 	bool invept_single, invept_all;
