@@ -377,21 +377,27 @@ static u64 bench_fresh(const char *op, u64 size, u64 step)
 }
 
 /*
- * Times one store to each of n addresses base + i * step, i in order or, with
- * `scatter` odd, in the order i * scatter mod n (n a power of two: a
- * permutation that jumps around); returns the counters' change.
+ * Times t (one timed load or store) at each of n addresses base + i * step,
+ * i in order or, with `scatter` odd, in the order i * scatter mod n (n a
+ * power of two: a permutation that jumps around); returns the counters'
+ * change, *a and *b Keel's counters before and after.
  */
+static struct bench_delta bench_touches(u64 (*t)(u64), u64 base, u64 n, u64 step, u64 scatter,
+					struct keel_guest_stats *a, struct keel_guest_stats *b)
+{
+	uart_wait_idle();
+	bench_stats(a);
+	for (u64 i = 0; i < n; i++)
+		bench_samples[i] = t(base + (scatter ? (i * scatter) & (n - 1) : i) * step);
+	bench_stats(b);
+	return bench_delta(a, b);
+}
+
 static struct bench_delta bench_stores(u64 base, u64 n, u64 step, u64 scatter)
 {
 	struct keel_guest_stats a, b;
 
-	uart_wait_idle();
-	bench_stats(&a);
-	for (u64 i = 0; i < n; i++)
-		bench_samples[i] =
-		    bench_t_store(base + (scatter ? (i * scatter) & (n - 1) : i) * step);
-	bench_stats(&b);
-	return bench_delta(&a, &b);
+	return bench_touches(bench_t_store, base, n, step, scatter, &a, &b);
 }
 
 static void bench_touch4k(void)
@@ -465,19 +471,12 @@ static void bench_zeropage(void)
 
 	if (!base)
 		return;
-	uart_wait_idle();
-	bench_stats(&a);
-	for (u64 i = 0; i < n; i++)
-		bench_samples[i] = bench_t_load(base + i * BENCH_PAGE);
-	bench_stats(&b);
-	d = bench_delta(&a, &b);
+	d = bench_touches(bench_t_load, base, n, BENCH_PAGE, 0, &a, &b);
 	bench_report("zero-read", n, 0, &d);
 	bench_expect("zero-read", "faults", d.faults, n);
 	bench_expect("zero-read", "zero-page read faults", b.zero_faults - a.zero_faults, n);
 	bench_expect("zero-read", "4 KiB leaves", d.leaves_4k, 0);
-	a = b;
-	d = bench_stores(base, n, BENCH_PAGE, 0);
-	bench_stats(&b);
+	d = bench_touches(bench_t_store, base, n, BENCH_PAGE, 0, &a, &b);
 	bench_report("cow4k", n, 0, &d);
 	bench_expect("cow4k", "faults", d.faults, n);
 	bench_expect("cow4k", "copy-on-write faults", b.cow - a.cow, n);
@@ -490,6 +489,12 @@ static void bench_zeropage(void)
  * frame for each page cleared (each now maps the zero frame: writing it
  * again is a copy-on-write fault); the pages kept hold their data.
  */
+/* The word run=reclaim keeps at qword w of page i (never zero). */
+static u64 bench_reclaim_word(u64 i, u64 w)
+{
+	return i * 8 + w + 1;
+}
+
 static void bench_reclaim(void)
 {
 	u64 size = bench_arg("size", BENCH_DEFAULT_SIZE), n = size / BENCH_PAGE,
@@ -501,7 +506,8 @@ static void bench_reclaim(void)
 		return;
 	for (u64 i = 0; i < n; i++)
 		for (u64 w = 0; w < BENCH_PAGE / 8; w += 64)
-			*(volatile u64 *)(uintptr_t)(base + i * BENCH_PAGE + w * 8) = i * 8 + w + 1;
+			*(volatile u64 *)(uintptr_t)(base + i * BENCH_PAGE + w * 8) =
+			    bench_reclaim_word(i, w);
 	for (u64 i = 0; i < cleared; i++)
 		memset((void *)(uintptr_t)(base + i * BENCH_PAGE), 0, BENCH_PAGE);
 	bench_stats(&a);
@@ -520,7 +526,7 @@ static void bench_reclaim(void)
 	for (u64 i = 0; i < n; i++)
 		for (u64 w = 0; w < BENCH_PAGE / 8; w += 64)
 			bad += *(volatile u64 *)(uintptr_t)(base + i * BENCH_PAGE + w * 8) !=
-			       (i < cleared ? 0 : i * 8 + w + 1);
+			       (i < cleared ? 0 : bench_reclaim_word(i, w));
 	bench_expect("reclaim", "words changed", bad, 0);
 	bench_stats(&b);
 	for (u64 i = 0; i < cleared; i++)
@@ -547,9 +553,7 @@ static void bench_promote(void)
 		return;
 	for (u64 i = 0; i < regions; i++)
 		(void)bench_t_load(base + i * BENCH_REGION);
-	bench_stats(&a);
-	d = bench_stores(base, regions, BENCH_REGION, 0);
-	bench_stats(&b);
+	d = bench_touches(bench_t_store, base, regions, BENCH_REGION, 0, &a, &b);
 	bench_report("promote2m", regions, 0, &d);
 	bench_expect("promote2m", "faults", d.faults, regions);
 	bench_expect("promote2m", "promotions", b.promotions - a.promotions, regions);

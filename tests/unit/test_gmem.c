@@ -595,6 +595,38 @@ static void expect_zero_frame(hpa_t z)
 		assert_int_equal(q[i], 0);
 }
 
+/*
+ * A guest memory with zero-page sharing for the tests below: 8 MiB of RAM
+ * with leaves up to `level`, under a 4,096-frame account, its own zero
+ * frame; not running yet (gmem_run). zero_life_end checks that the end
+ * gives every frame back and leaves the zero frame taken and all zero.
+ */
+struct zero_life {
+	struct pmm_account acct;
+	struct gmem m;
+	hpa_t z;
+};
+
+static void zero_life_begin(struct zero_life *l, unsigned level)
+{
+	l->z = zero_frame_new();
+	assert_true(pmm_core_account_open(&core, &l->acct, 4096));
+	assert_true(gmem_init(&l->m, 8 * MiB, level, &l->acct));
+	gmem_zero_sharing(&l->m, l->z);
+}
+
+static void zero_life_end(struct zero_life *l)
+{
+	expect_zero_frame(l->z);
+	destroy(&l->m);
+	assert_int_equal(l->m.zero_maps, 0);
+	assert_int_equal(l->acct.held, 0);
+	assert_true(pmm_core_account_close(&core, &l->acct));
+	assert_int_equal(pmm_core_state(&core, hpa_addr(l->z)), PMM_USED);
+	expect_zero_frame(l->z);
+	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(l->z)), PMM_OK);
+}
+
 /* The host frame page g maps (it must be mapped). */
 static u64 frame_of(struct gmem *m, u64 g)
 {
@@ -626,9 +658,8 @@ static enum gmem_status cow(struct gmem *m, u64 g)
  */
 static void test_zero_page_4k(void **state)
 {
-	struct pmm_account acct;
-	struct gmem m;
-	hpa_t z = zero_frame_new();
+	struct zero_life l;
+	struct gmem *m = &l.m;
 	u64 base = 0x200000, v = 1, tables, inv, own;
 	struct gmem *owner;
 	struct pt_walk w;
@@ -636,68 +667,60 @@ static void test_zero_page_4k(void **state)
 	gpa_t at;
 
 	(void)state;
-	assert_true(pmm_core_account_open(&core, &acct, 4096));
-	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
-	gmem_zero_sharing(&m, z);
-	gmem_run(&m);
+	zero_life_begin(&l, 1);
+	gmem_run(m);
 	for (u64 p = 0; p < 4; p++)
-		assert_int_equal(gmem_fault(&m, base + p * PAGE_SIZE, 0, false), GMEM_OK);
-	assert_int_equal(gmem_read(&m, gpa(base + 4 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
+		assert_int_equal(gmem_fault(m, base + p * PAGE_SIZE, 0, false), GMEM_OK);
+	assert_int_equal(gmem_read(m, gpa(base + 4 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
 	assert_int_equal(v, 0);
-	assert_int_equal(m.zero_maps, 5);
-	assert_int_equal(m.stats.zero_faults, 4);
-	assert_int_equal(m.data_frames, 0);
-	tables = gmem_table_pages(&m);
-	assert_int_equal(acct.held, tables); /* tables only: no data frame */
+	assert_int_equal(m->zero_maps, 5);
+	assert_int_equal(m->stats.zero_faults, 4);
+	assert_int_equal(m->data_frames, 0);
+	tables = gmem_table_pages(m);
+	assert_int_equal(l.acct.held, tables); /* tables only: no data frame */
 	for (u64 p = 0; p < 5; p++) {
-		assert_true(pt_lookup(&m.ept, base + p * PAGE_SIZE, &w));
-		assert_int_equal(hpa_addr(w.pa), hpa_addr(z));
+		assert_true(pt_lookup(&m->ept, base + p * PAGE_SIZE, &w));
+		assert_int_equal(hpa_addr(w.pa), hpa_addr(l.z));
 		assert_int_equal(w.perms, PT_PERM_RX);
 	}
-	assert_false(gmem_frame_owner(z, &owner, &at, &level)); /* not in the reverse map */
+	assert_false(gmem_frame_owner(l.z, &owner, &at, &level)); /* not in the reverse map */
 	/* a protect asking for everything: still no W on the zero frame */
-	assert_int_equal(gmem_protect(&m, gpa(base), 5 * PAGE_SIZE, PT_PERM_RWX), GMEM_OK);
-	assert_true(pt_lookup(&m.ept, base, &w));
+	assert_int_equal(gmem_protect(m, gpa(base), 5 * PAGE_SIZE, PT_PERM_RWX), GMEM_OK);
+	assert_true(pt_lookup(&m->ept, base, &w));
 	assert_int_equal(w.perms, PT_PERM_RX);
 	/* the guest's write: copy-on-write of zero, with INVEPT */
 	inv = invepts;
-	assert_int_equal(cow(&m, base + PAGE_SIZE + 16), GMEM_OK);
+	assert_int_equal(cow(m, base + PAGE_SIZE + 16), GMEM_OK);
 	assert_int_equal(invepts, inv + 1);
-	own = frame_of(&m, base + PAGE_SIZE);
-	assert_true(own != hpa_addr(z));
-	assert_true(pt_lookup(&m.ept, base + PAGE_SIZE, &w));
+	own = frame_of(m, base + PAGE_SIZE);
+	assert_true(own != hpa_addr(l.z));
+	assert_true(pt_lookup(&m->ept, base + PAGE_SIZE, &w));
 	assert_int_equal(w.perms, PT_PERM_RWX);
-	assert_int_equal(m.stats.cow, 1);
-	assert_int_equal(m.zero_maps, 4);
-	assert_int_equal(m.data_frames, 1);
+	assert_int_equal(m->stats.cow, 1);
+	assert_int_equal(m->zero_maps, 4);
+	assert_int_equal(m->data_frames, 1);
 	assert_true(gmem_frame_owner(hpa(own), &owner, &at, &level));
-	assert_ptr_equal(owner, &m);
+	assert_ptr_equal(owner, m);
 	assert_int_equal(gpa_addr(at), base + PAGE_SIZE);
-	assert_true(gmem_peek(&m, gpa(base + PAGE_SIZE), &v, sizeof(v)));
+	assert_true(gmem_peek(m, gpa(base + PAGE_SIZE), &v, sizeof(v)));
 	assert_int_equal(v, 0);
 	/* a page with a frame of its own is no zero page: nothing to do */
-	assert_int_equal(gmem_cow(&m, base + PAGE_SIZE, 0), GMEM_EXISTS);
-	assert_int_equal(gmem_cow(&m, base + 7 * PAGE_SIZE, 0), GMEM_EXISTS); /* unmapped */
+	assert_int_equal(gmem_cow(m, base + PAGE_SIZE, 0), GMEM_EXISTS);
+	assert_int_equal(gmem_cow(m, base + 7 * PAGE_SIZE, 0), GMEM_EXISTS); /* unmapped */
 	/* Keel's write into a zero page: a frame of its own too, the zero frame untouched */
 	v = 0x1234;
-	assert_int_equal(gmem_write(&m, gpa(base + 2 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
-	assert_true(frame_of(&m, base + 2 * PAGE_SIZE) != hpa_addr(z));
-	assert_int_equal(m.stats.cow, 2);
+	assert_int_equal(gmem_write(m, gpa(base + 2 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
+	assert_true(frame_of(m, base + 2 * PAGE_SIZE) != hpa_addr(l.z));
+	assert_int_equal(m->stats.cow, 2);
 	v = 0;
-	assert_int_equal(gmem_read(&m, gpa(base + 2 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(gmem_read(m, gpa(base + 2 * PAGE_SIZE + 8), &v, sizeof(v)), GMEM_OK);
 	assert_int_equal(v, 0x1234);
-	expect_zero_frame(z);
+	expect_zero_frame(l.z);
 	/* an unmap drops a zero mapping and frees nothing */
-	assert_int_equal(gmem_unmap(&m, gpa(base), PAGE_SIZE), GMEM_OK);
-	assert_int_equal(m.zero_maps, 2);
-	assert_int_equal(pmm_core_state(&core, hpa_addr(z)), PMM_USED);
-	destroy(&m);
-	assert_int_equal(m.zero_maps, 0);
-	assert_int_equal(acct.held, 0);
-	assert_true(pmm_core_account_close(&core, &acct));
-	assert_int_equal(pmm_core_state(&core, hpa_addr(z)), PMM_USED);
-	expect_zero_frame(z);
-	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
+	assert_int_equal(gmem_unmap(m, gpa(base), PAGE_SIZE), GMEM_OK);
+	assert_int_equal(m->zero_maps, 2);
+	assert_int_equal(pmm_core_state(&core, hpa_addr(l.z)), PMM_USED);
+	zero_life_end(&l);
 }
 
 /*
@@ -709,64 +732,57 @@ static void test_zero_page_4k(void **state)
  */
 static void test_zero_page_promotion(void **state)
 {
-	struct pmm_account acct;
-	struct gmem m;
-	hpa_t z = zero_frame_new();
+	struct zero_life l;
+	struct gmem *m = &l.m;
 	u64 r1 = 0x200000, r2 = 0x400000, r3 = 0x600000, tables, inv, v;
 	struct pt_walk w;
 
 	(void)state;
-	assert_true(pmm_core_account_open(&core, &acct, 4096));
-	assert_true(gmem_init(&m, 8 * MiB, 2, &acct));
-	gmem_zero_sharing(&m, z);
-	gmem_run(&m);
+	zero_life_begin(&l, 2);
+	gmem_run(m);
 	for (u64 r = r1; r <= r3; r += 2 * MiB)
 		for (u64 p = 0; p < 3; p++)
-			assert_int_equal(gmem_fault(&m, r + p * 0x10000, 0, false), GMEM_OK);
-	assert_int_equal(m.zero_maps, 9);
-	tables = gmem_table_pages(&m);
+			assert_int_equal(gmem_fault(m, r + p * 0x10000, 0, false), GMEM_OK);
+	assert_int_equal(m->zero_maps, 9);
+	tables = gmem_table_pages(m);
 	/* region 1: a write to a zero page promotes */
 	inv = invepts;
-	assert_int_equal(cow(&m, r1 + 0x10000), GMEM_OK);
-	assert_true(pt_lookup(&m.ept, r1 + 0x10000, &w));
+	assert_int_equal(cow(m, r1 + 0x10000), GMEM_OK);
+	assert_true(pt_lookup(&m->ept, r1 + 0x10000, &w));
 	assert_int_equal(w.level, 2);
 	assert_int_equal(w.perms, PT_PERM_RWX);
-	assert_int_equal(m.stats.promotions, 1);
-	assert_int_equal(m.stats.cow, 0);
-	assert_int_equal(m.zero_maps, 6);
-	assert_int_equal(gmem_table_pages(&m), tables - 1);
+	assert_int_equal(m->stats.promotions, 1);
+	assert_int_equal(m->stats.cow, 0);
+	assert_int_equal(m->zero_maps, 6);
+	assert_int_equal(gmem_table_pages(m), tables - 1);
 	assert_true(invepts > inv);
-	assert_true(gmem_peek(&m, gpa(r1), &v, sizeof(v)));
+	assert_true(gmem_peek(m, gpa(r1), &v, sizeof(v)));
 	assert_int_equal(v, 0);
 	/* region 2: a write fault on a page not mapped yet promotes as well */
-	assert_int_equal(cow(&m, r2 + 0x30000), GMEM_EXISTS); /* not a zero page */
+	assert_int_equal(cow(m, r2 + 0x30000), GMEM_EXISTS); /* not a zero page */
 	{
 		enum gmem_status s;
 		unsigned rounds = 0;
 
-		while ((s = gmem_fault(&m, r2 + 0x30000, 0, true)) == GMEM_AGAIN)
+		while ((s = gmem_fault(m, r2 + 0x30000, 0, true)) == GMEM_AGAIN)
 			assert_true(++rounds < 100);
 		assert_int_equal(s, GMEM_OK);
 	}
-	assert_true(pt_lookup(&m.ept, r2, &w));
+	assert_true(pt_lookup(&m->ept, r2, &w));
 	assert_int_equal(w.level, 2);
-	assert_int_equal(m.stats.promotions, 2);
-	assert_int_equal(m.zero_maps, 3);
+	assert_int_equal(m->stats.promotions, 2);
+	assert_int_equal(m->zero_maps, 3);
 	/* region 3: Keel's write gives one page a frame of its own: no promotion after */
 	v = 7;
-	assert_int_equal(gmem_write(&m, gpa(r3 + 0x10000), &v, sizeof(v)), GMEM_OK);
-	assert_int_equal(cow(&m, r3), GMEM_OK);
-	assert_true(pt_lookup(&m.ept, r3, &w));
+	assert_int_equal(gmem_write(m, gpa(r3 + 0x10000), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(cow(m, r3), GMEM_OK);
+	assert_true(pt_lookup(&m->ept, r3, &w));
 	assert_int_equal(w.level, 1);
-	assert_int_equal(m.stats.promotions, 2);
-	assert_int_equal(m.stats.cow, 2);
-	assert_int_equal(m.zero_maps, 1);
-	assert_int_equal(m.data_frames, 2 * 512 + 2);
-	expect_zero_frame(z);
-	destroy(&m);
-	assert_int_equal(acct.held, 0);
-	assert_true(pmm_core_account_close(&core, &acct));
-	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
+	assert_int_equal(m->stats.promotions, 2);
+	assert_int_equal(m->stats.cow, 2);
+	assert_int_equal(m->zero_maps, 1);
+	assert_int_equal(m->data_frames, 2 * 512 + 2);
+	zero_life_end(&l);
 }
 
 /* Runs reclaim steps (the guest idle: `ran` fixed) until one says there is nothing to do. */
@@ -787,52 +803,45 @@ static unsigned reclaim_all(struct gmem *m, u64 ran, unsigned budget)
  */
 static void test_reclaim_4k(void **state)
 {
-	struct pmm_account acct;
-	struct gmem m;
-	hpa_t z = zero_frame_new();
+	struct zero_life l;
+	struct gmem *m = &l.m;
 	u64 base = 0x200000, v = 0, frames, inv;
 	struct pt_walk w;
 
 	(void)state;
-	assert_true(pmm_core_account_open(&core, &acct, 4096));
-	assert_true(gmem_init(&m, 8 * MiB, 1, &acct));
-	gmem_zero_sharing(&m, z);
-	gmem_run(&m);
+	zero_life_begin(&l, 1);
+	gmem_run(m);
 	for (u64 p = 0; p < 40; p++) {
 		v = p % 4 ? 0 : 0xABC0 + p; /* every fourth page keeps a word */
-		assert_int_equal(gmem_write(&m, gpa(base + p * PAGE_SIZE + 4088), &v, sizeof(v)),
+		assert_int_equal(gmem_write(m, gpa(base + p * PAGE_SIZE + 4088), &v, sizeof(v)),
 				 GMEM_OK);
 	}
-	frames = m.data_frames;
+	frames = m->data_frames;
 	assert_int_equal(frames, 40);
 	inv = invepts;
 	/* steps of at most 16 frames' worth of loads: 30 frames back in 2 or 3 INVEPTs */
-	assert_true(reclaim_all(&m, 1, 16 * PAGE_SIZE / 8) > 1);
-	assert_int_equal(m.reclaim.returned, 30);
-	assert_int_equal(m.data_frames, 10);
-	assert_int_equal(m.zero_maps, 30);
-	assert_int_equal(m.reclaim.passes, 1);
+	assert_true(reclaim_all(m, 1, 16 * PAGE_SIZE / 8) > 1);
+	assert_int_equal(m->reclaim.returned, 30);
+	assert_int_equal(m->data_frames, 10);
+	assert_int_equal(m->zero_maps, 30);
+	assert_int_equal(m->reclaim.passes, 1);
 	assert_true(invepts - inv >= 2 && invepts - inv <= 3); /* one per step that freed */
-	assert_int_equal(acct.held, gmem_table_pages(&m) + 10);
+	assert_int_equal(l.acct.held, gmem_table_pages(m) + 10);
 	for (u64 p = 0; p < 40; p++) {
-		assert_true(gmem_peek(&m, gpa(base + p * PAGE_SIZE + 4088), &v, sizeof(v)));
+		assert_true(gmem_peek(m, gpa(base + p * PAGE_SIZE + 4088), &v, sizeof(v)));
 		assert_int_equal(v, p % 4 ? 0 : 0xABC0 + p);
-		assert_true(pt_lookup(&m.ept, base + p * PAGE_SIZE, &w));
-		assert_int_equal(gmem_is_zero(&m, w.pa), p % 4 != 0);
+		assert_true(pt_lookup(&m->ept, base + p * PAGE_SIZE, &w));
+		assert_int_equal(gmem_is_zero(m, w.pa), p % 4 != 0);
 	}
 	/* idle since the pass: nothing to do */
-	assert_false(gmem_reclaim_step(&m, 1, PAGE_SIZE / 8));
+	assert_false(gmem_reclaim_step(m, 1, PAGE_SIZE / 8));
 	/* the guest runs and clears a page it kept: the next pass takes it */
 	v = 0;
-	assert_int_equal(gmem_write(&m, gpa(base + 4 * PAGE_SIZE + 4088), &v, sizeof(v)), GMEM_OK);
-	reclaim_all(&m, 2, PAGE_SIZE / 8);
-	assert_int_equal(m.reclaim.returned, 31);
-	assert_int_equal(m.reclaim.passes, 2);
-	expect_zero_frame(z);
-	destroy(&m);
-	assert_int_equal(acct.held, 0);
-	assert_true(pmm_core_account_close(&core, &acct));
-	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
+	assert_int_equal(gmem_write(m, gpa(base + 4 * PAGE_SIZE + 4088), &v, sizeof(v)), GMEM_OK);
+	reclaim_all(m, 2, PAGE_SIZE / 8);
+	assert_int_equal(m->reclaim.returned, 31);
+	assert_int_equal(m->reclaim.passes, 2);
+	zero_life_end(&l);
 }
 
 /*
@@ -843,51 +852,44 @@ static void test_reclaim_4k(void **state)
  */
 static void test_reclaim_2m(void **state)
 {
-	struct pmm_account acct;
-	struct gmem m;
-	hpa_t z = zero_frame_new();
+	struct zero_life l;
+	struct gmem *m = &l.m;
 	u64 r1 = 0x200000, r2 = 0x400000, r3 = 0x600000, v = 7;
 	struct pt_walk w;
 
 	(void)state;
-	assert_true(pmm_core_account_open(&core, &acct, 4096));
-	assert_true(gmem_init(&m, 8 * MiB, 2, &acct));
-	gmem_zero_sharing(&m, z);
+	zero_life_begin(&l, 2);
 	/* three 2 MiB leaves (Keel's writes before the guest runs map large ones) */
-	assert_int_equal(gmem_write(&m, gpa(r1), &v, sizeof(v)), GMEM_OK);
-	assert_int_equal(gmem_write(&m, gpa(r2 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
-	assert_int_equal(gmem_write(&m, gpa(r3 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
-	gmem_run(&m);
+	assert_int_equal(gmem_write(m, gpa(r1), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(gmem_write(m, gpa(r2 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(gmem_write(m, gpa(r3 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
+	gmem_run(m);
 	v = 0;
-	assert_int_equal(gmem_write(&m, gpa(r1), &v, sizeof(v)), GMEM_OK); /* r1 all zero again */
-	assert_true(pt_lookup(&m.ept, r1, &w));
+	assert_int_equal(gmem_write(m, gpa(r1), &v, sizeof(v)), GMEM_OK); /* r1 all zero again */
+	assert_true(pt_lookup(&m->ept, r1, &w));
 	assert_int_equal(w.level, 2);
 	/* start a pass and stop inside r3 ... */
-	while (m.reclaim.cursor <= r3 + 16 * PAGE_SIZE)
-		assert_true(gmem_reclaim_step(&m, 1, PAGE_SIZE / 8));
-	assert_int_equal(m.reclaim.returned, 512); /* r1 */
-	assert_false(pt_lookup(&m.ept, r1, &w));
+	while (m->reclaim.cursor <= r3 + 16 * PAGE_SIZE)
+		assert_true(gmem_reclaim_step(m, 1, PAGE_SIZE / 8));
+	assert_int_equal(m->reclaim.returned, 512); /* r1 */
+	assert_false(pt_lookup(&m->ept, r1, &w));
 	/* ... r3 clears its last page and runs: its check starts over, and the leaf goes */
-	assert_int_equal(gmem_write(&m, gpa(r3 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
-	reclaim_all(&m, 2, PAGE_SIZE / 8);
-	assert_int_equal(m.reclaim.returned, 1024);
-	assert_false(pt_lookup(&m.ept, r3, &w));
-	assert_true(pt_lookup(&m.ept, r2, &w)); /* a word in its last page */
+	assert_int_equal(gmem_write(m, gpa(r3 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
+	reclaim_all(m, 2, PAGE_SIZE / 8);
+	assert_int_equal(m->reclaim.returned, 1024);
+	assert_false(pt_lookup(&m->ept, r3, &w));
+	assert_true(pt_lookup(&m->ept, r2, &w)); /* a word in its last page */
 	/* the guest ran: a new pass, stopped inside r2; a word written behind the scan keeps r2 */
-	while (m.reclaim.cursor <= r2 + 16 * PAGE_SIZE)
-		assert_true(gmem_reclaim_step(&m, 3, PAGE_SIZE / 8));
+	while (m->reclaim.cursor <= r2 + 16 * PAGE_SIZE)
+		assert_true(gmem_reclaim_step(m, 3, PAGE_SIZE / 8));
 	v = 0;
-	assert_int_equal(gmem_write(&m, gpa(r2 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
+	assert_int_equal(gmem_write(m, gpa(r2 + 2 * MiB - 8), &v, sizeof(v)), GMEM_OK);
 	v = 9;
-	assert_int_equal(gmem_write(&m, gpa(r2 + PAGE_SIZE), &v, sizeof(v)), GMEM_OK);
-	reclaim_all(&m, 4, PAGE_SIZE / 8);
-	assert_true(pt_lookup(&m.ept, r2, &w));
-	assert_int_equal(m.reclaim.returned, 1024);
-	expect_zero_frame(z);
-	destroy(&m);
-	assert_int_equal(acct.held, 0);
-	assert_true(pmm_core_account_close(&core, &acct));
-	assert_int_equal(pmm_core_free_frame(&core, hpa_addr(z)), PMM_OK);
+	assert_int_equal(gmem_write(m, gpa(r2 + PAGE_SIZE), &v, sizeof(v)), GMEM_OK);
+	reclaim_all(m, 4, PAGE_SIZE / 8);
+	assert_true(pt_lookup(&m->ept, r2, &w));
+	assert_int_equal(m->reclaim.returned, 1024);
+	zero_life_end(&l);
 }
 
 /*
