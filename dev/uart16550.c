@@ -70,7 +70,6 @@ struct uart16550 {
 	u64 written;	  /* bytes the guest sent */
 	u64 written_seen; /* ... as of the last look at its unfinished line */
 	u64 ran_seen;	  /* the guest's run time as of that look */
-	bool waited;	  /* an LSR read showed THR full since that look */
 	u64 dropped;	  /* lines dropped: written while the transmitter read busy */
 	u64 keys_dropped; /* keys for it while its input queue was full */
 	u32 sent_mark;	  /* console_mark() after its last output: TEMT once that is out */
@@ -163,11 +162,10 @@ void uart16550_show_open(struct guest *g)
 		halted &= __atomic_load_n(&g->vcpus[i].blocked, __ATOMIC_ACQUIRE);
 		ran += __atomic_load_n(&g->vcpus[i].used_ticks, __ATOMIC_RELAXED);
 	}
-	quiet = halted || (u->written == u->written_seen && ran != u->ran_seen &&
-			   u->core.thr_empty && !u->waited);
+	quiet =
+	    halted || (u->written == u->written_seen && ran != u->ran_seen && u->core.thr_empty);
 	u->written_seen = u->written;
 	u->ran_seen = ran;
-	u->waited = false;
 	if (quiet && console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
 		console_open_show(u, u->prefix, u->line.text, u->line.len, u->line.cursor, false);
 		u->sent_mark = console_mark();
@@ -336,12 +334,7 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 
 	if (vtimer_armed(&u->temt_timer))
 		vtimer_stop(&u->temt_timer); /* the wait is over (an interrupt ended it) */
-	/*
-	 * THRE and TEMT, once both set, stay set until the guest writes THR
-	 * (as on the chip): an idle transmitter's LSR read, a guest's poll,
-	 * needs no look at Keel's console.
-	 */
-	if ((off == UART_LSR || off == UART_IIR) && !(u->core.thr_empty && u->core.tsr_empty))
+	if (off == UART_LSR || off == UART_IIR)
 		uart16550_tx_update(u, off == UART_LSR);
 	if (off == UART_LSR && !(u->core.mcr & UART_MCR_LOOP)) {
 		if (u->core.thr_empty && !u->core.tsr_empty)
@@ -352,8 +345,6 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 			return 0; /* not read: the IN runs again when the vCPU wakes */
 	}
 	v = uart16550_core_read(&u->core, (unsigned)off);
-	if (off == UART_LSR && !(v & UART_LSR_THRE))
-		u->waited = true; /* still writing its line, however long THR stays full */
 	if (inq_count(u))
 		uart16550_feed(u); /* a read of RBR may have made room */
 	return v;
