@@ -5,7 +5,7 @@
 # build/fuzz/corpus/NAME/ (kept between runs), crashes to build/fuzz/NAME-*.
 #
 #   make fuzz          each target for FUZZ_SECONDS (default 300) seconds
-#   make fuzz-smoke    each target for 20 seconds (CI)
+#   make fuzz-smoke    each target for 10 seconds (CI)
 # FUZZ_JOBS targets at a time (default: one per core).
 #   make fuzz-build    build only
 #
@@ -19,7 +19,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wmissing-prototypes -Wshadow -I. -DKEEL_HOST_TEST \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS       ?= 300
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_JOBS          ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_ARGS          ?=
 
