@@ -5,7 +5,6 @@
  * what the local APIC model says about itself.
  */
 #include "arch/x86/cpu.h"
-#include "arch/x86/percpu.h"
 #include "arch/x86/cr.h"
 #include "arch/x86/msr.h"
 #include "vm/cpuid_policy.h"
@@ -64,29 +63,13 @@ static void leaf1_apic(const struct vcpu *v, struct cpuid_regs *r)
 }
 
 /*
- * The exit's fast path: answers that depend on the host, the leaf, the
- * subleaf and (leaf 1) CR4.OSXSAVE alone (cpuid_policy_cacheable), kept in
- * a small direct-mapped table shared by every guest. A guest whose
- * IA32_MISC_ENABLE differs from its reset value in a bit CPUID depends on
- * (Limit CPUID Maxval, ENABLE MONITOR FSM, XD bit disable) always takes
- * the full path.
+ * The exit's fast path: each guest's memo (vm/cpuid_memo.h, struct
+ * guest). A vCPU whose IA32_MISC_ENABLE differs from its reset value in a
+ * bit CPUID depends on (Limit CPUID Maxval, ENABLE MONITOR FSM, XD bit
+ * disable) always takes the full path. The answers depend on the host and
+ * the controls every guest gets alike (guest_view), so a vCPU may move
+ * between CPUs with them.
  */
-#define CPUID_MEMO_SLOTS 32
-
-enum memo_state {
-	MEMO_EMPTY,
-	MEMO_VCPU,  /* the vCPU adds to the answer (vcpu_part): leaves 1, 0xB, 0x1F */
-	MEMO_PLAIN, /* the answer as it is */
-};
-
-struct cpuid_memo {
-	u8 state; /* enum memo_state */
-	u32 leaf, sub, osxsave;
-	struct cpuid_regs r;
-};
-
-/* Per-CPU: row i is CPU i's, filled by the exits of the guests it runs. */
-static struct cpuid_memo cpuid_memo[CPU_MAX][CPUID_MEMO_SLOTS];
 
 /* The full path: the policy with the controls leaves 7 and 0x80000001 depend on. */
 static struct cpuid_regs guest_view(u32 leaf, u32 sub, struct cpuid_guest *g)
@@ -98,10 +81,10 @@ static struct cpuid_regs guest_view(u32 leaf, u32 sub, struct cpuid_guest *g)
 	return cpuid_policy_leaf(cpuid_caps(), host_cpuid, NULL, leaf, sub, g);
 }
 
-/* The memo slot for leaf and sub on this CPU. */
-static inline struct cpuid_memo *memo_slot(u32 leaf, u32 sub)
+/* The guest's memo slot for leaf and sub. */
+static inline struct cpuid_memo *memo_slot(struct guest *g, u32 leaf, u32 sub)
 {
-	return &cpuid_memo[this_cpu()->index][(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
+	return &g->cpuid_memo[(leaf ^ (leaf >> 27) ^ sub) % CPUID_MEMO_SLOTS];
 }
 
 static void answer(struct vcpu *v, const struct cpuid_regs *r)
@@ -142,7 +125,7 @@ static __attribute__((noinline)) int memo_vcpu_leaf(struct vcpu *v, const struct
 {
 	struct cpuid_regs r = m->r;
 
-	if (m->leaf == 1 && m->osxsave != guest_osxsave(v))
+	if (m->state != MEMO_VCPU || (m->leaf == 1 && m->osxsave != guest_osxsave(v)))
 		return VMX_EXIT_SLOW;
 	vcpu_part(v, m->leaf, &r);
 	answer(v, &r);
@@ -156,11 +139,11 @@ static __attribute__((noinline)) int memo_vcpu_leaf(struct vcpu *v, const struct
 int cpuid_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
 {
 	u32 leaf = (u32)v->regs.gpr[GPR_RAX], sub = (u32)v->regs.gpr[GPR_RCX];
-	const struct cpuid_memo *m = memo_slot(leaf, sub);
+	const struct cpuid_memo *m = memo_slot(v->guest, leaf, sub);
 
-	if (m->state == MEMO_EMPTY || m->leaf != leaf || m->sub != sub || v->msrs.cpuid_custom)
+	if (m->leaf != leaf || m->sub != sub || v->msrs.cpuid_custom)
 		return VMX_EXIT_SLOW;
-	if (__builtin_expect(m->state == MEMO_VCPU, 0))
+	if (__builtin_expect(m->state != MEMO_PLAIN, 0)) /* an empty slot is slow there */
 		return memo_vcpu_leaf(v, m, exit_tsc, target);
 	answer(v, &m->r);
 	return vmx_exit_fast_done(v, exit_tsc, target, EXIT_REASON_CPUID);
@@ -171,7 +154,7 @@ void cpuid_handle_exit(struct vcpu *v)
 	u64 *gpr = v->regs.gpr;
 	u32 leaf = (u32)gpr[GPR_RAX], sub = (u32)gpr[GPR_RCX];
 	struct cpuid_guest g = {.xcr0 = v->msrs.xcr0};
-	struct cpuid_memo *m = memo_slot(leaf, sub);
+	struct cpuid_memo *m = memo_slot(v->guest, leaf, sub);
 	struct cpuid_regs r;
 
 	/* Only leaf 1 depends on CR4 (OSXSAVE): read it just for that leaf. */
@@ -189,8 +172,11 @@ void cpuid_handle_exit(struct vcpu *v)
 		g.xd_disable = misc & MISC_ENABLE_XD_DISABLE;
 		r = guest_view(leaf, sub, &g);
 		if (!v->msrs.cpuid_custom && cpuid_policy_cacheable(cpuid_caps(), leaf))
-			*m = (struct cpuid_memo){vcpu_leaf(leaf) ? MEMO_VCPU : MEMO_PLAIN, leaf,
-						 sub, (u32)g.cr4, r};
+			*m = (struct cpuid_memo){.leaf = leaf,
+						 .sub = sub,
+						 .state = vcpu_leaf(leaf) ? MEMO_VCPU : MEMO_PLAIN,
+						 .osxsave = (u32)g.cr4,
+						 .r = r};
 	}
 	vcpu_part(v, leaf, &r);
 	answer(v, &r);

@@ -10,6 +10,7 @@
 #include "dev/dev.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
+#include "vm/cpuid_memo.h"
 #include "vm/gmem.h"
 #include "vm/vtimer.h"
 #include "vmx/exit_reason.h"
@@ -107,6 +108,13 @@ struct guest {
 	unsigned dev_count;
 	u8 dev_storage[GUEST_DEV_STORAGE] __aligned(16);
 	unsigned dev_storage_used;
+
+	/*
+	 * CPUID answers the fast exit takes (vm/cpuid.c). Shared by the
+	 * guest's vCPUs: under lock when it has several (their every exit
+	 * takes it), its one vCPU's otherwise.
+	 */
+	struct cpuid_memo cpuid_memo[CPUID_MEMO_SLOTS];
 
 	enum guest_end end;
 	int status;

@@ -22,7 +22,15 @@
 /* The rare turns, out of line (vmx/vcpu.c), reached by tail calls. */
 int vmx_fast_prepare_full(struct vcpu *v);
 int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason);
+int vmx_fast_kicked(void);
 __noreturn void vmx_invalidation_missed(const struct vcpu *v);
+
+/*
+ * TSC ticks the VMX-preemption timer reaches at least, whatever its rate
+ * (IA32_VMX_MISC bits 4:0 give at most 2^31 ticks a count): its 32-bit
+ * value's range at rate 2^0.
+ */
+#define VMX_TIMER_SPAN 0xFFFFFFFFULL
 
 /*
  * Arms the VMX-preemption timer for the ticks from now to target. Then,
@@ -74,9 +82,19 @@ static inline __attribute__((always_inline)) int vmx_fast_finish(struct vcpu *v,
 	if (__builtin_expect(now >= target, 0))
 		return vmx_fast_prepare_full(v);
 	v->entry_tsc = now;
-	if (vmx_caps.preemption_timer)
-		vmx_write_timer(target, now);
 	vcpu_entry_checks(v);
+	/*
+	 * vmx_write_timer, without its clamp: now < target <= fast_until,
+	 * which arm_timer keeps within VMX_TIMER_SPAN of the entry before.
+	 * The kick is taken by a tail call: the common end calls nothing, so
+	 * the fast exit's frame holds no saved register.
+	 */
+	if (vmx_caps.preemption_timer) {
+		vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
+			   (target - now) >> vmx_caps.preemption_timer_shift);
+		if (__builtin_expect(this_cpu_kicked(), 0))
+			return vmx_fast_kicked();
+	}
 	return VMX_EXIT_RESUME;
 }
 

@@ -304,6 +304,9 @@ static inline bool arm_timer(struct vcpu *v)
 	 * entry (its exit may need to deliver it again).
 	 */
 	v->fast_until = v->guest->vcpu_count == 1 && !v->queued_event && v->launched ? target : 0;
+	/* Not beyond the timer's reach: the fast exit writes it without a clamp. */
+	if (v->fast_until > now + VMX_TIMER_SPAN)
+		v->fast_until = now + VMX_TIMER_SPAN;
 	if (vmx_caps.preemption_timer)
 		vmx_write_timer(target, now);
 	return true;
@@ -505,6 +508,13 @@ int vmx_exit_handler(struct vcpu_regs *regs)
 int vmx_fast_prepare_full(struct vcpu *v)
 {
 	return resume_now(v) ? VMX_EXIT_RESUME : VMX_EXIT_LEAVE;
+}
+
+/* An NMI kick came before the fast exit armed the timer (vmx_write_timer). */
+int vmx_fast_kicked(void)
+{
+	vmx_kick_taken();
+	return VMX_EXIT_RESUME;
 }
 
 int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason)
