@@ -25,26 +25,24 @@ int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reaso
 int vmx_fast_kicked(void);
 __noreturn void vmx_invalidation_missed(const struct vcpu *v);
 
-/*
- * TSC ticks the VMX-preemption timer reaches at least, whatever its rate
- * (IA32_VMX_MISC bits 4:0 give at most 2^31 ticks a count): its 32-bit
- * value's range at rate 2^0.
- */
-#define VMX_TIMER_SPAN 0xFFFFFFFFULL
+/* TSC ticks the VMX-preemption timer reaches: its 32-bit count at its rate. */
+static inline u64 vmx_timer_reach(void)
+{
+	return 0xFFFFFFFFULL << vmx_caps.preemption_timer_shift;
+}
 
 /*
- * Arms the VMX-preemption timer for the ticks from now to target. Then,
- * with kicks by NMI (arch/x86/smp.h), an NMI kick that came since the
- * exit makes the entry exit at once: one that came before the write is
- * seen here, one after it wrote 0 itself (vmx_kick_in_root).
+ * Arms the VMX-preemption timer for the ticks from now to target, which
+ * lies within its reach (arm_timer caps the run's target, and the fast
+ * exit's is never later). Returns true if an NMI kick (arch/x86/smp.h)
+ * came since the exit: the caller takes it (vmx_kick_taken), so that the
+ * entry exits at once. One that came before the write is seen here, one
+ * after it wrote 0 itself (vmx_kick_in_root).
  */
-static inline void vmx_write_timer(u64 target, u64 now)
+static inline bool vmx_write_timer(u64 target, u64 now)
 {
-	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
-		   MIN((target > now ? target - now : 0) >> vmx_caps.preemption_timer_shift,
-		       0xFFFFFFFFULL));
-	if (__builtin_expect(this_cpu_kicked(), 0))
-		vmx_kick_taken();
+	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, (target - now) >> vmx_caps.preemption_timer_shift);
+	return this_cpu_kicked();
 }
 
 /*
@@ -84,17 +82,12 @@ static inline __attribute__((always_inline)) int vmx_fast_finish(struct vcpu *v,
 	v->entry_tsc = now;
 	vcpu_entry_checks(v);
 	/*
-	 * vmx_write_timer, without its clamp: now < target <= fast_until,
-	 * which arm_timer keeps within VMX_TIMER_SPAN of the entry before.
-	 * The kick is taken by a tail call: the common end calls nothing, so
-	 * the fast exit's frame holds no saved register.
+	 * now < target <= fast_until. A kick is taken by a tail call: the
+	 * common end calls nothing, so the fast exit's frame holds no saved
+	 * register.
 	 */
-	if (vmx_caps.preemption_timer) {
-		vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
-			   (target - now) >> vmx_caps.preemption_timer_shift);
-		if (__builtin_expect(this_cpu_kicked(), 0))
-			return vmx_fast_kicked();
-	}
+	if (vmx_caps.preemption_timer && __builtin_expect(vmx_write_timer(target, now), 0))
+		return vmx_fast_kicked();
 	return VMX_EXIT_RESUME;
 }
 

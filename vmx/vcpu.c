@@ -297,6 +297,8 @@ static inline bool arm_timer(struct vcpu *v)
 	v->entry_tsc = now;
 	if (next && next < target)
 		target = next;
+	/* Within the timer's reach: an exit there, and the full path arms it again. */
+	target = MIN(target, now + vmx_timer_reach());
 	/*
 	 * The fast exit may take this vCPU's exits until then if nothing else
 	 * is for the entry to do: a guest of one vCPU (several need the
@@ -304,11 +306,8 @@ static inline bool arm_timer(struct vcpu *v)
 	 * entry (its exit may need to deliver it again).
 	 */
 	v->fast_until = v->guest->vcpu_count == 1 && !v->queued_event && v->launched ? target : 0;
-	/* Not beyond the timer's reach: the fast exit writes it without a clamp. */
-	if (v->fast_until > now + VMX_TIMER_SPAN)
-		v->fast_until = now + VMX_TIMER_SPAN;
-	if (vmx_caps.preemption_timer)
-		vmx_write_timer(target, now);
+	if (vmx_caps.preemption_timer && __builtin_expect(vmx_write_timer(target, now), 0))
+		vmx_kick_taken();
 	return true;
 }
 
