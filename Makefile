@@ -22,7 +22,9 @@ KEEL_CFLAGS += -DNDEBUG
 endif
 
 KEEL_DIRS := boot arch/x86 mm vmx vm dev lib
-KEEL_SRCS := $(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
+# vmx/asm_offsets.c is not linked: it becomes ASM_OFFSETS, below.
+KEEL_SRCS := $(filter-out vmx/asm_offsets.c,\
+	$(foreach d,$(KEEL_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S)))
 KEEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KEEL_SRCS))
 
 .PHONY: all iso run test unit emu lint format deps clean bench fuzz test-nested
@@ -37,6 +39,19 @@ $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(KEEL_ASFLAGS) -MMD -MP -c $< -o $@
+
+# The structure offsets and constants vmx/entry.S reads: vmx/asm_offsets.c
+# compiled to assembly, each "->NAME value" marker made a #define.
+ASM_OFFSETS := $(BUILD)/gen/asm_offsets.h
+$(ASM_OFFSETS): vmx/asm_offsets.c
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$(CC) $(KEEL_CFLAGS) -MMD -MP -MT $@ -MF $@.d -S $< -o $@.s
+	@sed -n 's/^.*->\([A-Za-z0-9_]*\) [$$]\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*$$/#define \1 \2/p' \
+		$@.s >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/vmx/entry.S.o: $(ASM_OFFSETS)
+$(BUILD)/obj/vmx/entry.S.o: KEEL_ASFLAGS += -I$(BUILD)/gen
+-include $(ASM_OFFSETS).d
 
 $(BUILD)/keel.elf: $(KEEL_OBJS) linker.ld
 	@echo "  LD      $@"

@@ -25,9 +25,13 @@ static inline const struct dev_region *dev_pio_find(const struct guest *g, u16 p
 	return port >= r->base && port + size <= r->base + r->size ? r : NULL;
 }
 
+/* The bits of an access of size bytes, 1 to 8 (vm/io.c, IO_QUAL_SIZE): one table look. */
 static inline u32 dev_pio_size_mask(unsigned size)
 {
-	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+	static const u32 mask[9] = {0,		0xFF,	    0xFFFF,	0xFFFFFF,  0xFFFFFFFF,
+				    0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF};
+
+	return mask[size];
 }
 
 /* Port I/O from the guest: dispatch to a model or the unclaimed default. */

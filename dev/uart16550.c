@@ -48,6 +48,9 @@
 #define UART16550_INPUT_QUEUE	256
 #define UART16550_TEMT_WAIT_HZ	1000  /* a TEMT poll waits at most 1 ms */
 #define UART16550_TEMT_WAIT_MIN 10000 /* ticks, should the TSC rate be unknown */
+/* An unfinished line is done once the guest ran this long without writing to it. */
+#define UART16550_QUIET_HZ  1000  /* 1 ms of the guest's own run time */
+#define UART16550_QUIET_MIN 10000 /* ticks, should the TSC rate be unknown */
 
 struct uart16550 {
 	struct uart16550_core core;
@@ -69,7 +72,7 @@ struct uart16550 {
 	bool line_dirty;  /* changed since the console last showed it */
 	u64 written;	  /* bytes the guest sent */
 	u64 written_seen; /* ... as of the last look at its unfinished line */
-	u64 ran_seen;	  /* the guest's run time as of that look */
+	u64 ran_seen;	  /* the guest's run time when a look last saw it write */
 	u64 dropped;	  /* lines dropped: written while the transmitter read busy */
 	u64 keys_dropped; /* keys for it while its input queue was full */
 	u32 sent_mark;	  /* console_mark() after its last output: TEMT once that is out */
@@ -153,19 +156,25 @@ void uart16550_show_open(struct guest *g)
 	if (!u || (uart16550_line_out(u) && (!u->line.len || console_open_is(u))))
 		return;
 	/*
-	 * Done writing for now: every vCPU halted, or they ran since the last
-	 * look and wrote nothing while they could (a guest preempted, or
-	 * waiting for THRE while Keel's console is backed up, is still writing
-	 * its line). Any vCPU may be the writer.
+	 * Done writing for now: every vCPU halted, or they ran for
+	 * UART16550_QUIET_HZ's period since a look last saw them write and
+	 * wrote nothing while they could. A guest preempted, or waiting for
+	 * THRE while Keel's console is backed up, is still writing its line;
+	 * so is one whose run was too short to reach its next byte (a run
+	 * ended by Keel's console poll can be a few exits long). Any vCPU may
+	 * be the writer.
 	 */
 	for (unsigned i = 0; i < g->vcpu_count; i++) {
 		halted &= __atomic_load_n(&g->vcpus[i].blocked, __ATOMIC_ACQUIRE);
 		ran += __atomic_load_n(&g->vcpus[i].used_ticks, __ATOMIC_RELAXED);
 	}
-	quiet =
-	    halted || (u->written == u->written_seen && ran != u->ran_seen && u->core.thr_empty);
-	u->written_seen = u->written;
-	u->ran_seen = ran;
+	if (u->written != u->written_seen) {
+		u->written_seen = u->written;
+		u->ran_seen = ran;
+	}
+	quiet = halted ||
+		(ran - u->ran_seen >= MAX(tsc_hz / UART16550_QUIET_HZ, (u64)UART16550_QUIET_MIN) &&
+		 u->core.thr_empty);
 	if (quiet && console_room(UART_LINE_ROOM, CONSOLE_KEEL_RESERVE / 2)) {
 		console_open_show(u, u->prefix, u->line.text, u->line.len, u->line.cursor, false);
 		u->sent_mark = console_mark();

@@ -174,12 +174,12 @@ void pml_handle_full(struct vcpu *v)
  */
 int ept_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
 {
-	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-	u64 g = vmcs_read(VMCS_GUEST_PHYSICAL_ADDR);
+	u64 q = vmcs_read_current(VMCS_EXIT_QUALIFICATION);
+	u64 g = vmcs_read_current(VMCS_GUEST_PHYSICAL_ADDR);
 	struct ept_qual d = ept_qual_decode(q);
 
 	if (d.present || d.nmi_unblocking || g >= v->guest->mem.ram_size ||
-	    (vmcs_read(VMCS_IDT_VECTORING_INFO) & VMCS_INTR_INFO_VALID))
+	    (vmcs_read_current(VMCS_IDT_VECTORING_INFO) & VMCS_INTR_INFO_VALID))
 		return VMX_EXIT_SLOW;
 	first_touch(v, g, q, target);
 	return vmx_exit_fast_device(v, exit_tsc, target, EXIT_REASON_EPT_VIOLATION);

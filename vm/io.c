@@ -71,7 +71,7 @@ static __attribute__((noinline)) u32 io_breakpoints_enabled(u64 dr7, u16 port, u
 /* Inline: on every I/O exit; with no breakpoint enabled (DR7 L0-G3 clear) one VMREAD. */
 static inline u32 io_breakpoints(u16 port, unsigned size)
 {
-	u64 dr7 = vmcs_read(VMCS_GUEST_DR7);
+	u64 dr7 = vmcs_read_current(VMCS_GUEST_DR7);
 
 	return (dr7 & 0xFF) ? io_breakpoints_enabled(dr7, port, size) : 0;
 }
@@ -85,15 +85,13 @@ static inline __attribute__((always_inline)) void simple_io(struct vcpu *v, u64 
 	u32 hits;
 
 	if (q & IO_QUAL_IN) {
+		/* What IN keeps of RAX: the rest of AL's or AX's; IN to EAX zero-extends. */
+		static const u64 keeps[9] = {[1] = ~0xFFULL, [2] = ~0xFFFFULL, [3] = ~0xFFFFFFULL};
 		u32 val = dev_pio_read(v->guest, port, size);
 
 		if (v->blocked)
 			return; /* the device made it wait: the IN runs again when it wakes */
-		/* IN to AL/AX keeps the other bits; IN to EAX zero-extends into RAX. */
-		if (size == 4)
-			*rax = val;
-		else
-			*rax = (*rax & ~(u64)((1u << (size * 8)) - 1)) | val;
+		*rax = (*rax & keeps[size]) | val;
 	} else {
 		dev_pio_write(v->guest, port, size, (u32)*rax);
 	}
@@ -218,7 +216,7 @@ void io_handle_exit(struct vcpu *v)
 
 int io_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
 {
-	u64 q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	u64 q = vmcs_read_current(VMCS_EXIT_QUALIFICATION);
 
 	if (q & IO_QUAL_STRING)
 		return VMX_EXIT_SLOW;

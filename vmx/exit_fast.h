@@ -19,11 +19,19 @@
 #include "vmx/vmx.h"
 #include "vmx/vpid.h"
 
-/* The rare turns, out of line (vmx/vcpu.c), reached by tail calls. */
+/*
+ * The rare turns, out of line (vmx/vcpu.c), reached by tail calls;
+ * vmx/entry.S's register-only tier calls vmx_fast_prepare_full and
+ * vcpu_entry_check_failed too.
+ */
 int vmx_fast_prepare_full(struct vcpu *v);
 int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason);
 int vmx_fast_kicked(void);
-__noreturn void vmx_invalidation_missed(const struct vcpu *v);
+/*
+ * Panics naming the entry check that failed (vcpu_entry_ok). It never
+ * returns; its int lets the fast exit reach it by a tail call.
+ */
+int vcpu_entry_check_failed(const struct vcpu *v);
 
 /* TSC ticks the VMX-preemption timer reaches: its 32-bit count at its rate. */
 static inline u64 vmx_timer_reach(void)
@@ -41,7 +49,13 @@ static inline u64 vmx_timer_reach(void)
  */
 static inline bool vmx_write_timer(u64 target, u64 now)
 {
-	vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, (target - now) >> vmx_caps.preemption_timer_shift);
+	/*
+	 * Unchecked (vmcs_read_current): the fast exit read its VMCS this exit,
+	 * and arm_timer's is the one vmx_enter's checked VMWRITE of HOST_RSP
+	 * uses next; the field exists with the timer (its callers ask).
+	 */
+	vmcs_write_current(VMCS_PREEMPTION_TIMER_VALUE,
+			   (target - now) >> vmx_caps.preemption_timer_shift);
 	return this_cpu_kicked();
 }
 
@@ -49,16 +63,17 @@ static inline bool vmx_write_timer(u64 target, u64 now)
  * Debug builds: the invalidation discipline (an EPT removal or downgrade
  * not yet followed by INVEPT could leave the guest a stale translation to
  * a frame Keel has reused, vm/gmem.c) and VPID ownership, checked before
- * every VM entry, the fast exit's included: a load and a compare or two
- * each, cheap enough to stay on.
+ * every VM entry, the fast exit's included: a load and a compare each.
+ * True when both hold (always, in a release build).
  */
-static inline void vcpu_entry_checks(const struct vcpu *v)
+static inline bool vcpu_entry_ok(const struct vcpu *v)
 {
 #ifndef NDEBUG
-	if (v->guest->mem.inv_pending)
-		vmx_invalidation_missed(v);
+	return !v->guest->mem.inv_pending && vpid_entry_ok(v->vpid, v->owner);
+#else
+	(void)v;
+	return true;
 #endif
-	vpid_check(v->vpid, v->owner, v->guest->name);
 }
 
 /*
@@ -80,13 +95,14 @@ static inline __attribute__((always_inline)) int vmx_fast_finish(struct vcpu *v,
 	if (__builtin_expect(now >= target, 0))
 		return vmx_fast_prepare_full(v);
 	v->entry_tsc = now;
-	vcpu_entry_checks(v);
+	if (__builtin_expect(!vcpu_entry_ok(v), 0))
+		return vcpu_entry_check_failed(v);
 	/*
-	 * now < target <= fast_until. A kick is taken by a tail call: the
-	 * common end calls nothing, so the fast exit's frame holds no saved
-	 * register.
+	 * now < target <= fast_until, which is 0 without a preemption timer
+	 * (arm_timer). A kick is taken by a tail call: the common end calls
+	 * nothing, so the fast exit's frame holds no saved register.
 	 */
-	if (vmx_caps.preemption_timer && __builtin_expect(vmx_write_timer(target, now), 0))
+	if (__builtin_expect(vmx_write_timer(target, now), 0))
 		return vmx_fast_kicked();
 	return VMX_EXIT_RESUME;
 }
@@ -95,11 +111,12 @@ static inline __attribute__((always_inline)) int vmx_fast_finish(struct vcpu *v,
 static inline __attribute__((always_inline)) int vmx_exit_fast_done(struct vcpu *v, u64 exit_tsc,
 								    u64 target, u32 reason)
 {
-	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	u64 rip = vmcs_read_current(VMCS_GUEST_RIP),
+	    len = vmcs_read_current(VMCS_EXIT_INSTRUCTION_LEN);
 
-	if (__builtin_expect(!vcpu_retires_plainly(rip), 0))
-		return vmx_fast_retire(v, rip, exit_tsc, target, reason);
-	vmcs_write(VMCS_GUEST_RIP, rip);
+	if (__builtin_expect(!vcpu_retires_plainly(rip, len), 0))
+		return vmx_fast_retire(v, rip + len, exit_tsc, target, reason);
+	vmcs_write_current(VMCS_GUEST_RIP, rip + len);
 	return vmx_fast_finish(v, exit_tsc, target, reason);
 }
 
@@ -108,8 +125,14 @@ static inline __attribute__((always_inline)) int vmx_exit_fast_device(struct vcp
 {
 	struct guest *g = v->guest;
 
+	/*
+	 * A timer armed sooner, or Keel's console poll due sooner: the device
+	 * may have queued output (vcpu_deadline). Output queued by another CPU
+	 * kicks this one (uart_write), so the exits that run no device need
+	 * not look.
+	 */
 	if (v->intr_dirty || v->blocked || !guest_running(g) ||
-	    (g->vtimer_next && g->vtimer_next < target)) { /* a timer armed sooner */
+	    (g->vtimer_next && g->vtimer_next < target) || vcpu_deadline(v) < target) {
 		g->stats.exits++;
 		g->stats.exit_count[reason]++;
 		v->guest_ticks += exit_tsc - v->entry_tsc;

@@ -172,11 +172,6 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 
 	vcpu_queue_event(v, (u32)info);
 }
 
-unsigned vcpu_cpl(void)
-{
-	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
-}
-
 /* A VMLAUNCH/VMRESUME that failed as an instruction (not a VM-entry failure exit). */
 static void entry_instruction_failed(struct vcpu *v, int status)
 {
@@ -193,10 +188,12 @@ static void entry_instruction_failed(struct vcpu *v, int status)
 		  status == VMX_FAIL_VALID ? vmx_error_name(err) : vmx_status_name(status));
 }
 
-__noreturn void vmx_invalidation_missed(const struct vcpu *v)
+int vcpu_entry_check_failed(const struct vcpu *v)
 {
-	panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
-	      v->guest->name);
+	if (v->guest->mem.inv_pending)
+		panic("guest %s: EPT entry removed or downgraded without INVEPT before VM entry",
+		      v->guest->name);
+	vpid_check_failed(v->vpid, v->guest->name);
 }
 
 extern u64 boot_entry_tsc;
@@ -217,37 +214,11 @@ static void note_first_launch(void)
 	pr_info("bench: boot to first VMLAUNCH %lu ticks, TSC %lu", now - boot_entry_tsc, now);
 }
 
-/*
- * floor=on: the shortest handler for CPUID and VMCALL(KEEL_HC_NOP), the
- * floor `make bench` compares Keel's real path with. Registers are already
- * saved by vmx_exit; read the reason, answer, advance RIP, resume. CPUID
- * still answers with Keel's policy for the hypervisor leaves and the
- * native values otherwise. Returns false for any other exit. The
- * preemption timer is not re-armed here: a bench option, not for use.
- */
-static bool floor_handle(struct vcpu *v)
+/* floor=on (vmx_exit_floor_fast): RIP past the exit's instruction, nothing else. */
+static void floor_advance(void)
 {
-	u64 reason = vmcs_read(VMCS_EXIT_REASON);
-	u64 *gpr = v->regs.gpr;
-
-	if (reason == EXIT_REASON_CPUID) {
-		struct cpuid_regs c =
-		    (gpr[GPR_RAX] & 0xF0000000) == 0x40000000
-			? cpuid_policy((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX], 0, false)
-			: cpuid((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX]);
-
-		gpr[GPR_RAX] = c.eax;
-		gpr[GPR_RBX] = c.ebx;
-		gpr[GPR_RCX] = c.ecx;
-		gpr[GPR_RDX] = c.edx;
-	} else if (reason == EXIT_REASON_VMCALL && gpr[GPR_RAX] == KEEL_HC_NOP) {
-		gpr[GPR_RAX] = 0;
-	} else {
-		return false;
-	}
-	vmcs_write(VMCS_GUEST_RIP,
-		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
-	return true;
+	vmcs_write_current(VMCS_GUEST_RIP, vmcs_read_current(VMCS_GUEST_RIP) +
+					       vmcs_read_current(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
 /* v arrives on this CPU from another: flush what this CPU may still hold for it. */
@@ -303,9 +274,13 @@ static inline bool arm_timer(struct vcpu *v)
 	 * The fast exit may take this vCPU's exits until then if nothing else
 	 * is for the entry to do: a guest of one vCPU (several need the
 	 * guest lock and the shootdown protocol) and no event injected on this
-	 * entry (its exit may need to deliver it again).
+	 * entry (its exit may need to deliver it again), with a preemption
+	 * timer to arm (the fast exit's end asks no more).
 	 */
-	v->fast_until = v->guest->vcpu_count == 1 && !v->queued_event && v->launched ? target : 0;
+	v->fast_until = vmx_caps.preemption_timer && v->guest->vcpu_count == 1 &&
+				!v->queued_event && v->launched
+			    ? target
+			    : 0;
 	if (vmx_caps.preemption_timer && __builtin_expect(vmx_write_timer(target, now), 0))
 		vmx_kick_taken();
 	return true;
@@ -356,7 +331,8 @@ static inline bool prepare_entry(struct vcpu *v)
 	}
 	if (!arm_timer(v))
 		return false;
-	vcpu_entry_checks(v);
+	if (!vcpu_entry_ok(v))
+		vcpu_entry_check_failed(v);
 	check_injection(v);
 	return true;
 }
@@ -532,27 +508,29 @@ static exit_fast_fn *const exit_fast_handlers[64] = {
 };
 
 /*
- * The fast exit, called by vmx/entry.S first for every exit with ten
+ * The fast exit, called by vmx/entry.S for every exit its register-only
+ * tier does not take (a CPUID or VMCALL there declines to here), with ten
  * registers stored (RBP and R12-R15 are still the guest's, in their
  * registers). It takes CPUID, VMCALL, IN/OUT and a first touch of RAM
  * (exit_fast_handlers) while fast_until allows
  * (arm_timer): the vCPU alone in its guest, no event injected on the
- * entry, its run's deadline and timers not reached, no event source
- * changed (intr_dirty). Everything the full path does for these exits
+ * entry, its run's deadline and timers not reached (what may bring
+ * them sooner is a device, which vmx_exit_fast_device asks after, or
+ * another CPU, which kicks this one), no event source changed
+ * (intr_dirty). Everything the full path does for these exits
  * happens here too, in fewer steps: the handler (which declines, having
  * changed nothing, what it does not take fast), the exit counted, the
  * guest's time, the preemption timer armed again from the TSC and the
  * debug checks (vmx_exit_fast_done). VMX_EXIT_SLOW sends the exit to the
  * full path.
  */
-int vmx_exit_fast(struct vcpu_regs *regs)
+int vmx_exit_fast(struct vcpu_regs *regs, u64 reason)
 {
 	struct vcpu *v = (struct vcpu *)regs;
-	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
 	exit_fast_fn *fn;
 	u64 now, target;
 
-	/* The reason first: the full path's exits pay only this for the look. */
+	/* The full path's exits pay only this look. */
 	if (reason >= ARRAY_SIZE(exit_fast_handlers))
 		return VMX_EXIT_SLOW;
 	fn = exit_fast_handlers[reason];
@@ -560,23 +538,63 @@ int vmx_exit_fast(struct vcpu_regs *regs)
 		return VMX_EXIT_SLOW;
 	now = rdtsc();
 	target = v->fast_until;
-	if (v->polls_console) {
-		u64 due = uart_poll_due;
-
-		if (due && due < target)
-			target = due;
-	}
 	if (now >= target || __atomic_load_n(&v->intr_dirty, __ATOMIC_RELAXED))
 		return VMX_EXIT_SLOW;
 	return fn(v, now, target);
 }
 
-/* floor=on (vmx/entry.S's vmx_exit_floor): floor_handle first, then the real path. */
+/*
+ * floor=on: the shortest handler for CPUID and VMCALL(KEEL_HC_NOP), the
+ * floor `make bench` compares Keel's real path with. Registers are already
+ * saved by vmx_exit; read the reason, answer, advance RIP, resume. CPUID
+ * still answers with Keel's policy for the hypervisor leaves and the
+ * native values otherwise; any other exit takes the real path. The
+ * preemption timer is not re-armed here: a bench option, not for use.
+ */
+
+/* Keel's own leaves, out of line: the native ones keep no frame. */
+static __attribute__((noinline)) int floor_policy_leaf(u64 *gpr)
+{
+	struct cpuid_regs c = cpuid_policy((u32)gpr[GPR_RAX], (u32)gpr[GPR_RCX], 0, false);
+
+	gpr[GPR_RAX] = c.eax;
+	gpr[GPR_RBX] = c.ebx;
+	gpr[GPR_RCX] = c.ecx;
+	gpr[GPR_RDX] = c.edx;
+	floor_advance();
+	return VMX_EXIT_RESUME;
+}
+
+/* vmx/entry.S's vmx_exit_floor. */
 int vmx_exit_floor_fast(struct vcpu_regs *regs)
 {
-	if (floor_handle((struct vcpu *)regs))
-		return VMX_EXIT_RESUME;
-	return vmx_exit_fast(regs);
+	u64 reason = vmcs_read(VMCS_EXIT_REASON);
+	u64 *gpr = regs->gpr;
+
+	if (reason == EXIT_REASON_CPUID) {
+		u64 a, b, c, d;
+
+		if ((gpr[GPR_RAX] & 0xF0000000) == 0x40000000)
+			return floor_policy_leaf(gpr);
+		/*
+		 * Native CPUID with C's RBX kept by hand (RSI carries EBX's
+		 * answer): no frame. CPUID clears the upper halves of RAX, RBX,
+		 * RCX and RDX (SDM Vol. 2A, CPUID), so the answers go whole.
+		 */
+		__asm__ volatile("mov %%rbx, %%rsi; cpuid; xchg %%rbx, %%rsi"
+				 : "=a"(a), "=S"(b), "=c"(c), "=d"(d)
+				 : "a"(gpr[GPR_RAX]), "c"(gpr[GPR_RCX]));
+		gpr[GPR_RAX] = a;
+		gpr[GPR_RBX] = b;
+		gpr[GPR_RCX] = c;
+		gpr[GPR_RDX] = d;
+	} else if (reason == EXIT_REASON_VMCALL && gpr[GPR_RAX] == KEEL_HC_NOP) {
+		gpr[GPR_RAX] = 0;
+	} else {
+		return vmx_exit_fast(regs, reason);
+	}
+	floor_advance();
+	return VMX_EXIT_RESUME;
 }
 
 void vcpu_run(struct vcpu *v, u64 until)

@@ -203,27 +203,33 @@ void vcpu_put(struct vcpu *v);
  */
 void vcpu_retire_instruction(struct vcpu *v, u64 rip);
 /*
- * Advances guest RIP past the instruction that caused the current exit,
- * retiring it. Inline, on every exit path: the common case (a RIP below
- * 4 GiB, no STI or MOV SS blocking, RF and TF clear: it retires plainly)
- * writes RIP alone.
+ * True if the instruction at rip, len bytes long, retires plainly, by a
+ * write of RIP alone: its next RIP (rip + len) needs no wrap (the add
+ * carries nothing out of bit 31: outside 64-bit mode RIP is below 4 GiB,
+ * so only a carry may need vcpu_retire_instruction's wrap), no STI or
+ * MOV SS blocking, RF and TF clear. Inline, on every exit path; in an
+ * exit after its reason was read (vmcs_read_current).
  */
-static inline bool vcpu_retires_plainly(u64 rip)
+static inline bool vcpu_retires_plainly(u64 rip, u64 len)
 {
-	return rip <= 0xFFFFFFFFULL &&
-	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+	u32 low;
+
+	return !__builtin_add_overflow((u32)rip, (u32)len, &low) &&
+	       !(vmcs_read_current(VMCS_GUEST_INTERRUPTIBILITY) &
 		 (VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS)) &&
-	       !(vmcs_read(VMCS_GUEST_RFLAGS) & (BIT(8) | BIT(16))); /* TF, RF */
+	       !(vmcs_read_current(VMCS_GUEST_RFLAGS) & (BIT(8) | BIT(16))); /* TF, RF */
 }
 
+/* Advances guest RIP past the instruction that caused the current exit, retiring it. */
 static inline void vcpu_skip_instruction(struct vcpu *v)
 {
-	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	u64 rip = vmcs_read_current(VMCS_GUEST_RIP),
+	    len = vmcs_read_current(VMCS_EXIT_INSTRUCTION_LEN);
 
-	if (__builtin_expect(!vcpu_retires_plainly(rip), 0))
-		vcpu_retire_instruction(v, rip);
+	if (__builtin_expect(!vcpu_retires_plainly(rip, len), 0))
+		vcpu_retire_instruction(v, rip + len);
 	else
-		vmcs_write(VMCS_GUEST_RIP, rip);
+		vmcs_write_current(VMCS_GUEST_RIP, rip + len);
 }
 /*
  * After an instruction Keel emulated (and retired) met data or I/O
@@ -236,8 +242,14 @@ void vcpu_queue_event(struct vcpu *v, u32 info);
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 #define vcpu_inject_gp(v) vcpu_inject_exception((v), 13, true, 0)
 #define vcpu_inject_ud(v) vcpu_inject_exception((v), 6, false, 0)
-/* The guest's current privilege level (SS.DPL). */
-unsigned vcpu_cpl(void);
+/*
+ * The guest's current privilege level (SS.DPL), in an exit after its
+ * reason was read (vmcs_read_current). Inline: the fast VMCALL asks it.
+ */
+static inline unsigned vcpu_cpl(void)
+{
+	return (vmcs_read_current(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
 
 /*
  * A device makes the vCPU wait in the middle of an access (a UART's LSR

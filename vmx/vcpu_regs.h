@@ -57,11 +57,13 @@ int vmx_enter(struct vcpu_regs *regs, u64 launched);
  */
 int vmx_exit_handler(struct vcpu_regs *regs);
 /*
- * Called by vmx/entry.S first for every exit, with RAX, RCX, RDX, RBX,
- * RSI, RDI and R8-R11 saved: VMX_EXIT_SLOW, VMX_EXIT_RESUME or
- * VMX_EXIT_LEAVE. vmx_exit_floor_fast is the same with floor=on.
+ * Called by vmx/entry.S for every exit its register-only tier does not
+ * take, with RAX, RCX, RDX, RBX, RSI, RDI and R8-R11 saved and the exit
+ * reason read (a 32-bit field: zero-extended): VMX_EXIT_SLOW,
+ * VMX_EXIT_RESUME or VMX_EXIT_LEAVE. With floor=on vmx_exit_floor_fast
+ * takes every exit first, reading the reason itself.
  */
-int vmx_exit_fast(struct vcpu_regs *regs);
+int vmx_exit_fast(struct vcpu_regs *regs, u64 reason);
 int vmx_exit_floor_fast(struct vcpu_regs *regs);
 #endif
 

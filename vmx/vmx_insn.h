@@ -175,4 +175,26 @@ failed:
 	vmcs_write_failed(field);
 }
 
+/*
+ * The same without the flags test, for an exit path once its first
+ * vmcs_read (the exit reason) succeeded: with a current VMCS, VMREAD of a
+ * field the CPU supports, and VMWRITE of one that is not read-only, cannot
+ * fail (SDM Vol. 3C, 31.3: VMREAD and VMWRITE fail only without a current
+ * VMCS, for an unsupported field, or for a VMWRITE to a read-only one).
+ * The fast exit's later accesses, a branch each.
+ */
+static inline u64 vmcs_read_current(enum vmcs_field field)
+{
+	u64 v;
+
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"((u64)field) : "cc");
+	return v;
+}
+
+static inline void vmcs_write_current(enum vmcs_field field, u64 value)
+{
+	/* No memory clobber: the VMCS is not memory C sees; volatile keeps VMX order. */
+	__asm__ volatile("vmwrite %1, %0" : : "r"((u64)field), "rm"(value) : "cc");
+}
+
 #endif

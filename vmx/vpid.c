@@ -16,7 +16,7 @@
 /* Shared, atomic: the VPID lock, which guards the pool below. */
 static struct spinlock vpid_lock = SPINLOCK_INIT("vpid");
 /*
- * vpid_check (vpid.h) reads one entry without the lock: that entry changes
+ * vpid_entry_ok (vpid.h) reads one entry without the lock: that entry changes
  * hands only by its own vCPU's assign and release, never while the vCPU
  * runs; other VPIDs' entries are not read.
  */

@@ -18,23 +18,17 @@ u16 vpid_assign(u32 owner, struct inv_stats *st);
 void vpid_release(u16 vpid, u32 owner);
 
 extern struct vpid_pool vpid_pool;
+/* Panics: vpid is not owner's, or not flushed since it was assigned (vpid_entry_ok). */
 __noreturn void vpid_check_failed(u16 vpid, const char *who);
 
 /*
- * Panics unless vpid is owned by owner and flushed since (debug builds).
- * Inline and without the lock (vpid_pool's comment says why): it runs
- * before every VM entry, the fast exit's included.
+ * vpid_pool_entry_ok of the pool: the debug check before every VM entry
+ * (vcpu_entry_ok, vmx/exit_fast.h), the fast exit's included, so inline
+ * and without the lock (vpid_pool's comment says why).
  */
-static inline void vpid_check(u16 vpid, u32 owner, const char *who)
+static inline bool vpid_entry_ok(u16 vpid, u32 owner)
 {
-#ifndef NDEBUG
-	if (vpid && !vpid_pool_ready(&vpid_pool, vpid, owner))
-		vpid_check_failed(vpid, who);
-#else
-	(void)vpid;
-	(void)owner;
-	(void)who;
-#endif
+	return vpid_pool_entry_ok(&vpid_pool, vpid, owner);
 }
 
 #endif

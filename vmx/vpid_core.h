@@ -30,13 +30,22 @@ u16 vpid_pool_alloc(struct vpid_pool *p, u32 owner);
 void vpid_pool_flushed(struct vpid_pool *p, u16 vpid);
 /* Takes the VPID back from owner; false if owner does not hold it. */
 bool vpid_pool_release(struct vpid_pool *p, u16 vpid, u32 owner);
-/*
- * True if vpid is held by owner and was flushed since it was given out.
- * Inline: the debug check before every VM entry asks it (vpid_check).
- */
+/* True if vpid is held by owner and was flushed since it was given out. */
 static inline bool vpid_pool_ready(const struct vpid_pool *p, u16 vpid, u32 owner)
 {
 	return vpid != 0 && owner != 0 && p->ready[vpid] == owner;
+}
+
+/*
+ * What an entry of owner's vCPU with vpid asks (vpid.h, vpid_entry_ok):
+ * vpid_pool_ready, or vpid 0 (VPIDs are off). One compare in the common
+ * case, for owner != 0 (vpid_pool_alloc takes no other): VPID 0 is never
+ * given out, so ready[0] stays 0, matches no owner, and VPID 0 takes the
+ * second test.
+ */
+static inline bool vpid_pool_entry_ok(const struct vpid_pool *p, u16 vpid, u32 owner)
+{
+	return p->ready[vpid] == owner || vpid == 0;
 }
 
 #endif

@@ -77,13 +77,13 @@ static inline struct cpu *this_cpu(void)
 	return c;
 }
 
-/* This CPU's `kicked`, in one load (GS's base is its struct cpu). */
+/* This CPU's `kicked`, in one compare (GS's base is its struct cpu) the caller branches on. */
 static inline bool this_cpu_kicked(void)
 {
-	u8 k;
+	bool k;
 
-	__asm__ volatile("movb %%gs:%c1, %0"
-			 : "=r"(k)
+	__asm__ volatile("cmpb $0, %%gs:%c1"
+			 : "=@ccnz"(k)
 			 : "i"(__builtin_offsetof(struct cpu, kicked)));
 	return k;
 }

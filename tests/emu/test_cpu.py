@@ -52,6 +52,8 @@ CPUSTATE_PASSES = [
     "leaf max+1 answers as the highest basic leaf",
     "extended leaf max+1 answers as the highest basic leaf",
     "leaf 0xB.0: SMT level, shift 0, one logical processor, x2APIC ID 0",
+    "cpuid: a leaf asked again answers the same",
+    "cpuid: every register but RAX-RDX survives, their upper halves 0",
     "leaf 0x80000008: 48 linear address bits",
     "leaf 0xD.0 ECX: area size for every component offered",
     "xsetbv XCR0 = every bit leaf 0xD offers",
@@ -80,6 +82,8 @@ CPUSTATE_PASSES = [
     "TF: #DB with DR6.BS right after WRMSR (emulated)",
     "TF: #DB with DR6.BS right after VMCALL (emulated)",
     "VMCALL of an unknown function returns KEEL_HC_ENOSYS",
+    "TF: #DB with DR6.BS right after VMCALL KEEL_HC_NOP (emulated)",
+    "VMCALL KEEL_HC_NOP single-stepped returns 0",
     "TF: #DB with DR6.BS right after the NOP after a faulting RDMSR",
     "#GP raised by the CPU pushes RFLAGS.RF = 1",
 ]

@@ -547,6 +547,7 @@ AC_PASSES = (
     "ac: cpl 3 with eflags.ac clear: completes",
     "ac: cpl 3 with cr0.am clear: completes",
     "ac: cpl 0 with eflags.ac set: completes",
+    "ac: cpl 3, vmcall KEEL_HC_NOP: KEEL_HC_EPERM",
 )
 FINDINGS = {"straddle": STRADDLE_PASSES, "movs": MOVS_PASSES, "segs": SEGS_PASSES,
             "dbg": DBG_PASSES, "branch": BRANCH_PASSES, "ac": AC_PASSES}

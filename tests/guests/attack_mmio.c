@@ -86,6 +86,7 @@
  *              #AC(0) and change nothing, as the CPU gives for the side it
  *              checks itself; with EFLAGS.AC clear, with CR0.AM clear, or
  *              at CPL 0 they complete. Keel used to complete them always.
+ *              And VMCALL KEEL_HC_NOP at CPL 3 answers KEEL_HC_EPERM.
  *
  * The instruction after the XCHG is HLT, which Keel's decoder refuses: on
  * a Keel that emulated the XCHG and went on, the repeated #GP's push ends
@@ -825,6 +826,15 @@ static void am_ac(void)
 	    memcmp(ac_buf + 2, (const void *)dev, 4) != 0)
 		check_fail("ac: cpl 0: the bytes did not land");
 	ac_set_am(false);
+	/* VMCALL at CPL 3: KEEL_HC_EPERM, for KEEL_HC_NOP too (its fast ways decline it). */
+	esi = KEEL_HC_NOP;
+	edi = 0;
+	trap_reset();
+	AC_USER("xchgl %%esi, %%eax\n\tvmcall\n\txchgl %%esi, %%eax", esi, edi,
+		(u32)(uintptr_t)(ac_stack3 + sizeof(ac_stack3)), 0x2);
+	if (trap_expect_none("ac: cpl 3, vmcall KEEL_HC_NOP: KEEL_HC_EPERM") &&
+	    esi != (u32)KEEL_HC_EPERM)
+		check_fail("ac: cpl 3, vmcall KEEL_HC_NOP returned 0x%x", esi);
 	check_finish();
 }
 

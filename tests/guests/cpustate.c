@@ -7,7 +7,9 @@
  *   - CPUID: leaf 0 and 0x80000000 maxima (a leaf beyond answers as the
  *     highest basic leaf), leaf 1 topology and hidden features, leaf 0xB
  *     (one logical processor, x2APIC ID 0), leaves 5, 6, 0xA empty,
- *     leaf 7 hidden features, 0x80000008 (MAXPHYADDR, 48 linear bits)
+ *     leaf 7 hidden features, 0x80000008 (MAXPHYADDR, 48 linear bits);
+ *     a leaf asked again answers the same (Keel's memo and fast exits)
+ *     and leaves every register but RAX-RDX as it was
  *   - XSAVE: leaf 0xD sizes against the components, XSETBV of exactly the
  *     bits leaf 0xD offers, no XSAVES/IA32_XSS, OSXSAVE following CR4
  *   - CR4: every bit the CPUID features allow toggles, every other bit
@@ -19,8 +21,8 @@
  *     Limit CPUID Maxval, MTRRs, the machine-check banks, the
  *     speculation-control MSRs against CPUID.7:EDX
  *   - TF single-step: #DB with DR6.BS right after CPUID, OUT, IN, RDMSR,
- *     WRMSR, VMCALL (emulated by Keel) as after a native NOP; none after
- *     an instruction that faults
+ *     WRMSR, VMCALL (KEEL_HC_NOP and an unknown function; emulated by
+ *     Keel) as after a native NOP; none after an instruction that faults
  *
  * Every expected exception is checked for its vector, error code and RIP
  * (at the instruction: trap.h).
@@ -208,6 +210,72 @@ static void cs_check_topology(void)
 		   "leaf 0xB.0: SMT level, shift 0, one logical processor, x2APIC ID 0");
 	check_true(s1.eax == 0 && s1.ebx == 0 && s1.ecx == 1 && s1.edx == 0,
 		   "leaf 0xB.1: no further level, x2APIC ID 0");
+}
+
+/*
+ * CPUID leaf.sub with every other register set to a pattern: its answer
+ * into *r, and how many registers came back wrong (RSI, RDI, R8-R15
+ * changed, or an upper half of RAX-RDX not cleared, SDM Vol. 2A CPUID).
+ */
+static u32 cs_cpuid_clobbered(u32 leaf, u32 sub, struct x86_cpuid *r)
+{
+	register u64 r8 __asm__("r8") = 0x0808080808080808ULL;
+	register u64 r9 __asm__("r9") = 0x0909090909090909ULL;
+	register u64 r10 __asm__("r10") = 0x1010101010101010ULL;
+	register u64 r11 __asm__("r11") = 0x1111111111111111ULL;
+	register u64 r12 __asm__("r12") = 0x1212121212121212ULL;
+	register u64 r13 __asm__("r13") = 0x1313131313131313ULL;
+	register u64 r14 __asm__("r14") = 0x1414141414141414ULL;
+	register u64 r15 __asm__("r15") = 0x1515151515151515ULL;
+	u64 rax = 0xA0A0A0A000000000ULL | leaf, rbx = 0xB0B0B0B0B0B0B0B0ULL;
+	u64 rcx = 0xC0C0C0C000000000ULL | sub, rdx = 0xD0D0D0D0D0D0D0D0ULL;
+	u64 rsi = 0x5151515151515151ULL, rdi = 0xD1D1D1D1D1D1D1D1ULL;
+
+	__asm__ volatile("cpuid"
+			 : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx), "+S"(rsi), "+D"(rdi),
+			   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r11), "+r"(r12), "+r"(r13),
+			   "+r"(r14), "+r"(r15)
+			 :
+			 : "memory", "cc");
+	*r = (struct x86_cpuid){(u32)rax, (u32)rbx, (u32)rcx, (u32)rdx};
+	return (rax >> 32 != 0) + (rbx >> 32 != 0) + (rcx >> 32 != 0) + (rdx >> 32 != 0) +
+	       (rsi != 0x5151515151515151ULL) + (rdi != 0xD1D1D1D1D1D1D1D1ULL) +
+	       (r8 != 0x0808080808080808ULL) + (r9 != 0x0909090909090909ULL) +
+	       (r10 != 0x1010101010101010ULL) + (r11 != 0x1111111111111111ULL) +
+	       (r12 != 0x1212121212121212ULL) + (r13 != 0x1313131313131313ULL) +
+	       (r14 != 0x1414141414141414ULL) + (r15 != 0x1515151515151515ULL);
+}
+
+/*
+ * A leaf asked again: its first CPUID (the guest's first of that leaf)
+ * fills the guest's memo on Keel's full path, later ones take the fast
+ * exits (the register-only tier for an answer as it is, the C fast exit
+ * for a leaf the vCPU adds to). The answers agree, with junk in the upper
+ * halves of RAX and RCX (CPUID reads EAX and ECX), and every register but
+ * RAX-RDX survives.
+ */
+static void cs_check_cpuid_repeats(void)
+{
+	static const u32 leaves[][2] = {{0, 0},		 {1, 0},	  {7, 0},
+					{0xB, 0},	 {0xB, 1},	  {0xD, 1},
+					{0x80000000, 0}, {0x80000008, 0}, {0x40000000, 0}};
+	u32 differ = 0, clobbered = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
+		struct x86_cpuid a = x86_cpuid(leaves[i][0], leaves[i][1]), b, c;
+
+		clobbered += cs_cpuid_clobbered(leaves[i][0], leaves[i][1], &b);
+		clobbered += cs_cpuid_clobbered(leaves[i][0], leaves[i][1], &c);
+		if (!cs_same(a, b) || !cs_same(a, c)) {
+			differ++;
+			print("cpuid 0x%08x.%u asked again: %08x %08x %08x %08x, then %08x %08x "
+			      "%08x %08x\n",
+			      leaves[i][0], leaves[i][1], b.eax, b.ebx, b.ecx, b.edx, c.eax, c.ebx,
+			      c.ecx, c.edx);
+		}
+	}
+	check_eq("cpuid: a leaf asked again answers the same", differ, 0);
+	check_eq("cpuid: every register but RAX-RDX survives, their upper halves 0", clobbered, 0);
 }
 
 static void cs_check_hidden_leaves(void)
@@ -812,6 +880,14 @@ static void cs_step_vmcall_and_fault(void)
 	cs_step_expect("VMCALL (emulated)", after);
 	check_eq("VMCALL of an unknown function returns KEEL_HC_ENOSYS", fn,
 		 (u64)(s64)KEEL_HC_ENOSYS);
+	fn = KEEL_HC_NOP;
+	cs_db_reset();
+	__asm__ volatile(CS_STEP("vmcall")
+			 : [after] "=&r"(after), "+a"(fn)
+			 : "D"(0), "S"(0), "d"(0)
+			 : "memory", "cc");
+	cs_step_expect("VMCALL KEEL_HC_NOP (emulated)", after);
+	check_eq("VMCALL KEEL_HC_NOP single-stepped returns 0", fn, 0);
 	/* A faulting instruction does not single-step: #GP, then #DB after the next one. */
 	cs_db_reset();
 	trap_reset();
@@ -884,6 +960,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 {
 	idt_init();
 	print("cpustate: CPUID, CR, MSR and single-step state against the SDM\n");
+	cs_check_cpuid_repeats(); /* first: its first CPUID of each leaf is the guest's first */
 	cs_leaf1 = x86_cpuid(1, 0);
 	cs_leaf7 = x86_cpuid(7, 0);
 	cs_ext1 = x86_cpuid(0x80000001, 0);

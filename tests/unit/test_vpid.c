@@ -36,6 +36,26 @@ static void test_never_zero_and_needs_flush(void **state)
 	assert_int_equal(vpid_pool_alloc(pool, 0), 0); /* token 0 means no owner */
 }
 
+/* The check before every VM entry: vpid_pool_ready, or VPID 0 (VPIDs off). */
+static void test_entry_check(void **state)
+{
+	u16 v = vpid_pool_alloc(pool, 7), w = vpid_pool_alloc(pool, 9);
+
+	assert_true(vpid_pool_entry_ok(pool, 0, 7));  /* no VPID */
+	assert_false(vpid_pool_entry_ok(pool, v, 7)); /* not flushed yet */
+	vpid_pool_flushed(pool, v);
+	assert_true(vpid_pool_entry_ok(pool, v, 7));
+	assert_false(vpid_pool_entry_ok(pool, v, 9)); /* someone else's */
+	assert_false(vpid_pool_entry_ok(pool, w, 7));
+	assert_true(vpid_pool_release(pool, v, 7));
+	assert_false(vpid_pool_entry_ok(pool, v, 7)); /* released */
+	vpid_pool_flushed(pool, w);
+	assert_true(vpid_pool_entry_ok(pool, w, 9));
+	for (u32 i = 1; i < VPID_COUNT; i++) /* agrees with vpid_pool_ready where VPIDs are on */
+		assert_int_equal(vpid_pool_entry_ok(pool, (u16)i, 9),
+				 vpid_pool_ready(pool, (u16)i, 9));
+}
+
 static void test_no_two_live_share(void **state)
 {
 	static u8 seen[VPID_COUNT];
@@ -86,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_never_zero_and_needs_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entry_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_two_live_share, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_and_reuse_needs_a_new_flush, setup,
 					    teardown),
