@@ -120,8 +120,7 @@ static u32 guest_osxsave(const struct vcpu *v)
 }
 
 /* The fast exit for a leaf the vCPU adds to (out of line: the common leaves keep no frame). */
-static __attribute__((noinline)) int memo_vcpu_leaf(struct vcpu *v, const struct cpuid_memo *m,
-						    u64 exit_tsc, u64 target)
+int cpuid_exit_memo_vcpu(struct vcpu *v, const struct cpuid_memo *m, u64 exit_tsc, u64 target)
 {
 	struct cpuid_regs r = m->r;
 
@@ -144,7 +143,7 @@ int cpuid_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target)
 	if (m->leaf != leaf || m->sub != sub || v->msrs.cpuid_custom)
 		return VMX_EXIT_SLOW;
 	if (__builtin_expect(m->state != MEMO_PLAIN, 0)) /* an empty slot is slow there */
-		return memo_vcpu_leaf(v, m, exit_tsc, target);
+		return cpuid_exit_memo_vcpu(v, m, exit_tsc, target);
 	answer(v, &m->r);
 	return vmx_exit_fast_done(v, exit_tsc, target, EXIT_REASON_CPUID);
 }

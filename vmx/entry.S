@@ -12,7 +12,8 @@
  *   KEEL_HC_NOP (vm/hypercall.c) from a vCPU the fast exit may take
  *   (arm_timer's fast_until), retiring plainly. It does what
  *   vmx/exit_fast.h's common end does for them, in registers, with RBX
- *   and RSI stored too and R8-R11 left in place. Any other case it
+ *   and RSI stored too and R8-R11 left in place. A leaf the vCPU adds to
+ *   it hands to C (cpuid_exit_memo_vcpu) once found; any other case it
  *   declines, having changed nothing, to the fast step.
  * - The fast step stores the other registers a C function may clobber or
  *   a fast handler may write (RBX, RSI, R8-R11) and calls
@@ -260,13 +261,15 @@ fast_step_r8:				/* RBX and RSI stored */
 	STORE_R8_R11
 	mov	%eax, %esi		/* the exit reason, zero-extended */
 	call	vmx_exit_fast
+fast_step_done:				/* the tier's calls into C end here too */
 	AFTER_FAST
 
 /*
  * CPUID from the guest's memo (cpuid_exit_fast, vm/cpuid.c): the slot of
  * (leaf ^ leaf >> 27 ^ subleaf) mod CPUID_MEMO_SLOTS, matching leaf and
- * subleaf, its answer as it is (MEMO_PLAIN), no IA32_MISC_ENABLE bits of
- * the vCPU's own.
+ * subleaf, no IA32_MISC_ENABLE bits of the vCPU's own, its answer as it is
+ * (MEMO_PLAIN). A leaf the vCPU adds to goes on in C from there
+ * (cpuid_exit_memo_vcpu), with what the tier found.
  */
 	.type	tier_cpuid, @function	/* named apart in `make profile` */
 tier_cpuid:
@@ -285,10 +288,10 @@ tier_cpuid:
 	jne	cpuid_decline
 	cmp	%ecx, GUEST_CPUID_MEMO + MEMO_SUB(%rbx)
 	jne	cpuid_decline
-	cmpb	$MEMO_PLAIN_STATE, GUEST_CPUID_MEMO + MEMO_STATE(%rbx)
-	jne	cpuid_decline
 	cmpb	$0, VCPU_CPUID_CUSTOM(%rdi)
 	jne	cpuid_decline
+	cmpb	$MEMO_PLAIN_STATE, GUEST_CPUID_MEMO + MEMO_STATE(%rbx)
+	jne	cpuid_vcpu_leaf
 	RETIRE	cpuid_decline
 	mov	VCPU_GUEST(%rdi), %rax
 	FINISH	EXIT_CPUID, cpuid_full, cpuid_kicked
@@ -304,6 +307,14 @@ cpuid_answer:
 cpuid_kicked:
 	TAKE_KICK
 	jmp	cpuid_answer
+cpuid_vcpu_leaf:			/* the rest in C: cpuid_exit_memo_vcpu (vm/cpuid.c) */
+	popq	R(GPR_RDI)(%rdi)
+	STORE_R8_R11
+	mov	%rsi, %rdx		/* the exit's TSC */
+	lea	GUEST_CPUID_MEMO(%rbx), %rsi
+	mov	VCPU_FAST_UNTIL(%rdi), %rcx
+	call	cpuid_exit_memo_vcpu
+	jmp	fast_step_done
 cpuid_full:				/* the answer into regs for the full preparation */
 	mov	GUEST_CPUID_MEMO + MEMO_EAX(%rbx), %eax
 	mov	%rax, R(GPR_RAX)(%rdi)
@@ -361,7 +372,7 @@ tier_full:
 	popq	R(GPR_RDI)(%rdi)
 	STORE_R8_R11
 	call	vmx_fast_prepare_full
-	AFTER_FAST
+	jmp	fast_step_done
 
 tier_check_failed:
 	popq	R(GPR_RDI)(%rdi)	/* aligned for the call */

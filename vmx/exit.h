@@ -33,8 +33,15 @@ void xsetbv_handle_exit(struct vcpu *v);
  * The fast exit's handlers (vmx_exit_fast, vmx/vcpu.c; their common end
  * is vmx/exit_fast.h). exit_tsc and target: vmx_exit_fast's.
  */
-/* CPUID with an answer in the memo (leaf 1 and the APIC-ID leaves decline). */
+/* CPUID with an answer in the memo. */
 int cpuid_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
+/*
+ * Its leaves the vCPU adds to (1, 0xB, 0x1F), from the memo slot m whose
+ * leaf and subleaf match, the vCPU's IA32_MISC_ENABLE its reset value's
+ * in CPUID's bits: vmx/entry.S's register-only tier calls it too.
+ */
+struct cpuid_memo;
+int cpuid_exit_memo_vcpu(struct vcpu *v, const struct cpuid_memo *m, u64 exit_tsc, u64 target);
 /* VMCALL KEEL_HC_NOP at CPL 0. */
 int hypercall_exit_fast(struct vcpu *v, u64 exit_tsc, u64 target);
 /* IN and OUT (not INS/OUTS). */
