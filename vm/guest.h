@@ -47,8 +47,8 @@ enum guest_onreboot {
 };
 
 struct guest_stats {
-	u64 exits;
-	u64 exit_count[EXIT_REASON_COUNT];
+	u64 exit_count[EXIT_REASON_COUNT]; /* by basic reason; all exits: guest_exits */
+	u64 exits_unlisted;		   /* with a basic reason past the SDM's table */
 	u64 io_unclaimed_reads;
 	u64 io_unclaimed_writes;
 	u64 hypercalls;
@@ -161,6 +161,16 @@ void guest_end(struct guest *g, enum guest_end how, int status, const char *fmt,
 static inline bool guest_running(const struct guest *g)
 {
 	return g->end == GUEST_RUNNING;
+}
+
+/* The guest's VM exits so far: the sum of its counts by reason (an exit counts one). */
+static inline u64 guest_exits(const struct guest *g)
+{
+	u64 n = g->stats.exits_unlisted;
+
+	for (unsigned i = 0; i < EXIT_REASON_COUNT; i++)
+		n += g->stats.exit_count[i];
+	return n;
 }
 const char *guest_end_name(enum guest_end how);
 

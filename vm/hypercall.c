@@ -45,7 +45,7 @@ static s64 hc_stats(struct vcpu *v, u64 dst, u64 len, u64 a2)
 	if (dst >= g->mem.ram_size || n > g->mem.ram_size - dst)
 		return KEEL_HC_EFAULT;
 	memset(&s, 0, sizeof(s));
-	s.exits = g->stats.exits;
+	s.exits = guest_exits(g);
 	s.ept_violations = g->mem.stats.violations;
 	s.leaves_4k = g->mem.stats.leaves[1];
 	s.leaves_2m = g->mem.stats.leaves[2];

@@ -42,7 +42,7 @@ static void monitor_list(struct guest *const *gs, unsigned n)
 
 		pr_info("monitor: guest %s: %s%s%s, exits %lu, frames held %lu, ticks %lu", g->name,
 			guest_state(g), guest_running(g) ? "" : " by ",
-			guest_running(g) ? "" : guest_end_name(g->end), g->stats.exits,
+			guest_running(g) ? "" : guest_end_name(g->end), guest_exits(g),
 			g->frames.held, g->vcpus[0].used_ticks);
 	}
 }

@@ -392,7 +392,7 @@ static bool reclaim_step(struct sched *s)
 		if (!home(v) || !guest_running(g))
 			continue;
 		guest_lock(g);
-		did = gmem_reclaim_step(&g->mem, g->stats.exits, RECLAIM_BUDGET);
+		did = gmem_reclaim_step(&g->mem, guest_exits(g), RECLAIM_BUDGET);
 		guest_unlock(g);
 		if (did) {
 			s->reclaim_next = (s->reclaim_next + k) % s->n;

@@ -44,7 +44,6 @@ void asm_offsets(void)
 	OFFSET(VCPU_VPID, struct vcpu, vpid);
 	OFFSET(VCPU_OWNER, struct vcpu, owner);
 
-	OFFSET(GUEST_EXITS, struct guest, stats.exits);
 	OFFSET(GUEST_EXIT_COUNT, struct guest, stats.exit_count);
 	OFFSET(GUEST_HYPERCALLS, struct guest, stats.hypercalls);
 	OFFSET(GUEST_INV_PENDING, struct guest, mem.inv_pending);

@@ -146,7 +146,7 @@ fail:	/* VMfailInvalid (CF=1) -> 1, VMfailValid (ZF=1) -> 2 */
 .endm
 
 /*
- * The register-only tier's start, RSI stored: the exit's TSC into %rsi,
+ * The register-only tier's start, RSI stored: the exit's TSC into %rdx,
  * declining once the run's fast_until is reached or an event source
  * changed (vmx_exit_fast's test).
  */
@@ -158,24 +158,23 @@ fail:	/* VMfailInvalid (CF=1) -> 1, VMfailValid (ZF=1) -> 2 */
 	jae	\decline
 	cmpb	$0, VCPU_INTR_DIRTY(%rdi)
 	jne	\decline
-	mov	%rdx, %rsi
 .endm
 
 /*
  * Declines unless the exit's instruction retires plainly, else writes
  * RIP past it (vcpu_retires_plainly, vmx/vcpu.h): no carry out of bit 31
  * (a wrap outside 64-bit mode), no STI or MOV SS blocking, TF and RF clear.
- * Uses RAX, RCX and RDX.
+ * Uses RAX, RCX and RSI.
  */
 .macro RETIRE decline
 	mov	$VMCS_GUEST_RIP_F, %eax
-	vmread	%rax, %rdx
+	vmread	%rax, %rsi
 	mov	$VMCS_EXIT_LEN_F, %ecx
 	vmread	%rcx, %rcx
-	mov	%edx, %eax
+	mov	%esi, %eax
 	add	%ecx, %eax
 	jc	\decline
-	add	%rcx, %rdx
+	add	%rcx, %rsi
 	mov	$VMCS_GUEST_INTR_F, %eax
 	vmread	%rax, %rax
 	test	$INTR_BLOCKING_STI_MOVSS, %al
@@ -185,21 +184,20 @@ fail:	/* VMfailInvalid (CF=1) -> 1, VMfailValid (ZF=1) -> 2 */
 	test	$0x10100, %eax		/* TF, RF */
 	jnz	\decline
 	mov	$VMCS_GUEST_RIP_F, %eax
-	vmwrite	%rdx, %rax
+	vmwrite	%rsi, %rax
 .endm
 
 /*
  * vmx_fast_finish (vmx/exit_fast.h) with the guest in %rax and the exit's
- * TSC in %rsi: the exit counted, the guest's time, the TSC again (past
+ * TSC in %rdx: the exit counted, the guest's time, the TSC again (past
  * fast_until: to \full, the full preparation), the debug checks, the
  * preemption timer armed for what is left, a kick taken (to \kicked).
  * Uses RAX, RCX, RDX and RSI.
  */
 .macro FINISH reason, full, kicked
-	incq	GUEST_EXITS(%rax)
 	incq	GUEST_EXIT_COUNT + 8 * \reason(%rax)
-	sub	VCPU_ENTRY_TSC(%rdi), %rsi
-	add	%rsi, VCPU_GUEST_TICKS(%rdi)
+	sub	VCPU_ENTRY_TSC(%rdi), %rdx
+	add	%rdx, VCPU_GUEST_TICKS(%rdi)
 	rdtsc
 	shl	$32, %rdx
 	or	%rax, %rdx
@@ -247,11 +245,9 @@ vmx_exit:
 	mov	%rcx, R(GPR_RCX)(%rdi)
 	mov	%rdx, R(GPR_RDX)(%rdi)
 	READ_REASON
-	cmp	$EXIT_VMCALL, %eax	/* VMCALL 18 and CPUID 10; the others are above */
-	ja	fast_step
-	je	tier_vmcall
-	cmp	$EXIT_CPUID, %eax
-	je	tier_cpuid
+	cmp	$EXIT_VMCALL, %eax	/* CPUID 10 and VMCALL 18: the I/O, EPT and */
+	ja	fast_step		/* other fast exits cost a compare */
+	jmp	*tier_table(, %rax, 8)
 fast_step:				/* RBX, RSI and R8-R11 still the guest's */
 	mov	%rsi, R(GPR_RSI)(%rdi)
 fast_step_rbx:				/* RSI stored */
@@ -310,8 +306,7 @@ cpuid_kicked:
 cpuid_vcpu_leaf:			/* the rest in C: cpuid_exit_memo_vcpu (vm/cpuid.c) */
 	popq	R(GPR_RDI)(%rdi)
 	STORE_R8_R11
-	mov	%rsi, %rdx		/* the exit's TSC */
-	lea	GUEST_CPUID_MEMO(%rbx), %rsi
+	lea	GUEST_CPUID_MEMO(%rbx), %rsi	/* the slot; RDX: the exit's TSC */
 	mov	VCPU_FAST_UNTIL(%rdi), %rcx
 	call	cpuid_exit_memo_vcpu
 	jmp	fast_step_done
@@ -405,5 +400,18 @@ out:
 	pop	%rbx
 	pop	%rbp
 	ret
+
+/* Where vmx_exit sends the reasons up to VMCALL's. */
+	.section .rodata
+	.balign	8
+tier_table:
+	.rept	EXIT_CPUID
+	.quad	fast_step
+	.endr
+	.quad	tier_cpuid
+	.rept	EXIT_VMCALL - EXIT_CPUID - 1
+	.quad	fast_step
+	.endr
+	.quad	tier_vmcall
 
 	.section .note.GNU-stack, "", @progbits

@@ -356,7 +356,10 @@ void exit_dispatch(struct vcpu *v, u32 injected)
 	u32 basic = EXIT_REASON_BASIC(reason);
 	exit_handler_fn *fn;
 
-	v->guest->stats.exits++;
+	if (basic < EXIT_REASON_COUNT)
+		v->guest->stats.exit_count[basic]++;
+	else
+		v->guest->stats.exits_unlisted++;
 	v->last_exit = reason;
 	v->last_idt = 0;
 	v->last_idt_fixed = 0;
@@ -368,7 +371,6 @@ void exit_dispatch(struct vcpu *v, u32 injected)
 		exit_report_unhandled(v, "exit reason outside the SDM's table");
 		return;
 	}
-	v->guest->stats.exit_count[basic]++;
 	fn = exit_handlers[basic];
 	(fn ? fn : handle_unhandled)(v);
 	if (may_interrupt_delivery(basic))

@@ -88,7 +88,6 @@ static inline __attribute__((always_inline)) int vmx_fast_finish(struct vcpu *v,
 	struct guest *g = v->guest;
 	u64 now;
 
-	g->stats.exits++;
 	g->stats.exit_count[reason]++;
 	v->guest_ticks += exit_tsc - v->entry_tsc;
 	now = rdtsc();
@@ -133,7 +132,6 @@ static inline __attribute__((always_inline)) int vmx_exit_fast_device(struct vcp
 	 */
 	if (v->intr_dirty || v->blocked || !guest_running(g) ||
 	    (g->vtimer_next && g->vtimer_next < target) || vcpu_deadline(v) < target) {
-		g->stats.exits++;
 		g->stats.exit_count[reason]++;
 		v->guest_ticks += exit_tsc - v->entry_tsc;
 		return vmx_fast_prepare_full(v);
