@@ -343,15 +343,7 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 
 	if (vtimer_armed(&u->temt_timer))
 		vtimer_stop(&u->temt_timer); /* the wait is over (an interrupt ended it) */
-	/*
-	 * THRE and TEMT, once both set, stay set until the guest writes THR
-	 * (as on the chip): an idle transmitter's LSR read, a guest's poll,
-	 * needs no look at Keel's console. A guest between two bytes of its
-	 * line sees THR empty at once, so Keel's look at its unfinished line
-	 * waits for a quiet period, not a run without a byte
-	 * (uart16550_show_open).
-	 */
-	if ((off == UART_LSR || off == UART_IIR) && !(u->core.thr_empty && u->core.tsr_empty))
+	if (off == UART_LSR || off == UART_IIR)
 		uart16550_tx_update(u, off == UART_LSR);
 	if (off == UART_LSR && !(u->core.mcr & UART_MCR_LOOP)) {
 		if (u->core.thr_empty && !u->core.tsr_empty)
