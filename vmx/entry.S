@@ -191,7 +191,7 @@ fail:	/* VMfailInvalid (CF=1) -> 1, VMfailValid (ZF=1) -> 2 */
  * vmx_fast_finish (vmx/exit_fast.h) with the guest in %rax and the exit's
  * TSC in %rdx: the exit counted, the guest's time, the TSC again (past
  * fast_until: to \full, the full preparation), the debug checks, the
- * preemption timer armed for what is left, a kick taken (to \kicked).
+ * preemption timer armed for what is left, a kick to take (to \kicked).
  * Uses RAX, RCX, RDX and RSI.
  */
 .macro FINISH reason, full, kicked
@@ -224,14 +224,6 @@ fail:	/* VMfailInvalid (CF=1) -> 1, VMfailValid (ZF=1) -> 2 */
 	vmwrite	%rax, %rdx
 	cmpb	$0, %gs:CPU_KICKED
 	jne	\kicked
-.endm
-
-/* vmx_kick_taken: the kick cleared and the timer at 0, so the entry exits at once. */
-.macro TAKE_KICK
-	movb	$0, %gs:CPU_KICKED
-	xor	%edx, %edx
-	mov	$VMCS_TIMER_F, %eax
-	vmwrite	%rdx, %rax
 .endm
 
 /*
@@ -300,9 +292,9 @@ cpuid_answer:
 	pop	%rdi
 	vmresume
 	jmp	fail
-cpuid_kicked:
-	TAKE_KICK
-	jmp	cpuid_answer
+cpuid_kicked:				/* the rest in C, the answer in regs */
+	lea	vmx_fast_kicked(%rip), %rcx
+	jmp	cpuid_to_c
 cpuid_vcpu_leaf:			/* the rest in C: cpuid_exit_memo_vcpu (vm/cpuid.c) */
 	popq	R(GPR_RDI)(%rdi)
 	STORE_R8_R11
@@ -310,7 +302,9 @@ cpuid_vcpu_leaf:			/* the rest in C: cpuid_exit_memo_vcpu (vm/cpuid.c) */
 	mov	VCPU_FAST_UNTIL(%rdi), %rcx
 	call	cpuid_exit_memo_vcpu
 	jmp	fast_step_done
-cpuid_full:				/* the answer into regs for the full preparation */
+cpuid_full:
+	lea	vmx_fast_prepare_full(%rip), %rcx
+cpuid_to_c:
 	mov	GUEST_CPUID_MEMO + MEMO_EAX(%rbx), %eax
 	mov	%rax, R(GPR_RAX)(%rdi)
 	mov	GUEST_CPUID_MEMO + MEMO_EBX(%rbx), %eax
@@ -319,7 +313,7 @@ cpuid_full:				/* the answer into regs for the full preparation */
 	mov	%rax, R(GPR_RCX)(%rdi)
 	mov	GUEST_CPUID_MEMO + MEMO_EDX(%rbx), %eax
 	mov	%rax, R(GPR_RDX)(%rdi)
-	jmp	tier_full
+	jmp	tier_to_c
 	.size	tier_cpuid, . - tier_cpuid
 
 /* VMCALL KEEL_HC_NOP at CPL 0 (hypercall_exit_fast, vm/hypercall.c): RAX 0. */
@@ -346,12 +340,14 @@ vmcall_answer:
 	vmresume
 	jmp	fail
 vmcall_kicked:
-	TAKE_KICK
-	jmp	vmcall_answer
+	lea	vmx_fast_kicked(%rip), %rcx
+	jmp	vmcall_to_c
 vmcall_full:
+	lea	vmx_fast_prepare_full(%rip), %rcx
+vmcall_to_c:
 	movq	$0, R(GPR_RAX)(%rdi)
 	mov	%rbx, R(GPR_RBX)(%rdi)
-	jmp	tier_full
+	jmp	tier_to_c
 	.size	tier_vmcall, . - tier_vmcall
 
 /* Nothing changed yet: the fast step takes the exit. */
@@ -362,11 +358,15 @@ vmcall_decline:
 	mov	$EXIT_VMCALL, %eax
 	jmp	fast_step_rbx
 
-/* Counted and retired, past fast_until: vmx_fast_prepare_full, as the fast step's end. */
-tier_full:
+/*
+ * Counted and retired, the answer in regs: the fast exit's rare ends in C,
+ * %rcx's (vmx_fast_prepare_full past fast_until, vmx_fast_kicked for a
+ * kick), and on as after the fast step.
+ */
+tier_to_c:
 	popq	R(GPR_RDI)(%rdi)
 	STORE_R8_R11
-	call	vmx_fast_prepare_full
+	call	*%rcx
 	jmp	fast_step_done
 
 tier_check_failed:

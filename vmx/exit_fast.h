@@ -21,8 +21,8 @@
 
 /*
  * The rare turns, out of line (vmx/vcpu.c), reached by tail calls;
- * vmx/entry.S's register-only tier calls vmx_fast_prepare_full and
- * vcpu_entry_check_failed too.
+ * vmx/entry.S's register-only tier calls vmx_fast_prepare_full,
+ * vmx_fast_kicked and vcpu_entry_check_failed too.
  */
 int vmx_fast_prepare_full(struct vcpu *v);
 int vmx_fast_retire(struct vcpu *v, u64 rip, u64 exit_tsc, u64 target, u32 reason);
