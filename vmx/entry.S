@@ -283,7 +283,6 @@ tier_cpuid:
 	RETIRE	cpuid_decline
 	mov	VCPU_GUEST(%rdi), %rax
 	FINISH	EXIT_CPUID, cpuid_full, cpuid_kicked
-cpuid_answer:
 	mov	GUEST_CPUID_MEMO + MEMO_EAX(%rbx), %eax
 	mov	GUEST_CPUID_MEMO + MEMO_ECX(%rbx), %ecx
 	mov	GUEST_CPUID_MEMO + MEMO_EDX(%rbx), %edx
@@ -331,7 +330,6 @@ tier_vmcall:
 	mov	VCPU_GUEST(%rdi), %rax
 	incq	GUEST_HYPERCALLS(%rax)
 	FINISH	EXIT_VMCALL, vmcall_full, vmcall_kicked
-vmcall_answer:
 	xor	%eax, %eax
 	mov	R(GPR_RCX)(%rdi), %rcx
 	mov	R(GPR_RDX)(%rdi), %rdx
