@@ -12,6 +12,7 @@
 #include "vmx/cr.h"
 #include "vmx/exit.h"
 #include "vmx/exit_fast.h"
+#include "vmx/preemption_target.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_controls.h"
@@ -266,10 +267,8 @@ static inline bool arm_timer(struct vcpu *v)
 	if (now >= target)
 		return false;
 	v->entry_tsc = now;
-	if (next && next < target)
-		target = next;
 	/* Within the timer's reach: an exit there, and the full path arms it again. */
-	target = MIN(target, now + vmx_timer_reach());
+	target = preemption_target(now, target, next, vmx_timer_reach());
 	/*
 	 * The fast exit may take this vCPU's exits until then if nothing else
 	 * is for the entry to do: a guest of one vCPU (several need the
