@@ -47,6 +47,7 @@ static void keep_nmi_blocking(struct vcpu *v, u64 q)
 		return;
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
 		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) | VMCS_INTR_BLOCKING_NMI);
+	v->nmi_blocked = true;
 }
 
 /* After gmem_fault or gmem_cow: resume the guest, or end it naming why there is no page. */

@@ -122,7 +122,7 @@ static void evaluate(struct vcpu *v)
 	 */
 	bool db_pending = vmcs_read(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) &
 			  (VMCS_PENDING_DBG_BS | VMCS_PENDING_DBG_ENABLED_BP);
-	u64 blocking = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	u64 blocking = vcpu_interruptibility(v);
 	u32 want = 0;
 
 	if (v->nmi_pending) {

@@ -140,10 +140,58 @@ void vcpu_pend_breakpoints(struct vcpu *v, u32 hits)
 							  VMCS_PENDING_DBG_ENABLED_BP);
 }
 
+static bool queues_nmi(u32 info)
+{
+	return (info & VMCS_INTR_INFO_VALID) && VMCS_INTR_INFO_TYPE(info) == VMCS_INTR_TYPE_NMI;
+}
+
 void vcpu_queue_event(struct vcpu *v, u32 info)
 {
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 	v->queued_event = info;
+	if (queues_nmi(info))
+		v->nmi_blocked = true; /* delivering it blocks NMIs (SDM Vol. 3C 27.6) */
+}
+
+/*
+ * With virtual NMIs, blocking by NMI in the guest's interruptibility state
+ * is virtual-NMI blocking (SDM Vol. 3C 25.4.2 "Guest Non-Register State"):
+ * it begins only when an entry delivers an NMI Keel injected (27.6 "Event
+ * Injection") or loads the bit Keel set, and ends at the guest's IRET
+ * (26.3). nmi_blocked follows it from what Keel does and what the exits
+ * record.
+ *
+ * Bochs 2.7 workaround, the one place (docs/testing.md, "Bochs
+ * workarounds"): Bochs keeps the blocking in a mask of its CPU's, not of
+ * the VMCS. A VM entry sets the mask when the bit is set but never clears
+ * it, and only a guest's IRET does; every exit records the mask. So a guest
+ * that leaves its CPU inside its NMI handler leaves the mask set for the
+ * next guest entered there, whose exits then record a blocking by NMI it
+ * never had: NMI-window exits never come for it (it has no handler to
+ * IRET from), and its own entries set the mask again, for the next guest
+ * after it. Seen: a self-NMI storm's NMI left pending for good after its
+ * CPU ran the other guest, whose VMCS had kept the bit from a run that
+ * began while the storm was in its handler. A bit the guest cannot have
+ * is dropped here, before Keel decides on an NMI (vm/intr.c) and before
+ * the vCPU leaves its CPU (vcpu_run), so that its VMCS sets no mask. On
+ * the SDM's CPU the bit is never dropped.
+ */
+u64 vcpu_interruptibility(struct vcpu *v)
+{
+	u64 b = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if (!v->virtual_nmis)
+		return b;
+	if (!(b & VMCS_INTR_BLOCKING_NMI)) {
+		/* An NMI queued for an entry not yet made still blocks after it. */
+		if (!queues_nmi(v->queued_event))
+			v->nmi_blocked = false;
+	} else if (!v->nmi_blocked) {
+		b &= ~(u64)VMCS_INTR_BLOCKING_NMI;
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, b);
+		v->nmi_blocking_dropped++;
+	}
+	return b;
 }
 
 /*
@@ -640,6 +688,7 @@ void vcpu_run(struct vcpu *v, u64 until)
 			break;
 		}
 	}
+	(void)vcpu_interruptibility(v); /* no blocking by NMI it cannot have goes with it */
 	v->last_exit_tsc = rdtsc();
 	v->used_ticks += v->last_exit_tsc - start;
 }

@@ -87,6 +87,15 @@ struct vcpu {
 	bool intr_dirty; /* an event source changed: evaluate before the next entry */
 	bool nmi_pending;
 	bool virtual_nmis; /* pin control on: NMI blocking tracked, NMI-window exits */
+	/*
+	 * With virtual NMIs, Keel's own record of the guest's virtual-NMI
+	 * blocking (vcpu_interruptibility): set when Keel queues an NMI for an
+	 * entry or sets blocking by NMI itself, the only ways it can begin;
+	 * cleared once the guest's interruptibility state shows none.
+	 */
+	bool nmi_blocked;
+	/* Blocking by NMI the CPU recorded where the guest had none, dropped (Bochs). */
+	u64 nmi_blocking_dropped;
 	bool tpr_shadow;   /* CR8 reaches the APIC's TPR without exits */
 	u32 proc_ctls;	   /* primary processor-based controls as last written */
 	u32 tpr_threshold; /* as last written */
@@ -238,6 +247,11 @@ static inline void vcpu_skip_instruction(struct vcpu *v)
 void vcpu_pend_breakpoints(struct vcpu *v, u32 hits);
 /* Queues an event (VM-entry interruption-information format) for the next VM entry. */
 void vcpu_queue_event(struct vcpu *v, u32 info);
+/*
+ * The guest's interruptibility state, v's VMCS current, with a blocking by
+ * NMI that cannot be the guest's taken out of it (and out of the VMCS).
+ */
+u64 vcpu_interruptibility(struct vcpu *v);
 /* Queues a hardware exception for the next VM entry. */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 #define vcpu_inject_gp(v) vcpu_inject_exception((v), 13, true, 0)

@@ -23,6 +23,8 @@
  *   cpuid       CPUID leaf 0 (the same answer every time)
  *   nmi         one self NMI through the xAPIC ICR, sent once the previous
  *               one was taken; the handler counts
+ *   nmi-hold    one self NMI, whose handler counts it and never returns: the
+ *               guest stays in NMI blocking until Keel ends it (one round)
  *   apic-timer  one xAPIC timer interrupt: one-shot, divide by 1, initial
  *               count 1, re-armed in the handler after EOI; the loop spins
  *               with interrupts enabled (runnable, no HLT)
@@ -183,6 +185,21 @@ static void nmi_step(void)
 	st_nmis_sent++;
 	ST_APIC_REG(ST_APIC_ICR_HI) = 0;
 	ST_APIC_REG(ST_APIC_ICR_LO) = ST_ICR_SELF | ST_ICR_ASSERT | ST_ICR_NMI;
+}
+
+/* The handler never returns: NMIs stay blocked (no IRET) until Keel ends the guest. */
+static void on_nmi_hold(struct trap_frame *f)
+{
+	(void)f;
+	storm_count();
+	for (;;)
+		__asm__ volatile("pause");
+}
+
+static bool nmi_hold_start(void)
+{
+	trap_set_handler(2, on_nmi_hold);
+	return true;
 }
 
 /* ---- APIC timer storms ---- */
@@ -346,6 +363,7 @@ static const struct storm_kind st_kinds[] = {
     {"stos-mmio", 1, NULL, stos_step, NULL, stos_stop},
     {"cpuid", 10000, cpuid_start, cpuid_step, NULL, NULL},
     {"nmi", 5000, nmi_start, nmi_step, NULL, NULL},
+    {"nmi-hold", 1, nmi_hold_start, nmi_step, NULL, NULL},
     {"apic-timer", 4000, apic_timer_start, idle_step, NULL, timer_stop},
     {"deadline", 4000, deadline_start, idle_step, NULL, timer_stop},
     {"apic-move", 1000, apic_move_start, apic_move_step, apic_move_progress, apic_move_stop},
