@@ -28,10 +28,23 @@ bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 		if (r->space == space && base < r->base + r->size && r->base < base + size)
 			return false;
 	}
-	g->devs[g->dev_count++] = (struct dev_region){space, base, size, ops, state};
+	g->devs[g->dev_count++] = (struct dev_region){space, base, size, ops, state, NULL};
 	if (space == DEV_PIO)
 		index_pio(g, g->dev_count - 1);
 	return true;
+}
+
+bool dev_publish(struct guest *g, u16 base, const struct dev_pio_published *p)
+{
+	for (unsigned i = 0; i < g->dev_count; i++) {
+		struct dev_region *r = &g->devs[i];
+
+		if (r->space == DEV_PIO && r->base == base) {
+			r->published = p;
+			return true;
+		}
+	}
+	return false;
 }
 
 const struct dev_region *dev_scan(const struct guest *g, enum dev_space space, u64 addr,

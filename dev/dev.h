@@ -29,6 +29,7 @@ struct dev_region {
 	u64 size;
 	const struct dev_ops *ops;
 	void *state;
+	const struct dev_pio_published *published; /* NULL: every read calls the model */
 };
 
 #define GUEST_MAX_DEV_REGIONS 32
@@ -45,9 +46,25 @@ struct dev_region {
 #define DEV_PIO_SEVERAL 0xFF
 _Static_assert(GUEST_MAX_DEV_REGIONS < DEV_PIO_SEVERAL, "pio_index holds an index plus one");
 
+/*
+ * Port reads a model publishes for the register-only I/O exit
+ * (vmx/entry.S): a one-byte IN at offset off (below DEV_PIO_GROUP) of its
+ * region, with bit off of `ready` set, has no side effect and reads
+ * value[off], so that exit answers it without calling the model. The model
+ * rewrites both whenever the register, or whether reading it acts, may
+ * have changed. Only a guest of one vCPU takes that exit, on the CPU that
+ * runs its models.
+ */
+struct dev_pio_published {
+	u16 ready;
+	u8 value[DEV_PIO_GROUP];
+};
+
 /* Claims [base, base+size) in a space for a model; false if full or overlapping. */
 bool dev_register(struct guest *g, enum dev_space space, u64 base, u64 size,
 		  const struct dev_ops *ops, void *state);
+/* The port region at base publishes reads in *p (above); false if no port region starts there. */
+bool dev_publish(struct guest *g, u16 base, const struct dev_pio_published *p);
 /*
  * Moves the region whose state is `state` to base (a relocated local APIC,
  * SDM Vol. 3A 11.4.5). It may come to overlap other regions of its space:

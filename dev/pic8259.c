@@ -8,6 +8,7 @@
 #include "dev/dev.h"
 #include "dev/pic8259_core.h"
 #include "dev/platform.h"
+#include "lib/panic.h"
 #include "vm/guest.h"
 #include "vm/irq.h"
 
@@ -17,7 +18,17 @@
 
 struct pic8259 {
 	struct pic8259_core core;
+	struct dev_pio_published published[2]; /* each chip's IMR, while a read of it is plain */
 };
+
+/* After every write to chip, and at reset: its IMR read, unless a poll is armed. */
+static void pic8259_publish(struct pic8259 *p, unsigned chip)
+{
+	struct dev_pio_published *pub = &p->published[chip];
+
+	pub->value[1] = pic8259_core_imr(&p->core, chip);
+	pub->ready = pic8259_core_reads_imr(&p->core, chip, 1) ? BIT(1) : 0;
+}
 
 /* Brings the timers up to date first, so a request already due shows in IRR or the poll. */
 static void pic8259_catch_up(struct guest *g)
@@ -32,8 +43,11 @@ static inline __attribute__((always_inline)) u8 pic8259_read8(struct guest *g, s
 	u8 v;
 
 	/* The IMR needs no timer brought up to date and moves no request. */
-	if (pic8259_core_reads_imr(&p->core, chip, a0))
+	if (pic8259_core_reads_imr(&p->core, chip, a0)) {
+		/* What the register-only exit answers when it takes the read. */
+		CHECK(p->published[chip].value[1] == pic8259_core_imr(&p->core, chip));
 		return pic8259_core_imr(&p->core, chip);
+	}
 	was = pic8259_core_intr(&p->core);
 	pic8259_catch_up(g);
 	v = pic8259_core_read(&p->core, chip, a0);
@@ -57,6 +71,7 @@ static void pic8259_master_write8(struct guest *g, void *state, unsigned offset,
 	struct pic8259 *p = state;
 
 	pic8259_core_write(&p->core, PIC8259_MASTER, offset, val);
+	pic8259_publish(p, PIC8259_MASTER);
 	irq_intr_changed(g);
 }
 
@@ -65,6 +80,7 @@ static void pic8259_slave_write8(struct guest *g, void *state, unsigned offset, 
 	struct pic8259 *p = state;
 
 	pic8259_core_write(&p->core, PIC8259_SLAVE, offset, val);
+	pic8259_publish(p, PIC8259_SLAVE);
 	irq_intr_changed(g);
 }
 
@@ -162,6 +178,11 @@ bool pic8259_attach(struct guest *g)
 	if (!dev_register(g, DEV_PIO, PIC8259_MASTER_PORT, 2, &pic8259_master_ops, p) ||
 	    !dev_register(g, DEV_PIO, PIC8259_SLAVE_PORT, 2, &pic8259_slave_ops, p) ||
 	    !dev_register(g, DEV_PIO, PIC8259_ELCR_PORT, 2, &pic8259_elcr_ops, p))
+		return false;
+	pic8259_publish(p, PIC8259_MASTER);
+	pic8259_publish(p, PIC8259_SLAVE);
+	if (!dev_publish(g, PIC8259_MASTER_PORT, &p->published[PIC8259_MASTER]) ||
+	    !dev_publish(g, PIC8259_SLAVE_PORT, &p->published[PIC8259_SLAVE]))
 		return false;
 	g->pic = p;
 	return true;

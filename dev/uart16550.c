@@ -39,6 +39,7 @@
 #include "dev/platform.h"
 #include "lib/console.h"
 #include "lib/format.h"
+#include "lib/panic.h"
 #include "lib/term_line.h"
 #include "vm/guest.h"
 #include "vm/irq.h"
@@ -76,6 +77,7 @@ struct uart16550 {
 	u64 dropped;	  /* lines dropped: written while the transmitter read busy */
 	u64 keys_dropped; /* keys for it while its input queue was full */
 	u32 sent_mark;	  /* console_mark() after its last output: TEMT once that is out */
+	struct dev_pio_published published; /* LSR, while a read of it acts on nothing */
 };
 
 /* Keys waiting in the input queue (either side may ask). */
@@ -83,6 +85,26 @@ static u32 inq_count(const struct uart16550 *u)
 {
 	return __atomic_load_n(&u->inq_tail, __ATOMIC_ACQUIRE) -
 	       __atomic_load_n(&u->inq_head, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * LSR for the register-only I/O exit (dev/dev.h), while a read of it acts
+ * on nothing: outside loopback, the transmitter idle (THRE and TEMT, once
+ * both set, stay set until the guest writes THR, so the read asks Keel's
+ * console nothing: uart16550_read), no error bit for it to clear, no wait
+ * for TEMT to count or end, no key waiting to enter the FIFO. Rewritten
+ * after everything that may change one of these: the model's reads,
+ * writes, timers, keys and polls.
+ */
+static void uart16550_publish(struct uart16550 *u)
+{
+	u8 lsr = uart16550_core_lsr(&u->core);
+	bool plain = !(u->core.mcr & UART_MCR_LOOP) && u->core.thr_empty && u->core.tsr_empty &&
+		     !(lsr & (UART_LSR_ERRORS | UART_LSR_FIFO_ERR)) && !u->lsr_busy &&
+		     !vtimer_armed(&u->temt_timer) && !inq_count(u);
+
+	u->published.value[UART_LSR] = lsr;
+	u->published.ready = plain ? BIT(UART_LSR) : 0;
 }
 
 /* Room for one line's redraw on Keel's console: "[name] " + text + "\r\n". */
@@ -217,6 +239,7 @@ static void uart16550_timer_fired(struct guest *g, struct vtimer *t, u64 now)
 	struct uart16550 *u = t->ctx;
 
 	uart16550_core_char_timeout(&u->core);
+	uart16550_publish(u);
 }
 
 static const struct uart16550_core_ops uart16550_core_ops = {
@@ -250,6 +273,7 @@ static void uart16550_wake(struct uart16550 *u)
 static void uart16550_temt_timer_fired(struct guest *g, struct vtimer *t, u64 now)
 {
 	uart16550_wake(t->ctx);
+	uart16550_publish(t->ctx);
 }
 
 /*
@@ -294,6 +318,7 @@ bool uart16550_receive(struct guest *g, u8 byte)
 	guest_lock(g);
 	uart16550_feed(u);
 	uart16550_wake(u); /* a guest waiting in LSR sees DR now */
+	uart16550_publish(u);
 	guest_unlock(g);
 	return true;
 }
@@ -318,6 +343,7 @@ void uart16550_poll(struct guest *g)
 		if (u->core.tsr_empty)
 			uart16550_wake(u);
 	}
+	uart16550_publish(u);
 }
 
 bool uart16550_may_interrupt(struct guest *g, bool keys)
@@ -339,11 +365,20 @@ bool uart16550_may_interrupt(struct guest *g, bool keys)
 static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 {
 	struct uart16550 *u = state;
+	bool published = off == UART_LSR && (u->published.ready & BIT(UART_LSR));
 	u8 v;
 
 	if (vtimer_armed(&u->temt_timer))
 		vtimer_stop(&u->temt_timer); /* the wait is over (an interrupt ended it) */
-	if (off == UART_LSR || off == UART_IIR)
+	/*
+	 * THRE and TEMT, once both set, stay set until the guest writes THR,
+	 * as on the chip: an idle transmitter's LSR read, a guest's poll, asks
+	 * Keel's console nothing (and is published: uart16550_publish). A
+	 * guest between two bytes of its line sees THR empty at once, so the
+	 * look at its unfinished line waits for a quiet period of its run,
+	 * not for a run without a byte (uart16550_show_open).
+	 */
+	if ((off == UART_LSR || off == UART_IIR) && !(u->core.thr_empty && u->core.tsr_empty))
 		uart16550_tx_update(u, off == UART_LSR);
 	if (off == UART_LSR && !(u->core.mcr & UART_MCR_LOOP)) {
 		if (u->core.thr_empty && !u->core.tsr_empty)
@@ -354,8 +389,11 @@ static u64 uart16550_read(struct guest *g, void *state, u64 off, unsigned size)
 			return 0; /* not read: the IN runs again when the vCPU wakes */
 	}
 	v = uart16550_core_read(&u->core, (unsigned)off);
+	/* What the register-only exit answers when it takes the read. */
+	CHECK(!published || v == u->published.value[UART_LSR]);
 	if (inq_count(u))
 		uart16550_feed(u); /* a read of RBR may have made room */
+	uart16550_publish(u);
 	return v;
 }
 
@@ -373,6 +411,7 @@ static void uart16550_write(struct guest *g, void *state, u64 off, unsigned size
 		uart16550_tx_update(u, false);
 	if (inq_count(u))
 		uart16550_feed(u); /* a FIFO reset or the end of loopback may have made room */
+	uart16550_publish(u);
 }
 
 static const struct dev_ops uart16550_ops = {
@@ -392,7 +431,9 @@ bool uart16550_attach(struct guest *g, u16 base)
 	uart16550_core_init(&u->core, &uart16550_core_ops, u);
 	fmt_snprintf(u->prefix, sizeof(u->prefix), "[%s] ", g->name);
 	u->sent_mark = console_mark();
-	if (!dev_register(g, DEV_PIO, base, 8, &uart16550_ops, u))
+	uart16550_publish(u);
+	if (!dev_register(g, DEV_PIO, base, 8, &uart16550_ops, u) ||
+	    !dev_publish(g, base, &u->published))
 		return false;
 	g->com1 = u;
 	return true;

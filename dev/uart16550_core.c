@@ -149,7 +149,7 @@ static bool fifo_error(const struct uart16550_core *u)
 	return false;
 }
 
-static u8 lsr_read(struct uart16550_core *u)
+u8 uart16550_core_lsr(const struct uart16550_core *u)
 {
 	u8 lsr = line_errors(u);
 
@@ -161,6 +161,13 @@ static u8 lsr_read(struct uart16550_core *u)
 		lsr |= UART_LSR_THRE;
 	if (u->thr_empty && u->tsr_empty)
 		lsr |= UART_LSR_TEMT;
+	return lsr;
+}
+
+static u8 lsr_read(struct uart16550_core *u)
+{
+	u8 lsr = uart16550_core_lsr(u);
+
 	/* Reading LSR clears OE and reports the top byte's errors once. */
 	u->overrun = false;
 	if (u->rx_count)

@@ -66,6 +66,12 @@ struct uart16550_core {
 void uart16550_core_init(struct uart16550_core *u, const struct uart16550_core_ops *ops, void *ctx);
 /* A register read (reg 0-7; DLAB chooses RBR/IER or the divisor latches), with its side effects. */
 u8 uart16550_core_read(struct uart16550_core *u, unsigned reg);
+/*
+ * LSR as a read of it would return it, the read's effects left out: it
+ * acts (clears OE, reports the top byte's errors once) only when one of
+ * UART_LSR_ERRORS or UART_LSR_FIFO_ERR shows.
+ */
+u8 uart16550_core_lsr(const struct uart16550_core *u);
 void uart16550_core_write(struct uart16550_core *u, unsigned reg, u8 val);
 /*
  * A byte arrives on the serial input: false, with nothing changed, when

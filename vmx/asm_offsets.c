@@ -6,6 +6,7 @@
  * they change.
  */
 #include "arch/x86/percpu.h"
+#include "dev/dev.h"
 #include "vm/cpuid_memo.h"
 #include "vm/guest.h"
 #include "vm/guest_abi.h"
@@ -31,6 +32,11 @@ _Static_assert(sizeof(((struct guest *)0)->mem.inv_pending) == 1 &&
 		   sizeof(vmx_caps.preemption_timer_shift) == 4,
 	       "the sizes entry.S loads");
 
+_Static_assert(DEV_PIO_NONE == 0 && DEV_PIO_GROUP == 16 &&
+		   sizeof(((struct guest *)0)->pio_index[0]) == 1 &&
+		   sizeof(((struct dev_pio_published *)0)->ready) == 2,
+	       "what tier_io tests and loads");
+
 void asm_offsets(void);
 
 void asm_offsets(void)
@@ -48,6 +54,17 @@ void asm_offsets(void)
 	OFFSET(GUEST_HYPERCALLS, struct guest, stats.hypercalls);
 	OFFSET(GUEST_INV_PENDING, struct guest, mem.inv_pending);
 	OFFSET(GUEST_CPUID_MEMO, struct guest, cpuid_memo);
+	OFFSET(GUEST_PIO_INDEX, struct guest, pio_index);
+	OFFSET(GUEST_DEVS, struct guest, devs);
+	OFFSET(GUEST_IO_UNCLAIMED_READS, struct guest, stats.io_unclaimed_reads);
+	OFFSET(GUEST_IO_UNCLAIMED_WRITES, struct guest, stats.io_unclaimed_writes);
+
+	DEFINE(DEV_REGION_SIZE, sizeof(struct dev_region));
+	OFFSET(DEV_REGION_BASE, struct dev_region, base);
+	OFFSET(DEV_REGION_PUBLISHED, struct dev_region, published);
+	OFFSET(PUBLISHED_READY, struct dev_pio_published, ready);
+	OFFSET(PUBLISHED_VALUE, struct dev_pio_published, value);
+	DEFINE(DEV_PIO_SEVERAL_F, DEV_PIO_SEVERAL);
 
 	OFFSET(MEMO_LEAF, struct cpuid_memo, leaf);
 	OFFSET(MEMO_SUB, struct cpuid_memo, sub);
@@ -66,6 +83,7 @@ void asm_offsets(void)
 
 	DEFINE(EXIT_CPUID, EXIT_REASON_CPUID);
 	DEFINE(EXIT_VMCALL, EXIT_REASON_VMCALL);
+	DEFINE(EXIT_IO, EXIT_REASON_IO_INSTRUCTION);
 	DEFINE(HC_NOP, KEEL_HC_NOP);
 	DEFINE(VMCS_EXIT_REASON_F, VMCS_EXIT_REASON);
 	DEFINE(VMCS_GUEST_RIP_F, VMCS_GUEST_RIP);
@@ -73,6 +91,8 @@ void asm_offsets(void)
 	DEFINE(VMCS_GUEST_INTR_F, VMCS_GUEST_INTERRUPTIBILITY);
 	DEFINE(VMCS_GUEST_RFLAGS_F, VMCS_GUEST_RFLAGS);
 	DEFINE(VMCS_GUEST_SS_AR_F, VMCS_GUEST_SS_AR);
+	DEFINE(VMCS_EXIT_QUAL_F, VMCS_EXIT_QUALIFICATION);
+	DEFINE(VMCS_GUEST_DR7_F, VMCS_GUEST_DR7);
 	DEFINE(VMCS_TIMER_F, VMCS_PREEMPTION_TIMER_VALUE);
 	DEFINE(INTR_BLOCKING_STI_MOVSS, VMCS_INTR_BLOCKING_STI | VMCS_INTR_BLOCKING_MOV_SS);
 #ifdef NDEBUG

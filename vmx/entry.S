@@ -7,10 +7,11 @@
  * same frame. It stores RDI, RAX, RCX and RDX in regs and reads the exit
  * reason, then:
  *
- * - CPUID and VMCALL are first the register-only tier's, below: a CPUID
- *   the guest's memo answers as it is (vm/cpuid.c) and VMCALL
- *   KEEL_HC_NOP (vm/hypercall.c) from a vCPU the fast exit may take
- *   (arm_timer's fast_until), retiring plainly. It does what
+ * - CPUID, VMCALL and I/O are first the register-only tier's, below: a
+ *   CPUID the guest's memo answers as it is (vm/cpuid.c), VMCALL
+ *   KEEL_HC_NOP (vm/hypercall.c), and IN or OUT at a port no model
+ *   claims or a one-byte IN its model publishes (dev/dev.h), from a vCPU
+ *   the fast exit may take (arm_timer's fast_until), retiring plainly. It does what
  *   vmx/exit_fast.h's common end does for them, in registers, with RBX
  *   and RSI stored too and R8-R11 left in place. A leaf the vCPU adds to
  *   it hands to C (cpuid_exit_memo_vcpu) once found; any other case it
@@ -237,7 +238,7 @@ vmx_exit:
 	mov	%rcx, R(GPR_RCX)(%rdi)
 	mov	%rdx, R(GPR_RDX)(%rdi)
 	READ_REASON
-	cmp	$EXIT_VMCALL, %eax	/* CPUID 10 and VMCALL 18: the I/O, EPT and */
+	cmp	$EXIT_IO, %eax		/* CPUID 10, VMCALL 18, I/O 30: the EPT and */
 	ja	fast_step		/* other fast exits cost a compare */
 	jmp	*tier_table(, %rax, 8)
 fast_step:				/* RBX, RSI and R8-R11 still the guest's */
@@ -348,7 +349,107 @@ vmcall_to_c:
 	jmp	tier_to_c
 	.size	tier_vmcall, . - tier_vmcall
 
+/*
+ * IN or OUT, not a string form, with no I/O breakpoint enabled (DR7's
+ * L0-G3 clear: io_breakpoints, vm/io.c), at a port no model claims
+ * (dev/pio.h: reads all ones of the size, writes dropped, both counted),
+ * or a one-byte IN of a register the port's model publishes (struct
+ * dev_pio_published, dev/dev.h). Anything else declines: io_exit_fast.
+ * Exit qualification (SDM Vol. 3C Table 28-5): size - 1 in bits 2:0, IN
+ * in bit 3, string in bit 4, the port in bits 31:16.
+ */
+	.type	tier_io, @function
+tier_io:
+	mov	%rbx, R(GPR_RBX)(%rdi)
+	mov	%rsi, R(GPR_RSI)(%rdi)
+	TIER_START io_decline
+	mov	$VMCS_EXIT_QUAL_F, %eax
+	vmread	%rax, %rbx		/* RBX: the qualification */
+	test	$0x10, %bl		/* INS, OUTS */
+	jnz	io_decline
+	mov	$VMCS_GUEST_DR7_F, %eax
+	vmread	%rax, %rax
+	test	%al, %al
+	jnz	io_decline
+	mov	%ebx, %ecx
+	shr	$16, %ecx		/* RCX: the port */
+	mov	%ecx, %eax
+	shr	$4, %eax		/* its group of DEV_PIO_GROUP */
+	mov	VCPU_GUEST(%rdi), %rsi
+	movzbl	GUEST_PIO_INDEX(%rsi, %rax), %eax
+	test	%eax, %eax		/* DEV_PIO_NONE */
+	jz	io_unclaimed
+	test	$0x07, %bl		/* a published read: one byte, */
+	jnz	io_decline
+	test	$0x08, %bl		/* in */
+	jz	io_decline
+	cmp	$DEV_PIO_SEVERAL_F, %eax
+	je	io_decline
+	imul	$DEV_REGION_SIZE, %eax, %eax
+	lea	GUEST_DEVS - DEV_REGION_SIZE(%rsi, %rax), %rax	/* the region */
+	sub	DEV_REGION_BASE(%rax), %rcx	/* the offset; below the base: huge */
+	cmp	$16, %rcx		/* DEV_PIO_GROUP */
+	jae	io_decline
+	mov	DEV_REGION_PUBLISHED(%rax), %rax
+	test	%rax, %rax
+	jz	io_decline
+	bt	%cx, PUBLISHED_READY(%rax)
+	jnc	io_decline
+	movzbl	PUBLISHED_VALUE(%rax, %rcx), %ebx	/* RBX: the byte read */
+	RETIRE	io_decline
+	mov	R(GPR_RAX)(%rdi), %rax
+	mov	%bl, %al		/* IN AL keeps the rest of RAX */
+	mov	%rax, R(GPR_RAX)(%rdi)
+	mov	VCPU_GUEST(%rdi), %rax
+	jmp	io_finish
+io_unclaimed:
+	mov	%ebx, %eax
+	and	$0x07, %eax		/* sizes 1, 2 and 4: 0, 1 and 3 */
+	cmp	$0x03, %eax
+	je	1f
+	test	$0x06, %eax
+	jnz	io_decline
+1:	RETIRE	io_decline
+	mov	VCPU_GUEST(%rdi), %rax
+	test	$0x08, %bl
+	jnz	io_unclaimed_in
+	incq	GUEST_IO_UNCLAIMED_WRITES(%rax)
+	jmp	io_finish
+io_unclaimed_in:
+	incq	GUEST_IO_UNCLAIMED_READS(%rax)
+	mov	R(GPR_RAX)(%rdi), %rcx
+	test	$0x03, %bl
+	jnz	2f
+	or	$0xFF, %cl		/* IN AL */
+	jmp	3f
+2:	test	$0x02, %bl
+	jnz	4f
+	or	$0xFFFF, %cx		/* IN AX */
+	jmp	3f
+4:	mov	$0xFFFFFFFF, %ecx	/* IN EAX zero-extends */
+3:	mov	%rcx, R(GPR_RAX)(%rdi)
+io_finish:				/* retired, RAX answered in regs; the guest in %rax */
+	FINISH	EXIT_IO, io_full, io_kicked
+	mov	R(GPR_RAX)(%rdi), %rax
+	mov	R(GPR_RBX)(%rdi), %rbx
+	mov	R(GPR_RCX)(%rdi), %rcx
+	mov	R(GPR_RDX)(%rdi), %rdx
+	mov	R(GPR_RSI)(%rdi), %rsi
+	pop	%rdi
+	vmresume
+	jmp	fail
+io_kicked:
+	lea	vmx_fast_kicked(%rip), %rcx
+	jmp	tier_to_c
+io_full:
+	lea	vmx_fast_prepare_full(%rip), %rcx
+	jmp	tier_to_c
+	.size	tier_io, . - tier_io
+
 /* Nothing changed yet: the fast step takes the exit. */
+io_decline:
+	mov	$EXIT_IO, %eax
+	jmp	fast_step_r8
 cpuid_decline:
 	mov	$EXIT_CPUID, %eax
 	jmp	fast_step_r8
@@ -399,7 +500,7 @@ out:
 	pop	%rbp
 	ret
 
-/* Where vmx_exit sends the reasons up to VMCALL's. */
+/* Where vmx_exit sends the reasons up to the I/O instruction's. */
 	.section .rodata
 	.balign	8
 tier_table:
@@ -411,5 +512,9 @@ tier_table:
 	.quad	fast_step
 	.endr
 	.quad	tier_vmcall
+	.rept	EXIT_IO - EXIT_VMCALL - 1
+	.quad	fast_step
+	.endr
+	.quad	tier_io
 
 	.section .note.GNU-stack, "", @progbits

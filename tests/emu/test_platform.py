@@ -45,6 +45,8 @@ LEGACY_PASSES = [
     "pic: the poll put IR0 in service",
     "pic: non-specific EOI ends it",
     "pic: IRR clear after the poll",
+    "pic: a poll read at the data port is the poll word",
+    "pic: and the next one the IMR",
     "cmos: status B is BCD, 24-hour",
     "cmos: status D has VRT",
     "cmos: time ",

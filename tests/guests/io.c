@@ -3,7 +3,8 @@
  * UART model (wide accesses lie wholly inside the UART's ports and only the
  * byte at the addressed register is judged: what the other bytes touch is
  * the neighbours' business), all-ones
- * reads and dropped writes on an unclaimed port, and the string forms
+ * reads and dropped writes on an unclaimed port, what IN and OUT leave of
+ * the registers (io_check_registers), and the string forms
  * (OUTS/INS, single and REP, DF=0 and DF=1, across a page boundary), checking
  * the memory written and the final RSI/RDI/RCX. The argument uart_wide=0
  * skips the word/dword UART accesses (QEMU's own 16550 asserts on them,
@@ -16,6 +17,7 @@
 #include "tests/guests/lib/guest.h"
 #include "tests/guests/lib/bootargs.h"
 #include "tests/guests/lib/idt.h"
+#include "tests/guests/lib/regkeep.h"
 #include "tests/guests/lib/uart.h"
 #include "tests/guests/lib/x86.h"
 #include "lib/string.h"
@@ -104,6 +106,96 @@ static void io_check_unclaimed(void)
 	check_eq("outb to unclaimed port dropped", inb(IO_FREE), 0xFF);
 	check_eq("outw to unclaimed port dropped", inw(IO_FREE + 2), 0xFFFF);
 	check_eq("outl to unclaimed port dropped", inl(IO_FREE + 4), 0xFFFFFFFF);
+}
+
+/*
+ * What IN and OUT leave of the registers (SDM Vol. 2A, IN: to AL or AX
+ * the rest of RAX stays, to EAX it is zero-extended; OUT changes none),
+ * on the ports Keel's register-only exit answers (vmx/entry.S, tier_io):
+ * unclaimed ones, the UART's LSR while idle, the PIC's IMR. Each case runs
+ * IO_REG_RUNS times with junk in every upper half; the results are judged
+ * only after the last run, so no line written between makes LSR busy.
+ */
+#define IO_REG_RUNS 4
+#define IO_REG_RAX  0x1122334455667788ULL
+#define IO_PIC_IMR  0x21
+
+struct io_reg_case {
+	const char *what;
+	u16 port;
+	u8 kind; /* 0: IN AL, 1: IN AX, 2: IN EAX, 3: OUT AL, 4: OUT EAX, 5: IN AL, imm8 0x21 */
+	u64 rax; /* what RAX must be after */
+};
+
+static u32 io_reg_run(u8 kind, u16 port, u64 *rax)
+{
+	u64 rbx = 0xB0B0B0B0B0B0B0B0ULL, rcx = 0xC0C0C0C0C0C0C0C0ULL;
+	u64 rdx = 0xD0D0D0D0D0D00000ULL | port;
+	u32 changed = 0;
+
+	*rax = IO_REG_RAX;
+	switch (kind) {
+	case 0:
+		changed = REGKEEP_RUN("inb %%dx, %%al", *rax, rbx, rcx, rdx);
+		break;
+	case 1:
+		changed = REGKEEP_RUN("inw %%dx, %%ax", *rax, rbx, rcx, rdx);
+		break;
+	case 2:
+		changed = REGKEEP_RUN("inl %%dx, %%eax", *rax, rbx, rcx, rdx);
+		break;
+	case 3:
+		changed = REGKEEP_RUN("outb %%al, %%dx", *rax, rbx, rcx, rdx);
+		break;
+	case 4:
+		changed = REGKEEP_RUN("outl %%eax, %%dx", *rax, rbx, rcx, rdx);
+		break;
+	default:
+		changed = REGKEEP_RUN("inb $0x21, %%al", *rax, rbx, rcx, rdx);
+		break;
+	}
+	return changed + (rbx != 0xB0B0B0B0B0B0B0B0ULL) + (rcx != 0xC0C0C0C0C0C0C0C0ULL) +
+	       (rdx != (0xD0D0D0D0D0D00000ULL | port));
+}
+
+static void io_check_registers(void)
+{
+	static const u8 imr = 0xA5;
+	const struct io_reg_case cases[] = {
+	    {"inb unclaimed", IO_FREE, 0, 0x11223344556677FFULL},
+	    {"inw unclaimed", IO_FREE, 1, 0x112233445566FFFFULL},
+	    {"inl unclaimed", IO_FREE, 2, 0x00000000FFFFFFFFULL},
+	    {"outb unclaimed", IO_FREE, 3, IO_REG_RAX},
+	    {"outl unclaimed", IO_FREE, 4, IO_REG_RAX},
+	    {"inb LSR, idle", IO_UART + UART_LSR, 0, 0x1122334455667700ULL | IO_LSR_IDLE},
+	    {"inb PIC IMR", IO_PIC_IMR, 0, 0x1122334455667700ULL | imr},
+	    {"inb $0x21 PIC IMR", IO_PIC_IMR, 5, 0x1122334455667700ULL | imr},
+	};
+	u64 got[ARRAY_SIZE(cases)][IO_REG_RUNS];
+	u32 changed[ARRAY_SIZE(cases)][IO_REG_RUNS];
+	u8 saved = inb(IO_PIC_IMR);
+
+	outb(IO_PIC_IMR, imr);
+	uart_wait_idle();
+	for (u32 i = 0; i < ARRAY_SIZE(cases); i++)
+		for (u32 r = 0; r < IO_REG_RUNS; r++)
+			changed[i][r] = io_reg_run(cases[i].kind, cases[i].port, &got[i][r]);
+	outb(IO_PIC_IMR, saved);
+	for (u32 i = 0; i < ARRAY_SIZE(cases); i++) {
+		u32 bad = IO_REG_RUNS;
+
+		for (u32 r = 0; r < IO_REG_RUNS && bad == IO_REG_RUNS; r++)
+			if (got[i][r] != cases[i].rax || changed[i][r])
+				bad = r;
+		if (bad == IO_REG_RUNS)
+			check_pass("%s: RAX as the SDM says, the other registers kept (x%u)",
+				   cases[i].what, IO_REG_RUNS);
+		else
+			check_fail("%s, run %u: RAX 0x%llx (expected 0x%llx), %u other registers "
+				   "changed",
+				   cases[i].what, bad, (unsigned long long)got[i][bad],
+				   (unsigned long long)cases[i].rax, changed[i][bad]);
+	}
 }
 
 /* Sets DF for the one instruction when back, clears it after. */
@@ -313,6 +405,7 @@ void guest_main(uintptr_t info, uintptr_t magic)
 	if (!bootargs_has(bootargs_keel(info, magic), "uart_wide", "0"))
 		io_check_uart_wide();
 	io_check_unclaimed();
+	io_check_registers();
 	for (u32 i = 0; i < ARRAY_SIZE(io_ins_cases); i++)
 		io_check_ins_case(&io_ins_cases[i]);
 	io_check_ins_uart();

@@ -170,6 +170,10 @@ static void check_irr_and_poll(void)
 	outb(PIC_M_CMD, OCW2_EOI);
 	check_eq("pic: non-specific EOI ends it", pic_read(PIC_M_CMD, OCW3_ISR), 0x00);
 	check_eq("pic: IRR clear after the poll", pic_read(PIC_M_CMD, OCW3_IRR) & 1, 0);
+	/* A poll armed makes the next read at either port the poll word, not the IMR. */
+	outb(PIC_M_CMD, OCW3_POLL);
+	check_eq("pic: a poll read at the data port is the poll word", inb(PIC_M_DATA), 0x00);
+	check_eq("pic: and the next one the IMR", inb(PIC_M_DATA), 0xFE);
 	outb(PIC_M_DATA, 0xFF);
 }
 

@@ -429,6 +429,28 @@ static void test_overrun(void **state)
 	assert_false(out.irq);
 }
 
+/* uart16550_core_lsr: what a read returns, without its effects (the published LSR). */
+static void test_lsr_peek(void **state)
+{
+	reset_with(UART_IER_ELSI);
+	wr(UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER_8);
+	wr(UART_MCR, UART_MCR_LOOP);
+	wr(UART_THR, 'a');
+	/* No error bit: a read acts on nothing, so reads and peeks agree every time. */
+	assert_int_equal(uart16550_core_lsr(&u), UART_LSR_DR | UART_LSR_THRE | UART_LSR_TEMT);
+	assert_int_equal(rd(UART_LSR), uart16550_core_lsr(&u));
+	assert_int_equal(rd(UART_LSR), uart16550_core_lsr(&u));
+	/* An error bit: the peek shows it as often as asked, the read once. */
+	for (unsigned k = 0; k < 16; k++)
+		wr(UART_THR, (u8)('b' + k));
+	assert_int_equal(uart16550_core_lsr(&u) & UART_LSR_OE, UART_LSR_OE);
+	assert_int_equal(uart16550_core_lsr(&u) & UART_LSR_OE, UART_LSR_OE);
+	assert_int_equal(rd(UART_IIR), UART_IIR_FIFO | UART_IIR_RLSI);
+	assert_int_equal(rd(UART_LSR), UART_LSR_DR | UART_LSR_OE | UART_LSR_THRE | UART_LSR_TEMT);
+	assert_int_equal(uart16550_core_lsr(&u), UART_LSR_DR | UART_LSR_THRE | UART_LSR_TEMT);
+	assert_int_equal(rd(UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+}
+
 static void test_break_and_fifo_error(void **state)
 {
 	reset_with(UART_IER_ELSI);
@@ -545,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_priority_order),
 	    cmocka_unit_test(test_iir_does_not_clear_other_sources),
 	    cmocka_unit_test(test_overrun),
+	    cmocka_unit_test(test_lsr_peek),
 	    cmocka_unit_test(test_break_and_fifo_error),
 	    cmocka_unit_test(test_loopback),
 	    cmocka_unit_test(test_modem_status),
