@@ -329,6 +329,9 @@ void uart16550_poll(struct guest *g)
 
 	if (!u)
 		return;
+	/* Nothing to move (the common poll): what is published stays right. */
+	if (!inq_count(u) && u->core.thr_empty && !vtimer_armed(&u->temt_timer))
+		return;
 	/* Keys another CPU queued for it (uart16550_receive). */
 	if (inq_count(u)) {
 		uart16550_feed(u);
