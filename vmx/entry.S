@@ -227,6 +227,16 @@ fail:	/* VMfailInvalid (CF=1) -> 1, VMfailValid (ZF=1) -> 2 */
 	jne	\kicked
 .endm
 
+/* The tier's entry, RAX and RBX already the guest's: RCX, RDX and RSI from regs, RDI popped. */
+.macro TIER_RESUME
+	mov	R(GPR_RCX)(%rdi), %rcx
+	mov	R(GPR_RDX)(%rdi), %rdx
+	mov	R(GPR_RSI)(%rdi), %rsi
+	pop	%rdi
+	vmresume
+	jmp	fail
+.endm
+
 /*
  * The guest's RDI stays on the stack, above regs, until the fast step
  * (the tier ends with a POP), so the stack is 16-byte aligned only there.
@@ -332,12 +342,7 @@ tier_vmcall:
 	incq	GUEST_HYPERCALLS(%rax)
 	FINISH	EXIT_VMCALL, vmcall_full, vmcall_kicked
 	xor	%eax, %eax
-	mov	R(GPR_RCX)(%rdi), %rcx
-	mov	R(GPR_RDX)(%rdi), %rdx
-	mov	R(GPR_RSI)(%rdi), %rsi
-	pop	%rdi
-	vmresume
-	jmp	fail
+	TIER_RESUME
 vmcall_kicked:
 	lea	vmx_fast_kicked(%rip), %rcx
 	jmp	vmcall_to_c
@@ -429,21 +434,10 @@ io_unclaimed_in:
 4:	mov	$0xFFFFFFFF, %ecx	/* IN EAX zero-extends */
 3:	mov	%rcx, R(GPR_RAX)(%rdi)
 io_finish:				/* retired, RAX answered in regs; the guest in %rax */
-	FINISH	EXIT_IO, io_full, io_kicked
+	FINISH	EXIT_IO, tier_full, tier_kicked
 	mov	R(GPR_RAX)(%rdi), %rax
 	mov	R(GPR_RBX)(%rdi), %rbx
-	mov	R(GPR_RCX)(%rdi), %rcx
-	mov	R(GPR_RDX)(%rdi), %rdx
-	mov	R(GPR_RSI)(%rdi), %rsi
-	pop	%rdi
-	vmresume
-	jmp	fail
-io_kicked:
-	lea	vmx_fast_kicked(%rip), %rcx
-	jmp	tier_to_c
-io_full:
-	lea	vmx_fast_prepare_full(%rip), %rcx
-	jmp	tier_to_c
+	TIER_RESUME
 	.size	tier_io, . - tier_io
 
 /* Nothing changed yet: the fast step takes the exit. */
@@ -460,8 +454,14 @@ vmcall_decline:
 /*
  * Counted and retired, the answer in regs: the fast exit's rare ends in C,
  * %rcx's (vmx_fast_prepare_full past fast_until, vmx_fast_kicked for a
- * kick), and on as after the fast step.
+ * kick), and on as after the fast step. tier_kicked and tier_full pick
+ * the end for a tier whose answer is already there (I/O's).
  */
+tier_kicked:
+	lea	vmx_fast_kicked(%rip), %rcx
+	jmp	tier_to_c
+tier_full:
+	lea	vmx_fast_prepare_full(%rip), %rcx
 tier_to_c:
 	popq	R(GPR_RDI)(%rdi)
 	STORE_R8_R11
